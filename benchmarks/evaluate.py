@@ -1,0 +1,164 @@
+"""Extraction quality on the labelled dev corpus, plain trafilatura beside our pipeline.
+
+    python benchmarks/evaluate.py [--corpus ../shared/corpus/news-dev.jsonl.gz] [--pages]
+
+Prints, for each system: token-level (bag of words) precision, recall and F1 of the text
+against ``expected.text`` (micro-averaged over pages, as in common article-extraction
+benchmarks), the lowest page recall, pages with an expected caption in the text, pages with a
+standalone ad label; and for our pipeline, the accuracy of title, authors, published date (same
+day) and language.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import sys
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crawler.extraction import extract_page  # noqa: E402
+from crawler.extraction.cleaning import AD_LABEL  # noqa: E402
+
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "news-dev.jsonl.gz"
+TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def tokens(text: str | None) -> Counter[str]:
+    return Counter(TOKEN.findall(unicodedata.normalize("NFKC", text or "").casefold()))
+
+
+def overlap(predicted: Counter[str], expected: Counter[str]) -> int:
+    return sum((predicted & expected).values())
+
+
+def has_caption(text: str, captions: list[str] | None) -> bool:
+    return any(caption.strip() and caption.strip() in text for caption in captions or [])
+
+
+def has_ad_line(text: str) -> bool:
+    return any(AD_LABEL.fullmatch(line.strip(" .:-–—|[]()")) for line in text.split("\n") if line)
+
+
+def norm_name(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+class Score:
+    def __init__(self) -> None:
+        self.hit = self.predicted = self.expected = 0
+        self.recalls: list[tuple[float, str]] = []
+        self.caption_pages: list[str] = []
+        self.ad_pages: list[str] = []
+
+    def add(self, page_id: str, text: str, expected: str, captions: list[str] | None) -> None:
+        got, want = tokens(text), tokens(expected)
+        hit = overlap(got, want)
+        self.hit += hit
+        self.predicted += sum(got.values())
+        self.expected += sum(want.values())
+        self.recalls.append((hit / max(1, sum(want.values())), page_id))
+        if has_caption(text, captions):
+            self.caption_pages.append(page_id)
+        if has_ad_line(text):
+            self.ad_pages.append(page_id)
+
+    def figures(self) -> dict[str, float]:
+        precision = self.hit / max(1, self.predicted)
+        recall = self.hit / max(1, self.expected)
+        f1 = 2 * precision * recall / max(1e-9, precision + recall)
+        return {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "min_page_recall": min(r for r, _ in self.recalls),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--pages", action="store_true", help="print per-page figures")
+    args = parser.parse_args()
+    with gzip.open(args.corpus, "rt", encoding="utf-8") as handle:
+        pages = [json.loads(line) for line in handle]
+
+    baseline, ours = Score(), Score()
+    meta_hits: Counter[str] = Counter()
+    meta_total: Counter[str] = Counter()
+    rows: list[str] = []
+    for page in pages:
+        expected: dict[str, Any] = page["expected"]
+        plain = trafilatura.extract(page["html"], url=page["url"], include_comments=False) or ""
+        baseline.add(page["id"], plain, expected["text"], expected["captions"])
+        result = extract_page(
+            page["html"].encode("utf-8"),
+            page["url"],
+            {"content-type": "text/html; charset=utf-8"},
+            min_text_chars=0,
+        )
+        text = result.text or ""
+        ours.add(page["id"], text, expected["text"], expected["captions"])
+        meta = result.metadata
+        checks = {
+            "title": (
+                expected["title"],
+                " ".join((meta.title or "").split()) == " ".join(expected["title"].split()),
+            ),
+            "authors": (
+                expected["authors"],
+                [norm_name(a) for a in meta.authors]
+                == [norm_name(a) for a in expected["authors"] or []],
+            ),
+            "published": (
+                expected["published"],
+                (meta.published or "")[:10] == (expected["published"] or "")[:10],
+            ),
+            "language": (page["language"], meta.language == page["language"]),
+        }
+        for name, (label, correct) in checks.items():
+            if label is None:
+                continue  # fundus does not label it: unknown, not empty
+            meta_total[name] += 1
+            meta_hits[name] += correct
+        if args.pages:
+            rows.append(
+                f"{page['id']:<32} recall {ours.recalls[-1][0]:.3f} "
+                f"(trafilatura {baseline.recalls[-1][0]:.3f})"
+            )
+
+    print("\n".join(rows))
+    print(f"dev corpus: {len(pages)} pages ({args.corpus.name})\n")
+    print(f"{'':<22}{'trafilatura':>12}{'newscrawler':>12}")
+    base, mine = baseline.figures(), ours.figures()
+    for name in ("precision", "recall", "f1", "min_page_recall"):
+        print(f"{name:<22}{base[name] * 100:>11.2f}%{mine[name] * 100:>11.2f}%")
+    print(
+        f"{'pages with caption':<22}{len(baseline.caption_pages):>12}{len(ours.caption_pages):>12}"
+    )
+    print(f"{'pages with ad label':<22}{len(baseline.ad_pages):>12}{len(ours.ad_pages):>12}")
+    for name in ("title", "authors", "published", "language"):
+        share = meta_hits[name] / max(1, meta_total[name])
+        print(
+            f"{name + ' accuracy':<22}{'':>12}{share * 100:>11.2f}%  ({meta_hits[name]}"
+            f"/{meta_total[name]})"
+        )
+    worst = sorted(ours.recalls)[:5]
+    print("\nlowest recall pages: " + ", ".join(f"{pid} {r:.2f}" for r, pid in worst))
+    if ours.caption_pages:
+        print("pages with a caption: " + ", ".join(ours.caption_pages))
+    if ours.ad_pages:
+        print("pages with an ad label: " + ", ".join(ours.ad_pages))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""``scrapy crawl`` with an exit status a scheduler can act on.
+
+Same as Scrapy's command, plus: a configuration error (``ConfigError``, raised before any
+request) is printed as one clear line and exits 2; after a crawl, the exit status is the
+``run/exit_code`` set by the run report (1 when every feed failed or the output could not be
+written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+
+from crawler.config import ConfigError
+
+EXIT_CONFIG_ERROR = 2
+
+
+class Command(ScrapyCrawlCommand):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give exactly one spider name")
+        assert self.crawler_process
+        crawler = self._create_crawler(args[0])
+        task = self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        error = _task_error(task)
+        if isinstance(error, ConfigError):
+            print(f"newscrawler: configuration error: {error}", file=sys.stderr)
+            self.exitcode = EXIT_CONFIG_ERROR
+        elif self.crawler_process.bootstrap_failed or error is not None:
+            self.exitcode = 1
+        elif crawler.stats is not None:
+            self.exitcode = int(crawler.stats.get_value("run/exit_code", 0))
+
+
+def _task_error(task: object) -> BaseException | None:
+    if isinstance(task, asyncio.Task) and task.done() and not task.cancelled():
+        return task.exception()
+    return None

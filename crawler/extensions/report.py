@@ -1,0 +1,141 @@
+"""RunReport: the run report, its log summary, and the exit status of ``scrapy crawl``.
+
+At the end of a run it writes ``<output file stem>.report.json`` next to the output file, with
+per-feed outcomes (status, reason, entries, skipped entry reasons) and totals that reconcile:
+``pages scraped = written + dropped``. It logs a one-screen summary and sets the stats value
+``run/exit_code`` read by ``crawler.commands.crawl``: 1 when every feed failed or the output could
+not be written, else 0.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+from crawler import signals as news_signals
+from crawler.config import CrawlerConfig
+
+logger = logging.getLogger(__name__)
+
+
+class RunReport:
+    def __init__(self, crawler: Crawler, config: CrawlerConfig) -> None:
+        self.crawler = crawler
+        self.config = config
+        self.feeds: dict[str, dict[str, Any]] = {}
+        self.started = datetime.now(UTC)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunReport:
+        report = cls(crawler, CrawlerConfig.from_settings(crawler.settings))
+        crawler.signals.connect(report.feed_processed, signal=news_signals.feed_processed)
+        crawler.signals.connect(report.spider_closed, signal=signals.spider_closed)
+        return report
+
+    def feed_processed(
+        self,
+        feed_url: str,
+        status: str,
+        reason: str | None = None,
+        entries: int = 0,
+        skipped: Counter[str] | None = None,
+    ) -> None:
+        self.feeds[feed_url] = {
+            "status": status,
+            "reason": reason,
+            "entries": entries,
+            "skipped": dict(skipped or {}),
+        }
+
+    def build(self, close_reason: str) -> dict[str, Any]:
+        stats = self.crawler.stats
+        assert stats is not None
+        values = stats.get_stats()
+        dropped = {
+            k.removeprefix("articles/dropped/"): v
+            for k, v in values.items()
+            if k.startswith("articles/dropped/")
+        }
+        failed = {
+            k.removeprefix("articles/failed/"): v
+            for k, v in values.items()
+            if k.startswith("articles/failed/")
+        }
+        scraped = int(values.get("articles/pages", 0))
+        written = int(values.get("articles/written", 0))
+        feeds_failed = sum(1 for f in self.feeds.values() if f["status"] == "failed")
+        finished = datetime.now(UTC)
+        return {
+            "started": self.started.isoformat(),
+            "finished": finished.isoformat(),
+            "duration_s": round((finished - self.started).total_seconds(), 3),
+            "close_reason": close_reason,
+            "partial": close_reason != "finished",
+            "output_file": values.get("run/output_file"),
+            "output_error": values.get("run/output_error"),
+            "feeds": self.feeds,
+            "totals": {
+                "feeds": len(self.feeds),
+                "feeds_failed": feeds_failed,
+                "articles_requested": int(values.get("articles/requested", 0)),
+                "articles_failed": failed,
+                "scraped": scraped,
+                "written": written,
+                "dropped": dropped,
+                "reconciled": scraped == written + sum(dropped.values()),
+            },
+        }
+
+    def exit_code(self, report: dict[str, Any]) -> int:
+        totals = report["totals"]
+        every_feed_failed = totals["feeds"] > 0 and totals["feeds_failed"] == totals["feeds"]
+        return 1 if every_feed_failed or report["output_error"] else 0
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        report = self.build(reason)
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.set_value("run/exit_code", self.exit_code(report))
+        output = report["output_file"]
+        path = Path(output).with_suffix(".report.json") if output else None
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(
+                    json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+                )
+            except OSError as exc:
+                logger.error("Cannot write run report %s: %s", path, exc)
+                stats.set_value("run/exit_code", 1)
+        logger.info("%s", summary(report, path))
+
+
+def summary(report: dict[str, Any], path: Path | None) -> str:
+    totals = report["totals"]
+    lines = [
+        "Run summary" + (" (PARTIAL: " + report["close_reason"] + ")" if report["partial"] else ""),
+        f"  feeds: {totals['feeds']} ({totals['feeds_failed']} failed)",
+        f"  articles requested: {totals['articles_requested']}, "
+        f"fetch failures: {sum(totals['articles_failed'].values())}",
+        f"  pages scraped: {totals['scraped']} = written {totals['written']} + dropped "
+        f"{sum(totals['dropped'].values())}" + ("" if totals["reconciled"] else " (MISMATCH)"),
+    ]
+    lines += [
+        f"    dropped {reason}: {count}" for reason, count in sorted(totals["dropped"].items())
+    ]
+    lines += [
+        f"  FAILED feed {url}: {feed['reason']}"
+        for url, feed in report["feeds"].items()
+        if feed["status"] == "failed"
+    ][:20]
+    if report["output_error"]:
+        lines.append(f"  OUTPUT ERROR: {report['output_error']}")
+    lines.append(f"  output: {report['output_file'] or '-'}; report: {path or '-'}")
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""Merge a page extraction and its feed entry into the exported ``Article``. Pure."""
+
+from __future__ import annotations
+
+import re
+
+from crawler.extraction.page import PageExtraction
+from crawler.items import Article, FeedEntry
+from crawler.urls import article_id
+
+_WORD = re.compile(r"\w+")
+
+
+def build_article(
+    extraction: PageExtraction, fetched_url: str, entry: FeedEntry, fetched_at: str
+) -> Article:
+    """The page's own metadata wins; the feed entry fills the fields the page lacks."""
+    meta = extraction.metadata
+    meta.set("title", entry.title, "feed")
+    meta.set("authors", list(entry.authors), "feed")
+    meta.set("published", entry.published, "feed")
+    meta.set("modified", entry.updated if entry.updated != entry.published else None, "feed")
+    meta.set("tags", list(entry.tags), "feed")
+    meta.set("description", entry.summary, "feed")
+    meta.set("language", entry.language, "feed")
+    url = meta.canonical_url or fetched_url
+    text = extraction.text or ""
+    return Article(
+        id=article_id(url),
+        url=url,
+        source_url=fetched_url,
+        feed_url=entry.feed_url,
+        title=meta.title,
+        authors=meta.authors,
+        published=meta.published,
+        modified=meta.modified,
+        language=meta.language,
+        text=text,
+        word_count=len(_WORD.findall(text)),
+        site_name=meta.site_name,
+        description=meta.description,
+        tags=meta.tags,
+        image=meta.image,
+        guid=entry.guid,
+        fetched_at=fetched_at,
+        provenance=dict(meta.provenance),
+    )

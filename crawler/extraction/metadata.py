@@ -1,0 +1,213 @@
+"""Page metadata from the page's own declarations: JSON-LD, OpenGraph and meta tags, then
+trafilatura's guesses; each field records which source gave it (``provenance``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import py3langid
+from lxml import etree
+
+from crawler.textnorm import clean_text, to_iso8601
+from crawler.urls import accept_canonical
+
+ARTICLE_TYPES = {
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "blogposting",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "webpage",
+    "report",
+    "backgroundnewsarticle",
+    "liveblogposting",
+    "socialmediaposting",
+}
+BYLINE_PREFIX = re.compile(r"^(by|von|par|por|di|door|av|af|de)\s+", re.IGNORECASE)
+AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||,\s*(?:and|und|et|y)\s+|\s+(?:and|und|et|y)\s+|,)\s*")
+
+
+@dataclass
+class PageMetadata:
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: str | None = None
+    modified: str | None = None
+    language: str | None = None
+    site_name: str | None = None
+    description: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image: str | None = None
+    canonical_url: str | None = None
+    provenance: dict[str, str] = field(default_factory=dict)
+
+    def set(self, name: str, value: Any, source: str) -> None:
+        """Set a field once: the first source to give a non-empty value wins."""
+        if value in (None, "", []) or getattr(self, name) not in (None, "", []):
+            return
+        setattr(self, name, value)
+        self.provenance[name] = source
+
+    def fill_from_trafilatura(self, document: Any) -> None:
+        self.set("title", clean_text(document.title), "trafilatura")
+        self.set("authors", split_authors(document.author), "trafilatura")
+        self.set("published", to_iso8601(document.date), "trafilatura")
+        self.set("site_name", clean_text(document.sitename), "trafilatura")
+        self.set("description", clean_text(document.description), "trafilatura")
+        self.set("image", document.image, "trafilatura")
+        self.set("tags", _clean_list(document.tags or []), "trafilatura")
+
+    def detect_language(self, text: str) -> None:
+        if not self.language:
+            code, _ = py3langid.classify(text[:5000])
+            self.set("language", code, "detected")
+
+
+def clean_author(name: str) -> str | None:
+    name = clean_text(name) or ""
+    name = BYLINE_PREFIX.sub("", name).strip(" ,;|-–")
+    if not name or len(name) > 80 or "http" in name or "@" in name:
+        return None
+    return name
+
+
+def split_authors(value: Any) -> list[str]:
+    if not value:
+        return []
+    names = value if isinstance(value, list) else AUTHOR_SPLIT.split(str(value))
+    cleaned = [clean_author(str(name)) for name in names]
+    return list(dict.fromkeys(name for name in cleaned if name))
+
+
+def _clean_list(values: list[Any]) -> list[str]:
+    cleaned = (clean_text(v) for v in values)
+    return list(dict.fromkeys(v for v in cleaned if v))
+
+
+def _json_ld_objects(tree: etree._Element) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, RecursionError):
+            continue
+        stack = [data]
+        while stack and len(found) < 200:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                found.append(item)
+                stack.extend(v for k, v in item.items() if k == "@graph")
+    return found
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type", [])
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k).lower() for k in kinds}
+
+
+def _names(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    names = []
+    for item in values:
+        if isinstance(item, dict):
+            item = item.get("name")
+        if isinstance(item, str):
+            names.extend(split_authors(item))
+    return list(dict.fromkeys(names))
+
+
+def _image(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("url")
+    return value if isinstance(value, str) else None
+
+
+def read_metadata(tree: etree._Element, url: str) -> PageMetadata:
+    meta = PageMetadata()
+    for obj in _json_ld_objects(tree):
+        if not _types(obj) & ARTICLE_TYPES:
+            continue
+        meta.set("title", clean_text(obj.get("headline")), "json-ld")
+        meta.set("authors", _names(obj.get("author")), "json-ld")
+        meta.set("published", to_iso8601(obj.get("datePublished")), "json-ld")
+        meta.set("modified", to_iso8601(obj.get("dateModified")), "json-ld")
+        meta.set("description", clean_text(obj.get("description")), "json-ld")
+        meta.set("image", _image(obj.get("image")), "json-ld")
+        meta.set("language", clean_text(obj.get("inLanguage")), "json-ld")
+        keywords = obj.get("keywords")
+        if isinstance(keywords, str):
+            keywords = keywords.split(",")
+        if isinstance(keywords, list):
+            meta.set("tags", _clean_list(keywords), "json-ld")
+        publisher = obj.get("publisher")
+        if isinstance(publisher, dict):
+            meta.set("site_name", clean_text(publisher.get("name")), "json-ld")
+
+    def content(*names: str) -> list[str]:
+        values: list[str] = []
+        for name in names:
+            values += tree.xpath(f"//meta[@property='{name}' or @name='{name}']/@content")
+        return [v for v in values if v and v.strip()]
+
+    def first(*names: str) -> str | None:
+        values = content(*names)
+        return values[0] if values else None
+
+    meta.set("title", clean_text(first("og:title", "twitter:title")), "opengraph")
+    meta.set(
+        "authors",
+        split_authors(
+            content("author", "article:author", "dc.creator", "sailthru.author", "parsely-author")
+        ),
+        "meta",
+    )
+    meta.set(
+        "published",
+        to_iso8601(
+            first(
+                "article:published_time",
+                "datePublished",
+                "pubdate",
+                "publish-date",
+                "dc.date.issued",
+                "date",
+            )
+        ),
+        "meta",
+    )
+    meta.set(
+        "modified",
+        to_iso8601(first("article:modified_time", "og:updated_time", "dateModified")),
+        "meta",
+    )
+    meta.set("site_name", clean_text(first("og:site_name", "application-name")), "opengraph")
+    meta.set("description", clean_text(first("og:description", "description")), "opengraph")
+    meta.set("image", first("og:image", "twitter:image"), "opengraph")
+    meta.set(
+        "tags",
+        _clean_list(
+            content("article:tag") or (first("keywords", "news_keywords") or "").split(",")
+        ),
+        "meta",
+    )
+    meta.set(
+        "language", clean_text(tree.get("lang") or first("og:locale", "content-language")), "html"
+    )
+    if meta.language:
+        meta.language = meta.language.replace("_", "-").split("-")[0].lower()
+    canonical = tree.xpath("//link[@rel='canonical']/@href") or content("og:url")
+    meta.canonical_url = accept_canonical(canonical[0] if canonical else None, url)
+    titles = tree.xpath("//h1")
+    if titles:
+        meta.set("title", clean_text(" ".join(titles[0].itertext())), "h1")
+    meta.authors = [a for a in meta.authors if a]
+    return meta

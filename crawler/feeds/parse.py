@@ -1,0 +1,98 @@
+"""Parse RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 bodies with feedparser into ``FeedEntry`` values.
+
+feedparser is always given a byte stream (given a ``str`` or ``bytes`` that looks like a path
+or URL, it opens or fetches it itself). Every entry is validated on its own: a bad one is
+listed in ``ParsedFeed.skipped`` with a reason and the entries after it survive.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import feedparser
+
+from crawler.items import FeedEntry
+from crawler.textnorm import clean_text, to_iso8601
+from crawler.urls import resolve_link
+
+
+@dataclass
+class ParsedFeed:
+    """What one feed body yielded. ``error`` set means the body is not a usable feed."""
+
+    url: str
+    entries: list[FeedEntry] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # one reason per skipped entry
+    format: str | None = None
+    title: str | None = None
+    error: str | None = None
+
+
+def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    result = ParsedFeed(url=url)
+    if not body.strip():
+        result.error = "empty_body"
+        return result
+    # Only the headers feedparser uses for charset and base URL; never let it fetch anything.
+    response_headers = {k.lower(): v for k, v in (headers or {}).items()}
+    response_headers.setdefault("content-location", url)
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(body), response_headers=response_headers, sanitize_html=True
+        )
+    except Exception as exc:  # feedparser#591, #599: some bad references raise
+        result.error = f"parse_error:{type(exc).__name__}"
+        return result
+    result.format = parsed.get("version") or None
+    result.title = clean_text(parsed.feed.get("title"))
+    if not result.format and not parsed.entries:
+        result.error = "not_a_feed"
+        return result
+    feed_language = parsed.feed.get("language")
+    for raw in parsed.entries:
+        entry, reason = _entry(raw, url, feed_language)
+        if entry is None:
+            result.skipped.append(reason or "invalid")
+        else:
+            result.entries.append(entry)
+    return result
+
+
+def _entry(
+    raw: Any, feed_url: str, feed_language: str | None
+) -> tuple[FeedEntry | None, str | None]:
+    link = raw.get("link")
+    if not link:
+        # RSS items sometimes carry the article URL only in a permalink guid.
+        guid = raw.get("id")
+        if guid and raw.get("guidislink", False):
+            link = guid
+    url, reason = resolve_link(link, feed_url)
+    if url is None:
+        return None, reason
+    authors = [clean_text(a.get("name")) for a in raw.get("authors", []) if isinstance(a, dict)]
+    if not any(authors) and raw.get("author"):
+        authors = [clean_text(raw.get("author"))]
+    tags = [clean_text(t.get("term")) for t in raw.get("tags", []) if isinstance(t, dict)]
+    published = to_iso8601(raw.get("published_parsed") or raw.get("published"))
+    # dict.get, not raw.get: feedparser maps a missing updated to published, with a warning.
+    updated = to_iso8601(dict.get(raw, "updated_parsed") or dict.get(raw, "updated"))
+    return (
+        FeedEntry(
+            link=url,
+            feed_url=feed_url,
+            guid=clean_text(raw.get("id")),
+            title=clean_text(raw.get("title")),
+            # An Atom entry with only <updated> was first published then, as far as we know.
+            published=published or updated,
+            updated=updated,
+            authors=tuple(a for a in authors if a),
+            tags=tuple(t for t in tags if t),
+            summary=clean_text(raw.get("summary")),
+            language=clean_text(feed_language),
+        ),
+        None,
+    )

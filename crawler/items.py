@@ -1,0 +1,65 @@
+"""Typed items. ``ArticlePage`` travels from the spider to the extraction pipeline;
+``Article`` is the exported record (JSON-native values only, see ``article.schema.json``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One feed entry, already validated: ``link`` is absolute http(s) without tracking params."""
+
+    link: str
+    feed_url: str
+    guid: str | None = None
+    title: str | None = None
+    published: str | None = None  # ISO 8601 with time zone
+    updated: str | None = None
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    summary: str | None = None
+    language: str | None = None
+
+
+@dataclass
+class ArticlePage:
+    """A downloaded article page, before extraction. Never exported."""
+
+    url: str  # the URL fetched (after redirects)
+    body: bytes
+    headers: dict[str, str]
+    entry: FeedEntry
+    fetched_at: str
+
+
+@dataclass
+class Article:
+    """One clean article: the JSON Lines record."""
+
+    id: str
+    url: str
+    source_url: str
+    feed_url: str
+    title: str | None
+    authors: list[str]
+    published: str | None
+    modified: str | None
+    language: str | None
+    text: str
+    word_count: int
+    site_name: str | None
+    description: str | None
+    tags: list[str]
+    image: str | None
+    guid: str | None
+    fetched_at: str
+    provenance: dict[str, str] = field(default_factory=dict)
+    version: int = 1
+    schema_version: int = SCHEMA_VERSION
+
+    def to_record(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,42 @@
+"""Loaded by every Python process the tests start (``PYTHONPATH``): refuses any connection or
+name lookup that is not loopback, so no test can send traffic off this machine."""
+
+import ipaddress
+import socket
+
+_connect = socket.socket.connect
+_connect_ex = socket.socket.connect_ex
+_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback(address):
+    if not isinstance(address, tuple):
+        return True  # AF_UNIX paths
+    try:
+        return ipaddress.ip_address(address[0].split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_connect(self, address):
+    if not _loopback(address):
+        raise ConnectionRefusedError(f"netguard: refused non-loopback connection to {address}")
+    return _connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if not _loopback(address):
+        return 111  # ECONNREFUSED
+    return _connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):
+    results = [r for r in _getaddrinfo(host, *args, **kwargs) if _loopback(r[4])]
+    if not results:
+        raise socket.gaierror(socket.EAI_NONAME, f"netguard: {host} is not loopback")
+    return results
+
+
+socket.socket.connect = _guarded_connect
+socket.socket.connect_ex = _guarded_connect_ex
+socket.getaddrinfo = _guarded_getaddrinfo

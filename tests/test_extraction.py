@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from crawler.extraction import extract_page
+from crawler.storage.jsonl import EncodeError, JsonLinesWriter, encode_record
+from tests.conftest import DATA
+
+URL = "http://127.0.0.1:9/Top_News/World-News/2017/01/19/joint-bombings"
+
+
+def test_seed_page_is_exactly_the_story() -> None:
+    html = (DATA / "seed" / "upi_article.html").read_text().replace("{base}", "http://127.0.0.1:9")
+    result = extract_page(html.encode(), URL, {"content-type": "text/html; charset=utf-8"})
+    assert result.error is None
+    assert result.text == (DATA / "seed" / "expected.txt").read_text().strip()
+    assert result.metadata.title == "Russia, Turkey carry out joint bombings in Syria"
+    assert result.metadata.authors == ["Andrew V. Pestano"]
+    assert result.metadata.published == "2017-01-19T14:05:00-05:00"
+
+
+def test_page_without_article() -> None:
+    result = extract_page(b"<html><body><p>Short.</p></body></html>", URL, {})
+    assert result.text is None
+    assert result.error in ("no_content", "too_little_text")
+
+
+def test_writer_publishes_only_complete_file(tmp_path) -> None:
+    writer = JsonLinesWriter(tmp_path / "out.jsonl")
+    writer.open()
+    writer.write({"a": "é"})
+    assert not (tmp_path / "out.jsonl").exists()
+    with pytest.raises(EncodeError):
+        writer.write({"b": b"bytes"})
+    with pytest.raises(EncodeError):
+        encode_record({"c": "\ud800"})
+    assert writer.close() == tmp_path / "out.jsonl"
+    assert (tmp_path / "out.jsonl").read_text(encoding="utf-8") == '{"a":"é"}\n'

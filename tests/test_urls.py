@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+
+from crawler.urls import accept_canonical, article_id, dedupe_key, resolve_link, strip_tracking
+
+BASE = "https://news.example.org/feeds/world.xml"
+
+
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        ("https://news.example.org/a/1", ("https://news.example.org/a/1", None)),
+        ("/a/2", ("https://news.example.org/a/2", None)),
+        ("b/3", ("https://news.example.org/feeds/b/3", None)),
+        ("//cdn.example.org/a", ("https://cdn.example.org/a", None)),
+        ("  \n https://news.example.org/a/4 \t", ("https://news.example.org/a/4", None)),
+        (
+            "https://news.example.org/a?utm_source=x&id=5&fbclid=y#top",
+            ("https://news.example.org/a?id=5", None),
+        ),
+        (None, (None, "link_missing")),
+        ("   ", (None, "link_missing")),
+        ("javascript:alert(1)", (None, "link_scheme")),
+        ("mailto:desk@example.org", (None, "link_scheme")),
+        ("data:text/html,hi", (None, "link_scheme")),
+        ("file:///etc/passwd", (None, "link_scheme")),
+        ("ftp://example.org/a", (None, "link_scheme")),
+        ("https://news.example.org/" + "a" * 5000, (None, "link_too_long")),
+        ("https://news.example.org/a%zz", (None, "link_bad_escape")),
+        ("https://news.example.org:99999/a", (None, "link_malformed")),
+        ("http:///nohost", (None, "link_malformed")),
+    ],
+)
+def test_resolve_link(link: str | None, expected: tuple[str | None, str | None]) -> None:
+    assert resolve_link(link, BASE) == expected
+
+
+def test_strip_tracking_keeps_article_parameters_in_order() -> None:
+    assert strip_tracking("https://x.org/a?b=2&utm_medium=rss&a=1") == "https://x.org/a?b=2&a=1"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "http://www.example.org/news/story",
+        "https://example.org/news/story/",
+        "https://EXAMPLE.org/news/story?utm_campaign=x",
+        "https://example.org:443/news/story#comments",
+    ],
+)
+def test_dedupe_key_variants_are_one_article(variant: str) -> None:
+    assert dedupe_key(variant) == dedupe_key("https://example.org/news/story")
+    assert article_id(variant) == article_id("https://example.org/news/story")
+
+
+def test_dedupe_key_distinguishes_articles() -> None:
+    assert dedupe_key("https://example.org/a?id=1") != dedupe_key("https://example.org/a?id=2")
+    assert dedupe_key("https://example.org/a") != dedupe_key("https://other.org/a")
+
+
+@pytest.mark.parametrize(
+    ("canonical", "expected"),
+    [
+        ("https://www.example.org/news/story", "https://www.example.org/news/story"),
+        ("/news/story?utm_source=x", "https://example.org/news/story"),
+        ("https://elsewhere.org/news/story", None),  # another site cannot claim the article
+        ("https://example.org/", None),  # the front page is not the article
+        (None, None),
+    ],
+)
+def test_accept_canonical(canonical: str | None, expected: str | None) -> None:
+    assert accept_canonical(canonical, "https://example.org/news/story?x=1") == expected
