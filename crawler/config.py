@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from crawler.netpolicy import NO_PRIVATE_HOSTS, AllowList
+
 PREFIX = "NEWSCRAWLER_"
 DEFAULT_FEEDS_FILE = Path(__file__).with_name("default_feeds.txt")
 
@@ -29,6 +31,13 @@ class CrawlerConfig:
     contact: str
     max_entries_per_feed: int
     min_text_chars: int
+    # Safety budgets (issue 5, see README "Security").
+    allow_private_hosts: AllowList = NO_PRIVATE_HOSTS
+    feed_maxsize_bytes: int = 10 * 1024 * 1024
+    feed_max_items: int = 1000
+    article_maxsize_bytes: int = 8 * 1024 * 1024
+    extract_maxsize_bytes: int = 2 * 1024 * 1024
+    retry_after_max_s: float = 120.0
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -47,6 +56,12 @@ class CrawlerConfig:
             contact=_str(settings, "CONTACT"),
             max_entries_per_feed=_int(settings, "MAX_ENTRIES_PER_FEED", minimum=1),
             min_text_chars=_int(settings, "MIN_TEXT_CHARS", minimum=0),
+            allow_private_hosts=_allow_list(settings),
+            feed_maxsize_bytes=_int(settings, "FEED_MAXSIZE_BYTES", minimum=1024),
+            feed_max_items=_int(settings, "FEED_MAX_ITEMS", minimum=1),
+            article_maxsize_bytes=_int(settings, "ARTICLE_MAXSIZE_BYTES", minimum=1024),
+            extract_maxsize_bytes=_int(settings, "EXTRACT_MAXSIZE_BYTES", minimum=1024),
+            retry_after_max_s=_float(settings, "RETRY_AFTER_MAX_S", minimum=0.0),
         )
 
 
@@ -66,3 +81,28 @@ def _int(settings: SettingsLike, name: str, *, minimum: int) -> int:
     if number < minimum:
         raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, got {number}")
     return number
+
+
+def _float(settings: SettingsLike, name: str, *, minimum: float) -> float:
+    value = settings.get(PREFIX + name)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{PREFIX}{name} must be a number, got {value!r}") from None
+    if not number >= minimum:  # also refuses NaN
+        raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def _allow_list(settings: SettingsLike) -> AllowList:
+    """``ALLOW_PRIVATE_HOSTS``: a list, or a comma-separated string as given with ``-s``."""
+    value = settings.get("ALLOW_PRIVATE_HOSTS") or []
+    entries = value.split(",") if isinstance(value, str) else value
+    if not isinstance(entries, (list, tuple, set, frozenset)) or not all(
+        isinstance(e, str) for e in entries
+    ):
+        raise ConfigError(f"ALLOW_PRIVATE_HOSTS must be a list of strings, got {value!r}")
+    try:
+        return AllowList.parse(entries)
+    except ValueError as exc:
+        raise ConfigError(f"ALLOW_PRIVATE_HOSTS: {exc}") from None

@@ -16,6 +16,13 @@ NEWSCRAWLER_OUTPUT_DIR = "output"
 NEWSCRAWLER_OUTPUT_FILE = "%(name)s_%(time)s.jsonl"
 NEWSCRAWLER_MAX_ENTRIES_PER_FEED = 200
 NEWSCRAWLER_MIN_TEXT_CHARS = 200
+# Safety budgets (README, "Security"): download caps per request type, items parsed per feed,
+# pages larger than this are not given to the extractor, longest Retry-After honoured.
+NEWSCRAWLER_FEED_MAXSIZE_BYTES = 10 * 1024 * 1024
+NEWSCRAWLER_FEED_MAX_ITEMS = 1000
+NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES = 8 * 1024 * 1024
+NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES = 2 * 1024 * 1024
+NEWSCRAWLER_RETRY_AFTER_MAX_S = 120
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
@@ -38,6 +45,18 @@ TELNETCONSOLE_ENABLED = False
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# No loopback, private, link-local or metadata address, however written or resolved, unless
+# listed here (hosts, host:port pairs, CIDR ranges). See crawler/netpolicy.py.
+ALLOW_PRIVATE_HOSTS: list[str] = []
+TWISTED_DNS_RESOLVER = "crawler.resolver.PolicyResolver"
+DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt (100): a refused URL must not even cause a robots.txt request.
+    "crawler.middlewares.urlpolicy.UrlPolicyMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.RobotsPolicyMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.retry.PoliteRetryMiddleware": 550,
+}
 
 # --- Components ---
 ITEM_PIPELINES = {

@@ -130,6 +130,8 @@ TEST_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
     "RETRY_TIMES": "1",
     "DOWNLOAD_TIMEOUT": "10",
+    # The local server is on loopback, which the URL-safety policy refuses by default.
+    "ALLOW_PRIVATE_HOSTS": "127.0.0.1",
 }
 
 

@@ -24,6 +24,18 @@ from crawler.config import CrawlerConfig
 
 logger = logging.getLogger(__name__)
 
+# Stats copied into the report's "counters": every skip and refusal the crawl counted
+# (URL policy, robots.txt, retries, feed prescreen, encoding repairs, download errors).
+COUNTED_PREFIXES = (
+    "urlpolicy/",
+    "robotstxt/",
+    "retry/",
+    "feeds/",
+    "articles/",
+    "encoding/",
+    "downloader/exception_type_count/",
+)
+
 
 class RunReport:
     def __init__(self, crawler: Crawler, config: CrawlerConfig) -> None:
@@ -81,6 +93,7 @@ class RunReport:
             "output_file": values.get("run/output_file"),
             "output_error": values.get("run/output_error"),
             "feeds": self.feeds,
+            "counters": {k: v for k, v in sorted(values.items()) if k.startswith(COUNTED_PREFIXES)},
             "totals": {
                 "feeds": len(self.feeds),
                 "feeds_failed": feeds_failed,
@@ -135,6 +148,9 @@ def summary(report: dict[str, Any], path: Path | None) -> str:
         for url, feed in report["feeds"].items()
         if feed["status"] == "failed"
     ][:20]
+    refused = {k: v for k, v in report.get("counters", {}).items() if k.startswith("urlpolicy/")}
+    if refused:
+        lines.append(f"  refused by URL policy: {refused} (see ALLOW_PRIVATE_HOSTS)")
     if report["output_error"]:
         lines.append(f"  OUTPUT ERROR: {report['output_error']}")
     lines.append(f"  output: {report['output_file'] or '-'}; report: {path or '-'}")

@@ -6,7 +6,10 @@ Parsing, link policy and extraction live in pure modules; this class only wires 
 
 Stats: ``feeds/ok``, ``feeds/failed/<reason>``, ``feeds/entries``,
 ``feeds/entry_skipped/<reason>``, ``feeds/entries_over_limit``, ``articles/requested``,
-``articles/duplicate_in_run``, ``articles/failed/<reason>``, ``articles/pages``.
+``articles/duplicate_in_run``, ``articles/failed/<reason>``, ``articles/pages``; from the feed
+prescreen ``feeds/gunzipped``, ``feeds/items_over_cap``, ``feeds/truncated``,
+``feeds/encoding_replacements``. Feeds and articles have their own download size caps
+(``NEWSCRAWLER_FEED_MAXSIZE_BYTES``, ``NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES``).
 """
 
 from __future__ import annotations
@@ -24,14 +27,19 @@ from twisted.python.failure import Failure
 
 from crawler import signals as news_signals
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig
+from crawler.failures import known_failure_reason
 from crawler.feeds import parse_feed
 from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_file
+from crawler.feeds.prescreen import FeedLimits
 from crawler.items import ArticlePage, FeedEntry
 from crawler.urls import dedupe_key
 
 
 def failure_reason(failure: Failure) -> str:
     """A short stats-key reason for a failed download."""
+    known = known_failure_reason(failure.value) if failure.value else None
+    if known is not None:
+        return known
     response = getattr(failure.value, "response", None)
     if response is not None and getattr(response, "status", None):
         return f"http_{response.status}"
@@ -109,6 +117,7 @@ class FeedsSpider(scrapy.Spider):
                 errback=self.feed_failed,
                 dont_filter=True,
                 cb_kwargs={"feed_url": url},
+                meta={"download_maxsize": self.config.feed_maxsize_bytes},
             )
 
     def feed_failed(self, failure: Failure) -> None:
@@ -118,7 +127,10 @@ class FeedsSpider(scrapy.Spider):
         self._feed_outcome(feed_url, "failed", reason)
 
     def parse_feed(self, response: Response, feed_url: str) -> Iterator[scrapy.Request]:
-        parsed = parse_feed(response.body, response.url, response_headers(response))
+        limits = FeedLimits(self.config.feed_maxsize_bytes, self.config.feed_max_items)
+        parsed = parse_feed(response.body, response.url, response_headers(response), limits)
+        for note, count in parsed.counters.items():
+            self._inc(f"feeds/{note}", count)
         if parsed.error:
             self.logger.warning("Feed %s failed: %s", feed_url, parsed.error)
             self._feed_outcome(feed_url, "failed", parsed.error)
@@ -154,6 +166,10 @@ class FeedsSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             cb_kwargs={"entry": entry},
+            meta={"download_maxsize": self.config.article_maxsize_bytes},
+            # In-run dedupe is done above; Scrapy's filter would silently drop a redirect loop
+            # back to the same URL instead of failing it as redirect_limit.
+            dont_filter=True,
         )
 
     def article_failed(self, failure: Failure) -> None:

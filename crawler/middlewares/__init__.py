@@ -1,0 +1,1 @@
+"""Downloader middlewares: URL-safety policy, polite retries, robots.txt failure policy."""
