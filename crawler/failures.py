@@ -16,7 +16,12 @@ def known_failure_reason(exc: BaseException) -> str | None:
     if isinstance(exc, IgnoreRequest) and isinstance(reason, str):
         return reason
     message = str(exc)
-    if isinstance(exc, (DownloadCancelledError, CancelledError)) and "max size" in message:
+    # Over DOWNLOAD_MAXSIZE: "... larger than download max size" when Content-Length says so
+    # up front, a bare cancel when a streamed body crosses the limit (the only bare cancel:
+    # timeouts raise DownloadTimeoutError).
+    if isinstance(exc, (DownloadCancelledError, CancelledError)) and (
+        "max size" in message or not message
+    ):
         return "too_large"
     if isinstance(exc, IgnoreRequest):
         if "during decompression" in message:

@@ -3,7 +3,10 @@
 ``UrlPolicyMiddleware`` sees only the URL; a public-looking host name can resolve to
 127.0.0.1 or 169.254.169.254. Every name the crawler connects to is resolved here, so the
 resolved address is checked before the connection is made: a refused address fails the lookup
-with ``BlockedAddress`` (never retried, no byte sent) and counts ``urlpolicy/dns_<reason>``.
+with ``BlockedAddress`` (no byte sent). Twisted reports that as a failed lookup;
+``UrlPolicyMiddleware`` recognises the name (``refused_host_reason``), counts
+``urlpolicy/dns_<reason>`` and fails the request with the reason ``urlpolicy_dns_<reason>``;
+``PoliteRetryMiddleware`` does not retry it.
 
 Enabled by ``TWISTED_DNS_RESOLVER = "crawler.resolver.PolicyResolver"``; honours
 ``ALLOW_PRIVATE_HOSTS``.
@@ -15,11 +18,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.base import ReactorBase
 from twisted.internet.defer import Deferred
+from twisted.internet.error import DNSLookupError
 
 from crawler.config import CrawlerConfig
 from crawler.netpolicy import NO_PRIVATE_HOSTS, AllowList, check_address
@@ -27,8 +29,19 @@ from crawler.netpolicy import NO_PRIVATE_HOSTS, AllowList, check_address
 logger = logging.getLogger(__name__)
 
 
-class BlockedAddress(IgnoreRequest):
-    """A host name resolved to an address the URL-safety policy refuses."""
+# Names refused in this process (one crawl), so that the failure, which Twisted reports as a
+# plain DNSLookupError, can be told apart from a name that does not exist.
+_REFUSED: dict[str, str] = {}
+
+
+def refused_host_reason(host: str) -> str | None:
+    """Why the resolver refused ``host`` in this process, if it did."""
+    return _REFUSED.get(host.lower())
+
+
+class BlockedAddress(DNSLookupError):
+    """A host name resolved to an address the URL-safety policy refuses. A DNSLookupError,
+    so Twisted ends the connection attempt quietly, as for a name that does not exist."""
 
     def __init__(self, host: str, address: str, reason: str) -> None:
         super().__init__(f"{host} resolves to {address}, refused by URL policy ({reason})")
@@ -37,13 +50,12 @@ class BlockedAddress(IgnoreRequest):
 
 class PolicyResolver(CachingThreadedResolver):
     allow: AllowList = NO_PRIVATE_HOSTS
-    crawler: Crawler | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, reactor: ReactorBase) -> PolicyResolver:
+    def from_crawler(cls, crawler: Any, reactor: ReactorBase) -> PolicyResolver:
+        # Scrapy builds the resolver from the crawler *process*: settings, but no stats.
         resolver = super().from_crawler(crawler, reactor)
         resolver.allow = CrawlerConfig.from_settings(crawler.settings).allow_private_hosts
-        resolver.crawler = crawler
         return resolver
 
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
@@ -54,8 +66,6 @@ class PolicyResolver(CachingThreadedResolver):
         reason = check_address(name, address, self.allow)
         if reason is None:
             return address
-        stats: Any = self.crawler.stats if self.crawler is not None else None
-        if stats is not None:
-            stats.inc_value(f"urlpolicy/dns_{reason}")
         logger.warning("Refused %s: resolves to %s (%s)", name, address, reason)
+        _REFUSED[name.lower()] = reason
         raise BlockedAddress(name, address, reason)

@@ -11,6 +11,9 @@ feedparser's loose fallback parser expands internal entities without limit and t
 - any ``<!ENTITY`` declaration (outside CDATA) is refused as ``entity_declaration`` and a DOCTYPE
   with an internal subset as ``dtd_internal_subset``: real feeds need neither, and they carry
   billion-laughs, quadratic-blowup and XXE attacks;
+- numeric character references to no character (surrogates, past U+10FFFF, absurdly long)
+  become U+FFFD, counted as ``invalid_char_refs``: feedparser raises on them instead of
+  flagging the feed (feedparser#591, #599), losing every entry of the feed;
 - only the first ``max_items`` items are kept (feeds list newest first), cut at an item
   boundary and closed again;
 - a body cut off mid-item (no closing root tag) keeps its complete items; the partial one is
@@ -36,6 +39,7 @@ _ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
 _INTERNAL_SUBSET = re.compile(r"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 _ROOT = re.compile(r"<([A-Za-z_][\w.:-]*)")
 _ITEM_START = re.compile(r"<(?:[\w-]+:)?(?:item|entry)[\s>/]")
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 _ITEM_END = re.compile(r"</(?:[\w-]+:)?(?:item|entry)\s*>")
 
 
@@ -124,6 +128,8 @@ def prescreen(
         result.error = "dtd_internal_subset"
         return result
     text = _bound_items(text, limits.max_items, result)
+    if "&#" in text:
+        text = _CHAR_REF.sub(lambda m: _valid_char_ref(m, result.counters), text)
     declaration = _XML_DECL_TEXT.match(text)
     if declaration:
         utf8 = re.sub(r"""encoding\s*=\s*["'][^"']*["']""", 'encoding="utf-8"', declaration[0])
@@ -131,6 +137,15 @@ def prescreen(
     # Lone surrogates cannot be encoded; they only come from broken input.
     result.body = text.encode("utf-8", errors="replace")
     return result
+
+
+def _valid_char_ref(match: re.Match[str], counters: Counter[str]) -> str:
+    digits = match.group(1) or match.group(2)
+    code = int(digits, 16 if match.group(1) else 10) if len(digits) <= 8 else -1
+    if 0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+        return match.group(0)
+    counters["invalid_char_refs"] += 1
+    return "&#xFFFD;"
 
 
 def _bound_items(text: str, max_items: int, result: Prescreened) -> str:

@@ -12,13 +12,16 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import CannotResolveHostError
 from scrapy.http import Response
 
 from crawler.config import CrawlerConfig
+from crawler.resolver import refused_host_reason
 
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
@@ -48,6 +51,16 @@ class PoliteRetryMiddleware(RetryMiddleware):
         middleware = super().from_crawler(crawler)
         middleware.max_delay_s = CrawlerConfig.from_settings(crawler.settings).retry_after_max_s
         return middleware
+
+    def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception
+    ) -> Request | Response | None:
+        # A name our URL policy refused resolves the same way on a retry.
+        if isinstance(exception, CannotResolveHostError) and refused_host_reason(
+            urlsplit(request.url).hostname or ""
+        ):
+            return None
+        return super().process_exception(request, exception)
 
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response

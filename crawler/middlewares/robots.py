@@ -61,7 +61,7 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         if isinstance(exc, IgnoreRequest):
-            # Refused by our own policy (e.g. a redirect to a private address): no rules.
+            # Refused by our own URL policy: the pages will be refused too; no rules needed.
             super()._robots_error(exc, netloc)
             return
         self._stats.inc_value(f"robotstxt/exception_count/{type(exc).__name__}")

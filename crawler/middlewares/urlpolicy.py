@@ -12,13 +12,15 @@ Setting: ``ALLOW_PRIVATE_HOSTS`` (hosts, ``host:port`` pairs, CIDR ranges), empt
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 
 from crawler.config import CrawlerConfig
 from crawler.netpolicy import AllowList, check_url
+from crawler.resolver import refused_host_reason
 
 logger = logging.getLogger(__name__)
 
@@ -48,3 +50,14 @@ class UrlPolicyMiddleware:
             self.stats.inc_value(f"urlpolicy/{reason}")
         logger.warning("Refused %s: %s (see ALLOW_PRIVATE_HOSTS)", request.url, reason)
         raise BlockedRequest(reason, request.url)
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        """A name ``PolicyResolver`` refused arrives as a failed lookup: say why."""
+        if not isinstance(exception, CannotResolveHostError):
+            return
+        reason = refused_host_reason(urlsplit(request.url).hostname or "")
+        if reason is None:
+            return
+        if self.stats is not None:
+            self.stats.inc_value(f"urlpolicy/dns_{reason}")
+        raise BlockedRequest(f"dns_{reason}", request.url) from exception

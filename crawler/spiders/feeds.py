@@ -157,6 +157,8 @@ class FeedsSpider(scrapy.Spider):
         if entry.guid:
             keys.add(f"guid:{dedupe_key(entry.link).split('/')[0]}:{entry.guid}")
         if keys & self.requested_keys:
+            # Remember this entry's other keys too: a later entry may share only its guid.
+            self.requested_keys |= keys
             self._inc("articles/duplicate_in_run")
             return None
         self.requested_keys |= keys
