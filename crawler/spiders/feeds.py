@@ -14,8 +14,10 @@ prescreen ``feeds/gunzipped``, ``feeds/items_over_cap``, ``feeds/truncated``,
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +35,10 @@ from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_fi
 from crawler.feeds.prescreen import FeedLimits
 from crawler.items import ArticlePage, FeedEntry
 from crawler.urls import dedupe_key
+
+# feedparser is pure Python and CPU-bound (seconds for a large feed): it runs in one worker
+# thread, so downloads and timeouts go on meanwhile, and one feed at a time bounds memory.
+FEED_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedparser")
 
 
 def failure_reason(failure: Failure) -> str:
@@ -126,9 +132,11 @@ class FeedsSpider(scrapy.Spider):
         self.logger.warning("Feed %s failed: %s", feed_url, reason)
         self._feed_outcome(feed_url, "failed", reason)
 
-    def parse_feed(self, response: Response, feed_url: str) -> Iterator[scrapy.Request]:
+    async def parse_feed(self, response: Response, feed_url: str) -> AsyncIterator[scrapy.Request]:
         limits = FeedLimits(self.config.feed_maxsize_bytes, self.config.feed_max_items)
-        parsed = parse_feed(response.body, response.url, response_headers(response), limits)
+        parsed = await asyncio.get_running_loop().run_in_executor(
+            FEED_PARSER, parse_feed, response.body, response.url, response_headers(response), limits
+        )
         for note, count in parsed.counters.items():
             self._inc(f"feeds/{note}", count)
         if parsed.error:
