@@ -93,6 +93,10 @@ def decode(body: bytes, declared: str | None) -> Decoded:
         name, length = bom
         return _decoded(body[length:].decode(name, errors="replace"), name)
     codec = codec_name(declared)
+    if codec == "utf-16":
+        # No BOM: the byte order shows in where the NULs of ASCII characters fall.
+        head = body[:2000]
+        codec = "utf-16-be" if head[0::2].count(0) > head[1::2].count(0) else "utf-16-le"
     if codec is not None and codec.startswith(("utf-16", "utf-32")):
         return _decoded(body.decode(codec, errors="replace"), codec)
     try:

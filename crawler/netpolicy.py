@@ -188,6 +188,8 @@ class AllowList:
 
 def _split_host_port(entry: str) -> tuple[str, int | None]:
     if entry.startswith("["):
+        if "]" not in entry:
+            raise ValueError(f"unclosed bracket in {entry!r}")
         host, _, rest = entry[1:].partition("]")
         port_text = rest.removeprefix(":") if rest.startswith(":") else ""
         if rest and not rest.startswith(":"):

@@ -5,9 +5,9 @@ connections, answers that change between attempts. Built on ``LocalSite`` (same 
 from __future__ import annotations
 
 import contextlib
-import gzip
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
@@ -149,5 +149,12 @@ class HostileSite(LocalSite):
 
 
 def gzip_bomb(size: int) -> bytes:
-    """``size`` zero bytes, gzip-compressed (about 1/1000 of ``size``)."""
-    return gzip.compress(b"\0" * size, compresslevel=9)
+    """``size`` zero bytes, gzip-compressed (about 1/1000 of ``size``), built in 1 MiB steps
+    so the test process never holds the expanded bytes."""
+    deflater = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    chunk = b"\0" * (1 << 20)
+    parts = [
+        deflater.compress(chunk[: min(len(chunk), size - done)])
+        for done in range(0, size, len(chunk))
+    ]
+    return b"".join(parts) + deflater.flush()

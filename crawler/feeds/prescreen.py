@@ -82,6 +82,9 @@ def gunzip(body: bytes, max_bytes: int) -> bytes:
         raise ValueError("gzip_corrupt") from None
     if len(out) > max_bytes:
         raise ValueError("gzip_too_large")
+    if not inflater.eof and not out:
+        raise ValueError("gzip_corrupt")
+    # A cut-off stream yields what it holds; the truncation check keeps its complete items.
     return bytes(out)
 
 
