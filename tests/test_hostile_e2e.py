@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import brotli
@@ -344,8 +345,7 @@ def serve(site: HostileSite, target: LocalSite) -> list[str]:
         + "</div>" * 20000
         + "</body></html>",
     )
-    rng = random.Random(5)
-    site.add("/news/binary-html", bytes(rng.getrandbits(8) for _ in range(200_000)))
+    site.add("/news/binary-html", random.Random(5).randbytes(200_000))
     articles("after-huge")
     feed("/extraction.xml", rss(base, ["huge-page", "nested", "binary-html", "after-huge"]))
 
@@ -380,9 +380,7 @@ def serve_robots(robots: dict[str, HostileSite]) -> None:
         server.add("/news/private/secret", page("secret"))
     robots["unavailable"].add("/robots.txt", "oops", "text/plain", status=503)
     robots["timeout"].headers_then_silence("/robots.txt")
-    robots["garbage"].add(
-        "/robots.txt", bytes(random.Random(7).getrandbits(8) for _ in range(5000)), "text/plain"
-    )
+    robots["garbage"].add("/robots.txt", random.Random(7).randbytes(5000), "text/plain")
     robots["disallow"].add("/robots.txt", "User-agent: *\nDisallow: /news/private/\n", "text/plain")
 
 
@@ -727,3 +725,52 @@ def test_row24_thin_pages(hostile: HostileRun) -> None:
     for slug in ("paywall", "consent", "gallery"):
         assert hostile.record(slug) is None
     assert hostile.dropped.get("too_little_text", 0) >= 3
+
+
+@pytest.mark.parametrize("allow", ["", "127.0.0.1:1", "10.0.0.0/8,intranet.example"])
+def test_row21_loopback_not_allowed_gets_zero_requests(site: LocalSite, crawl, allow: str) -> None:
+    """With the guard on and the local server not allowed, it is never contacted at all:
+    not for the feed, not for robots.txt."""
+    site.add("/feed.xml", rss(site.base, ["story"]), "application/rss+xml")
+    site.add("/news/story", page("story"))
+    result = crawl("-a", f"feeds={site.url('/feed.xml')}", settings={"ALLOW_PRIVATE_HOSTS": allow})
+    assert site.requests == []
+    assert result.returncode == 1  # the only feed failed
+    feed = result.report["feeds"][site.url("/feed.xml")]
+    assert (feed["status"], feed["reason"]) == ("failed", "urlpolicy_loopback")
+    assert result.report["counters"]["urlpolicy/loopback"] == 1
+    assert "refused by URL policy" in result.stderr
+
+
+def test_row30_every_feed_failing_exits_non_zero(site: LocalSite, crawl) -> None:
+    site.add("/login", sample("login.html", site.base), "text/html")
+    site.add("/empty.xml", b"", "application/rss+xml")
+    feeds = [site.url("/missing.xml"), site.url("/login"), site.url("/empty.xml")]
+    result = crawl("-a", "feeds=" + ",".join(feeds))
+    assert result.returncode == 1
+    reasons = {url: feed["reason"] for url, feed in result.report["feeds"].items()}
+    assert reasons == dict(zip(feeds, ["http_404", "not_a_feed", "empty_body"], strict=True))
+    assert "FAILED feed" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        ["{base}/a.xml", "example.org/feed.xml"],  # no scheme
+        ["{base}/a.xml", "{base}/a.xml"],  # duplicate
+        ["{base}/a.xml", "ftp://{host}/feed.xml"],
+        ["{base}/a.xml", "file:///etc/passwd"],
+    ],
+)
+def test_row30_invalid_feed_list_fails_before_any_request(
+    site: LocalSite, crawl, tmp_path: Path, entries: list[str]
+) -> None:
+    site.add("/a.xml", rss(site.base, ["story"]), "application/rss+xml")
+    feeds_file = tmp_path / "feeds.txt"
+    host = site.base.removeprefix("http://")
+    feeds_file.write_text("\n".join(e.format(base=site.base, host=host) for e in entries))
+    result = crawl("-a", f"feeds_file={feeds_file}")
+    assert result.returncode == 2
+    assert "newscrawler: configuration error" in result.stderr
+    assert f"{feeds_file}:2" in result.stderr
+    assert site.requests == []
