@@ -23,6 +23,7 @@ class FeedEntry:
     tags: tuple[str, ...] = ()
     summary: str | None = None
     language: str | None = None
+    published_raw: str | None = None  # the feed's date as written, even when unparseable
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Article:
     guid: str | None
     fetched_at: str
     provenance: dict[str, str] = field(default_factory=dict)
+    published_raw: str | None = None  # the feed entry's date as written (HOSTILE.md row 16)
     version: int = 1
     schema_version: int = SCHEMA_VERSION
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import brotli
+import jsonschema
 import pytest
 
 from tests.conftest import DATA, ROOT, CrawlResult, LocalSite, run_crawl
@@ -35,6 +36,7 @@ except ImportError:  # Python < 3.14
     from backports import zstd  # type: ignore[import-not-found,no-redef]
 
 HOSTILE = DATA / "hostile"
+SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
 MIB = 1024 * 1024
 SETTINGS = {
     "DOWNLOAD_TIMEOUT": "4",
@@ -616,18 +618,19 @@ def test_row15_duplicates(hostile: HostileRun) -> None:
 
 def test_row16_dates(hostile: HostileRun) -> None:
     expected = {
-        "missing": None,
-        "garbage": None,
-        "impossible": None,
-        "future": None,
-        "old": None,
-        "naive": "2024-09-03T10:00:00+00:00",
-        "est": "2024-09-03T12:00:00+00:00",
+        "missing": (None, None),
+        "garbage": (None, "sometime last week"),
+        "impossible": (None, "Fri, 30 Feb 2024 10:00:00 GMT"),
+        "future": (None, "Sat, 01 Jan 2999 10:00:00 GMT"),
+        "old": (None, "Mon, 01 Jan 1900 00:00:00 GMT"),
+        "naive": ("2024-09-03T10:00:00+00:00", "2024-09-03T10:00:00"),
+        "est": ("2024-09-03T12:00:00+00:00", "Tue, 03 Sep 2024 08:00:00 EDT"),
     }
-    for slug, published in expected.items():
+    for slug, (published, raw) in expected.items():
         record = hostile.record(f"date-{slug}")
         assert record is not None, slug
-        assert record["published"] == published, slug
+        assert (record["published"], record["published_raw"]) == (published, raw), slug
+        jsonschema.validate(record, SCHEMA)
 
 
 def test_row17_titles_plain_text_unescaped_once(hostile: HostileRun) -> None:

@@ -44,4 +44,5 @@ def build_article(
         guid=entry.guid,
         fetched_at=fetched_at,
         provenance=dict(meta.provenance),
+        published_raw=entry.published_raw,
     )

@@ -112,6 +112,7 @@ def _entry(
             tags=tuple(t for t in tags if t),
             summary=clean_text(raw.get("summary")),
             language=clean_text(feed_language),
+            published_raw=clean_text(raw.get("published") or dict.get(raw, "updated")),
         ),
         None,
     )
