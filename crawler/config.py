@@ -29,6 +29,11 @@ class CrawlerConfig:
     contact: str
     max_entries_per_feed: int
     min_text_chars: int
+    sitemap_max_age_days: int
+    sitemap_max_bytes: int
+    sitemap_max_depth: int
+    sitemap_max_children: int
+    discovery_max_candidates: int
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -47,6 +52,11 @@ class CrawlerConfig:
             contact=_str(settings, "CONTACT"),
             max_entries_per_feed=_int(settings, "MAX_ENTRIES_PER_FEED", minimum=1),
             min_text_chars=_int(settings, "MIN_TEXT_CHARS", minimum=0),
+            sitemap_max_age_days=_int(settings, "SITEMAP_MAX_AGE_DAYS", minimum=1),
+            sitemap_max_bytes=_int(settings, "SITEMAP_MAX_BYTES", minimum=1024),
+            sitemap_max_depth=_int(settings, "SITEMAP_MAX_DEPTH", minimum=1),
+            sitemap_max_children=_int(settings, "SITEMAP_MAX_CHILDREN", minimum=1),
+            discovery_max_candidates=_int(settings, "DISCOVERY_MAX_CANDIDATES", minimum=1),
         )
 
 

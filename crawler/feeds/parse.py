@@ -32,6 +32,11 @@ class ParsedFeed:
 
 
 def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    # JSON Feed: feedparser does not read it. Imported here: jsonfeed builds a ParsedFeed.
+    from crawler.feeds import jsonfeed
+
+    if jsonfeed.looks_like_json(body):
+        return jsonfeed.parse_json_feed(body, url)
     result = ParsedFeed(url=url)
     if not body.strip():
         result.error = "empty_body"
