@@ -156,6 +156,12 @@ class SiteDiscovery:
     found: list[FoundFeed] = field(default_factory=list)
     rejected: dict[str, str] = field(default_factory=dict)  # candidate URL -> reason
     finished: bool = False
+    order: dict[str, int] = field(default_factory=dict)  # candidate URL -> position tried
+
+    @property
+    def feeds(self) -> list[FoundFeed]:
+        """The feeds found, in the order their candidates were tried (not of the answers)."""
+        return sorted(self.found, key=lambda feed: self.order.get(feed.url, 0))
 
     def homepage(self, page_url: str, candidates: Candidates) -> None:
         self.stages = {
@@ -182,6 +188,7 @@ class SiteDiscovery:
                 if key in self.tried:
                     continue
                 self.tried.add(key)
+                self.order[url] = len(self.order)
                 if key in known:
                     self.found.append(FoundFeed(url, self.stage))
                     if self.stage == "common":

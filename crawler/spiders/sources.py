@@ -225,9 +225,9 @@ class SourcesMixin(scrapy.Spider):
         state = self.site_states.get(site_url)
         if error is None and state is not None and state.found:
             self._inc("sites/with_feeds")
-            feeds = [feed.url for feed in state.found]
+            feeds = [feed.url for feed in state.feeds]
             self.logger.info("Site %s: feeds %s", site_url, ", ".join(feeds))
-            self.site_report(site_url, state.found, [])
+            self.site_report(site_url, state.feeds, [])
         elif error is None and site_url in self.site_pages:
             # No feed: the site's robots.txt may list sitemaps. Our own request: Scrapy's robots
             # middleware reads robots.txt for permission only.
@@ -337,11 +337,15 @@ class SourcesMixin(scrapy.Spider):
             return
         feeds = list(self.listed_feeds)
         listed = {dedupe_key(feed.url) for feed in feeds}
-        feeds += [
-            ListedFeed(found.url, found.title)
-            for found in self.discovered
-            if dedupe_key(found.url) not in listed
-        ]
+        # Discovered feeds in the order of the sites given, not of the answers.
+        discovered = {dedupe_key(found.url) for found in self.discovered}
+        for site_url in self.sources.sites:
+            state = self.site_states.get(site_url)
+            for found in state.feeds if state else []:
+                key = dedupe_key(found.url)
+                if key in discovered and key not in listed:
+                    listed.add(key)
+                    feeds.append(ListedFeed(found.url, found.title))
         temporary = path.with_name(path.name + ".part")
         try:
             temporary.write_bytes(render_opml(feeds))
