@@ -28,7 +28,8 @@ def rss(*links: str, title: str = "Wire") -> str:
         f"<pubDate>Tue, 03 Sep 2024 0{i}:00:00 GMT</pubDate></item>"
         for i, link in enumerate(links, start=1)
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>{items}</channel></rss>'
+    channel = f"<channel><title>{title}</title>{items}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
 
 
 def add_article(site: LocalSite, slug: str, title: str | None = None) -> None:
@@ -39,7 +40,8 @@ def add_article(site: LocalSite, slug: str, title: str | None = None) -> None:
 def bare_article(slug: str) -> str:
     """A page with text but no title or date of its own: the sitemap's values must show."""
     body = "".join(f"<p>{p}</p>" for p in paragraphs_for(slug))
-    return f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head><body><article>{body}</article></body></html>'
+    head = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head>'
+    return f"{head}<body><article>{body}</article></body></html>"
 
 
 def serve_sites(site: LocalSite, other: LocalSite | None = None) -> None:
