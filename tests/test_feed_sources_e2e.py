@@ -323,3 +323,42 @@ def test_invalid_source_arguments_fail_before_any_request(site: LocalSite, crawl
     assert result.returncode == 2
     assert "-a sites:1: not an http(s) site URL" in result.stderr
     assert site.requests == []
+
+
+def test_sitemap_recursion_and_size_are_bounded(site: LocalSite, crawl) -> None:
+    def index(*paths: str) -> str:
+        items = "".join(f"<sitemap><loc>{site.url(p)}</loc></sitemap>" for p in paths)
+        return f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>'
+
+    site.add("/idx.xml", index("/idx2.xml", "/s1.xml.gz", "/s2.xml", "/s3.xml"), "text/xml")
+    site.add("/idx2.xml", index("/deep.xml"), "text/xml")
+    bomb = gzip.compress(b"<urlset>" + b" " * (8 * 1024 * 1024) + b"</urlset>", compresslevel=9)
+    site.add("/s1.xml.gz", bomb, "application/octet-stream")
+    result = crawl(
+        "-a",
+        f"sitemaps={site.url('/idx.xml')}",
+        settings={
+            "NEWSCRAWLER_SITEMAP_MAX_DEPTH": "1",
+            "NEWSCRAWLER_SITEMAP_MAX_CHILDREN": "2",
+            "NEWSCRAWLER_SITEMAP_MAX_BYTES": str(1024 * 1024),
+        },
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    feeds = result.report["feeds"]
+    assert feeds[site.url("/idx.xml")]["skipped"] == {"over_limit": 2}
+    assert feeds[site.url("/idx.xml")]["entries"] == 2
+    assert feeds[site.url("/idx2.xml")]["skipped"] == {"depth_limit": 1}
+    assert feeds[site.url("/s1.xml.gz")]["status"] == "failed"
+    assert feeds[site.url("/s1.xml.gz")]["reason"] == "gzip_too_large"
+    assert [site.hits(p) for p in ("/deep.xml", "/s2.xml", "/s3.xml")] == [0, 0, 0]
+
+
+def test_invalid_sitemap_setting_fails_at_start(site: LocalSite, crawl) -> None:
+    result = crawl(
+        "-a",
+        f"sitemaps={site.url('/s.xml')}",
+        settings={"NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS": "0"},
+    )
+    assert result.returncode == 2
+    assert "NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS must be at least 1" in result.stderr
+    assert site.requests == []

@@ -33,7 +33,7 @@ from protego import Protego
 
 from crawler.feeds.compressed import DecompressError, gunzip_capped, is_gzip
 from crawler.feeds.parse import ParsedFeed
-from crawler.feeds.xmlsafe import UnsafeXML, localname, refuse_dtd
+from crawler.feeds.xmlsafe import SAFE_OPTIONS, UnsafeXML, localname, refuse_dtd
 from crawler.items import FeedEntry
 from crawler.textnorm import clean_text, to_iso8601
 from crawler.urls import resolve_link
@@ -78,14 +78,7 @@ def parse_sitemap(
     reader = _Reader(result, cutoff)
     try:
         for event, element in etree.iterparse(
-            io.BytesIO(body),
-            events=("start", "end"),
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
+            io.BytesIO(body), events=("start", "end"), **SAFE_OPTIONS
         ):
             reader.event(event, element)
     except etree.XMLSyntaxError:

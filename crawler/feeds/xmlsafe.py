@@ -25,17 +25,20 @@ def refuse_dtd(body: bytes) -> None:
         raise UnsafeXML("doctype_refused")
 
 
-def safe_parser(*, recover: bool = False) -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        recover=recover,
-    )
+# For etree.XMLParser and etree.iterparse alike.
+SAFE_OPTIONS: dict[str, bool] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
+
+def safe_parser() -> etree.XMLParser:
+    return etree.XMLParser(**SAFE_OPTIONS)
 
 
 def localname(element: etree._Element) -> str:
