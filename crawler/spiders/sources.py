@@ -156,6 +156,8 @@ class SourcesMixin(scrapy.Spider):
                 dont_filter=True,
                 cb_kwargs={"site_url": site_url},
             )
+        if self.sources.discover and self.sources.sitemaps:
+            self.logger.info("Discover mode: the sitemaps given are not fetched")
         for url in [] if self.sources.discover else self.sources.sitemaps:
             self.known_feed_keys.add(dedupe_key(url))
             yield self.sitemap_request(url, root=url, depth=0)
@@ -171,6 +173,7 @@ class SourcesMixin(scrapy.Spider):
         yield from self.advance_site(site_url)
 
     def homepage_failed(self, failure: Failure) -> Iterator[Any]:
+        # Imported here (and below): crawler.spiders.feeds imports this module.
         from crawler.spiders.feeds import failure_reason
 
         site_url = failure.request.cb_kwargs["site_url"]  # type: ignore[attr-defined]
