@@ -31,6 +31,11 @@ class CrawlerConfig:
     contact: str
     max_entries_per_feed: int
     min_text_chars: int
+    sitemap_max_age_days: int
+    sitemap_max_bytes: int
+    sitemap_max_depth: int
+    sitemap_max_children: int
+    discovery_max_candidates: int
     # Safety budgets (issue 5, see README "Security").
     allow_private_hosts: AllowList = NO_PRIVATE_HOSTS
     feed_maxsize_bytes: int = 10 * 1024 * 1024
@@ -56,7 +61,12 @@ class CrawlerConfig:
             contact=_str(settings, "CONTACT"),
             max_entries_per_feed=_int(settings, "MAX_ENTRIES_PER_FEED", minimum=1),
             min_text_chars=_int(settings, "MIN_TEXT_CHARS", minimum=0),
-            allow_private_hosts=_allow_list(settings),
+            sitemap_max_age_days=_int(settings, "SITEMAP_MAX_AGE_DAYS", minimum=1),
+            sitemap_max_bytes=_int(settings, "SITEMAP_MAX_BYTES", minimum=1024),
+            sitemap_max_depth=_int(settings, "SITEMAP_MAX_DEPTH", minimum=1),
+            sitemap_max_children=_int(settings, "SITEMAP_MAX_CHILDREN", minimum=1),
+            discovery_max_candidates=_int(settings, "DISCOVERY_MAX_CANDIDATES", minimum=1),
+            allow_private_hosts=allow_private_hosts(settings),
             feed_maxsize_bytes=_int(settings, "FEED_MAXSIZE_BYTES", minimum=1024),
             feed_max_items=_int(settings, "FEED_MAX_ITEMS", minimum=1),
             article_maxsize_bytes=_int(settings, "ARTICLE_MAXSIZE_BYTES", minimum=1024),
@@ -94,7 +104,7 @@ def _float(settings: SettingsLike, name: str, *, minimum: float) -> float:
     return number
 
 
-def _allow_list(settings: SettingsLike) -> AllowList:
+def allow_private_hosts(settings: SettingsLike) -> AllowList:
     """``ALLOW_PRIVATE_HOSTS``: a list, or a comma-separated string as given with ``-s``."""
     value = settings.get("ALLOW_PRIVATE_HOSTS") or []
     entries = value.split(",") if isinstance(value, str) else value

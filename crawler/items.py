@@ -23,6 +23,8 @@ class FeedEntry:
     tags: tuple[str, ...] = ()
     summary: str | None = None
     language: str | None = None
+    # The user's own labels for the source (an OPML category path): kept on every article.
+    source_tags: tuple[str, ...] = ()
     published_raw: str | None = None  # the feed's date as written, even when unparseable
 
 

@@ -23,7 +23,7 @@ from twisted.internet.base import ReactorBase
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
-from crawler.config import CrawlerConfig
+from crawler.config import ConfigError, allow_private_hosts
 from crawler.netpolicy import NO_PRIVATE_HOSTS, AllowList, check_address
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,12 @@ class PolicyResolver(CachingThreadedResolver):
     def from_crawler(cls, crawler: Any, reactor: ReactorBase) -> PolicyResolver:
         # Scrapy builds the resolver from the crawler *process*: settings, but no stats.
         resolver = super().from_crawler(crawler, reactor)
-        resolver.allow = CrawlerConfig.from_settings(crawler.settings).allow_private_hosts
+        try:
+            resolver.allow = allow_private_hosts(crawler.settings)
+        except ConfigError:
+            # Built before the crawl starts: an invalid setting is reported (exit status 2)
+            # when the crawler validates its configuration. Nothing is allowed meanwhile.
+            resolver.allow = NO_PRIVATE_HOSTS
         return resolver
 
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:

@@ -16,6 +16,14 @@ NEWSCRAWLER_OUTPUT_DIR = "output"
 NEWSCRAWLER_OUTPUT_FILE = "%(name)s_%(time)s.jsonl"
 NEWSCRAWLER_MAX_ENTRIES_PER_FEED = 200
 NEWSCRAWLER_MIN_TEXT_CHARS = 200
+# Sitemaps as sources (-a sitemaps=, or robots.txt of -a sites): entries older than this are
+# skipped; gunzipped/plain size cap; index nesting followed; child sitemaps fetched per root.
+NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS = 2
+NEWSCRAWLER_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+NEWSCRAWLER_SITEMAP_MAX_DEPTH = 2
+NEWSCRAWLER_SITEMAP_MAX_CHILDREN = 50
+# Feed discovery (-a sites=): candidate URLs tried per stage and site.
+NEWSCRAWLER_DISCOVERY_MAX_CANDIDATES = 10
 # Safety budgets (README, "Security"): download caps per request type, items parsed per feed,
 # pages larger than this are not given to the extractor, longest Retry-After honoured.
 NEWSCRAWLER_FEED_MAXSIZE_BYTES = 10 * 1024 * 1024

@@ -524,7 +524,7 @@ def test_row07_robots_policy(hostile: HostileRun) -> None:
     for name in ("unavailable", "timeout"):  # 5xx or timeout: the site is off limits
         server = robots[name]
         feed = hostile.feed("/feed.xml", server)
-        assert (feed["status"], feed["reason"]) == ("failed", "robots_forbidden"), name
+        assert (feed["status"], feed["reason"]) == ("failed", "robots_unavailable"), name
         assert server.hits("/feed.xml") == 0
         assert server.hits("/news/public-1") == 0
     assert hostile.counter("robotstxt/unavailable") == 2
@@ -536,7 +536,8 @@ def test_row07_robots_policy(hostile: HostileRun) -> None:
     assert disallow.hits("/news/public-1") == 1
     assert disallow.hits("/news/private/secret") == 0
     assert hostile.failed.get("robots_forbidden") == 1
-    assert hostile.counter("robotstxt/forbidden") >= 3
+    assert hostile.counter("robotstxt/forbidden") == 1
+    assert hostile.counter("robotstxt/forbidden_unavailable") == 2
 
 
 def test_row08_entity_attacks(hostile: HostileRun) -> None:
@@ -743,6 +744,16 @@ def test_row21_loopback_not_allowed_gets_zero_requests(site: LocalSite, crawl, a
     assert (feed["status"], feed["reason"]) == ("failed", "urlpolicy_loopback")
     assert result.report["counters"]["urlpolicy/loopback"] == 1
     assert "refused by URL policy" in result.stderr
+
+
+def test_invalid_allow_private_hosts_fails_at_start(site: LocalSite, crawl) -> None:
+    site.add("/feed.xml", rss(site.base, ["story"]), "application/rss+xml")
+    result = crawl(
+        "-a", f"feeds={site.url('/feed.xml')}", settings={"ALLOW_PRIVATE_HOSTS": "10.0.0.0/33"}
+    )
+    assert result.returncode == 2
+    assert "configuration error: ALLOW_PRIVATE_HOSTS: not a CIDR range" in result.stderr
+    assert site.requests == []
 
 
 def test_row30_every_feed_failing_exits_non_zero(site: LocalSite, crawl) -> None:

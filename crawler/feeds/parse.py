@@ -40,6 +40,11 @@ def parse_feed(
     headers: Mapping[str, str] | None = None,
     limits: FeedLimits = DEFAULT_LIMITS,
 ) -> ParsedFeed:
+    # JSON Feed: feedparser does not read it. Imported here: jsonfeed builds a ParsedFeed.
+    from crawler.feeds import jsonfeed
+
+    if jsonfeed.looks_like_json(body):
+        return jsonfeed.parse_json_feed(body, url)
     result = ParsedFeed(url=url)
     if not body.strip():
         result.error = "empty_body"

@@ -4,7 +4,8 @@ feedparser's loose fallback parser expands internal entities without limit and t
 40 s for 100,000 items (see ``shared/HOSTILE.md``), so the body is checked and bounded first:
 
 - gzip bodies served without ``Content-Encoding`` (``feed.xml.gz``) are gunzipped in chunks,
-  refused as ``gzip_too_large`` past ``max_bytes`` of output, ``gzip_corrupt`` if broken;
+  refused as ``gzip_too_large`` past ``max_bytes`` of output, ``gzip_error`` if broken or cut
+  off (``crawler.feeds.compressed``);
 - a body over ``max_bytes`` is refused as ``too_large``;
 - bytes are decoded by ``crawler.encoding`` (BOM, header charset, XML declaration; mislabelled
   cp1252/UTF-8 repaired) and handed on as UTF-8 with a matching declaration;
@@ -23,15 +24,13 @@ feedparser's loose fallback parser expands internal entities without limit and t
 from __future__ import annotations
 
 import re
-import zlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from crawler.encoding import charset_from_content_type, decode
+from crawler.feeds.compressed import DecompressError, gunzip_capped, is_gzip
 
-GZIP_MAGIC = b"\x1f\x8b"
-_CHUNK = 64 * 1024
 _XML_DECL = re.compile(r"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _XML_DECL_TEXT = re.compile(r"^\s*<\?xml[^>]*\?>")
 _CDATA = re.compile(r"<!\[CDATA\[.*?\]\]>", re.DOTALL)
@@ -61,33 +60,6 @@ class Prescreened:
     counters: Counter[str] = field(default_factory=Counter)  # feed-level notes for the stats
 
 
-def gunzip(body: bytes, max_bytes: int) -> bytes:
-    """Decompress a gzip body, never holding more than ``max_bytes`` of output.
-
-    Raises ``ValueError("gzip_too_large")`` or ``ValueError("gzip_corrupt")``."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out = bytearray()
-    try:
-        for start in range(0, len(body), _CHUNK):
-            pending = body[start : start + _CHUNK]
-            while pending:
-                out += inflater.decompress(pending, max_bytes + 1 - len(out))
-                if len(out) > max_bytes:
-                    raise ValueError("gzip_too_large")
-                pending = inflater.unconsumed_tail
-            if inflater.eof:
-                break
-        out += inflater.flush()
-    except zlib.error:
-        raise ValueError("gzip_corrupt") from None
-    if len(out) > max_bytes:
-        raise ValueError("gzip_too_large")
-    if not inflater.eof and not out:
-        raise ValueError("gzip_corrupt")
-    # A cut-off stream yields what it holds; the truncation check keeps its complete items.
-    return bytes(out)
-
-
 def _declared_encoding(body: bytes, headers: Mapping[str, str]) -> str | None:
     declared = charset_from_content_type(headers.get("content-type"))
     if declared:
@@ -106,11 +78,11 @@ def prescreen(
 ) -> Prescreened:
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     result = Prescreened(body=None)
-    if body.startswith(GZIP_MAGIC):
+    if is_gzip(body):
         try:
-            body = gunzip(body, limits.max_bytes)
-        except ValueError as exc:
-            result.error = str(exc)
+            body = gunzip_capped(body, limits.max_bytes)
+        except DecompressError as exc:
+            result.error = exc.reason
             return result
         result.counters["gunzipped"] += 1
     if len(body) > limits.max_bytes:

@@ -5,10 +5,13 @@ and RFC 9309:
 
 - 2xx: the rules are obeyed; a body that holds no rules (HTML, binary garbage) allows all.
 - 4xx (no robots.txt): allow all.
-- 5xx or 429 after the retries, a timeout or a network error: the site is treated as fully
-  disallowed for this run (counted ``robotstxt/unavailable``); the next run asks again.
+- 5xx or 429 after the retries, or a timeout: the site is treated as fully disallowed for this
+  run (counted ``robotstxt/unavailable``; its requests fail as ``robots_unavailable``); the
+  next run asks again.
+- A connection error (refused, reset, unknown host): no rules. The page requests then fail
+  with their own, accurate error; nothing reaches the site either way.
 
-Refused requests count ``robotstxt/forbidden`` and fail with the reason ``robots_forbidden``.
+Requests refused by rules count ``robotstxt/forbidden`` and fail as ``robots_forbidden``.
 Enabled in place of ``RobotsTxtMiddleware`` with ``ROBOTSTXT_OBEY``.
 """
 
@@ -18,7 +21,7 @@ import logging
 from typing import Any
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.robotstxt import RobotParser
 from twisted.internet.defer import Deferred
@@ -27,7 +30,9 @@ logger = logging.getLogger(__name__)
 
 
 class RobotsForbidden(IgnoreRequest):
-    reason = "robots_forbidden"
+    def __init__(self, message: str, reason: str = "robots_forbidden") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class DisallowAll(RobotParser):
@@ -46,6 +51,9 @@ class DisallowAll(RobotParser):
 
 class RobotsPolicyMiddleware(RobotsTxtMiddleware):
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        if isinstance(rp, DisallowAll):
+            self._stats.inc_value("robotstxt/forbidden_unavailable")
+            raise RobotsForbidden("robots.txt unavailable", "robots_unavailable")
         try:
             super().process_request_2(rp, request)
         except IgnoreRequest as exc:
@@ -60,8 +68,9 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
         await super()._parse_robots(response, netloc, request)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
-        if isinstance(exc, IgnoreRequest):
-            # Refused by our own URL policy: the pages will be refused too; no rules needed.
+        if not isinstance(exc, (DownloadTimeoutError, TimeoutError)):
+            # Refused by our URL policy, or a connection error: the page requests meet the
+            # same fate and report it themselves.
             super()._robots_error(exc, netloc)
             return
         self._stats.inc_value(f"robotstxt/exception_count/{type(exc).__name__}")

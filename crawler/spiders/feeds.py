@@ -1,6 +1,7 @@
 """The ``feeds`` spider: feeds in, one ``ArticlePage`` per new article link out.
 
-Arguments: ``-a feeds=URL1,URL2`` or ``-a feeds_file=PATH``; with neither, the bundled
+Arguments: ``-a feeds=URL1,URL2`` or ``-a feeds_file=PATH`` (a plain list or OPML); with
+neither (and no ``-a sites``/``-a sitemaps``, see ``crawler.spiders.sources``), the bundled
 ``crawler/default_feeds.txt``. An invalid list stops the crawl before any request.
 Parsing, link policy and extraction live in pure modules; this class only wires them.
 
@@ -30,10 +31,12 @@ from twisted.python.failure import Failure
 from crawler import signals as news_signals
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig
 from crawler.failures import known_failure_reason
-from crawler.feeds import parse_feed
-from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_file
+from crawler.feeds import ParsedFeed, parse_feed
+from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_list
+from crawler.feeds.opml import ListedFeed
 from crawler.feeds.prescreen import FeedLimits
 from crawler.items import ArticlePage, FeedEntry
+from crawler.spiders.sources import SourceArguments, SourcesMixin
 from crawler.urls import dedupe_key
 
 # feedparser is pure Python and CPU-bound (seconds for a large feed): it runs in one worker
@@ -59,24 +62,30 @@ def response_headers(response: Response) -> dict[str, str]:
     }
 
 
-class FeedsSpider(scrapy.Spider):
+class FeedsSpider(SourcesMixin):
     name = "feeds"
     config: CrawlerConfig
 
     def __init__(
         self, feeds: str | None = None, feeds_file: str | None = None, **kwargs: Any
     ) -> None:
+        sources = SourceArguments.pop(kwargs)
         super().__init__(**kwargs)
+        listed: list[ListedFeed] = []
         if feeds and feeds_file:
             raise ConfigError("give either -a feeds= or -a feeds_file=, not both")
         try:
             if feeds:
                 self.feed_urls = feeds_from_argument(feeds)
+            elif feeds_file or not sources.replaces_default_feeds:
+                listed = read_feed_list(feeds_file or DEFAULT_FEEDS_FILE)
+                self.feed_urls = [feed.url for feed in listed]
             else:
-                self.feed_urls = read_feed_file(feeds_file or DEFAULT_FEEDS_FILE)
+                self.feed_urls = []
         except FeedListError as exc:
             raise ConfigError(str(exc)) from exc
         self.requested_keys: set[str] = set()
+        self.init_sources(sources, listed or [ListedFeed(url) for url in self.feed_urls])
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -125,6 +134,8 @@ class FeedsSpider(scrapy.Spider):
                 cb_kwargs={"feed_url": url},
                 meta={"download_maxsize": self.config.feed_maxsize_bytes},
             )
+        for request in self.source_requests():
+            yield request
 
     def feed_failed(self, failure: Failure) -> None:
         feed_url = failure.request.cb_kwargs["feed_url"]  # type: ignore[attr-defined]
@@ -137,6 +148,11 @@ class FeedsSpider(scrapy.Spider):
         parsed = await asyncio.get_running_loop().run_in_executor(
             FEED_PARSER, parse_feed, response.body, response.url, response_headers(response), limits
         )
+        for request in self.feed_parsed(self.tag_entries(parsed, feed_url), feed_url):
+            yield request
+
+    def feed_parsed(self, parsed: ParsedFeed, feed_url: str) -> Iterator[scrapy.Request]:
+        """Entries to article requests and the feed's outcome: the path every source takes."""
         for note, count in parsed.counters.items():
             self._inc(f"feeds/{note}", count)
         if parsed.error:
