@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from crawler.storage.state import STATE_BACKENDS
+
 PREFIX = "NEWSCRAWLER_"
 DEFAULT_FEEDS_FILE = Path(__file__).with_name("default_feeds.txt")
 
@@ -29,6 +31,12 @@ class CrawlerConfig:
     contact: str
     max_entries_per_feed: int
     min_text_chars: int
+    # Incremental runs (crawler/storage/state.py): where the state lives, how long seen
+    # articles are remembered, how many records are committed to the output at once.
+    state_dir: Path = Path("state")
+    state_backend: str = "sqlite"
+    seen_ttl_days: float = 30.0
+    write_batch_size: int = 20
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -47,6 +55,10 @@ class CrawlerConfig:
             contact=_str(settings, "CONTACT"),
             max_entries_per_feed=_int(settings, "MAX_ENTRIES_PER_FEED", minimum=1),
             min_text_chars=_int(settings, "MIN_TEXT_CHARS", minimum=0),
+            state_dir=Path(_str(settings, "STATE_DIR")),
+            state_backend=_choice(settings, "STATE_BACKEND", STATE_BACKENDS),
+            seen_ttl_days=_float(settings, "SEEN_TTL_DAYS", minimum=0.0),
+            write_batch_size=_int(settings, "WRITE_BATCH_SIZE", minimum=1),
         )
 
 
@@ -66,3 +78,21 @@ def _int(settings: SettingsLike, name: str, *, minimum: int) -> int:
     if number < minimum:
         raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, got {number}")
     return number
+
+
+def _float(settings: SettingsLike, name: str, *, minimum: float) -> float:
+    value = settings.get(PREFIX + name)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{PREFIX}{name} must be a number, got {value!r}") from None
+    if not number >= minimum or number == float("inf"):
+        raise ConfigError(f"{PREFIX}{name} must be a finite number >= {minimum}, got {value!r}")
+    return number
+
+
+def _choice(settings: SettingsLike, name: str, choices: tuple[str, ...]) -> str:
+    value = _str(settings, name)
+    if value not in choices:
+        raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value

@@ -16,6 +16,11 @@ NEWSCRAWLER_OUTPUT_DIR = "output"
 NEWSCRAWLER_OUTPUT_FILE = "%(name)s_%(time)s.jsonl"
 NEWSCRAWLER_MAX_ENTRIES_PER_FEED = 200
 NEWSCRAWLER_MIN_TEXT_CHARS = 200
+# Incremental runs: state (seen articles, feed validators, run lock, journal) lives here.
+NEWSCRAWLER_STATE_DIR = "state"
+NEWSCRAWLER_STATE_BACKEND = "sqlite"
+NEWSCRAWLER_SEEN_TTL_DAYS = 30
+NEWSCRAWLER_WRITE_BATCH_SIZE = 20
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
