@@ -48,10 +48,19 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 ITEM_PIPELINES = {
     "crawler.pipelines.extraction.ExtractionPipeline": 100,
     "crawler.pipelines.dedupe.DedupePipeline": 200,
+    "crawler.pipelines.revisions.RevisionPipeline": 700,
     "crawler.pipelines.writer.JsonLinesPipeline": 800,
 }
 EXTENSIONS = {
     "crawler.extensions.report.RunReport": 500,
+    # Incremental runs: run lock, crash recovery, state store (before any request).
+    "crawler.extensions.state.RunState": 100,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.downloadermiddlewares.conditional.ConditionalGetMiddleware": 560,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 800,
 }
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"

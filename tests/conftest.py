@@ -142,7 +142,13 @@ def run_crawl(
 ) -> CrawlResult:
     """Run ``scrapy crawl feeds`` in a child process, as a scheduler would."""
     command = [sys.executable, "-m", "scrapy", "crawl", "feeds", *args]
-    merged = {**TEST_SETTINGS, "NEWSCRAWLER_OUTPUT_DIR": str(output_dir), **(settings or {})}
+    merged = {
+        **TEST_SETTINGS,
+        "NEWSCRAWLER_OUTPUT_DIR": str(output_dir),
+        # Each test's own state (seen articles, feed validators, run lock) next to its output.
+        "NEWSCRAWLER_STATE_DIR": str(output_dir.parent / "state"),
+        **(settings or {}),
+    }
     for key, value in merged.items():
         command += ["-s", f"{key}={value}"]
     child_env = {**os.environ, **(env or {})}

@@ -1,7 +1,9 @@
 """``scrapy crawl`` with an exit status a scheduler can act on.
 
 Same as Scrapy's command, plus: a configuration error (``ConfigError``, raised before any
-request) is printed as one clear line and exits 2; after a crawl, the exit status is the
+request) is printed as one clear line and exits 2; another run holding the lock on the state
+directory (``RunLocked``) exits 3; an output or state directory that cannot be written
+(``OutputError``, checked before any request) exits 1. After a crawl, the exit status is the
 ``run/exit_code`` set by the run report (1 when every feed failed or the output could not be
 written).
 """
@@ -16,8 +18,12 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler.config import ConfigError
+from crawler.storage.durable import OutputError
+from crawler.storage.lock import RunLocked
 
 EXIT_CONFIG_ERROR = 2
+EXIT_OUTPUT_ERROR = 1
+EXIT_LOCKED = 3
 
 
 class Command(ScrapyCrawlCommand):
@@ -32,6 +38,12 @@ class Command(ScrapyCrawlCommand):
         if isinstance(error, ConfigError):
             print(f"newscrawler: configuration error: {error}", file=sys.stderr)
             self.exitcode = EXIT_CONFIG_ERROR
+        elif isinstance(error, RunLocked):
+            print(f"newscrawler: {error}", file=sys.stderr)
+            self.exitcode = EXIT_LOCKED
+        elif isinstance(error, OutputError):
+            print(f"newscrawler: output error: {error}", file=sys.stderr)
+            self.exitcode = EXIT_OUTPUT_ERROR
         elif self.crawler_process.bootstrap_failed or error is not None:
             self.exitcode = 1
         elif crawler.stats is not None:
