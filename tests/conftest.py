@@ -133,14 +133,13 @@ TEST_SETTINGS = {
 }
 
 
-def run_crawl(
+def crawl_command(
     output_dir: Path,
     *args: str,
     settings: dict[str, str] | None = None,
-    timeout: float = 120,
     env: dict[str, str] | None = None,
-) -> CrawlResult:
-    """Run ``scrapy crawl feeds`` in a child process, as a scheduler would."""
+) -> tuple[list[str], dict[str, str]]:
+    """The ``scrapy crawl feeds`` command line and environment of a test crawl."""
     command = [sys.executable, "-m", "scrapy", "crawl", "feeds", *args]
     merged = {
         **TEST_SETTINGS,
@@ -155,6 +154,18 @@ def run_crawl(
     child_env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(NETGUARD), str(ROOT), child_env.get("PYTHONPATH", "")) if p
     )
+    return command, child_env
+
+
+def run_crawl(
+    output_dir: Path,
+    *args: str,
+    settings: dict[str, str] | None = None,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+) -> CrawlResult:
+    """Run ``scrapy crawl feeds`` in a child process, as a scheduler would."""
+    command, child_env = crawl_command(output_dir, *args, settings=settings, env=env)
     done = subprocess.run(
         command,
         cwd=ROOT,
