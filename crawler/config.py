@@ -6,14 +6,19 @@ naming the setting, before the first request is made.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from crawler.storage.state import STATE_BACKENDS
 
 PREFIX = "NEWSCRAWLER_"
 DEFAULT_FEEDS_FILE = Path(__file__).with_name("default_feeds.txt")
+
+
+N = TypeVar("N", int, float)
 
 
 class ConfigError(ValueError):
@@ -70,24 +75,23 @@ def _str(settings: SettingsLike, name: str) -> str:
 
 
 def _int(settings: SettingsLike, name: str, *, minimum: int) -> int:
-    value = settings.get(PREFIX + name)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{PREFIX}{name} must be an integer, got {value!r}") from None
-    if number < minimum:
-        raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, got {number}")
-    return number
+    return _number(settings, name, int, "an integer", minimum)
 
 
 def _float(settings: SettingsLike, name: str, *, minimum: float) -> float:
+    return _number(settings, name, float, "a number", minimum)
+
+
+def _number(
+    settings: SettingsLike, name: str, convert: Callable[[Any], N], kind: str, minimum: N
+) -> N:
     value = settings.get(PREFIX + name)
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{PREFIX}{name} must be a number, got {value!r}") from None
-    if not number >= minimum or number == float("inf"):
-        raise ConfigError(f"{PREFIX}{name} must be a finite number >= {minimum}, got {value!r}")
+        number = convert(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{PREFIX}{name} must be {kind}, got {value!r}") from None
+    if not minimum <= number < math.inf:  # NaN fails this too
+        raise ConfigError(f"{PREFIX}{name} must be at least {minimum} and finite, got {value!r}")
     return number
 
 

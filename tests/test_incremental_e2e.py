@@ -4,6 +4,7 @@ against one live local site and one state directory."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import jsonschema
@@ -110,3 +111,27 @@ def test_invalid_state_setting_fails_before_any_request(site: LocalSite, crawl) 
     assert result.returncode == 2
     assert "configuration error: NEWSCRAWLER_SEEN_TTL_DAYS must be a number" in result.stderr
     assert site.requests == []
+
+
+def test_feed_unchanged_for_half_the_ttl_is_read_in_full_once(
+    newsroom: Newsroom, crawl, tmp_path: Path
+) -> None:
+    """Validators older than TTL/2 are not sent: the feed is parsed, the articles it still lists
+    are skipped as already written and their seen records refreshed (not expired, then written
+    twice); then conditional GET resumes."""
+    assert crawl("-a", newsroom.feeds_arg()).returncode == 0
+    db = sqlite3.connect(tmp_path / "state" / "state.sqlite3")
+    with db:
+        db.execute("UPDATE feeds SET validated_at = validated_at - 16 * 86400")
+        db.execute("UPDATE articles SET last_seen = last_seen - 16 * 86400")
+    newsroom.site.requests.clear()
+    second = crawl("-a", newsroom.feeds_arg())
+    assert second.returncode == 0
+    assert newsroom.answers_304 == 0 and newsroom.article_hits() == 0
+    assert second.report["totals"]["articles_skipped"] == {"already_written": 5}
+    assert second.report["totals"]["written"] == 0
+    ages = [row[0] for row in db.execute("SELECT strftime('%s','now') - last_seen FROM articles")]
+    assert len(ages) == 5 and max(ages) < 86400  # refreshed by the full read
+    third = crawl("-a", newsroom.feeds_arg())
+    assert third.returncode == 0 and newsroom.answers_304 == 2
+    db.close()

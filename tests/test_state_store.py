@@ -82,7 +82,7 @@ def test_feed_state_round_trip(store: StateStore) -> None:
     )
     store.save_feeds([state])
     assert store.feed("http://x/feed") == state
-    failed = FeedState("http://x/feed", '"e1"', None, "failed", "http_500", 6.0, 5.0, 1)
+    failed = FeedState("http://x/feed", '"e1"', None, "failed", "http_500", 6.0, 5.0, 1, 4.5)
     store.save_feeds([failed])
     assert store.feed("http://x/feed") == failed
 

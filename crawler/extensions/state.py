@@ -147,10 +147,12 @@ class RunState:
         for feed_url, (status, reason) in self.feed_outcomes.items():
             previous = store.feed(feed_url) or FeedState(feed_url)
             etag, last_modified = previous.etag, previous.last_modified
+            validated_at = previous.validated_at
             healthy = status in ("ok", "not_modified")
             complete = finished and feed_url not in self.feeds_with_failures
             if status == "ok" and complete and feed_url in self.new_validators:
                 etag, last_modified = self.new_validators[feed_url]
+                validated_at = now
             states.append(
                 FeedState(
                     feed_url=feed_url,
@@ -161,6 +163,7 @@ class RunState:
                     checked_at=now,
                     last_ok_at=now if healthy else previous.last_ok_at,
                     consecutive_failures=0 if healthy else previous.consecutive_failures + 1,
+                    validated_at=validated_at,
                 )
             )
         return states

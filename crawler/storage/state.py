@@ -14,7 +14,8 @@ What is stored:
   line is durably written (see ``crawler/storage/durable.py``); ``remember`` is idempotent, so
   crash recovery may replay it.
 - Per feed (``FeedState``): the HTTP validators (ETag, Last-Modified) for conditional GET, the
-  last outcome and its reason, when it was last checked and last ok, and consecutive failures.
+  last outcome and its reason, when it was last checked and last ok, consecutive failures, and
+  when the validators were last renewed by a full fetch (``validated_at``).
 - Expiry: an article not written, re-found or ``touch``-ed for ``ttl_s`` seconds
   (``NEWSCRAWLER_SEEN_TTL_DAYS``) is forgotten by ``expire()`` (a backend with native key
   expiry may do it on its own and return 0), so the store does not grow forever.
@@ -70,6 +71,10 @@ class FeedState:
     checked_at: float | None = None
     last_ok_at: float | None = None
     consecutive_failures: int = 0
+    # When etag/last_modified were last taken from a fully processed 200 answer. Added after
+    # the first version of this protocol: a backend that does not store it returns None, and
+    # validators are then trusted whatever their age.
+    validated_at: float | None = None
 
 
 class StateStore(Protocol):
@@ -139,7 +144,8 @@ CREATE TABLE IF NOT EXISTS feeds (
     reason TEXT,
     checked_at REAL,
     last_ok_at REAL,
-    consecutive_failures INTEGER NOT NULL DEFAULT 0
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    validated_at REAL
 );
 """
 
@@ -217,7 +223,7 @@ class SqliteStateStore:
     def feed(self, feed_url: str) -> FeedState | None:
         row = self._db.execute(
             "SELECT feed_url, etag, last_modified, status, reason, checked_at, last_ok_at, "
-            "consecutive_failures FROM feeds WHERE feed_url = ?",
+            "consecutive_failures, validated_at FROM feeds WHERE feed_url = ?",
             (feed_url,),
         ).fetchone()
         return FeedState(*row) if row else None
@@ -226,7 +232,8 @@ class SqliteStateStore:
         with self._transaction():
             self._db.executemany(
                 "INSERT OR REPLACE INTO feeds (feed_url, etag, last_modified, status, reason, "
-                "checked_at, last_ok_at, consecutive_failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "checked_at, last_ok_at, consecutive_failures, validated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         f.feed_url,
@@ -237,6 +244,7 @@ class SqliteStateStore:
                         f.checked_at,
                         f.last_ok_at,
                         f.consecutive_failures,
+                        f.validated_at,
                     )
                     for f in feeds
                 ],
