@@ -106,6 +106,10 @@ class RunReport:
             "partial": close_reason != "finished",
             "output_file": values.get("run/output_file"),
             "output_error": values.get("run/output_error"),
+            # Incremental state: what this run's start recovered from a killed run, and expired.
+            "state": {
+                k.removeprefix("state/"): v for k, v in values.items() if k.startswith("state/")
+            },
             "feeds": self.feed_lines(),
             "totals": {
                 "feeds": len(self.feeds),

@@ -32,7 +32,7 @@ from scrapy.crawler import Crawler
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
-from crawler.items import FeedEntry
+from crawler.items import ArticlePage, FeedEntry
 from crawler.storage.durable import OutputError, check_writable, recover
 from crawler.storage.journal import Journal
 from crawler.storage.lock import RunLock
@@ -100,6 +100,7 @@ class RunState:
         signals_.connect(self.feed_processed, signal=news_signals.feed_processed)
         signals_.connect(self.article_failed, signal=news_signals.article_failed)
         signals_.connect(self.spider_closed, signal=signals.spider_closed)
+        signals_.connect(self.item_dropped, signal=signals.item_dropped)
 
     def _set_stat(self, key: str, value: int) -> None:
         if value and self.stats is not None:
@@ -124,6 +125,12 @@ class RunState:
 
     def article_failed(self, entry: FeedEntry, reason: str) -> None:
         self.feeds_with_failures.add(entry.feed_url)
+
+    def item_dropped(self, item: Any) -> None:
+        """A page or article dropped on its way to the writer needs its feed entry no more."""
+        url = item.url if isinstance(item, ArticlePage) else getattr(item, "source_url", None)
+        if isinstance(url, str):
+            self.entries.pop(url, None)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         store = self.require_store()
