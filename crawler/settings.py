@@ -60,7 +60,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloadermiddlewares.conditional.ConditionalGetMiddleware": 560,
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 800,
+    "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 850,
 }
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"
