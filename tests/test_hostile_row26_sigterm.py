@@ -50,3 +50,34 @@ def test_row26_sigterm_finishes_in_flight_work(site: LocalSite, tmp_path: Path) 
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     counts = Counter(r["source_url"].rsplit("/", 1)[-1] for r in output_records(output_dir))
     assert counts == Counter(SLUGS)
+
+
+def test_row26_second_sigterm_is_an_unclean_stop_reported_and_recovered(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """Scrapy's second SIGTERM stops at once: the crawl exits 1 (not 0 with a .part left
+    behind), and the next run recovers and completes the output."""
+    newsroom = Newsroom(site)
+    for slug in SLUGS:
+        newsroom.add_story("wire", slug)
+    newsroom.hold("story-4")
+    output_dir = tmp_path / "output"
+    settings = {**SETTINGS, "NEWSCRAWLER_WRITE_BATCH_SIZE": "1"}
+    run = BackgroundCrawl(output_dir, "-a", newsroom.feeds_arg(), settings=settings)
+    try:
+        wait_for(lambda: site.hits("/news/story-4") == 1, "the held download")
+        run.process.send_signal(signal.SIGTERM)
+        wait_for(lambda: "Received SIGTERM" in run.stderr, "the crawl to take the SIGTERM")
+        run.process.send_signal(signal.SIGTERM)
+        returncode = run.wait()
+    finally:
+        run.stop()
+        newsroom.release_all()
+    assert returncode == 1
+    assert "newscrawler: crawl stopped before it finished" in run.stderr
+
+    rerun = run_crawl(output_dir, "-a", newsroom.feeds_arg(), settings=settings)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    counts = Counter(r["source_url"].rsplit("/", 1)[-1] for r in output_records(output_dir))
+    assert counts == Counter(SLUGS)
+    assert not list(output_dir.glob("*.part"))

@@ -3,7 +3,8 @@
 Same as Scrapy's command, plus: a configuration error (``ConfigError``, raised before any
 request) is printed as one clear line and exits 2; another run holding the lock on the state
 directory (``RunLocked``) exits 3; an output or state directory that cannot be written
-(``OutputError``, checked before any request) exits 1. After a crawl, the exit status is the
+(``OutputError``, checked before any request) exits 1, and so does a crawl stopped before it
+finished (a second SIGTERM forces an unclean shutdown). After a crawl, the exit status is the
 ``run/exit_code`` set by the run report (1 when every feed failed or the output could not be
 written).
 """
@@ -45,6 +46,14 @@ class Command(ScrapyCrawlCommand):
             print(f"newscrawler: output error: {error}", file=sys.stderr)
             self.exitcode = EXIT_OUTPUT_ERROR
         elif self.crawler_process.bootstrap_failed or error is not None:
+            self.exitcode = 1
+        elif isinstance(task, asyncio.Task) and not task.done():
+            # A second SIGTERM/SIGINT stopped the reactor mid-crawl: nothing was closed.
+            print(
+                "newscrawler: crawl stopped before it finished (forced shutdown); "
+                "the next run recovers its output",
+                file=sys.stderr,
+            )
             self.exitcode = 1
         elif crawler.stats is not None:
             self.exitcode = int(crawler.stats.get_value("run/exit_code", 0))
