@@ -24,6 +24,11 @@ NEWSCRAWLER_SITEMAP_MAX_DEPTH = 2
 NEWSCRAWLER_SITEMAP_MAX_CHILDREN = 50
 # Feed discovery (-a sites=): candidate URLs tried per stage and site.
 NEWSCRAWLER_DISCOVERY_MAX_CANDIDATES = 10
+# Incremental runs: state (seen articles, feed validators, run lock, journal) lives here.
+NEWSCRAWLER_STATE_DIR = "state"
+NEWSCRAWLER_STATE_BACKEND = "sqlite"
+NEWSCRAWLER_SEEN_TTL_DAYS = 30
+NEWSCRAWLER_WRITE_BATCH_SIZE = 20
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
@@ -51,10 +56,19 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 ITEM_PIPELINES = {
     "crawler.pipelines.extraction.ExtractionPipeline": 100,
     "crawler.pipelines.dedupe.DedupePipeline": 200,
+    "crawler.pipelines.revisions.RevisionPipeline": 700,
     "crawler.pipelines.writer.JsonLinesPipeline": 800,
 }
 EXTENSIONS = {
     "crawler.extensions.report.RunReport": 500,
+    # Incremental runs: run lock, crash recovery, state store (before any request).
+    "crawler.extensions.state.RunState": 100,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.downloadermiddlewares.conditional.ConditionalGetMiddleware": 560,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 850,
 }
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"

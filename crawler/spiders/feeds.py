@@ -5,7 +5,8 @@ neither (and no ``-a sites``/``-a sitemaps``, see ``crawler.spiders.sources``), 
 ``crawler/default_feeds.txt``. An invalid list stops the crawl before any request.
 Parsing, link policy and extraction live in pure modules; this class only wires them.
 
-Stats: ``feeds/ok``, ``feeds/failed/<reason>``, ``feeds/entries``,
+Stats: ``feeds/ok``, ``feeds/not_modified`` (a 304 answer to a conditional GET),
+``feeds/failed/<reason>``, ``feeds/entries``,
 ``feeds/entry_skipped/<reason>``, ``feeds/entries_over_limit``, ``articles/requested``,
 ``articles/duplicate_in_run``, ``articles/failed/<reason>``, ``articles/pages``.
 """
@@ -100,7 +101,9 @@ class FeedsSpider(SourcesMixin):
         entries: int = 0,
         skipped: Counter[str] | None = None,
     ) -> None:
-        self._inc("feeds/ok" if status == "ok" else f"feeds/failed/{reason}")
+        self._inc(
+            f"feeds/{status}" if status in ("ok", "not_modified") else f"feeds/failed/{reason}"
+        )
         self.crawler.signals.send_catch_log(
             news_signals.feed_processed,
             feed_url=feed_url,
@@ -129,6 +132,9 @@ class FeedsSpider(SourcesMixin):
         self._feed_outcome(feed_url, "failed", reason)
 
     def parse_feed(self, response: Response, feed_url: str) -> Iterator[scrapy.Request]:
+        if response.status == 304:  # conditional GET (crawler/downloadermiddlewares/conditional)
+            self._feed_outcome(feed_url, "not_modified")
+            return
         parsed = parse_feed(response.body, response.url, response_headers(response))
         yield from self.feed_parsed(self.tag_entries(parsed, feed_url), feed_url)
 
@@ -175,6 +181,8 @@ class FeedsSpider(SourcesMixin):
         reason = failure_reason(failure)
         self.logger.info("Article %s failed: %s", failure.request.url, reason)  # type: ignore[attr-defined]
         self._inc(f"articles/failed/{reason}")
+        entry = failure.request.cb_kwargs["entry"]  # type: ignore[attr-defined]
+        self.crawler.signals.send_catch_log(news_signals.article_failed, entry=entry, reason=reason)
 
     def parse_article(self, response: Response, entry: FeedEntry) -> Iterator[ArticlePage]:
         self._inc("articles/pages")
