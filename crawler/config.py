@@ -6,14 +6,20 @@ naming the setting, before the first request is made.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from crawler.netpolicy import NO_PRIVATE_HOSTS, AllowList
+from crawler.storage.state import STATE_BACKENDS
 
 PREFIX = "NEWSCRAWLER_"
 DEFAULT_FEEDS_FILE = Path(__file__).with_name("default_feeds.txt")
+
+
+N = TypeVar("N", int, float)
 
 
 class ConfigError(ValueError):
@@ -43,6 +49,12 @@ class CrawlerConfig:
     article_maxsize_bytes: int = 8 * 1024 * 1024
     extract_maxsize_bytes: int = 2 * 1024 * 1024
     retry_after_max_s: float = 120.0
+    # Incremental runs (crawler/storage/state.py): where the state lives, how long seen
+    # articles are remembered, how many records are committed to the output at once.
+    state_dir: Path = Path("state")
+    state_backend: str = "sqlite"
+    seen_ttl_days: float = 30.0
+    write_batch_size: int = 20
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -72,6 +84,10 @@ class CrawlerConfig:
             article_maxsize_bytes=_int(settings, "ARTICLE_MAXSIZE_BYTES", minimum=1024),
             extract_maxsize_bytes=_int(settings, "EXTRACT_MAXSIZE_BYTES", minimum=1024),
             retry_after_max_s=_float(settings, "RETRY_AFTER_MAX_S", minimum=0.0),
+            state_dir=Path(_str(settings, "STATE_DIR")),
+            state_backend=_choice(settings, "STATE_BACKEND", STATE_BACKENDS),
+            seen_ttl_days=_float(settings, "SEEN_TTL_DAYS", minimum=0.0),
+            write_batch_size=_int(settings, "WRITE_BATCH_SIZE", minimum=1),
         )
 
 
@@ -83,25 +99,31 @@ def _str(settings: SettingsLike, name: str) -> str:
 
 
 def _int(settings: SettingsLike, name: str, *, minimum: int) -> int:
-    value = settings.get(PREFIX + name)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{PREFIX}{name} must be an integer, got {value!r}") from None
-    if number < minimum:
-        raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, got {number}")
-    return number
+    return _number(settings, name, int, "an integer", minimum)
 
 
 def _float(settings: SettingsLike, name: str, *, minimum: float) -> float:
+    return _number(settings, name, float, "a number", minimum)
+
+
+def _number(
+    settings: SettingsLike, name: str, convert: Callable[[Any], N], kind: str, minimum: N
+) -> N:
     value = settings.get(PREFIX + name)
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{PREFIX}{name} must be a number, got {value!r}") from None
-    if not number >= minimum:  # also refuses NaN
-        raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, got {number}")
+        number = convert(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{PREFIX}{name} must be {kind}, got {value!r}") from None
+    if not minimum <= number < math.inf:  # NaN fails this too
+        raise ConfigError(f"{PREFIX}{name} must be at least {minimum} and finite, got {value!r}")
     return number
+
+
+def _choice(settings: SettingsLike, name: str, choices: tuple[str, ...]) -> str:
+    value = _str(settings, name)
+    if value not in choices:
+        raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def allow_private_hosts(settings: SettingsLike) -> AllowList:

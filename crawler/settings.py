@@ -31,6 +31,11 @@ NEWSCRAWLER_FEED_MAX_ITEMS = 1000
 NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES = 8 * 1024 * 1024
 NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES = 2 * 1024 * 1024
 NEWSCRAWLER_RETRY_AFTER_MAX_S = 120
+# Incremental runs: state (seen articles, feed validators, run lock, journal) lives here.
+NEWSCRAWLER_STATE_DIR = "state"
+NEWSCRAWLER_STATE_BACKEND = "sqlite"
+NEWSCRAWLER_SEEN_TTL_DAYS = 30
+NEWSCRAWLER_WRITE_BATCH_SIZE = 20
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
@@ -59,21 +64,28 @@ ALLOW_PRIVATE_HOSTS: list[str] = []
 TWISTED_DNS_RESOLVER = "crawler.resolver.PolicyResolver"
 DOWNLOADER_MIDDLEWARES = {
     # Before robots.txt (100): a refused URL must not even cause a robots.txt request.
-    "crawler.middlewares.urlpolicy.UrlPolicyMiddleware": 50,
+    "crawler.downloadermiddlewares.urlpolicy.UrlPolicyMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.robots.RobotsPolicyMiddleware": 100,
+    "crawler.downloadermiddlewares.robots.RobotsPolicyMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.retry.PoliteRetryMiddleware": 550,
+    "crawler.downloadermiddlewares.retry.PoliteRetryMiddleware": 550,
+    "crawler.downloadermiddlewares.conditional.ConditionalGetMiddleware": 560,
 }
 
 # --- Components ---
 ITEM_PIPELINES = {
     "crawler.pipelines.extraction.ExtractionPipeline": 100,
     "crawler.pipelines.dedupe.DedupePipeline": 200,
+    "crawler.pipelines.revisions.RevisionPipeline": 700,
     "crawler.pipelines.writer.JsonLinesPipeline": 800,
 }
 EXTENSIONS = {
     "crawler.extensions.report.RunReport": 500,
+    # Incremental runs: run lock, crash recovery, state store (before any request).
+    "crawler.extensions.state.RunState": 100,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 850,
 }
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"

@@ -156,6 +156,7 @@ def test_sites_discovery_and_sitemap_fallback(site: LocalSite, crawl) -> None:
         "reason": "no_feed_found",
         "entries": 0,
         "skipped": {},
+        "written": 0,
     }
     assert report["totals"]["reconciled"] is True
 
@@ -264,6 +265,7 @@ def test_opml_feeds_file_with_nested_categories_and_json_feed(
         "reason": None,
         "entries": 1,
         "skipped": {"link_missing": 1, "link_scheme": 1, "invalid_item": 1},
+        "written": 1,
     }
 
 

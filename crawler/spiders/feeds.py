@@ -5,7 +5,8 @@ neither (and no ``-a sites``/``-a sitemaps``, see ``crawler.spiders.sources``), 
 ``crawler/default_feeds.txt``. An invalid list stops the crawl before any request.
 Parsing, link policy and extraction live in pure modules; this class only wires them.
 
-Stats: ``feeds/ok``, ``feeds/failed/<reason>``, ``feeds/entries``,
+Stats: ``feeds/ok``, ``feeds/not_modified`` (a 304 answer to a conditional GET),
+``feeds/failed/<reason>``, ``feeds/entries``,
 ``feeds/entry_skipped/<reason>``, ``feeds/entries_over_limit``, ``articles/requested``,
 ``articles/duplicate_in_run``, ``articles/failed/<reason>``, ``articles/pages``; from the feed
 prescreen ``feeds/gunzipped``, ``feeds/items_over_cap``, ``feeds/truncated``,
@@ -114,7 +115,9 @@ class FeedsSpider(SourcesMixin):
         entries: int = 0,
         skipped: Counter[str] | None = None,
     ) -> None:
-        self._inc("feeds/ok" if status == "ok" else f"feeds/failed/{reason}")
+        self._inc(
+            f"feeds/{status}" if status in ("ok", "not_modified") else f"feeds/failed/{reason}"
+        )
         self.crawler.signals.send_catch_log(
             news_signals.feed_processed,
             feed_url=feed_url,
@@ -144,6 +147,9 @@ class FeedsSpider(SourcesMixin):
         self._feed_outcome(feed_url, "failed", reason)
 
     async def parse_feed(self, response: Response, feed_url: str) -> AsyncIterator[scrapy.Request]:
+        if response.status == 304:  # conditional GET (crawler/downloadermiddlewares/conditional)
+            self._feed_outcome(feed_url, "not_modified")
+            return
         limits = FeedLimits(self.config.feed_maxsize_bytes, self.config.feed_max_items)
         parsed = await asyncio.get_running_loop().run_in_executor(
             FEED_PARSER, parse_feed, response.body, response.url, response_headers(response), limits
@@ -202,6 +208,8 @@ class FeedsSpider(SourcesMixin):
         reason = failure_reason(failure)
         self.logger.info("Article %s failed: %s", failure.request.url, reason)  # type: ignore[attr-defined]
         self._inc(f"articles/failed/{reason}")
+        entry = failure.request.cb_kwargs["entry"]  # type: ignore[attr-defined]
+        self.crawler.signals.send_catch_log(news_signals.article_failed, entry=entry, reason=reason)
 
     def parse_article(self, response: Response, entry: FeedEntry) -> Iterator[ArticlePage]:
         self._inc("articles/pages")

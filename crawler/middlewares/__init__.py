@@ -1,1 +1,0 @@
-"""Downloader middlewares: URL-safety policy, polite retries, robots.txt failure policy."""
