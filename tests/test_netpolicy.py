@@ -135,6 +135,10 @@ def test_allow_list_entries() -> None:
     assert check_address("public.example", "93.184.216.34") is None
     assert check_address("evil.example", "127.0.0.1") == "loopback"
     assert check_address("evil.example", "::ffff:169.254.169.254") == "metadata"
+    local = AllowList.parse(["localhost:8000"])
+    assert check_url("http://localhost:8000/feed", local) is None
+    assert check_url("http://localhost:8001/feed", local) == "loopback"
+    assert check_address("localhost", "127.0.0.1", local) is None
 
 
 @pytest.mark.parametrize(
