@@ -10,8 +10,8 @@ Stats: ``feeds/ok``, ``feeds/not_modified`` (a 304 answer to a conditional GET),
 ``feeds/entry_skipped/<reason>``, ``feeds/entries_over_limit``, ``articles/requested``,
 ``articles/duplicate_in_run``, ``articles/failed/<reason>``, ``articles/pages``; from the feed
 prescreen ``feeds/gunzipped``, ``feeds/items_over_cap``, ``feeds/truncated``,
-``feeds/encoding_replacements``. Feeds and articles have their own download size caps
-(``NEWSCRAWLER_FEED_MAXSIZE_BYTES``, ``NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES``).
+``feeds/encoding_replacements``, ``feeds/invalid_char_refs``. Feeds and articles have their own
+download size caps (``NEWSCRAWLER_FEED_MAXSIZE_BYTES``, ``NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES``).
 """
 
 from __future__ import annotations
