@@ -16,6 +16,12 @@ NEWSCRAWLER_OUTPUT_DIR = "output"
 NEWSCRAWLER_OUTPUT_FILE = "%(name)s_%(time)s.jsonl"
 NEWSCRAWLER_MAX_ENTRIES_PER_FEED = 200
 NEWSCRAWLER_MIN_TEXT_CHARS = 200
+# Distributed mode (README, "Scaling out"): set REDIS_URL, e.g. redis://host:6379/0.
+REDIS_URL = None
+NEWSCRAWLER_WORKER_ID = "1"
+NEWSCRAWLER_SITE_RATE_PER_S = 4.0
+NEWSCRAWLER_HEARTBEAT_S = 10.0
+NEWSCRAWLER_SEEN_TTL_DAYS = 30
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
@@ -48,6 +54,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.report.RunReport": 500,
 }
+# Switches the scheduler, dupefilter and distributed components on when REDIS_URL is set.
+ADDONS = {"crawler.addons.DistributedAddon": 0}
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"
 

@@ -1,5 +1,6 @@
 """JsonLinesPipeline: writes each ``Article`` as one line of ``NEWSCRAWLER_OUTPUT_DIR /
-NEWSCRAWLER_OUTPUT_FILE`` (``%(name)s`` spider name, ``%(time)s`` run start, UTC).
+NEWSCRAWLER_OUTPUT_FILE`` (``%(name)s`` spider name, ``%(time)s`` run start, UTC,
+``%(worker)s`` the worker name ``<host>-<NEWSCRAWLER_WORKER_ID>``).
 
 Records JSON cannot encode are dropped as ``articles/dropped/unencodable``. The file path is
 published in the stats as ``run/output_file``; a failure to open or write the output sets
@@ -14,6 +15,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
+from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 from crawler.items import Article
 from crawler.pipelines import drop
@@ -34,7 +36,11 @@ class JsonLinesPipeline:
 
     def open_spider(self) -> None:
         assert self.crawler.spider is not None
-        name = self.config.output_file % {"name": self.crawler.spider.name, "time": self.started}
+        name = self.config.output_file % {
+            "name": self.crawler.spider.name,
+            "time": self.started,
+            "worker": self.config.worker,
+        }
         path = self.config.output_dir / name
         # Two runs started in the same second must not overwrite each other.
         suffix = 1
@@ -66,6 +72,7 @@ class JsonLinesPipeline:
     def close_spider(self) -> None:
         if self.writer is None:
             return
+        self.crawler.signals.send_catch_log(news_signals.output_committing, path=self.writer.path)
         try:
             self.writer.close()
         except OSError as exc:

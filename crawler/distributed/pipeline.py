@@ -1,0 +1,71 @@
+"""ClusterDedupePipeline: one record per article across the workers and runs of a cluster.
+
+On in distributed mode (``REDIS_URL``), after ``DedupePipeline``. Drops:
+
+- ``articles/dropped/seen``: the state store knows the article as written (by any worker, in
+  an earlier run, or by a worker that was interrupted in this one);
+- ``articles/dropped/duplicate``: another worker claimed the article id in this run (two feed
+  links leading to one article).
+
+The articles this worker wrote are remembered in the state store when its output is committed
+(signal ``output_committing``, before the file is moved into place), so a record is in the
+store once its line is on disk, and a killed worker's articles are written again by the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from crawler import signals as news_signals
+from crawler.config import CrawlerConfig
+from crawler.distributed.runtime import WorkerRuntime, worker_runtime
+from crawler.items import Article
+from crawler.pipelines import drop
+from crawler.storage.state import ArticleState, WrittenArticle, entry_keys, url_key
+
+
+def article_keys(article: Article) -> tuple[str, ...]:
+    """Every key the article may be looked up under: its fetched and canonical URLs, and its
+    feed GUID."""
+    keys = dict.fromkeys((*entry_keys(article.source_url, article.guid), url_key(article.url)))
+    return tuple(keys)
+
+
+class ClusterDedupePipeline:
+    def __init__(self, crawler: Crawler, runtime: WorkerRuntime) -> None:
+        self.stats = crawler.stats
+        self.runtime = runtime
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ClusterDedupePipeline:
+        if CrawlerConfig.from_settings(crawler.settings).redis_url is None:
+            raise NotConfigured("REDIS_URL is not set")
+        pipeline = cls(crawler, worker_runtime(crawler))
+        crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(pipeline.commit, signal=news_signals.output_committing)
+        return pipeline
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Article):
+            return item
+        if self.runtime.store.find(article_keys(item)) is not None:
+            raise drop(self.stats, "seen", item.url)
+        if not self.runtime.cluster.claim(item.id):
+            raise drop(self.stats, "duplicate", f"{item.url} (claimed by another worker)")
+        return item
+
+    def item_scraped(self, item: Any) -> None:
+        """The item passed every pipeline: its line is in this worker's output."""
+        if isinstance(item, Article):
+            fingerprint = hashlib.sha256(item.text.encode("utf-8")).hexdigest()
+            state = ArticleState(item.id, fingerprint, item.version)
+            self.runtime.written.append(WrittenArticle(state, article_keys(item)))
+
+    def commit(self, path: Any) -> None:
+        self.runtime.store.remember(self.runtime.written)
+        self.runtime.written = []
