@@ -37,6 +37,7 @@ class DistributedAddon:
         settings.set("DUPEFILTER_CLASS", "crawler.distributed.dupefilter.RunDupeFilter", "addon")
         settings["EXTENSIONS"]["crawler.distributed.membership.WorkerMembership"] = 400
         settings["SPIDER_MIDDLEWARES"]["crawler.distributed.membership.RunStartMiddleware"] = 50
+        settings["ITEM_PIPELINES"]["crawler.distributed.pipeline.SeenPagePipeline"] = 50
         settings["ITEM_PIPELINES"]["crawler.distributed.pipeline.ClusterDedupePipeline"] = 300
         handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
         inner = {scheme: handlers[scheme] for scheme in ("http", "https") if handlers.get(scheme)}

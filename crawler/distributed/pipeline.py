@@ -1,6 +1,10 @@
-"""ClusterDedupePipeline: one record per article across the workers and runs of a cluster.
+"""ClusterDedupePipeline and SeenPagePipeline: one record per article across the workers and
+runs of a cluster. On in distributed mode (``REDIS_URL``).
 
-On in distributed mode (``REDIS_URL``), after ``DedupePipeline``. Drops:
+``SeenPagePipeline`` (before extraction) drops a downloaded page whose feed entry or URL the
+state store knows as written, without extracting it; ``ClusterDedupePipeline`` (after
+``DedupePipeline``) checks the extracted article's keys (its canonical URL too) and claims its
+id for this worker in this run. Drops:
 
 - ``articles/dropped/seen``: the state store knows the article as written (by any worker, in
   an earlier run, or by a worker that was interrupted in this one);
@@ -24,7 +28,7 @@ from scrapy.exceptions import NotConfigured
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 from crawler.distributed.runtime import WorkerRuntime, worker_runtime
-from crawler.items import Article
+from crawler.items import Article, ArticlePage
 from crawler.pipelines import drop
 from crawler.storage.state import ArticleState, WrittenArticle, entry_keys, url_key
 
@@ -34,6 +38,25 @@ def article_keys(article: Article) -> tuple[str, ...]:
     feed GUID."""
     keys = dict.fromkeys((*entry_keys(article.source_url, article.guid), url_key(article.url)))
     return tuple(keys)
+
+
+class SeenPagePipeline:
+    def __init__(self, crawler: Crawler, runtime: WorkerRuntime) -> None:
+        self.stats = crawler.stats
+        self.runtime = runtime
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SeenPagePipeline:
+        if CrawlerConfig.from_settings(crawler.settings).redis_url is None:
+            raise NotConfigured("REDIS_URL is not set")
+        return cls(crawler, worker_runtime(crawler))
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, ArticlePage):
+            keys = (*entry_keys(item.entry.link, item.entry.guid), url_key(item.url))
+            if self.runtime.store.find(keys) is not None:
+                raise drop(self.stats, "seen", item.url)
+        return item
 
 
 class ClusterDedupePipeline:
