@@ -67,6 +67,7 @@ class CrawlerConfig:
             contact=_str(settings, "CONTACT"),
             max_entries_per_feed=_int(settings, "MAX_ENTRIES_PER_FEED", minimum=1),
             min_text_chars=_int(settings, "MIN_TEXT_CHARS", minimum=0),
+            seen_ttl_days=_positive_number(settings, "SEEN_TTL_DAYS"),
             **_distributed(settings),
         )
 
@@ -104,7 +105,6 @@ def _distributed(settings: SettingsLike) -> dict[str, Any]:
         "worker_id": worker_id,
         "site_rate_per_s": _positive_number(settings, "SITE_RATE_PER_S"),
         "heartbeat_s": _positive_number(settings, "HEARTBEAT_S"),
-        "seen_ttl_days": _positive_number(settings, "SEEN_TTL_DAYS"),
     }
 
 

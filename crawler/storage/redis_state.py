@@ -60,6 +60,7 @@ _FEED_FIELDS = (
     "checked_at",
     "last_ok_at",
     "consecutive_failures",
+    "validated_at",
 )
 
 
@@ -143,7 +144,7 @@ class RedisStateStore:
             for name in _FEED_FIELDS
             if name.encode() in fields
         }
-        for name in ("checked_at", "last_ok_at"):
+        for name in ("checked_at", "last_ok_at", "validated_at"):
             if values.get(name) is not None:
                 values[name] = float(values[name])
         values["consecutive_failures"] = int(values.get("consecutive_failures") or 0)

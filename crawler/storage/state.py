@@ -14,7 +14,8 @@ What is stored:
   line is durably written (see ``crawler/storage/durable.py``); ``remember`` is idempotent, so
   crash recovery may replay it.
 - Per feed (``FeedState``): the HTTP validators (ETag, Last-Modified) for conditional GET, the
-  last outcome and its reason, when it was last checked and last ok, and consecutive failures.
+  last outcome and its reason, when it was last checked and last ok, consecutive failures, and
+  when the validators were last renewed by a full fetch (``validated_at``).
 - Expiry: an article not written, re-found or ``touch``-ed for ``ttl_s`` seconds
   (``NEWSCRAWLER_SEEN_TTL_DAYS``) is forgotten by ``expire()`` (a backend with native key
   expiry may do it on its own and return 0), so the store does not grow forever.
@@ -27,6 +28,7 @@ local output files whichever backend holds the seen records.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -70,6 +72,10 @@ class FeedState:
     checked_at: float | None = None
     last_ok_at: float | None = None
     consecutive_failures: int = 0
+    # When etag/last_modified were last taken from a fully processed 200 answer. Added after
+    # the first version of this protocol: a backend that does not store it returns None, and
+    # validators are then trusted whatever their age.
+    validated_at: float | None = None
 
 
 class StateStore(Protocol):
@@ -139,7 +145,8 @@ CREATE TABLE IF NOT EXISTS feeds (
     reason TEXT,
     checked_at REAL,
     last_ok_at REAL,
-    consecutive_failures INTEGER NOT NULL DEFAULT 0
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    validated_at REAL
 );
 """
 
@@ -154,7 +161,10 @@ class SqliteStateStore:
         self.clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we open transactions ourselves, one per batch.
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        # One connection, usable from any thread (pipelines may run off the reactor thread);
+        # the lock serializes its use.
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
@@ -170,18 +180,20 @@ class SqliteStateStore:
         if not keys:
             return None
         marks = ",".join("?" * len(keys))
-        row = self._db.execute(
-            "SELECT a.id, a.fingerprint, a.version, a.entry_updated FROM article_keys k "
-            f"JOIN articles a ON a.id = k.article_id WHERE k.key IN ({marks}) LIMIT 1",
-            tuple(keys),
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT a.id, a.fingerprint, a.version, a.entry_updated FROM article_keys k "
+                f"JOIN articles a ON a.id = k.article_id WHERE k.key IN ({marks}) LIMIT 1",
+                tuple(keys),
+            ).fetchone()
         return self._row_to_article(row)
 
     def article(self, article_id: str) -> ArticleState | None:
-        row = self._db.execute(
-            "SELECT id, fingerprint, version, entry_updated FROM articles WHERE id = ?",
-            (article_id,),
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, fingerprint, version, entry_updated FROM articles WHERE id = ?",
+                (article_id,),
+            ).fetchone()
         return self._row_to_article(row)
 
     def remember(self, articles: Sequence[WrittenArticle]) -> None:
@@ -215,18 +227,20 @@ class SqliteStateStore:
             )
 
     def feed(self, feed_url: str) -> FeedState | None:
-        row = self._db.execute(
-            "SELECT feed_url, etag, last_modified, status, reason, checked_at, last_ok_at, "
-            "consecutive_failures FROM feeds WHERE feed_url = ?",
-            (feed_url,),
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT feed_url, etag, last_modified, status, reason, checked_at, last_ok_at, "
+                "consecutive_failures, validated_at FROM feeds WHERE feed_url = ?",
+                (feed_url,),
+            ).fetchone()
         return FeedState(*row) if row else None
 
     def save_feeds(self, feeds: Sequence[FeedState]) -> None:
         with self._transaction():
             self._db.executemany(
                 "INSERT OR REPLACE INTO feeds (feed_url, etag, last_modified, status, reason, "
-                "checked_at, last_ok_at, consecutive_failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "checked_at, last_ok_at, consecutive_failures, validated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         f.feed_url,
@@ -237,6 +251,7 @@ class SqliteStateStore:
                         f.checked_at,
                         f.last_ok_at,
                         f.consecutive_failures,
+                        f.validated_at,
                     )
                     for f in feeds
                 ],
@@ -254,23 +269,33 @@ class SqliteStateStore:
         return count.rowcount
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+        return _Transaction(self._db, self._lock)
 
 
 class _Transaction:
     """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
         self.db = db
+        self.lock = lock
 
     def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+        self.lock.acquire()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.lock.release()
+            raise
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        try:
+            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        finally:
+            self.lock.release()
 
 
 class StateConfig(Protocol):
