@@ -5,11 +5,14 @@
 - at start, takes the worker lock (``newscrawler:<spider>:worker:<host>-<NEWSCRAWLER_WORKER_ID>``):
   a second copy of a live worker is refused with a configuration error (exit status 2); the
   requests a killed previous copy had popped are put back on the queue;
-- every ``NEWSCRAWLER_HEARTBEAT_S`` seconds refreshes the lock; a worker whose lock expired
-  (it stalled for three heartbeats, so the others may have taken its requests) stops;
-- when idle, puts back the requests of workers whose heartbeat expired, and keeps the spider
-  open until the run is done: the queue is empty and every worker of the run is idle;
-- at the end, leaves the run (the last worker out ends it).
+- every ``NEWSCRAWLER_HEARTBEAT_S`` seconds refreshes the lock; a worker that finds its
+  requests reclaimed by the others (it stalled past its lock's expiry) stops
+  (``heartbeat_lost``);
+- when idle, puts back the requests of dead workers (same host: process gone; other host: no
+  heartbeat for three intervals), and keeps the spider open until the run is done: the queue
+  is empty and every worker of the run is idle;
+- at the end, releases its requests (a run that did not finish puts them back on the queue)
+  and leaves the run (the last worker out ends it).
 
 Scrapy asks an idle worker's scheduler for work only every 5 s; the heartbeat also wakes the
 engine when the shared queue holds requests, so idle workers take new work promptly.
