@@ -76,12 +76,34 @@ def run_keys(server: RedisServer) -> list[bytes]:
     )
 
 
+def hold_feeds_until_joined(site: LocalSite, server: RedisServer, workers: int) -> None:
+    """The workers of a run start together: the feeds are answered once all of them joined
+    the run, so that no worker, however slow to start, comes after the run ended."""
+    for path, route in list(site.routes.items()):
+        if not path.startswith("/feeds/"):
+            continue
+
+        def serve(
+            headers: dict[str, str], route: Route = route
+        ) -> tuple[int, dict[str, str], bytes]:
+            deadline = time.monotonic() + WORKER_TIMEOUT_S
+            while server.client.scard("newscrawler:feeds:workers") < workers:
+                assert time.monotonic() < deadline, "the workers never all joined"
+                time.sleep(0.05)
+            if callable(route.body):
+                return route.body(headers)
+            return route.status, route.headers, route.body
+
+        site.routes[path] = Route(serve)
+
+
 def test_three_workers_split_the_crawl_and_a_rerun_writes_nothing(
     site: LocalSite, redis_server: RedisServer, tmp_path: Path
 ) -> None:
     feeds = serve_news_site(site, articles=ARTICLES, feeds=FEEDS)
-    output = tmp_path / "output"
     names = ["a", "b", "c"]
+    hold_feeds_until_joined(site, redis_server, len(names))
+    output = tmp_path / "output"
     finish([start_worker(n, redis_server.url, feeds, output, tmp_path) for n in names])
 
     files = records_by_file(output)
@@ -190,29 +212,21 @@ def test_site_rate_holds_for_the_whole_cluster(
     feeds = serve_news_site(site, articles=45, feeds=1)
     arrivals: list[float] = []
 
+    # The articles are queued once all three workers are up, so all three compete for them
+    # (per-worker limits would then show about three times the rate).
+    hold_feeds_until_joined(site, redis_server, 3)
+    site.add("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain")
+
     def timed(route: Route) -> Route:
         def serve(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
             arrivals.append(time.monotonic())
-            assert isinstance(route.body, bytes)
+            if callable(route.body):
+                return route.body(headers)
             return route.status, route.headers, route.body
 
         return Route(serve)
 
     site.routes = {path: timed(route) for path, route in site.routes.items()}
-    site.routes["/robots.txt"] = timed(Route(b"User-agent: *\nAllow: /\n", 200, {}))
-    feed = site.routes["/feeds/0.xml"]
-
-    def feed_when_all_joined(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        # The articles are queued once all three workers are up, so all three compete for
-        # them (per-worker limits would then show about three times the rate).
-        deadline = time.monotonic() + WORKER_TIMEOUT_S
-        while redis_server.client.scard("newscrawler:feeds:workers") < 3:
-            assert time.monotonic() < deadline, "the three workers never joined"
-            time.sleep(0.05)
-        assert callable(feed.body)
-        return feed.body(headers)
-
-    site.routes["/feeds/0.xml"] = Route(feed_when_all_joined)
     output = tmp_path / "output"
     # Few requests in flight per worker, so that no worker takes most of the queue at once.
     settings = {"NEWSCRAWLER_SITE_RATE_PER_S": str(rate), "CONCURRENT_REQUESTS": "4"}
