@@ -406,3 +406,29 @@ def test_worker_name_in_output_file_name() -> None:
     config = CrawlerConfig.from_settings(settings)
     assert config.worker.endswith("-7")
     assert "%(worker)s" not in NEWSCRAWLER_OUTPUT_FILE  # embedded mode keeps its name
+
+
+def test_addon_switches_distributed_mode_only_with_redis_url() -> None:
+    from scrapy.settings import Settings
+
+    import crawler.settings
+    from crawler.addons import DistributedAddon
+
+    embedded = Settings()
+    embedded.setmodule(crawler.settings)
+    before = {k: embedded.get(k) for k in ("SCHEDULER", "DUPEFILTER_CLASS")}
+    DistributedAddon().update_settings(embedded)
+    assert {k: embedded.get(k) for k in before} == before
+    assert "crawler.distributed.pipeline.ClusterDedupePipeline" not in embedded["ITEM_PIPELINES"]
+    assert embedded["NEWSCRAWLER_OUTPUT_FILE"] == "%(name)s_%(time)s.jsonl"
+
+    distributed = Settings()
+    distributed.setmodule(crawler.settings)
+    distributed.set("REDIS_URL", "redis://127.0.0.1:1/0", "cmdline")
+    DistributedAddon().update_settings(distributed)
+    assert distributed["SCHEDULER"] == "crawler.distributed.scheduler.DistributedScheduler"
+    assert distributed["DUPEFILTER_CLASS"] == "crawler.distributed.dupefilter.RunDupeFilter"
+    handlers = distributed.getwithbase("DOWNLOAD_HANDLERS")
+    assert handlers["https"] == "crawler.distributed.politeness.SiteRateDownloadHandler"
+    assert handlers["file"] is None  # the safety settings stay
+    assert distributed["NEWSCRAWLER_OUTPUT_FILE"] == "%(name)s_%(time)s_%(worker)s.jsonl"
