@@ -13,6 +13,7 @@ Stats: ``distributed/rate_wait_ms`` (total milliseconds requests waited for thei
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, cast
 
@@ -70,6 +71,7 @@ class SiteRateDownloadHandler:
         self.limiter = SiteRateLimiter(self.server, config.site_rate_per_s)
         self.inner_paths: dict[str, str] = crawler.settings.getdict(INNER_HANDLERS_SETTING)
         self.inner: dict[str, Any] = {}
+        self.turns: dict[str, asyncio.Lock] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SiteRateDownloadHandler:
@@ -87,8 +89,11 @@ class SiteRateDownloadHandler:
         handler = self._handler(parsed.scheme)
         host = (parsed.hostname or "").lower()
         started = time.monotonic()
-        while (wait := self.limiter.wait_s(host)) > 0:
-            await sleep(wait)
+        # One request of this worker at a time asks Redis for a host's turn: the others wait
+        # here instead of all polling Redis at every turn.
+        async with self.turns.setdefault(host, asyncio.Lock()):
+            while (wait := self.limiter.wait_s(host)) > 0:
+                await sleep(wait)
         waited = time.monotonic() - started
         if waited > 0 and self.crawler.stats is not None:
             self.crawler.stats.inc_value("distributed/rate_wait_ms", round(waited * 1000))
