@@ -67,7 +67,7 @@ class CrawlerConfig:
             contact=_str(settings, "CONTACT"),
             max_entries_per_feed=_int(settings, "MAX_ENTRIES_PER_FEED", minimum=1),
             min_text_chars=_int(settings, "MIN_TEXT_CHARS", minimum=0),
-            seen_ttl_days=_positive_number(settings, "SEEN_TTL_DAYS"),
+            seen_ttl_days=_positive_number(settings, "SEEN_TTL_DAYS", CrawlerConfig.seen_ttl_days),
             **_distributed(settings),
         )
 
@@ -95,7 +95,8 @@ def _distributed(settings: SettingsLike) -> dict[str, Any]:
     redis_url = settings.get("REDIS_URL") or None
     if redis_url is not None and not str(redis_url).startswith(REDIS_SCHEMES):
         raise ConfigError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL: {redis_url!r}")
-    worker_id = str(settings.get(PREFIX + "WORKER_ID") or "")
+    # A settings object without these (not built from crawler/settings.py) gets the defaults.
+    worker_id = str(settings.get(PREFIX + "WORKER_ID", CrawlerConfig.worker_id))
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", worker_id):
         raise ConfigError(
             f"{PREFIX}WORKER_ID must be 1-64 letters, digits, '-' or '_', got {worker_id!r}"
@@ -103,13 +104,15 @@ def _distributed(settings: SettingsLike) -> dict[str, Any]:
     return {
         "redis_url": redis_url,
         "worker_id": worker_id,
-        "site_rate_per_s": _positive_number(settings, "SITE_RATE_PER_S"),
-        "heartbeat_s": _positive_number(settings, "HEARTBEAT_S"),
+        "site_rate_per_s": _positive_number(
+            settings, "SITE_RATE_PER_S", CrawlerConfig.site_rate_per_s
+        ),
+        "heartbeat_s": _positive_number(settings, "HEARTBEAT_S", CrawlerConfig.heartbeat_s),
     }
 
 
-def _positive_number(settings: SettingsLike, name: str) -> float:
-    value = settings.get(PREFIX + name)
+def _positive_number(settings: SettingsLike, name: str, default: float) -> float:
+    value = settings.get(PREFIX + name, default)
     try:
         number = float(value)
     except (TypeError, ValueError):
