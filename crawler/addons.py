@@ -3,16 +3,16 @@
 ``DistributedAddon``: when ``REDIS_URL`` is set, switches the crawl to distributed mode (README,
 "Scaling out"): the scrapy-redis based scheduler and per-run dupefilter, the worker
 membership extension, the feeds-once start middleware, the cluster dedupe pipeline, the
-cluster-wide per-site rate (wrapping the configured http/https download handlers), and an output
-file name that includes the worker (``%(worker)s``) unless the user chose one. Without
-``REDIS_URL`` nothing changes.
+cluster-wide per-site rate (wrapping the configured http/https download handlers), an output
+file name that includes the worker (``%(worker)s``) and a state directory of its own for each
+worker (``state/<worker>``), unless the user chose them. Without ``REDIS_URL`` nothing changes.
 """
 
 from __future__ import annotations
 
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
-from crawler.config import ConfigError
+from crawler.config import ConfigError, default_host
 
 # The download handlers SiteRateDownloadHandler wraps, by scheme.
 INNER_HANDLERS_SETTING = "NEWSCRAWLER_SITE_RATE_INNER_HANDLERS"
@@ -53,3 +53,11 @@ class DistributedAddon:
             and settings.getpriority("NEWSCRAWLER_OUTPUT_FILE") == SETTINGS_PRIORITIES["project"]
         ):
             settings.set("NEWSCRAWLER_OUTPUT_FILE", DISTRIBUTED_OUTPUT_FILE, "project")
+        # The run lock and journal of incremental runs live in the state directory: the workers
+        # of one host need one each, so the default `state` becomes `state/<worker>`.
+        if (
+            settings.get("NEWSCRAWLER_STATE_DIR") == "state"
+            and settings.getpriority("NEWSCRAWLER_STATE_DIR") == SETTINGS_PRIORITIES["project"]
+        ):
+            worker = f"{default_host()}-{settings.get('NEWSCRAWLER_WORKER_ID')}"
+            settings.set("NEWSCRAWLER_STATE_DIR", f"state/{worker}", "project")

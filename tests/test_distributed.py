@@ -425,7 +425,11 @@ def test_addon_switches_distributed_mode_only_with_redis_url() -> None:
     distributed = Settings()
     distributed.setmodule(crawler.settings)
     distributed.set("REDIS_URL", "redis://127.0.0.1:1/0", "cmdline")
+    distributed.set("NEWSCRAWLER_WORKER_ID", "2", "cmdline")
+    distributed.set("NEWSCRAWLER_STATE_DIR", "state", "project")  # incremental runs' default
     DistributedAddon().update_settings(distributed)
+    assert distributed["NEWSCRAWLER_STATE_DIR"].startswith("state/")
+    assert distributed["NEWSCRAWLER_STATE_DIR"].endswith("-2")
     assert distributed["SCHEDULER"] == "crawler.distributed.scheduler.DistributedScheduler"
     assert distributed["DUPEFILTER_CLASS"] == "crawler.distributed.dupefilter.RunDupeFilter"
     handlers = distributed.getwithbase("DOWNLOAD_HANDLERS")
