@@ -436,3 +436,28 @@ def test_addon_switches_distributed_mode_only_with_redis_url() -> None:
     assert handlers["https"] == "crawler.distributed.politeness.SiteRateDownloadHandler"
     assert handlers["file"] is None  # the safety settings stay
     assert distributed["NEWSCRAWLER_OUTPUT_FILE"] == "%(name)s_%(time)s_%(worker)s.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("updated", "known", "expected"),
+    [
+        (None, None, False),  # no date: the page is known, nothing says it changed
+        ("2024-05-01T10:00:00+00:00", None, True),
+        ("2024-05-01T10:00:00+00:00", "2024-05-01T12:00:00+02:00", False),  # same instant
+        ("2024-05-01T10:00:01+00:00", "2024-05-01T10:00:00+00:00", True),
+        ("yesterday", "today", True),  # unparseable but different
+    ],
+)
+def test_a_known_page_goes_on_only_if_its_entry_was_updated(
+    updated: str | None, known: str | None, expected: bool
+) -> None:
+    from crawler.distributed.pipeline import updated_since
+
+    assert updated_since(updated, known) is expected
+
+
+def test_text_fingerprint_ignores_whitespace_only() -> None:
+    from crawler.distributed.pipeline import text_fingerprint
+
+    assert text_fingerprint("A  b\n\nc ") == text_fingerprint("A b c")
+    assert text_fingerprint("A b c") != text_fingerprint("A b d")

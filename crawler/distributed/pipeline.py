@@ -2,12 +2,13 @@
 runs of a cluster. On in distributed mode (``REDIS_URL``).
 
 ``SeenPagePipeline`` (before extraction) drops a downloaded page whose feed entry or URL the
-state store knows as written, without extracting it; ``ClusterDedupePipeline`` (after
-``DedupePipeline``) checks the extracted article's keys (its canonical URL too) and claims its
-id for this worker in this run. Drops:
+state store knows as written, unless the entry says it was updated since (it may be a
+revision), without extracting it; ``ClusterDedupePipeline`` (after ``DedupePipeline``) drops an
+article the store knows with the same text fingerprint, and claims its id for this worker in
+this run. Drops:
 
-- ``articles/dropped/seen``: the state store knows the article as written (by any worker, in
-  an earlier run, or by a worker that was interrupted in this one);
+- ``articles/dropped/seen``: the state store knows the article as written, with this text (by
+  any worker, in an earlier run, or by a worker that was interrupted in this one);
 - ``articles/dropped/duplicate``: another worker claimed the article id in this run (two feed
   links leading to one article).
 
@@ -19,6 +20,8 @@ store once its line is on disk, and a killed worker's articles are written again
 from __future__ import annotations
 
 import hashlib
+import re
+from datetime import datetime
 from typing import Any
 
 from scrapy import signals
@@ -31,6 +34,26 @@ from crawler.distributed.runtime import WorkerRuntime, worker_runtime
 from crawler.items import Article, ArticlePage
 from crawler.pipelines import drop
 from crawler.storage.state import ArticleState, WrittenArticle, entry_keys, url_key
+
+_SPACE = re.compile(r"\s+")
+
+
+def text_fingerprint(text: str) -> str:
+    """SHA-256 of the text with whitespace runs collapsed (32 hex digits)."""
+    normalized = _SPACE.sub(" ", text).strip()
+    return hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def updated_since(updated: str | None, known: str | None) -> bool:
+    """True when the feed entry's ``updated`` date is later than the stored one."""
+    if not updated:
+        return False
+    if not known:
+        return True
+    try:
+        return datetime.fromisoformat(updated) > datetime.fromisoformat(known)
+    except ValueError:
+        return updated != known
 
 
 def article_keys(article: Article) -> tuple[str, ...]:
@@ -54,7 +77,8 @@ class SeenPagePipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticlePage):
             keys = (*entry_keys(item.entry.link, item.entry.guid), url_key(item.url))
-            if self.runtime.store.find(keys) is not None:
+            known = self.runtime.store.find(keys)
+            if known is not None and not updated_since(item.entry.updated, known.entry_updated):
                 raise drop(self.stats, "seen", item.url)
         return item
 
@@ -76,7 +100,8 @@ class ClusterDedupePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
-        if self.runtime.store.find(article_keys(item)) is not None:
+        known = self.runtime.store.article(item.id) or self.runtime.store.find(article_keys(item))
+        if known is not None and known.fingerprint == text_fingerprint(item.text):
             raise drop(self.stats, "seen", item.url)
         if not self.runtime.cluster.claim(item.id):
             raise drop(self.stats, "duplicate", f"{item.url} (claimed by another worker)")
@@ -85,8 +110,7 @@ class ClusterDedupePipeline:
     def item_scraped(self, item: Any) -> None:
         """The item passed every pipeline: its line is in this worker's output."""
         if isinstance(item, Article):
-            fingerprint = hashlib.sha256(item.text.encode("utf-8")).hexdigest()
-            state = ArticleState(item.id, fingerprint, item.version)
+            state = ArticleState(item.id, text_fingerprint(item.text), item.version)
             self.runtime.written.append(WrittenArticle(state, article_keys(item)))
 
     def commit(self, path: Any) -> None:
