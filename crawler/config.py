@@ -7,6 +7,8 @@ naming the setting, before the first request is made.
 from __future__ import annotations
 
 import math
+import re
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +18,17 @@ from crawler.netpolicy import NO_PRIVATE_HOSTS, AllowList
 from crawler.storage.state import STATE_BACKENDS
 
 PREFIX = "NEWSCRAWLER_"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 DEFAULT_FEEDS_FILE = Path(__file__).with_name("default_feeds.txt")
 
 
 N = TypeVar("N", int, float)
+
+
+def default_host() -> str:
+    """This machine's name, reduced to characters safe in a file name."""
+    host = socket.gethostname() or "localhost"
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in host)[:64]
 
 
 class ConfigError(ValueError):
@@ -55,15 +64,25 @@ class CrawlerConfig:
     state_backend: str = "sqlite"
     seen_ttl_days: float = 30.0
     write_batch_size: int = 20
+    # Distributed mode (crawler/distributed/): on when REDIS_URL is set.
+    redis_url: str | None = None
+    worker_id: str = "1"
+    site_rate_per_s: float = 4.0
+    heartbeat_s: float = 10.0
+
+    @property
+    def worker(self) -> str:
+        """This worker's name, unique across hosts: ``<host>-<NEWSCRAWLER_WORKER_ID>``."""
+        return f"{default_host()}-{self.worker_id}"
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
         output_file = _str(settings, "OUTPUT_FILE")
         try:
-            output_file % {"name": "x", "time": "t"}
+            output_file % {"name": "x", "time": "t", "worker": "w"}
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(
-                f"{PREFIX}OUTPUT_FILE: only %(name)s and %(time)s may be used ({exc})"
+                f"{PREFIX}OUTPUT_FILE: only %(name)s, %(time)s and %(worker)s may be used ({exc})"
             ) from exc
         if "/" in output_file:
             raise ConfigError(f"{PREFIX}OUTPUT_FILE must be a file name, not a path")
@@ -88,6 +107,7 @@ class CrawlerConfig:
             state_backend=_choice(settings, "STATE_BACKEND", STATE_BACKENDS),
             seen_ttl_days=_float(settings, "SEEN_TTL_DAYS", minimum=0.0),
             write_batch_size=_int(settings, "WRITE_BATCH_SIZE", minimum=1),
+            **_distributed(settings),
         )
 
 
@@ -138,3 +158,35 @@ def allow_private_hosts(settings: SettingsLike) -> AllowList:
         return AllowList.parse(entries)
     except ValueError as exc:
         raise ConfigError(f"ALLOW_PRIVATE_HOSTS: {exc}") from None
+
+
+def _distributed(settings: SettingsLike) -> dict[str, Any]:
+    """Settings of distributed mode (``REDIS_URL``, scrapy-redis's name, has no prefix)."""
+    redis_url = settings.get("REDIS_URL") or None
+    if redis_url is not None and not str(redis_url).startswith(REDIS_SCHEMES):
+        raise ConfigError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL: {redis_url!r}")
+    # A settings object without these (not built from crawler/settings.py) gets the defaults.
+    worker_id = str(settings.get(PREFIX + "WORKER_ID", CrawlerConfig.worker_id))
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", worker_id):
+        raise ConfigError(
+            f"{PREFIX}WORKER_ID must be 1-64 letters, digits, '-' or '_', got {worker_id!r}"
+        )
+    return {
+        "redis_url": redis_url,
+        "worker_id": worker_id,
+        "site_rate_per_s": _positive_number(
+            settings, "SITE_RATE_PER_S", CrawlerConfig.site_rate_per_s
+        ),
+        "heartbeat_s": _positive_number(settings, "HEARTBEAT_S", CrawlerConfig.heartbeat_s),
+    }
+
+
+def _positive_number(settings: SettingsLike, name: str, default: float) -> float:
+    value = settings.get(PREFIX + name, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{PREFIX}{name} must be a number, got {value!r}") from None
+    if not 0 < number < float("inf"):
+        raise ConfigError(f"{PREFIX}{name} must be a positive number, got {value!r}")
+    return number

@@ -36,6 +36,11 @@ NEWSCRAWLER_STATE_DIR = "state"
 NEWSCRAWLER_STATE_BACKEND = "sqlite"
 NEWSCRAWLER_SEEN_TTL_DAYS = 30
 NEWSCRAWLER_WRITE_BATCH_SIZE = 20
+# Distributed mode (README, "Scaling out"): set REDIS_URL, e.g. redis://host:6379/0.
+REDIS_URL = None
+NEWSCRAWLER_WORKER_ID = "1"
+NEWSCRAWLER_SITE_RATE_PER_S = 4.0
+NEWSCRAWLER_HEARTBEAT_S = 10.0
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
@@ -87,6 +92,8 @@ EXTENSIONS = {
 SPIDER_MIDDLEWARES = {
     "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 850,
 }
+# Switches the scheduler, dupefilter and distributed components on when REDIS_URL is set.
+ADDONS = {"crawler.addons.DistributedAddon": 0}
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"
 

@@ -1,5 +1,6 @@
 """JsonLinesPipeline: writes each ``Article`` as one line of ``NEWSCRAWLER_OUTPUT_DIR /
-NEWSCRAWLER_OUTPUT_FILE`` (``%(name)s`` spider name, ``%(time)s`` run start, UTC).
+NEWSCRAWLER_OUTPUT_FILE`` (``%(name)s`` spider name, ``%(time)s`` run start, UTC,
+``%(worker)s`` the worker name ``<host>-<NEWSCRAWLER_WORKER_ID>``).
 
 Lines are committed in batches of ``NEWSCRAWLER_WRITE_BATCH_SIZE`` through
 ``crawler.storage.durable.DurableOutput`` (journal, fsync-ed lines, then the state store marks
@@ -53,7 +54,11 @@ class JsonLinesPipeline:
 
     def open_spider(self) -> None:
         assert self.crawler.spider is not None
-        name = self.config.output_file % {"name": self.crawler.spider.name, "time": self.started}
+        name = self.config.output_file % {
+            "name": self.crawler.spider.name,
+            "time": self.started,
+            "worker": self.config.worker,
+        }
         path = self.config.output_dir / name
         # Two runs started in the same second must not overwrite each other.
         suffix = 1

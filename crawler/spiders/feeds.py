@@ -199,9 +199,11 @@ class FeedsSpider(SourcesMixin):
             errback=self.article_failed,
             cb_kwargs={"entry": entry},
             meta={"download_maxsize": self.config.article_maxsize_bytes},
-            # In-run dedupe is done above; Scrapy's filter would silently drop a redirect loop
-            # back to the same URL instead of failing it as redirect_limit.
-            dont_filter=True,
+            # Embedded mode dedupes above, and Scrapy's filter would silently drop a redirect
+            # loop back to the same URL instead of failing it as redirect_limit. In distributed
+            # mode the shared per-run filter (keyed by dedupe_key) is what stops two workers
+            # fetching the same article, so it must see article requests.
+            dont_filter=self.config.redis_url is None,
         )
 
     def article_failed(self, failure: Failure) -> None:

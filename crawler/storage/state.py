@@ -307,6 +307,8 @@ class StateConfig(Protocol):
     def state_dir(self) -> Path: ...
     @property
     def seen_ttl_days(self) -> float: ...
+    @property
+    def redis_url(self) -> str | None: ...
 
 
 STATE_BACKENDS = ("sqlite",)
@@ -317,6 +319,11 @@ def open_state_store(config: StateConfig, *, clock: Clock = time.time) -> StateS
     ``NEWSCRAWLER_STATE_DIR``). Another backend adds its name to ``STATE_BACKENDS`` (validated
     in ``crawler/config.py``) and a branch here."""
     ttl_s = config.seen_ttl_days * 86400
+    if config.redis_url:
+        # Distributed mode (REDIS_URL): the workers share one store; needs the distributed extra.
+        from crawler.storage.redis_state import RedisStateStore
+
+        return RedisStateStore.from_url(config.redis_url, ttl_s=ttl_s)
     if config.state_backend == "sqlite":
         return SqliteStateStore(config.state_dir / SQLITE_FILE, ttl_s=ttl_s, clock=clock)
     raise ValueError(f"unknown state backend {config.state_backend!r}")

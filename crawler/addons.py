@@ -1,0 +1,63 @@
+"""Scrapy add-ons of the project (``ADDONS`` in ``crawler/settings.py``).
+
+``DistributedAddon``: when ``REDIS_URL`` is set, switches the crawl to distributed mode (README,
+"Scaling out"): the scrapy-redis based scheduler and per-run dupefilter, the worker
+membership extension, the feeds-once start middleware, the cluster dedupe pipeline, the
+cluster-wide per-site rate (wrapping the configured http/https download handlers), an output
+file name that includes the worker (``%(worker)s``) and a state directory of its own for each
+worker (``state/<worker>``), unless the user chose them. Without ``REDIS_URL`` nothing changes.
+"""
+
+from __future__ import annotations
+
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+
+from crawler.config import ConfigError, default_host
+
+# The download handlers SiteRateDownloadHandler wraps, by scheme.
+INNER_HANDLERS_SETTING = "NEWSCRAWLER_SITE_RATE_INNER_HANDLERS"
+
+EMBEDDED_OUTPUT_FILE = "%(name)s_%(time)s.jsonl"
+DISTRIBUTED_OUTPUT_FILE = "%(name)s_%(time)s_%(worker)s.jsonl"
+
+
+class DistributedAddon:
+    def update_settings(self, settings: BaseSettings) -> None:
+        if not settings.get("REDIS_URL"):
+            return
+        try:
+            import redis  # noqa: F401
+            import scrapy_redis  # noqa: F401
+        except ImportError as exc:
+            raise ConfigError(
+                "REDIS_URL is set but distributed mode is not installed "
+                f"(pip install 'newscrawler[distributed]'): {exc}"
+            ) from exc
+        settings.set("SCHEDULER", "crawler.distributed.scheduler.DistributedScheduler", "addon")
+        settings.set("DUPEFILTER_CLASS", "crawler.distributed.dupefilter.RunDupeFilter", "addon")
+        settings["EXTENSIONS"]["crawler.distributed.membership.WorkerMembership"] = 400
+        settings["SPIDER_MIDDLEWARES"]["crawler.distributed.membership.RunStartMiddleware"] = 50
+        settings["ITEM_PIPELINES"]["crawler.distributed.pipeline.SeenPagePipeline"] = 50
+        settings["ITEM_PIPELINES"]["crawler.distributed.pipeline.ClusterDedupePipeline"] = 300
+        handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
+        inner = {scheme: handlers[scheme] for scheme in ("http", "https") if handlers.get(scheme)}
+        settings.set(INNER_HANDLERS_SETTING, inner, "addon")
+        for scheme in inner:
+            settings["DOWNLOAD_HANDLERS"][scheme] = (
+                "crawler.distributed.politeness.SiteRateDownloadHandler"
+            )
+        # The project default names no worker: files from several hosts would clash. A name
+        # chosen by the user (another value, or -s) is kept.
+        if (
+            settings.get("NEWSCRAWLER_OUTPUT_FILE") == EMBEDDED_OUTPUT_FILE
+            and settings.getpriority("NEWSCRAWLER_OUTPUT_FILE") == SETTINGS_PRIORITIES["project"]
+        ):
+            settings.set("NEWSCRAWLER_OUTPUT_FILE", DISTRIBUTED_OUTPUT_FILE, "project")
+        # The run lock and journal of incremental runs live in the state directory: the workers
+        # of one host need one each, so the default `state` becomes `state/<worker>`.
+        if (
+            settings.get("NEWSCRAWLER_STATE_DIR") == "state"
+            and settings.getpriority("NEWSCRAWLER_STATE_DIR") == SETTINGS_PRIORITIES["project"]
+        ):
+            worker = f"{default_host()}-{settings.get('NEWSCRAWLER_WORKER_ID')}"
+            settings.set("NEWSCRAWLER_STATE_DIR", f"state/{worker}", "project")

@@ -1,0 +1,150 @@
+"""WorkerMembership and RunStartMiddleware: a worker's place in the cluster.
+
+``WorkerMembership`` (extension, on in distributed mode):
+
+- at start, takes the worker lock (``newscrawler:<spider>:worker:<host>-<NEWSCRAWLER_WORKER_ID>``):
+  a second copy of a live worker is refused with a configuration error (exit status 2); the
+  requests a killed previous copy had popped are put back on the queue;
+- every ``NEWSCRAWLER_HEARTBEAT_S`` seconds refreshes the lock; a worker that finds its
+  requests reclaimed by the others (it stalled past its lock's expiry) stops
+  (``heartbeat_lost``);
+- when idle, puts back the requests of dead workers (same host: process gone; other host: no
+  heartbeat for three intervals), and keeps the spider open until the run is done: the queue
+  is empty and every worker of the run is idle;
+- at the end, releases its requests (a run that did not finish puts them back on the queue)
+  and leaves the run (the last worker out ends it).
+
+Scrapy asks an idle worker's scheduler for work only every 5 s; the heartbeat also wakes the
+engine when the shared queue holds requests, so idle workers take new work promptly.
+
+``RunStartMiddleware`` (spider middleware): only the worker that created the run sends the
+feed requests of ``start()``, so a run's feeds are queued once however many workers start.
+
+Stats: ``distributed/reclaimed_requests``, ``distributed/requeued_own``,
+``distributed/heartbeat_lost``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.task import LoopingCall
+
+from crawler.config import ConfigError, CrawlerConfig
+from crawler.distributed.runtime import WorkerRuntime, worker_runtime
+from crawler.storage.redis_cluster import WorkerBusy
+
+logger = logging.getLogger(__name__)
+
+
+class WorkerMembership:
+    def __init__(self, crawler: Crawler, runtime: WorkerRuntime) -> None:
+        self.crawler = crawler
+        self.runtime = runtime
+        self.cluster = runtime.cluster
+        self.beat = LoopingCall(self.heartbeat)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WorkerMembership:
+        if CrawlerConfig.from_settings(crawler.settings).redis_url is None:
+            raise NotConfigured("REDIS_URL is not set")
+        runtime = worker_runtime(crawler)
+        try:
+            runtime.cluster.acquire()
+        except WorkerBusy as exc:
+            raise ConfigError(str(exc)) from exc
+        requeued = runtime.cluster.requeue_own()
+        if requeued:
+            logger.warning("Put back %d requests of a killed copy of this worker", requeued)
+        assert crawler.stats is not None
+        crawler.stats.set_value("distributed/requeued_own", requeued)
+        ext = cls(crawler, runtime)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Any) -> None:
+        self.beat.start(self.cluster.heartbeat_s, now=False)
+
+    def heartbeat(self) -> None:
+        try:
+            alive = self.cluster.heartbeat()
+            queued = self.cluster.queued()
+        except Exception:
+            logger.exception("Heartbeat to Redis failed")
+            return
+        if not alive:
+            logger.error(
+                "Worker %s lost its lock (heartbeat expired); stopping: its requests belong "
+                "to the other workers now",
+                self.cluster.name,
+            )
+            self._inc("distributed/heartbeat_lost")
+            if self.beat.running:
+                self.beat.stop()
+            assert self.crawler.engine is not None
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="heartbeat_lost"))
+            return
+        if queued:
+            self._wake_engine()
+
+    def _wake_engine(self) -> None:
+        # The engine polls an idle scheduler on a 5 s heartbeat (ExecutionEngine.
+        # _SLOT_HEARTBEAT_INTERVAL); no public API wakes it, so schedule its next call.
+        slot = getattr(self.crawler.engine, "_slot", None)
+        nextcall = getattr(slot, "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key, count)
+
+    def spider_idle(self, spider: Any) -> None:
+        for name, count in self.cluster.reclaim_dead().items():
+            logger.warning("Worker %s is gone; put back its %d in-flight requests", name, count)
+            self._inc("distributed/reclaimed_requests", count)
+        self.cluster.set_idle()
+        if not self.cluster.done():
+            raise DontCloseSpider("other workers are still busy")
+        self.runtime.finished = True
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.beat.running:
+            self.beat.stop()
+        try:
+            requeued = self.cluster.release(finished=self.runtime.finished)
+            if requeued:
+                logger.warning("Closed before the run was done: put back %d requests", requeued)
+            self.cluster.leave()
+        finally:
+            self.runtime.server.close()
+
+
+class RunStartMiddleware:
+    """Only the run's first worker sends the feed requests; the others take requests from the
+    shared queue."""
+
+    def __init__(self, runtime: WorkerRuntime) -> None:
+        self.runtime = runtime
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunStartMiddleware:
+        if CrawlerConfig.from_settings(crawler.settings).redis_url is None:
+            raise NotConfigured("REDIS_URL is not set")
+        return cls(worker_runtime(crawler))
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        run = self.runtime.cluster.run
+        if run is None or not run.first:
+            logger.info("The feeds of this run are queued by its first worker")
+            return
+        async for item_or_request in start:
+            yield item_or_request

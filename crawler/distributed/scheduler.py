@@ -1,0 +1,87 @@
+"""DistributedScheduler: scrapy-redis's scheduler with a reliable hand-off.
+
+scrapy-redis pops a request off the shared queue, so a worker killed with SIGKILL loses what it
+had popped. Here a pop moves the request, atomically, into the worker's in-flight hash in Redis
+(``RedisCluster.pop``); it stays there until the worker's output is committed, and the other
+workers put it back on the queue if the worker's heartbeat expires (``WorkerMembership``).
+
+Also: the worker joins the run when the scheduler opens (the first worker to join queues the
+feeds), the dupefilter is per run (``RunDupeFilter``), the shared queue is never flushed when a
+worker closes, and stats are kept without the ``spider`` argument that Scrapy 2.19 deprecates
+(scrapy-redis 0.9.1 still passes it, as in rmax/scrapy-redis#266 for ``engine.crawl``).
+
+Stats: ``scheduler/enqueued/redis``, ``scheduler/dequeued/redis``, ``distributed/requeued_own``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+
+from crawler.distributed.dupefilter import RunDupeFilter
+from crawler.distributed.runtime import WorkerRuntime, worker_runtime
+
+logger = logging.getLogger(__name__)
+
+
+class DistributedScheduler(Scheduler):  # type: ignore[misc]
+    runtime: WorkerRuntime
+    queue: PriorityQueue
+    df: RunDupeFilter
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DistributedScheduler:
+        runtime = worker_runtime(crawler)
+        scheduler = cls(
+            server=runtime.server,
+            persist=True,
+            queue_key=runtime.cluster.queue_key,
+            dupefilter=None,
+        )
+        scheduler.runtime = runtime
+        scheduler.stats = crawler.stats
+        scheduler.debug = crawler.settings.getbool("DUPEFILTER_DEBUG")
+        return scheduler
+
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+        cluster = self.runtime.cluster
+        self.queue = PriorityQueue(server=self.server, spider=spider, key=cluster.queue_key)
+        run = cluster.join()
+        self.df = RunDupeFilter(self.server, key=cluster.dupefilter_key, debug=self.debug)
+        logger.info(
+            "Worker %s joined run %s%s; %d requests queued",
+            cluster.name,
+            run.run_id,
+            " as its first worker (queues the feeds)" if run.first else "",
+            len(self.queue),
+        )
+
+    def close(self, reason: str) -> None:
+        """Nothing to flush: the queue and the run's dupefilter are shared."""
+
+    def enqueue_request(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
+
+    def next_request(self) -> Request | None:
+        data = self.runtime.cluster.pop()
+        if data is None:
+            return None
+        self.stats.inc_value("scheduler/dequeued/redis")
+        request: Request = self.queue._decode_request(data)
+        return request
+
+    def has_pending_requests(self) -> bool:
+        return self.runtime.cluster.queued() > 0
+
+    def __len__(self) -> int:
+        return self.runtime.cluster.queued()

@@ -1,0 +1,394 @@
+"""Coordination of distributed workers in Redis, pure (redis-py only, no Scrapy).
+
+Several ``scrapy crawl feeds`` processes (workers) that share one Redis split a run between
+them. This module holds every Redis operation they coordinate through; the Scrapy components in
+``crawler/distributed/`` only call it. Keys, under ``newscrawler:<spider>:``:
+
+``requests``           sorted set: the shared request queue (scrapy-redis's PriorityQueue layout)
+``run``                the current run id; set by the first worker that starts (it queues the
+                       feeds), deleted when the last worker leaves; expires
+                       ``RUN_TTL_HEARTBEATS`` heartbeats after the last one (every worker died)
+``dupefilter:<run>``   request fingerprints of that run (scrapy-redis's set), go with the run
+``claims:<run>``       article id -> worker, so two workers never write one article in a run
+``workers``            the workers that joined and have not left (alive or dead)
+``worker:<name>``      a worker's lock and heartbeat: ``host:pid``, expires after
+                       ``heartbeat_s * 3`` unless refreshed; a second copy of a live worker is
+                       refused
+``owner:<name>``       the process (``host:pid``) that last took the worker: a worker on the same
+                       host is known dead as soon as its process is gone
+``reclaimed:<name>``   the process whose requests the others reclaimed: if it was only
+                       stalled, its next heartbeat tells it to stop
+``inflight:<name>``    requests the worker popped (encoded request -> priority score), kept
+                       until its output is committed, so that a dead worker's requests are
+                       put back on the queue by the others (``reclaim_dead``)
+``worker-claims:<name>`` the article ids the worker claimed, released if it dies
+``idle``               workers with nothing to do; the run is done when the queue is empty and
+                       every member is idle
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+import redis
+
+from crawler.config import default_host
+
+HEARTBEATS_PER_TTL = 3
+# A run outlives stalls of its workers; it only expires when all of them are gone.
+RUN_TTL_HEARTBEATS = 30
+
+
+class WorkerBusy(RuntimeError):
+    """Another live process already runs as this worker."""
+
+
+@dataclass(frozen=True)
+class RunMembership:
+    run_id: str
+    first: bool  # this worker created the run: it queues the run's feeds
+
+
+# Moves the best request of the queue into the worker's in-flight hash, atomically, so a
+# request is always either queued or owned by exactly one worker.
+_POP = """
+local popped = redis.call('ZPOPMIN', KEYS[1])
+if #popped == 0 then return false end
+redis.call('HSET', KEYS[2], popped[1], popped[2])
+redis.call('SREM', KEYS[3], ARGV[1])
+return popped[1]
+"""
+
+# Creates the run if there is none (the caller is then its first worker) and joins it.
+_JOIN = """
+local run = redis.call('GET', KEYS[1])
+local first = 0
+if not run then
+  run = ARGV[2]
+  first = 1
+  redis.call('SET', KEYS[1], run, 'PX', ARGV[3])
+end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('SREM', KEYS[3], ARGV[1])
+return {run, first}
+"""
+
+# Takes the worker lock ('take': free, or held by ARGV[3], a dead process we replace) or
+# refreshes it ('refresh'). Returns the holder; '' when a refresh finds that the others
+# reclaimed our requests (we stalled and were taken for dead). KEYS: lock, owner, reclaimed.
+_LOCK = """
+local holder = redis.call('GET', KEYS[1])
+if ARGV[4] == 'refresh' then
+  if redis.call('GET', KEYS[3]) == ARGV[1] then return '' end
+  if holder and holder ~= ARGV[1] then return holder end
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return ARGV[1]
+end
+if (not holder) or holder == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  redis.call('SET', KEYS[2], ARGV[1])
+  redis.call('DEL', KEYS[3])
+  return ARGV[1]
+end
+return holder
+"""
+
+# Puts a worker's popped requests back on the queue and releases its article claims in the
+# current run, if the worker is still run by the process ARGV[4] the caller found gone:
+# 'dead' (another host, heartbeat expired: only while the lock stays expired), 'gone' (this
+# host, process gone) or 'own' (our own, at close or after a killed copy).
+# KEYS: lock, inflight, queue, workers, idle, worker-claims, run, owner, reclaimed.
+# ARGV: name, mode, namespace, owner.
+_RECLAIM = """
+if redis.call('GET', KEYS[8]) ~= ARGV[4] then return -1 end
+if ARGV[2] == 'dead' and redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+local entries = redis.call('HGETALL', KEYS[2])
+for i = 1, #entries, 2 do
+  redis.call('ZADD', KEYS[3], entries[i + 1], entries[i])
+end
+redis.call('DEL', KEYS[2])
+redis.call('SREM', KEYS[4], ARGV[1])
+redis.call('SREM', KEYS[5], ARGV[1])
+local run = redis.call('GET', KEYS[7])
+if run then
+  local claims = ARGV[3] .. ':claims:' .. run
+  for _, article in ipairs(redis.call('SMEMBERS', KEYS[6])) do
+    if redis.call('HGET', claims, article) == ARGV[1] then redis.call('HDEL', claims, article) end
+  end
+end
+redis.call('DEL', KEYS[6])
+if ARGV[2] ~= 'own' then
+  redis.call('SET', KEYS[9], ARGV[4])
+  redis.call('DEL', KEYS[1])
+end
+return #entries / 2
+"""
+
+# The run is done when nothing is queued and every member worker is idle.
+_DONE = """
+if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
+for _, name in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if redis.call('SISMEMBER', KEYS[3], name) == 0 then return 0 end
+end
+return 1
+"""
+
+# Claims an article for this worker in this run. Returns the holder.
+_CLAIM = """
+local holder = redis.call('HGET', KEYS[1], ARGV[1])
+if holder then return holder end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+return ARGV[2]
+"""
+
+# Leaves the run; the last worker out ends it (run id, its dupefilter and claims go).
+_LEAVE = """
+redis.call('SREM', KEYS[1], ARGV[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[3], KEYS[4])
+if redis.call('SCARD', KEYS[1]) == 0 and redis.call('GET', KEYS[5]) == ARGV[2] then
+  redis.call('DEL', KEYS[5], KEYS[6], KEYS[7])
+end
+if redis.call('GET', KEYS[8]) == ARGV[3] then redis.call('DEL', KEYS[8]) end
+return 1
+"""
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RedisCluster:
+    """One worker's view of the cluster: ``name`` is unique among live workers."""
+
+    def __init__(
+        self,
+        server: redis.Redis,
+        spider: str,
+        name: str,
+        *,
+        heartbeat_s: float,
+        host: str | None = None,
+        pid: int | None = None,
+    ) -> None:
+        self.server = server
+        self.name = name
+        self.heartbeat_s = heartbeat_s
+        self.ttl_ms = int(heartbeat_s * HEARTBEATS_PER_TTL * 1000)
+        self.run_ttl_ms = int(heartbeat_s * RUN_TTL_HEARTBEATS * 1000)
+        self.host = host or default_host()
+        self.owner = f"{self.host}:{pid or os.getpid()}"
+        self.ns = f"newscrawler:{spider}"
+        self.queue_key = f"{self.ns}:requests"
+        self.run: RunMembership | None = None
+        self._pop = server.register_script(_POP)
+        self._join = server.register_script(_JOIN)
+        self._lock = server.register_script(_LOCK)
+        self._reclaim = server.register_script(_RECLAIM)
+        self._done = server.register_script(_DONE)
+        self._claim = server.register_script(_CLAIM)
+        self._leave = server.register_script(_LEAVE)
+
+    # --- keys ---
+    def key(self, *parts: str) -> str:
+        return ":".join((self.ns, *parts))
+
+    @property
+    def run_id(self) -> str:
+        assert self.run is not None, "join() first"
+        return self.run.run_id
+
+    @property
+    def dupefilter_key(self) -> str:
+        return self.key("dupefilter", self.run_id)
+
+    def _worker_keys(self, name: str) -> dict[str, str]:
+        return {
+            "lock": self.key("worker", name),
+            "inflight": self.key("inflight", name),
+            "claims": self.key("worker-claims", name),
+            "owner": self.key("owner", name),
+            "reclaimed": self.key("reclaimed", name),
+        }
+
+    # --- lock and heartbeat ---
+    def _lock_keys(self) -> list[str]:
+        keys = self._worker_keys(self.name)
+        return [keys["lock"], keys["owner"], keys["reclaimed"]]
+
+    def acquire(self) -> None:
+        """Take this worker's lock; ``WorkerBusy`` if a live process holds it. A holder on
+        this host whose process is gone (killed) is replaced at once."""
+        holder = _text(
+            self._lock(keys=self._lock_keys(), args=[self.owner, self.ttl_ms, "", "take"])
+        )
+        if holder == self.owner:
+            return
+        if not self._alive(holder):
+            holder = _text(
+                self._lock(keys=self._lock_keys(), args=[self.owner, self.ttl_ms, holder, "take"])
+            )
+            if holder == self.owner:
+                return
+        raise WorkerBusy(
+            f"worker {self.name!r} is already running ({holder}); give each worker on a host "
+            "its own NEWSCRAWLER_WORKER_ID"
+        )
+
+    def _local(self, owner: str) -> bool:
+        return owner.rpartition(":")[0] == self.host
+
+    def _alive(self, owner: str) -> bool:
+        """A process of this host is alive while its pid is; one of another host is taken as
+        alive (its lock tells)."""
+        host, _, pid = owner.rpartition(":")
+        if host != self.host:
+            return True
+        return pid.isdigit() and pid_alive(int(pid))
+
+    def heartbeat(self) -> bool:
+        """Refresh the lock and the run. False if the others reclaimed this worker's requests
+        (it stalled past its lock's expiry) or another process took the worker: it must stop."""
+        holder = _text(
+            self._lock(keys=self._lock_keys(), args=[self.owner, self.ttl_ms, "", "refresh"])
+        )
+        if self.run is not None:
+            pipe = self.server.pipeline(transaction=False)
+            for key in (self.key("run"), self.dupefilter_key, self.key("claims", self.run_id)):
+                pipe.pexpire(key, self.run_ttl_ms)
+            pipe.execute()
+        return holder == self.owner
+
+    # --- run membership ---
+    def join(self) -> RunMembership:
+        """Join the current run, creating it when there is none (``first``)."""
+        new_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
+        run, first = cast(
+            list[Any],
+            self._join(
+                keys=[self.key("run"), self.key("workers"), self.key("idle")],
+                args=[self.name, new_id, self.run_ttl_ms],
+            ),
+        )
+        self.run = RunMembership(_text(run), bool(first))
+        return self.run
+
+    def leave(self) -> None:
+        keys = self._worker_keys(self.name)
+        run_id = self.run.run_id if self.run else ""
+        self._leave(
+            keys=[
+                self.key("workers"),
+                self.key("idle"),
+                keys["inflight"],
+                keys["claims"],
+                self.key("run"),
+                self.key("dupefilter", run_id),
+                self.key("claims", run_id),
+                keys["lock"],
+            ],
+            args=[self.name, run_id, self.owner],
+        )
+
+    # --- requests ---
+    def pop(self) -> bytes | None:
+        """The next queued request (encoded), now owned by this worker until committed."""
+        keys = self._worker_keys(self.name)
+        data = self._pop(
+            keys=[self.queue_key, keys["inflight"], self.key("idle")], args=[self.name]
+        )
+        return cast(bytes | None, data or None)
+
+    def queued(self) -> int:
+        return int(self.server.zcard(self.queue_key))
+
+    def inflight(self, name: str | None = None) -> int:
+        return int(self.server.hlen(self._worker_keys(name or self.name)["inflight"]))
+
+    def _reclaim_worker(self, name: str, mode: str, owner: str) -> int:
+        keys = self._worker_keys(name)
+        return int(
+            cast(
+                int,
+                self._reclaim(
+                    keys=[
+                        keys["lock"],
+                        keys["inflight"],
+                        self.queue_key,
+                        self.key("workers"),
+                        self.key("idle"),
+                        keys["claims"],
+                        self.key("run"),
+                        keys["owner"],
+                        keys["reclaimed"],
+                    ],
+                    args=[name, mode, self.ns, owner],
+                ),
+            )
+        )
+
+    def reclaim_dead(self) -> dict[str, int]:
+        """Requeue the in-flight requests of every dead member and release its article
+        claims. Dead: on this host, its process is gone (checked by pid, at once); on another
+        host, its lock expired (no heartbeat for ``3 * heartbeat_s``). Returns worker name ->
+        requests put back."""
+        reclaimed: dict[str, int] = {}
+        for raw in cast(set[bytes], self.server.smembers(self.key("workers"))):
+            name = _text(raw)
+            if name == self.name:
+                continue
+            owner = _text(self.server.get(self._worker_keys(name)["owner"]) or b"")
+            if self._local(owner) and self._alive(owner):
+                continue
+            mode = "gone" if self._local(owner) else "dead"
+            if (count := self._reclaim_worker(name, mode, owner)) >= 0:
+                reclaimed[name] = count
+        return reclaimed
+
+    def requeue_own(self) -> int:
+        """Put back what a previous, killed copy of this worker had popped (call after
+        ``acquire`` and before ``join``)."""
+        return self._reclaim_worker(self.name, "own", self.owner)
+
+    def set_idle(self) -> None:
+        self.server.sadd(self.key("idle"), self.name)
+
+    def done(self) -> bool:
+        return bool(
+            self._done(keys=[self.queue_key, self.key("workers"), self.key("idle")], args=[])
+        )
+
+    # --- articles ---
+    def claim(self, article_id: str) -> bool:
+        """True if this worker may write the article in this run (no other worker claimed
+        it)."""
+        holder = self._claim(
+            keys=[self.key("claims", self.run_id), self._worker_keys(self.name)["claims"]],
+            args=[article_id, self.name],
+        )
+        return _text(holder) == self.name
+
+    def release(self, *, finished: bool) -> int:
+        """Release this worker's popped requests once its output is committed. A finished
+        worker processed everything it popped; an interrupted one (SIGTERM, error) puts them
+        back on the queue for the others, who skip the articles it wrote (remembered as
+        written in the state store). Returns how many were put back."""
+        if finished:
+            self.server.delete(self._worker_keys(self.name)["inflight"])
+            return 0
+        return self._reclaim_worker(self.name, "own", self.owner)
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)

@@ -1,0 +1,463 @@
+"""Distributed mode end to end: several real ``scrapy crawl feeds`` workers with ``REDIS_URL``
+against a real redis-server and a local news site; plus the Redis stores on their own.
+
+How robots.txt is counted: each worker fetches it once per site (Scrapy's robots.txt cache is
+per process), so the site sees one request per article, one per feed, and at most one
+robots.txt per worker; robots.txt requests are counted separately and do count towards the
+per-site rate."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.config import ConfigError, CrawlerConfig
+from crawler.distributed.politeness import SiteRateLimiter
+from crawler.settings import NEWSCRAWLER_OUTPUT_FILE
+from crawler.storage.redis_cluster import RedisCluster, WorkerBusy
+from crawler.storage.redis_state import RedisStateStore
+from crawler.storage.state import ArticleState, FeedState, WrittenArticle
+from tests.conftest import LocalSite, Route
+from tests.distributed_support import (
+    RedisServer,
+    Worker,
+    article_path,
+    serve_news_site,
+    start_worker,
+)
+
+ARTICLES = 500
+FEEDS = 5
+STOP_ARTICLES = 150  # enough to stop a worker mid-crawl; smaller, to keep the suite fast
+WORKER_TIMEOUT_S = 240
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis")
+    yield server
+    server.stop()
+
+
+def finish(workers: list[Worker]) -> None:
+    for worker in workers:
+        code = worker.wait(WORKER_TIMEOUT_S)
+        assert code == 0, f"worker {worker.name} exited {code}\n{worker.stderr[-4000:]}"
+
+
+def records_by_file(output: Path) -> dict[str, list[dict[str, Any]]]:
+    """Complete output files only (``*.jsonl``; a ``.part`` file is unfinished)."""
+    return {
+        path.name: [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        for path in sorted(output.glob("*.jsonl"))
+    }
+
+
+def story_numbers(records: list[dict[str, Any]]) -> Counter[int]:
+    return Counter(int(r["source_url"].rsplit("-", 1)[1]) for r in records)
+
+
+def run_keys(server: RedisServer) -> list[bytes]:
+    """Keys of a run still in Redis (the state store, rate turns, and which process last ran
+    each worker, may stay)."""
+    return sorted(
+        key
+        for key in server.client.keys("newscrawler:feeds:*")
+        if not key.startswith((b"newscrawler:feeds:owner:", b"newscrawler:feeds:reclaimed:"))
+    )
+
+
+def hold_feeds_until_joined(site: LocalSite, server: RedisServer, workers: int) -> None:
+    """The workers of a run start together: the feeds are answered once all of them joined
+    the run, so that no worker, however slow to start, comes after the run ended."""
+    for path, route in list(site.routes.items()):
+        if not path.startswith("/feeds/"):
+            continue
+
+        def serve(
+            headers: dict[str, str], route: Route = route
+        ) -> tuple[int, dict[str, str], bytes]:
+            deadline = time.monotonic() + WORKER_TIMEOUT_S
+            while server.client.scard("newscrawler:feeds:workers") < workers:
+                assert time.monotonic() < deadline, "the workers never all joined"
+                time.sleep(0.05)
+            if callable(route.body):
+                return route.body(headers)
+            return route.status, route.headers, route.body
+
+        site.routes[path] = Route(serve)
+
+
+def test_three_workers_split_the_crawl_and_a_rerun_writes_nothing(
+    site: LocalSite, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    feeds = serve_news_site(site, articles=ARTICLES, feeds=FEEDS)
+    names = ["a", "b", "c"]
+    hold_feeds_until_joined(site, redis_server, len(names))
+    output = tmp_path / "output"
+    finish([start_worker(n, redis_server.url, feeds, output, tmp_path) for n in names])
+
+    files = records_by_file(output)
+    assert len(files) <= 3
+    for name in files:  # each worker's own file, named so hosts' files never clash
+        assert any(name.endswith(f"-{n}.jsonl") for n in names), name
+    records = [r for rs in files.values() for r in rs]
+    assert story_numbers(records) == Counter(range(ARTICLES)), "every article exactly once"
+    assert len({r["id"] for r in records}) == ARTICLES
+
+    hits = Counter(path for _, path, _ in site.requests)
+    assert all(hits[article_path(n)] == 1 for n in range(ARTICLES))
+    assert all(hits[f"/feeds/{f}.xml"] == 1 for f in range(FEEDS))
+    robots = hits.pop("/robots.txt", 0)
+    assert 1 <= robots <= len(names), "robots.txt: at most once per worker"
+    assert sum(hits.values()) == ARTICLES + FEEDS, "one request per article plus one per feed"
+
+    reports = [json.loads(p.read_text()) for p in sorted(output.glob("*.report.json"))]
+    assert len(reports) == len(names)
+    assert sum(r["totals"]["written"] for r in reports) == ARTICLES
+    assert all(r["totals"]["reconciled"] and not r["partial"] for r in reports)
+    assert sum(r["totals"]["feeds"] for r in reports) == FEEDS
+    assert run_keys(redis_server) == [], "the last worker out ends the run"
+
+    # A second run against unchanged feeds: nothing new is written.
+    before = sorted(output.iterdir())
+    finish([start_worker(n, redis_server.url, feeds, output, tmp_path) for n in names])
+    assert sorted(output.glob("*.jsonl")) == sorted(p for p in before if p.suffix == ".jsonl")
+    reports = [json.loads(p.read_text()) for p in sorted(output.glob("*.report.json"))]
+    assert len(reports) == 2 * len(names)
+    rerun = [r for r in reports if r["output_file"] not in {str(p) for p in before}]
+    assert len(rerun) == len(names)
+    assert sum(r["totals"]["written"] for r in rerun) == 0
+    assert sum(r["totals"]["feeds"] for r in rerun) == FEEDS, "feeds queued once per run"
+    assert all(r["totals"]["reconciled"] for r in rerun)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_stopped_worker_is_replaced_and_nothing_is_lost_or_doubled(
+    stop: signal.Signals, site: LocalSite, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A worker stopped mid-crawl, with a response still in flight: the others crawl what it
+    had taken, and every article is written exactly once (a SIGKILLed worker's unfinished
+    ``.part`` file is not output until that worker is restarted; a SIGTERMed one finishes its
+    file)."""
+    feeds = serve_news_site(site, articles=STOP_ARTICLES, feeds=FEEDS)
+    kill_after = 20
+    served: Counter[str] = Counter()
+    victim: list[str] = []
+    reached, released = threading.Event(), threading.Event()
+    lock = threading.Lock()
+
+    def article(n: int) -> Route:
+        page = site.routes[article_path(n)]
+
+        def serve(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+            agent = headers.get("user-agent", "")
+            with lock:
+                served[agent] += 1
+                hold = not victim and served[agent] == kill_after
+                if hold:
+                    victim.append(agent)
+            if hold:  # keep this response in flight until the worker is stopped
+                reached.set()
+                released.wait(60)
+            assert isinstance(page.body, bytes)
+            return page.status, page.headers, page.body
+
+        return Route(serve)
+
+    for n in range(STOP_ARTICLES):
+        site.routes[article_path(n)] = article(n)
+    output = tmp_path / "output"
+    workers = {
+        f"worker-{n}": start_worker(n, redis_server.url, feeds, output, tmp_path)
+        for n in ("a", "b", "c")
+    }
+    try:
+        assert reached.wait(WORKER_TIMEOUT_S), "no worker was served enough articles"
+        stopped = workers.pop(victim[0])
+        stopped.process.send_signal(stop)
+    finally:
+        released.set()
+    stopped.wait(WORKER_TIMEOUT_S)  # reaped: its pid is gone, so the others see it dead
+    finish(list(workers.values()))
+
+    if stop == signal.SIGKILL:
+        assert "is gone; put back its" in "".join(w.stderr for w in workers.values())
+        # Restarted, the killed worker takes its lock over at once and finishes what it left
+        # on disk; it writes no article the others wrote.
+        restarted = start_worker(stopped.name, redis_server.url, feeds, output, tmp_path)
+        finish([restarted])
+    records = [r for rs in records_by_file(output).values() for r in rs]
+    assert story_numbers(records) == Counter(range(STOP_ARTICLES)), "every article exactly once"
+    if stop == signal.SIGTERM:
+        assert "Closed before the run was done: put back" in stopped.stderr
+        assert list(output.glob("*.part")) == []
+    assert served[victim[0]] >= kill_after
+    assert run_keys(redis_server) == []
+
+
+def test_site_rate_holds_for_the_whole_cluster(
+    site: LocalSite, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    rate = 10.0
+    feeds = serve_news_site(site, articles=45, feeds=1)
+    arrivals: list[float] = []
+
+    # The articles are queued once all three workers are up, so all three compete for them
+    # (per-worker limits would then show about three times the rate).
+    hold_feeds_until_joined(site, redis_server, 3)
+    site.add("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain")
+
+    def timed(route: Route) -> Route:
+        def serve(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+            arrivals.append(time.monotonic())
+            if callable(route.body):
+                return route.body(headers)
+            return route.status, route.headers, route.body
+
+        return Route(serve)
+
+    site.routes = {path: timed(route) for path, route in site.routes.items()}
+    output = tmp_path / "output"
+    # Few requests in flight per worker, so that no worker takes most of the queue at once.
+    settings = {"NEWSCRAWLER_SITE_RATE_PER_S": str(rate), "CONCURRENT_REQUESTS": "4"}
+    finish(
+        [
+            start_worker(n, redis_server.url, feeds, output, tmp_path, settings)
+            for n in ("a", "b", "c")
+        ]
+    )
+    assert sum(len(rs) for rs in records_by_file(output).values()) == 45
+    arrivals.sort()
+    # 45 articles, 1 feed, up to 3 robots.txt: the requests are booked 1/rate apart on Redis's
+    # clock, so their span is at least (n - 1) / rate. The site sees them a little later than
+    # booked; 10% covers that jitter, while per-worker limits would show three times the rate.
+    observed = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+    assert observed <= rate * 1.1, f"{observed:.1f} requests/s for a limit of {rate}/s"
+
+
+def test_a_second_copy_of_a_worker_is_refused(
+    site: LocalSite, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    feeds = serve_news_site(site, articles=3, feeds=1)
+    opened, released = threading.Event(), threading.Event()
+    feed = site.routes["/feeds/0.xml"]
+
+    def slow_feed(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        opened.set()
+        released.wait(60)
+        assert isinstance(feed.body, bytes)
+        return feed.status, feed.headers, feed.body
+
+    site.routes["/feeds/0.xml"] = Route(slow_feed)
+    output = tmp_path / "output"
+    first = start_worker("a", redis_server.url, feeds, output, tmp_path)
+    try:
+        assert opened.wait(WORKER_TIMEOUT_S), first.stderr[-3000:]
+        second = start_worker("a", redis_server.url, feeds, output, tmp_path / "second")
+        assert second.wait(WORKER_TIMEOUT_S) == 2
+        assert "configuration error: worker " in second.stderr
+        assert "is already running" in second.stderr
+        other = start_worker("b", redis_server.url, feeds, output, tmp_path / "other")
+    finally:
+        released.set()
+    finish([first, other])
+    records = [r for rs in records_by_file(output).values() for r in rs]
+    assert story_numbers(records) == Counter(range(3))
+
+
+# --- the Redis stores on their own ---
+
+
+def test_redis_state_store_protocol(redis_server: RedisServer) -> None:
+    store = RedisStateStore(redis_server.client, ttl_s=3600)
+    assert store.find(["url:a/1"]) is None
+    v1 = ArticleState("id1", "fp1", 1, "2024-01-01T00:00:00+00:00")
+    store.remember([WrittenArticle(v1, ("url:a/1", "guid:a:g1"))])
+    assert store.find(["url:x", "guid:a:g1"]) == v1
+    assert store.article("id1") == v1
+    v2 = ArticleState("id1", "fp2", 2, None)
+    store.remember([WrittenArticle(v2, ("url:a/1",))])
+    store.remember([WrittenArticle(v1, ("url:a/1",))])  # a replayed older version
+    assert store.article("id1") == v2
+    ttl_ms = redis_server.client.pttl("newscrawler:state:key:guid:a:g1")
+    assert 0 < ttl_ms <= 3600 * 1000
+    redis_server.client.pexpire("newscrawler:state:article:id1", 1000)
+    store.touch(["id1", "unknown"])
+    assert redis_server.client.pttl("newscrawler:state:article:id1") > 1000
+    assert store.expire() == 0
+
+    assert store.feed("http://f/1") is None
+    feed = FeedState(
+        "http://f/1", '"etag"', "Mon, 01 Jan 2024 00:00:00 GMT", "ok", None, 1.5, 1.5, 0, 1.25
+    )
+    store.save_feeds([feed])
+    assert store.feed("http://f/1") == feed
+    failed = FeedState("http://f/1", status="failed", reason="http_500", consecutive_failures=2)
+    store.save_feeds([failed])
+    assert store.feed("http://f/1") == failed
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_cluster_hand_off_and_locks(redis_server: RedisServer) -> None:
+    def worker(name: str, host: str = "h1", pid: int | None = None) -> RedisCluster:
+        return RedisCluster(redis_server.client, "feeds", name, heartbeat_s=10, host=host, pid=pid)
+
+    gone = worker("w1", pid=dead_pid())
+    gone.acquire()
+    with pytest.raises(WorkerBusy, match="already running"):
+        worker("w1", host="h2").acquire()  # another host: its lock tells
+    assert gone.join().first
+    live = worker("w2")
+    live.acquire()
+    assert not live.join().first
+    for n in range(3):
+        redis_server.client.zadd(live.queue_key, {f"req{n}".encode(): n})
+    assert gone.pop() == b"req0" and gone.pop() == b"req1"
+    assert gone.claim("article-1") and not live.claim("article-1")
+    assert gone.queued() == 1 and gone.inflight() == 2
+    gone.set_idle()
+    live.set_idle()
+    assert not live.done()  # one request still queued
+
+    # w1's process is gone (same host): its requests go back and its claims are released.
+    assert live.reclaim_dead() == {"w1": 2}
+    assert live.queued() == 3 and live.claim("article-1")
+    assert not gone.heartbeat(), "a reclaimed worker must stop"
+    assert live.pop() == b"req0"
+    assert not live.done()
+    live.pop(), live.pop()
+    live.set_idle()
+    assert live.done()
+
+    # A killed worker restarted on the same host replaces its dead copy at once and puts
+    # back what the copy had popped.
+    killed = worker("w4", pid=dead_pid())
+    killed.acquire()
+    killed.join()
+    redis_server.client.zadd(killed.queue_key, {b"req5": 5, b"req6": 6})
+    assert killed.pop() == b"req5" and killed.pop() == b"req6"
+    fresh = worker("w4")
+    fresh.acquire()
+    assert fresh.requeue_own() == 2 and fresh.queued() == 2
+
+    # A worker of another host is dead once its lock expired.
+    remote = worker("w3", host="h2")
+    remote.acquire()
+    remote.join()
+    remote.pop()
+    redis_server.client.delete(remote.key("worker", "w3"))
+    assert fresh.reclaim_dead() == {"w3": 1} and fresh.queued() == 2
+    fresh.leave()
+
+
+def test_site_rate_limiter_turns(redis_server: RedisServer) -> None:
+    limiter = SiteRateLimiter(redis_server.client, rate_per_s=0.5)  # one request per 2 s
+    assert limiter.wait_s("a.example") == 0
+    wait = limiter.wait_s("a.example")
+    assert 0 < wait <= 2.0
+    assert limiter.wait_s("b.example") == 0  # another site has its own turn
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("REDIS_URL", "http://127.0.0.1:6379", "REDIS_URL must be"),
+        ("NEWSCRAWLER_WORKER_ID", "a/b", "NEWSCRAWLER_WORKER_ID must be"),
+        ("NEWSCRAWLER_SITE_RATE_PER_S", "0", "NEWSCRAWLER_SITE_RATE_PER_S must be"),
+        ("NEWSCRAWLER_HEARTBEAT_S", "x", "NEWSCRAWLER_HEARTBEAT_S must be"),
+        ("NEWSCRAWLER_OUTPUT_FILE", "%(host)s.jsonl", "NEWSCRAWLER_OUTPUT_FILE"),
+    ],
+)
+def test_distributed_settings_are_validated(setting: str, value: str, message: str) -> None:
+    from scrapy.settings import Settings
+
+    import crawler.settings
+
+    settings = Settings()
+    settings.setmodule(crawler.settings)
+    settings.set(setting, value)
+    with pytest.raises(ConfigError, match=message):
+        CrawlerConfig.from_settings(settings)
+
+
+def test_worker_name_in_output_file_name() -> None:
+    from scrapy.settings import Settings
+
+    import crawler.settings
+
+    settings = Settings()
+    settings.setmodule(crawler.settings)
+    settings.set("NEWSCRAWLER_WORKER_ID", "7")
+    config = CrawlerConfig.from_settings(settings)
+    assert config.worker.endswith("-7")
+    assert "%(worker)s" not in NEWSCRAWLER_OUTPUT_FILE  # embedded mode keeps its name
+
+
+def test_addon_switches_distributed_mode_only_with_redis_url() -> None:
+    from scrapy.settings import Settings
+
+    import crawler.settings
+    from crawler.addons import DistributedAddon
+
+    embedded = Settings()
+    embedded.setmodule(crawler.settings)
+    before = {k: embedded.get(k) for k in ("SCHEDULER", "DUPEFILTER_CLASS")}
+    DistributedAddon().update_settings(embedded)
+    assert {k: embedded.get(k) for k in before} == before
+    assert "crawler.distributed.pipeline.ClusterDedupePipeline" not in embedded["ITEM_PIPELINES"]
+    assert embedded["NEWSCRAWLER_OUTPUT_FILE"] == "%(name)s_%(time)s.jsonl"
+
+    distributed = Settings()
+    distributed.setmodule(crawler.settings)
+    distributed.set("REDIS_URL", "redis://127.0.0.1:1/0", "cmdline")
+    distributed.set("NEWSCRAWLER_WORKER_ID", "2", "cmdline")
+    distributed.set("NEWSCRAWLER_STATE_DIR", "state", "project")  # incremental runs' default
+    DistributedAddon().update_settings(distributed)
+    assert distributed["NEWSCRAWLER_STATE_DIR"].startswith("state/")
+    assert distributed["NEWSCRAWLER_STATE_DIR"].endswith("-2")
+    assert distributed["SCHEDULER"] == "crawler.distributed.scheduler.DistributedScheduler"
+    assert distributed["DUPEFILTER_CLASS"] == "crawler.distributed.dupefilter.RunDupeFilter"
+    handlers = distributed.getwithbase("DOWNLOAD_HANDLERS")
+    assert handlers["https"] == "crawler.distributed.politeness.SiteRateDownloadHandler"
+    assert handlers["file"] is None  # the safety settings stay
+    assert distributed["NEWSCRAWLER_OUTPUT_FILE"] == "%(name)s_%(time)s_%(worker)s.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("updated", "known", "expected"),
+    [
+        (None, None, False),  # no date: the page is known, nothing says it changed
+        ("2024-05-01T10:00:00+00:00", None, True),
+        ("2024-05-01T10:00:00+00:00", "2024-05-01T12:00:00+02:00", False),  # same instant
+        ("2024-05-01T10:00:01+00:00", "2024-05-01T10:00:00+00:00", True),
+        ("yesterday", "today", True),  # unparseable but different
+    ],
+)
+def test_a_known_page_goes_on_only_if_its_entry_was_updated(
+    updated: str | None, known: str | None, expected: bool
+) -> None:
+    from crawler.distributed.pipeline import updated_since
+
+    assert updated_since(updated, known) is expected
+
+
+def test_text_fingerprint_ignores_whitespace_only() -> None:
+    from crawler.distributed.pipeline import text_fingerprint
+
+    assert text_fingerprint("A  b\n\nc ") == text_fingerprint("A b c")
+    assert text_fingerprint("A b c") != text_fingerprint("A b d")
