@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,15 @@ ARTICLE_TYPES = {
     "liveblogposting",
     "socialmediaposting",
 }
-BYLINE_PREFIX = re.compile(r"^(by|von|par|por|di|door|av|af|de)\s+", re.IGNORECASE)
+BYLINE_PREFIX = re.compile(
+    r"^((by|von|par|por|di|door|av|af|de|text|texto|autor|autorin|author|reporter|"
+    r"redakteur|redakteurin|journalist)\b[:\s]*)+",
+    re.IGNORECASE,
+)
+# "Name | Site", "Name - Site": separators before a trailing site name in a title.
+TITLE_SEPARATORS = "|-–—:·•*｜："
+MIN_TITLE_CHARS = 20
+TITLE_SUFFIX = re.compile(r"\s*(?:\s[|\-–—:·•*]{1,2}\s|[｜：ㅣ])\s*([^|\-–—:·•*｜：ㅣ]{2,60})$")
 AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||,\s*(?:and|und|et|y)\s+|\s+(?:and|und|et|y)\s+|,)\s*")
 
 
@@ -72,6 +81,8 @@ def clean_author(name: str) -> str | None:
     name = BYLINE_PREFIX.sub("", name).strip(" ,;|-–")
     if not name or len(name) > 80 or "http" in name or "@" in name:
         return None
+    if not any(char.isalpha() for char in name):
+        return None  # an id or a date, not a name
     return name
 
 
@@ -131,12 +142,68 @@ def _image(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+@dataclass
+class PageHints:
+    """Page texts that are not record fields but help cleaning: every declared headline and
+    the JSON-LD ``articleBody``."""
+
+    titles: list[str] = field(default_factory=list)
+    article_body: str | None = None
+
+
+def strip_site_suffix(title: str | None, site_names: list[str], host: str) -> str | None:
+    """A trailing " | Site" segment naming the site (its name or its domain) is removed."""
+    if not title:
+        return title
+    match = TITLE_SUFFIX.search(title)
+    if not match:
+        return title
+    suffix = _alnum(match.group(1))
+    names = {_alnum(name) for name in site_names if name}
+    labels = {_alnum(label) for label in host.split(".") if len(label) > 3}
+    if suffix and (suffix in names or suffix in labels or _alnum(host).startswith(suffix)
+                   or any(label and label in suffix for label in labels)):
+        return title[: match.start()].strip() or title
+    return title
+
+
+def shortest_variant(title: str | None, others: list[str | None]) -> str | None:
+    """When another declared title is this one without a trailing " | Section" segment,
+    the shorter one is the headline."""
+    if not title:
+        return title
+    for other in others:
+        if other and len(other) >= MIN_TITLE_CHARS and len(other) < len(title):
+            rest = title[len(other) :].lstrip()
+            if title.startswith(other) and rest[:1] in TITLE_SEPARATORS:
+                title = other
+    return title
+
+
+def _alnum(text: str) -> str:
+    return "".join(char for char in text.casefold() if char.isalnum())
+
+
 def read_metadata(tree: etree._Element, url: str) -> PageMetadata:
+    """Metadata declared by the page (see ``read_page``)."""
+    return read_page(tree, url)[0]
+
+
+def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
+    """Metadata declared by the page, first source wins per field: the OpenGraph title (the
+    headline the publisher displays and shares) before JSON-LD's, then JSON-LD, meta tags, h1."""
     meta = PageMetadata()
+    hints = PageHints()
+    ld_titles: list[str] = []
     for obj in _json_ld_objects(tree):
         if not _types(obj) & ARTICLE_TYPES:
             continue
-        meta.set("title", clean_text(obj.get("headline")), "json-ld")
+        headline = clean_text(obj.get("headline"))
+        if headline:
+            ld_titles.append(headline)
+        body = obj.get("articleBody")
+        if isinstance(body, str) and len(body) > len(hints.article_body or ""):
+            hints.article_body = clean_text(body, keep_newlines=True)
         meta.set("authors", _names(obj.get("author")), "json-ld")
         meta.set("published", to_iso8601(obj.get("datePublished")), "json-ld")
         meta.set("modified", to_iso8601(obj.get("dateModified")), "json-ld")
@@ -162,6 +229,7 @@ def read_metadata(tree: etree._Element, url: str) -> PageMetadata:
         values = content(*names)
         return values[0] if values else None
 
+    meta.set("title", ld_titles[0] if ld_titles else None, "json-ld")
     meta.set("title", clean_text(first("og:title", "twitter:title")), "opengraph")
     meta.set(
         "authors",
@@ -206,8 +274,14 @@ def read_metadata(tree: etree._Element, url: str) -> PageMetadata:
         meta.language = meta.language.replace("_", "-").split("-")[0].lower()
     canonical = tree.xpath("//link[@rel='canonical']/@href") or content("og:url")
     meta.canonical_url = accept_canonical(canonical[0] if canonical else None, url)
-    titles = tree.xpath("//h1")
-    if titles:
-        meta.set("title", clean_text(" ".join(titles[0].itertext())), "h1")
+    headings = [clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1")[:3]]
+    meta.set("title", headings[0] if headings else None, "h1")
+    host = urlsplit(meta.canonical_url or url).hostname or ""
+    declared = [first("og:title"), first("twitter:title"), tree.findtext(".//title")]
+    meta.title = shortest_variant(meta.title, [clean_text(t) for t in [*ld_titles, *declared]])
+    meta.title = strip_site_suffix(meta.title, [meta.site_name or ""], host)
     meta.authors = [a for a in meta.authors if a]
-    return meta
+    hints.titles = [
+        t for t in dict.fromkeys(clean_text(t) for t in [*ld_titles, *declared, *headings]) if t
+    ]
+    return meta, hints

@@ -16,10 +16,16 @@ from lxml import etree
 from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
-from crawler.extraction.cleaning import Block, PageContext, clean_blocks, tree_blocks
-from crawler.extraction.metadata import PageMetadata, read_metadata
+from crawler.extraction.body import article_body_blocks
+from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
+from crawler.extraction.dom import PageContext, prune_boilerplate
+from crawler.extraction.metadata import PageMetadata, read_page
 
 MIN_TEXT_CHARS = 200
+# trafilatura's own parser settings: comments and processing instructions are not content.
+HTML_PARSER = lxml.html.HTMLParser(
+    collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True
+)
 
 
 @dataclass
@@ -47,24 +53,36 @@ def extract_page(
     if not html.strip():
         return PageExtraction(text=None, error="empty_body")
     try:
-        tree = lxml.html.fromstring(html)
+        tree = lxml.html.fromstring(html, parser=HTML_PARSER)
     except (etree.ParserError, ValueError):
         return PageExtraction(text=None, error="unparseable_html")
-    metadata = read_metadata(tree, url)
-    context = PageContext.from_tree(tree, title=metadata.title)
+    # One parse serves metadata, the DOM context, pruning and trafilatura (which copies it).
+    metadata, hints = read_page(tree, url)
+    context = PageContext.from_tree(
+        tree,
+        title=metadata.title,
+        authors=metadata.authors,
+        titles=hints.titles,
+        article_body=hints.article_body,
+    )
+    prune_boilerplate(tree)
     document = trafilatura.bare_extraction(
-        html,
+        tree,
         url=url,
         with_metadata=True,
         include_comments=False,
         include_tables=True,
         include_formatting=False,
+        include_links=True,
         deduplicate=False,
     )
     if not isinstance(document, Document) or document.body is None:
         return PageExtraction(text=None, metadata=metadata, error="no_content")
     metadata.fill_from_trafilatura(document)
-    blocks: list[Block] = clean_blocks(tree_blocks(document.body), context)
+    context.authors = context.authors or metadata.authors
+    blocks: list[Block] = tree_blocks(document.body)
+    blocks = article_body_blocks(blocks, context.article_body)
+    blocks = clean_blocks(blocks, context)
     text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
         return PageExtraction(text=None, metadata=metadata, error="too_little_text")

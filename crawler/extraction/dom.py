@@ -1,0 +1,180 @@
+"""What the page's DOM tells the cleaning stage, read once from the parsed tree. Pure.
+
+Two jobs, both general (no rule names a site):
+
+- ``prune_boilerplate`` removes, before trafilatura sees the tree, the elements whose markup says
+  they are not story text: side boxes, embeds, captions, share/newsletter/related widgets.
+- ``PageContext.from_tree`` collects the page's own texts the cleaning rules compare blocks with:
+  captions and image alt texts, the declared headlines, the JSON-LD ``articleBody``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from crawler.textnorm import clean_text
+
+# Class/id words that mark an element as something other than story text. Matched as whole
+# words of the class/id (split on spaces, "-", "_"), so "ad" matches "ad-slot" but not "head".
+BOILERPLATE_WORDS = frozenset(
+    {
+        # captions and credits
+        "caption",
+        "captions",
+        "figcaption",
+        "credit",
+        "credits",
+        # ads and sponsors
+        "ad",
+        "ads",
+        "adslot",
+        "advert",
+        "advertisement",
+        "sponsor",
+        "sponsored",
+        "outbrain",
+        "taboola",
+        # promo, related and navigation widgets
+        "related",
+        "recommended",
+        "recommendations",
+        "newsletter",
+        "promo",
+        "breadcrumb",
+        "breadcrumbs",
+        "share",
+        "sharing",
+        "social",
+        "comments",
+        # boxes beside the story
+        "infobox",
+        "factbox",
+        "authorbox",
+        "bio",
+        # embedded posts from social networks
+        "tweet",
+        "twitter",
+        "instagram",
+        "tiktok",
+    }
+)
+# Two-word markers ("fact-box", "author-bio") whose words alone are too common to use.
+BOILERPLATE_PAIRS = frozenset(
+    {("fact", "box"), ("info", "box"), ("author", "bio"), ("about", "author"), ("read", "more")}
+)
+BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
+# Never prune the page skeleton, nor an element holding story-sized paragraphs: a wrapper
+# with a misleading class ("article-ads-wrapper", "post-share-container") holds the story.
+PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
+MAX_PARAGRAPH_CHARS = 400
+_WORD_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
+_CAPTION_XPATH = etree.XPath(
+    "//figcaption | //*[@class or @id][contains(translate(concat(@class, ' ', @id), "
+    "'CAPTIONRED', 'captionred'), 'caption') or contains(translate(concat(@class, ' ', @id), "
+    "'CAPTIONRED', 'captionred'), 'credit')]"
+)
+MIN_CAPTION_CHARS = 16
+
+
+def marker_words(element: etree._Element) -> set[str]:
+    """The lowercase words of an element's class and id attributes."""
+    value = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return {word.lower() for word in _WORD_SPLIT.split(value) if word}
+
+
+def is_boilerplate(element: etree._Element) -> bool:
+    """An element is boilerplate when its tag or a class/id word says so."""
+    tag = element.tag
+    if not isinstance(tag, str) or tag in PROTECTED_TAGS:
+        return False
+    if tag in BOILERPLATE_TAGS:
+        return True
+    words = marker_words(element)
+    if words & BOILERPLATE_WORDS:
+        return True
+    return any(a in words and b in words for a, b in BOILERPLATE_PAIRS)
+
+
+def _text_length(element: etree._Element) -> int:
+    return sum(len(t.strip()) for t in element.itertext())
+
+
+def _paragraph_chars(element: etree._Element) -> int:
+    return sum(_text_length(p) for p in element.iter("p"))
+
+
+def prune_boilerplate(tree: etree._Element) -> int:
+    """Remove boilerplate elements (see ``is_boilerplate``) unless they hold more than
+    ``MAX_PARAGRAPH_CHARS`` of paragraph text; returns how many were removed."""
+    doomed = [element for element in tree.iter() if is_boilerplate(element)]
+    removed = 0
+    gone: set[etree._Element] = set()
+    for element in doomed:
+        if any(ancestor in gone for ancestor in element.iterancestors()):
+            continue
+        if _paragraph_chars(element) > MAX_PARAGRAPH_CHARS:
+            continue
+        _drop_keep_tail(element)
+        gone.add(element)
+        removed += 1
+    return removed
+
+
+def _drop_keep_tail(element: etree._Element) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail and tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+@dataclass
+class PageContext:
+    """The page's own texts the cleaning rules compare blocks with."""
+
+    title: str | None = None
+    titles: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+    article_body: str | None = None
+
+    @classmethod
+    def from_tree(
+        cls,
+        tree: etree._Element,
+        title: str | None,
+        *,
+        authors: list[str] | None = None,
+        titles: list[str] | None = None,
+        article_body: str | None = None,
+    ) -> PageContext:
+        """Caption-like texts of the page: figcaptions, caption/credit classes, image alt/title."""
+        found: list[str] = []
+        for node in _CAPTION_XPATH(tree):
+            found.append(" ".join(node.itertext()))
+        for image in tree.iter("img"):
+            found.extend(v for v in (image.get("alt"), image.get("title")) if v)
+        captions = [c for c in (clean_text(text) for text in found) if c]
+        captions = [c for c in captions if len(c) >= MIN_CAPTION_CHARS]
+        return cls(
+            title=title,
+            titles=[t for t in dict.fromkeys([title, *(titles or [])]) if t],
+            authors=list(authors or []),
+            captions=list(dict.fromkeys(captions)),
+            article_body=article_body,
+        )
+
+
+def text_of(value: Any) -> str | None:
+    """Plain text of a JSON-LD string value (``None`` for anything else)."""
+    return clean_text(value, keep_newlines=True) if isinstance(value, str) else None
