@@ -78,6 +78,12 @@ _CAPTION_XPATH = etree.XPath(
     "'CAPTIONRED', 'captionred'), 'credit')]"
 )
 MIN_CAPTION_CHARS = 16
+# An image's caption sits in a small container with it: climb at most this far, while the
+# container's text stays this short.
+MEDIA_TAGS = ("img", "picture", "video", "iframe")
+MEDIA_WORDS = frozenset({"media", "image", "img", "photo", "picture", "video", "gallery"})
+MEDIA_CLIMB = 3
+MAX_MEDIA_TEXT_CHARS = 400
 
 
 def marker_words(element: etree._Element) -> set[str]:
@@ -138,6 +144,38 @@ def _drop_keep_tail(element: etree._Element) -> None:
     parent.remove(element)
 
 
+def media_texts(tree: etree._Element) -> list[str]:
+    """Texts that share a small container with an image or video: its caption and credit."""
+    texts: list[str] = []
+    seen: set[etree._Element] = set()
+    containers: list[etree._Element] = []
+    for media in tree.iter(*MEDIA_TAGS):
+        container = None
+        ancestor = media.getparent()
+        for _ in range(MEDIA_CLIMB):
+            if ancestor is None or ancestor.tag in PROTECTED_TAGS:
+                break
+            if _text_length(ancestor) > MAX_MEDIA_TEXT_CHARS:
+                break
+            container, ancestor = ancestor, ancestor.getparent()
+        if container is not None:
+            containers.append(container)
+    for element in tree.iter():
+        if (
+            isinstance(element.tag, str)
+            and marker_words(element) & MEDIA_WORDS
+            and _text_length(element) <= MAX_MEDIA_TEXT_CHARS
+        ):
+            containers.append(element)
+    for container in containers:
+        if container in seen:
+            continue
+        seen.add(container)
+        texts.append(" ".join(container.itertext()))
+        texts.extend(" ".join(node.itertext()) for node in container.iter("p", "span", "div"))
+    return texts
+
+
 @dataclass
 class PageContext:
     """The page's own texts the cleaning rules compare blocks with."""
@@ -164,6 +202,7 @@ class PageContext:
             found.append(" ".join(node.itertext()))
         for image in tree.iter("img"):
             found.extend(v for v in (image.get("alt"), image.get("title")) if v)
+        found.extend(media_texts(tree))
         captions = [c for c in (clean_text(text) for text in found) if c]
         captions = [c for c in captions if len(c) >= MIN_CAPTION_CHARS]
         return cls(
