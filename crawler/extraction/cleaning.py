@@ -138,9 +138,7 @@ def tree_blocks(body: etree._Element) -> list[Block]:
 
 
 def _link_chars(element: etree._Element) -> int:
-    return sum(
-        len("".join(link.itertext()).strip()) for link in element.iter("ref", "a")
-    )
+    return sum(len("".join(link.itertext()).strip()) for link in element.iter("ref", "a"))
 
 
 def _block_text(element: etree._Element, kind: str) -> str | None:
@@ -267,8 +265,10 @@ def drop_repeats(blocks: list[Block], context: PageContext) -> list[Block]:
         key = normalize(block.text)
         if key in seen:
             continue
-        if index < HEADLINE_ZONE and block.kind in ("heading", "paragraph") and _is_headline(
-            key, titles
+        if (
+            index < HEADLINE_ZONE
+            and block.kind in ("heading", "paragraph")
+            and _is_headline(key, titles)
         ):
             continue
         seen.add(key)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import py3langid
 from lxml import etree
@@ -161,8 +161,12 @@ def strip_site_suffix(title: str | None, site_names: list[str], host: str) -> st
     suffix = _alnum(match.group(1))
     names = {_alnum(name) for name in site_names if name}
     labels = {_alnum(label) for label in host.split(".") if len(label) > 3}
-    if suffix and (suffix in names or suffix in labels or _alnum(host).startswith(suffix)
-                   or any(label and label in suffix for label in labels)):
+    if suffix and (
+        suffix in names
+        or suffix in labels
+        or _alnum(host).startswith(suffix)
+        or any(label and label in suffix for label in labels)
+    ):
         return title[: match.start()].strip() or title
     return title
 
