@@ -49,7 +49,7 @@ CREDIT_LINE = re.compile(
     r"\((ap|afp|reuters|epa|getty|dpa|xinhua|ani|pti)\b[^)]*\)\s*$|"
     r"(getty images|ap photo|afp photo|reuters photo|epa-efe|shutterstock|imago images|"
     r"picture alliance|dpa-bildfunk)\s*$|"
-    r"[—–-]*\s*(with (files|reporting) from|additional reporting by|(reporting|editing|"
+    r"[—–-]*\s*(with (files|reporting) (from|by)|additional reporting by|(reporting|editing|"
     r"writing) by)\b|.{0,200}\bcontributed (reporting )?to this (report|story)\.?$)",
     re.IGNORECASE,
 )

@@ -89,8 +89,9 @@ def clean_author(name: str) -> str | None:
 def split_authors(value: Any) -> list[str]:
     if not value:
         return []
-    names = value if isinstance(value, list) else AUTHOR_SPLIT.split(str(value))
-    cleaned = [clean_author(str(name)) for name in names]
+    values = value if isinstance(value, list) else [value]
+    names = [name for item in values for name in AUTHOR_SPLIT.split(str(item))]
+    cleaned = [clean_author(name) for name in names]
     return list(dict.fromkeys(name for name in cleaned if name))
 
 

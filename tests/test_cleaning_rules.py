@@ -1,0 +1,116 @@
+"""Every cleaning rule on a small recorded HTML fragment (``tests/data/fragments/``).
+
+Each fragment is a short article with one kind of boilerplate. The test asserts the exact clean
+text (``<name>.txt``) and, with the rule under test switched off, that the boilerplate would
+have reached the text: so each rule is shown to be the one doing the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from crawler.extraction import body, cleaning, dom, extract_page, page
+from crawler.extraction.cleaning import Block
+from crawler.extraction.dom import PageContext
+from tests.conftest import DATA
+
+FRAGMENTS = DATA / "fragments"
+URL = "https://harbour.example/news/bridge"
+
+
+def extract(name: str) -> str | None:
+    html = (FRAGMENTS / f"{name}.html").read_text(encoding="utf-8")
+    return extract_page(html, URL, min_text_chars=0).text
+
+
+def without_rule(monkeypatch: pytest.MonkeyPatch, rule: str) -> None:
+    if rule == "prune_boilerplate":
+        monkeypatch.setattr(page, "prune_boilerplate", lambda tree: 0)
+    elif rule == "article_body_blocks":
+        monkeypatch.setattr(page, "article_body_blocks", lambda blocks, article_body: blocks)
+    elif rule == "media_texts":
+        monkeypatch.setattr(dom, "media_texts", lambda tree: [])
+    else:
+        rules = tuple(r for r in cleaning.RULES if r.__name__ != rule)
+        assert len(rules) == len(cleaning.RULES) - 1, rule
+        monkeypatch.setattr(cleaning, "RULES", rules)
+
+
+CASES = [
+    # (fragment, rule that removes the boilerplate, a piece of that boilerplate)
+    ("ad_label", "drop_ad_labels", "Advertisement"),
+    ("ad_label", "drop_ad_labels", "Publicité"),
+    ("caption_repeated", "drop_captions", "Workers on the swing bridge in March"),
+    ("caption_repeated", "drop_captions", "seen from the harbour wall at dusk"),
+    ("credit_line", "drop_captions", "AP Photo"),
+    ("credit_line", "drop_captions", "Foto: Max Mustermann"),
+    ("credit_line", "drop_captions", "With reporting by"),
+    ("media_container_caption", "media_texts", "Pictured from left"),
+    ("link_blocks", "drop_link_blocks", "Ferry timetable changes"),
+    ("promo_lines", "drop_promo", "Read more:"),
+    ("promo_lines", "drop_promo", "Sign up for our newsletter"),
+    ("promo_lines", "drop_promo", "All rights reserved"),
+    ("promo_heading_block", "drop_promo", "Latest Headlines"),
+    ("dateline", "drop_datelines", "Updated: 12.03.2024"),
+    ("dateline", "drop_datelines", "17:41 JST"),
+    ("byline", "drop_bylines", "By Jane Roe"),
+    ("repeats_and_headline", "drop_repeats", "Old swing bridge to reopen"),
+    ("dom_boilerplate", "prune_boilerplate", "in your inbox"),
+    ("dom_boilerplate", "prune_boilerplate", "what a day for the old town"),
+    ("dom_boilerplate", "prune_boilerplate", "built in 1893"),
+    ("json_ld_witness", "article_body_blocks", "weekly quiz about maritime history"),
+]
+
+
+@pytest.mark.parametrize(("name", "rule", "junk"), CASES)
+def test_rule_removes_boilerplate(
+    name: str, rule: str, junk: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = extract(name)
+    assert text == (FRAGMENTS / f"{name}.txt").read_text(encoding="utf-8").strip()
+    assert junk not in text
+    without_rule(monkeypatch, rule)
+    assert junk in (extract(name) or ""), f"{rule} is not what removes {junk!r}"
+
+
+def test_repeated_paragraph_is_kept_once() -> None:
+    text = extract("repeats_and_headline") or ""
+    assert text.count("Engineers replaced the rusted gears") == 1
+
+
+def test_json_ld_body_rescues_text_the_page_hides() -> None:
+    text = extract("json_ld_rescue") or ""
+    assert text == (FRAGMENTS / "json_ld_rescue.txt").read_text(encoding="utf-8").strip()
+    assert text.endswith("the mayor is expected to cut the ribbon.")
+
+
+# Rules that must keep story content: subheadings, quotes, lists and tables.
+STORY = [
+    Block("heading", "What happens next"),
+    Block("quote", "We are proud of the work our engineers have done here."),
+    Block("list", "- Pedestrians first\n- Cars a week later"),
+    Block("table", "Year | Cost\n2023 | 9 million"),
+    Block("paragraph", "The ferry will keep running until the bridge opens, the harbour said."),
+]
+
+
+@pytest.mark.parametrize("rule", cleaning.RULES, ids=lambda r: r.__name__)
+def test_rules_keep_story_blocks(rule: Callable[..., Any]) -> None:
+    context = PageContext(title="Old swing bridge to reopen", authors=["Jane Roe"])
+    assert rule(list(STORY), context) == STORY
+
+
+@pytest.mark.parametrize(
+    "label", ["Advertisement", "ADVERTISEMENT", "Anzeige", "Sponsored", "Publicité", "- Werbung -"]
+)
+def test_ad_labels_of_the_dev_corpus_languages(label: str) -> None:
+    blocks = [Block("paragraph", label), STORY[-1]]
+    assert cleaning.drop_ad_labels(blocks, PageContext()) == [STORY[-1]]
+
+
+def test_witness_that_tells_another_story_is_ignored() -> None:
+    blocks = [Block("paragraph", "The ferry will keep running until the bridge opens.")]
+    assert body.article_body_blocks(blocks, "A completely different text about cats.") == blocks
