@@ -50,7 +50,8 @@ CREDIT_LINE = re.compile(
     r"(getty images|ap photo|afp photo|reuters photo|epa-efe|shutterstock|imago images|"
     r"picture alliance|dpa-bildfunk)\s*$|"
     r"[—–-]*\s*(with (files|reporting) (from|by)|additional reporting by|(reporting|editing|"
-    r"writing) by)\b|.{0,200}\bcontributed (reporting )?to this (report|story)\.?$)",
+    r"writing) by)\b|.{0,200}\bcontributed (reporting )?to this (report|story)\.?$|"
+    r".*\b(photos?|fotos?|images?|bild) (courtesy of|by|credit:?) [^.]{1,80}\.?$)",
     re.IGNORECASE,
 )
 PROMO_HEADING = re.compile(
