@@ -5,11 +5,16 @@ paragraph breaks, sometimes cut short for paywalls), so it is a witness, not a r
 
 - when it holds all of our text and much more, trafilatura missed part of the story (content
   loaded by scripts, or dropped as a "paywall" element): its paragraphs are used instead;
-- when it tells the same story as our text, a block none of whose words it contains is not
-  part of the story (a fact box, a teaser, a widget) and is dropped.
+- when it tells the same story as our text, a paragraph after the first one it confirms whose
+  word pairs it mostly lacks is not part of the story (a fact box, a teaser, a widget) and is
+  dropped; headings and the lead before the first confirmed paragraph are kept, because
+  articleBody often leaves them out.
 """
 
 from __future__ import annotations
+
+import re
+from itertools import pairwise
 
 from crawler.extraction.cleaning import Block, normalize
 
@@ -18,7 +23,7 @@ SAME_STORY = 0.8
 # ...and be this much longer (with paragraph breaks) before it replaces our text.
 MUCH_LONGER = 1.5
 MIN_PARAGRAPHS = 3
-# A block is foreign when fewer than this share of its words occur in articleBody.
+# A block is foreign when fewer than this share of its word pairs occur in articleBody.
 FOREIGN = 0.5
 # A block this short is too small to judge by word overlap (a subheading, a dateline).
 MIN_WORDS_TO_JUDGE = 4
@@ -30,6 +35,32 @@ def _coverage(words: list[str], witness: str) -> float:
     return sum(1 for word in words if word in witness) / len(words)
 
 
+def _pairs(words: list[str]) -> list[str]:
+    """Word pairs, padded, so ``in`` on the padded witness finds whole-word pairs."""
+    return [f" {a} {b} " for a, b in pairwise(words)]
+
+
+# Markdown some publishers write articleBody in: links, emphasis, attribute lists, directives.
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MD_ATTRS = re.compile(r"\{:[^}]*\}")
+_MD_EMPHASIS = re.compile(r"(\*{1,2}|_{2})(\S[^*]*?)\1")
+_MD_DIRECTIVE = re.compile(r"^(\+\+\+|\[#\w+:|\{:)")
+
+
+def plain_paragraphs(article_body: str) -> list[str]:
+    """articleBody's paragraphs as plain text: Markdown markup removed, directive lines dropped."""
+    paragraphs = []
+    for line in article_body.split("\n"):
+        line = line.strip()
+        if not line or _MD_DIRECTIVE.match(line):
+            continue
+        line = _MD_ATTRS.sub("", _MD_LINK.sub(r"\1", line))
+        line = _MD_EMPHASIS.sub(r"\2", line).strip()
+        if line:
+            paragraphs.append(line)
+    return paragraphs
+
+
 def article_body_blocks(blocks: list[Block], article_body: str | None) -> list[Block]:
     """Blocks checked against JSON-LD ``articleBody``: replaced by its paragraphs when it is the
     same story and much longer, filtered to the blocks it contains when it is the same story."""
@@ -38,15 +69,23 @@ def article_body_blocks(blocks: list[Block], article_body: str | None) -> list[B
     witness = f" {normalize(article_body)} "
     ours = [word for block in blocks for word in normalize(block.text).split()]
     witness_words = len(witness.split())
-    if not ours or _coverage([f" {w} " for w in ours], witness) < SAME_STORY:
+    if not ours or _coverage(_padded(ours), witness) < SAME_STORY:
         return blocks
-    paragraphs = [p.strip() for p in article_body.split("\n") if p.strip()]
+    paragraphs = plain_paragraphs(article_body)
     if witness_words >= MUCH_LONGER * len(ours) and len(paragraphs) >= MIN_PARAGRAPHS:
         return [Block("paragraph", paragraph) for paragraph in paragraphs]
     kept = []
+    confirmed = False  # a lead or standfirst before the first witnessed block is kept
     for block in blocks:
-        words = [f" {w} " for w in normalize(block.text).split()]
-        if len(words) >= MIN_WORDS_TO_JUDGE and _coverage(words, witness) < FOREIGN:
-            continue
+        words = normalize(block.text).split()
+        if len(words) >= MIN_WORDS_TO_JUDGE and block.kind != "heading":
+            pairs = _coverage(_pairs(words), witness)
+            if confirmed and pairs < FOREIGN and _coverage(_padded(words), witness) < SAME_STORY:
+                continue
+            confirmed = confirmed or pairs >= FOREIGN
         kept.append(block)
     return kept
+
+
+def _padded(words: list[str]) -> list[str]:
+    return [f" {word} " for word in words]

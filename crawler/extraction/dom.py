@@ -105,6 +105,14 @@ def is_boilerplate(element: etree._Element) -> bool:
     return any(a in words and b in words for a, b in BOILERPLATE_PAIRS)
 
 
+_HAS_BLOCK = etree.XPath("boolean(.//p | .//h1 | .//h2 | .//h3 | .//h4 | .//h5 | .//h6)")
+
+
+def is_teaser_card(link: etree._Element) -> bool:
+    """A link that wraps a heading or a paragraph is a teaser card for another page."""
+    return bool(_HAS_BLOCK(link))
+
+
 def _text_length(element: etree._Element) -> int:
     return sum(len(t.strip()) for t in element.itertext())
 
@@ -114,15 +122,16 @@ def _paragraph_chars(element: etree._Element) -> int:
 
 
 def prune_boilerplate(tree: etree._Element) -> int:
-    """Remove boilerplate elements (see ``is_boilerplate``) unless they hold more than
-    ``MAX_PARAGRAPH_CHARS`` of paragraph text; returns how many were removed."""
+    """Remove teaser cards, and boilerplate elements (see ``is_boilerplate``) unless they hold
+    more than ``MAX_PARAGRAPH_CHARS`` of paragraph text; returns how many were removed."""
     doomed = [element for element in tree.iter() if is_boilerplate(element)]
+    cards = {link for link in tree.iter("a") if is_teaser_card(link)}
     removed = 0
     gone: set[etree._Element] = set()
-    for element in doomed:
+    for element in [*doomed, *cards]:
         if any(ancestor in gone for ancestor in element.iterancestors()):
             continue
-        if _paragraph_chars(element) > MAX_PARAGRAPH_CHARS:
+        if element not in cards and _paragraph_chars(element) > MAX_PARAGRAPH_CHARS:
             continue
         _drop_keep_tail(element)
         gone.add(element)
