@@ -221,16 +221,10 @@ def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
     kept = []
     for block in blocks:
         text = block.text
-        alnum = [char for char in text if char.isalnum()]
-        digits = sum(char.isdigit() for char in alnum)
-        if (
-            block.kind != "table"
-            and _words(text) <= DATELINE_WORDS
-            and alnum
-            and digits >= DATELINE_DIGITS * len(alnum)
-            and DATE_OR_TIME.search(text)
-        ):
-            continue
+        if block.kind != "table" and _words(text) <= DATELINE_WORDS and DATE_OR_TIME.search(text):
+            alnum = [char for char in text if char.isalnum()]
+            if alnum and sum(char.isdigit() for char in alnum) >= DATELINE_DIGITS * len(alnum):
+                continue
         kept.append(block)
     return kept
 

@@ -113,12 +113,23 @@ def is_teaser_card(link: etree._Element) -> bool:
     return bool(_HAS_BLOCK(link))
 
 
-def _text_length(element: etree._Element) -> int:
-    return sum(len(t.strip()) for t in element.itertext())
+def _text_length(element: etree._Element, cap: int | None = None) -> int:
+    """Characters of text in the element; counting stops once past ``cap``."""
+    total = 0
+    for text in element.itertext():
+        total += len(text.strip())
+        if cap is not None and total > cap:
+            break
+    return total
 
 
-def _paragraph_chars(element: etree._Element) -> int:
-    return sum(_text_length(p) for p in element.iter("p"))
+def _paragraph_chars(element: etree._Element, cap: int) -> int:
+    total = 0
+    for paragraph in element.iter("p"):
+        total += _text_length(paragraph, cap)
+        if total > cap:
+            break
+    return total
 
 
 def prune_boilerplate(tree: etree._Element) -> int:
@@ -131,7 +142,8 @@ def prune_boilerplate(tree: etree._Element) -> int:
     for element in [*doomed, *cards]:
         if any(ancestor in gone for ancestor in element.iterancestors()):
             continue
-        if element not in cards and _paragraph_chars(element) > MAX_PARAGRAPH_CHARS:
+        story_sized = _paragraph_chars(element, MAX_PARAGRAPH_CHARS) > MAX_PARAGRAPH_CHARS
+        if story_sized and element not in cards:
             continue
         _drop_keep_tail(element)
         gone.add(element)
@@ -164,7 +176,7 @@ def media_texts(tree: etree._Element) -> list[str]:
         for _ in range(MEDIA_CLIMB):
             if ancestor is None or ancestor.tag in PROTECTED_TAGS:
                 break
-            if _text_length(ancestor) > MAX_MEDIA_TEXT_CHARS:
+            if _text_length(ancestor, MAX_MEDIA_TEXT_CHARS) > MAX_MEDIA_TEXT_CHARS:
                 break
             container, ancestor = ancestor, ancestor.getparent()
         if container is not None:
@@ -173,7 +185,7 @@ def media_texts(tree: etree._Element) -> list[str]:
         if (
             isinstance(element.tag, str)
             and marker_words(element) & MEDIA_WORDS
-            and _text_length(element) <= MAX_MEDIA_TEXT_CHARS
+            and _text_length(element, MAX_MEDIA_TEXT_CHARS) <= MAX_MEDIA_TEXT_CHARS
         ):
             containers.append(element)
     for container in containers:
