@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from lxml import etree
@@ -178,14 +179,27 @@ def drop_ad_labels(blocks: list[Block], context: PageContext) -> list[Block]:
 def drop_captions(blocks: list[Block], context: PageContext) -> list[Block]:
     """A block equal or near-equal to an image caption, alt or title on the page is removed,
     as is a block that is only a photo credit or a contributor credit."""
-    captions = [normalize(c) for c in context.captions]
-    kept = []
-    for block in blocks:
-        text = normalize(block.text)
-        if any(_similar(text, caption) for caption in captions) or CREDIT_LINE.search(block.text):
-            continue
-        kept.append(block)
-    return kept
+    captions = CaptionIndex(context.captions)
+    return [b for b in blocks if not (CREDIT_LINE.search(b.text) or captions.matches(b.text))]
+
+
+class CaptionIndex:
+    """Normalized captions by length, so a block is compared only with captions of about its
+    length (a page with thousands of images stays linear, not quadratic)."""
+
+    def __init__(self, captions: list[str]) -> None:
+        normalized = sorted({normalize(c) for c in captions}, key=len)
+        self.exact = set(normalized)
+        self.by_length = normalized
+        self.lengths = [len(c) for c in normalized]
+
+    def matches(self, text: str) -> bool:
+        key = normalize(text)
+        if key in self.exact:
+            return True
+        low = bisect_left(self.lengths, int(len(key) * NEAR_EQUAL))
+        high = bisect_right(self.lengths, int(len(key) / NEAR_EQUAL) + 1)
+        return any(_similar(key, caption) for caption in self.by_length[low:high])
 
 
 def drop_link_blocks(blocks: list[Block], context: PageContext) -> list[Block]:

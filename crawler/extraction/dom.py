@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from lxml import etree
 
@@ -139,7 +138,7 @@ def prune_boilerplate(tree: etree._Element) -> int:
     cards = {link for link in tree.iter("a") if is_teaser_card(link)}
     removed = 0
     gone: set[etree._Element] = set()
-    for element in [*doomed, *cards]:
+    for element in dict.fromkeys([*doomed, *cards]):
         if any(ancestor in gone for ancestor in element.iterancestors()):
             continue
         story_sized = _paragraph_chars(element, MAX_PARAGRAPH_CHARS) > MAX_PARAGRAPH_CHARS
@@ -217,7 +216,8 @@ class PageContext:
         titles: list[str] | None = None,
         article_body: str | None = None,
     ) -> PageContext:
-        """Caption-like texts of the page: figcaptions, caption/credit classes, image alt/title."""
+        """The context of a page: its captions (figcaptions, caption/credit classes, image
+        alt/title, texts beside an image or in a media container) and the given metadata."""
         found: list[str] = []
         for node in _CAPTION_XPATH(tree):
             found.append(" ".join(node.itertext()))
@@ -233,8 +233,3 @@ class PageContext:
             captions=list(dict.fromkeys(captions)),
             article_body=article_body,
         )
-
-
-def text_of(value: Any) -> str | None:
-    """Plain text of a JSON-LD string value (``None`` for anything else)."""
-    return clean_text(value, keep_newlines=True) if isinstance(value, str) else None
