@@ -14,6 +14,7 @@ paragraph breaks, sometimes cut short for paywalls), so it is a witness, not a r
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from itertools import pairwise
 
 from crawler.extraction.cleaning import Block, normalize
@@ -29,15 +30,11 @@ FOREIGN = 0.5
 MIN_WORDS_TO_JUDGE = 4
 
 
-def _coverage(words: list[str], witness: str) -> float:
-    if not words:
+def _coverage(items: list[str] | list[tuple[str, str]], witness: Set[object]) -> float:
+    """Share of the items (words or word pairs) the witness holds; sets keep this linear."""
+    if not items:
         return 1.0
-    return sum(1 for word in words if word in witness) / len(words)
-
-
-def _pairs(words: list[str]) -> list[str]:
-    """Word pairs, padded, so ``in`` on the padded witness finds whole-word pairs."""
-    return [f" {a} {b} " for a, b in pairwise(words)]
+    return sum(1 for item in items if item in witness) / len(items)
 
 
 # Markdown some publishers write articleBody in: links, emphasis, attribute lists, directives.
@@ -66,26 +63,23 @@ def article_body_blocks(blocks: list[Block], article_body: str | None) -> list[B
     same story and much longer, filtered to the blocks it contains when it is the same story."""
     if not article_body or not blocks:
         return blocks
-    witness = f" {normalize(article_body)} "
+    witness_list = normalize(article_body).split()
+    witness_words: set[object] = set(witness_list)
+    witness_pairs: set[object] = set(pairwise(witness_list))
     ours = [word for block in blocks for word in normalize(block.text).split()]
-    witness_words = len(witness.split())
-    if not ours or _coverage(_padded(ours), witness) < SAME_STORY:
+    if not ours or _coverage(ours, witness_words) < SAME_STORY:
         return blocks
     paragraphs = plain_paragraphs(article_body)
-    if witness_words >= MUCH_LONGER * len(ours) and len(paragraphs) >= MIN_PARAGRAPHS:
+    if len(witness_list) >= MUCH_LONGER * len(ours) and len(paragraphs) >= MIN_PARAGRAPHS:
         return [Block("paragraph", paragraph) for paragraph in paragraphs]
     kept = []
     confirmed = False  # a lead or standfirst before the first witnessed block is kept
     for block in blocks:
         words = normalize(block.text).split()
         if len(words) >= MIN_WORDS_TO_JUDGE and block.kind != "heading":
-            pairs = _coverage(_pairs(words), witness)
-            if confirmed and pairs < FOREIGN and _coverage(_padded(words), witness) < SAME_STORY:
+            pairs = _coverage(list(pairwise(words)), witness_pairs)
+            if confirmed and pairs < FOREIGN and _coverage(words, witness_words) < SAME_STORY:
                 continue
             confirmed = confirmed or pairs >= FOREIGN
         kept.append(block)
     return kept
-
-
-def _padded(words: list[str]) -> list[str]:
-    return [f" {word} " for word in words]
