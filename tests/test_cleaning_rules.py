@@ -58,6 +58,7 @@ CASES = [
     ("dateline", "drop_datelines", "17:41 JST"),
     ("byline", "drop_bylines", "By Jane Roe"),
     ("repeats_and_headline", "drop_repeats", "Old swing bridge to reopen"),
+    ("author_bio", "drop_author_bios", "Correspondent Jane Roe covers"),
     ("dom_boilerplate", "prune_boilerplate", "in your inbox"),
     ("dom_boilerplate", "prune_boilerplate", "what a day for the old town"),
     ("dom_boilerplate", "prune_boilerplate", "built in 1893"),

@@ -50,7 +50,7 @@ CREDIT_LINE = re.compile(
     r"\((ap|afp|reuters|epa|getty|dpa|xinhua|ani|pti)\b[^)]*\)\s*$|"
     r"(getty images|ap photo|afp photo|reuters photo|epa-efe|shutterstock|imago images|"
     r"picture alliance|dpa-bildfunk)\s*$|"
-    r"[—–-]*\s*(with (files|reporting) (from|by)|additional reporting by|(reporting|editing|"
+    r"[—–\-\s]*(with (files|reporting) (from|by)|additional reporting by|(reporting|editing|"
     r"writing) by)\b|.{0,200}\bcontributed (reporting )?to this (report|story)\.?$|"
     r".*\b(photos?|fotos?|images?|bild) (courtesy of|by|credit:?) [^.]{1,80}\.?$)",
     re.IGNORECASE,
@@ -100,6 +100,10 @@ DATELINE_WORDS = 12
 DATELINE_DIGITS = 0.4
 BYLINE_WORDS = 12
 HEADLINE_ZONE = 3
+BIO_ZONE = 3  # blocks from the end
+BIO_WORDS = 80
+BIO_NAME_WINDOW = 2  # words allowed before the name ("Correspondent Jane Roe is ...")
+MIN_NAME_WORDS = 2
 
 
 @dataclass
@@ -263,6 +267,28 @@ def drop_bylines(blocks: list[Block], context: PageContext) -> list[Block]:
     return kept
 
 
+def drop_author_bios(blocks: list[Block], context: PageContext) -> list[Block]:
+    """A short block near the end that opens with an author's full name is an author bio and
+    is removed."""
+    names = [normalize(author) for author in context.authors]
+    names = [name for name in names if len(name.split()) >= MIN_NAME_WORDS]
+    if not names:
+        return blocks
+    tail_start = max(0, len(blocks) - BIO_ZONE)
+    kept = []
+    for index, block in enumerate(blocks):
+        opening = " ".join(normalize(block.text).split()[: BIO_NAME_WINDOW + MIN_NAME_WORDS])
+        if (
+            index >= tail_start
+            and index > 0
+            and _words(block.text) <= BIO_WORDS
+            and any(f" {name} " in f" {opening} " for name in names)
+        ):
+            continue
+        kept.append(block)
+    return kept
+
+
 def drop_repeats(blocks: list[Block], context: PageContext) -> list[Block]:
     """A block repeated in the body is kept only the first time, and a headline (any title the
     page declares, alone or with a kicker or site name) is removed when it opens the body."""
@@ -301,6 +327,7 @@ RULES = (
     drop_promo,
     drop_datelines,
     drop_bylines,
+    drop_author_bios,
     drop_repeats,
 )
 
