@@ -28,11 +28,11 @@ def extract(name: str) -> str | None:
 
 def without_rule(monkeypatch: pytest.MonkeyPatch, rule: str) -> None:
     if rule == "prune_boilerplate":
-        monkeypatch.setattr(page, "prune_boilerplate", lambda tree: 0)
+        monkeypatch.setattr(page, "prune_boilerplate", lambda tree, markers=None: 0)
     elif rule == "article_body_blocks":
         monkeypatch.setattr(page, "article_body_blocks", lambda blocks, article_body: blocks)
     elif rule == "media_texts":
-        monkeypatch.setattr(dom, "media_texts", lambda tree: [])
+        monkeypatch.setattr(dom, "media_texts", lambda tree, markers=None: [])
     else:
         rules = tuple(r for r in cleaning.RULES if r.__name__ != rule)
         assert len(rules) == len(cleaning.RULES) - 1, rule

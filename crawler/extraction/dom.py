@@ -71,11 +71,6 @@ BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
 PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
 MAX_PARAGRAPH_CHARS = 400
 _WORD_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
-_CAPTION_XPATH = etree.XPath(
-    "//figcaption | //*[@class or @id][contains(translate(concat(@class, ' ', @id), "
-    "'CAPTIONRED', 'captionred'), 'caption') or contains(translate(concat(@class, ' ', @id), "
-    "'CAPTIONRED', 'captionred'), 'credit')]"
-)
 MIN_CAPTION_CHARS = 16
 # An image's caption sits in a small container with it: climb at most this far, while the
 # container's text stays this short.
@@ -85,20 +80,35 @@ MEDIA_CLIMB = 3
 MAX_MEDIA_TEXT_CHARS = 400
 
 
-def marker_words(element: etree._Element) -> set[str]:
+# The class/id words of the page's elements, computed once per page (elements without class
+# or id are absent): every DOM rule reads them.
+Markers = dict[etree._Element, frozenset[str]]
+NO_WORDS: frozenset[str] = frozenset()
+
+
+def marker_words(element: etree._Element) -> frozenset[str]:
     """The lowercase words of an element's class and id attributes."""
     value = f"{element.get('class') or ''} {element.get('id') or ''}"
-    return {word.lower() for word in _WORD_SPLIT.split(value) if word}
+    return frozenset(word.lower() for word in _WORD_SPLIT.split(value) if word)
 
 
-def is_boilerplate(element: etree._Element) -> bool:
+def page_markers(tree: etree._Element) -> Markers:
+    """``marker_words`` of every element that has a class or an id."""
+    return {
+        element: marker_words(element)
+        for element in tree.iter()
+        if isinstance(element.tag, str) and (element.get("class") or element.get("id"))
+    }
+
+
+def is_boilerplate(element: etree._Element, words: frozenset[str] | None = None) -> bool:
     """An element is boilerplate when its tag or a class/id word says so."""
     tag = element.tag
     if not isinstance(tag, str) or tag in PROTECTED_TAGS:
         return False
     if tag in BOILERPLATE_TAGS:
         return True
-    words = marker_words(element)
+    words = marker_words(element) if words is None else words
     if words & BOILERPLATE_WORDS:
         return True
     return any(a in words and b in words for a, b in BOILERPLATE_PAIRS)
@@ -131,10 +141,15 @@ def _paragraph_chars(element: etree._Element, cap: int) -> int:
     return total
 
 
-def prune_boilerplate(tree: etree._Element) -> int:
+def prune_boilerplate(tree: etree._Element, markers: Markers | None = None) -> int:
     """Remove teaser cards, and boilerplate elements (see ``is_boilerplate``) unless they hold
     more than ``MAX_PARAGRAPH_CHARS`` of paragraph text; returns how many were removed."""
-    doomed = [element for element in tree.iter() if is_boilerplate(element)]
+    markers = page_markers(tree) if markers is None else markers
+    doomed = [
+        element
+        for element in tree.iter()
+        if is_boilerplate(element, markers.get(element, NO_WORDS))
+    ]
     cards = {link for link in tree.iter("a") if is_teaser_card(link)}
     removed = 0
     gone: set[etree._Element] = set()
@@ -164,7 +179,7 @@ def _drop_keep_tail(element: etree._Element) -> None:
     parent.remove(element)
 
 
-def media_texts(tree: etree._Element) -> list[str]:
+def media_texts(tree: etree._Element, markers: Markers | None = None) -> list[str]:
     """Texts that share a small container with an image or video: its caption and credit."""
     texts: list[str] = []
     seen: set[etree._Element] = set()
@@ -180,10 +195,10 @@ def media_texts(tree: etree._Element) -> list[str]:
             container, ancestor = ancestor, ancestor.getparent()
         if container is not None:
             containers.append(container)
-    for element in tree.iter():
+    markers = page_markers(tree) if markers is None else markers
+    for element, words in markers.items():
         if (
-            isinstance(element.tag, str)
-            and marker_words(element) & MEDIA_WORDS
+            words & MEDIA_WORDS
             and _text_length(element, MAX_MEDIA_TEXT_CHARS) <= MAX_MEDIA_TEXT_CHARS
         ):
             containers.append(element)
@@ -215,15 +230,20 @@ class PageContext:
         authors: list[str] | None = None,
         titles: list[str] | None = None,
         article_body: str | None = None,
+        markers: Markers | None = None,
     ) -> PageContext:
         """The context of a page: its captions (figcaptions, caption/credit classes, image
         alt/title, texts beside an image or in a media container) and the given metadata."""
-        found: list[str] = []
-        for node in _CAPTION_XPATH(tree):
-            found.append(" ".join(node.itertext()))
+        markers = page_markers(tree) if markers is None else markers
+        found = [" ".join(node.itertext()) for node in tree.iter("figcaption")]
+        found.extend(
+            " ".join(node.itertext())
+            for node, words in markers.items()
+            if any("caption" in word or "credit" in word for word in words)
+        )
         for image in tree.iter("img"):
             found.extend(v for v in (image.get("alt"), image.get("title")) if v)
-        found.extend(media_texts(tree))
+        found.extend(media_texts(tree, markers))
         captions = [c for c in (clean_text(text) for text in found) if c]
         captions = [c for c in captions if len(c) >= MIN_CAPTION_CHARS]
         return cls(

@@ -224,11 +224,16 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         if isinstance(publisher, dict):
             meta.set("site_name", clean_text(publisher.get("name")), "json-ld")
 
+    meta_tags: dict[str, list[str]] = {}
+    for tag in tree.iter("meta"):
+        value = tag.get("content")
+        if value and value.strip():
+            for key in dict.fromkeys((tag.get("property"), tag.get("name"))):
+                if key:
+                    meta_tags.setdefault(key, []).append(value)
+
     def content(*names: str) -> list[str]:
-        values: list[str] = []
-        for name in names:
-            values += tree.xpath(f"//meta[@property='{name}' or @name='{name}']/@content")
-        return [v for v in values if v and v.strip()]
+        return [value for name in names for value in meta_tags.get(name, [])]
 
     def first(*names: str) -> str | None:
         values = content(*names)

@@ -18,7 +18,7 @@ from w3lib.encoding import html_to_unicode
 
 from crawler.extraction.body import article_body_blocks
 from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
-from crawler.extraction.dom import PageContext, prune_boilerplate
+from crawler.extraction.dom import PageContext, page_markers, prune_boilerplate
 from crawler.extraction.metadata import PageMetadata, read_page
 
 MIN_TEXT_CHARS = 200
@@ -58,14 +58,16 @@ def extract_page(
         return PageExtraction(text=None, error="unparseable_html")
     # One parse serves metadata, the DOM context, pruning and trafilatura (which copies it).
     metadata, hints = read_page(tree, url)
+    markers = page_markers(tree)
     context = PageContext.from_tree(
         tree,
         title=metadata.title,
         authors=metadata.authors,
         titles=hints.titles,
         article_body=hints.article_body,
+        markers=markers,
     )
-    prune_boilerplate(tree)
+    prune_boilerplate(tree, markers)
     document = trafilatura.bare_extraction(
         tree,
         url=url,
