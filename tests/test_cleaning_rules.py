@@ -105,7 +105,20 @@ def test_rules_keep_story_blocks(rule: Callable[..., Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "label", ["Advertisement", "ADVERTISEMENT", "Anzeige", "Sponsored", "Publicité", "- Werbung -"]
+    "label",
+    [
+        "Advertisement",
+        "ADVERTISEMENT",
+        "Anzeige",
+        "Sponsored",
+        "Publicité",
+        "- Werbung -",
+        "Publicidad",
+        "Reklam",
+        "Annonse",
+        "広告",
+        "Реклама",
+    ],
 )
 def test_ad_labels_of_the_dev_corpus_languages(label: str) -> None:
     blocks = [Block("paragraph", label), STORY[-1]]

@@ -41,6 +41,7 @@ AD_LABEL = re.compile(
     r"paid content|promoted|sponsor(ed)? by [\w .&-]{1,40}|story continues below( advertisement)?|"
     r"article continues below( advertisement)?|continue reading below|ad|ads|"
     r"(bezahlte|gesponserte) (anzeige|inhalte?)|contenido patrocinado|contenu sponsorisé|"
+    r"reklam|iklan|quảng cáo|inzerce|annonce|auglýsing|anúncio|patrocinado|"
     r"広告|广告|광고|реклама)",
     re.IGNORECASE,
 )
