@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import lxml.html
 import pytest
 
 from crawler.extraction import body, cleaning, dom, extract_page, page
@@ -128,3 +129,36 @@ def test_ad_labels_of_the_dev_corpus_languages(label: str) -> None:
 def test_witness_that_tells_another_story_is_ignored() -> None:
     blocks = [Block("paragraph", "The ferry will keep running until the bridge opens.")]
     assert body.article_body_blocks(blocks, "A completely different text about cats.") == blocks
+
+
+def test_wrapper_with_a_boilerplate_class_is_kept_when_it_holds_the_story() -> None:
+    text = extract("wrapper_with_boilerplate_class")
+    assert text == (FRAGMENTS / "wrapper_with_boilerplate_class.txt").read_text().strip()
+    assert len((text or "").split("\n\n")) == 4
+
+
+@pytest.mark.parametrize(
+    ("attributes", "boilerplate"),
+    [
+        ({"class": "ad-slot"}, True),
+        ({"class": "article-ads-wrapper"}, True),  # a word says so (kept only by size)
+        ({"class": "mod mediaInfo"}, False),
+        ({"class": "infobox__headline"}, True),
+        ({"class": "fact-box border"}, True),
+        ({"class": "twitter-tweet"}, True),
+        ({"id": "related-stories"}, True),
+        ({"class": "block-id-n1AuAdJlVL"}, False),  # a generated id, not the word "ad"
+        ({"class": "header headline"}, False),
+        ({"class": "article-body"}, False),
+    ],
+)
+def test_class_and_id_words(attributes: dict[str, str], boilerplate: bool) -> None:
+    element = lxml.html.fromstring("<div></div>")
+    for name, value in attributes.items():
+        element.set(name, value)
+    assert dom.is_boilerplate(element) is boilerplate
+
+
+def test_camel_case_class_words() -> None:
+    element = lxml.html.fromstring('<div class="mediaInfo takeoverAdContent"></div>')
+    assert {"media", "info", "takeover"} <= dom.marker_words(element)

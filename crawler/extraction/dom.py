@@ -66,11 +66,17 @@ BOILERPLATE_PAIRS = frozenset(
     {("fact", "box"), ("info", "box"), ("author", "bio"), ("about", "author"), ("read", "more")}
 )
 BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
-# Never prune the page skeleton, nor an element holding story-sized paragraphs: a wrapper
-# with a misleading class ("article-ads-wrapper", "post-share-container") holds the story.
+# Never prune the page skeleton, nor an element holding a story-sized share of the page's
+# paragraph text: a wrapper with a misleading class ("article-ads-wrapper",
+# "post-share-container") holds the story, while an info box holds a small part.
 PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
 MAX_PARAGRAPH_CHARS = 400
-_WORD_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
+STORY_SHARE = 0.25
+_WORD_SPLIT = re.compile(r"[\s_\-]+")
+# camelCase words ("mediaInfo"); two lowercase letters first, so hash-like ids ("n1AuAdJlVL")
+# do not yield words such as "ad".
+_CAMEL_SPLIT = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
+_HAS_DIGIT = re.compile(r"\d")
 MIN_CAPTION_CHARS = 16
 # An image's caption sits in a small container with it: climb at most this far, while the
 # container's text stays this short.
@@ -89,7 +95,11 @@ NO_WORDS: frozenset[str] = frozenset()
 def marker_words(element: etree._Element) -> frozenset[str]:
     """The lowercase words of an element's class and id attributes."""
     value = f"{element.get('class') or ''} {element.get('id') or ''}"
-    return frozenset(word.lower() for word in _WORD_SPLIT.split(value) if word)
+    words: set[str] = set()
+    for token in _WORD_SPLIT.split(value):
+        if token and not _HAS_DIGIT.search(token):  # generated ids are not words
+            words.update(word.lower() for word in _CAMEL_SPLIT.split(token))
+    return frozenset(words)
 
 
 def page_markers(tree: etree._Element) -> Markers:
@@ -132,19 +142,26 @@ def _text_length(element: etree._Element, cap: int | None = None) -> int:
     return total
 
 
-def _paragraph_chars(element: etree._Element, cap: int) -> int:
+def _paragraph_chars(element: etree._Element, cap: int | None) -> int:
     total = 0
     for paragraph in element.iter("p"):
         total += _text_length(paragraph, cap)
-        if total > cap:
+        if cap is not None and total > cap:
             break
     return total
 
 
+def _story_sized(element: etree._Element, page_chars: int) -> bool:
+    """More than ``MAX_PARAGRAPH_CHARS`` and ``STORY_SHARE`` of the page's paragraph text."""
+    cap = max(MAX_PARAGRAPH_CHARS, int(STORY_SHARE * page_chars))
+    return _paragraph_chars(element, cap) > cap
+
+
 def prune_boilerplate(tree: etree._Element, markers: Markers | None = None) -> int:
     """Remove teaser cards, and boilerplate elements (see ``is_boilerplate``) unless they hold
-    more than ``MAX_PARAGRAPH_CHARS`` of paragraph text; returns how many were removed."""
+    a story-sized share of the page's paragraph text; returns how many were removed."""
     markers = page_markers(tree) if markers is None else markers
+    page_chars = _paragraph_chars(tree, None)
     doomed = [
         element
         for element in tree.iter()
@@ -156,8 +173,7 @@ def prune_boilerplate(tree: etree._Element, markers: Markers | None = None) -> i
     for element in dict.fromkeys([*doomed, *cards]):
         if any(ancestor in gone for ancestor in element.iterancestors()):
             continue
-        story_sized = _paragraph_chars(element, MAX_PARAGRAPH_CHARS) > MAX_PARAGRAPH_CHARS
-        if story_sized and element not in cards:
+        if element not in cards and _story_sized(element, page_chars):
             continue
         _drop_keep_tail(element)
         gone.add(element)
