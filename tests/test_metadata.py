@@ -126,3 +126,12 @@ def test_deeply_nested_page_does_not_break_extraction() -> None:
     nested = '<div class="ad">' * 5000 + "<p>" + "word " * 100 + "</p>" + "</div>" * 5000
     result = extract_page(f"<html><body>{nested}</body></html>", "https://news.example/c")
     assert (result.text, result.error) == (None, "no_content")  # dropped with a reason
+
+
+def test_xhtml_page_with_xml_declaration_is_extracted() -> None:
+    story = "<p>" + "The council met on Monday to discuss the new harbour bridge. " * 5 + "</p>"
+    page = f'<?xml version="1.0" encoding="utf-8"?>\n<html><body><article>{story}</article></body>'
+    for body in (page, page.encode("utf-8")):
+        result = extract_page(body, "https://news.example/x", {"content-type": "text/html"})
+        assert result.error is None
+        assert (result.text or "").startswith("The council met on Monday")

@@ -7,6 +7,7 @@ Contract: ``extract_page`` never raises for bad input; a page without an article
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -26,6 +27,16 @@ MIN_TEXT_CHARS = 200
 HTML_PARSER = lxml.html.HTMLParser(
     collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True
 )
+
+
+# lxml refuses a str that carries an XML encoding declaration (XHTML pages); the text is
+# already decoded, so the declaration has nothing left to say.
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def parse_html(html: str) -> etree._Element:
+    """The page's tree, parsed once with trafilatura's parser settings."""
+    return lxml.html.fromstring(_XML_DECLARATION.sub("", html, count=1), parser=HTML_PARSER)
 
 
 @dataclass
@@ -53,7 +64,7 @@ def extract_page(
     if not html.strip():
         return PageExtraction(text=None, error="empty_body")
     try:
-        tree = lxml.html.fromstring(html, parser=HTML_PARSER)
+        tree = parse_html(html)
     except (etree.ParserError, ValueError):
         return PageExtraction(text=None, error="unparseable_html")
     # One parse serves metadata, the DOM context, pruning and trafilatura (which copies it).
