@@ -1,6 +1,12 @@
 """Extract one article page: trafilatura for the body, our cleaning on its structured output,
 metadata from the page's own declarations.
 
+The page is parsed once; that tree gives the metadata (``metadata.read_page``) and the page
+context (captions, headlines, JSON-LD ``articleBody``), is pruned of boilerplate elements
+(``dom.prune_boilerplate``) and handed to trafilatura, whose XML body (with link text marked)
+becomes blocks, checked against ``articleBody`` (``body.py``) and cleaned by the rules of
+``cleaning.RULES``.
+
 Contract: ``extract_page`` never raises for bad input; a page without an article comes back with
 ``text`` ``None`` and ``error`` set to a reason (a stats-key suffix).
 """
