@@ -32,6 +32,8 @@ def without_rule(monkeypatch: pytest.MonkeyPatch, rule: str) -> None:
         monkeypatch.setattr(page, "prune_boilerplate", lambda tree, markers=None: 0)
     elif rule == "article_body_blocks":
         monkeypatch.setattr(page, "article_body_blocks", lambda blocks, article_body: blocks)
+    elif rule == "with_standfirst":
+        monkeypatch.setattr(page, "with_standfirst", lambda blocks, standfirst: blocks)
     elif rule == "media_texts":
         monkeypatch.setattr(dom, "media_texts", lambda tree, markers=None: [])
     else:
@@ -81,6 +83,15 @@ def test_rule_removes_boilerplate(
 def test_repeated_paragraph_is_kept_once() -> None:
     text = extract("repeats_and_headline") or ""
     assert text.count("Engineers replaced the rusted gears") == 1
+
+
+def test_displayed_standfirst_opens_the_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    lead = "The city's oldest bridge returns after two years of repairs"
+    text = extract("standfirst") or ""
+    assert text == (FRAGMENTS / "standfirst.txt").read_text(encoding="utf-8").strip()
+    assert text.startswith(lead)
+    without_rule(monkeypatch, "with_standfirst")
+    assert lead not in (extract("standfirst") or "")
 
 
 def test_json_ld_body_rescues_text_the_page_hides() -> None:

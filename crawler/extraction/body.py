@@ -83,3 +83,14 @@ def article_body_blocks(blocks: list[Block], article_body: str | None) -> list[B
             confirmed = confirmed or pairs >= FOREIGN
         kept.append(block)
     return kept
+
+
+def with_standfirst(blocks: list[Block], standfirst: str | None) -> list[Block]:
+    """The standfirst the page displays (see ``dom.displayed_summary``) opens the body when
+    trafilatura left it out."""
+    if not standfirst or not blocks:
+        return blocks
+    key = normalize(standfirst)
+    if any(key in normalize(block.text) for block in blocks):
+        return blocks
+    return [Block("paragraph", standfirst), *blocks]

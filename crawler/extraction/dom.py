@@ -227,6 +227,31 @@ def media_texts(tree: etree._Element, markers: Markers | None = None) -> list[st
     return texts
 
 
+STANDFIRST_TAGS = ("p", "div", "span", "h2", "h3", "strong", "section", "header")
+MIN_STANDFIRST_CHARS = 30
+
+
+def displayed_summary(tree: etree._Element, descriptions: list[str]) -> str | None:
+    """The first declared summary (JSON-LD or meta description) that the page also shows as an
+    element of its body: the standfirst that opens the story."""
+    wanted = {_squash(d): d for d in descriptions if len(d) >= MIN_STANDFIRST_CHARS}
+    if not wanted:
+        return None
+    longest = max(len(key) for key in wanted)
+    body = tree.find("body")
+    for element in (body if body is not None else tree).iter(*STANDFIRST_TAGS):
+        if _text_length(element, 2 * longest) > 2 * longest:
+            continue
+        found = wanted.get(_squash(" ".join(element.itertext())))
+        if found:
+            return found
+    return None
+
+
+def _squash(text: str) -> str:
+    return "".join(char for char in text.casefold() if char.isalnum())
+
+
 @dataclass
 class PageContext:
     """The page's own texts the cleaning rules compare blocks with."""
@@ -236,6 +261,7 @@ class PageContext:
     authors: list[str] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)
     article_body: str | None = None
+    standfirst: str | None = None
 
     @classmethod
     def from_tree(
@@ -246,6 +272,7 @@ class PageContext:
         authors: list[str] | None = None,
         titles: list[str] | None = None,
         article_body: str | None = None,
+        descriptions: list[str] | None = None,
         markers: Markers | None = None,
     ) -> PageContext:
         """The context of a page: its captions (figcaptions, caption/credit classes, image
@@ -268,4 +295,5 @@ class PageContext:
             authors=list(authors or []),
             captions=list(dict.fromkeys(captions)),
             article_body=article_body,
+            standfirst=displayed_summary(tree, descriptions or []),
         )

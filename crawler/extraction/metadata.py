@@ -146,9 +146,10 @@ def _image(value: Any) -> str | None:
 @dataclass
 class PageHints:
     """Page texts that are not record fields but help cleaning: every declared headline and
-    the JSON-LD ``articleBody``."""
+    summary, and the JSON-LD ``articleBody``."""
 
     titles: list[str] = field(default_factory=list)
+    descriptions: list[str] = field(default_factory=list)
     article_body: str | None = None
 
 
@@ -213,6 +214,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         meta.set("published", to_iso8601(obj.get("datePublished")), "json-ld")
         meta.set("modified", to_iso8601(obj.get("dateModified")), "json-ld")
         meta.set("description", clean_text(obj.get("description")), "json-ld")
+        hints.descriptions.append(clean_text(obj.get("description")) or "")
         meta.set("image", _image(obj.get("image")), "json-ld")
         meta.set("language", clean_text(obj.get("inLanguage")), "json-ld")
         keywords = obj.get("keywords")
@@ -269,6 +271,8 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     )
     meta.set("site_name", clean_text(first("og:site_name", "application-name")), "opengraph")
     meta.set("description", clean_text(first("og:description", "description")), "opengraph")
+    hints.descriptions.extend(clean_text(v) or "" for v in content("og:description", "description"))
+    hints.descriptions = [d for d in dict.fromkeys(hints.descriptions) if d]
     meta.set("image", first("og:image", "twitter:image"), "opengraph")
     meta.set(
         "tags",

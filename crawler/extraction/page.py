@@ -23,7 +23,7 @@ from lxml import etree
 from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
-from crawler.extraction.body import article_body_blocks
+from crawler.extraction.body import article_body_blocks, with_standfirst
 from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
 from crawler.extraction.dom import PageContext, page_markers, prune_boilerplate
 from crawler.extraction.metadata import PageMetadata, read_page
@@ -82,6 +82,7 @@ def extract_page(
         authors=metadata.authors,
         titles=hints.titles,
         article_body=hints.article_body,
+        descriptions=hints.descriptions,
         markers=markers,
     )
     prune_boilerplate(tree, markers)
@@ -101,6 +102,7 @@ def extract_page(
     context.authors = context.authors or metadata.authors
     blocks: list[Block] = tree_blocks(document.body)
     blocks = article_body_blocks(blocks, context.article_body)
+    blocks = with_standfirst(blocks, context.standfirst)
     blocks = clean_blocks(blocks, context)
     text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
