@@ -106,6 +106,8 @@ STORY = [
     Block("quote", "We are proud of the work our engineers have done here."),
     Block("list", "- Pedestrians first\n- Cars a week later"),
     Block("table", "Year | Cost\n2023 | 9 million"),
+    Block("list", "- 1893: built\n- 2022: damaged"),
+    Block("paragraph", "The court ruled that the copyright on the design expired in 1990."),
     Block("paragraph", "The ferry will keep running until the bridge opens, the harbour said."),
 ]
 

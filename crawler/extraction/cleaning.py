@@ -83,7 +83,8 @@ PROMO_LINE = re.compile(
 )
 # Found anywhere in a short block: a copyright notice or a paywall prompt.
 NOTICE = re.compile(
-    r"(©|\bcopyright\b|all rights reserved|alle rechte vorbehalten|tous droits réservés|"
+    r"(©|\bcopyright\s*(\(c\)|\d{4}|:)|all rights reserved|alle rechte vorbehalten|"
+    r"tous droits réservés|"
     r"todos los derechos reservados|tutti i diritti riservati|réservée aux abonnés|"
     r"for subscribers only|nur für abonnenten|会員限定|有料会員)",
     re.IGNORECASE,
@@ -240,7 +241,11 @@ def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
     kept = []
     for block in blocks:
         text = block.text
-        if block.kind != "table" and _words(text) <= DATELINE_WORDS and DATE_OR_TIME.search(text):
+        if (
+            block.kind in ("paragraph", "heading")
+            and _words(text) <= DATELINE_WORDS
+            and DATE_OR_TIME.search(text)
+        ):
             alnum = [char for char in text if char.isalnum()]
             if alnum and sum(char.isdigit() for char in alnum) >= DATELINE_DIGITS * len(alnum):
                 continue
