@@ -94,6 +94,13 @@ def test_displayed_standfirst_opens_the_body(monkeypatch: pytest.MonkeyPatch) ->
     assert lead not in (extract("standfirst") or "")
 
 
+def test_lead_sentence_that_repeats_the_headline_is_kept() -> None:
+    context = PageContext(title="Old swing bridge to reopen next month")
+    lead = Block("paragraph", "Old swing bridge to reopen next month, the harbour authority said.")
+    kicker = Block("heading", "Harbour: Old swing bridge to reopen next month")
+    assert cleaning.drop_repeats([kicker, lead], context) == [lead]
+
+
 def test_json_ld_body_rescues_text_the_page_hides() -> None:
     text = extract("json_ld_rescue") or ""
     assert text == (FRAGMENTS / "json_ld_rescue.txt").read_text(encoding="utf-8").strip()

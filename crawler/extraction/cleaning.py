@@ -309,7 +309,7 @@ def drop_repeats(blocks: list[Block], context: PageContext) -> list[Block]:
         if (
             index < HEADLINE_ZONE
             and block.kind in ("heading", "paragraph")
-            and _is_headline(key, titles)
+            and _is_headline(key, titles, sentence=block.text.rstrip().endswith("."))
         ):
             continue
         seen.add(key)
@@ -317,11 +317,13 @@ def drop_repeats(blocks: list[Block], context: PageContext) -> list[Block]:
     return kept
 
 
-def _is_headline(key: str, titles: list[str]) -> bool:
+def _is_headline(key: str, titles: list[str], *, sentence: bool) -> bool:
+    """The block is a title, or a title with a kicker or site name around it (a sentence that
+    repeats the title is a lead paragraph, not a headline)."""
     for title in titles:
         if key == title:
             return True
-        if len(title) >= 20 and title in key and len(key) <= 2 * len(title):
+        if not sentence and len(title) >= 20 and title in key and len(key) <= 2 * len(title):
             return True
     return False
 
