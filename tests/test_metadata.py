@@ -69,6 +69,11 @@ def test_shortest_variant_drops_a_section_segment_another_source_omits() -> None
         ("Autor Monika Bolliger", ["Monika Bolliger"]),
         ("Von Nina Magoley", ["Nina Magoley"]),
         (["105092"], []),  # an id, not a name
+        ("Jane Roe, Senior Reporter", ["Jane Roe"]),
+        ("Jane Roe (Reporter); Sam Poe", ["Jane Roe", "Sam Poe"]),
+        (["Jane Roe", "Staff Writer"], ["Jane Roe"]),
+        ("Sam Poe - Korrespondent", ["Sam Poe"]),
+        ("MM-Redaktion", ["MM-Redaktion"]),
         ("https://www.facebook.com/someone", []),
         ("", []),
     ],

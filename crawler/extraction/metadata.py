@@ -33,6 +33,15 @@ BYLINE_PREFIX = re.compile(
     r"redakteur|redakteurin|journalist)\b[:\s]*)+",
     re.IGNORECASE,
 )
+_ROLE = (
+    r"(senior |staff |chief |political |foreign |freier |freie )?(reporter|correspondent|editor|"
+    r"writer|photographer|contributor|redaktion|redakteur(?:in)?|korrespondent(?:in)?|"
+    r"autor(?:in)?|journalist(?:in)?)"
+)
+ROLE = re.compile(_ROLE, re.IGNORECASE)
+# After a comma or a spaced dash/bar only: "MM-Redaktion" is a desk's name, not a role.
+ROLE_SUFFIX = re.compile(rf"(,|\s[|–-])\s*{_ROLE}$", re.IGNORECASE)
+PARENTHETICAL = re.compile(r"\([^)]{0,60}\)")
 # "Name | Site", "Name - Site": separators before a trailing site name in a title.
 TITLE_SEPARATORS = "|-–—:·•*｜："
 MIN_TITLE_CHARS = 20
@@ -77,9 +86,15 @@ class PageMetadata:
 
 
 def clean_author(name: str) -> str | None:
+    """One author name without "By"-like words, roles or a parenthetical; ``None`` when what is
+    left is not a name (a URL, an e-mail address, an id, a role alone)."""
     name = clean_text(name) or ""
+    name = PARENTHETICAL.sub(" ", name)
     name = BYLINE_PREFIX.sub("", name).strip(" ,;|-–")
+    name = ROLE_SUFFIX.sub("", name).strip(" ,;|-–")
     if not name or len(name) > 80 or "http" in name or "@" in name:
+        return None
+    if ROLE.fullmatch(name):
         return None
     if not any(char.isalpha() for char in name):
         return None  # an id or a date, not a name
