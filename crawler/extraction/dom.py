@@ -94,7 +94,10 @@ NO_WORDS: frozenset[str] = frozenset()
 
 def marker_words(element: etree._Element) -> frozenset[str]:
     """The lowercase words of an element's class and id attributes."""
-    value = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return _words_of(f"{element.get('class') or ''} {element.get('id') or ''}")
+
+
+def _words_of(value: str) -> frozenset[str]:
     words: set[str] = set()
     for token in _WORD_SPLIT.split(value):
         if token and not _HAS_DIGIT.search(token):  # generated ids are not words
@@ -104,11 +107,17 @@ def marker_words(element: etree._Element) -> frozenset[str]:
 
 def page_markers(tree: etree._Element) -> Markers:
     """``marker_words`` of every element that has a class or an id."""
-    return {
-        element: marker_words(element)
-        for element in tree.iter()
-        if isinstance(element.tag, str) and (element.get("class") or element.get("id"))
-    }
+    markers: Markers = {}
+    known: dict[str, frozenset[str]] = {}  # pages repeat the same class strings many times
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or not (element.get("class") or element.get("id")):
+            continue
+        value = f"{element.get('class') or ''} {element.get('id') or ''}"
+        words = known.get(value)
+        if words is None:
+            words = known[value] = _words_of(value)
+        markers[element] = words
+    return markers
 
 
 def is_boilerplate(element: etree._Element, words: frozenset[str] | None = None) -> bool:
@@ -237,10 +246,11 @@ def displayed_summary(tree: etree._Element, descriptions: list[str]) -> str | No
     wanted = {_squash(d): d for d in descriptions if len(d) >= MIN_STANDFIRST_CHARS}
     if not wanted:
         return None
-    longest = max(len(key) for key in wanted)
+    lengths = [len(d) for d in wanted.values()]
+    low, high = int(min(lengths) * 0.8), int(max(lengths) * 1.25) + 1
     body = tree.find("body")
     for element in (body if body is not None else tree).iter(*STANDFIRST_TAGS):
-        if _text_length(element, 2 * longest) > 2 * longest:
+        if not low <= _text_length(element, high) <= high:
             continue
         found = wanted.get(_squash(" ".join(element.itertext())))
         if found:
@@ -248,8 +258,11 @@ def displayed_summary(tree: etree._Element, descriptions: list[str]) -> str | No
     return None
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def _squash(text: str) -> str:
-    return "".join(char for char in text.casefold() if char.isalnum())
+    return _NOT_ALNUM.sub("", text.casefold())
 
 
 @dataclass
