@@ -6,12 +6,20 @@ naming the setting, before the first request is made.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from crawler.netpolicy import NO_PRIVATE_HOSTS, AllowList
+from crawler.storage.state import STATE_BACKENDS
 
 PREFIX = "NEWSCRAWLER_"
 DEFAULT_FEEDS_FILE = Path(__file__).with_name("default_feeds.txt")
+
+
+N = TypeVar("N", int, float)
 
 
 class ConfigError(ValueError):
@@ -29,6 +37,24 @@ class CrawlerConfig:
     contact: str
     max_entries_per_feed: int
     min_text_chars: int
+    sitemap_max_age_days: int
+    sitemap_max_bytes: int
+    sitemap_max_depth: int
+    sitemap_max_children: int
+    discovery_max_candidates: int
+    # Safety budgets (issue 5, see README "Security").
+    allow_private_hosts: AllowList = NO_PRIVATE_HOSTS
+    feed_maxsize_bytes: int = 10 * 1024 * 1024
+    feed_max_items: int = 1000
+    article_maxsize_bytes: int = 8 * 1024 * 1024
+    extract_maxsize_bytes: int = 2 * 1024 * 1024
+    retry_after_max_s: float = 120.0
+    # Incremental runs (crawler/storage/state.py): where the state lives, how long seen
+    # articles are remembered, how many records are committed to the output at once.
+    state_dir: Path = Path("state")
+    state_backend: str = "sqlite"
+    seen_ttl_days: float = 30.0
+    write_batch_size: int = 20
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -47,6 +73,21 @@ class CrawlerConfig:
             contact=_str(settings, "CONTACT"),
             max_entries_per_feed=_int(settings, "MAX_ENTRIES_PER_FEED", minimum=1),
             min_text_chars=_int(settings, "MIN_TEXT_CHARS", minimum=0),
+            sitemap_max_age_days=_int(settings, "SITEMAP_MAX_AGE_DAYS", minimum=1),
+            sitemap_max_bytes=_int(settings, "SITEMAP_MAX_BYTES", minimum=1024),
+            sitemap_max_depth=_int(settings, "SITEMAP_MAX_DEPTH", minimum=1),
+            sitemap_max_children=_int(settings, "SITEMAP_MAX_CHILDREN", minimum=1),
+            discovery_max_candidates=_int(settings, "DISCOVERY_MAX_CANDIDATES", minimum=1),
+            allow_private_hosts=allow_private_hosts(settings),
+            feed_maxsize_bytes=_int(settings, "FEED_MAXSIZE_BYTES", minimum=1024),
+            feed_max_items=_int(settings, "FEED_MAX_ITEMS", minimum=1),
+            article_maxsize_bytes=_int(settings, "ARTICLE_MAXSIZE_BYTES", minimum=1024),
+            extract_maxsize_bytes=_int(settings, "EXTRACT_MAXSIZE_BYTES", minimum=1024),
+            retry_after_max_s=_float(settings, "RETRY_AFTER_MAX_S", minimum=0.0),
+            state_dir=Path(_str(settings, "STATE_DIR")),
+            state_backend=_choice(settings, "STATE_BACKEND", STATE_BACKENDS),
+            seen_ttl_days=_float(settings, "SEEN_TTL_DAYS", minimum=0.0),
+            write_batch_size=_int(settings, "WRITE_BATCH_SIZE", minimum=1),
         )
 
 
@@ -58,11 +99,42 @@ def _str(settings: SettingsLike, name: str) -> str:
 
 
 def _int(settings: SettingsLike, name: str, *, minimum: int) -> int:
+    return _number(settings, name, int, "an integer", minimum)
+
+
+def _float(settings: SettingsLike, name: str, *, minimum: float) -> float:
+    return _number(settings, name, float, "a number", minimum)
+
+
+def _number(
+    settings: SettingsLike, name: str, convert: Callable[[Any], N], kind: str, minimum: N
+) -> N:
     value = settings.get(PREFIX + name)
     try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{PREFIX}{name} must be an integer, got {value!r}") from None
-    if number < minimum:
-        raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, got {number}")
+        number = convert(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{PREFIX}{name} must be {kind}, got {value!r}") from None
+    if not minimum <= number < math.inf:  # NaN fails this too
+        raise ConfigError(f"{PREFIX}{name} must be at least {minimum} and finite, got {value!r}")
     return number
+
+
+def _choice(settings: SettingsLike, name: str, choices: tuple[str, ...]) -> str:
+    value = _str(settings, name)
+    if value not in choices:
+        raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def allow_private_hosts(settings: SettingsLike) -> AllowList:
+    """``ALLOW_PRIVATE_HOSTS``: a list, or a comma-separated string as given with ``-s``."""
+    value = settings.get("ALLOW_PRIVATE_HOSTS") or []
+    entries = value.split(",") if isinstance(value, str) else value
+    if not isinstance(entries, (list, tuple, set, frozenset)) or not all(
+        isinstance(e, str) for e in entries
+    ):
+        raise ConfigError(f"ALLOW_PRIVATE_HOSTS must be a list of strings, got {value!r}")
+    try:
+        return AllowList.parse(entries)
+    except ValueError as exc:
+        raise ConfigError(f"ALLOW_PRIVATE_HOSTS: {exc}") from None

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from crawler.fingerprint import text_fingerprint
+
 SCHEMA_VERSION = 1
 
 
@@ -23,6 +25,9 @@ class FeedEntry:
     tags: tuple[str, ...] = ()
     summary: str | None = None
     language: str | None = None
+    # The user's own labels for the source (an OPML category path): kept on every article.
+    source_tags: tuple[str, ...] = ()
+    published_raw: str | None = None  # the feed's date as written, even when unparseable
 
 
 @dataclass
@@ -58,8 +63,17 @@ class Article:
     guid: str | None
     fetched_at: str
     provenance: dict[str, str] = field(default_factory=dict)
+    published_raw: str | None = None  # the feed entry's date as written (HOSTILE.md row 16)
     version: int = 1
     schema_version: int = SCHEMA_VERSION
+    # Revisions (crawler/pipelines/revisions.py): the text's fingerprint, and the fingerprint
+    # of the record this one revises (version > 1) or None.
+    fingerprint: str = ""
+    previous_fingerprint: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.fingerprint:
+            self.fingerprint = text_fingerprint(self.text)
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)

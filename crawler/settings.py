@@ -16,6 +16,26 @@ NEWSCRAWLER_OUTPUT_DIR = "output"
 NEWSCRAWLER_OUTPUT_FILE = "%(name)s_%(time)s.jsonl"
 NEWSCRAWLER_MAX_ENTRIES_PER_FEED = 200
 NEWSCRAWLER_MIN_TEXT_CHARS = 200
+# Sitemaps as sources (-a sitemaps=, or robots.txt of -a sites): entries older than this are
+# skipped; gunzipped/plain size cap; index nesting followed; child sitemaps fetched per root.
+NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS = 2
+NEWSCRAWLER_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+NEWSCRAWLER_SITEMAP_MAX_DEPTH = 2
+NEWSCRAWLER_SITEMAP_MAX_CHILDREN = 50
+# Feed discovery (-a sites=): candidate URLs tried per stage and site.
+NEWSCRAWLER_DISCOVERY_MAX_CANDIDATES = 10
+# Safety budgets (README, "Security"): download caps per request type, items parsed per feed,
+# pages larger than this are not given to the extractor, longest Retry-After honoured.
+NEWSCRAWLER_FEED_MAXSIZE_BYTES = 10 * 1024 * 1024
+NEWSCRAWLER_FEED_MAX_ITEMS = 1000
+NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES = 8 * 1024 * 1024
+NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES = 2 * 1024 * 1024
+NEWSCRAWLER_RETRY_AFTER_MAX_S = 120
+# Incremental runs: state (seen articles, feed validators, run lock, journal) lives here.
+NEWSCRAWLER_STATE_DIR = "state"
+NEWSCRAWLER_STATE_BACKEND = "sqlite"
+NEWSCRAWLER_SEEN_TTL_DAYS = 30
+NEWSCRAWLER_WRITE_BATCH_SIZE = 20
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
@@ -38,15 +58,34 @@ TELNETCONSOLE_ENABLED = False
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# No loopback, private, link-local or metadata address, however written or resolved, unless
+# listed here (hosts, host:port pairs, CIDR ranges). See crawler/netpolicy.py.
+ALLOW_PRIVATE_HOSTS: list[str] = []
+TWISTED_DNS_RESOLVER = "crawler.resolver.PolicyResolver"
+DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt (100): a refused URL must not even cause a robots.txt request.
+    "crawler.downloadermiddlewares.urlpolicy.UrlPolicyMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.downloadermiddlewares.robots.RobotsPolicyMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.downloadermiddlewares.retry.PoliteRetryMiddleware": 550,
+    "crawler.downloadermiddlewares.conditional.ConditionalGetMiddleware": 560,
+}
 
 # --- Components ---
 ITEM_PIPELINES = {
     "crawler.pipelines.extraction.ExtractionPipeline": 100,
     "crawler.pipelines.dedupe.DedupePipeline": 200,
+    "crawler.pipelines.revisions.RevisionPipeline": 700,
     "crawler.pipelines.writer.JsonLinesPipeline": 800,
 }
 EXTENSIONS = {
     "crawler.extensions.report.RunReport": 500,
+    # Incremental runs: run lock, crash recovery, state store (before any request).
+    "crawler.extensions.state.RunState": 100,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 850,
 }
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"

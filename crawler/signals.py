@@ -2,3 +2,10 @@
 ``feed_url``, ``status`` (``ok`` or ``failed``), ``reason``, ``entries``, ``skipped``."""
 
 feed_processed = object()
+
+# An article download failed for good (after retries): ``entry`` (FeedEntry), ``reason``.
+article_failed = object()
+# Entries of a feed not scheduled, by reason: ``feed_url``, ``reason``, ``count``.
+entries_skipped = object()
+# Records durably written to the output: ``records`` (list of record dicts).
+articles_written = object()

@@ -24,6 +24,16 @@ sys.path.insert(0, str(NETGUARD))
 import sitecustomize  # noqa: E402,F401  (the guard applies to this process too)
 
 
+def project_settings(**overrides: Any) -> Any:
+    """The project's Scrapy settings (crawler/settings.py) with ``overrides`` applied."""
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
 @dataclass
 class Route:
     body: bytes | Callable[[dict[str, str]], tuple[int, dict[str, str], bytes]]
@@ -130,7 +140,33 @@ TEST_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
     "RETRY_TIMES": "1",
     "DOWNLOAD_TIMEOUT": "10",
+    # The local server is on loopback, which the URL-safety policy refuses by default.
+    "ALLOW_PRIVATE_HOSTS": "127.0.0.1",
 }
+
+
+def crawl_command(
+    output_dir: Path,
+    *args: str,
+    settings: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The ``scrapy crawl feeds`` command line and environment of a test crawl."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "feeds", *args]
+    merged = {
+        **TEST_SETTINGS,
+        "NEWSCRAWLER_OUTPUT_DIR": str(output_dir),
+        # Each test's own state (seen articles, feed validators, run lock) next to its output.
+        "NEWSCRAWLER_STATE_DIR": str(output_dir.parent / "state"),
+        **(settings or {}),
+    }
+    for key, value in merged.items():
+        command += ["-s", f"{key}={value}"]
+    child_env = {**os.environ, **(env or {})}
+    child_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(NETGUARD), str(ROOT), child_env.get("PYTHONPATH", "")) if p
+    )
+    return command, child_env
 
 
 def run_crawl(
@@ -141,14 +177,7 @@ def run_crawl(
     env: dict[str, str] | None = None,
 ) -> CrawlResult:
     """Run ``scrapy crawl feeds`` in a child process, as a scheduler would."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "feeds", *args]
-    merged = {**TEST_SETTINGS, "NEWSCRAWLER_OUTPUT_DIR": str(output_dir), **(settings or {})}
-    for key, value in merged.items():
-        command += ["-s", f"{key}={value}"]
-    child_env = {**os.environ, **(env or {})}
-    child_env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(NETGUARD), str(ROOT), child_env.get("PYTHONPATH", "")) if p
-    )
+    command, child_env = crawl_command(output_dir, *args, settings=settings, env=env)
     done = subprocess.run(
         command,
         cwd=ROOT,

@@ -1,7 +1,10 @@
 """``scrapy crawl`` with an exit status a scheduler can act on.
 
 Same as Scrapy's command, plus: a configuration error (``ConfigError``, raised before any
-request) is printed as one clear line and exits 2; after a crawl, the exit status is the
+request) is printed as one clear line and exits 2; another run holding the lock on the state
+directory (``RunLocked``) exits 3; an output or state directory that cannot be written
+(``OutputError``, checked before any request) exits 1, and so does a crawl stopped before it
+finished (a second SIGTERM forces an unclean shutdown). After a crawl, the exit status is the
 ``run/exit_code`` set by the run report (1 when every feed failed or the output could not be
 written).
 """
@@ -16,8 +19,12 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler.config import ConfigError
+from crawler.storage.durable import OutputError
+from crawler.storage.lock import RunLocked
 
 EXIT_CONFIG_ERROR = 2
+EXIT_OUTPUT_ERROR = 1
+EXIT_LOCKED = 3
 
 
 class Command(ScrapyCrawlCommand):
@@ -32,7 +39,21 @@ class Command(ScrapyCrawlCommand):
         if isinstance(error, ConfigError):
             print(f"newscrawler: configuration error: {error}", file=sys.stderr)
             self.exitcode = EXIT_CONFIG_ERROR
+        elif isinstance(error, RunLocked):
+            print(f"newscrawler: {error}", file=sys.stderr)
+            self.exitcode = EXIT_LOCKED
+        elif isinstance(error, OutputError):
+            print(f"newscrawler: output error: {error}", file=sys.stderr)
+            self.exitcode = EXIT_OUTPUT_ERROR
         elif self.crawler_process.bootstrap_failed or error is not None:
+            self.exitcode = 1
+        elif isinstance(task, asyncio.Task) and not task.done():
+            # A second SIGTERM/SIGINT stopped the reactor mid-crawl: nothing was closed.
+            print(
+                "newscrawler: crawl stopped before it finished (forced shutdown); "
+                "the next run recovers its output",
+                file=sys.stderr,
+            )
             self.exitcode = 1
         elif crawler.stats is not None:
             self.exitcode = int(crawler.stats.get_value("run/exit_code", 0))

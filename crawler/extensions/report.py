@@ -1,10 +1,12 @@
 """RunReport: the run report, its log summary, and the exit status of ``scrapy crawl``.
 
 At the end of a run it writes ``<output file stem>.report.json`` next to the output file, with
-per-feed outcomes (status, reason, entries, skipped entry reasons) and totals that reconcile:
+per-feed outcomes (status ``ok``, ``not_modified`` or ``failed``, reason, entries, articles
+written, skipped entry reasons such as ``already_written``) and totals that reconcile:
 ``pages scraped = written + dropped``. It logs a one-screen summary and sets the stats value
 ``run/exit_code`` read by ``crawler.commands.crawl``: 1 when every feed failed or the output could
-not be written, else 0.
+not be written, else 0 (a run where every feed answered 304 did its job: 0). A run cut short
+(SIGTERM, output error) has ``"partial": true`` and its ``close_reason``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,18 @@ from crawler.config import CrawlerConfig
 
 logger = logging.getLogger(__name__)
 
+# Stats copied into the report's "counters": every skip and refusal the crawl counted
+# (URL policy, robots.txt, retries, feed prescreen, encoding repairs, download errors).
+COUNTED_PREFIXES = (
+    "urlpolicy/",
+    "robotstxt/",
+    "retry/",
+    "feeds/",
+    "articles/",
+    "encoding/",
+    "downloader/exception_type_count/",
+)
+
 
 class RunReport:
     def __init__(self, crawler: Crawler, config: CrawlerConfig) -> None:
@@ -31,13 +45,24 @@ class RunReport:
         self.config = config
         self.feeds: dict[str, dict[str, Any]] = {}
         self.started = datetime.now(UTC)
+        # Counted while the run goes, merged into each feed's line at the end.
+        self.written_by_feed: Counter[str] = Counter()
+        self.skipped_by_feed: dict[str, Counter[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunReport:
         report = cls(crawler, CrawlerConfig.from_settings(crawler.settings))
         crawler.signals.connect(report.feed_processed, signal=news_signals.feed_processed)
         crawler.signals.connect(report.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(report.entries_skipped, signal=news_signals.entries_skipped)
+        crawler.signals.connect(report.articles_written, signal=news_signals.articles_written)
         return report
+
+    def entries_skipped(self, feed_url: str, reason: str, count: int = 1) -> None:
+        self.skipped_by_feed.setdefault(feed_url, Counter())[reason] += count
+
+    def articles_written(self, records: list[dict[str, Any]]) -> None:
+        self.written_by_feed.update(str(r.get("feed_url")) for r in records)
 
     def feed_processed(
         self,
@@ -53,6 +78,15 @@ class RunReport:
             "entries": entries,
             "skipped": dict(skipped or {}),
         }
+
+    def feed_lines(self) -> dict[str, dict[str, Any]]:
+        """Each feed's outcome with the articles written from it and every skip reason."""
+        lines = {}
+        for url, feed in self.feeds.items():
+            skipped = Counter(feed["skipped"])
+            skipped.update(self.skipped_by_feed.get(url, Counter()))
+            lines[url] = {**feed, "skipped": dict(skipped), "written": self.written_by_feed[url]}
+        return lines
 
     def build(self, close_reason: str) -> dict[str, Any]:
         stats = self.crawler.stats
@@ -71,6 +105,10 @@ class RunReport:
         scraped = int(values.get("articles/pages", 0))
         written = int(values.get("articles/written", 0))
         feeds_failed = sum(1 for f in self.feeds.values() if f["status"] == "failed")
+        not_modified = sum(1 for f in self.feeds.values() if f["status"] == "not_modified")
+        skipped: Counter[str] = Counter()
+        for counts in self.skipped_by_feed.values():
+            skipped.update(counts)
         finished = datetime.now(UTC)
         return {
             "started": self.started.isoformat(),
@@ -80,11 +118,18 @@ class RunReport:
             "partial": close_reason != "finished",
             "output_file": values.get("run/output_file"),
             "output_error": values.get("run/output_error"),
-            "feeds": self.feeds,
+            # Incremental state: what this run's start recovered from a killed run, and expired.
+            "state": {
+                k.removeprefix("state/"): v for k, v in values.items() if k.startswith("state/")
+            },
+            "feeds": self.feed_lines(),
+            "counters": {k: v for k, v in sorted(values.items()) if k.startswith(COUNTED_PREFIXES)},
             "totals": {
                 "feeds": len(self.feeds),
                 "feeds_failed": feeds_failed,
+                "feeds_not_modified": not_modified,
                 "articles_requested": int(values.get("articles/requested", 0)),
+                "articles_skipped": dict(skipped),
                 "articles_failed": failed,
                 "scraped": scraped,
                 "written": written,
@@ -121,8 +166,10 @@ def summary(report: dict[str, Any], path: Path | None) -> str:
     totals = report["totals"]
     lines = [
         "Run summary" + (" (PARTIAL: " + report["close_reason"] + ")" if report["partial"] else ""),
-        f"  feeds: {totals['feeds']} ({totals['feeds_failed']} failed)",
-        f"  articles requested: {totals['articles_requested']}, "
+        f"  feeds: {totals['feeds']} ({totals['feeds_not_modified']} not modified, "
+        f"{totals['feeds_failed']} failed)",
+        f"  articles requested: {totals['articles_requested']} "
+        f"(skipped, already written: {totals['articles_skipped'].get('already_written', 0)}), "
         f"fetch failures: {sum(totals['articles_failed'].values())}",
         f"  pages scraped: {totals['scraped']} = written {totals['written']} + dropped "
         f"{sum(totals['dropped'].values())}" + ("" if totals["reconciled"] else " (MISMATCH)"),
@@ -135,6 +182,9 @@ def summary(report: dict[str, Any], path: Path | None) -> str:
         for url, feed in report["feeds"].items()
         if feed["status"] == "failed"
     ][:20]
+    refused = {k: v for k, v in report.get("counters", {}).items() if k.startswith("urlpolicy/")}
+    if refused:
+        lines.append(f"  refused by URL policy: {refused} (see ALLOW_PRIVATE_HOSTS)")
     if report["output_error"]:
         lines.append(f"  OUTPUT ERROR: {report['output_error']}")
     lines.append(f"  output: {report['output_file'] or '-'}; report: {path or '-'}")

@@ -21,6 +21,9 @@ def build_article(
     meta.set("published", entry.published, "feed")
     meta.set("modified", entry.updated if entry.updated != entry.published else None, "feed")
     meta.set("tags", list(entry.tags), "feed")
+    # The source's tags (OPML category) are the user's own: added even when the page has tags.
+    meta.set("tags", list(entry.source_tags), "feed")
+    meta.tags += [tag for tag in entry.source_tags if tag not in meta.tags]
     meta.set("description", entry.summary, "feed")
     meta.set("language", entry.language, "feed")
     url = meta.canonical_url or fetched_url
@@ -44,4 +47,5 @@ def build_article(
         guid=entry.guid,
         fetched_at=fetched_at,
         provenance=dict(meta.provenance),
+        published_raw=entry.published_raw,
     )

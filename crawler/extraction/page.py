@@ -21,8 +21,8 @@ import lxml.html
 import trafilatura
 from lxml import etree
 from trafilatura.settings import Document
-from w3lib.encoding import html_to_unicode
 
+from crawler.encoding import decode_page
 from crawler.extraction.body import article_body_blocks, with_standfirst
 from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
 from crawler.extraction.dom import PageContext, page_markers, prune_boilerplate
@@ -53,9 +53,8 @@ class PageExtraction:
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:
-    """Decode with the declared charset (header, BOM, ``<meta>``), else detect."""
-    _, text = html_to_unicode(content_type, body)
-    return text
+    """Decode with the declared charset (header, BOM, ``<meta>``), mislabels repaired."""
+    return decode_page(body, content_type).text
 
 
 def extract_page(

@@ -1,5 +1,8 @@
 """Feed lists: ``-a feeds=`` values, plain-text feed files, the bundled default list. Pure.
 
+A feed file that is an XML document is read as OPML (``crawler.feeds.opml``); site and sitemap
+lists (``-a sites=``, ``-a sites_file=``, ``-a sitemaps=``) follow the plain-list rules.
+
 An invalid list fails as a whole, before any request: a line that is not an absolute http(s)
 URL, or a URL listed twice, raises ``FeedListError`` naming the line.
 """
@@ -9,12 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from crawler.feeds.opml import ListedFeed, OPMLError, looks_like_opml, parse_opml
+
 
 class FeedListError(ValueError):
     """The feed list is invalid; the crawl must not start."""
 
 
-def parse_feed_list(lines: list[str], source: str) -> list[str]:
+def parse_feed_list(lines: list[str], source: str, kind: str = "feed") -> list[str]:
     urls: list[str] = []
     seen: dict[str, int] = {}
     for number, raw in enumerate(lines, start=1):
@@ -23,7 +28,7 @@ def parse_feed_list(lines: list[str], source: str) -> list[str]:
             continue
         parts = urlsplit(line)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FeedListError(f"{source}:{number}: not an http(s) feed URL: {line!r}")
+            raise FeedListError(f"{source}:{number}: not an http(s) {kind} URL: {line!r}")
         if line in seen:
             raise FeedListError(
                 f"{source}:{number}: {line} is listed twice (first at line {seen[line]})"
@@ -31,17 +36,27 @@ def parse_feed_list(lines: list[str], source: str) -> list[str]:
         seen[line] = number
         urls.append(line)
     if not urls:
-        raise FeedListError(f"{source}: no feed URLs")
+        raise FeedListError(f"{source}: no {kind} URLs")
     return urls
 
 
 def read_feed_file(path: str | Path) -> list[str]:
+    return [feed.url for feed in read_feed_list(path)]
+
+
+def read_feed_list(path: str | Path, kind: str = "feed") -> list[ListedFeed]:
+    """The feeds of a plain list or (feeds only) an OPML file, detected by content."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        data = Path(path).read_bytes()
+        if kind == "feed" and looks_like_opml(data):
+            return parse_opml(data, str(path))
+        text = data.decode("utf-8-sig")
+    except OPMLError as exc:
+        raise FeedListError(str(exc)) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise FeedListError(f"cannot read feed file {path}: {exc}") from exc
-    return parse_feed_list(text.splitlines(), str(path))
+        raise FeedListError(f"cannot read {kind} file {path}: {exc}") from exc
+    return [ListedFeed(url) for url in parse_feed_list(text.splitlines(), str(path), kind)]
 
 
-def feeds_from_argument(value: str) -> list[str]:
-    return parse_feed_list(value.split(","), "-a feeds")
+def feeds_from_argument(value: str, kind: str = "feed", name: str = "feeds") -> list[str]:
+    return parse_feed_list(value.split(","), f"-a {name}", kind)

@@ -8,12 +8,14 @@ listed in ``ParsedFeed.skipped`` with a reason and the entries after it survive.
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import feedparser
 
+from crawler.feeds.prescreen import DEFAULT_LIMITS, FeedLimits, prescreen
 from crawler.items import FeedEntry
 from crawler.textnorm import clean_text, to_iso8601
 from crawler.urls import resolve_link
@@ -29,9 +31,20 @@ class ParsedFeed:
     format: str | None = None
     title: str | None = None
     error: str | None = None
+    counters: Counter[str] = field(default_factory=Counter)  # feed-level notes (prescreen)
 
 
-def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+def parse_feed(
+    body: bytes,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    limits: FeedLimits = DEFAULT_LIMITS,
+) -> ParsedFeed:
+    # JSON Feed: feedparser does not read it. Imported here: jsonfeed builds a ParsedFeed.
+    from crawler.feeds import jsonfeed
+
+    if jsonfeed.looks_like_json(body):
+        return jsonfeed.parse_json_feed(body, url)
     result = ParsedFeed(url=url)
     if not body.strip():
         result.error = "empty_body"
@@ -39,6 +52,17 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
     # Only the headers feedparser uses for charset and base URL; never let it fetch anything.
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-location", url)
+    # Bounded, decoded to UTF-8, entity declarations refused: see crawler/feeds/prescreen.py.
+    screened = prescreen(body, response_headers, limits)
+    result.counters = screened.counters
+    if screened.error or screened.body is None:
+        result.error = screened.error or "refused"
+        return result
+    body = screened.body
+    result.skipped += ["over_limit"] * screened.items_over_cap
+    result.skipped += ["partial_entry"] * screened.partial_items
+    mime = response_headers.get("content-type", "application/xml").split(";")[0]
+    response_headers["content-type"] = f"{mime}; charset=utf-8"
     try:
         parsed = feedparser.parse(
             io.BytesIO(body), response_headers=response_headers, sanitize_html=True
@@ -93,6 +117,7 @@ def _entry(
             tags=tuple(t for t in tags if t),
             summary=clean_text(raw.get("summary")),
             language=clean_text(feed_language),
+            published_raw=clean_text(raw.get("published") or dict.get(raw, "updated")),
         ),
         None,
     )

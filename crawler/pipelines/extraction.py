@@ -1,7 +1,10 @@
 """ExtractionPipeline: turns each ``ArticlePage`` into an ``Article``.
 
 Drops pages that hold no article (``articles/dropped/<reason>``: ``too_little_text``,
-``no_content``, ``empty_body``, ``unparseable_html``, ``extraction_error``). An exception in one
+``no_content``, ``empty_body``, ``unparseable_html``, ``extraction_error``), and before
+extraction pages that are not HTML or over ``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES`` (``not_html``,
+``not_html_bytes``, ``too_large``: see ``crawler.extraction.screen``). Bytes that decode to no
+character are counted as ``encoding/replacement_chars``. An exception in one
 page is counted and dropped; the other pages go on.
 """
 
@@ -15,6 +18,7 @@ from scrapy.crawler import Crawler
 from crawler.config import CrawlerConfig
 from crawler.extraction import extract_page
 from crawler.extraction.article import build_article
+from crawler.extraction.screen import screen_page
 from crawler.items import ArticlePage
 from crawler.pipelines import drop
 
@@ -33,9 +37,14 @@ class ExtractionPipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePage):
             return item
+        screened = screen_page(item.body, item.headers, self.config.extract_maxsize_bytes)
+        if screened.html is None:
+            raise drop(self.stats, screened.error or "not_html", item.url)
+        if screened.replacements and self.stats is not None:
+            self.stats.inc_value("encoding/replacement_chars", screened.replacements)
         try:
             extraction = extract_page(
-                item.body, item.url, item.headers, min_text_chars=self.config.min_text_chars
+                screened.html, item.url, item.headers, min_text_chars=self.config.min_text_chars
             )
         except Exception as exc:
             logger.exception("Extraction failed for %s", item.url)

@@ -1,18 +1,25 @@
 """The ``feeds`` spider: feeds in, one ``ArticlePage`` per new article link out.
 
-Arguments: ``-a feeds=URL1,URL2`` or ``-a feeds_file=PATH``; with neither, the bundled
+Arguments: ``-a feeds=URL1,URL2`` or ``-a feeds_file=PATH`` (a plain list or OPML); with
+neither (and no ``-a sites``/``-a sitemaps``, see ``crawler.spiders.sources``), the bundled
 ``crawler/default_feeds.txt``. An invalid list stops the crawl before any request.
 Parsing, link policy and extraction live in pure modules; this class only wires them.
 
-Stats: ``feeds/ok``, ``feeds/failed/<reason>``, ``feeds/entries``,
+Stats: ``feeds/ok``, ``feeds/not_modified`` (a 304 answer to a conditional GET),
+``feeds/failed/<reason>``, ``feeds/entries``,
 ``feeds/entry_skipped/<reason>``, ``feeds/entries_over_limit``, ``articles/requested``,
-``articles/duplicate_in_run``, ``articles/failed/<reason>``, ``articles/pages``.
+``articles/duplicate_in_run``, ``articles/failed/<reason>``, ``articles/pages``; from the feed
+prescreen ``feeds/gunzipped``, ``feeds/items_over_cap``, ``feeds/truncated``,
+``feeds/encoding_replacements``, ``feeds/invalid_char_refs``. Feeds and articles have their own
+download size caps (``NEWSCRAWLER_FEED_MAXSIZE_BYTES``, ``NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,14 +31,25 @@ from twisted.python.failure import Failure
 
 from crawler import signals as news_signals
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig
-from crawler.feeds import parse_feed
-from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_file
+from crawler.failures import known_failure_reason
+from crawler.feeds import ParsedFeed, parse_feed
+from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_list
+from crawler.feeds.opml import ListedFeed
+from crawler.feeds.prescreen import FeedLimits
 from crawler.items import ArticlePage, FeedEntry
+from crawler.spiders.sources import SourceArguments, SourcesMixin
 from crawler.urls import dedupe_key
+
+# feedparser is pure Python and CPU-bound (seconds for a large feed): it runs in one worker
+# thread, so downloads and timeouts go on meanwhile, and one feed at a time bounds memory.
+FEED_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedparser")
 
 
 def failure_reason(failure: Failure) -> str:
     """A short stats-key reason for a failed download."""
+    known = known_failure_reason(failure.value) if failure.value else None
+    if known is not None:
+        return known
     response = getattr(failure.value, "response", None)
     if response is not None and getattr(response, "status", None):
         return f"http_{response.status}"
@@ -45,24 +63,30 @@ def response_headers(response: Response) -> dict[str, str]:
     }
 
 
-class FeedsSpider(scrapy.Spider):
+class FeedsSpider(SourcesMixin):
     name = "feeds"
     config: CrawlerConfig
 
     def __init__(
         self, feeds: str | None = None, feeds_file: str | None = None, **kwargs: Any
     ) -> None:
+        sources = SourceArguments.pop(kwargs)
         super().__init__(**kwargs)
+        listed: list[ListedFeed] = []
         if feeds and feeds_file:
             raise ConfigError("give either -a feeds= or -a feeds_file=, not both")
         try:
             if feeds:
                 self.feed_urls = feeds_from_argument(feeds)
+            elif feeds_file or not sources.replaces_default_feeds:
+                listed = read_feed_list(feeds_file or DEFAULT_FEEDS_FILE)
+                self.feed_urls = [feed.url for feed in listed]
             else:
-                self.feed_urls = read_feed_file(feeds_file or DEFAULT_FEEDS_FILE)
+                self.feed_urls = []
         except FeedListError as exc:
             raise ConfigError(str(exc)) from exc
         self.requested_keys: set[str] = set()
+        self.init_sources(sources, listed or [ListedFeed(url) for url in self.feed_urls])
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -91,7 +115,9 @@ class FeedsSpider(scrapy.Spider):
         entries: int = 0,
         skipped: Counter[str] | None = None,
     ) -> None:
-        self._inc("feeds/ok" if status == "ok" else f"feeds/failed/{reason}")
+        self._inc(
+            f"feeds/{status}" if status in ("ok", "not_modified") else f"feeds/failed/{reason}"
+        )
         self.crawler.signals.send_catch_log(
             news_signals.feed_processed,
             feed_url=feed_url,
@@ -109,7 +135,10 @@ class FeedsSpider(scrapy.Spider):
                 errback=self.feed_failed,
                 dont_filter=True,
                 cb_kwargs={"feed_url": url},
+                meta={"download_maxsize": self.config.feed_maxsize_bytes},
             )
+        for request in self.source_requests():
+            yield request
 
     def feed_failed(self, failure: Failure) -> None:
         feed_url = failure.request.cb_kwargs["feed_url"]  # type: ignore[attr-defined]
@@ -117,8 +146,21 @@ class FeedsSpider(scrapy.Spider):
         self.logger.warning("Feed %s failed: %s", feed_url, reason)
         self._feed_outcome(feed_url, "failed", reason)
 
-    def parse_feed(self, response: Response, feed_url: str) -> Iterator[scrapy.Request]:
-        parsed = parse_feed(response.body, response.url, response_headers(response))
+    async def parse_feed(self, response: Response, feed_url: str) -> AsyncIterator[scrapy.Request]:
+        if response.status == 304:  # conditional GET (crawler/downloadermiddlewares/conditional)
+            self._feed_outcome(feed_url, "not_modified")
+            return
+        limits = FeedLimits(self.config.feed_maxsize_bytes, self.config.feed_max_items)
+        parsed = await asyncio.get_running_loop().run_in_executor(
+            FEED_PARSER, parse_feed, response.body, response.url, response_headers(response), limits
+        )
+        for request in self.feed_parsed(self.tag_entries(parsed, feed_url), feed_url):
+            yield request
+
+    def feed_parsed(self, parsed: ParsedFeed, feed_url: str) -> Iterator[scrapy.Request]:
+        """Entries to article requests and the feed's outcome: the path every source takes."""
+        for note, count in parsed.counters.items():
+            self._inc(f"feeds/{note}", count)
         if parsed.error:
             self.logger.warning("Feed %s failed: %s", feed_url, parsed.error)
             self._feed_outcome(feed_url, "failed", parsed.error)
@@ -145,6 +187,8 @@ class FeedsSpider(scrapy.Spider):
         if entry.guid:
             keys.add(f"guid:{dedupe_key(entry.link).split('/')[0]}:{entry.guid}")
         if keys & self.requested_keys:
+            # Remember this entry's other keys too: a later entry may share only its guid.
+            self.requested_keys |= keys
             self._inc("articles/duplicate_in_run")
             return None
         self.requested_keys |= keys
@@ -154,12 +198,18 @@ class FeedsSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             cb_kwargs={"entry": entry},
+            meta={"download_maxsize": self.config.article_maxsize_bytes},
+            # In-run dedupe is done above; Scrapy's filter would silently drop a redirect loop
+            # back to the same URL instead of failing it as redirect_limit.
+            dont_filter=True,
         )
 
     def article_failed(self, failure: Failure) -> None:
         reason = failure_reason(failure)
         self.logger.info("Article %s failed: %s", failure.request.url, reason)  # type: ignore[attr-defined]
         self._inc(f"articles/failed/{reason}")
+        entry = failure.request.cb_kwargs["entry"]  # type: ignore[attr-defined]
+        self.crawler.signals.send_catch_log(news_signals.article_failed, entry=entry, reason=reason)
 
     def parse_article(self, response: Response, entry: FeedEntry) -> Iterator[ArticlePage]:
         self._inc("articles/pages")

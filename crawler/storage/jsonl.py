@@ -8,6 +8,7 @@ directory never sees a file that is still being written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -45,6 +46,22 @@ class JsonLinesWriter:
         self._file.flush()
         self.count += 1
 
+    def write_lines(self, lines: list[str]) -> None:
+        """Append already encoded lines and make them durable (flush + fsync) before returning."""
+        assert self._file is not None, "open() first"
+        self._file.write("".join(line + "\n" for line in lines))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self.count += len(lines)
+
+    def abandon(self) -> None:
+        """Close without moving the file into place: it stays ``<name>.part`` (the lines
+        already made durable stay in it, for crash recovery to settle)."""
+        if self._file is not None:
+            with contextlib.suppress(OSError):  # the unflushed tail is what we abandon
+                self._file.close()
+            self._file = None
+
     def close(self) -> Path | None:
         """Make the file durable and move it into place; an empty run leaves no file."""
         if self._file is None:
@@ -57,4 +74,13 @@ class JsonLinesWriter:
             self.part_path.unlink(missing_ok=True)
             return None
         os.replace(self.part_path, self.path)
+        fsync_directory(self.path.parent)  # the rename itself must survive a power cut
         return self.path
+
+
+def fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

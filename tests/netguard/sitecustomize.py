@@ -40,3 +40,20 @@ def _guarded_getaddrinfo(host, *args, **kwargs):
 socket.socket.connect = _guarded_connect
 socket.socket.connect_ex = _guarded_connect_ex
 socket.getaddrinfo = _guarded_getaddrinfo
+
+# Memory bounds in the tests are measured, not assumed: with TESTS_PEAK_RSS_FILE set, a process
+# appends its peak resident set size (KiB) to that file when it exits.
+import atexit  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+
+_peak_rss_file = os.environ.get("TESTS_PEAK_RSS_FILE")
+
+
+def _write_peak_rss():
+    with open(_peak_rss_file, "a") as out:
+        out.write(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\n")
+
+
+if _peak_rss_file:
+    atexit.register(_write_peak_rss)

@@ -1,0 +1,1 @@
+"""Downloader middlewares of newscrawler (thin adapters over pure modules)."""

@@ -1,0 +1,81 @@
+"""PoliteRetryMiddleware: Scrapy's retries (``RETRY_TIMES``, ``RETRY_HTTP_CODES``) that honour
+``Retry-After`` on 429 and 503 answers.
+
+A ``Retry-After`` up to ``NEWSCRAWLER_RETRY_AFTER_MAX_S`` delays that retry by the time asked
+(the crawl goes on meanwhile); a longer one is not retried at all in this run, counted as
+``retry/retry_after_too_long``, and the request fails with its status (``http_429``). Retries
+stay bounded by ``RETRY_TIMES`` either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import CannotResolveHostError
+from scrapy.http import Response
+
+from crawler.config import CrawlerConfig
+from crawler.resolver import refused_host_reason
+
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds a ``Retry-After`` value asks for (delta-seconds or HTTP-date); ``None`` when
+    absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+class PoliteRetryMiddleware(RetryMiddleware):
+    max_delay_s: float = 0.0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
+        middleware = super().from_crawler(crawler)
+        middleware.max_delay_s = CrawlerConfig.from_settings(crawler.settings).retry_after_max_s
+        return middleware
+
+    def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception
+    ) -> Request | Response | None:
+        # A name our URL policy refused resolves the same way on a retry.
+        if isinstance(exception, CannotResolveHostError) and refused_host_reason(
+            urlsplit(request.url).hostname or ""
+        ):
+            return None
+        return super().process_exception(request, exception)
+
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        if (
+            response.status in RETRY_AFTER_STATUSES
+            and response.status in self.retry_http_codes
+            and not request.meta.get("dont_retry", False)
+        ):
+            header = response.headers.get(b"Retry-After")
+            delay = retry_after_seconds(header.decode("latin-1") if header else None)
+            if delay is not None and delay > self.max_delay_s:
+                self.crawler.stats.inc_value("retry/retry_after_too_long")
+                return response
+            if delay:
+                self.crawler.stats.inc_value("retry/retry_after_waits")
+                await asyncio.sleep(delay)
+        return super().process_response(request, response)

@@ -1,0 +1,125 @@
+"""Decoding feed and page bytes to text with the right characters. Pure.
+
+Publishers mislabel encodings all the time. The rules, in order:
+
+1. A byte-order mark wins (as in browsers): UTF-8, UTF-16 LE/BE, UTF-32.
+2. A declared UTF-16/32 is trusted.
+3. Bytes that are valid UTF-8 and not plain ASCII are UTF-8, whatever the label says: text in
+   a legacy encoding is practically never valid UTF-8 by accident ("UTF-8 declared as Latin-1").
+4. A declared single-byte label is used; ``latin-1``/``iso-8859-1``/``ascii`` mean windows-1252,
+   as in browsers (curly quotes and the euro sign live in 0x80-0x9F).
+5. Declared UTF-8 (or nothing declared) but invalid UTF-8: decoded as UTF-8, with every byte that
+   is not part of a valid sequence read as windows-1252 ("cp1252 declared as UTF-8", and pages
+   that mix both). With nothing declared, charset-normalizer may first recognise a multi-byte
+   (CJK) encoding.
+
+Bytes that mean no character become U+FFFD; ``Decoded.replacements`` counts them so the
+caller can report them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+from w3lib.encoding import html_body_declared_encoding
+
+REPLACEMENT = "\ufffd"
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Labels browsers decode as windows-1252 (WHATWG Encoding Standard).
+_AS_CP1252 = frozenset({"iso8859-1", "ascii", "cp1252"})
+# Without a label, charset-normalizer is trusted only for multi-byte (CJK) encodings: on short
+# Western text it confuses windows-1252 with other single-byte code pages.
+_MULTIBYTE = ("cp932", "shift_jis", "euc", "gb", "big5", "cp949", "cp950", "iso2022", "johab")
+_CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Decode handler: read the offending bytes as windows-1252, one byte at a time."""
+    assert isinstance(error, UnicodeDecodeError)
+    chunk = error.object[error.start : error.end]
+    return bytes(chunk).decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("newscrawler.cp1252", _cp1252_fallback)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str  # the codec used, or "utf-8+cp1252" for the mixed fallback
+    replacements: int  # U+FFFD characters in the text
+
+
+def codec_name(label: str | bytes | None) -> str | None:
+    """Python's codec name for an encoding label, or ``None`` if unknown."""
+    if not label:
+        return None
+    if isinstance(label, bytes):
+        label = label.decode("ascii", errors="ignore")
+    try:
+        return codecs.lookup(label.strip().strip("\"'")).name
+    except LookupError:
+        return None
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    match = _CHARSET.search(content_type.encode("latin-1", errors="ignore"))
+    return match.group(1).decode("ascii") if match else None
+
+
+def bom_encoding(body: bytes) -> tuple[str, int] | None:
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return name, len(bom)
+    return None
+
+
+def decode(body: bytes, declared: str | None) -> Decoded:
+    """Text of ``body`` given its declared encoding label (header, ``<meta>`` or XML
+    declaration), following the rules in the module docstring."""
+    bom = bom_encoding(body)
+    if bom is not None:
+        name, length = bom
+        return _decoded(body[length:].decode(name, errors="replace"), name)
+    codec = codec_name(declared)
+    if codec == "utf-16":
+        # No BOM: the byte order shows in where the NULs of ASCII characters fall.
+        head = body[:2000]
+        codec = "utf-16-be" if head[0::2].count(0) > head[1::2].count(0) else "utf-16-le"
+    if codec is not None and codec.startswith(("utf-16", "utf-32")):
+        return _decoded(body.decode(codec, errors="replace"), codec)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and (codec in (None, "utf-8") or not text.isascii()):
+        return _decoded(text, "utf-8")
+    if codec is not None and codec != "utf-8":
+        codec = "cp1252" if codec in _AS_CP1252 else codec
+        return _decoded(body.decode(codec, errors="replace"), codec)
+    if codec is None:
+        guess = from_bytes(body[:65536]).best()
+        if guess is not None and guess.encoding.startswith(_MULTIBYTE):
+            return _decoded(body.decode(guess.encoding, errors="replace"), guess.encoding)
+    return _decoded(body.decode("utf-8", errors="newscrawler.cp1252"), "utf-8+cp1252")
+
+
+def _decoded(text: str, encoding: str) -> Decoded:
+    return Decoded(text, encoding, text.count(REPLACEMENT))
+
+
+def decode_page(body: bytes, content_type: str | None) -> Decoded:
+    """An HTML page's text: the header charset, else the page's ``<meta>`` declaration."""
+    declared = charset_from_content_type(content_type) or html_body_declared_encoding(body)
+    return decode(body, declared)

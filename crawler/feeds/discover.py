@@ -1,0 +1,214 @@
+"""Feed discovery for a site's homepage. Pure.
+
+``find_candidates`` reads a homepage for feed candidates; ``SiteDiscovery`` decides, for one
+site, which candidate URLs to try next. The spider fetches each candidate and tells
+``SiteDiscovery`` whether it parsed as a feed (RSS, Atom or JSON Feed). Stages, in order; the
+first stage that yields at least one feed ends the discovery:
+
+1. ``alternate``: ``<link rel="alternate">`` (or ``rel="feed"``) of an RSS, Atom, RDF or JSON
+   Feed type in the page; every one that parses is crawled (sites list section feeds here).
+   Comment feeds are left out.
+2. ``common``: the usual locations (``COMMON_PATHS``, relative to the homepage's directory),
+   tried one at a time; the first that parses is crawled (they are usually aliases).
+3. ``body``: links in the page that look like feeds (``.rss``, ``/feed``, ``rss.xml`` ...);
+   every one that parses is crawled.
+
+At most ``max_candidates`` URLs per stage. When no stage yields a feed, the spider reads the
+site's robots.txt for ``Sitemap:`` lines (``crawler.feeds.sitemap``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+from w3lib.encoding import html_to_unicode
+
+from crawler.urls import dedupe_key, resolve_link
+
+FEED_TYPES = frozenset(
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/feed+json",
+        "application/x.atom+xml",
+        "application/x-atom+xml",
+        "application/xml",
+        "text/xml",
+        "application/rss",
+        "text/rss+xml",
+    }
+)
+# application/json alone is left out: WordPress advertises its REST API with it.
+COMMON_PATHS = (
+    "feed",
+    "rss",
+    "feed.xml",
+    "rss.xml",
+    "atom.xml",
+    "index.xml",
+    "feeds",
+    "feed.json",
+)
+STAGES = ("alternate", "common", "body")
+_COMMENTS = re.compile(r"comment|kommentar|commentaire", re.IGNORECASE)
+_FEEDISH_PATH = re.compile(
+    r"(\.(rss|rdf|atom)$|/(feed|rss|atom)/?$|(rss|feed|atom)[^/]*\.(xml|json)$"
+    r"|^/(rss|feeds?)/[^/]+$)",
+    re.IGNORECASE,
+)
+_FEEDISH_QUERY = re.compile(r"(^|&)(feed|format|type)=(rss|rss2|atom|xml)\b", re.IGNORECASE)
+MAX_HOMEPAGE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class Candidates:
+    """What a homepage offers: declared feeds and feed-looking links, absolute, in page order."""
+
+    alternates: list[str] = field(default_factory=list)
+    body_links: list[str] = field(default_factory=list)
+
+
+def find_candidates(body: bytes, page_url: str, content_type: str | None = None) -> Candidates:
+    """Feed candidates of an HTML page; a page that does not parse gives none."""
+    result = Candidates()
+    _, text = html_to_unicode(content_type, body[:MAX_HOMEPAGE_BYTES])
+    if not text.strip():
+        return result
+    try:
+        tree = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return result
+    base = _base_url(tree, page_url)
+    for link in tree.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").split(";")[0].strip().lower()
+        if not ({"alternate", "feed"} & set(rel)) or "stylesheet" in rel:
+            continue
+        if kind not in FEED_TYPES and not (kind == "" and "feed" in rel):
+            continue
+        if _COMMENTS.search(link.get("title") or "") or _COMMENTS.search(link.get("href") or ""):
+            continue
+        _append(result.alternates, link.get("href"), base)
+    for anchor in tree.iter("a"):
+        href = anchor.get("href")
+        if not href or _COMMENTS.search(href):
+            continue
+        kind = (anchor.get("type") or "").split(";")[0].strip().lower()
+        url, _ = resolve_link(href, base)
+        if url is None:
+            continue
+        parts = urlsplit(url)
+        if (
+            kind in FEED_TYPES
+            or _FEEDISH_PATH.search(parts.path)
+            or _FEEDISH_QUERY.search(parts.query)
+        ):
+            _append(result.body_links, url, base)
+    return result
+
+
+def _base_url(tree: etree._Element, page_url: str) -> str:
+    for base in tree.iter("base"):
+        url, _ = resolve_link(base.get("href"), page_url)
+        if url is not None:
+            return url
+    return page_url
+
+
+def _append(urls: list[str], href: str | None, base: str) -> None:
+    url, _ = resolve_link(href, base)
+    if url is not None and url not in urls:
+        urls.append(url)
+
+
+def common_locations(page_url: str) -> list[str]:
+    """The usual feed URLs, relative to the homepage's directory (``/blog/`` gives
+    ``/blog/feed``)."""
+    return [urljoin(page_url, path) for path in COMMON_PATHS]
+
+
+@dataclass
+class FoundFeed:
+    url: str
+    stage: str
+    title: str | None = None
+    format: str | None = None
+    entries: int = 0
+
+
+@dataclass
+class SiteDiscovery:
+    """The discovery state of one site. ``next_candidates`` gives the URLs to fetch now;
+    ``candidate_done`` records each outcome. ``finished`` is set once a stage yielded a feed
+    or every stage is exhausted; ``found`` then lists the feeds (empty: no feed)."""
+
+    site_url: str
+    max_candidates: int
+    stages: dict[str, list[str]] = field(default_factory=dict)
+    stage_index: int = 0
+    pending: set[str] = field(default_factory=set)
+    tried: set[str] = field(default_factory=set)
+    found: list[FoundFeed] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)  # candidate URL -> reason
+    finished: bool = False
+    order: dict[str, int] = field(default_factory=dict)  # candidate URL -> position tried
+
+    @property
+    def feeds(self) -> list[FoundFeed]:
+        """The feeds found, in the order their candidates were tried (not of the answers)."""
+        return sorted(self.found, key=lambda feed: self.order.get(feed.url, 0))
+
+    def homepage(self, page_url: str, candidates: Candidates) -> None:
+        self.stages = {
+            "alternate": candidates.alternates[: self.max_candidates],
+            "common": common_locations(page_url)[: self.max_candidates],
+            "body": candidates.body_links[: self.max_candidates],
+        }
+
+    @property
+    def stage(self) -> str:
+        return STAGES[min(self.stage_index, len(STAGES) - 1)]
+
+    def next_candidates(self, known: set[str]) -> list[str]:
+        """URLs to fetch now. ``known`` holds the dedupe keys of feeds already crawled in this
+        run: such a candidate is not fetched again, and counts as found."""
+        while not self.finished:
+            if self.pending:
+                return []
+            queue = self.stages.get(self.stage, [])
+            batch: list[str] = []
+            while queue and (self.stage != "common" or not batch):
+                url = queue.pop(0)
+                key = dedupe_key(url)
+                if key in self.tried:
+                    continue
+                self.tried.add(key)
+                self.order[url] = len(self.order)
+                if key in known:
+                    self.found.append(FoundFeed(url, self.stage))
+                    if self.stage == "common":
+                        queue.clear()  # the first common location that works is enough
+                    continue
+                batch.append(url)
+            if batch:
+                self.pending.update(batch)
+                return batch
+            if self.found or self.stage_index >= len(STAGES) - 1:
+                self.finished = True
+            else:
+                self.stage_index += 1
+        return []
+
+    def candidate_done(self, url: str, feed: FoundFeed | None, reason: str | None = None) -> None:
+        self.pending.discard(url)
+        if feed is not None:
+            self.found.append(feed)
+            if self.stage == "common":
+                self.stages["common"].clear()
+        else:
+            self.rejected[url] = reason or "not_a_feed"

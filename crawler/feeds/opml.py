@@ -1,0 +1,128 @@
+"""OPML feed lists, read and written. Pure.
+
+Reading: every ``<outline>`` with an ``xmlUrl`` is a feed; outlines without one are
+categories. A feed's tags are its category path (``News/World`` for a feed inside ``World``
+inside ``News``) followed by the values of its own ``category`` attribute (OPML 2.0:
+comma-separated, slash-delimited paths). A feed listed in several categories is one feed with
+all their tags. As for plain lists, an invalid document fails as a whole with ``OPMLError``
+naming the line: no feed, a feed URL that is not absolute http(s), a DOCTYPE or entity
+declaration, XML that does not parse.
+
+Writing: ``render_opml`` nests each feed under its first tag's path and keeps further tags in
+the ``category`` attribute, so reading the export gives back the same feeds and tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from crawler.feeds.xmlsafe import UnsafeXML, localname, refuse_dtd, safe_parser
+from crawler.textnorm import clean_text
+
+MAX_NESTING = 32
+
+
+class OPMLError(ValueError):
+    """The OPML document is invalid; the crawl must not start."""
+
+
+@dataclass(frozen=True)
+class ListedFeed:
+    """A feed from a feed list, with the categories the user filed it under."""
+
+    url: str
+    title: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+def looks_like_opml(data: bytes) -> bool:
+    """An XML document (first significant character ``<``) is read as OPML; plain feed lists
+    start with a URL or a ``#`` comment."""
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
+
+
+def parse_opml(data: bytes, source: str) -> list[ListedFeed]:
+    try:
+        refuse_dtd(data)
+        root = etree.fromstring(data, safe_parser())
+    except UnsafeXML:
+        raise OPMLError(f"{source}: DOCTYPE or entity declarations are not allowed") from None
+    except etree.XMLSyntaxError as exc:
+        raise OPMLError(f"{source}: not well-formed XML: {exc}") from None
+    if localname(root) != "opml":
+        raise OPMLError(f"{source}: not an OPML document (root element <{localname(root)}>)")
+    feeds: dict[str, ListedFeed] = {}
+    body = next((child for child in root if localname(child) == "body"), None)
+    # Depth-first in document order, with the category path of each outline.
+    stack: list[tuple[etree._Element, tuple[str, ...]]] = [
+        (child, ()) for child in reversed(list(body if body is not None else []))
+    ]
+    while stack:
+        element, path = stack.pop()
+        if localname(element) != "outline":
+            continue
+        if len(path) > MAX_NESTING:
+            raise OPMLError(f"{source}:{element.sourceline}: outlines nested too deeply")
+        name = clean_text(element.get("text") or element.get("title"))
+        xml_url = (element.get("xmlUrl") or element.get("xmlurl") or "").strip()
+        if xml_url:
+            _add(feeds, _feed(element, xml_url, name, path, source))
+        elif name:
+            stack.extend((child, (*path, name)) for child in reversed(list(element)))
+        else:
+            stack.extend((child, path) for child in reversed(list(element)))
+    if not feeds:
+        raise OPMLError(f"{source}: no feed URLs (no <outline> with an xmlUrl)")
+    return list(feeds.values())
+
+
+def _feed(
+    element: etree._Element, url: str, name: str | None, path: tuple[str, ...], source: str
+) -> ListedFeed:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise OPMLError(f"{source}:{element.sourceline}: not an http(s) feed URL: {url!r}")
+    tags = ["/".join(path)] if path else []
+    for category in (element.get("category") or "").split(","):
+        tag = clean_text(category.strip().strip("/"))
+        if tag:
+            tags.append(tag)
+    return ListedFeed(url=url, title=name, tags=tuple(dict.fromkeys(tags)))
+
+
+def _add(feeds: dict[str, ListedFeed], feed: ListedFeed) -> None:
+    known = feeds.get(feed.url)
+    if known is None:
+        feeds[feed.url] = feed
+    else:
+        tags = tuple(dict.fromkeys((*known.tags, *feed.tags)))
+        feeds[feed.url] = ListedFeed(known.url, known.title or feed.title, tags)
+
+
+def render_opml(feeds: Iterable[ListedFeed], title: str = "newscrawler feeds") -> bytes:
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = title
+    body = etree.SubElement(root, "body")
+    folders: dict[tuple[str, ...], etree._Element] = {(): body}
+    for feed in feeds:
+        path = tuple(p for p in feed.tags[0].split("/") if p) if feed.tags else ()
+        parent = _folder(folders, path)
+        outline = etree.SubElement(parent, "outline", type="rss", text=feed.title or feed.url)
+        outline.set("xmlUrl", feed.url)
+        if len(feed.tags) > 1:
+            outline.set("category", ",".join("/" + tag for tag in feed.tags[1:]))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _folder(
+    folders: dict[tuple[str, ...], etree._Element], path: tuple[str, ...]
+) -> etree._Element:
+    if path not in folders:
+        parent = _folder(folders, path[:-1])
+        folders[path] = etree.SubElement(parent, "outline", text=path[-1])
+    return folders[path]

@@ -1,0 +1,155 @@
+"""Feed prescreen: what a feed body must pass before feedparser sees it. Pure.
+
+feedparser's loose fallback parser expands internal entities without limit and takes about
+40 s for 100,000 items (see ``shared/HOSTILE.md``), so the body is checked and bounded first:
+
+- gzip bodies served without ``Content-Encoding`` (``feed.xml.gz``) are gunzipped in chunks,
+  refused as ``gzip_too_large`` past ``max_bytes`` of output, ``gzip_error`` if broken or cut
+  off (``crawler.feeds.compressed``);
+- a body over ``max_bytes`` is refused as ``too_large``;
+- bytes are decoded by ``crawler.encoding`` (BOM, header charset, XML declaration; mislabelled
+  cp1252/UTF-8 repaired) and handed on as UTF-8 with a matching declaration;
+- any ``<!ENTITY`` declaration (outside CDATA) is refused as ``entity_declaration`` and a DOCTYPE
+  with an internal subset as ``dtd_internal_subset``: real feeds need neither, and they carry
+  billion-laughs, quadratic-blowup and XXE attacks;
+- numeric character references to no character (surrogates, past U+10FFFF, absurdly long)
+  become U+FFFD, counted as ``invalid_char_refs``: feedparser raises on them instead of
+  flagging the feed (feedparser#591, #599), losing every entry of the feed;
+- only the first ``max_items`` items are kept (feeds list newest first), cut at an item
+  boundary and closed again;
+- a body cut off mid-item (no closing root tag) keeps its complete items; the partial one is
+  dropped and counted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from crawler.encoding import charset_from_content_type, decode
+from crawler.feeds.compressed import DecompressError, gunzip_capped, is_gzip
+
+_XML_DECL = re.compile(r"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_XML_DECL_TEXT = re.compile(r"^\s*<\?xml[^>]*\?>")
+_CDATA = re.compile(r"<!\[CDATA\[.*?\]\]>", re.DOTALL)
+_ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
+_INTERNAL_SUBSET = re.compile(r"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
+_ROOT = re.compile(r"<([A-Za-z_][\w.:-]*)")
+_ITEM_START = re.compile(r"<(?:[\w-]+:)?(?:item|entry)[\s>/]")
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_ITEM_END = re.compile(r"</(?:[\w-]+:)?(?:item|entry)\s*>")
+
+
+@dataclass(frozen=True)
+class FeedLimits:
+    max_bytes: int = 10 * 1024 * 1024
+    max_items: int = 1000
+
+
+DEFAULT_LIMITS = FeedLimits()
+
+
+@dataclass
+class Prescreened:
+    body: bytes | None  # UTF-8 XML for feedparser; None when refused
+    error: str | None = None
+    items_over_cap: int = 0
+    partial_items: int = 0
+    counters: Counter[str] = field(default_factory=Counter)  # feed-level notes for the stats
+
+
+def _declared_encoding(body: bytes, headers: Mapping[str, str]) -> str | None:
+    declared = charset_from_content_type(headers.get("content-type"))
+    if declared:
+        return declared
+    # UTF-16 without a BOM still starts "<?" as two-byte units.
+    if body.startswith(b"<\x00"):
+        return "utf-16-le"
+    if body.startswith(b"\x00<"):
+        return "utf-16-be"
+    match = _XML_DECL.match(body[:512].decode("latin-1"))
+    return match.group(1) if match else None
+
+
+def prescreen(
+    body: bytes, headers: Mapping[str, str] | None = None, limits: FeedLimits = DEFAULT_LIMITS
+) -> Prescreened:
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    result = Prescreened(body=None)
+    if is_gzip(body):
+        try:
+            body = gunzip_capped(body, limits.max_bytes)
+        except DecompressError as exc:
+            result.error = exc.reason
+            return result
+        result.counters["gunzipped"] += 1
+    if len(body) > limits.max_bytes:
+        result.error = "too_large"
+        return result
+    decoded = decode(body, _declared_encoding(body, headers))
+    if decoded.replacements:
+        result.counters["encoding_replacements"] += decoded.replacements
+    text = decoded.text
+    if not text.strip():
+        result.error = "empty_body"
+        return result
+    markup = _CDATA.sub("", text) if "<![CDATA[" in text else text
+    if _ENTITY.search(markup):
+        result.error = "entity_declaration"
+        return result
+    if _INTERNAL_SUBSET.search(markup):
+        result.error = "dtd_internal_subset"
+        return result
+    text = _bound_items(text, limits.max_items, result)
+    if "&#" in text:
+        text = _CHAR_REF.sub(lambda m: _valid_char_ref(m, result.counters), text)
+    declaration = _XML_DECL_TEXT.match(text)
+    if declaration:
+        utf8 = re.sub(r"""encoding\s*=\s*["'][^"']*["']""", 'encoding="utf-8"', declaration[0])
+        text = utf8 + text[declaration.end() :]
+    # Lone surrogates cannot be encoded; they only come from broken input.
+    result.body = text.encode("utf-8", errors="replace")
+    return result
+
+
+def _valid_char_ref(match: re.Match[str], counters: Counter[str]) -> str:
+    digits = match.group(1) or match.group(2)
+    code = int(digits, 16 if match.group(1) else 10) if len(digits) <= 8 else -1
+    if 0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+        return match.group(0)
+    counters["invalid_char_refs"] += 1
+    return "&#xFFFD;"
+
+
+def _bound_items(text: str, max_items: int, result: Prescreened) -> str:
+    """Cut ``text`` after its last complete item within ``max_items``, and close the root
+    element again, when the feed is over the cap or truncated mid-item."""
+    root = _root_name(text)
+    if root is None:
+        return text
+    ends = list(_ITEM_END.finditer(text))
+    truncated = f"</{root}" not in text[-4096:]
+    if len(ends) <= max_items and not truncated:
+        return text
+    kept = ends[: min(len(ends), max_items)]
+    cut = kept[-1].end() if kept else None
+    if cut is None:
+        return text
+    starts_after = len(_ITEM_START.findall(text, cut))
+    if len(ends) > max_items:
+        result.items_over_cap = len(ends) - max_items
+        result.counters["items_over_cap"] += result.items_over_cap
+        starts_after -= result.items_over_cap
+    if truncated:
+        result.counters["truncated"] += 1
+        result.partial_items = max(0, starts_after)
+    closing = "</channel></rss>" if root.lower() == "rss" else f"</{root}>"
+    return text[:cut] + closing
+
+
+def _root_name(text: str) -> str | None:
+    # The first start tag; "<?" and "<!" (declarations, comments) never match the pattern.
+    match = _ROOT.search(text, 0, min(len(text), 1 << 20))
+    return match.group(1) if match else None

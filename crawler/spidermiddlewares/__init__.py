@@ -1,0 +1,1 @@
+"""Spider middlewares of newscrawler (thin adapters over pure modules)."""

@@ -1,0 +1,79 @@
+"""SeenArticlesMiddleware: entries already written are not downloaded again.
+
+Looks at each article request the spider schedules (its ``entry`` FeedEntry) and asks the state
+store (``crawler.extensions.state.RunState``) whether the entry's link or GUID
+(``crawler.storage.state.entry_keys``) belongs to an article already written:
+
+- not known: the request goes on;
+- known, and the entry's ``updated`` date is newer than the one stored: the request goes on
+  (``articles/refetch_updated``); the revision pipeline decides whether the text changed;
+- known otherwise: the request is dropped, counted as ``feeds/entry_skipped/already_written``
+  and in the feed's line of the run report, and the article's seen record is kept alive.
+
+It also remembers the feed entry of each downloaded page for the revision pipeline and writer.
+Enabled in ``SPIDER_MIDDLEWARES``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+
+from crawler import signals as news_signals
+from crawler.extensions.state import RunState
+from crawler.items import ArticlePage, FeedEntry
+from crawler.storage.state import ArticleState, entry_keys
+
+
+def is_newer(updated: str | None, known: str | None) -> bool:
+    """True when the entry's ``updated`` (ISO 8601) is later than the stored one."""
+    if not updated:
+        return False
+    if not known:
+        return True
+    try:
+        return datetime.fromisoformat(updated) > datetime.fromisoformat(known)
+    except ValueError:
+        return updated != known
+
+
+def needs_fetch(entry: FeedEntry, known: ArticleState | None) -> bool:
+    return known is None or is_newer(entry.updated, known.entry_updated)
+
+
+class SeenArticlesMiddleware(BaseSpiderMiddleware):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.state = RunState.for_crawler(crawler)
+        self.stats = crawler.stats
+
+    def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
+        entry = request.cb_kwargs.get("entry")
+        if not isinstance(entry, FeedEntry):
+            return request
+        known = self.state.require_store().find(entry_keys(entry.link, entry.guid))
+        if needs_fetch(entry, known):
+            if known is not None and self.stats is not None:
+                self.stats.inc_value("articles/refetch_updated")
+            return request
+        assert known is not None
+        self.state.note_touched([known.article_id])
+        if self.stats is not None:
+            self.stats.inc_value("feeds/entry_skipped/already_written")
+        self.crawler.signals.send_catch_log(
+            news_signals.entries_skipped,
+            feed_url=entry.feed_url,
+            reason="already_written",
+            count=1,
+        )
+        return None
+
+    def get_processed_item(self, item: Any, response: Response | None) -> Any:
+        if isinstance(item, ArticlePage):
+            self.state.entries[item.url] = item.entry
+        return item

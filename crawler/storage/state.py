@@ -1,0 +1,322 @@
+"""The persistent state of scheduled runs: articles already written and per-feed HTTP state.
+
+Pure (no Scrapy). ``StateStore`` is the backend-neutral interface; ``SqliteStateStore`` is the
+embedded default (one file, ``<NEWSCRAWLER_STATE_DIR>/state.sqlite3``); ``open_state_store``
+picks the implementation from the config. A backend for several machines (Redis, issue 8)
+implements the same protocol in its own module and is added to ``open_state_store``.
+
+What is stored:
+
+- Articles already written (``ArticleState``): the article ``id``, the fingerprint of its text,
+  the ``version`` of its last written record and the feed entry's ``updated`` date, indexed by
+  *keys*: ``entry_keys()`` of the feed entry (dedupe key of the link, feed GUID) plus the dedupe
+  keys of the URLs the article was found under. Callers ``remember`` an article only once its
+  line is durably written (see ``crawler/storage/durable.py``); ``remember`` is idempotent, so
+  crash recovery may replay it.
+- Per feed (``FeedState``): the HTTP validators (ETag, Last-Modified) for conditional GET, the
+  last outcome and its reason, when it was last checked and last ok, consecutive failures, and
+  when the validators were last renewed by a full fetch (``validated_at``).
+- Expiry: an article not written, re-found or ``touch``-ed for ``ttl_s`` seconds
+  (``NEWSCRAWLER_SEEN_TTL_DAYS``) is forgotten by ``expire()`` (a backend with native key
+  expiry may do it on its own and return 0), so the store does not grow forever.
+
+The crash-recovery journal and the run lock are local files in the state directory, not part
+of this interface (``crawler/storage/journal.py``, ``crawler/storage/lock.py``): they guard the
+local output files whichever backend holds the seen records.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from crawler.urls import dedupe_key
+
+Clock = Callable[[], float]
+
+SQLITE_FILE = "state.sqlite3"
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    """What the store knows about one written article (its last written version)."""
+
+    article_id: str
+    fingerprint: str
+    version: int
+    entry_updated: str | None = None  # ISO 8601, the feed entry's `updated` when last fetched
+
+
+@dataclass(frozen=True)
+class WrittenArticle:
+    """An article whose record is durably written, with every key it may be found under."""
+
+    state: ArticleState
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """Per-feed HTTP validators and health. Times are POSIX seconds."""
+
+    feed_url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    status: str | None = None  # "ok", "not_modified" or "failed"
+    reason: str | None = None  # why it failed
+    checked_at: float | None = None
+    last_ok_at: float | None = None
+    consecutive_failures: int = 0
+    # When etag/last_modified were last taken from a fully processed 200 answer. Added after
+    # the first version of this protocol: a backend that does not store it returns None, and
+    # validators are then trusted whatever their age.
+    validated_at: float | None = None
+
+
+class StateStore(Protocol):
+    """Backend-neutral state of scheduled runs. Methods are synchronous and may block briefly
+    (local disk or one network round trip); batch methods take one transaction each."""
+
+    def find(self, keys: Collection[str]) -> ArticleState | None:
+        """The written article known under any of ``keys``, or ``None``."""
+
+    def article(self, article_id: str) -> ArticleState | None:
+        """The written article with this id, or ``None``."""
+
+    def remember(self, articles: Sequence[WrittenArticle]) -> None:
+        """Record articles whose lines are durably written, indexed under their keys; refreshes
+        their expiry. Idempotent; a lower ``version`` never replaces a higher one."""
+
+    def touch(self, article_ids: Collection[str]) -> None:
+        """Refresh the expiry of articles still listed by a feed (skipped as already written)."""
+
+    def feed(self, feed_url: str) -> FeedState | None:
+        """The stored state of a feed, or ``None`` for a feed never seen."""
+
+    def save_feeds(self, feeds: Sequence[FeedState]) -> None:
+        """Store (replace) the state of these feeds."""
+
+    def expire(self) -> int:
+        """Forget articles not remembered or touched for the TTL; returns how many."""
+
+    def close(self) -> None:
+        """Release the backend's resources."""
+
+
+def entry_keys(link: str, guid: str | None) -> tuple[str, ...]:
+    """The keys a feed entry is looked up under: the dedupe key of its link and, when it has
+    one, its GUID scoped to the link's site (a GUID is only unique within a publisher)."""
+    key = dedupe_key(link)
+    keys = [f"url:{key}"]
+    if guid:
+        keys.append(f"guid:{key.split('/')[0]}:{guid}")
+    return tuple(keys)
+
+
+def url_key(url: str) -> str:
+    """The key of an article URL (canonical or fetched), comparable with ``entry_keys``."""
+    return f"url:{dedupe_key(url)}"
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    entry_updated TEXT,
+    last_seen REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS article_keys (
+    key TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS article_keys_by_article ON article_keys(article_id);
+CREATE INDEX IF NOT EXISTS articles_by_last_seen ON articles(last_seen);
+CREATE TABLE IF NOT EXISTS feeds (
+    feed_url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    status TEXT,
+    reason TEXT,
+    checked_at REAL,
+    last_ok_at REAL,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    validated_at REAL
+);
+"""
+
+
+class SqliteStateStore:
+    """``StateStore`` in one SQLite file. WAL journal with ``synchronous=FULL``: a committed
+    ``remember`` survives a power cut, so the store never claims less than the output holds."""
+
+    def __init__(self, path: Path, *, ttl_s: float, clock: Clock = time.time) -> None:
+        self.path = path
+        self.ttl_s = ttl_s
+        self.clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we open transactions ourselves, one per batch.
+        # One connection, usable from any thread (pipelines may run off the reactor thread);
+        # the lock serializes its use.
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def _row_to_article(self, row: tuple[str, str, int, str | None] | None) -> ArticleState | None:
+        if row is None:
+            return None
+        return ArticleState(
+            article_id=row[0], fingerprint=row[1], version=row[2], entry_updated=row[3]
+        )
+
+    def find(self, keys: Collection[str]) -> ArticleState | None:
+        if not keys:
+            return None
+        marks = ",".join("?" * len(keys))
+        with self._lock:
+            row = self._db.execute(
+                "SELECT a.id, a.fingerprint, a.version, a.entry_updated FROM article_keys k "
+                f"JOIN articles a ON a.id = k.article_id WHERE k.key IN ({marks}) LIMIT 1",
+                tuple(keys),
+            ).fetchone()
+        return self._row_to_article(row)
+
+    def article(self, article_id: str) -> ArticleState | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, fingerprint, version, entry_updated FROM articles WHERE id = ?",
+                (article_id,),
+            ).fetchone()
+        return self._row_to_article(row)
+
+    def remember(self, articles: Sequence[WrittenArticle]) -> None:
+        now = self.clock()
+        with self._transaction():
+            for written in articles:
+                state = written.state
+                self._db.execute(
+                    "INSERT INTO articles (id, fingerprint, version, entry_updated, last_seen) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                    "fingerprint = CASE WHEN excluded.version >= version "
+                    "  THEN excluded.fingerprint ELSE fingerprint END, "
+                    "entry_updated = CASE WHEN excluded.version >= version "
+                    "  THEN excluded.entry_updated ELSE entry_updated END, "
+                    "version = MAX(version, excluded.version), "
+                    "last_seen = excluded.last_seen",
+                    (state.article_id, state.fingerprint, state.version, state.entry_updated, now),
+                )
+                self._db.executemany(
+                    "INSERT INTO article_keys (key, article_id) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET article_id = excluded.article_id",
+                    [(key, state.article_id) for key in written.keys],
+                )
+
+    def touch(self, article_ids: Collection[str]) -> None:
+        now = self.clock()
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE articles SET last_seen = ? WHERE id = ?",
+                [(now, article_id) for article_id in article_ids],
+            )
+
+    def feed(self, feed_url: str) -> FeedState | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT feed_url, etag, last_modified, status, reason, checked_at, last_ok_at, "
+                "consecutive_failures, validated_at FROM feeds WHERE feed_url = ?",
+                (feed_url,),
+            ).fetchone()
+        return FeedState(*row) if row else None
+
+    def save_feeds(self, feeds: Sequence[FeedState]) -> None:
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO feeds (feed_url, etag, last_modified, status, reason, "
+                "checked_at, last_ok_at, consecutive_failures, validated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        f.feed_url,
+                        f.etag,
+                        f.last_modified,
+                        f.status,
+                        f.reason,
+                        f.checked_at,
+                        f.last_ok_at,
+                        f.consecutive_failures,
+                        f.validated_at,
+                    )
+                    for f in feeds
+                ],
+            )
+
+    def expire(self) -> int:
+        cutoff = self.clock() - self.ttl_s
+        with self._transaction():
+            self._db.execute(
+                "DELETE FROM article_keys WHERE article_id IN "
+                "(SELECT id FROM articles WHERE last_seen < ?)",
+                (cutoff,),
+            )
+            count = self._db.execute("DELETE FROM articles WHERE last_seen < ?", (cutoff,))
+        return count.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db, self._lock)
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+        self.db = db
+        self.lock = lock
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        finally:
+            self.lock.release()
+
+
+class StateConfig(Protocol):
+    """The part of ``CrawlerConfig`` the factory reads."""
+
+    @property
+    def state_backend(self) -> str: ...
+    @property
+    def state_dir(self) -> Path: ...
+    @property
+    def seen_ttl_days(self) -> float: ...
+
+
+STATE_BACKENDS = ("sqlite",)
+
+
+def open_state_store(config: StateConfig, *, clock: Clock = time.time) -> StateStore:
+    """The store ``NEWSCRAWLER_STATE_BACKEND`` names (default ``sqlite`` in
+    ``NEWSCRAWLER_STATE_DIR``). Another backend adds its name to ``STATE_BACKENDS`` (validated
+    in ``crawler/config.py``) and a branch here."""
+    ttl_s = config.seen_ttl_days * 86400
+    if config.state_backend == "sqlite":
+        return SqliteStateStore(config.state_dir / SQLITE_FILE, ttl_s=ttl_s, clock=clock)
+    raise ValueError(f"unknown state backend {config.state_backend!r}")

@@ -1,0 +1,366 @@
+"""End to end: sites (feed discovery, robots.txt sitemaps), discover mode and OPML export,
+OPML feed files, JSON Feed, and a sitemap index with a gzipped news sitemap, each through the
+real ``scrapy crawl feeds`` against a local server."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jsonschema
+
+from crawler.feeds.opml import parse_opml
+from tests.conftest import DATA, LocalSite
+from tests.pages import article_html, paragraphs_for
+from tests.test_crawl_e2e import SCHEMA, serve_feeds
+
+HOMEPAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{name}</title>
+{head}</head><body><nav><a href="/">Home</a> <a href="/about">About</a></nav>
+<p>Welcome to {name}.</p></body></html>"""
+
+
+def rss(*links: str, title: str = "Wire") -> str:
+    items = "".join(
+        f"<item><title>{link.rsplit('/', 1)[-1]}</title><link>{link}</link>"
+        f"<pubDate>Tue, 03 Sep 2024 0{i}:00:00 GMT</pubDate></item>"
+        for i, link in enumerate(links, start=1)
+    )
+    channel = f"<channel><title>{title}</title>{items}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+
+
+def add_article(site: LocalSite, slug: str, title: str | None = None) -> None:
+    text = title or slug.replace("-", " ").capitalize()
+    site.add(f"/news/{slug}", article_html(text, paragraphs_for(slug)))
+
+
+def bare_article(slug: str) -> str:
+    """A page with text but no title or date of its own: the sitemap's values must show."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs_for(slug))
+    head = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head>'
+    return f"{head}<body><article>{body}</article></body></html>"
+
+
+def serve_sites(site: LocalSite, other: LocalSite | None = None) -> None:
+    base = site.base
+    # Site A: declares an RSS feed, a JSON Feed and a comment feed in <link rel="alternate">.
+    head = (
+        '<link rel="alternate" type="application/rss+xml" title="Wire" href="/feeds/main.xml">'
+        '<link rel="alternate" type="application/rss+xml" title="Comments" href="/comments/feed/">'
+        '<link rel="alternate" type="application/feed+json" href="/feeds/main.json">'
+    )
+    site.add("/", HOMEPAGE.format(name="Site A", head=head))
+    site.add("/feeds/main.xml", rss(f"{base}/news/harbour-bridge", "/news/council-budget"))
+    site.add("/comments/feed/", rss(f"{base}/news/comment-page"), "application/rss+xml")
+    site.add(
+        "/feeds/main.json",
+        json.dumps(
+            {
+                "version": "https://jsonfeed.org/version/1.1",
+                "title": "Wire JSON",
+                "items": [
+                    {"id": "t", "url": "/news/telescope", "tags": ["Science"]},
+                    {"id": "h", "url": f"{base}/news/harbour-bridge?utm_source=json"},
+                ],
+            }
+        ),
+        "application/feed+json",
+    )
+    # Site B: nothing declared, but a feed at the usual /feed location.
+    site.add("/siteb/", HOMEPAGE.format(name="Site B", head=""))
+    site.add("/siteb/feed", rss(f"{base}/news/library-hours"), "application/rss+xml")
+    site.add("/siteb/rss", rss(f"{base}/news/never-fetched"), "application/rss+xml")
+    # Site C: no feed at all, a news sitemap in robots.txt.
+    site.add("/sitec/", HOMEPAGE.format(name="Site C", head=""))
+    site.add(
+        "/robots.txt",
+        f"User-agent: *\nDisallow: /private/\nSitemap: {base}/sitec/news-sitemap.xml\n",
+        "text/plain",
+    )
+    recent = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
+    site.add(
+        "/sitec/news-sitemap.xml",
+        f"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+<url><loc>{base}/news/river-cleanup</loc><news:news>
+  <news:publication><news:name>C</news:name><news:language>en</news:language></news:publication>
+  <news:publication_date>{recent}</news:publication_date><news:title>River</news:title>
+</news:news></url>
+<url><loc>{base}/news/old-story</loc><news:news>
+  <news:publication><news:name>C</news:name><news:language>en</news:language></news:publication>
+  <news:publication_date>2020-01-01T00:00:00Z</news:publication_date><news:title>Old</news:title>
+</news:news></url></urlset>""",
+        "application/xml",
+    )
+    for slug in ("harbour-bridge", "council-budget", "telescope", "library-hours"):
+        add_article(site, slug)
+    add_article(site, "river-cleanup", "Volunteers clean up the river banks")
+    if other is not None:  # Site D (another host): no feed and no sitemap.
+        other.add("/", HOMEPAGE.format(name="Site D", head=""))
+
+
+def test_sites_discovery_and_sitemap_fallback(site: LocalSite, crawl) -> None:
+    other = LocalSite()
+    threading.Thread(target=other.server.serve_forever, daemon=True).start()
+    try:
+        serve_sites(site, other)
+        sites = [site.url("/"), site.url("/siteb/"), site.url("/sitec/"), other.url("/")]
+        result = crawl("-a", "sites=" + ",".join(sites))
+    finally:
+        other.server.shutdown()
+        other.server.server_close()
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = result.records
+    for record in records:
+        jsonschema.validate(record, SCHEMA)
+    by_slug = {r["source_url"].rsplit("/", 1)[-1]: r for r in records}
+    assert sorted(by_slug) == [
+        "council-budget",
+        "harbour-bridge",
+        "library-hours",
+        "river-cleanup",
+        "telescope",
+    ]
+    # A: both declared feeds crawled (RSS and JSON Feed), the comment feed never fetched.
+    assert by_slug["council-budget"]["feed_url"] == site.url("/feeds/main.xml")
+    assert by_slug["telescope"]["feed_url"] == site.url("/feeds/main.json")
+    assert by_slug["telescope"]["tags"] == ["Science"]
+    assert site.hits("/comments/feed/") == 0
+    assert site.hits("/news/harbour-bridge") == 1  # listed by both feeds
+    assert site.hits("/feed") == 0  # alternates found: no guessing
+    # B: the first usual location that parses; later ones not tried.
+    assert by_slug["library-hours"]["feed_url"] == site.url("/siteb/feed")
+    assert site.hits("/siteb/rss") == 0
+    # C: every usual location tried, then the sitemap from robots.txt; only the new entry.
+    assert site.hits("/sitec/feed") == 1 and site.hits("/sitec/feed.json") == 1
+    river = by_slug["river-cleanup"]
+    assert river["feed_url"] == site.url("/sitec/news-sitemap.xml")
+    assert river["published"] is not None and river["provenance"]["published"] == "feed"
+    assert site.hits("/news/old-story") == 0
+    report = result.report
+    feeds = report["feeds"]
+    assert {url for url, f in feeds.items() if f["status"] == "ok"} == {
+        site.url("/feeds/main.xml"),
+        site.url("/feeds/main.json"),
+        site.url("/siteb/feed"),
+        site.url("/sitec/news-sitemap.xml"),
+    }
+    assert feeds[site.url("/sitec/news-sitemap.xml")]["skipped"] == {"too_old": 1}
+    # D: reported as a failed source.
+    assert feeds[other.url("/")] == {
+        "status": "failed",
+        "reason": "no_feed_found",
+        "entries": 0,
+        "skipped": {},
+        "written": 0,
+    }
+    assert report["totals"]["reconciled"] is True
+
+
+def test_discover_mode_prints_feeds_and_exports_opml(
+    site: LocalSite, crawl, tmp_path: Path
+) -> None:
+    other = LocalSite()  # bound, never served: connection refused
+    dead = other.url("/")
+    other.server.server_close()
+    serve_sites(site)
+    feeds_file = tmp_path / "mine.txt"
+    feeds_file.write_text(f"{site.url('/configured.xml')}\n")
+    export = tmp_path / "found.opml"
+    result = crawl(
+        "-a",
+        f"sites={site.url('/')},{site.url('/siteb/')},{site.url('/sitec/')},{dead}",
+        "-a",
+        "discover=1",
+        "-a",
+        f"feeds_file={feeds_file}",
+        "-a",
+        f"export_opml={export}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = {line["site"]: line for line in map(json.loads, result.stdout.splitlines())}
+    assert [f["url"] for f in lines[site.url("/")]["feeds"]] == [
+        site.url("/feeds/main.xml"),
+        site.url("/feeds/main.json"),
+    ]
+    assert lines[site.url("/")]["feeds"][1]["format"] == "jsonfeed11"
+    assert lines[site.url("/")]["feeds"][0]["entries"] == 2
+    assert [f["url"] for f in lines[site.url("/siteb/")]["feeds"]] == [site.url("/siteb/feed")]
+    assert lines[site.url("/sitec/")]["sitemaps"] == [site.url("/sitec/news-sitemap.xml")]
+    assert lines[dead] == {
+        "site": dead,
+        "error": "DownloadConnectionRefusedError",
+        "feeds": [],
+        "sitemaps": [],
+    }
+    # Nothing crawled: no article, no sitemap, not the configured feed.
+    assert not any(path.startswith("/news/") for _, path, _ in site.requests)
+    assert site.hits("/sitec/news-sitemap.xml") == 0 and site.hits("/configured.xml") == 0
+    assert result.records == []
+    exported = [f.url for f in parse_opml(export.read_bytes(), str(export))]
+    assert exported == [
+        site.url("/configured.xml"),
+        site.url("/feeds/main.xml"),
+        site.url("/feeds/main.json"),
+        site.url("/siteb/feed"),
+    ]
+
+
+def test_opml_feeds_file_with_nested_categories_and_json_feed(
+    site: LocalSite, crawl, tmp_path: Path
+) -> None:
+    serve_feeds(site)
+    json_feed = {
+        "version": "https://jsonfeed.org/version/1",
+        "title": "Wire JSON",
+        "items": [
+            {
+                "id": "j1",
+                "url": "/json/solar-farm",
+                "date_published": "2024-09-04T06:30:00+02:00",
+                "author": {"name": "Ada Lovelace"},
+                "tags": ["Energy"],
+            },
+            {"id": "j2", "title": "no link"},
+            {"id": "j3", "url": "javascript:alert(1)"},
+            "not an item",
+        ],
+    }
+    site.add("/feed.json", json.dumps(json_feed), "application/feed+json")
+    site.add("/json/solar-farm", article_html("Solar farm opens", paragraphs_for("solar-farm")))
+    # The sample OPML, plus the JSON Feed filed two levels down.
+    opml = tmp_path / "subscriptions.opml"
+    opml.write_text(
+        (DATA / "opml" / "nested.opml")
+        .read_text()
+        .replace("{base}", site.base)
+        .replace(
+            "</body>",
+            '<outline text="Mixed"><outline text="JSON"><outline text="JSON feed" '
+            f'xmlUrl="{site.url("/feed.json")}"/></outline></outline></body>',
+        )
+    )
+    result = crawl("-a", f"feeds_file={opml}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    by_slug = {r["source_url"].rstrip("/").rsplit("/", 1)[-1]: r for r in result.records}
+    assert len(result.records) == 6
+    # RSS 2.0 feed filed under News/World and under Also World: both tags on its articles.
+    assert by_slug["council-budget"]["tags"] == ["News/World", "Also World"]
+    # Atom feed under News/Science with OPML category attributes, after the entry's own tag.
+    assert by_slug["telescope"]["tags"] == ["Science", "News/Science", "Space", "Tech/Gadgets"]
+    # JSON Feed: its fields on the record, its skipped items counted in the report.
+    solar = by_slug["solar-farm"]
+    assert solar["feed_url"] == site.url("/feed.json")
+    assert solar["guid"] == "j1"
+    assert solar["published"] == "2024-09-04T06:30:00+02:00"
+    assert solar["authors"] == ["Ada Lovelace"]
+    assert solar["tags"] == ["Energy", "Mixed/JSON"]
+    report = result.report["feeds"][site.url("/feed.json")]
+    assert report == {
+        "status": "ok",
+        "reason": None,
+        "entries": 1,
+        "skipped": {"link_missing": 1, "link_scheme": 1, "invalid_item": 1},
+        "written": 1,
+    }
+
+
+def test_sitemap_index_with_gzipped_news_sitemap(site: LocalSite, crawl) -> None:
+    now = datetime.now(UTC)
+    fresh = [(now - timedelta(hours=h)).isoformat(timespec="seconds") for h in (1, 5)]
+    base = site.base
+    index = f"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>{base}/sitemaps/2019.xml</loc><lastmod>2019-12-31</lastmod></sitemap>
+<sitemap><loc>{base}/sitemaps/news.xml.gz</loc><lastmod>{fresh[0]}</lastmod></sitemap>
+</sitemapindex>"""
+    entries = [
+        ("fresh-one", "Ferry service resumes on the north route", fresh[0], "Transport, Ferry"),
+        ("fresh-two", "Museum opens a new wing", fresh[1], "Culture"),
+        ("stale-one", "Old news one", "2021-05-01T10:00:00Z", "Old"),
+        ("stale-two", "Old news two", (now - timedelta(days=9)).isoformat(), "Old"),
+    ]
+    urls = "".join(
+        f"""<url><loc>{base}/story/{slug}</loc><news:news><news:publication>
+<news:name>Wire</news:name><news:language>en</news:language></news:publication>
+<news:publication_date>{date}</news:publication_date><news:title>{title}</news:title>
+<news:keywords>{keywords}</news:keywords></news:news></url>"""
+        for slug, title, date, keywords in entries
+    )
+    news = f"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+ xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{urls}</urlset>"""
+    site.add("/sitemap_index.xml", index, "application/xml")
+    # Served as a file, without Content-Encoding: arrives compressed.
+    site.add("/sitemaps/news.xml.gz", gzip.compress(news.encode()), "application/gzip")
+    for slug, *_ in entries:
+        site.add(f"/story/{slug}", bare_article(slug))
+    result = crawl("-a", f"sitemaps={site.url('/sitemap_index.xml')}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = sorted(result.records, key=lambda r: r["source_url"])
+    assert [r["source_url"] for r in records] == [
+        site.url("/story/fresh-one"),
+        site.url("/story/fresh-two"),
+    ]
+    one, two = records
+    assert one["title"] == "Ferry service resumes on the north route"
+    assert one["provenance"]["title"] == "feed"
+    assert one["published"] == fresh[0]
+    assert one["tags"] == ["Transport", "Ferry"]
+    assert one["feed_url"] == site.url("/sitemaps/news.xml.gz")
+    assert two["title"] == "Museum opens a new wing" and two["published"] == fresh[1]
+    assert site.hits("/story/stale-one") == site.hits("/story/stale-two") == 0
+    assert site.hits("/sitemaps/2019.xml") == 0  # older than the age limit: not fetched
+    feeds = result.report["feeds"]
+    assert feeds[site.url("/sitemap_index.xml")]["skipped"] == {"too_old": 1}
+    assert feeds[site.url("/sitemaps/news.xml.gz")]["skipped"] == {"too_old": 2}
+
+
+def test_invalid_source_arguments_fail_before_any_request(site: LocalSite, crawl) -> None:
+    result = crawl("-a", "sites=ftp://example.org/", "-a", f"sitemaps={site.url('/s.xml')}")
+    assert result.returncode == 2
+    assert "-a sites:1: not an http(s) site URL" in result.stderr
+    assert site.requests == []
+
+
+def test_sitemap_recursion_and_size_are_bounded(site: LocalSite, crawl) -> None:
+    def index(*paths: str) -> str:
+        items = "".join(f"<sitemap><loc>{site.url(p)}</loc></sitemap>" for p in paths)
+        return f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>'
+
+    site.add("/idx.xml", index("/idx2.xml", "/s1.xml.gz", "/s2.xml", "/s3.xml"), "text/xml")
+    site.add("/idx2.xml", index("/deep.xml"), "text/xml")
+    bomb = gzip.compress(b"<urlset>" + b" " * (8 * 1024 * 1024) + b"</urlset>", compresslevel=9)
+    site.add("/s1.xml.gz", bomb, "application/octet-stream")
+    result = crawl(
+        "-a",
+        f"sitemaps={site.url('/idx.xml')}",
+        settings={
+            "NEWSCRAWLER_SITEMAP_MAX_DEPTH": "1",
+            "NEWSCRAWLER_SITEMAP_MAX_CHILDREN": "2",
+            "NEWSCRAWLER_SITEMAP_MAX_BYTES": str(1024 * 1024),
+        },
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    feeds = result.report["feeds"]
+    assert feeds[site.url("/idx.xml")]["skipped"] == {"over_limit": 2}
+    assert feeds[site.url("/idx.xml")]["entries"] == 2
+    assert feeds[site.url("/idx2.xml")]["skipped"] == {"depth_limit": 1}
+    assert feeds[site.url("/s1.xml.gz")]["status"] == "failed"
+    assert feeds[site.url("/s1.xml.gz")]["reason"] == "gzip_too_large"
+    assert [site.hits(p) for p in ("/deep.xml", "/s2.xml", "/s3.xml")] == [0, 0, 0]
+
+
+def test_invalid_sitemap_setting_fails_at_start(site: LocalSite, crawl) -> None:
+    result = crawl(
+        "-a",
+        f"sitemaps={site.url('/s.xml')}",
+        settings={"NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS": "0"},
+    )
+    assert result.returncode == 2
+    assert "NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS must be at least 1" in result.stderr
+    assert site.requests == []

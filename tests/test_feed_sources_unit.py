@@ -1,0 +1,319 @@
+"""Unit tests for the source parsers: JSON Feed, OPML, sitemaps, gunzip, discovery."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from crawler.feeds import parse_feed
+from crawler.feeds.compressed import DecompressError, gunzip_capped
+from crawler.feeds.discover import (
+    COMMON_PATHS,
+    Candidates,
+    FoundFeed,
+    SiteDiscovery,
+    find_candidates,
+)
+from crawler.feeds.lists import FeedListError, read_feed_file, read_feed_list
+from crawler.feeds.opml import ListedFeed, OPMLError, parse_opml, render_opml
+from crawler.feeds.sitemap import parse_sitemap, sitemaps_from_robots
+from crawler.urls import dedupe_key
+from tests.conftest import DATA
+
+BASE = "http://127.0.0.1:9"
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+RECENT = (NOW - timedelta(hours=3)).isoformat()
+RECENT2 = (NOW - timedelta(hours=30)).isoformat()
+MiB = 1024 * 1024
+
+
+def load(*parts: str) -> bytes:
+    text = DATA.joinpath(*parts).read_text(encoding="utf-8")
+    return (
+        text.replace("{base}", BASE).replace("{recent}", RECENT).replace("{recent2}", RECENT2)
+    ).encode()
+
+
+# --- JSON Feed ---
+
+
+def test_json_feed_11_entries_and_skips() -> None:
+    parsed = parse_feed(load("feeds", "jsonfeed11.json"), f"{BASE}/feed.json")
+    assert parsed.error is None
+    assert parsed.format == "jsonfeed11"
+    assert parsed.title == "Local Wire (JSON)"
+    river, telescope, library = parsed.entries
+    assert river.link == f"{BASE}/news/river-cleanup"  # tracking removed
+    assert river.guid == "json-1"
+    assert river.published == "2024-09-02T08:00:00+00:00"
+    assert river.authors == ("Max Mustermann",)
+    assert river.tags == ("Environment", "City")
+    assert river.summary == "Dozens of volunteers & friends ."
+    assert river.language == "en"
+    assert telescope.link == f"{BASE}/news/telescope"  # relative, resolved
+    assert telescope.guid == "2"  # numeric id accepted
+    assert telescope.published == telescope.updated == "2024-09-01T10:00:00+02:00"
+    assert telescope.authors == ("Desk",)  # feed-level author
+    assert telescope.language == "en-GB"
+    assert library.link == f"{BASE}/news/library-hours"  # external_url
+    assert parsed.skipped == ["link_missing", "link_scheme", "invalid_item"]
+
+
+def test_json_feed_10() -> None:
+    parsed = parse_feed(load("feeds", "jsonfeed10.json"), f"{BASE}/feed.json")
+    assert parsed.format == "jsonfeed10"
+    [entry] = parsed.entries
+    assert entry.authors == ("Jane Roe",)
+    assert entry.tags == ("Transport",)
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b'{"version": "1.0", "items": []}', "not_a_feed"),
+        (b'{"version": "https://jsonfeed.org/version/1.1"}', "not_a_feed"),
+        (
+            b'{"version": "https://jsonfeed.org/version/1.1", "items": [',
+            "parse_error:JSONDecodeError",
+        ),
+        (b'{"items": ' + b"[" * 100_000, "parse_error:RecursionError"),
+        (b'{"a": ' + b"9" * 5000 + b"}", "parse_error:ValueError"),
+    ],
+)
+def test_json_feed_errors(body: bytes, error: str) -> None:
+    assert parse_feed(body, f"{BASE}/feed.json").error == error
+
+
+def test_json_feed_bad_bytes_and_bom() -> None:
+    body = b'\xef\xbb\xbf{"version":"https://jsonfeed.org/version/1","items":[{"url":"/a","title":"caf\xe9"}]}'
+    parsed = parse_feed(body, f"{BASE}/feed.json")
+    assert parsed.error is None
+    assert parsed.entries[0].title == "caf\ufffd"
+
+
+def test_rss_still_parsed_by_feedparser() -> None:
+    assert parse_feed(load("feeds", "rss20.xml"), f"{BASE}/rss20.xml").format == "rss20"
+
+
+# --- OPML ---
+
+
+def test_opml_nested_categories() -> None:
+    feeds = parse_opml(load("opml", "nested.opml"), "nested.opml")
+    assert feeds == [
+        ListedFeed(f"{BASE}/rss20.xml", "Wire RSS", ("News/World", "Also World")),
+        ListedFeed(f"{BASE}/atom10.xml", "Wire Atom", ("News/Science", "Space", "Tech/Gadgets")),
+        ListedFeed(f"{BASE}/rss10.xml", "Top-level RDF", ()),
+    ]
+
+
+def test_opml_round_trip() -> None:
+    feeds = parse_opml(load("opml", "nested.opml"), "nested.opml")
+    assert parse_opml(render_opml(feeds), "export.opml") == feeds
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<opml><body><outline text='x'/></body></opml>", "no feed URLs"),
+        (b"<rss version='2.0'/>", "not an OPML document"),
+        (b"<opml><body><outline xmlUrl='ftp://a/b'/></body></opml>", ":1: not an http(s) feed URL"),
+        (b"<opml><body><outline xmlUrl='http://a/b'>", "not well-formed"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE o [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b"<opml><body><outline xmlUrl='http://a/&x;'/></body></opml>",
+            "DOCTYPE",
+        ),
+    ],
+)
+def test_opml_invalid(body: bytes, message: str) -> None:
+    with pytest.raises(OPMLError, match=re.escape(message)):
+        parse_opml(body, "f.opml")
+
+
+def test_feed_file_detects_opml_by_content(tmp_path: Path) -> None:
+    opml = tmp_path / "feeds.txt"  # the name says txt; the content decides
+    opml.write_bytes(load("opml", "nested.opml"))
+    assert read_feed_file(opml) == [f"{BASE}/rss20.xml", f"{BASE}/atom10.xml", f"{BASE}/rss10.xml"]
+    plain = tmp_path / "plain.opml"
+    plain.write_text(f"# list\n{BASE}/a.xml\n")
+    assert read_feed_list(plain) == [ListedFeed(f"{BASE}/a.xml")]
+    broken = tmp_path / "broken.opml"
+    broken.write_text("<opml><body></body></opml>")
+    with pytest.raises(FeedListError, match="no feed URLs"):
+        read_feed_file(broken)
+
+
+# --- sitemaps ---
+
+
+def sitemap(body: bytes, url: str = f"{BASE}/news.xml", **kwargs: object):  # type: ignore[no-untyped-def]
+    options: dict[str, object] = {"max_bytes": 4 * MiB, "max_age": timedelta(days=2), "now": NOW}
+    options.update(kwargs)
+    return parse_sitemap(body, url, **options)  # type: ignore[arg-type]
+
+
+def test_news_sitemap_entries_and_age_filter() -> None:
+    result = sitemap(load("sitemaps", "news.xml"))
+    feed = result.feed
+    assert feed.error is None and not result.is_index
+    assert feed.format == "news-sitemap"
+    assert feed.title == "Local Wire"
+    harbour, budget = feed.entries
+    assert harbour.link == f"{BASE}/story/harbour"
+    assert harbour.feed_url == f"{BASE}/news.xml"
+    assert harbour.title == "Harbour bridge & ferry reopen"
+    assert harbour.published == RECENT
+    assert harbour.tags == ("Transport", "Harbour", "City")
+    assert harbour.language == "en"
+    assert budget.link == f"{BASE}/story/budget"
+    assert budget.language == "de"
+    assert budget.updated is None
+    assert sorted(feed.skipped) == ["link_scheme", "too_old", "too_old", "undated"]
+
+
+def test_sitemap_age_is_configurable() -> None:
+    result = sitemap(load("sitemaps", "news.xml"), max_age=timedelta(hours=12))
+    assert [e.link for e in result.feed.entries] == [f"{BASE}/story/harbour"]
+
+
+def test_sitemap_index_children_newest_first_old_skipped() -> None:
+    result = sitemap(load("sitemaps", "index.xml"), url=f"{BASE}/sitemap_index.xml")
+    assert result.is_index
+    assert result.children == [f"{BASE}/sitemaps/news.xml.gz", f"{BASE}/sitemaps/pages.xml"]
+    assert sorted(result.feed.skipped) == ["link_scheme", "too_old"]
+
+
+def test_gzipped_sitemap_and_caps() -> None:
+    body = load("sitemaps", "news.xml")
+    assert len(sitemap(gzip.compress(body)).feed.entries) == 2
+    assert sitemap(gzip.compress(body), max_bytes=1024).feed.error == "gzip_too_large"
+    assert sitemap(body, max_bytes=1024).feed.error == "too_large"
+    assert sitemap(gzip.compress(body)[:-20]).feed.error == "gzip_error"
+
+
+def test_gzip_bomb_stopped_at_cap() -> None:
+    bomb = gzip.compress(b"\0" * (64 * MiB), compresslevel=9)  # ~64 KB on the wire
+    with pytest.raises(DecompressError) as caught:
+        gunzip_capped(bomb, MiB)
+    assert caught.value.reason == "gzip_too_large"
+    assert gunzip_capped(gzip.compress(b"a") + gzip.compress(b"b"), 10) == b"ab"
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"<html><body>Not found</body></html>", "not_a_sitemap"),
+        (b"", "not_a_sitemap"),
+        (b"just text", "not_a_sitemap"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY a "aaaaaaaaaa">'
+            b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+            b"<urlset><url><loc>&b;</loc></url></urlset>",
+            "doctype_refused",
+        ),
+        (b'<!DOCTYPE urlset SYSTEM "http://127.0.0.1:1/x.dtd"><urlset/>', "doctype_refused"),
+    ],
+)
+def test_sitemap_errors(body: bytes, error: str) -> None:
+    assert sitemap(body).feed.error == error
+
+
+def test_truncated_sitemap_keeps_complete_entries() -> None:
+    body = load("sitemaps", "news.xml")
+    cut = body.index(b"<url>", body.index(b"/story/budget"))  # inside the third entry
+    result = sitemap(body[: cut + 30])
+    assert [e.link for e in result.feed.entries] == [
+        f"{BASE}/story/harbour",
+        f"{BASE}/story/budget",
+    ]
+    assert "truncated" in result.feed.skipped
+
+
+def test_plain_sitemap_uses_lastmod() -> None:
+    body = f"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>{BASE}/a</loc><lastmod>{RECENT}</lastmod></url></urlset>""".encode()
+    result = sitemap(body)
+    assert result.feed.format == "sitemap"
+    [entry] = result.feed.entries
+    assert entry.published is None and entry.updated == RECENT
+
+
+def test_robots_sitemaps() -> None:
+    robots = (
+        b"User-agent: *\nDisallow: /private\nSitemap: /news-sitemap.xml\n"
+        b"sitemap: https://cdn.example.org/s.xml.gz\nSitemap: javascript:x\n"
+    )
+    assert sitemaps_from_robots(robots, f"{BASE}/robots.txt") == [
+        f"{BASE}/news-sitemap.xml",
+        "https://cdn.example.org/s.xml.gz",
+    ]
+    assert sitemaps_from_robots(b"\x00\xff garbage", f"{BASE}/robots.txt") == []
+
+
+# --- discovery ---
+
+
+def test_find_candidates() -> None:
+    candidates = find_candidates(load("sites", "alternate.html"), f"{BASE}/", "text/html")
+    assert candidates.alternates == [f"{BASE}/feeds/main.xml", f"{BASE}/feeds/main.json"]
+    assert candidates.body_links == [
+        f"{BASE}/rss/sport.xml",
+        f"{BASE}/category/world/feed/",
+        f"{BASE}/index.php?feed=rss2",
+        f"{BASE}/podcast.rss",
+    ]
+
+
+@pytest.mark.parametrize("body", [b"", b"\x00\x01\x02", b"{}", b"<html></html>"])
+def test_find_candidates_on_junk(body: bytes) -> None:
+    assert find_candidates(body, f"{BASE}/") == Candidates()
+
+
+def test_site_discovery_stages() -> None:
+    state = SiteDiscovery(f"{BASE}/", max_candidates=10)
+    state.homepage(
+        f"{BASE}/", Candidates(alternates=[f"{BASE}/a.xml"], body_links=[f"{BASE}/b.rss"])
+    )
+    assert state.next_candidates(set()) == [f"{BASE}/a.xml"]
+    assert state.next_candidates(set()) == []  # waiting
+    state.candidate_done(f"{BASE}/a.xml", None, "http_404")
+    common = [f"{BASE}/{path}" for path in COMMON_PATHS]
+    # Common locations one at a time, in order.
+    assert state.next_candidates(set()) == [common[0]]
+    state.candidate_done(common[0], None, "http_404")
+    assert state.next_candidates(set()) == [common[1]]
+    state.candidate_done(common[1], FoundFeed(common[1], "common"))
+    assert state.next_candidates(set()) == []
+    assert state.finished
+    assert [f.url for f in state.found] == [common[1]]
+    assert state.rejected == {f"{BASE}/a.xml": "http_404", common[0]: "http_404"}
+
+
+def test_site_discovery_falls_through_to_body_then_nothing() -> None:
+    state = SiteDiscovery(f"{BASE}/", max_candidates=2)
+    state.homepage(
+        f"{BASE}/", Candidates(body_links=[f"{BASE}/b.rss", f"{BASE}/c.rss", f"{BASE}/d.rss"])
+    )
+    for _ in range(2):  # max_candidates common locations
+        [url] = state.next_candidates(set())
+        state.candidate_done(url, None)
+    batch = state.next_candidates(set())
+    assert batch == [f"{BASE}/b.rss", f"{BASE}/c.rss"]
+    for url in batch:
+        state.candidate_done(url, None)
+    assert state.next_candidates(set()) == []
+    assert state.finished and not state.found
+
+
+def test_site_discovery_known_feed_is_not_fetched_again() -> None:
+    state = SiteDiscovery(f"{BASE}/", max_candidates=10)
+    state.homepage(f"{BASE}/", Candidates(alternates=[f"{BASE}/a.xml", f"{BASE}/b.xml"]))
+    assert state.next_candidates({dedupe_key(f"{BASE}/a.xml")}) == [f"{BASE}/b.xml"]
+    state.candidate_done(f"{BASE}/b.xml", None)
+    assert state.next_candidates(set()) == []
+    assert state.finished and [f.url for f in state.found] == [f"{BASE}/a.xml"]

@@ -1,0 +1,137 @@
+"""Incremental scheduled runs, end to end: the real ``scrapy crawl feeds`` run several times
+against one live local site and one state directory."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.conftest import ROOT, LocalSite
+from tests.newsroom import Newsroom, output_records
+from tests.pages import paragraphs_for
+
+SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
+
+
+@pytest.fixture
+def newsroom(site: LocalSite) -> Newsroom:
+    room = Newsroom(site)
+    for slug in ("harbour-bridge", "council-budget", "library-hours"):
+        room.add_story("world", slug)
+    for slug in ("river-cleanup", "telescope"):
+        room.add_story("science", slug)
+    return room
+
+
+def test_runs_add_only_what_is_new(newsroom: Newsroom, crawl, tmp_path: Path) -> None:
+    site = newsroom.site
+    output_dir = tmp_path / "output"
+    first = crawl("-a", newsroom.feeds_arg())
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert len(first.records) == 5
+    assert {r["version"] for r in first.records} == {1}
+    assert all(r["previous_fingerprint"] is None for r in first.records)
+
+    # Unchanged feeds: one conditional request per feed, answered 304; nothing downloaded,
+    # nothing parsed, no record, and a run where every feed is 304 is a success.
+    site.requests.clear()
+    second = crawl("-a", newsroom.feeds_arg())
+    assert second.returncode == 0, second.stderr[-3000:]
+    for feed in newsroom.feeds:
+        assert site.hits(f"/{feed}.xml") == 1
+        [headers] = [h for _, p, h in site.requests if p == f"/{feed}.xml"]
+        assert headers.get("if-none-match")
+    assert newsroom.answers_304 == 2
+    assert newsroom.article_hits() == 0
+    assert len(output_records(output_dir)) == 5  # no new record, no new output file
+    report = second.report
+    assert {f["status"] for f in report["feeds"].values()} == {"not_modified"}
+    assert report["totals"]["written"] == 0 and report["totals"]["feeds_failed"] == 0
+    assert report["partial"] is False
+
+    # One new entry in one feed: exactly one new record; the other feed is still 304 and the
+    # entries already written are skipped without a download.
+    site.requests.clear()
+    newsroom.add_story(
+        "world", "new-museum", published="2024-09-04T08:00:00Z", updated="2024-09-04T08:00:00Z"
+    )
+    third = crawl("-a", newsroom.feeds_arg())
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert newsroom.article_hits() == 1 and site.hits("/news/new-museum") == 1
+    records = output_records(output_dir)
+    assert len(records) == 6
+    assert [r["source_url"] for r in records].count(site.url("/news/new-museum")) == 1
+    world = third.report["feeds"][newsroom.feed_url("world")]
+    assert world["status"] == "ok" and world["written"] == 1
+    assert world["skipped"] == {"already_written": 3}
+    assert third.report["feeds"][newsroom.feed_url("science")]["status"] == "not_modified"
+
+    # An updated entry whose text changed: a new version record (same id, version 2, the
+    # previous fingerprint). An updated entry whose text did not change: re-fetched, no record.
+    site.requests.clear()
+    bridge, budget = newsroom.feeds["world"][0], newsroom.feeds["world"][1]
+    bridge.updated = "2024-09-05T10:00:00Z"
+    bridge.paragraphs = [*paragraphs_for("harbour-bridge"), "Update: the bridge closed again."]
+    budget.updated = "2024-09-05T10:00:00Z"
+    fourth = crawl("-a", newsroom.feeds_arg())
+    assert fourth.returncode == 0, fourth.stderr[-3000:]
+    assert newsroom.article_hits() == 2
+    records = output_records(output_dir)
+    assert len(records) == 7
+    for record in records:
+        jsonschema.validate(record, SCHEMA)
+    bridge_records = sorted(
+        (r for r in records if r["source_url"] == site.url("/news/harbour-bridge")),
+        key=lambda r: r["version"],
+    )
+    assert [r["version"] for r in bridge_records] == [1, 2]
+    old, new = bridge_records
+    assert new["id"] == old["id"]
+    assert new["previous_fingerprint"] == old["fingerprint"] != new["fingerprint"]
+    assert new["text"].endswith("Update: the bridge closed again.")
+    assert fourth.report["totals"]["dropped"] == {"already_written": 1}
+    assert fourth.report["totals"]["reconciled"] is True
+
+    # And once more, with nothing changed: all 304 again, the store kept the new dates.
+    site.requests.clear()
+    fifth = crawl("-a", newsroom.feeds_arg())
+    assert fifth.returncode == 0
+    assert newsroom.article_hits() == 0
+    assert len(output_records(output_dir)) == 7
+
+
+def test_invalid_state_setting_fails_before_any_request(site: LocalSite, crawl) -> None:
+    result = crawl(
+        "-a", f"feeds={site.url('/feed.xml')}", settings={"NEWSCRAWLER_SEEN_TTL_DAYS": "soon"}
+    )
+    assert result.returncode == 2
+    assert "configuration error: NEWSCRAWLER_SEEN_TTL_DAYS must be a number" in result.stderr
+    assert site.requests == []
+
+
+def test_feed_unchanged_for_half_the_ttl_is_read_in_full_once(
+    newsroom: Newsroom, crawl, tmp_path: Path
+) -> None:
+    """Validators older than TTL/2 are not sent: the feed is parsed, the articles it still lists
+    are skipped as already written and their seen records refreshed (not expired, then written
+    twice); then conditional GET resumes."""
+    assert crawl("-a", newsroom.feeds_arg()).returncode == 0
+    db = sqlite3.connect(tmp_path / "state" / "state.sqlite3")
+    with db:
+        db.execute("UPDATE feeds SET validated_at = validated_at - 16 * 86400")
+        db.execute("UPDATE articles SET last_seen = last_seen - 16 * 86400")
+    newsroom.site.requests.clear()
+    second = crawl("-a", newsroom.feeds_arg())
+    assert second.returncode == 0
+    assert newsroom.answers_304 == 0 and newsroom.article_hits() == 0
+    assert second.report["totals"]["articles_skipped"] == {"already_written": 5}
+    assert second.report["totals"]["written"] == 0
+    ages = [row[0] for row in db.execute("SELECT strftime('%s','now') - last_seen FROM articles")]
+    assert len(ages) == 5 and max(ages) < 86400  # refreshed by the full read
+    third = crawl("-a", newsroom.feeds_arg())
+    assert third.returncode == 0 and newsroom.answers_304 == 2
+    db.close()

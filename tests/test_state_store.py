@@ -1,0 +1,120 @@
+"""The SQLite state store against the ``StateStore`` contract (crawler/storage/state.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.config import ConfigError, CrawlerConfig
+from crawler.storage.state import (
+    ArticleState,
+    FeedState,
+    SqliteStateStore,
+    StateStore,
+    WrittenArticle,
+    entry_keys,
+    open_state_store,
+    url_key,
+)
+from tests.conftest import project_settings
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> StateStore:
+    return SqliteStateStore(tmp_path / "state.sqlite3", ttl_s=100, clock=clock)
+
+
+def written(article_id: str, version: int = 1, fp: str = "f1", *keys: str) -> WrittenArticle:
+    return WrittenArticle(ArticleState(article_id, fp, version, "2024-01-01T00:00:00+00:00"), keys)
+
+
+def test_entry_keys_ignore_tracking_and_scope_guid_to_the_site() -> None:
+    assert entry_keys("https://www.example.com/a/?utm_source=x", None) == ("url:example.com/a",)
+    assert entry_keys("http://example.com/a", "g-1") == (
+        "url:example.com/a",
+        "guid:example.com:g-1",
+    )
+    assert url_key("https://example.com/a/") == "url:example.com/a"
+
+
+def test_remember_find_and_versions(store: StateStore) -> None:
+    assert store.find(["url:example.com/a"]) is None
+    store.remember([written("id1", 1, "f1", "url:example.com/a", "guid:example.com:g")])
+    found = store.find(["url:nothing", "guid:example.com:g"])
+    assert found == ArticleState("id1", "f1", 1, "2024-01-01T00:00:00+00:00")
+    assert store.article("id1") == found
+    store.remember([written("id1", 2, "f2", "url:example.com/a2")])
+    assert store.find(["url:example.com/a"]) == store.find(["url:example.com/a2"])
+    assert store.article("id1") is not None and store.article("id1").version == 2  # type: ignore[union-attr]
+    # Replaying an older version (crash recovery) never moves the article back.
+    store.remember([written("id1", 1, "f1")])
+    assert store.article("id1") == ArticleState("id1", "f2", 2, "2024-01-01T00:00:00+00:00")
+    assert store.find([]) is None
+
+
+def test_expiry_counts_from_last_remember_or_touch(store: StateStore, clock: FakeClock) -> None:
+    store.remember([written("old", 1, "f", "url:x/old"), written("kept", 1, "f", "url:x/kept")])
+    clock.now += 90
+    store.touch(["kept"])
+    clock.now += 20  # "old" is 110 s old, "kept" 20 s
+    assert store.expire() == 1
+    assert store.find(["url:x/old"]) is None and store.article("old") is None
+    assert store.find(["url:x/kept"]) is not None
+
+
+def test_feed_state_round_trip(store: StateStore) -> None:
+    assert store.feed("http://x/feed") is None
+    state = FeedState(
+        "http://x/feed", '"e1"', "Mon, 01 Jan 2024 00:00:00 GMT", "ok", None, 5.0, 5.0, 0
+    )
+    store.save_feeds([state])
+    assert store.feed("http://x/feed") == state
+    failed = FeedState("http://x/feed", '"e1"', None, "failed", "http_500", 6.0, 5.0, 1, 4.5)
+    store.save_feeds([failed])
+    assert store.feed("http://x/feed") == failed
+
+
+def test_state_persists_across_reopen(tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "deep" / "state.sqlite3"
+    first = SqliteStateStore(path, ttl_s=10, clock=clock)
+    first.remember([written("id1", 1, "f", "url:x/a")])
+    first.close()
+    again = SqliteStateStore(path, ttl_s=10, clock=clock)
+    assert again.find(["url:x/a"]) is not None
+
+
+def test_factory_picks_sqlite_in_state_dir(tmp_path: Path) -> None:
+    settings = project_settings(
+        NEWSCRAWLER_STATE_DIR=str(tmp_path / "st"),
+        NEWSCRAWLER_STATE_BACKEND="sqlite",
+        NEWSCRAWLER_SEEN_TTL_DAYS="7",
+        NEWSCRAWLER_WRITE_BATCH_SIZE="3",
+    )
+    config = CrawlerConfig.from_settings(settings)
+    store = open_state_store(config)
+    assert isinstance(store, SqliteStateStore)
+    assert store.ttl_s == 7 * 86400
+    assert (tmp_path / "st" / "state.sqlite3").exists()
+    store.close()
+    for name, bad in (
+        ("STATE_BACKEND", "mongo"),
+        ("SEEN_TTL_DAYS", "-1"),
+        ("SEEN_TTL_DAYS", "nan"),
+        ("WRITE_BATCH_SIZE", "0"),
+    ):
+        with pytest.raises(ConfigError, match="NEWSCRAWLER_" + name):
+            CrawlerConfig.from_settings({**settings, "NEWSCRAWLER_" + name: bad})
