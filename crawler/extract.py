@@ -5,7 +5,8 @@ record per non-blank input line, in order, on stdout (UTF-8). A page with an art
 exactly the crawl's record (same fields, same cleaning: ``extract_page`` then
 ``build_article``; it validates against ``article.schema.json``). A line that yields no article
 gives ``{"url": ..., "text": null, "error": reason}``, reason one of ``too_little_text``,
-``no_content``, ``empty_body``, ``unparseable_html``, ``invalid_input`` (not a JSON object with
+``no_content``, ``empty_body``, ``unparseable_html``, the crawl's page screen (``too_large``
+over ``--max-bytes``, ``not_html_bytes``), ``invalid_input`` (not a JSON object with
 an http(s) ``url`` and a string ``html``), ``extraction_error`` (with ``detail``, the exception
 type) or ``unencodable_record``.
 
@@ -29,12 +30,20 @@ from urllib.parse import urlsplit
 from crawler.extraction import extract_page
 from crawler.extraction.article import build_article
 from crawler.extraction.page import MIN_TEXT_CHARS
+from crawler.extraction.screen import screen_page
 from crawler.items import FeedEntry
 from crawler.storage.jsonl import EncodeError, encode_record
 from crawler.textnorm import to_iso8601
 
+# The crawl's page budget (NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES default), so archives and crawls
+# refuse the same pages.
+MAX_BYTES = 2 * 1024 * 1024
+HTML_HEADERS = {"content-type": "text/html; charset=utf-8"}
 
-def reextract_line(line: str, *, min_text_chars: int = MIN_TEXT_CHARS) -> dict[str, Any]:
+
+def reextract_line(
+    line: str, *, min_text_chars: int = MIN_TEXT_CHARS, max_bytes: int = MAX_BYTES
+) -> dict[str, Any]:
     """One input line to one output record; never raises."""
     try:
         data = json.loads(line)
@@ -46,8 +55,12 @@ def reextract_line(line: str, *, min_text_chars: int = MIN_TEXT_CHARS) -> dict[s
     if not isinstance(url, str) or not _is_http_url(url) or not isinstance(html, str):
         return _failure(url if isinstance(url, str) else None, "invalid_input")
     fetched_at = to_iso8601(data.get("fetched_at")) or datetime.now(UTC).isoformat()
+    # The crawl's screen first (binary or oversized pages), on the page as UTF-8 bytes.
+    screened = screen_page(html.encode("utf-8", errors="replace"), HTML_HEADERS, max_bytes)
+    if screened.html is None:
+        return _failure(url, screened.error or "not_html")
     try:
-        extraction = extract_page(html, url, min_text_chars=min_text_chars)
+        extraction = extract_page(screened.html, url, min_text_chars=min_text_chars)
     except Exception as exc:  # one bad page never stops the others
         return _failure(url, "extraction_error", detail=type(exc).__name__)
     if extraction.text is None:
@@ -69,12 +82,12 @@ def _failure(url: str | None, reason: str, detail: str | None = None) -> dict[st
 
 
 def reextract(
-    lines: Iterable[str], *, min_text_chars: int = MIN_TEXT_CHARS
+    lines: Iterable[str], *, min_text_chars: int = MIN_TEXT_CHARS, max_bytes: int = MAX_BYTES
 ) -> Iterator[dict[str, Any]]:
     """Output records, one per non-blank input line, in order."""
     for line in lines:
         if line.strip():
-            yield reextract_line(line, min_text_chars=min_text_chars)
+            yield reextract_line(line, min_text_chars=min_text_chars, max_bytes=max_bytes)
 
 
 def main(
@@ -89,15 +102,23 @@ def main(
         default=MIN_TEXT_CHARS,
         help=f"less article text than this gives error too_little_text (default {MIN_TEXT_CHARS})",
     )
+    parser.add_argument(
+        "--max-bytes",
+        type=int,
+        default=MAX_BYTES,
+        help=f"a larger page gives error too_large (default {MAX_BYTES}, as the crawl)",
+    )
     args = parser.parse_args(argv)
     if args.min_text_chars < 0:
         parser.error("--min-text-chars must be >= 0")
+    if args.max_bytes < 1:
+        parser.error("--max-bytes must be >= 1")
     source = stdin if stdin is not None else sys.stdin.buffer
     sink = stdout if stdout is not None else sys.stdout.buffer
     # Bytes in and out: the locale's encoding must not decide how articles are read or written.
     lines = (raw.decode("utf-8", errors="replace") for raw in source)
     failed = 0
-    for record in reextract(lines, min_text_chars=args.min_text_chars):
+    for record in reextract(lines, min_text_chars=args.min_text_chars, max_bytes=args.max_bytes):
         try:
             out = encode_record(record)
         except EncodeError:

@@ -92,6 +92,18 @@ def test_reextraction_command_exit_zero_when_all_lines_give_articles() -> None:
     assert record["text"] == EXPECTED
 
 
+def test_reextraction_command_applies_the_crawls_page_budget() -> None:
+    story = (DATA / "seed" / "upi_article.html").read_text().replace("{base}", "http://a.test")
+    line = json.dumps({"url": "http://a.test" + PATH, "html": story}).encode()
+    done = run_extract(line, "--max-bytes", "2000")
+    assert done.returncode == 1
+    assert json.loads(done.stdout) == {
+        "url": "http://a.test" + PATH,
+        "text": None,
+        "error": "too_large",
+    }
+
+
 def test_reextraction_command_rejects_bad_usage() -> None:
     done = run_extract(b"", "--min-text-chars", "-1")
     assert done.returncode == 2

@@ -140,3 +140,10 @@ def test_xhtml_page_with_xml_declaration_is_extracted() -> None:
         result = extract_page(body, "https://news.example/x", {"content-type": "text/html"})
         assert result.error is None
         assert (result.text or "").startswith("The council met on Monday")
+
+
+def test_control_characters_in_the_page_do_not_cut_the_text() -> None:
+    story = "<p>" + "The coun\x00cil met on Monday to discuss the new bridge.\x07 " * 5 + "</p>"
+    result = extract_page(f"<html><body><article>{story}</article></body></html>", "https://x.ex/")
+    assert result.error is None
+    assert (result.text or "").startswith("The council met on Monday")

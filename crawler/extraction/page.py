@@ -40,9 +40,14 @@ HTML_PARSER = lxml.html.HTMLParser(
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
+# libxml2 ends a text at a NUL byte; control characters are never content (see textnorm).
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def parse_html(html: str) -> etree._Element:
     """The page's tree, parsed once with trafilatura's parser settings."""
-    return lxml.html.fromstring(_XML_DECLARATION.sub("", html, count=1), parser=HTML_PARSER)
+    html = _CONTROL_CHARS.sub("", _XML_DECLARATION.sub("", html, count=1))
+    return lxml.html.fromstring(html, parser=HTML_PARSER)
 
 
 @dataclass
