@@ -211,8 +211,10 @@ def read_metadata(tree: etree._Element, url: str) -> PageMetadata:
 
 
 def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
-    """Metadata declared by the page, first source wins per field: the OpenGraph title (the
-    headline the publisher displays and shares) before JSON-LD's, then JSON-LD, meta tags, h1."""
+    """Metadata declared by the page, first source wins per field: JSON-LD, then OpenGraph and
+    meta tags, then the first ``<h1>``; a title loses a trailing section segment another
+    source omits and a trailing site name. The hints carry every declared headline and summary
+    and the JSON-LD ``articleBody``."""
     meta = PageMetadata()
     hints = PageHints()
     ld_titles: list[str] = []
