@@ -182,3 +182,14 @@ def test_class_and_id_words(attributes: dict[str, str], boilerplate: bool) -> No
 def test_camel_case_class_words() -> None:
     element = lxml.html.fromstring('<div class="mediaInfo takeoverAdContent"></div>')
     assert {"media", "info", "takeover"} <= dom.marker_words(element)
+
+
+def test_teaser_card_is_pruned_from_the_page() -> None:
+    """A link wrapping a heading and a paragraph (a card for another story) leaves the DOM;
+    the story's paragraphs stay."""
+    tree = page.parse_html((FRAGMENTS / "teaser_card.html").read_text(encoding="utf-8"))
+    assert "more sailings" in tree.text_content()
+    dom.prune_boilerplate(tree)
+    assert "more sailings" not in tree.text_content()
+    assert "Engineers replaced the rusted gears" in tree.text_content()
+    assert extract("teaser_card") == (FRAGMENTS / "teaser_card.txt").read_text().strip()
