@@ -193,3 +193,27 @@ def test_teaser_card_is_pruned_from_the_page() -> None:
     assert "more sailings" not in tree.text_content()
     assert "Engineers replaced the rusted gears" in tree.text_content()
     assert extract("teaser_card") == (FRAGMENTS / "teaser_card.txt").read_text().strip()
+
+
+def test_heading_beside_an_image_is_not_a_caption() -> None:
+    tree = page.parse_html(
+        '<html><body><div class="entry"><img src="/a.jpg"><h3>Live: the bridge opens to'
+        " pedestrians first</h3><p>Photo of the bridge deck at dawn today</p></div></body></html>"
+    )
+    texts = dom.media_texts(tree)
+    assert "Photo of the bridge deck at dawn today" in texts
+    assert not any("Live: the bridge" in text for text in texts)
+
+
+@pytest.mark.parametrize(
+    ("markup", "standfirst"),
+    [
+        ('<div class="excerpt"><p>{d}</p></div>', True),
+        ('<figure><img src="/a.jpg"><figcaption>{d}</figcaption></figure>', False),
+        ('<div class="image-widget"><img src="/a.jpg"><p>{d}</p></div>', False),
+    ],
+)
+def test_standfirst_is_a_summary_shown_outside_media(markup: str, standfirst: bool) -> None:
+    summary = "The city's oldest bridge returns after two years of repairs."
+    tree = page.parse_html(f"<html><body>{markup.format(d=summary)}</body></html>")
+    assert (dom.displayed_summary(tree, [summary]) == summary) is standfirst

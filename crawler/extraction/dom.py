@@ -83,6 +83,7 @@ MIN_CAPTION_CHARS = 16
 MEDIA_TAGS = ("img", "picture", "video", "iframe")
 MEDIA_WORDS = frozenset({"media", "image", "img", "photo", "picture", "video", "gallery"})
 MEDIA_CLIMB = 3
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 MAX_MEDIA_TEXT_CHARS = 400
 
 
@@ -231,8 +232,13 @@ def media_texts(tree: etree._Element, markers: Markers | None = None) -> list[st
         if container in seen:
             continue
         seen.add(container)
-        texts.append(" ".join(container.itertext()))
-        texts.extend(" ".join(node.itertext()) for node in container.iter("p", "span", "div"))
+        # A heading beside an image is a headline (a teaser's or a live-blog entry's), not a
+        # caption: only text outside headings counts.
+        texts.extend(
+            " ".join(node.itertext())
+            for node in (container, *container.iter("p", "span", "div"))
+            if not _has_heading(node)
+        )
     return texts
 
 
@@ -240,9 +246,13 @@ STANDFIRST_TAGS = ("p", "div", "span", "h2", "h3", "strong", "section", "header"
 MIN_STANDFIRST_CHARS = 30
 
 
-def displayed_summary(tree: etree._Element, descriptions: list[str]) -> str | None:
+def displayed_summary(
+    tree: etree._Element, descriptions: list[str], markers: Markers | None = None
+) -> str | None:
     """The first declared summary (JSON-LD or meta description) that the page also shows as an
-    element of its body: the standfirst that opens the story."""
+    element of its body, outside figures and media containers: the standfirst that opens the
+    story (shown only as an image's caption, it is a caption)."""
+    markers = page_markers(tree) if markers is None else markers
     wanted = {_squash(d): d for d in descriptions if len(d) >= MIN_STANDFIRST_CHARS}
     if not wanted:
         return None
@@ -253,12 +263,25 @@ def displayed_summary(tree: etree._Element, descriptions: list[str]) -> str | No
         if not low <= _text_length(element, high) <= high:
             continue
         found = wanted.get(_squash(" ".join(element.itertext())))
-        if found:
+        if found and not _in_media(element, markers):
             return found
     return None
 
 
 _NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def _has_heading(node: etree._Element) -> bool:
+    """The node is, holds or sits inside a heading."""
+    inside = any(a.tag in HEADING_TAGS for a in node.iterancestors())
+    return inside or any(True for _ in node.iter(*HEADING_TAGS))
+
+
+def _in_media(element: etree._Element, markers: Markers) -> bool:
+    return any(
+        node.tag in ("figure", "figcaption") or markers.get(node, NO_WORDS) & MEDIA_WORDS
+        for node in (element, *element.iterancestors())
+    )
 
 
 def _squash(text: str) -> str:
@@ -301,12 +324,15 @@ class PageContext:
             found.extend(v for v in (image.get("alt"), image.get("title")) if v)
         found.extend(media_texts(tree, markers))
         captions = [c for c in (clean_text(text) for text in found) if c]
-        captions = [c for c in captions if len(c) >= MIN_CAPTION_CHARS]
+        # The page's summary shown as its standfirst is not a caption, even beside an image.
+        standfirst = displayed_summary(tree, descriptions or [], markers)
+        summary = _squash(standfirst or "")
+        captions = [c for c in captions if len(c) >= MIN_CAPTION_CHARS and _squash(c) != summary]
         return cls(
             title=title,
             titles=[t for t in dict.fromkeys([title, *(titles or [])]) if t],
             authors=list(authors or []),
             captions=list(dict.fromkeys(captions)),
             article_body=article_body,
-            standfirst=displayed_summary(tree, descriptions or []),
+            standfirst=standfirst,
         )
