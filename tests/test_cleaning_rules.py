@@ -195,14 +195,16 @@ def test_teaser_card_is_pruned_from_the_page() -> None:
     assert extract("teaser_card") == (FRAGMENTS / "teaser_card.txt").read_text().strip()
 
 
-def test_heading_beside_an_image_is_not_a_caption() -> None:
+def test_heading_or_link_beside_an_image_is_not_a_caption() -> None:
     tree = page.parse_html(
         '<html><body><div class="entry"><img src="/a.jpg"><h3>Live: the bridge opens to'
-        " pedestrians first</h3><p>Photo of the bridge deck at dawn today</p></div></body></html>"
+        " pedestrians first</h3><p>Photo of the bridge deck at dawn today</p></div>"
+        '<a href="/other"><img src="/b.jpg"><span>Ferry timetable changes for summer</span></a>'
+        "</body></html>"
     )
     texts = dom.media_texts(tree)
     assert "Photo of the bridge deck at dawn today" in texts
-    assert not any("Live: the bridge" in text for text in texts)
+    assert not any("Live: the bridge" in text or "Ferry timetable" in text for text in texts)
 
 
 @pytest.mark.parametrize(

@@ -232,12 +232,12 @@ def media_texts(tree: etree._Element, markers: Markers | None = None) -> list[st
         if container in seen:
             continue
         seen.add(container)
-        # A heading beside an image is a headline (a teaser's or a live-blog entry's), not a
-        # caption: only text outside headings counts.
+        # A heading or a link beside an image is a headline (a teaser's or a live-blog
+        # entry's), not a caption: only text outside headings and links counts.
         texts.extend(
             " ".join(node.itertext())
             for node in (container, *container.iter("p", "span", "div"))
-            if not _has_heading(node)
+            if not _headline_text(node)
         )
     return texts
 
@@ -271,10 +271,10 @@ def displayed_summary(
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
-def _has_heading(node: etree._Element) -> bool:
-    """The node is, holds or sits inside a heading."""
-    inside = any(a.tag in HEADING_TAGS for a in node.iterancestors())
-    return inside or any(True for _ in node.iter(*HEADING_TAGS))
+def _headline_text(node: etree._Element) -> bool:
+    """The node is, holds or sits inside a heading or a link: a headline beside an image."""
+    inside = any(a.tag in HEADING_TAGS or a.tag == "a" for a in node.iterancestors())
+    return inside or node.tag == "a" or any(True for _ in node.iter("a", *HEADING_TAGS))
 
 
 def _in_media(element: etree._Element, markers: Markers) -> bool:
