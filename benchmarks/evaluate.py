@@ -1,12 +1,18 @@
 """Extraction quality on the labelled dev corpus, plain trafilatura beside our pipeline.
 
     python benchmarks/evaluate.py [--corpus ../shared/corpus/news-dev.jsonl.gz] [--pages]
+                                  [--diff ID ...]
 
 Prints, for each system: token-level (bag of words) precision, recall and F1 of the text
 against ``expected.text`` (micro-averaged over pages, as in common article-extraction
 benchmarks), the lowest page recall, pages with an expected caption in the text, pages with a
-standalone ad label; and for our pipeline, the accuracy of title, authors, published date (same
-day) and language.
+standalone ad label, pages with a promo line (read-also teaser, sign-up or share prompt,
+copyright notice), and the extraction time; and for our pipeline, the accuracy of title,
+authors (exact list after normalizing case and spacing), published date (same day) and language.
+
+``--pages`` prints per-page precision and recall; ``--diff ID`` prints, for those pages, the
+blocks of our text that are not in the expected text and the expected blocks we missed: the
+way to see why precision or recall is lost.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import gzip
 import json
 import re
 import sys
+import time
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -27,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawler.extraction import extract_page  # noqa: E402
-from crawler.extraction.cleaning import AD_LABEL  # noqa: E402
+from crawler.extraction.cleaning import AD_LABEL, NOTICE, PROMO_LINE, READ_ALSO  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "news-dev.jsonl.gz"
 TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -49,8 +56,43 @@ def has_ad_line(text: str) -> bool:
     return any(AD_LABEL.fullmatch(line.strip(" .:-–—|[]()")) for line in text.split("\n") if line)
 
 
+def has_promo_line(text: str) -> bool:
+    return any(
+        (PROMO_LINE.match(line) or READ_ALSO.match(line) or NOTICE.search(line))
+        and len(line.split()) <= 25
+        for line in (line.strip() for line in text.split("\n"))
+        if line
+    )
+
+
+# Zero-width and other invisible characters count as spacing when comparing titles and names.
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), " ")
+
+
+def norm_space(text: str) -> str:
+    return " ".join(text.translate(INVISIBLE).split())
+
+
 def norm_name(name: str) -> str:
-    return " ".join(name.casefold().split())
+    return norm_space(name).casefold()
+
+
+def block_key(text: str) -> str:
+    return " ".join(TOKEN.findall(unicodedata.normalize("NFKC", text).casefold()))
+
+
+def print_diff(page_id: str, text: str, expected: list[str]) -> None:
+    """Blocks we have that are not in the expected text (+), expected blocks we lack (-)."""
+    want = [block_key(p) for p in expected]
+    got_all = block_key(text)
+    print(f"=== {page_id}")
+    for block in text.split("\n\n"):
+        key = block_key(block)
+        if key and not any(key in w or w in key for w in want):
+            print("  + " + block[:160].replace("\n", " / "))
+    for key, raw in zip(want, expected, strict=True):
+        if key not in got_all:
+            print("  - " + raw[:160])
 
 
 class Score:
@@ -59,6 +101,9 @@ class Score:
         self.recalls: list[tuple[float, str]] = []
         self.caption_pages: list[str] = []
         self.ad_pages: list[str] = []
+        self.promo_pages: list[str] = []
+        self.precisions: list[float] = []
+        self.seconds = 0.0
 
     def add(self, page_id: str, text: str, expected: str, captions: list[str] | None) -> None:
         got, want = tokens(text), tokens(expected)
@@ -67,10 +112,13 @@ class Score:
         self.predicted += sum(got.values())
         self.expected += sum(want.values())
         self.recalls.append((hit / max(1, sum(want.values())), page_id))
+        self.precisions.append(hit / max(1, sum(got.values())))
         if has_caption(text, captions):
             self.caption_pages.append(page_id)
         if has_ad_line(text):
             self.ad_pages.append(page_id)
+        if has_promo_line(text):
+            self.promo_pages.append(page_id)
 
     def figures(self) -> dict[str, float]:
         precision = self.hit / max(1, self.predicted)
@@ -88,6 +136,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--pages", action="store_true", help="print per-page figures")
+    parser.add_argument("--diff", nargs="+", default=[], metavar="ID", help="print block diffs")
     args = parser.parse_args()
     with gzip.open(args.corpus, "rt", encoding="utf-8") as handle:
         pages = [json.loads(line) for line in handle]
@@ -98,21 +147,27 @@ def main() -> None:
     rows: list[str] = []
     for page in pages:
         expected: dict[str, Any] = page["expected"]
+        started = time.process_time()
         plain = trafilatura.extract(page["html"], url=page["url"], include_comments=False) or ""
+        baseline.seconds += time.process_time() - started
         baseline.add(page["id"], plain, expected["text"], expected["captions"])
+        started = time.process_time()
         result = extract_page(
             page["html"].encode("utf-8"),
             page["url"],
             {"content-type": "text/html; charset=utf-8"},
             min_text_chars=0,
         )
+        ours.seconds += time.process_time() - started
         text = result.text or ""
+        if page["id"] in args.diff:
+            print_diff(page["id"], text, expected["body_paragraphs"])
         ours.add(page["id"], text, expected["text"], expected["captions"])
         meta = result.metadata
         checks = {
             "title": (
                 expected["title"],
-                " ".join((meta.title or "").split()) == " ".join(expected["title"].split()),
+                norm_space(meta.title or "") == norm_space(expected["title"]),
             ),
             "authors": (
                 expected["authors"],
@@ -132,7 +187,8 @@ def main() -> None:
             meta_hits[name] += correct
         if args.pages:
             rows.append(
-                f"{page['id']:<32} recall {ours.recalls[-1][0]:.3f} "
+                f"{page['id']:<32} precision {ours.precisions[-1]:.3f} "
+                f"(trafilatura {baseline.precisions[-1]:.3f})  recall {ours.recalls[-1][0]:.3f} "
                 f"(trafilatura {baseline.recalls[-1][0]:.3f})"
             )
 
@@ -146,6 +202,10 @@ def main() -> None:
         f"{'pages with caption':<22}{len(baseline.caption_pages):>12}{len(ours.caption_pages):>12}"
     )
     print(f"{'pages with ad label':<22}{len(baseline.ad_pages):>12}{len(ours.ad_pages):>12}")
+    print(
+        f"{'pages with promo line':<22}{len(baseline.promo_pages):>12}{len(ours.promo_pages):>12}"
+    )
+    print(f"{'CPU seconds':<22}{baseline.seconds:>12.1f}{ours.seconds:>12.1f}")
     for name in ("title", "authors", "published", "language"):
         share = meta_hits[name] / max(1, meta_total[name])
         print(

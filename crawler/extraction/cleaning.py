@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 
 from lxml import etree
 
+from crawler.extraction.dom import PageContext
 from crawler.textnorm import clean_text
 
 # trafilatura's XML block tags, and the HTML tags its fallback extractors leave behind.
@@ -37,7 +39,10 @@ AD_LABEL = re.compile(
     r"(advertisement|advertising|advertentie|anzeige|werbung|publicit[ée]|publicidad|"
     r"pubblicit[àa]|reklame|reklama|annonse|annons|mainos|sponsored( content)?|"
     r"paid content|promoted|sponsor(ed)? by [\w .&-]{1,40}|story continues below( advertisement)?|"
-    r"article continues below( advertisement)?|continue reading below|ad|ads)",
+    r"article continues below( advertisement)?|continue reading below|ad|ads|"
+    r"(bezahlte|gesponserte) (anzeige|inhalte?)|contenido patrocinado|contenu sponsorisé|"
+    r"reklam|iklan|quảng cáo|inzerce|annonce|auglýsing|anúncio|patrocinado|"
+    r"広告|广告|광고|реклама)",
     re.IGNORECASE,
 )
 CREDIT_LINE = re.compile(
@@ -45,7 +50,10 @@ CREDIT_LINE = re.compile(
     r"source|quelle|copyright|©)\b\s*(courtesy of|credit|by|:|/|-|–)|"
     r"\((ap|afp|reuters|epa|getty|dpa|xinhua|ani|pti)\b[^)]*\)\s*$|"
     r"(getty images|ap photo|afp photo|reuters photo|epa-efe|shutterstock|imago images|"
-    r"picture alliance|dpa-bildfunk)\s*$)",
+    r"picture alliance|dpa-bildfunk)\s*$|"
+    r"[—–\-\s]*(with (files|reporting) (from|by)|additional reporting by|(reporting|editing|"
+    r"writing) by)\b|.{0,200}\bcontributed (reporting )?to this (report|story)\.?$|"
+    r".*\b(photos?|fotos?|images?|bild) (courtesy of|by|credit:?) [^.]{1,80}\.?$)",
     re.IGNORECASE,
 )
 PROMO_HEADING = re.compile(
@@ -53,47 +61,60 @@ PROMO_HEADING = re.compile(
     r"read (more|also|next)|see also|also read|you may also like|more from|more on this|"
     r"mehr zum thema|lesen sie auch|auch interessant|weitere artikel|das könnte sie auch "
     r"interessieren|à lire aussi|lire aussi|sur le même sujet|leggi anche|lee también|"
-    r"te puede interesar)( (headlines|news|stories|articles|videos|posts|on this topic))?[:.]?",
+    r"te puede interesar|les også|läs också|læs også|lees ook|czytaj (więcej|też)|"
+    r"zobacz (też|także)|читайте также|leia também|關聯|関連記事|相关阅读)"
+    r"( (headlines|news|stories|articles|videos|posts|on this topic|in \w+))?[:.]?",
+    re.IGNORECASE,
+)
+# A read-also prefix: the rest of the line is the headline of another article.
+READ_ALSO = re.compile(
+    r"^(also read|read (more|also|next)|more|see also|related|watch|lesen sie auch|"
+    r"mehr zum thema|zum artikel|auch interessant|les også|läs också|læs også|lees ook|"
+    r"lire aussi|à lire aussi|leia também|lee también|leggi anche|czytaj (więcej|też)|"
+    r"zobacz (też|także)|читайте также)\s*[:|>»]",
     re.IGNORECASE,
 )
 PROMO_LINE = re.compile(
     r"^(sign up (for|to)|subscribe (to|for|now)|get (our|the) \w+ newsletter|"
     r"(share|teilen|partager)( (this|on|via))?\b|follow us on|click here|"
-    r"(all rights reserved|alle rechte vorbehalten|tous droits réservés)|"
     r"(leave|post|add) a comment|comments? \(\d+\)|join the (conversation|discussion)|"
     r"(read|see) (more|the full story)|newsletter\b)",
     re.IGNORECASE,
 )
+# Found anywhere in a short block: a copyright notice or a paywall prompt.
+NOTICE = re.compile(
+    r"(©|\bcopyright\s*(\(c\)|\d{4}|:)|all rights reserved|alle rechte vorbehalten|"
+    r"tous droits réservés|"
+    r"todos los derechos reservados|tutti i diritti riservati|réservée aux abonnés|"
+    r"for subscribers only|nur für abonnenten|会員限定|有料会員)",
+    re.IGNORECASE,
+)
+# Dates and times as publishers print them in datelines.
+DATE_OR_TIME = re.compile(
+    r"(\d{1,2}[:.h]\d{2}\b|\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|\d+\s*[年月日時分])"
+)
 # A trailing link block is promo when every block after its heading is this short.
 SHORT_BLOCK_WORDS = 25
+NOTICE_WORDS = 40
 NEAR_EQUAL = 0.9
+MOSTLY_LINKS = 0.8
+DATELINE_WORDS = 12
+DATELINE_DIGITS = 0.4
+BYLINE_WORDS = 12
+HEADLINE_ZONE = 3
+BIO_ZONE = 3  # blocks from the end
+BIO_WORDS = 80
+BIO_NAME_WINDOW = 2  # words allowed before the name ("Correspondent Jane Roe is ...")
+MIN_NAME_WORDS = 2
 
 
 @dataclass
 class Block:
+    """One block of the body: its kind (paragraph, heading, list, quote, table, code)."""
+
     kind: str
     text: str
-
-
-@dataclass
-class PageContext:
-    title: str | None = None
-    captions: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_tree(cls, tree: etree._Element, title: str | None) -> PageContext:
-        """Caption-like texts of the page: figcaptions, caption/credit classes, image alt/title."""
-        found: list[str] = []
-        for node in tree.xpath(
-            "//figcaption | //*[contains(concat(' ', normalize-space(@class), ' '), ' caption ')"
-            " or contains(@class, 'caption') or contains(@class, 'credit')"
-            " or contains(@class, 'Caption')]"
-        ):
-            found.append(" ".join(node.itertext()))
-        for image in tree.xpath("//img[@alt or @title]"):
-            found.extend(v for v in (image.get("alt"), image.get("title")) if v)
-        captions = [c for c in (clean_text(text) for text in found) if c and len(c) > 15]
-        return cls(title=title, captions=list(dict.fromkeys(captions)))
+    link_chars: int = 0  # characters of the text that are link text
 
 
 def normalize(text: str) -> str:
@@ -106,9 +127,9 @@ def tree_blocks(body: etree._Element) -> list[Block]:
     are walked into, and loose text in them becomes a paragraph."""
     blocks: list[Block] = []
 
-    def add(kind: str, text: str | None) -> None:
+    def add(kind: str, text: str | None, link_chars: int = 0) -> None:
         if text:
-            blocks.append(Block(kind, text))
+            blocks.append(Block(kind, text, link_chars))
 
     def walk(element: etree._Element) -> None:
         add("paragraph", clean_text(element.text))
@@ -117,11 +138,15 @@ def tree_blocks(body: etree._Element) -> list[Block]:
             if kind is None:
                 walk(child)
             else:
-                add(kind, _block_text(child, kind))
+                add(kind, _block_text(child, kind), _link_chars(child))
             add("paragraph", clean_text(child.tail))
 
     walk(body)
     return blocks
+
+
+def _link_chars(element: etree._Element) -> int:
+    return sum(len("".join(link.itertext()).strip()) for link in element.iter("ref", "a"))
 
 
 def _block_text(element: etree._Element, kind: str) -> str | None:
@@ -148,6 +173,10 @@ def _similar(a: str, b: str) -> bool:
     return len(shorter) >= 30 and shorter in longer and len(shorter) / len(longer) >= NEAR_EQUAL
 
 
+def _words(text: str) -> int:
+    return len(text.split())
+
+
 def drop_ad_labels(blocks: list[Block], context: PageContext) -> list[Block]:
     """A block whose whole text is an ad or sponsor label is removed."""
     return [b for b in blocks if not AD_LABEL.fullmatch(b.text.strip(" .:-–—|[]()"))]
@@ -155,52 +184,164 @@ def drop_ad_labels(blocks: list[Block], context: PageContext) -> list[Block]:
 
 def drop_captions(blocks: list[Block], context: PageContext) -> list[Block]:
     """A block equal or near-equal to an image caption, alt or title on the page is removed,
-    as is a block that is only a photo credit."""
-    captions = [normalize(c) for c in context.captions]
-    kept = []
-    for block in blocks:
-        text = normalize(block.text)
-        if any(_similar(text, caption) for caption in captions) or CREDIT_LINE.search(block.text):
-            continue
-        kept.append(block)
-    return kept
+    as is a block that is only a photo credit or a contributor credit."""
+    captions = CaptionIndex(context.captions)
+    return [b for b in blocks if not (CREDIT_LINE.search(b.text) or captions.matches(b.text))]
+
+
+class CaptionIndex:
+    """Normalized captions by length, so a block is compared only with captions of about its
+    length (a page with thousands of images stays linear, not quadratic)."""
+
+    def __init__(self, captions: list[str]) -> None:
+        normalized = sorted({normalize(c) for c in captions}, key=len)
+        self.exact = set(normalized)
+        self.by_length = normalized
+        self.lengths = [len(c) for c in normalized]
+
+    def matches(self, text: str) -> bool:
+        key = normalize(text)
+        if key in self.exact:
+            return True
+        low = bisect_left(self.lengths, int(len(key) * NEAR_EQUAL))
+        high = bisect_right(self.lengths, int(len(key) / NEAR_EQUAL) + 1)
+        return any(_similar(key, caption) for caption in self.by_length[low:high])
+
+
+def drop_link_blocks(blocks: list[Block], context: PageContext) -> list[Block]:
+    """A block whose text is mostly link text is a teaser or navigation and is removed."""
+    return [b for b in blocks if b.link_chars < MOSTLY_LINKS * len(b.text.replace("- ", ""))]
 
 
 def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
-    """Promo lines are removed, and a promo heading is removed with the run of short blocks
-    (links, teasers) that follows it up to the end of the body."""
+    """Promo lines (read-also teasers, sign-up and share prompts, copyright and paywall notices)
+    are removed, and a promo heading is removed with the run of short blocks (links, teasers)
+    that follows it up to the end of the body."""
     kept: list[Block] = []
     for index, block in enumerate(blocks):
-        if PROMO_LINE.match(block.text) and len(block.text.split()) <= SHORT_BLOCK_WORDS:
+        words = _words(block.text)
+        if words <= SHORT_BLOCK_WORDS and (
+            PROMO_LINE.match(block.text) or READ_ALSO.match(block.text)
+        ):
+            continue
+        if words <= NOTICE_WORDS and NOTICE.search(block.text):
             continue
         if PROMO_HEADING.fullmatch(block.text.strip()):
             rest = blocks[index + 1 :]
-            if all(len(b.text.split()) <= SHORT_BLOCK_WORDS or b.kind == "list" for b in rest):
+            if all(_words(b.text) <= SHORT_BLOCK_WORDS or b.kind == "list" for b in rest):
                 break
             continue
         kept.append(block)
     return kept
 
 
+def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
+    """A short block made mostly of digits that holds a date or time is a dateline and is
+    removed."""
+    kept = []
+    for block in blocks:
+        text = block.text
+        if (
+            block.kind in ("paragraph", "heading")
+            and _words(text) <= DATELINE_WORDS
+            and DATE_OR_TIME.search(text)
+        ):
+            alnum = [char for char in text if char.isalnum()]
+            if alnum and sum(char.isdigit() for char in alnum) >= DATELINE_DIGITS * len(alnum):
+                continue
+        kept.append(block)
+    return kept
+
+
+def drop_bylines(blocks: list[Block], context: PageContext) -> list[Block]:
+    """A short block that is only the authors' names, with "By"-like words, roles and
+    separators around them, is a byline and is removed."""
+    names = {word for author in context.authors for word in normalize(author).split()}
+    if not names:
+        return blocks
+    kept = []
+    for block in blocks:
+        words = normalize(block.text).split()
+        named = [w for w in words if w in names]
+        if (
+            block.kind != "list"
+            and 0 < len(words) <= BYLINE_WORDS
+            and len(named) >= max(1, len(words) - 2)
+        ):
+            continue
+        kept.append(block)
+    return kept
+
+
+def drop_author_bios(blocks: list[Block], context: PageContext) -> list[Block]:
+    """A short block near the end that opens with an author's full name is an author bio and
+    is removed."""
+    names = [normalize(author) for author in context.authors]
+    names = [name for name in names if len(name.split()) >= MIN_NAME_WORDS]
+    if not names:
+        return blocks
+    tail_start = max(0, len(blocks) - BIO_ZONE)
+    kept = []
+    for index, block in enumerate(blocks):
+        opening = " ".join(normalize(block.text).split()[: BIO_NAME_WINDOW + MIN_NAME_WORDS])
+        if (
+            index >= tail_start
+            and index > 0
+            and _words(block.text) <= BIO_WORDS
+            and any(f" {name} " in f" {opening} " for name in names)
+        ):
+            continue
+        kept.append(block)
+    return kept
+
+
 def drop_repeats(blocks: list[Block], context: PageContext) -> list[Block]:
-    """A block repeated in the body is kept only the first time, and the headline is removed
-    when it opens the body."""
+    """A block repeated in the body is kept only the first time, and a headline (any title the
+    page declares, alone or with a kicker or site name) is removed when it opens the body."""
     seen: set[str] = set()
-    title = normalize(context.title or "")
+    titles = [normalize(title) for title in context.titles or [context.title or ""]]
+    titles = [title for title in titles if title]
     kept = []
     for index, block in enumerate(blocks):
         key = normalize(block.text)
-        if key in seen or (index == 0 and title and key == title):
+        if key in seen:
+            continue
+        if (
+            index < HEADLINE_ZONE
+            and block.kind in ("heading", "paragraph")
+            and _is_headline(key, titles, sentence=block.text.rstrip().endswith("."))
+        ):
             continue
         seen.add(key)
         kept.append(block)
     return kept
 
 
-RULES = (drop_ad_labels, drop_captions, drop_promo, drop_repeats)
+def _is_headline(key: str, titles: list[str], *, sentence: bool) -> bool:
+    """The block is a title, or a title with a kicker or site name around it (a sentence that
+    repeats the title is a lead paragraph, not a headline)."""
+    for title in titles:
+        if key == title:
+            return True
+        if not sentence and len(title) >= 20 and title in key and len(key) <= 2 * len(title):
+            return True
+    return False
+
+
+RULES = (
+    drop_ad_labels,
+    drop_captions,
+    drop_link_blocks,
+    drop_promo,
+    drop_datelines,
+    drop_bylines,
+    drop_author_bios,
+    drop_repeats,
+)
 
 
 def clean_blocks(blocks: list[Block], context: PageContext) -> list[Block]:
+    """Every rule of ``RULES`` in turn."""
     for rule in RULES:
         blocks = rule(blocks, context)
     return blocks

@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import py3langid
 from lxml import etree
@@ -27,7 +28,24 @@ ARTICLE_TYPES = {
     "liveblogposting",
     "socialmediaposting",
 }
-BYLINE_PREFIX = re.compile(r"^(by|von|par|por|di|door|av|af|de)\s+", re.IGNORECASE)
+BYLINE_PREFIX = re.compile(
+    r"^((by|von|par|por|di|door|av|af|de|text|texto|autor|autorin|author|reporter|"
+    r"redakteur|redakteurin|journalist)\b[:\s]*)+",
+    re.IGNORECASE,
+)
+_ROLE = (
+    r"(senior |staff |chief |political |foreign |freier |freie )?(reporter|correspondent|editor|"
+    r"writer|photographer|contributor|redaktion|redakteur(?:in)?|korrespondent(?:in)?|"
+    r"autor(?:in)?|journalist(?:in)?)"
+)
+ROLE = re.compile(_ROLE, re.IGNORECASE)
+# After a comma or a spaced dash/bar only: "MM-Redaktion" is a desk's name, not a role.
+ROLE_SUFFIX = re.compile(rf"(,|\s[|–-])\s*{_ROLE}$", re.IGNORECASE)
+PARENTHETICAL = re.compile(r"\([^)]{0,60}\)")
+# "Name | Site", "Name - Site": separators before a trailing site name in a title.
+TITLE_SEPARATORS = "|-–—:·•*｜："
+MIN_TITLE_CHARS = 20
+TITLE_SUFFIX = re.compile(r"\s*(?:\s[|\-–—:·•*]{1,2}\s|[｜：ㅣ])\s*([^|\-–—:·•*｜：ㅣ]{2,60})$")
 AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||,\s*(?:and|und|et|y)\s+|\s+(?:and|und|et|y)\s+|,)\s*")
 
 
@@ -68,18 +86,27 @@ class PageMetadata:
 
 
 def clean_author(name: str) -> str | None:
+    """One author name without "By"-like words, roles or a parenthetical; ``None`` when what is
+    left is not a name (a URL, an e-mail address, an id, a role alone)."""
     name = clean_text(name) or ""
+    name = PARENTHETICAL.sub(" ", name)
     name = BYLINE_PREFIX.sub("", name).strip(" ,;|-–")
+    name = ROLE_SUFFIX.sub("", name).strip(" ,;|-–")
     if not name or len(name) > 80 or "http" in name or "@" in name:
         return None
+    if ROLE.fullmatch(name):
+        return None
+    if not any(char.isalpha() for char in name):
+        return None  # an id or a date, not a name
     return name
 
 
 def split_authors(value: Any) -> list[str]:
     if not value:
         return []
-    names = value if isinstance(value, list) else AUTHOR_SPLIT.split(str(value))
-    cleaned = [clean_author(str(name)) for name in names]
+    values = value if isinstance(value, list) else [value]
+    names = [name for item in values for name in AUTHOR_SPLIT.split(str(item))]
+    cleaned = [clean_author(name) for name in names]
     return list(dict.fromkeys(name for name in cleaned if name))
 
 
@@ -131,16 +158,80 @@ def _image(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+@dataclass
+class PageHints:
+    """Page texts that are not record fields but help cleaning: every declared headline and
+    summary, and the JSON-LD ``articleBody``."""
+
+    titles: list[str] = field(default_factory=list)
+    descriptions: list[str] = field(default_factory=list)
+    article_body: str | None = None
+
+
+def strip_site_suffix(title: str | None, site_names: list[str], host: str) -> str | None:
+    """A trailing " | Site" segment naming the site (its name or its domain) is removed."""
+    if not title:
+        return title
+    match = TITLE_SUFFIX.search(title)
+    if not match:
+        return title
+    suffix = _alnum(match.group(1))
+    names = {_alnum(name) for name in site_names if name}
+    labels = {_alnum(label) for label in host.split(".") if len(label) > 3}
+    if suffix and (
+        suffix in names
+        or suffix in labels
+        or _alnum(host).startswith(suffix)
+        or any(label and label in suffix for label in labels)
+    ):
+        return title[: match.start()].strip() or title
+    return title
+
+
+def shortest_variant(title: str | None, others: list[str | None]) -> str | None:
+    """When another declared title is this one without a trailing " | Section" segment,
+    the shorter one is the headline."""
+    if not title:
+        return title
+    for other in others:
+        if other and len(other) >= MIN_TITLE_CHARS and len(other) < len(title):
+            rest = title[len(other) :].lstrip()
+            if title.startswith(other) and rest[:1] in TITLE_SEPARATORS:
+                title = other
+    return title
+
+
+def _alnum(text: str) -> str:
+    return "".join(char for char in text.casefold() if char.isalnum())
+
+
 def read_metadata(tree: etree._Element, url: str) -> PageMetadata:
+    """Metadata declared by the page (see ``read_page``)."""
+    return read_page(tree, url)[0]
+
+
+def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
+    """Metadata declared by the page, first source wins per field: JSON-LD, then OpenGraph and
+    meta tags, then the first ``<h1>``; a title loses a trailing section segment another
+    source omits and a trailing site name. The hints carry every declared headline and summary
+    and the JSON-LD ``articleBody``."""
     meta = PageMetadata()
+    hints = PageHints()
+    ld_titles: list[str] = []
     for obj in _json_ld_objects(tree):
         if not _types(obj) & ARTICLE_TYPES:
             continue
-        meta.set("title", clean_text(obj.get("headline")), "json-ld")
+        headline = clean_text(obj.get("headline"))
+        if headline:
+            ld_titles.append(headline)
+        body = obj.get("articleBody")
+        if isinstance(body, str) and len(body) > len(hints.article_body or ""):
+            hints.article_body = clean_text(body, keep_newlines=True)
         meta.set("authors", _names(obj.get("author")), "json-ld")
         meta.set("published", to_iso8601(obj.get("datePublished")), "json-ld")
         meta.set("modified", to_iso8601(obj.get("dateModified")), "json-ld")
         meta.set("description", clean_text(obj.get("description")), "json-ld")
+        hints.descriptions.append(clean_text(obj.get("description")) or "")
         meta.set("image", _image(obj.get("image")), "json-ld")
         meta.set("language", clean_text(obj.get("inLanguage")), "json-ld")
         keywords = obj.get("keywords")
@@ -152,16 +243,22 @@ def read_metadata(tree: etree._Element, url: str) -> PageMetadata:
         if isinstance(publisher, dict):
             meta.set("site_name", clean_text(publisher.get("name")), "json-ld")
 
+    meta_tags: dict[str, list[str]] = {}
+    for tag in tree.iter("meta"):
+        value = tag.get("content")
+        if value and value.strip():
+            for key in dict.fromkeys((tag.get("property"), tag.get("name"))):
+                if key:
+                    meta_tags.setdefault(key, []).append(value)
+
     def content(*names: str) -> list[str]:
-        values: list[str] = []
-        for name in names:
-            values += tree.xpath(f"//meta[@property='{name}' or @name='{name}']/@content")
-        return [v for v in values if v and v.strip()]
+        return [value for name in names for value in meta_tags.get(name, [])]
 
     def first(*names: str) -> str | None:
         values = content(*names)
         return values[0] if values else None
 
+    meta.set("title", ld_titles[0] if ld_titles else None, "json-ld")
     meta.set("title", clean_text(first("og:title", "twitter:title")), "opengraph")
     meta.set(
         "authors",
@@ -191,6 +288,8 @@ def read_metadata(tree: etree._Element, url: str) -> PageMetadata:
     )
     meta.set("site_name", clean_text(first("og:site_name", "application-name")), "opengraph")
     meta.set("description", clean_text(first("og:description", "description")), "opengraph")
+    hints.descriptions.extend(clean_text(v) or "" for v in content("og:description", "description"))
+    hints.descriptions = [d for d in dict.fromkeys(hints.descriptions) if d]
     meta.set("image", first("og:image", "twitter:image"), "opengraph")
     meta.set(
         "tags",
@@ -206,8 +305,14 @@ def read_metadata(tree: etree._Element, url: str) -> PageMetadata:
         meta.language = meta.language.replace("_", "-").split("-")[0].lower()
     canonical = tree.xpath("//link[@rel='canonical']/@href") or content("og:url")
     meta.canonical_url = accept_canonical(canonical[0] if canonical else None, url)
-    titles = tree.xpath("//h1")
-    if titles:
-        meta.set("title", clean_text(" ".join(titles[0].itertext())), "h1")
+    headings = [clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1")[:3]]
+    meta.set("title", headings[0] if headings else None, "h1")
+    host = urlsplit(meta.canonical_url or url).hostname or ""
+    declared = [first("og:title"), first("twitter:title"), tree.findtext(".//title")]
+    meta.title = shortest_variant(meta.title, [clean_text(t) for t in [*ld_titles, *declared]])
+    meta.title = strip_site_suffix(meta.title, [meta.site_name or ""], host)
     meta.authors = [a for a in meta.authors if a]
-    return meta
+    hints.titles = [
+        t for t in dict.fromkeys(clean_text(t) for t in [*ld_titles, *declared, *headings]) if t
+    ]
+    return meta, hints

@@ -1,12 +1,19 @@
 """Extract one article page: trafilatura for the body, our cleaning on its structured output,
 metadata from the page's own declarations.
 
+The page is parsed once; that tree gives the metadata (``metadata.read_page``) and the page
+context (captions, headlines, JSON-LD ``articleBody``), is pruned of boilerplate elements
+(``dom.prune_boilerplate``) and handed to trafilatura, whose XML body (with link text marked)
+becomes blocks, checked against ``articleBody`` (``body.py``) and cleaned by the rules of
+``cleaning.RULES``.
+
 Contract: ``extract_page`` never raises for bad input; a page without an article comes back with
 ``text`` ``None`` and ``error`` set to a reason (a stats-key suffix).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,10 +23,31 @@ from lxml import etree
 from trafilatura.settings import Document
 
 from crawler.encoding import decode_page
-from crawler.extraction.cleaning import Block, PageContext, clean_blocks, tree_blocks
-from crawler.extraction.metadata import PageMetadata, read_metadata
+from crawler.extraction.body import article_body_blocks, with_standfirst
+from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
+from crawler.extraction.dom import PageContext, page_markers, prune_boilerplate
+from crawler.extraction.metadata import PageMetadata, read_page
 
 MIN_TEXT_CHARS = 200
+# trafilatura's own parser settings: comments and processing instructions are not content.
+HTML_PARSER = lxml.html.HTMLParser(
+    collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True
+)
+
+
+# lxml refuses a str that carries an XML encoding declaration (XHTML pages); the text is
+# already decoded, so the declaration has nothing left to say.
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+# libxml2 ends a text at a NUL byte; control characters are never content (see textnorm).
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def parse_html(html: str) -> etree._Element:
+    """The page's tree, parsed once with trafilatura's parser settings."""
+    html = _CONTROL_CHARS.sub("", _XML_DECLARATION.sub("", html, count=1))
+    return lxml.html.fromstring(html, parser=HTML_PARSER)
 
 
 @dataclass
@@ -46,24 +74,40 @@ def extract_page(
     if not html.strip():
         return PageExtraction(text=None, error="empty_body")
     try:
-        tree = lxml.html.fromstring(html)
+        tree = parse_html(html)
     except (etree.ParserError, ValueError):
         return PageExtraction(text=None, error="unparseable_html")
-    metadata = read_metadata(tree, url)
-    context = PageContext.from_tree(tree, title=metadata.title)
+    # One parse serves metadata, the DOM context, pruning and trafilatura (which copies it).
+    metadata, hints = read_page(tree, url)
+    markers = page_markers(tree)
+    context = PageContext.from_tree(
+        tree,
+        title=metadata.title,
+        authors=metadata.authors,
+        titles=hints.titles,
+        article_body=hints.article_body,
+        descriptions=hints.descriptions,
+        markers=markers,
+    )
+    prune_boilerplate(tree, markers)
     document = trafilatura.bare_extraction(
-        html,
+        tree,
         url=url,
         with_metadata=True,
         include_comments=False,
         include_tables=True,
         include_formatting=False,
+        include_links=True,
         deduplicate=False,
     )
     if not isinstance(document, Document) or document.body is None:
         return PageExtraction(text=None, metadata=metadata, error="no_content")
     metadata.fill_from_trafilatura(document)
-    blocks: list[Block] = clean_blocks(tree_blocks(document.body), context)
+    context.authors = context.authors or metadata.authors
+    blocks: list[Block] = tree_blocks(document.body)
+    blocks = article_body_blocks(blocks, context.article_body)
+    blocks = with_standfirst(blocks, context.standfirst)
+    blocks = clean_blocks(blocks, context)
     text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
         return PageExtraction(text=None, metadata=metadata, error="too_little_text")

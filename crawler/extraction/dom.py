@@ -1,0 +1,338 @@
+"""What the page's DOM tells the cleaning stage, read once from the parsed tree. Pure.
+
+Two jobs, both general (no rule names a site):
+
+- ``prune_boilerplate`` removes, before trafilatura sees the tree, the elements whose markup says
+  they are not story text: side boxes, embeds, captions, share/newsletter/related widgets.
+- ``PageContext.from_tree`` collects the page's own texts the cleaning rules compare blocks with:
+  captions and image alt texts, the declared headlines, the JSON-LD ``articleBody``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from crawler.textnorm import clean_text
+
+# Class/id words that mark an element as something other than story text. Matched as whole
+# words of the class/id (split on spaces, "-", "_"), so "ad" matches "ad-slot" but not "head".
+BOILERPLATE_WORDS = frozenset(
+    {
+        # captions and credits
+        "caption",
+        "captions",
+        "figcaption",
+        "credit",
+        "credits",
+        # ads and sponsors
+        "ad",
+        "ads",
+        "adslot",
+        "advert",
+        "advertisement",
+        "sponsor",
+        "sponsored",
+        "outbrain",
+        "taboola",
+        # promo, related and navigation widgets
+        "related",
+        "recommended",
+        "recommendations",
+        "newsletter",
+        "promo",
+        "breadcrumb",
+        "breadcrumbs",
+        "share",
+        "sharing",
+        "social",
+        "comments",
+        # boxes beside the story
+        "infobox",
+        "factbox",
+        "authorbox",
+        "bio",
+        # embedded posts from social networks
+        "tweet",
+        "twitter",
+        "instagram",
+        "tiktok",
+    }
+)
+# Two-word markers ("fact-box", "author-bio") whose words alone are too common to use.
+BOILERPLATE_PAIRS = frozenset(
+    {("fact", "box"), ("info", "box"), ("author", "bio"), ("about", "author"), ("read", "more")}
+)
+BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
+# Never prune the page skeleton, nor an element holding a story-sized share of the page's
+# paragraph text: a wrapper with a misleading class ("article-ads-wrapper",
+# "post-share-container") holds the story, while an info box holds a small part.
+PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
+MAX_PARAGRAPH_CHARS = 400
+STORY_SHARE = 0.25
+_WORD_SPLIT = re.compile(r"[\s_\-]+")
+# camelCase words ("mediaInfo"); two lowercase letters first, so hash-like ids ("n1AuAdJlVL")
+# do not yield words such as "ad".
+_CAMEL_SPLIT = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
+_HAS_DIGIT = re.compile(r"\d")
+MIN_CAPTION_CHARS = 16
+# An image's caption sits in a small container with it: climb at most this far, while the
+# container's text stays this short.
+MEDIA_TAGS = ("img", "picture", "video", "iframe")
+MEDIA_WORDS = frozenset({"media", "image", "img", "photo", "picture", "video", "gallery"})
+MEDIA_CLIMB = 3
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+MAX_MEDIA_TEXT_CHARS = 400
+
+
+# The class/id words of the page's elements, computed once per page (elements without class
+# or id are absent): every DOM rule reads them.
+Markers = dict[etree._Element, frozenset[str]]
+NO_WORDS: frozenset[str] = frozenset()
+
+
+def marker_words(element: etree._Element) -> frozenset[str]:
+    """The lowercase words of an element's class and id attributes."""
+    return _words_of(f"{element.get('class') or ''} {element.get('id') or ''}")
+
+
+def _words_of(value: str) -> frozenset[str]:
+    words: set[str] = set()
+    for token in _WORD_SPLIT.split(value):
+        if token and not _HAS_DIGIT.search(token):  # generated ids are not words
+            words.update(word.lower() for word in _CAMEL_SPLIT.split(token))
+    return frozenset(words)
+
+
+def page_markers(tree: etree._Element) -> Markers:
+    """``marker_words`` of every element that has a class or an id."""
+    markers: Markers = {}
+    known: dict[str, frozenset[str]] = {}  # pages repeat the same class strings many times
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or not (element.get("class") or element.get("id")):
+            continue
+        value = f"{element.get('class') or ''} {element.get('id') or ''}"
+        words = known.get(value)
+        if words is None:
+            words = known[value] = _words_of(value)
+        markers[element] = words
+    return markers
+
+
+def is_boilerplate(element: etree._Element, words: frozenset[str] | None = None) -> bool:
+    """An element is boilerplate when its tag or a class/id word says so."""
+    tag = element.tag
+    if not isinstance(tag, str) or tag in PROTECTED_TAGS:
+        return False
+    if tag in BOILERPLATE_TAGS:
+        return True
+    words = marker_words(element) if words is None else words
+    if words & BOILERPLATE_WORDS:
+        return True
+    return any(a in words and b in words for a, b in BOILERPLATE_PAIRS)
+
+
+_HAS_BLOCK = etree.XPath("boolean(.//p | .//h1 | .//h2 | .//h3 | .//h4 | .//h5 | .//h6)")
+
+
+def is_teaser_card(link: etree._Element) -> bool:
+    """A link that wraps a heading or a paragraph is a teaser card for another page."""
+    return bool(_HAS_BLOCK(link))
+
+
+def _text_length(element: etree._Element, cap: int | None = None) -> int:
+    """Characters of text in the element; counting stops once past ``cap``."""
+    total = 0
+    for text in element.itertext():
+        total += len(text.strip())
+        if cap is not None and total > cap:
+            break
+    return total
+
+
+def _paragraph_chars(element: etree._Element, cap: int | None) -> int:
+    total = 0
+    for paragraph in element.iter("p"):
+        total += _text_length(paragraph, cap)
+        if cap is not None and total > cap:
+            break
+    return total
+
+
+def _story_sized(element: etree._Element, page_chars: int) -> bool:
+    """More than ``MAX_PARAGRAPH_CHARS`` and ``STORY_SHARE`` of the page's paragraph text."""
+    cap = max(MAX_PARAGRAPH_CHARS, int(STORY_SHARE * page_chars))
+    return _paragraph_chars(element, cap) > cap
+
+
+def prune_boilerplate(tree: etree._Element, markers: Markers | None = None) -> int:
+    """Remove teaser cards, and boilerplate elements (see ``is_boilerplate``) unless they hold
+    a story-sized share of the page's paragraph text; returns how many were removed."""
+    markers = page_markers(tree) if markers is None else markers
+    page_chars = _paragraph_chars(tree, None)
+    doomed = [
+        element
+        for element in tree.iter()
+        if is_boilerplate(element, markers.get(element, NO_WORDS))
+    ]
+    cards = {link for link in tree.iter("a") if is_teaser_card(link)}
+    removed = 0
+    gone: set[etree._Element] = set()
+    for element in dict.fromkeys([*doomed, *cards]):
+        if any(ancestor in gone for ancestor in element.iterancestors()):
+            continue
+        if element not in cards and _story_sized(element, page_chars):
+            continue
+        _drop_keep_tail(element)
+        gone.add(element)
+        removed += 1
+    return removed
+
+
+def _drop_keep_tail(element: etree._Element) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail and tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def media_texts(tree: etree._Element, markers: Markers | None = None) -> list[str]:
+    """Texts that share a small container with an image or video: its caption and credit."""
+    texts: list[str] = []
+    seen: set[etree._Element] = set()
+    containers: list[etree._Element] = []
+    for media in tree.iter(*MEDIA_TAGS):
+        container = None
+        ancestor = media.getparent()
+        for _ in range(MEDIA_CLIMB):
+            if ancestor is None or ancestor.tag in PROTECTED_TAGS:
+                break
+            if _text_length(ancestor, MAX_MEDIA_TEXT_CHARS) > MAX_MEDIA_TEXT_CHARS:
+                break
+            container, ancestor = ancestor, ancestor.getparent()
+        if container is not None:
+            containers.append(container)
+    markers = page_markers(tree) if markers is None else markers
+    for element, words in markers.items():
+        if (
+            words & MEDIA_WORDS
+            and _text_length(element, MAX_MEDIA_TEXT_CHARS) <= MAX_MEDIA_TEXT_CHARS
+        ):
+            containers.append(element)
+    for container in containers:
+        if container in seen:
+            continue
+        seen.add(container)
+        # A heading or a link beside an image is a headline (a teaser's or a live-blog
+        # entry's), not a caption: only text outside headings and links counts.
+        texts.extend(
+            " ".join(node.itertext())
+            for node in (container, *container.iter("p", "span", "div"))
+            if not _headline_text(node)
+        )
+    return texts
+
+
+STANDFIRST_TAGS = ("p", "div", "span", "h2", "h3", "strong", "section", "header")
+MIN_STANDFIRST_CHARS = 30
+
+
+def displayed_summary(
+    tree: etree._Element, descriptions: list[str], markers: Markers | None = None
+) -> str | None:
+    """The first declared summary (JSON-LD or meta description) that the page also shows as an
+    element of its body, outside figures and media containers: the standfirst that opens the
+    story (shown only as an image's caption, it is a caption)."""
+    markers = page_markers(tree) if markers is None else markers
+    wanted = {_squash(d): d for d in descriptions if len(d) >= MIN_STANDFIRST_CHARS}
+    if not wanted:
+        return None
+    lengths = [len(d) for d in wanted.values()]
+    low, high = int(min(lengths) * 0.8), int(max(lengths) * 1.25) + 1
+    body = tree.find("body")
+    for element in (body if body is not None else tree).iter(*STANDFIRST_TAGS):
+        if not low <= _text_length(element, high) <= high:
+            continue
+        found = wanted.get(_squash(" ".join(element.itertext())))
+        if found and not _in_media(element, markers):
+            return found
+    return None
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def _headline_text(node: etree._Element) -> bool:
+    """The node is, holds or sits inside a heading or a link: a headline beside an image."""
+    inside = any(a.tag in HEADING_TAGS or a.tag == "a" for a in node.iterancestors())
+    return inside or node.tag == "a" or any(True for _ in node.iter("a", *HEADING_TAGS))
+
+
+def _in_media(element: etree._Element, markers: Markers) -> bool:
+    return any(
+        node.tag in ("figure", "figcaption") or markers.get(node, NO_WORDS) & MEDIA_WORDS
+        for node in (element, *element.iterancestors())
+    )
+
+
+def _squash(text: str) -> str:
+    return _NOT_ALNUM.sub("", text.casefold())
+
+
+@dataclass
+class PageContext:
+    """The page's own texts the cleaning rules compare blocks with."""
+
+    title: str | None = None
+    titles: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+    article_body: str | None = None
+    standfirst: str | None = None
+
+    @classmethod
+    def from_tree(
+        cls,
+        tree: etree._Element,
+        title: str | None,
+        *,
+        authors: list[str] | None = None,
+        titles: list[str] | None = None,
+        article_body: str | None = None,
+        descriptions: list[str] | None = None,
+        markers: Markers | None = None,
+    ) -> PageContext:
+        """The context of a page: its captions (figcaptions, caption/credit classes, image
+        alt/title, texts beside an image or in a media container) and the given metadata."""
+        markers = page_markers(tree) if markers is None else markers
+        found = [" ".join(node.itertext()) for node in tree.iter("figcaption")]
+        found.extend(
+            " ".join(node.itertext())
+            for node, words in markers.items()
+            if any("caption" in word or "credit" in word for word in words)
+        )
+        for image in tree.iter("img"):
+            found.extend(v for v in (image.get("alt"), image.get("title")) if v)
+        found.extend(media_texts(tree, markers))
+        captions = [c for c in (clean_text(text) for text in found) if c]
+        # The page's summary shown as its standfirst is not a caption, even beside an image.
+        standfirst = displayed_summary(tree, descriptions or [], markers)
+        summary = _squash(standfirst or "")
+        captions = [c for c in captions if len(c) >= MIN_CAPTION_CHARS and _squash(c) != summary]
+        return cls(
+            title=title,
+            titles=[t for t in dict.fromkeys([title, *(titles or [])]) if t],
+            authors=list(authors or []),
+            captions=list(dict.fromkeys(captions)),
+            article_body=article_body,
+            standfirst=standfirst,
+        )

@@ -1,0 +1,221 @@
+"""Every cleaning rule on a small recorded HTML fragment (``tests/data/fragments/``).
+
+Each fragment is a short article with one kind of boilerplate. The test asserts the exact clean
+text (``<name>.txt``) and, with the rule under test switched off, that the boilerplate would
+have reached the text: so each rule is shown to be the one doing the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import lxml.html
+import pytest
+
+from crawler.extraction import body, cleaning, dom, extract_page, page
+from crawler.extraction.cleaning import Block
+from crawler.extraction.dom import PageContext
+from tests.conftest import DATA
+
+FRAGMENTS = DATA / "fragments"
+URL = "https://harbour.example/news/bridge"
+
+
+def extract(name: str) -> str | None:
+    html = (FRAGMENTS / f"{name}.html").read_text(encoding="utf-8")
+    return extract_page(html, URL, min_text_chars=0).text
+
+
+def without_rule(monkeypatch: pytest.MonkeyPatch, rule: str) -> None:
+    if rule == "prune_boilerplate":
+        monkeypatch.setattr(page, "prune_boilerplate", lambda tree, markers=None: 0)
+    elif rule == "article_body_blocks":
+        monkeypatch.setattr(page, "article_body_blocks", lambda blocks, article_body: blocks)
+    elif rule == "with_standfirst":
+        monkeypatch.setattr(page, "with_standfirst", lambda blocks, standfirst: blocks)
+    elif rule == "media_texts":
+        monkeypatch.setattr(dom, "media_texts", lambda tree, markers=None: [])
+    else:
+        rules = tuple(r for r in cleaning.RULES if r.__name__ != rule)
+        assert len(rules) == len(cleaning.RULES) - 1, rule
+        monkeypatch.setattr(cleaning, "RULES", rules)
+
+
+CASES = [
+    # (fragment, rule that removes the boilerplate, a piece of that boilerplate)
+    ("ad_label", "drop_ad_labels", "Advertisement"),
+    ("ad_label", "drop_ad_labels", "Publicité"),
+    ("caption_repeated", "drop_captions", "Workers on the swing bridge in March"),
+    ("caption_repeated", "drop_captions", "seen from the harbour wall at dusk"),
+    ("credit_line", "drop_captions", "AP Photo"),
+    ("credit_line", "drop_captions", "Foto: Max Mustermann"),
+    ("credit_line", "drop_captions", "With reporting by"),
+    ("media_container_caption", "media_texts", "Pictured from left"),
+    ("link_blocks", "drop_link_blocks", "Ferry timetable changes"),
+    ("promo_lines", "drop_promo", "Read more:"),
+    ("promo_lines", "drop_promo", "Sign up for our newsletter"),
+    ("promo_lines", "drop_promo", "All rights reserved"),
+    ("promo_heading_block", "drop_promo", "Latest Headlines"),
+    ("dateline", "drop_datelines", "Updated: 12.03.2024"),
+    ("dateline", "drop_datelines", "17:41 JST"),
+    ("byline", "drop_bylines", "By Jane Roe"),
+    ("repeats_and_headline", "drop_repeats", "Old swing bridge to reopen"),
+    ("author_bio", "drop_author_bios", "Correspondent Jane Roe covers"),
+    ("dom_boilerplate", "prune_boilerplate", "in your inbox"),
+    ("dom_boilerplate", "prune_boilerplate", "what a day for the old town"),
+    ("dom_boilerplate", "prune_boilerplate", "built in 1893"),
+    ("json_ld_witness", "article_body_blocks", "weekly quiz about maritime history"),
+]
+
+
+@pytest.mark.parametrize(("name", "rule", "junk"), CASES)
+def test_rule_removes_boilerplate(
+    name: str, rule: str, junk: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = extract(name)
+    assert text == (FRAGMENTS / f"{name}.txt").read_text(encoding="utf-8").strip()
+    assert junk not in text
+    without_rule(monkeypatch, rule)
+    assert junk in (extract(name) or ""), f"{rule} is not what removes {junk!r}"
+
+
+def test_repeated_paragraph_is_kept_once() -> None:
+    text = extract("repeats_and_headline") or ""
+    assert text.count("Engineers replaced the rusted gears") == 1
+
+
+def test_displayed_standfirst_opens_the_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    lead = "The city's oldest bridge returns after two years of repairs"
+    text = extract("standfirst") or ""
+    assert text == (FRAGMENTS / "standfirst.txt").read_text(encoding="utf-8").strip()
+    assert text.startswith(lead)
+    without_rule(monkeypatch, "with_standfirst")
+    assert lead not in (extract("standfirst") or "")
+
+
+def test_lead_sentence_that_repeats_the_headline_is_kept() -> None:
+    context = PageContext(title="Old swing bridge to reopen next month")
+    lead = Block("paragraph", "Old swing bridge to reopen next month, the harbour authority said.")
+    kicker = Block("heading", "Harbour: Old swing bridge to reopen next month")
+    assert cleaning.drop_repeats([kicker, lead], context) == [lead]
+
+
+def test_json_ld_body_rescues_text_the_page_hides() -> None:
+    text = extract("json_ld_rescue") or ""
+    assert text == (FRAGMENTS / "json_ld_rescue.txt").read_text(encoding="utf-8").strip()
+    assert text.endswith("the mayor is expected to cut the ribbon.")
+
+
+# Rules that must keep story content: subheadings, quotes, lists and tables.
+STORY = [
+    Block("heading", "What happens next"),
+    Block("quote", "We are proud of the work our engineers have done here."),
+    Block("list", "- Pedestrians first\n- Cars a week later"),
+    Block("table", "Year | Cost\n2023 | 9 million"),
+    Block("list", "- 1893: built\n- 2022: damaged"),
+    Block("paragraph", "The court ruled that the copyright on the design expired in 1990."),
+    Block("paragraph", "The ferry will keep running until the bridge opens, the harbour said."),
+]
+
+
+@pytest.mark.parametrize("rule", cleaning.RULES, ids=lambda r: r.__name__)
+def test_rules_keep_story_blocks(rule: Callable[..., Any]) -> None:
+    context = PageContext(title="Old swing bridge to reopen", authors=["Jane Roe"])
+    assert rule(list(STORY), context) == STORY
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Advertisement",
+        "ADVERTISEMENT",
+        "Anzeige",
+        "Sponsored",
+        "Publicité",
+        "- Werbung -",
+        "Publicidad",
+        "Reklam",
+        "Annonse",
+        "広告",
+        "Реклама",
+    ],
+)
+def test_ad_labels_of_the_dev_corpus_languages(label: str) -> None:
+    blocks = [Block("paragraph", label), STORY[-1]]
+    assert cleaning.drop_ad_labels(blocks, PageContext()) == [STORY[-1]]
+
+
+def test_witness_that_tells_another_story_is_ignored() -> None:
+    blocks = [Block("paragraph", "The ferry will keep running until the bridge opens.")]
+    assert body.article_body_blocks(blocks, "A completely different text about cats.") == blocks
+
+
+def test_wrapper_with_a_boilerplate_class_is_kept_when_it_holds_the_story() -> None:
+    text = extract("wrapper_with_boilerplate_class")
+    assert text == (FRAGMENTS / "wrapper_with_boilerplate_class.txt").read_text().strip()
+    assert len((text or "").split("\n\n")) == 4
+
+
+@pytest.mark.parametrize(
+    ("attributes", "boilerplate"),
+    [
+        ({"class": "ad-slot"}, True),
+        ({"class": "article-ads-wrapper"}, True),  # a word says so (kept only by size)
+        ({"class": "mod mediaInfo"}, False),
+        ({"class": "infobox__headline"}, True),
+        ({"class": "fact-box border"}, True),
+        ({"class": "twitter-tweet"}, True),
+        ({"id": "related-stories"}, True),
+        ({"class": "block-id-n1AuAdJlVL"}, False),  # a generated id, not the word "ad"
+        ({"class": "header headline"}, False),
+        ({"class": "article-body"}, False),
+    ],
+)
+def test_class_and_id_words(attributes: dict[str, str], boilerplate: bool) -> None:
+    element = lxml.html.fromstring("<div></div>")
+    for name, value in attributes.items():
+        element.set(name, value)
+    assert dom.is_boilerplate(element) is boilerplate
+
+
+def test_camel_case_class_words() -> None:
+    element = lxml.html.fromstring('<div class="mediaInfo takeoverAdContent"></div>')
+    assert {"media", "info", "takeover"} <= dom.marker_words(element)
+
+
+def test_teaser_card_is_pruned_from_the_page() -> None:
+    """A link wrapping a heading and a paragraph (a card for another story) leaves the DOM;
+    the story's paragraphs stay."""
+    tree = page.parse_html((FRAGMENTS / "teaser_card.html").read_text(encoding="utf-8"))
+    assert "more sailings" in tree.text_content()
+    dom.prune_boilerplate(tree)
+    assert "more sailings" not in tree.text_content()
+    assert "Engineers replaced the rusted gears" in tree.text_content()
+    assert extract("teaser_card") == (FRAGMENTS / "teaser_card.txt").read_text().strip()
+
+
+def test_heading_or_link_beside_an_image_is_not_a_caption() -> None:
+    tree = page.parse_html(
+        '<html><body><div class="entry"><img src="/a.jpg"><h3>Live: the bridge opens to'
+        " pedestrians first</h3><p>Photo of the bridge deck at dawn today</p></div>"
+        '<a href="/other"><img src="/b.jpg"><span>Ferry timetable changes for summer</span></a>'
+        "</body></html>"
+    )
+    texts = dom.media_texts(tree)
+    assert "Photo of the bridge deck at dawn today" in texts
+    assert not any("Live: the bridge" in text or "Ferry timetable" in text for text in texts)
+
+
+@pytest.mark.parametrize(
+    ("markup", "standfirst"),
+    [
+        ('<div class="excerpt"><p>{d}</p></div>', True),
+        ('<figure><img src="/a.jpg"><figcaption>{d}</figcaption></figure>', False),
+        ('<div class="image-widget"><img src="/a.jpg"><p>{d}</p></div>', False),
+    ],
+)
+def test_standfirst_is_a_summary_shown_outside_media(markup: str, standfirst: bool) -> None:
+    summary = "The city's oldest bridge returns after two years of repairs."
+    tree = page.parse_html(f"<html><body>{markup.format(d=summary)}</body></html>")
+    assert (dom.displayed_summary(tree, [summary]) == summary) is standfirst

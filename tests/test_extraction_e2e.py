@@ -1,0 +1,110 @@
+"""End to end: the hardest seed variant through the real ``scrapy crawl feeds``, and archived
+pages through the real ``python -m crawler.extract``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import jsonschema
+
+from tests.conftest import DATA, ROOT, LocalSite
+
+SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
+PATH = "/Top_News/World-News/2017/01/19/joint-bombings"
+EXPECTED = (DATA / "seed" / "expected.txt").read_text().strip()
+
+
+def test_harder_seed_variant_through_scrapy_crawl(site: LocalSite, crawl) -> None:
+    """Ad labels as body paragraphs, the caption as a body paragraph, and the headlines block
+    inside <article>: the record is still exactly the nine paragraphs."""
+    html = (DATA / "seed" / "upi_all_harder.html").read_text().replace("{base}", site.base)
+    site.add(PATH, html)
+    site.add(
+        "/feed.xml",
+        f"""<?xml version="1.0"?><rss version="2.0"><channel><title>UPI</title>
+<item><title>Russia, Turkey carry out joint bombings in Syria</title>
+<link>{site.base}{PATH}</link></item></channel></rss>""",
+        "application/rss+xml",
+    )
+    result = crawl("-a", f"feeds={site.url('/feed.xml')}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    [record] = result.records
+    jsonschema.validate(record, SCHEMA)
+    assert record["text"] == EXPECTED
+    assert record["title"] == "Russia, Turkey carry out joint bombings in Syria"
+    assert record["authors"] == ["Andrew V. Pestano"]
+    assert record["published"] == "2017-01-19T14:05:00-05:00"
+    assert record["provenance"]["authors"] == "meta"
+
+
+def run_extract(stdin: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LC_ALL": "C"}
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.extract", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_reextraction_command_one_record_per_line_in_order() -> None:
+    base = "http://127.0.0.1:9"
+    story = (DATA / "seed" / "upi_all_harder.html").read_text().replace("{base}", base)
+    lines = [
+        json.dumps({"url": base + PATH, "html": story}),
+        json.dumps({"url": base + "/short", "html": "<html><body><p>Short.</p></body></html>"}),
+        "not json",
+        json.dumps({"url": "file:///etc/passwd", "html": "<p>x</p>"}),
+        "",
+        json.dumps({"url": base + "/empty", "html": "   "}, ensure_ascii=False),
+        json.dumps({"url": base + "/again", "html": story, "fetched_at": "2024-05-01T10:00:00Z"}),
+    ]
+    done = run_extract(("\n".join(lines) + "\n").encode("utf-8"))
+    assert done.returncode == 1, done.stderr.decode()[-2000:]  # some lines gave no article
+    records = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+    assert len(records) == 6  # one per non-blank input line
+    first, short, garbage, unsafe, empty, again = records
+    jsonschema.validate(first, SCHEMA)
+    assert first["text"] == EXPECTED
+    assert "error" not in first
+    assert first["source_url"] == base + PATH
+    assert first["feed_url"] == base + PATH  # no feed: the entry is built from the URL alone
+    assert first["url"].endswith("/Russia-Turkey-carry-out-joint-bombings-in-Syria/5421484837383/")
+    assert first["authors"] == ["Andrew V. Pestano"]
+    assert short == {"url": base + "/short", "text": None, "error": "too_little_text"}
+    assert garbage == {"url": None, "text": None, "error": "invalid_input"}
+    assert unsafe == {"url": "file:///etc/passwd", "text": None, "error": "invalid_input"}
+    assert empty == {"url": base + "/empty", "text": None, "error": "empty_body"}
+    assert again["text"] == EXPECTED and again["fetched_at"] == "2024-05-01T10:00:00+00:00"
+    assert again["id"] == first["id"]
+
+
+def test_reextraction_command_exit_zero_when_all_lines_give_articles() -> None:
+    story = (DATA / "seed" / "upi_article.html").read_text().replace("{base}", "http://a.test")
+    done = run_extract(json.dumps({"url": "http://a.test" + PATH, "html": story}).encode())
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    [record] = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+    assert record["text"] == EXPECTED
+
+
+def test_reextraction_command_applies_the_crawls_page_budget() -> None:
+    story = (DATA / "seed" / "upi_article.html").read_text().replace("{base}", "http://a.test")
+    line = json.dumps({"url": "http://a.test" + PATH, "html": story}).encode()
+    done = run_extract(line, "--max-bytes", "2000")
+    assert done.returncode == 1
+    assert json.loads(done.stdout) == {
+        "url": "http://a.test" + PATH,
+        "text": None,
+        "error": "too_large",
+    }
+
+
+def test_reextraction_command_rejects_bad_usage() -> None:
+    done = run_extract(b"", "--min-text-chars", "-1")
+    assert done.returncode == 2
+    assert b"--min-text-chars" in done.stderr
