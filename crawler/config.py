@@ -6,6 +6,7 @@ naming the setting, before the first request is made.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +30,8 @@ class CrawlerConfig:
     contact: str
     max_entries_per_feed: int
     min_text_chars: int
+    extraction_workers: int = 1
+    extraction_timeout_s: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -47,6 +50,8 @@ class CrawlerConfig:
             contact=_str(settings, "CONTACT"),
             max_entries_per_feed=_int(settings, "MAX_ENTRIES_PER_FEED", minimum=1),
             min_text_chars=_int(settings, "MIN_TEXT_CHARS", minimum=0),
+            extraction_workers=_extraction_workers(settings),
+            extraction_timeout_s=_seconds(settings, "EXTRACTION_TIMEOUT_S"),
         )
 
 
@@ -65,4 +70,25 @@ def _int(settings: SettingsLike, name: str, *, minimum: int) -> int:
         raise ConfigError(f"{PREFIX}{name} must be an integer, got {value!r}") from None
     if number < minimum:
         raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def _extraction_workers(settings: SettingsLike) -> int:
+    """``NEWSCRAWLER_EXTRACTION_WORKERS``: unset (``None``) means one worker per usable core."""
+    if settings.get(PREFIX + "EXTRACTION_WORKERS") is None:
+        # The cores this process may run on (a container or taskset can give fewer than exist).
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
+    return _int(settings, "EXTRACTION_WORKERS", minimum=1)
+
+
+def _seconds(settings: SettingsLike, name: str) -> float:
+    value = settings.get(PREFIX + name)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{PREFIX}{name} must be a number of seconds, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise ConfigError(f"{PREFIX}{name} must be a positive number of seconds, got {value!r}")
     return number

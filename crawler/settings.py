@@ -16,6 +16,10 @@ NEWSCRAWLER_OUTPUT_DIR = "output"
 NEWSCRAWLER_OUTPUT_FILE = "%(name)s_%(time)s.jsonl"
 NEWSCRAWLER_MAX_ENTRIES_PER_FEED = 200
 NEWSCRAWLER_MIN_TEXT_CHARS = 200
+# Extraction runs in this many worker processes; None: one per CPU core.
+NEWSCRAWLER_EXTRACTION_WORKERS = None
+# A page whose extraction takes longer is dropped as extraction_timeout (its worker is replaced).
+NEWSCRAWLER_EXTRACTION_TIMEOUT_S = 30.0
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True

@@ -11,6 +11,7 @@ Stats: ``feeds/ok``, ``feeds/failed/<reason>``, ``feeds/entries``,
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -117,8 +118,11 @@ class FeedsSpider(scrapy.Spider):
         self.logger.warning("Feed %s failed: %s", feed_url, reason)
         self._feed_outcome(feed_url, "failed", reason)
 
-    def parse_feed(self, response: Response, feed_url: str) -> Iterator[scrapy.Request]:
-        parsed = parse_feed(response.body, response.url, response_headers(response))
+    async def parse_feed(self, response: Response, feed_url: str) -> AsyncIterator[scrapy.Request]:
+        # In a thread: a large feed takes seconds of feedparser, which must not stall the reactor.
+        parsed = await asyncio.to_thread(
+            parse_feed, response.body, response.url, response_headers(response)
+        )
         if parsed.error:
             self.logger.warning("Feed %s failed: %s", feed_url, parsed.error)
             self._feed_outcome(feed_url, "failed", parsed.error)
