@@ -36,6 +36,9 @@ RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy starts this many asyncio tasks for every callback's output, even for the one item of an
+# article page: 100 (its default) costs the crawler process CPU that extraction needs.
+CONCURRENT_ITEMS = 8
 
 # --- Safety ---
 # Only http(s): a feed must not make the crawler read local files or reach other protocols.
