@@ -15,8 +15,10 @@ server in its own process, with every page in memory), and measures in one run:
    process to the last record written, and the peak RSS of its whole process tree (the crawler,
    the forkserver and the extraction workers, polled from /proc);
 3. the ratio of 2 to 1;
-4. trafilatura's own command line in feed mode (``trafilatura -i feeds.txt --feed``) on the same
-   feeds, for comparison;
+4. trafilatura's own command line, for comparison: its feed mode (``trafilatura -i feeds.txt
+   --feed``) on the same feeds (it refuses them: it wants a registrable domain name, and its
+   SSRF protection refuses loopback), then its URL-list mode on the article URLs the feeds list,
+   with its SSRF protection and per-host pause switched off;
 5. the crawl again at ``--scale`` times the articles, to compare its peak RSS with 2's.
 
 Only 127.0.0.1 is contacted. Temporary files go to a temporary directory, removed at the end.
@@ -299,58 +301,61 @@ def measure_crawl(
     )
 
 
-def measure_trafilatura(run: SiteRun, base: str, tmp: Path, parallel: int) -> str:
-    """trafilatura's command line in feed mode on the same feeds: articles/s, or what failed."""
-    workdir = tmp / "trafilatura"
-    workdir.mkdir()
-    feeds_file = workdir / "feeds.txt"
-    feeds_file.write_text("\n".join(run.feed_urls(base)) + "\n")
-    # With its own defaults first, on one feed: does it reach a loopback site at all?
-    probe = workdir / "probe"
-    subprocess.run(
-        [TRAFILATURA, "--feed", run.feed_urls(base)[0], "-o", str(probe)],
-        cwd=workdir,
-        capture_output=True,
-        timeout=600,
-        check=False,
-    )
-    defaults = len(list(probe.glob("*"))) if probe.exists() else 0
-    config = workdir / "settings.cfg"
-    config.write_text(TRAFILATURA_CONFIG)
-    output = workdir / "output"
+def run_trafilatura(workdir: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
     started = time.monotonic()
     done = subprocess.run(
-        [
-            TRAFILATURA,
-            "-i",
-            str(feeds_file),
-            "--feed",
-            "--parallel",
-            str(parallel),
-            "--config-file",
-            str(config),
-            "-o",
-            str(output),
-        ],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
+        [TRAFILATURA, *args], cwd=workdir, capture_output=True, text=True, timeout=3600, check=False
     )
-    elapsed = time.monotonic() - started
-    files = list(output.glob("*")) if output.exists() else []
-    note = (
-        f"with its default settings: {defaults} articles from one feed "
-        f"(of {len(range(0, run.articles, run.feeds))})"
+    return time.monotonic() - started, done
+
+
+def measure_trafilatura(run: SiteRun, base: str, tmp: Path, parallel: int) -> list[str]:
+    """trafilatura's command line on the same site: what its feed mode does with it and, as it
+    refuses, its URL-list mode (download and extract) on the articles the feeds list."""
+    workdir = tmp / "trafilatura"
+    workdir.mkdir()
+    config = workdir / "settings.cfg"
+    config.write_text(TRAFILATURA_CONFIG)
+    feeds_file = workdir / "feeds.txt"
+    feeds_file.write_text("\n".join(run.feed_urls(base)) + "\n")
+    lines = []
+    _, done = run_trafilatura(
+        workdir, "-i", str(feeds_file), "--feed", "--list", "--config-file", str(config)
     )
-    if not files:
-        return f"no output (exit {done.returncode}: {done.stderr[-300:].strip()}); {note}"
-    return (
-        f"{len(files) / elapsed:.1f} articles/s ({len(files)} of {run.articles} in "
-        f"{elapsed:.0f} s from start to exit, --parallel {parallel}, SLEEP_TIME 0, "
-        f"SSRF_PROTECTION off); {note}"
+    listed = [line for line in done.stdout.splitlines() if line.startswith("http")]
+    refusals = [line for line in done.stderr.splitlines() if "Invalid URL" in line]
+    lines.append(
+        f"feed mode (-i feeds.txt --feed --list): {len(listed)} article URLs found in "
+        f"{run.feeds} feeds" + (f"; it says {refusals[0].strip()!r}" if refusals else "")
     )
+    urls = [base + run.article_path(i) for i in range(run.articles)]
+    urls_file = workdir / "urls.txt"
+    urls_file.write_text("\n".join(urls[:10]) + "\n")
+    _, done = run_trafilatura(workdir, "-i", str(urls_file), "-o", str(workdir / "defaults"))
+    written = len(list((workdir / "defaults").glob("*")))
+    lines.append(
+        f"URL-list mode with its default settings: {written} of 10 articles (SSRF_PROTECTION)"
+    )
+    urls_file.write_text("\n".join(urls) + "\n")
+    output = workdir / "output"
+    elapsed, done = run_trafilatura(
+        workdir,
+        "-i",
+        str(urls_file),
+        "--parallel",
+        str(parallel),
+        "--config-file",
+        str(config),
+        "-o",
+        str(output),
+    )
+    written = len(list(output.glob("*"))) if output.exists() else 0
+    lines.append(
+        f"URL-list mode (-i urls.txt --parallel {parallel}, SLEEP_TIME 0, SSRF_PROTECTION off): "
+        f"{run.articles / elapsed:.1f} articles/s ({written} of {run.articles} written, "
+        f"{elapsed:.0f} s from start to exit, exit status {done.returncode})"
+    )
+    return lines
 
 
 def machine() -> str:
@@ -424,7 +429,8 @@ def main() -> None:
         if limit is not None:
             print(f"3. ratio crawl / limit: {crawl.rate / limit:.2f}")
         if not args.no_trafilatura:
-            print(f"4. trafilatura --feed: {measure_trafilatura(runs[0], base, tmp, cores)}")
+            for number, line in enumerate(measure_trafilatura(runs[0], base, tmp, cores)):
+                print(f"{'4.' if number == 0 else '  '} trafilatura CLI, {line}")
         if not args.no_scale:
             scaled = measure_crawl(runs[1], base, tmp, args.per_domain, args.workers, args.set)
             print(f"   scrapy crawl feeds, {args.scale}N={runs[1].articles}: {describe(scaled)}")
