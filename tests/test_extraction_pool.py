@@ -6,6 +6,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,6 +100,39 @@ def test_a_crashing_or_hanging_page_costs_only_that_page() -> None:
             assert isinstance(result, PageExtraction), result
             assert result.text is not None and result.text == expected.text
     assert all(isinstance(r, PageExtraction) and r.text for r in after), after
+
+
+KILLED_CRAWLER = """
+import asyncio, sys
+from crawler.extraction.pool import WorkerPool
+from tests.pool_workers import misbehaving_extract
+
+async def main() -> None:
+    pool = WorkerPool(1, timeout_s=600, function=misbehaving_extract)
+    await pool.run(("HANG:" + sys.argv[1]).encode(), "http://127.0.0.1/", {}, min_text_chars=1)
+
+asyncio.run(main())
+"""
+
+
+def test_a_busy_worker_dies_with_a_killed_crawler(tmp_path: Path) -> None:
+    """SIGKILL leaves no cleanup to the crawler: the kernel ends the worker (PR_SET_PDEATHSIG)."""
+    from tests.test_crawl_workers import MARK, left_behind
+
+    mark, pid_file = uuid.uuid4().hex, tmp_path / "worker.pid"
+    env = {**os.environ, MARK: mark, "PYTHONPATH": str(ROOT)}
+    crawler = subprocess.Popen(
+        [sys.executable, "-c", KILLED_CRAWLER, str(pid_file)], cwd=ROOT, env=env
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not pid_file.exists() or not pid_file.read_text():  # the worker is in the page
+            assert crawler.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        crawler.kill()
+        crawler.wait()
+    assert left_behind(mark) == []
 
 
 class Settings(dict[str, Any]):

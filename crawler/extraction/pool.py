@@ -12,8 +12,9 @@
   downloading while pages wait here) bounds memory.
 - Workers start from a ``forkserver`` that has imported the function's module once: starting
   or replacing a worker is a cheap fork of a single-threaded process, never a fork of the
-  crawler with its threads and sockets. On Linux each worker also dies with its parent, so no
-  worker outlives the crawl, even when the crawler is killed with SIGKILL.
+  crawler with its threads and sockets. On Linux each worker also exits when the process that
+  created the pool does, so no worker outlives the crawl, even when the crawler is killed with
+  SIGKILL in the middle of a page.
 
 The worker processes are managed by pebble (``pebble.ProcessPool``), which can kill the one
 worker running a stuck task; ``concurrent.futures.ProcessPoolExecutor`` cannot. No Scrapy import.
@@ -22,12 +23,11 @@ worker running a stuck task; ``concurrent.futures.ProcessPoolExecutor`` cannot. 
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import multiprocessing
 import os
-import signal
-import sys
+import select
+import threading
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
@@ -42,7 +42,6 @@ T = TypeVar("T")
 
 # How long close() lets workers finish their current page before killing them.
 CLOSE_GRACE_S = 10.0
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class PageFailed(Exception):
@@ -59,15 +58,26 @@ class ExtractionCrashed(PageFailed):
     reason = "extraction_crashed"
 
 
-def _die_with_parent() -> None:
-    """Worker initializer: ask Linux to SIGKILL this worker when its parent (the forkserver,
-    which exits with the crawler) goes away, so a killed crawler leaves no worker behind."""
-    if sys.platform != "linux":
+def _exit_with(owner: int) -> None:
+    """Worker initializer: end this worker as soon as the process that owns the pool (the
+    crawler) has ended, however it ended, even while the worker is busy with a page.
+
+    Parent-death signals cannot do this: a worker's parent is the forkserver, and the
+    forkserver stays up as long as any of its children does. A pidfd of the owner becomes
+    readable when the owner exits; a thread waits on it without using any CPU.
+    """
+    try:
+        pidfd = os.pidfd_open(owner)
+    except ProcessLookupError:  # the owner is already gone
+        os._exit(1)
+    except (AttributeError, OSError):  # not Linux 5.3+: the pool's shutdown has to do
         return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(0)
+
+    def wait_for_owner() -> None:
+        select.select([pidfd], [], [])
+        os._exit(1)
+
+    threading.Thread(target=wait_for_owner, name="exit-with-owner", daemon=True).start()
 
 
 class WorkerPool(Generic[T]):
@@ -97,7 +107,10 @@ class WorkerPool(Generic[T]):
 
     def _new_pool(self) -> ProcessPool:
         return ProcessPool(
-            max_workers=self.workers, initializer=_die_with_parent, context=self._context
+            max_workers=self.workers,
+            initializer=_exit_with,
+            initargs=(os.getpid(),),
+            context=self._context,
         )
 
     def start(self) -> None:
