@@ -175,3 +175,45 @@ def test_workers_default_to_the_usable_cores_and_are_validated() -> None:
 def test_invalid_pool_settings_name_the_setting(name: str, value: Any) -> None:
     with pytest.raises(ConfigError, match=name):
         CrawlerConfig.from_settings(Settings(BASE, **{name: value}))
+
+
+def test_the_pipeline_drops_a_stuck_or_crashing_page_with_its_reason() -> None:
+    from scrapy.utils.test import get_crawler
+
+    import crawler.settings as project
+    from crawler.items import ArticlePage, FeedEntry
+    from crawler.pipelines import ArticleDropped
+    from crawler.pipelines.extraction import ExtractionPipeline
+
+    ours = {
+        name: getattr(project, name) for name in dir(project) if name.startswith("NEWSCRAWLER_")
+    }
+    crawler = get_crawler(settings_dict={**ours, "NEWSCRAWLER_EXTRACTION_WORKERS": 2})
+    crawler.stats.open_spider()  # type: ignore[union-attr]
+    pipeline = ExtractionPipeline.from_crawler(crawler)
+    pipeline.pool = WorkerPool(2, timeout_s=3, function=misbehaving_extract)
+
+    def page(body: bytes) -> ArticlePage:
+        url = "http://127.0.0.1/news/a"
+        return ArticlePage(url, body, dict(HEADERS), FeedEntry(url, "http://127.0.0.1/feed"), "")
+
+    good = article_html("A good story", paragraphs_for("good-story")).encode()
+
+    async def run() -> list[Any]:
+        await pipeline.open_spider()
+        try:
+            return await asyncio.gather(
+                *(pipeline.process_item(page(b)) for b in (b"HANG", b"CRASH", good)),
+                return_exceptions=True,
+            )
+        finally:
+            await pipeline.close_spider()
+
+    hung, crashed, article = asyncio.run(run())
+    assert isinstance(hung, ArticleDropped) and hung.reason == "extraction_timeout"
+    assert isinstance(crashed, ArticleDropped) and crashed.reason == "extraction_crashed"
+    assert article.title == "A good story"
+    stats = crawler.stats.get_stats()  # type: ignore[union-attr]
+    assert stats["articles/dropped/extraction_timeout"] == 1
+    assert stats["articles/dropped/extraction_crashed"] == 1
+    assert stats["extraction/workers"] == 2
