@@ -7,6 +7,7 @@ naming the setting, before the first request is made.
 from __future__ import annotations
 
 import math
+import os
 import re
 import socket
 from collections.abc import Callable
@@ -75,6 +76,9 @@ class CrawlerConfig:
         """This worker's name, unique across hosts: ``<host>-<NEWSCRAWLER_WORKER_ID>``."""
         return f"{default_host()}-{self.worker_id}"
 
+    extraction_workers: int = 1
+    extraction_timeout_s: float = 30.0
+
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
         output_file = _str(settings, "OUTPUT_FILE")
@@ -108,6 +112,8 @@ class CrawlerConfig:
             seen_ttl_days=_float(settings, "SEEN_TTL_DAYS", minimum=0.0),
             write_batch_size=_int(settings, "WRITE_BATCH_SIZE", minimum=1),
             **_distributed(settings),
+            extraction_workers=_extraction_workers(settings),
+            extraction_timeout_s=_seconds(settings, "EXTRACTION_TIMEOUT_S"),
         )
 
 
@@ -189,4 +195,25 @@ def _positive_number(settings: SettingsLike, name: str, default: float) -> float
         raise ConfigError(f"{PREFIX}{name} must be a number, got {value!r}") from None
     if not 0 < number < float("inf"):
         raise ConfigError(f"{PREFIX}{name} must be a positive number, got {value!r}")
+    return number
+
+
+def _extraction_workers(settings: SettingsLike) -> int:
+    """``NEWSCRAWLER_EXTRACTION_WORKERS``: unset (``None``) means one worker per usable core."""
+    if settings.get(PREFIX + "EXTRACTION_WORKERS") is None:
+        # The cores this process may run on (a container or taskset can give fewer than exist).
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
+    return _int(settings, "EXTRACTION_WORKERS", minimum=1)
+
+
+def _seconds(settings: SettingsLike, name: str) -> float:
+    value = settings.get(PREFIX + name)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{PREFIX}{name} must be a number of seconds, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise ConfigError(f"{PREFIX}{name} must be a positive number of seconds, got {value!r}")
     return number

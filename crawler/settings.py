@@ -41,6 +41,10 @@ REDIS_URL = None
 NEWSCRAWLER_WORKER_ID = "1"
 NEWSCRAWLER_SITE_RATE_PER_S = 4.0
 NEWSCRAWLER_HEARTBEAT_S = 10.0
+# Extraction runs in this many worker processes; None: one per CPU core.
+NEWSCRAWLER_EXTRACTION_WORKERS = None
+# A page whose extraction takes longer is dropped as extraction_timeout (its worker is replaced).
+NEWSCRAWLER_EXTRACTION_TIMEOUT_S = 30.0
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
@@ -57,6 +61,9 @@ RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy starts this many asyncio tasks for every callback's output, even for the one item of an
+# article page: 100 (its default) costs the crawler process CPU that extraction needs.
+CONCURRENT_ITEMS = 8
 
 # --- Safety ---
 # Only http(s): a feed must not make the crawler read local files or reach other protocols.

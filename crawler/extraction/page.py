@@ -55,11 +55,7 @@ class PageExtraction:
     text: str | None
     metadata: PageMetadata = field(default_factory=PageMetadata)
     error: str | None = None
-
-
-def decode_html(body: bytes, content_type: str | None) -> str:
-    """Decode with the declared charset (header, BOM, ``<meta>``), mislabels repaired."""
-    return decode_page(body, content_type).text
+    replacements: int = 0  # undecodable bytes replaced by U+FFFD when decoding the page
 
 
 def extract_page(
@@ -69,8 +65,16 @@ def extract_page(
     *,
     min_text_chars: int = MIN_TEXT_CHARS,
 ) -> PageExtraction:
+    if isinstance(body, str):
+        return _extract_html(body, url, min_text_chars)
     headers = {k.lower(): v for k, v in (headers or {}).items()}
-    html = body if isinstance(body, str) else decode_html(body, headers.get("content-type"))
+    decoded = decode_page(body, headers.get("content-type"))
+    result = _extract_html(decoded.text, url, min_text_chars)
+    result.replacements = decoded.replacements
+    return result
+
+
+def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     if not html.strip():
         return PageExtraction(text=None, error="empty_body")
     try:

@@ -67,17 +67,26 @@ def looks_binary(head: bytes) -> bool:
     return len(_CONTROL_BYTES.findall(head)) > len(head) // 100
 
 
-def screen_page(body: bytes, headers: Mapping[str, str], max_bytes: int) -> ScreenedPage:
+def reject_reason(body: bytes, headers: Mapping[str, str], max_bytes: int) -> str | None:
+    """Why a downloaded page is not given to the extractor (a drop reason), or ``None``.
+    Cheap checks only: the crawl runs them on the reactor thread, before the worker pool."""
     headers = {k.lower(): v for k, v in headers.items()}
     if not body.strip():
-        return ScreenedPage(None, "empty_body")
-    content_type = headers.get("content-type", "")
-    mime = content_type.split(";", 1)[0].strip().lower()
+        return "empty_body"
+    mime = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if mime not in _HTML_TYPES and mime not in _UNKNOWN_TYPES:
-        return ScreenedPage(None, "not_html")
+        return "not_html"
     if looks_binary(body[:4096]):
-        return ScreenedPage(None, "not_html_bytes")
+        return "not_html_bytes"
     if len(body) > max_bytes:
-        return ScreenedPage(None, "too_large")
+        return "too_large"
+    return None
+
+
+def screen_page(body: bytes, headers: Mapping[str, str], max_bytes: int) -> ScreenedPage:
+    error = reject_reason(body, headers, max_bytes)
+    if error is not None:
+        return ScreenedPage(None, error)
+    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
     decoded = decode_page(body, content_type)
     return ScreenedPage(decoded.text, None, decoded.replacements)

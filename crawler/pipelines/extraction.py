@@ -6,19 +6,29 @@ extraction pages that are not HTML or over ``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES``
 ``not_html_bytes``, ``too_large``: see ``crawler.extraction.screen``). Bytes that decode to no
 character are counted as ``encoding/replacement_chars``. An exception in one
 page is counted and dropped; the other pages go on.
+
+Extraction runs in ``NEWSCRAWLER_EXTRACTION_WORKERS`` processes (``crawler.extraction.pool``),
+never on the reactor thread. ``process_item`` awaits its page's extraction, so the page stays in
+Scrapy's scraper slot until then and ``SCRAPER_SLOT_MAX_ACTIVE_SIZE`` pauses downloads while the
+workers are behind. A page whose extraction runs past ``NEWSCRAWLER_EXTRACTION_TIMEOUT_S`` is
+dropped as ``extraction_timeout`` (its worker is killed and replaced); a page whose worker dies
+is dropped as ``extraction_crashed``. Stats: ``extraction/workers``. The workers are stopped
+when the spider closes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from scrapy.crawler import Crawler
 
 from crawler.config import CrawlerConfig
-from crawler.extraction import extract_page
+from crawler.extraction import PageExtraction
 from crawler.extraction.article import build_article
-from crawler.extraction.screen import screen_page
+from crawler.extraction.pool import PageFailed, WorkerPool
+from crawler.extraction.screen import reject_reason
 from crawler.items import ArticlePage
 from crawler.pipelines import drop
 
@@ -29,26 +39,41 @@ class ExtractionPipeline:
     def __init__(self, crawler: Crawler, config: CrawlerConfig) -> None:
         self.stats = crawler.stats
         self.config = config
+        self.pool: WorkerPool[PageExtraction] = WorkerPool(
+            config.extraction_workers, config.extraction_timeout_s
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
         return cls(crawler, CrawlerConfig.from_settings(crawler.settings))
 
-    def process_item(self, item: Any) -> Any:
+    async def open_spider(self) -> None:
+        self.stats.set_value("extraction/workers", self.pool.workers)
+        # Forking the workers takes a moment: not on the reactor thread.
+        await asyncio.to_thread(self.pool.start)
+
+    async def close_spider(self) -> None:
+        await asyncio.to_thread(self.pool.close)
+
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePage):
             return item
-        screened = screen_page(item.body, item.headers, self.config.extract_maxsize_bytes)
-        if screened.html is None:
-            raise drop(self.stats, screened.error or "not_html", item.url)
-        if screened.replacements and self.stats is not None:
-            self.stats.inc_value("encoding/replacement_chars", screened.replacements)
+        rejected = reject_reason(item.body, item.headers, self.config.extract_maxsize_bytes)
+        if rejected is not None:
+            raise drop(self.stats, rejected, item.url)
         try:
-            extraction = extract_page(
-                screened.html, item.url, item.headers, min_text_chars=self.config.min_text_chars
+            # Bytes, not text: decoding is CPU work, done in the worker with the extraction.
+            extraction = await self.pool.run(
+                item.body, item.url, item.headers, min_text_chars=self.config.min_text_chars
             )
+        except PageFailed as exc:
+            logger.warning("Extraction of %s failed: %s (%s)", item.url, exc.reason, exc)
+            raise drop(self.stats, exc.reason, item.url) from exc
         except Exception as exc:
             logger.exception("Extraction failed for %s", item.url)
             raise drop(self.stats, "extraction_error", type(exc).__name__) from exc
+        if extraction.replacements and self.stats is not None:
+            self.stats.inc_value("encoding/replacement_chars", extraction.replacements)
         if extraction.text is None:
             raise drop(self.stats, extraction.error or "no_content")
         return build_article(extraction, item.url, item.entry, item.fetched_at)

@@ -1,0 +1,473 @@
+"""Crawl throughput and memory against the machine's extraction limit, on a local news site.
+
+    python benchmarks/crawl_benchmark.py [--articles 2000] [--feeds 24] [--scale 4]
+        [--per-domain 16] [--workers N] [--no-scale] [--no-trafilatura]
+        [--corpus ../shared/corpus/news-dev.jsonl.gz]
+
+Builds a news site from the pages of the dev corpus, repeated under distinct URLs to reach
+``--articles`` articles listed by ``--feeds`` RSS feeds, serves it on 127.0.0.1 (a threaded
+server in its own process, with every page in memory), and measures in one run:
+
+1. the limit: ``extract_page`` (trafilatura plus our cleaning) over the same pages in one worker
+   process per core, no crawling, in articles per second;
+2. ``scrapy crawl feeds`` of the site (a child process; the settings the benchmark needs are
+   passed with ``-s``, the defaults are not changed): articles per second from the start of the
+   process to the last record written, and the peak RSS of its whole process tree (the crawler,
+   the forkserver and the extraction workers, polled from /proc);
+3. the ratio of 2 to 1;
+4. trafilatura's own command line, for comparison: its feed mode (``trafilatura -i feeds.txt
+   --feed``) on the same feeds (it refuses them: it wants a registrable domain name, and its
+   SSRF protection refuses loopback), then its URL-list mode on the article URLs the feeds list,
+   with its SSRF protection and per-host pause switched off;
+5. the crawl again at ``--scale`` times the articles, to compare its peak RSS with 2's.
+
+Only 127.0.0.1 is contacted. Temporary files go to a temporary directory, removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crawler.extraction import extract_page  # noqa: E402
+
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "news-dev.jsonl.gz"
+HTML = "text/html; charset=utf-8"
+POLL_S = 0.25
+TRAFILATURA = str(Path(sys.executable).with_name("trafilatura"))
+# trafilatura's own settings, except: no pause between requests to the one local host (as our
+# crawl gets DOWNLOAD_DELAY=0), and loopback allowed (its SSRF protection refuses 127.0.0.1).
+TRAFILATURA_CONFIG = """[DEFAULT]
+DOWNLOAD_TIMEOUT = 30
+MAX_FILE_SIZE = 20000000
+MIN_FILE_SIZE = 10
+SLEEP_TIME = 0
+USER_AGENTS =
+COOKIE =
+MAX_REDIRECTS = 2
+SSRF_PROTECTION = off
+INSECURE_SSL_FALLBACK = on
+MIN_EXTRACTED_SIZE = 250
+MIN_OUTPUT_SIZE = 1
+MIN_OUTPUT_COMM_SIZE = 1
+MAX_TREE_SIZE =
+EXTRACTION_TIMEOUT = 30
+MIN_DUPLCHECK_SIZE = 100
+MAX_REPETITIONS = 2
+EXTENSIVE_DATE_SEARCH = on
+EXTERNAL_URLS = off
+"""
+
+
+def load_pages(corpus: Path) -> list[bytes]:
+    with gzip.open(corpus, "rt", encoding="utf-8") as handle:
+        return [json.loads(line)["html"].encode("utf-8") for line in handle]
+
+
+@dataclass(frozen=True)
+class SiteRun:
+    """One crawl's share of the site: ``articles`` pages under ``/<name>/``, ``feeds`` feeds."""
+
+    name: str
+    articles: int
+    feeds: int
+
+    def article_path(self, i: int) -> str:
+        return f"/{self.name}/news/{i % self.feeds}/story-{i}.html"
+
+    def feed_path(self, k: int) -> str:
+        return f"/{self.name}/feed-{k}.xml"
+
+    def routes(self, base: str, pages: list[bytes]) -> Iterator[tuple[str, str, bytes]]:
+        for i in range(self.articles):
+            yield self.article_path(i), HTML, pages[i % len(pages)]
+        for k in range(self.feeds):
+            items = "".join(
+                f"<item><title>Story {i}</title><link>{base}{self.article_path(i)}</link>"
+                f"<guid>{self.name}-{i}</guid>"
+                f"<pubDate>{formatdate(1_700_000_000 + i, usegmt=True)}</pubDate></item>"
+                for i in range(k, self.articles, self.feeds)
+            )
+            feed = (
+                f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+                f"<title>Feed {k}</title><link>{base}/</link>{items}</channel></rss>"
+            )
+            yield self.feed_path(k), "application/rss+xml", feed.encode("utf-8")
+
+    def feed_urls(self, base: str) -> list[str]:
+        return [base + self.feed_path(k) for k in range(self.feeds)]
+
+
+def serve(runs: list[SiteRun], pages: list[bytes], ready: Connection) -> None:
+    """The site, in its own process so that serving never competes with the measured one for
+    the GIL; pages are kept in memory and sent with keep-alive."""
+    routes: dict[str, tuple[str, bytes]] = {
+        "/robots.txt": ("text/plain", b"User-agent: *\nAllow: /\n")
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            content_type, body = routes.get(self.path, ("text/plain", b""))
+            self.send_response(200 if self.path in routes else 404)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    for run in runs:
+        for path, content_type, body in run.routes(base, pages):
+            routes[path] = (content_type, body)
+    ready.send(base)
+    server.serve_forever()
+
+
+def _extract(args: tuple[bytes, str]) -> bool:
+    body, url = args
+    return extract_page(body, url, {"content-type": HTML}, min_text_chars=200).text is not None
+
+
+@dataclass
+class LimitFigures:
+    rate: float  # articles per second
+    cpu_s: float  # CPU seconds of the pool's processes (workers and forkserver)
+
+
+def measure_limit(
+    pages: list[bytes], run: SiteRun, base: str, workers: int, server_pid: int
+) -> LimitFigures:
+    """Articles per second of extraction alone, one worker process per core."""
+    jobs = [(pages[i % len(pages)], base + run.article_path(i)) for i in range(run.articles)]
+    started = time.monotonic()
+    with multiprocessing.get_context("forkserver").Pool(workers) as pool:
+        done = sum(1 for _ in pool.imap_unordered(_extract, jobs, chunksize=1))
+        elapsed = time.monotonic() - started
+        # As for the crawl: all the CPU of the processes that did the work, start-up included.
+        helpers = set(tree_pids(os.getpid())) - {os.getpid(), server_pid}
+        cpu = sum(cpu_seconds(pid) for pid in helpers)
+    assert done == run.articles
+    return LimitFigures(run.articles / elapsed, cpu)
+
+
+def tree_pids(root: int) -> list[int]:
+    """``root`` and all its descendants (children of every thread, recursively)."""
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                children = Path(f"/proc/{pid}/task/{tid}/children").read_text().split()
+            except OSError:
+                continue
+            todo.extend(int(child) for child in children)
+    return pids
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+@dataclass
+class CrawlFigures:
+    scraped: int  # pages extracted: written + dropped
+    written: int
+    seconds_to_last_record: float
+    steady_rate: float  # from the first record to the last
+    peak_rss: int
+    peak_processes: int
+    returncode: int
+    crawler_cpu_s: float
+    workers_cpu_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.scraped / self.seconds_to_last_record if self.seconds_to_last_record else 0.0
+
+
+def output_size(directory: Path) -> int:
+    return sum(path.stat().st_size for path in directory.rglob("*.jsonl*") if path.is_file())
+
+
+def count_records(directory: Path) -> int:
+    return sum(
+        sum(1 for line in path.read_bytes().split(b"\n") if line.strip())
+        for path in directory.rglob("*.jsonl")
+        if path.is_file()
+    )
+
+
+def measure_crawl(
+    run: SiteRun,
+    base: str,
+    tmp: Path,
+    per_domain: int,
+    workers: int | None,
+    extra: Sequence[str] = (),
+) -> CrawlFigures:
+    workdir = tmp / run.name
+    output = workdir / "output"
+    output.mkdir(parents=True)
+    feeds_file = workdir / "feeds.txt"
+    feeds_file.write_text("\n".join(run.feed_urls(base)) + "\n")
+    settings = {
+        "AUTOTHROTTLE_ENABLED": "False",
+        "DOWNLOAD_DELAY": "0",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": str(per_domain),
+        "CONCURRENT_REQUESTS": str(max(32, per_domain)),
+        "ALLOW_PRIVATE_HOSTS": "127.0.0.1",
+        "ROBOTSTXT_OBEY": "True",
+        "NEWSCRAWLER_MAX_ENTRIES_PER_FEED": str(run.articles),
+        "NEWSCRAWLER_OUTPUT_DIR": str(output),
+        "NEWSCRAWLER_STATE_DIR": str(workdir / "state"),
+        "LOG_FILE": str(workdir / "crawl.log"),
+    }
+    if workers:
+        settings["NEWSCRAWLER_EXTRACTION_WORKERS"] = str(workers)
+    command = [sys.executable, "-m", "scrapy", "crawl", "feeds", "-a", f"feeds_file={feeds_file}"]
+    for key, value in settings.items():
+        command += ["-s", f"{key}={value}"]
+    for setting in extra:
+        command += ["-s", setting]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    child = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+    peak_rss = peak_processes = 0
+    size, first_record, last_record = 0, 0.0, 0.0
+    cpu: dict[int, float] = {}
+    while child.poll() is None:
+        pids = tree_pids(child.pid)
+        peak_rss = max(peak_rss, sum(rss_bytes(pid) for pid in pids))
+        cpu.update((pid, cpu_seconds(pid)) for pid in pids)
+        peak_processes = max(peak_processes, len(pids))
+        now_size = output_size(output)
+        if now_size != size:
+            size, last_record = now_size, time.monotonic()
+            first_record = first_record or last_record
+        time.sleep(POLL_S)
+    written = count_records(output)
+    reports = sorted(output.glob("*.report.json"))
+    totals = json.loads(reports[-1].read_text())["totals"] if reports else {}
+    if output_size(output) != size:  # the last records landed after the last poll
+        last_record = time.monotonic()
+    if child.returncode != 0:
+        log = (workdir / "crawl.log").read_text(errors="replace")
+        print(f"crawl exited {child.returncode}:\n{log[-3000:]}", file=sys.stderr)
+    scraped = int(totals.get("scraped", written))
+    steady = (scraped - 1) / (last_record - first_record) if last_record > first_record else 0.0
+    crawler_cpu = cpu.pop(child.pid, 0.0)
+    return CrawlFigures(
+        scraped,
+        written,
+        last_record - started,
+        steady,
+        peak_rss,
+        peak_processes,
+        child.returncode,
+        crawler_cpu,
+        sum(cpu.values()),
+    )
+
+
+def run_trafilatura(workdir: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    started = time.monotonic()
+    done = subprocess.run(
+        [TRAFILATURA, *args], cwd=workdir, capture_output=True, text=True, timeout=3600, check=False
+    )
+    return time.monotonic() - started, done
+
+
+def measure_trafilatura(run: SiteRun, base: str, tmp: Path, parallel: int) -> list[str]:
+    """trafilatura's command line on the same site: what its feed mode does with it and, as it
+    refuses, its URL-list mode (download and extract) on the articles the feeds list."""
+    workdir = tmp / "trafilatura"
+    workdir.mkdir()
+    config = workdir / "settings.cfg"
+    config.write_text(TRAFILATURA_CONFIG)
+    feeds_file = workdir / "feeds.txt"
+    feeds_file.write_text("\n".join(run.feed_urls(base)) + "\n")
+    lines = []
+    _, done = run_trafilatura(
+        workdir, "-i", str(feeds_file), "--feed", "--list", "--config-file", str(config)
+    )
+    listed = [line for line in done.stdout.splitlines() if line.startswith("http")]
+    refusals = [line for line in done.stderr.splitlines() if "Invalid URL" in line]
+    lines.append(
+        f"feed mode (-i feeds.txt --feed --list): {len(listed)} article URLs found in "
+        f"{run.feeds} feeds" + (f"; it says {refusals[0].strip()!r}" if refusals else "")
+    )
+    urls = [base + run.article_path(i) for i in range(run.articles)]
+    urls_file = workdir / "urls.txt"
+    urls_file.write_text("\n".join(urls[:10]) + "\n")
+    _, done = run_trafilatura(workdir, "-i", str(urls_file), "--json")
+    written = sum(1 for line in done.stdout.splitlines() if line.startswith("{"))
+    lines.append(
+        f"URL-list mode with its default settings: {written} of 10 articles (SSRF_PROTECTION)"
+    )
+    urls_file.write_text("\n".join(urls) + "\n")
+    # JSON to stdout, one document a line: written files would be named by a hash of their
+    # content, and the site repeats its pages.
+    elapsed, done = run_trafilatura(
+        workdir,
+        "-i",
+        str(urls_file),
+        "--parallel",
+        str(parallel),
+        "--config-file",
+        str(config),
+        "--json",
+    )
+    written = sum(1 for line in done.stdout.splitlines() if line.startswith("{"))
+    lines.append(
+        f"URL-list mode (-i urls.txt --parallel {parallel} --json, SLEEP_TIME 0, SSRF_PROTECTION "
+        f"off): {run.articles / elapsed:.1f} articles/s ({written} of {run.articles} extracted, "
+        f"{elapsed:.0f} s from start to exit, exit status {done.returncode})"
+    )
+    return lines
+
+
+def machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{len(os.sched_getaffinity(0))} cores ({model}), load average {load}"
+
+
+def describe(crawl: CrawlFigures) -> str:
+    return (
+        f"{crawl.rate:.1f} articles/s ({crawl.scraped} pages extracted, {crawl.written} written, "
+        f"in {crawl.seconds_to_last_record:.1f} s from process start to last record; "
+        f"{crawl.steady_rate:.1f}/s from first to last record), peak RSS {mib(crawl.peak_rss)} "
+        f"over {crawl.peak_processes} processes, CPU {crawl.crawler_cpu_s:.1f} s in the crawler "
+        f"process and {crawl.workers_cpu_s:.1f} s in its children"
+        + ("" if crawl.returncode == 0 else f", EXIT STATUS {crawl.returncode}")
+    )
+
+
+def mib(size: int) -> str:
+    return f"{size / 2**20:.0f} MiB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--feeds", type=int, default=24)
+    parser.add_argument("--scale", type=int, default=4, help="the memory run has N x SCALE")
+    parser.add_argument("--per-domain", type=int, default=16, help="CONCURRENT_REQUESTS_PER_DOMAIN")
+    parser.add_argument("--workers", type=int, help="NEWSCRAWLER_EXTRACTION_WORKERS")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="another crawl setting"
+    )
+    parser.add_argument("--no-scale", action="store_true", help="skip the N x SCALE run")
+    parser.add_argument("--no-trafilatura", action="store_true")
+    parser.add_argument("--no-limit", action="store_true", help="skip 1 (and so 3)")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    cores = len(os.sched_getaffinity(0))
+
+    pages = load_pages(args.corpus)
+    runs = [SiteRun("n", args.articles, args.feeds)]
+    if not args.no_scale:
+        runs.append(SiteRun("scaled", args.articles * args.scale, args.feeds))
+    print(f"machine: {machine()}")
+    print(
+        f"site: {len(pages)} corpus pages ({sum(map(len, pages)) // len(pages) // 1024} KiB "
+        f"average) repeated to {args.articles} articles over {args.feeds} feeds"
+    )
+    receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
+    server = multiprocessing.get_context("fork").Process(
+        target=serve, args=(runs, pages, send), daemon=True
+    )
+    server.start()
+    base = receive.recv()
+    tmp = Path(tempfile.mkdtemp(prefix="newscrawler-bench-"))
+    try:
+        limit = None if args.no_limit else measure_limit(pages, runs[0], base, cores, server.pid)
+        if limit is not None:
+            print(
+                f"1. limit: extract_page on {cores} worker processes: {limit.rate:.1f} articles/s "
+                f"({limit.cpu_s / runs[0].articles * 1000:.0f} ms of CPU a page)"
+            )
+        crawl = measure_crawl(runs[0], base, tmp, args.per_domain, args.workers, args.set)
+        print(f"2. scrapy crawl feeds, N={args.articles}: {describe(crawl)}")
+        if limit is not None:
+            # On a busy machine the rates say more about the neighbours than about us; the CPU
+            # each page costs does not depend as much on them.
+            limit_ms = limit.cpu_s / runs[0].articles * 1000
+            crawl_ms = (crawl.crawler_cpu_s + crawl.workers_cpu_s) / crawl.scraped * 1000
+            print(
+                f"3. ratio crawl / limit: {crawl.rate / limit.rate:.2f} (CPU a page: limit "
+                f"{limit_ms:.0f} ms, crawl {crawl_ms:.0f} ms, so "
+                f"{limit_ms / crawl_ms:.2f} where CPU is the only limit)"
+            )
+        if not args.no_trafilatura:
+            for number, line in enumerate(measure_trafilatura(runs[0], base, tmp, cores)):
+                print(f"{'4.' if number == 0 else '  '} trafilatura CLI, {line}")
+        if not args.no_scale:
+            scaled = measure_crawl(runs[1], base, tmp, args.per_domain, args.workers, args.set)
+            print(f"   scrapy crawl feeds, {args.scale}N={runs[1].articles}: {describe(scaled)}")
+            print(
+                f"5. peak RSS: {mib(crawl.peak_rss)} at N, {mib(scaled.peak_rss)} at "
+                f"{args.scale}N: ratio {scaled.peak_rss / crawl.peak_rss:.2f}"
+            )
+        print(f"machine at the end: {machine()}")
+    finally:
+        server.terminate()
+        if os.environ.get("BENCH_KEEP"):
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

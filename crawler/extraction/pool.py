@@ -1,0 +1,153 @@
+"""Extraction in worker processes: off the reactor thread, on every core, within a time budget.
+
+``WorkerPool.run(*args)`` awaits ``function(*args)`` run in one of ``workers`` processes
+(``extract_page`` by default) and returns its result. Contract:
+
+- A call that runs past ``timeout_s`` raises ``ExtractionTimeout``: its worker is killed and
+  replaced. A worker that dies (``os._exit``, a signal, the OOM killer) raises
+  ``ExtractionCrashed`` for the page it held, and is replaced. Other calls are unaffected.
+- An exception raised by ``function`` is re-raised as is (with the worker's traceback as cause).
+- Backpressure: at most ``max_pending`` calls are in the pool at once (running or queued for a
+  worker); further callers wait in ``run``, so the caller's own flow control (Scrapy stops
+  downloading while pages wait here) bounds memory.
+- Workers start from a ``forkserver`` that has imported the function's module once: starting
+  or replacing a worker is a cheap fork of a single-threaded process, never a fork of the
+  crawler with its threads and sockets. On Linux each worker also exits when the process that
+  created the pool does, so no worker outlives the crawl, even when the crawler is killed with
+  SIGKILL in the middle of a page.
+
+The worker processes are managed by pebble (``pebble.ProcessPool``), which can kill the one
+worker running a stuck task; ``concurrent.futures.ProcessPoolExecutor`` cannot. No Scrapy import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import select
+import threading
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Generic, TypeVar
+
+from pebble import ProcessExpired, ProcessPool
+
+from crawler.extraction.page import extract_page
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# How long close() lets workers finish their current page before killing them.
+CLOSE_GRACE_S = 10.0
+
+
+class PageFailed(Exception):
+    """The worker could not produce a result for this page; ``reason`` is a stats-key suffix."""
+
+    reason = "extraction_failed"
+
+
+class ExtractionTimeout(PageFailed):
+    reason = "extraction_timeout"
+
+
+class ExtractionCrashed(PageFailed):
+    reason = "extraction_crashed"
+
+
+def _exit_with(owner: int) -> None:
+    """Worker initializer: end this worker as soon as the process that owns the pool (the
+    crawler) has ended, however it ended, even while the worker is busy with a page.
+
+    Parent-death signals cannot do this: a worker's parent is the forkserver, and the
+    forkserver stays up as long as any of its children does. A pidfd of the owner becomes
+    readable when the owner exits; a thread waits on it without using any CPU.
+    """
+    try:
+        pidfd = os.pidfd_open(owner)
+    except ProcessLookupError:  # the owner is already gone
+        os._exit(1)
+    except (AttributeError, OSError):  # not Linux 5.3+: the pool's shutdown has to do
+        return
+
+    def wait_for_owner() -> None:
+        select.select([pidfd], [], [])
+        os._exit(1)
+
+    threading.Thread(target=wait_for_owner, name="exit-with-owner", daemon=True).start()
+
+
+class WorkerPool(Generic[T]):
+    def __init__(
+        self,
+        workers: int,
+        timeout_s: float,
+        *,
+        function: Callable[..., T] = extract_page,  # type: ignore[assignment]
+        max_pending: int | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
+        self.timeout_s = timeout_s
+        self.function = function
+        # One page running in each worker and one queued for it: a worker never waits for the
+        # next page to be pickled, and no more than that is held for the pool.
+        self.max_pending = max_pending or 2 * workers
+        self._slots = asyncio.Semaphore(self.max_pending)
+        context = multiprocessing.get_context("forkserver")
+        # Import the extraction code once, in the forkserver; workers inherit it by fork.
+        context.set_forkserver_preload([function.__module__])
+        self._context = context
+        self._pool = self._new_pool()
+        self._closed = False
+
+    def _new_pool(self) -> ProcessPool:
+        return ProcessPool(
+            max_workers=self.workers,
+            initializer=_exit_with,
+            initargs=(os.getpid(),),
+            context=self._context,
+        )
+
+    def start(self) -> None:
+        """Start the workers now (blocking: a thread can call it) instead of at the first page."""
+        # pebble starts its workers lazily; its status check is the public way to trigger that.
+        self._pool.active  # noqa: B018
+
+    async def run(self, *args: Any, **kwargs: Any) -> T:
+        async with self._slots:
+            pool = self._pool
+            try:
+                future = pool.schedule(self.function, args, kwargs, timeout=self.timeout_s)
+                return await asyncio.wrap_future(future)
+            except TimeoutError as exc:
+                raise ExtractionTimeout(f"over {self.timeout_s:g} s") from exc
+            except ProcessExpired as exc:
+                raise ExtractionCrashed(f"worker exit code {exc.exitcode}") from exc
+            except (BrokenProcessPool, RuntimeError) as exc:
+                if self._closed or pool.active:
+                    raise
+                # pebble gives up on a pool whose workers all died at once: start a fresh one
+                # so the pages after this one go on.
+                logger.error("Extraction pool broken (%s): restarting it", exc)
+                self._restart(pool)
+                raise ExtractionCrashed(str(exc)) from exc
+
+    def _restart(self, broken: ProcessPool) -> None:
+        if self._pool is broken:
+            broken.stop()  # type: ignore[no-untyped-call]  # pebble leaves it unannotated
+            self._pool = self._new_pool()
+
+    def close(self) -> None:
+        """Let the workers finish (at most ``CLOSE_GRACE_S``), then stop them. Idempotent."""
+        self._closed = True
+        self._pool.close()  # type: ignore[no-untyped-call]
+        try:
+            self._pool.join(timeout=CLOSE_GRACE_S)
+        except TimeoutError:
+            self._pool.stop()  # type: ignore[no-untyped-call]
+            self._pool.join()

@@ -1,0 +1,24 @@
+"""Test-only worker functions for the extraction pool: importable by the worker processes."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from crawler.extraction import PageExtraction, extract_page
+
+
+def misbehaving_extract(
+    body: bytes, url: str, headers: Mapping[str, str] | None = None, *, min_text_chars: int
+) -> PageExtraction:
+    """``extract_page``, except that a page containing ``CRASH`` kills its worker and a page
+    containing ``HANG`` never returns (``HANG:<path>`` first writes the worker's pid there)."""
+    if b"CRASH" in body:
+        os._exit(7)
+    if b"HANG" in body:
+        if body.startswith(b"HANG:"):
+            Path(body[5:].decode()).write_text(str(os.getpid()))
+        threading.Event().wait()  # forever: only the pool's time budget ends this
+    return extract_page(body, url, headers, min_text_chars=min_text_chars)

@@ -1,0 +1,211 @@
+"""The extraction pool: same results as in-process extraction; a worker that crashes or hangs
+costs only its own page; the pool's setting is validated."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.config import ConfigError, CrawlerConfig
+from crawler.extraction import PageExtraction, extract_page
+from crawler.extraction.pool import ExtractionCrashed, ExtractionTimeout, WorkerPool
+from tests.conftest import ROOT, project_settings
+from tests.pages import article_html, paragraphs_for
+from tests.pool_workers import misbehaving_extract
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "news-dev.jsonl.gz"
+HEADERS = {"content-type": "text/html; charset=utf-8"}
+
+
+def _outcome(extraction: PageExtraction) -> tuple[Any, ...]:
+    return (extraction.text, extraction.error, extraction.metadata)
+
+
+def test_pool_gives_the_same_results_as_in_process_extraction() -> None:
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as handle:
+        pages = [json.loads(line) for line in handle]  # ../shared/corpus must be beside the repo
+    assert len(pages) >= 100
+
+    async def in_pool() -> list[PageExtraction]:
+        pool: WorkerPool[PageExtraction] = WorkerPool(2, timeout_s=600)
+        try:
+            return await asyncio.gather(
+                *(
+                    pool.run(p["html"].encode("utf-8"), p["url"], HEADERS, min_text_chars=200)
+                    for p in pages
+                )
+            )
+        finally:
+            pool.close()
+
+    pooled = asyncio.run(in_pool())
+    for page, result in zip(pages, pooled, strict=True):
+        local = extract_page(page["html"].encode("utf-8"), page["url"], HEADERS, min_text_chars=200)
+        assert _outcome(result) == _outcome(local), page["url"]
+    assert sum(result.text is not None for result in pooled) > len(pages) // 2
+
+
+def test_a_crashing_or_hanging_page_costs_only_that_page() -> None:
+    def page(slug: str, marker: str = "") -> bytes:
+        return article_html(slug, [*paragraphs_for(slug), marker]).encode("utf-8")
+
+    kinds = ["ok", "CRASH", "ok", "HANG", "ok", "CRASH", "ok", "HANG", "ok", "ok"]
+    bodies = [page(f"story-{i}", "" if kind == "ok" else kind) for i, kind in enumerate(kinds)]
+
+    async def run_all() -> tuple[list[Any], list[Any]]:
+        # The budget is small so the test is quick; a good page takes milliseconds.
+        pool: WorkerPool[PageExtraction] = WorkerPool(2, timeout_s=3, function=misbehaving_extract)
+        try:
+            first = await asyncio.gather(
+                *(
+                    pool.run(b, f"http://127.0.0.1/{i}", HEADERS, min_text_chars=50)
+                    for i, b in enumerate(bodies)
+                ),
+                return_exceptions=True,
+            )
+            # Workers were replaced: the pool still works at full size afterwards.
+            after = await asyncio.gather(
+                *(
+                    pool.run(
+                        page(f"later-{i}"), "http://127.0.0.1/later", HEADERS, min_text_chars=50
+                    )
+                    for i in range(4)
+                ),
+                return_exceptions=True,
+            )
+            return first, after
+        finally:
+            pool.close()
+
+    first, after = asyncio.run(run_all())
+    for kind, body, result in zip(kinds, bodies, first, strict=True):
+        if kind == "CRASH":
+            assert isinstance(result, ExtractionCrashed), result
+            assert result.reason == "extraction_crashed"
+        elif kind == "HANG":
+            assert isinstance(result, ExtractionTimeout), result
+            assert result.reason == "extraction_timeout"
+        else:
+            expected = extract_page(body, "http://127.0.0.1/x", HEADERS, min_text_chars=50)
+            assert isinstance(result, PageExtraction), result
+            assert result.text is not None and result.text == expected.text
+    assert all(isinstance(r, PageExtraction) and r.text for r in after), after
+
+
+KILLED_CRAWLER = """
+import asyncio, sys
+from crawler.extraction.pool import WorkerPool
+from tests.pool_workers import misbehaving_extract
+
+async def main() -> None:
+    pool = WorkerPool(1, timeout_s=600, function=misbehaving_extract)
+    await pool.run(("HANG:" + sys.argv[1]).encode(), "http://127.0.0.1/", {}, min_text_chars=1)
+
+asyncio.run(main())
+"""
+
+
+def test_a_busy_worker_dies_with_a_killed_crawler(tmp_path: Path) -> None:
+    """SIGKILL leaves no cleanup to the crawler: the kernel ends the worker (PR_SET_PDEATHSIG)."""
+    from tests.test_crawl_workers import MARK, left_behind
+
+    mark, pid_file = uuid.uuid4().hex, tmp_path / "worker.pid"
+    env = {**os.environ, MARK: mark, "PYTHONPATH": str(ROOT)}
+    crawler = subprocess.Popen(
+        [sys.executable, "-c", KILLED_CRAWLER, str(pid_file)], cwd=ROOT, env=env
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not pid_file.exists() or not pid_file.read_text():  # the worker is in the page
+            assert crawler.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        crawler.kill()
+        crawler.wait()
+    assert left_behind(mark) == []
+
+
+def Settings(base: dict[str, Any], **overrides: Any) -> Any:
+    return project_settings(**{**base, **overrides})
+
+
+BASE = {"NEWSCRAWLER_EXTRACTION_TIMEOUT_S": 30.0}
+
+
+def test_workers_default_to_the_usable_cores_and_are_validated() -> None:
+    import os
+
+    config = CrawlerConfig.from_settings(Settings(BASE, NEWSCRAWLER_EXTRACTION_WORKERS=None))
+    assert config.extraction_workers == len(os.sched_getaffinity(0))
+    config = CrawlerConfig.from_settings(Settings(BASE, NEWSCRAWLER_EXTRACTION_WORKERS="3"))
+    assert config.extraction_workers == 3
+    assert config.extraction_timeout_s == 30.0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NEWSCRAWLER_EXTRACTION_WORKERS", 0),
+        ("NEWSCRAWLER_EXTRACTION_WORKERS", "many"),
+        ("NEWSCRAWLER_EXTRACTION_TIMEOUT_S", 0),
+        ("NEWSCRAWLER_EXTRACTION_TIMEOUT_S", "-1"),
+        ("NEWSCRAWLER_EXTRACTION_TIMEOUT_S", "soon"),
+        ("NEWSCRAWLER_EXTRACTION_TIMEOUT_S", "inf"),
+        ("NEWSCRAWLER_EXTRACTION_TIMEOUT_S", "nan"),
+    ],
+)
+def test_invalid_pool_settings_name_the_setting(name: str, value: Any) -> None:
+    with pytest.raises(ConfigError, match=name):
+        CrawlerConfig.from_settings(Settings(BASE, **{name: value}))
+
+
+def test_the_pipeline_drops_a_stuck_or_crashing_page_with_its_reason() -> None:
+    from scrapy.utils.test import get_crawler
+
+    import crawler.settings as project
+    from crawler.items import ArticlePage, FeedEntry
+    from crawler.pipelines import ArticleDropped
+    from crawler.pipelines.extraction import ExtractionPipeline
+
+    ours = {
+        name: getattr(project, name) for name in dir(project) if name.startswith("NEWSCRAWLER_")
+    }
+    crawler = get_crawler(settings_dict={**ours, "NEWSCRAWLER_EXTRACTION_WORKERS": 2})
+    crawler.stats.open_spider()  # type: ignore[union-attr]
+    pipeline = ExtractionPipeline.from_crawler(crawler)
+    pipeline.pool = WorkerPool(2, timeout_s=3, function=misbehaving_extract)
+
+    def page(body: bytes) -> ArticlePage:
+        url = "http://127.0.0.1/news/a"
+        return ArticlePage(url, body, dict(HEADERS), FeedEntry(url, "http://127.0.0.1/feed"), "")
+
+    good = article_html("A good story", paragraphs_for("good-story")).encode()
+
+    async def run() -> list[Any]:
+        await pipeline.open_spider()
+        try:
+            return await asyncio.gather(
+                *(pipeline.process_item(page(b)) for b in (b"HANG", b"CRASH", good)),
+                return_exceptions=True,
+            )
+        finally:
+            await pipeline.close_spider()
+
+    hung, crashed, article = asyncio.run(run())
+    assert isinstance(hung, ArticleDropped) and hung.reason == "extraction_timeout"
+    assert isinstance(crashed, ArticleDropped) and crashed.reason == "extraction_crashed"
+    assert article.title == "A good story"
+    stats = crawler.stats.get_stats()  # type: ignore[union-attr]
+    assert stats["articles/dropped/extraction_timeout"] == 1
+    assert stats["articles/dropped/extraction_crashed"] == 1
+    assert stats["extraction/workers"] == 2
