@@ -451,13 +451,13 @@ def test_addon_switches_distributed_mode_only_with_redis_url() -> None:
 def test_a_known_page_goes_on_only_if_its_entry_was_updated(
     updated: str | None, known: str | None, expected: bool
 ) -> None:
-    from crawler.distributed.pipeline import updated_since
+    from crawler.storage.state import is_newer
 
-    assert updated_since(updated, known) is expected
+    assert is_newer(updated, known) is expected
 
 
 def test_text_fingerprint_ignores_whitespace_only() -> None:
-    from crawler.distributed.pipeline import text_fingerprint
+    from crawler.fingerprint import text_fingerprint
 
     assert text_fingerprint("A  b\n\nc ") == text_fingerprint("A b c")
     assert text_fingerprint("A b c") != text_fingerprint("A b d")

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from crawler.items import FeedEntry
-from crawler.spidermiddlewares.seen import is_newer, needs_fetch
+from crawler.spidermiddlewares.seen import needs_fetch
 from crawler.storage.durable import DurableOutput, OutputError, check_writable, recover
 from crawler.storage.journal import Journal
 from crawler.storage.lock import RunLock, RunLocked
-from crawler.storage.state import ArticleState, SqliteStateStore, WrittenArticle
+from crawler.storage.state import ArticleState, SqliteStateStore, WrittenArticle, is_newer
 
 
 def article(n: int, version: int = 1) -> tuple[dict[str, object], WrittenArticle]:

@@ -19,7 +19,6 @@ worker's unwritten articles are written again by the others.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -30,19 +29,7 @@ from crawler.distributed.runtime import WorkerRuntime, worker_runtime
 from crawler.fingerprint import text_fingerprint
 from crawler.items import Article, ArticlePage
 from crawler.pipelines import drop
-from crawler.storage.state import entry_keys, url_key
-
-
-def updated_since(updated: str | None, known: str | None) -> bool:
-    """True when the feed entry's ``updated`` date is later than the stored one."""
-    if not updated:
-        return False
-    if not known:
-        return True
-    try:
-        return datetime.fromisoformat(updated) > datetime.fromisoformat(known)
-    except ValueError:
-        return updated != known
+from crawler.storage.state import entry_keys, is_newer, url_key
 
 
 def article_keys(article: Article) -> tuple[str, ...]:
@@ -67,7 +54,7 @@ class SeenPagePipeline:
         if isinstance(item, ArticlePage):
             keys = (*entry_keys(item.entry.link, item.entry.guid), url_key(item.url))
             known = self.runtime.store.find(keys)
-            if known is not None and not updated_since(item.entry.updated, known.entry_updated):
+            if known is not None and not is_newer(item.entry.updated, known.entry_updated):
                 raise drop(self.stats, "seen", item.url)
         return item
 

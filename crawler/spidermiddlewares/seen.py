@@ -16,7 +16,6 @@ Enabled in ``SPIDER_MIDDLEWARES``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from scrapy import Request
@@ -27,19 +26,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from crawler import signals as news_signals
 from crawler.extensions.state import RunState
 from crawler.items import ArticlePage, FeedEntry
-from crawler.storage.state import ArticleState, entry_keys
-
-
-def is_newer(updated: str | None, known: str | None) -> bool:
-    """True when the entry's ``updated`` (ISO 8601) is later than the stored one."""
-    if not updated:
-        return False
-    if not known:
-        return True
-    try:
-        return datetime.fromisoformat(updated) > datetime.fromisoformat(known)
-    except ValueError:
-        return updated != known
+from crawler.storage.state import ArticleState, entry_keys, is_newer
 
 
 def needs_fetch(entry: FeedEntry, known: ArticleState | None) -> bool:

@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -106,6 +107,18 @@ class StateStore(Protocol):
 
     def close(self) -> None:
         """Release the backend's resources."""
+
+
+def is_newer(updated: str | None, known: str | None) -> bool:
+    """True when the entry's ``updated`` (ISO 8601) is later than the stored one."""
+    if not updated:
+        return False
+    if not known:
+        return True
+    try:
+        return datetime.fromisoformat(updated) > datetime.fromisoformat(known)
+    except ValueError:
+        return updated != known
 
 
 def entry_keys(link: str, guid: str | None) -> tuple[str, ...]:
