@@ -327,6 +327,14 @@ def test_invalid_source_arguments_fail_before_any_request(site: LocalSite, crawl
     assert site.requests == []
 
 
+def test_discovery_is_refused_in_distributed_mode(site: LocalSite, crawl) -> None:
+    # Refused while the spider is built: no Redis connection, no request (port 1 is closed).
+    result = crawl("-a", f"sites={site.url('/')}", settings={"REDIS_URL": "redis://127.0.0.1:1"})
+    assert result.returncode == 2
+    assert "does not run in distributed mode" in result.stderr
+    assert site.requests == []
+
+
 def test_sitemap_recursion_and_size_are_bounded(site: LocalSite, crawl) -> None:
     def index(*paths: str) -> str:
         items = "".join(f"<sitemap><loc>{site.url(p)}</loc></sitemap>" for p in paths)

@@ -101,6 +101,14 @@ class FeedsSpider(SourcesMixin):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = CrawlerConfig.from_settings(crawler.settings)
+        if spider.config.redis_url and spider.sources.sites:
+            # Discovery keeps each site's progress in the process that fetched its homepage;
+            # with a shared queue another worker could get the site's next candidate.
+            raise ConfigError(
+                "-a sites= (feed discovery) does not run in distributed mode (REDIS_URL): "
+                "discover once with -a discover=1 -a export_opml=feeds.opml, then crawl "
+                "-a feeds_file=feeds.opml on the workers"
+            )
         return spider
 
     def _inc(self, key: str, count: int = 1) -> None:
