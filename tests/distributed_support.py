@@ -3,18 +3,16 @@ many small articles, and ``scrapy crawl feeds`` worker processes started side by
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 
-from tests.conftest import NETGUARD, ROOT, TEST_SETTINGS, LocalSite
+from tests.conftest import ROOT, LocalSite, crawl_command
 from tests.pages import article_html, paragraphs_for
 
 
@@ -140,25 +138,21 @@ def start_worker(
 ) -> Worker:
     """A real ``scrapy crawl feeds`` in distributed mode; its User-Agent is ``worker-<name>``
     so the site can tell the workers apart."""
-    merged = {
-        **TEST_SETTINGS,
-        "ALLOW_PRIVATE_HOSTS": "127.0.0.1",
-        "REDIS_URL": redis_url,
-        "NEWSCRAWLER_WORKER_ID": name,
-        "NEWSCRAWLER_OUTPUT_DIR": str(output_dir),
-        "NEWSCRAWLER_STATE_DIR": str(workdir / f"state-{name}"),
-        "NEWSCRAWLER_HEARTBEAT_S": "0.5",
-        "NEWSCRAWLER_SITE_RATE_PER_S": "5000",
-        "USER_AGENT": f"worker-{name}",
-        "LOG_LEVEL": "INFO",
-        **(settings or {}),
-    }
-    command = [sys.executable, "-m", "scrapy", "crawl", "feeds", "-a", "feeds=" + ",".join(feeds)]
-    for key, value in merged.items():
-        command += ["-s", f"{key}={value}"]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(NETGUARD), str(ROOT), env.get("PYTHONPATH", "")) if p
+    command, env = crawl_command(
+        output_dir,
+        "-a",
+        "feeds=" + ",".join(feeds),
+        settings={
+            "ALLOW_PRIVATE_HOSTS": "127.0.0.1",
+            "REDIS_URL": redis_url,
+            "NEWSCRAWLER_WORKER_ID": name,
+            "NEWSCRAWLER_STATE_DIR": str(workdir / f"state-{name}"),
+            "NEWSCRAWLER_HEARTBEAT_S": "0.5",
+            "NEWSCRAWLER_SITE_RATE_PER_S": "5000",
+            "USER_AGENT": f"worker-{name}",
+            "LOG_LEVEL": "INFO",
+            **(settings or {}),
+        },
     )
     log = workdir / f"worker-{name}.log"
     workdir.mkdir(parents=True, exist_ok=True)

@@ -3,10 +3,8 @@ no worker process behind, after a normal run, after SIGTERM and even after SIGKI
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -14,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NETGUARD, ROOT, TEST_SETTINGS, LocalSite
+from tests.conftest import ROOT, LocalSite, crawl_command
 from tests.pages import article_html, paragraphs_for
 
 MARK = "NEWSCRAWLER_TEST_MARK"
@@ -66,17 +64,12 @@ def serve_site(site: LocalSite, articles: int, feeds: int) -> list[str]:
 
 
 def start_crawl(output_dir: Path, feeds: list[str], mark: str) -> subprocess.Popen[str]:
-    settings = {
-        **TEST_SETTINGS,
-        "NEWSCRAWLER_OUTPUT_DIR": str(output_dir),
-        "NEWSCRAWLER_EXTRACTION_WORKERS": "2",
-    }
-    command = [sys.executable, "-m", "scrapy", "crawl", "feeds", "-a", "feeds=" + ",".join(feeds)]
-    for key, value in settings.items():
-        command += ["-s", f"{key}={value}"]
-    env = {**os.environ, MARK: mark}
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(NETGUARD), str(ROOT), env.get("PYTHONPATH", "")) if p
+    command, env = crawl_command(
+        output_dir,
+        "-a",
+        "feeds=" + ",".join(feeds),
+        settings={"NEWSCRAWLER_EXTRACTION_WORKERS": "2"},
+        env={MARK: mark},
     )
     return subprocess.Popen(
         command,

@@ -116,7 +116,8 @@ asyncio.run(main())
 
 
 def test_a_busy_worker_dies_with_a_killed_crawler(tmp_path: Path) -> None:
-    """SIGKILL leaves no cleanup to the crawler: the kernel ends the worker (PR_SET_PDEATHSIG)."""
+    """SIGKILL leaves no cleanup to the crawler: the worker, waiting on a pidfd of the
+    crawler, exits with it."""
     from tests.test_crawl_workers import MARK, left_behind
 
     mark, pid_file = uuid.uuid4().hex, tmp_path / "worker.pid"
