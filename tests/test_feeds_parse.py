@@ -76,3 +76,25 @@ def test_bundled_default_list_is_valid() -> None:
     urls = read_feed_file(DEFAULT_FEEDS_FILE)
     assert len(urls) >= 20
     assert any("upi.com" in url for url in urls)
+
+
+def test_newest_first_compares_instants_and_keeps_undated_in_feed_order() -> None:
+    from crawler.feeds import newest_first
+    from crawler.items import FeedEntry
+
+    def entry(name: str, published: str | None) -> FeedEntry:
+        return FeedEntry(link=f"{BASE}/{name}", feed_url=f"{BASE}/f", published=published)
+
+    entries = [
+        entry("undated-a", None),
+        # 09:30+02:00 is 07:30 UTC: older than 08:00 UTC, though its text sorts later.
+        entry("berlin", "2024-09-03T09:30:00+02:00"),
+        entry("utc", "2024-09-03T08:00:00+00:00"),
+        entry("undated-b", None),
+    ]
+    assert [e.link.rsplit("/", 1)[1] for e in newest_first(entries)] == [
+        "utc",
+        "berlin",
+        "undated-a",
+        "undated-b",
+    ]

@@ -1,5 +1,5 @@
 """Feed parsing, pure: bytes + URL in, validated entries out. No Scrapy import."""
 
-from crawler.feeds.parse import ParsedFeed, parse_feed
+from crawler.feeds.parse import ParsedFeed, newest_first, parse_feed
 
-__all__ = ["ParsedFeed", "parse_feed"]
+__all__ = ["ParsedFeed", "newest_first", "parse_feed"]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
@@ -32,6 +33,23 @@ class ParsedFeed:
     title: str | None = None
     error: str | None = None
     counters: Counter[str] = field(default_factory=Counter)  # feed-level notes (prescreen)
+
+
+def newest_first(entries: Iterable[FeedEntry]) -> list[FeedEntry]:
+    """Entries by publication (else update) date, newest first, compared as instants (dates
+    carry different UTC offsets); undated entries follow in their feed order."""
+
+    def instant(entry: FeedEntry) -> datetime:
+        value = entry.published or entry.updated
+        try:
+            return datetime.fromisoformat(value) if value else _UNDATED
+        except ValueError:
+            return _UNDATED
+
+    return sorted(entries, key=instant, reverse=True)
+
+
+_UNDATED = datetime.min.replace(tzinfo=UTC)
 
 
 def parse_feed(

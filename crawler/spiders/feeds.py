@@ -32,13 +32,13 @@ from twisted.python.failure import Failure
 from crawler import signals as news_signals
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig
 from crawler.failures import known_failure_reason
-from crawler.feeds import ParsedFeed, parse_feed
+from crawler.feeds import ParsedFeed, newest_first, parse_feed
 from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_list
 from crawler.feeds.opml import ListedFeed
 from crawler.feeds.prescreen import FeedLimits
 from crawler.items import ArticlePage, FeedEntry
 from crawler.spiders.sources import SourceArguments, SourcesMixin
-from crawler.urls import dedupe_key
+from crawler.storage.state import entry_keys
 
 # feedparser is pure Python and CPU-bound (seconds for a large feed): it runs in one worker
 # thread, so downloads and timeouts go on meanwhile, and one feed at a time bounds memory.
@@ -174,8 +174,7 @@ class FeedsSpider(SourcesMixin):
             self._feed_outcome(feed_url, "failed", parsed.error)
             return
         skipped = Counter(parsed.skipped)
-        # Newest first; undated entries keep their feed order after the dated ones.
-        entries = sorted(parsed.entries, key=lambda e: e.published or e.updated or "", reverse=True)
+        entries = newest_first(parsed.entries)
         limit = self.config.max_entries_per_feed
         if len(entries) > limit:
             skipped["over_limit"] += len(entries) - limit
@@ -191,9 +190,7 @@ class FeedsSpider(SourcesMixin):
 
     def article_request(self, entry: FeedEntry) -> scrapy.Request | None:
         """A request for the entry's article, or ``None`` if this run already asked for it."""
-        keys = {dedupe_key(entry.link)}
-        if entry.guid:
-            keys.add(f"guid:{dedupe_key(entry.link).split('/')[0]}:{entry.guid}")
+        keys = set(entry_keys(entry.link, entry.guid))
         if keys & self.requested_keys:
             # Remember this entry's other keys too: a later entry may share only its guid.
             self.requested_keys |= keys
