@@ -26,7 +26,6 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.config import CrawlerConfig
 from crawler.distributed.runtime import WorkerRuntime, worker_runtime
-from crawler.fingerprint import text_fingerprint
 from crawler.items import Article, ArticlePage
 from crawler.pipelines import drop
 from crawler.storage.state import entry_keys, is_newer, url_key
@@ -75,7 +74,7 @@ class ClusterDedupePipeline:
         if not isinstance(item, Article):
             return item
         known = self.runtime.store.article(item.id) or self.runtime.store.find(article_keys(item))
-        if known is not None and known.fingerprint == text_fingerprint(item.text):
+        if known is not None and known.fingerprint == item.fingerprint:
             raise drop(self.stats, "seen", item.url)
         if not self.runtime.cluster.claim(item.id):
             raise drop(self.stats, "duplicate", f"{item.url} (claimed by another worker)")

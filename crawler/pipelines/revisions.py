@@ -1,7 +1,7 @@
 """RevisionPipeline: an article already written is not written again unless its text changed.
 
-For each ``Article`` it computes the text fingerprint (``crawler.fingerprint``) and looks the
-article ``id`` up in the state store:
+For each ``Article`` it looks the article ``id`` up in the state store and compares the text
+fingerprint the article carries (``crawler.fingerprint``, set when the ``Article`` is built):
 
 - never written: ``version`` 1;
 - written with the same fingerprint: dropped as ``articles/dropped/already_written`` (the entry
@@ -22,7 +22,6 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from crawler.extensions.state import RunState
-from crawler.fingerprint import text_fingerprint
 from crawler.items import Article
 from crawler.pipelines import drop
 from crawler.storage.state import ArticleState, WrittenArticle, entry_keys, url_key
@@ -38,7 +37,7 @@ def written_article(article: Article, state: RunState) -> WrittenArticle:
     return WrittenArticle(
         ArticleState(
             article_id=article.id,
-            fingerprint=article.fingerprint or text_fingerprint(article.text),
+            fingerprint=article.fingerprint,
             version=article.version,
             entry_updated=entry.updated if entry is not None else None,
         ),
@@ -59,7 +58,6 @@ class RevisionPipeline:
         if not isinstance(item, Article):
             return item
         store = self.state.require_store()
-        item.fingerprint = text_fingerprint(item.text)
         known = store.article(item.id)
         if known is None:
             item.version = 1
