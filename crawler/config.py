@@ -113,7 +113,9 @@ class CrawlerConfig:
             write_batch_size=_int(settings, "WRITE_BATCH_SIZE", minimum=1),
             **_distributed(settings),
             extraction_workers=_extraction_workers(settings),
-            extraction_timeout_s=_seconds(settings, "EXTRACTION_TIMEOUT_S"),
+            extraction_timeout_s=_positive_number(
+                settings, "EXTRACTION_TIMEOUT_S", CrawlerConfig.extraction_timeout_s
+            ),
         )
 
 
@@ -206,14 +208,3 @@ def _extraction_workers(settings: SettingsLike) -> int:
             return len(os.sched_getaffinity(0))
         return os.cpu_count() or 1
     return _int(settings, "EXTRACTION_WORKERS", minimum=1)
-
-
-def _seconds(settings: SettingsLike, name: str) -> float:
-    value = settings.get(PREFIX + name)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{PREFIX}{name} must be a number of seconds, got {value!r}") from None
-    if not number > 0 or number == float("inf"):
-        raise ConfigError(f"{PREFIX}{name} must be a positive number of seconds, got {value!r}")
-    return number
