@@ -205,11 +205,6 @@ def _alnum(text: str) -> str:
     return "".join(char for char in text.casefold() if char.isalnum())
 
 
-def read_metadata(tree: etree._Element, url: str) -> PageMetadata:
-    """Metadata declared by the page (see ``read_page``)."""
-    return read_page(tree, url)[0]
-
-
 def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     """Metadata declared by the page, first source wins per field: JSON-LD, then OpenGraph and
     meta tags, then the first ``<h1>``; a title loses a trailing section segment another
