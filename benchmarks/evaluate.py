@@ -12,7 +12,9 @@ authors (exact list after normalizing case and spacing), published date (same da
 
 ``--pages`` prints per-page precision and recall; ``--diff ID`` prints, for those pages, the
 blocks of our text that are not in the expected text and the expected blocks we missed: the
-way to see why precision or recall is lost.
+way to see why precision or recall is lost. ``--title-sources`` prints how often each title
+source a page declares matches the label, and the best score any rule could reach that picks a
+source from which of them agree with each other.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import trafilatura
 
@@ -35,6 +38,14 @@ sys.path.insert(0, str(ROOT))
 
 from crawler.extraction import extract_page  # noqa: E402
 from crawler.extraction.cleaning import AD_LABEL, NOTICE, PROMO_LINE, READ_ALSO  # noqa: E402
+from crawler.extraction.metadata import (  # noqa: E402
+    ARTICLE_TYPES,
+    _json_ld_objects,
+    _types,
+    strip_site_suffix,
+)
+from crawler.extraction.page import parse_html  # noqa: E402
+from crawler.textnorm import clean_text  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "news-dev.jsonl.gz"
 TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -95,6 +106,55 @@ def print_diff(page_id: str, text: str, expected: list[str]) -> None:
             print("  - " + raw[:160])
 
 
+TITLE_SOURCES = ("json-ld", "og:title", "twitter:title", "<title>", "<h1>")
+
+
+def title_candidates(html: str, url: str, site_name: str | None) -> list[str | None]:
+    """The page's declared titles, in TITLE_SOURCES order, with a trailing site name removed."""
+    tree = parse_html(html)
+    host = urlsplit(url).hostname or ""
+
+    def meta(key: str) -> str | None:
+        for tag in tree.iter("meta"):
+            if key in (tag.get("property"), tag.get("name")) and tag.get("content"):
+                return tag.get("content")
+        return None
+
+    headlines = [
+        obj.get("headline") for obj in _json_ld_objects(tree) if _types(obj) & ARTICLE_TYPES
+    ]
+    h1s = (clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1"))
+    found = [
+        next((clean_text(h) for h in headlines if clean_text(h)), None),
+        meta("og:title"),
+        meta("twitter:title"),
+        tree.findtext(".//title"),
+        next((h for h in h1s if h), None),
+    ]
+    return [
+        norm_space(strip_site_suffix(clean_text(t), [site_name or ""], host) or "") or None
+        for t in found
+    ]
+
+
+def print_title_sources(rows: list[tuple[list[str | None], str]]) -> None:
+    """Per-source title accuracy, and the bound for rules that choose by agreement: pages whose
+    sources agree in the same pattern get the same choice, so each pattern scores at most the
+    pages of its best source."""
+    print("\ntitle source accuracy (a trailing site name removed):")
+    for index, source in enumerate(TITLE_SOURCES):
+        hits = sum(found[index] == label for found, label in rows)
+        present = sum(found[index] is not None for found, _ in rows)
+        print(f"  {source:<16}{hits:>4} right, {present:>4} pages declare it")
+    patterns: dict[tuple[int | None, ...], Counter[int]] = {}
+    for found, label in rows:
+        pattern = tuple(None if t is None else found.index(t) for t in found)
+        right = patterns.setdefault(pattern, Counter())
+        right.update({i for i in set(pattern) if i is not None and found[i] == label})
+    bound = sum(max(right.values(), default=0) for right in patterns.values())
+    print(f"  best any agreement-pattern rule can score: {bound}/{len(rows)}")
+
+
 class Score:
     def __init__(self) -> None:
         self.hit = self.predicted = self.expected = 0
@@ -137,6 +197,9 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--pages", action="store_true", help="print per-page figures")
     parser.add_argument("--diff", nargs="+", default=[], metavar="ID", help="print block diffs")
+    parser.add_argument(
+        "--title-sources", action="store_true", help="print title accuracy per declared source"
+    )
     args = parser.parse_args()
     with gzip.open(args.corpus, "rt", encoding="utf-8") as handle:
         pages = [json.loads(line) for line in handle]
@@ -145,6 +208,7 @@ def main() -> None:
     meta_hits: Counter[str] = Counter()
     meta_total: Counter[str] = Counter()
     rows: list[str] = []
+    title_rows: list[tuple[list[str | None], str]] = []
     for page in pages:
         expected: dict[str, Any] = page["expected"]
         started = time.process_time()
@@ -180,6 +244,9 @@ def main() -> None:
             ),
             "language": (page["language"], meta.language == page["language"]),
         }
+        if args.title_sources:
+            found = title_candidates(page["html"], page["url"], meta.site_name)
+            title_rows.append((found, norm_space(expected["title"])))
         for name, (label, correct) in checks.items():
             if label is None:
                 continue  # fundus does not label it: unknown, not empty
@@ -218,6 +285,8 @@ def main() -> None:
         print("pages with a caption: " + ", ".join(ours.caption_pages))
     if ours.ad_pages:
         print("pages with an ad label: " + ", ".join(ours.ad_pages))
+    if title_rows:
+        print_title_sources(title_rows)
 
 
 if __name__ == "__main__":
