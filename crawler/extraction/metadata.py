@@ -29,10 +29,13 @@ ARTICLE_TYPES = {
     "socialmediaposting",
 }
 BYLINE_PREFIX = re.compile(
-    r"^((by|von|par|por|di|door|av|af|de|text|texto|autor|autorin|author|reporter|"
+    r"^((by|par|por|door|av|text|texto|autor|autorin|author|reporter|"
     r"redakteur|redakteurin|journalist)\b[:\s]*)+",
     re.IGNORECASE,
 )
+# "von", "de", "di" and "af" also begin names ("De Vries", "von der Leyen"): they are a byline
+# word only before a capitalized name of at least two words.
+PARTICLE_PREFIX = re.compile(r"^(von|de|di|af)\b[:\s]+(?=[^\W\d_]\S*\s+\S)", re.IGNORECASE)
 _ROLE = (
     r"(senior |staff |chief |political |foreign |freier |freie )?(reporter|correspondent|editor|"
     r"writer|photographer|contributor|redaktion|redakteur(?:in)?|korrespondent(?:in)?|"
@@ -90,7 +93,11 @@ def clean_author(name: str) -> str | None:
     left is not a name (a URL, an e-mail address, an id, a role alone)."""
     name = clean_text(name) or ""
     name = PARENTHETICAL.sub(" ", name)
-    name = BYLINE_PREFIX.sub("", name).strip(" ,;|-–")
+    name = BYLINE_PREFIX.sub("", name)
+    particle = PARTICLE_PREFIX.match(name)
+    if particle and name[particle.end()].isupper():
+        name = name[particle.end() :]
+    name = name.strip(" ,;|-–")
     name = ROLE_SUFFIX.sub("", name).strip(" ,;|-–")
     if not name or len(name) > 80 or "http" in name or "@" in name:
         return None
