@@ -384,6 +384,8 @@ def serve_robots(robots: dict[str, HostileSite]) -> None:
     robots["timeout"].headers_then_silence("/robots.txt")
     robots["garbage"].add("/robots.txt", random.Random(7).randbytes(5000), "text/plain")
     robots["disallow"].add("/robots.txt", "User-agent: *\nDisallow: /news/private/\n", "text/plain")
+    robots["huge"].claims_length("/robots.txt", 600 * 1024)
+    robots["endless"].endless_chunked("/robots.txt", "text/plain")
 
 
 def _rfc822(i: int) -> str:
@@ -402,7 +404,10 @@ def _resolves_to_loopback(name: str) -> bool:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileRun]:
     site, target = HostileSite(), LocalSite()
-    robots = {name: HostileSite() for name in ("unavailable", "timeout", "garbage", "disallow")}
+    robots = {
+        name: HostileSite()
+        for name in ("unavailable", "timeout", "garbage", "disallow", "huge", "endless")
+    }
     servers: list[LocalSite] = [site, target, *robots.values()]
     for server in servers:
         threading.Thread(target=server.server.serve_forever, daemon=True).start()
@@ -517,13 +522,15 @@ def test_row06_redirect_loop_and_chain(hostile: HostileRun) -> None:
 
 def test_row07_robots_policy(hostile: HostileRun) -> None:
     robots = hostile.robots
-    for name in ("unavailable", "timeout"):  # 5xx or timeout: the site is off limits
+    # 5xx, timeout, or larger than 500 KiB (announced or streamed): the site is off limits.
+    for name in ("unavailable", "timeout", "huge", "endless"):
         server = robots[name]
         feed = hostile.feed("/feed.xml", server)
         assert (feed["status"], feed["reason"]) == ("failed", "robots_unavailable"), name
         assert server.hits("/feed.xml") == 0
         assert server.hits("/news/public-1") == 0
-    assert hostile.counter("robotstxt/unavailable") == 2
+    assert hostile.counter("robotstxt/unavailable") == 4
+    assert hostile.counter("robotstxt/too_large") == 2
     garbage = robots["garbage"]  # garbage: no rules, everything allowed
     assert hostile.feed("/feed.xml", garbage)["status"] == "ok"
     assert garbage.hits("/news/private/secret") == 1
@@ -533,7 +540,7 @@ def test_row07_robots_policy(hostile: HostileRun) -> None:
     assert disallow.hits("/news/private/secret") == 0
     assert hostile.failed.get("robots_forbidden") == 1
     assert hostile.counter("robotstxt/forbidden") == 1
-    assert hostile.counter("robotstxt/forbidden_unavailable") == 2
+    assert hostile.counter("robotstxt/forbidden_unavailable") == 4
 
 
 def test_row08_entity_attacks(hostile: HostileRun) -> None:

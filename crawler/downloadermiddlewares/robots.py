@@ -8,6 +8,10 @@ and RFC 9309:
 - 5xx or 429 after the retries, or a timeout: the site is treated as fully disallowed for this
   run (counted ``robotstxt/unavailable``; its requests fail as ``robots_unavailable``); the
   next run asks again.
+- Larger than ``ROBOTS_MAXSIZE_BYTES`` (500 KiB, the least RFC 9309 lets a crawler parse): the
+  download is cancelled at the limit and the site is off limits for the run, as for a 5xx
+  (counted ``robotstxt/too_large`` too). This cap applies to every ``/robots.txt`` request,
+  the sources spider's own included.
 - A connection error (refused, reset, unknown host): no rules. The page requests then fail
   with their own, accurate error; nothing reaches the site either way.
 
@@ -21,12 +25,15 @@ import logging
 from typing import Any
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.robotstxt import RobotParser
-from twisted.internet.defer import Deferred
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import CancelledError, Deferred
 
 logger = logging.getLogger(__name__)
+
+ROBOTS_MAXSIZE_BYTES = 500 * 1024
 
 
 class RobotsForbidden(IgnoreRequest):
@@ -50,6 +57,11 @@ class DisallowAll(RobotParser):
 
 
 class RobotsPolicyMiddleware(RobotsTxtMiddleware):
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        if urlparse_cached(request).path == "/robots.txt":
+            request.meta.setdefault("download_maxsize", ROBOTS_MAXSIZE_BYTES)
+        await super().process_request(request, spider)
+
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         if isinstance(rp, DisallowAll):
             self._stats.inc_value("robotstxt/forbidden_unavailable")
@@ -68,6 +80,11 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
         await super()._parse_robots(response, netloc, request)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if isinstance(exc, (DownloadCancelledError, CancelledError)):
+            # Cancelled at the size cap (a shutting-down engine cancels too: same verdict).
+            self._stats.inc_value("robotstxt/too_large")
+            self._unavailable(netloc, f"larger than {ROBOTS_MAXSIZE_BYTES} bytes")
+            return
         if not isinstance(exc, (DownloadTimeoutError, TimeoutError)):
             # Refused by our URL policy, or a connection error: the page requests meet the
             # same fate and report it themselves.
