@@ -216,3 +216,35 @@ def test_failed_articles_are_retried_behind_a_304_then_given_up(
     assert len(records) == 7
     assert len({r["source_url"] for r in records}) == 7
     db.close()
+
+
+def test_a_page_dropped_for_its_content_is_not_downloaded_again_until_updated(
+    newsroom: Newsroom, crawl, tmp_path: Path
+) -> None:
+    """A page with too little text is remembered with its outcome: when its feed changes for
+    another entry, it is skipped as already_dropped; when its own entry is updated, it is
+    downloaded again (and written, now that it holds an article)."""
+    site = newsroom.site
+    thin = newsroom.add_story("world", "thin-brief", paragraphs=["Developing story."])
+    first = crawl("-a", newsroom.feeds_arg())
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.report["totals"]["dropped"] == {"too_little_text": 1}
+    assert len(first.records) == 5
+
+    site.requests.clear()
+    newsroom.add_story("world", "new-museum", published="2024-09-04T08:00:00Z")
+    second = crawl("-a", newsroom.feeds_arg())
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert site.hits("/news/thin-brief") == 0 and site.hits("/news/new-museum") == 1
+    world = second.report["feeds"][newsroom.feed_url("world")]
+    assert world["skipped"] == {"already_written": 3, "already_dropped": 1}
+
+    site.requests.clear()
+    thin.updated = "2024-09-05T10:00:00Z"
+    thin.paragraphs = paragraphs_for("thin-brief")
+    third = crawl("-a", newsroom.feeds_arg())
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert newsroom.article_hits() == 1 and site.hits("/news/thin-brief") == 1
+    records = output_records(tmp_path / "output")
+    assert [r["source_url"] for r in records].count(site.url("/news/thin-brief")) == 1
+    assert len(records) == 7

@@ -23,7 +23,9 @@ is recorded at once in the store:
 
 A given-up entry is remembered as settled (``gave_up:<reason>``: not fetched again unless the
 feed dates it newer), counted as ``articles/given_up/<reason>`` and sent to the run report
-(signal ``article_given_up``). A page dropped by extraction ends its entry's retries.
+(signal ``article_given_up``). A page dropped for its content (``CONTENT_DROPS``: too little
+text, not HTML, ...) is remembered the same way (``dropped:<reason>``); one on which
+extraction failed is not; either ends its entry's retries.
 
 At spider close it stores each feed's health and, for a feed fully processed in a run that
 finished, the new ETag / Last-Modified, so the next run asks "changed since?". Every failed
@@ -74,9 +76,9 @@ TRANSIENT_CLIENT_ERRORS = frozenset({"http_403", "http_408", "http_425", "http_4
 PERMANENT_REFUSALS = frozenset(
     {"robots_forbidden", "too_large", "decompressed_too_large", "redirect_limit"}
 )
-# Drops of a downloaded page that settle its entry: the download worked, retrying it would not
-# make an article (extraction and screen reasons, crawler/pipelines/extraction.py).
-PAGE_DROPS = frozenset(
+# Drops of a downloaded page for its content (crawler/pipelines/extraction.py): the same page
+# would be dropped again, so its entry is remembered and not downloaded again until updated.
+CONTENT_DROPS = frozenset(
     {
         "too_little_text",
         "no_content",
@@ -85,11 +87,11 @@ PAGE_DROPS = frozenset(
         "not_html",
         "not_html_bytes",
         "too_large",
-        "extraction_error",
-        "extraction_timeout",
-        "extraction_crashed",
     }
 )
+# Drops where our extraction failed on the page: not remembered (another run may succeed), but
+# the download worked, so retrying it is over.
+EXTRACTION_FAILURES = frozenset({"extraction_error", "extraction_timeout", "extraction_crashed"})
 
 
 def is_permanent_failure(reason: str) -> bool:
@@ -250,18 +252,25 @@ class RunState:
 
     def item_dropped(self, item: Any, exception: BaseException | None = None) -> None:
         """A page or article dropped on its way to the writer needs its feed entry no more; a
-        page dropped by extraction ends its entry's retries (the download worked)."""
+        page dropped for its content is remembered, and any page dropped by extraction ends
+        its entry's retries (the download worked)."""
         url = item.url if isinstance(item, ArticlePage) else getattr(item, "source_url", None)
         if isinstance(url, str):
             self.entries.pop(url, None)
         reason = exception.reason if isinstance(exception, ArticleDropped) else None
-        if isinstance(item, ArticlePage) and reason in PAGE_DROPS:
-            entry = item.entry
-            try:
-                self.require_store().forget_retries(entry_keys(entry.link, entry.guid)[:1])
-            except Exception:
-                logger.exception("Cannot end the retries of %s", entry.link)
-                self._inc("state/error")
+        if not isinstance(item, ArticlePage) or reason is None:
+            return
+        entry = item.entry
+        keys = entry_keys(entry.link, entry.guid)
+        try:
+            if reason in CONTENT_DROPS:
+                settled = settled_entry(keys, entry.updated, f"dropped:{reason}")
+                self.require_store().remember([settled])  # ends the retries too
+            elif reason in EXTRACTION_FAILURES:
+                self.require_store().forget_retries(keys[:1])
+        except Exception:
+            logger.exception("Cannot remember the dropped page %s", entry.link)
+            self._inc("state/error")
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         store = self.require_store()

@@ -1,16 +1,17 @@
-"""SeenArticlesMiddleware: entries already written are not downloaded again.
+"""SeenArticlesMiddleware: entries already written (or settled) are not downloaded again.
 
 Looks at each article request the spider schedules (its ``entry`` FeedEntry) and asks the state
 store (``crawler.extensions.state.RunState``) whether the entry's link or GUID
 (``crawler.storage.state.entry_keys``) belongs to an article already written, or to an entry
-settled without one (its download given up, ``gave_up:<reason>``):
+settled without one (its page dropped for its content, ``dropped:<reason>``; its download
+given up, ``gave_up:<reason>``):
 
 - not known: the request goes on;
 - known, and the entry's ``updated`` date is newer than the one stored: the request goes on
   (``articles/refetch_updated``); the revision pipeline decides whether the text changed;
-- known otherwise: the request is dropped, counted as ``feeds/entry_skipped/already_written``
-  (or ``given_up``) and in the feed's line of the run report, and the seen record is kept
-  alive.
+- known otherwise: the request is dropped, counted as ``feeds/entry_skipped/<reason>``
+  (``already_written``, ``already_dropped``, ``given_up``) and in the feed's line of the run
+  report, and the seen record is kept alive.
 
 It also remembers the feed entry of each downloaded page for the revision pipeline and writer.
 Enabled in ``SPIDER_MIDDLEWARES``.
@@ -39,7 +40,7 @@ def skip_reason(known: ArticleState) -> str:
     """The report's name for skipping an entry the store knows: by its settled outcome."""
     if known.outcome is None:
         return "already_written"
-    return "given_up"
+    return "already_dropped" if known.outcome.startswith("dropped:") else "given_up"
 
 
 class SeenArticlesMiddleware(BaseSpiderMiddleware):
