@@ -65,6 +65,8 @@ class CrawlerConfig:
     state_backend: str = "sqlite"
     seen_ttl_days: float = 30.0
     write_batch_size: int = 20
+    # Runs in which a failing article is requested before it is given up.
+    article_max_attempts: int = 10
     # Distributed mode (crawler/distributed/): on when REDIS_URL is set.
     redis_url: str | None = None
     worker_id: str = "1"
@@ -111,6 +113,7 @@ class CrawlerConfig:
             state_backend=_choice(settings, "STATE_BACKEND", STATE_BACKENDS),
             seen_ttl_days=_float(settings, "SEEN_TTL_DAYS", minimum=0.0),
             write_batch_size=_int(settings, "WRITE_BATCH_SIZE", minimum=1),
+            article_max_attempts=_int(settings, "ARTICLE_MAX_ATTEMPTS", minimum=1),
             **_distributed(settings),
             extraction_workers=_extraction_workers(settings),
             extraction_timeout_s=_positive_number(

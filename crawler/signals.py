@@ -5,6 +5,9 @@ feed_processed = object()
 
 # An article download failed for good (after retries): ``entry`` (FeedEntry), ``reason``.
 article_failed = object()
+# An article download given up for good (no retry in later runs): ``entry`` (FeedEntry),
+# ``reason`` (the last failure), ``attempts`` (runs in which it failed).
+article_given_up = object()
 # Entries of a feed not scheduled, by reason: ``feed_url``, ``reason``, ``count``.
 entries_skipped = object()
 # Records durably written to the output: ``records`` (list of record dicts).

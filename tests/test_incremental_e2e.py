@@ -10,6 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from crawler.storage.state import url_key
 from tests.conftest import ROOT, LocalSite
 from tests.newsroom import Newsroom, output_records
 from tests.pages import paragraphs_for
@@ -135,3 +136,115 @@ def test_feed_unchanged_for_half_the_ttl_is_read_in_full_once(
     third = crawl("-a", newsroom.feeds_arg())
     assert third.returncode == 0 and newsroom.answers_304 == 2
     db.close()
+
+
+def test_failed_articles_are_retried_behind_a_304_then_given_up(
+    newsroom: Newsroom, crawl, tmp_path: Path
+) -> None:
+    """A feed with failing articles still stores its validators. An article that failed with a
+    5xx is requested again by the next run although its feed answers 304, and written once when
+    it is served; one failing in every run is given up after NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS
+    runs, a 404 at once; both are reported and not requested again."""
+    site = newsroom.site
+    output_dir = tmp_path / "output"
+    settings = {"NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS": "2"}
+    for slug in ("flaky", "broken", "gone"):
+        newsroom.add_story("world", slug)
+    flaky_page = site.routes["/news/flaky"]
+    site.add("/news/flaky", "busy", status=500)
+    site.add("/news/broken", "broken", status=503)
+    site.add("/news/gone", "gone", status=404)
+
+    first = crawl("-a", newsroom.feeds_arg(), settings=settings)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert len(first.records) == 5
+    assert site.hits("/news/flaky") == 2 and site.hits("/news/gone") == 1  # RETRY_TIMES=1
+    counters = first.report["counters"]
+    assert counters["articles/retry_later"] == 2
+    assert counters["articles/given_up/http_404"] == 1
+    assert first.report["given_up"] == [
+        {
+            "url": site.url("/news/gone"),
+            "feed_url": newsroom.feed_url("world"),
+            "reason": "http_404",
+            "attempts": 1,
+        }
+    ]
+    assert first.report["totals"]["articles_given_up"] == {"http_404": 1}
+    db = sqlite3.connect(tmp_path / "state" / "state.sqlite3")
+    retries = db.execute("SELECT key, feed_url, reason, attempts FROM retries ORDER BY key")
+    assert retries.fetchall() == [
+        (url_key(site.url("/news/broken")), newsroom.feed_url("world"), "http_503", 1),
+        (url_key(site.url("/news/flaky")), newsroom.feed_url("world"), "http_500", 1),
+    ]
+
+    # The feed is unchanged (304), the failed articles are asked for again: the flaky one is
+    # served now and written once; the broken one fails its second run and is given up.
+    site.routes["/news/flaky"] = flaky_page
+    site.requests.clear()
+    second = crawl("-a", newsroom.feeds_arg(), settings=settings)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert newsroom.answers_304 == 2
+    assert site.hits("/news/flaky") == 1 and site.hits("/news/broken") == 2
+    assert site.hits("/news/gone") == 0
+    assert second.report["counters"]["articles/retry_requested"] == 2
+    [flaky] = [r for r in output_records(output_dir) if r["source_url"].endswith("/flaky")]
+    assert flaky["feed_url"] == newsroom.feed_url("world") and flaky["title"] == "Flaky"
+    assert second.report["given_up"] == [
+        {
+            "url": site.url("/news/broken"),
+            "feed_url": newsroom.feed_url("world"),
+            "reason": "http_503",
+            "attempts": 2,
+        }
+    ]
+    assert "articles/retry_later" not in second.report["counters"]
+    assert db.execute("SELECT count(*) FROM retries").fetchone() == (0,)
+
+    # Nothing is asked for again: not behind a 304, nor when the feed changes and still lists
+    # the given-up entries (skipped until the feed dates them newer).
+    site.requests.clear()
+    third = crawl("-a", newsroom.feeds_arg(), settings=settings)
+    assert third.returncode == 0 and newsroom.article_hits() == 0
+    newsroom.add_story("world", "late-news", published="2024-09-04T08:00:00Z")
+    fourth = crawl("-a", newsroom.feeds_arg(), settings=settings)
+    assert fourth.returncode == 0, fourth.stderr[-3000:]
+    assert newsroom.article_hits() == 1 and site.hits("/news/late-news") == 1
+    world = fourth.report["feeds"][newsroom.feed_url("world")]
+    assert world["skipped"] == {"already_written": 4, "given_up": 2}
+    records = output_records(output_dir)
+    assert len(records) == 7
+    assert len({r["source_url"] for r in records}) == 7
+    db.close()
+
+
+def test_a_page_dropped_for_its_content_is_not_downloaded_again_until_updated(
+    newsroom: Newsroom, crawl, tmp_path: Path
+) -> None:
+    """A page with too little text is remembered with its outcome: when its feed changes for
+    another entry, it is skipped as already_dropped; when its own entry is updated, it is
+    downloaded again (and written, now that it holds an article)."""
+    site = newsroom.site
+    thin = newsroom.add_story("world", "thin-brief", paragraphs=["Developing story."])
+    first = crawl("-a", newsroom.feeds_arg())
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.report["totals"]["dropped"] == {"too_little_text": 1}
+    assert len(first.records) == 5
+
+    site.requests.clear()
+    newsroom.add_story("world", "new-museum", published="2024-09-04T08:00:00Z")
+    second = crawl("-a", newsroom.feeds_arg())
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert site.hits("/news/thin-brief") == 0 and site.hits("/news/new-museum") == 1
+    world = second.report["feeds"][newsroom.feed_url("world")]
+    assert world["skipped"] == {"already_written": 3, "already_dropped": 1}
+
+    site.requests.clear()
+    thin.updated = "2024-09-05T10:00:00Z"
+    thin.paragraphs = paragraphs_for("thin-brief")
+    third = crawl("-a", newsroom.feeds_arg())
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert newsroom.article_hits() == 1 and site.hits("/news/thin-brief") == 1
+    records = output_records(tmp_path / "output")
+    assert [r["source_url"] for r in records].count(site.url("/news/thin-brief")) == 1
+    assert len(records) == 7

@@ -1,23 +1,31 @@
-"""The SQLite state store against the ``StateStore`` contract (crawler/storage/state.py)."""
+"""The state stores against the ``StateStore`` contract (crawler/storage/state.py): SQLite, and
+for retry records and settled entries also Redis (a throwaway redis-server, as in
+tests/test_distributed.py)."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from crawler.config import ConfigError, CrawlerConfig
+from crawler.storage.redis_state import RedisStateStore
 from crawler.storage.state import (
     ArticleState,
     FeedState,
+    RetryEntry,
     SqliteStateStore,
     StateStore,
     WrittenArticle,
     entry_keys,
     open_state_store,
+    settled_entry,
     url_key,
 )
 from tests.conftest import project_settings
+from tests.distributed_support import RedisServer
 
 
 class FakeClock:
@@ -118,3 +126,101 @@ def test_factory_picks_sqlite_in_state_dir(tmp_path: Path) -> None:
     ):
         with pytest.raises(ConfigError, match="NEWSCRAWLER_" + name):
             CrawlerConfig.from_settings({**settings, "NEWSCRAWLER_" + name: bad})
+
+
+# --- retry records and settled entries: the same contract for SQLite and Redis ---
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    if request.param == "sqlite":
+        store: StateStore = SqliteStateStore(tmp_path / "state.sqlite3", ttl_s=3600)
+        yield store
+        store.close()
+        return
+    server = RedisServer(tmp_path / "redis")
+    try:
+        yield RedisStateStore(server.client, ttl_s=3600)
+    finally:
+        server.stop()
+
+
+def retry(key: str, feed: str = "http://x/feed", reason: str = "http_500") -> RetryEntry:
+    entry = {"link": "http://x/" + key, "feed_url": feed, "tags": ["a"], "guid": None}
+    return RetryEntry(f"url:x/{key}", feed, entry, reason)
+
+
+def test_failures_count_attempts_per_entry_and_list_by_feed(any_store: StateStore) -> None:
+    assert any_store.retries("http://x/feed") == []
+    assert any_store.record_failure(retry("a")) == 1
+    assert any_store.record_failure(retry("a", reason="DownloadTimeoutError")) == 2
+    assert any_store.record_failure(retry("b")) == 1
+    assert any_store.record_failure(retry("c", feed="http://y/feed")) == 1
+    assert any_store.retries("http://x/feed") == [
+        RetryEntry(
+            "url:x/a",
+            "http://x/feed",
+            {"link": "http://x/a", "feed_url": "http://x/feed", "tags": ["a"], "guid": None},
+            "DownloadTimeoutError",
+            2,
+        ),
+        retry("b"),
+    ]
+    any_store.forget_retries(["url:x/b", "url:unknown"])
+    assert [r.key for r in any_store.retries("http://x/feed")] == ["url:x/a"]
+    assert [r.key for r in any_store.retries("http://y/feed")] == ["url:x/c"]
+
+
+def test_remember_ends_the_retries_under_its_keys(any_store: StateStore) -> None:
+    any_store.record_failure(retry("a"))
+    any_store.record_failure(retry("b"))
+    any_store.remember([written("id1", 1, "f1", "url:x/a", "guid:x:1")])
+    assert [r.key for r in any_store.retries("http://x/feed")] == ["url:x/b"]
+    # A failure after that starts counting again.
+    assert any_store.record_failure(retry("a")) == 1
+
+
+def test_settled_entry_is_found_with_its_outcome(any_store: StateStore) -> None:
+    any_store.record_failure(retry("gone", reason="http_404"))
+    keys = ("url:x/gone", "guid:x:g")
+    any_store.remember([settled_entry(keys, "2024-01-02T00:00:00+00:00", "gave_up:http_404")])
+    found = any_store.find(["guid:x:g"])
+    assert found == ArticleState(
+        "entry:url:x/gone", "", 0, "2024-01-02T00:00:00+00:00", "gave_up:http_404"
+    )
+    assert any_store.retries("http://x/feed") == []
+    # The entry written later (it was updated and is an article now): the keys move to it.
+    any_store.remember([written("id9", 1, "f9", *keys)])
+    assert any_store.find(["url:x/gone"]) == ArticleState(
+        "id9", "f9", 1, "2024-01-01T00:00:00+00:00"
+    )
+
+
+def test_retries_expire_after_the_ttl_without_a_new_failure(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    store = SqliteStateStore(tmp_path / "state.sqlite3", ttl_s=100, clock=clock)
+    store.record_failure(retry("old"))
+    clock.now += 90
+    store.record_failure(retry("new"))
+    clock.now += 20
+    assert store.expire() == 1
+    assert [r.key for r in store.retries("http://x/feed")] == ["url:x/new"]
+
+
+def test_a_store_from_before_outcomes_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE articles (id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
+        "version INTEGER NOT NULL, entry_updated TEXT, last_seen REAL NOT NULL);"
+        "CREATE TABLE article_keys (key TEXT PRIMARY KEY, article_id TEXT NOT NULL);"
+        "INSERT INTO articles VALUES ('id1', 'f1', 1, NULL, 1.0);"
+        "INSERT INTO article_keys VALUES ('url:x/a', 'id1');"
+    )
+    old.close()
+    store = SqliteStateStore(path, ttl_s=100)
+    assert store.find(["url:x/a"]) == ArticleState("id1", "f1", 1, None, None)
+    store.remember([settled_entry(("url:x/b",), None, "dropped:too_little_text")])
+    assert store.find(["url:x/b"]) is not None
+    store.close()

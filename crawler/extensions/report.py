@@ -3,7 +3,9 @@
 At the end of a run it writes ``<output file stem>.report.json`` next to the output file, with
 per-feed outcomes (status ``ok``, ``not_modified`` or ``failed``, reason, entries, articles
 written, skipped entry reasons such as ``already_written``) and totals that reconcile:
-``pages scraped = written + dropped``. It logs a one-screen summary and sets the stats value
+``pages scraped = written + dropped``; and the article downloads given up for good
+(``given_up``: URL, feed, reason, failed runs; see ``crawler.extensions.state``). It logs a
+one-screen summary and sets the stats value
 ``run/exit_code`` read by ``crawler.commands.crawl``: 1 when every feed failed or the output could
 not be written, else 0 (a run where every feed answered 304 did its job: 0). A run cut short
 (SIGTERM, output error) has ``"partial": true`` and its ``close_reason``.
@@ -23,6 +25,7 @@ from scrapy.crawler import Crawler
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
+from crawler.items import FeedEntry
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class RunReport:
         # Counted while the run goes, merged into each feed's line at the end.
         self.written_by_feed: Counter[str] = Counter()
         self.skipped_by_feed: dict[str, Counter[str]] = {}
+        self.given_up: list[dict[str, Any]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunReport:
@@ -56,7 +60,13 @@ class RunReport:
         crawler.signals.connect(report.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(report.entries_skipped, signal=news_signals.entries_skipped)
         crawler.signals.connect(report.articles_written, signal=news_signals.articles_written)
+        crawler.signals.connect(report.article_given_up, signal=news_signals.article_given_up)
         return report
+
+    def article_given_up(self, entry: FeedEntry, reason: str, attempts: int) -> None:
+        self.given_up.append(
+            {"url": entry.link, "feed_url": entry.feed_url, "reason": reason, "attempts": attempts}
+        )
 
     def entries_skipped(self, feed_url: str, reason: str, count: int = 1) -> None:
         self.skipped_by_feed.setdefault(feed_url, Counter())[reason] += count
@@ -123,6 +133,7 @@ class RunReport:
                 k.removeprefix("state/"): v for k, v in values.items() if k.startswith("state/")
             },
             "feeds": self.feed_lines(),
+            "given_up": self.given_up,
             "counters": {k: v for k, v in sorted(values.items()) if k.startswith(COUNTED_PREFIXES)},
             "totals": {
                 "feeds": len(self.feeds),
@@ -131,6 +142,8 @@ class RunReport:
                 "articles_requested": int(values.get("articles/requested", 0)),
                 "articles_skipped": dict(skipped),
                 "articles_failed": failed,
+                "articles_retry_later": int(values.get("articles/retry_later", 0)),
+                "articles_given_up": dict(Counter(g["reason"] for g in self.given_up)),
                 "scraped": scraped,
                 "written": written,
                 "dropped": dropped,
@@ -170,7 +183,9 @@ def summary(report: dict[str, Any], path: Path | None) -> str:
         f"{totals['feeds_failed']} failed)",
         f"  articles requested: {totals['articles_requested']} "
         f"(skipped, already written: {totals['articles_skipped'].get('already_written', 0)}), "
-        f"fetch failures: {sum(totals['articles_failed'].values())}",
+        f"fetch failures: {sum(totals['articles_failed'].values())} "
+        f"(to retry next run: {totals['articles_retry_later']}, "
+        f"given up: {sum(totals['articles_given_up'].values())})",
         f"  pages scraped: {totals['scraped']} = written {totals['written']} + dropped "
         f"{sum(totals['dropped'].values())}" + ("" if totals["reconciled"] else " (MISMATCH)"),
     ]

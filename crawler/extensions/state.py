@@ -8,19 +8,40 @@ the engine, so the lock is taken before any request). At start, in this order:
 3. opens the state store (``crawler.storage.state.open_state_store``), recovers what a killed
    run left behind (``crawler.storage.durable.recover``) and expires old seen records.
 
-During the run the conditional-GET middleware, the seen-articles middleware, the revision
-pipeline and the writer reach it with ``RunState.for_crawler(crawler)``. At spider close it
-stores each feed's health and, for a feed fully processed in a run that finished (status ok,
-no article download failed), the new ETag / Last-Modified, so the next run asks "changed
-since?". Validators are never advanced on a partial run: a killed or interrupted run's feeds
-are fetched in full again and their unwritten entries are not lost behind a 304.
+During the run the conditional-GET middleware, the seen-articles middleware, the spider, the
+revision pipeline and the writer reach it with ``RunState.for_crawler(crawler)``.
+
+An article whose download failed (signal ``article_failed``, after Scrapy's in-run retries)
+is recorded at once in the store:
+
+- a transient failure (5xx, 429, timeout, connection error, ...) as a retry record
+  (``RetryEntry``): the spider requests it again in the next runs when its feed is processed,
+  even when the feed answers 304 (``retry_entries``); after
+  ``NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS`` failed runs it is given up;
+- a permanent one (``is_permanent_failure``: 404, 410, refused by URL policy or robots.txt,
+  too large, ...) is given up at once.
+
+A given-up entry is remembered as settled (``gave_up:<reason>``: not fetched again unless the
+feed dates it newer), counted as ``articles/given_up/<reason>`` and sent to the run report
+(signal ``article_given_up``). A page dropped for its content (``CONTENT_DROPS``: too little
+text, not HTML, ...) is remembered the same way (``dropped:<reason>``); one on which
+extraction failed is not; either ends its entry's retries.
+
+At spider close it stores each feed's health and, for a feed fully processed in a run that
+finished, the new ETag / Last-Modified, so the next run asks "changed since?". Every failed
+article of such a feed is in the store by then, so the 304 hides nothing; only a failure the
+store could not record (``state/error``) keeps the old validators. Validators are never
+advanced on a partial run: a killed or interrupted run's feeds are fetched in full again and
+their unwritten entries are not lost behind a 304.
 
 Stats: ``state/recovered_files``, ``state/recovered_records``, ``state/recovery_discarded``,
-``state/expired``, ``state/error``.
+``state/expired``, ``state/error``, ``articles/retry_later`` (failures kept for the next
+run), ``articles/given_up/<reason>``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Collection
@@ -33,12 +54,65 @@ from scrapy.crawler import Crawler
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 from crawler.items import ArticlePage, FeedEntry
+from crawler.pipelines import ArticleDropped
 from crawler.storage.durable import OutputError, check_writable, recover
 from crawler.storage.journal import Journal
 from crawler.storage.lock import RunLock
-from crawler.storage.state import FeedState, StateStore, open_state_store
+from crawler.storage.state import (
+    FeedState,
+    RetryEntry,
+    StateStore,
+    entry_keys,
+    open_state_store,
+    settled_entry,
+)
 
 logger = logging.getLogger(__name__)
+
+# 4xx answers that may change on their own: forbidden (often a temporary block), timeout,
+# too early, too many requests.
+TRANSIENT_CLIENT_ERRORS = frozenset({"http_403", "http_408", "http_425", "http_429"})
+# Refusals the next run would meet again (robots_unavailable is not one: the next run asks).
+PERMANENT_REFUSALS = frozenset(
+    {"robots_forbidden", "too_large", "decompressed_too_large", "redirect_limit"}
+)
+# Drops of a downloaded page for its content (crawler/pipelines/extraction.py): the same page
+# would be dropped again, so its entry is remembered and not downloaded again until updated.
+CONTENT_DROPS = frozenset(
+    {
+        "too_little_text",
+        "no_content",
+        "empty_body",
+        "unparseable_html",
+        "not_html",
+        "not_html_bytes",
+        "too_large",
+    }
+)
+# Drops where our extraction failed on the page: not remembered (another run may succeed), but
+# the download worked, so retrying it is over.
+EXTRACTION_FAILURES = frozenset({"extraction_error", "extraction_timeout", "extraction_crashed"})
+
+
+def is_permanent_failure(reason: str) -> bool:
+    """True when a download failing for ``reason`` would fail the same way next run."""
+    if reason.startswith("urlpolicy_") or reason in PERMANENT_REFUSALS:
+        return True
+    return reason.startswith("http_4") and reason not in TRANSIENT_CLIENT_ERRORS
+
+
+def entry_to_json(entry: FeedEntry) -> dict[str, Any]:
+    return dataclasses.asdict(entry)
+
+
+def entry_from_json(fields: dict[str, Any]) -> FeedEntry:
+    """The ``FeedEntry`` of a retry record; fields it no longer has are ignored."""
+    known = {f.name for f in dataclasses.fields(FeedEntry)}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if k in known
+    }
+    return FeedEntry(**values)
+
 
 _instances: WeakKeyDictionary[Crawler, RunState] = WeakKeyDictionary()
 
@@ -53,7 +127,8 @@ class RunState:
         self.store: StateStore | None = None
         self.feed_outcomes: dict[str, tuple[str, str | None]] = {}
         self.new_validators: dict[str, tuple[str | None, str | None]] = {}
-        self.feeds_with_failures: set[str] = set()
+        # Feeds with a failed article the store could not record: their validators stay.
+        self.feeds_with_unrecorded_failures: set[str] = set()
         self.touched: set[str] = set()
         # Feed entry of each downloaded page, by page URL, until its article is written.
         self.entries: dict[str, FeedEntry] = {}
@@ -123,14 +198,79 @@ class RunState:
     ) -> None:
         self.feed_outcomes[feed_url] = (status, reason)
 
-    def article_failed(self, entry: FeedEntry, reason: str) -> None:
-        self.feeds_with_failures.add(entry.feed_url)
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key, count)
 
-    def item_dropped(self, item: Any) -> None:
-        """A page or article dropped on its way to the writer needs its feed entry no more."""
+    def retry_entries(self, feed_url: str) -> list[FeedEntry]:
+        """The entries of ``feed_url`` whose download failed in an earlier run, to request
+        again; an entry known since (written through another link) ends its retries."""
+        store = self.require_store()
+        entries, known = [], []
+        for retry in store.retries(feed_url):
+            try:
+                entry = entry_from_json(retry.entry)
+            except (TypeError, ValueError):
+                logger.warning("Unreadable retry record %s dropped", retry.key)
+                known.append(retry.key)
+                continue
+            if store.find(entry_keys(entry.link, entry.guid)) is not None:
+                known.append(retry.key)
+            else:
+                entries.append(entry)
+        if known:
+            store.forget_retries(known)
+        return entries
+
+    def article_failed(self, entry: FeedEntry, reason: str) -> None:
+        """Record the failure: a retry for the next run, or the entry given up."""
+        keys = entry_keys(entry.link, entry.guid)
+        try:
+            if is_permanent_failure(reason):
+                self._give_up(entry, reason, attempts=1)
+                return
+            store = self.require_store()
+            retry = RetryEntry(keys[0], entry.feed_url, entry_to_json(entry), reason)
+            attempts = store.record_failure(retry)
+            if attempts >= self.config.article_max_attempts:
+                self._give_up(entry, reason, attempts)
+            else:
+                self._inc("articles/retry_later")
+        except Exception:
+            logger.exception("Cannot record the failure of %s", entry.link)
+            self._inc("state/error")
+            self.feeds_with_unrecorded_failures.add(entry.feed_url)
+
+    def _give_up(self, entry: FeedEntry, reason: str, attempts: int) -> None:
+        keys = entry_keys(entry.link, entry.guid)
+        self.require_store().remember([settled_entry(keys, entry.updated, f"gave_up:{reason}")])
+        logger.warning("Gave up %s after %d failed run(s): %s", entry.link, attempts, reason)
+        self._inc(f"articles/given_up/{reason}")
+        self.crawler.signals.send_catch_log(
+            news_signals.article_given_up, entry=entry, reason=reason, attempts=attempts
+        )
+
+    def item_dropped(self, item: Any, exception: BaseException | None = None) -> None:
+        """A page or article dropped on its way to the writer needs its feed entry no more; a
+        page dropped for its content is remembered, and any page dropped by extraction ends
+        its entry's retries (the download worked)."""
         url = item.url if isinstance(item, ArticlePage) else getattr(item, "source_url", None)
         if isinstance(url, str):
             self.entries.pop(url, None)
+        reason = exception.reason if isinstance(exception, ArticleDropped) else None
+        if not isinstance(item, ArticlePage) or reason is None:
+            return
+        entry = item.entry
+        keys = entry_keys(entry.link, entry.guid)
+        try:
+            if reason in CONTENT_DROPS:
+                settled = settled_entry(keys, entry.updated, f"dropped:{reason}")
+                self.require_store().remember([settled])  # ends the retries too
+            elif reason in EXTRACTION_FAILURES:
+                self.require_store().forget_retries(keys[:1])
+        except Exception:
+            logger.exception("Cannot remember the dropped page %s", entry.link)
+            self._inc("state/error")
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         store = self.require_store()
@@ -156,7 +296,7 @@ class RunState:
             etag, last_modified = previous.etag, previous.last_modified
             validated_at = previous.validated_at
             healthy = status in ("ok", "not_modified")
-            complete = finished and feed_url not in self.feeds_with_failures
+            complete = finished and feed_url not in self.feeds_with_unrecorded_failures
             if status == "ok" and complete and feed_url in self.new_validators:
                 etag, last_modified = self.new_validators[feed_url]
                 validated_at = now

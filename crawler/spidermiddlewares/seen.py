@@ -1,14 +1,17 @@
-"""SeenArticlesMiddleware: entries already written are not downloaded again.
+"""SeenArticlesMiddleware: entries already written (or settled) are not downloaded again.
 
 Looks at each article request the spider schedules (its ``entry`` FeedEntry) and asks the state
 store (``crawler.extensions.state.RunState``) whether the entry's link or GUID
-(``crawler.storage.state.entry_keys``) belongs to an article already written:
+(``crawler.storage.state.entry_keys``) belongs to an article already written, or to an entry
+settled without one (its page dropped for its content, ``dropped:<reason>``; its download
+given up, ``gave_up:<reason>``):
 
 - not known: the request goes on;
 - known, and the entry's ``updated`` date is newer than the one stored: the request goes on
   (``articles/refetch_updated``); the revision pipeline decides whether the text changed;
-- known otherwise: the request is dropped, counted as ``feeds/entry_skipped/already_written``
-  and in the feed's line of the run report, and the article's seen record is kept alive.
+- known otherwise: the request is dropped, counted as ``feeds/entry_skipped/<reason>``
+  (``already_written``, ``already_dropped``, ``given_up``) and in the feed's line of the run
+  report, and the seen record is kept alive.
 
 It also remembers the feed entry of each downloaded page for the revision pipeline and writer.
 Enabled in ``SPIDER_MIDDLEWARES``.
@@ -33,6 +36,13 @@ def needs_fetch(entry: FeedEntry, known: ArticleState | None) -> bool:
     return known is None or is_newer(entry.updated, known.entry_updated)
 
 
+def skip_reason(known: ArticleState) -> str:
+    """The report's name for skipping an entry the store knows: by its settled outcome."""
+    if known.outcome is None:
+        return "already_written"
+    return "already_dropped" if known.outcome.startswith("dropped:") else "given_up"
+
+
 class SeenArticlesMiddleware(BaseSpiderMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -50,13 +60,11 @@ class SeenArticlesMiddleware(BaseSpiderMiddleware):
             return request
         assert known is not None
         self.state.note_touched([known.article_id])
+        reason = skip_reason(known)
         if self.stats is not None:
-            self.stats.inc_value("feeds/entry_skipped/already_written")
+            self.stats.inc_value(f"feeds/entry_skipped/{reason}")
         self.crawler.signals.send_catch_log(
-            news_signals.entries_skipped,
-            feed_url=entry.feed_url,
-            reason="already_written",
-            count=1,
+            news_signals.entries_skipped, feed_url=entry.feed_url, reason=reason, count=1
         )
         return None
 

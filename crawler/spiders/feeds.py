@@ -8,7 +8,9 @@ Parsing, link policy and extraction live in pure modules; this class only wires 
 Stats: ``feeds/ok``, ``feeds/not_modified`` (a 304 answer to a conditional GET),
 ``feeds/failed/<reason>``, ``feeds/entries``,
 ``feeds/entry_skipped/<reason>``, ``feeds/entries_over_limit``, ``articles/requested``,
-``articles/duplicate_in_run``, ``articles/failed/<reason>``, ``articles/pages``; from the feed
+``articles/retry_requested`` (entries that failed in an earlier run, requested again after
+their feed's entries, also when the feed answered 304), ``articles/duplicate_in_run``,
+``articles/failed/<reason>``, ``articles/pages``; from the feed
 prescreen ``feeds/gunzipped``, ``feeds/items_over_cap``, ``feeds/truncated``,
 ``feeds/encoding_replacements``, ``feeds/invalid_char_refs``. Feeds and articles have their own
 download size caps (``NEWSCRAWLER_FEED_MAXSIZE_BYTES``, ``NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES``).
@@ -31,6 +33,7 @@ from twisted.python.failure import Failure
 
 from crawler import signals as news_signals
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig
+from crawler.extensions.state import RunState
 from crawler.failures import known_failure_reason
 from crawler.feeds import ParsedFeed, newest_first, parse_feed
 from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_list
@@ -157,6 +160,8 @@ class FeedsSpider(SourcesMixin):
     async def parse_feed(self, response: Response, feed_url: str) -> AsyncIterator[scrapy.Request]:
         if response.status == 304:  # conditional GET (crawler/downloadermiddlewares/conditional)
             self._feed_outcome(feed_url, "not_modified")
+            for request in self.retry_requests(feed_url):
+                yield request
             return
         limits = FeedLimits(self.config.feed_maxsize_bytes, self.config.feed_max_items)
         parsed = await asyncio.get_running_loop().run_in_executor(
@@ -186,7 +191,17 @@ class FeedsSpider(SourcesMixin):
             request = self.article_request(entry)
             if request is not None:
                 yield request
+        # After the feed's own entries: a listed entry is requested with its current fields.
+        yield from self.retry_requests(feed_url)
         self._feed_outcome(feed_url, "ok", entries=len(parsed.entries), skipped=skipped)
+
+    def retry_requests(self, feed_url: str) -> Iterator[scrapy.Request]:
+        """Requests for the feed's entries whose download failed in an earlier run."""
+        for entry in RunState.for_crawler(self.crawler).retry_entries(feed_url):
+            request = self.article_request(entry)
+            if request is not None:
+                self._inc("articles/retry_requested")
+                yield request
 
     def article_request(self, entry: FeedEntry) -> scrapy.Request | None:
         """A request for the entry's article, or ``None`` if this run already asked for it."""

@@ -16,9 +16,17 @@ What is stored:
 - Per feed (``FeedState``): the HTTP validators (ETag, Last-Modified) for conditional GET, the
   last outcome and its reason, when it was last checked and last ok, consecutive failures, and
   when the validators were last renewed by a full fetch (``validated_at``).
+- Entries settled without a record (``settled_entry``): an ``ArticleState`` with an
+  ``outcome`` (``dropped:<reason>`` for a page that held no article, ``gave_up:<reason>`` for
+  a download given up), under the entry's keys, so an unchanged entry is not fetched again.
+- Retry records (``RetryEntry``): a feed entry whose download failed with a transient error,
+  with what is needed to request it again (feed URL, entry fields) and the runs it failed in.
+  ``remember`` deletes the retry records under the keys it indexes, in the same transaction,
+  so an entry stops being retried exactly when its record (or outcome) is durably stored.
 - Expiry: an article not written, re-found or ``touch``-ed for ``ttl_s`` seconds
-  (``NEWSCRAWLER_SEEN_TTL_DAYS``) is forgotten by ``expire()`` (a backend with native key
-  expiry may do it on its own and return 0), so the store does not grow forever.
+  (``NEWSCRAWLER_SEEN_TTL_DAYS``), and a retry record that has not failed again for as long,
+  are forgotten by ``expire()`` (a backend with native key expiry may do it on its own and
+  return 0), so the store does not grow forever.
 
 The crash-recovery journal and the run lock are local files in the state directory, not part
 of this interface (``crawler/storage/journal.py``, ``crawler/storage/lock.py``): they guard the
@@ -27,6 +35,7 @@ local output files whichever backend holds the seen records.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -34,7 +43,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from crawler.urls import dedupe_key
 
@@ -51,6 +60,9 @@ class ArticleState:
     fingerprint: str
     version: int
     entry_updated: str | None = None  # ISO 8601, the feed entry's `updated` when last fetched
+    # None for a written article; for an entry settled without a record, why (see
+    # ``settled_entry``). Added later: records stored before have None.
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,18 @@ class WrittenArticle:
 
     state: ArticleState
     keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RetryEntry:
+    """A feed entry whose article download failed with a transient error: requested again by
+    the next runs (even behind a 304 for its feed) until it is written or given up."""
+
+    key: str  # entry_keys(link, guid)[0]: the entry's link
+    feed_url: str
+    entry: dict[str, Any]  # the feed entry's fields, JSON-native
+    reason: str  # the last failure
+    attempts: int = 1  # runs in which the download failed
 
 
 @dataclass(frozen=True)
@@ -90,11 +114,22 @@ class StateStore(Protocol):
         """The written article with this id, or ``None``."""
 
     def remember(self, articles: Sequence[WrittenArticle]) -> None:
-        """Record articles whose lines are durably written, indexed under their keys; refreshes
+        """Record articles whose lines are durably written (or entries settled without one),
+        indexed under their keys, and delete the retry records under those keys; refreshes
         their expiry. Idempotent; a lower ``version`` never replaces a higher one."""
 
     def touch(self, article_ids: Collection[str]) -> None:
         """Refresh the expiry of articles still listed by a feed (skipped as already written)."""
+
+    def record_failure(self, retry: RetryEntry) -> int:
+        """Store the retry record ``retry.key`` (feed, entry, reason), one attempt more than
+        before (``retry.attempts`` is ignored); returns its attempts so far."""
+
+    def retries(self, feed_url: str) -> list[RetryEntry]:
+        """The retry records of a feed."""
+
+    def forget_retries(self, keys: Collection[str]) -> None:
+        """Delete the retry records under these keys (the entry was given up or is known)."""
 
     def feed(self, feed_url: str) -> FeedState | None:
         """The stored state of a feed, or ``None`` for a feed never seen."""
@@ -103,7 +138,8 @@ class StateStore(Protocol):
         """Store (replace) the state of these feeds."""
 
     def expire(self) -> int:
-        """Forget articles not remembered or touched for the TTL; returns how many."""
+        """Forget articles not remembered or touched, and retry records not failed again, for
+        the TTL; returns how many."""
 
     def close(self) -> None:
         """Release the backend's resources."""
@@ -131,6 +167,16 @@ def entry_keys(link: str, guid: str | None) -> tuple[str, ...]:
     return tuple(keys)
 
 
+def settled_entry(keys: Sequence[str], entry_updated: str | None, outcome: str) -> WrittenArticle:
+    """The seen record of a feed entry that ends without an output record (``outcome``, e.g.
+    ``dropped:too_little_text`` or ``gave_up:http_404``): under the entry's ``keys``, like a
+    written article, so the entry is fetched again only once its ``updated`` date is newer.
+    Its id (``entry:`` and the first key) never equals an article id (a hex digest)."""
+    return WrittenArticle(
+        ArticleState(f"entry:{keys[0]}", "", 0, entry_updated, outcome), tuple(keys)
+    )
+
+
 def url_key(url: str) -> str:
     """The key of an article URL (canonical or fetched), comparable with ``entry_keys``."""
     return f"url:{dedupe_key(url)}"
@@ -142,7 +188,8 @@ CREATE TABLE IF NOT EXISTS articles (
     fingerprint TEXT NOT NULL,
     version INTEGER NOT NULL,
     entry_updated TEXT,
-    last_seen REAL NOT NULL
+    last_seen REAL NOT NULL,
+    outcome TEXT
 );
 CREATE TABLE IF NOT EXISTS article_keys (
     key TEXT PRIMARY KEY,
@@ -161,6 +208,15 @@ CREATE TABLE IF NOT EXISTS feeds (
     consecutive_failures INTEGER NOT NULL DEFAULT 0,
     validated_at REAL
 );
+CREATE TABLE IF NOT EXISTS retries (
+    key TEXT PRIMARY KEY,
+    feed_url TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_failed REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS retries_by_feed ON retries(feed_url);
 """
 
 
@@ -181,13 +237,14 @@ class SqliteStateStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
+        if "outcome" not in columns:  # a store created before settled entries existed
+            self._db.execute("ALTER TABLE articles ADD COLUMN outcome TEXT")
 
-    def _row_to_article(self, row: tuple[str, str, int, str | None] | None) -> ArticleState | None:
-        if row is None:
-            return None
-        return ArticleState(
-            article_id=row[0], fingerprint=row[1], version=row[2], entry_updated=row[3]
-        )
+    def _row_to_article(
+        self, row: tuple[str, str, int, str | None, str | None] | None
+    ) -> ArticleState | None:
+        return None if row is None else ArticleState(*row)
 
     def find(self, keys: Collection[str]) -> ArticleState | None:
         if not keys:
@@ -195,8 +252,9 @@ class SqliteStateStore:
         marks = ",".join("?" * len(keys))
         with self._lock:
             row = self._db.execute(
-                "SELECT a.id, a.fingerprint, a.version, a.entry_updated FROM article_keys k "
-                f"JOIN articles a ON a.id = k.article_id WHERE k.key IN ({marks}) LIMIT 1",
+                "SELECT a.id, a.fingerprint, a.version, a.entry_updated, a.outcome "
+                "FROM article_keys k JOIN articles a ON a.id = k.article_id "
+                f"WHERE k.key IN ({marks}) LIMIT 1",
                 tuple(keys),
             ).fetchone()
         return self._row_to_article(row)
@@ -204,7 +262,8 @@ class SqliteStateStore:
     def article(self, article_id: str) -> ArticleState | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, fingerprint, version, entry_updated FROM articles WHERE id = ?",
+                "SELECT id, fingerprint, version, entry_updated, outcome "
+                "FROM articles WHERE id = ?",
                 (article_id,),
             ).fetchone()
         return self._row_to_article(row)
@@ -215,20 +274,32 @@ class SqliteStateStore:
             for written in articles:
                 state = written.state
                 self._db.execute(
-                    "INSERT INTO articles (id, fingerprint, version, entry_updated, last_seen) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                    "INSERT INTO articles (id, fingerprint, version, entry_updated, last_seen, "
+                    "outcome) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
                     "fingerprint = CASE WHEN excluded.version >= version "
                     "  THEN excluded.fingerprint ELSE fingerprint END, "
                     "entry_updated = CASE WHEN excluded.version >= version "
                     "  THEN excluded.entry_updated ELSE entry_updated END, "
+                    "outcome = CASE WHEN excluded.version >= version "
+                    "  THEN excluded.outcome ELSE outcome END, "
                     "version = MAX(version, excluded.version), "
                     "last_seen = excluded.last_seen",
-                    (state.article_id, state.fingerprint, state.version, state.entry_updated, now),
+                    (
+                        state.article_id,
+                        state.fingerprint,
+                        state.version,
+                        state.entry_updated,
+                        now,
+                        state.outcome,
+                    ),
                 )
                 self._db.executemany(
                     "INSERT INTO article_keys (key, article_id) VALUES (?, ?) "
                     "ON CONFLICT(key) DO UPDATE SET article_id = excluded.article_id",
                     [(key, state.article_id) for key in written.keys],
+                )
+                self._db.executemany(
+                    "DELETE FROM retries WHERE key = ?", [(key,) for key in written.keys]
                 )
 
     def touch(self, article_ids: Collection[str]) -> None:
@@ -238,6 +309,34 @@ class SqliteStateStore:
                 "UPDATE articles SET last_seen = ? WHERE id = ?",
                 [(now, article_id) for article_id in article_ids],
             )
+
+    def record_failure(self, retry: RetryEntry) -> int:
+        with self._transaction():
+            row = self._db.execute(
+                "INSERT INTO retries (key, feed_url, entry, reason, attempts, last_failed) "
+                "VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT(key) DO UPDATE SET "
+                "feed_url = excluded.feed_url, entry = excluded.entry, "
+                "reason = excluded.reason, attempts = attempts + 1, "
+                "last_failed = excluded.last_failed RETURNING attempts",
+                (retry.key, retry.feed_url, json.dumps(retry.entry), retry.reason, self.clock()),
+            ).fetchone()
+        return int(row[0])
+
+    def retries(self, feed_url: str) -> list[RetryEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, feed_url, entry, reason, attempts FROM retries "
+                "WHERE feed_url = ? ORDER BY key",
+                (feed_url,),
+            ).fetchall()
+        return [
+            RetryEntry(key, feed, json.loads(entry), reason, attempts)
+            for key, feed, entry, reason, attempts in rows
+        ]
+
+    def forget_retries(self, keys: Collection[str]) -> None:
+        with self._transaction():
+            self._db.executemany("DELETE FROM retries WHERE key = ?", [(key,) for key in keys])
 
     def feed(self, feed_url: str) -> FeedState | None:
         with self._lock:
@@ -278,8 +377,9 @@ class SqliteStateStore:
                 "(SELECT id FROM articles WHERE last_seen < ?)",
                 (cutoff,),
             )
-            count = self._db.execute("DELETE FROM articles WHERE last_seen < ?", (cutoff,))
-        return count.rowcount
+            articles = self._db.execute("DELETE FROM articles WHERE last_seen < ?", (cutoff,))
+            retries = self._db.execute("DELETE FROM retries WHERE last_failed < ?", (cutoff,))
+        return articles.rowcount + retries.rowcount
 
     def close(self) -> None:
         with self._lock:
