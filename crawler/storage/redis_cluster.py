@@ -37,14 +37,16 @@ from typing import Any, cast
 import redis
 
 from crawler.config import default_host
+from crawler.storage.lock import RunLocked
 
 HEARTBEATS_PER_TTL = 3
 # A run outlives stalls of its workers; it only expires when all of them are gone.
 RUN_TTL_HEARTBEATS = 30
 
 
-class WorkerBusy(RuntimeError):
-    """Another live process already runs as this worker."""
+class WorkerBusy(RunLocked):
+    """Another live process already runs as this worker: like a held run lock, ``scrapy
+    crawl`` exits 3."""
 
 
 @dataclass(frozen=True)
@@ -242,8 +244,8 @@ class RedisCluster:
             if holder == self.owner:
                 return
         raise WorkerBusy(
-            f"worker {self.name!r} is already running ({holder}); give each worker on a host "
-            "its own NEWSCRAWLER_WORKER_ID"
+            f"worker {self.name} is already running ({holder}); not starting a second copy "
+            "(give each worker on a host its own NEWSCRAWLER_WORKER_ID)"
         )
 
     def _local(self, owner: str) -> bool:
