@@ -9,6 +9,7 @@ per-site rate."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import threading
@@ -23,7 +24,12 @@ import pytest
 from crawler.config import ConfigError, CrawlerConfig
 from crawler.distributed.politeness import SiteRateLimiter
 from crawler.settings import NEWSCRAWLER_OUTPUT_FILE
-from crawler.storage.redis_cluster import RedisCluster, WorkerBusy
+from crawler.storage.redis_cluster import (
+    RedisCluster,
+    WorkerBusy,
+    process_alive,
+    process_start_time,
+)
 from crawler.storage.redis_state import RedisStateStore
 from crawler.storage.state import ArticleState, FeedState, WrittenArticle
 from tests.conftest import LocalSite, Route
@@ -268,7 +274,7 @@ def test_a_second_copy_of_a_worker_is_refused(
         assert second.wait(WORKER_TIMEOUT_S) == 3, "another run holds it, like the run lock"
         assert "configuration error" not in second.stderr
         assert "newscrawler: worker " in second.stderr
-        assert "-a is already running (" in second.stderr
+        assert "-a is already running (pid " in second.stderr
         other = start_worker("b", redis_server.url, feeds, output, tmp_path / "other")
     finally:
         released.set()
@@ -365,6 +371,46 @@ def test_cluster_hand_off_and_locks(redis_server: RedisServer) -> None:
     redis_server.client.delete(remote.key("worker", "w3"))
     assert fresh.reclaim_dead() == {"w3": 1} and fresh.queued() == 2
     fresh.leave()
+
+
+def test_a_dead_workers_pid_reused_by_another_process_does_not_keep_it_alive(
+    redis_server: RedisServer,
+) -> None:
+    """Same host: a worker is alive while its process is, told by pid and start time. Here
+    the killed workers' pid is this test's own (a live process), with an earlier start."""
+    pid, start = os.getpid(), process_start_time(os.getpid())
+    assert start.isdigit(), "Linux: /proc/<pid>/stat gives the start time"
+    assert process_alive(pid, start) and process_alive(pid, "")
+    assert not process_alive(pid, str(int(start) - 1)), "the pid was reused: that one is gone"
+    assert not process_alive(dead_pid(), "")
+
+    def worker(name: str, pid: int, start: str | None = None) -> RedisCluster:
+        return RedisCluster(
+            redis_server.client, "feeds", name, heartbeat_s=10, host="h1", pid=pid, start=start
+        )
+
+    earlier = str(int(start) - 1)
+    killed, other_killed = worker("w1", pid, earlier), worker("w2", pid, earlier)
+    for cluster in (killed, other_killed):
+        cluster.acquire()
+        cluster.join()
+        redis_server.client.zadd(cluster.queue_key, {f"req-{cluster.name}".encode(): 1})
+        assert cluster.pop() == f"req-{cluster.name}".encode()
+    survivor = worker("w3", pid)  # this process, with its real start time: alive
+    survivor.acquire()
+    survivor.join()
+
+    # A restarted w1 takes the lock of its dead copy and puts back what the copy had popped.
+    restarted = worker("w1", pid)
+    restarted.acquire()
+    assert restarted.requeue_own() == 1
+    # The others put back a dead member's requests instead of waiting for it forever.
+    assert survivor.reclaim_dead() == {"w2": 1}
+    assert survivor.queued() == 2
+    # A live worker is neither reclaimed nor replaced.
+    assert restarted.reclaim_dead() == {}
+    with pytest.raises(WorkerBusy, match=r"w3 is already running \(pid \d+ on host h1\)"):
+        worker("w3", dead_pid()).acquire()
 
 
 def test_site_rate_limiter_turns(redis_server: RedisServer) -> None:

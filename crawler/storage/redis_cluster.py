@@ -11,11 +11,12 @@ them. This module holds every Redis operation they coordinate through; the Scrap
 ``dupefilter:<run>``   request fingerprints of that run (scrapy-redis's set), go with the run
 ``claims:<run>``       article id -> worker, so two workers never write one article in a run
 ``workers``            the workers that joined and have not left (alive or dead)
-``worker:<name>``      a worker's lock and heartbeat: ``host:pid``, expires after
+``worker:<name>``      a worker's lock and heartbeat: ``host:pid:start``, expires after
                        ``heartbeat_s * 3`` unless refreshed; a second copy of a live worker is
                        refused
-``owner:<name>``       the process (``host:pid``) that last took the worker: a worker on the same
-                       host is known dead as soon as its process is gone
+``owner:<name>``       the process (``host:pid:start``) that last took the worker: a worker on
+                       the same host is known dead as soon as its process is gone (``start``,
+                       the process start time, tells a reused pid from the worker's process)
 ``reclaimed:<name>``   the process whose requests the others reclaimed: if it was only
                        stalled, its next heartbeat tells it to stop
 ``inflight:<name>``    requests the worker popped (encoded request -> priority score), kept
@@ -161,14 +162,32 @@ return 1
 """
 
 
-def pid_alive(pid: int) -> bool:
+def process_start_time(pid: int) -> str:
+    """When process ``pid`` started: field 22 of ``/proc/<pid>/stat`` (clock ticks after
+    boot). Two processes that got the same pid in turn differ in it. ``''`` if the process is
+    gone or there is no ``/proc`` (not Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return ""
+    # Field 2, the command name, is in parentheses and may hold spaces or parentheses itself:
+    # count the fields after its last ')', which is field 3.
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return fields[22 - 3].decode("ascii") if len(fields) > 22 - 3 else ""
+
+
+def process_alive(pid: int, start: str) -> bool:
+    """Whether the process ``pid`` that started at ``start`` (``process_start_time``) still
+    runs. A live process that has the pid but another start time took a dead one's pid: the
+    one asked about is gone. With no ``start`` (no ``/proc``) the pid alone tells."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass  # it exists, run by another user
+    return not start or process_start_time(pid) in ("", start)
 
 
 class RedisCluster:
@@ -183,14 +202,18 @@ class RedisCluster:
         heartbeat_s: float,
         host: str | None = None,
         pid: int | None = None,
+        start: str | None = None,
     ) -> None:
+        """``host``, ``pid`` and ``start`` (time) name this process; tests set them."""
         self.server = server
         self.name = name
         self.heartbeat_s = heartbeat_s
         self.ttl_ms = int(heartbeat_s * HEARTBEATS_PER_TTL * 1000)
         self.run_ttl_ms = int(heartbeat_s * RUN_TTL_HEARTBEATS * 1000)
         self.host = host or default_host()
-        self.owner = f"{self.host}:{pid or os.getpid()}"
+        pid = pid or os.getpid()
+        start = process_start_time(pid) if start is None else start
+        self.owner = f"{self.host}:{pid}:{start}"
         self.ns = f"newscrawler:{spider}"
         self.queue_key = f"{self.ns}:requests"
         self.run: RunMembership | None = None
@@ -243,21 +266,22 @@ class RedisCluster:
             )
             if holder == self.owner:
                 return
+        host, pid, _ = _owner_parts(holder)
         raise WorkerBusy(
-            f"worker {self.name} is already running ({holder}); not starting a second copy "
-            "(give each worker on a host its own NEWSCRAWLER_WORKER_ID)"
+            f"worker {self.name} is already running (pid {pid} on host {host}); not starting "
+            "a second copy (give each worker on a host its own NEWSCRAWLER_WORKER_ID)"
         )
 
     def _local(self, owner: str) -> bool:
-        return owner.rpartition(":")[0] == self.host
+        return _owner_parts(owner)[0] == self.host
 
     def _alive(self, owner: str) -> bool:
-        """A process of this host is alive while its pid is; one of another host is taken as
-        alive (its lock tells)."""
-        host, _, pid = owner.rpartition(":")
+        """A process of this host is alive while its pid is, with the same start time (else
+        the pid was reused); one of another host is taken as alive (its lock tells)."""
+        host, pid, start = _owner_parts(owner)
         if host != self.host:
             return True
-        return pid.isdigit() and pid_alive(int(pid))
+        return pid.isdigit() and process_alive(int(pid), start)
 
     def heartbeat(self) -> bool:
         """Refresh the lock and the run. False if the others reclaimed this worker's requests
@@ -342,9 +366,9 @@ class RedisCluster:
 
     def reclaim_dead(self) -> dict[str, int]:
         """Requeue the in-flight requests of every dead member and release its article
-        claims. Dead: on this host, its process is gone (checked by pid, at once); on another
-        host, its lock expired (no heartbeat for ``3 * heartbeat_s``). Returns worker name ->
-        requests put back."""
+        claims. Dead: on this host, its process is gone (checked at once, by pid and start
+        time); on another host, its lock expired (no heartbeat for ``3 * heartbeat_s``).
+        Returns worker name -> requests put back."""
         reclaimed: dict[str, int] = {}
         for raw in cast(set[bytes], self.server.smembers(self.key("workers"))):
             name = _text(raw)
@@ -390,6 +414,12 @@ class RedisCluster:
             self.server.delete(self._worker_keys(self.name)["inflight"])
             return 0
         return self._reclaim_worker(self.name, "own", self.owner)
+
+
+def _owner_parts(owner: str) -> tuple[str, str, str]:
+    """``host:pid:start`` as its three parts; ``start`` is ``''`` if missing."""
+    host, pid, start = [*owner.split(":"), "", ""][:3]
+    return host, pid, start
 
 
 def _text(value: Any) -> str:
