@@ -20,8 +20,9 @@ them. This module holds every Redis operation they coordinate through; the Scrap
 ``reclaimed:<name>``   the process whose requests the others reclaimed: if it was only
                        stalled, its next heartbeat tells it to stop
 ``inflight:<name>``    requests the worker popped (encoded request -> priority score), kept
-                       until its output is committed, so that a dead worker's requests are
-                       put back on the queue by the others (``reclaim_dead``)
+                       until their outcome is durable (``complete``), so that a dead worker's
+                       unfinished requests are put back on the queue by the others
+                       (``reclaim_dead``)
 ``worker-claims:<name>`` the article ids the worker claimed, released if it dies
 ``idle``               workers with nothing to do; the run is done when the queue is empty and
                        every member is idle
@@ -32,6 +33,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -336,6 +338,12 @@ class RedisCluster:
         )
         return cast(bytes | None, data or None)
 
+    def complete(self, requests: Collection[bytes]) -> None:
+        """Remove requests (encoded, as ``pop`` returned them) whose outcome is durable from
+        this worker's in-flight hash: if the worker dies now they need not be done again."""
+        if requests:
+            self.server.hdel(self._worker_keys(self.name)["inflight"], *requests)
+
     def queued(self) -> int:
         return int(self.server.zcard(self.queue_key))
 
@@ -406,10 +414,10 @@ class RedisCluster:
         return _text(holder) == self.name
 
     def release(self, *, finished: bool) -> int:
-        """Release this worker's popped requests once its output is committed. A finished
-        worker processed everything it popped; an interrupted one (SIGTERM, error) puts them
-        back on the queue for the others, who skip the articles it wrote (remembered as
-        written in the state store). Returns how many were put back."""
+        """Release the popped requests still in this worker's in-flight hash once its output
+        is committed. A finished worker processed everything it popped; an interrupted one
+        (SIGTERM, error) puts them back on the queue for the others, who skip the articles it
+        wrote (remembered as written in the state store). Returns how many were put back."""
         if finished:
             self.server.delete(self._worker_keys(self.name)["inflight"])
             return 0
