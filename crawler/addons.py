@@ -2,10 +2,11 @@
 
 ``DistributedAddon``: when ``REDIS_URL`` is set, switches the crawl to distributed mode (README,
 "Scaling out"): the scrapy-redis based scheduler and per-run dupefilter, the worker
-membership extension, the feeds-once start middleware, the cluster dedupe pipeline, the
-cluster-wide per-site rate (wrapping the configured http/https download handlers), an output
-file name that includes the worker (``%(worker)s``) and a state directory of its own for each
-worker (``state/<worker>``), unless the user chose them. Without ``REDIS_URL`` nothing changes.
+membership and in-flight release extensions, the feeds-once start middleware, the cluster
+dedupe pipeline, the cluster-wide per-site rate (wrapping the configured http/https download
+handlers), an output file name that includes the worker (``%(worker)s``) and a state
+directory of its own for each worker (``state/<worker>``), unless the user chose them.
+Without ``REDIS_URL`` nothing changes.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class DistributedAddon:
             ) from exc
         settings.set("SCHEDULER", "crawler.distributed.scheduler.DistributedScheduler", "addon")
         settings.set("DUPEFILTER_CLASS", "crawler.distributed.dupefilter.RunDupeFilter", "addon")
+        # Before the membership: an idle worker releases what is durable, then says it is idle.
+        settings["EXTENSIONS"]["crawler.distributed.inflight.InflightRelease"] = 390
         settings["EXTENSIONS"]["crawler.distributed.membership.WorkerMembership"] = 400
         settings["SPIDER_MIDDLEWARES"]["crawler.distributed.membership.RunStartMiddleware"] = 50
         settings["ITEM_PIPELINES"]["crawler.distributed.pipeline.SeenPagePipeline"] = 50

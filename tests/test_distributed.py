@@ -9,6 +9,8 @@ per-site rate."""
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import signal
 import subprocess
 import threading
@@ -20,10 +22,16 @@ from typing import Any
 
 import pytest
 
-from crawler.config import ConfigError, CrawlerConfig
+from crawler.config import ConfigError, CrawlerConfig, default_host
 from crawler.distributed.politeness import SiteRateLimiter
+from crawler.distributed.runtime import InflightRequests
 from crawler.settings import NEWSCRAWLER_OUTPUT_FILE
-from crawler.storage.redis_cluster import RedisCluster, WorkerBusy
+from crawler.storage.redis_cluster import (
+    RedisCluster,
+    WorkerBusy,
+    process_alive,
+    process_start_time,
+)
 from crawler.storage.redis_state import RedisStateStore
 from crawler.storage.state import ArticleState, FeedState, WrittenArticle
 from tests.conftest import LocalSite, Route
@@ -34,6 +42,7 @@ from tests.distributed_support import (
     serve_news_site,
     start_worker,
 )
+from tests.newsroom import wait_for
 
 ARTICLES = 500
 FEEDS = 5
@@ -146,9 +155,9 @@ def test_a_stopped_worker_is_replaced_and_nothing_is_lost_or_doubled(
     stop: signal.Signals, site: LocalSite, redis_server: RedisServer, tmp_path: Path
 ) -> None:
     """A worker stopped mid-crawl, with a response still in flight: the others crawl what it
-    had taken, and every article is written exactly once (a SIGKILLed worker's unfinished
-    ``.part`` file is not output until that worker is restarted; a SIGTERMed one finishes its
-    file)."""
+    had taken and not finished, and every article is written exactly once (a SIGKILLed
+    worker's unfinished ``.part`` file is not output until that worker is restarted; a
+    SIGTERMed one finishes its work and its file)."""
     feeds = serve_news_site(site, articles=STOP_ARTICLES, feeds=FEEDS)
     kill_after = 20
     served: Counter[str] = Counter()
@@ -199,9 +208,60 @@ def test_a_stopped_worker_is_replaced_and_nothing_is_lost_or_doubled(
     records = [r for rs in records_by_file(output).values() for r in rs]
     assert story_numbers(records) == Counter(range(STOP_ARTICLES)), "every article exactly once"
     if stop == signal.SIGTERM:
-        assert "Closed before the run was done: put back" in stopped.stderr
         assert list(output.glob("*.part")) == []
+        (report,) = [
+            json.loads(path.read_text()) for path in output.glob(f"*-{stopped.name}.report.json")
+        ]
+        assert report["partial"] and report["totals"]["written"] >= 1
+        # It finished what it had taken (the held response too) before it left, and each
+        # request left its in-flight hash once done: none was left to put back.
+        assert "Closed before the run was done" not in stopped.stderr
     assert served[victim[0]] >= kill_after
+    assert run_keys(redis_server) == []
+
+
+def test_the_in_flight_hash_holds_only_work_not_yet_durable(
+    site: LocalSite, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A worker's in-flight requests leave its hash in Redis as their outcome becomes durable,
+    not at the end of the run: once the worker has done everything it can (idle, kept in the
+    run by a member on another host that is still busy), its hash holds exactly the requests
+    whose articles wait in the writer's unfinished batch."""
+    articles, batch = 100, 7
+    feeds = serve_news_site(site, articles=articles, feeds=FEEDS)
+    client = redis_server.client
+    # A live worker of another host, busy (not idle): the run is not done while it is in it.
+    client.sadd("newscrawler:feeds:workers", "elsewhere-1")
+    client.set("newscrawler:feeds:worker:elsewhere-1", "elsewhere:1:1", px=WORKER_TIMEOUT_S * 1000)
+    client.set("newscrawler:feeds:owner:elsewhere-1", "elsewhere:1:1")
+    output = tmp_path / "output"
+    settings = {"NEWSCRAWLER_WRITE_BATCH_SIZE": str(batch)}
+    worker = start_worker("a", redis_server.url, feeds, output, tmp_path, settings)
+    name = f"{default_host()}-a"
+    try:
+        wait_for(
+            lambda: (
+                bool(client.sismember("newscrawler:feeds:idle", name))
+                or worker.process.poll() is not None
+            ),
+            "the worker to run out of work",
+            timeout=WORKER_TIMEOUT_S,
+        )
+        assert worker.process.poll() is None, worker.stderr[-3000:]
+        (part,) = output.glob("*.jsonl.part")
+        durable = {json.loads(line)["source_url"] for line in part.read_text().splitlines()}
+        assert len(durable) == articles - articles % batch  # full batches only
+        inflight = client.hgetall(f"newscrawler:feeds:inflight:{name}")
+        # Not the 105 requests it popped (5 feeds, 100 articles): the 2 in the open batch.
+        assert {pickle.loads(data)["url"] for data in inflight} == {
+            site.url(article_path(n)) for n in range(articles)
+        } - durable
+    finally:
+        client.srem("newscrawler:feeds:workers", "elsewhere-1")
+        client.delete("newscrawler:feeds:worker:elsewhere-1", "newscrawler:feeds:owner:elsewhere-1")
+    finish([worker])
+    records = [r for rs in records_by_file(output).values() for r in rs]
+    assert story_numbers(records) == Counter(range(articles)), "every article exactly once"
     assert run_keys(redis_server) == []
 
 
@@ -263,10 +323,12 @@ def test_a_second_copy_of_a_worker_is_refused(
     first = start_worker("a", redis_server.url, feeds, output, tmp_path)
     try:
         assert opened.wait(WORKER_TIMEOUT_S), first.stderr[-3000:]
+        # Its own state directory, so that the worker lock in Redis is what refuses it.
         second = start_worker("a", redis_server.url, feeds, output, tmp_path / "second")
-        assert second.wait(WORKER_TIMEOUT_S) == 2
-        assert "configuration error: worker " in second.stderr
-        assert "is already running" in second.stderr
+        assert second.wait(WORKER_TIMEOUT_S) == 3, "another run holds it, like the run lock"
+        assert "configuration error" not in second.stderr
+        assert "newscrawler: worker " in second.stderr
+        assert "-a is already running (pid " in second.stderr
         other = start_worker("b", redis_server.url, feeds, output, tmp_path / "other")
     finally:
         released.set()
@@ -363,6 +425,83 @@ def test_cluster_hand_off_and_locks(redis_server: RedisServer) -> None:
     redis_server.client.delete(remote.key("worker", "w3"))
     assert fresh.reclaim_dead() == {"w3": 1} and fresh.queued() == 2
     fresh.leave()
+
+
+def test_a_dead_workers_pid_reused_by_another_process_does_not_keep_it_alive(
+    redis_server: RedisServer,
+) -> None:
+    """Same host: a worker is alive while its process is, told by pid and start time. Here
+    the killed workers' pid is this test's own (a live process), with an earlier start."""
+    pid, start = os.getpid(), process_start_time(os.getpid())
+    assert start.isdigit(), "Linux: /proc/<pid>/stat gives the start time"
+    assert process_alive(pid, start) and process_alive(pid, "")
+    assert not process_alive(pid, str(int(start) - 1)), "the pid was reused: that one is gone"
+    assert not process_alive(dead_pid(), "")
+
+    def worker(name: str, pid: int, start: str | None = None) -> RedisCluster:
+        return RedisCluster(
+            redis_server.client, "feeds", name, heartbeat_s=10, host="h1", pid=pid, start=start
+        )
+
+    earlier = str(int(start) - 1)
+    killed, other_killed = worker("w1", pid, earlier), worker("w2", pid, earlier)
+    for cluster in (killed, other_killed):
+        cluster.acquire()
+        cluster.join()
+        redis_server.client.zadd(cluster.queue_key, {f"req-{cluster.name}".encode(): 1})
+        assert cluster.pop() == f"req-{cluster.name}".encode()
+    survivor = worker("w3", pid)  # this process, with its real start time: alive
+    survivor.acquire()
+    survivor.join()
+
+    # A restarted w1 takes the lock of its dead copy and puts back what the copy had popped.
+    restarted = worker("w1", pid)
+    restarted.acquire()
+    assert restarted.requeue_own() == 1
+    # The others put back a dead member's requests instead of waiting for it forever.
+    assert survivor.reclaim_dead() == {"w2": 1}
+    assert survivor.queued() == 2
+    # A live worker is neither reclaimed nor replaced.
+    assert restarted.reclaim_dead() == {}
+    with pytest.raises(WorkerBusy, match=r"w3 is already running \(pid \d+ on host h1\)"):
+        worker("w3", dead_pid()).acquire()
+
+
+def test_inflight_requests_are_released_once_their_outcome_is_durable() -> None:
+    tracker = InflightRequests()
+    feed, page, other, again = object(), object(), object(), object()
+    feed_token = tracker.popped(feed, b"feed")
+    page_token = tracker.popped(page, b"page")
+    tracker.popped(other, b"other")
+    assert tracker.completed(in_progress={feed, page, other}) == []
+    # The feed's callback is done (its article requests are queued); the page's article
+    # waits in the writer's batch; the other page is still downloading.
+    tracker.article_buffered(page_token, "http://s/page")
+    assert tracker.completed(in_progress={other}) == [b"feed"]
+    assert tracker.completed(in_progress={other}) == []
+    tracker.articles_written(["http://s/page"])
+    assert tracker.completed(in_progress={other}) == [b"page"]
+    assert len(tracker) == 1 and feed_token != page_token
+
+    # The article that fills a batch is written before it counts as scraped.
+    last = tracker.popped(again, b"last")
+    tracker.articles_written(["http://s/last"])
+    tracker.article_buffered(last, "http://s/last")
+    assert tracker.completed(in_progress={other}) == [b"last"]
+
+    # One encoded request popped twice (put back by a reclaim meanwhile) stays in the hash
+    # until both are done.
+    first, second = object(), object()
+    tracker.popped(first, b"twice")
+    tracker.popped(second, b"twice")
+    assert tracker.completed(in_progress={other, second}) == []
+    assert tracker.completed(in_progress={other}) == [b"twice"]
+
+    # An article of unknown origin holds every release back until it is written.
+    tracker.article_buffered(None, "http://s/unknown")
+    assert tracker.completed(in_progress=set()) == []
+    tracker.articles_written(["http://s/unknown"])
+    assert tracker.completed(in_progress=set()) == [b"other"]
 
 
 def test_site_rate_limiter_turns(redis_server: RedisServer) -> None:

@@ -2,7 +2,8 @@
 
 Same as Scrapy's command, plus: a configuration error (``ConfigError``, raised before any
 request) is printed as one clear line and exits 2; another run holding the lock on the state
-directory (``RunLocked``) exits 3; an output or state directory that cannot be written
+directory (``RunLocked``), or in distributed mode a live process already running this worker
+(``WorkerBusy``, a ``RunLocked``), exits 3; an output or state directory that cannot be written
 (``OutputError``, checked before any request) exits 1, and so does a crawl stopped before it
 finished (a second SIGTERM forces an unclean shutdown). After a crawl, the exit status is the
 ``run/exit_code`` set by the run report (1 when every feed failed or the output could not be

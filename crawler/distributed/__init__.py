@@ -7,6 +7,8 @@ lock and heartbeat, runs, in-flight requests, article claims) and
 here only wire them in:
 
 - ``scheduler.DistributedScheduler``: pops requests into the worker's in-flight set;
+- ``inflight.InflightRelease`` (extension): takes them out of it as their outcome becomes
+  durable;
 - ``dupefilter.RunDupeFilter``: one fingerprint set per run, dropped when the run ends;
 - ``membership.WorkerMembership`` (extension) and ``membership.RunStartMiddleware``: lock,
   heartbeat, reclaiming dead workers' requests, deciding when the run is done, queueing the

@@ -3,8 +3,9 @@
 ``WorkerMembership`` (extension, on in distributed mode):
 
 - at start, takes the worker lock (``newscrawler:<spider>:worker:<host>-<NEWSCRAWLER_WORKER_ID>``):
-  a second copy of a live worker is refused with a configuration error (exit status 2); the
-  requests a killed previous copy had popped are put back on the queue;
+  a second copy of a live worker is refused with ``WorkerBusy`` (another run holds it, like
+  the state directory's run lock: exit status 3); the requests a killed previous copy had
+  popped are put back on the queue;
 - every ``NEWSCRAWLER_HEARTBEAT_S`` seconds refreshes the lock; a worker that finds its
   requests reclaimed by the others (it stalled past its lock's expiry) stops
   (``heartbeat_lost``);
@@ -36,9 +37,8 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
-from crawler.config import ConfigError, CrawlerConfig
+from crawler.config import CrawlerConfig
 from crawler.distributed.runtime import WorkerRuntime, worker_runtime
-from crawler.storage.redis_cluster import WorkerBusy
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +55,7 @@ class WorkerMembership:
         if CrawlerConfig.from_settings(crawler.settings).redis_url is None:
             raise NotConfigured("REDIS_URL is not set")
         runtime = worker_runtime(crawler)
-        try:
-            runtime.cluster.acquire()
-        except WorkerBusy as exc:
-            raise ConfigError(str(exc)) from exc
+        runtime.cluster.acquire()
         requeued = runtime.cluster.requeue_own()
         if requeued:
             logger.warning("Put back %d requests of a killed copy of this worker", requeued)

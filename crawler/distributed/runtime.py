@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
+from collections.abc import Collection, Iterable
 from weakref import WeakKeyDictionary
 
 import redis
@@ -11,10 +14,83 @@ from crawler.config import CrawlerConfig
 from crawler.storage.redis_cluster import RedisCluster
 from crawler.storage.redis_state import RedisStateStore
 
+# Request.meta key: which of this process's popped requests (``InflightRequests``) a response
+# answers.
+INFLIGHT_TOKEN = "newscrawler_inflight"
+
+
+class InflightRequests:
+    """The requests this worker popped and not yet released, pure: no Scrapy, no Redis.
+
+    ``popped`` registers a request with its encoded form (its field in the hash);
+    ``article_buffered`` and ``articles_written`` follow its articles through the writer's
+    batch; ``completed`` hands back the encoded requests that can leave the hash. An article
+    of unknown origin (``token`` ``None``) holds every release back until it is written."""
+
+    def __init__(self) -> None:
+        self._tokens = itertools.count(1)
+        self._popped: dict[int, tuple[object, bytes]] = {}
+        self._live = Counter[bytes]()  # one encoded request may be popped twice (re-queued)
+        self._unwritten = Counter[int | None]()
+        self._buffered: dict[str, list[int | None]] = {}  # source URL -> tokens
+        # The article that fills a batch is written before it counts as scraped.
+        self._written_first = Counter[str]()
+
+    def __len__(self) -> int:
+        return len(self._popped)
+
+    def popped(self, request: object, encoded: bytes) -> int:
+        token = next(self._tokens)
+        self._popped[token] = (request, encoded)
+        self._live[encoded] += 1
+        return token
+
+    def article_buffered(self, token: int | None, url: str) -> None:
+        if self._written_first[url]:
+            self._written_first[url] -= 1
+            if not self._written_first[url]:
+                del self._written_first[url]
+            return
+        self._buffered.setdefault(url, []).append(token)
+        self._unwritten[token] += 1
+
+    def articles_written(self, urls: Iterable[str]) -> None:
+        for url in urls:
+            tokens = self._buffered.get(url)
+            if not tokens:
+                self._written_first[url] += 1
+                continue
+            token = tokens.pop(0)
+            if not tokens:
+                del self._buffered[url]
+            self._unwritten[token] -= 1
+            if not self._unwritten[token]:
+                del self._unwritten[token]
+
+    def completed(self, in_progress: Collection[object]) -> list[bytes]:
+        """Forget the requests the engine is done with (not in ``in_progress``) and whose
+        articles are all written; returns those that no other live token shares."""
+        if self._unwritten[None]:
+            return []
+        done = [
+            token
+            for token, (request, _) in self._popped.items()
+            if request not in in_progress and not self._unwritten[token]
+        ]
+        released = []
+        for token in done:
+            _, encoded = self._popped.pop(token)
+            self._live[encoded] -= 1
+            if not self._live[encoded]:
+                del self._live[encoded]
+                released.append(encoded)
+        return released
+
 
 class WorkerRuntime:
-    """One Redis connection, this worker's ``RedisCluster`` view and the shared state store;
-    ``finished`` is set once the cluster agreed the run is done (a clean end)."""
+    """One Redis connection, this worker's ``RedisCluster`` view, the shared state store and
+    the requests it popped (``inflight``); ``finished`` is set once the cluster agreed the run
+    is done (a clean end)."""
 
     def __init__(self, crawler: Crawler, config: CrawlerConfig) -> None:
         assert config.redis_url is not None
@@ -29,6 +105,7 @@ class WorkerRuntime:
             heartbeat_s=config.heartbeat_s,
         )
         self.store = RedisStateStore(self.server, ttl_s=config.seen_ttl_days * 86400)
+        self.inflight = InflightRequests()
         self.finished = False
 
 

@@ -2,8 +2,9 @@
 
 scrapy-redis pops a request off the shared queue, so a worker killed with SIGKILL loses what it
 had popped. Here a pop moves the request, atomically, into the worker's in-flight hash in Redis
-(``RedisCluster.pop``); it stays there until the worker's output is committed, and the other
-workers put it back on the queue if the worker's heartbeat expires (``WorkerMembership``).
+(``RedisCluster.pop``); it stays there until its outcome is durable (``InflightRelease``), and
+the other workers put it back on the queue if the worker dies (``WorkerMembership``). The
+request carries a token (``INFLIGHT_TOKEN`` in its meta) that ties its articles to it.
 
 Also: the worker joins the run when the scheduler opens (the first worker to join queues the
 feeds), the dupefilter is per run (``RunDupeFilter``), the shared queue is never flushed when a
@@ -23,7 +24,7 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 from crawler.distributed.dupefilter import RunDupeFilter
-from crawler.distributed.runtime import WorkerRuntime, worker_runtime
+from crawler.distributed.runtime import INFLIGHT_TOKEN, WorkerRuntime, worker_runtime
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class DistributedScheduler(Scheduler):  # type: ignore[misc]
             return None
         self.stats.inc_value("scheduler/dequeued/redis")
         request: Request = self.queue._decode_request(data)
+        request.meta[INFLIGHT_TOKEN] = self.runtime.inflight.popped(request, data)
         return request
 
     def has_pending_requests(self) -> bool:

@@ -11,16 +11,18 @@ them. This module holds every Redis operation they coordinate through; the Scrap
 ``dupefilter:<run>``   request fingerprints of that run (scrapy-redis's set), go with the run
 ``claims:<run>``       article id -> worker, so two workers never write one article in a run
 ``workers``            the workers that joined and have not left (alive or dead)
-``worker:<name>``      a worker's lock and heartbeat: ``host:pid``, expires after
+``worker:<name>``      a worker's lock and heartbeat: ``host:pid:start``, expires after
                        ``heartbeat_s * 3`` unless refreshed; a second copy of a live worker is
                        refused
-``owner:<name>``       the process (``host:pid``) that last took the worker: a worker on the same
-                       host is known dead as soon as its process is gone
+``owner:<name>``       the process (``host:pid:start``) that last took the worker: a worker on
+                       the same host is known dead as soon as its process is gone (``start``,
+                       the process start time, tells a reused pid from the worker's process)
 ``reclaimed:<name>``   the process whose requests the others reclaimed: if it was only
                        stalled, its next heartbeat tells it to stop
 ``inflight:<name>``    requests the worker popped (encoded request -> priority score), kept
-                       until its output is committed, so that a dead worker's requests are
-                       put back on the queue by the others (``reclaim_dead``)
+                       until their outcome is durable (``complete``), so that a dead worker's
+                       unfinished requests are put back on the queue by the others
+                       (``reclaim_dead``)
 ``worker-claims:<name>`` the article ids the worker claimed, released if it dies
 ``idle``               workers with nothing to do; the run is done when the queue is empty and
                        every member is idle
@@ -31,20 +33,23 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, cast
 
 import redis
 
 from crawler.config import default_host
+from crawler.storage.lock import RunLocked
 
 HEARTBEATS_PER_TTL = 3
 # A run outlives stalls of its workers; it only expires when all of them are gone.
 RUN_TTL_HEARTBEATS = 30
 
 
-class WorkerBusy(RuntimeError):
-    """Another live process already runs as this worker."""
+class WorkerBusy(RunLocked):
+    """Another live process already runs as this worker: like a held run lock, ``scrapy
+    crawl`` exits 3."""
 
 
 @dataclass(frozen=True)
@@ -159,14 +164,32 @@ return 1
 """
 
 
-def pid_alive(pid: int) -> bool:
+def process_start_time(pid: int) -> str:
+    """When process ``pid`` started: field 22 of ``/proc/<pid>/stat`` (clock ticks after
+    boot). Two processes that got the same pid in turn differ in it. ``''`` if the process is
+    gone or there is no ``/proc`` (not Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return ""
+    # Field 2, the command name, is in parentheses and may hold spaces or parentheses itself:
+    # count the fields after its last ')', which is field 3.
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return fields[22 - 3].decode("ascii") if len(fields) > 22 - 3 else ""
+
+
+def process_alive(pid: int, start: str) -> bool:
+    """Whether the process ``pid`` that started at ``start`` (``process_start_time``) still
+    runs. A live process that has the pid but another start time took a dead one's pid: the
+    one asked about is gone. With no ``start`` (no ``/proc``) the pid alone tells."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass  # it exists, run by another user
+    return not start or process_start_time(pid) in ("", start)
 
 
 class RedisCluster:
@@ -181,14 +204,18 @@ class RedisCluster:
         heartbeat_s: float,
         host: str | None = None,
         pid: int | None = None,
+        start: str | None = None,
     ) -> None:
+        """``host``, ``pid`` and ``start`` (time) name this process; tests set them."""
         self.server = server
         self.name = name
         self.heartbeat_s = heartbeat_s
         self.ttl_ms = int(heartbeat_s * HEARTBEATS_PER_TTL * 1000)
         self.run_ttl_ms = int(heartbeat_s * RUN_TTL_HEARTBEATS * 1000)
         self.host = host or default_host()
-        self.owner = f"{self.host}:{pid or os.getpid()}"
+        pid = pid or os.getpid()
+        start = process_start_time(pid) if start is None else start
+        self.owner = f"{self.host}:{pid}:{start}"
         self.ns = f"newscrawler:{spider}"
         self.queue_key = f"{self.ns}:requests"
         self.run: RunMembership | None = None
@@ -241,21 +268,22 @@ class RedisCluster:
             )
             if holder == self.owner:
                 return
+        host, pid, _ = _owner_parts(holder)
         raise WorkerBusy(
-            f"worker {self.name!r} is already running ({holder}); give each worker on a host "
-            "its own NEWSCRAWLER_WORKER_ID"
+            f"worker {self.name} is already running (pid {pid} on host {host}); not starting "
+            "a second copy (give each worker on a host its own NEWSCRAWLER_WORKER_ID)"
         )
 
     def _local(self, owner: str) -> bool:
-        return owner.rpartition(":")[0] == self.host
+        return _owner_parts(owner)[0] == self.host
 
     def _alive(self, owner: str) -> bool:
-        """A process of this host is alive while its pid is; one of another host is taken as
-        alive (its lock tells)."""
-        host, _, pid = owner.rpartition(":")
+        """A process of this host is alive while its pid is, with the same start time (else
+        the pid was reused); one of another host is taken as alive (its lock tells)."""
+        host, pid, start = _owner_parts(owner)
         if host != self.host:
             return True
-        return pid.isdigit() and pid_alive(int(pid))
+        return pid.isdigit() and process_alive(int(pid), start)
 
     def heartbeat(self) -> bool:
         """Refresh the lock and the run. False if the others reclaimed this worker's requests
@@ -310,6 +338,12 @@ class RedisCluster:
         )
         return cast(bytes | None, data or None)
 
+    def complete(self, requests: Collection[bytes]) -> None:
+        """Remove requests (encoded, as ``pop`` returned them) whose outcome is durable from
+        this worker's in-flight hash: if the worker dies now they need not be done again."""
+        if requests:
+            self.server.hdel(self._worker_keys(self.name)["inflight"], *requests)
+
     def queued(self) -> int:
         return int(self.server.zcard(self.queue_key))
 
@@ -340,9 +374,9 @@ class RedisCluster:
 
     def reclaim_dead(self) -> dict[str, int]:
         """Requeue the in-flight requests of every dead member and release its article
-        claims. Dead: on this host, its process is gone (checked by pid, at once); on another
-        host, its lock expired (no heartbeat for ``3 * heartbeat_s``). Returns worker name ->
-        requests put back."""
+        claims. Dead: on this host, its process is gone (checked at once, by pid and start
+        time); on another host, its lock expired (no heartbeat for ``3 * heartbeat_s``).
+        Returns worker name -> requests put back."""
         reclaimed: dict[str, int] = {}
         for raw in cast(set[bytes], self.server.smembers(self.key("workers"))):
             name = _text(raw)
@@ -380,14 +414,20 @@ class RedisCluster:
         return _text(holder) == self.name
 
     def release(self, *, finished: bool) -> int:
-        """Release this worker's popped requests once its output is committed. A finished
-        worker processed everything it popped; an interrupted one (SIGTERM, error) puts them
-        back on the queue for the others, who skip the articles it wrote (remembered as
-        written in the state store). Returns how many were put back."""
+        """Release the popped requests still in this worker's in-flight hash once its output
+        is committed. A finished worker processed everything it popped; an interrupted one
+        (SIGTERM, error) puts them back on the queue for the others, who skip the articles it
+        wrote (remembered as written in the state store). Returns how many were put back."""
         if finished:
             self.server.delete(self._worker_keys(self.name)["inflight"])
             return 0
         return self._reclaim_worker(self.name, "own", self.owner)
+
+
+def _owner_parts(owner: str) -> tuple[str, str, str]:
+    """``host:pid:start`` as its three parts; ``start`` is ``''`` if missing."""
+    host, pid, start = [*owner.split(":"), "", ""][:3]
+    return host, pid, start
 
 
 def _text(value: Any) -> str:
