@@ -201,6 +201,7 @@ def test_discover_mode_prints_feeds_and_exports_opml(
     assert not any(path.startswith("/news/") for _, path, _ in site.requests)
     assert site.hits("/sitec/news-sitemap.xml") == 0 and site.hits("/configured.xml") == 0
     assert result.records == []
+    assert result.report["opml_export_error"] is None
     exported = [f.url for f in parse_opml(export.read_bytes(), str(export))]
     assert exported == [
         site.url("/configured.xml"),
@@ -372,3 +373,24 @@ def test_invalid_sitemap_setting_fails_at_start(site: LocalSite, crawl) -> None:
     assert result.returncode == 2
     assert "NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS must be at least 1" in result.stderr
     assert site.requests == []
+
+
+def test_failed_opml_export_is_in_the_report_and_exit_status(
+    site: LocalSite, crawl, tmp_path: Path
+) -> None:
+    site.add("/feed.xml", rss(f"{site.base}/news/harbour-bridge"), "application/rss+xml")
+    add_article(site, "harbour-bridge")
+    export = tmp_path / "feeds.opml"
+    # The export is written to <path>.part first: a directory there makes it unwritable, even
+    # for root (the tests may run as root, where file permissions do not stop a write).
+    (tmp_path / "feeds.opml.part").mkdir()
+    result = crawl("-a", f"feeds={site.url('/feed.xml')}", "-a", f"export_opml={export}")
+    assert result.returncode == 1, result.stderr[-3000:]
+    report = result.report
+    assert str(export) in report["opml_export_error"]
+    assert "Is a directory" in report["opml_export_error"]
+    # The crawl itself did its work; only the export failed.
+    assert report["feeds"][site.url("/feed.xml")]["status"] == "ok"
+    assert report["totals"]["written"] == 1
+    assert "OPML EXPORT ERROR" in result.stderr
+    assert not export.exists()

@@ -335,6 +335,9 @@ class SourcesMixin(scrapy.Spider):
     # --- OPML export ---
 
     def closed(self, reason: str) -> None:
+        """Write ``-a export_opml``. A failure is the stats value ``run/opml_export_error``,
+        which the run report shows and turns into exit status 1: Scrapy calls this before the
+        report's own ``spider_closed`` handler (the spider connects first, when it is built)."""
         path = self.sources.export_opml
         if path is None:
             return
@@ -356,6 +359,6 @@ class SourcesMixin(scrapy.Spider):
         except OSError as exc:
             self.logger.error("Cannot write OPML export %s: %s", path, exc)
             assert self.crawler.stats is not None
-            self.crawler.stats.set_value("run/exit_code", 1)
+            self.crawler.stats.set_value("run/opml_export_error", f"{path}: {exc}")
             return
         self.logger.info("Wrote %d feeds to %s", len(feeds), path)
