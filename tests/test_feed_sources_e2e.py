@@ -394,3 +394,52 @@ def test_failed_opml_export_is_in_the_report_and_exit_status(
     assert report["totals"]["written"] == 1
     assert "OPML EXPORT ERROR" in result.stderr
     assert not export.exists()
+
+
+def news_sitemap(site: LocalSite, *slugs: str) -> str:
+    recent = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+    urls = "".join(
+        f"<url><loc>{site.url('/story/' + slug)}</loc><lastmod>{recent}</lastmod></url>"
+        for slug in slugs
+    )
+    return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+
+
+def test_sitemaps_file_lists_sitemaps_like_a_feeds_file(
+    site: LocalSite, crawl, tmp_path: Path
+) -> None:
+    site.add("/one.xml", news_sitemap(site, "ferry-resumes"), "application/xml")
+    site.add("/two.xml", news_sitemap(site, "museum-wing"), "application/xml")
+    for slug in ("ferry-resumes", "museum-wing"):
+        site.add(f"/story/{slug}", article_html(slug.replace("-", " "), paragraphs_for(slug)))
+    listed = tmp_path / "sitemaps.txt"
+    listed.write_text(
+        f"\ufeff# news sitemaps\n{site.url('/one.xml')}\n\n  {site.url('/two.xml')}  \n",
+        encoding="utf-8",
+    )
+    result = crawl("-a", f"sitemaps_file={listed}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(r["feed_url"] for r in result.records) == [
+        site.url("/one.xml"),
+        site.url("/two.xml"),
+    ]
+    feeds = result.report["feeds"]
+    assert {url: f["status"] for url, f in feeds.items()} == {
+        site.url("/one.xml"): "ok",
+        site.url("/two.xml"): "ok",
+    }  # the bundled feed list is not crawled with a sitemaps file
+
+
+def test_invalid_sitemaps_file_fails_before_any_request(
+    site: LocalSite, crawl, tmp_path: Path
+) -> None:
+    listed = tmp_path / "sitemaps.txt"
+    listed.write_text(f"{site.url('/one.xml')}\nsitemap.xml\n")
+    bad_line = crawl("-a", f"sitemaps_file={listed}")
+    missing = crawl("-a", f"sitemaps_file={tmp_path / 'absent.txt'}")
+    both = crawl("-a", f"sitemaps_file={listed}", "-a", f"sitemaps={site.url('/one.xml')}")
+    assert [r.returncode for r in (bad_line, missing, both)] == [2, 2, 2]
+    assert f"{listed}:2: not an http(s) sitemap URL: 'sitemap.xml'" in bad_line.stderr
+    assert f"cannot read sitemap file {tmp_path / 'absent.txt'}" in missing.stderr
+    assert "give either -a sitemaps= or -a sitemaps_file=, not both" in both.stderr
+    assert site.requests == []

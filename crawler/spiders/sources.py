@@ -9,7 +9,8 @@ Arguments:
   (``crawler.feeds.discover``); a site without a feed falls back to the ``Sitemap:`` lines of
   its robots.txt; a site with neither is reported as a failed source (``no_feed_found``), as is
   a site whose homepage fails (its HTTP or network reason).
-- ``-a sitemaps=URL1,URL2``: (news) sitemaps or sitemap indexes (``crawler.feeds.sitemap``).
+- ``-a sitemaps=URL1,URL2`` / ``-a sitemaps_file=PATH``: (news) sitemaps or sitemap indexes
+  (``crawler.feeds.sitemap``); the file is a plain list, read and checked like a feeds file.
   A sitemap plays the role of a feed: it is the ``feed_url`` of its articles and a line in the
   report; an index's line counts the child sitemaps it scheduled. Settings:
   ``NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS``, ``_MAX_BYTES``, ``_MAX_DEPTH``, ``_MAX_CHILDREN``.
@@ -69,10 +70,13 @@ class SourceArguments:
     def pop(cls, kwargs: dict[str, Any]) -> SourceArguments:
         """Take this module's arguments out of the spider's ``kwargs``."""
         sites, sites_file = kwargs.pop("sites", None), kwargs.pop("sites_file", None)
-        sitemaps, export = kwargs.pop("sitemaps", None), kwargs.pop("export_opml", None)
+        sitemaps, sitemaps_file = kwargs.pop("sitemaps", None), kwargs.pop("sitemaps_file", None)
+        export = kwargs.pop("export_opml", None)
         discover = str(kwargs.pop("discover", "")).strip().lower()
         if sites and sites_file:
             raise ConfigError("give either -a sites= or -a sites_file=, not both")
+        if sitemaps and sitemaps_file:
+            raise ConfigError("give either -a sitemaps= or -a sitemaps_file=, not both")
         if discover not in _TRUE | _FALSE:
             raise ConfigError(f"-a discover must be 1 or 0, got {discover!r}")
         try:
@@ -83,7 +87,13 @@ class SourceArguments:
                 if sites_file
                 else []
             )
-            sitemap_urls = feeds_from_argument(sitemaps, "sitemap", "sitemaps") if sitemaps else []
+            sitemap_urls = (
+                feeds_from_argument(sitemaps, "sitemap", "sitemaps")
+                if sitemaps
+                else [s.url for s in read_feed_list(sitemaps_file, "sitemap")]
+                if sitemaps_file
+                else []
+            )
         except FeedListError as exc:
             raise ConfigError(str(exc)) from exc
         export_path = Path(export) if export else None
