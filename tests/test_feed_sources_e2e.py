@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import jsonschema
 
 from crawler.feeds.opml import parse_opml
-from tests.conftest import DATA, LocalSite
+from tests.conftest import DATA, ROOT, LocalSite, crawl_command
 from tests.pages import article_html, paragraphs_for
 from tests.test_crawl_e2e import SCHEMA, serve_feeds
 
@@ -443,3 +444,45 @@ def test_invalid_sitemaps_file_fails_before_any_request(
     assert f"cannot read sitemap file {tmp_path / 'absent.txt'}" in missing.stderr
     assert "give either -a sitemaps= or -a sitemaps_file=, not both" in both.stderr
     assert site.requests == []
+
+
+# Runs `scrapy crawl` with crawler.spiders.sources.parse_sitemap wrapped to log, for each call,
+# the thread it ran in and the reactor's thread (Twisted's registered I/O thread).
+RECORDING_CRAWL = """
+import json, sys, threading
+from twisted.python import threadable
+import crawler.spiders.sources as sources
+parse_sitemap = sources.parse_sitemap
+def recording(*args, **kwargs):
+    with open(sys.argv[1], "a") as log:
+        call = {"thread": threading.get_ident(), "reactor_thread": threadable.ioThread}
+        log.write(json.dumps(call) + "\\n")
+    return parse_sitemap(*args, **kwargs)
+sources.parse_sitemap = recording
+from scrapy.cmdline import execute
+execute(["scrapy", *sys.argv[2:]])
+"""
+
+
+def test_sitemaps_are_parsed_off_the_reactor_thread(site: LocalSite, tmp_path: Path) -> None:
+    index = (
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{site.url('/news.xml')}</loc></sitemap></sitemapindex>"
+    )
+    site.add("/index.xml", index, "application/xml")
+    site.add("/news.xml", news_sitemap(site, "ferry-resumes"), "application/xml")
+    site.add("/story/ferry-resumes", article_html("Ferry resumes", paragraphs_for("ferry")))
+    calls_log = tmp_path / "calls.jsonl"
+    command, env = crawl_command(tmp_path / "output", "-a", f"sitemaps={site.url('/index.xml')}")
+    assert command[1:3] == ["-m", "scrapy"]
+    command[1:3] = ["-c", RECORDING_CRAWL, str(calls_log)]
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    calls = [json.loads(line) for line in calls_log.read_text().splitlines()]
+    assert len(calls) == 2  # the index and its sitemap
+    for call in calls:
+        assert call["reactor_thread"] is not None  # the reactor was running
+        assert call["thread"] != call["reactor_thread"]
+    assert site.hits("/story/ferry-resumes") == 1

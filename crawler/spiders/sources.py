@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -51,6 +51,7 @@ from crawler.urls import dedupe_key
 
 if TYPE_CHECKING:
     from crawler.config import CrawlerConfig
+    from crawler.spiders.feeds import P, T
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -134,6 +135,10 @@ class SourcesMixin(scrapy.Spider):
         def feed_parsed(self, parsed: ParsedFeed, feed_url: str) -> Iterator[scrapy.Request]: ...
 
         def feed_failed(self, failure: Failure) -> None: ...
+
+        async def in_parser_thread(
+            self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+        ) -> T: ...
 
     def init_sources(self, sources: SourceArguments, listed: list[ListedFeed]) -> None:
         self.sources = sources
@@ -306,18 +311,23 @@ class SourcesMixin(scrapy.Spider):
             cb_kwargs={"feed_url": url, "root": root, "depth": depth},
         )
 
-    def parse_sitemap(
+    async def parse_sitemap(
         self, response: Response, feed_url: str, root: str, depth: int
-    ) -> Iterator[scrapy.Request]:
+    ) -> AsyncIterator[scrapy.Request]:
+        """Parse a sitemap off the reactor thread (up to ``NEWSCRAWLER_SITEMAP_MAX_BYTES`` of
+        XML), then, back on it, crawl its entries like a feed's or schedule an index's
+        children within the depth and count limits."""
         config = self.config
-        result = parse_sitemap(
+        result = await self.in_parser_thread(
+            parse_sitemap,
             response.body,
             response.url,
             max_bytes=config.sitemap_max_bytes,
             max_age=timedelta(days=config.sitemap_max_age_days),
         )
         if not result.is_index:
-            yield from self.feed_parsed(self.tag_entries(result.feed, feed_url), feed_url)
+            for request in self.feed_parsed(self.tag_entries(result.feed, feed_url), feed_url):
+                yield request
             return
         skipped = Counter(result.feed.skipped)
         children = result.children
@@ -325,22 +335,25 @@ class SourcesMixin(scrapy.Spider):
             skipped["depth_limit"] += len(children)
             children = []
         budget = self.sitemap_budget.get(root, config.sitemap_max_children)
-        scheduled = 0
+        # Chosen before the first yield: the budget and the dedupe keys are shared with the
+        # other indexes under the same root, whose callbacks may run between our yields.
+        scheduled: list[str] = []
         for child in children:
             key = dedupe_key(child)
             if key in self.known_feed_keys:
                 skipped["duplicate"] += 1
-            elif scheduled >= budget:
+            elif len(scheduled) >= budget:
                 skipped["over_limit"] += 1
             else:
                 self.known_feed_keys.add(key)
-                scheduled += 1
-                yield self.sitemap_request(child, root, depth + 1)
-        self.sitemap_budget[root] = budget - scheduled
-        self._inc("sitemaps/children", scheduled)
+                scheduled.append(child)
+        self.sitemap_budget[root] = budget - len(scheduled)
+        self._inc("sitemaps/children", len(scheduled))
         for reason, count in skipped.items():
             self._inc(f"sitemaps/children_skipped/{reason}", count)
-        self._feed_outcome(feed_url, "ok", entries=scheduled, skipped=skipped)
+        self._feed_outcome(feed_url, "ok", entries=len(scheduled), skipped=skipped)
+        for child in scheduled:
+            yield self.sitemap_request(child, root, depth + 1)
 
     # --- OPML export ---
 
