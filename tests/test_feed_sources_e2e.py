@@ -486,3 +486,72 @@ def test_sitemaps_are_parsed_off_the_reactor_thread(site: LocalSite, tmp_path: P
         assert call["reactor_thread"] is not None  # the reactor was running
         assert call["thread"] != call["reactor_thread"]
     assert site.hits("/story/ferry-resumes") == 1
+
+
+def serve_feed_sites(site: LocalSite) -> list[str]:
+    """Two site URLs that are feeds (RSS with a wrong Content-Type, JSON Feed) and an HTML one."""
+    base = site.base
+    site.add("/wire/top-stories", rss(f"{base}/news/harbour-bridge", title="Wire RSS"), "text/html")
+    json_feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Wire JSON",
+        "items": [{"id": "t", "url": "/news/telescope"}],
+    }
+    site.add("/wire/feed.json", json.dumps(json_feed), "application/feed+json")
+    site.add("/siteb/", HOMEPAGE.format(name="Site B", head=""))
+    site.add("/siteb/feed", rss(f"{base}/news/library-hours"), "application/rss+xml")
+    for slug in ("harbour-bridge", "telescope", "library-hours"):
+        add_article(site, slug)
+    return [site.url("/wire/top-stories"), site.url("/wire/feed.json"), site.url("/siteb/")]
+
+
+def test_site_url_that_is_a_feed_is_crawled_as_the_feed(site: LocalSite, crawl) -> None:
+    sites = serve_feed_sites(site)
+    result = crawl("-a", "sites=" + ",".join(sites))
+    assert result.returncode == 0, result.stderr[-3000:]
+    by_slug = {r["source_url"].rsplit("/", 1)[-1]: r["feed_url"] for r in result.records}
+    assert by_slug == {
+        "harbour-bridge": site.url("/wire/top-stories"),
+        "telescope": site.url("/wire/feed.json"),
+        "library-hours": site.url("/siteb/feed"),
+    }
+    # Each feed fetched once, and no feed searched for beside it.
+    assert site.hits("/wire/top-stories") == site.hits("/wire/feed.json") == 1
+    assert site.hits("/wire/feed") == site.hits("/wire/rss") == 0
+    feeds = result.report["feeds"]
+    assert {url: f["status"] for url, f in feeds.items()} == {
+        site.url("/wire/top-stories"): "ok",
+        site.url("/wire/feed.json"): "ok",
+        site.url("/siteb/feed"): "ok",
+    }
+    assert feeds[site.url("/wire/top-stories")]["written"] == 1
+
+
+def test_discover_mode_lists_a_site_url_that_is_a_feed(site: LocalSite, crawl) -> None:
+    sites = serve_feed_sites(site)
+    result = crawl("-a", "sites=" + ",".join(sites), "-a", "discover=1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = {line["site"]: line for line in map(json.loads, result.stdout.splitlines())}
+    assert lines[site.url("/wire/top-stories")] == {
+        "site": site.url("/wire/top-stories"),
+        "error": None,
+        "feeds": [
+            {
+                "url": site.url("/wire/top-stories"),
+                "title": "Wire RSS",
+                "format": "rss20",
+                "entries": 1,
+            }
+        ],
+        "sitemaps": [],
+    }
+    assert lines[site.url("/wire/feed.json")]["feeds"] == [
+        {
+            "url": site.url("/wire/feed.json"),
+            "title": "Wire JSON",
+            "format": "jsonfeed11",
+            "entries": 1,
+        }
+    ]
+    assert [f["url"] for f in lines[site.url("/siteb/")]["feeds"]] == [site.url("/siteb/feed")]
+    assert not any(path.startswith("/news/") for _, path, _ in site.requests)

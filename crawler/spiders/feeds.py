@@ -163,12 +163,16 @@ class FeedsSpider(SourcesMixin):
         if response.status == 304:  # conditional GET (crawler/downloadermiddlewares/conditional)
             self._feed_outcome(feed_url, "not_modified")
             return
-        limits = FeedLimits(self.config.feed_maxsize_bytes, self.config.feed_max_items)
-        parsed = await self.in_parser_thread(
-            parse_feed, response.body, response.url, response_headers(response), limits
-        )
+        parsed = await self.parse_feed_response(response)
         for request in self.feed_parsed(self.tag_entries(parsed, feed_url), feed_url):
             yield request
+
+    async def parse_feed_response(self, response: Response) -> ParsedFeed:
+        """The body parsed as a feed within the feed limits, in the parser thread."""
+        limits = FeedLimits(self.config.feed_maxsize_bytes, self.config.feed_max_items)
+        return await self.in_parser_thread(
+            parse_feed, response.body, response.url, response_headers(response), limits
+        )
 
     async def in_parser_thread(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``parse(*args, **kwargs)`` in the ``FEED_PARSER`` thread, off the reactor thread."""

@@ -6,9 +6,10 @@ turns their results into requests, and hands every feed or sitemap it finds to
 Arguments:
 
 - ``-a sites=URL1,URL2`` / ``-a sites_file=PATH``: fetch each homepage and discover its feeds
-  (``crawler.feeds.discover``); a site without a feed falls back to the ``Sitemap:`` lines of
-  its robots.txt; a site with neither is reported as a failed source (``no_feed_found``), as is
-  a site whose homepage fails (its HTTP or network reason).
+  (``crawler.feeds.discover``); a site URL that answers with a feed is that feed (stage
+  ``direct``); a site without a feed falls back to the ``Sitemap:`` lines of its robots.txt;
+  a site with neither is reported as a failed source (``no_feed_found``), as is a site whose
+  homepage fails (its HTTP or network reason).
 - ``-a sitemaps=URL1,URL2`` / ``-a sitemaps_file=PATH``: (news) sitemaps or sitemap indexes
   (``crawler.feeds.sitemap``); the file is a plain list, read and checked like a feeds file.
   A sitemap plays the role of a feed: it is the ``feed_url`` of its articles and a line in the
@@ -42,7 +43,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.config import ConfigError
-from crawler.feeds.discover import FoundFeed, SiteDiscovery, find_candidates
+from crawler.feeds.discover import FoundFeed, SiteDiscovery, find_candidates, looks_like_html
 from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_list
 from crawler.feeds.opml import ListedFeed, render_opml
 from crawler.feeds.parse import ParsedFeed, parse_feed
@@ -136,6 +137,8 @@ class SourcesMixin(scrapy.Spider):
 
         def feed_failed(self, failure: Failure) -> None: ...
 
+        async def parse_feed_response(self, response: Response) -> ParsedFeed: ...
+
         async def in_parser_thread(
             self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs
         ) -> T: ...
@@ -179,13 +182,29 @@ class SourcesMixin(scrapy.Spider):
 
     # --- sites: feed discovery ---
 
-    def parse_homepage(self, response: Response, site_url: str) -> Iterator[Any]:
+    async def parse_homepage(self, response: Response, site_url: str) -> AsyncIterator[Any]:
         state = SiteDiscovery(site_url, self.config.discovery_max_candidates)
-        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
-        state.homepage(response.url, find_candidates(response.body, response.url, content_type))
         self.site_states[site_url] = state
         self.site_pages[site_url] = response.url
-        yield from self.advance_site(site_url)
+        if not looks_like_html(response.body):
+            # The site URL may be a feed itself: then it is the site's feed, nothing to search.
+            self._inc(f"discovery/candidates/{state.stage}")
+            parsed = await self.parse_feed_response(response)
+            if parsed.error is None:
+                found = FoundFeed(site_url, state.stage, parsed.title, parsed.format)
+                found.entries = len(parsed.entries)
+                state.site_is_feed(found)
+                for request in self.feed_found(found, parsed):
+                    yield request
+                for request in self.site_done(site_url):
+                    yield request
+                return
+            self._inc(f"discovery/rejected/{parsed.error}")
+            state.rejected[site_url] = parsed.error
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        state.homepage(response.url, find_candidates(response.body, response.url, content_type))
+        for request in self.advance_site(site_url):
+            yield request
 
     def homepage_failed(self, failure: Failure) -> Iterator[Any]:
         # Imported here (and below): crawler.spiders.feeds imports this module.
@@ -217,18 +236,22 @@ class SourcesMixin(scrapy.Spider):
             self._inc(f"discovery/rejected/{parsed.error}")
             state.candidate_done(feed_url, None, parsed.error)
         else:
-            self._inc(f"discovery/found/{state.stage}")
             found = FoundFeed(feed_url, state.stage, parsed.title, parsed.format)
             found.entries = len(parsed.entries)
             state.candidate_done(feed_url, found)
-            key = dedupe_key(feed_url)
-            # Another site may have found the same feed meanwhile: crawl it once.
-            if key not in self.known_feed_keys:
-                self.known_feed_keys.add(key)
-                self.discovered.append(found)
-                if not self.sources.discover:
-                    yield from self.feed_parsed(parsed, feed_url)
+            yield from self.feed_found(found, parsed)
         yield from self.advance_site(site_url)
+
+    def feed_found(self, found: FoundFeed, parsed: ParsedFeed) -> Iterator[scrapy.Request]:
+        """Count a site's feed, and crawl it (not in discover mode) unless it is already in
+        the run: another site, or ``-a feeds``, may have it."""
+        self._inc(f"discovery/found/{found.stage}")
+        key = dedupe_key(found.url)
+        if key not in self.known_feed_keys:
+            self.known_feed_keys.add(key)
+            self.discovered.append(found)
+            if not self.sources.discover:
+                yield from self.feed_parsed(parsed, found.url)
 
     def candidate_failed(self, failure: Failure) -> Iterator[Any]:
         from crawler.spiders.feeds import failure_reason
