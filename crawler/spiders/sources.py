@@ -18,7 +18,7 @@ Arguments:
 - ``-a discover=1``: nothing is crawled; one JSON line per site is printed on stdout with the
   feeds (and robots.txt sitemaps) found; each site is a line in the report (ok or failed).
 - ``-a export_opml=PATH``: at the end of the run, write the configured feeds (with their
-  categories) and the discovered ones as OPML.
+  categories) and the discovered ones as OPML; a failure is ``run/opml_export_error``.
 
 Stats: ``sites/requested``, ``sites/with_feeds``, ``sites/with_sitemaps``,
 ``discovery/candidates/<stage>``, ``discovery/found/<stage>``, ``discovery/rejected/<reason>``,
