@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import jsonschema
 
 from crawler.feeds.opml import parse_opml
-from tests.conftest import DATA, LocalSite
+from tests.conftest import DATA, ROOT, LocalSite, crawl_command
 from tests.pages import article_html, paragraphs_for
 from tests.test_crawl_e2e import SCHEMA, serve_feeds
 
@@ -201,6 +202,7 @@ def test_discover_mode_prints_feeds_and_exports_opml(
     assert not any(path.startswith("/news/") for _, path, _ in site.requests)
     assert site.hits("/sitec/news-sitemap.xml") == 0 and site.hits("/configured.xml") == 0
     assert result.records == []
+    assert result.report["opml_export_error"] is None
     exported = [f.url for f in parse_opml(export.read_bytes(), str(export))]
     assert exported == [
         site.url("/configured.xml"),
@@ -372,3 +374,184 @@ def test_invalid_sitemap_setting_fails_at_start(site: LocalSite, crawl) -> None:
     assert result.returncode == 2
     assert "NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS must be at least 1" in result.stderr
     assert site.requests == []
+
+
+def test_failed_opml_export_is_in_the_report_and_exit_status(
+    site: LocalSite, crawl, tmp_path: Path
+) -> None:
+    site.add("/feed.xml", rss(f"{site.base}/news/harbour-bridge"), "application/rss+xml")
+    add_article(site, "harbour-bridge")
+    export = tmp_path / "feeds.opml"
+    # The export is written to <path>.part first: a directory there makes it unwritable, even
+    # for root (the tests may run as root, where file permissions do not stop a write).
+    (tmp_path / "feeds.opml.part").mkdir()
+    result = crawl("-a", f"feeds={site.url('/feed.xml')}", "-a", f"export_opml={export}")
+    assert result.returncode == 1, result.stderr[-3000:]
+    report = result.report
+    assert str(export) in report["opml_export_error"]
+    assert "Is a directory" in report["opml_export_error"]
+    # The crawl itself did its work; only the export failed.
+    assert report["feeds"][site.url("/feed.xml")]["status"] == "ok"
+    assert report["totals"]["written"] == 1
+    assert "OPML EXPORT ERROR" in result.stderr
+    assert not export.exists()
+
+
+def news_sitemap(site: LocalSite, *slugs: str) -> str:
+    recent = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+    urls = "".join(
+        f"<url><loc>{site.url('/story/' + slug)}</loc><lastmod>{recent}</lastmod></url>"
+        for slug in slugs
+    )
+    return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+
+
+def test_sitemaps_file_lists_sitemaps_like_a_feeds_file(
+    site: LocalSite, crawl, tmp_path: Path
+) -> None:
+    site.add("/one.xml", news_sitemap(site, "ferry-resumes"), "application/xml")
+    site.add("/two.xml", news_sitemap(site, "museum-wing"), "application/xml")
+    for slug in ("ferry-resumes", "museum-wing"):
+        site.add(f"/story/{slug}", article_html(slug.replace("-", " "), paragraphs_for(slug)))
+    listed = tmp_path / "sitemaps.txt"
+    listed.write_text(
+        f"\ufeff# news sitemaps\n{site.url('/one.xml')}\n\n  {site.url('/two.xml')}  \n",
+        encoding="utf-8",
+    )
+    result = crawl("-a", f"sitemaps_file={listed}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(r["feed_url"] for r in result.records) == [
+        site.url("/one.xml"),
+        site.url("/two.xml"),
+    ]
+    feeds = result.report["feeds"]
+    assert {url: f["status"] for url, f in feeds.items()} == {
+        site.url("/one.xml"): "ok",
+        site.url("/two.xml"): "ok",
+    }  # the bundled feed list is not crawled with a sitemaps file
+
+
+def test_invalid_sitemaps_file_fails_before_any_request(
+    site: LocalSite, crawl, tmp_path: Path
+) -> None:
+    listed = tmp_path / "sitemaps.txt"
+    listed.write_text(f"{site.url('/one.xml')}\nsitemap.xml\n")
+    bad_line = crawl("-a", f"sitemaps_file={listed}")
+    missing = crawl("-a", f"sitemaps_file={tmp_path / 'absent.txt'}")
+    both = crawl("-a", f"sitemaps_file={listed}", "-a", f"sitemaps={site.url('/one.xml')}")
+    assert [r.returncode for r in (bad_line, missing, both)] == [2, 2, 2]
+    assert f"{listed}:2: not an http(s) sitemap URL: 'sitemap.xml'" in bad_line.stderr
+    assert f"cannot read sitemap file {tmp_path / 'absent.txt'}" in missing.stderr
+    assert "give either -a sitemaps= or -a sitemaps_file=, not both" in both.stderr
+    assert site.requests == []
+
+
+# Runs `scrapy crawl` with crawler.spiders.sources.parse_sitemap wrapped to log, for each call,
+# the thread it ran in and the reactor's thread (Twisted's registered I/O thread).
+RECORDING_CRAWL = """
+import json, sys, threading
+from twisted.python import threadable
+import crawler.spiders.sources as sources
+parse_sitemap = sources.parse_sitemap
+def recording(*args, **kwargs):
+    with open(sys.argv[1], "a") as log:
+        call = {"thread": threading.get_ident(), "reactor_thread": threadable.ioThread}
+        log.write(json.dumps(call) + "\\n")
+    return parse_sitemap(*args, **kwargs)
+sources.parse_sitemap = recording
+from scrapy.cmdline import execute
+execute(["scrapy", *sys.argv[2:]])
+"""
+
+
+def test_sitemaps_are_parsed_off_the_reactor_thread(site: LocalSite, tmp_path: Path) -> None:
+    index = (
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{site.url('/news.xml')}</loc></sitemap></sitemapindex>"
+    )
+    site.add("/index.xml", index, "application/xml")
+    site.add("/news.xml", news_sitemap(site, "ferry-resumes"), "application/xml")
+    site.add("/story/ferry-resumes", article_html("Ferry resumes", paragraphs_for("ferry")))
+    calls_log = tmp_path / "calls.jsonl"
+    command, env = crawl_command(tmp_path / "output", "-a", f"sitemaps={site.url('/index.xml')}")
+    assert command[1:3] == ["-m", "scrapy"]
+    command[1:3] = ["-c", RECORDING_CRAWL, str(calls_log)]
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    calls = [json.loads(line) for line in calls_log.read_text().splitlines()]
+    assert len(calls) == 2  # the index and its sitemap
+    for call in calls:
+        assert call["reactor_thread"] is not None  # the reactor was running
+        assert call["thread"] != call["reactor_thread"]
+    assert site.hits("/story/ferry-resumes") == 1
+
+
+def serve_feed_sites(site: LocalSite) -> list[str]:
+    """Two site URLs that are feeds (RSS with a wrong Content-Type, JSON Feed) and an HTML one."""
+    base = site.base
+    site.add("/wire/top-stories", rss(f"{base}/news/harbour-bridge", title="Wire RSS"), "text/html")
+    json_feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Wire JSON",
+        "items": [{"id": "t", "url": "/news/telescope"}],
+    }
+    site.add("/wire/feed.json", json.dumps(json_feed), "application/feed+json")
+    site.add("/siteb/", HOMEPAGE.format(name="Site B", head=""))
+    site.add("/siteb/feed", rss(f"{base}/news/library-hours"), "application/rss+xml")
+    for slug in ("harbour-bridge", "telescope", "library-hours"):
+        add_article(site, slug)
+    return [site.url("/wire/top-stories"), site.url("/wire/feed.json"), site.url("/siteb/")]
+
+
+def test_site_url_that_is_a_feed_is_crawled_as_the_feed(site: LocalSite, crawl) -> None:
+    sites = serve_feed_sites(site)
+    result = crawl("-a", "sites=" + ",".join(sites))
+    assert result.returncode == 0, result.stderr[-3000:]
+    by_slug = {r["source_url"].rsplit("/", 1)[-1]: r["feed_url"] for r in result.records}
+    assert by_slug == {
+        "harbour-bridge": site.url("/wire/top-stories"),
+        "telescope": site.url("/wire/feed.json"),
+        "library-hours": site.url("/siteb/feed"),
+    }
+    # Each feed fetched once, and no feed searched for beside it.
+    assert site.hits("/wire/top-stories") == site.hits("/wire/feed.json") == 1
+    assert site.hits("/wire/feed") == site.hits("/wire/rss") == 0
+    feeds = result.report["feeds"]
+    assert {url: f["status"] for url, f in feeds.items()} == {
+        site.url("/wire/top-stories"): "ok",
+        site.url("/wire/feed.json"): "ok",
+        site.url("/siteb/feed"): "ok",
+    }
+    assert feeds[site.url("/wire/top-stories")]["written"] == 1
+
+
+def test_discover_mode_lists_a_site_url_that_is_a_feed(site: LocalSite, crawl) -> None:
+    sites = serve_feed_sites(site)
+    result = crawl("-a", "sites=" + ",".join(sites), "-a", "discover=1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = {line["site"]: line for line in map(json.loads, result.stdout.splitlines())}
+    assert lines[site.url("/wire/top-stories")] == {
+        "site": site.url("/wire/top-stories"),
+        "error": None,
+        "feeds": [
+            {
+                "url": site.url("/wire/top-stories"),
+                "title": "Wire RSS",
+                "format": "rss20",
+                "entries": 1,
+            }
+        ],
+        "sitemaps": [],
+    }
+    assert lines[site.url("/wire/feed.json")]["feeds"] == [
+        {
+            "url": site.url("/wire/feed.json"),
+            "title": "Wire JSON",
+            "format": "jsonfeed11",
+            "entries": 1,
+        }
+    ]
+    assert [f["url"] for f in lines[site.url("/siteb/")]["feeds"]] == [site.url("/siteb/feed")]
+    assert not any(path.startswith("/news/") for _, path, _ in site.requests)

@@ -17,6 +17,7 @@ from crawler.feeds.discover import (
     FoundFeed,
     SiteDiscovery,
     find_candidates,
+    looks_like_html,
 )
 from crawler.feeds.lists import FeedListError, read_feed_file, read_feed_list
 from crawler.feeds.opml import ListedFeed, OPMLError, parse_opml, render_opml
@@ -317,3 +318,33 @@ def test_site_discovery_known_feed_is_not_fetched_again() -> None:
     state.candidate_done(f"{BASE}/b.xml", None)
     assert state.next_candidates(set()) == []
     assert state.finished and [f.url for f in state.found] == [f"{BASE}/a.xml"]
+
+
+@pytest.mark.parametrize(
+    ("body", "html"),
+    [
+        (b"<!DOCTYPE html><html><head>", True),
+        (b"\xef\xbb\xbf \n<!-- cache: hit -->\n<HTML lang='en'>", True),
+        (b'<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml">', True),
+        (b"<!doctype HTML PUBLIC '-//W3C//DTD HTML 4.01//EN'>", True),
+        (b'<?xml version="1.0"?><rss version="2.0"><channel>', False),
+        (b'<feed xmlns="http://www.w3.org/2005/Atom">', False),
+        (b'{"version": "https://jsonfeed.org/version/1.1"}', False),
+        (b"<htmlish>", False),
+        (b"\x1f\x8b\x08\x00", False),  # gzip: parse_feed inflates it
+        (b" " * 20_000 + b"x", False),  # no catastrophic backtracking on long whitespace
+        (b"<!--" * 4_000, False),
+    ],
+)
+def test_looks_like_html(body: bytes, html: bool) -> None:
+    assert looks_like_html(body) is html
+
+
+def test_site_url_that_is_a_feed_ends_discovery() -> None:
+    state = SiteDiscovery(f"{BASE}/rss.xml", max_candidates=10)
+    assert state.stage == "direct"
+    found = FoundFeed(f"{BASE}/rss.xml", state.stage, "Wire", "rss20", 3)
+    state.site_is_feed(found)
+    assert state.finished
+    assert state.next_candidates(set()) == []
+    assert state.feeds == [found]

@@ -5,9 +5,10 @@ per-feed outcomes (status ``ok``, ``not_modified`` or ``failed``, reason, entrie
 written, skipped entry reasons such as ``already_written``) and totals that reconcile:
 ``pages scraped = written + dropped``; and the article downloads given up for good
 (``given_up``: URL, feed, reason, failed runs; see ``crawler.extensions.state``). It logs a
-one-screen summary and sets the stats value
-``run/exit_code`` read by ``crawler.commands.crawl``: 1 when every feed failed or the output could
-not be written, else 0 (a run where every feed answered 304 did its job: 0). A run cut short
+one-screen summary and sets the stats value ``run/exit_code`` read by
+``crawler.commands.crawl``: 1 when every feed failed, the output could not be written or the
+OPML export (``-a export_opml``, stats ``run/opml_export_error``) failed, else 0 (a run where
+every feed answered 304 did its job: 0). A run cut short
 (SIGTERM, output error) has ``"partial": true`` and its ``close_reason``.
 """
 
@@ -128,6 +129,7 @@ class RunReport:
             "partial": close_reason != "finished",
             "output_file": values.get("run/output_file"),
             "output_error": values.get("run/output_error"),
+            "opml_export_error": values.get("run/opml_export_error"),
             # Incremental state: what this run's start recovered from a killed run, and expired.
             "state": {
                 k.removeprefix("state/"): v for k, v in values.items() if k.startswith("state/")
@@ -154,7 +156,8 @@ class RunReport:
     def exit_code(self, report: dict[str, Any]) -> int:
         totals = report["totals"]
         every_feed_failed = totals["feeds"] > 0 and totals["feeds_failed"] == totals["feeds"]
-        return 1 if every_feed_failed or report["output_error"] else 0
+        failed_output = report["output_error"] or report["opml_export_error"]
+        return 1 if every_feed_failed or failed_output else 0
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         report = self.build(reason)
@@ -202,5 +205,7 @@ def summary(report: dict[str, Any], path: Path | None) -> str:
         lines.append(f"  refused by URL policy: {refused} (see ALLOW_PRIVATE_HOSTS)")
     if report["output_error"]:
         lines.append(f"  OUTPUT ERROR: {report['output_error']}")
+    if report["opml_export_error"]:
+        lines.append(f"  OPML EXPORT ERROR: {report['opml_export_error']}")
     lines.append(f"  output: {report['output_file'] or '-'}; report: {path or '-'}")
     return "\n".join(lines)

@@ -5,6 +5,8 @@ site, which candidate URLs to try next. The spider fetches each candidate and te
 ``SiteDiscovery`` whether it parsed as a feed (RSS, Atom or JSON Feed). Stages, in order; the
 first stage that yields at least one feed ends the discovery:
 
+0. ``direct``: the site URL is itself a feed: its answer parses as one (``site_is_feed``).
+   Only an answer that does not look like HTML (``looks_like_html``) is tried as a feed.
 1. ``alternate``: ``<link rel="alternate">`` (or ``rel="feed"``) of an RSS, Atom, RDF or JSON
    Feed type in the page; every one that parses is crawled (sites list section feeds here).
    Comment feeds are left out.
@@ -54,7 +56,7 @@ COMMON_PATHS = (
     "feeds",
     "feed.json",
 )
-STAGES = ("alternate", "common", "body")
+STAGES = ("direct", "alternate", "common", "body")
 _COMMENTS = re.compile(r"comment|kommentar|commentaire", re.IGNORECASE)
 _FEEDISH_PATH = re.compile(
     r"(\.(rss|rdf|atom)$|/(feed|rss|atom)/?$|(rss|feed|atom)[^/]*\.(xml|json)$"
@@ -63,6 +65,11 @@ _FEEDISH_PATH = re.compile(
 )
 _FEEDISH_QUERY = re.compile(r"(^|&)(feed|format|type)=(rss|rss2|atom|xml)\b", re.IGNORECASE)
 MAX_HOMEPAGE_BYTES = 4 * 1024 * 1024
+# Leading BOM, whitespace, XML declaration and comments, then a doctype or root element "html".
+_HTML_START = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?:\s|<\?xml[^>]*>|<!--.*?-->)*<(?:!doctype\s+html|html)[\s>]",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 @dataclass
@@ -71,6 +78,12 @@ class Candidates:
 
     alternates: list[str] = field(default_factory=list)
     body_links: list[str] = field(default_factory=list)
+
+
+def looks_like_html(body: bytes) -> bool:
+    """The body starts as an HTML document (``<!DOCTYPE html>`` or ``<html>``), so it is no
+    feed: a homepage needs no feed parse. Anything else may be a feed and is parsed as one."""
+    return _HTML_START.match(body[:16384]) is not None
 
 
 def find_candidates(body: bytes, page_url: str, content_type: str | None = None) -> Candidates:
@@ -162,6 +175,14 @@ class SiteDiscovery:
     def feeds(self) -> list[FoundFeed]:
         """The feeds found, in the order their candidates were tried (not of the answers)."""
         return sorted(self.found, key=lambda feed: self.order.get(feed.url, 0))
+
+    def site_is_feed(self, feed: FoundFeed) -> None:
+        """The site URL answered with a feed: that is the site's feed (stage ``direct``) and
+        discovery ends."""
+        self.order[feed.url] = len(self.order)
+        self.tried.add(dedupe_key(feed.url))
+        self.found.append(feed)
+        self.finished = True
 
     def homepage(self, page_url: str, candidates: Candidates) -> None:
         self.stages = {

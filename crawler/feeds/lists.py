@@ -1,7 +1,8 @@
 """Feed lists: ``-a feeds=`` values, plain-text feed files, the bundled default list. Pure.
 
 A feed file that is an XML document is read as OPML (``crawler.feeds.opml``); site and sitemap
-lists (``-a sites=``, ``-a sites_file=``, ``-a sitemaps=``) follow the plain-list rules.
+lists (``-a sites=``, ``-a sites_file=``, ``-a sitemaps=``, ``-a sitemaps_file=``) follow the
+plain-list rules.
 
 An invalid list fails as a whole, before any request: a line that is not an absolute http(s)
 URL, or a URL listed twice, raises ``FeedListError`` naming the line.

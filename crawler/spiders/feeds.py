@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, ParamSpec, TypeVar
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -43,9 +44,13 @@ from crawler.items import ArticlePage, FeedEntry
 from crawler.spiders.sources import SourceArguments, SourcesMixin
 from crawler.storage.state import entry_keys
 
-# feedparser is pure Python and CPU-bound (seconds for a large feed): it runs in one worker
-# thread, so downloads and timeouts go on meanwhile, and one feed at a time bounds memory.
+# Parsing is CPU-bound (feedparser is pure Python, seconds for a large feed; a sitemap may be
+# tens of MB of XML): it runs in one worker thread, so downloads and timeouts go on meanwhile,
+# and one document at a time bounds memory.
 FEED_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedparser")
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def failure_reason(failure: Failure) -> str:
@@ -163,12 +168,22 @@ class FeedsSpider(SourcesMixin):
             for request in self.retry_requests(feed_url):
                 yield request
             return
-        limits = FeedLimits(self.config.feed_maxsize_bytes, self.config.feed_max_items)
-        parsed = await asyncio.get_running_loop().run_in_executor(
-            FEED_PARSER, parse_feed, response.body, response.url, response_headers(response), limits
-        )
+        parsed = await self.parse_feed_response(response)
         for request in self.feed_parsed(self.tag_entries(parsed, feed_url), feed_url):
             yield request
+
+    async def parse_feed_response(self, response: Response) -> ParsedFeed:
+        """The body parsed as a feed within the feed limits, in the parser thread."""
+        limits = FeedLimits(self.config.feed_maxsize_bytes, self.config.feed_max_items)
+        return await self.in_parser_thread(
+            parse_feed, response.body, response.url, response_headers(response), limits
+        )
+
+    async def in_parser_thread(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``parse(*args, **kwargs)`` in the ``FEED_PARSER`` thread, off the reactor thread."""
+        return await asyncio.get_running_loop().run_in_executor(
+            FEED_PARSER, partial(parse, *args, **kwargs)
+        )
 
     def feed_parsed(self, parsed: ParsedFeed, feed_url: str) -> Iterator[scrapy.Request]:
         """Entries to article requests and the feed's outcome: the path every source takes."""

@@ -6,17 +6,19 @@ turns their results into requests, and hands every feed or sitemap it finds to
 Arguments:
 
 - ``-a sites=URL1,URL2`` / ``-a sites_file=PATH``: fetch each homepage and discover its feeds
-  (``crawler.feeds.discover``); a site without a feed falls back to the ``Sitemap:`` lines of
-  its robots.txt; a site with neither is reported as a failed source (``no_feed_found``), as is
-  a site whose homepage fails (its HTTP or network reason).
-- ``-a sitemaps=URL1,URL2``: (news) sitemaps or sitemap indexes (``crawler.feeds.sitemap``).
+  (``crawler.feeds.discover``); a site URL that answers with a feed is that feed (stage
+  ``direct``); a site without a feed falls back to the ``Sitemap:`` lines of its robots.txt;
+  a site with neither is reported as a failed source (``no_feed_found``), as is a site whose
+  homepage fails (its HTTP or network reason).
+- ``-a sitemaps=URL1,URL2`` / ``-a sitemaps_file=PATH``: (news) sitemaps or sitemap indexes
+  (``crawler.feeds.sitemap``); the file is a plain list, read and checked like a feeds file.
   A sitemap plays the role of a feed: it is the ``feed_url`` of its articles and a line in the
   report; an index's line counts the child sitemaps it scheduled. Settings:
   ``NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS``, ``_MAX_BYTES``, ``_MAX_DEPTH``, ``_MAX_CHILDREN``.
 - ``-a discover=1``: nothing is crawled; one JSON line per site is printed on stdout with the
   feeds (and robots.txt sitemaps) found; each site is a line in the report (ok or failed).
 - ``-a export_opml=PATH``: at the end of the run, write the configured feeds (with their
-  categories) and the discovered ones as OPML.
+  categories) and the discovered ones as OPML; a failure is ``run/opml_export_error``.
 
 Stats: ``sites/requested``, ``sites/with_feeds``, ``sites/with_sitemaps``,
 ``discovery/candidates/<stage>``, ``discovery/found/<stage>``, ``discovery/rejected/<reason>``,
@@ -29,7 +31,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -41,7 +43,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.config import ConfigError
-from crawler.feeds.discover import FoundFeed, SiteDiscovery, find_candidates
+from crawler.feeds.discover import FoundFeed, SiteDiscovery, find_candidates, looks_like_html
 from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_list
 from crawler.feeds.opml import ListedFeed, render_opml
 from crawler.feeds.parse import ParsedFeed, parse_feed
@@ -50,6 +52,7 @@ from crawler.urls import dedupe_key
 
 if TYPE_CHECKING:
     from crawler.config import CrawlerConfig
+    from crawler.spiders.feeds import P, T
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -69,10 +72,13 @@ class SourceArguments:
     def pop(cls, kwargs: dict[str, Any]) -> SourceArguments:
         """Take this module's arguments out of the spider's ``kwargs``."""
         sites, sites_file = kwargs.pop("sites", None), kwargs.pop("sites_file", None)
-        sitemaps, export = kwargs.pop("sitemaps", None), kwargs.pop("export_opml", None)
+        sitemaps, sitemaps_file = kwargs.pop("sitemaps", None), kwargs.pop("sitemaps_file", None)
+        export = kwargs.pop("export_opml", None)
         discover = str(kwargs.pop("discover", "")).strip().lower()
         if sites and sites_file:
             raise ConfigError("give either -a sites= or -a sites_file=, not both")
+        if sitemaps and sitemaps_file:
+            raise ConfigError("give either -a sitemaps= or -a sitemaps_file=, not both")
         if discover not in _TRUE | _FALSE:
             raise ConfigError(f"-a discover must be 1 or 0, got {discover!r}")
         try:
@@ -83,7 +89,13 @@ class SourceArguments:
                 if sites_file
                 else []
             )
-            sitemap_urls = feeds_from_argument(sitemaps, "sitemap", "sitemaps") if sitemaps else []
+            sitemap_urls = (
+                feeds_from_argument(sitemaps, "sitemap", "sitemaps")
+                if sitemaps
+                else [s.url for s in read_feed_list(sitemaps_file, "sitemap")]
+                if sitemaps_file
+                else []
+            )
         except FeedListError as exc:
             raise ConfigError(str(exc)) from exc
         export_path = Path(export) if export else None
@@ -125,6 +137,12 @@ class SourcesMixin(scrapy.Spider):
 
         def feed_failed(self, failure: Failure) -> None: ...
 
+        async def parse_feed_response(self, response: Response) -> ParsedFeed: ...
+
+        async def in_parser_thread(
+            self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+        ) -> T: ...
+
     def init_sources(self, sources: SourceArguments, listed: list[ListedFeed]) -> None:
         self.sources = sources
         self.listed_feeds = listed
@@ -164,13 +182,29 @@ class SourcesMixin(scrapy.Spider):
 
     # --- sites: feed discovery ---
 
-    def parse_homepage(self, response: Response, site_url: str) -> Iterator[Any]:
+    async def parse_homepage(self, response: Response, site_url: str) -> AsyncIterator[Any]:
         state = SiteDiscovery(site_url, self.config.discovery_max_candidates)
-        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
-        state.homepage(response.url, find_candidates(response.body, response.url, content_type))
         self.site_states[site_url] = state
         self.site_pages[site_url] = response.url
-        yield from self.advance_site(site_url)
+        if not looks_like_html(response.body):
+            # The site URL may be a feed itself: then it is the site's feed, nothing to search.
+            self._inc(f"discovery/candidates/{state.stage}")
+            parsed = await self.parse_feed_response(response)
+            if parsed.error is None:
+                found = FoundFeed(site_url, state.stage, parsed.title, parsed.format)
+                found.entries = len(parsed.entries)
+                state.site_is_feed(found)
+                for request in self.feed_found(found, parsed):
+                    yield request
+                for request in self.site_done(site_url):
+                    yield request
+                return
+            self._inc(f"discovery/rejected/{parsed.error}")
+            state.rejected[site_url] = parsed.error
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        state.homepage(response.url, find_candidates(response.body, response.url, content_type))
+        for request in self.advance_site(site_url):
+            yield request
 
     def homepage_failed(self, failure: Failure) -> Iterator[Any]:
         # Imported here (and below): crawler.spiders.feeds imports this module.
@@ -202,18 +236,22 @@ class SourcesMixin(scrapy.Spider):
             self._inc(f"discovery/rejected/{parsed.error}")
             state.candidate_done(feed_url, None, parsed.error)
         else:
-            self._inc(f"discovery/found/{state.stage}")
             found = FoundFeed(feed_url, state.stage, parsed.title, parsed.format)
             found.entries = len(parsed.entries)
             state.candidate_done(feed_url, found)
-            key = dedupe_key(feed_url)
-            # Another site may have found the same feed meanwhile: crawl it once.
-            if key not in self.known_feed_keys:
-                self.known_feed_keys.add(key)
-                self.discovered.append(found)
-                if not self.sources.discover:
-                    yield from self.feed_parsed(parsed, feed_url)
+            yield from self.feed_found(found, parsed)
         yield from self.advance_site(site_url)
+
+    def feed_found(self, found: FoundFeed, parsed: ParsedFeed) -> Iterator[scrapy.Request]:
+        """Count a site's feed, and crawl it (not in discover mode) unless it is already in
+        the run: another site, or ``-a feeds``, may have it."""
+        self._inc(f"discovery/found/{found.stage}")
+        key = dedupe_key(found.url)
+        if key not in self.known_feed_keys:
+            self.known_feed_keys.add(key)
+            self.discovered.append(found)
+            if not self.sources.discover:
+                yield from self.feed_parsed(parsed, found.url)
 
     def candidate_failed(self, failure: Failure) -> Iterator[Any]:
         from crawler.spiders.feeds import failure_reason
@@ -296,18 +334,23 @@ class SourcesMixin(scrapy.Spider):
             cb_kwargs={"feed_url": url, "root": root, "depth": depth},
         )
 
-    def parse_sitemap(
+    async def parse_sitemap(
         self, response: Response, feed_url: str, root: str, depth: int
-    ) -> Iterator[scrapy.Request]:
+    ) -> AsyncIterator[scrapy.Request]:
+        """Parse a sitemap off the reactor thread (up to ``NEWSCRAWLER_SITEMAP_MAX_BYTES`` of
+        XML), then, back on it, crawl its entries like a feed's or schedule an index's
+        children within the depth and count limits."""
         config = self.config
-        result = parse_sitemap(
+        result = await self.in_parser_thread(
+            parse_sitemap,
             response.body,
             response.url,
             max_bytes=config.sitemap_max_bytes,
             max_age=timedelta(days=config.sitemap_max_age_days),
         )
         if not result.is_index:
-            yield from self.feed_parsed(self.tag_entries(result.feed, feed_url), feed_url)
+            for request in self.feed_parsed(self.tag_entries(result.feed, feed_url), feed_url):
+                yield request
             return
         skipped = Counter(result.feed.skipped)
         children = result.children
@@ -315,26 +358,32 @@ class SourcesMixin(scrapy.Spider):
             skipped["depth_limit"] += len(children)
             children = []
         budget = self.sitemap_budget.get(root, config.sitemap_max_children)
-        scheduled = 0
+        # Chosen before the first yield: the budget and the dedupe keys are shared with the
+        # other indexes under the same root, whose callbacks may run between our yields.
+        scheduled: list[str] = []
         for child in children:
             key = dedupe_key(child)
             if key in self.known_feed_keys:
                 skipped["duplicate"] += 1
-            elif scheduled >= budget:
+            elif len(scheduled) >= budget:
                 skipped["over_limit"] += 1
             else:
                 self.known_feed_keys.add(key)
-                scheduled += 1
-                yield self.sitemap_request(child, root, depth + 1)
-        self.sitemap_budget[root] = budget - scheduled
-        self._inc("sitemaps/children", scheduled)
+                scheduled.append(child)
+        self.sitemap_budget[root] = budget - len(scheduled)
+        self._inc("sitemaps/children", len(scheduled))
         for reason, count in skipped.items():
             self._inc(f"sitemaps/children_skipped/{reason}", count)
-        self._feed_outcome(feed_url, "ok", entries=scheduled, skipped=skipped)
+        self._feed_outcome(feed_url, "ok", entries=len(scheduled), skipped=skipped)
+        for child in scheduled:
+            yield self.sitemap_request(child, root, depth + 1)
 
     # --- OPML export ---
 
     def closed(self, reason: str) -> None:
+        """Write ``-a export_opml``. A failure is the stats value ``run/opml_export_error``,
+        which the run report shows and turns into exit status 1: Scrapy calls this before the
+        report's own ``spider_closed`` handler (the spider connects first, when it is built)."""
         path = self.sources.export_opml
         if path is None:
             return
@@ -356,6 +405,6 @@ class SourcesMixin(scrapy.Spider):
         except OSError as exc:
             self.logger.error("Cannot write OPML export %s: %s", path, exc)
             assert self.crawler.stats is not None
-            self.crawler.stats.set_value("run/exit_code", 1)
+            self.crawler.stats.set_value("run/opml_export_error", f"{path}: {exc}")
             return
         self.logger.info("Wrote %d feeds to %s", len(feeds), path)
