@@ -160,6 +160,11 @@ def test_sites_discovery_and_sitemap_fallback(site: LocalSite, crawl) -> None:
         "written": 0,
     }
     assert report["totals"]["reconciled"] is True
+    # Discovery's counts are in the report too (rejected candidates with their reasons).
+    counters = report["counters"]
+    assert counters["discovery/found/alternate"] == 2 and counters["discovery/found/common"] == 1
+    assert counters["discovery/rejected/http_404"] == 16
+    assert (counters["sites/requested"], counters["sites/with_sitemaps"]) == (4, 1)
 
 
 def test_discover_mode_prints_feeds_and_exports_opml(

@@ -38,6 +38,9 @@ COUNTED_PREFIXES = (
     "retry/",
     "feeds/",
     "articles/",
+    "sites/",
+    "discovery/",
+    "sitemaps/",
     "encoding/",
     "downloader/exception_type_count/",
 )

@@ -46,7 +46,7 @@ from crawler.config import ConfigError
 from crawler.feeds.discover import FoundFeed, SiteDiscovery, find_candidates, looks_like_html
 from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_list
 from crawler.feeds.opml import ListedFeed, render_opml
-from crawler.feeds.parse import ParsedFeed, parse_feed
+from crawler.feeds.parse import ParsedFeed
 from crawler.feeds.sitemap import parse_sitemap, sitemaps_from_robots
 from crawler.urls import dedupe_key
 
@@ -227,11 +227,11 @@ class SourcesMixin(scrapy.Spider):
         if state.finished:
             yield from self.site_done(site_url)
 
-    def parse_candidate(self, response: Response, site_url: str, feed_url: str) -> Iterator[Any]:
-        from crawler.spiders.feeds import response_headers
-
+    async def parse_candidate(
+        self, response: Response, site_url: str, feed_url: str
+    ) -> AsyncIterator[Any]:
         state = self.site_states[site_url]
-        parsed = parse_feed(response.body, response.url, response_headers(response))
+        parsed = await self.parse_feed_response(response)
         if parsed.error:
             self._inc(f"discovery/rejected/{parsed.error}")
             state.candidate_done(feed_url, None, parsed.error)
@@ -239,8 +239,10 @@ class SourcesMixin(scrapy.Spider):
             found = FoundFeed(feed_url, state.stage, parsed.title, parsed.format)
             found.entries = len(parsed.entries)
             state.candidate_done(feed_url, found)
-            yield from self.feed_found(found, parsed)
-        yield from self.advance_site(site_url)
+            for request in self.feed_found(found, parsed):
+                yield request
+        for request in self.advance_site(site_url):
+            yield request
 
     def feed_found(self, found: FoundFeed, parsed: ParsedFeed) -> Iterator[scrapy.Request]:
         """Count a site's feed, and crawl it (not in discover mode) unless it is already in
