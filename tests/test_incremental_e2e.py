@@ -248,3 +248,30 @@ def test_a_page_dropped_for_its_content_is_not_downloaded_again_until_updated(
     records = output_records(tmp_path / "output")
     assert [r["source_url"] for r in records].count(site.url("/news/thin-brief")) == 1
     assert len(records) == 7
+
+
+def test_a_backlog_over_the_entry_limit_is_drained_newest_first_over_runs(
+    site: LocalSite, crawl
+) -> None:
+    """NEWSCRAWLER_MAX_ENTRIES_PER_FEED limits downloads, not listed entries: each run takes the
+    newest entries not yet written, and the feed's validators wait until none is left over."""
+    room = Newsroom(site)
+    slugs = ["harbour-bridge", "council-budget", "library-hours", "river-cleanup", "telescope"]
+    for day, slug in enumerate(slugs, start=1):  # telescope is the newest
+        room.add_story("wire", slug, published=f"2024-09-0{day}T08:00:00Z")
+    limit = {"NEWSCRAWLER_MAX_ENTRIES_PER_FEED": "2"}
+    feed = room.feed_url("wire")
+
+    def run() -> tuple[list[str], dict[str, int]]:
+        site.requests.clear()
+        result = crawl("-a", room.feeds_arg(), settings=limit)
+        assert result.returncode == 0, result.stderr[-3000:]
+        fetched = [p.rsplit("/", 1)[-1] for _, p, _ in site.requests if p.startswith("/news/")]
+        return sorted(fetched), result.report["feeds"][feed]["skipped"]
+
+    assert run() == (["river-cleanup", "telescope"], {"over_limit": 3})
+    assert run() == (["council-budget", "library-hours"], {"already_written": 2, "over_limit": 1})
+    assert room.answers_304 == 0  # validators held back while entries were left over
+    assert run() == (["harbour-bridge"], {"already_written": 4})
+    assert run() == ([], {})
+    assert room.answers_304 == 1

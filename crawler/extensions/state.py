@@ -30,9 +30,10 @@ extraction failed is not; either ends its entry's retries.
 At spider close it stores each feed's health and, for a feed fully processed in a run that
 finished, the new ETag / Last-Modified, so the next run asks "changed since?". Every failed
 article of such a feed is in the store by then, so the 304 hides nothing; only a failure the
-store could not record (``state/error``) keeps the old validators. Validators are never
-advanced on a partial run: a killed or interrupted run's feeds are fetched in full again and
-their unwritten entries are not lost behind a 304.
+store could not record (``state/error``), entries cut off in a truncated download, or new
+entries left for later runs by ``NEWSCRAWLER_MAX_ENTRIES_PER_FEED`` keep the old validators.
+Validators are never advanced on a partial run: a killed or interrupted run's feeds are fetched
+in full again and their unwritten entries are not lost behind a 304.
 
 Stats: ``state/recovered_files``, ``state/recovered_records``, ``state/recovery_discarded``,
 ``state/expired``, ``state/error``, ``articles/retry_later`` (failures kept for the next
@@ -44,7 +45,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -127,8 +128,10 @@ class RunState:
         self.store: StateStore | None = None
         self.feed_outcomes: dict[str, tuple[str, str | None]] = {}
         self.new_validators: dict[str, tuple[str | None, str | None]] = {}
-        # Feeds with a failed article the store could not record: their validators stay.
-        self.feeds_with_unrecorded_failures: set[str] = set()
+        # Feeds whose validators stay: a failed article the store could not record, entries cut
+        # off in a truncated download, or new entries past NEWSCRAWLER_MAX_ENTRIES_PER_FEED
+        # (crawler.spidermiddlewares.seen): a 304 next run would hide them.
+        self.incomplete_feeds: set[str] = set()
         self.touched: set[str] = set()
         # Feed entry of each downloaded page, by page URL, until its article is written.
         self.entries: dict[str, FeedEntry] = {}
@@ -194,9 +197,16 @@ class RunState:
         self.touched.update(article_ids)
 
     def feed_processed(
-        self, feed_url: str, status: str, reason: str | None = None, **_: Any
+        self,
+        feed_url: str,
+        status: str,
+        reason: str | None = None,
+        skipped: Mapping[str, int] | None = None,
+        **_: Any,
     ) -> None:
         self.feed_outcomes[feed_url] = (status, reason)
+        if skipped and skipped.get("partial_entry"):
+            self.incomplete_feeds.add(feed_url)
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.stats is not None:
@@ -239,7 +249,7 @@ class RunState:
         except Exception:
             logger.exception("Cannot record the failure of %s", entry.link)
             self._inc("state/error")
-            self.feeds_with_unrecorded_failures.add(entry.feed_url)
+            self.incomplete_feeds.add(entry.feed_url)
 
     def _give_up(self, entry: FeedEntry, reason: str, attempts: int) -> None:
         keys = entry_keys(entry.link, entry.guid)
@@ -296,7 +306,7 @@ class RunState:
             etag, last_modified = previous.etag, previous.last_modified
             validated_at = previous.validated_at
             healthy = status in ("ok", "not_modified")
-            complete = finished and feed_url not in self.feeds_with_unrecorded_failures
+            complete = finished and feed_url not in self.incomplete_feeds
             if status == "ok" and complete and feed_url in self.new_validators:
                 etag, last_modified = self.new_validators[feed_url]
                 validated_at = now

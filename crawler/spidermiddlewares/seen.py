@@ -13,12 +13,18 @@ given up, ``gave_up:<reason>``):
   (``already_written``, ``already_dropped``, ``given_up``) and in the feed's line of the run
   report, and the seen record is kept alive.
 
+Requests that go on count towards ``NEWSCRAWLER_MAX_ENTRIES_PER_FEED`` for their feed: the
+limit is on entries to download, not on entries listed, so a feed with a backlog of new
+entries is drained over several runs (newest first). Past the limit an entry is skipped as
+``over_limit`` and its feed's validators are held back, so the next run reads it in full.
+
 It also remembers the feed entry of each downloaded page for the revision pipeline and writer.
 Enabled in ``SPIDER_MIDDLEWARES``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from scrapy import Request
@@ -27,6 +33,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from crawler import signals as news_signals
+from crawler.config import CrawlerConfig
 from crawler.extensions.state import RunState
 from crawler.items import ArticlePage, FeedEntry
 from crawler.storage.state import ArticleState, entry_keys, is_newer
@@ -48,6 +55,8 @@ class SeenArticlesMiddleware(BaseSpiderMiddleware):
         super().__init__(crawler)
         self.state = RunState.for_crawler(crawler)
         self.stats = crawler.stats
+        self.limit = CrawlerConfig.from_settings(crawler.settings).max_entries_per_feed
+        self.taken: Counter[str] = Counter()
 
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
         entry = request.cb_kwargs.get("entry")
@@ -55,18 +64,25 @@ class SeenArticlesMiddleware(BaseSpiderMiddleware):
             return request
         known = self.state.require_store().find(entry_keys(entry.link, entry.guid))
         if needs_fetch(entry, known):
+            if self.taken[entry.feed_url] >= self.limit:
+                self.state.incomplete_feeds.add(entry.feed_url)
+                self.skipped(entry, "over_limit")
+                return None
+            self.taken[entry.feed_url] += 1
             if known is not None and self.stats is not None:
                 self.stats.inc_value("articles/refetch_updated")
             return request
         assert known is not None
         self.state.note_touched([known.article_id])
-        reason = skip_reason(known)
+        self.skipped(entry, skip_reason(known))
+        return None
+
+    def skipped(self, entry: FeedEntry, reason: str) -> None:
         if self.stats is not None:
             self.stats.inc_value(f"feeds/entry_skipped/{reason}")
         self.crawler.signals.send_catch_log(
             news_signals.entries_skipped, feed_url=entry.feed_url, reason=reason, count=1
         )
-        return None
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         if isinstance(item, ArticlePage):

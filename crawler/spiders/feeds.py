@@ -7,7 +7,7 @@ Parsing, link policy and extraction live in pure modules; this class only wires 
 
 Stats: ``feeds/ok``, ``feeds/not_modified`` (a 304 answer to a conditional GET),
 ``feeds/failed/<reason>``, ``feeds/entries``,
-``feeds/entry_skipped/<reason>``, ``feeds/entries_over_limit``, ``articles/requested``,
+``feeds/entry_skipped/<reason>``, ``articles/requested``,
 ``articles/retry_requested`` (entries that failed in an earlier run, requested again after
 their feed's entries, also when the feed answered 304), ``articles/duplicate_in_run``,
 ``articles/failed/<reason>``, ``articles/pages``; from the feed
@@ -194,11 +194,9 @@ class FeedsSpider(SourcesMixin):
             self._feed_outcome(feed_url, "failed", parsed.error)
             return
         skipped = Counter(parsed.skipped)
+        # Newest first: NEWSCRAWLER_MAX_ENTRIES_PER_FEED is applied to the entries that need a
+        # download, in this order (crawler.spidermiddlewares.seen).
         entries = newest_first(parsed.entries)
-        limit = self.config.max_entries_per_feed
-        if len(entries) > limit:
-            skipped["over_limit"] += len(entries) - limit
-            entries = entries[:limit]
         for reason, count in skipped.items():
             self._inc(f"feeds/entry_skipped/{reason}", count)
         self._inc("feeds/entries", len(parsed.entries))
