@@ -17,7 +17,7 @@ from tests.conftest import project_settings
 @pytest.mark.parametrize(
     ("reason", "permanent"),
     [
-        ("http_404", True),
+        ("http_404", False),
         ("http_410", True),
         ("http_400", True),
         ("urlpolicy_loopback", True),

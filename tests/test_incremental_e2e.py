@@ -144,7 +144,7 @@ def test_failed_articles_are_retried_behind_a_304_then_given_up(
     """A feed with failing articles still stores its validators. An article that failed with a
     5xx is requested again by the next run although its feed answers 304, and written once when
     it is served; one failing in every run is given up after NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS
-    runs, a 404 at once; both are reported and not requested again."""
+    runs, a 410 Gone at once; both are reported and not requested again."""
     site = newsroom.site
     output_dir = tmp_path / "output"
     settings = {"NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS": "2"}
@@ -153,7 +153,7 @@ def test_failed_articles_are_retried_behind_a_304_then_given_up(
     flaky_page = site.routes["/news/flaky"]
     site.add("/news/flaky", "busy", status=500)
     site.add("/news/broken", "broken", status=503)
-    site.add("/news/gone", "gone", status=404)
+    site.add("/news/gone", "gone", status=410)
 
     first = crawl("-a", newsroom.feeds_arg(), settings=settings)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -161,16 +161,16 @@ def test_failed_articles_are_retried_behind_a_304_then_given_up(
     assert site.hits("/news/flaky") == 2 and site.hits("/news/gone") == 1  # RETRY_TIMES=1
     counters = first.report["counters"]
     assert counters["articles/retry_later"] == 2
-    assert counters["articles/given_up/http_404"] == 1
+    assert counters["articles/given_up/http_410"] == 1
     assert first.report["given_up"] == [
         {
             "url": site.url("/news/gone"),
             "feed_url": newsroom.feed_url("world"),
-            "reason": "http_404",
+            "reason": "http_410",
             "attempts": 1,
         }
     ]
-    assert first.report["totals"]["articles_given_up"] == {"http_404": 1}
+    assert first.report["totals"]["articles_given_up"] == {"http_410": 1}
     db = sqlite3.connect(tmp_path / "state" / "state.sqlite3")
     retries = db.execute("SELECT key, feed_url, reason, attempts FROM retries ORDER BY key")
     assert retries.fetchall() == [

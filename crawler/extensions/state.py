@@ -14,11 +14,11 @@ revision pipeline and the writer reach it with ``RunState.for_crawler(crawler)``
 An article whose download failed (signal ``article_failed``, after Scrapy's in-run retries)
 is recorded at once in the store:
 
-- a transient failure (5xx, 429, timeout, connection error, ...) as a retry record
+- a transient failure (5xx, 429, 404, timeout, connection error, ...) as a retry record
   (``RetryEntry``): the spider requests it again in the next runs when its feed is processed,
   even when the feed answers 304 (``retry_entries``); after
   ``NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS`` failed runs it is given up;
-- a permanent one (``is_permanent_failure``: 404, 410, refused by URL policy or robots.txt,
+- a permanent one (``is_permanent_failure``: 410, refused by URL policy or robots.txt,
   too large, ...) is given up at once.
 
 A given-up entry is remembered as settled (``gave_up:<reason>``: not fetched again unless the
@@ -70,9 +70,10 @@ from crawler.storage.state import (
 
 logger = logging.getLogger(__name__)
 
-# 4xx answers that may change on their own: forbidden (often a temporary block), timeout,
-# too early, too many requests.
-TRANSIENT_CLIENT_ERRORS = frozenset({"http_403", "http_408", "http_425", "http_429"})
+# 4xx answers that may change on their own: forbidden (often a temporary block), not found (a
+# feed often lists a story before its page is published everywhere), timeout, too early, too
+# many requests. 410 Gone and the other 4xx are final.
+TRANSIENT_CLIENT_ERRORS = frozenset({"http_403", "http_404", "http_408", "http_425", "http_429"})
 # Refusals the next run would meet again (robots_unavailable is not one: the next run asks).
 PERMANENT_REFUSALS = frozenset(
     {"robots_forbidden", "too_large", "decompressed_too_large", "redirect_limit"}
