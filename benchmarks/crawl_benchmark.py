@@ -8,8 +8,9 @@ Builds a news site from the pages of the dev corpus, repeated under distinct URL
 ``--articles`` articles listed by ``--feeds`` RSS feeds, serves it on 127.0.0.1 (a threaded
 server in its own process, with every page in memory), and measures in one run:
 
-1. the limit: ``extract_page`` (trafilatura plus our cleaning) over the same pages in one worker
-   process per core, no crawling, in articles per second;
+1. the limit: ``extract_article`` (trafilatura plus our cleaning, then the record built: what
+   the crawl's extraction workers run) over the same pages in one worker process per core, no
+   crawling, in articles per second;
 2. ``scrapy crawl feeds`` of the site (a child process; the settings the benchmark needs are
    passed with ``-s``, the defaults are not changed): articles per second from the start of the
    process to the last record written, and the peak RSS of its whole process tree (the crawler,
@@ -47,7 +48,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.extraction import extract_page  # noqa: E402
+from crawler.extraction.article import extract_article  # noqa: E402
+from crawler.items import FeedEntry  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "news-dev.jsonl.gz"
 HTML = "text/html; charset=utf-8"
@@ -149,7 +151,9 @@ def serve(runs: list[SiteRun], pages: list[bytes], ready: Connection) -> None:
 
 def _extract(args: tuple[bytes, str]) -> bool:
     body, url = args
-    return extract_page(body, url, {"content-type": HTML}, min_text_chars=200).text is not None
+    entry = FeedEntry(url, url.rsplit("/", 2)[0] + "/feed.xml", title="Title")
+    extracted = extract_article(body, url, {"content-type": HTML}, entry, "", min_text_chars=200)
+    return extracted.article is not None
 
 
 @dataclass
@@ -435,7 +439,8 @@ def main() -> None:
         limit = None if args.no_limit else measure_limit(pages, runs[0], base, cores, server.pid)
         if limit is not None:
             print(
-                f"1. limit: extract_page on {cores} worker processes: {limit.rate:.1f} articles/s "
+                f"1. limit: extract_article on {cores} worker processes: {limit.rate:.1f} "
+                f"articles/s "
                 f"({limit.cpu_s / runs[0].articles * 1000:.0f} ms of CPU a page)"
             )
         crawl = measure_crawl(runs[0], base, tmp, args.per_domain, args.workers, args.set)

@@ -8,17 +8,38 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from crawler.extraction import PageExtraction, extract_page
+from crawler.extraction.article import ArticleExtraction, extract_article
+from crawler.items import FeedEntry
 
 
-def misbehaving_extract(
-    body: bytes, url: str, headers: Mapping[str, str] | None = None, *, min_text_chars: int
-) -> PageExtraction:
-    """``extract_page``, except that a page containing ``CRASH`` kills its worker and a page
-    containing ``HANG`` never returns (``HANG:<path>`` first writes the worker's pid there)."""
+def misbehave(body: bytes) -> None:
+    """A page containing ``CRASH`` kills its worker; a page containing ``HANG`` never returns
+    (``HANG:<path>`` first writes the worker's pid there)."""
     if b"CRASH" in body:
         os._exit(7)
     if b"HANG" in body:
         if body.startswith(b"HANG:"):
             Path(body[5:].decode()).write_text(str(os.getpid()))
         threading.Event().wait()  # forever: only the pool's time budget ends this
+
+
+def misbehaving_extract(
+    body: bytes, url: str, headers: Mapping[str, str] | None = None, *, min_text_chars: int
+) -> PageExtraction:
+    """``extract_page`` after ``misbehave``."""
+    misbehave(body)
     return extract_page(body, url, headers, min_text_chars=min_text_chars)
+
+
+def misbehaving_extract_article(
+    body: bytes,
+    url: str,
+    headers: Mapping[str, str],
+    entry: FeedEntry,
+    fetched_at: str,
+    *,
+    min_text_chars: int,
+) -> ArticleExtraction:
+    """``extract_article`` (what the extraction pipeline runs) after ``misbehave``."""
+    misbehave(body)
+    return extract_article(body, url, headers, entry, fetched_at, min_text_chars=min_text_chars)

@@ -21,7 +21,7 @@ from crawler.extraction import PageExtraction, extract_page
 from crawler.extraction.pool import ExtractionCrashed, ExtractionTimeout, WorkerPool
 from tests.conftest import ROOT, project_settings
 from tests.pages import article_html, paragraphs_for
-from tests.pool_workers import misbehaving_extract
+from tests.pool_workers import misbehaving_extract, misbehaving_extract_article
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "news-dev.jsonl.gz"
 HEADERS = {"content-type": "text/html; charset=utf-8"}
@@ -184,7 +184,7 @@ def test_the_pipeline_drops_a_stuck_or_crashing_page_with_its_reason() -> None:
     crawler = get_crawler(settings_dict={**ours, "NEWSCRAWLER_EXTRACTION_WORKERS": 2})
     crawler.stats.open_spider()  # type: ignore[union-attr]
     pipeline = ExtractionPipeline.from_crawler(crawler)
-    pipeline.pool = WorkerPool(2, timeout_s=3, function=misbehaving_extract)
+    pipeline.pool = WorkerPool(2, timeout_s=3, function=misbehaving_extract_article)
 
     def page(body: bytes) -> ArticlePage:
         url = "http://127.0.0.1/news/a"

@@ -3,12 +3,41 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from crawler.extraction.page import PageExtraction
+from crawler.extraction.page import MIN_TEXT_CHARS, PageExtraction, extract_page
 from crawler.items import Article, FeedEntry
 from crawler.urls import article_id
 
 _WORD = re.compile(r"\w+")
+
+
+@dataclass
+class ArticleExtraction:
+    """What ``extract_article`` gives back: the article, or why the page has none."""
+
+    article: Article | None
+    error: str | None = None
+    replacements: int = 0  # undecodable bytes replaced by U+FFFD when decoding the page
+
+
+def extract_article(
+    body: bytes,
+    url: str,
+    headers: Mapping[str, str],
+    entry: FeedEntry,
+    fetched_at: str,
+    *,
+    min_text_chars: int = MIN_TEXT_CHARS,
+) -> ArticleExtraction:
+    """``extract_page`` then ``build_article``: the whole of a page's CPU work, in one call for
+    the extraction workers, so the crawler process only receives the finished record."""
+    extraction = extract_page(body, url, headers, min_text_chars=min_text_chars)
+    if extraction.text is None:
+        return ArticleExtraction(None, extraction.error or "no_content", extraction.replacements)
+    article = build_article(extraction, url, entry, fetched_at)
+    return ArticleExtraction(article, replacements=extraction.replacements)
 
 
 def build_article(

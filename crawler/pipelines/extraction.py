@@ -25,8 +25,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from crawler.config import CrawlerConfig
-from crawler.extraction import PageExtraction
-from crawler.extraction.article import build_article
+from crawler.extraction.article import ArticleExtraction, extract_article
 from crawler.extraction.pool import PageFailed, WorkerPool
 from crawler.extraction.screen import reject_reason
 from crawler.items import ArticlePage
@@ -39,8 +38,8 @@ class ExtractionPipeline:
     def __init__(self, crawler: Crawler, config: CrawlerConfig) -> None:
         self.stats = crawler.stats
         self.config = config
-        self.pool: WorkerPool[PageExtraction] = WorkerPool(
-            config.extraction_workers, config.extraction_timeout_s
+        self.pool: WorkerPool[ArticleExtraction] = WorkerPool(
+            config.extraction_workers, config.extraction_timeout_s, function=extract_article
         )
 
     @classmethod
@@ -62,9 +61,15 @@ class ExtractionPipeline:
         if rejected is not None:
             raise drop(self.stats, rejected, item.url)
         try:
-            # Bytes, not text: decoding is CPU work, done in the worker with the extraction.
+            # Bytes, not text: decoding, extraction and building the record (its fingerprint
+            # included) are CPU work, all done in the worker.
             extraction = await self.pool.run(
-                item.body, item.url, item.headers, min_text_chars=self.config.min_text_chars
+                item.body,
+                item.url,
+                item.headers,
+                item.entry,
+                item.fetched_at,
+                min_text_chars=self.config.min_text_chars,
             )
         except PageFailed as exc:
             logger.warning("Extraction of %s failed: %s (%s)", item.url, exc.reason, exc)
@@ -74,6 +79,6 @@ class ExtractionPipeline:
             raise drop(self.stats, "extraction_error", type(exc).__name__) from exc
         if extraction.replacements and self.stats is not None:
             self.stats.inc_value("encoding/replacement_chars", extraction.replacements)
-        if extraction.text is None:
+        if extraction.article is None:
             raise drop(self.stats, extraction.error or "no_content")
-        return build_article(extraction, item.url, item.entry, item.fetched_at)
+        return extraction.article
