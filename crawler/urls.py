@@ -6,6 +6,7 @@ count every refused link.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -99,6 +100,8 @@ def resolve_link(link: str | None, base_url: str) -> tuple[str | None, str | Non
     return strip_tracking(absolute), None
 
 
+# An article's URL is keyed several times on its way (request, seen check, revision, writer).
+@functools.lru_cache(maxsize=4096)
 def dedupe_key(url: str) -> str:
     """Key under which two URLs name the same article: scheme, ``www.``, a trailing slash,
     parameter order, tracking parameters and the fragment do not count."""
