@@ -37,7 +37,7 @@ NEWSCRAWLER_STATE_BACKEND = "sqlite"
 NEWSCRAWLER_SEEN_TTL_DAYS = 30
 NEWSCRAWLER_WRITE_BATCH_SIZE = 20
 # An article whose download keeps failing (5xx, timeouts) is requested again by this many runs
-# in all, then given up; a 404 or a policy refusal is given up at once.
+# in all, then given up; a 410 or a policy refusal is given up at once.
 NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS = 10
 # Distributed mode (README, "Scaling out"): set REDIS_URL, e.g. redis://host:6379/0.
 REDIS_URL = None

@@ -169,7 +169,7 @@ def entry_keys(link: str, guid: str | None) -> tuple[str, ...]:
 
 def settled_entry(keys: Sequence[str], entry_updated: str | None, outcome: str) -> WrittenArticle:
     """The seen record of a feed entry that ends without an output record (``outcome``, e.g.
-    ``dropped:too_little_text`` or ``gave_up:http_404``): under the entry's ``keys``, like a
+    ``dropped:too_little_text`` or ``gave_up:http_410``): under the entry's ``keys``, like a
     written article, so the entry is fetched again only once its ``updated`` date is newer.
     Its id (``entry:`` and the first key) never equals an article id (a hex digest)."""
     return WrittenArticle(
