@@ -560,3 +560,22 @@ def test_discover_mode_lists_a_site_url_that_is_a_feed(site: LocalSite, crawl) -
     ]
     assert [f["url"] for f in lines[site.url("/siteb/")]["feeds"]] == [site.url("/siteb/feed")]
     assert not any(path.startswith("/news/") for _, path, _ in site.requests)
+
+
+def test_site_and_candidate_downloads_have_the_feed_size_cap(site: LocalSite, crawl) -> None:
+    """A site URL may be a feed and a candidate is one: both are cut at
+    NEWSCRAWLER_FEED_MAXSIZE_BYTES, not at the global DOWNLOAD_MAXSIZE."""
+    padding = "<!-- " + "x" * 100_000 + " -->"
+    site.add("/big/feed", rss(site.url("/news/harbour-bridge")) + padding, "application/rss+xml")
+    head = f'<link rel="alternate" type="application/rss+xml" href="{site.url("/cand/feed")}">'
+    site.add("/cand/", HOMEPAGE.format(name="Candidates", head=head))
+    site.add("/cand/feed", rss(site.url("/news/harbour-bridge")) + padding, "application/rss+xml")
+    add_article(site, "harbour-bridge")
+    cap = {"NEWSCRAWLER_FEED_MAXSIZE_BYTES": "65536"}
+    result = crawl("-a", f"sites={site.url('/big/feed')},{site.url('/cand/')}", settings=cap)
+    feeds = result.report["feeds"]
+    assert feeds[site.url("/big/feed")]["status"] == "failed"
+    assert feeds[site.url("/big/feed")]["reason"] == "too_large"
+    assert feeds[site.url("/cand/")]["reason"] == "no_feed_found"
+    assert result.report["counters"]["discovery/rejected/too_large"] == 1
+    assert site.hits("/news/harbour-bridge") == 0

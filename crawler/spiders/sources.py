@@ -173,6 +173,8 @@ class SourcesMixin(scrapy.Spider):
                 errback=self.homepage_failed,
                 dont_filter=True,
                 cb_kwargs={"site_url": site_url},
+                # The site URL may be a feed itself: the feed download cap applies.
+                meta={"download_maxsize": self.config.feed_maxsize_bytes},
             )
         if self.sources.discover and self.sources.sitemaps:
             self.logger.info("Discover mode: the sitemaps given are not fetched")
@@ -223,6 +225,7 @@ class SourcesMixin(scrapy.Spider):
                 errback=self.candidate_failed,
                 dont_filter=True,
                 cb_kwargs={"site_url": site_url, "feed_url": url},
+                meta={"download_maxsize": self.config.feed_maxsize_bytes},
             )
         if state.finished:
             yield from self.site_done(site_url)
