@@ -9,9 +9,9 @@
 - every ``NEWSCRAWLER_HEARTBEAT_S`` seconds refreshes the lock; a worker that finds its
   requests reclaimed by the others (it stalled past its lock's expiry) stops
   (``heartbeat_lost``);
-- when idle, puts back the requests of dead workers (same host: process gone; any host: no
-  heartbeat for three intervals, a stalled live process included), and keeps the spider
-  open until the run is done: the queue is empty and every worker of the run is idle;
+- when idle, puts back the requests of dead workers (same host: process gone; other host: no
+  heartbeat for three intervals), and keeps the spider open until the run is done: the queue
+  is empty and every worker of the run is idle;
 - at the end, releases its requests (a run that did not finish puts them back on the queue)
   and leaves the run (the last worker out ends it).
 

@@ -375,17 +375,17 @@ class RedisCluster:
     def reclaim_dead(self) -> dict[str, int]:
         """Requeue the in-flight requests of every dead member and release its article
         claims. Dead: on this host, its process is gone (checked at once, by pid and start
-        time); on any host, its lock expired (no heartbeat for ``3 * heartbeat_s``): a process
-        that is alive but stalled is treated like one on another host, and its next heartbeat
-        tells it to stop. Returns worker name -> requests put back."""
+        time); on another host, its lock expired (no heartbeat for ``3 * heartbeat_s``).
+        Returns worker name -> requests put back."""
         reclaimed: dict[str, int] = {}
         for raw in cast(set[bytes], self.server.smembers(self.key("workers"))):
             name = _text(raw)
             if name == self.name:
                 continue
             owner = _text(self.server.get(self._worker_keys(name)["owner"]) or b"")
-            # 'dead' is refused while the worker's lock is fresh: a live worker keeps its work.
-            mode = "gone" if self._local(owner) and not self._alive(owner) else "dead"
+            if self._local(owner) and self._alive(owner):
+                continue
+            mode = "gone" if self._local(owner) else "dead"
             if (count := self._reclaim_worker(name, mode, owner)) >= 0:
                 reclaimed[name] = count
         return reclaimed
