@@ -10,11 +10,16 @@ from pathlib import Path
 import pytest
 
 from crawler.items import FeedEntry
-from crawler.spidermiddlewares.seen import needs_fetch
 from crawler.storage.durable import DurableOutput, OutputError, check_writable, recover
 from crawler.storage.journal import Journal
 from crawler.storage.lock import RunLock, RunLocked
-from crawler.storage.state import ArticleState, SqliteStateStore, WrittenArticle, is_newer
+from crawler.storage.state import (
+    ArticleState,
+    SqliteStateStore,
+    WrittenArticle,
+    is_newer,
+    needs_fetch,
+)
 
 
 def article(n: int, version: int = 1) -> tuple[dict[str, object], WrittenArticle]:
@@ -183,5 +188,5 @@ def test_run_lock_refuses_a_second_holder(tmp_path: Path) -> None:
 def test_updated_rule(updated: str | None, known: str | None, newer: bool) -> None:
     assert is_newer(updated, known) is newer
     entry = FeedEntry(link="http://x/1", feed_url="http://x/feed", updated=updated)
-    assert needs_fetch(entry, None) is True
-    assert needs_fetch(entry, ArticleState("a", "f", 1, known)) is newer
+    assert needs_fetch(entry.updated, None) is True
+    assert needs_fetch(entry.updated, ArticleState("a", "f", 1, known)) is newer

@@ -28,7 +28,7 @@ from crawler.config import CrawlerConfig
 from crawler.distributed.runtime import WorkerRuntime, worker_runtime
 from crawler.items import Article, ArticlePage
 from crawler.pipelines import drop
-from crawler.storage.state import entry_keys, is_newer, url_key
+from crawler.storage.state import entry_keys, needs_fetch, url_key
 
 
 def article_keys(article: Article) -> tuple[str, ...]:
@@ -53,7 +53,7 @@ class SeenPagePipeline:
         if isinstance(item, ArticlePage):
             keys = (*entry_keys(item.entry.link, item.entry.guid), url_key(item.url))
             known = self.runtime.store.find(keys)
-            if known is not None and not is_newer(item.entry.updated, known.entry_updated):
+            if not needs_fetch(item.entry.updated, known):
                 raise drop(self.stats, "seen", item.url)
         return item
 

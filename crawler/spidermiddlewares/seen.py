@@ -36,11 +36,7 @@ from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 from crawler.extensions.state import RunState
 from crawler.items import ArticlePage, FeedEntry
-from crawler.storage.state import ArticleState, entry_keys, is_newer
-
-
-def needs_fetch(entry: FeedEntry, known: ArticleState | None) -> bool:
-    return known is None or is_newer(entry.updated, known.entry_updated)
+from crawler.storage.state import ArticleState, entry_keys, needs_fetch
 
 
 def skip_reason(known: ArticleState) -> str:
@@ -63,7 +59,7 @@ class SeenArticlesMiddleware(BaseSpiderMiddleware):
         if not isinstance(entry, FeedEntry):
             return request
         known = self.state.require_store().find(entry_keys(entry.link, entry.guid))
-        if needs_fetch(entry, known):
+        if needs_fetch(entry.updated, known):
             if self.taken[entry.feed_url] >= self.limit:
                 self.state.incomplete_feeds.add(entry.feed_url)
                 self.skipped(entry, "over_limit")

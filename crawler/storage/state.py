@@ -157,6 +157,12 @@ def is_newer(updated: str | None, known: str | None) -> bool:
         return updated != known
 
 
+def needs_fetch(updated: str | None, known: ArticleState | None) -> bool:
+    """Whether a feed entry (its ``updated`` date) needs its page downloaded, given what the
+    store knows under its keys: unknown, or updated since."""
+    return known is None or is_newer(updated, known.entry_updated)
+
+
 def entry_keys(link: str, guid: str | None) -> tuple[str, ...]:
     """The keys a feed entry is looked up under: the dedupe key of its link and, when it has
     one, its GUID scoped to the link's site (a GUID is only unique within a publisher)."""
