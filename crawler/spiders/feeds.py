@@ -145,14 +145,7 @@ class FeedsSpider(SourcesMixin):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.feed_urls:
-            yield scrapy.Request(
-                url,
-                callback=self.parse_feed,
-                errback=self.feed_failed,
-                dont_filter=True,
-                cb_kwargs={"feed_url": url},
-                meta={"download_maxsize": self.config.feed_maxsize_bytes},
-            )
+            yield self.feed_request(url, self.parse_feed, self.feed_failed, feed_url=url)
         for request in self.source_requests():
             yield request
 

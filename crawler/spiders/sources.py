@@ -143,6 +143,25 @@ class SourcesMixin(scrapy.Spider):
             self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs
         ) -> T: ...
 
+    def feed_request(
+        self,
+        url: str,
+        callback: Callable[..., Any],
+        errback: Callable[[Failure], Any],
+        **cb_kwargs: Any,
+    ) -> scrapy.Request:
+        """A request for a document that is or may be a feed (a configured feed, a site URL, a
+        discovery candidate): downloaded with the feed size cap, never dropped by Scrapy's
+        duplicate filter."""
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=errback,
+            dont_filter=True,
+            cb_kwargs=cb_kwargs,
+            meta={"download_maxsize": self.config.feed_maxsize_bytes},
+        )
+
     def init_sources(self, sources: SourceArguments, listed: list[ListedFeed]) -> None:
         self.sources = sources
         self.listed_feeds = listed
@@ -167,14 +186,9 @@ class SourcesMixin(scrapy.Spider):
     def source_requests(self) -> Iterator[scrapy.Request]:
         for site_url in self.sources.sites:
             self._inc("sites/requested")
-            yield scrapy.Request(
-                site_url,
-                callback=self.parse_homepage,
-                errback=self.homepage_failed,
-                dont_filter=True,
-                cb_kwargs={"site_url": site_url},
-                # The site URL may be a feed itself: the feed download cap applies.
-                meta={"download_maxsize": self.config.feed_maxsize_bytes},
+            # The site URL may be a feed itself.
+            yield self.feed_request(
+                site_url, self.parse_homepage, self.homepage_failed, site_url=site_url
             )
         if self.sources.discover and self.sources.sitemaps:
             self.logger.info("Discover mode: the sitemaps given are not fetched")
@@ -219,13 +233,8 @@ class SourcesMixin(scrapy.Spider):
         state = self.site_states[site_url]
         for url in state.next_candidates(self.known_feed_keys):
             self._inc(f"discovery/candidates/{state.stage}")
-            yield scrapy.Request(
-                url,
-                callback=self.parse_candidate,
-                errback=self.candidate_failed,
-                dont_filter=True,
-                cb_kwargs={"site_url": site_url, "feed_url": url},
-                meta={"download_maxsize": self.config.feed_maxsize_bytes},
+            yield self.feed_request(
+                url, self.parse_candidate, self.candidate_failed, site_url=site_url, feed_url=url
             )
         if state.finished:
             yield from self.site_done(site_url)
