@@ -37,14 +37,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawler.extraction import extract_page  # noqa: E402
+from crawler.extraction.article import build_article  # noqa: E402
 from crawler.extraction.cleaning import AD_LABEL, NOTICE, PROMO_LINE, READ_ALSO  # noqa: E402
 from crawler.extraction.metadata import (  # noqa: E402
     ARTICLE_TYPES,
+    PageMetadata,
     _json_ld_objects,
     _types,
     strip_site_suffix,
 )
 from crawler.extraction.page import parse_html  # noqa: E402
+from crawler.items import Article, FeedEntry  # noqa: E402
 from crawler.textnorm import clean_text  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "news-dev.jsonl.gz"
@@ -222,12 +225,16 @@ def main() -> None:
             {"content-type": "text/html; charset=utf-8"},
             min_text_chars=0,
         )
+        # The record's metadata, merged as the crawl merges it (here with an empty feed entry).
+        entry = FeedEntry(link=page["url"], feed_url=page["url"])
+        meta: Article | PageMetadata = result.metadata
+        if result.text is not None:
+            meta = build_article(result, page["url"], entry, "")
         ours.seconds += time.process_time() - started
         text = result.text or ""
         if page["id"] in args.diff:
             print_diff(page["id"], text, expected["body_paragraphs"])
         ours.add(page["id"], text, expected["text"], expected["captions"])
-        meta = result.metadata
         checks = {
             "title": (
                 expected["title"],

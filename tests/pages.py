@@ -14,6 +14,38 @@ SENTENCES = [
     "The regional government will publish a full report on the costs in October.",
 ]
 
+# Stories in other languages, recorded from the dev corpus (../shared/corpus), for the
+# language checks. za/Isolezwe: a Zulu story on a site whose template declares "en".
+ZULU = (
+    "LUSELUDE ukhalo ngempi yokuqedwa inkinga yemilutha yewunga enkabeni yeTheku. Lokhu kuza "
+    "emva kokuvimbanisa kwayo emgwaqweni uChe Guevara - owawaziwa ngoMoore Road - ngemijondolo "
+    "kaseyili noplastiki. Sekuphele amasonto amathathu le milutha elinganiselwa ku-200 edle "
+    "owodwa wemizila yalo mgwaqo. Kuwona yakhe imijondolo, ethikameza abashayeli bezimoto, "
+    "abaphoqeleke ukuthi basebenzise eminye. Okhulumela amaphoyisa kaMasipala weTheku, "
+    "uColonel Boysie Zungu, uthe njengoba selulethiwe ezindlebeni zabo udaba lokuvalwa "
+    "komgwaqo, bazalusukumela."
+)
+# no/NRK: Norwegian Bokmål, declared "nb", a code the detector does not have.
+BOKMAL = (
+    "Kvalifiseringen i stavsprang ble av det dramatiske slaget for norske Lene Retzius. Lene "
+    "Retzius er, sammen med hele 19 andre stavhoppere, klar for finalen i stavsprang. Det skjer "
+    "etter en overraskende vending. Det var ikke tolv utøvere som klarte å hoppe 4,55 meter, og "
+    "etter en periode med uvisshet ble det klart at alle som hoppet 4,40 på første forsøk er "
+    "med til finalen. Hun forteller at de ikke var klar over reglene og at det var noen "
+    "nervepirrende minutter i påvente av en avgjørelse. – Da jeg feilet på 4,55 var jeg sikker "
+    "på at jeg var ute, sier en smørblid Retzius til NRK."
+)
+# at/DerStandard.
+GERMAN = (
+    "Um seine Botschaft zu unterstreichen, wechselte Abdullah bin Zayed, Außenminister der "
+    "Vereinigten Arabischen Emirate, ins Englische: „Der Tag wird kommen“, sagt er, „an dem "
+    "wir wesentlich mehr radikale Extremisten und Terroristen in Europa haben werden, die die "
+    "Konsequenz sein werden von mangelnder Entscheidungskraft, des Versuchs, politisch korrekt "
+    "zu sein, und der Annahme, den Islam, den Mittleren und Nahen Osten besser zu verstehen, "
+    "als wir es tun. Es tut mir leid, aber das ist pure Ignoranz.“ Das Video ist sieben Jahre "
+    "alt, aufgezeichnet wurde es auf einer internationalen Konferenz in Riad, Saudi-Arabien."
+)
+
 
 def paragraphs_for(slug: str, count: int = 4) -> list[str]:
     """Distinct, deterministic paragraphs for an article."""

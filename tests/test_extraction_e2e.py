@@ -11,6 +11,7 @@ import sys
 import jsonschema
 
 from tests.conftest import DATA, ROOT, LocalSite
+from tests.pages import GERMAN, ZULU
 
 SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
 PATH = "/Top_News/World-News/2017/01/19/joint-bombings"
@@ -108,3 +109,29 @@ def test_reextraction_command_rejects_bad_usage() -> None:
     done = run_extract(b"", "--min-text-chars", "-1")
     assert done.returncode == 2
     assert b"--min-text-chars" in done.stderr
+
+
+def test_record_language_is_the_declaration_unless_the_text_rules_it_out(
+    site: LocalSite, crawl
+) -> None:
+    """Through ``scrapy crawl``: a Zulu story on a page whose template declares "en" gets "zu";
+    a page that declares nothing takes its feed's ``<language>``, as an ISO 639-1 code."""
+    site.add("/zulu", f'<html lang="en"><body><article><h1>Udaba</h1><p>{ZULU}</p></article>')
+    site.add("/german", f"<html><body><article><h1>Video</h1><p>{GERMAN}</p></article>")
+    items = "".join(
+        f"<item><title>{path}</title><link>{site.base}/{path}</link></item>"
+        for path in ("zulu", "german")
+    )
+    site.add(
+        "/feed.xml",
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        f"<language>de-DE</language>{items}</channel></rss>",
+        "application/rss+xml",
+    )
+    result = crawl("-a", f"feeds={site.url('/feed.xml')}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    languages = {
+        r["source_url"].rsplit("/", 1)[1]: (r["language"], r["provenance"]["language"])
+        for r in result.records
+    }
+    assert languages == {"zulu": ("zu", "detected"), "german": ("de", "feed")}

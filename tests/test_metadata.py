@@ -8,12 +8,16 @@ import lxml.html
 import pytest
 
 from crawler.extraction import extract_page
+from crawler.extraction.article import build_article
 from crawler.extraction.metadata import (
+    language_code,
     read_page,
     shortest_variant,
     split_authors,
     strip_site_suffix,
 )
+from crawler.items import FeedEntry
+from tests.pages import BOKMAL, GERMAN, ZULU
 
 
 @pytest.mark.parametrize(
@@ -118,14 +122,47 @@ def test_first_source_wins_and_provenance_names_it() -> None:
     assert "Headline from OpenGraph" in hints.titles and "Visible headline" in hints.titles
 
 
-def test_language_is_detected_when_the_page_declares_none() -> None:
-    body = " ".join(
-        ["Der Stadtrat hat am Montag beschlossen, die alte Brücke im Hafen zu erneuern."] * 5
-    )
-    html = f"<html><head><title>Brücke</title></head><body><article><p>{body}</p></article>"
-    result = extract_page(html, "https://news.example/b", min_text_chars=0)
-    assert result.metadata.language == "de"
-    assert result.metadata.provenance["language"] == "detected"
+def record_language(text: str, lang: str | None = None, feed_language: str | None = None):
+    """The record's language and its provenance for a page with this text and declaration."""
+    declared = f' lang="{lang}"' if lang else ""
+    html = f"<html{declared}><head><title>T</title></head><body><article><p>{text}</p></article>"
+    url = "https://news.example/b"
+    extraction = extract_page(html, url, min_text_chars=0)
+    entry = FeedEntry(link=url, feed_url="https://news.example/feed", language=feed_language)
+    article = build_article(extraction, url, entry, "2024-05-01T00:00:00+00:00")
+    return article.language, article.provenance["language"]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "feed_language", "expected"),
+    [
+        (GERMAN, None, None, ("de", "detected")),  # no declaration: detected
+        (GERMAN, "de-AT", None, ("de", "html")),  # a declaration the text agrees with stands
+        (ZULU, "en", None, ("zu", "detected")),  # ruled out by the text: a template default
+        (ZULU[:300], "en", None, ("en", "html")),  # too little text to overrule a declaration
+        (BOKMAL, "nb", None, ("nb", "html")),  # the detector does not know "nb": kept
+        (GERMAN, None, "de-DE", ("de", "feed")),  # the feed's declaration, as a code
+        (GERMAN, "english", "en-GB", ("de", "detected")),  # "english" is no tag; feed ruled out
+    ],
+)
+def test_record_language_declared_checked_against_the_text(
+    text: str, lang: str | None, feed_language: str | None, expected: tuple[str, str]
+) -> None:
+    assert record_language(text, lang, feed_language) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (("en-US",), "en"),
+        (("de_AT",), "de"),
+        ((" FR ",), "fr"),
+        (("english", "pt-BR"), "pt"),
+        (({"@type": "Language", "name": "English"}, None, ""), None),
+    ],
+)
+def test_language_code_takes_the_first_language_tag(values: tuple, expected: str | None) -> None:
+    assert language_code(*values) == expected
 
 
 def test_extraction_result_is_picklable() -> None:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from crawler.extraction.metadata import language_code
 from crawler.extraction.page import MIN_TEXT_CHARS, PageExtraction, extract_page
 from crawler.items import Article, FeedEntry
 from crawler.urls import article_id
@@ -43,8 +44,11 @@ def extract_article(
 def build_article(
     extraction: PageExtraction, fetched_url: str, entry: FeedEntry, fetched_at: str
 ) -> Article:
-    """The page's own metadata wins; the feed entry fills the fields the page lacks."""
+    """The page's own metadata wins; the feed entry fills the fields the page lacks. The
+    declared language (page, else feed) stands unless the text rules it out; without one it
+    is detected from the text."""
     meta = extraction.metadata
+    text = extraction.text or ""
     meta.set("title", entry.title, "feed")
     meta.set("authors", list(entry.authors), "feed")
     meta.set("published", entry.published, "feed")
@@ -54,9 +58,9 @@ def build_article(
     meta.set("tags", list(entry.source_tags), "feed")
     meta.tags += [tag for tag in entry.source_tags if tag not in meta.tags]
     meta.set("description", entry.summary, "feed")
-    meta.set("language", entry.language, "feed")
+    meta.set("language", language_code(entry.language), "feed")
+    meta.settle_language(text)
     url = meta.canonical_url or fetched_url
-    text = extraction.text or ""
     return Article(
         id=article_id(url),
         url=url,

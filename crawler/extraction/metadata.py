@@ -3,14 +3,15 @@ trafilatura's guesses; each field records which source gave it (``provenance``).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import py3langid
 from lxml import etree
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from crawler.textnorm import clean_text, to_iso8601
 from crawler.urls import accept_canonical
@@ -49,6 +50,14 @@ PARENTHETICAL = re.compile(r"\([^)]{0,60}\)")
 TITLE_SEPARATORS = "|-–—:·•*｜："
 MIN_TITLE_CHARS = 20
 TITLE_SUFFIX = re.compile(r"\s*(?:\s[|\-–—:·•*]{1,2}\s|[｜：ㅣ])\s*([^|\-–—:·•*｜：ㅣ]{2,60})$")
+LANGUAGE_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*", re.IGNORECASE)
+# The language is detected from the start of the text: enough for a sure answer, and cheap.
+LANGUAGE_SAMPLE_CHARS = 2000
+# A declared language that the text all but rules out is a site template's default ("en" on a
+# Zulu page), not the article's: with at least this much text and a detector probability below
+# this one (a wrong guess between close languages scores around 1e-2), the detected one wins.
+MIN_LANGUAGE_CHECK_CHARS = 500
+RULED_OUT_PROBABILITY = 1e-12
 AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||,\s*(?:and|und|et|y)\s+|\s+(?:and|und|et|y)\s+|,)\s*")
 
 
@@ -82,10 +91,34 @@ class PageMetadata:
         self.set("image", document.image, "trafilatura")
         self.set("tags", _clean_list(document.tags or []), "trafilatura")
 
-    def detect_language(self, text: str) -> None:
-        if not self.language:
-            code, _ = py3langid.classify(text[:5000])
-            self.set("language", code, "detected")
+    def settle_language(self, text: str) -> None:
+        """The declared language stands unless the text rules it out; without a declaration,
+        or in its place, the language detected from the text (provenance ``detected``)."""
+        probabilities = dict(_language_identifier().rank(text[:LANGUAGE_SAMPLE_CHARS]))
+        if self.language and not (
+            len(text) >= MIN_LANGUAGE_CHECK_CHARS
+            # A code the detector does not know ("nb") cannot be ruled out.
+            and probabilities.get(self.language, 1.0) < RULED_OUT_PROBABILITY
+        ):
+            return
+        self.language = None
+        self.set("language", max(probabilities, key=probabilities.__getitem__), "detected")
+
+
+@functools.cache
+def _language_identifier() -> LanguageIdentifier:
+    """py3langid's model, with probabilities that sum to 1; loaded once per process."""
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def language_code(*tags: Any) -> str | None:
+    """The ISO 639 code of the first value that is a language tag ("en-US", "de_AT"); values
+    that are not ("english", a JSON object) are passed over."""
+    for tag in tags:
+        match = LANGUAGE_TAG.fullmatch(tag.strip()) if isinstance(tag, str) else None
+        if match:
+            return match.group(1).lower()
+    return None
 
 
 def clean_author(name: str) -> str | None:
@@ -235,7 +268,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         meta.set("description", clean_text(obj.get("description")), "json-ld")
         hints.descriptions.append(clean_text(obj.get("description")) or "")
         meta.set("image", _image(obj.get("image")), "json-ld")
-        meta.set("language", clean_text(obj.get("inLanguage")), "json-ld")
+        meta.set("language", language_code(obj.get("inLanguage")), "json-ld")
         keywords = obj.get("keywords")
         if isinstance(keywords, str):
             keywords = keywords.split(",")
@@ -301,10 +334,10 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         "meta",
     )
     meta.set(
-        "language", clean_text(tree.get("lang") or first("og:locale", "content-language")), "html"
+        "language",
+        language_code(tree.get("lang"), first("og:locale"), first("content-language")),
+        "html",
     )
-    if meta.language:
-        meta.language = meta.language.replace("_", "-").split("-")[0].lower()
     canonical = tree.xpath("//link[@rel='canonical']/@href") or content("og:url")
     meta.canonical_url = accept_canonical(canonical[0] if canonical else None, url)
     headings = [clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1")[:3]]

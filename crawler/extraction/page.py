@@ -115,5 +115,4 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
         return PageExtraction(text=None, metadata=metadata, error="too_little_text")
-    metadata.detect_language(text)
     return PageExtraction(text=text, metadata=metadata)
