@@ -433,6 +433,7 @@ def main() -> None:
         target=serve, args=(runs, pages, send), daemon=True
     )
     server.start()
+    assert server.pid is not None
     base = receive.recv()
     tmp = Path(tempfile.mkdtemp(prefix="newscrawler-bench-"))
     try:

@@ -119,8 +119,9 @@ def title_candidates(html: str, url: str, site_name: str | None) -> list[str | N
 
     def meta(key: str) -> str | None:
         for tag in tree.iter("meta"):
-            if key in (tag.get("property"), tag.get("name")) and tag.get("content"):
-                return tag.get("content")
+            content = tag.get("content")
+            if key in (tag.get("property"), tag.get("name")) and content:
+                return str(content)
         return None
 
     headlines = [

@@ -265,6 +265,61 @@ def test_the_in_flight_hash_holds_only_work_not_yet_durable(
     assert run_keys(redis_server) == []
 
 
+def test_a_worker_whose_output_fails_puts_its_requests_back(
+    site: LocalSite, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A worker whose output fails (its file is on a full disk) stops with exit status 1 and
+    puts every request it had taken back on the queue, those of its lost batch too; the other
+    worker crawls them, and every article is written exactly once."""
+    articles = 60
+    feeds = serve_news_site(site, articles=articles, feeds=FEEDS)
+    hold_feeds_until_joined(site, redis_server, 2)
+    failed = threading.Event()
+
+    def held_for_b(route: Route) -> Route:
+        """Worker b's article responses wait until worker a has failed, so that a takes
+        articles (b holds only as many requests as it downloads at once)."""
+
+        def serve(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+            if headers.get("user-agent") == "worker-b":
+                failed.wait(WORKER_TIMEOUT_S)
+            assert isinstance(route.body, bytes)
+            return route.status, route.headers, route.body
+
+        return Route(serve)
+
+    for n in range(articles):
+        site.routes[article_path(n)] = held_for_b(site.routes[article_path(n)])
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "full-a.jsonl.part").symlink_to("/dev/full")
+    failing = start_worker(
+        "a",
+        redis_server.url,
+        feeds,
+        output,
+        tmp_path,
+        {"NEWSCRAWLER_OUTPUT_FILE": "full-a.jsonl", "NEWSCRAWLER_WRITE_BATCH_SIZE": "2"},
+    )
+    healthy = start_worker("b", redis_server.url, feeds, output, tmp_path)
+    try:
+        code = failing.wait(WORKER_TIMEOUT_S)
+    finally:
+        failed.set()
+    assert code == 1, failing.stderr[-4000:]
+    assert "No space left on device" in failing.stderr
+    assert "Closed before the run was done: put back" in failing.stderr
+    finish([healthy])
+
+    assert not (output / "full-a.jsonl").exists()
+    report = json.loads((output / "full-a.report.json").read_text())
+    assert report["partial"] and report["close_reason"] == "output_error"
+    assert report["totals"]["written"] == 0
+    records = [r for rs in records_by_file(output).values() for r in rs]
+    assert story_numbers(records) == Counter(range(articles)), "every article exactly once"
+    assert run_keys(redis_server) == []
+
+
 def test_site_rate_holds_for_the_whole_cluster(
     site: LocalSite, redis_server: RedisServer, tmp_path: Path
 ) -> None:

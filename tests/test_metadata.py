@@ -158,6 +158,7 @@ def test_record_language_declared_checked_against_the_text(
         (("de_AT",), "de"),
         ((" FR ",), "fr"),
         (("english", "pt-BR"), "pt"),
+        (("und", "x-default", "de-CH"), "de"),
         (({"@type": "Language", "name": "English"}, None, ""), None),
     ],
 )

@@ -51,6 +51,8 @@ TITLE_SEPARATORS = "|-–—:·•*｜："
 MIN_TITLE_CHARS = 20
 TITLE_SUFFIX = re.compile(r"\s*(?:\s[|\-–—:·•*]{1,2}\s|[｜：ㅣ])\s*([^|\-–—:·•*｜：ㅣ]{2,60})$")
 LANGUAGE_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*", re.IGNORECASE)
+# ISO 639 codes that name no language: undetermined, multiple, uncoded, no linguistic content.
+NO_LANGUAGE = frozenset({"und", "mul", "mis", "zxx"})
 # The language is detected from the start of the text: enough for a sure answer, and cheap.
 LANGUAGE_SAMPLE_CHARS = 2000
 # A declared language that the text all but rules out is a site template's default ("en" on a
@@ -102,7 +104,8 @@ class PageMetadata:
         ):
             return
         self.language = None
-        self.set("language", max(probabilities, key=probabilities.__getitem__), "detected")
+        detected = max(probabilities, key=probabilities.__getitem__)
+        self.set("language", language_code(detected), "detected")
 
 
 @functools.cache
@@ -113,10 +116,10 @@ def _language_identifier() -> LanguageIdentifier:
 
 def language_code(*tags: Any) -> str | None:
     """The ISO 639 code of the first value that is a language tag ("en-US", "de_AT"); values
-    that are not ("english", a JSON object) are passed over."""
+    that are not ("english", a JSON object) or name no language ("und") are passed over."""
     for tag in tags:
         match = LANGUAGE_TAG.fullmatch(tag.strip()) if isinstance(tag, str) else None
-        if match:
+        if match and match.group(1).lower() not in NO_LANGUAGE:
             return match.group(1).lower()
     return None
 
