@@ -43,3 +43,12 @@ def misbehaving_extract_article(
     """``extract_article`` (what the extraction pipeline runs) after ``misbehave``."""
     misbehave(body)
     return extract_article(body, url, headers, entry, fetched_at, min_text_chars=min_text_chars)
+
+
+def worker_environment() -> tuple[str | None, int, int]:
+    """What a worker inherited from the forkserver: the BLAS thread setting, and how often the
+    language model was loaded (in the forkserver) and looked up (here: never, yet)."""
+    from crawler.extraction.metadata import language_identifier
+
+    info = language_identifier.cache_info()
+    return os.environ.get("OPENBLAS_NUM_THREADS"), info.misses, info.hits

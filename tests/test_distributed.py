@@ -85,9 +85,14 @@ def run_keys(server: RedisServer) -> list[bytes]:
     )
 
 
-def hold_feeds_until_joined(site: LocalSite, server: RedisServer, workers: int) -> None:
+def hold_feeds_until_joined(
+    site: LocalSite, server: RedisServer, workers: int, *, once: bool = False
+) -> None:
     """The workers of a run start together: the feeds are answered once all of them joined
-    the run, so that no worker, however slow to start, comes after the run ended."""
+    the run, so that no worker, however slow to start, comes after the run ended. With
+    ``once``, only the first time: a feed asked again after a worker left (its requests put
+    back) is answered at once."""
+    joined = threading.Event()
     for path, route in list(site.routes.items()):
         if not path.startswith("/feeds/"):
             continue
@@ -96,9 +101,12 @@ def hold_feeds_until_joined(site: LocalSite, server: RedisServer, workers: int) 
             headers: dict[str, str], route: Route = route
         ) -> tuple[int, dict[str, str], bytes]:
             deadline = time.monotonic() + WORKER_TIMEOUT_S
-            while server.client.scard("newscrawler:feeds:workers") < workers:
+            while not (once and joined.is_set()):
+                if server.client.scard("newscrawler:feeds:workers") >= workers:
+                    break
                 assert time.monotonic() < deadline, "the workers never all joined"
                 time.sleep(0.05)
+            joined.set()
             if callable(route.body):
                 return route.body(headers)
             return route.status, route.headers, route.body
@@ -269,11 +277,12 @@ def test_a_worker_whose_output_fails_puts_its_requests_back(
     site: LocalSite, redis_server: RedisServer, tmp_path: Path
 ) -> None:
     """A worker whose output fails (its file is on a full disk) stops with exit status 1 and
-    puts every request it had taken back on the queue, those of its lost batch too; the other
-    worker crawls them, and every article is written exactly once."""
+    puts every request it had taken back on the queue, those of its lost batch too (and feeds
+    it had finished: fetched again, harmless); the other worker crawls them, and every article
+    is written exactly once."""
     articles = 60
     feeds = serve_news_site(site, articles=articles, feeds=FEEDS)
-    hold_feeds_until_joined(site, redis_server, 2)
+    hold_feeds_until_joined(site, redis_server, 2, once=True)
     failed = threading.Event()
 
     def held_for_b(route: Route) -> Route:

@@ -21,7 +21,11 @@ from crawler.extraction import PageExtraction, extract_page
 from crawler.extraction.pool import ExtractionCrashed, ExtractionTimeout, WorkerPool
 from tests.conftest import ROOT, project_settings
 from tests.pages import article_html, paragraphs_for
-from tests.pool_workers import misbehaving_extract, misbehaving_extract_article
+from tests.pool_workers import (
+    misbehaving_extract,
+    misbehaving_extract_article,
+    worker_environment,
+)
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "news-dev.jsonl.gz"
 HEADERS = {"content-type": "text/html; charset=utf-8"}
@@ -29,6 +33,25 @@ HEADERS = {"content-type": "text/html; charset=utf-8"}
 
 def _outcome(extraction: PageExtraction) -> tuple[Any, ...]:
     return (extraction.text, extraction.error, extraction.metadata)
+
+
+def test_workers_share_the_forkservers_language_model_and_run_blas_single_threaded() -> None:
+    """The model is loaded once, in the forkserver, before the workers are forked from it; the
+    crawler process's own environment is left alone, and a value the user set is kept."""
+    before = os.environ.get("OPENBLAS_NUM_THREADS")
+
+    async def in_pool() -> list[tuple[str | None, int, int]]:
+        pool: WorkerPool[tuple[str | None, int, int]] = WorkerPool(
+            2, timeout_s=60, function=worker_environment
+        )
+        try:
+            return await asyncio.gather(pool.run(), pool.run())
+        finally:
+            pool.close()
+
+    threads = before or "1"
+    assert asyncio.run(in_pool()) == [(threads, 1, 0), (threads, 1, 0)]
+    assert os.environ.get("OPENBLAS_NUM_THREADS") == before
 
 
 def test_pool_gives_the_same_results_as_in_process_extraction() -> None:

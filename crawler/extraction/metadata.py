@@ -54,7 +54,7 @@ LANGUAGE_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*", re.IGNORECASE)
 # ISO 639 codes that name no language: undetermined, multiple, uncoded, no linguistic content.
 NO_LANGUAGE = frozenset({"und", "mul", "mis", "zxx"})
 # The language is detected from the start of the text: enough for a sure answer, and cheap.
-LANGUAGE_SAMPLE_CHARS = 2000
+LANGUAGE_SAMPLE_CHARS = 1000
 # A declared language that the text all but rules out is a site template's default ("en" on a
 # Zulu page), not the article's: with at least this much text and a detector probability below
 # this one (a wrong guess between close languages scores around 1e-2), the detected one wins.
@@ -96,7 +96,7 @@ class PageMetadata:
     def settle_language(self, text: str) -> None:
         """The declared language stands unless the text rules it out; without a declaration,
         or in its place, the language detected from the text (provenance ``detected``)."""
-        probabilities = dict(_language_identifier().rank(text[:LANGUAGE_SAMPLE_CHARS]))
+        probabilities = dict(language_identifier().rank(text[:LANGUAGE_SAMPLE_CHARS]))
         if self.language and not (
             len(text) >= MIN_LANGUAGE_CHECK_CHARS
             # A code the detector does not know ("nb") cannot be ruled out.
@@ -109,7 +109,7 @@ class PageMetadata:
 
 
 @functools.cache
-def _language_identifier() -> LanguageIdentifier:
+def language_identifier() -> LanguageIdentifier:
     """py3langid's model, with probabilities that sum to 1; loaded once per process."""
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 

@@ -10,11 +10,12 @@
 - Backpressure: at most ``max_pending`` calls are in the pool at once (running or queued for a
   worker); further callers wait in ``run``, so the caller's own flow control (Scrapy stops
   downloading while pages wait here) bounds memory.
-- Workers start from a ``forkserver`` that has imported the function's module once: starting
-  or replacing a worker is a cheap fork of a single-threaded process, never a fork of the
-  crawler with its threads and sockets. On Linux each worker also exits when the process that
-  created the pool does, so no worker outlives the crawl, even when the crawler is killed with
-  SIGKILL in the middle of a page.
+- Workers start from a ``forkserver`` that has imported the function's module and loaded the
+  language model once, with BLAS single-threaded (``worker_preload``): starting or replacing a
+  worker is a cheap fork of that small process, never a fork of the crawler with its threads
+  and sockets. On Linux each worker also exits when the process that created the pool does,
+  so no worker outlives the crawl, even when the crawler is killed with SIGKILL in the middle
+  of a page.
 
 The worker processes are managed by pebble (``pebble.ProcessPool``), which can kill the one
 worker running a stuck task; ``concurrent.futures.ProcessPoolExecutor`` cannot. No Scrapy import.
@@ -99,8 +100,9 @@ class WorkerPool(Generic[T]):
         self.max_pending = max_pending or 2 * workers
         self._slots = asyncio.Semaphore(self.max_pending)
         context = multiprocessing.get_context("forkserver")
-        # Import the extraction code once, in the forkserver; workers inherit it by fork.
-        context.set_forkserver_preload([function.__module__])
+        # Prepare the forkserver (worker_preload) and import the extraction code once in it;
+        # workers inherit both by fork.
+        context.set_forkserver_preload(["crawler.extraction.worker_preload", function.__module__])
         self._context = context
         self._pool = self._new_pool()
         self._closed = False
