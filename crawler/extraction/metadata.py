@@ -96,12 +96,11 @@ class PageMetadata:
     def settle_language(self, text: str) -> None:
         """The declared language stands unless the text rules it out; without a declaration,
         or in its place, the language detected from the text (provenance ``detected``)."""
+        if self.language and len(text) < MIN_LANGUAGE_CHECK_CHARS:
+            return  # too little text to overrule a declaration
         probabilities = dict(language_identifier().rank(text[:LANGUAGE_SAMPLE_CHARS]))
-        if self.language and not (
-            len(text) >= MIN_LANGUAGE_CHECK_CHARS
-            # A code the detector does not know ("nb") cannot be ruled out.
-            and probabilities.get(self.language, 1.0) < RULED_OUT_PROBABILITY
-        ):
+        # A code the detector does not know ("nb") cannot be ruled out.
+        if self.language and probabilities.get(self.language, 1.0) >= RULED_OUT_PROBABILITY:
             return
         self.language = None
         detected = max(probabilities, key=probabilities.__getitem__)

@@ -12,7 +12,7 @@
   downloading while pages wait here) bounds memory.
 - Workers start from a ``forkserver`` that has imported the function's module and loaded the
   language model once, with BLAS single-threaded (``worker_preload``): starting or replacing a
-  worker is a cheap fork of that small process, never a fork of the crawler with its threads
+  worker is a cheap fork of that prepared process, never a fork of the crawler with its threads
   and sockets. On Linux each worker also exits when the process that created the pool does,
   so no worker outlives the crawl, even when the crawler is killed with SIGKILL in the middle
   of a page.
