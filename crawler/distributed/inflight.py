@@ -28,12 +28,10 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from twisted.internet.task import LoopingCall
 
 from crawler import signals as news_signals
-from crawler.config import CrawlerConfig
 from crawler.distributed.runtime import INFLIGHT_TOKEN, WorkerRuntime, worker_runtime
 from crawler.items import Article
 
@@ -50,8 +48,6 @@ class InflightRelease:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> InflightRelease:
-        if CrawlerConfig.from_settings(crawler.settings).redis_url is None:
-            raise NotConfigured("REDIS_URL is not set")
         ext = cls(crawler, worker_runtime(crawler))
         connect = crawler.signals.connect
         connect(ext.spider_opened, signal=signals.spider_opened)

@@ -33,11 +33,10 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
-from crawler.config import CrawlerConfig
 from crawler.distributed.runtime import WorkerRuntime, worker_runtime
 
 logger = logging.getLogger(__name__)
@@ -52,8 +51,6 @@ class WorkerMembership:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WorkerMembership:
-        if CrawlerConfig.from_settings(crawler.settings).redis_url is None:
-            raise NotConfigured("REDIS_URL is not set")
         runtime = worker_runtime(crawler)
         runtime.cluster.acquire()
         requeued = runtime.cluster.requeue_own()
@@ -134,8 +131,6 @@ class RunStartMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunStartMiddleware:
-        if CrawlerConfig.from_settings(crawler.settings).redis_url is None:
-            raise NotConfigured("REDIS_URL is not set")
         return cls(worker_runtime(crawler))
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:

@@ -22,9 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 
-from crawler.config import CrawlerConfig
 from crawler.distributed.runtime import WorkerRuntime, worker_runtime
 from crawler.items import Article, ArticlePage
 from crawler.pipelines import drop
@@ -45,8 +43,6 @@ class SeenPagePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SeenPagePipeline:
-        if CrawlerConfig.from_settings(crawler.settings).redis_url is None:
-            raise NotConfigured("REDIS_URL is not set")
         return cls(crawler, worker_runtime(crawler))
 
     def process_item(self, item: Any) -> Any:
@@ -65,8 +61,6 @@ class ClusterDedupePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ClusterDedupePipeline:
-        if CrawlerConfig.from_settings(crawler.settings).redis_url is None:
-            raise NotConfigured("REDIS_URL is not set")
         pipeline = cls(crawler, worker_runtime(crawler))
         return pipeline
 

@@ -9,6 +9,7 @@ from weakref import WeakKeyDictionary
 
 import redis
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 
 from crawler.config import CrawlerConfig
 from crawler.storage.redis_cluster import RedisCluster
@@ -113,8 +114,13 @@ _runtimes: WeakKeyDictionary[Crawler, WorkerRuntime] = WeakKeyDictionary()
 
 
 def worker_runtime(crawler: Crawler) -> WorkerRuntime:
+    """This crawler's runtime, made on first use; ``NotConfigured`` without ``REDIS_URL``, so
+    each distributed component is off in an embedded run."""
     runtime = _runtimes.get(crawler)
     if runtime is None:
-        runtime = WorkerRuntime(crawler, CrawlerConfig.from_settings(crawler.settings))
+        config = CrawlerConfig.from_settings(crawler.settings)
+        if config.redis_url is None:
+            raise NotConfigured("REDIS_URL is not set")
+        runtime = WorkerRuntime(crawler, config)
         _runtimes[crawler] = runtime
     return runtime
