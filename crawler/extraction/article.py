@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from crawler.extraction.metadata import language_code
 from crawler.extraction.page import MIN_TEXT_CHARS, PageExtraction, extract_page
 from crawler.items import Article, FeedEntry
+from crawler.rights import SiteRights, rights_record
 from crawler.urls import article_id
 
 _WORD = re.compile(r"\w+")
@@ -31,13 +32,17 @@ def extract_article(
     fetched_at: str,
     *,
     min_text_chars: int = MIN_TEXT_CHARS,
+    site_rights: SiteRights | None = None,
 ) -> ArticleExtraction:
     """``extract_page`` then ``build_article``: the whole of a page's CPU work, in one call for
-    the extraction workers, so the crawler process only receives the finished record."""
+    the extraction workers, so the crawler process only receives the finished record. The
+    record's ``rights`` join the page's signals (HTML, headers) to ``site_rights``."""
     extraction = extract_page(body, url, headers, min_text_chars=min_text_chars)
     if extraction.text is None:
         return ArticleExtraction(None, extraction.error or "no_content", extraction.replacements)
     article = build_article(extraction, url, entry, fetched_at)
+    article.rights, sources = rights_record(extraction.rights, headers, site_rights)
+    article.provenance.update(sources)
     return ArticleExtraction(article, replacements=extraction.replacements)
 
 

@@ -41,6 +41,7 @@ from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_li
 from crawler.feeds.opml import ListedFeed
 from crawler.feeds.prescreen import FeedLimits
 from crawler.items import ArticlePage, FeedEntry
+from crawler.rights import SITE_RIGHTS_META
 from crawler.spiders.sources import SourceArguments, SourcesMixin
 from crawler.storage.state import entry_keys
 
@@ -224,7 +225,8 @@ class FeedsSpider(SourcesMixin):
             callback=self.parse_article,
             errback=self.article_failed,
             cb_kwargs={"entry": entry},
-            meta={"download_maxsize": self.config.article_maxsize_bytes},
+            # SITE_RIGHTS_META: an article, whose site-level rights signals are looked up.
+            meta={"download_maxsize": self.config.article_maxsize_bytes, SITE_RIGHTS_META: None},
             # Embedded mode dedupes above, and Scrapy's filter would silently drop a redirect
             # loop back to the same URL instead of failing it as redirect_limit. In distributed
             # mode the shared per-run filter (keyed by dedupe_key) is what stops two workers
@@ -247,4 +249,5 @@ class FeedsSpider(SourcesMixin):
             headers=response_headers(response),
             entry=entry,
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            site_rights=response.meta.get(SITE_RIGHTS_META),
         )
