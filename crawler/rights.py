@@ -35,9 +35,6 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-# The metadata reader's JSON-LD walk, shared so both read the same objects the same way.
-from crawler.extraction.metadata import ARTICLE_TYPES, _json_ld_objects, _types
-
 # AI and dataset crawlers whose robots.txt rules are recorded, as their operators name them in
 # robots.txt (sources: each operator's crawler documentation). One place: extend it here.
 AI_USER_AGENTS: tuple[str, ...] = (
@@ -291,6 +288,10 @@ def _free_access(obj: dict[str, Any]) -> bool | None:
 def read_page_rights(tree: etree._Element, url: str) -> PageRights:
     """The page-level signals of a parsed page (call it before the tree is pruned): the TDMRep
     meta elements, robots meta directives, the licence URL and free access."""
+    # The metadata reader's JSON-LD walk, so both read the same objects the same way
+    # (imported here: crawler.extraction imports this module).
+    from crawler.extraction.metadata import ARTICLE_TYPES, _json_ld_objects, _types
+
     rights = PageRights()
     meta = _meta_contents(tree)
     reservations = meta.get("tdm-reservation", [])
@@ -406,9 +407,7 @@ def rights_record(
     robots = [d for d in ROBOTS_DIRECTIVES if d in page.robots or d in header_robots]
     if robots:
         provenance["rights.robots_meta"] = ", ".join(
-            source
-            for source, found in (("meta", page.robots), ("header", header_robots))
-            if found
+            source for source, found in (("meta", page.robots), ("header", header_robots)) if found
         )
     if page.license:
         provenance["rights.license"] = page.license_source or "html"

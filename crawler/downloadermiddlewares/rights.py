@@ -132,24 +132,27 @@ class SiteRightsMiddleware:
         except IgnoreRequest as exc:
             reason = known_failure_reason(exc) or "ignored"
             key = "too_large" if "too_large" in reason else f"refused/{reason}"
-            return self._declares_nothing(url, key)
+            self._declares_nothing(url, key)
+            return None
         except Exception as exc:
             reason = known_failure_reason(exc) or type(exc).__name__
             key = "too_large" if reason == "too_large" else f"failed/{reason}"
-            return self._declares_nothing(url, key)
+            self._declares_nothing(url, key)
+            return None
         if 400 <= response.status < 500:
             self._inc("rights/tdmrep/absent")
             return None
         if response.status != 200:
-            return self._declares_nothing(url, f"failed/http_{response.status}")
+            self._declares_nothing(url, f"failed/http_{response.status}")
+            return None
         try:
             rules = parse_tdmrep(response.body)
         except TdmRepError as exc:
-            return self._declares_nothing(url, exc.reason, str(exc))
+            self._declares_nothing(url, exc.reason, str(exc))
+            return None
         self._inc("rights/tdmrep/found")
         return rules
 
     def _declares_nothing(self, url: str, key: str, detail: str = "") -> None:
         logger.warning("%s not used (%s%s)", url, key, f": {detail}" if detail else "")
         self._inc(f"rights/tdmrep/{key}")
-
