@@ -119,6 +119,17 @@ class TdmRepFile:
 
     rules: tuple[TdmRule, ...]
 
+    def to_json(self) -> list[dict[str, Any]]:
+        """The rules as ``tdmrep.json`` writes them: ``parse_tdmrep`` reads them back."""
+        return [
+            {
+                "location": rule.location,
+                "tdm-reservation": int(rule.declaration.reserved),
+                **({"tdm-policy": rule.declaration.policy} if rule.declaration.policy else {}),
+            }
+            for rule in self.rules
+        ]
+
     def declaration_for(self, url: str) -> TdmDeclaration | None:
         """The declaration of the first rule whose location matches ``url``'s path, if any."""
         parts = urlsplit(url)

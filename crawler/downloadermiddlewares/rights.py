@@ -19,7 +19,8 @@ site's ``tdmrep.json`` reserves is not downloaded: its request fails as ``tdm_re
 extraction (``articles/dropped/tdm_reserved``).
 
 A redirect is a new request and passes here again: the signals are those of the final URL.
-In distributed mode each worker process fetches a site's ``tdmrep.json`` once per run.
+In distributed mode the site's ``tdmrep.json`` is fetched by one worker of the cluster per run
+and shared through Redis (``crawler.distributed.tdmrep``; ``rights/tdmrep/from_cluster``).
 
 Stats: ``rights/tdmrep/request_count``, ``rights/tdmrep/found``, ``rights/tdmrep/absent``,
 ``rights/tdmrep/malformed``, ``rights/tdmrep/too_many_rules``, ``rights/tdmrep/too_large``,
@@ -41,6 +42,8 @@ from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.config import CrawlerConfig
+from crawler.distributed.runtime import worker_runtime
+from crawler.distributed.tdmrep import SharedTdmRep
 from crawler.failures import known_failure_reason
 from crawler.rights import (
     SITE_RIGHTS_META,
@@ -54,6 +57,9 @@ from crawler.rights import (
 )
 
 logger = logging.getLogger(__name__)
+
+# How often a worker looks for the tdmrep.json outcome another worker is fetching.
+CLUSTER_POLL_S = 0.1
 
 
 class TdmReserved(IgnoreRequest):
@@ -72,6 +78,10 @@ class SiteRightsMiddleware:
         self.skip_reserved = config.skip_tdm_reserved
         self.tdmrep: dict[str, asyncio.Future[TdmRepFile | None]] = {}
         self.robots: dict[str, RobotParser] = {}
+        self.shared: SharedTdmRep | None = None
+        if config.redis_url is not None:
+            runtime = worker_runtime(crawler)
+            self.shared = SharedTdmRep(runtime.server, runtime.cluster, crawler.spidercls.name)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SiteRightsMiddleware:
@@ -112,10 +122,26 @@ class SiteRightsMiddleware:
         self.tdmrep[netloc] = future
         rules: TdmRepFile | None = None
         try:
-            rules = await self._fetch(f"{scheme}://{netloc}{TDMREP_PATH}")
+            rules = await self._cluster_fetch(f"{scheme}://{netloc}{TDMREP_PATH}", netloc)
         finally:
             future.set_result(rules)
         return rules
+
+    async def _cluster_fetch(self, url: str, netloc: str) -> TdmRepFile | None:
+        """``_fetch``, or in distributed mode the outcome another worker fetched."""
+        shared = self.shared
+        if shared is None:
+            return await self._fetch(url)
+        while True:
+            if shared.claim(netloc):
+                rules = await self._fetch(url)
+                shared.publish(netloc, rules)
+                return rules
+            published, rules = shared.get(netloc)
+            if published:
+                self._inc("rights/tdmrep/from_cluster")
+                return rules
+            await asyncio.sleep(CLUSTER_POLL_S)
 
     async def _fetch(self, url: str) -> TdmRepFile | None:
         request = Request(
