@@ -413,7 +413,13 @@ def rights_record(
     if site.ai_crawlers is not None:
         provenance["rights.ai_crawlers"] = "robots.txt"
     header_robots = robots_directives(
-        (v for k, v in headers.items() if k.lower() == "x-robots-tag"), header=True
+        (
+            line
+            for name, value in headers.items()
+            if name.lower() == "x-robots-tag"
+            for line in value.split("\n")  # one line per X-Robots-Tag field line
+        ),
+        header=True,
     )
     robots = [d for d in ROBOTS_DIRECTIVES if d in page.robots or d in header_robots]
     if robots:

@@ -9,7 +9,9 @@ from typing import Any
 import lxml.html
 import pytest
 from protego import Protego
+from scrapy.http import Headers, HtmlResponse
 
+from crawler.config import ConfigError, CrawlerConfig
 from crawler.items import NO_RIGHTS, Article
 from crawler.rights import (
     AI_USER_AGENTS,
@@ -28,6 +30,8 @@ from crawler.rights import (
     robots_directives,
     tdm_declaration,
 )
+from crawler.spiders.feeds import response_headers
+from tests.conftest import project_settings
 
 URL = "https://news.example/world/story"
 
@@ -265,6 +269,18 @@ def test_record_robots_license_free_access() -> None:
     ]
 
 
+def test_x_robots_tag_lines_each_read() -> None:
+    response = HtmlResponse(
+        "https://news.example/a",
+        body=b"<html></html>",
+        headers=Headers([("X-Robots-Tag", "googlebot: noindex"), ("X-Robots-Tag", "noai")]),
+    )
+    headers = response_headers(response)
+    assert headers["x-robots-tag"] == "googlebot: noindex\nnoai"
+    record, _ = rights_record(None, headers, None)
+    assert record["robots_meta"] == ["noai"]  # the googlebot line is not for every crawler
+
+
 def test_no_signal_is_null() -> None:
     record, provenance = rights_record(None, {}, None)
     assert record == NO_RIGHTS and provenance == {}
@@ -300,3 +316,22 @@ def _article_fields() -> dict[str, Any]:
         "guid": None,
         "fetched_at": "2024-01-01T00:00:00+00:00",
     }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, False), (False, False), ("0", False), ("off", False), (True, True), ("1", True),
+     ("True", True), ("yes", True)],
+)  # fmt: skip
+def test_skip_setting(value: Any, expected: bool) -> None:
+    settings = project_settings() if value is None else project_settings(
+        NEWSCRAWLER_SKIP_TDM_RESERVED=value
+    )  # fmt: skip
+    assert CrawlerConfig.from_settings(settings).skip_tdm_reserved is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", [1]])
+def test_invalid_skip_setting_names_it(value: Any) -> None:
+    settings = project_settings(NEWSCRAWLER_SKIP_TDM_RESERVED=value)
+    with pytest.raises(ConfigError, match="NEWSCRAWLER_SKIP_TDM_RESERVED"):
+        CrawlerConfig.from_settings(settings)

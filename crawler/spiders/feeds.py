@@ -66,10 +66,16 @@ def failure_reason(failure: Failure) -> str:
 
 
 def response_headers(response: Response) -> dict[str, str]:
-    return {
+    headers = {
         key.decode("latin-1").lower(): value.decode("latin-1")
         for key, value in ((k, response.headers.get(k) or b"") for k in response.headers)
     }
+    # X-Robots-Tag may come as several lines, each for every crawler or for one
+    # (crawler.rights): all of them, one per line, where other fields keep their last line.
+    robots = response.headers.getlist("X-Robots-Tag")
+    if len(robots) > 1:
+        headers["x-robots-tag"] = "\n".join(line.decode("latin-1") for line in robots)
+    return headers
 
 
 class FeedsSpider(SourcesMixin):
