@@ -335,3 +335,22 @@ def test_invalid_skip_setting_names_it(value: Any) -> None:
     settings = project_settings(NEWSCRAWLER_SKIP_TDM_RESERVED=value)
     with pytest.raises(ConfigError, match="NEWSCRAWLER_SKIP_TDM_RESERVED"):
         CrawlerConfig.from_settings(settings)
+
+
+def test_reextraction_reads_the_page_signals() -> None:
+    """``python -m crawler.extract`` gives the crawl's record: the page's own signals too (no
+    headers or site files there: those stay null)."""
+    from crawler.extract import reextract_line
+    from tests.pages import article_html, paragraphs_for
+
+    html = article_html("Harbour bridge reopens", paragraphs_for("harbour")).replace(
+        "</head>",
+        '<meta name="tdm-reservation" content="1"><link rel="license" href="/licence"></head>',
+    )
+    record = reextract_line(json.dumps({"url": URL, "html": html}))
+    assert record["rights"] == {
+        **NO_RIGHTS,
+        "tdm_reserved": True,
+        "license": "https://news.example/licence",
+    }
+    assert record["provenance"]["rights.tdm_reserved"] == "meta"
