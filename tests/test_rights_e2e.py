@@ -192,6 +192,8 @@ def test_rights_signals_and_their_absence(sites: list[LocalSite], crawl) -> None
         "tdm_reserved": 3,
     }
     assert report["feeds"][plain_feed]["rights"] == {}
+    assert report["totals"]["rights"]["tdm_reserved"] == 3
+    assert "rights signals: {" in result.stderr
 
 
 def test_skip_tdm_reserved_drops_exactly_the_reserved(sites: list[LocalSite], crawl) -> None:
