@@ -124,7 +124,6 @@ def test_bad_and_unreachable_feeds_do_not_stop_the_others(
         "entries": 0,
         "skipped": {},
         "written": 0,
-        "rights": {},
     }
     assert report["feeds"][site.url("/login")]["reason"] == "not_a_feed"
     assert report["feeds"][dead]["status"] == "failed"

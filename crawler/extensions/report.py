@@ -118,12 +118,10 @@ class RunReport:
         for url, feed in self.feeds.items():
             skipped = Counter(feed["skipped"])
             skipped.update(self.skipped_by_feed.get(url, Counter()))
-            lines[url] = {
-                **feed,
-                "skipped": dict(skipped),
-                "written": self.written_by_feed[url],
-                "rights": dict(sorted(self.rights_by_feed.get(url, Counter()).items())),
-            }
+            lines[url] = {**feed, "skipped": dict(skipped), "written": self.written_by_feed[url]}
+            rights = self.rights_by_feed.get(url)
+            if rights:  # only where a signal was seen: most feeds' lines stay as they were
+                lines[url]["rights"] = dict(sorted(rights.items()))
         return lines
 
     def build(self, close_reason: str) -> dict[str, Any]:
