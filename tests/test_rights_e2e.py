@@ -217,9 +217,13 @@ def test_skip_tdm_reserved_drops_exactly_the_reserved(sites: list[LocalSite], cr
 
 
 def test_hostile_tdmrep_declares_nothing(sites: list[LocalSite], crawl) -> None:
-    """Malformed, huge and redirected-to-private files: counted, capped, refused; the articles
-    keep tdm_reserved null (never true, never false) and are not dropped by the skip setting."""
+    """Malformed, huge, redirected-to-private and robots-forbidden files: counted, capped,
+    refused; the articles keep tdm_reserved null (never true, never false) and are not dropped
+    by the skip setting."""
     malformed, huge, redirecting = new_site(sites), new_site(sites), new_site(sites)
+    forbidden = new_site(sites)
+    forbidden.add(TDMREP, json.dumps([{"location": "/", "tdm-reservation": 1}]))
+    forbidden.add("/robots.txt", "User-agent: *\nDisallow: /.well-known/\n", "text/plain")
     # Cut short: a reservation that must not be read as one.
     malformed.add(TDMREP, '[{"location": "/", "tdm-reservation": 1}', "application/json")
     rule = {"location": "/", "tdm-reservation": 1, "tdm-policy": POLICY}
@@ -228,7 +232,7 @@ def test_hostile_tdmrep_declares_nothing(sites: list[LocalSite], crawl) -> None:
         TDMREP, "", status=302, headers={"Location": "http://10.20.30.40/.well-known/tdmrep.json"}
     )
     feeds = []
-    for index, local in enumerate((malformed, huge, redirecting)):
+    for index, local in enumerate((malformed, huge, redirecting, forbidden)):
         local.add(f"/news/story-{index}", page(f"story-{index}"))
         feeds.append(serve_feed(local, [f"/news/story-{index}"]))
     result = crawl(
@@ -236,7 +240,7 @@ def test_hostile_tdmrep_declares_nothing(sites: list[LocalSite], crawl) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     records = by_path(result.records)
-    assert len(records) == 3
+    assert len(records) == 4
     for record in records.values():
         assert record["rights"]["tdm_reserved"] is None
         assert record["rights"]["tdm_policy"] is None
@@ -246,5 +250,7 @@ def test_hostile_tdmrep_declares_nothing(sites: list[LocalSite], crawl) -> None:
     assert counters["rights/tdmrep/too_large"] == 1
     assert counters["rights/tdmrep/refused/urlpolicy_private"] == 1
     assert counters["urlpolicy/private"] == 1  # nothing was sent to the private address
+    assert counters["rights/tdmrep/refused/robots_forbidden"] == 1
+    assert forbidden.hits(TDMREP) == 0
     for local in (malformed, huge, redirecting):
         assert local.hits(TDMREP) == 1
