@@ -107,9 +107,45 @@ class TdmRepError(ValueError):
 
 
 @dataclass(frozen=True)
+class LocationPattern:
+    """A ``tdmrep.json`` location: a prefix match where ``*`` stands for any run of
+    characters and a final ``$`` for the end of the path (robots.txt's syntax).
+
+    Matched without regular expressions: the literal parts are found left to right with
+    ``str.find`` (the leftmost place is always the right one when ``*`` is the only
+    wildcard), so a hostile pattern of many ``*`` costs linear time, never backtracking."""
+
+    parts: tuple[str, ...]  # the literal text between the stars, escapes normalized
+    anchored: bool
+
+    @classmethod
+    def parse(cls, location: str) -> LocationPattern:
+        anchored = location.endswith("$")
+        body = location[:-1] if anchored else location
+        return cls(tuple(_normalize_escapes(body).split("*")), anchored)
+
+    def matches(self, path: str) -> bool:
+        first, *middle = self.parts
+        if not path.startswith(first):
+            return False
+        position = len(first)
+        if not middle:
+            return not self.anchored or position == len(path)
+        *middle, last = middle
+        for part in middle:
+            found = path.find(part, position)
+            if found < 0:
+                return False
+            position = found + len(part)
+        if self.anchored:
+            return len(path) - position >= len(last) and path.endswith(last)
+        return path.find(last, position) >= 0
+
+
+@dataclass(frozen=True)
 class TdmRule:
     location: str
-    pattern: re.Pattern[str]
+    pattern: LocationPattern
     declaration: TdmDeclaration
 
 
@@ -135,7 +171,7 @@ class TdmRepFile:
         parts = urlsplit(url)
         path = _normalize_escapes(parts.path or "/")
         for rule in self.rules:
-            if rule.pattern.match(path):
+            if rule.pattern.matches(path):
                 return rule.declaration
         return None
 
@@ -179,15 +215,6 @@ def _normalize_escapes(path: str) -> str:
     return _UNRESERVED_ESCAPE.sub(decode, path)
 
 
-def location_pattern(location: str) -> re.Pattern[str]:
-    """A ``tdmrep.json`` location as a regular expression over a path: a prefix match, ``*``
-    any run of characters, a final ``$`` the end of the path (robots.txt's syntax)."""
-    anchored = location.endswith("$")
-    body = location[:-1] if anchored else location
-    regex = ".*".join(re.escape(part) for part in _normalize_escapes(body).split("*"))
-    return re.compile(regex + ("$" if anchored else ""), re.DOTALL)
-
-
 def parse_tdmrep(body: bytes) -> TdmRepFile:
     """The rules of a ``tdmrep.json`` body. Raises ``TdmRepError("malformed")`` unless the
     body is a JSON array of rules, each with a string ``location`` starting with ``/`` and a
@@ -218,7 +245,7 @@ def parse_tdmrep(body: bytes) -> TdmRepFile:
         declaration = tdm_declaration(item.get("tdm-reservation"), item.get("tdm-policy"))
         if declaration is None:
             raise TdmRepError("malformed", f"rule {index}: bad tdm-reservation")
-        rules.append(TdmRule(location, location_pattern(location), declaration))
+        rules.append(TdmRule(location, LocationPattern.parse(location), declaration))
     return TdmRepFile(tuple(rules))
 
 

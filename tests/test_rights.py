@@ -4,6 +4,7 @@ access and the record they make, as pure functions."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import lxml.html
@@ -17,6 +18,7 @@ from crawler.rights import (
     AI_USER_AGENTS,
     TDMREP_MAX_RULES,
     TDMREP_MAXSIZE_BYTES,
+    LocationPattern,
     PageRights,
     SiteRights,
     TdmDeclaration,
@@ -100,6 +102,38 @@ def test_tdmrep_path_matching() -> None:
     assert rules.declaration_for("https://s/~user/a") == TdmDeclaration(True)  # %7E is ~
     assert rules.declaration_for("https://s/other") is None
     assert parse_tdmrep(b"[]").declaration_for("https://s/a") is None
+
+
+@pytest.mark.parametrize(
+    ("location", "path", "matches"),
+    [
+        ("/", "/", True),
+        ("/a", "/abc", True),
+        ("/a$", "/a", True),
+        ("/a$", "/ab", False),
+        ("/*.pdf$", "/x/y.pdf", True),
+        ("/*.pdf$", "/x/y.pdf?z", False),
+        ("/*.pdf$", "/.pd", False),
+        ("/a*b*c", "/aXbYc/more", True),
+        ("/a*b*c", "/acb", False),
+        ("/a*b$", "/ab", True),
+        ("/a*b$", "/abxb", True),
+        ("/a*b$", "/abx", False),
+        ("/*", "/anything", True),
+        ("/x*$", "/x", True),
+        ("/ab*ba$", "/aba", False),  # the two parts may not overlap
+    ],
+)
+def test_location_pattern(location: str, path: str, matches: bool) -> None:
+    assert LocationPattern.parse(location).matches(path) is matches
+
+
+def test_many_stars_cost_linear_time() -> None:
+    """A pattern a regular expression would backtrack on for ages answers at once."""
+    rules = parse_tdmrep(_rules({"location": "/" + "a*" * 900 + "b", "tdm-reservation": 1}))
+    started = time.monotonic()
+    assert rules.declaration_for("https://s/" + "a" * 1900) is None
+    assert time.monotonic() - started < 1.0
 
 
 @pytest.mark.parametrize(
