@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -249,10 +249,25 @@ def parse_tdmrep(body: bytes) -> TdmRepFile:
     return TdmRepFile(tuple(rules))
 
 
-def ai_crawler_rules(allowed: Callable[[str, str], bool], url: str) -> dict[str, bool]:
+def ai_crawler_rules(
+    allowed: Callable[[str, str], bool],
+    url: str,
+    group: Callable[[str], Hashable] | None = None,
+) -> dict[str, bool]:
     """For each of ``AI_USER_AGENTS``: may it fetch ``url`` under the site's robots.txt
-    (``allowed(url, user_agent)``, e.g. a Scrapy ``RobotParser.allowed``)."""
-    return {agent: bool(allowed(url, agent)) for agent in AI_USER_AGENTS}
+    (``allowed(url, user_agent)``, e.g. a Scrapy ``RobotParser.allowed``).
+
+    ``group(agent)``, when given, names the robots.txt group that answers ``agent``: agents
+    answered by the same group (most fall back to ``*``) are asked once, so a robots.txt of
+    many rules costs one match per group, not one per agent."""
+    answers: dict[Hashable, bool] = {}
+    rules = {}
+    for agent in AI_USER_AGENTS:
+        key = group(agent) if group is not None else agent
+        if key not in answers:
+            answers[key] = bool(allowed(url, agent))
+        rules[agent] = answers[key]
+    return rules
 
 
 def robots_directives(values: Iterable[str], *, header: bool = False) -> list[str]:

@@ -11,8 +11,10 @@ import lxml.html
 import pytest
 from protego import Protego
 from scrapy.http import Headers, HtmlResponse
+from scrapy.robotstxt import ProtegoRobotParser
 
 from crawler.config import ConfigError, CrawlerConfig
+from crawler.downloadermiddlewares.rights import robots_group
 from crawler.items import NO_RIGHTS, Article
 from crawler.rights import (
     AI_USER_AGENTS,
@@ -165,11 +167,12 @@ def test_tdmrep_refused(body: bytes, reason: str) -> None:
 
 
 def test_ai_crawler_rules_from_robots_txt() -> None:
-    robots = Protego.parse(
+    robots_txt = (
         "User-agent: GPTBot\nDisallow: /\n\n"
         "User-agent: CCBot\nUser-agent: Google-Extended\nDisallow: /world/\n\n"
         "User-agent: *\nAllow: /\n"
     )
+    robots = Protego.parse(robots_txt)
     rules = ai_crawler_rules(robots.can_fetch, URL)
     assert list(rules) == list(AI_USER_AGENTS)
     assert rules["GPTBot"] is False and rules["CCBot"] is False
@@ -177,6 +180,17 @@ def test_ai_crawler_rules_from_robots_txt() -> None:
     assert rules["ClaudeBot"] is True and rules["ChatGPT-User"] is True
     other = ai_crawler_rules(robots.can_fetch, "https://news.example/sport/x")
     assert other["GPTBot"] is False and other["CCBot"] is True
+    # Grouped: agents answered by the same robots.txt group are asked once, same answers.
+    asked: list[str] = []
+
+    def counted(url: str, agent: str) -> bool:
+        asked.append(agent)
+        return bool(robots.can_fetch(url, agent))
+
+    parser = ProtegoRobotParser(robots_txt.encode(), None)
+    assert ai_crawler_rules(counted, URL, robots_group(parser)) == rules
+    # GPTBot's group, CCBot's and Google-Extended's (Protego keeps one per name), and "*" once.
+    assert sorted(asked) == ["CCBot", "ChatGPT-User", "GPTBot", "Google-Extended"]
     everyone = Protego.parse("User-agent: *\nDisallow: /\n")
     assert not any(ai_crawler_rules(everyone.can_fetch, URL).values())
     assert all(ai_crawler_rules(Protego.parse("").can_fetch, URL).values())

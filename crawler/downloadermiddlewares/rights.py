@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Hashable
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -60,6 +61,16 @@ logger = logging.getLogger(__name__)
 
 # How often a worker looks for the tdmrep.json outcome another worker is fetching.
 CLUSTER_POLL_S = 0.1
+
+
+def robots_group(parser: RobotParser) -> Callable[[str], Hashable] | None:
+    """Which group of the robots.txt answers an agent, for Scrapy's default parser (Protego):
+    its rule-set lookup, cached per agent. A private method, so used only when present; without
+    it each agent is asked on its own (same answers, more work)."""
+    matcher = getattr(getattr(parser, "rp", None), "_get_matching_rule_set", None)
+    if not callable(matcher):
+        return None
+    return lambda agent: id(matcher(agent))
 
 
 class TdmReserved(IgnoreRequest):
@@ -107,7 +118,7 @@ class SiteRightsMiddleware:
         parser = self.robots.get(parts.netloc)
         crawlers = None
         if parser is not None:
-            crawlers = ai_crawler_rules(parser.allowed, request.url)
+            crawlers = ai_crawler_rules(parser.allowed, request.url, robots_group(parser))
         request.meta[SITE_RIGHTS_META] = SiteRights(declaration, crawlers).to_meta()
         if self.skip_reserved and declaration is not None and declaration.reserved:
             raise TdmReserved(f"TDM rights reserved by {parts.netloc}{TDMREP_PATH}")
