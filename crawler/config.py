@@ -80,6 +80,8 @@ class CrawlerConfig:
 
     extraction_workers: int = 1
     extraction_timeout_s: float = 30.0
+    # Drop articles whose site or page reserves TDM rights (crawler/rights.py).
+    skip_tdm_reserved: bool = False
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -119,6 +121,7 @@ class CrawlerConfig:
             extraction_timeout_s=_positive_number(
                 settings, "EXTRACTION_TIMEOUT_S", CrawlerConfig.extraction_timeout_s
             ),
+            skip_tdm_reserved=_bool(settings, "SKIP_TDM_RESERVED", CrawlerConfig.skip_tdm_reserved),
         )
 
 
@@ -127,6 +130,19 @@ def _str(settings: SettingsLike, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{PREFIX}{name} must be a non-empty string, got {value!r}")
     return value.strip()
+
+
+def _bool(settings: SettingsLike, name: str, default: bool) -> bool:
+    """A switch: a bool, or as given with ``-s``: 1/0, true/false, yes/no, on/off."""
+    value = settings.get(PREFIX + name, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be true or false, got {value!r}")
 
 
 def _int(settings: SettingsLike, name: str, *, minimum: int) -> int:

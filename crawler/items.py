@@ -9,6 +9,15 @@ from typing import Any
 from crawler.fingerprint import text_fingerprint
 
 SCHEMA_VERSION = 1
+# An article's ``rights`` when no signal is known (crawler/rights.py fills it).
+NO_RIGHTS: dict[str, Any] = {
+    "tdm_reserved": None,
+    "tdm_policy": None,
+    "ai_crawlers": None,
+    "robots_meta": [],
+    "license": None,
+    "free_access": None,
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,8 @@ class ArticlePage:
     headers: dict[str, str]
     entry: FeedEntry
     fetched_at: str
+    # Site-level rights signals found before the download (crawler.rights.SiteRights.to_meta).
+    site_rights: dict[str, Any] | None = None
 
 
 @dataclass
@@ -70,6 +81,9 @@ class Article:
     # of the record this one revises (version > 1) or None.
     fingerprint: str = ""
     previous_fingerprint: str | None = None
+    # Rights and access signals (crawler/rights.py): TDM reservation and policy, AI-crawler
+    # rules, robots directives, licence, free access.
+    rights: dict[str, Any] = field(default_factory=lambda: {**NO_RIGHTS, "robots_meta": []})
 
     def __post_init__(self) -> None:
         if not self.fingerprint:

@@ -48,6 +48,8 @@ NEWSCRAWLER_HEARTBEAT_S = 10.0
 NEWSCRAWLER_EXTRACTION_WORKERS = None
 # A page whose extraction takes longer is dropped as extraction_timeout (its worker is replaced).
 NEWSCRAWLER_EXTRACTION_TIMEOUT_S = 30.0
+# Rights (docs/rights.md): drop articles whose site or page reserves text and data mining.
+NEWSCRAWLER_SKIP_TDM_RESERVED = False
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
@@ -82,6 +84,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloadermiddlewares.urlpolicy.UrlPolicyMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.downloadermiddlewares.robots.RobotsPolicyMiddleware": 100,
+    # After robots.txt: a site's tdmrep.json and AI-crawler rules, before its article requests.
+    "crawler.downloadermiddlewares.rights.SiteRightsMiddleware": 110,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloadermiddlewares.retry.PoliteRetryMiddleware": 550,
     "crawler.downloadermiddlewares.conditional.ConditionalGetMiddleware": 560,

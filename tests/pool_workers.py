@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from crawler.extraction import PageExtraction, extract_page
 from crawler.extraction.article import ArticleExtraction, extract_article
@@ -37,12 +38,11 @@ def misbehaving_extract_article(
     headers: Mapping[str, str],
     entry: FeedEntry,
     fetched_at: str,
-    *,
-    min_text_chars: int,
+    **options: Any,
 ) -> ArticleExtraction:
     """``extract_article`` (what the extraction pipeline runs) after ``misbehave``."""
     misbehave(body)
-    return extract_article(body, url, headers, entry, fetched_at, min_text_chars=min_text_chars)
+    return extract_article(body, url, headers, entry, fetched_at, **options)
 
 
 def worker_environment() -> tuple[str | None, int, int]:

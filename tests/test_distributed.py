@@ -25,6 +25,8 @@ import pytest
 from crawler.config import ConfigError, CrawlerConfig, default_host
 from crawler.distributed.politeness import SiteRateLimiter
 from crawler.distributed.runtime import InflightRequests
+from crawler.distributed.tdmrep import LEASE_S, RESULT_TTL_S, SharedTdmRep
+from crawler.rights import parse_tdmrep
 from crawler.settings import NEWSCRAWLER_OUTPUT_FILE
 from crawler.storage.redis_cluster import (
     RedisCluster,
@@ -136,6 +138,7 @@ def test_three_workers_split_the_crawl_and_a_rerun_writes_nothing(
     assert all(hits[f"/feeds/{f}.xml"] == 1 for f in range(FEEDS))
     robots = hits.pop("/robots.txt", 0)
     assert 1 <= robots <= len(names), "robots.txt: at most once per worker"
+    assert hits.pop("/.well-known/tdmrep.json") == 1, "tdmrep.json: once per cluster and run"
     assert sum(hits.values()) == ARTICLES + FEEDS, "one request per article plus one per feed"
 
     reports = [json.loads(p.read_text()) for p in sorted(output.glob("*.report.json"))]
@@ -402,6 +405,32 @@ def test_a_second_copy_of_a_worker_is_refused(
 
 
 # --- the Redis stores on their own ---
+
+
+def test_shared_tdmrep_protocol(redis_server: RedisServer) -> None:
+    cluster = RedisCluster(redis_server.client, "feeds", "a", heartbeat_s=1.0)
+    cluster.join()
+    first = SharedTdmRep(redis_server.client, cluster, "feeds")
+    other = SharedTdmRep(redis_server.client, cluster, "feeds")
+    assert first.claim("news.example:443")
+    assert not other.claim("news.example:443"), "one worker fetches"
+    assert other.get("news.example:443") == (False, None), "pending: wait"
+    rules = parse_tdmrep(
+        b'[{"location": "/paid/", "tdm-reservation": 1, "tdm-policy": "https://p/"},'
+        b' {"location": "/", "tdm-reservation": 0}]'
+    )
+    first.publish("news.example:443", rules)
+    assert other.get("news.example:443") == (True, rules)
+    assert not other.claim("news.example:443")
+    first.publish("absent.example", None)  # declares nothing: published all the same
+    assert other.get("absent.example") == (True, None)
+    # A lapsed claim (its worker died) is claimed again by another worker.
+    assert first.claim("lapsed.example")
+    redis_server.client.delete(first.key("lapsed.example"))
+    assert other.get("lapsed.example") == (False, None) and other.claim("lapsed.example")
+    assert 0 < redis_server.client.ttl(first.key("news.example:443")) <= RESULT_TTL_S
+    assert 0 < redis_server.client.ttl(other.key("lapsed.example")) <= LEASE_S
+    cluster.leave()
 
 
 def test_redis_state_store_protocol(redis_server: RedisServer) -> None:

@@ -26,7 +26,8 @@ from scrapy.crawler import Crawler
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
-from crawler.items import FeedEntry
+from crawler.items import ArticlePage, FeedEntry
+from crawler.rights import record_signals
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ COUNTED_PREFIXES = (
     "discovery/",
     "sitemaps/",
     "encoding/",
+    "rights/",
     "downloader/exception_type_count/",
 )
 
@@ -56,6 +58,8 @@ class RunReport:
         self.written_by_feed: Counter[str] = Counter()
         self.skipped_by_feed: dict[str, Counter[str]] = {}
         self.given_up: list[dict[str, Any]] = []
+        # Rights signals of the written records, and TDM-reserved skips, per feed.
+        self.rights_by_feed: dict[str, Counter[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunReport:
@@ -65,7 +69,20 @@ class RunReport:
         crawler.signals.connect(report.entries_skipped, signal=news_signals.entries_skipped)
         crawler.signals.connect(report.articles_written, signal=news_signals.articles_written)
         crawler.signals.connect(report.article_given_up, signal=news_signals.article_given_up)
+        crawler.signals.connect(report.article_failed, signal=news_signals.article_failed)
+        crawler.signals.connect(report.item_dropped, signal=signals.item_dropped)
         return report
+
+    def _rights(self, feed_url: str) -> Counter[str]:
+        return self.rights_by_feed.setdefault(feed_url, Counter())
+
+    def article_failed(self, entry: FeedEntry, reason: str) -> None:
+        if reason == "tdm_reserved":  # NEWSCRAWLER_SKIP_TDM_RESERVED, before the download
+            self._rights(entry.feed_url)["skipped_tdm_reserved"] += 1
+
+    def item_dropped(self, item: Any, exception: BaseException | None = None) -> None:
+        if isinstance(item, ArticlePage) and getattr(exception, "reason", None) == "tdm_reserved":
+            self._rights(item.entry.feed_url)["dropped_tdm_reserved"] += 1
 
     def article_given_up(self, entry: FeedEntry, reason: str, attempts: int) -> None:
         self.given_up.append(
@@ -77,6 +94,8 @@ class RunReport:
 
     def articles_written(self, records: list[dict[str, Any]]) -> None:
         self.written_by_feed.update(str(r.get("feed_url")) for r in records)
+        for record in records:
+            self._rights(str(record.get("feed_url"))).update(record_signals(record.get("rights")))
 
     def feed_processed(
         self,
@@ -100,6 +119,9 @@ class RunReport:
             skipped = Counter(feed["skipped"])
             skipped.update(self.skipped_by_feed.get(url, Counter()))
             lines[url] = {**feed, "skipped": dict(skipped), "written": self.written_by_feed[url]}
+            rights = self.rights_by_feed.get(url)
+            if rights:  # only where a signal was seen: most feeds' lines stay as they were
+                lines[url]["rights"] = dict(sorted(rights.items()))
         return lines
 
     def build(self, close_reason: str) -> dict[str, Any]:
@@ -153,6 +175,7 @@ class RunReport:
                 "written": written,
                 "dropped": dropped,
                 "reconciled": scraped == written + sum(dropped.values()),
+                "rights": dict(sorted(sum(self.rights_by_feed.values(), Counter()).items())),
             },
         }
 
@@ -203,6 +226,8 @@ def summary(report: dict[str, Any], path: Path | None) -> str:
         for url, feed in report["feeds"].items()
         if feed["status"] == "failed"
     ][:20]
+    if totals.get("rights"):
+        lines.append(f"  rights signals: {totals['rights']} (per feed in the report)")
     refused = {k: v for k, v in report.get("counters", {}).items() if k.startswith("urlpolicy/")}
     if refused:
         lines.append(f"  refused by URL policy: {refused} (see ALLOW_PRIVATE_HOSTS)")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from crawler.extraction.metadata import language_code
 from crawler.extraction.page import MIN_TEXT_CHARS, PageExtraction, extract_page
 from crawler.items import Article, FeedEntry
+from crawler.rights import SiteRights, rights_record
 from crawler.urls import article_id
 
 _WORD = re.compile(r"\w+")
@@ -31,22 +32,32 @@ def extract_article(
     fetched_at: str,
     *,
     min_text_chars: int = MIN_TEXT_CHARS,
+    site_rights: SiteRights | None = None,
 ) -> ArticleExtraction:
     """``extract_page`` then ``build_article``: the whole of a page's CPU work, in one call for
     the extraction workers, so the crawler process only receives the finished record."""
     extraction = extract_page(body, url, headers, min_text_chars=min_text_chars)
     if extraction.text is None:
         return ArticleExtraction(None, extraction.error or "no_content", extraction.replacements)
-    article = build_article(extraction, url, entry, fetched_at)
+    article = build_article(
+        extraction, url, entry, fetched_at, headers=headers, site_rights=site_rights
+    )
     return ArticleExtraction(article, replacements=extraction.replacements)
 
 
 def build_article(
-    extraction: PageExtraction, fetched_url: str, entry: FeedEntry, fetched_at: str
+    extraction: PageExtraction,
+    fetched_url: str,
+    entry: FeedEntry,
+    fetched_at: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    site_rights: SiteRights | None = None,
 ) -> Article:
     """The page's own metadata wins; the feed entry fills the fields the page lacks. The
     declared language (page, else feed) stands unless the text rules it out; without one it
-    is detected from the text."""
+    is detected from the text. ``rights`` joins the page's signals (HTML, ``headers``) and
+    the site's (``site_rights``)."""
     meta = extraction.metadata
     text = extraction.text or ""
     meta.set("title", entry.title, "feed")
@@ -61,6 +72,7 @@ def build_article(
     meta.set("language", language_code(entry.language), "feed")
     meta.settle_language(text)
     url = meta.canonical_url or fetched_url
+    rights, rights_sources = rights_record(extraction.rights, headers or {}, site_rights)
     return Article(
         id=article_id(url),
         url=url,
@@ -79,6 +91,7 @@ def build_article(
         image=meta.image,
         guid=entry.guid,
         fetched_at=fetched_at,
-        provenance=dict(meta.provenance),
+        provenance={**meta.provenance, **rights_sources},
         published_raw=entry.published_raw,
+        rights=rights,
     )

@@ -27,6 +27,7 @@ from crawler.extraction.body import article_body_blocks, with_standfirst
 from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
 from crawler.extraction.dom import PageContext, page_markers, prune_boilerplate
 from crawler.extraction.metadata import PageMetadata, read_page
+from crawler.rights import PageRights, read_page_rights
 
 MIN_TEXT_CHARS = 200
 # trafilatura's own parser settings: comments and processing instructions are not content.
@@ -56,6 +57,7 @@ class PageExtraction:
     metadata: PageMetadata = field(default_factory=PageMetadata)
     error: str | None = None
     replacements: int = 0  # undecodable bytes replaced by U+FFFD when decoding the page
+    rights: PageRights | None = None  # crawler.rights: read before the tree is pruned
 
 
 def extract_page(
@@ -83,6 +85,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         return PageExtraction(text=None, error="unparseable_html")
     # One parse serves metadata, the DOM context, pruning and trafilatura (which copies it).
     metadata, hints = read_page(tree, url)
+    rights = read_page_rights(tree, url)
     markers = page_markers(tree)
     context = PageContext.from_tree(
         tree,
@@ -105,7 +108,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         deduplicate=False,
     )
     if not isinstance(document, Document) or document.body is None:
-        return PageExtraction(text=None, metadata=metadata, error="no_content")
+        return PageExtraction(text=None, metadata=metadata, error="no_content", rights=rights)
     metadata.fill_from_trafilatura(document)
     context.authors = context.authors or metadata.authors
     blocks: list[Block] = tree_blocks(document.body)
@@ -114,5 +117,5 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     blocks = clean_blocks(blocks, context)
     text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
-        return PageExtraction(text=None, metadata=metadata, error="too_little_text")
-    return PageExtraction(text=text, metadata=metadata)
+        return PageExtraction(text=None, metadata=metadata, error="too_little_text", rights=rights)
+    return PageExtraction(text=text, metadata=metadata, rights=rights)

@@ -3,7 +3,9 @@
 Drops pages that hold no article (``articles/dropped/<reason>``: ``too_little_text``,
 ``no_content``, ``empty_body``, ``unparseable_html``, ``extraction_error``), and before
 extraction pages that are not HTML or over ``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES`` (``not_html``,
-``not_html_bytes``, ``too_large``: see ``crawler.extraction.screen``). Bytes that decode to no
+``not_html_bytes``, ``too_large``: see ``crawler.extraction.screen``), and with
+``NEWSCRAWLER_SKIP_TDM_RESERVED`` articles whose page or site reserves TDM rights
+(``tdm_reserved``, see ``crawler.rights``). Bytes that decode to no
 character are counted as ``encoding/replacement_chars``. An exception in one
 page is counted and dropped; the other pages go on.
 
@@ -30,6 +32,7 @@ from crawler.extraction.pool import PageFailed, WorkerPool
 from crawler.extraction.screen import reject_reason
 from crawler.items import ArticlePage
 from crawler.pipelines import drop
+from crawler.rights import SiteRights
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ class ExtractionPipeline:
                 item.entry,
                 item.fetched_at,
                 min_text_chars=self.config.min_text_chars,
+                site_rights=SiteRights.from_meta(item.site_rights),
             )
         except PageFailed as exc:
             logger.warning("Extraction of %s failed: %s (%s)", item.url, exc.reason, exc)
@@ -81,4 +85,8 @@ class ExtractionPipeline:
             self.stats.inc_value("encoding/replacement_chars", extraction.replacements)
         if extraction.article is None:
             raise drop(self.stats, extraction.error or "no_content")
+        if self.config.skip_tdm_reserved and extraction.article.rights["tdm_reserved"]:
+            # Reserved by the page (meta, header) or a tdmrep.json rule the download could not
+            # be stopped by (crawler.downloadermiddlewares.rights stops the others).
+            raise drop(self.stats, "tdm_reserved", item.url)
         return extraction.article

@@ -41,6 +41,7 @@ from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_li
 from crawler.feeds.opml import ListedFeed
 from crawler.feeds.prescreen import FeedLimits
 from crawler.items import ArticlePage, FeedEntry
+from crawler.rights import SITE_RIGHTS_META
 from crawler.spiders.sources import SourceArguments, SourcesMixin
 from crawler.storage.state import entry_keys
 
@@ -65,10 +66,16 @@ def failure_reason(failure: Failure) -> str:
 
 
 def response_headers(response: Response) -> dict[str, str]:
-    return {
+    headers = {
         key.decode("latin-1").lower(): value.decode("latin-1")
         for key, value in ((k, response.headers.get(k) or b"") for k in response.headers)
     }
+    # X-Robots-Tag may come as several lines, each for every crawler or for one
+    # (crawler.rights): all of them, one per line, where other fields keep their last line.
+    robots = response.headers.getlist("X-Robots-Tag")
+    if len(robots) > 1:
+        headers["x-robots-tag"] = "\n".join(line.decode("latin-1") for line in robots)
+    return headers
 
 
 class FeedsSpider(SourcesMixin):
@@ -224,7 +231,8 @@ class FeedsSpider(SourcesMixin):
             callback=self.parse_article,
             errback=self.article_failed,
             cb_kwargs={"entry": entry},
-            meta={"download_maxsize": self.config.article_maxsize_bytes},
+            # SITE_RIGHTS_META: an article, whose site-level rights signals are looked up.
+            meta={"download_maxsize": self.config.article_maxsize_bytes, SITE_RIGHTS_META: None},
             # Embedded mode dedupes above, and Scrapy's filter would silently drop a redirect
             # loop back to the same URL instead of failing it as redirect_limit. In distributed
             # mode the shared per-run filter (keyed by dedupe_key) is what stops two workers
@@ -247,4 +255,5 @@ class FeedsSpider(SourcesMixin):
             headers=response_headers(response),
             entry=entry,
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            site_rights=response.meta.get(SITE_RIGHTS_META),
         )

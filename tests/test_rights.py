@@ -1,0 +1,404 @@
+"""crawler.rights: TDMRep declarations and tdmrep.json rules, robots directives, licence, free
+access and the record they make, as pure functions."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import lxml.html
+import pytest
+from protego import Protego
+from scrapy.http import Headers, HtmlResponse
+from scrapy.robotstxt import ProtegoRobotParser
+
+from crawler.config import ConfigError, CrawlerConfig
+from crawler.downloadermiddlewares.rights import robots_group
+from crawler.items import NO_RIGHTS, Article
+from crawler.rights import (
+    AI_USER_AGENTS,
+    TDMREP_MAX_RULES,
+    TDMREP_MAXSIZE_BYTES,
+    LocationPattern,
+    PageRights,
+    SiteRights,
+    TdmDeclaration,
+    TdmRepError,
+    ai_crawler_rules,
+    header_tdm,
+    parse_tdmrep,
+    read_page_rights,
+    record_signals,
+    rights_record,
+    robots_directives,
+    tdm_declaration,
+)
+from crawler.spiders.feeds import response_headers
+from tests.conftest import project_settings
+
+URL = "https://news.example/world/story"
+
+
+@pytest.mark.parametrize(
+    ("reservation", "policy", "expected"),
+    [
+        ("1", "https://news.example/tdm", TdmDeclaration(True, "https://news.example/tdm")),
+        (1, None, TdmDeclaration(True)),
+        (" 1 ", "not a url", TdmDeclaration(True)),
+        ("0", "https://news.example/tdm", TdmDeclaration(False)),  # a policy needs a reservation
+        (0, None, TdmDeclaration(False)),
+        ("2", None, None),  # protocol error: declares nothing
+        (True, None, None),
+        (False, None, None),
+        ("yes", None, None),
+        (None, None, None),
+        ("", None, None),
+    ],
+)
+def test_tdm_declaration(reservation: Any, policy: Any, expected: TdmDeclaration | None) -> None:
+    assert tdm_declaration(reservation, policy) == expected
+
+
+def test_header_fields_case_insensitive() -> None:
+    headers = {"TDM-Reservation": "1", "TDM-Policy": "https://news.example/p.json"}
+    assert header_tdm(headers) == TdmDeclaration(True, "https://news.example/p.json")
+    assert header_tdm({"tdm-reservation": "0"}) == TdmDeclaration(False)
+    assert header_tdm({"content-type": "text/html"}) is None
+
+
+def _rules(*rules: dict[str, Any]) -> bytes:
+    return json.dumps(list(rules)).encode()
+
+
+def test_tdmrep_first_matching_rule_wins() -> None:
+    rules = parse_tdmrep(
+        _rules(
+            {"location": "/open/", "tdm-reservation": 0},
+            {"location": "/news/*/premium", "tdm-reservation": 1, "tdm-policy": "https://p/x"},
+            {"location": "/exact$", "tdm-reservation": 1},
+            {"location": "/", "tdm-reservation": 1},
+        )
+    )
+    assert rules.declaration_for("https://s/open/a") == TdmDeclaration(False)
+    assert rules.declaration_for("https://s/news/2024/premium/a") == TdmDeclaration(
+        True, "https://p/x"
+    )
+    assert rules.declaration_for("https://s/exact") == TdmDeclaration(True)
+    assert rules.declaration_for("https://s/exactly") == TdmDeclaration(True)  # by "/"
+    assert rules.declaration_for("https://s/") == TdmDeclaration(True)
+
+
+def test_tdmrep_path_matching() -> None:
+    rules = parse_tdmrep(
+        _rules(
+            {"location": "/reserved/", "tdm-reservation": 1},
+            {"location": "/page.html$", "tdm-reservation": 0},
+            {"location": "/%7Euser/", "tdm-reservation": 1},
+        )
+    )
+    assert rules.declaration_for("https://s/reserved/x?y=1") == TdmDeclaration(True)
+    assert rules.declaration_for("https://s/Reserved/x") is None  # case-sensitive
+    assert rules.declaration_for("https://s/page.html") == TdmDeclaration(False)
+    assert rules.declaration_for("https://s/page.html.bak") is None
+    assert rules.declaration_for("https://s/~user/a") == TdmDeclaration(True)  # %7E is ~
+    assert rules.declaration_for("https://s/other") is None
+    assert parse_tdmrep(b"[]").declaration_for("https://s/a") is None
+
+
+@pytest.mark.parametrize(
+    ("location", "path", "matches"),
+    [
+        ("/", "/", True),
+        ("/a", "/abc", True),
+        ("/a$", "/a", True),
+        ("/a$", "/ab", False),
+        ("/*.pdf$", "/x/y.pdf", True),
+        ("/*.pdf$", "/x/y.pdf?z", False),
+        ("/*.pdf$", "/.pd", False),
+        ("/a*b*c", "/aXbYc/more", True),
+        ("/a*b*c", "/acb", False),
+        ("/a*b$", "/ab", True),
+        ("/a*b$", "/abxb", True),
+        ("/a*b$", "/abx", False),
+        ("/*", "/anything", True),
+        ("/x*$", "/x", True),
+        ("/ab*ba$", "/aba", False),  # the two parts may not overlap
+    ],
+)
+def test_location_pattern(location: str, path: str, matches: bool) -> None:
+    assert LocationPattern.parse(location).matches(path) is matches
+
+
+def test_many_stars_cost_linear_time() -> None:
+    """A pattern a regular expression would backtrack on for ages answers at once."""
+    rules = parse_tdmrep(_rules({"location": "/" + "a*" * 900 + "b", "tdm-reservation": 1}))
+    started = time.monotonic()
+    assert rules.declaration_for("https://s/" + "a" * 1900) is None
+    assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "malformed"),
+        (b"<!doctype html><p>Not found</p>", "malformed"),
+        (b'[{"location": "/", "tdm-reservation": 1}', "malformed"),  # cut short
+        (b'{"location": "/", "tdm-reservation": 1}', "malformed"),  # not an array
+        (b'[{"location": "/", "tdm-reservation": 2}]', "malformed"),
+        (b'[{"location": "/", "tdm-reservation": true}]', "malformed"),
+        (b'[{"location": "news/", "tdm-reservation": 1}]', "malformed"),
+        (b'[{"tdm-reservation": 1}]', "malformed"),
+        # One bad rule refuses the file: skipping it would let "/" answer false.
+        (b'[{"location": "/a/", "tdm-reservation": "x"}, {"location": "/", "tdm-reservation": 0}]',
+         "malformed"),
+        (b"[" * 50_000, "malformed"),  # nesting deep enough to exhaust the parser
+        (b"\xff\xfe[]", "malformed"),
+        (_rules(*[{"location": "/", "tdm-reservation": 0}] * (TDMREP_MAX_RULES + 1)),
+         "too_many_rules"),
+        (b"[" + b" " * TDMREP_MAXSIZE_BYTES + b"]", "too_large"),
+    ],
+    ids=lambda value: value[:30].decode("latin-1") if isinstance(value, bytes) else value,
+)  # fmt: skip
+def test_tdmrep_refused(body: bytes, reason: str) -> None:
+    with pytest.raises(TdmRepError) as caught:
+        parse_tdmrep(body)
+    assert caught.value.reason == reason
+
+
+def test_ai_crawler_rules_from_robots_txt() -> None:
+    robots_txt = (
+        "User-agent: GPTBot\nDisallow: /\n\n"
+        "User-agent: CCBot\nUser-agent: Google-Extended\nDisallow: /world/\n\n"
+        "User-agent: *\nAllow: /\n"
+    )
+    robots = Protego.parse(robots_txt)
+    rules = ai_crawler_rules(robots.can_fetch, URL)
+    assert list(rules) == list(AI_USER_AGENTS)
+    assert rules["GPTBot"] is False and rules["CCBot"] is False
+    assert rules["Google-Extended"] is False
+    assert rules["ClaudeBot"] is True and rules["ChatGPT-User"] is True
+    other = ai_crawler_rules(robots.can_fetch, "https://news.example/sport/x")
+    assert other["GPTBot"] is False and other["CCBot"] is True
+    # Grouped: agents answered by the same robots.txt group are asked once, same answers.
+    asked: list[str] = []
+
+    def counted(url: str, agent: str) -> bool:
+        asked.append(agent)
+        return bool(robots.can_fetch(url, agent))
+
+    parser = ProtegoRobotParser(robots_txt.encode(), None)
+    assert ai_crawler_rules(counted, URL, robots_group(parser)) == rules
+    # GPTBot's group, CCBot's and Google-Extended's (Protego keeps one per name), and "*" once.
+    assert sorted(asked) == ["CCBot", "ChatGPT-User", "GPTBot", "Google-Extended"]
+    everyone = Protego.parse("User-agent: *\nDisallow: /\n")
+    assert not any(ai_crawler_rules(everyone.can_fetch, URL).values())
+    assert all(ai_crawler_rules(Protego.parse("").can_fetch, URL).values())
+
+
+@pytest.mark.parametrize(
+    ("values", "header", "expected"),
+    [
+        (["noai, noimageai"], False, ["noai", "noimageai"]),
+        (["NOINDEX,nofollow"], False, ["noindex"]),
+        (["none"], False, ["noindex"]),
+        (["index, follow"], False, []),
+        (["noai noimageai"], True, ["noai", "noimageai"]),
+        (["googlebot: noindex"], True, []),  # addressed to one crawler
+        (["unavailable_after: 2030-01-01, noai"], True, ["noai"]),
+        ([], False, []),
+    ],
+)
+def test_robots_directives(values: list[str], header: bool, expected: list[str]) -> None:
+    assert robots_directives(values, header=header) == expected
+
+
+def _page(head: str = "", body: str = "") -> Any:
+    return lxml.html.fromstring(f"<html><head>{head}</head><body><p>x</p>{body}</body></html>")
+
+
+def _ld(obj: dict[str, Any]) -> str:
+    return f'<script type="application/ld+json">{json.dumps(obj)}</script>'
+
+
+def test_page_rights_from_markup() -> None:
+    tree = _page(
+        '<meta name="tdm-reservation" content="1">'
+        '<meta name="TDM-Policy" content="https://news.example/tdm-policy.json">'
+        '<meta name="robots" content="noai, noimageai">'
+        '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+    )
+    rights = read_page_rights(tree, URL)
+    assert rights.tdm == TdmDeclaration(True, "https://news.example/tdm-policy.json")
+    assert rights.robots == ["noai", "noimageai"]
+    assert rights.license == "https://creativecommons.org/licenses/by/4.0/"
+    assert rights.license_source == "link"
+    assert rights.free_access is None
+
+
+def test_page_rights_from_json_ld() -> None:
+    article = {
+        "@type": "NewsArticle",
+        "license": {"@type": "CreativeWork", "url": "/licence"},
+        "isAccessibleForFree": "False",
+    }
+    rights = read_page_rights(_page(_ld(article)), URL)
+    assert rights.license == "https://news.example/licence"
+    assert rights.license_source == "json-ld"
+    assert rights.free_access is False
+    paywalled = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {
+                "@type": "NewsArticle",
+                "isAccessibleForFree": True,
+                "hasPart": {"@type": "WebPageElement", "isAccessibleForFree": False},
+            }
+        ],
+    }
+    assert read_page_rights(_page(_ld(paywalled)), URL).free_access is False
+    free = {"@type": "Article", "isAccessibleForFree": True}
+    assert read_page_rights(_page(_ld(free)), URL).free_access is True
+    # Not the article's: an Organization's flag says nothing about the story.
+    org = {"@type": "Organization", "isAccessibleForFree": False, "license": "https://x/l"}
+    assert read_page_rights(_page(_ld(org)), URL) == PageRights()
+
+
+def test_creative_commons_markup() -> None:
+    chooser = (
+        '<p><a rel="license" href="http://creativecommons.org/licenses/by-sa/4.0/">'
+        '<img alt="Creative Commons License" src="x.png"></a></p>'
+    )
+    rights = read_page_rights(_page(body=chooser), URL)
+    assert rights.license == "http://creativecommons.org/licenses/by-sa/4.0/"
+    rdfa = '<span property="cc:license" resource="https://creativecommons.org/licenses/by/4.0/">'
+    assert read_page_rights(_page(body=rdfa + "</span>"), URL).license == (
+        "https://creativecommons.org/licenses/by/4.0/"
+    )
+    assert read_page_rights(_page('<link rel="license" href="javascript:x">'), URL).license is None
+
+
+def test_page_without_signals() -> None:
+    assert read_page_rights(_page("<title>t</title>"), URL) == PageRights()
+
+
+def test_record_precedence_meta_over_header_over_tdmrep() -> None:
+    site = SiteRights(TdmDeclaration(True, "https://news.example/site"), {"GPTBot": False})
+    record, provenance = rights_record(PageRights(), {}, site)
+    assert record["tdm_reserved"] is True and record["tdm_policy"] == "https://news.example/site"
+    assert provenance["rights.tdm_reserved"] == "tdmrep.json"
+    assert provenance["rights.ai_crawlers"] == "robots.txt"
+
+    record, provenance = rights_record(PageRights(), {"tdm-reservation": "0"}, site)
+    assert (record["tdm_reserved"], record["tdm_policy"]) == (False, None)
+    assert provenance["rights.tdm_reserved"] == "header"
+
+    page = PageRights(tdm=TdmDeclaration(True))
+    record, provenance = rights_record(page, {"tdm-reservation": "0"}, site)
+    assert record["tdm_reserved"] is True and provenance["rights.tdm_reserved"] == "meta"
+    assert "rights.tdm_policy" not in provenance
+
+
+def test_record_robots_license_free_access() -> None:
+    page = PageRights(
+        robots=["noai"], license="https://l/", license_source="link", free_access=False
+    )
+    record, provenance = rights_record(page, {"x-robots-tag": "noimageai, noindex"}, None)
+    assert record["robots_meta"] == ["noai", "noimageai", "noindex"]
+    assert provenance["rights.robots_meta"] == "meta, header"
+    assert record["license"] == "https://l/" and provenance["rights.license"] == "link"
+    assert record["free_access"] is False and provenance["rights.free_access"] == "json-ld"
+    assert record_signals(record) == [
+        "noai",
+        "noimageai",
+        "noindex",
+        "license",
+        "not_free",
+    ]
+
+
+def test_x_robots_tag_lines_each_read() -> None:
+    response = HtmlResponse(
+        "https://news.example/a",
+        body=b"<html></html>",
+        headers=Headers([("X-Robots-Tag", "googlebot: noindex"), ("X-Robots-Tag", "noai")]),
+    )
+    headers = response_headers(response)
+    assert headers["x-robots-tag"] == "googlebot: noindex\nnoai"
+    record, _ = rights_record(None, headers, None)
+    assert record["robots_meta"] == ["noai"]  # the googlebot line is not for every crawler
+
+
+def test_no_signal_is_null() -> None:
+    record, provenance = rights_record(None, {}, None)
+    assert record == NO_RIGHTS and provenance == {}
+    assert record_signals(record) == []
+    assert Article(**_article_fields()).rights == NO_RIGHTS
+
+
+def test_site_rights_meta_round_trip() -> None:
+    site = SiteRights(TdmDeclaration(True, "https://p/"), {"GPTBot": False, "CCBot": True})
+    meta = json.loads(json.dumps(site.to_meta()))  # JSON-native: safe in a request queue
+    assert SiteRights.from_meta(meta) == site
+    assert SiteRights.from_meta(SiteRights().to_meta()) == SiteRights()
+    assert SiteRights.from_meta(None) is None
+
+
+def _article_fields() -> dict[str, Any]:
+    return {
+        "id": "0" * 32,
+        "url": URL,
+        "source_url": URL,
+        "feed_url": URL,
+        "title": None,
+        "authors": [],
+        "published": None,
+        "modified": None,
+        "language": None,
+        "text": "text",
+        "word_count": 1,
+        "site_name": None,
+        "description": None,
+        "tags": [],
+        "image": None,
+        "guid": None,
+        "fetched_at": "2024-01-01T00:00:00+00:00",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, False), (False, False), ("0", False), ("off", False), (True, True), ("1", True),
+     ("True", True), ("yes", True)],
+)  # fmt: skip
+def test_skip_setting(value: Any, expected: bool) -> None:
+    settings = project_settings() if value is None else project_settings(
+        NEWSCRAWLER_SKIP_TDM_RESERVED=value
+    )  # fmt: skip
+    assert CrawlerConfig.from_settings(settings).skip_tdm_reserved is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", [1]])
+def test_invalid_skip_setting_names_it(value: Any) -> None:
+    settings = project_settings(NEWSCRAWLER_SKIP_TDM_RESERVED=value)
+    with pytest.raises(ConfigError, match="NEWSCRAWLER_SKIP_TDM_RESERVED"):
+        CrawlerConfig.from_settings(settings)
+
+
+def test_reextraction_reads_the_page_signals() -> None:
+    """``python -m crawler.extract`` gives the crawl's record: the page's own signals too (no
+    headers or site files there: those stay null)."""
+    from crawler.extract import reextract_line
+    from tests.pages import article_html, paragraphs_for
+
+    html = article_html("Harbour bridge reopens", paragraphs_for("harbour")).replace(
+        "</head>",
+        '<meta name="tdm-reservation" content="1"><link rel="license" href="/licence"></head>',
+    )
+    record = reextract_line(json.dumps({"url": URL, "html": html}))
+    assert record["rights"] == {
+        **NO_RIGHTS,
+        "tdm_reserved": True,
+        "license": "https://news.example/licence",
+    }
+    assert record["provenance"]["rights.tdm_reserved"] == "meta"
