@@ -30,6 +30,21 @@ BASE = "https://news.example.org/feeds/world.xml"
         ("https://news.example.org/a%zz", (None, "link_bad_escape")),
         ("https://news.example.org:99999/a", (None, "link_malformed")),
         ("http:///nohost", (None, "link_malformed")),
+        # Links Scrapy cannot turn into a request are refused here, with a reason.
+        ("http://[::1]x/", (None, "link_malformed")),
+        ("http://[::1]:80x/", (None, "link_malformed")),
+        ("http://[v1.x]/", (None, "link_malformed")),
+        ("http://news.example.org/\ud800", (None, "link_malformed")),
+        ("http://\ud800.example.org/", (None, "link_malformed")),
+        ("http://news.example.org/a\u202eb", (None, "link_malformed")),
+        ("http://news.example.org/a\x00b", (None, "link_malformed")),
+        ("http://exa%41mple.org/", (None, "link_malformed")),
+        ("http://a..b.example.org/", (None, "link_malformed")),
+        ("http://" + "a" * 64 + ".example.org/", (None, "link_malformed")),
+        ("http://news.example.org:0/", (None, "link_malformed")),
+        ("http://[::1]:8080/a", ("http://[::1]:8080/a", None)),  # the URL policy refuses it
+        ("http://0x7f.1/a", ("http://0x7f.1/a", None)),  # likewise
+        ("http://bücher.example/a", ("http://bücher.example/a", None)),
     ],
 )
 def test_resolve_link(link: str | None, expected: tuple[str | None, str | None]) -> None:

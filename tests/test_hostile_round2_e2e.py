@@ -1,0 +1,142 @@
+"""Hostile inputs, round two (docs/security.md): entries, outputs and state, end to end.
+
+One real ``scrapy crawl feeds`` over hostile feeds served by a local server next to good feeds
+whose articles must all be written; cases that need their own settings or state run their own
+crawl. Only loopback servers are used.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.conftest import CrawlResult, run_crawl
+from tests.hostile_site import HostileSite
+from tests.test_hostile_e2e import page, rss
+
+SETTINGS = {"DOWNLOAD_TIMEOUT": "4", "RETRY_TIMES": "1"}
+GOOD = ["good-1", "good-2", "good-3"]
+
+
+def item(link: str, title: str = "t", guid: str | None = None) -> str:
+    guid_element = f'<guid isPermaLink="false">{guid}</guid>' if guid else ""
+    return f"<item><title>{title}</title><link>{link}</link>{guid_element}</item>"
+
+
+def rss_items(*items: str) -> str:
+    channel = "<channel><title>Feed</title>" + "".join(items) + "</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+
+
+@dataclass
+class Round2Run:
+    site: HostileSite
+    result: CrawlResult
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return self.result.report
+
+    def feed(self, path: str) -> dict[str, Any]:
+        feeds: dict[str, Any] = self.report["feeds"]
+        return feeds[self.site.url(path)]
+
+    def counter(self, key: str) -> int:
+        return int(self.report["counters"].get(key, 0))
+
+    def records(self, slug: str) -> list[dict[str, Any]]:
+        return [r for r in self.result.records if r["source_url"].endswith(f"/news/{slug}")]
+
+    def record(self, slug: str) -> dict[str, Any] | None:
+        found = self.records(slug)
+        assert len(found) <= 1, found
+        return found[0] if found else None
+
+
+def serve(site: HostileSite) -> list[str]:
+    base = site.base
+    feeds: list[str] = []
+
+    def feed(path: str, body: str, content_type: str = "application/rss+xml") -> None:
+        site.add(path, body, content_type)
+        feeds.append(path)
+
+    def articles(*slugs: str) -> None:
+        for slug in slugs:
+            site.add(f"/news/{slug}", page(slug))
+
+    feed("/good.xml", rss(base, GOOD))
+    articles(*GOOD)
+
+    # One bad link must not hide its feed: the newest entry cannot become a request.
+    feed(
+        "/bad-host.xml",
+        rss_items(
+            item("http://[::1]x/news/newest"),
+            item(f"{base}/news/host-after-1"),
+            item("http://[::1]:80x/"),
+            item("http://exa%41mple.org/news/x"),
+            item(f"{base}/news/host-after-2"),
+        ),
+    )
+    articles("host-after-1", "host-after-2")
+    # The same in a JSON Feed: a lone surrogate in an item's URL (valid JSON text).
+    feed(
+        "/surrogate.json",
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": ['
+        '{"id": "1", "url": "' + base + '/news/\\ud800"},'
+        '{"id": "2", "url": "' + base + '/news/json-after"}]}',
+        "application/feed+json",
+    )
+    articles("json-after")
+    return feeds
+
+
+@pytest.fixture(scope="module")
+def round2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Round2Run]:
+    site = HostileSite()
+    threading.Thread(target=site.server.serve_forever, daemon=True).start()
+    try:
+        paths = serve(site)
+        out = tmp_path_factory.mktemp("round2")
+        result = run_crawl(
+            out / "output",
+            "-a",
+            "feeds=" + ",".join(site.url(p) for p in paths),
+            settings={**SETTINGS, "ALLOW_PRIVATE_HOSTS": site.base.removeprefix("http://")},
+            timeout=180,
+        )
+        (out / "stderr.txt").write_text(result.stderr)
+        yield Round2Run(site, result)
+    finally:
+        site.close()
+
+
+def test_good_feeds_are_all_written(round2: Round2Run) -> None:
+    assert round2.result.returncode == 0, round2.result.stderr[-3000:]
+    for slug in GOOD:
+        assert round2.record(slug) is not None, slug
+    assert round2.feed("/good.xml")["status"] == "ok"
+    assert round2.report["totals"]["reconciled"] is True
+    assert "Traceback" not in round2.result.stderr, round2.result.stderr[-3000:]
+
+
+def test_bad_link_does_not_hide_its_feed(round2: Round2Run) -> None:
+    feed = round2.feed("/bad-host.xml")
+    assert feed["status"] == "ok"
+    assert feed["skipped"] == {"link_malformed": 3}
+    assert round2.record("host-after-1") is not None
+    assert round2.record("host-after-2") is not None
+
+
+def test_lone_surrogate_in_json_feed_url(round2: Round2Run) -> None:
+    feed = round2.feed("/surrogate.json")
+    assert feed["status"] == "ok"
+    assert feed["skipped"] == {"link_malformed": 1}
+    assert round2.record("json-after") is not None
+    assert json.dumps(round2.result.records, ensure_ascii=False).encode("utf-8")
