@@ -8,14 +8,16 @@ crawl. Only loopback servers are used.
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import CrawlResult, run_crawl
+from tests.conftest import ROOT, CrawlResult, LocalSite, crawl_command, run_crawl
 from tests.hostile_site import HostileSite
 from tests.test_hostile_e2e import page, rss
 
@@ -140,3 +142,46 @@ def test_lone_surrogate_in_json_feed_url(round2: Round2Run) -> None:
     assert feed["skipped"] == {"link_malformed": 1}
     assert round2.record("json-after") is not None
     assert json.dumps(round2.result.records, ensure_ascii=False).encode("utf-8")
+
+
+def test_two_runs_at_once_never_share_an_output_file(site: LocalSite, tmp_path: Path) -> None:
+    """Same output directory and file name, different state directories, started together:
+    two output files and two reports, each run's articles in its own file, none torn."""
+    output = tmp_path / "output"
+    processes = []
+    for run in ("a", "b"):
+        slugs = [f"{run}-{n}" for n in range(3)]
+        site.add(f"/{run}.xml", rss(site.base, slugs), "application/rss+xml")
+        for slug in slugs:
+            site.add(f"/news/{slug}", page(slug))
+        command, env = crawl_command(
+            output,
+            "-a",
+            f"feeds={site.url(f'/{run}.xml')}",
+            settings={
+                "NEWSCRAWLER_OUTPUT_FILE": "wire.jsonl",
+                "NEWSCRAWLER_STATE_DIR": str(tmp_path / f"state-{run}"),
+            },
+        )
+        processes.append(
+            subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+        )
+    for process in processes:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr.decode()[-3000:]
+    files = sorted(output.glob("*.jsonl"))
+    assert [f.name for f in files] == ["wire-1.jsonl", "wire.jsonl"]
+    runs = set()
+    for path in files:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        slugs = sorted(json.loads(line)["source_url"].rsplit("/", 1)[-1] for line in lines)
+        run = slugs[0][0]
+        assert slugs == [f"{run}-{n}" for n in range(3)], path
+        runs.add(run)
+        report = json.loads(path.with_suffix(".report.json").read_text(encoding="utf-8"))
+        assert report["output_file"] == str(path)
+        assert report["totals"]["written"] == 3
+    assert runs == {"a", "b"}
+    assert not list(output.glob("*.part"))
