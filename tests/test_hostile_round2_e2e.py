@@ -20,6 +20,7 @@ import pytest
 from tests.conftest import ROOT, CrawlResult, LocalSite, crawl_command, run_crawl
 from tests.hostile_site import HostileSite
 from tests.test_hostile_e2e import page, rss
+from tests.test_state_store import damaged
 
 SETTINGS = {"DOWNLOAD_TIMEOUT": "4", "RETRY_TIMES": "1"}
 GOOD = ["good-1", "good-2", "good-3"]
@@ -185,3 +186,21 @@ def test_two_runs_at_once_never_share_an_output_file(site: LocalSite, tmp_path: 
         assert report["totals"]["written"] == 3
     assert runs == {"a", "b"}
     assert not list(output.glob("*.part"))
+
+
+@pytest.mark.parametrize("how", ["empty", "garbage", "truncated"])
+def test_damaged_state_file_stops_the_run_loudly(
+    site: LocalSite, crawl: Any, tmp_path: Path, how: str
+) -> None:
+    """A corrupt, truncated or empty state.sqlite3: exit 2 with the file and the way to
+    recover, before any request; never a fresh start that writes everything again."""
+    site.add("/feed.xml", rss(site.base, ["story"]), "application/rss+xml")
+    site.add("/news/story", page("story"))
+    (tmp_path / "state").mkdir()
+    path = damaged(tmp_path / "state", how)
+    result = crawl("-a", f"feeds={site.url('/feed.xml')}")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert f"newscrawler: state error: the state file {path} is unusable" in result.stderr
+    assert "move it aside" in result.stderr
+    assert site.requests == []
+    assert result.output_files == []

@@ -17,6 +17,7 @@ from crawler.storage.state import (
     FeedState,
     RetryEntry,
     SqliteStateStore,
+    StateError,
     StateStore,
     WrittenArticle,
     entry_keys,
@@ -224,3 +225,34 @@ def test_a_store_from_before_outcomes_is_upgraded(tmp_path: Path) -> None:
     store.remember([settled_entry(("url:x/b",), None, "dropped:too_little_text")])
     assert store.find(["url:x/b"]) is not None
     store.close()
+
+
+def damaged(tmp_path: Path, how: str) -> Path:
+    """A state file damaged in one of the ways a disk or a person damages it."""
+    path = tmp_path / "state.sqlite3"
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "garbage":
+        path.write_bytes(b"not a database at all\n" * 100)
+    else:
+        store = SqliteStateStore(path, ttl_s=1e9)
+        store.remember([written(f"id{n}", 1, "f", f"url:x/{n}") for n in range(2000)])
+        store.close()
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+@pytest.mark.parametrize("how", ["empty", "garbage", "truncated"])
+def test_a_damaged_state_file_is_an_error_never_a_fresh_start(tmp_path: Path, how: str) -> None:
+    path = damaged(tmp_path, how)
+    before = path.read_bytes()
+    with pytest.raises(StateError, match="move it aside") as raised:
+        SqliteStateStore(path, ttl_s=100)
+    assert str(path) in str(raised.value)
+    assert path.read_bytes() == before  # not "repaired" into an empty store
+
+
+def test_a_missing_state_file_is_a_first_run(tmp_path: Path) -> None:
+    SqliteStateStore(tmp_path / "new" / "state.sqlite3", ttl_s=100).close()
+    assert (tmp_path / "new" / "state.sqlite3").stat().st_size > 0
