@@ -97,6 +97,14 @@ def serve(site: HostileSite) -> list[str]:
         "application/feed+json",
     )
     articles("json-after")
+
+    # GUIDs: one feed gives GUID "1" to 50 links; another feed claims a victim's GUID.
+    feed("/same-guid.xml", rss_items(*(item(f"{base}/news/g-{n}", guid="1") for n in range(50))))
+    articles(*(f"g-{n}" for n in range(50)))
+    feed("/victim.xml", rss_items(item(f"{base}/news/victim-story", guid="victim-guid")))
+    feed("/claimer.xml", rss_items(item(f"{base}/news/claimer-story", guid="victim-guid")))
+    articles("victim-story", "claimer-story")
+
     return feeds
 
 
@@ -143,6 +151,39 @@ def test_lone_surrogate_in_json_feed_url(round2: Round2Run) -> None:
     assert feed["skipped"] == {"link_malformed": 1}
     assert round2.record("json-after") is not None
     assert json.dumps(round2.result.records, ensure_ascii=False).encode("utf-8")
+
+
+def test_one_guid_for_many_links_is_ignored(round2: Round2Run) -> None:
+    assert round2.feed("/same-guid.xml")["status"] == "ok"
+    for n in range(50):
+        assert round2.record(f"g-{n}") is not None, n
+    assert round2.counter("feeds/guid_reused") == 50
+    assert round2.record("g-0")["guid"] is None  # type: ignore[index]
+
+
+def test_another_feed_claiming_a_guid_in_the_same_run(round2: Round2Run) -> None:
+    assert round2.record("victim-story") is not None
+    assert round2.record("claimer-story") is not None
+
+
+def test_another_feed_claiming_a_guid_in_an_earlier_run(site: LocalSite, crawl: Any) -> None:
+    """The claimer's article is written first; the victim's, with the same GUID on the same
+    site, is still written; the victim's own GUID still follows its article to a new link."""
+    site.add("/claimer.xml", rss_items(item(site.url("/news/claimer"), guid="g")), "text/xml")
+    site.add("/victim.xml", rss_items(item(site.url("/news/victim"), guid="g")), "text/xml")
+    for slug in ("claimer", "victim"):
+        site.add(f"/news/{slug}", page(slug))
+    first = crawl("-a", f"feeds={site.url('/claimer.xml')}")
+    assert first.returncode == 0 and first.report["totals"]["written"] == 1
+    second = crawl("-a", f"feeds={site.url('/victim.xml')}")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert second.report["totals"]["written"] == 1
+    assert second.report["feeds"][site.url("/victim.xml")]["skipped"] == {}
+    # The victim's feed renames the article's link: its GUID says it is already written.
+    site.add("/victim.xml", rss_items(item(site.url("/news/victim-2"), guid="g")), "text/xml")
+    third = crawl("-a", f"feeds={site.url('/victim.xml')}")
+    assert third.report["feeds"][site.url("/victim.xml")]["skipped"] == {"already_written": 1}
+    assert site.hits("/news/victim-2") == 0
 
 
 def test_two_runs_at_once_never_share_an_output_file(site: LocalSite, tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from crawler.config import ConfigError, CrawlerConfig
+from crawler.feeds.guids import ignore_reused_guids
+from crawler.items import FeedEntry
 from crawler.storage.redis_state import RedisStateStore
 from crawler.storage.state import (
     ArticleState,
@@ -51,13 +53,36 @@ def written(article_id: str, version: int = 1, fp: str = "f1", *keys: str) -> Wr
     return WrittenArticle(ArticleState(article_id, fp, version, "2024-01-01T00:00:00+00:00"), keys)
 
 
-def test_entry_keys_ignore_tracking_and_scope_guid_to_the_site() -> None:
-    assert entry_keys("https://www.example.com/a/?utm_source=x", None) == ("url:example.com/a",)
-    assert entry_keys("http://example.com/a", "g-1") == (
+def test_entry_keys_ignore_tracking_and_scope_guid_to_the_site_and_feed() -> None:
+    feed = "https://example.com/feed.xml"
+    assert entry_keys("https://www.example.com/a/?utm_source=x", None, feed) == (
         "url:example.com/a",
-        "guid:example.com:g-1",
     )
+    assert entry_keys("http://example.com/a", "g-1", feed) == (
+        "url:example.com/a",
+        "guid:example.com:example.com/feed.xml:g-1",
+    )
+    # Another feed claiming the same GUID for a link on the same site: another key.
+    claimed = entry_keys("http://example.com/b", "g-1", "https://other.example/feed")
+    assert claimed[1] != entry_keys("http://example.com/a", "g-1", feed)[1]
+    # The same feed, the article's link changed: the GUID still finds it.
+    moved = entry_keys("http://example.com/a-renamed", "g-1", "http://www.example.com/feed.xml")
+    assert moved[1] == entry_keys("http://example.com/a", "g-1", feed)[1]
     assert url_key("https://example.com/a/") == "url:example.com/a"
+
+
+def test_a_guid_given_to_several_links_is_ignored() -> None:
+    feed = "https://example.com/feed.xml"
+    entries = [FeedEntry(f"https://example.com/{n}", feed, guid="1") for n in range(50)]
+    entries += [
+        FeedEntry("https://example.com/x?utm_source=rss", feed, guid="x"),
+        FeedEntry("https://example.com/x", feed, guid="x"),  # the same article twice
+        FeedEntry("https://example.com/y", feed, guid="y"),
+    ]
+    kept, reused = ignore_reused_guids(entries)
+    assert reused == 50
+    assert [e.guid for e in kept] == [None] * 50 + ["x", "x", "y"]
+    assert [e.link for e in kept] == [e.link for e in entries]
 
 
 def test_remember_find_and_versions(store: StateStore) -> None:

@@ -225,7 +225,7 @@ class RunState:
                 logger.warning("Unreadable retry record %s dropped", retry.key)
                 known.append(retry.key)
                 continue
-            if store.find(entry_keys(entry.link, entry.guid)) is not None:
+            if store.find(entry_keys(entry.link, entry.guid, entry.feed_url)) is not None:
                 known.append(retry.key)
             else:
                 entries.append(entry)
@@ -235,7 +235,7 @@ class RunState:
 
     def article_failed(self, entry: FeedEntry, reason: str) -> None:
         """Record the failure: a retry for the next run, or the entry given up."""
-        keys = entry_keys(entry.link, entry.guid)
+        keys = entry_keys(entry.link, entry.guid, entry.feed_url)
         try:
             if is_permanent_failure(reason):
                 self._give_up(entry, reason, attempts=1)
@@ -253,7 +253,7 @@ class RunState:
             self.incomplete_feeds.add(entry.feed_url)
 
     def _give_up(self, entry: FeedEntry, reason: str, attempts: int) -> None:
-        keys = entry_keys(entry.link, entry.guid)
+        keys = entry_keys(entry.link, entry.guid, entry.feed_url)
         self.require_store().remember([settled_entry(keys, entry.updated, f"gave_up:{reason}")])
         logger.warning("Gave up %s after %d failed run(s): %s", entry.link, attempts, reason)
         self._inc(f"articles/given_up/{reason}")
@@ -272,7 +272,7 @@ class RunState:
         if not isinstance(item, ArticlePage) or reason is None:
             return
         entry = item.entry
-        keys = entry_keys(entry.link, entry.guid)
+        keys = entry_keys(entry.link, entry.guid, entry.feed_url)
         try:
             if reason in CONTENT_DROPS:
                 settled = settled_entry(keys, entry.updated, f"dropped:{reason}")

@@ -7,7 +7,8 @@ Parsing, link policy and extraction live in pure modules; this class only wires 
 
 Stats: ``feeds/ok``, ``feeds/not_modified`` (a 304 answer to a conditional GET),
 ``feeds/failed/<reason>``, ``feeds/entries``,
-``feeds/entry_skipped/<reason>``, ``articles/requested``,
+``feeds/entry_skipped/<reason>``, ``feeds/guid_reused`` (entries whose GUID the feed gives to
+other links too: ignored, see ``crawler.feeds.guids``), ``articles/requested``,
 ``articles/retry_requested`` (entries that failed in an earlier run, requested again after
 their feed's entries, also when the feed answered 304), ``articles/duplicate_in_run``,
 ``articles/failed/<reason>``, ``articles/pages``; from the feed
@@ -38,6 +39,7 @@ from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig
 from crawler.extensions.state import RunState
 from crawler.failures import known_failure_reason
 from crawler.feeds import ParsedFeed, newest_first, parse_feed
+from crawler.feeds.guids import ignore_reused_guids
 from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_list
 from crawler.feeds.opml import ListedFeed
 from crawler.feeds.prescreen import FeedLimits
@@ -208,9 +210,12 @@ class FeedsSpider(SourcesMixin):
             self._feed_outcome(feed_url, "failed", parsed.error)
             return
         skipped = Counter(parsed.skipped)
+        trusted, reused = ignore_reused_guids(parsed.entries)
+        if reused:
+            self._inc("feeds/guid_reused", reused)
         # Newest first: NEWSCRAWLER_MAX_ENTRIES_PER_FEED is applied to the entries that need a
         # download, in this order (crawler.spidermiddlewares.seen).
-        entries = newest_first(parsed.entries)
+        entries = newest_first(trusted)
         for reason, count in skipped.items():
             self._inc(f"feeds/entry_skipped/{reason}", count)
         self._inc("feeds/entries", len(parsed.entries))
@@ -255,7 +260,7 @@ class FeedsSpider(SourcesMixin):
     def article_request(self, entry: FeedEntry) -> scrapy.Request | None:
         """A request for the entry's article, or ``None`` if this run already asked for it.
         Raises what ``scrapy.Request`` raises on a URL it cannot take."""
-        keys = set(entry_keys(entry.link, entry.guid))
+        keys = set(entry_keys(entry.link, entry.guid, entry.feed_url))
         if keys & self.requested_keys:
             # Remember this entry's other keys too: a later entry may share only its guid.
             self.requested_keys |= keys

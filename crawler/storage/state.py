@@ -9,10 +9,10 @@ What is stored:
 
 - Articles already written (``ArticleState``): the article ``id``, the fingerprint of its text,
   the ``version`` of its last written record and the feed entry's ``updated`` date, indexed by
-  *keys*: ``entry_keys()`` of the feed entry (dedupe key of the link, feed GUID) plus the dedupe
-  keys of the URLs the article was found under. Callers ``remember`` an article only once its
-  line is durably written (see ``crawler/storage/durable.py``); ``remember`` is idempotent, so
-  crash recovery may replay it.
+  *keys*: ``entry_keys()`` of the feed entry (dedupe key of the link, GUID scoped to the link's
+  site and the feed) plus the dedupe keys of the URLs the article was found under. Callers
+  ``remember`` an article only once its line is durably written (see
+  ``crawler/storage/durable.py``); ``remember`` is idempotent, so crash recovery may replay it.
 - Per feed (``FeedState``): the HTTP validators (ETag, Last-Modified) for conditional GET, the
   last outcome and its reason, when it was last checked and last ok, consecutive failures, and
   when the validators were last renewed by a full fetch (``validated_at``).
@@ -96,7 +96,7 @@ class RetryEntry:
     """A feed entry whose article download failed with a transient error: requested again by
     the next runs (even behind a 304 for its feed) until it is written or given up."""
 
-    key: str  # entry_keys(link, guid)[0]: the entry's link
+    key: str  # entry_keys(...)[0]: the entry's link
     feed_url: str
     entry: dict[str, Any]  # the feed entry's fields, JSON-native
     reason: str  # the last failure
@@ -181,13 +181,16 @@ def needs_fetch(updated: str | None, known: ArticleState | None) -> bool:
     return known is None or is_newer(updated, known.entry_updated)
 
 
-def entry_keys(link: str, guid: str | None) -> tuple[str, ...]:
+def entry_keys(link: str, guid: str | None, feed_url: str) -> tuple[str, ...]:
     """The keys a feed entry is looked up under: the dedupe key of its link and, when it has
-    one, its GUID scoped to the link's site (a GUID is only unique within a publisher)."""
+    one, its GUID scoped to the link's site and to the feed that gave it. A GUID is only an
+    identifier within the feed that assigns it: another feed (listing a link on the same
+    site) claiming the same GUID must not make this entry look written. A feed that reuses one
+    GUID for several links has it ignored before this (``crawler.feeds.guids``)."""
     key = dedupe_key(link)
     keys = [f"url:{key}"]
     if guid:
-        keys.append(f"guid:{key.split('/')[0]}:{guid}")
+        keys.append(f"guid:{key.split('/')[0]}:{dedupe_key(feed_url)}:{guid}")
     return tuple(keys)
 
 
