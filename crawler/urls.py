@@ -173,6 +173,34 @@ def resolve_link(link: str | None, base_url: str) -> tuple[str | None, str | Non
     return strip_tracking(absolute), None
 
 
+def record_url(value: str | None, base_url: str) -> str | None:
+    """A URL-valued field of a record (``image``, ``url``): ``value`` resolved against
+    ``base_url`` (the page's URL) when the result is an absolute http(s) URL with a valid host
+    and port, no user info, no control, format or surrogate character and at most
+    ``MAX_URL_LENGTH`` characters; else ``None``. Spaces inside become ``%20``, tabs and line
+    breaks are removed (as browsers do); tracking parameters are kept: it is not a link to
+    follow."""
+    if not value:
+        return None
+    value = value.strip().replace(" ", "%20")
+    value = value.replace("\t", "").replace("\n", "").replace("\r", "")
+    if not value or len(value) > MAX_URL_LENGTH or has_forbidden_chars(value):
+        return None
+    if any(char.isspace() for char in value):
+        return None
+    try:
+        absolute = urljoin(base_url, value)
+        parts = urlsplit(absolute)
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _ALLOWED_SCHEMES or not parts.hostname:
+        return None
+    if host_reason(parts.netloc) is not None or len(absolute) > MAX_URL_LENGTH:
+        return None
+    return absolute
+
+
 # An article's URL is keyed several times on its way (request, seen check, revision, writer).
 @functools.lru_cache(maxsize=4096)
 def dedupe_key(url: str) -> str:

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
+from crawler.urls import record_url
 from tests.conftest import ROOT, CrawlResult, LocalSite, crawl_command, run_crawl
 from tests.hostile_site import HostileSite
-from tests.test_hostile_e2e import page, rss
+from tests.test_hostile_e2e import SCHEMA, page, rss
 from tests.test_state_store import damaged
 
 SETTINGS = {"DOWNLOAD_TIMEOUT": "4", "RETRY_TIMES": "1"}
@@ -105,6 +107,32 @@ def serve(site: HostileSite) -> list[str]:
     feed("/claimer.xml", rss_items(item(f"{base}/news/claimer-story", guid="victim-guid")))
     articles("victim-story", "claimer-story")
 
+    # URL fields: og:image values no record may carry as they are.
+    images = {
+        "img-replacement": "http://img.example/&#xD800;.jpg",  # the parser gives U+FFFD
+        "img-rtl": "http://img.example/a\u202egpj.exe",
+        "img-control": "http://img.example/a\x07.jpg",
+        "img-separator": "http://img.example/a\u2028.jpg",
+        "img-script": "javascript:alert(1)",
+        "img-userinfo": "http://user:pw@img.example/a.jpg",
+        "img-relative": "/img/a b.jpg",
+    }
+    for slug, image in images.items():
+        html = page(slug).replace(
+            '<meta charset="utf-8">',
+            f'<meta charset="utf-8"><meta property="og:image" content="{image}">',
+        )
+        site.add(f"/news/{slug}", html)
+    # A lone surrogate: JSON-LD is JSON, where "\ud800" is valid text.
+    site.add(
+        "/news/img-surrogate",
+        page("img-surrogate").replace(
+            '<meta charset="utf-8">',
+            '<meta charset="utf-8"><script type="application/ld+json">{"@type": "NewsArticle", '
+            '"headline": "Img Surrogate", "image": "http://img.example/\\ud800.jpg"}</script>',
+        ),
+    )
+    feed("/images.xml", rss(base, [*images, "img-surrogate"]))
     return feeds
 
 
@@ -184,6 +212,28 @@ def test_another_feed_claiming_a_guid_in_an_earlier_run(site: LocalSite, crawl: 
     third = crawl("-a", f"feeds={site.url('/victim.xml')}")
     assert third.report["feeds"][site.url("/victim.xml")]["skipped"] == {"already_written": 1}
     assert site.hits("/news/victim-2") == 0
+
+
+def test_url_fields_are_absolute_http_urls_or_null(round2: Round2Run) -> None:
+    for slug in ("img-surrogate", "img-rtl", "img-script", "img-userinfo"):
+        record = round2.record(slug)
+        assert record is not None, slug  # never dropped as unencodable for its image
+        assert record["image"] is None, (slug, record["image"])
+    for slug, char in (("img-control", "\x07"), ("img-separator", "\u2028")):
+        record = round2.record(slug)
+        assert record is not None, slug  # (the page's text cleaning removes these two)
+        assert char not in (record["image"] or ""), slug
+    replaced = round2.record("img-replacement")
+    assert replaced is not None and replaced["image"] == "http://img.example/\ufffd.jpg"
+    relative = round2.record("img-relative")
+    assert relative is not None and relative["image"] == round2.site.url("/img/a%20b.jpg")
+    assert round2.report["totals"]["dropped"].get("unencodable") is None
+    for record in round2.result.records:
+        for field in ("url", "source_url", "feed_url", "image"):
+            value = record[field]
+            assert value is None or record_url(value, value) == value, (field, value)
+            assert field == "image" or value is not None
+        jsonschema.validate(record, SCHEMA)
 
 
 def test_two_runs_at_once_never_share_an_output_file(site: LocalSite, tmp_path: Path) -> None:

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import accept_canonical, article_id, dedupe_key, resolve_link, strip_tracking
+from crawler.urls import (
+    accept_canonical,
+    article_id,
+    dedupe_key,
+    record_url,
+    resolve_link,
+    strip_tracking,
+)
 
 BASE = "https://news.example.org/feeds/world.xml"
 
@@ -86,3 +93,35 @@ def test_dedupe_key_distinguishes_articles() -> None:
 )
 def test_accept_canonical(canonical: str | None, expected: str | None) -> None:
     assert accept_canonical(canonical, "https://example.org/news/story?x=1") == expected
+
+
+PAGE = "https://news.example.org/world/story"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            "https://img.example.org/a.jpg?utm_source=x",
+            "https://img.example.org/a.jpg?utm_source=x",
+        ),
+        ("/img/a.jpg", "https://news.example.org/img/a.jpg"),
+        ("//cdn.example.org/a.jpg", "https://cdn.example.org/a.jpg"),
+        (" /img/a b.jpg\n", "https://news.example.org/img/a%20b.jpg"),
+        (None, None),
+        ("", None),
+        ("javascript:alert(1)", None),
+        ("data:image/png;base64,AAAA", None),
+        ("http://img.example.org/\ud800.jpg", None),
+        ("http://img.example.org/a\u202egpj.exe", None),
+        ("http://img.example.org/a\u2028.jpg", None),
+        ("http://img.example.org/a\x85.jpg", None),
+        ("http://img.example.org/a\x00.jpg", None),
+        ("http://user:pw@img.example.org/a.jpg", None),
+        ("http://[::1]x/a.jpg", None),
+        ("http://img.example.org:99999/a.jpg", None),
+        ("https://img.example.org/" + "a" * 3000, None),
+    ],
+)
+def test_record_url(value: str | None, expected: str | None) -> None:
+    assert record_url(value, PAGE) == expected
