@@ -133,6 +133,17 @@ def serve(site: HostileSite) -> list[str]:
         ),
     )
     feed("/images.xml", rss(base, [*images, "img-surrogate"]))
+    # User info in links: refused with a reason, never requested.
+    host = base.removeprefix("http://")
+    feed(
+        "/userinfo.xml",
+        rss_items(
+            item(f"http://user:secret@{host}/news/userinfo"),
+            item(f"http://user@{host}/news/userinfo"),
+            item(f"{base}/news/userinfo-after"),
+        ),
+    )
+    articles("userinfo", "userinfo-after")
     return feeds
 
 
@@ -234,6 +245,13 @@ def test_url_fields_are_absolute_http_urls_or_null(round2: Round2Run) -> None:
             assert value is None or record_url(value, value) == value, (field, value)
             assert field == "image" or value is not None
         jsonschema.validate(record, SCHEMA)
+
+
+def test_user_info_in_links_is_refused(round2: Round2Run) -> None:
+    feed = round2.feed("/userinfo.xml")
+    assert (feed["status"], feed["skipped"]) == ("ok", {"link_userinfo": 2})
+    assert round2.site.hits("/news/userinfo") == 0
+    assert round2.record("userinfo-after") is not None
 
 
 def test_two_runs_at_once_never_share_an_output_file(site: LocalSite, tmp_path: Path) -> None:
