@@ -144,6 +144,9 @@ def serve(site: HostileSite) -> list[str]:
         ),
     )
     articles("userinfo", "userinfo-after")
+    # A 304 to a request sent without validators.
+    feed("/always-304.xml", "")
+    site.routes["/always-304.xml"].status = 304
     return feeds
 
 
@@ -252,6 +255,12 @@ def test_user_info_in_links_is_refused(round2: Round2Run) -> None:
     assert (feed["status"], feed["skipped"]) == ("ok", {"link_userinfo": 2})
     assert round2.site.hits("/news/userinfo") == 0
     assert round2.record("userinfo-after") is not None
+
+
+def test_304_without_validators_is_a_failed_feed(round2: Round2Run) -> None:
+    feed = round2.feed("/always-304.xml")
+    assert (feed["status"], feed["reason"]) == ("failed", "http_304")
+    assert round2.counter("feeds/not_modified") == 0
 
 
 def test_two_runs_at_once_never_share_an_output_file(site: LocalSite, tmp_path: Path) -> None:
