@@ -322,3 +322,33 @@ def test_damaged_state_file_stops_the_run_loudly(
     assert "move it aside" in result.stderr
     assert site.requests == []
     assert result.output_files == []
+
+
+def test_extraction_timeout_is_a_failed_attempt_then_given_up(site: LocalSite, crawl: Any) -> None:
+    """A page whose extraction always runs out of time costs a timeout in each of
+    NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS runs, then is given up, like a failed download."""
+    site.add("/feed.xml", rss(site.base, ["slow", "quick"]), "application/rss+xml")
+    # 3 MB of small elements: many seconds of extraction on any machine (a story: 0.1 s).
+    slow = "<div><span>word</span> <a href='/x'>link</a></div>" * 60_000
+    site.add("/news/slow", f"<html><body><article>{slow}</article></body></html>")
+    site.add("/news/quick", page("quick"))
+    settings = {
+        "NEWSCRAWLER_EXTRACTION_TIMEOUT_S": "2",
+        "NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES": str(4 * 1024 * 1024),
+        "NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS": "2",
+    }
+    feed = ["-a", f"feeds={site.url('/feed.xml')}"]
+    first = crawl(*feed, settings=settings)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.report["totals"]["dropped"] == {"extraction_timeout": 1}
+    assert first.report["totals"]["articles_retry_later"] == 1
+    assert [r["source_url"] for r in first.records] == [site.url("/news/quick")]
+    second = crawl(*feed, settings=settings)
+    assert second.report["totals"]["articles_given_up"] == {"extraction_timeout": 1}
+    assert second.report["given_up"][0]["url"] == site.url("/news/slow")
+    third = crawl(*feed, settings=settings)
+    assert third.report["feeds"][site.url("/feed.xml")]["skipped"] == {
+        "given_up": 1,
+        "already_written": 1,
+    }
+    assert site.hits("/news/slow") == 2

@@ -25,7 +25,10 @@ A given-up entry is remembered as settled (``gave_up:<reason>``: not fetched aga
 feed dates it newer), counted as ``articles/given_up/<reason>`` and sent to the run report
 (signal ``article_given_up``). A page dropped for its content (``CONTENT_DROPS``: too little
 text, not HTML, ...) is remembered the same way (``dropped:<reason>``); one on which
-extraction failed is not; either ends its entry's retries.
+extraction failed is not, and ends its entry's retries, except a page whose extraction ran
+out of time or killed its worker (``extraction_timeout``, ``extraction_crashed``): that is a
+failed attempt like a failed download, retried next run and given up after
+``NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS``.
 
 At spider close it stores each feed's health and, for a feed fully processed in a run that
 finished, the new ETag / Last-Modified, so the next run asks "changed since?". Every failed
@@ -94,6 +97,10 @@ CONTENT_DROPS = frozenset(
 # Drops where our extraction failed on the page: not remembered (another run may succeed), but
 # the download worked, so retrying it is over.
 EXTRACTION_FAILURES = frozenset({"extraction_error", "extraction_timeout", "extraction_crashed"})
+# Extraction failures that cost a whole timeout or a worker each time: counted as failed
+# attempts like a failed download (a retry record), so the page is given up after
+# NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS runs instead of costing as much every run.
+COSTLY_EXTRACTION_FAILURES = frozenset({"extraction_timeout", "extraction_crashed"})
 
 
 def is_permanent_failure(reason: str) -> bool:
@@ -272,6 +279,9 @@ class RunState:
         if not isinstance(item, ArticlePage) or reason is None:
             return
         entry = item.entry
+        if reason in COSTLY_EXTRACTION_FAILURES:
+            self.article_failed(entry, reason)
+            return
         keys = entry_keys(entry.link, entry.guid, entry.feed_url)
         try:
             if reason in CONTENT_DROPS:
