@@ -348,3 +348,17 @@ def test_site_url_that_is_a_feed_ends_discovery() -> None:
     assert state.finished
     assert state.next_candidates(set()) == []
     assert state.feeds == [found]
+
+
+def test_opml_export_writes_any_title() -> None:
+    """Characters XML 1.0 forbids (U+FFFF, controls, lone surrogates) are left out of every
+    attribute, so one hostile feed title cannot fail the export."""
+    feeds = [
+        ListedFeed(f"{BASE}/a.xml", "News \uffff\x01\ud800 today", ("World\ufffe/Europe", "x\x00")),
+        ListedFeed(f"{BASE}/b.xml", "\uffff"),
+    ]
+    listed = parse_opml(render_opml(feeds, "My \x0bfeeds"), "export.opml")
+    assert [(f.url, f.title, f.tags) for f in listed] == [
+        (f"{BASE}/a.xml", "News today", ("World/Europe", "x")),  # parse_opml folds spaces
+        (f"{BASE}/b.xml", f"{BASE}/b.xml", ()),
+    ]

@@ -18,6 +18,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from crawler.feeds.opml import parse_opml
 from crawler.urls import record_url
 from tests.conftest import ROOT, CrawlResult, LocalSite, crawl_command, run_crawl
 from tests.hostile_site import HostileSite
@@ -352,3 +353,32 @@ def test_extraction_timeout_is_a_failed_attempt_then_given_up(site: LocalSite, c
         "already_written": 1,
     }
     assert site.hits("/news/slow") == 2
+
+
+def test_opml_export_of_a_feed_titled_with_forbidden_characters(
+    site: LocalSite, crawl: Any, tmp_path: Path
+) -> None:
+    site.add(
+        "/",
+        '<html><head><link rel="alternate" type="application/feed+json" href="/feed.json">'
+        "</head><body>home</body></html>",
+    )
+    site.add(
+        "/feed.json",
+        json.dumps(
+            {
+                "version": "https://jsonfeed.org/version/1.1",
+                "title": "Local \uffff news \ufffe",
+                "items": [{"id": "1", "url": site.url("/news/story")}],
+            }
+        ),
+        "application/feed+json",
+    )
+    site.add("/news/story", page("story"))
+    export = tmp_path / "feeds.opml"
+    result = crawl("-a", f"sites={site.url('/')}", "-a", f"export_opml={export}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.report["opml_export_error"] is None
+    (listed,) = parse_opml(export.read_bytes(), str(export))
+    assert (listed.url, listed.title) == (site.url("/feed.json"), "Local news")
+    assert result.report["totals"]["written"] == 1

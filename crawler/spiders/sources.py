@@ -426,7 +426,7 @@ class SourcesMixin(scrapy.Spider):
         try:
             temporary.write_bytes(render_opml(feeds))
             os.replace(temporary, path)
-        except OSError as exc:
+        except Exception as exc:  # never silent: whatever fails, the run says so and exits 1
             self.logger.error("Cannot write OPML export %s: %s", path, exc)
             assert self.crawler.stats is not None
             self.crawler.stats.set_value("run/opml_export_error", f"{path}: {exc}")
