@@ -145,6 +145,14 @@ def serve(site: HostileSite) -> list[str]:
         ),
     )
     articles("userinfo", "userinfo-after")
+    # A JSON Feed of 200,000 items: only NEWSCRAWLER_FEED_MAX_ITEMS are read.
+    capped = [{"url": f"{base}/news/jcap-first"}] + [{"url": "mailto:a@b.c"}] * 199_999
+    feed(
+        "/huge.json",
+        json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": capped}),
+        "application/feed+json",
+    )
+    articles("jcap-first")
     # A 304 to a request sent without validators.
     feed("/always-304.xml", "")
     site.routes["/always-304.xml"].status = 304
@@ -256,6 +264,14 @@ def test_user_info_in_links_is_refused(round2: Round2Run) -> None:
     assert (feed["status"], feed["skipped"]) == ("ok", {"link_userinfo": 2})
     assert round2.site.hits("/news/userinfo") == 0
     assert round2.record("userinfo-after") is not None
+
+
+def test_json_feed_items_are_capped(round2: Round2Run) -> None:
+    feed = round2.feed("/huge.json")
+    assert feed["status"] == "ok"
+    assert feed["skipped"] == {"link_scheme": 999, "over_limit": 199_000}
+    assert round2.counter("feeds/items_over_cap") == 199_000
+    assert round2.record("jcap-first") is not None
 
 
 def test_304_without_validators_is_a_failed_feed(round2: Round2Run) -> None:

@@ -62,7 +62,7 @@ def parse_feed(
     from crawler.feeds import jsonfeed
 
     if jsonfeed.looks_like_json(body):
-        return jsonfeed.parse_json_feed(body, url)
+        return jsonfeed.parse_json_feed(body, url, limits.max_items)
     result = ParsedFeed(url=url)
     if not body.strip():
         result.error = "empty_body"
