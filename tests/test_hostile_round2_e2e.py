@@ -153,6 +153,15 @@ def serve(site: HostileSite) -> list[str]:
         "application/feed+json",
     )
     articles("jcap-first")
+    # One element with 30,000 attributes (uncapped, feedparser needs seconds of CPU for it).
+    flood = " ".join(f'a{n}="{n}"' for n in range(30_000))
+    feed(
+        "/attributes.xml",
+        rss_items(item(f"{base}/news/attr-1"), item(f"{base}/news/attr-2")).replace(
+            "<item>", f"<item {flood}>", 1
+        ),
+    )
+    articles("attr-1", "attr-2")
     # A 304 to a request sent without validators.
     feed("/always-304.xml", "")
     site.routes["/always-304.xml"].status = 304
@@ -272,6 +281,13 @@ def test_json_feed_items_are_capped(round2: Round2Run) -> None:
     assert feed["skipped"] == {"link_scheme": 999, "over_limit": 199_000}
     assert round2.counter("feeds/items_over_cap") == 199_000
     assert round2.record("jcap-first") is not None
+
+
+def test_attributes_per_element_are_capped(round2: Round2Run) -> None:
+    feed = round2.feed("/attributes.xml")
+    assert (feed["status"], feed["entries"], feed["skipped"]) == ("ok", 2, {})
+    assert round2.counter("feeds/attributes_dropped") == 30_000 - 100
+    assert round2.record("attr-1") is not None and round2.record("attr-2") is not None
 
 
 def test_304_without_validators_is_a_failed_feed(round2: Round2Run) -> None:

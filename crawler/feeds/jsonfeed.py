@@ -2,9 +2,10 @@
 
 feedparser does not read JSON Feed, so ``parse_feed`` hands any body that starts with ``{``
 here. A JSON object whose ``version`` starts with ``https://jsonfeed.org/version/`` is a JSON
-Feed; any other JSON is ``not_a_feed``. Only the first ``NEWSCRAWLER_FEED_MAX_ITEMS`` items are
-read (``load_capped``: the others are counted, never kept). Items get the same link policy as RSS/Atom entries
-(``resolve_link`` against the feed URL) and each bad item is skipped with its own reason:
+Feed; any other JSON is ``not_a_feed``. Only the first ``NEWSCRAWLER_FEED_MAX_ITEMS`` items
+are read (``load_capped``: the others are counted, never kept). Items get the same link policy
+as RSS/Atom entries (``resolve_link`` against the feed URL) and each bad item is skipped with
+its own reason:
 ``link_*`` from the link policy, ``invalid_item`` for an item that is not an object.
 
 Fields used: ``url`` (else ``external_url``), ``id``, ``title``, ``summary``,
