@@ -162,6 +162,9 @@ def serve(site: HostileSite) -> list[str]:
         ),
     )
     articles("attr-1", "attr-2")
+    # Short header lines for ever.
+    site.endless_headers("/endless-headers.xml")
+    feeds.append("/endless-headers.xml")
     # A 304 to a request sent without validators.
     feed("/always-304.xml", "")
     site.routes["/always-304.xml"].status = 304
@@ -288,6 +291,14 @@ def test_attributes_per_element_are_capped(round2: Round2Run) -> None:
     assert (feed["status"], feed["entries"], feed["skipped"]) == ("ok", 2, {})
     assert round2.counter("feeds/attributes_dropped") == 30_000 - 100
     assert round2.record("attr-1") is not None and round2.record("attr-2") is not None
+
+
+def test_response_headers_are_capped(round2: Round2Run) -> None:
+    feed = round2.feed("/endless-headers.xml")
+    assert (feed["status"], feed["reason"]) == ("failed", "headers_too_large")
+    # Cut off at 256 KiB of headers, not at the download timeout; not retried (the next
+    # attempt would get the same).
+    assert round2.site.hits("/endless-headers.xml") == 1
 
 
 def test_304_without_validators_is_a_failed_feed(round2: Round2Run) -> None:

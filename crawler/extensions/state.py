@@ -79,7 +79,13 @@ logger = logging.getLogger(__name__)
 TRANSIENT_CLIENT_ERRORS = frozenset({"http_403", "http_404", "http_408", "http_425", "http_429"})
 # Refusals the next run would meet again (robots_unavailable is not one: the next run asks).
 PERMANENT_REFUSALS = frozenset(
-    {"robots_forbidden", "too_large", "decompressed_too_large", "redirect_limit"}
+    {
+        "robots_forbidden",
+        "too_large",
+        "decompressed_too_large",
+        "redirect_limit",
+        "headers_too_large",
+    }
 )
 # Drops of a downloaded page for its content (crawler/pipelines/extraction.py): the same page
 # would be dropped again, so its entry is remembered and not downloaded again until updated.
