@@ -59,6 +59,7 @@ class CrawlerConfig:
     article_maxsize_bytes: int = 8 * 1024 * 1024
     extract_maxsize_bytes: int = 2 * 1024 * 1024
     retry_after_max_s: float = 120.0
+    headers_maxsize_bytes: int = 256 * 1024
     # Incremental runs (crawler/storage/state.py): where the state lives, how long seen
     # articles are remembered, how many records are committed to the output at once.
     state_dir: Path = Path("state")
@@ -111,6 +112,7 @@ class CrawlerConfig:
             article_maxsize_bytes=_int(settings, "ARTICLE_MAXSIZE_BYTES", minimum=1024),
             extract_maxsize_bytes=_int(settings, "EXTRACT_MAXSIZE_BYTES", minimum=1024),
             retry_after_max_s=_float(settings, "RETRY_AFTER_MAX_S", minimum=0.0),
+            headers_maxsize_bytes=_int(settings, "HEADERS_MAXSIZE_BYTES", minimum=1024),
             state_dir=Path(_str(settings, "STATE_DIR")),
             state_backend=_choice(settings, "STATE_BACKEND", STATE_BACKENDS),
             seen_ttl_days=_float(settings, "SEEN_TTL_DAYS", minimum=0.0),

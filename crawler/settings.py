@@ -31,6 +31,9 @@ NEWSCRAWLER_FEED_MAX_ITEMS = 1000
 NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES = 8 * 1024 * 1024
 NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES = 2 * 1024 * 1024
 NEWSCRAWLER_RETRY_AFTER_MAX_S = 120
+# Response header bytes (status line included) read before a download fails as
+# headers_too_large: an endless stream of short header lines must not fill memory.
+NEWSCRAWLER_HEADERS_MAXSIZE_BYTES = 256 * 1024
 # Incremental runs: state (seen articles, feed validators, run lock, journal) lives here.
 NEWSCRAWLER_STATE_DIR = "state"
 NEWSCRAWLER_STATE_BACKEND = "sqlite"
@@ -72,7 +75,15 @@ CONCURRENT_ITEMS = 8
 
 # --- Safety ---
 # Only http(s): a feed must not make the crawler read local files or reach other protocols.
-DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+# HTTP(S) through Scrapy's HTTP/1.1 handler with a cap on response header bytes.
+DOWNLOAD_HANDLERS = {
+    "file": None,
+    "data": None,
+    "ftp": None,
+    "s3": None,
+    "http": "crawler.downloadhandlers.HeaderCappedDownloadHandler",
+    "https": "crawler.downloadhandlers.HeaderCappedDownloadHandler",
+}
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 # No loopback, private, link-local or metadata address, however written or resolved, unless

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import re
+import unicodedata
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 MAX_URL_LENGTH = 2048
@@ -71,10 +73,76 @@ def strip_tracking(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
-def resolve_link(link: str | None, base_url: str) -> tuple[str | None, str | None]:
-    """Turn a raw feed link into an absolute, tracking-free http(s) URL.
+# Unicode categories no URL may hold: controls (C0, C1), format characters (bidi overrides such
+# as U+202E, zero-width marks), surrogates (a lone half cannot be encoded, and Scrapy raises on
+# it), line and paragraph separators.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
-    Returns ``(url, None)`` or ``(None, reason)``; reasons are stats-key suffixes.
+
+def has_forbidden_chars(text: str) -> bool:
+    """True when ``text`` holds a control, format or surrogate character, or U+2028/U+2029."""
+    return any(
+        unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in text if not char.isalnum()
+    )
+
+
+def host_reason(netloc: str) -> str | None:
+    """Why the authority part of a URL (``host[:port]``) cannot become a request, or ``None``.
+
+    Refused: user info (``user:pw@host``: ``link_userinfo``), a bracketed host that is not an
+    IPv6 address or has text after its bracket (``[::1]x``), a port that is not 1-65535, and
+    host names that are not DNS names: empty or over-long labels, characters outside letters,
+    digits, ``-`` and ``_`` (``%``, spaces, punctuation), non-ASCII names IDNA cannot encode.
+    No regex: one pass over at most ``MAX_URL_LENGTH`` characters."""
+    if "@" in netloc:
+        return "link_userinfo"
+    if netloc.startswith("["):
+        literal, bracket, rest = netloc[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return "link_malformed"
+        try:
+            ipaddress.IPv6Address(literal)
+        except ValueError:
+            return "link_malformed"
+        return _port_reason(rest[1:] if rest else None)
+    if "[" in netloc or "]" in netloc or netloc.count(":") > 1:
+        return "link_malformed"
+    host, colon, port = netloc.partition(":")
+    return _host_name_reason(host) or _port_reason(port if colon else None)
+
+
+def _port_reason(port: str | None) -> str | None:
+    if not port:  # "host:" is "host" on the default port
+        return None
+    if not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+        return "link_malformed"
+    return None
+
+
+def _host_name_reason(host: str) -> str | None:
+    host = host.lower()
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return "link_malformed"
+    labels = host.removesuffix(".").split(".")
+    if len(host) > 253 or not all(0 < len(label) <= 63 for label in labels):
+        return "link_malformed"
+    if not all(char in _HOST_CHARS for label in labels for char in label):
+        return "link_malformed"
+    return None
+
+
+def resolve_link(link: str | None, base_url: str) -> tuple[str | None, str | None]:
+    """Turn a raw feed link into an absolute, tracking-free http(s) URL that Scrapy can
+    request.
+
+    Returns ``(url, None)`` or ``(None, reason)``; reasons are stats-key suffixes:
+    ``link_missing``, ``link_too_long``, ``link_malformed`` (no host, a bad host or port,
+    control, format or surrogate characters), ``link_userinfo``, ``link_scheme``,
+    ``link_bad_escape``.
     """
     if link is None:
         return None, "link_missing"
@@ -84,6 +152,8 @@ def resolve_link(link: str | None, base_url: str) -> tuple[str | None, str | Non
         return None, "link_missing"
     if len(link) > MAX_URL_LENGTH:
         return None, "link_too_long"
+    if has_forbidden_chars(link):
+        return None, "link_malformed"
     try:
         absolute = urljoin(base_url, link)
         parts = urlsplit(absolute)
@@ -95,9 +165,40 @@ def resolve_link(link: str | None, base_url: str) -> tuple[str | None, str | Non
         return None, "link_scheme"
     if not parts.hostname:
         return None, "link_malformed"
+    reason = host_reason(parts.netloc)
+    if reason is not None:
+        return None, reason
     if "%" in absolute and re.search(r"%(?![0-9A-Fa-f]{2})", absolute):
         return None, "link_bad_escape"
     return strip_tracking(absolute), None
+
+
+def record_url(value: str | None, base_url: str) -> str | None:
+    """A URL-valued field of a record (``image``, ``url``): ``value`` resolved against
+    ``base_url`` (the page's URL) when the result is an absolute http(s) URL with a valid host
+    and port, no user info, no control, format or surrogate character and at most
+    ``MAX_URL_LENGTH`` characters; else ``None``. Spaces inside become ``%20``, tabs and line
+    breaks are removed (as browsers do); tracking parameters are kept: it is not a link to
+    follow."""
+    if not value:
+        return None
+    value = value.strip().replace(" ", "%20")
+    value = value.replace("\t", "").replace("\n", "").replace("\r", "")
+    if not value or len(value) > MAX_URL_LENGTH or has_forbidden_chars(value):
+        return None
+    if any(char.isspace() for char in value):
+        return None
+    try:
+        absolute = urljoin(base_url, value)
+        parts = urlsplit(absolute)
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _ALLOWED_SCHEMES or not parts.hostname:
+        return None
+    if host_reason(parts.netloc) is not None or len(absolute) > MAX_URL_LENGTH:
+        return None
+    return absolute
 
 
 # An article's URL is keyed several times on its way (request, seen check, revision, writer).

@@ -135,6 +135,7 @@ def start_worker(
     output_dir: Path,
     workdir: Path,
     settings: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Worker:
     """A real ``scrapy crawl feeds`` in distributed mode; its User-Agent is ``worker-<name>``
     so the site can tell the workers apart."""
@@ -153,6 +154,7 @@ def start_worker(
             "LOG_LEVEL": "INFO",
             **(settings or {}),
         },
+        env=env,
     )
     log = workdir / f"worker-{name}.log"
     workdir.mkdir(parents=True, exist_ok=True)

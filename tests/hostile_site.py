@@ -61,6 +61,20 @@ class HostileSite(LocalSite):
 
         self.raw[path] = route
 
+    def endless_headers(self, path: str) -> None:
+        """A status line, then short header lines for ever (until the client hangs up, or
+        30 s)."""
+        line = b"X-Filler: " + b"a" * 20 + b"\r\n"
+        block = line * 1000
+
+        def route(handler: BaseHTTPRequestHandler) -> None:
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n")
+            deadline = time.monotonic() + 30
+            while not self.stop.is_set() and time.monotonic() < deadline:
+                handler.wfile.write(block)
+
+        self.raw[path] = route
+
     def drip(self, path: str, interval_s: float = 0.5) -> None:
         """A valid-looking feed, one byte at a time, never finished."""
 

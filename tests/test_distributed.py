@@ -304,7 +304,6 @@ def test_a_worker_whose_output_fails_puts_its_requests_back(
         site.routes[article_path(n)] = held_for_b(site.routes[article_path(n)])
     output = tmp_path / "output"
     output.mkdir()
-    (output / "full-a.jsonl.part").symlink_to("/dev/full")
     failing = start_worker(
         "a",
         redis_server.url,
@@ -312,6 +311,7 @@ def test_a_worker_whose_output_fails_puts_its_requests_back(
         output,
         tmp_path,
         {"NEWSCRAWLER_OUTPUT_FILE": "full-a.jsonl", "NEWSCRAWLER_WRITE_BATCH_SIZE": "2"},
+        env={"TESTS_FULL_DISK_NAME": "full-a.jsonl.part"},
     )
     healthy = start_worker("b", redis_server.url, feeds, output, tmp_path)
     try:

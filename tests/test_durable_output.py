@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from crawler.extensions.report import write_exclusive
 from crawler.items import FeedEntry
 from crawler.storage.durable import DurableOutput, OutputError, check_writable, recover
 from crawler.storage.journal import Journal
+from crawler.storage.jsonl import JsonLinesWriter
 from crawler.storage.lock import RunLock, RunLocked
 from crawler.storage.state import (
     ArticleState,
@@ -147,9 +149,11 @@ def test_write_failure_leaves_the_part_file_for_recovery(
     tmp_path: Path, store: SqliteStateStore, journal: Journal
 ) -> None:
     path = tmp_path / "run.jsonl"
-    path.with_name("run.jsonl.part").symlink_to("/dev/full")
     output = DurableOutput(path, journal, store, batch_size=1)
     output.open()
+    assert output.writer._file is not None
+    output.writer._file.close()
+    output.writer._file = open("/dev/full", "w", encoding="utf-8")  # noqa: SIM115 (disk full)
     with pytest.raises(OutputError, match="No space left"):
         output.add(*article(1))
     assert output.failed and store.find(["url:x/1"]) is None
@@ -190,3 +194,30 @@ def test_updated_rule(updated: str | None, known: str | None, newer: bool) -> No
     entry = FeedEntry(link="http://x/1", feed_url="http://x/feed", updated=updated)
     assert needs_fetch(entry.updated, None) is True
     assert needs_fetch(entry.updated, ArticleState("a", "f", 1, known)) is newer
+
+
+def test_output_files_are_created_exclusively(tmp_path: Path) -> None:
+    """Two runs wanting one name get two files; a name whose .part, output or report exists
+    is taken."""
+    wanted = tmp_path / "out" / "run.jsonl"
+    first, second = JsonLinesWriter(wanted), JsonLinesWriter(wanted)
+    first.open()
+    second.open()
+    assert (first.path.name, second.path.name) == ("run.jsonl", "run-1.jsonl")
+    second.write_lines(['{"id":"b"}'])
+    first.write_lines(['{"id":"a"}'])
+    assert first.close() == wanted and second.close() == wanted.with_name("run-1.jsonl")
+    assert wanted.read_text() == '{"id":"a"}\n'
+    (tmp_path / "out" / "run-2.report.json").write_text("{}")  # an empty run's report
+    (tmp_path / "out" / "run-3.jsonl.part").write_text("")  # a run still writing
+    third = JsonLinesWriter(wanted)
+    third.open()
+    assert third.path.name == "run-4.jsonl"
+    third.abandon()
+
+
+def test_run_reports_are_created_exclusively(tmp_path: Path) -> None:
+    path = tmp_path / "run.report.json"
+    assert write_exclusive(path, "first") == path
+    assert write_exclusive(path, "second") == tmp_path / "run.1.report.json"
+    assert path.read_text() == "first"

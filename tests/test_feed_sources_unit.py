@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,8 +20,10 @@ from crawler.feeds.discover import (
     find_candidates,
     looks_like_html,
 )
+from crawler.feeds.jsonfeed import load_capped
 from crawler.feeds.lists import FeedListError, read_feed_file, read_feed_list
 from crawler.feeds.opml import ListedFeed, OPMLError, parse_opml, render_opml
+from crawler.feeds.prescreen import FeedLimits
 from crawler.feeds.sitemap import parse_sitemap, sitemaps_from_robots
 from crawler.urls import dedupe_key
 from tests.conftest import DATA
@@ -348,3 +351,57 @@ def test_site_url_that_is_a_feed_ends_discovery() -> None:
     assert state.finished
     assert state.next_candidates(set()) == []
     assert state.feeds == [found]
+
+
+def test_opml_export_writes_any_title() -> None:
+    """Characters XML 1.0 forbids (U+FFFF, controls, lone surrogates) are left out of every
+    attribute, so one hostile feed title cannot fail the export."""
+    feeds = [
+        ListedFeed(f"{BASE}/a.xml", "News \uffff\x01\ud800 today", ("World\ufffe/Europe", "x\x00")),
+        ListedFeed(f"{BASE}/b.xml", "\uffff"),
+    ]
+    listed = parse_opml(render_opml(feeds, "My \x0bfeeds"), "export.opml")
+    assert [(f.url, f.title, f.tags) for f in listed] == [
+        (f"{BASE}/a.xml", "News today", ("World/Europe", "x")),  # parse_opml folds spaces
+        (f"{BASE}/b.xml", f"{BASE}/b.xml", ()),
+    ]
+
+
+def test_json_feed_items_are_capped_without_keeping_them() -> None:
+    items = [{"id": str(n), "url": f"/news/{n}"} for n in range(5000)]
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
+    parsed = parse_feed(body, f"{BASE}/feed.json", limits=FeedLimits(max_items=100))
+    assert [e.guid for e in parsed.entries] == [str(n) for n in range(100)]
+    assert parsed.skipped == ["over_limit"] * 4900
+    assert parsed.counters["items_over_cap"] == 4900
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{}",
+        ' { "a" : [1, 2] , "items" : [ ] , "b": {"items": [1, 2, 3]} } ',
+        '{"items": [1, 2, 3, 4], "x": 1}',
+        '{"items": 5}',
+        "[1, 2, 3]",
+    ],
+)
+def test_capped_json_reads_what_json_reads(text: str) -> None:
+    document, over = load_capped(text, 2)
+    expected = json.loads(text)
+    if isinstance(expected, dict) and isinstance(expected.get("items"), list):
+        over_expected = max(0, len(expected["items"]) - 2)
+        expected["items"] = expected["items"][:2]
+    else:
+        over_expected = 0
+    assert (document, over) == (expected, over_expected)
+
+
+@pytest.mark.parametrize(
+    "text", ['{"a":1} x', '{"a" 1}', '{"a":1,}', "{1:2}", '{"items":[1,,2]}', '{"items":[1 2]}']
+)
+def test_capped_json_refuses_what_json_refuses(text: str) -> None:
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        load_capped(text, 2)

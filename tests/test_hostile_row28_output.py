@@ -59,9 +59,13 @@ def test_row28_disk_full_mid_run(site: LocalSite, tmp_path: Path) -> None:
     output_dir = tmp_path / "output"
     output_dir.mkdir()
     settings = {"NEWSCRAWLER_OUTPUT_FILE": "wire.jsonl", "NEWSCRAWLER_WRITE_BATCH_SIZE": "2"}
-    part = output_dir / "wire.jsonl.part"
-    part.symlink_to("/dev/full")
-    full = run_crawl(output_dir, "-a", newsroom.feeds_arg(), settings=settings)
+    full = run_crawl(
+        output_dir,
+        "-a",
+        newsroom.feeds_arg(),
+        settings=settings,
+        env={"TESTS_FULL_DISK_NAME": "wire.jsonl.part"},
+    )
     assert full.returncode == 1, full.stderr[-3000:]
     assert "cannot write output" in full.stderr and "No space left on device" in full.stderr
     assert not (output_dir / "wire.jsonl").exists(), "a failed file presented as complete"
@@ -72,7 +76,6 @@ def test_row28_disk_full_mid_run(site: LocalSite, tmp_path: Path) -> None:
     assert report["totals"]["reconciled"] is True
 
     # Space is freed; the next run writes every article, once.
-    part.unlink()
     again = run_crawl(output_dir, "-a", newsroom.feeds_arg(), settings=settings)
     assert again.returncode == 0, again.stderr[-3000:]
     counts = Counter(r["source_url"].rsplit("/", 1)[-1] for r in output_records(output_dir))

@@ -11,12 +11,15 @@ from pathlib import Path
 import pytest
 
 from crawler.config import ConfigError, CrawlerConfig
+from crawler.feeds.guids import ignore_reused_guids
+from crawler.items import FeedEntry
 from crawler.storage.redis_state import RedisStateStore
 from crawler.storage.state import (
     ArticleState,
     FeedState,
     RetryEntry,
     SqliteStateStore,
+    StateError,
     StateStore,
     WrittenArticle,
     entry_keys,
@@ -50,13 +53,36 @@ def written(article_id: str, version: int = 1, fp: str = "f1", *keys: str) -> Wr
     return WrittenArticle(ArticleState(article_id, fp, version, "2024-01-01T00:00:00+00:00"), keys)
 
 
-def test_entry_keys_ignore_tracking_and_scope_guid_to_the_site() -> None:
-    assert entry_keys("https://www.example.com/a/?utm_source=x", None) == ("url:example.com/a",)
-    assert entry_keys("http://example.com/a", "g-1") == (
+def test_entry_keys_ignore_tracking_and_scope_guid_to_the_site_and_feed() -> None:
+    feed = "https://example.com/feed.xml"
+    assert entry_keys("https://www.example.com/a/?utm_source=x", None, feed) == (
         "url:example.com/a",
-        "guid:example.com:g-1",
     )
+    assert entry_keys("http://example.com/a", "g-1", feed) == (
+        "url:example.com/a",
+        "guid:example.com:example.com/feed.xml:g-1",
+    )
+    # Another feed claiming the same GUID for a link on the same site: another key.
+    claimed = entry_keys("http://example.com/b", "g-1", "https://other.example/feed")
+    assert claimed[1] != entry_keys("http://example.com/a", "g-1", feed)[1]
+    # The same feed, the article's link changed: the GUID still finds it.
+    moved = entry_keys("http://example.com/a-renamed", "g-1", "http://www.example.com/feed.xml")
+    assert moved[1] == entry_keys("http://example.com/a", "g-1", feed)[1]
     assert url_key("https://example.com/a/") == "url:example.com/a"
+
+
+def test_a_guid_given_to_several_links_is_ignored() -> None:
+    feed = "https://example.com/feed.xml"
+    entries = [FeedEntry(f"https://example.com/{n}", feed, guid="1") for n in range(50)]
+    entries += [
+        FeedEntry("https://example.com/x?utm_source=rss", feed, guid="x"),
+        FeedEntry("https://example.com/x", feed, guid="x"),  # the same article twice
+        FeedEntry("https://example.com/y", feed, guid="y"),
+    ]
+    kept, reused = ignore_reused_guids(entries)
+    assert reused == 50
+    assert [e.guid for e in kept] == [None] * 50 + ["x", "x", "y"]
+    assert [e.link for e in kept] == [e.link for e in entries]
 
 
 def test_remember_find_and_versions(store: StateStore) -> None:
@@ -224,3 +250,34 @@ def test_a_store_from_before_outcomes_is_upgraded(tmp_path: Path) -> None:
     store.remember([settled_entry(("url:x/b",), None, "dropped:too_little_text")])
     assert store.find(["url:x/b"]) is not None
     store.close()
+
+
+def damaged(tmp_path: Path, how: str) -> Path:
+    """A state file damaged in one of the ways a disk or a person damages it."""
+    path = tmp_path / "state.sqlite3"
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "garbage":
+        path.write_bytes(b"not a database at all\n" * 100)
+    else:
+        store = SqliteStateStore(path, ttl_s=1e9)
+        store.remember([written(f"id{n}", 1, "f", f"url:x/{n}") for n in range(2000)])
+        store.close()
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+@pytest.mark.parametrize("how", ["empty", "garbage", "truncated"])
+def test_a_damaged_state_file_is_an_error_never_a_fresh_start(tmp_path: Path, how: str) -> None:
+    path = damaged(tmp_path, how)
+    before = path.read_bytes()
+    with pytest.raises(StateError, match="move it aside") as raised:
+        SqliteStateStore(path, ttl_s=100)
+    assert str(path) in str(raised.value)
+    assert path.read_bytes() == before  # not "repaired" into an empty store
+
+
+def test_a_missing_state_file_is_a_first_run(tmp_path: Path) -> None:
+    SqliteStateStore(tmp_path / "new" / "state.sqlite3", ttl_s=100).close()
+    assert (tmp_path / "new" / "state.sqlite3").stat().st_size > 0

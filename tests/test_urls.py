@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import accept_canonical, article_id, dedupe_key, resolve_link, strip_tracking
+from crawler.urls import (
+    accept_canonical,
+    article_id,
+    dedupe_key,
+    record_url,
+    resolve_link,
+    strip_tracking,
+)
 
 BASE = "https://news.example.org/feeds/world.xml"
 
@@ -30,6 +37,21 @@ BASE = "https://news.example.org/feeds/world.xml"
         ("https://news.example.org/a%zz", (None, "link_bad_escape")),
         ("https://news.example.org:99999/a", (None, "link_malformed")),
         ("http:///nohost", (None, "link_malformed")),
+        # Links Scrapy cannot turn into a request are refused here, with a reason.
+        ("http://[::1]x/", (None, "link_malformed")),
+        ("http://[::1]:80x/", (None, "link_malformed")),
+        ("http://[v1.x]/", (None, "link_malformed")),
+        ("http://news.example.org/\ud800", (None, "link_malformed")),
+        ("http://\ud800.example.org/", (None, "link_malformed")),
+        ("http://news.example.org/a\u202eb", (None, "link_malformed")),
+        ("http://news.example.org/a\x00b", (None, "link_malformed")),
+        ("http://exa%41mple.org/", (None, "link_malformed")),
+        ("http://a..b.example.org/", (None, "link_malformed")),
+        ("http://" + "a" * 64 + ".example.org/", (None, "link_malformed")),
+        ("http://news.example.org:0/", (None, "link_malformed")),
+        ("http://[::1]:8080/a", ("http://[::1]:8080/a", None)),  # the URL policy refuses it
+        ("http://0x7f.1/a", ("http://0x7f.1/a", None)),  # likewise
+        ("http://bücher.example/a", ("http://bücher.example/a", None)),
     ],
 )
 def test_resolve_link(link: str | None, expected: tuple[str | None, str | None]) -> None:
@@ -71,3 +93,35 @@ def test_dedupe_key_distinguishes_articles() -> None:
 )
 def test_accept_canonical(canonical: str | None, expected: str | None) -> None:
     assert accept_canonical(canonical, "https://example.org/news/story?x=1") == expected
+
+
+PAGE = "https://news.example.org/world/story"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            "https://img.example.org/a.jpg?utm_source=x",
+            "https://img.example.org/a.jpg?utm_source=x",
+        ),
+        ("/img/a.jpg", "https://news.example.org/img/a.jpg"),
+        ("//cdn.example.org/a.jpg", "https://cdn.example.org/a.jpg"),
+        (" /img/a b.jpg\n", "https://news.example.org/img/a%20b.jpg"),
+        (None, None),
+        ("", None),
+        ("javascript:alert(1)", None),
+        ("data:image/png;base64,AAAA", None),
+        ("http://img.example.org/\ud800.jpg", None),
+        ("http://img.example.org/a\u202egpj.exe", None),
+        ("http://img.example.org/a\u2028.jpg", None),
+        ("http://img.example.org/a\x85.jpg", None),
+        ("http://img.example.org/a\x00.jpg", None),
+        ("http://user:pw@img.example.org/a.jpg", None),
+        ("http://[::1]x/a.jpg", None),
+        ("http://img.example.org:99999/a.jpg", None),
+        ("https://img.example.org/" + "a" * 3000, None),
+    ],
+)
+def test_record_url(value: str | None, expected: str | None) -> None:
+    assert record_url(value, PAGE) == expected

@@ -1,13 +1,14 @@
 """``scrapy crawl`` with an exit status a scheduler can act on.
 
 Same as Scrapy's command, plus: a configuration error (``ConfigError``, raised before any
-request) is printed as one clear line and exits 2; another run holding the lock on the state
-directory (``RunLocked``), or in distributed mode a live process already running this worker
-(``WorkerBusy``, a ``RunLocked``), exits 3; an output or state directory that cannot be written
-(``OutputError``, checked before any request) exits 1, and so does a crawl stopped before it
-finished (a second SIGTERM forces an unclean shutdown). After a crawl, the exit status is the
-``run/exit_code`` set by the run report (1 when every feed failed or the output could not be
-written).
+request) is printed as one clear line and exits 2, and so does an unusable state file
+(``StateError``: corrupt, truncated or empty; the message says how to recover); another run
+holding the lock on the state directory (``RunLocked``), or in distributed mode a live
+process already running this worker (``WorkerBusy``, a ``RunLocked``), exits 3; an output or
+state directory that cannot be written (``OutputError``, checked before any request) exits 1,
+and so does a crawl stopped before it finished (a second SIGTERM forces an unclean shutdown).
+After a crawl, the exit status is the ``run/exit_code`` set by the run report (1 when every
+feed failed or the output could not be written).
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from scrapy.exceptions import UsageError
 from crawler.config import ConfigError
 from crawler.storage.durable import OutputError
 from crawler.storage.lock import RunLocked
+from crawler.storage.state import StateError
 
 EXIT_CONFIG_ERROR = 2
 EXIT_OUTPUT_ERROR = 1
 EXIT_LOCKED = 3
+EXIT_STATE_ERROR = 2
 
 
 class Command(ScrapyCrawlCommand):
@@ -40,6 +43,9 @@ class Command(ScrapyCrawlCommand):
         if isinstance(error, ConfigError):
             print(f"newscrawler: configuration error: {error}", file=sys.stderr)
             self.exitcode = EXIT_CONFIG_ERROR
+        elif isinstance(error, StateError):
+            print(f"newscrawler: state error: {error}", file=sys.stderr)
+            self.exitcode = EXIT_STATE_ERROR
         elif isinstance(error, RunLocked):
             print(f"newscrawler: {error}", file=sys.stderr)
             self.exitcode = EXIT_LOCKED

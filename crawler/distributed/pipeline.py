@@ -32,7 +32,8 @@ from crawler.storage.state import entry_keys, needs_fetch, url_key
 def article_keys(article: Article) -> tuple[str, ...]:
     """Every key the article may be looked up under: its fetched and canonical URLs, and its
     feed GUID."""
-    keys = dict.fromkeys((*entry_keys(article.source_url, article.guid), url_key(article.url)))
+    entry = entry_keys(article.source_url, article.guid, article.feed_url)
+    keys = dict.fromkeys((*entry, url_key(article.url)))
     return tuple(keys)
 
 
@@ -47,7 +48,8 @@ class SeenPagePipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticlePage):
-            keys = (*entry_keys(item.entry.link, item.entry.guid), url_key(item.url))
+            entry = item.entry
+            keys = (*entry_keys(entry.link, entry.guid, entry.feed_url), url_key(item.url))
             known = self.runtime.store.find(keys)
             if not needs_fetch(item.entry.updated, known):
                 raise drop(self.stats, "seen", item.url)

@@ -2,8 +2,9 @@
 
 A feed request (one whose callback gets ``feed_url`` and no ``entry``) is sent with
 ``If-None-Match`` / ``If-Modified-Since`` from the validators the state store holds for the feed
-(``crawler.extensions.state.RunState``), and is allowed to come back ``304 Not Modified``: the
-spider then reports the feed ``not_modified`` without parsing anything. The validators of a 200
+(``crawler.extensions.state.RunState``), and only then is allowed to come back ``304 Not
+Modified``: the spider then reports the feed ``not_modified`` without parsing anything. A 304
+to a request sent without validators fails the feed (``http_304``). The validators of a 200
 answer are handed to ``RunState``, which stores them only if the feed is fully processed.
 Validators older than half of ``NEWSCRAWLER_SEEN_TTL_DAYS`` are not sent (one full fetch), so
 the seen records of a feed that never changes are refreshed before they expire.
@@ -45,9 +46,6 @@ class ConditionalGetMiddleware:
         feed_url = feed_url_of(request)
         if feed_url is None:
             return
-        allowed = list(request.meta.get("handle_httpstatus_list", []))
-        if 304 not in allowed:
-            request.meta["handle_httpstatus_list"] = [*allowed, 304]
         stored = self.state.require_store().feed(feed_url)
         if stored is None or not (stored.etag or stored.last_modified):
             return
@@ -61,6 +59,11 @@ class ConditionalGetMiddleware:
             request.headers.setdefault(b"If-None-Match", stored.etag)
         if stored.last_modified:
             request.headers.setdefault(b"If-Modified-Since", stored.last_modified)
+        # Only a request that asked "changed since?" may be answered 304: any other 304 is a
+        # failed feed (http_304), never a feed taken as unchanged.
+        allowed = list(request.meta.get("handle_httpstatus_list", []))
+        if 304 not in allowed:
+            request.meta["handle_httpstatus_list"] = [*allowed, 304]
         if self.stats is not None:
             self.stats.inc_value("feeds/conditional_requests")
 

@@ -1,6 +1,7 @@
 """RunReport: the run report, its log summary, and the exit status of ``scrapy crawl``.
 
-At the end of a run it writes ``<output file stem>.report.json`` next to the output file, with
+At the end of a run it writes ``<output file stem>.report.json`` next to the output file (created
+exclusively: another run's report is never overwritten; see ``write_exclusive``), with
 per-feed outcomes (status ``ok``, ``not_modified`` or ``failed``, reason, entries, articles
 written, skipped entry reasons such as ``already_written``) and totals that reconcile:
 ``pages scraped = written + dropped``; and the article downloads given up for good
@@ -28,6 +29,7 @@ from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 from crawler.items import ArticlePage, FeedEntry
 from crawler.rights import record_signals
+from crawler.storage.jsonl import MAX_NAME_ATTEMPTS, report_path
 
 logger = logging.getLogger(__name__)
 
@@ -191,17 +193,31 @@ class RunReport:
         assert stats is not None
         stats.set_value("run/exit_code", self.exit_code(report))
         output = report["output_file"]
-        path = Path(output).with_suffix(".report.json") if output else None
+        path = report_path(Path(output)) if output else None
         if path is not None:
+            text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(
-                    json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-                )
+                path = write_exclusive(path, text)
             except OSError as exc:
                 logger.error("Cannot write run report %s: %s", path, exc)
                 stats.set_value("run/exit_code", 1)
         logger.info("%s", summary(report, path))
+
+
+def write_exclusive(path: Path, text: str) -> Path:
+    """Write ``text`` to a file created exclusively: ``path``, else ``<stem>.<n>.report.json``
+    (a report of another run is never overwritten); returns the path written."""
+    stem = path.name.removesuffix(".report.json")
+    for attempt in range(MAX_NAME_ATTEMPTS):
+        candidate = path if attempt == 0 else path.with_name(f"{stem}.{attempt}.report.json")
+        try:
+            with open(candidate, "x", encoding="utf-8") as handle:
+                handle.write(text)
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"no free report name like {path}")
 
 
 def summary(report: dict[str, Any], path: Path | None) -> str:

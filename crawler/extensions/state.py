@@ -25,7 +25,10 @@ A given-up entry is remembered as settled (``gave_up:<reason>``: not fetched aga
 feed dates it newer), counted as ``articles/given_up/<reason>`` and sent to the run report
 (signal ``article_given_up``). A page dropped for its content (``CONTENT_DROPS``: too little
 text, not HTML, ...) is remembered the same way (``dropped:<reason>``); one on which
-extraction failed is not; either ends its entry's retries.
+extraction failed is not, and ends its entry's retries, except a page whose extraction ran
+out of time or killed its worker (``extraction_timeout``, ``extraction_crashed``): that is a
+failed attempt like a failed download, retried next run and given up after
+``NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS``.
 
 At spider close it stores each feed's health and, for a feed fully processed in a run that
 finished, the new ETag / Last-Modified, so the next run asks "changed since?". Every failed
@@ -76,7 +79,14 @@ logger = logging.getLogger(__name__)
 TRANSIENT_CLIENT_ERRORS = frozenset({"http_403", "http_404", "http_408", "http_425", "http_429"})
 # Refusals the next run would meet again (robots_unavailable is not one: the next run asks).
 PERMANENT_REFUSALS = frozenset(
-    {"robots_forbidden", "too_large", "decompressed_too_large", "redirect_limit", "tdm_reserved"}
+    {
+        "robots_forbidden",
+        "too_large",
+        "decompressed_too_large",
+        "redirect_limit",
+        "headers_too_large",
+        "tdm_reserved",
+    }
 )
 # Drops of a downloaded page for its content (crawler/pipelines/extraction.py): the same page
 # would be dropped again, so its entry is remembered and not downloaded again until updated.
@@ -95,6 +105,10 @@ CONTENT_DROPS = frozenset(
 # Drops where our extraction failed on the page: not remembered (another run may succeed), but
 # the download worked, so retrying it is over.
 EXTRACTION_FAILURES = frozenset({"extraction_error", "extraction_timeout", "extraction_crashed"})
+# Extraction failures that cost a whole timeout or a worker each time: counted as failed
+# attempts like a failed download (a retry record), so the page is given up after
+# NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS runs instead of costing as much every run.
+COSTLY_EXTRACTION_FAILURES = frozenset({"extraction_timeout", "extraction_crashed"})
 
 
 def is_permanent_failure(reason: str) -> bool:
@@ -226,7 +240,7 @@ class RunState:
                 logger.warning("Unreadable retry record %s dropped", retry.key)
                 known.append(retry.key)
                 continue
-            if store.find(entry_keys(entry.link, entry.guid)) is not None:
+            if store.find(entry_keys(entry.link, entry.guid, entry.feed_url)) is not None:
                 known.append(retry.key)
             else:
                 entries.append(entry)
@@ -236,7 +250,7 @@ class RunState:
 
     def article_failed(self, entry: FeedEntry, reason: str) -> None:
         """Record the failure: a retry for the next run, or the entry given up."""
-        keys = entry_keys(entry.link, entry.guid)
+        keys = entry_keys(entry.link, entry.guid, entry.feed_url)
         try:
             if is_permanent_failure(reason):
                 self._give_up(entry, reason, attempts=1)
@@ -254,7 +268,7 @@ class RunState:
             self.incomplete_feeds.add(entry.feed_url)
 
     def _give_up(self, entry: FeedEntry, reason: str, attempts: int) -> None:
-        keys = entry_keys(entry.link, entry.guid)
+        keys = entry_keys(entry.link, entry.guid, entry.feed_url)
         self.require_store().remember([settled_entry(keys, entry.updated, f"gave_up:{reason}")])
         logger.warning("Gave up %s after %d failed run(s): %s", entry.link, attempts, reason)
         self._inc(f"articles/given_up/{reason}")
@@ -273,7 +287,10 @@ class RunState:
         if not isinstance(item, ArticlePage) or reason is None:
             return
         entry = item.entry
-        keys = entry_keys(entry.link, entry.guid)
+        if reason in COSTLY_EXTRACTION_FAILURES:
+            self.article_failed(entry, reason)
+            return
+        keys = entry_keys(entry.link, entry.guid, entry.feed_url)
         try:
             if reason in CONTENT_DROPS:
                 settled = settled_entry(keys, entry.updated, f"dropped:{reason}")

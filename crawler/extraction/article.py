@@ -10,7 +10,7 @@ from crawler.extraction.metadata import language_code
 from crawler.extraction.page import MIN_TEXT_CHARS, PageExtraction, extract_page
 from crawler.items import Article, FeedEntry
 from crawler.rights import SiteRights, rights_record
-from crawler.urls import article_id
+from crawler.urls import article_id, record_url
 
 _WORD = re.compile(r"\w+")
 
@@ -71,7 +71,12 @@ def build_article(
     meta.set("description", entry.summary, "feed")
     meta.set("language", language_code(entry.language), "feed")
     meta.settle_language(text)
-    url = meta.canonical_url or fetched_url
+    # URL fields are absolute http(s) URLs free of control and format characters, or null: a
+    # page's og:image may hold anything (a lone surrogate would make the record unencodable).
+    url = record_url(meta.canonical_url, fetched_url) or fetched_url
+    image = record_url(meta.image, url)
+    if image is None:
+        meta.provenance.pop("image", None)
     rights, rights_sources = rights_record(extraction.rights, headers or {}, site_rights)
     return Article(
         id=article_id(url),
@@ -88,7 +93,7 @@ def build_article(
         site_name=meta.site_name,
         description=meta.description,
         tags=meta.tags,
-        image=meta.image,
+        image=image,
         guid=entry.guid,
         fetched_at=fetched_at,
         provenance={**meta.provenance, **rights_sources},

@@ -2,8 +2,10 @@
 
 feedparser does not read JSON Feed, so ``parse_feed`` hands any body that starts with ``{``
 here. A JSON object whose ``version`` starts with ``https://jsonfeed.org/version/`` is a JSON
-Feed; any other JSON is ``not_a_feed``. Items get the same link policy as RSS/Atom entries
-(``resolve_link`` against the feed URL) and each bad item is skipped with its own reason:
+Feed; any other JSON is ``not_a_feed``. Only the first ``NEWSCRAWLER_FEED_MAX_ITEMS`` items
+are read (``load_capped``: the others are counted, never kept). Items get the same link policy
+as RSS/Atom entries (``resolve_link`` against the feed URL) and each bad item is skipped with
+its own reason:
 ``link_*`` from the link policy, ``invalid_item`` for an item that is not an object.
 
 Fields used: ``url`` (else ``external_url``), ``id``, ``title``, ``summary``,
@@ -14,6 +16,7 @@ Fields used: ``url`` (else ``external_url``), ``id``, ``title``, ``summary``,
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from crawler.feeds.parse import ParsedFeed
@@ -21,6 +24,7 @@ from crawler.items import FeedEntry
 from crawler.textnorm import clean_text, to_iso8601
 from crawler.urls import resolve_link
 
+DEFAULT_MAX_ITEMS = 1000
 VERSION_PREFIXES = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 _FORMATS = {"1": "jsonfeed10", "1.1": "jsonfeed11"}
 
@@ -30,14 +34,20 @@ def looks_like_json(body: bytes) -> bool:
     return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
 
 
-def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+def parse_json_feed(body: bytes, url: str, max_items: int = DEFAULT_MAX_ITEMS) -> ParsedFeed:
+    """Entries of the first ``max_items`` items (``NEWSCRAWLER_FEED_MAX_ITEMS``, as for RSS and
+    Atom); the items past the cap are counted (``items_over_cap``, skipped ``over_limit``) and
+    never turned into entries."""
     result = ParsedFeed(url=url)
     try:
         # JSON is UTF-8 (RFC 8259); a stray bad byte costs one character, not the feed.
-        document = json.loads(body.decode("utf-8-sig", errors="replace"))
+        document, over_cap = load_capped(body.decode("utf-8-sig", errors="replace"), max_items)
     except (ValueError, RecursionError) as exc:
         result.error = f"parse_error:{type(exc).__name__}"
         return result
+    if over_cap:
+        result.counters["items_over_cap"] += over_cap
+        result.skipped += ["over_limit"] * over_cap
     version = document.get("version") if isinstance(document, dict) else None
     if not isinstance(version, str) or not version.startswith(VERSION_PREFIXES):
         result.error = "not_a_feed"
@@ -60,6 +70,79 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         else:
             result.entries.append(entry)
     return result
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")  # JSON's insignificant whitespace; linear
+_DECODER = json.JSONDecoder()
+
+
+def load_capped(text: str, max_items: int) -> tuple[Any, int]:
+    """``json.loads(text)``, except that only the first ``max_items`` elements of the
+    top-level object's ``items`` array are kept; returns the document and how many elements
+    were left out. The elements past the cap are decoded one at a time and dropped, so a feed
+    of half a million items never holds them all. ``ValueError`` on invalid JSON, as
+    ``json.loads``."""
+    index = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
+    if not text.startswith("{", index):
+        value, end = _DECODER.raw_decode(text, index)
+        _expect_end(text, end)
+        return value, 0
+    document: dict[str, Any] = {}
+    over_cap = 0
+    index = _skip(text, index + 1)
+    if text.startswith("}", index):
+        _expect_end(text, index + 1)
+        return document, 0
+    while True:
+        key, index = _DECODER.raw_decode(text, index)
+        if not isinstance(key, str):
+            raise json.JSONDecodeError("Expecting property name", text, index)
+        index = _skip(text, index)
+        if not text.startswith(":", index):
+            raise json.JSONDecodeError("Expecting ':' delimiter", text, index)
+        index = _skip(text, index + 1)
+        if key == "items" and text.startswith("[", index):
+            document[key], over_cap, index = _capped_array(text, index, max_items)
+        else:
+            document[key], index = _DECODER.raw_decode(text, index)
+        index = _skip(text, index)
+        if text.startswith("}", index):
+            _expect_end(text, index + 1)
+            return document, over_cap
+        if not text.startswith(",", index):
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, index)
+        index = _skip(text, index + 1)
+
+
+def _capped_array(text: str, index: int, max_items: int) -> tuple[list[Any], int, int]:
+    """The array at ``text[index] == "["``: its first ``max_items`` elements, how many more
+    there were, and the index after its ``]``."""
+    kept: list[Any] = []
+    over = 0
+    index = _skip(text, index + 1)
+    if text.startswith("]", index):
+        return kept, 0, index + 1
+    while True:
+        value, index = _DECODER.raw_decode(text, index)
+        if len(kept) < max_items:
+            kept.append(value)
+        else:
+            over += 1
+        index = _skip(text, index)
+        if text.startswith("]", index):
+            return kept, over, index + 1
+        if not text.startswith(",", index):
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, index)
+        index = _skip(text, index + 1)
+
+
+def _skip(text: str, index: int) -> int:
+    return _WHITESPACE.match(text, index).end()  # type: ignore[union-attr]
+
+
+def _expect_end(text: str, index: int) -> None:
+    if _skip(text, index) != len(text):
+        raise json.JSONDecodeError("Extra data", text, index)
 
 
 def _string(value: Any) -> str | None:

@@ -103,19 +103,39 @@ def _add(feeds: dict[str, ListedFeed], feed: ListedFeed) -> None:
         feeds[feed.url] = ListedFeed(known.url, known.title or feed.title, tags)
 
 
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 forbids (C0 controls but tab, newline and
+    carriage return; surrogates; U+FFFE, U+FFFF), which lxml refuses to write. A feed's title
+    is untrusted text: one such character must not fail the whole export."""
+    return "".join(char for char in value if _xml_char(ord(char)))
+
+
+def _xml_char(code: int) -> bool:
+    # XML 1.0, production [2] Char.
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
 def render_opml(feeds: Iterable[ListedFeed], title: str = "newscrawler feeds") -> bytes:
+    """The feeds as OPML 2.0, in folders by their first tag. Every text and attribute goes
+    through ``xml_text``, so any title or tag can be written."""
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
-    etree.SubElement(head, "title").text = title
+    etree.SubElement(head, "title").text = xml_text(title)
     body = etree.SubElement(root, "body")
     folders: dict[tuple[str, ...], etree._Element] = {(): body}
     for feed in feeds:
-        path = tuple(p for p in feed.tags[0].split("/") if p) if feed.tags else ()
+        path = tuple(xml_text(p) for p in feed.tags[0].split("/") if p) if feed.tags else ()
         parent = _folder(folders, path)
-        outline = etree.SubElement(parent, "outline", type="rss", text=feed.title or feed.url)
-        outline.set("xmlUrl", feed.url)
+        text = xml_text(feed.title or "").strip() or xml_text(feed.url)
+        outline = etree.SubElement(parent, "outline", type="rss", text=text)
+        outline.set("xmlUrl", xml_text(feed.url))
         if len(feed.tags) > 1:
-            outline.set("category", ",".join("/" + tag for tag in feed.tags[1:]))
+            outline.set("category", xml_text(",".join("/" + tag for tag in feed.tags[1:])))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 

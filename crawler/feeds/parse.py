@@ -16,6 +16,7 @@ from typing import Any
 
 import feedparser
 
+from crawler.feeds.attributes import cap_attributes
 from crawler.feeds.prescreen import DEFAULT_LIMITS, FeedLimits, prescreen
 from crawler.items import FeedEntry
 from crawler.textnorm import clean_text, to_iso8601
@@ -62,7 +63,7 @@ def parse_feed(
     from crawler.feeds import jsonfeed
 
     if jsonfeed.looks_like_json(body):
-        return jsonfeed.parse_json_feed(body, url)
+        return jsonfeed.parse_json_feed(body, url, limits.max_items)
     result = ParsedFeed(url=url)
     if not body.strip():
         result.error = "empty_body"
@@ -76,7 +77,10 @@ def parse_feed(
     if screened.error or screened.body is None:
         result.error = screened.error or "refused"
         return result
-    body = screened.body
+    # feedparser's time grows much faster than an element's attributes: cap them first.
+    body, attributes_dropped = cap_attributes(screened.body)
+    if attributes_dropped:
+        result.counters["attributes_dropped"] += attributes_dropped
     result.skipped += ["over_limit"] * screened.items_over_cap
     result.skipped += ["partial_entry"] * screened.partial_items
     mime = response_headers.get("content-type", "application/xml").split(";")[0]

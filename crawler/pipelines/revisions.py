@@ -33,7 +33,7 @@ def written_article(article: Article, state: RunState) -> WrittenArticle:
     entry = state.entries.get(article.source_url)
     keys = [url_key(article.url), url_key(article.source_url)]
     if entry is not None:
-        keys = [*entry_keys(entry.link, entry.guid), *keys]
+        keys = [*entry_keys(entry.link, entry.guid, entry.feed_url), *keys]
     return WrittenArticle(
         ArticleState(
             article_id=article.id,

@@ -60,23 +60,21 @@ class JsonLinesPipeline:
             "worker": self.config.worker,
         }
         path = self.config.output_dir / name
-        # Two runs started in the same second must not overwrite each other.
-        suffix = 1
-        while path.exists():
-            path = self.config.output_dir / f"{name.removesuffix('.jsonl')}-{suffix}.jsonl"
-            suffix += 1
         self.output = DurableOutput(
             path,
             self.state.journal,
             self.state.require_store(),
             batch_size=self.config.write_batch_size,
         )
-        self.stats.set_value("run/output_file", str(path))
         try:
+            # Two runs started in the same second must not share a file: the output is
+            # created exclusively, under another name if this one is taken.
             self.output.open()
         except OutputError as exc:
+            self.stats.set_value("run/output_file", str(path))
             self.stats.set_value("run/output_error", str(exc))
             raise CloseSpider("output_error") from exc
+        self.stats.set_value("run/output_file", str(self.output.path))
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):

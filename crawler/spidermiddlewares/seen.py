@@ -58,7 +58,7 @@ class SeenArticlesMiddleware(BaseSpiderMiddleware):
         entry = request.cb_kwargs.get("entry")
         if not isinstance(entry, FeedEntry):
             return request
-        known = self.state.require_store().find(entry_keys(entry.link, entry.guid))
+        known = self.state.require_store().find(entry_keys(entry.link, entry.guid, entry.feed_url))
         if needs_fetch(entry.updated, known):
             if self.taken[entry.feed_url] >= self.limit:
                 self.state.incomplete_feeds.add(entry.feed_url)

@@ -7,7 +7,8 @@ Parsing, link policy and extraction live in pure modules; this class only wires 
 
 Stats: ``feeds/ok``, ``feeds/not_modified`` (a 304 answer to a conditional GET),
 ``feeds/failed/<reason>``, ``feeds/entries``,
-``feeds/entry_skipped/<reason>``, ``articles/requested``,
+``feeds/entry_skipped/<reason>``, ``feeds/guid_reused`` (entries whose GUID the feed gives to
+other links too: ignored, see ``crawler.feeds.guids``), ``articles/requested``,
 ``articles/retry_requested`` (entries that failed in an earlier run, requested again after
 their feed's entries, also when the feed answered 304), ``articles/duplicate_in_run``,
 ``articles/failed/<reason>``, ``articles/pages``; from the feed
@@ -20,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, ParamSpec, TypeVar
@@ -37,6 +39,7 @@ from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig
 from crawler.extensions.state import RunState
 from crawler.failures import known_failure_reason
 from crawler.feeds import ParsedFeed, newest_first, parse_feed
+from crawler.feeds.guids import ignore_reused_guids
 from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_list
 from crawler.feeds.opml import ListedFeed
 from crawler.feeds.prescreen import FeedLimits
@@ -101,6 +104,7 @@ class FeedsSpider(SourcesMixin):
         except FeedListError as exc:
             raise ConfigError(str(exc)) from exc
         self.requested_keys: set[str] = set()
+        self.reported_feeds: set[str] = set()
         self.init_sources(sources, listed or [ListedFeed(url) for url in self.feed_urls])
 
     @classmethod
@@ -138,6 +142,7 @@ class FeedsSpider(SourcesMixin):
         entries: int = 0,
         skipped: Counter[str] | None = None,
     ) -> None:
+        self.reported_feeds.add(feed_url)
         self._inc(
             f"feeds/{status}" if status in ("ok", "not_modified") else f"feeds/failed/{reason}"
         )
@@ -163,14 +168,27 @@ class FeedsSpider(SourcesMixin):
         self._feed_outcome(feed_url, "failed", reason)
 
     async def parse_feed(self, response: Response, feed_url: str) -> AsyncIterator[scrapy.Request]:
-        if response.status == 304:  # conditional GET (crawler/downloadermiddlewares/conditional)
-            self._feed_outcome(feed_url, "not_modified")
-            for request in self.retry_requests(feed_url):
+        with self.feed_guard(feed_url):
+            if response.status == 304:  # conditional GET (downloadermiddlewares/conditional)
+                self._feed_outcome(feed_url, "not_modified")
+                for request in self.retry_requests(feed_url):
+                    yield request
+                return
+            parsed = await self.parse_feed_response(response)
+            for request in self.feed_parsed(self.tag_entries(parsed, feed_url), feed_url):
                 yield request
-            return
-        parsed = await self.parse_feed_response(response)
-        for request in self.feed_parsed(self.tag_entries(parsed, feed_url), feed_url):
-            yield request
+
+    @contextmanager
+    def feed_guard(self, feed_url: str) -> Iterator[None]:
+        """Whatever raises while a feed is handled, the feed gets its line in the report:
+        failed, ``internal_error:<Type>`` (unless its outcome was reported already), and the
+        other feeds go on. The error is logged with its traceback: it is a bug to fix."""
+        try:
+            yield
+        except Exception as exc:
+            self.logger.exception("Error while handling feed %s", feed_url)
+            if feed_url not in self.reported_feeds:
+                self._feed_outcome(feed_url, "failed", f"internal_error:{type(exc).__name__}")
 
     async def parse_feed_response(self, response: Response) -> ParsedFeed:
         """The body parsed as a feed within the feed limits, in the parser thread."""
@@ -186,7 +204,12 @@ class FeedsSpider(SourcesMixin):
         )
 
     def feed_parsed(self, parsed: ParsedFeed, feed_url: str) -> Iterator[scrapy.Request]:
-        """Entries to article requests and the feed's outcome: the path every source takes."""
+        """Entries to article requests and the feed's outcome: the path every source takes.
+        Each entry is guarded (``entry_requests``), and the whole feed too (``feed_guard``)."""
+        with self.feed_guard(feed_url):
+            yield from self._feed_parsed(parsed, feed_url)
+
+    def _feed_parsed(self, parsed: ParsedFeed, feed_url: str) -> Iterator[scrapy.Request]:
         for note, count in parsed.counters.items():
             self._inc(f"feeds/{note}", count)
         if parsed.error:
@@ -194,38 +217,68 @@ class FeedsSpider(SourcesMixin):
             self._feed_outcome(feed_url, "failed", parsed.error)
             return
         skipped = Counter(parsed.skipped)
+        trusted, reused = ignore_reused_guids(parsed.entries)
+        if reused:
+            self._inc("feeds/guid_reused", reused)
         # Newest first: NEWSCRAWLER_MAX_ENTRIES_PER_FEED is applied to the entries that need a
         # download, in this order (crawler.spidermiddlewares.seen).
-        entries = newest_first(parsed.entries)
+        entries = newest_first(trusted)
         for reason, count in skipped.items():
             self._inc(f"feeds/entry_skipped/{reason}", count)
         self._inc("feeds/entries", len(parsed.entries))
-        for entry in entries:
-            request = self.article_request(entry)
-            if request is not None:
-                yield request
+        yield from self.entry_requests(entries, skipped)
         # After the feed's own entries: a listed entry is requested with its current fields.
-        yield from self.retry_requests(feed_url)
+        yield from self.retry_requests(feed_url, skipped)
         self._feed_outcome(feed_url, "ok", entries=len(parsed.entries), skipped=skipped)
 
-    def retry_requests(self, feed_url: str) -> Iterator[scrapy.Request]:
-        """Requests for the feed's entries whose download failed in an earlier run."""
-        for entry in RunState.for_crawler(self.crawler).retry_entries(feed_url):
-            request = self.article_request(entry)
+    def entry_requests(
+        self, entries: Iterable[FeedEntry], skipped: Counter[str], retry: bool = False
+    ) -> Iterator[scrapy.Request]:
+        """The article requests of ``entries``, each entry guarded on its own: one whose link
+        cannot become a request (or that fails in any other way) is skipped as
+        ``request_error`` (``feeds/entry_skipped/request_error``, counted in ``skipped``) and
+        the entries after it go on."""
+        for entry in entries:
+            try:
+                request = self.article_request(entry)
+            except Exception as exc:
+                self.logger.warning(
+                    "Entry %r of feed %s skipped: %s: %s",
+                    entry.link,
+                    entry.feed_url,
+                    type(exc).__name__,
+                    exc,
+                )
+                self._inc("feeds/entry_skipped/request_error")
+                skipped["request_error"] += 1
+                continue
             if request is not None:
-                self._inc("articles/retry_requested")
+                if retry:
+                    self._inc("articles/retry_requested")
                 yield request
 
+    def retry_requests(
+        self, feed_url: str, skipped: Counter[str] | None = None
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the feed's entries whose download failed in an earlier run."""
+        entries = RunState.for_crawler(self.crawler).retry_entries(feed_url)
+        yield from self.entry_requests(entries, Counter() if skipped is None else skipped, True)
+
     def article_request(self, entry: FeedEntry) -> scrapy.Request | None:
-        """A request for the entry's article, or ``None`` if this run already asked for it."""
-        keys = set(entry_keys(entry.link, entry.guid))
+        """A request for the entry's article, or ``None`` if this run already asked for it.
+        Raises what ``scrapy.Request`` raises on a URL it cannot take."""
+        keys = set(entry_keys(entry.link, entry.guid, entry.feed_url))
         if keys & self.requested_keys:
             # Remember this entry's other keys too: a later entry may share only its guid.
             self.requested_keys |= keys
             self._inc("articles/duplicate_in_run")
             return None
+        request = self._article_request(entry)
         self.requested_keys |= keys
         self._inc("articles/requested")
+        return request
+
+    def _article_request(self, entry: FeedEntry) -> scrapy.Request:
         return scrapy.Request(
             entry.link,
             callback=self.parse_article,

@@ -32,6 +32,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -136,6 +137,8 @@ class SourcesMixin(scrapy.Spider):
         def feed_parsed(self, parsed: ParsedFeed, feed_url: str) -> Iterator[scrapy.Request]: ...
 
         def feed_failed(self, failure: Failure) -> None: ...
+
+        def feed_guard(self, feed_url: str) -> AbstractContextManager[None]: ...
 
         async def parse_feed_response(self, response: Response) -> ParsedFeed: ...
 
@@ -354,6 +357,13 @@ class SourcesMixin(scrapy.Spider):
         """Parse a sitemap off the reactor thread (up to ``NEWSCRAWLER_SITEMAP_MAX_BYTES`` of
         XML), then, back on it, crawl its entries like a feed's or schedule an index's
         children within the depth and count limits."""
+        with self.feed_guard(feed_url):
+            async for request in self._parse_sitemap(response, feed_url, root, depth):
+                yield request
+
+    async def _parse_sitemap(
+        self, response: Response, feed_url: str, root: str, depth: int
+    ) -> AsyncIterator[scrapy.Request]:
         config = self.config
         result = await self.in_parser_thread(
             parse_sitemap,
@@ -416,7 +426,7 @@ class SourcesMixin(scrapy.Spider):
         try:
             temporary.write_bytes(render_opml(feeds))
             os.replace(temporary, path)
-        except OSError as exc:
+        except Exception as exc:  # never silent: whatever fails, the run says so and exits 1
             self.logger.error("Cannot write OPML export %s: %s", path, exc)
             assert self.crawler.stats is not None
             self.crawler.stats.set_value("run/opml_export_error", f"{path}: {exc}")

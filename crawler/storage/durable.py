@@ -68,9 +68,11 @@ class DurableOutput:
         return self.writer.path
 
     def open(self) -> None:
+        """Create the output's ``.part`` under a free name (``self.path`` is then final) and
+        journal it."""
         try:
-            self.journal.record_open(self.writer.path)
             self.writer.open()
+            self.journal.record_open(self.writer.path)
         except OSError as exc:
             self.failed = True
             raise OutputError(f"cannot open output {self.writer.part_path}: {exc}") from exc

@@ -4,15 +4,25 @@ Every record is encoded before anything is written, so a record JSON cannot enco
 whole (``EncodeError``) and never leaves a partial line. The file is written as
 ``<name>.part`` and renamed to its final name by ``close()``, so a reader of the output
 directory never sees a file that is still being written.
+
+Output files are never shared: ``open()`` creates ``<name>.part`` exclusively (``O_EXCL``)
+under the first name whose output file, ``.part`` and run report are all free (``<name>``,
+then ``<stem>-1<suffix>``, ``<stem>-2<suffix>`` ...), so two runs started in the same second
+with the same output directory write two files. Only the run holding a ``.part`` moves it
+into place, so the final name cannot be taken in between.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 from pathlib import Path
 from typing import Any, TextIO
+
+# Give up looking for a free output name after this many taken ones: something is wrong.
+MAX_NAME_ATTEMPTS = 10_000
 
 
 class EncodeError(ValueError):
@@ -28,16 +38,55 @@ def encode_record(record: dict[str, Any]) -> str:
     return line
 
 
+def part_path(path: Path) -> Path:
+    """Where the output file ``path`` is written until it is complete."""
+    return path.with_name(path.name + ".part")
+
+
+def report_path(output: Path) -> Path:
+    """The run report written next to the output file ``output``."""
+    return output.with_suffix(".report.json")
+
+
+def _taken(path: Path) -> bool:
+    return path.exists() or report_path(path).exists()
+
+
+def create_exclusive(path: Path) -> tuple[Path, int]:
+    """Create ``<path>.part`` exclusively, under the first free name (see the module
+    docstring); returns the final path it names and the open file descriptor.
+    ``FileExistsError`` after ``MAX_NAME_ATTEMPTS`` taken names; other ``OSError`` as raised."""
+    for attempt in itertools.count():
+        if attempt >= MAX_NAME_ATTEMPTS:
+            raise FileExistsError(f"no free output name like {path}")
+        candidate = path if attempt == 0 else path.with_name(f"{path.stem}-{attempt}{path.suffix}")
+        if _taken(candidate):
+            continue
+        try:
+            fd = os.open(part_path(candidate), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue  # another run writes it
+        if _taken(candidate):  # another run finished under this name between check and create
+            os.close(fd)
+            part_path(candidate).unlink()
+            continue
+        return candidate, fd
+    raise AssertionError("unreachable")
+
+
 class JsonLinesWriter:
     def __init__(self, path: Path) -> None:
+        """``path`` is the name wanted; ``open()`` settles the name used (``self.path``)."""
         self.path = path
-        self.part_path = path.with_name(path.name + ".part")
+        self.part_path = part_path(path)
         self.count = 0
         self._file: TextIO | None = None
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.part_path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self.path, fd = create_exclusive(self.path)
+        self.part_path = part_path(self.path)
+        self._file = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
     def write(self, record: dict[str, Any]) -> None:
         line = encode_record(record)

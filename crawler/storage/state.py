@@ -9,10 +9,10 @@ What is stored:
 
 - Articles already written (``ArticleState``): the article ``id``, the fingerprint of its text,
   the ``version`` of its last written record and the feed entry's ``updated`` date, indexed by
-  *keys*: ``entry_keys()`` of the feed entry (dedupe key of the link, feed GUID) plus the dedupe
-  keys of the URLs the article was found under. Callers ``remember`` an article only once its
-  line is durably written (see ``crawler/storage/durable.py``); ``remember`` is idempotent, so
-  crash recovery may replay it.
+  *keys*: ``entry_keys()`` of the feed entry (dedupe key of the link, GUID scoped to the link's
+  site and the feed) plus the dedupe keys of the URLs the article was found under. Callers
+  ``remember`` an article only once its line is durably written (see
+  ``crawler/storage/durable.py``); ``remember`` is idempotent, so crash recovery may replay it.
 - Per feed (``FeedState``): the HTTP validators (ETag, Last-Modified) for conditional GET, the
   last outcome and its reason, when it was last checked and last ok, consecutive failures, and
   when the validators were last renewed by a full fetch (``validated_at``).
@@ -23,6 +23,8 @@ What is stored:
   with what is needed to request it again (feed URL, entry fields) and the runs it failed in.
   ``remember`` deletes the retry records under the keys it indexes, in the same transaction,
   so an entry stops being retried exactly when its record (or outcome) is durably stored.
+- A state file that is corrupt, truncated or empty is never replaced by a fresh store: opening
+  it raises ``StateError`` naming the file and how to recover (a missing file is a first run).
 - Expiry: an article not written, re-found or ``touch``-ed for ``ttl_s`` seconds
   (``NEWSCRAWLER_SEEN_TTL_DAYS``), and a retry record that has not failed again for as long,
   are forgotten by ``expire()`` (a backend with native key expiry may do it on its own and
@@ -50,6 +52,22 @@ from crawler.urls import dedupe_key
 Clock = Callable[[], float]
 
 SQLITE_FILE = "state.sqlite3"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class StateError(RuntimeError):
+    """The state store is unusable: a corrupt, truncated or empty state file. The crawl must
+    not start (starting afresh would write every article again); ``scrapy crawl`` exits 2."""
+
+
+def corrupt_state(path: Path, detail: str) -> StateError:
+    """The error for a corrupt state file: names the file and the two ways to recover."""
+    return StateError(
+        f"the state file {path} is unusable ({detail}); nothing was crawled. To recover, "
+        f"restore it from a backup, or move it aside to start afresh (every article the feeds "
+        f"list will then be written again): mv {path} {path}.corrupt (and {path.name}-wal, "
+        f"{path.name}-shm next to it, if present)"
+    )
 
 
 @dataclass(frozen=True)
@@ -78,7 +96,7 @@ class RetryEntry:
     """A feed entry whose article download failed with a transient error: requested again by
     the next runs (even behind a 304 for its feed) until it is written or given up."""
 
-    key: str  # entry_keys(link, guid)[0]: the entry's link
+    key: str  # entry_keys(...)[0]: the entry's link
     feed_url: str
     entry: dict[str, Any]  # the feed entry's fields, JSON-native
     reason: str  # the last failure
@@ -163,13 +181,16 @@ def needs_fetch(updated: str | None, known: ArticleState | None) -> bool:
     return known is None or is_newer(updated, known.entry_updated)
 
 
-def entry_keys(link: str, guid: str | None) -> tuple[str, ...]:
+def entry_keys(link: str, guid: str | None, feed_url: str) -> tuple[str, ...]:
     """The keys a feed entry is looked up under: the dedupe key of its link and, when it has
-    one, its GUID scoped to the link's site (a GUID is only unique within a publisher)."""
+    one, its GUID scoped to the link's site and to the feed that gave it. A GUID is only an
+    identifier within the feed that assigns it: another feed (listing a link on the same
+    site) claiming the same GUID must not make this entry look written. A feed that reuses one
+    GUID for several links has it ignored before this (``crawler.feeds.guids``)."""
     key = dedupe_key(link)
     keys = [f"url:{key}"]
     if guid:
-        keys.append(f"guid:{key.split('/')[0]}:{guid}")
+        keys.append(f"guid:{key.split('/')[0]}:{dedupe_key(feed_url)}:{guid}")
     return tuple(keys)
 
 
@@ -235,17 +256,32 @@ class SqliteStateStore:
         self.ttl_s = ttl_s
         self.clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
+        check_sqlite_header(path)
         # isolation_level=None: we open transactions ourselves, one per batch.
         # One connection, usable from any thread (pipelines may run off the reactor thread);
         # the lock serializes its use.
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
-        if "outcome" not in columns:  # a store created before settled entries existed
-            self._db.execute("ALTER TABLE articles ADD COLUMN outcome TEXT")
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            # A truncated or damaged file may open and fail later, mid-run: check it all now
+            # (about 0.4 s for 64 MB).
+            problems = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise corrupt_state(path, "; ".join(problems))
+            self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
+            if "outcome" not in columns:  # a store created before settled entries existed
+                self._db.execute("ALTER TABLE articles ADD COLUMN outcome TEXT")
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            if isinstance(exc, sqlite3.OperationalError):  # locked, unreadable: not corrupt
+                raise
+            raise corrupt_state(path, str(exc)) from exc
+        except StateError:
+            self._db.close()
+            raise
 
     def _row_to_article(
         self, row: tuple[str, str, int, str | None, str | None] | None
@@ -393,6 +429,21 @@ class SqliteStateStore:
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db, self._lock)
+
+
+def check_sqlite_header(path: Path) -> None:
+    """``StateError`` when ``path`` exists but is not an SQLite database: empty (SQLite would
+    silently start a fresh store in it) or without the SQLite header. A missing file is fine:
+    the first run creates it."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    if not header:
+        raise corrupt_state(path, "the file is empty")
+    if header != SQLITE_MAGIC:
+        raise corrupt_state(path, "not an SQLite database")
 
 
 class _Transaction:

@@ -57,3 +57,19 @@ def _write_peak_rss():
 
 if _peak_rss_file:
     atexit.register(_write_peak_rss)
+
+# A full disk, for the output tests: with TESTS_FULL_DISK_NAME set, a file of that name created
+# by os.open (the run's output ``.part``, created exclusively) is /dev/full, where every write
+# fails with ENOSPC.
+_full_disk_name = os.environ.get("TESTS_FULL_DISK_NAME")
+_os_open = os.open
+
+
+def _open_on_full_disk(path, flags, mode=0o777, *, dir_fd=None):
+    if os.path.basename(os.fsdecode(path)) == _full_disk_name:
+        return _os_open("/dev/full", os.O_WRONLY)
+    return _os_open(path, flags, mode, dir_fd=dir_fd)
+
+
+if _full_disk_name:
+    os.open = _open_on_full_disk
