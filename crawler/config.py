@@ -80,6 +80,9 @@ class CrawlerConfig:
 
     extraction_workers: int = 1
     extraction_timeout_s: float = 30.0
+    # WARC capture (crawler/storage/warc.py): on/off, and the size at which a file rotates.
+    warc: bool = False
+    warc_max_bytes: int = 1024 * 1024 * 1024
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -119,6 +122,10 @@ class CrawlerConfig:
             extraction_timeout_s=_positive_number(
                 settings, "EXTRACTION_TIMEOUT_S", CrawlerConfig.extraction_timeout_s
             ),
+            warc=_bool(settings, "WARC", CrawlerConfig.warc),
+            warc_max_bytes=_int_default(
+                settings, "WARC_MAX_BYTES", CrawlerConfig.warc_max_bytes, minimum=64 * 1024
+            ),
         )
 
 
@@ -148,6 +155,26 @@ def _number(
     if not minimum <= number < math.inf:  # NaN fails this too
         raise ConfigError(f"{PREFIX}{name} must be at least {minimum} and finite, got {value!r}")
     return number
+
+
+def _bool(settings: SettingsLike, name: str, default: bool) -> bool:
+    """A switch: true/false, 1/0, yes/no, on/off (any case), as given with ``-s`` or ``set``."""
+    value = settings.get(PREFIX + name, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be true or false (1 or 0), got {value!r}")
+
+
+def _int_default(settings: SettingsLike, name: str, default: int, *, minimum: int) -> int:
+    """An integer setting that a settings object not built from crawler/settings.py may lack."""
+    if settings.get(PREFIX + name) is None:
+        return default
+    return _int(settings, name, minimum=minimum)
 
 
 def _choice(settings: SettingsLike, name: str, choices: tuple[str, ...]) -> str:

@@ -39,6 +39,9 @@ class ArticlePage:
     headers: dict[str, str]
     entry: FeedEntry
     fetched_at: str
+    # Where the response is archived (NEWSCRAWLER_WARC), else None.
+    warc_file: str | None = None
+    warc_record_id: str | None = None
 
 
 @dataclass
@@ -70,6 +73,10 @@ class Article:
     # of the record this one revises (version > 1) or None.
     fingerprint: str = ""
     previous_fingerprint: str | None = None
+    # The page's WARC response record (NEWSCRAWLER_WARC, docs/archiving.md): the file's name
+    # relative to the output directory and the record's WARC-Record-ID; None when not archived.
+    warc_file: str | None = None
+    warc_record_id: str | None = None
 
     def __post_init__(self) -> None:
         if not self.fingerprint:

@@ -49,6 +49,10 @@ NEWSCRAWLER_EXTRACTION_WORKERS = None
 # A page whose extraction takes longer is dropped as extraction_timeout (its worker is replaced).
 NEWSCRAWLER_EXTRACTION_TIMEOUT_S = 30.0
 
+# WARC capture (docs/archiving.md): off by default; files rotate at this size.
+NEWSCRAWLER_WARC = False
+NEWSCRAWLER_WARC_MAX_BYTES = 1024 * 1024 * 1024
+
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
@@ -85,6 +89,10 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloadermiddlewares.retry.PoliteRetryMiddleware": 550,
     "crawler.downloadermiddlewares.conditional.ConditionalGetMiddleware": 560,
+    # Nearest the download handler (after every built-in one, up to HttpCacheMiddleware at
+    # 900): archives the request as sent and the response as received, before
+    # HttpCompressionMiddleware (590) decodes it or RedirectMiddleware (600) follows it.
+    "crawler.downloadermiddlewares.warc.WarcMiddleware": 950,
 }
 
 # --- Components ---

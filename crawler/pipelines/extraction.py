@@ -81,4 +81,6 @@ class ExtractionPipeline:
             self.stats.inc_value("encoding/replacement_chars", extraction.replacements)
         if extraction.article is None:
             raise drop(self.stats, extraction.error or "no_content")
-        return extraction.article
+        article = extraction.article
+        article.warc_file, article.warc_record_id = item.warc_file, item.warc_record_id
+        return article

@@ -70,6 +70,9 @@ class JsonLinesPipeline:
             self.state.journal,
             self.state.require_store(),
             batch_size=self.config.write_batch_size,
+            # WARC capture (crawler.downloadermiddlewares.warc): durable before the lines.
+            before_commit=self.state.sync_archives,
+            before_close=self.state.close_archives,
         )
         self.stats.set_value("run/output_file", str(path))
         try:

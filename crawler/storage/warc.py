@@ -1,0 +1,354 @@
+"""WARC capture, pure: the HTTP exchanges of a run, written with ``warcio`` so that a crash at
+any moment leaves only complete records.
+
+``WarcWriter`` appends one ``request`` and one ``response`` record per exchange (the request
+names the response in ``WARC-Concurrent-To``), each record its own gzip member, to
+``<stem>.warc.gz.part`` in the output directory; the first record of every file is a
+``warcinfo`` record (crawler version, settings). Each exchange is serialised in memory first and
+appended with one write, so a file only ever ends in a torn record when the process dies in
+that write. When a file reaches ``max_bytes`` it is closed and the next exchange goes to
+``<stem>-00001.warc.gz`` (then ``-00002`` ...). A file is created at its first exchange, so a
+run that archives nothing leaves no WARC.
+
+Durability follows the JSON Lines output (``crawler.storage.durable``): ``sync()`` fsyncs the
+open file, and the writer calls it before committing a batch of lines that point into it, so
+no line names a record that is not on disk. ``close()`` fsyncs each file and renames it from
+``.part`` to its final name. Before creating a file, ``on_open`` is called with its final path
+(the run journals it), and after a crash ``recover_warc`` cuts the ``.part`` file after its
+last complete record and moves it into place (or deletes it when no exchange is complete).
+
+The response record holds the response as received: the HTTP transfer coding (chunked) is
+already removed, so its ``Transfer-Encoding`` header is dropped; a content coding (gzip, br) is
+kept, with its ``Content-Encoding`` header, as the WARC standard has it (the payload digest is
+over the encoded body).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+logger = logging.getLogger(__name__)
+
+WARC_SUFFIX = ".warc.gz"
+PART_SUFFIX = ".part"
+# Extension header on our request and response records: what the crawl fetched the URL as
+# (``feed``, ``article``, ``robots`` or ``other``), so re-extraction knows feeds from pages.
+ROLE_HEADER = "WARC-Newscrawler-Role"
+# Headers that describe the transfer, not the payload: the body we archive is already
+# de-chunked, so keeping them would make readers de-chunk it again.
+TRANSFER_HEADERS = frozenset({"transfer-encoding"})
+
+
+@dataclass(frozen=True)
+class HttpExchange:
+    """One request and the response it got, as the downloader saw them."""
+
+    url: str
+    method: str
+    request_headers: Sequence[tuple[str, str]]
+    status: int
+    response_headers: Sequence[tuple[str, str]]
+    body: bytes  # transfer coding removed, content coding kept
+    date: datetime  # when the response arrived, UTC
+    protocol: str = "HTTP/1.1"
+    request_body: bytes = b""
+    role: str = "other"
+
+
+@dataclass(frozen=True)
+class WarcLocation:
+    """Where a response record is: its file's name (relative to the output directory) and
+    its ``WARC-Record-ID``."""
+
+    file: str
+    record_id: str
+
+
+def warc_date(moment: datetime) -> str:
+    """``WARC-Date`` of a moment, to the second (as the records' ``fetched_at``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def warc_name(stem: str, number: int) -> str:
+    """The name of the ``number``-th file of a run (0: ``<stem>.warc.gz``)."""
+    return f"{stem}{WARC_SUFFIX}" if number == 0 else f"{stem}-{number:05d}{WARC_SUFFIX}"
+
+
+def serialise_exchange(
+    exchange: HttpExchange, *, warc_version: str | None = None
+) -> tuple[bytes, str]:
+    """The gzip-compressed request and response records of ``exchange`` and the response
+    record's ``WARC-Record-ID`` (``warcio`` computes both digests)."""
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True, warc_version=warc_version)
+    date = warc_date(exchange.date)
+    extra = {"WARC-Date": date, ROLE_HEADER: exchange.role}
+    reason = _reason(exchange.status)
+    response_headers = [
+        (name, value)
+        for name, value in exchange.response_headers
+        if name.lower() not in TRANSFER_HEADERS
+    ]
+    response = writer.create_warc_record(
+        exchange.url,
+        "response",
+        payload=io.BytesIO(exchange.body),
+        length=len(exchange.body),
+        warc_headers_dict=dict(extra),
+        http_headers=StatusAndHeaders(
+            f"{exchange.status} {reason}".rstrip(), response_headers, protocol=exchange.protocol
+        ),
+    )
+    parts = urlsplit(exchange.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    request_headers = list(exchange.request_headers)
+    if not any(name.lower() == "host" for name, _ in request_headers):
+        request_headers.insert(0, ("Host", parts.netloc))
+    request = writer.create_warc_record(
+        exchange.url,
+        "request",
+        payload=io.BytesIO(exchange.request_body),
+        length=len(exchange.request_body),
+        warc_headers_dict=dict(extra),
+        http_headers=StatusAndHeaders(
+            f"{exchange.method} {target} {exchange.protocol}",
+            request_headers,
+            is_http_request=True,
+        ),
+    )
+    record_id = str(response.rec_headers.get_header("WARC-Record-ID"))
+    writer.write_request_response_pair(request, response)
+    return buffer.getvalue(), record_id
+
+
+def serialise_warcinfo(filename: str, info: Mapping[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    writer.write_record(writer.create_warcinfo_record(filename, dict(info)))
+    return buffer.getvalue()
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+class WarcWriter:
+    """Appends exchanges to the run's WARC files (see the module docstring)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        stem: str,
+        *,
+        max_bytes: int,
+        info: Mapping[str, str],
+        on_open: Callable[[Path], None] | None = None,
+    ) -> None:
+        self.directory = directory
+        self.stem = stem
+        self.max_bytes = max_bytes
+        self.info = dict(info)
+        self.on_open = on_open
+        self.files: list[Path] = []  # final paths, in the order opened
+        self.exchanges = 0
+        self._file: io.BufferedWriter | None = None
+        self._size = 0
+        self._dirty = False
+
+    @property
+    def current(self) -> Path | None:
+        return self.files[-1] if self._file is not None else None
+
+    def write(self, exchange: HttpExchange) -> WarcLocation:
+        """Append ``exchange``; returns where its response record is. ``OSError`` when the file
+        cannot be written (nothing more should be written then: ``abandon()``)."""
+        data, record_id = serialise_exchange(exchange)
+        if self._file is not None and self._size >= self.max_bytes:
+            self._finish()
+        if self._file is None:
+            self._open()
+        assert self._file is not None
+        self._file.write(data)
+        self._file.flush()  # one write to the kernel: a torn record only if we die in it
+        self._size += len(data)
+        self._dirty = True
+        self.exchanges += 1
+        return WarcLocation(self.files[-1].name, record_id)
+
+    def sync(self) -> None:
+        """Make every record written so far durable (fsync); cheap when nothing is new."""
+        if self._file is not None and self._dirty:
+            os.fsync(self._file.fileno())
+            self._dirty = False
+
+    def close(self) -> list[Path]:
+        """Make the open file durable and move it into place; returns every file of the run."""
+        if self._file is not None:
+            self._finish()
+        return list(self.files)
+
+    def abandon(self) -> None:
+        """Close without moving the file into place: the next run's recovery settles it."""
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
+
+    def _open(self) -> None:
+        final = self.directory / warc_name(self.stem, len(self.files))
+        if self.on_open is not None:
+            self.on_open(final)  # journaled before the file exists: recovery will look for it
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            raise FileExistsError(f"{final} already exists")
+        # Exclusive: two runs must never write into one file.
+        handle = open(_part(final), "xb")  # noqa: SIM115
+        self.files.append(final)
+        self._file = handle
+        info = serialise_warcinfo(final.name, self.info)
+        handle.write(info)
+        self._size = len(info)
+        self._dirty = True
+
+    def _finish(self) -> None:
+        assert self._file is not None
+        handle, self._file = self._file, None
+        handle.flush()
+        os.fsync(handle.fileno())
+        handle.close()
+        final = self.files[-1]
+        os.replace(_part(final), final)
+        _fsync_directory(final.parent)
+
+
+def _part(final: Path) -> Path:
+    return final.with_name(final.name + PART_SUFFIX)
+
+
+def _fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- recovery ---
+
+
+@dataclass(frozen=True)
+class WarcRecovery:
+    """What ``recover_warc`` did to one file: ``path`` is where it now is (``None`` when it
+    was deleted or never existed), ``records`` the complete records kept, ``cut`` the bytes of
+    torn tail removed."""
+
+    path: Path | None
+    records: int
+    cut: int
+
+
+def recover_warc(final: Path) -> WarcRecovery:
+    """Settle the ``.part`` file of ``final`` left by a killed run: cut everything after its
+    last complete, readable record, then move it to ``final``; delete it when it holds no
+    exchange (only a ``warcinfo`` record, or nothing). Safe to repeat."""
+    part = _part(final)
+    if not part.exists():
+        return WarcRecovery(final if final.exists() else None, 0, 0)
+    end, records, exchanges = complete_prefix(part)
+    size = part.stat().st_size
+    if exchanges == 0:
+        part.unlink()
+        _fsync_directory(part.parent)
+        return WarcRecovery(None, 0, size)
+    if end < size:
+        with open(part, "r+b") as handle:
+            handle.truncate(end)
+            handle.flush()
+            os.fsync(handle.fileno())
+    if final.exists():
+        # Never replace a file a line may already point into; leave the .part for a person.
+        logger.error("Cannot move recovered %s into place: %s exists", part, final)
+        return WarcRecovery(part, records, size - end)
+    os.replace(part, final)
+    _fsync_directory(final.parent)
+    return WarcRecovery(final, records, size - end)
+
+
+def complete_prefix(path: Path) -> tuple[int, int, int]:
+    """``(end offset, records, request/response records)`` of the longest prefix of ``path``
+    made of whole gzip members each holding one readable WARC record with correct digests."""
+    end = records = exchanges = 0
+    for start, member in gzip_members(path):
+        rec_type = _check_member(member)
+        if rec_type is None:
+            break
+        end = start + len(member)
+        records += 1
+        exchanges += rec_type in ("request", "response")
+    return end, records, exchanges
+
+
+def gzip_members(path: Path, chunk_size: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
+    """``(offset, compressed bytes)`` of each complete gzip member of ``path``, in order; stops
+    at the first member that is cut short or corrupt (its CRC or framing fails)."""
+    with open(path, "rb") as handle:
+        start = 0
+        member = bytearray()
+        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        pending = b""
+        while True:
+            data = pending or handle.read(chunk_size)
+            pending = b""
+            if not data:
+                return  # end of file: a member still open is torn
+            try:
+                decompressor.decompress(data)
+            except zlib.error:
+                return
+            if decompressor.eof:
+                rest = decompressor.unused_data
+                used = len(data) - len(rest)
+                member += data[:used]
+                yield start, bytes(member)
+                start += len(member)
+                member = bytearray()
+                decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                pending = rest
+            else:
+                member += data
+
+
+def _check_member(member: bytes) -> str | None:
+    """The WARC-Type of the one record in ``member``, or ``None`` if it is not one complete,
+    readable record whose digests check out."""
+    try:
+        iterator = ArchiveIterator(io.BytesIO(member), check_digests="raise")
+        found: str | None = None
+        for record in iterator:
+            if found is not None:
+                return None  # we write one record per member
+            # The raw payload, not content_stream(): a content coding we cannot decode (zstd)
+            # does not make a record damaged. Reading to the end checks the digests.
+            while record.raw_stream.read(1 << 16):
+                pass
+            found = str(record.rec_type)
+        return found
+    except Exception:  # any parse error means: not a complete record
+        return None
