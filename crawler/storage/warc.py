@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import mmap
 import os
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -35,9 +36,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -305,34 +308,54 @@ def complete_prefix(path: Path) -> tuple[int, int, int]:
     return end, records, exchanges
 
 
-def gzip_members(path: Path, chunk_size: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
-    """``(offset, compressed bytes)`` of each complete gzip member of ``path``, in order; stops
-    at the first member that is cut short or corrupt (its CRC or framing fails)."""
+GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def gzip_members(path: Path, *, resync: bool = False) -> Iterator[tuple[int, bytes]]:
+    """``(offset, compressed bytes)`` of each complete gzip member of ``path``, in order. A
+    member cut short or corrupt (its CRC or framing fails) ends the walk; with ``resync`` it is
+    yielded as ``(offset, b"")`` instead and the walk goes on at the next gzip header."""
     with open(path, "rb") as handle:
-        start = 0
-        member = bytearray()
-        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        pending = b""
-        while True:
-            data = pending or handle.read(chunk_size)
-            pending = b""
-            if not data:
-                return  # end of file: a member still open is torn
-            try:
-                decompressor.decompress(data)
-            except zlib.error:
-                return
+        if os.fstat(handle.fileno()).st_size == 0:
+            return
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            yield from _members(data, resync)
+
+
+def _members(
+    data: mmap.mmap, resync: bool, chunk_size: int = 1 << 20
+) -> Iterator[tuple[int, bytes]]:
+    size, start = len(data), 0
+    while start < size:
+        end = _member_end(data, start, chunk_size)
+        if end is not None:
+            yield start, data[start:end]
+            start = end
+            continue
+        if not resync:
+            return
+        yield start, b""
+        found = data.find(GZIP_MAGIC, start + 1)
+        if found < 0:
+            return
+        start = found
+
+
+def _member_end(data: mmap.mmap, start: int, chunk_size: int) -> int | None:
+    """Where the gzip member starting at ``start`` ends, or ``None`` if it is torn or corrupt.
+    The decompressed bytes are thrown away as they come: only the framing is checked here."""
+    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    position = start
+    try:
+        while position < len(data):
+            chunk = data[position : position + chunk_size]
+            decompressor.decompress(chunk)
             if decompressor.eof:
-                rest = decompressor.unused_data
-                used = len(data) - len(rest)
-                member += data[:used]
-                yield start, bytes(member)
-                start += len(member)
-                member = bytearray()
-                decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                pending = rest
-            else:
-                member += data
+                return position + len(chunk) - len(decompressor.unused_data)
+            position += len(chunk)
+    except zlib.error:
+        return None
+    return None
 
 
 def _check_member(member: bytes) -> str | None:
@@ -352,3 +375,150 @@ def _check_member(member: bytes) -> str | None:
         return found
     except Exception:  # any parse error means: not a complete record
         return None
+
+
+# --- reading ---
+
+
+@dataclass(frozen=True)
+class ArchivedRecord:
+    """One record read back: WARC headers that matter here, the HTTP status and headers (for
+    ``request``/``response`` records) and the payload with its content coding decoded
+    (``None`` when it is larger than the reader's limit or in a coding we cannot decode; then
+    ``problem`` says which). ``fields`` are a ``warcinfo`` record's ``name: value`` lines."""
+
+    file: str
+    offset: int
+    rec_type: str
+    record_id: str | None
+    url: str | None
+    date: str | None
+    role: str | None
+    status: int | None
+    headers: list[tuple[str, str]]
+    payload: bytes | None
+    problem: str | None = None
+    fields: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class DamagedRecord:
+    """A stretch of a WARC file that is not a readable record (skipped)."""
+
+    file: str
+    offset: int
+    reason: str
+
+
+def read_warc(path: Path, *, max_payload_bytes: int) -> Iterator[ArchivedRecord | DamagedRecord]:
+    """The records of a WARC file, compressed (one gzip member per record, or one for the whole
+    file) or not. A damaged record (bad gzip member, unparseable, wrong digest) is yielded as a
+    ``DamagedRecord`` and reading goes on at the next gzip member; in an uncompressed file
+    reading stops at the damage."""
+    with open(path, "rb") as handle:
+        compressed = handle.read(3) == GZIP_MAGIC
+    if not compressed:
+        with open(path, "rb") as handle:
+            yield from _records(path.name, handle, 0, max_payload_bytes)
+        return
+    for offset, member in gzip_members(path, resync=True):
+        if not member:
+            yield DamagedRecord(path.name, offset, "bad_gzip_member")
+            continue
+        yield from _records(path.name, io.BytesIO(member), offset, max_payload_bytes)
+
+
+def _records(
+    name: str, stream: BinaryIO, base: int, max_payload_bytes: int
+) -> Iterator[ArchivedRecord | DamagedRecord]:
+    offset = base
+    try:
+        iterator = ArchiveIterator(stream, check_digests=True)
+        for record in iterator:
+            raw = _read_capped(record.raw_stream, max_payload_bytes)
+            too_large = raw is None
+            offset = base + iterator.get_record_offset()
+            if record.digest_checker.passed is False:
+                yield DamagedRecord(name, offset, "digest_mismatch")
+                continue
+            yield _archived(name, offset, record, raw or b"", too_large, max_payload_bytes)
+            offset = base + iterator.get_record_offset() + iterator.get_record_length()
+    except Exception as exc:  # warcio raises many kinds on a damaged record
+        yield DamagedRecord(name, offset, type(exc).__name__)
+
+
+def _read_capped(stream: Any, max_bytes: int) -> bytes | None:
+    """All of ``stream`` (read to its end either way, so digests are checked), or ``None``
+    when it holds more than ``max_bytes``."""
+    chunks, size = [], 0
+    while chunk := stream.read(1 << 16):
+        size += len(chunk)
+        if size <= max_bytes:
+            chunks.append(chunk)
+    return b"".join(chunks) if size <= max_bytes else None
+
+
+def _archived(
+    name: str, offset: int, record: Any, raw: bytes, too_large: bool, max_payload_bytes: int
+) -> ArchivedRecord:
+    headers = record.rec_headers
+    http = record.http_headers
+    status: int | None = None
+    pairs: list[tuple[str, str]] = []
+    if http is not None and record.rec_type in ("request", "response"):
+        pairs = [(str(k), str(v)) for k, v in http.headers]
+        if record.rec_type == "response":
+            with contextlib.suppress(TypeError, ValueError):
+                status = int(http.get_statuscode())
+    payload: bytes | None = None
+    problem: str | None = "too_large" if too_large else None
+    if not too_large:
+        payload, problem = _decode_content(raw, pairs, max_payload_bytes)
+    fields = None
+    if record.rec_type == "warcinfo":
+        fields = {}
+        for line in raw.decode("utf-8", errors="replace").splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                fields[key.strip()] = value.strip()
+    return ArchivedRecord(
+        file=name,
+        offset=offset,
+        rec_type=str(record.rec_type),
+        record_id=headers.get_header("WARC-Record-ID"),
+        url=headers.get_header("WARC-Target-URI"),
+        date=headers.get_header("WARC-Date"),
+        role=headers.get_header(ROLE_HEADER),
+        status=status,
+        headers=pairs,
+        payload=payload,
+        problem=problem,
+        fields=fields,
+    )
+
+
+def _decode_content(
+    raw: bytes, headers: Sequence[tuple[str, str]], max_bytes: int
+) -> tuple[bytes | None, str | None]:
+    """The payload with its ``Content-Encoding`` decoded (warcio's decompressors: gzip,
+    deflate, br), capped at ``max_bytes`` decoded."""
+    codings = [
+        c.strip().lower()
+        for name, value in headers
+        if name.lower() == "content-encoding"
+        for c in value.split(",")
+        if c.strip() and c.strip().lower() != "identity"
+    ]
+    data = raw
+    for coding in reversed(codings):
+        coding = "gzip" if coding == "x-gzip" else coding
+        if coding not in BufferedReader.get_supported_decompressors():
+            return None, f"content_encoding_{coding}"
+        try:
+            decoded = _read_capped(BufferedReader(io.BytesIO(data), decomp_type=coding), max_bytes)
+        except Exception:
+            return None, "undecodable_body"
+        if decoded is None:
+            return None, "too_large"
+        data = decoded
+    return data, None
