@@ -48,6 +48,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.config import CrawlerConfig
 from crawler.extensions.state import RunState
+from crawler.storage.durable import hold_point
 from crawler.storage.warc import HttpExchange, WarcWriter
 
 logger = logging.getLogger(__name__)
@@ -188,6 +189,7 @@ class WarcMiddleware:
         except OSError as exc:
             self._failed(exc)
             return response
+        hold_point("warc_written")
         self._inc("warc/records")
         self._inc("warc/bytes", len(response.body))
         request.meta["warc_file"] = location.file
