@@ -36,7 +36,9 @@ MOMENT = datetime(2026, 11, 24, 22, 30, 5, tzinfo=UTC)
 
 
 def exchange(n: int, body: bytes | None = None, **kwargs: object) -> HttpExchange:
-    html = body if body is not None else article_html(f"Story {n}", paragraphs_for(f"s{n}")).encode()
+    html = (
+        body if body is not None else article_html(f"Story {n}", paragraphs_for(f"s{n}")).encode()
+    )
     values: dict[str, object] = {
         "url": f"http://news.example/story-{n}?a=1",
         "method": "GET",
@@ -305,3 +307,51 @@ def test_extract_json_lines_files_and_a_missing_input(tmp_path: Path) -> None:
     [record] = records
     assert record["title"] == "From a file"
     assert "cannot read" in err and "missing.jsonl" in err
+
+
+def test_the_warc_is_durable_before_lines_point_into_it_and_closed_before_the_journal_empties(
+    tmp_path: Path,
+) -> None:
+    from crawler.storage.durable import DurableOutput, recover
+    from crawler.storage.state import ArticleState, SqliteStateStore, WrittenArticle
+
+    journal = Journal(tmp_path / "state")
+    store = SqliteStateStore(tmp_path / "state" / "state.sqlite3", ttl_s=1e9)
+    writer = WarcWriter(
+        tmp_path / "out", "run", max_bytes=1 << 30, info={}, on_open=journal.record_warc
+    )
+    path = tmp_path / "out" / "run.jsonl"
+    events: list[str] = []
+
+    def sync() -> None:
+        lines = path.with_name("run.jsonl.part").read_text().count("\n")
+        events.append(f"sync with {lines} lines")
+        writer.sync()
+
+    def close() -> None:
+        events.append(f"close, journal lists {len(journal.read().warcs)} WARC")
+        writer.close()
+
+    output = DurableOutput(
+        path, journal, store, batch_size=1, before_commit=sync, before_close=close
+    )
+    output.open()
+    location = writer.write(exchange(1))
+    record = {"id": "a" * 32, "version": 1, "warc_record_id": location.record_id}
+    output.add(record, WrittenArticle(ArticleState("a" * 32, "fp", 1), ("url:x/1",)))
+    assert output.close() == path
+    assert events == ["sync with 0 lines", "close, journal lists 1 WARC"]
+    assert (tmp_path / "out" / "run.warc.gz").exists()
+    assert journal.read().warcs == []  # emptied after the WARC was in place
+
+    # A killed run's WARC, journaled but left as .part, is settled by recover().
+    second = WarcWriter(
+        tmp_path / "out", "run2", max_bytes=1 << 30, info={}, on_open=journal.record_warc
+    )
+    second.write(exchange(2))
+    second.abandon()
+    result = recover(journal, store)
+    assert result.warc_files == [(tmp_path / "out" / "run2.warc.gz").resolve()]
+    assert (tmp_path / "out" / "run2.warc.gz").exists()
+    journal.close()
+    store.close()
