@@ -355,3 +355,33 @@ def test_the_warc_is_durable_before_lines_point_into_it_and_closed_before_the_jo
     assert (tmp_path / "out" / "run2.warc.gz").exists()
     journal.close()
     store.close()
+
+
+def test_the_middleware_is_off_by_default() -> None:
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    import crawler.settings as project
+    from crawler.downloadermiddlewares.warc import WarcMiddleware
+
+    ours = {n: getattr(project, n) for n in dir(project) if n.startswith("NEWSCRAWLER_")}
+    with pytest.raises(NotConfigured):
+        WarcMiddleware.from_crawler(get_crawler(settings_dict=ours))
+
+
+@pytest.mark.parametrize(
+    ("url", "cb_kwargs", "role"),
+    [
+        ("http://a.example/story", {"entry": object()}, "article"),
+        ("http://a.example/feed.xml", {"feed_url": "http://a.example/feed.xml"}, "feed"),
+        ("http://a.example/", {"site_url": "http://a.example/"}, "feed"),
+        ("http://a.example/robots.txt", {}, "robots"),
+        ("http://a.example/other", {}, "other"),
+    ],
+)
+def test_request_roles(url: str, cb_kwargs: dict[str, object], role: str) -> None:
+    from scrapy import Request
+
+    from crawler.downloadermiddlewares.warc import request_role
+
+    assert request_role(Request(url, cb_kwargs=cb_kwargs)) == role

@@ -25,7 +25,8 @@ relative to the output directory), ``warc_record_id`` and ``warc_fetched_at`` (t
 ``WARC-Date``, which becomes the article's ``fetched_at``).
 
 A response larger than ``NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES`` is not archived
-(``warc/skipped/too_large``). Stats: ``warc/records`` (exchanges archived), ``warc/bytes``,
+(``warc/skipped/too_large``), nor one warcio cannot serialise (``warc/skipped/unserialisable``,
+logged). Stats: ``warc/records`` (exchanges archived), ``warc/bytes``,
 ``run/warc_files`` (the list of file names, in the run report as ``warc_files``). A file that
 cannot be written sets ``run/output_error`` and stops the crawl, as a failed JSON Lines write
 does.
@@ -188,6 +189,10 @@ class WarcMiddleware:
             location = self.writer.write(exchange)
         except OSError as exc:
             self._failed(exc)
+            return response
+        except Exception:  # a response warcio cannot serialise: the crawl goes on without it
+            logger.exception("Cannot archive %s", response.url)
+            self._inc("warc/skipped/unserialisable")
             return response
         hold_point("warc_written")
         self._inc("warc/records")

@@ -216,5 +216,14 @@ def summary(report: dict[str, Any], path: Path | None) -> str:
         lines.append(f"  OPML EXPORT ERROR: {report['opml_export_error']}")
     lines.append(f"  output: {report['output_file'] or '-'}; report: {path or '-'}")
     if report["warc_files"]:
-        lines.append(f"  WARC: {', '.join(report['warc_files'])}")
+        counters = report.get("counters", {})
+        skipped = {
+            k.removeprefix("warc/skipped/"): v
+            for k, v in counters.items()
+            if k.startswith("warc/skipped/")
+        }
+        lines.append(
+            f"  WARC: {', '.join(report['warc_files'])} ({counters.get('warc/records', 0)} "
+            f"exchanges archived" + (f", not archived: {skipped})" if skipped else ")")
+        )
     return "\n".join(lines)
