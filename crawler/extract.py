@@ -456,7 +456,9 @@ def _input_records(
     if name == "-":
         # Bytes in and out: the locale's encoding must not decide how articles are read.
         lines = (raw.decode("utf-8", errors="replace") for raw in stdin)
-        yield from reextract(lines, min_text_chars=min_text_chars, max_bytes=max_bytes)
+        for record in reextract(lines, min_text_chars=min_text_chars, max_bytes=max_bytes):
+            progress.tick("stdin")
+            yield record
         return
     path = Path(name)
     if path.is_dir():

@@ -36,9 +36,8 @@ Validators are never advanced on a partial run: a killed or interrupted run's fe
 in full again and their unwritten entries are not lost behind a 304.
 
 Stats: ``state/recovered_files``, ``state/recovered_records``, ``state/recovered_warc_files``,
-``state/recovery_discarded``,
-``state/expired``, ``state/error``, ``articles/retry_later`` (failures kept for the next
-run), ``articles/given_up/<reason>``.
+``state/recovery_discarded``, ``state/expired``, ``state/error``, ``articles/retry_later``
+(failures kept for the next run), ``articles/given_up/<reason>``.
 """
 
 from __future__ import annotations
