@@ -126,8 +126,11 @@ class WarcMiddleware:
         info = {
             "software": f"newscrawler/{crawler_version()}",
             "format": "WARC File Format 1.0",
+            "operator": self.config.contact,
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
         }
+        if self.config.redis_url:
+            info["worker"] = self.config.worker
         for name in INFO_SETTINGS:
             value = settings.get(name)
             if value is not None:
