@@ -385,3 +385,65 @@ def test_request_roles(url: str, cb_kwargs: dict[str, object], role: str) -> Non
     from crawler.downloadermiddlewares.warc import request_role
 
     assert request_role(Request(url, cb_kwargs=cb_kwargs)) == role
+
+
+def foreign_warc(path: Path, feed: bytes, page: bytes) -> None:
+    """An uncompressed WARC written by warcio alone: no role headers, as another tool's."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with open(path, "wb") as handle:
+        writer = WARCWriter(handle, gzip=False)
+        for url, body, mime in [
+            ("http://site.example/feed.xml", feed, "application/rss+xml"),
+            ("http://site.example/story", page, "text/html; charset=utf-8"),
+        ]:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", mime)], protocol="HTTP/1.1")
+            writer.write_record(
+                writer.create_warc_record(
+                    url,
+                    "response",
+                    payload=io.BytesIO(body),
+                    length=len(body),
+                    http_headers=headers,
+                    warc_headers_dict={"WARC-Date": "2024-09-03T10:00:00Z"},
+                )
+            )
+
+
+def test_extract_an_uncompressed_warc_of_another_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Site</title><item>'
+        b"<title>Feed title</title><link>http://site.example/story</link><guid>g-1</guid>"
+        b"<category>Science</category></item></channel></rss>"
+    )
+    page = article_html("Page title", paragraphs_for("story")).encode()
+    path = tmp_path / "other.warc"
+    foreign_warc(path, feed, page)
+    monkeypatch.setattr("crawler.extract.PROGRESS_EVERY_S", 0.0)
+    status, records, err = run_extract(str(path))
+    assert status == 0, err
+    [record] = records
+    assert record["source_url"] == "http://site.example/story"
+    assert record["feed_url"] == "http://site.example/feed.xml"  # found in the same WARC
+    assert record["guid"] == "http://site.example/g-1" and record["tags"] == ["Science"]
+    assert record["fetched_at"] == "2024-09-03T10:00:00+00:00"
+    assert record["warc_file"] == "other.warc" and record["warc_record_id"]
+    assert "crawler.extract: other.warc: " in err  # progress lines
+
+
+def test_extract_counts_a_damaged_record_and_goes_on(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path, "run", max_bytes=1 << 30, info={})
+    for n in (1, 2):
+        writer.write(exchange(n))
+    [path] = writer.close()
+    data = bytearray(path.read_bytes())
+    members = complete_prefix_members(path)
+    data[members[0] + 30 : members[0] + 34] = b"\xff\xff\xff\xff"  # inside the 1st response
+    path.write_bytes(bytes(data))
+    status, records, err = run_extract(str(path))
+    assert status == 1
+    assert [r["source_url"] for r in records] == ["http://news.example/story-2?a=1"]
+    assert "damaged record at offset" in err and "1 damaged WARC records skipped" in err
