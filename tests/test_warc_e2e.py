@@ -23,6 +23,7 @@ from tests.conftest import ROOT, LocalSite, run_crawl
 from tests.distributed_support import RedisServer, serve_news_site, start_worker
 from tests.newsroom import BackgroundCrawl, Newsroom, output_records, wait_for
 from tests.pages import article_html, paragraphs_for
+from tests.test_distributed import hold_feeds_until_joined
 
 SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
 WARC_ON = {"NEWSCRAWLER_WARC": "1"}
@@ -212,6 +213,7 @@ def test_each_distributed_worker_writes_its_own_warc(
     server = RedisServer(tmp_path / "redis")
     try:
         feeds = serve_news_site(site, articles=40, feeds=2)
+        hold_feeds_until_joined(site, server, 2)  # both workers take part
         output = tmp_path / "output"
         workers = [
             start_worker(n, server.url, feeds, output, tmp_path, settings=WARC_ON)
@@ -228,7 +230,16 @@ def test_each_distributed_worker_writes_its_own_warc(
         assert {r["warc_file"] for r in lines} == {f"{stem}.warc.gz"}, "named like its output"
         records += lines
     assert len({r["id"] for r in records}) == len(records) == 40
+    # Each worker lists its own WARC files, named after its own output file.
+    reports = [json.loads(p.read_text()) for p in sorted(output.glob("*.report.json"))]
+    assert len(reports) == 2
+    listed = []
+    for report in reports:
+        stem = Path(report["output_file"]).name.removesuffix(".jsonl")
+        assert all(name.startswith(stem) for name in report["warc_files"]), report
+        listed += report["warc_files"]
     warcs = sorted(output.glob("*.warc.gz"))
+    assert sorted(p.name for p in warcs) == sorted(listed)
     assert all(p.name.endswith(("-a.warc.gz", "-b.warc.gz")) for p in warcs), warcs
     check_warcs(warcs, capsys)
     responses = response_records(warcs)
