@@ -2,7 +2,7 @@
 
     python benchmarks/crawl_benchmark.py [--articles 2000] [--feeds 24] [--scale 4]
         [--per-domain 16] [--workers N] [--no-scale] [--no-trafilatura]
-        [--corpus ../shared/corpus/news-dev.jsonl.gz]
+        [--corpus ../shared/corpus/news-dev.jsonl.gz] [--warc]
 
 Builds a news site from the pages of the dev corpus, repeated under distinct URLs to reach
 ``--articles`` articles listed by ``--feeds`` RSS feeds, serves it on 127.0.0.1 (a threaded
@@ -20,7 +20,10 @@ server in its own process, with every page in memory), and measures in one run:
    --feed``) on the same feeds (it refuses them: it wants a registrable domain name, and its
    SSRF protection refuses loopback), then its URL-list mode on the article URLs the feeds list,
    with its SSRF protection and per-host pause switched off;
-5. the crawl again at ``--scale`` times the articles, to compare its peak RSS with 2's.
+5. the crawl again at ``--scale`` times the articles, to compare its peak RSS with 2's;
+6. with ``--warc``, the crawl of 2 again with WARC capture on (``NEWSCRAWLER_WARC=1``): its
+   throughput against 2's, and the disk bytes per article written of the WARC files and of the
+   JSON Lines.
 
 Only 127.0.0.1 is contacted. Temporary files go to a temporary directory, removed at the end.
 """
@@ -226,6 +229,8 @@ class CrawlFigures:
     returncode: int
     crawler_cpu_s: float
     workers_cpu_s: float
+    warc_bytes: int = 0
+    jsonl_bytes: int = 0
 
     @property
     def rate(self) -> float:
@@ -251,8 +256,9 @@ def measure_crawl(
     per_domain: int,
     workers: int | None,
     extra: Sequence[str] = (),
+    label: str = "",
 ) -> CrawlFigures:
-    workdir = tmp / run.name
+    workdir = tmp / (run.name + label)
     output = workdir / "output"
     output.mkdir(parents=True)
     feeds_file = workdir / "feeds.txt"
@@ -313,6 +319,8 @@ def measure_crawl(
         child.returncode,
         crawler_cpu,
         sum(cpu.values()),
+        warc_bytes=sum(p.stat().st_size for p in output.glob("*.warc.gz*") if p.is_file()),
+        jsonl_bytes=sum(p.stat().st_size for p in output.glob("*.jsonl") if p.is_file()),
     )
 
 
@@ -415,6 +423,9 @@ def main() -> None:
     parser.add_argument("--no-trafilatura", action="store_true")
     parser.add_argument("--no-limit", action="store_true", help="skip 1 (and so 3)")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--warc", action="store_true", help="also crawl N with NEWSCRAWLER_WARC=1 (6)"
+    )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     cores = len(os.sched_getaffinity(0))
@@ -465,6 +476,24 @@ def main() -> None:
             print(
                 f"5. peak RSS: {mib(crawl.peak_rss)} at N, {mib(scaled.peak_rss)} at "
                 f"{args.scale}N: ratio {scaled.peak_rss / crawl.peak_rss:.2f}"
+            )
+        if args.warc:
+            settings = [*args.set, "NEWSCRAWLER_WARC=1"]
+            archived = measure_crawl(
+                runs[0], base, tmp, args.per_domain, args.workers, settings, label="-warc"
+            )
+            print(f"6. scrapy crawl feeds, N={args.articles}, WARC on: {describe(archived)}")
+            written = max(archived.written, 1)
+            plain_ms = (crawl.crawler_cpu_s + crawl.workers_cpu_s) / max(crawl.scraped, 1) * 1000
+            warc_ms = (
+                (archived.crawler_cpu_s + archived.workers_cpu_s) / max(archived.scraped, 1) * 1000
+            )
+            print(
+                f"   WARC throughput / without: {archived.rate / crawl.rate:.2f} (CPU a page: "
+                f"{plain_ms:.0f} ms without, {warc_ms:.0f} ms with, so {plain_ms / warc_ms:.2f} "
+                f"where CPU is the only limit); disk per article written: WARC "
+                f"{archived.warc_bytes / written / 1024:.1f} KiB, JSON Lines "
+                f"{archived.jsonl_bytes / written / 1024:.1f} KiB"
             )
         print(f"machine at the end: {machine()}")
     finally:

@@ -83,6 +83,9 @@ class CrawlerConfig:
     extraction_timeout_s: float = 30.0
     # Drop articles whose site or page reserves TDM rights (crawler/rights.py).
     skip_tdm_reserved: bool = False
+    # WARC capture (crawler/storage/warc.py): on/off, and the size at which a file rotates.
+    warc: bool = False
+    warc_max_bytes: int = 1024 * 1024 * 1024
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -124,6 +127,10 @@ class CrawlerConfig:
                 settings, "EXTRACTION_TIMEOUT_S", CrawlerConfig.extraction_timeout_s
             ),
             skip_tdm_reserved=_bool(settings, "SKIP_TDM_RESERVED", CrawlerConfig.skip_tdm_reserved),
+            warc=_bool(settings, "WARC", CrawlerConfig.warc),
+            warc_max_bytes=_int_default(
+                settings, "WARC_MAX_BYTES", CrawlerConfig.warc_max_bytes, minimum=64 * 1024
+            ),
         )
 
 
@@ -166,6 +173,13 @@ def _number(
     if not minimum <= number < math.inf:  # NaN fails this too
         raise ConfigError(f"{PREFIX}{name} must be at least {minimum} and finite, got {value!r}")
     return number
+
+
+def _int_default(settings: SettingsLike, name: str, default: int, *, minimum: int) -> int:
+    """An integer setting that a settings object not built from crawler/settings.py may lack."""
+    if settings.get(PREFIX + name) is None:
+        return default
+    return _int(settings, name, minimum=minimum)
 
 
 def _choice(settings: SettingsLike, name: str, choices: tuple[str, ...]) -> str:

@@ -50,6 +50,9 @@ class ArticlePage:
     fetched_at: str
     # Site-level rights signals found before the download (crawler.rights.SiteRights.to_meta).
     site_rights: dict[str, Any] | None = None
+    # Where the response is archived (NEWSCRAWLER_WARC), else None.
+    warc_file: str | None = None
+    warc_record_id: str | None = None
 
 
 @dataclass
@@ -84,6 +87,10 @@ class Article:
     # Rights and access signals (crawler/rights.py): TDM reservation and policy, AI-crawler
     # rules, robots directives, licence, free access.
     rights: dict[str, Any] = field(default_factory=lambda: {**NO_RIGHTS, "robots_meta": []})
+    # The page's WARC response record (NEWSCRAWLER_WARC, docs/archiving.md): the file's name
+    # relative to the output directory and the record's WARC-Record-ID; None when not archived.
+    warc_file: str | None = None
+    warc_record_id: str | None = None
 
     def __post_init__(self) -> None:
         if not self.fingerprint:

@@ -54,6 +54,10 @@ NEWSCRAWLER_EXTRACTION_TIMEOUT_S = 30.0
 # Rights (docs/rights.md): drop articles whose site or page reserves text and data mining.
 NEWSCRAWLER_SKIP_TDM_RESERVED = False
 
+# WARC capture (docs/archiving.md): off by default; files rotate at this size.
+NEWSCRAWLER_WARC = False
+NEWSCRAWLER_WARC_MAX_BYTES = 1024 * 1024 * 1024
+
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
@@ -100,6 +104,10 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloadermiddlewares.retry.PoliteRetryMiddleware": 550,
     "crawler.downloadermiddlewares.conditional.ConditionalGetMiddleware": 560,
+    # Nearest the download handler (after every built-in one, up to HttpCacheMiddleware at
+    # 900): archives the request as sent and the response as received, before
+    # HttpCompressionMiddleware (590) decodes it or RedirectMiddleware (600) follows it.
+    "crawler.downloadermiddlewares.warc.WarcMiddleware": 950,
 }
 
 # --- Components ---

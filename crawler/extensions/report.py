@@ -5,8 +5,9 @@ exclusively: another run's report is never overwritten; see ``write_exclusive``)
 per-feed outcomes (status ``ok``, ``not_modified`` or ``failed``, reason, entries, articles
 written, skipped entry reasons such as ``already_written``) and totals that reconcile:
 ``pages scraped = written + dropped``; and the article downloads given up for good
-(``given_up``: URL, feed, reason, failed runs; see ``crawler.extensions.state``). It logs a
-one-screen summary and sets the stats value ``run/exit_code`` read by
+(``given_up``: URL, feed, reason, failed runs; see ``crawler.extensions.state``); and the
+run's WARC files (``warc_files``, names in the output directory; empty without WARC capture).
+It logs a one-screen summary and sets the stats value ``run/exit_code`` read by
 ``crawler.commands.crawl``: 1 when every feed failed, the output could not be written or the
 OPML export (``-a export_opml``, stats ``run/opml_export_error``) failed, else 0 (a run where
 every feed answered 304 did its job: 0). A run cut short
@@ -46,6 +47,7 @@ COUNTED_PREFIXES = (
     "sitemaps/",
     "encoding/",
     "rights/",
+    "warc/",
     "downloader/exception_type_count/",
 )
 
@@ -155,6 +157,8 @@ class RunReport:
             "close_reason": close_reason,
             "partial": close_reason != "finished",
             "output_file": values.get("run/output_file"),
+            # WARC capture (NEWSCRAWLER_WARC): the run's archive files, beside the output file.
+            "warc_files": list(values.get("run/warc_files") or []),
             "output_error": values.get("run/output_error"),
             "opml_export_error": values.get("run/opml_export_error"),
             # Incremental state: what this run's start recovered from a killed run, and expired.
@@ -252,4 +256,15 @@ def summary(report: dict[str, Any], path: Path | None) -> str:
     if report["opml_export_error"]:
         lines.append(f"  OPML EXPORT ERROR: {report['opml_export_error']}")
     lines.append(f"  output: {report['output_file'] or '-'}; report: {path or '-'}")
+    if report["warc_files"]:
+        counters = report.get("counters", {})
+        skipped = {
+            k.removeprefix("warc/skipped/"): v
+            for k, v in counters.items()
+            if k.startswith("warc/skipped/")
+        }
+        lines.append(
+            f"  WARC: {', '.join(report['warc_files'])} ({counters.get('warc/records', 0)} "
+            f"exchanges archived" + (f", not archived: {skipped})" if skipped else ")")
+        )
     return "\n".join(lines)

@@ -38,9 +38,9 @@ entries left for later runs by ``NEWSCRAWLER_MAX_ENTRIES_PER_FEED`` keep the old
 Validators are never advanced on a partial run: a killed or interrupted run's feeds are fetched
 in full again and their unwritten entries are not lost behind a 304.
 
-Stats: ``state/recovered_files``, ``state/recovered_records``, ``state/recovery_discarded``,
-``state/expired``, ``state/error``, ``articles/retry_later`` (failures kept for the next
-run), ``articles/given_up/<reason>``.
+Stats: ``state/recovered_files``, ``state/recovered_records``, ``state/recovered_warc_files``,
+``state/recovery_discarded``, ``state/expired``, ``state/error``, ``articles/retry_later``
+(failures kept for the next run), ``articles/given_up/<reason>``.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -151,6 +151,10 @@ class RunState:
         self.touched: set[str] = set()
         # Feed entry of each downloaded page, by page URL, until its article is written.
         self.entries: dict[str, FeedEntry] = {}
+        # WARC capture (crawler.downloadermiddlewares.warc): fsync and close its files; the
+        # writer calls them before committing lines and before emptying the journal.
+        self.archive_syncs: list[Callable[[], None]] = []
+        self.archive_closes: list[Callable[[], None]] = []
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> RunState:
@@ -190,6 +194,7 @@ class RunState:
         self._set_stat("state/recovered_records", recovery.remembered)
         self._set_stat("state/recovery_discarded", recovery.discarded)
         self._set_stat("state/expired", expired)
+        self._set_stat("state/recovered_warc_files", len(recovery.warc_files))
         signals_ = self.crawler.signals
         signals_.connect(self.feed_processed, signal=news_signals.feed_processed)
         signals_.connect(self.article_failed, signal=news_signals.article_failed)
@@ -199,6 +204,14 @@ class RunState:
     def _set_stat(self, key: str, value: int) -> None:
         if value and self.stats is not None:
             self.stats.set_value(key, value)
+
+    def sync_archives(self) -> None:
+        for sync in self.archive_syncs:
+            sync()
+
+    def close_archives(self) -> None:
+        for close in self.archive_closes:
+            close()
 
     def require_store(self) -> StateStore:
         assert self.store is not None, "RunState.start() first"

@@ -89,4 +89,6 @@ class ExtractionPipeline:
             # Reserved by the page (meta, header) or a tdmrep.json rule the download could not
             # be stopped by (crawler.downloadermiddlewares.rights stops the others).
             raise drop(self.stats, "tdm_reserved", item.url)
-        return extraction.article
+        article = extraction.article
+        article.warc_file, article.warc_record_id = item.warc_file, item.warc_record_id
+        return article

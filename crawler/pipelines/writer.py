@@ -65,6 +65,9 @@ class JsonLinesPipeline:
             self.state.journal,
             self.state.require_store(),
             batch_size=self.config.write_batch_size,
+            # WARC capture (crawler.downloadermiddlewares.warc): durable before the lines.
+            before_commit=self.state.sync_archives,
+            before_close=self.state.close_archives,
         )
         try:
             # Two runs started in the same second must not share a file: the output is

@@ -302,11 +302,17 @@ class FeedsSpider(SourcesMixin):
 
     def parse_article(self, response: Response, entry: FeedEntry) -> Iterator[ArticlePage]:
         self._inc("articles/pages")
+        meta = response.meta
         yield ArticlePage(
             url=response.url,
             body=response.body,
             headers=response_headers(response),
             entry=entry,
-            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            site_rights=response.meta.get(SITE_RIGHTS_META),
+            # With WARC capture, the archived response's WARC-Date (crawler.downloadermiddlewares
+            # .warc), so re-extracting the archive gives the same fetched_at.
+            fetched_at=meta.get("warc_fetched_at")
+            or datetime.now(UTC).isoformat(timespec="seconds"),
+            warc_file=meta.get("warc_file"),
+            warc_record_id=meta.get("warc_record_id"),
+            site_rights=meta.get(SITE_RIGHTS_META),
         )

@@ -7,6 +7,10 @@
 2. the batch's lines are appended to ``<name>.part`` and fsync-ed;
 3. the state store ``remember``-s the batch: only now are these articles "seen".
 
+When the run archives its exchanges (``crawler.storage.warc``), ``before_commit`` fsyncs the
+WARC file before step 1, so a committed line never points to a WARC record that is not on disk,
+and ``before_close`` moves the WARC files into place before the journal is emptied.
+
 At the end, ``commit()`` writes the last batch, then ``close()`` renames ``<name>.part`` to
 ``<name>`` (fsync-ing the directory) and empties the journal. A record still buffered when
 the process dies was never marked seen, so the next run fetches and writes it again.
@@ -15,8 +19,9 @@ the process dies was never marked seen, so the next run fetches and writes it ag
 journal lists, it cuts a torn last line off ``<name>.part``, marks every article whose line is
 complete as written (step 3 again: ``remember`` is idempotent), drops the intents whose lines
 never made it, moves a non-empty ``<name>.part`` into place (deleting an empty one) and
-empties the journal. Whatever moment the crash hit, the union of the output files then holds
-each article version exactly once and the store agrees with it.
+empties the journal; every WARC file the journal lists is cut after its last complete record
+and moved into place (``recover_warc``). Whatever moment the crash hit, the union of the output
+files then holds each article version exactly once and the store agrees with it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +38,7 @@ from typing import Any
 from crawler.storage.journal import Journal
 from crawler.storage.jsonl import JsonLinesWriter, encode_record, fsync_directory
 from crawler.storage.state import StateStore, WrittenArticle
+from crawler.storage.warc import recover_warc
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +62,19 @@ def check_writable(directory: Path) -> None:
 
 
 class DurableOutput:
-    def __init__(self, path: Path, journal: Journal, store: StateStore, *, batch_size: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        journal: Journal,
+        store: StateStore,
+        *,
+        batch_size: int,
+        before_commit: Callable[[], None] | None = None,
+        before_close: Callable[[], None] | None = None,
+    ) -> None:
         self.writer = JsonLinesWriter(path)
+        self.before_commit = before_commit
+        self.before_close = before_close
         self.journal = journal
         self.store = store
         self.batch_size = batch_size
@@ -98,6 +116,8 @@ class DurableOutput:
             return []
         articles = [written for _, written, _ in batch]
         try:
+            if self.before_commit is not None:
+                self.before_commit()  # the WARC records these lines point to, durable first
             self.journal.record_intents(self.writer.path, articles)
             hold_point("batch_journaled")
             self.writer.write_lines([line for line, _, _ in batch])
@@ -118,6 +138,8 @@ class DurableOutput:
             self.writer.abandon()
             return None
         try:
+            if self.before_close is not None:
+                self.before_close()  # WARC files into place while the journal still lists them
             path = self.writer.close()
             hold_point("output_renamed")
             self.journal.clear()
@@ -136,6 +158,7 @@ class Recovery:
     files: list[Path] = field(default_factory=list)
     remembered: int = 0
     discarded: int = 0
+    warc_files: list[Path] = field(default_factory=list)
 
 
 def recover(journal: Journal, store: StateStore) -> Recovery:
@@ -165,6 +188,16 @@ def recover(journal: Journal, store: StateStore) -> Recovery:
         store.remember(done)
         result.remembered += len(done)
         result.discarded += len(intents) - len(done)
+    for warc in contents.warcs:
+        settled = recover_warc(warc)
+        if settled.path is not None and (settled.records or settled.cut):
+            result.warc_files.append(settled.path)
+            logger.warning(
+                "Recovered %d WARC records of an interrupted run (%d torn bytes cut): %s",
+                settled.records,
+                settled.cut,
+                settled.path,
+            )
     journal.clear()
     return result
 

@@ -6,7 +6,9 @@ was about to write to them.
 written to that file, one ``{"output": PATH, "article": {...}}`` per article (its
 ``ArticleState`` and keys). Intents come before lines, so after a crash every line in an output
 file has its keys here, and ``crawler.storage.durable.recover`` can mark exactly the lines that
-made it to disk as written. A clean close, or a recovery, empties the journal.
+made it to disk as written. ``{"warc": PATH}`` is appended before a WARC file of the run is
+created (``crawler.storage.warc``), so recovery can cut its torn tail and move it into place.
+A clean close, or a recovery, empties the journal.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class JournalContents:
 
     outputs: list[Path] = field(default_factory=list)
     intents: dict[Path, list[WrittenArticle]] = field(default_factory=dict)
+    warcs: list[Path] = field(default_factory=list)
 
 
 class Journal:
@@ -46,6 +49,9 @@ class Journal:
 
     def record_open(self, output: Path) -> None:
         self._append([{"open": str(output.resolve())}])
+
+    def record_warc(self, path: Path) -> None:
+        self._append([{"warc": str(path.resolve())}])
 
     def record_intents(self, output: Path, articles: Sequence[WrittenArticle]) -> None:
         path = str(output.resolve())
@@ -79,6 +85,10 @@ class Journal:
                 state = ArticleState(**entry["article"])
                 written = WrittenArticle(state, tuple(entry["keys"]))
                 contents.intents.setdefault(output, []).append(written)
+            elif "warc" in entry:
+                warc = Path(entry["warc"])
+                if warc not in contents.warcs:
+                    contents.warcs.append(warc)
         return contents
 
     def clear(self) -> None:

@@ -1,0 +1,247 @@
+"""WARC capture end to end: the real ``scrapy crawl feeds`` with ``NEWSCRAWLER_WARC=1`` against a
+local site, its files checked with warcio's own checker, re-extracted with the real
+``python -m crawler.extract``; SIGKILL at several points, then a rerun; distributed workers."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+from warcio.checker import Checker
+
+from tests.conftest import ROOT, LocalSite, run_crawl
+from tests.distributed_support import RedisServer, serve_news_site, start_worker
+from tests.newsroom import BackgroundCrawl, Newsroom, output_records, wait_for
+from tests.pages import article_html, paragraphs_for
+from tests.test_distributed import hold_feeds_until_joined
+
+SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
+WARC_ON = {"NEWSCRAWLER_WARC": "1"}
+
+
+def check_warcs(paths: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """``warcio check``: every record readable to the end of the file, every digest right."""
+    assert paths, "no WARC file"
+    capsys.readouterr()
+    status = Checker(argparse.Namespace(inputs=[str(p) for p in paths], verbose=True)).process_all()
+    out = capsys.readouterr().out
+    assert status == 0, out
+    records = out.count("WARC-Record-ID")
+    assert records and out.count("digest pass") == records, out
+
+
+def response_records(paths: list[Path]) -> dict[tuple[str, str], str]:
+    """``(file name, WARC-Record-ID)`` -> target URI of every response record."""
+    found = {}
+    for path in paths:
+        with open(path, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type == "response":
+                    key = (path.name, record.rec_headers.get_header("WARC-Record-ID"))
+                    found[key] = record.rec_headers.get_header("WARC-Target-URI")
+    return found
+
+
+def run_extract(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.extract", *args],
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+
+
+def rss(site: LocalSite, items: list[tuple[str, str]], padding: int = 0) -> str:
+    entries = "".join(
+        f"<item><title>{title} (feed)</title><link>{site.url(path)}</link>"
+        f"<guid>{path}</guid><pubDate>Tue, 03 Sep 2024 08:00:00 GMT</pubDate>"
+        f"<category>Local</category><description>About {title}.</description></item>"
+        for path, title in items
+    )
+    pad = f"<!-- {'x' * padding} -->" if padding else ""
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{pad}'
+        f"{entries}</channel></rss>"
+    )
+
+
+def test_crawl_with_warc_then_check_and_reextract(
+    site: LocalSite, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stories = {f"/news/story-{n}": f"Story {n}" for n in range(1, 5)}
+    for path, title in stories.items():
+        site.add(path, article_html(title, paragraphs_for(path)))
+    # Sent gzip-encoded: archived as received, decoded by the crawl and by re-extraction.
+    site.add(
+        "/news/zipped",
+        gzip.compress(article_html("Zipped", paragraphs_for("zipped")).encode()),
+        headers={"Content-Encoding": "gzip"},
+    )
+    # Moved: the 301 and the page are both archived; the feed entry is found through the 301.
+    site.add("/news/old", b"", status=301, headers={"Location": "/news/moved"})
+    site.add("/news/moved", article_html("Moved", paragraphs_for("moved")))
+    site.add("/news/short", "<html><body><p>Too short.</p></body></html>")
+    site.add("/news/lonely", article_html("Lonely", paragraphs_for("lonely")))
+    listed = [*stories.items(), ("/news/zipped", "Zipped"), ("/news/old", "Moved")]
+    site.add("/wire.xml", rss(site, [*listed, ("/news/short", "Short")]), "application/rss+xml")
+    # A feed over the archiving cap (NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES below): not archived.
+    site.add("/big.xml", rss(site, [("/news/lonely", "Lonely")], 6000), "application/rss+xml")
+    output = tmp_path / "output"
+    feeds = f"feeds={site.url('/wire.xml')},{site.url('/big.xml')}"
+    result = run_crawl(
+        output, "-a", feeds, settings={**WARC_ON, "NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES": "4096"}
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    [jsonl] = result.output_files
+    warcs = sorted(output.glob("*.warc.gz"))
+    assert [p.name for p in warcs] == [jsonl.name.replace(".jsonl", ".warc.gz")]
+    assert not list(output.glob("*.part"))
+    report = result.report
+    assert report["warc_files"] == [warcs[0].name]
+    assert report["counters"]["warc/skipped/too_large"] == 1
+    # robots.txt, one feed (the other too large), 8 article URLs (one a 301) and the target.
+    assert report["counters"]["warc/records"] == 1 + 1 + 8 + 1
+    check_warcs(warcs, capsys)
+
+    records = {r["id"]: r for r in result.records}
+    assert len(records) == 7
+    responses = response_records(warcs)
+    for record in records.values():
+        jsonschema.validate(record, SCHEMA)
+        assert responses[(record["warc_file"], record["warc_record_id"])] == record["source_url"]
+
+    done = run_extract(*map(str, warcs))
+    assert done.returncode == 1, done.stderr.decode()[-3000:]  # the short page has no article
+    lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    failures = [r for r in lines if "error" in r]
+    assert failures == [{"url": site.url("/news/short"), "text": None, "error": "too_little_text"}]
+    again = {r["id"]: r for r in lines if "error" not in r}
+    assert again.keys() == records.keys()
+    lonely_url = site.url("/news/lonely")
+    for article_id, record in records.items():
+        reextracted = again[article_id]
+        jsonschema.validate(reextracted, SCHEMA)
+        if record["source_url"] == lonely_url:
+            # Documented: without its feed in the archive, a page's feed fields are missing.
+            assert reextracted["feed_url"] == lonely_url and reextracted["guid"] is None
+            for field in ("id", "text", "fetched_at", "warc_file", "warc_record_id"):
+                assert reextracted[field] == record[field]
+            continue
+        assert reextracted == record  # every field, feed fields and fetched_at included
+    moved = next(r for r in records.values() if r["source_url"].endswith("/news/moved"))
+    assert moved["guid"] == site.url("/news/old") and moved["tags"] == ["Local"]
+
+
+@pytest.mark.parametrize(
+    ("hold", "torn"),
+    [
+        ("download", False),  # killed while an article is being downloaded
+        ("warc_written:4", True),  # a WARC record just written, then a torn write after it
+        ("batch_journaled:2", False),  # WARC fsynced, the 2nd batch's lines not written
+        ("batch_written:2", False),  # the 2nd batch's lines durable
+        ("output_renamed:1", False),  # files in place, the journal not yet emptied
+    ],
+)
+def test_sigkill_then_rerun_leaves_readable_warcs_and_resolvable_links(
+    site: LocalSite,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    hold: str,
+    torn: bool,
+) -> None:
+    newsroom = Newsroom(site)
+    slugs = [f"story-{n}" for n in range(1, 6)]
+    for slug in slugs:
+        newsroom.add_story("wire", slug)
+    output = tmp_path / "output"
+    marker = tmp_path / "held"
+    settings = {**WARC_ON, "NEWSCRAWLER_WRITE_BATCH_SIZE": "2", "CONCURRENT_REQUESTS": "2"}
+    env = {}
+    if hold == "download":
+        newsroom.hold("story-3")
+    else:
+        env = {"NEWSCRAWLER_TEST_HOLD": hold, "NEWSCRAWLER_TEST_HOLD_FILE": str(marker)}
+    run = BackgroundCrawl(output, "-a", newsroom.feeds_arg(), settings=settings, env=env)
+    try:
+        if hold == "download":
+            wait_for(lambda: site.hits("/news/story-3") == 1, "the held download")
+        else:
+            wait_for(marker.exists, f"the crawl to reach {hold}")
+        run.kill()
+    finally:
+        run.stop()
+        newsroom.release_all()
+    assert run.process.returncode == -9
+    parts = list(output.glob("*.warc.gz.part"))
+    if hold != "output_renamed:1":
+        assert len(parts) == 1, sorted(output.iterdir())
+    if torn:
+        with open(parts[0], "ab") as handle:  # as if the process died inside a write
+            handle.write(gzip.compress(b"WARC/1.0\r\nWARC-Type: response\r\n")[:-12])
+
+    rerun = run_crawl(output, "-a", newsroom.feeds_arg(), settings=settings)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert not list(output.glob("*.part")), sorted(output.iterdir())
+    warcs = sorted(output.glob("*.warc.gz"))
+    check_warcs(warcs, capsys)  # every file readable to its end
+    if hold != "output_renamed:1":
+        assert rerun.report["state"]["recovered_warc_files"] == 1
+
+    records = output_records(output)
+    counts = Counter((r["source_url"].rsplit("/", 1)[-1], r["version"]) for r in records)
+    assert counts == Counter({(slug, 1): 1 for slug in slugs})
+    responses = response_records(warcs)
+    for record in records:
+        assert responses[(record["warc_file"], record["warc_record_id"])] == record["source_url"]
+
+
+def test_each_distributed_worker_writes_its_own_warc(
+    site: LocalSite, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = RedisServer(tmp_path / "redis")
+    try:
+        feeds = serve_news_site(site, articles=40, feeds=2)
+        hold_feeds_until_joined(site, server, 2)  # both workers take part
+        output = tmp_path / "output"
+        workers = [
+            start_worker(n, server.url, feeds, output, tmp_path, settings=WARC_ON)
+            for n in ("a", "b")
+        ]
+        for worker in workers:
+            assert worker.wait(240) == 0, worker.stderr[-3000:]
+    finally:
+        server.stop()
+    records: list[dict[str, Any]] = []
+    for jsonl in sorted(output.glob("*.jsonl")):
+        lines = [json.loads(line) for line in jsonl.read_text().splitlines()]
+        stem = jsonl.name.removesuffix(".jsonl")
+        assert {r["warc_file"] for r in lines} == {f"{stem}.warc.gz"}, "named like its output"
+        records += lines
+    assert len({r["id"] for r in records}) == len(records) == 40
+    # Each worker lists its own WARC files, named after its own output file.
+    reports = [json.loads(p.read_text()) for p in sorted(output.glob("*.report.json"))]
+    assert len(reports) == 2
+    listed = []
+    for report in reports:
+        stem = Path(report["output_file"]).name.removesuffix(".jsonl")
+        assert all(name.startswith(stem) for name in report["warc_files"]), report
+        listed += report["warc_files"]
+    warcs = sorted(output.glob("*.warc.gz"))
+    assert sorted(p.name for p in warcs) == sorted(listed)
+    assert all(p.name.endswith(("-a.warc.gz", "-b.warc.gz")) for p in warcs), warcs
+    check_warcs(warcs, capsys)
+    responses = response_records(warcs)
+    for record in records:
+        assert responses[(record["warc_file"], record["warc_record_id"])] == record["source_url"]
