@@ -6,6 +6,7 @@ naming the setting, before the first request is made.
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -21,6 +22,9 @@ from crawler.storage.state import STATE_BACKENDS
 PREFIX = "NEWSCRAWLER_"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 DEFAULT_FEEDS_FILE = Path(__file__).with_name("default_feeds.txt")
+# Set by the project's own code, not by users (crawler/addons.py: the download handlers the
+# distributed mode's rate limiter wraps).
+INTERNAL_SETTINGS = frozenset({PREFIX + "SITE_RATE_INNER_HANDLERS"})
 
 
 N = TypeVar("N", int, float)
@@ -83,6 +87,7 @@ class CrawlerConfig:
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
+        check_setting_names(settings)
         output_file = _str(settings, "OUTPUT_FILE")
         try:
             output_file % {"name": "x", "time": "t", "worker": "w"}
@@ -120,6 +125,40 @@ class CrawlerConfig:
                 settings, "EXTRACTION_TIMEOUT_S", CrawlerConfig.extraction_timeout_s
             ),
         )
+
+
+def declared_settings() -> frozenset[str]:
+    """The project settings (``NEWSCRAWLER_*``) that ``crawler/settings.py`` declares."""
+    from crawler import settings as project
+
+    return frozenset(name for name in vars(project) if name.startswith(PREFIX))
+
+
+def placeholder_contact() -> str:
+    """The contact ``crawler/settings.py`` ships with, which names nobody."""
+    from crawler import settings as project
+
+    return str(project.NEWSCRAWLER_CONTACT)
+
+
+def check_setting_names(settings: SettingsLike) -> None:
+    """Raise ``ConfigError`` for a ``NEWSCRAWLER_*`` setting that ``crawler/settings.py`` does
+    not declare (a typo would otherwise be accepted and do nothing), naming the nearest one."""
+    keys = getattr(settings, "keys", None)
+    if keys is None:
+        return
+    declared = declared_settings()
+    for name in sorted(str(key) for key in keys()):
+        if name.startswith(PREFIX) and name not in declared | INTERNAL_SETTINGS:
+            raise ConfigError(
+                f"unknown setting {name}{nearest(name, sorted(declared))}; see docs/settings.md"
+            )
+
+
+def nearest(name: str, choices: list[str]) -> str:
+    """`` (did you mean X?)`` for the closest of ``choices``, or nothing when none is close."""
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _str(settings: SettingsLike, name: str) -> str:

@@ -1,7 +1,8 @@
 """The ``feeds`` spider: feeds in, one ``ArticlePage`` per new article link out.
 
-Arguments: ``-a feeds=URL1,URL2`` or ``-a feeds_file=PATH`` (a plain list or OPML); with
-neither (and no ``-a sites``/``-a sitemaps``, see ``crawler.spiders.sources``), the bundled
+Arguments (all declared in ``crawler.arguments``; an unknown one is a ``ConfigError``):
+``-a feeds=URL1,URL2`` or ``-a feeds_file=PATH`` (a plain list or OPML); with neither (and
+no ``-a sites``/``-a sitemaps``, see ``crawler.spiders.sources``), the bundled
 ``crawler/default_feeds.txt``. An invalid list stops the crawl before any request.
 Parsing, link policy and extraction live in pure modules; this class only wires them.
 
@@ -33,7 +34,8 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from twisted.python.failure import Failure
 
 from crawler import signals as news_signals
-from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig
+from crawler.arguments import check_spider_arguments
+from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig, placeholder_contact
 from crawler.extensions.state import RunState
 from crawler.failures import known_failure_reason
 from crawler.feeds import ParsedFeed, newest_first, parse_feed
@@ -79,6 +81,7 @@ class FeedsSpider(SourcesMixin):
         self, feeds: str | None = None, feeds_file: str | None = None, **kwargs: Any
     ) -> None:
         sources = SourceArguments.pop(kwargs)
+        check_spider_arguments(kwargs)
         super().__init__(**kwargs)
         listed: list[ListedFeed] = []
         if feeds and feeds_file:
@@ -109,6 +112,14 @@ class FeedsSpider(SourcesMixin):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = CrawlerConfig.from_settings(crawler.settings)
+        if spider.config.contact == placeholder_contact() and spider.config.contact in str(
+            crawler.settings.get("USER_AGENT")
+        ):
+            spider.logger.warning(
+                "NEWSCRAWLER_CONTACT is still the placeholder %s: site owners cannot reach "
+                "you. Set it to your URL or e-mail (-s NEWSCRAWLER_CONTACT=mailto:you@example.org)",
+                spider.config.contact,
+            )
         if spider.config.redis_url and spider.sources.sites:
             # Discovery keeps each site's progress in the process that fetched its homepage;
             # with a shared queue another worker could get the site's next candidate.
