@@ -92,12 +92,15 @@ ITEM_PIPELINES = {
     "crawler.pipelines.extraction.ExtractionPipeline": 100,
     "crawler.pipelines.dedupe.DedupePipeline": 200,
     "crawler.pipelines.revisions.RevisionPipeline": 700,
+    "crawler.pipelines.limit.ItemLimitPipeline": 790,
     "crawler.pipelines.writer.JsonLinesPipeline": 800,
 }
 EXTENSIONS = {
     "crawler.extensions.report.RunReport": 500,
     # Incremental runs: run lock, crash recovery, state store (before any request).
     "crawler.extensions.state.RunState": 100,
+    # A stopping crawl cancels the downloads still queued behind DOWNLOAD_DELAY.
+    "crawler.extensions.stopping.PromptStop": 510,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 850,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,7 +130,7 @@ class RunReport:
             "finished": finished.isoformat(),
             "duration_s": round((finished - self.started).total_seconds(), 3),
             "close_reason": close_reason,
-            "partial": close_reason != "finished",
+            "partial": self.work_left(close_reason),
             "output_file": values.get("run/output_file"),
             "output_error": values.get("run/output_error"),
             "opml_export_error": values.get("run/opml_export_error"),
@@ -156,6 +157,24 @@ class RunReport:
             },
         }
 
+    def work_left(self, close_reason: str) -> bool:
+        """Whether the run stopped before its work was done. A stop (a signal, a
+        ``CLOSESPIDER_*`` limit) counts only when requests were left (``run/requests_left``,
+        ``crawler.extensions.stopping``), articles were held back by the item limit, or a
+        listed feed was never processed; any other
+        close reason (an output error) always does."""
+        if close_reason == "finished":
+            return False
+        if close_reason != "shutdown" and not close_reason.startswith("closespider_"):
+            return True
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        # Requests left, or articles dropped at CLOSESPIDER_ITEMCOUNT (crawler.pipelines.limit).
+        if int(stats.get("run/requests_left", 0)) or stats.get("articles/dropped/item_limit"):
+            return True
+        listed = getattr(self.crawler.spider, "feed_urls", [])
+        return any(url not in self.feeds for url in listed)
+
     def exit_code(self, report: dict[str, Any]) -> int:
         totals = report["totals"]
         every_feed_failed = totals["feeds"] > 0 and totals["feeds_failed"] == totals["feeds"]
@@ -178,18 +197,45 @@ class RunReport:
             except OSError as exc:
                 logger.error("Cannot write run report %s: %s", path, exc)
                 stats.set_value("run/exit_code", 1)
-        logger.info("%s", summary(report, path))
+        text = summary(report, path, self.crawler.stats.get_stats())
+        if logging.getLevelName(str(self.crawler.settings.get("LOG_LEVEL"))) in (
+            logging.DEBUG,
+            logging.INFO,
+        ):
+            logger.info("%s", text)
+        else:  # a quiet log (LOG_LEVEL=WARNING) still ends with the summary
+            print(text, file=sys.stderr, flush=True)
 
 
-def summary(report: dict[str, Any], path: Path | None) -> str:
+def requests_line(totals: dict[str, Any], stats: dict[str, Any]) -> str:
+    """Where every article request went: fetched, skipped (by reason), failed, cancelled, and
+    what a stopped run never reached; in-run duplicates were never requested."""
+    requested = totals["articles_requested"]
+    skipped = totals["articles_skipped"]
+    failed = sum(totals["articles_failed"].values())
+    cancelled = int(stats.get("articles/cancelled", 0))
+    accounted = totals["scraped"] + sum(skipped.values()) + failed + cancelled
+    parts = [f"fetched {totals['scraped']}"]
+    parts += [f"{reason} {count}" for reason, count in sorted(skipped.items())]
+    parts += [f"failed {failed}", f"cancelled {cancelled}"]
+    if requested != accounted:
+        parts.append(f"not reached {requested - accounted}")
+    duplicates = int(stats.get("articles/duplicate_in_run", 0))
+    return (
+        f"  articles requested: {requested} = "
+        + " + ".join(parts)
+        + f"; in-run duplicates (not requested): {duplicates}"
+    )
+
+
+def summary(report: dict[str, Any], path: Path | None, stats: dict[str, Any] | None = None) -> str:
     totals = report["totals"]
     lines = [
         "Run summary" + (" (PARTIAL: " + report["close_reason"] + ")" if report["partial"] else ""),
         f"  feeds: {totals['feeds']} ({totals['feeds_not_modified']} not modified, "
         f"{totals['feeds_failed']} failed)",
-        f"  articles requested: {totals['articles_requested']} "
-        f"(skipped, already written: {totals['articles_skipped'].get('already_written', 0)}), "
-        f"fetch failures: {sum(totals['articles_failed'].values())} "
+        requests_line(totals, stats or {}),
+        f"  fetch failures: {sum(totals['articles_failed'].values())} "
         f"(to retry next run: {totals['articles_retry_later']}, "
         f"given up: {sum(totals['articles_given_up'].values())})",
         f"  pages scraped: {totals['scraped']} = written {totals['written']} + dropped "
@@ -210,5 +256,7 @@ def summary(report: dict[str, Any], path: Path | None) -> str:
         lines.append(f"  OUTPUT ERROR: {report['output_error']}")
     if report["opml_export_error"]:
         lines.append(f"  OPML EXPORT ERROR: {report['opml_export_error']}")
-    lines.append(f"  output: {report['output_file'] or '-'}; report: {path or '-'}")
+    output = report["output_file"]
+    written = output if output and Path(output).is_file() else "none (no article written)"
+    lines.append(f"  output: {written}; report: {path or '-'}")
     return "\n".join(lines)

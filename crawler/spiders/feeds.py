@@ -11,8 +11,9 @@ Stats: ``feeds/ok``, ``feeds/not_modified`` (a 304 answer to a conditional GET),
 ``feeds/entry_skipped/<reason>``, ``articles/requested``,
 ``articles/retry_requested`` (entries that failed in an earlier run, requested again after
 their feed's entries, also when the feed answered 304), ``articles/duplicate_in_run``,
-``articles/failed/<reason>``, ``articles/pages``; from the feed
-prescreen ``feeds/gunzipped``, ``feeds/items_over_cap``, ``feeds/truncated``,
+``articles/failed/<reason>``, ``articles/cancelled`` and ``feeds/cancelled`` (requests
+cancelled because the crawl is stopping, ``crawler.extensions.stopping``), ``articles/pages``;
+from the feed prescreen ``feeds/gunzipped``, ``feeds/items_over_cap``, ``feeds/truncated``,
 ``feeds/encoding_replacements``, ``feeds/invalid_char_refs``. Feeds and articles have their own
 download size caps (``NEWSCRAWLER_FEED_MAXSIZE_BYTES``, ``NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES``).
 """
@@ -163,6 +164,9 @@ class FeedsSpider(SourcesMixin):
     def feed_failed(self, failure: Failure) -> None:
         feed_url = failure.request.cb_kwargs["feed_url"]  # type: ignore[attr-defined]
         reason = failure_reason(failure)
+        if reason == "cancelled":  # the crawl is stopping (crawler.extensions.stopping)
+            self._inc("feeds/cancelled")
+            return
         self.logger.warning("Feed %s failed: %s", feed_url, reason)
         self._feed_outcome(feed_url, "failed", reason)
 
@@ -245,6 +249,9 @@ class FeedsSpider(SourcesMixin):
 
     def article_failed(self, failure: Failure) -> None:
         reason = failure_reason(failure)
+        if reason == "cancelled":  # not a failure of the page: the crawl is stopping
+            self._inc("articles/cancelled")
+            return
         self.logger.info("Article %s failed: %s", failure.request.url, reason)  # type: ignore[attr-defined]
         self._inc(f"articles/failed/{reason}")
         entry = failure.request.cb_kwargs["entry"]  # type: ignore[attr-defined]
