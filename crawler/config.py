@@ -84,6 +84,8 @@ class CrawlerConfig:
 
     extraction_workers: int = 1
     extraction_timeout_s: float = 30.0
+    # Seconds between progress lines (crawler/extensions/progress.py); 0: none.
+    progress_interval_s: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -124,6 +126,9 @@ class CrawlerConfig:
             extraction_timeout_s=_positive_number(
                 settings, "EXTRACTION_TIMEOUT_S", CrawlerConfig.extraction_timeout_s
             ),
+            progress_interval_s=_float(settings, "PROGRESS_INTERVAL_S", minimum=0.0)
+            if settings.get(PREFIX + "PROGRESS_INTERVAL_S") is not None
+            else CrawlerConfig.progress_interval_s,
         )
 
 

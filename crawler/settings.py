@@ -48,6 +48,9 @@ NEWSCRAWLER_HEARTBEAT_S = 10.0
 NEWSCRAWLER_EXTRACTION_WORKERS = None
 # A page whose extraction takes longer is dropped as extraction_timeout (its worker is replaced).
 NEWSCRAWLER_EXTRACTION_TIMEOUT_S = 30.0
+# A progress line (feeds done, articles written/queued/failed, rate, ETA) at INFO this often;
+# 0 switches it off.
+NEWSCRAWLER_PROGRESS_INTERVAL_S = 30.0
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
@@ -101,6 +104,7 @@ EXTENSIONS = {
     "crawler.extensions.state.RunState": 100,
     # A stopping crawl cancels the downloads still queued behind DOWNLOAD_DELAY.
     "crawler.extensions.stopping.PromptStop": 510,
+    "crawler.extensions.progress.Progress": 520,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 850,

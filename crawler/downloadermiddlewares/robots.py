@@ -57,10 +57,12 @@ class DisallowAll(RobotParser):
 
 
 class RobotsPolicyMiddleware(RobotsTxtMiddleware):
-    async def process_request(self, request: Request, spider: Any = None) -> None:
+    # Scrapy's current signature, without the spider argument (passing it is deprecated and
+    # printed a warning every run).
+    async def process_request(self, request: Request) -> None:  # type: ignore[override]
         if urlparse_cached(request).path == "/robots.txt":
             request.meta.setdefault("download_maxsize", ROBOTS_MAXSIZE_BYTES)
-        await super().process_request(request, spider)
+        await super().process_request(request)
 
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         if isinstance(rp, DisallowAll):

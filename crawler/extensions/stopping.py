@@ -45,7 +45,7 @@ class PromptStop:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PromptStop:
         if crawler.settings.get("REDIS_URL"):
-            raise NotConfigured("distributed mode: queued requests are put back, not cancelled")
+            raise NotConfigured  # no message: Scrapy would log it as a warning
         extension = cls(crawler)
         crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
         return extension

@@ -28,7 +28,7 @@ class ItemLimitPipeline:
     def from_crawler(cls, crawler: Crawler) -> ItemLimitPipeline:
         limit = crawler.settings.getint("CLOSESPIDER_ITEMCOUNT")
         if limit <= 0:
-            raise NotConfigured("CLOSESPIDER_ITEMCOUNT is not set")
+            raise NotConfigured  # no message: Scrapy would log it as a warning
         return cls(crawler, limit)
 
     def process_item(self, item: Any) -> Any:
