@@ -61,7 +61,7 @@ class CrawlerConfig:
     feed_maxsize_bytes: int = 10 * 1024 * 1024
     feed_max_items: int = 1000
     article_maxsize_bytes: int = 8 * 1024 * 1024
-    extract_maxsize_bytes: int = 2 * 1024 * 1024
+    extract_maxsize_bytes: int = 8 * 1024 * 1024
     retry_after_max_s: float = 120.0
     # Incremental runs (crawler/storage/state.py): where the state lives, how long seen
     # articles are remembered, how many records are committed to the output at once.

@@ -29,7 +29,9 @@ NEWSCRAWLER_DISCOVERY_MAX_CANDIDATES = 10
 NEWSCRAWLER_FEED_MAXSIZE_BYTES = 10 * 1024 * 1024
 NEWSCRAWLER_FEED_MAX_ITEMS = 1000
 NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES = 8 * 1024 * 1024
-NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES = 2 * 1024 * 1024
+# Real pages with inline scripts and styles often pass 2 MiB; 8 MiB (the article download cap)
+# keeps them. trafilatura itself accepts 20 MB.
+NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES = 8 * 1024 * 1024
 NEWSCRAWLER_RETRY_AFTER_MAX_S = 120
 # Incremental runs: state (seen articles, feed validators, run lock, journal) lives here.
 NEWSCRAWLER_STATE_DIR = "state"
@@ -115,6 +117,11 @@ LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"
 
 FEED_EXPORT_ENCODING = "utf-8"
+# -o/-O FILE: a run that finds nothing new leaves the file as it is (Scrapy's default would
+# create it empty, and with -O empty the user's file).
+FEED_STORE_EMPTY = False
+# -o FILE.csv: lists and objects as JSON in their cells.
+FEED_EXPORTERS = {"csv": "crawler.exporters.JsonCellsCsvItemExporter"}
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 # Scrapy's remote-control server listens on a port: not wanted on a scheduled crawler.

@@ -246,6 +246,11 @@ def summary(report: dict[str, Any], path: Path | None, stats: dict[str, Any] | N
     ]
     lines += [
         f"  FAILED feed {url}: {feed['reason']}"
+        + (
+            " (a web page? -a sites= finds a site's feeds)"
+            if feed["reason"] == "not_a_feed"
+            else ""
+        )
         for url, feed in report["feeds"].items()
         if feed["status"] == "failed"
     ][:20]

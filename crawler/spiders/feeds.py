@@ -52,6 +52,8 @@ from crawler.storage.state import entry_keys
 # and one document at a time bounds memory.
 FEED_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedparser")
 
+NOT_A_FEED_HINT = " (if it is a site's page, give it with -a sites= to find its feeds)"
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -198,7 +200,9 @@ class FeedsSpider(SourcesMixin):
         for note, count in parsed.counters.items():
             self._inc(f"feeds/{note}", count)
         if parsed.error:
-            self.logger.warning("Feed %s failed: %s", feed_url, parsed.error)
+            # A web page given as a feed: its feeds can be found for the user.
+            hint = NOT_A_FEED_HINT if parsed.error == "not_a_feed" else ""
+            self.logger.warning("Feed %s failed: %s%s", feed_url, parsed.error, hint)
             self._feed_outcome(feed_url, "failed", parsed.error)
             return
         skipped = Counter(parsed.skipped)
