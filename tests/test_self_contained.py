@@ -39,3 +39,18 @@ def test_the_crawl_benchmark_without_its_corpus_says_what_to_give(tmp_path: Path
     assert f"--corpus {missing}: no such file" in done.stderr
     assert "docs/performance.md" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_readmes_crawl_command_fails_cleanly_without_network(tmp_path: Path) -> None:
+    """Run as the README gives it, from an empty directory; the test's network guard refuses
+    every non-loopback lookup, as a machine without network would."""
+    from tests.test_cli_e2e import newscrawler
+
+    done = newscrawler(
+        tmp_path, "crawl", "-s", "NEWSCRAWLER_CONTACT=mailto:you@example.org", timeout=300
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-5000:]
+    assert "feeds: 25 (0 not modified, 25 failed)" in done.stderr
+    assert "output: none (no article written)" in done.stderr
+    assert (tmp_path / "state").is_dir() and list((tmp_path / "output").glob("*.jsonl")) == []
