@@ -73,6 +73,7 @@ def test_newscrawler_crawl_help_lists_the_spider_arguments(tmp_path: Path) -> No
     done = newscrawler(tmp_path, "crawl", "-h")
     assert done.returncode == 0, done.stderr
     assert "-a feeds_file=" in done.stdout and "-a sites=" in done.stdout
+    assert "newscrawler crawl [options]" in done.stdout
 
 
 def test_newscrawler_article_prints_one_pages_record(site: LocalSite, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -42,6 +43,8 @@ class Command(ScrapyCrawlCommand):
         super().add_options(parser)
         # -h lists the feeds spider's arguments too: they are what a user needs to know.
         parser.formatter_class = _HelpFormatter
+        if Path(sys.argv[0]).name == "newscrawler":  # run as `newscrawler crawl` (crawler.cli)
+            parser.usage = "newscrawler crawl [options]"
         parser.epilog = (
             "Arguments of the feeds spider (-a NAME=VALUE; docs/commands.md):\n"
             + arguments_help()
