@@ -46,6 +46,7 @@ def test_the_first_sigint_cancels_the_queued_downloads(site: LocalSite, tmp_path
     cancelled = report["counters"]["articles/cancelled"]
     assert cancelled >= len(SLUGS) - 3
     assert "cancelled " + str(cancelled) in run.stderr
+    assert report["totals"]["articles_cancelled"] == cancelled
     assert report["given_up"] == [] and report["totals"]["articles_failed"] == {}
 
 

@@ -8,8 +8,10 @@ written, skipped entry reasons such as ``already_written``) and totals that reco
 one-screen summary and sets the stats value ``run/exit_code`` read by
 ``crawler.commands.crawl``: 1 when every feed failed, the output could not be written or the
 OPML export (``-a export_opml``, stats ``run/opml_export_error``) failed, else 0 (a run where
-every feed answered 304 did its job: 0). A run cut short
-(SIGTERM, output error) has ``"partial": true`` and its ``close_reason``.
+every feed answered 304 did its job: 0). A run cut short (SIGTERM, a ``CLOSESPIDER_*`` limit,
+output error) has its ``close_reason``, and ``"partial": true`` when work was left
+(``work_left``). The summary accounts for every article requested (``requests_line``) and is
+printed to stderr when ``LOG_LEVEL`` hides INFO.
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ class RunReport:
                 "articles_skipped": dict(skipped),
                 "articles_failed": failed,
                 "articles_retry_later": int(values.get("articles/retry_later", 0)),
+                "articles_cancelled": int(values.get("articles/cancelled", 0)),
                 "articles_given_up": dict(Counter(g["reason"] for g in self.given_up)),
                 "scraped": scraped,
                 "written": written,
@@ -161,8 +164,8 @@ class RunReport:
         """Whether the run stopped before its work was done. A stop (a signal, a
         ``CLOSESPIDER_*`` limit) counts only when requests were left (``run/requests_left``,
         ``crawler.extensions.stopping``), articles were held back by the item limit, or a
-        listed feed was never processed; any other
-        close reason (an output error) always does."""
+        listed feed was never processed; any other close reason (an output error) always
+        does."""
         if close_reason == "finished":
             return False
         if close_reason != "shutdown" and not close_reason.startswith("closespider_"):
