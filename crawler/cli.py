@@ -222,7 +222,7 @@ def forget(argv: list[str]) -> int:
         description="Forget entries whose page was dropped (e.g. too_large, too_little_text) "
         "or whose download was given up (e.g. http_410), so the next run fetches them again "
         "if their feed still lists them. The feeds' validators are cleared too, so the next "
-        "run reads every feed in full. Give --reason, --site or --all.",
+        "run reads every feed in full. Give --reason, --site, --feed or --all.",
     )
     parser.add_argument(
         "--reason",
@@ -231,6 +231,7 @@ def forget(argv: list[str]) -> int:
         help="a drop or give-up reason, as in the run report (may be repeated)",
     )
     parser.add_argument("--site", help="only entries whose link is on this host")
+    parser.add_argument("--feed", help="only entries of this feed (its URL as in the report)")
     parser.add_argument("--all", action="store_true", help="every entry dropped or given up")
     parser.add_argument(
         "--state-dir",
@@ -239,8 +240,8 @@ def forget(argv: list[str]) -> int:
     )
     parser.add_argument("--dry-run", action="store_true", help="count, change nothing")
     args = parser.parse_args(argv)
-    if not (args.reason or args.site or args.all):
-        parser.error("give --reason, --site or --all")
+    if not (args.reason or args.site or args.feed or args.all):
+        parser.error("give --reason, --site, --feed or --all")
 
     from crawler.storage.forget import forget_settled
     from crawler.storage.state import SQLITE_FILE
@@ -253,7 +254,7 @@ def forget(argv: list[str]) -> int:
         state_dir = Path(get_project_settings().get("NEWSCRAWLER_STATE_DIR"))
     try:
         counts = forget_settled(
-            state_dir / SQLITE_FILE, args.reason, args.site, dry_run=args.dry_run
+            state_dir / SQLITE_FILE, args.reason, args.site, dry_run=args.dry_run, feed=args.feed
         )
     except (OSError, ValueError) as exc:
         print(f"newscrawler forget: {exc}", file=sys.stderr)

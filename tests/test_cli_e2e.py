@@ -179,6 +179,11 @@ def test_newscrawler_forget_brings_dropped_entries_back(site: LocalSite, tmp_pat
     state = ["--state-dir", str(tmp_path / "state")]
     dry = newscrawler(tmp_path, "forget", "--reason", "too_little_text", "--dry-run", *state)
     assert json.loads(dry.stdout)["forgotten"] == {"dropped:too_little_text": 1}
+    feed = newsroom.feed_url("world")
+    by_feed = newscrawler(tmp_path, "forget", "--feed", feed, "--dry-run", *state)
+    assert json.loads(by_feed.stdout)["forgotten"] == {"dropped:too_little_text": 1}
+    other = newscrawler(tmp_path, "forget", "--feed", feed + "?other", "--dry-run", *state)
+    assert json.loads(other.stdout)["forgotten"] == {}
     forgot = newscrawler(tmp_path, "forget", "--reason", "too_little_text", *state)
     assert forgot.returncode == 0, forgot.stderr
     assert json.loads(forgot.stdout)["forgotten"] == {"dropped:too_little_text": 1}

@@ -10,6 +10,7 @@ import pytest
 
 from crawler.storage.forget import forget_settled
 from crawler.storage.merge import MergeError, merge_records, record_day, run_files
+from crawler.storage.outcomes import feed_key
 from crawler.storage.state import FeedState, SqliteStateStore, entry_keys, settled_entry
 
 
@@ -41,6 +42,19 @@ def test_forget_by_reason_by_site_or_all(tmp_path: Path) -> None:
     assert feed is not None and feed.etag is None and feed.last_modified is None
     assert forget_settled(path) == {"dropped:not_html": 1}
     assert forget_settled(path) == {}
+    store.close()
+
+
+def test_forget_by_feed(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = SqliteStateStore(path, ttl_s=86400)
+    for n, feed in enumerate(["https://a.example/rss", "https://a.example/rss2"]):
+        keys = entry_keys(f"https://a.example/{n}", None)
+        keys = (*keys, feed_key(feed, keys[0]))
+        store.remember([settled_entry(keys, None, "dropped:too_little_text")])
+    assert forget_settled(path, feed="https://a.example/rss") == {"dropped:too_little_text": 1}
+    assert store.find(entry_keys("https://a.example/0", None)) is None
+    assert store.find(entry_keys("https://a.example/1", None)) is not None
     store.close()
 
 

@@ -59,7 +59,7 @@ from crawler.pipelines import ArticleDropped
 from crawler.storage.durable import OutputError, check_writable, recover
 from crawler.storage.journal import Journal
 from crawler.storage.lock import RunLock
-from crawler.storage.outcomes import settled_outcome
+from crawler.storage.outcomes import feed_key, settled_outcome
 from crawler.storage.state import (
     FeedState,
     RetryEntry,
@@ -256,6 +256,7 @@ class RunState:
     def _give_up(self, entry: FeedEntry, reason: str, attempts: int) -> None:
         keys = entry_keys(entry.link, entry.guid)
         outcome = settled_outcome("gave_up", reason, self.config.article_maxsize_bytes)
+        keys = (*keys, feed_key(entry.feed_url, keys[0]))  # for `newscrawler forget --feed`
         self.require_store().remember([settled_entry(keys, entry.updated, outcome)])
         logger.warning("Gave up %s after %d failed run(s): %s", entry.link, attempts, reason)
         self._inc(f"articles/given_up/{reason}")
@@ -278,6 +279,7 @@ class RunState:
         try:
             if reason in CONTENT_DROPS:
                 outcome = settled_outcome("dropped", reason, self.config.extract_maxsize_bytes)
+                keys = (*keys, feed_key(entry.feed_url, keys[0]))  # for `forget --feed`
                 settled = settled_entry(keys, entry.updated, outcome)
                 self.require_store().remember([settled])  # ends the retries too
             elif reason in EXTRACTION_FAILURES:

@@ -6,11 +6,21 @@ An entry whose page was too large (``dropped:too_large``: over
 with the limit in force, ``dropped:too_large@2097152``, so that raising the limit brings it
 back: ``limit_raised`` says the entry should be fetched again. An outcome stored without a
 limit (before limits were stored) counts as limit 0: it is fetched once more.
+
+A settled entry also gets a key naming its feed (``feed_key``), so ``newscrawler forget --feed``
+can find it.
 """
 
 from __future__ import annotations
 
 SIZE_REASONS = frozenset({"too_large", "decompressed_too_large"})
+FEED_KEY_PREFIX = "feed-entry:"
+
+
+def feed_key(feed_url: str, entry_key: str) -> str:
+    """An extra key of a settled entry naming its feed, so it can be found by feed
+    (``newscrawler forget --feed``); entry lookups (``entry_keys``) never produce it."""
+    return f"{FEED_KEY_PREFIX}{feed_url} {entry_key}"
 
 
 def settled_outcome(kind: str, reason: str, limit_bytes: int) -> str:
