@@ -2,9 +2,16 @@
 
     python benchmarks/crawl_benchmark.py [--articles 2000] [--feeds 24] [--scale 4]
         [--per-domain 16] [--workers N] [--no-scale] [--no-trafilatura]
-        [--corpus ../shared/corpus/news-dev.jsonl.gz] [--warc]
+        --corpus PAGES.jsonl.gz [--warc]
 
-Builds a news site from the pages of the dev corpus, repeated under distinct URLs to reach
+``--corpus`` is a gzip-compressed JSON Lines file with one page a line, its HTML in the
+``html`` field (other fields are ignored). The figures in docs/performance.md were measured
+with a corpus of 121 news pages taken from the parser test data of flairNLP/fundus
+(``tests/resources/parser/test_data/<country>/*.html.gz``; docs/performance.md says how to
+build it); ``tests/data/corpus/news-sample.jsonl.gz`` (12 of those pages) is enough to try the
+benchmark, not to measure with.
+
+Builds a news site from the pages of the corpus, repeated under distinct URLs to reach
 ``--articles`` articles listed by ``--feeds`` RSS feeds, serves it on 127.0.0.1 (a threaded
 server in its own process, with every page in memory), and measures in one run:
 
@@ -54,7 +61,6 @@ sys.path.insert(0, str(ROOT))
 from crawler.extraction.article import extract_article  # noqa: E402
 from crawler.items import FeedEntry  # noqa: E402
 
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "news-dev.jsonl.gz"
 HTML = "text/html; charset=utf-8"
 POLL_S = 0.25
 TRAFILATURA = str(Path(sys.executable).with_name("trafilatura"))
@@ -409,7 +415,7 @@ def mib(size: int) -> str:
     return f"{size / 2**20:.0f} MiB"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--feeds", type=int, default=24)
@@ -422,11 +428,22 @@ def main() -> None:
     parser.add_argument("--no-scale", action="store_true", help="skip the N x SCALE run")
     parser.add_argument("--no-trafilatura", action="store_true")
     parser.add_argument("--no-limit", action="store_true", help="skip 1 (and so 3)")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        required=True,
+        help="gzip JSON Lines of pages (an 'html' field each); see docs/performance.md",
+    )
     parser.add_argument(
         "--warc", action="store_true", help="also crawl N with NEWSCRAWLER_WARC=1 (6)"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if not args.corpus.is_file():
+        parser.error(
+            f"--corpus {args.corpus}: no such file. Give a gzip JSON Lines file of pages "
+            "(docs/performance.md says how to build one from public sources; "
+            "tests/data/corpus/news-sample.jsonl.gz is a small one)"
+        )
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     cores = len(os.sched_getaffinity(0))
 

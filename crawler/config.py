@@ -6,6 +6,7 @@ naming the setting, before the first request is made.
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -21,6 +22,9 @@ from crawler.storage.state import STATE_BACKENDS
 PREFIX = "NEWSCRAWLER_"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 DEFAULT_FEEDS_FILE = Path(__file__).with_name("default_feeds.txt")
+# Set by the project's own code, not by users (crawler/addons.py: the download handlers the
+# distributed mode's rate limiter wraps).
+INTERNAL_SETTINGS = frozenset({PREFIX + "SITE_RATE_INNER_HANDLERS"})
 
 
 N = TypeVar("N", int, float)
@@ -57,7 +61,7 @@ class CrawlerConfig:
     feed_maxsize_bytes: int = 10 * 1024 * 1024
     feed_max_items: int = 1000
     article_maxsize_bytes: int = 8 * 1024 * 1024
-    extract_maxsize_bytes: int = 2 * 1024 * 1024
+    extract_maxsize_bytes: int = 8 * 1024 * 1024
     retry_after_max_s: float = 120.0
     headers_maxsize_bytes: int = 256 * 1024
     # Incremental runs (crawler/storage/state.py): where the state lives, how long seen
@@ -86,9 +90,12 @@ class CrawlerConfig:
     # WARC capture (crawler/storage/warc.py): on/off, and the size at which a file rotates.
     warc: bool = False
     warc_max_bytes: int = 1024 * 1024 * 1024
+    # Seconds between progress lines (crawler/extensions/progress.py); 0: none.
+    progress_interval_s: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
+        check_setting_names(settings)
         output_file = _str(settings, "OUTPUT_FILE")
         try:
             output_file % {"name": "x", "time": "t", "worker": "w"}
@@ -131,7 +138,44 @@ class CrawlerConfig:
             warc_max_bytes=_int_default(
                 settings, "WARC_MAX_BYTES", CrawlerConfig.warc_max_bytes, minimum=64 * 1024
             ),
+            progress_interval_s=_float(settings, "PROGRESS_INTERVAL_S", minimum=0.0)
+            if settings.get(PREFIX + "PROGRESS_INTERVAL_S") is not None
+            else CrawlerConfig.progress_interval_s,
         )
+
+
+def declared_settings() -> frozenset[str]:
+    """The project settings (``NEWSCRAWLER_*``) that ``crawler/settings.py`` declares."""
+    from crawler import settings as project
+
+    return frozenset(name for name in vars(project) if name.startswith(PREFIX))
+
+
+def placeholder_contact() -> str:
+    """The contact ``crawler/settings.py`` ships with, which names nobody."""
+    from crawler import settings as project
+
+    return str(project.NEWSCRAWLER_CONTACT)
+
+
+def check_setting_names(settings: SettingsLike) -> None:
+    """Raise ``ConfigError`` for a ``NEWSCRAWLER_*`` setting that ``crawler/settings.py`` does
+    not declare (a typo would otherwise be accepted and do nothing), naming the nearest one."""
+    keys = getattr(settings, "keys", None)
+    if keys is None:
+        return
+    declared = declared_settings()
+    for name in sorted(str(key) for key in keys()):
+        if name.startswith(PREFIX) and name not in declared | INTERNAL_SETTINGS:
+            raise ConfigError(
+                f"unknown setting {name}{nearest(name, sorted(declared))}; see docs/settings.md"
+            )
+
+
+def nearest(name: str, choices: list[str]) -> str:
+    """`` (did you mean X?)`` for the closest of ``choices``, or nothing when none is close."""
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _str(settings: SettingsLike, name: str) -> str:

@@ -29,7 +29,9 @@ NEWSCRAWLER_DISCOVERY_MAX_CANDIDATES = 10
 NEWSCRAWLER_FEED_MAXSIZE_BYTES = 10 * 1024 * 1024
 NEWSCRAWLER_FEED_MAX_ITEMS = 1000
 NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES = 8 * 1024 * 1024
-NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES = 2 * 1024 * 1024
+# Real pages with inline scripts and styles often pass 2 MiB; 8 MiB (the article download cap)
+# keeps them. trafilatura itself accepts 20 MB.
+NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES = 8 * 1024 * 1024
 NEWSCRAWLER_RETRY_AFTER_MAX_S = 120
 # Response header bytes (status line included) read before a download fails as
 # headers_too_large: an endless stream of short header lines must not fill memory.
@@ -57,6 +59,10 @@ NEWSCRAWLER_SKIP_TDM_RESERVED = False
 # WARC capture (docs/archiving.md): off by default; files rotate at this size.
 NEWSCRAWLER_WARC = False
 NEWSCRAWLER_WARC_MAX_BYTES = 1024 * 1024 * 1024
+
+# A progress line (feeds done, articles written/queued/failed, rate, ETA) at INFO this often;
+# 0 switches it off.
+NEWSCRAWLER_PROGRESS_INTERVAL_S = 30.0
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
@@ -115,12 +121,16 @@ ITEM_PIPELINES = {
     "crawler.pipelines.extraction.ExtractionPipeline": 100,
     "crawler.pipelines.dedupe.DedupePipeline": 200,
     "crawler.pipelines.revisions.RevisionPipeline": 700,
+    "crawler.pipelines.limit.ItemLimitPipeline": 790,
     "crawler.pipelines.writer.JsonLinesPipeline": 800,
 }
 EXTENSIONS = {
     "crawler.extensions.report.RunReport": 500,
     # Incremental runs: run lock, crash recovery, state store (before any request).
     "crawler.extensions.state.RunState": 100,
+    # A stopping crawl cancels the downloads still queued behind DOWNLOAD_DELAY.
+    "crawler.extensions.stopping.PromptStop": 510,
+    "crawler.extensions.progress.Progress": 520,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 850,
@@ -131,6 +141,11 @@ LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"
 
 FEED_EXPORT_ENCODING = "utf-8"
+# -o/-O FILE: a run that finds nothing new leaves the file as it is (Scrapy's default would
+# create it empty, and with -O empty the user's file).
+FEED_STORE_EMPTY = False
+# -o FILE.csv: lists and objects as JSON in their cells.
+FEED_EXPORTERS = {"csv": "crawler.exporters.JsonCellsCsvItemExporter"}
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 # Scrapy's remote-control server listens on a port: not wanted on a scheduled crawler.

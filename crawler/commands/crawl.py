@@ -16,10 +16,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
+from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from crawler.arguments import arguments_help
 from crawler.config import ConfigError
 from crawler.storage.durable import OutputError
 from crawler.storage.lock import RunLocked
@@ -31,7 +34,26 @@ EXIT_LOCKED = 3
 EXIT_STATE_ERROR = 2
 
 
+class _HelpFormatter(ScrapyHelpFormatter):
+    """Scrapy's help layout, with the epilog (the spider arguments) kept as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "".join(indent + line for line in text.splitlines(keepends=True))
+
+
 class Command(ScrapyCrawlCommand):
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        # -h lists the feeds spider's arguments too: they are what a user needs to know.
+        parser.formatter_class = _HelpFormatter
+        if Path(sys.argv[0]).name == "newscrawler":  # run as `newscrawler crawl` (crawler.cli)
+            parser.usage = "newscrawler crawl [options]"
+        parser.epilog = (
+            "Arguments of the feeds spider (-a NAME=VALUE; docs/commands.md):\n"
+            + arguments_help()
+            + "\n"
+        )
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one spider name")

@@ -13,7 +13,9 @@ and RFC 9309:
   (counted ``robotstxt/too_large`` too). This cap applies to every ``/robots.txt`` request,
   the sources spider's own included.
 - A connection error (refused, reset, unknown host): no rules. The page requests then fail
-  with their own, accurate error; nothing reaches the site either way.
+  with their own, accurate error; nothing reaches the site either way. Scrapy logs such an
+  error with a traceback; ``QuietRobotsErrors`` makes it one warning line (a crawl without
+  network must not print a traceback per site).
 
 Requests refused by rules count ``robotstxt/forbidden`` and fail as ``robots_forbidden``.
 Enabled in place of ``RobotsTxtMiddleware`` with ``ROBOTSTXT_OBEY``.
@@ -56,11 +58,28 @@ class DisallowAll(RobotParser):
         return False
 
 
+class QuietRobotsErrors(logging.Filter):
+    """Scrapy's "Error downloading <robots.txt>" record without its traceback, as a warning:
+    the error is expected (no network, a site down) and the pages report it themselves."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and str(record.msg).startswith("Error downloading"):
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_QUIET = QuietRobotsErrors()
+logging.getLogger(RobotsTxtMiddleware.__module__).addFilter(_QUIET)
+
+
 class RobotsPolicyMiddleware(RobotsTxtMiddleware):
-    async def process_request(self, request: Request, spider: Any = None) -> None:
+    # Scrapy's current signature, without the spider argument (passing it is deprecated and
+    # printed a warning every run).
+    async def process_request(self, request: Request) -> None:  # type: ignore[override]
         if urlparse_cached(request).path == "/robots.txt":
             request.meta.setdefault("download_maxsize", ROBOTS_MAXSIZE_BYTES)
-        await super().process_request(request, spider)
+        await super().process_request(request)
 
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         if isinstance(rp, DisallowAll):

@@ -10,14 +10,17 @@ run's WARC files (``warc_files``, names in the output directory; empty without W
 It logs a one-screen summary and sets the stats value ``run/exit_code`` read by
 ``crawler.commands.crawl``: 1 when every feed failed, the output could not be written or the
 OPML export (``-a export_opml``, stats ``run/opml_export_error``) failed, else 0 (a run where
-every feed answered 304 did its job: 0). A run cut short
-(SIGTERM, output error) has ``"partial": true`` and its ``close_reason``.
+every feed answered 304 did its job: 0). A run cut short (SIGTERM, a ``CLOSESPIDER_*`` limit,
+output error) has its ``close_reason``, and ``"partial": true`` when work was left
+(``work_left``). The summary accounts for every article requested (``requests_line``) and is
+printed to stderr when ``LOG_LEVEL`` hides INFO.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,7 +158,7 @@ class RunReport:
             "finished": finished.isoformat(),
             "duration_s": round((finished - self.started).total_seconds(), 3),
             "close_reason": close_reason,
-            "partial": close_reason != "finished",
+            "partial": self.work_left(close_reason),
             "output_file": values.get("run/output_file"),
             # WARC capture (NEWSCRAWLER_WARC): the run's archive files, beside the output file.
             "warc_files": list(values.get("run/warc_files") or []),
@@ -176,6 +179,7 @@ class RunReport:
                 "articles_skipped": dict(skipped),
                 "articles_failed": failed,
                 "articles_retry_later": int(values.get("articles/retry_later", 0)),
+                "articles_cancelled": int(values.get("articles/cancelled", 0)),
                 "articles_given_up": dict(Counter(g["reason"] for g in self.given_up)),
                 "scraped": scraped,
                 "written": written,
@@ -184,6 +188,24 @@ class RunReport:
                 "rights": dict(sorted(sum(self.rights_by_feed.values(), Counter()).items())),
             },
         }
+
+    def work_left(self, close_reason: str) -> bool:
+        """Whether the run stopped before its work was done. A stop (a signal, a
+        ``CLOSESPIDER_*`` limit) counts only when requests were left (``run/requests_left``,
+        ``crawler.extensions.stopping``), articles were held back by the item limit, or a
+        listed feed was never processed; any other close reason (an output error) always
+        does."""
+        if close_reason == "finished":
+            return False
+        if close_reason != "shutdown" and not close_reason.startswith("closespider_"):
+            return True
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        # Requests left, or articles dropped at CLOSESPIDER_ITEMCOUNT (crawler.pipelines.limit).
+        if int(stats.get("run/requests_left", 0)) or stats.get("articles/dropped/item_limit"):
+            return True
+        listed = getattr(self.crawler.spider, "feed_urls", [])
+        return any(url not in self.feeds for url in listed)
 
     def exit_code(self, report: dict[str, Any]) -> int:
         totals = report["totals"]
@@ -206,7 +228,14 @@ class RunReport:
             except OSError as exc:
                 logger.error("Cannot write run report %s: %s", path, exc)
                 stats.set_value("run/exit_code", 1)
-        logger.info("%s", summary(report, path))
+        text = summary(report, path, self.crawler.stats.get_stats())
+        if logging.getLevelName(str(self.crawler.settings.get("LOG_LEVEL"))) in (
+            logging.DEBUG,
+            logging.INFO,
+        ):
+            logger.info("%s", text)
+        else:  # a quiet log (LOG_LEVEL=WARNING) still ends with the summary
+            print(text, file=sys.stderr, flush=True)
 
 
 def write_exclusive(path: Path, text: str) -> Path:
@@ -224,15 +253,35 @@ def write_exclusive(path: Path, text: str) -> Path:
     raise FileExistsError(f"no free report name like {path}")
 
 
-def summary(report: dict[str, Any], path: Path | None) -> str:
+def requests_line(totals: dict[str, Any], stats: dict[str, Any]) -> str:
+    """Where every article request went: fetched, skipped (by reason), failed, cancelled, and
+    what a stopped run never reached; in-run duplicates were never requested."""
+    requested = totals["articles_requested"]
+    skipped = totals["articles_skipped"]
+    failed = sum(totals["articles_failed"].values())
+    cancelled = int(stats.get("articles/cancelled", 0))
+    accounted = totals["scraped"] + sum(skipped.values()) + failed + cancelled
+    parts = [f"fetched {totals['scraped']}"]
+    parts += [f"{reason} {count}" for reason, count in sorted(skipped.items())]
+    parts += [f"failed {failed}", f"cancelled {cancelled}"]
+    if requested != accounted:
+        parts.append(f"not reached {requested - accounted}")
+    duplicates = int(stats.get("articles/duplicate_in_run", 0))
+    return (
+        f"  articles requested: {requested} = "
+        + " + ".join(parts)
+        + f"; in-run duplicates (not requested): {duplicates}"
+    )
+
+
+def summary(report: dict[str, Any], path: Path | None, stats: dict[str, Any] | None = None) -> str:
     totals = report["totals"]
     lines = [
         "Run summary" + (" (PARTIAL: " + report["close_reason"] + ")" if report["partial"] else ""),
         f"  feeds: {totals['feeds']} ({totals['feeds_not_modified']} not modified, "
         f"{totals['feeds_failed']} failed)",
-        f"  articles requested: {totals['articles_requested']} "
-        f"(skipped, already written: {totals['articles_skipped'].get('already_written', 0)}), "
-        f"fetch failures: {sum(totals['articles_failed'].values())} "
+        requests_line(totals, stats or {}),
+        f"  fetch failures: {sum(totals['articles_failed'].values())} "
         f"(to retry next run: {totals['articles_retry_later']}, "
         f"given up: {sum(totals['articles_given_up'].values())})",
         f"  pages scraped: {totals['scraped']} = written {totals['written']} + dropped "
@@ -243,6 +292,11 @@ def summary(report: dict[str, Any], path: Path | None) -> str:
     ]
     lines += [
         f"  FAILED feed {url}: {feed['reason']}"
+        + (
+            " (a web page? -a sites= finds a site's feeds)"
+            if feed["reason"] == "not_a_feed"
+            else ""
+        )
         for url, feed in report["feeds"].items()
         if feed["status"] == "failed"
     ][:20]
@@ -255,7 +309,9 @@ def summary(report: dict[str, Any], path: Path | None) -> str:
         lines.append(f"  OUTPUT ERROR: {report['output_error']}")
     if report["opml_export_error"]:
         lines.append(f"  OPML EXPORT ERROR: {report['opml_export_error']}")
-    lines.append(f"  output: {report['output_file'] or '-'}; report: {path or '-'}")
+    output = report["output_file"]
+    written = output if output and Path(output).is_file() else "none (no article written)"
+    lines.append(f"  output: {written}; report: {path or '-'}")
     if report["warc_files"]:
         counters = report.get("counters", {})
         skipped = {

@@ -62,6 +62,7 @@ from crawler.pipelines import ArticleDropped
 from crawler.storage.durable import OutputError, check_writable, recover
 from crawler.storage.journal import Journal
 from crawler.storage.lock import RunLock
+from crawler.storage.outcomes import feed_key, settled_outcome
 from crawler.storage.state import (
     FeedState,
     RetryEntry,
@@ -282,7 +283,9 @@ class RunState:
 
     def _give_up(self, entry: FeedEntry, reason: str, attempts: int) -> None:
         keys = entry_keys(entry.link, entry.guid, entry.feed_url)
-        self.require_store().remember([settled_entry(keys, entry.updated, f"gave_up:{reason}")])
+        outcome = settled_outcome("gave_up", reason, self.config.article_maxsize_bytes)
+        keys = (*keys, feed_key(entry.feed_url, keys[0]))  # for `newscrawler forget --feed`
+        self.require_store().remember([settled_entry(keys, entry.updated, outcome)])
         logger.warning("Gave up %s after %d failed run(s): %s", entry.link, attempts, reason)
         self._inc(f"articles/given_up/{reason}")
         self.crawler.signals.send_catch_log(
@@ -306,7 +309,9 @@ class RunState:
         keys = entry_keys(entry.link, entry.guid, entry.feed_url)
         try:
             if reason in CONTENT_DROPS:
-                settled = settled_entry(keys, entry.updated, f"dropped:{reason}")
+                outcome = settled_outcome("dropped", reason, self.config.extract_maxsize_bytes)
+                keys = (*keys, feed_key(entry.feed_url, keys[0]))  # for `forget --feed`
+                settled = settled_entry(keys, entry.updated, outcome)
                 self.require_store().remember([settled])  # ends the retries too
             elif reason in EXTRACTION_FAILURES:
                 self.require_store().forget_retries(keys[:1])

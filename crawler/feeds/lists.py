@@ -4,16 +4,21 @@ A feed file that is an XML document is read as OPML (``crawler.feeds.opml``); si
 lists (``-a sites=``, ``-a sites_file=``, ``-a sitemaps=``, ``-a sitemaps_file=``) follow the
 plain-list rules.
 
-An invalid list fails as a whole, before any request: a line that is not an absolute http(s)
-URL, or a URL listed twice, raises ``FeedListError`` naming the line.
+``#`` starts a comment, at the start of a line or after a space (``URL  # my note``). An invalid
+list fails as a whole, before any request: a line that is not an absolute http(s) URL, or a
+URL listed twice, raises ``FeedListError`` naming the line.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.feeds.opml import ListedFeed, OPMLError, looks_like_opml, parse_opml
+
+INLINE_COMMENT = re.compile(r"(^|\s)#.*$", re.DOTALL)
+WHITESPACE = re.compile(r"\s")
 
 
 class FeedListError(ValueError):
@@ -24,11 +29,13 @@ def parse_feed_list(lines: list[str], source: str, kind: str = "feed") -> list[s
     urls: list[str] = []
     seen: dict[str, int] = {}
     for number, raw in enumerate(lines, start=1):
-        line = raw.split("#", 1)[0].strip() if raw.lstrip().startswith("#") else raw.strip()
+        # A comment: a line starting with "#", or "#" after a space (a URL holds no space,
+        # and its fragment's "#" follows no space).
+        line = INLINE_COMMENT.sub("", raw).strip()
         if not line:
             continue
         parts = urlsplit(line)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if parts.scheme not in ("http", "https") or not parts.hostname or WHITESPACE.search(line):
             raise FeedListError(f"{source}:{number}: not an http(s) {kind} URL: {line!r}")
         if line in seen:
             raise FeedListError(

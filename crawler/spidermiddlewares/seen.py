@@ -9,6 +9,8 @@ given up, ``gave_up:<reason>``):
 - not known: the request goes on;
 - known, and the entry's ``updated`` date is newer than the one stored: the request goes on
   (``articles/refetch_updated``); the revision pipeline decides whether the text changed;
+- settled as too large under a smaller size limit than today's (``crawler.storage.outcomes``):
+  the request goes on (``articles/refetch_limit_raised``);
 - known otherwise: the request is dropped, counted as ``feeds/entry_skipped/<reason>``
   (``already_written``, ``already_dropped``, ``given_up``) and in the feed's line of the run
   report, and the seen record is kept alive.
@@ -36,6 +38,7 @@ from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 from crawler.extensions.state import RunState
 from crawler.items import ArticlePage, FeedEntry
+from crawler.storage.outcomes import limit_raised
 from crawler.storage.state import ArticleState, entry_keys, needs_fetch
 
 
@@ -51,7 +54,8 @@ class SeenArticlesMiddleware(BaseSpiderMiddleware):
         super().__init__(crawler)
         self.state = RunState.for_crawler(crawler)
         self.stats = crawler.stats
-        self.limit = CrawlerConfig.from_settings(crawler.settings).max_entries_per_feed
+        self.config = CrawlerConfig.from_settings(crawler.settings)
+        self.limit = self.config.max_entries_per_feed
         self.taken: Counter[str] = Counter()
 
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
@@ -59,14 +63,19 @@ class SeenArticlesMiddleware(BaseSpiderMiddleware):
         if not isinstance(entry, FeedEntry):
             return request
         known = self.state.require_store().find(entry_keys(entry.link, entry.guid, entry.feed_url))
-        if needs_fetch(entry.updated, known):
+        raised = known is not None and limit_raised(
+            known.outcome, self.config.extract_maxsize_bytes, self.config.article_maxsize_bytes
+        )
+        if needs_fetch(entry.updated, known) or raised:
             if self.taken[entry.feed_url] >= self.limit:
                 self.state.incomplete_feeds.add(entry.feed_url)
                 self.skipped(entry, "over_limit")
                 return None
             self.taken[entry.feed_url] += 1
             if known is not None and self.stats is not None:
-                self.stats.inc_value("articles/refetch_updated")
+                self.stats.inc_value(
+                    "articles/refetch_limit_raised" if raised else "articles/refetch_updated"
+                )
             return request
         assert known is not None
         self.state.note_touched([known.article_id])

@@ -1,7 +1,8 @@
 """The ``feeds`` spider: feeds in, one ``ArticlePage`` per new article link out.
 
-Arguments: ``-a feeds=URL1,URL2`` or ``-a feeds_file=PATH`` (a plain list or OPML); with
-neither (and no ``-a sites``/``-a sitemaps``, see ``crawler.spiders.sources``), the bundled
+Arguments (all declared in ``crawler.arguments``; an unknown one is a ``ConfigError``):
+``-a feeds=URL1,URL2`` or ``-a feeds_file=PATH`` (a plain list or OPML); with neither (and
+no ``-a sites``/``-a sitemaps``, see ``crawler.spiders.sources``), the bundled
 ``crawler/default_feeds.txt``. An invalid list stops the crawl before any request.
 Parsing, link policy and extraction live in pure modules; this class only wires them.
 
@@ -11,8 +12,9 @@ Stats: ``feeds/ok``, ``feeds/not_modified`` (a 304 answer to a conditional GET),
 other links too: ignored, see ``crawler.feeds.guids``), ``articles/requested``,
 ``articles/retry_requested`` (entries that failed in an earlier run, requested again after
 their feed's entries, also when the feed answered 304), ``articles/duplicate_in_run``,
-``articles/failed/<reason>``, ``articles/pages``; from the feed
-prescreen ``feeds/gunzipped``, ``feeds/items_over_cap``, ``feeds/truncated``,
+``articles/failed/<reason>``, ``articles/cancelled`` and ``feeds/cancelled`` (requests
+cancelled because the crawl is stopping, ``crawler.extensions.stopping``), ``articles/pages``;
+from the feed prescreen ``feeds/gunzipped``, ``feeds/items_over_cap``, ``feeds/truncated``,
 ``feeds/encoding_replacements``, ``feeds/invalid_char_refs``. Feeds and articles have their own
 download size caps (``NEWSCRAWLER_FEED_MAXSIZE_BYTES``, ``NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES``).
 """
@@ -35,7 +37,8 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from twisted.python.failure import Failure
 
 from crawler import signals as news_signals
-from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig
+from crawler.arguments import check_spider_arguments
+from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig, placeholder_contact
 from crawler.extensions.state import RunState
 from crawler.failures import known_failure_reason
 from crawler.feeds import ParsedFeed, newest_first, parse_feed
@@ -52,6 +55,8 @@ from crawler.storage.state import entry_keys
 # tens of MB of XML): it runs in one worker thread, so downloads and timeouts go on meanwhile,
 # and one document at a time bounds memory.
 FEED_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedparser")
+
+NOT_A_FEED_HINT = " (if it is a site's page, give it with -a sites= to find its feeds)"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -89,6 +94,7 @@ class FeedsSpider(SourcesMixin):
         self, feeds: str | None = None, feeds_file: str | None = None, **kwargs: Any
     ) -> None:
         sources = SourceArguments.pop(kwargs)
+        check_spider_arguments(kwargs)
         super().__init__(**kwargs)
         listed: list[ListedFeed] = []
         if feeds and feeds_file:
@@ -120,6 +126,14 @@ class FeedsSpider(SourcesMixin):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = CrawlerConfig.from_settings(crawler.settings)
+        if spider.config.contact == placeholder_contact() and spider.config.contact in str(
+            crawler.settings.get("USER_AGENT")
+        ):
+            spider.logger.warning(
+                "NEWSCRAWLER_CONTACT is still the placeholder %s: site owners cannot reach "
+                "you. Set it to your URL or e-mail (-s NEWSCRAWLER_CONTACT=mailto:you@example.org)",
+                spider.config.contact,
+            )
         if spider.config.redis_url and spider.sources.sites:
             # Discovery keeps each site's progress in the process that fetched its homepage;
             # with a shared queue another worker could get the site's next candidate.
@@ -164,6 +178,9 @@ class FeedsSpider(SourcesMixin):
     def feed_failed(self, failure: Failure) -> None:
         feed_url = failure.request.cb_kwargs["feed_url"]  # type: ignore[attr-defined]
         reason = failure_reason(failure)
+        if reason == "cancelled":  # the crawl is stopping (crawler.extensions.stopping)
+            self._inc("feeds/cancelled")
+            return
         self.logger.warning("Feed %s failed: %s", feed_url, reason)
         self._feed_outcome(feed_url, "failed", reason)
 
@@ -213,7 +230,9 @@ class FeedsSpider(SourcesMixin):
         for note, count in parsed.counters.items():
             self._inc(f"feeds/{note}", count)
         if parsed.error:
-            self.logger.warning("Feed %s failed: %s", feed_url, parsed.error)
+            # A web page given as a feed: its feeds can be found for the user.
+            hint = NOT_A_FEED_HINT if parsed.error == "not_a_feed" else ""
+            self.logger.warning("Feed %s failed: %s%s", feed_url, parsed.error, hint)
             self._feed_outcome(feed_url, "failed", parsed.error)
             return
         skipped = Counter(parsed.skipped)
@@ -295,6 +314,9 @@ class FeedsSpider(SourcesMixin):
 
     def article_failed(self, failure: Failure) -> None:
         reason = failure_reason(failure)
+        if reason == "cancelled":  # not a failure of the page: the crawl is stopping
+            self._inc("articles/cancelled")
+            return
         self.logger.info("Article %s failed: %s", failure.request.url, reason)  # type: ignore[attr-defined]
         self._inc(f"articles/failed/{reason}")
         entry = failure.request.cb_kwargs["entry"]  # type: ignore[attr-defined]

@@ -1,0 +1,47 @@
+"""The ``feeds`` spider's arguments (``-a NAME=VALUE``), declared once: their names and help
+text, read by the spider (an unknown name is a ``ConfigError``), by ``scrapy crawl -h`` and
+``newscrawler crawl -h``, and by the test that checks the docs list every one of them.
+
+Pure: no Scrapy import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from crawler.config import ConfigError, nearest
+
+# name -> what it takes; the order is the order of the help.
+SPIDER_ARGUMENTS: dict[str, str] = {
+    "feeds": "feed URLs (RSS, Atom, RDF, JSON Feed), comma-separated",
+    "feeds_file": "a file of feed URLs, one a line (# starts a comment), or an OPML file",
+    "sites": "site URLs, comma-separated: each homepage is searched for its feeds",
+    "sites_file": "a file of site URLs, one a line",
+    "sitemaps": "(news) sitemap or sitemap index URLs, comma-separated",
+    "sitemaps_file": "a file of sitemap URLs, one a line",
+    "discover": "1: print each site's feeds as a JSON line on stdout and crawl nothing",
+    "export_opml": "at the end, write the crawled and discovered feeds to this OPML file",
+}
+
+# Passed by the tools that run spiders, not by users: scrapyd gives every run its job id.
+TOOL_ARGUMENTS = frozenset({"_job"})
+
+
+def check_spider_arguments(names: Iterable[str]) -> None:
+    """Raise ``ConfigError`` for the first argument that is not one of ``SPIDER_ARGUMENTS``,
+    naming the nearest valid one: a typo (``-a feed=``) must not silently crawl the default
+    feed list."""
+    for name in names:
+        if name not in SPIDER_ARGUMENTS and name not in TOOL_ARGUMENTS:
+            raise ConfigError(
+                f"unknown spider argument -a {name}{nearest(name, list(SPIDER_ARGUMENTS))}; "
+                f"the arguments are: {', '.join(SPIDER_ARGUMENTS)}"
+            )
+
+
+def arguments_help() -> str:
+    """The spider arguments as lines for a ``-h`` text."""
+    width = max(map(len, SPIDER_ARGUMENTS)) + len("-a =")
+    return "\n".join(
+        f"  {('-a ' + name + '='):<{width}}  {text}" for name, text in SPIDER_ARGUMENTS.items()
+    )

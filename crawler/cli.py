@@ -1,0 +1,299 @@
+"""The ``newscrawler`` command (``[project.scripts]`` in ``pyproject.toml``), usable from any
+directory: the project's settings are found through ``SCRAPY_SETTINGS_MODULE``, not through a
+``scrapy.cfg`` in the working directory.
+
+- ``newscrawler crawl [scrapy crawl options]``: ``scrapy crawl feeds`` with every ``-a``, ``-s``,
+  ``-o``, ``-O`` option as Scrapy takes them; same exit status.
+- ``newscrawler extract [options]``: the re-extraction tool, ``crawler.extract``.
+- ``newscrawler article URL``: one page fetched and extracted as a crawl does it (URL policy,
+  robots.txt, extraction); its record on stdout (exit 0), or ``{"url", "text": null, "error"}``
+  (exit 1).
+- ``newscrawler merge``: run files into one JSON Lines file, the newest version of each
+  article (``crawler.storage.merge``).
+- ``newscrawler forget``: entries dropped or given up fetched again by the next run
+  (``crawler.storage.forget``).
+
+Relative paths (output, state, feed files) are relative to the working directory, as with
+``scrapy crawl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+EXIT_USAGE = 2
+COMMANDS = {
+    "crawl": "crawl feeds, sites or sitemaps (scrapy crawl feeds; newscrawler crawl -h)",
+    "extract": "re-extract archived pages without crawling",
+    "article": "fetch and extract one page, print its record",
+    "merge": "merge run files into one dataset, the newest version of each article",
+    "forget": "fetch entries dropped or given up again in the next run",
+}
+
+
+def use_project_settings() -> None:
+    """Point Scrapy at ``crawler.settings`` unless the user chose a settings module."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+
+
+def crawl(argv: list[str]) -> int:
+    from scrapy.cmdline import execute
+
+    use_project_settings()
+    try:
+        execute(["newscrawler crawl", "crawl", "feeds", *argv])
+    except SystemExit as exit:
+        return exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+    return 0
+
+
+def extract(argv: list[str]) -> int:
+    from crawler.extract import main
+
+    return main(argv)
+
+
+def _settings_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a setting, as with scrapy crawl (may be repeated)",
+    )
+
+
+def _settings_overrides(parser: argparse.ArgumentParser, pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            parser.error(f"-s {pair}: give NAME=VALUE")
+        overrides[name] = value
+    return overrides
+
+
+def article(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="newscrawler article",
+        description="Fetch one page as a crawl would (URL policy, robots.txt, retries, "
+        "extraction) and print its record as one JSON line; a page without an article prints "
+        '{"url": ..., "text": null, "error": REASON} and exits 1.',
+    )
+    parser.add_argument("url", help="the page's absolute http(s) URL")
+    _settings_option(parser)
+    args = parser.parse_args(argv)
+    overrides = _settings_overrides(parser, args.set)
+    use_project_settings()
+
+    from scrapy import signals
+    from scrapy.crawler import AsyncCrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from crawler.config import ConfigError
+    from crawler.pipelines import ArticleDropped
+    from crawler.spiders.article import ArticleSpider
+
+    settings = get_project_settings()
+    settings.set("LOG_LEVEL", "WARNING", priority="command")
+    settings.setdict(overrides, priority="cmdline")
+    process = AsyncCrawlerProcess(settings)
+    crawler = process.create_crawler(ArticleSpider)
+    results: list[dict[str, Any]] = []
+    dropped: list[str] = []
+
+    def scraped(item: Any) -> None:
+        results.append(item.to_record())
+
+    def item_dropped(item: Any, exception: BaseException) -> None:
+        dropped.append(exception.reason if isinstance(exception, ArticleDropped) else "dropped")
+
+    crawler.signals.connect(scraped, signal=signals.item_scraped)
+    crawler.signals.connect(item_dropped, signal=signals.item_dropped)
+    task = process.crawl(crawler, url=args.url)
+    process.start()
+    error = task.exception() if task.done() and not task.cancelled() else None
+    if isinstance(error, ConfigError):
+        print(f"newscrawler: configuration error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if error is not None:
+        print(f"newscrawler: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    if results:
+        _print_record(results[0])
+        return 0
+    spider = crawler.spider
+    reason = (dropped or [getattr(spider, "error", None) or "no_response"])[0]
+    _print_record({"url": args.url, "text": None, "error": reason})
+    return 1
+
+
+def _print_record(record: dict[str, Any]) -> None:
+    from crawler.storage.jsonl import encode_record
+
+    sys.stdout.buffer.write(encode_record(record).encode("utf-8") + b"\n")
+    sys.stdout.flush()
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def merge(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="newscrawler merge",
+        description="Merge run files (JSON Lines) into one, keeping the newest version of "
+        "each article (highest version, then latest fetched_at).",
+    )
+    parser.add_argument(
+        "inputs",
+        nargs="*",
+        type=Path,
+        default=[Path("output")],
+        help="run files, or folders whose .jsonl files are read (default: output)",
+    )
+    parser.add_argument("--since", type=_day, help="only records fetched on or after this day")
+    parser.add_argument("--until", type=_day, help="only records fetched on or before this day")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("-o", "--output", type=Path, help="the merged JSON Lines file")
+    target.add_argument(
+        "--by-day",
+        type=Path,
+        metavar="FOLDER",
+        help="write FOLDER/YYYY-MM-DD.jsonl, one file per day of publication (else of fetch)",
+    )
+    args = parser.parse_args(argv)
+
+    from crawler.storage.merge import MergeError, merge_records, record_day, run_files
+
+    try:
+        files = run_files(args.inputs)
+        result = merge_records(files, args.since, args.until)
+    except (MergeError, OSError) as exc:
+        print(f"newscrawler merge: {exc}", file=sys.stderr)
+        return 1
+    if args.output is not None:
+        outputs = {args.output: result.records}
+    else:
+        outputs = {}
+        for record in result.records:
+            outputs.setdefault(args.by_day / f"{record_day(record)}.jsonl", []).append(record)
+    try:
+        for path, records in outputs.items():
+            _write_jsonl(path, records)
+    except OSError as exc:
+        print(f"newscrawler merge: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(
+        f"newscrawler merge: {len(files)} files, {result.read} records read, "
+        f"{result.outside_period} outside the period, {len(result.records)} articles written "
+        f"to {len(outputs)} file(s)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
+    """Written beside and renamed into place: a reader never sees half a file."""
+    from crawler.storage.jsonl import encode_record
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".part")
+    with temporary.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(encode_record(record) + "\n")
+    os.replace(temporary, path)
+
+
+def forget(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="newscrawler forget",
+        description="Forget entries whose page was dropped (e.g. too_large, too_little_text) "
+        "or whose download was given up (e.g. http_410), so the next run fetches them again "
+        "if their feed still lists them. The feeds' validators are cleared too, so the next "
+        "run reads every feed in full. Give --reason, --site, --feed or --all.",
+    )
+    parser.add_argument(
+        "--reason",
+        action="append",
+        default=[],
+        help="a drop or give-up reason, as in the run report (may be repeated)",
+    )
+    parser.add_argument("--site", help="only entries whose link is on this host")
+    parser.add_argument("--feed", help="only entries of this feed (its URL as in the report)")
+    parser.add_argument("--all", action="store_true", help="every entry dropped or given up")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        help="the state directory (default: NEWSCRAWLER_STATE_DIR of the settings)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    args = parser.parse_args(argv)
+    if not (args.reason or args.site or args.feed or args.all):
+        parser.error("give --reason, --site, --feed or --all")
+
+    from crawler.storage.forget import forget_settled
+    from crawler.storage.state import SQLITE_FILE
+
+    state_dir = args.state_dir
+    if state_dir is None:
+        use_project_settings()
+        from scrapy.utils.project import get_project_settings
+
+        state_dir = Path(get_project_settings().get("NEWSCRAWLER_STATE_DIR"))
+    try:
+        counts = forget_settled(
+            state_dir / SQLITE_FILE, args.reason, args.site, dry_run=args.dry_run, feed=args.feed
+        )
+    except (OSError, ValueError) as exc:
+        print(f"newscrawler forget: {exc}", file=sys.stderr)
+        return 1
+    verb = "would forget" if args.dry_run else "forgot"
+    print(json.dumps({"dry_run": args.dry_run, "forgotten": dict(sorted(counts.items()))}))
+    print(f"newscrawler forget: {verb} {sum(counts.values())} entries", file=sys.stderr)
+    return 0
+
+
+HANDLERS: dict[str, Callable[[list[str]], int]] = {
+    "crawl": crawl,
+    "extract": extract,
+    "article": article,
+    "merge": merge,
+    "forget": forget,
+}
+
+
+def usage() -> str:
+    lines = ["usage: newscrawler COMMAND [options]   (newscrawler COMMAND -h for its options)", ""]
+    lines += [f"  {name:<8} {text}" for name, text in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if args else EXIT_USAGE
+    handler = HANDLERS.get(args[0])
+    if handler is None:
+        from crawler.config import nearest
+
+        print(f"newscrawler: unknown command {args[0]!r}{nearest(args[0], list(HANDLERS))}")
+        print(usage(), file=sys.stderr)
+        return EXIT_USAGE
+    return handler(args[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""PromptStop: a crawl that is told to stop stops downloading at once.
+
+Scrapy closes a spider (first SIGINT/SIGTERM, a ``CLOSESPIDER_*`` limit) by waiting for every
+request already handed to the downloader, and with ``DOWNLOAD_DELAY`` or AutoThrottle most of
+them are still waiting in the per-site queues: up to ``CONCURRENT_REQUESTS`` more pages, one
+delay apart, minutes after Ctrl-C. This extension wraps the engine's ``close_spider_async``:
+once the spider is closing (no new request leaves the scheduler), the requests still queued in
+the downloader are cancelled; those being transferred finish, within ``DOWNLOAD_TIMEOUT``.
+
+A cancelled request fails with ``RequestCancelled`` (reason ``cancelled``): the spider counts
+it (``articles/cancelled``, ``feeds/cancelled``) and does not record it as a failed download,
+since nothing is known about the page; the next run requests it again (the run is partial, so
+its feeds' validators are not advanced). ``run/requests_left`` is the number of requests
+cancelled plus those left in the scheduler: the run report says PARTIAL only when it is
+above zero or a listed feed was never processed.
+
+Enabled in ``EXTENSIONS``; off (``NotConfigured``) in distributed mode (``REDIS_URL``), where a
+request taken from the shared queue must be fetched or put back for another worker, not
+cancelled (``crawler.distributed.inflight``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
+
+
+class RequestCancelled(IgnoreRequest):
+    """A request still waiting in the downloader when the spider began to close."""
+
+    reason = "cancelled"
+
+
+class PromptStop:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PromptStop:
+        if crawler.settings.get("REDIS_URL"):
+            raise NotConfigured  # no message: Scrapy would log it as a warning
+        extension = cls(crawler)
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
+        return extension
+
+    def engine_started(self) -> None:
+        engine = self.crawler.engine
+        assert engine is not None
+        close = engine.close_spider_async
+
+        async def close_spider_async(*, reason: str = "cancelled") -> None:
+            closing = asyncio.ensure_future(close(reason=reason))
+            # One turn of the loop: the engine marks its slot closing (it takes no more
+            # requests from the scheduler) before the downloader's queues are emptied.
+            await asyncio.sleep(0)
+            self.cancel_queued(reason)
+            await closing
+
+        engine.close_spider_async = close_spider_async  # type: ignore[method-assign]
+
+    def cancel_queued(self, reason: str) -> None:
+        engine = self.crawler.engine
+        stats = self.crawler.stats
+        if engine is None or stats is None:
+            return
+        scheduler = getattr(getattr(engine, "_slot", None), "scheduler", None)
+        try:
+            pending = len(scheduler) if scheduler is not None else 0
+        except TypeError:  # a scheduler without a length
+            pending = 0
+        cancelled = 0
+        for slot in list(engine.downloader.slots.values()):
+            while slot.queue:
+                _, deferred = slot.queue.popleft()
+                cancelled += 1
+                deferred.errback(Failure(RequestCancelled(f"spider closing ({reason})")))  # type: ignore[no-untyped-call]
+        stats.set_value("run/requests_left", cancelled + pending)
+        stats.set_value("run/requests_cancelled", cancelled)
+        if cancelled or pending:
+            logger.info(
+                "Closing (%s): %d queued downloads cancelled, %d requests left unscheduled",
+                reason,
+                cancelled,
+                pending,
+            )

@@ -1,0 +1,99 @@
+"""Spider arguments and project settings are declared once and checked: a typo is a
+configuration error (exit 2) naming the nearest valid name, before any request; the placeholder
+contact is pointed out at start; ``scrapy crawl -h`` lists the spider's arguments."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from crawler.arguments import SPIDER_ARGUMENTS, check_spider_arguments
+from crawler.config import ConfigError, CrawlerConfig
+from tests.conftest import ROOT, CrawlResult, LocalSite, project_settings
+from tests.newsroom import Newsroom
+
+
+def test_a_misspelt_spider_argument_stops_the_crawl_before_any_request(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
+    newsroom = Newsroom(site)
+    newsroom.add_story("world", "a-story")
+    result = crawl("-a", f"feed={newsroom.feed_url('world')}")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "unknown spider argument -a feed (did you mean feeds?)" in result.stderr
+    assert site.requests == []
+    assert result.output_files == []
+
+
+def test_a_misspelt_setting_stops_the_crawl_naming_the_nearest_setting(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
+    newsroom = Newsroom(site)
+    newsroom.add_story("world", "a-story")
+    result = crawl("-a", newsroom.feeds_arg(), settings={"NEWSCRAWLER_MAX_ENTRIES": "5"})
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert (
+        "unknown setting NEWSCRAWLER_MAX_ENTRIES (did you mean NEWSCRAWLER_MAX_ENTRIES_PER_FEED?)"
+        in result.stderr
+    )
+    assert site.requests == []
+
+
+def test_the_placeholder_contact_is_pointed_out_at_start(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
+    newsroom = Newsroom(site)
+    newsroom.add_story("world", "a-story")
+    placeholder = crawl("-a", newsroom.feeds_arg())
+    assert placeholder.returncode == 0, placeholder.stderr[-3000:]
+    assert "NEWSCRAWLER_CONTACT is still the placeholder" in placeholder.stderr
+    assert len(placeholder.records) == 1
+    mine = crawl(
+        "-a",
+        newsroom.feeds_arg(),
+        settings={"NEWSCRAWLER_CONTACT": "mailto:desk@example.org"},
+    )
+    assert mine.returncode == 0, mine.stderr[-3000:]
+    assert "NEWSCRAWLER_CONTACT is still the placeholder" not in mine.stderr
+    assert any("mailto:desk@example.org" in h.get("user-agent", "") for _, _, h in site.requests)
+
+
+def test_scrapy_crawl_help_lists_every_spider_argument() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "-h"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    for name in SPIDER_ARGUMENTS:
+        assert f"-a {name}=" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["feed"], "did you mean feeds?"),
+        (["site"], "did you mean sites?"),
+        (["feeds_files"], "did you mean feeds_file?"),
+        (["export-opml"], "did you mean export_opml?"),
+        (["zzz"], "unknown spider argument -a zzz; the arguments are: feeds, feeds_file"),
+    ],
+)
+def test_unknown_spider_arguments_name_the_nearest(names: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        check_spider_arguments(names)
+
+
+def test_scrapyds_job_argument_is_accepted() -> None:
+    check_spider_arguments(["_job"])
+
+
+def test_unknown_project_settings_are_refused_and_declared_ones_pass() -> None:
+    CrawlerConfig.from_settings(project_settings())
+    with pytest.raises(ConfigError, match="did you mean NEWSCRAWLER_SEEN_TTL_DAYS"):
+        CrawlerConfig.from_settings(project_settings(NEWSCRAWLER_SEEN_TTL=3))

@@ -1,0 +1,194 @@
+"""The ``newscrawler`` command, run as installed (the console script), from a directory that is
+not the checkout: crawl, extract, article, merge and forget, against a local server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import NETGUARD, ROOT, TEST_SETTINGS, LocalSite, Route
+from tests.newsroom import Newsroom, output_records
+from tests.pages import article_html, paragraphs_for
+
+NEWSCRAWLER = str(Path(sys.executable).with_name("newscrawler"))
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def newscrawler(
+    cwd: Path, *args: str, stdin: str | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(NETGUARD)}  # the loopback-only guard; not the repo
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [NEWSCRAWLER, *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def settings_args(tmp_path: Path, **extra: str) -> list[str]:
+    merged = {
+        **TEST_SETTINGS,
+        "NEWSCRAWLER_OUTPUT_DIR": str(tmp_path / "output"),
+        "NEWSCRAWLER_STATE_DIR": str(tmp_path / "state"),
+        **extra,
+    }
+    return [arg for name, value in merged.items() for arg in ("-s", f"{name}={value}")]
+
+
+def test_newscrawler_crawl_works_outside_the_checkout_with_every_option_form(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    newsroom = Newsroom(site)
+    newsroom.add_story("world", "harbour-plan")
+    newsroom.add_story("world", "bridge-vote")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert not (elsewhere / "scrapy.cfg").exists() and elsewhere.resolve() != ROOT
+    done = newscrawler(
+        elsewhere,
+        "crawl",
+        "-a",
+        newsroom.feeds_arg(),
+        *settings_args(tmp_path),
+        "-O",
+        "copy.jsonl",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    records = output_records(tmp_path / "output")
+    assert sorted(r["title"] for r in records) == ["Bridge Vote", "Harbour Plan"]
+    copy = (elsewhere / "copy.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(copy) == 2
+
+
+def test_newscrawler_crawl_help_lists_the_spider_arguments(tmp_path: Path) -> None:
+    done = newscrawler(tmp_path, "crawl", "-h")
+    assert done.returncode == 0, done.stderr
+    assert "-a feeds_file=" in done.stdout and "-a sites=" in done.stdout
+    assert "newscrawler crawl [options]" in done.stdout
+
+
+def test_newscrawler_article_prints_one_pages_record(site: LocalSite, tmp_path: Path) -> None:
+    site.routes["/news/one"] = Route(
+        article_html("One Page", paragraphs_for("one-page"), author="Jane Roe").encode(),
+        headers=HTML,
+    )
+    site.routes["/private/two"] = Route(
+        article_html("Two", paragraphs_for("two")).encode(), headers=HTML
+    )
+    site.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n")
+    allow = ["-s", "ALLOW_PRIVATE_HOSTS=127.0.0.1"]
+    done = newscrawler(tmp_path, "article", site.url("/news/one"), *allow)
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads(done.stdout)
+    assert record["title"] == "One Page" and record["authors"] == ["Jane Roe"]
+    assert record["text"] == "\n\n".join(paragraphs_for("one-page"))
+    assert site.hits("/robots.txt") == 1
+
+    refused = newscrawler(tmp_path, "article", site.url("/private/two"), *allow)
+    assert refused.returncode == 1, refused.stderr[-3000:]
+    assert json.loads(refused.stdout)["error"] == "robots_forbidden"
+    assert site.hits("/private/two") == 0
+
+    # Without ALLOW_PRIVATE_HOSTS the URL policy refuses loopback, as in a crawl.
+    policy = newscrawler(tmp_path, "article", site.url("/news/one"))
+    assert policy.returncode == 1
+    assert json.loads(policy.stdout)["error"].startswith("urlpolicy_")
+    assert newscrawler(tmp_path, "article", "not-a-url").returncode == 2
+
+
+def test_newscrawler_extract_delegates_to_the_reextraction_tool(tmp_path: Path) -> None:
+    page = {"url": "https://news.example/a", "html": article_html("Archived", paragraphs_for("a"))}
+    done = newscrawler(tmp_path, "extract", stdin=json.dumps(page) + "\n")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["title"] == "Archived"
+
+
+def record(article_id: str, version: int, fetched_at: str, **fields: Any) -> dict[str, Any]:
+    return {"id": article_id, "version": version, "fetched_at": fetched_at, **fields}
+
+
+def read_texts(path: Path) -> list[str]:
+    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def write_run(path: Path, records: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+
+def test_newscrawler_merge_keeps_the_newest_version_of_each_article(tmp_path: Path) -> None:
+    runs = tmp_path / "output"
+    write_run(
+        runs / "feeds_2026-11-01T10-00-00Z.jsonl",
+        [
+            record("a", 1, "2026-11-01T10:00:05+00:00", text="a1", published="2026-11-01T08:00Z"),
+            record("b", 1, "2026-11-01T10:00:06+00:00", text="b1"),
+        ],
+    )
+    write_run(
+        runs / "feeds_2026-11-02T10-00-00Z.jsonl",
+        [
+            record("a", 2, "2026-11-02T10:00:05+00:00", text="a2", published="2026-11-01T08:00Z"),
+            record("c", 1, "2026-11-02T10:00:07+00:00", text="c1"),
+        ],
+    )
+    (runs / "feeds_2026-11-03T10-00-00Z.jsonl.part").write_text("{torn", encoding="utf-8")
+    done = newscrawler(tmp_path, "merge", "output", "-o", "dataset.jsonl")
+    assert done.returncode == 0, done.stderr
+    merged = [json.loads(line) for line in (tmp_path / "dataset.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["text"]) for r in merged] == [("b", "b1"), ("a", "a2"), ("c", "c1")]
+
+    period = newscrawler(tmp_path, "merge", "output", "--until", "2026-11-01", "-o", "nov1.jsonl")
+    assert period.returncode == 0, period.stderr
+    assert read_texts(tmp_path / "nov1.jsonl") == ["a1", "b1"]
+
+    by_day = newscrawler(tmp_path, "merge", "output", "--by-day", "days")
+    assert by_day.returncode == 0, by_day.stderr
+    assert sorted(p.name for p in (tmp_path / "days").iterdir()) == [
+        "2026-11-01.jsonl",
+        "2026-11-02.jsonl",
+    ]
+    assert read_texts(tmp_path / "days" / "2026-11-01.jsonl") == [
+        "b1",
+        "a2",
+    ]  # a: published on the 1st, its newest version kept
+
+
+def test_newscrawler_forget_brings_dropped_entries_back(site: LocalSite, tmp_path: Path) -> None:
+    newsroom = Newsroom(site)
+    newsroom.add_story("world", "short-note", paragraphs=["Too short to be an article."])
+    newsroom.add_story("world", "long-story")
+    args = ["crawl", "-a", newsroom.feeds_arg(), *settings_args(tmp_path)]
+    first = newscrawler(tmp_path, *args)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert [r["title"] for r in output_records(tmp_path / "output")] == ["Long Story"]
+
+    second = newscrawler(tmp_path, *args)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert site.hits("/news/short-note") == 1  # remembered as dropped: not fetched again
+
+    state = ["--state-dir", str(tmp_path / "state")]
+    dry = newscrawler(tmp_path, "forget", "--reason", "too_little_text", "--dry-run", *state)
+    assert json.loads(dry.stdout)["forgotten"] == {"dropped:too_little_text": 1}
+    feed = newsroom.feed_url("world")
+    by_feed = newscrawler(tmp_path, "forget", "--feed", feed, "--dry-run", *state)
+    assert json.loads(by_feed.stdout)["forgotten"] == {"dropped:too_little_text": 1}
+    other = newscrawler(tmp_path, "forget", "--feed", feed + "?other", "--dry-run", *state)
+    assert json.loads(other.stdout)["forgotten"] == {}
+    forgot = newscrawler(tmp_path, "forget", "--reason", "too_little_text", *state)
+    assert forgot.returncode == 0, forgot.stderr
+    assert json.loads(forgot.stdout)["forgotten"] == {"dropped:too_little_text": 1}
+
+    third = newscrawler(tmp_path, *args)
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert site.hits("/news/short-note") == 2
+    assert site.hits("/news/long-story") == 1

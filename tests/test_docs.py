@@ -1,0 +1,95 @@
+"""The documentation covers what the code declares: every setting of ``crawler/settings.py``,
+every spider argument and every ``newscrawler`` command; its links and anchors resolve; the
+README's record example is a valid record; no internal jargon."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import crawler.settings as project
+from crawler.arguments import SPIDER_ARGUMENTS
+from crawler.cli import HANDLERS
+from tests.conftest import ROOT
+
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+README = ROOT / "README.md"
+PAGES = [README, *DOCS]
+
+
+def text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def all_docs() -> str:
+    return "\n".join(text(p) for p in DOCS)
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    return {slug(h) for h in re.findall(r"^#{1,6} (.+)$", text(path), flags=re.M)}
+
+
+def test_every_setting_of_the_project_is_documented() -> None:
+    names = [name for name in vars(project) if name.isupper()]
+    assert "NEWSCRAWLER_CONTACT" in names and "ROBOTSTXT_OBEY" in names
+    docs = all_docs()
+    missing = [name for name in names if f"`{name}`" not in docs]
+    assert missing == [], f"settings not in docs/: {missing}"
+
+
+def test_every_project_setting_has_a_row_in_the_settings_reference() -> None:
+    reference = text(ROOT / "docs" / "settings.md")
+    names = [name for name in vars(project) if name.startswith("NEWSCRAWLER_")]
+    missing = [name for name in names if f"| `{name}` |" not in reference]
+    assert missing == [], f"no row in docs/settings.md: {missing}"
+
+
+def test_every_spider_argument_and_command_is_documented() -> None:
+    commands = text(ROOT / "docs" / "commands.md")
+    for name in SPIDER_ARGUMENTS:
+        assert f"| `{name}` |" in commands, name
+    for command in HANDLERS:
+        assert f"## newscrawler {command}" in commands, command
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_links_and_anchors_resolve(page: Path) -> None:
+    for target in re.findall(r"\]\(([^)\s]+)\)", text(page)):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        file, _, anchor = target.partition("#")
+        linked = (page.parent / file).resolve() if file else page
+        assert linked.is_file(), f"{page.name}: {target}"
+        if anchor:
+            assert anchor in anchors(linked), f"{page.name}: {target}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_no_internal_terms(page: Path) -> None:
+    body = text(page)
+    for pattern in (r"\bissue \d", r"foundation's", r"\.\./shared", r"\bhelper\b", r"the issue"):
+        assert not re.search(pattern, body, flags=re.I), (page.name, pattern)
+
+
+def test_long_pages_have_a_table_of_contents() -> None:
+    for page in DOCS:
+        lines = text(page).splitlines()
+        if len(lines) > 90 and sum(line.startswith("## ") for line in lines) >= 3:
+            assert any(re.match(r"- \[.+\]\(#", line) for line in lines[:20]), page.name
+
+
+def test_the_readme_is_short_and_its_record_example_is_valid() -> None:
+    readme = text(README)
+    assert len(readme.splitlines()) <= 150
+    [example] = re.findall(r"```json\n(.*?)```", readme, flags=re.S)
+    schema = json.loads((ROOT / "crawler" / "article.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads(example), schema)
