@@ -80,6 +80,8 @@ class CrawlerConfig:
 
     extraction_workers: int = 1
     extraction_timeout_s: float = 30.0
+    # CPU budget of one untrusted document's parse (feed, sitemap, homepage, OPML list).
+    parse_timeout_s: float = 20.0
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -118,6 +120,9 @@ class CrawlerConfig:
             extraction_workers=_extraction_workers(settings),
             extraction_timeout_s=_positive_number(
                 settings, "EXTRACTION_TIMEOUT_S", CrawlerConfig.extraction_timeout_s
+            ),
+            parse_timeout_s=_positive_number(
+                settings, "PARSE_TIMEOUT_S", CrawlerConfig.parse_timeout_s
             ),
         )
 

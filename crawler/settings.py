@@ -48,6 +48,9 @@ NEWSCRAWLER_HEARTBEAT_S = 10.0
 NEWSCRAWLER_EXTRACTION_WORKERS = None
 # A page whose extraction takes longer is dropped as extraction_timeout (its worker is replaced).
 NEWSCRAWLER_EXTRACTION_TIMEOUT_S = 30.0
+# A feed, sitemap, homepage or OPML list whose parse takes longer fails as parse_timeout (its
+# parse worker is killed and replaced).
+NEWSCRAWLER_PARSE_TIMEOUT_S = 20.0
 
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
