@@ -275,7 +275,9 @@ def test_parse_feed_gives_entries_or_a_reason(body: bytes) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | url_like,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children)
+    ),
     max_leaves=20,
 )
 json_items = st.lists(

@@ -145,6 +145,6 @@ def test_opml_list_over_budget_is_a_startup_error(site: LocalSite, tmp_path: Pat
         f"feeds_file={opml}",
         settings={"NEWSCRAWLER_PARSE_TIMEOUT_S": "0.05"},
     )
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "NEWSCRAWLER_PARSE_TIMEOUT_S" in result.stderr, result.stderr[-3000:]
     assert not site.requests

@@ -70,8 +70,6 @@ def pattern(regex: re.Pattern[Any], method: str = "search") -> Callable[[Any], A
     return lambda text: operation(text)
 
 
-S = str
-B = bytes
 # name -> (the call, input of size n, base n). Inputs are worst cases for the pattern's shape.
 CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
     # --- feed prescreen (crawler/feeds/prescreen.py) ---
@@ -106,7 +104,11 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         2000,
     ),
     "_ENTITY": (pattern(prescreen._ENTITY), lambda n: "<!ENTIT" * n, 2000),
-    "_XML_DECL_TEXT": (pattern(prescreen._XML_DECL_TEXT, "match"), lambda n: "<?xml" + "?" * n, 4000),
+    "_XML_DECL_TEXT": (
+        pattern(prescreen._XML_DECL_TEXT, "match"),
+        lambda n: "<?xml" + "?" * n,
+        4000,
+    ),
     "_ROOT": (pattern(prescreen._ROOT), lambda n: "<!<?" * n, 2000),
     "_ITEM_START: long prefix word": (
         pattern(prescreen._ITEM_START, "findall"),
@@ -119,7 +121,11 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         2000,
     ),
     "_ITEM_END": (pattern(prescreen._ITEM_END, "findall"), lambda n: "</item" + " " * n, 4000),
-    "_ITEM_END repeated": (pattern(prescreen._ITEM_END, "findall"), lambda n: "</x:item " * n, 2000),
+    "_ITEM_END repeated": (
+        pattern(prescreen._ITEM_END, "findall"),
+        lambda n: "</x:item " * n,
+        2000,
+    ),
     "_CHAR_REF digits": (pattern(prescreen._CHAR_REF, "sub"), lambda n: "&#" + "1" * n, 4000),
     "_CHAR_REF repeated": (pattern(prescreen._CHAR_REF, "sub"), lambda n: "&#x1&#" * n, 2000),
     # --- discovery (crawler/feeds/discover.py) ---
@@ -167,7 +173,11 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
     "fingerprint._SPACE": (pattern(fingerprint._SPACE, "sub"), lambda n: "a " * n, 2000),
     # --- extraction (crawler/extraction/) ---
     "screen._JSON": (pattern(screen._JSON, "match"), lambda n: b"[" + b" " * n + b"x", 4000),
-    "screen._CONTROL_BYTES": (pattern(screen._CONTROL_BYTES, "findall"), lambda n: b"\x01" * n, 4000),
+    "screen._CONTROL_BYTES": (
+        pattern(screen._CONTROL_BYTES, "findall"),
+        lambda n: b"\x01" * n,
+        4000,
+    ),
     "page._XML_DECLARATION": (
         pattern(page._XML_DECLARATION, "match"),
         lambda n: " " * n + "<?xml" + "?" * n,
@@ -279,7 +289,9 @@ def test_linear(name: str) -> None:
         for name, run, make, base, why in KNOWN_SUPERLINEAR
     ],
 )
-def test_known_superlinear(run: Callable[[Any], Any], make: Callable[[int], Any], base: int) -> None:
+def test_known_superlinear(
+    run: Callable[[Any], Any], make: Callable[[int], Any], base: int
+) -> None:
     assert_linear(run, make, base)
 
 

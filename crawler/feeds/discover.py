@@ -134,11 +134,7 @@ def find_candidates(body: bytes, page_url: str, content_type: str | None = None)
         if url is None:
             continue
         parts = urlsplit(url)
-        if (
-            kind in FEED_TYPES
-            or _feedish_path(parts.path)
-            or _FEEDISH_QUERY.search(parts.query)
-        ):
+        if kind in FEED_TYPES or _feedish_path(parts.path) or _FEEDISH_QUERY.search(parts.query):
             _append(result.body_links, url, base)
     return result
 

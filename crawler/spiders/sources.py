@@ -141,7 +141,9 @@ class SourcesMixin(scrapy.Spider):
 
         async def parse_feed_response(self, response: Response) -> ParsedFeed: ...
 
-        async def in_parser(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T: ...
+        async def in_parser(
+            self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+        ) -> T: ...
 
         @property
         def limits(self) -> FeedLimits: ...
@@ -320,8 +322,15 @@ class SourcesMixin(scrapy.Spider):
         else:
             self.site_failed(site_url, error or "no_feed_found")
 
-    def parse_site_robots(self, response: Response, site_url: str) -> Iterator[scrapy.Request]:
-        sitemaps = sitemaps_from_robots(response.body, response.url)
+    async def parse_site_robots(
+        self, response: Response, site_url: str
+    ) -> AsyncIterator[scrapy.Request]:
+        """The site's robots.txt read for ``Sitemap:`` lines, in a parse worker."""
+        try:
+            sitemaps = await self.in_parser(sitemaps_from_robots, response.body, response.url)
+        except ParseFailed as exc:
+            self.site_failed(site_url, exc.reason)
+            return
         if not sitemaps:
             self.site_failed(site_url, "no_feed_found")
             return
