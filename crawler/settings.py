@@ -64,6 +64,10 @@ NEWSCRAWLER_WARC_MAX_BYTES = 1024 * 1024 * 1024
 # 0 switches it off.
 NEWSCRAWLER_PROGRESS_INTERVAL_S = 30.0
 
+# A feed, sitemap, homepage or OPML list whose parse takes longer fails as parse_timeout (its
+# parse worker is killed and replaced).
+NEWSCRAWLER_PARSE_TIMEOUT_S = 20.0
+
 # --- Politeness ---
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
@@ -451,25 +452,31 @@ def test_invalid_sitemaps_file_fails_before_any_request(
     assert site.requests == []
 
 
-# Runs `scrapy crawl` with crawler.spiders.sources.parse_sitemap wrapped to log, for each call,
-# the thread it ran in and the reactor's thread (Twisted's registered I/O thread).
-RECORDING_CRAWL = """
-import json, sys, threading
-from twisted.python import threadable
-import crawler.spiders.sources as sources
-parse_sitemap = sources.parse_sitemap
+# A wrapper of parse_sitemap that logs, for each call, the process it ran in. It lives in a
+# module of its own (written next to the test) so that it can be sent to a parse worker.
+SITEMAP_PROBE = """
+import json, os, sys
+from crawler.feeds.sitemap import parse_sitemap
+LOG = os.environ["SITEMAP_PROBE_LOG"]
 def recording(*args, **kwargs):
-    with open(sys.argv[1], "a") as log:
-        call = {"thread": threading.get_ident(), "reactor_thread": threadable.ioThread}
-        log.write(json.dumps(call) + "\\n")
+    with open(LOG, "a") as log:
+        log.write(json.dumps({"pid": os.getpid()}) + "\\n")
     return parse_sitemap(*args, **kwargs)
-sources.parse_sitemap = recording
+"""
+# Runs `scrapy crawl` with crawler.spiders.sources.parse_sitemap replaced by the probe.
+RECORDING_CRAWL = """
+import os, sys
+import crawler.spiders.sources as sources
+import sitemap_probe
+sources.parse_sitemap = sitemap_probe.recording
+with open(os.environ["SITEMAP_PROBE_LOG"] + ".crawler", "w") as log:
+    log.write(str(os.getpid()))
 from scrapy.cmdline import execute
-execute(["scrapy", *sys.argv[2:]])
+execute(["scrapy", *sys.argv[1:]])
 """
 
 
-def test_sitemaps_are_parsed_off_the_reactor_thread(site: LocalSite, tmp_path: Path) -> None:
+def test_sitemaps_are_parsed_in_a_worker_process(site: LocalSite, tmp_path: Path) -> None:
     index = (
         '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
         f"<sitemap><loc>{site.url('/news.xml')}</loc></sitemap></sitemapindex>"
@@ -477,19 +484,23 @@ def test_sitemaps_are_parsed_off_the_reactor_thread(site: LocalSite, tmp_path: P
     site.add("/index.xml", index, "application/xml")
     site.add("/news.xml", news_sitemap(site, "ferry-resumes"), "application/xml")
     site.add("/story/ferry-resumes", article_html("Ferry resumes", paragraphs_for("ferry")))
+    probe_dir = tmp_path / "probe"
+    probe_dir.mkdir()
+    (probe_dir / "sitemap_probe.py").write_text(SITEMAP_PROBE)
     calls_log = tmp_path / "calls.jsonl"
     command, env = crawl_command(tmp_path / "output", "-a", f"sitemaps={site.url('/index.xml')}")
     assert command[1:3] == ["-m", "scrapy"]
-    command[1:3] = ["-c", RECORDING_CRAWL, str(calls_log)]
+    command[1:3] = ["-c", RECORDING_CRAWL]
+    env["PYTHONPATH"] = os.pathsep.join((str(probe_dir), env["PYTHONPATH"]))
+    env["SITEMAP_PROBE_LOG"] = str(calls_log)
     done = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    crawler_pid = int(Path(f"{calls_log}.crawler").read_text())
     calls = [json.loads(line) for line in calls_log.read_text().splitlines()]
     assert len(calls) == 2  # the index and its sitemap
-    for call in calls:
-        assert call["reactor_thread"] is not None  # the reactor was running
-        assert call["thread"] != call["reactor_thread"]
+    assert all(call["pid"] != crawler_pid for call in calls)
     assert site.hits("/story/ferry-resumes") == 1
 
 

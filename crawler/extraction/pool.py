@@ -43,6 +43,9 @@ T = TypeVar("T")
 
 # How long close() lets workers finish their current page before killing them.
 CLOSE_GRACE_S = 10.0
+# Modules the forkserver imports before forking any worker: every pool adds its function's
+# module (the extraction pool and the parse pool share the one forkserver of the process).
+_PRELOAD = ["crawler.extraction.worker_preload"]
 
 
 class PageFailed(Exception):
@@ -102,7 +105,9 @@ class WorkerPool(Generic[T]):
         context = multiprocessing.get_context("forkserver")
         # Prepare the forkserver (worker_preload) and import the extraction code once in it;
         # workers inherit both by fork.
-        context.set_forkserver_preload(["crawler.extraction.worker_preload", function.__module__])
+        if function.__module__ not in _PRELOAD:
+            _PRELOAD.append(function.__module__)
+        context.set_forkserver_preload(list(_PRELOAD))
         self._context = context
         self._pool = self._new_pool()
         self._closed = False

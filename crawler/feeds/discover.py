@@ -58,18 +58,19 @@ COMMON_PATHS = (
 )
 STAGES = ("direct", "alternate", "common", "body")
 _COMMENTS = re.compile(r"comment|kommentar|commentaire", re.IGNORECASE)
+# "rss.xml", "feed-news.json" (a feed word in a last segment ending .xml or .json) is checked in
+# _feedish_path without a regex: "(rss|feed|atom)[^/]*\.(xml|json)$" scans to the end of the
+# segment from every feed word in it, quadratic in a path of "rssrssrss...".
 _FEEDISH_PATH = re.compile(
-    r"(\.(rss|rdf|atom)$|/(feed|rss|atom)/?$|(rss|feed|atom)[^/]*\.(xml|json)$"
-    r"|^/(rss|feeds?)/[^/]+$)",
+    r"(\.(rss|rdf|atom)$|/(feed|rss|atom)/?$|^/(rss|feeds?)/[^/]+$)",
     re.IGNORECASE,
 )
+_FEED_WORDS = ("rss", "feed", "atom")
 _FEEDISH_QUERY = re.compile(r"(^|&)(feed|format|type)=(rss|rss2|atom|xml)\b", re.IGNORECASE)
 MAX_HOMEPAGE_BYTES = 4 * 1024 * 1024
-# Leading BOM, whitespace, XML declaration and comments, then a doctype or root element "html".
-_HTML_START = re.compile(
-    rb"(?:\xef\xbb\xbf)?(?:\s|<\?xml[^>]*>|<!--.*?-->)*<(?:!doctype\s+html|html)[\s>]",
-    re.IGNORECASE | re.DOTALL,
-)
+HTML_SNIFF_BYTES = 16384
+_ASCII_SPACE = b" \t\n\r\f\v"  # what the bytes pattern \s matches
+_HTML_ROOT = re.compile(rb"<(?:!doctype[ \t\n\r\f\v]+html|html)[ \t\n\r\f\v>]", re.IGNORECASE)
 
 
 @dataclass
@@ -83,7 +84,24 @@ class Candidates:
 def looks_like_html(body: bytes) -> bool:
     """The body starts as an HTML document (``<!DOCTYPE html>`` or ``<html>``), so it is no
     feed: a homepage needs no feed parse. Anything else may be a feed and is parsed as one."""
-    return _HTML_START.match(body[:16384]) is not None
+    # A loop, not one regex: "(?:\\s|<\\?xml[^>]*>|<!--.*?-->)*" can split "<!----><!---->..."
+    # into comments in exponentially many ways, and 40 of them hung the crawl.
+    head = body[:HTML_SNIFF_BYTES]
+    position = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        while position < len(head) and head[position] in _ASCII_SPACE:
+            position += 1
+        if head.startswith(b"<?xml", position):
+            end = head.find(b">", position + 5)
+        elif head.startswith(b"<!--", position):
+            end = head.find(b"-->", position + 4)
+            end = end + 2 if end >= 0 else -1
+        else:
+            break
+        if end < 0:
+            return False
+        position = end + 1
+    return _HTML_ROOT.match(head, position) is not None
 
 
 def find_candidates(body: bytes, page_url: str, content_type: str | None = None) -> Candidates:
@@ -116,13 +134,21 @@ def find_candidates(body: bytes, page_url: str, content_type: str | None = None)
         if url is None:
             continue
         parts = urlsplit(url)
-        if (
-            kind in FEED_TYPES
-            or _FEEDISH_PATH.search(parts.path)
-            or _FEEDISH_QUERY.search(parts.query)
-        ):
+        if kind in FEED_TYPES or _feedish_path(parts.path) or _FEEDISH_QUERY.search(parts.query):
             _append(result.body_links, url, base)
     return result
+
+
+def _feedish_path(path: str) -> bool:
+    """A path that looks like a feed's: ``.rss``, ``/feed``, ``rss.xml``, ``/feeds/x``..."""
+    if _FEEDISH_PATH.search(path):
+        return True
+    last = path.rpartition("/")[2].lower()
+    for extension in (".xml", ".json"):
+        if last.endswith(extension):
+            stem = last[: -len(extension)]
+            return any(word in stem for word in _FEED_WORDS)
+    return False
 
 
 def _base_url(tree: etree._Element, page_url: str) -> str:

@@ -17,20 +17,25 @@ cancelled because the crawl is stopping, ``crawler.extensions.stopping``), ``art
 from the feed prescreen ``feeds/gunzipped``, ``feeds/items_over_cap``, ``feeds/truncated``,
 ``feeds/encoding_replacements``, ``feeds/invalid_char_refs``. Feeds and articles have their own
 download size caps (``NEWSCRAWLER_FEED_MAXSIZE_BYTES``, ``NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES``).
+
+Feeds, sitemaps and homepages are parsed in a parse worker process within
+``NEWSCRAWLER_PARSE_TIMEOUT_S`` (``crawler.feeds.jobs``): a document over the budget is a failed
+feed (or site) ``parse_timeout``, ``parse_crashed`` if its worker died, ``parse_interrupted``
+when the crawl was stopped (SIGTERM) while it was parsed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
@@ -40,10 +45,12 @@ from crawler import signals as news_signals
 from crawler.arguments import check_spider_arguments
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig, placeholder_contact
 from crawler.extensions.state import RunState
+from crawler.extraction.pool import ExtractionCrashed, ExtractionTimeout, WorkerPool
 from crawler.failures import known_failure_reason
 from crawler.feeds import ParsedFeed, newest_first, parse_feed
 from crawler.feeds.guids import ignore_reused_guids
-from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_list
+from crawler.feeds.jobs import ParseFailed, call, read_feed_list_bounded
+from crawler.feeds.lists import FeedListError, feeds_from_argument
 from crawler.feeds.opml import ListedFeed
 from crawler.feeds.prescreen import FeedLimits
 from crawler.items import ArticlePage, FeedEntry
@@ -52,9 +59,12 @@ from crawler.spiders.sources import SourceArguments, SourcesMixin
 from crawler.storage.state import entry_keys
 
 # Parsing is CPU-bound (feedparser is pure Python, seconds for a large feed; a sitemap may be
-# tens of MB of XML): it runs in one worker thread, so downloads and timeouts go on meanwhile,
-# and one document at a time bounds memory.
-FEED_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedparser")
+# tens of MB of XML) and its input is untrusted: it runs in one worker process, so downloads,
+# timeouts and signals go on meanwhile, one document at a time bounds memory, and a document
+# over its budget is killed with its worker (crawler/feeds/jobs.py).
+PARSE_WORKERS = 1
+# How often a parse in progress checks whether the crawl is stopping (SIGTERM).
+STOP_POLL_S = 0.2
 
 NOT_A_FEED_HINT = " (if it is a site's page, give it with -a sites= to find its feeds)"
 
@@ -89,9 +99,14 @@ def response_headers(response: Response) -> dict[str, str]:
 class FeedsSpider(SourcesMixin):
     name = "feeds"
     config: CrawlerConfig
+    parse_pool: WorkerPool[Any]
 
     def __init__(
-        self, feeds: str | None = None, feeds_file: str | None = None, **kwargs: Any
+        self,
+        feeds: str | None = None,
+        feeds_file: str | None = None,
+        _parse_timeout_s: float = CrawlerConfig.parse_timeout_s,
+        **kwargs: Any,
     ) -> None:
         sources = SourceArguments.pop(kwargs)
         check_spider_arguments(kwargs)
@@ -103,7 +118,9 @@ class FeedsSpider(SourcesMixin):
             if feeds:
                 self.feed_urls = feeds_from_argument(feeds)
             elif feeds_file or not sources.replaces_default_feeds:
-                listed = read_feed_list(feeds_file or DEFAULT_FEEDS_FILE)
+                listed = read_feed_list_bounded(
+                    feeds_file or DEFAULT_FEEDS_FILE, "feed", _parse_timeout_s
+                )
                 self.feed_urls = [feed.url for feed in listed]
             else:
                 self.feed_urls = []
@@ -124,8 +141,10 @@ class FeedsSpider(SourcesMixin):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedsSpider:
+        config = CrawlerConfig.from_settings(crawler.settings)
+        kwargs["_parse_timeout_s"] = config.parse_timeout_s
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.config = CrawlerConfig.from_settings(crawler.settings)
+        spider.config = config
         if spider.config.contact == placeholder_contact() and spider.config.contact in str(
             crawler.settings.get("USER_AGENT")
         ):
@@ -142,7 +161,12 @@ class FeedsSpider(SourcesMixin):
                 "discover once with -a discover=1 -a export_opml=feeds.opml, then crawl "
                 "-a feeds_file=feeds.opml on the workers"
             )
+        spider.parse_pool = WorkerPool(PARSE_WORKERS, config.parse_timeout_s, function=call)
+        crawler.signals.connect(spider.close_parse_pool, signal=signals.spider_closed)
         return spider
+
+    async def close_parse_pool(self) -> None:
+        await asyncio.to_thread(self.parse_pool.close)
 
     def _inc(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
@@ -208,17 +232,42 @@ class FeedsSpider(SourcesMixin):
                 self._feed_outcome(feed_url, "failed", f"internal_error:{type(exc).__name__}")
 
     async def parse_feed_response(self, response: Response) -> ParsedFeed:
-        """The body parsed as a feed within the feed limits, in the parser thread."""
-        limits = FeedLimits(self.config.feed_maxsize_bytes, self.config.feed_max_items)
-        return await self.in_parser_thread(
-            parse_feed, response.body, response.url, response_headers(response), limits
-        )
+        """The body parsed as a feed within the feed limits, in a parse worker; a parse that
+        failed (over budget, crashed) is a feed with that ``error``."""
+        try:
+            return await self.in_parser(
+                parse_feed, response.body, response.url, response_headers(response), self.limits
+            )
+        except ParseFailed as exc:
+            return ParsedFeed(url=response.url, error=exc.reason)
 
-    async def in_parser_thread(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """``parse(*args, **kwargs)`` in the ``FEED_PARSER`` thread, off the reactor thread."""
-        return await asyncio.get_running_loop().run_in_executor(
-            FEED_PARSER, partial(parse, *args, **kwargs)
-        )
+    @property
+    def limits(self) -> FeedLimits:
+        return FeedLimits(self.config.feed_maxsize_bytes, self.config.feed_max_items)
+
+    async def in_parser(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``parse(*args, **kwargs)`` in a parse worker, within ``NEWSCRAWLER_PARSE_TIMEOUT_S``.
+        Raises ``ParseFailed``: ``parse_timeout``, ``parse_crashed``, ``parse_error:<name>``
+        (the parser raised), ``parse_interrupted`` (the crawl is stopping: the parse is killed
+        rather than awaited, so a SIGTERM never waits for a document's budget)."""
+        task = asyncio.ensure_future(self.parse_pool.run(parse, *args, **kwargs))
+        engine = self.crawler.engine
+        while not task.done():
+            await asyncio.wait({task}, timeout=STOP_POLL_S)
+            if not task.done() and engine is not None and not engine.running:
+                task.cancel()  # pebble kills the worker that runs it
+                with contextlib.suppress(BaseException):
+                    await task
+                raise ParseFailed("parse_interrupted")
+        try:
+            return cast(T, task.result())
+        except ExtractionTimeout as exc:
+            raise ParseFailed("parse_timeout", str(exc)) from exc
+        except ExtractionCrashed as exc:
+            raise ParseFailed("parse_crashed", str(exc)) from exc
+        except Exception as exc:
+            self.logger.exception("Parser %s failed", getattr(parse, "__name__", parse))
+            raise ParseFailed(f"parse_error:{type(exc).__name__}", str(exc)) from exc
 
     def feed_parsed(self, parsed: ParsedFeed, feed_url: str) -> Iterator[scrapy.Request]:
         """Entries to article requests and the feed's outcome: the path every source takes.

@@ -44,11 +44,13 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.config import ConfigError
-from crawler.feeds.discover import FoundFeed, SiteDiscovery, find_candidates, looks_like_html
+from crawler.feeds.discover import FoundFeed, SiteDiscovery
+from crawler.feeds.jobs import ParseFailed, read_homepage
 from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_list
 from crawler.feeds.opml import ListedFeed, render_opml
 from crawler.feeds.parse import ParsedFeed
-from crawler.feeds.sitemap import parse_sitemap, sitemaps_from_robots
+from crawler.feeds.prescreen import FeedLimits
+from crawler.feeds.sitemap import ParsedSitemap, parse_sitemap, sitemaps_from_robots
 from crawler.urls import dedupe_key
 
 if TYPE_CHECKING:
@@ -142,9 +144,12 @@ class SourcesMixin(scrapy.Spider):
 
         async def parse_feed_response(self, response: Response) -> ParsedFeed: ...
 
-        async def in_parser_thread(
+        async def in_parser(
             self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs
         ) -> T: ...
+
+        @property
+        def limits(self) -> FeedLimits: ...
 
     def feed_request(
         self,
@@ -202,13 +207,33 @@ class SourcesMixin(scrapy.Spider):
     # --- sites: feed discovery ---
 
     async def parse_homepage(self, response: Response, site_url: str) -> AsyncIterator[Any]:
+        """Sniffed and parsed in a parse worker (``crawler.feeds.jobs.read_homepage``): a page
+        over the budget fails the site (``parse_timeout``)."""
+        # Imported here: crawler.spiders.feeds imports this module.
+        from crawler.spiders.feeds import response_headers
+
         state = SiteDiscovery(site_url, self.config.discovery_max_candidates)
         self.site_states[site_url] = state
         self.site_pages[site_url] = response.url
-        if not looks_like_html(response.body):
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        try:
+            page = await self.in_parser(
+                read_homepage,
+                response.body,
+                response.url,
+                response_headers(response),
+                self.limits,
+                content_type,
+            )
+        except ParseFailed as exc:
+            self.logger.warning("Site %s: homepage not parsed: %s", site_url, exc)
+            for request in self.site_done(site_url, error=exc.reason):
+                yield request
+            return
+        parsed = page.feed
+        if parsed is not None:
             # The site URL may be a feed itself: then it is the site's feed, nothing to search.
             self._inc(f"discovery/candidates/{state.stage}")
-            parsed = await self.parse_feed_response(response)
             if parsed.error is None:
                 found = FoundFeed(site_url, state.stage, parsed.title, parsed.format)
                 found.entries = len(parsed.entries)
@@ -220,8 +245,8 @@ class SourcesMixin(scrapy.Spider):
                 return
             self._inc(f"discovery/rejected/{parsed.error}")
             state.rejected[site_url] = parsed.error
-        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
-        state.homepage(response.url, find_candidates(response.body, response.url, content_type))
+        assert page.candidates is not None  # read_homepage's contract
+        state.homepage(response.url, page.candidates)
         for request in self.advance_site(site_url):
             yield request
 
@@ -300,8 +325,15 @@ class SourcesMixin(scrapy.Spider):
         else:
             self.site_failed(site_url, error or "no_feed_found")
 
-    def parse_site_robots(self, response: Response, site_url: str) -> Iterator[scrapy.Request]:
-        sitemaps = sitemaps_from_robots(response.body, response.url)
+    async def parse_site_robots(
+        self, response: Response, site_url: str
+    ) -> AsyncIterator[scrapy.Request]:
+        """The site's robots.txt read for ``Sitemap:`` lines, in a parse worker."""
+        try:
+            sitemaps = await self.in_parser(sitemaps_from_robots, response.body, response.url)
+        except ParseFailed as exc:
+            self.site_failed(site_url, exc.reason)
+            return
         if not sitemaps:
             self.site_failed(site_url, "no_feed_found")
             return
@@ -354,9 +386,10 @@ class SourcesMixin(scrapy.Spider):
     async def parse_sitemap(
         self, response: Response, feed_url: str, root: str, depth: int
     ) -> AsyncIterator[scrapy.Request]:
-        """Parse a sitemap off the reactor thread (up to ``NEWSCRAWLER_SITEMAP_MAX_BYTES`` of
-        XML), then, back on it, crawl its entries like a feed's or schedule an index's
-        children within the depth and count limits."""
+        """Parse a sitemap in a parse worker (up to ``NEWSCRAWLER_SITEMAP_MAX_BYTES`` of XML,
+        within ``NEWSCRAWLER_PARSE_TIMEOUT_S``), then, back on the reactor thread, crawl its
+        entries like a feed's or schedule an index's children within the depth and count
+        limits."""
         with self.feed_guard(feed_url):
             async for request in self._parse_sitemap(response, feed_url, root, depth):
                 yield request
@@ -365,13 +398,16 @@ class SourcesMixin(scrapy.Spider):
         self, response: Response, feed_url: str, root: str, depth: int
     ) -> AsyncIterator[scrapy.Request]:
         config = self.config
-        result = await self.in_parser_thread(
-            parse_sitemap,
-            response.body,
-            response.url,
-            max_bytes=config.sitemap_max_bytes,
-            max_age=timedelta(days=config.sitemap_max_age_days),
-        )
+        try:
+            result = await self.in_parser(
+                parse_sitemap,
+                response.body,
+                response.url,
+                max_bytes=config.sitemap_max_bytes,
+                max_age=timedelta(days=config.sitemap_max_age_days),
+            )
+        except ParseFailed as exc:
+            result = ParsedSitemap(ParsedFeed(url=response.url, error=exc.reason))
         if not result.is_index:
             for request in self.feed_parsed(self.tag_entries(result.feed, feed_url), feed_url):
                 yield request
