@@ -134,3 +134,20 @@ def snippets_found(text: str | None, snippets: Iterable[str]) -> tuple[int, int]
     haystack = snippet_key(text or "")
     keys = [key for key in map(snippet_key, snippets) if key]
     return sum(key in haystack for key in keys), len(keys)
+
+
+@dataclass
+class TextScore:
+    """One system's output on one page, scored."""
+
+    words: Overlap | None  # None: the page has no text label
+    shingles: Overlap | None
+    with_found: int = 0
+    with_total: int = 0
+    without_avoided: int = 0
+    without_total: int = 0
+    caption: bool = False
+    ad_label: bool = False
+    promo: bool = False
+    empty: bool = False
+    cpu: float = 0.0
