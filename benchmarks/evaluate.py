@@ -198,6 +198,7 @@ class PageResult:
     scores: dict[str, TextScore]  # "trafilatura", "newscrawler", and each ablation
     changed: dict[str, bool] = field(default_factory=dict)  # ablation changed our text
     cached: bool = False  # trafilatura's output (and CPU time) came from the cache
+    errors: list[str] = field(default_factory=list)  # exceptions raised by a system
     meta: dict[str, bool] = field(default_factory=dict)
     titles: tuple[list[str | None], str] | None = None
     diff: str | None = None
@@ -256,31 +257,49 @@ def plain_trafilatura(corpus: str, page: dict[str, Any]) -> tuple[str, float, bo
     return text, cpu, False
 
 
+def run_ours(page: dict[str, Any]) -> tuple[page_module.PageExtraction | None, float, str | None]:
+    """Our extraction of the page, its CPU seconds, and the exception it raised, if any."""
+    started = time.process_time()
+    try:
+        # A lone surrogate (from a JSON escape) cannot be UTF-8: it becomes "?", not a crash.
+        extraction = extract_page(
+            page["html"].encode("utf-8", "replace"),
+            page.get("url") or "",
+            HEADERS,
+            min_text_chars=0,
+        )
+    except Exception as error:  # counted and reported: one page must not stop the run
+        return None, time.process_time() - started, f"{type(error).__name__}: {error}"
+    return extraction, time.process_time() - started, None
+
+
 def evaluate_page(task: Task) -> PageResult:
     page = task.page
-    plain, cpu, cached = plain_trafilatura(task.corpus, page)
-    result = PageResult(
-        page["id"], task.corpus_index, task.groups, {"trafilatura": score_text(plain, page, cpu)}
-    )
-    result.cached = cached
+    result = PageResult(page["id"], task.corpus_index, task.groups, {})
+    try:
+        plain, cpu, result.cached = plain_trafilatura(task.corpus, page)
+    except Exception as error:  # counted and reported, as for ours
+        plain, cpu = "", 0.0
+        result.errors.append(f"trafilatura: {type(error).__name__}: {error}")
+    result.scores["trafilatura"] = score_text(plain, page, cpu)
     full_text = ""
     for variant in (FULL, *_options.variants):
+        name = "newscrawler" if variant == FULL else variant
         with switched_off(variant):
-            started = time.process_time()
-            extraction = extract_page(
-                page["html"].encode("utf-8"), page.get("url") or "", HEADERS, min_text_chars=0
-            )
-            cpu = time.process_time() - started
-        text = extraction.text or ""
-        result.scores["newscrawler" if variant == FULL else variant] = score_text(text, page, cpu)
-        if variant == FULL:
-            full_text = text
+            extraction, cpu, failure = run_ours(page)
+        if failure is not None:
+            result.errors.append(f"{name}: {failure}")
+        text = (extraction.text if extraction else None) or ""
+        result.scores[name] = score_text(text, page, cpu)
+        if variant != FULL:
+            result.changed[variant] = text != full_text
+            continue
+        full_text = text
+        if extraction is not None:
             result.meta = metadata_checks(page, extraction)
             if _options.title_sources and "authors" in page["expected"]:
                 found = title_candidates(page["html"], page["url"], extraction.metadata.site_name)
                 result.titles = (found, norm_space(page["expected"]["title"]))
-        else:
-            result.changed[variant] = text != full_text
     if page["id"] in _options.texts_for:
         expected = page["expected"]
         blocks = expected.get("body_paragraphs") or (expected.get("text") or "").split("\n\n")
@@ -517,9 +536,11 @@ def main() -> None:
     title_rows: list[tuple[list[str | None], str]] = []
     counts: dict[str, CorpusCount] = {}
     pages = cached = 0
+    errors: list[str] = []
     for result in run_pages(read_tasks(args.corpus, args.sample, counts), options, args.jobs):
         pages += 1
         cached += result.cached
+        errors += [f"{result.page_id}: {error}" for error in result.errors]
         for group in result.groups:
             if group not in scores:
                 scores[group] = {system: GroupScore() for system in systems}
@@ -579,6 +600,9 @@ def main() -> None:
                 f"/{meta_total[name]})"
             )
     print_summary(groups, figures)
+    if errors:
+        print(f"\n{len(errors)} extractions raised (their text counts as empty):")
+        print("\n".join(f"  {error[:200]}" for error in errors[:50]))
     if args.variants:
         print_ablation(args.variants, groups, figures, changed, pages)
     if title_rows:
@@ -595,6 +619,7 @@ def main() -> None:
             },
             "ablation_pages_changed": {name: changed[name] for name in args.variants},
             "notes": args.notes,
+            "errors": errors,
             "wall_seconds": wall,
         }
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import crawler.extraction.cleaning as cleaning
 import crawler.extraction.page as page_module
 from benchmarks import evaluate
@@ -157,3 +159,38 @@ def test_missing_corpus_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert "--corpus" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_page_that_raises_is_reported_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = write_corpus(
+        tmp_path / "mini.jsonl.gz",
+        [page(f"p{n}", expected={"text": STORY}) for n in range(3)],
+    )
+    real = evaluate.extract_page
+
+    def flaky(body: bytes, url: str, *args: Any, **kwargs: Any) -> Any:
+        if url.endswith("/p1"):
+            raise RuntimeError("boom")
+        return real(body, url, *args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "extract_page", flaky)
+    counts: dict[str, evaluate.CorpusCount] = {}
+    tasks = evaluate.read_tasks([corpus], 1, counts)
+    results = list(evaluate.run_pages(tasks, evaluate.Options(use_cache=False), jobs=1))
+    assert [r.page_id for r in results] == ["p0", "p1", "p2"]
+    assert results[1].errors == ["newscrawler: RuntimeError: boom"]
+    assert results[1].scores["newscrawler"].empty
+    assert results[0].scores["newscrawler"].words is not None
+    assert results[0].scores["newscrawler"].words.recall == 1.0
+
+
+def test_sample_keeps_every_nth_page_of_each_group(tmp_path: Path) -> None:
+    pages = [page(f"a{n}", source="s", meta={"page_type": "x"}, expected={}) for n in range(5)]
+    pages += [page(f"b{n}", source="s", meta={"page_type": "y"}, expected={}) for n in range(3)]
+    corpus = write_corpus(tmp_path / "mini.jsonl.gz", pages)
+    counts: dict[str, evaluate.CorpusCount] = {}
+    kept = [task.page["id"] for task in evaluate.read_tasks([corpus], 2, counts)]
+    assert kept == ["a0", "a2", "a4", "b0", "b2"]
+    assert counts["mini"].sampled_out == 3
