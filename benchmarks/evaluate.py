@@ -296,7 +296,10 @@ def evaluate_page(task: Task) -> PageResult:
             continue
         full_text = text
         if extraction is not None:
-            result.meta = metadata_checks(page, extraction)
+            try:
+                result.meta = metadata_checks(page, extraction)
+            except Exception as error:  # reported like a failed extraction
+                result.errors.append(f"metadata: {type(error).__name__}: {error}")
             if _options.title_sources and "authors" in page["expected"]:
                 found = title_candidates(page["html"], page["url"], extraction.metadata.site_name)
                 result.titles = (found, norm_space(page["expected"]["title"]))
@@ -587,9 +590,9 @@ def main() -> None:
         if mine.text_pages:
             worst = sorted(mine.recalls)[:5]
             print("lowest recall pages: " + ", ".join(f"{pid} {r:.2f}" for r, pid in worst))
-        for label, listed in (("caption", mine.caption_pages), ("ad label", mine.ad_pages)):
+        for label, listed in (("a caption", mine.caption_pages), ("an ad label", mine.ad_pages)):
             if listed and len(listed) <= 20:
-                print(f"pages with a {label}: " + ", ".join(listed))
+                print(f"pages with {label}: " + ", ".join(listed))
     if meta_total:
         print("\nour metadata on the pages that label it (news-dev):")
     for name in ("title", "authors", "published", "language"):
