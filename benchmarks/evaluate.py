@@ -540,9 +540,17 @@ def main() -> None:
     counts: dict[str, CorpusCount] = {}
     pages = cached = 0
     errors: list[str] = []
+    cpu: Counter[str] = Counter()  # per system, over all pages
     for result in run_pages(read_tasks(args.corpus, args.sample, counts), options, args.jobs):
         pages += 1
         cached += result.cached
+        cpu.update(  # CPU spent in this run: none for trafilatura's cached outputs
+            {
+                s: score.cpu
+                for s, score in result.scores.items()
+                if s != "trafilatura" or not result.cached
+            }
+        )
         errors += [f"{result.page_id}: {error}" for error in result.errors]
         for group in result.groups:
             if group not in scores:
@@ -611,7 +619,11 @@ def main() -> None:
     if title_rows:
         print_title_sources(title_rows)
     wall = time.monotonic() - started
-    print(f"\nwall time {wall:.0f} s, {args.jobs} jobs, {pages} pages")
+    print(
+        f"\nwall time {wall:.0f} s, {args.jobs} jobs, {pages} pages; CPU spent in the workers: "
+        + ", ".join(f"{system} {seconds:.0f} s" for system, seconds in cpu.items())
+        + f"; main process {time.process_time():.0f} s"
+    )
     if args.json:
         report = {
             "corpora": {name: vars(count) for name, count in counts.items()},
