@@ -42,7 +42,6 @@ import gzip
 import hashlib
 import json
 import os
-import re
 import sys
 import threading
 import time
@@ -62,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 
 import crawler.extraction.cleaning as cleaning  # noqa: E402
 import crawler.extraction.page as page_module  # noqa: E402
+from benchmarks.labels import has_ad_line, has_caption, has_promo_line  # noqa: E402
 from benchmarks.report import (  # noqa: E402
     SYSTEMS,
     GroupScore,
@@ -95,34 +95,6 @@ STAGE_STUBS: dict[str, Callable[..., Any]] = {
     "article_body_blocks": lambda blocks, *args, **kwargs: blocks,
     "with_standfirst": lambda blocks, *args, **kwargs: blocks,
 }
-# Our own label patterns for the ad-label and promo-line counts; a name missing after a change
-# of cleaning.py turns its count off (with a note) rather than the harness.
-_AD_LABEL: re.Pattern[str] | None = getattr(cleaning, "AD_LABEL", None)
-_PROMO: list[re.Pattern[str]] = [
-    p for p in (getattr(cleaning, name, None) for name in ("PROMO_LINE", "READ_ALSO")) if p
-]
-_NOTICE: re.Pattern[str] | None = getattr(cleaning, "NOTICE", None)
-
-
-def has_caption(text: str, captions: list[str] | None) -> bool:
-    return any(caption.strip() and caption.strip() in text for caption in captions or [])
-
-
-def has_ad_line(text: str) -> bool:
-    return _AD_LABEL is not None and any(
-        _AD_LABEL.fullmatch(line.strip(" .:-–—|[]()")) for line in text.split("\n") if line
-    )
-
-
-def has_promo_line(text: str) -> bool:
-    return any(
-        (any(p.match(line) for p in _PROMO) or (_NOTICE is not None and _NOTICE.search(line)))
-        and len(line.split()) <= 25
-        for line in (line.strip() for line in text.split("\n"))
-        if line
-    )
-
-
 # Zero-width and other invisible characters count as spacing when comparing titles and names.
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), " ")
 
@@ -587,10 +559,7 @@ def main() -> None:
         f"include_comments=False); its output from the cache for {cached} of {pages} pages "
         "(their CPU time is the one measured when it was cached)"
     )
-    for note in (
-        *args.notes,
-        *([] if _AD_LABEL else ["cleaning.AD_LABEL not found: ad-label pages not counted"]),
-    ):
+    for note in args.notes:
         print(f"note: {note}")
     for group in groups:
         print_group(group, figures[group])

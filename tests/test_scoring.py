@@ -81,3 +81,14 @@ def test_snippets_match_after_whitespace_and_case_normalisation() -> None:
     assert snippet_key(" A\tb ") == "a b"
     assert snippets_found(text, ["quick brown", "FOX JUMPS", "lazy dog", "  "]) == (2, 3)
     assert snippets_found(None, ["x"]) == (0, 1)
+
+
+def test_boilerplate_checks_see_whole_lines_only() -> None:
+    from benchmarks.labels import has_ad_line, has_caption, has_promo_line
+
+    assert has_ad_line("The story.\n\n– Advertisement –\n\nMore story.")
+    assert not has_ad_line("Ads on buses paid for the campaign.")
+    assert has_promo_line("The story.\n\nRead more: Another headline")
+    assert not has_promo_line("Read more " + "words " * 30)  # a long line is prose
+    assert has_caption("A story. The mayor at the opening. More.", ["The mayor at the opening."])
+    assert not has_caption("A story.", ["  ", "Not here"])
