@@ -42,6 +42,7 @@ COUNTED_PREFIXES = (
     "discovery/",
     "sitemaps/",
     "encoding/",
+    "extraction/backstop",
     "downloader/exception_type_count/",
 )
 
