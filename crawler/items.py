@@ -69,6 +69,9 @@ class Article:
     modified: str | None
     language: str | None
     text: str
+    # The text's blocks in reading order: {"kind": paragraph|heading|list|quote|table, "text"};
+    # ``text`` is their texts joined by blank lines.
+    body: list[dict[str, str]]
     word_count: int
     site_name: str | None
     description: str | None

@@ -126,6 +126,7 @@ def _article(**changes: Any) -> Article:
         "modified": None,
         "language": "en",
         "text": "body",
+        "body": [{"kind": "paragraph", "text": "body"}],
         "word_count": 1,
         "site_name": None,
         "description": None,

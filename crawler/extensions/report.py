@@ -51,6 +51,7 @@ COUNTED_PREFIXES = (
     "encoding/",
     "rights/",
     "warc/",
+    "extraction/backstop",
     "downloader/exception_type_count/",
 )
 

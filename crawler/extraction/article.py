@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,9 +9,11 @@ from crawler.extraction.metadata import language_code
 from crawler.extraction.page import MIN_TEXT_CHARS, PageExtraction, extract_page
 from crawler.items import Article, FeedEntry
 from crawler.rights import SiteRights, rights_record
+from crawler.textnorm import count_words
 from crawler.urls import article_id, record_url
 
-_WORD = re.compile(r"\w+")
+# The record's block kinds; code blocks (rare in news) read as paragraphs.
+BODY_KINDS = {kind: kind for kind in ("paragraph", "heading", "list", "quote", "table")}
 
 
 @dataclass
@@ -22,6 +23,7 @@ class ArticleExtraction:
     article: Article | None
     error: str | None = None
     replacements: int = 0  # undecodable bytes replaced by U+FFFD when decoding the page
+    backstop: bool = False  # cleaning misfired: trafilatura's own text was kept
 
 
 def extract_article(
@@ -42,7 +44,9 @@ def extract_article(
     article = build_article(
         extraction, url, entry, fetched_at, headers=headers, site_rights=site_rights
     )
-    return ArticleExtraction(article, replacements=extraction.replacements)
+    return ArticleExtraction(
+        article, replacements=extraction.replacements, backstop=extraction.backstop
+    )
 
 
 def build_article(
@@ -89,7 +93,10 @@ def build_article(
         modified=meta.modified,
         language=meta.language,
         text=text,
-        word_count=len(_WORD.findall(text)),
+        body=[
+            {"kind": BODY_KINDS.get(b.kind, "paragraph"), "text": b.text} for b in extraction.blocks
+        ],
+        word_count=count_words(text),
         site_name=meta.site_name,
         description=meta.description,
         tags=meta.tags,

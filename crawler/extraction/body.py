@@ -38,8 +38,9 @@ def _coverage(items: list[str] | list[tuple[str, str]], witness: Set[object]) ->
 
 
 # Markdown some publishers write articleBody in: links, emphasis, attribute lists, directives.
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_MD_ATTRS = re.compile(r"\{:[^}]*\}")
+# Brackets are excluded inside each part, so an unclosed run of them is scanned in linear time.
+_MD_LINK = re.compile(r"\[([^\[\]]*)\]\([^)\[]*\)")
+_MD_ATTRS = re.compile(r"\{:[^{}]*\}")
 _MD_EMPHASIS = re.compile(r"(\*{1,2}|_{2})(\S[^*]*?)\1")
 _MD_DIRECTIVE = re.compile(r"^(\+\+\+|\[#\w+:|\{:)")
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from crawler.extraction.dom import PageContext
-from crawler.textnorm import clean_text
+from crawler.extraction.dom import PageContext, element_text
+from crawler.textnorm import tidy_text
 
 # trafilatura's XML block tags, and the HTML tags its fallback extractors leave behind.
 BLOCK_TAGS = {
@@ -91,16 +91,20 @@ NOTICE = re.compile(
 )
 # Dates and times as publishers print them in datelines.
 DATE_OR_TIME = re.compile(
-    r"(\d{1,2}[:.h]\d{2}\b|\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|\d+\s*[年月日時分])"
+    r"(\d{1,2}[:.h]\d{2}\b|\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|"
+    r"(?<!\d)\d++\s*+[年月日時分])"
 )
 # A trailing link block is promo when every block after its heading is this short.
 SHORT_BLOCK_WORDS = 25
+# Words of a headline-like block: a teaser title, a navigation entry.
+HEADLINE_WORDS = 15
 NOTICE_WORDS = 40
 NEAR_EQUAL = 0.9
 MOSTLY_LINKS = 0.8
 DATELINE_WORDS = 12
 DATELINE_DIGITS = 0.4
 BYLINE_WORDS = 12
+BYLINE_OTHER_WORDS = 2
 HEADLINE_ZONE = 3
 BIO_ZONE = 3  # blocks from the end
 BIO_WORDS = 80
@@ -132,38 +136,36 @@ def tree_blocks(body: etree._Element) -> list[Block]:
             blocks.append(Block(kind, text, link_chars))
 
     def walk(element: etree._Element) -> None:
-        add("paragraph", clean_text(element.text))
+        add("paragraph", tidy_text(element.text))
         for child in element:
             kind = BLOCK_TAGS.get(str(child.tag))
             if kind is None:
                 walk(child)
             else:
                 add(kind, _block_text(child, kind), _link_chars(child))
-            add("paragraph", clean_text(child.tail))
+            add("paragraph", tidy_text(child.tail))
 
     walk(body)
     return blocks
 
 
 def _link_chars(element: etree._Element) -> int:
-    return sum(len("".join(link.itertext()).strip()) for link in element.iter("ref", "a"))
+    return sum(len(element_text(link).strip()) for link in element.iter("ref", "a"))
 
 
 def _block_text(element: etree._Element, kind: str) -> str | None:
     if kind == "list":
         items = [
-            clean_text(" ".join(item.itertext()))
-            for item in element
-            if str(item.tag) in ("item", "li")
+            tidy_text(element_text(item)) for item in element if str(item.tag) in ("item", "li")
         ]
         return "\n".join(f"- {item}" for item in items if item) or None
     if kind == "table":
         rows = [
-            " | ".join(filter(None, (clean_text(" ".join(cell.itertext())) for cell in row)))
+            " | ".join(filter(None, (tidy_text(element_text(cell)) for cell in row)))
             for row in element.iter("row", "tr")
         ]
         return "\n".join(row for row in rows if row) or None
-    return clean_text(" ".join(element.itertext()))
+    return tidy_text(element_text(element))
 
 
 def _similar(a: str, b: str) -> bool:
@@ -209,8 +211,22 @@ class CaptionIndex:
 
 
 def drop_link_blocks(blocks: list[Block], context: PageContext) -> list[Block]:
-    """A block whose text is mostly link text is a teaser or navigation and is removed."""
-    return [b for b in blocks if b.link_chars < MOSTLY_LINKS * len(b.text.replace("- ", ""))]
+    """A short, headline-like paragraph (or a list of such items) whose text is mostly link
+    text is a teaser or navigation and is removed; headings, long paragraphs and lists of long
+    items (references) stay even when they are links."""
+    return [block for block in blocks if not _is_link_teaser(block)]
+
+
+def _is_link_teaser(block: Block) -> bool:
+    if block.kind == "heading":
+        return False
+    text = block.text.replace("- ", "") if block.kind == "list" else block.text
+    if block.link_chars < MOSTLY_LINKS * len(text):
+        return False
+    if block.kind == "list":
+        items = block.text.split("\n")
+        return _words(block.text) <= HEADLINE_WORDS * len(items)
+    return _words(block.text) <= HEADLINE_WORDS
 
 
 def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
@@ -254,23 +270,32 @@ def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
 
 
 def drop_bylines(blocks: list[Block], context: PageContext) -> list[Block]:
-    """A short block that is only the authors' names, with "By"-like words, roles and
-    separators around them, is a byline and is removed."""
-    names = {word for author in context.authors for word in normalize(author).split()}
+    """A short block that holds an author's whole name and at most two other words ("By",
+    "and", a role) is a byline and is removed."""
+    names = [tuple(normalize(author).split()) for author in context.authors]
+    names = [name for name in names if name]
     if not names:
         return blocks
     kept = []
     for block in blocks:
         words = normalize(block.text).split()
-        named = [w for w in words if w in names]
-        if (
-            block.kind != "list"
-            and 0 < len(words) <= BYLINE_WORDS
-            and len(named) >= max(1, len(words) - 2)
-        ):
-            continue
+        if block.kind != "list" and 0 < len(words) <= BYLINE_WORDS:
+            named = _name_positions(words, names)
+            if named and len(words) - len(named) <= BYLINE_OTHER_WORDS:
+                continue
         kept.append(block)
     return kept
+
+
+def _name_positions(words: list[str], names: list[tuple[str, ...]]) -> set[int]:
+    """Positions of the words that are part of a whole author name in ``words``."""
+    found: set[int] = set()
+    for name in names:
+        size = len(name)
+        for start in range(len(words) - size + 1):
+            if tuple(words[start : start + size]) == name:
+                found.update(range(start, start + size))
+    return found
 
 
 def drop_author_bios(blocks: list[Block], context: PageContext) -> list[Block]:
@@ -296,8 +321,9 @@ def drop_author_bios(blocks: list[Block], context: PageContext) -> list[Block]:
 
 
 def drop_repeats(blocks: list[Block], context: PageContext) -> list[Block]:
-    """A block repeated in the body is kept only the first time, and a headline (any title the
-    page declares, alone or with a kicker or site name) is removed when it opens the body."""
+    """A headline (any title the page declares, alone or with a kicker or site name) is removed
+    when it opens the body, and a repeated link block is kept only the first time; other
+    repeated lines are story content (recipe steps, interview prompts) and stay."""
     seen: set[str] = set()
     titles = [normalize(title) for title in context.titles or [context.title or ""]]
     titles = [title for title in titles if title]
@@ -312,7 +338,8 @@ def drop_repeats(blocks: list[Block], context: PageContext) -> list[Block]:
             and _is_headline(key, titles, sentence=block.text.rstrip().endswith("."))
         ):
             continue
-        seen.add(key)
+        if block.link_chars * 2 >= len(block.text):
+            seen.add(key)
         kept.append(block)
     return kept
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from crawler.textnorm import clean_text
+from crawler.textnorm import tidy_text
 
 # Class/id words that mark an element as something other than story text. Matched as whole
 # words of the class/id (split on spaces, "-", "_"), so "ad" matches "ad-slot" but not "head".
@@ -54,11 +54,6 @@ BOILERPLATE_WORDS = frozenset(
         "factbox",
         "authorbox",
         "bio",
-        # embedded posts from social networks
-        "tweet",
-        "twitter",
-        "instagram",
-        "tiktok",
     }
 )
 # Two-word markers ("fact-box", "author-bio") whose words alone are too common to use.
@@ -66,10 +61,11 @@ BOILERPLATE_PAIRS = frozenset(
     {("fact", "box"), ("info", "box"), ("author", "bio"), ("about", "author"), ("read", "more")}
 )
 BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
-# Never prune the page skeleton, nor an element holding a story-sized share of the page's
+# Never prune the page skeleton, nor a quote (embedded posts from social networks are
+# blockquotes: a story quotes them), nor an element holding a story-sized share of the page's
 # paragraph text: a wrapper with a misleading class ("article-ads-wrapper",
 # "post-share-container") holds the story, while an info box holds a small part.
-PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
+PROTECTED_TAGS = frozenset({"html", "body", "main", "article", "blockquote"})
 MAX_PARAGRAPH_CHARS = 400
 STORY_SHARE = 0.25
 _WORD_SPLIT = re.compile(r"[\s_\-]+")
@@ -78,11 +74,8 @@ _WORD_SPLIT = re.compile(r"[\s_\-]+")
 _CAMEL_SPLIT = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
 _HAS_DIGIT = re.compile(r"\d")
 MIN_CAPTION_CHARS = 16
-# An image's caption sits in a small container with it: climb at most this far, while the
-# container's text stays this short.
-MEDIA_TAGS = ("img", "picture", "video", "iframe")
+# A media container (its class or id says so) is small: its text is a caption, not a story.
 MEDIA_WORDS = frozenset({"media", "image", "img", "photo", "picture", "video", "gallery"})
-MEDIA_CLIMB = 3
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 MAX_MEDIA_TEXT_CHARS = 400
 
@@ -91,6 +84,58 @@ MAX_MEDIA_TEXT_CHARS = 400
 # or id are absent): every DOM rule reads them.
 Markers = dict[etree._Element, frozenset[str]]
 NO_WORDS: frozenset[str] = frozenset()
+
+
+# Elements whose text is a unit of its own: a space separates it from its neighbours, while
+# inline elements (emphasis, links) join their text as written ("In <hi>China</hi>, on").
+_SEPARATE = frozenset(
+    {
+        "lb",
+        "br",
+        "p",
+        "item",
+        "li",
+        "row",
+        "tr",
+        "cell",
+        "td",
+        "th",
+        "head",
+        "list",
+        "quote",
+        "table",
+        "div",
+        "ul",
+        "ol",
+        "blockquote",
+        "pre",
+        "code",
+        *(f"h{i}" for i in range(1, 7)),
+    }
+)
+
+
+def element_text(element: etree._Element) -> str:
+    """The element's text as a reader sees it: no space added inside a word or before
+    punctuation, one between block-level parts; comments and processing instructions skipped."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            if isinstance(child.tag, str):
+                separate = child.tag in _SEPARATE
+                if separate:
+                    parts.append(" ")
+                walk(child)
+                if separate:
+                    parts.append(" ")
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(element)
+    return "".join(parts)
 
 
 def marker_words(element: etree._Element) -> frozenset[str]:
@@ -206,36 +251,28 @@ def _drop_keep_tail(element: etree._Element) -> None:
 
 
 def media_texts(tree: etree._Element, markers: Markers | None = None) -> list[str]:
-    """Texts that share a small container with an image or video: its caption and credit."""
-    texts: list[str] = []
-    seen: set[etree._Element] = set()
-    containers: list[etree._Element] = []
-    for media in tree.iter(*MEDIA_TAGS):
-        container = None
-        ancestor = media.getparent()
-        for _ in range(MEDIA_CLIMB):
-            if ancestor is None or ancestor.tag in PROTECTED_TAGS:
-                break
-            if _text_length(ancestor, MAX_MEDIA_TEXT_CHARS) > MAX_MEDIA_TEXT_CHARS:
-                break
-            container, ancestor = ancestor, ancestor.getparent()
-        if container is not None:
-            containers.append(container)
+    """Texts of the small elements whose class or id says they hold media (a photo, a video, a
+    gallery): their captions and credits. Being near an image is no evidence (story paragraphs
+    often share a container with a photo), nor is a quote's class (embedded posts are quotes)."""
     markers = page_markers(tree) if markers is None else markers
-    for element, words in markers.items():
-        if (
-            words & MEDIA_WORDS
+    return _container_texts(
+        [
+            element
+            for element, words in markers.items()
+            if words & MEDIA_WORDS
+            and element.tag != "blockquote"
             and _text_length(element, MAX_MEDIA_TEXT_CHARS) <= MAX_MEDIA_TEXT_CHARS
-        ):
-            containers.append(element)
-    for container in containers:
-        if container in seen:
-            continue
-        seen.add(container)
+        ]
+    )
+
+
+def _container_texts(containers: list[etree._Element]) -> list[str]:
+    texts: list[str] = []
+    for container in dict.fromkeys(containers):
         # A heading or a link beside an image is a headline (a teaser's or a live-blog
         # entry's), not a caption: only text outside headings and links counts.
         texts.extend(
-            " ".join(node.itertext())
+            element_text(node)
             for node in (container, *container.iter("p", "span", "div"))
             if not _headline_text(node)
         )
@@ -262,7 +299,7 @@ def displayed_summary(
     for element in (body if body is not None else tree).iter(*STANDFIRST_TAGS):
         if not low <= _text_length(element, high) <= high:
             continue
-        found = wanted.get(_squash(" ".join(element.itertext())))
+        found = wanted.get(_squash(element_text(element)))
         if found and not _in_media(element, markers):
             return found
     return None
@@ -314,16 +351,16 @@ class PageContext:
         """The context of a page: its captions (figcaptions, caption/credit classes, image
         alt/title, texts beside an image or in a media container) and the given metadata."""
         markers = page_markers(tree) if markers is None else markers
-        found = [" ".join(node.itertext()) for node in tree.iter("figcaption")]
+        found = [element_text(node) for node in tree.iter("figcaption")]
         found.extend(
-            " ".join(node.itertext())
+            element_text(node)
             for node, words in markers.items()
             if any("caption" in word or "credit" in word for word in words)
         )
         for image in tree.iter("img"):
             found.extend(v for v in (image.get("alt"), image.get("title")) if v)
         found.extend(media_texts(tree, markers))
-        captions = [c for c in (clean_text(text) for text in found) if c]
+        captions = [c for c in (tidy_text(text) for text in found) if c]
         # The page's summary shown as its standfirst is not a caption, even beside an image.
         standfirst = displayed_summary(tree, descriptions or [], markers)
         summary = _squash(standfirst or "")

@@ -30,6 +30,8 @@ from crawler.extraction.metadata import PageMetadata, read_page
 from crawler.rights import PageRights, read_page_rights
 
 MIN_TEXT_CHARS = 200
+# Cleaning that keeps less than this share of trafilatura's words has misfired.
+BACKSTOP_SHARE = 0.5
 # trafilatura's own parser settings: comments and processing instructions are not content.
 HTML_PARSER = lxml.html.HTMLParser(
     collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True
@@ -54,10 +56,12 @@ def parse_html(html: str) -> etree._Element:
 @dataclass
 class PageExtraction:
     text: str | None
+    blocks: list[Block] = field(default_factory=list)  # the text's blocks, in reading order
     metadata: PageMetadata = field(default_factory=PageMetadata)
     error: str | None = None
     replacements: int = 0  # undecodable bytes replaced by U+FFFD when decoding the page
     rights: PageRights | None = None  # crawler.rights: read before the tree is pruned
+    backstop: bool = False  # cleaning misfired: trafilatura's own blocks were kept
 
 
 def extract_page(
@@ -111,11 +115,31 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         return PageExtraction(text=None, metadata=metadata, error="no_content", rights=rights)
     metadata.fill_from_trafilatura(document)
     context.authors = context.authors or metadata.authors
-    blocks: list[Block] = tree_blocks(document.body)
-    blocks = article_body_blocks(blocks, context.article_body)
-    blocks = with_standfirst(blocks, context.standfirst)
-    blocks = clean_blocks(blocks, context)
+    blocks, backstop = finish_blocks(tree_blocks(document.body), context)
     text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
         return PageExtraction(text=None, metadata=metadata, error="too_little_text", rights=rights)
-    return PageExtraction(text=text, metadata=metadata, rights=rights)
+    return PageExtraction(
+        text=text,
+        blocks=blocks,
+        metadata=metadata,
+        backstop=backstop,
+        rights=rights,
+    )
+
+
+def finish_blocks(extracted: list[Block], context: PageContext) -> tuple[list[Block], bool]:
+    """trafilatura's blocks checked against ``articleBody``, opened by the standfirst and
+    cleaned by the rules; when that would remove more than half of trafilatura's words, a rule
+    misfired on an unusual page: trafilatura's blocks are kept instead (the backstop, ``True``
+    as the second value)."""
+    blocks = article_body_blocks(extracted, context.article_body)
+    blocks = with_standfirst(blocks, context.standfirst)
+    blocks = clean_blocks(blocks, context)
+    if _word_total(blocks) < BACKSTOP_SHARE * _word_total(extracted):
+        return extracted, True
+    return blocks, False
+
+
+def _word_total(blocks: list[Block]) -> int:
+    return sum(len(block.text.split()) for block in blocks)

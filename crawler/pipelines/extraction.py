@@ -6,7 +6,8 @@ extraction pages that are not HTML or over ``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES``
 ``not_html_bytes``, ``too_large``: see ``crawler.extraction.screen``), and with
 ``NEWSCRAWLER_SKIP_TDM_RESERVED`` articles whose page or site reserves TDM rights
 (``tdm_reserved``, see ``crawler.rights``). Bytes that decode to no
-character are counted as ``encoding/replacement_chars``. An exception in one
+character are counted as ``encoding/replacement_chars``; pages whose cleaning misfired and
+that keep trafilatura's own text as ``extraction/backstop``. An exception in one
 page is counted and dropped; the other pages go on.
 
 Extraction runs in ``NEWSCRAWLER_EXTRACTION_WORKERS`` processes (``crawler.extraction.pool``),
@@ -83,6 +84,8 @@ class ExtractionPipeline:
             raise drop(self.stats, "extraction_error", type(exc).__name__) from exc
         if extraction.replacements and self.stats is not None:
             self.stats.inc_value("encoding/replacement_chars", extraction.replacements)
+        if extraction.backstop and self.stats is not None:
+            self.stats.inc_value("extraction/backstop")
         if extraction.article is None:
             raise drop(self.stats, extraction.error or "no_content")
         if self.config.skip_tdm_reserved and extraction.article.rights["tdm_reserved"]:
