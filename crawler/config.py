@@ -80,6 +80,9 @@ class CrawlerConfig:
 
     extraction_workers: int = 1
     extraction_timeout_s: float = 30.0
+    # Near-duplicates (crawler/pipelines/neardup.py): marked (or dropped) across sites and runs.
+    near_duplicates: bool = True
+    drop_near_duplicates: bool = False
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -119,6 +122,10 @@ class CrawlerConfig:
             extraction_timeout_s=_positive_number(
                 settings, "EXTRACTION_TIMEOUT_S", CrawlerConfig.extraction_timeout_s
             ),
+            near_duplicates=_flag(settings, "NEAR_DUPLICATES", CrawlerConfig.near_duplicates),
+            drop_near_duplicates=_flag(
+                settings, "DROP_NEAR_DUPLICATES", CrawlerConfig.drop_near_duplicates
+            ),
         )
 
 
@@ -148,6 +155,19 @@ def _number(
     if not minimum <= number < math.inf:  # NaN fails this too
         raise ConfigError(f"{PREFIX}{name} must be at least {minimum} and finite, got {value!r}")
     return number
+
+
+def _flag(settings: SettingsLike, name: str, default: bool) -> bool:
+    """A boolean setting: True/False, or as given with ``-s``: 1/0, true/false, yes/no, on/off."""
+    value = settings.get(PREFIX + name, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be true or false, got {value!r}")
 
 
 def _choice(settings: SettingsLike, name: str, choices: tuple[str, ...]) -> str:

@@ -70,6 +70,10 @@ class Article:
     # of the record this one revises (version > 1) or None.
     fingerprint: str = ""
     previous_fingerprint: str | None = None
+    # Near-duplicates (crawler/pipelines/neardup.py): the id of the earliest article of the
+    # same story seen, and the estimated Jaccard similarity to it; None for a first copy.
+    near_duplicate_of: str | None = None
+    similarity: float | None = None
 
     def __post_init__(self) -> None:
         if not self.fingerprint:

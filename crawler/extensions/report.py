@@ -42,6 +42,7 @@ COUNTED_PREFIXES = (
     "discovery/",
     "sitemaps/",
     "encoding/",
+    "neardup/",
     "downloader/exception_type_count/",
 )
 
