@@ -21,14 +21,16 @@ from tests.distributed_support import RedisServer, start_worker
 from tests.pages import article_html
 from tests.test_distributed import hold_feeds_until_joined
 
-WORDS = (
-    "council minister river harbour election budget vote court report police school hospital "
-    "storm market farmers bridge train museum festival league coach mayor tax energy water "
-    "protest union strike border ship airport village doctors nurses teachers students "
-    "research climate forest fire flood drought harvest prices jobs factory company shares "
-    "bank loan housing rent tenants landlord road traffic bus cyclists park library theatre "
-    "concert artist novel award judge jury trial appeal prison sentence witness evidence "
-    "investigation spokesperson official statement agency survey data figures growth"
+WORDS = " ".join(
+    (
+        "council minister river harbour election budget vote court report police school hospital "
+        "storm market farmers bridge train museum festival league coach mayor tax energy water "
+        "protest union strike border ship airport village doctors nurses teachers students "
+        "research climate forest fire flood drought harvest prices jobs factory company shares "
+        "bank loan housing rent tenants landlord road traffic bus cyclists park library theatre "
+        "concert artist novel award judge jury trial appeal prison sentence witness evidence "
+        "investigation spokesperson official statement agency survey data figures growth",
+    )
 ).split()
 STORIES = ["harbour-fire", "budget-vote", "museum-reopens"]
 
@@ -58,9 +60,7 @@ def wire_template(title: str, body: list[str]) -> str:
 </body></html>"""
 
 
-def serve_outlet(
-    site: LocalSite, stories: dict[str, tuple[str, list[str]]], *, wire: bool
-) -> str:
+def serve_outlet(site: LocalSite, stories: dict[str, tuple[str, list[str]]], *, wire: bool) -> str:
     """The outlet's pages and its RSS feed; returns the feed URL."""
     items = []
     for slug, (title, body) in stories.items():
@@ -162,9 +162,7 @@ def test_copies_on_other_sites_name_the_first_copy_across_runs(
     }
 
 
-def test_drop_setting_drops_copies_with_the_reason(
-    sites: list[LocalSite], tmp_path: Path
-) -> None:
+def test_drop_setting_drops_copies_with_the_reason(sites: list[LocalSite], tmp_path: Path) -> None:
     a, b, _, _ = sites
     feeds = [
         serve_outlet(a, originals(STORIES), wire=False),
