@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
@@ -21,17 +22,17 @@ from tests.distributed_support import RedisServer, start_worker
 from tests.pages import article_html
 from tests.test_distributed import hold_feeds_until_joined
 
-WORDS = " ".join(
-    (
-        "council minister river harbour election budget vote court report police school hospital "
-        "storm market farmers bridge train museum festival league coach mayor tax energy water "
-        "protest union strike border ship airport village doctors nurses teachers students "
-        "research climate forest fire flood drought harvest prices jobs factory company shares "
-        "bank loan housing rent tenants landlord road traffic bus cyclists park library theatre "
-        "concert artist novel award judge jury trial appeal prison sentence witness evidence "
-        "investigation spokesperson official statement agency survey data figures growth",
-    )
-).split()
+# The words of the test stories (a story is a seeded draw: no sentence shared with another).
+VOCABULARY = """
+council minister river harbour election budget vote court report police school hospital storm
+market farmers bridge train museum festival league coach mayor tax energy water protest union
+strike border ship airport village doctors nurses teachers students research climate forest
+fire flood drought harvest prices jobs factory company shares bank loan housing rent tenants
+landlord road traffic bus cyclists park library theatre concert artist novel award judge jury
+trial appeal prison sentence witness evidence investigation spokesperson official statement
+agency survey data figures growth
+"""
+WORDS = re.findall(r"\w+", VOCABULARY)
 STORIES = ["harbour-fire", "budget-vote", "museum-reopens"]
 
 
