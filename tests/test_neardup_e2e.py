@@ -15,9 +15,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
-from tests.conftest import LocalSite, run_crawl
+from tests.conftest import ROOT, LocalSite, run_crawl
 from tests.distributed_support import RedisServer, start_worker
 from tests.pages import article_html
 from tests.test_distributed import hold_feeds_until_joined
@@ -33,6 +34,7 @@ trial appeal prison sentence witness evidence investigation spokesperson officia
 agency survey data figures growth
 """
 WORDS = re.findall(r"\w+", VOCABULARY)
+SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
 STORIES = ["harbour-fire", "budget-vote", "museum-reopens"]
 
 
@@ -119,6 +121,8 @@ def clusters(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 def check_one_cluster_each(records: list[dict[str, Any]], copies: int) -> dict[str, str]:
     """Each story: one first copy (null fields), ``copies`` records naming it; returns the
     first copy's id by story."""
+    for record in records:
+        jsonschema.validate(record, SCHEMA)
     firsts = {}
     for slug, group in clusters(records).items():
         first = [r for r in group if r["near_duplicate_of"] is None]
