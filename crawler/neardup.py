@@ -160,37 +160,36 @@ def decide(
     candidates: Iterable[Indexed],
     threshold: float,
     fetch: Callable[[str], Indexed | None],
-) -> Verdict:
-    """The verdict on a new article given the indexed articles sharing a band with it.
+) -> tuple[Verdict, float | None]:
+    """The verdict on a new article given the indexed articles sharing a band with it, and
+    when the root it names was first seen (``None`` for a first copy).
 
     A candidate is a match when its estimated similarity reaches ``threshold``. The article
     is a near-duplicate of the root of the matched cluster first seen earliest (matches may
     belong to two clusters that this article bridges); ``similarity`` is its estimate against
-    that root (fetched with ``fetch`` when the root itself is not a candidate, e.g. the match
-    is a copy that differs more from the root; the best match's when the root has expired).
-    The article itself (an earlier version, same id) and clusters whose root it is are never
-    matches: a revision is not a near-duplicate of itself.
+    that root (fetched with ``fetch`` when the match is another copy; the match's own when the
+    root has expired), which may be under the threshold when the article matched a copy that
+    is closer to it than the root is. Candidates are tried in the order their roots were first
+    seen, each root before its copies, and the first match ends the search: for a story that
+    dozens of sites copied, one comparison with its first copy settles it. The article itself
+    (an earlier version, same id) and clusters whose root it is are never matches: a revision
+    is not a near-duplicate of itself.
     """
-    matches = [
-        (candidate, similarity(sig, candidate.signature))
-        for candidate in candidates
-        if candidate.article_id != article_id and candidate.root != article_id
-    ]
-    matches = [(candidate, score) for candidate, score in matches if score >= threshold]
-    if not matches:
-        return FIRST_COPY
-    best, score = min(matches, key=lambda m: (m[0].root_seen, -m[1], m[0].root))
-    root = best.root
-    direct = [s for c, s in matches if c.article_id == root]
-    if direct:
-        score = direct[0]
-    else:
-        known = fetch(root)
-        if known is not None:
-            score = similarity(sig, known.signature)
-        else:
-            score = max(s for c, s in matches if c.root == root)
-    return Verdict(root, round(score, 3))
+    ordered = sorted(
+        (c for c in candidates if c.article_id != article_id and c.root != article_id),
+        key=lambda c: (c.root_seen, c.root, c.article_id != c.root, c.article_id),
+    )
+    for candidate in ordered:
+        score = similarity(sig, candidate.signature)
+        if score < threshold:
+            continue
+        root = candidate.root
+        if candidate.article_id != root:
+            known = next((c for c in ordered if c.article_id == root), None) or fetch(root)
+            if known is not None:
+                score = similarity(sig, known.signature)
+        return Verdict(root, round(score, 3)), candidate.root_seen
+    return FIRST_COPY, None
 
 
 class NearDupIndex(Protocol):

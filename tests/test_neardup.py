@@ -132,14 +132,15 @@ def test_decide_links_to_the_earliest_root_and_never_to_itself() -> None:
     def fetch(article_id: str) -> Indexed | None:
         return {"a": first}.get(article_id)
 
-    verdict = decide("new", sig, [other_root, copy], PARAMS.threshold, fetch)
+    verdict, root_seen = decide("new", sig, [other_root, copy], PARAMS.threshold, fetch)
     assert verdict.near_duplicate_of == "a"  # through the copy, to its earlier root
     assert verdict.similarity == round(similarity(sig, first.signature), 3)
+    assert root_seen == 1.0
     # A revision of "a" (same id) is not a copy of its own cluster.
-    assert decide("a", sig, [first, copy], PARAMS.threshold, fetch) == FIRST_COPY
+    assert decide("a", sig, [first, copy], PARAMS.threshold, fetch) == (FIRST_COPY, None)
     # Nor of another story below the threshold.
     unrelated = _indexed("d", story(9), "d", 0.0)
-    assert decide("new", sig, [unrelated], PARAMS.threshold, fetch) == FIRST_COPY
+    assert decide("new", sig, [unrelated], PARAMS.threshold, fetch) == (FIRST_COPY, None)
 
 
 def judge(index: NearDupIndex, article_id: str, text: str) -> tuple[str | None, float | None]:

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Protocol
 
 from crawler.neardup import (
-    FIRST_COPY,
     Indexed,
     NearDupIndex,
     NearDupParams,
@@ -97,7 +96,9 @@ class SqliteNearDupIndex:
                 tuple(keys),
             ).fetchall()
             candidates = [_indexed(row) for row in rows]
-            verdict = decide(article_id, sig, candidates, self.params.threshold, self._fetch)
+            verdict, root_seen = decide(
+                article_id, sig, candidates, self.params.threshold, self._fetch
+            )
             known = self._db.execute(
                 "SELECT ref, signature FROM neardup_articles WHERE id = ?", (article_id,)
             ).fetchone()
@@ -111,21 +112,18 @@ class SqliteNearDupIndex:
                 )
             else:
                 root = verdict.near_duplicate_of or article_id
-                root_seen = now
-                if verdict.near_duplicate_of is not None:
-                    root_seen = next((c.root_seen for c in candidates if c.root == root), now)
                 ref = int(
                     self._db.execute(
                         "INSERT INTO neardup_articles (id, signature, root, root_seen, "
                         "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?) RETURNING ref",
-                        (article_id, sig.to_bytes(), root, root_seen, now, now),
+                        (article_id, sig.to_bytes(), root, root_seen or now, now, now),
                     ).fetchone()[0]
                 )
             self._db.executemany(
                 "INSERT OR IGNORE INTO neardup_bands (key, ref) VALUES (?, ?)",
                 [(key, ref) for key in keys],
             )
-            if verdict is not FIRST_COPY:
+            if verdict.near_duplicate_of is not None:
                 # A cluster that keeps getting copies stays known.
                 self._db.execute(
                     "UPDATE neardup_articles SET last_seen = ? WHERE id = ?",

@@ -98,7 +98,7 @@ class RedisNearDupIndex:
         ids = sorted({m[6:].decode("utf-8") for band in found for m in band} - {article_id})
         fetched = self._fetch_many(ids)
         candidates = [doc for doc in fetched.values() if doc is not None]
-        verdict = decide(article_id, sig, candidates, self.params.threshold, self._fetch)
+        verdict, root_seen = decide(article_id, sig, candidates, self.params.threshold, self._fetch)
         pipe.multi()
         for (name, _), band in zip(buckets, found, strict=True):
             pipe.zremrangebyscore(name, "-inf", now - self.ttl_ms / 1000)
@@ -114,10 +114,7 @@ class RedisNearDupIndex:
             entry = Indexed(article_id, sig, known.root, known.root_seen)
         else:
             root = verdict.near_duplicate_of or article_id
-            root_seen = now
-            if verdict.near_duplicate_of is not None:
-                root_seen = next((c.root_seen for c in candidates if c.root == root), now)
-            entry = Indexed(article_id, sig, root, root_seen)
+            entry = Indexed(article_id, sig, root, root_seen or now)
         self._add(pipe, entry, buckets, now)
         if verdict.near_duplicate_of is not None:
             root_doc = next(
