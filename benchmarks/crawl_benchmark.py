@@ -33,11 +33,13 @@ import json
 import multiprocessing
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -226,6 +228,11 @@ class CrawlFigures:
     returncode: int
     crawler_cpu_s: float
     workers_cpu_s: float
+    # Near-duplicate checks (crawler/pipelines/neardup.py): articles judged, their CPU time,
+    # the index's bytes in the state store.
+    neardup_judged: int = 0
+    neardup_cpu_ms: int = 0
+    neardup_index_bytes: int = 0
 
     @property
     def rate(self) -> float:
@@ -294,7 +301,9 @@ def measure_crawl(
         time.sleep(POLL_S)
     written = count_records(output)
     reports = sorted(output.glob("*.report.json"))
-    totals = json.loads(reports[-1].read_text())["totals"] if reports else {}
+    report = json.loads(reports[-1].read_text()) if reports else {}
+    totals = report.get("totals", {})
+    counters = report.get("counters", {})
     if output_size(output) != size:  # the last records landed after the last poll
         last_record = time.monotonic()
     if child.returncode != 0:
@@ -313,7 +322,19 @@ def measure_crawl(
         child.returncode,
         crawler_cpu,
         sum(cpu.values()),
+        counters.get("neardup/first_copy", 0) + counters.get("neardup/linked", 0),
+        counters.get("neardup/cpu_ms", 0),
+        neardup_index_bytes(workdir / "state" / "state.sqlite3"),
     )
+
+
+def neardup_index_bytes(path: Path) -> int:
+    """Bytes of the near-duplicate tables (and their indexes) in the state store."""
+    if not path.exists():
+        return 0
+    with closing(sqlite3.connect(path)) as db:
+        row = db.execute("SELECT SUM(pgsize) FROM dbstat WHERE name LIKE '%neardup%'").fetchone()
+    return int(row[0] or 0)
 
 
 def run_trafilatura(workdir: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -394,6 +415,13 @@ def describe(crawl: CrawlFigures) -> str:
         f"over {crawl.peak_processes} processes, CPU {crawl.crawler_cpu_s:.1f} s in the crawler "
         f"process and {crawl.workers_cpu_s:.1f} s in its children"
         + ("" if crawl.returncode == 0 else f", EXIT STATUS {crawl.returncode}")
+        + (
+            f"; near-duplicate checks: {crawl.neardup_cpu_ms / crawl.neardup_judged:.2f} ms CPU "
+            f"per article, index {crawl.neardup_index_bytes / crawl.neardup_judged:.0f} bytes "
+            f"per article ({crawl.neardup_judged} judged)"
+            if crawl.neardup_judged
+            else ""
+        )
     )
 
 
