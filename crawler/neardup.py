@@ -121,7 +121,8 @@ def shingles(words: Sequence[str], size: int) -> list[str]:
     shorter)."""
     if len(words) <= size:
         return [" ".join(words)]
-    return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
+    # zip of shifted views (the shortest ends it): half the time of slicing at every position.
+    return list(map(" ".join, zip(*(words[i:] for i in range(size)), strict=False)))
 
 
 def signature(text: str, params: NearDupParams) -> Signature | None:
