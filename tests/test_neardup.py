@@ -7,18 +7,21 @@ import random
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
 from crawler.config import ConfigError, CrawlerConfig
+from crawler.items import Article
 from crawler.neardup import (
     FIRST_COPY,
     Indexed,
     NearDupIndex,
     NearDupParams,
     Signature,
+    Verdict,
     band_keys,
     decide,
     signature,
@@ -262,3 +265,68 @@ def test_near_duplicate_settings(value: object, expected: bool) -> None:
 def test_near_duplicate_setting_rejects_garbage() -> None:
     with pytest.raises(ConfigError, match="NEWSCRAWLER_NEAR_DUPLICATES must be true or false"):
         CrawlerConfig.from_settings(project_settings(NEWSCRAWLER_NEAR_DUPLICATES="maybe"))
+
+
+class FailingIndex:
+    """An index whose backend is down."""
+
+    def judge(self, article_id: str, sig: Signature, keys: Sequence[int]) -> Verdict:
+        raise ConnectionError("index unreachable")
+
+    def expire(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass
+
+
+def _article(article_id: str, text: str) -> Article:
+    return Article(
+        id=article_id, url="http://127.0.0.1/a", source_url="http://127.0.0.1/a",
+        feed_url="http://127.0.0.1/feed", title=None, authors=[], published=None,
+        modified=None, language=None, text=text, word_count=len(text.split()),
+        site_name=None, description=None, tags=[], image=None, guid=None, fetched_at="",
+    )  # fmt: skip
+
+
+def test_pipeline_marks_copies_counts_short_texts_and_survives_index_errors(
+    tmp_path: Path,
+) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from crawler.pipelines.neardup import NearDuplicatePipeline
+
+    crawler = get_crawler()
+    assert crawler.stats is not None
+    crawler.stats.open_spider()
+    config = CrawlerConfig.from_settings(project_settings())
+    index = SqliteNearDupIndex(tmp_path / "s.sqlite3", PARAMS, ttl_s=3600)
+    pipeline = NearDuplicatePipeline(crawler, config, cast(Any, None), index)
+    first = pipeline.process_item(_article("1" * 32, story(1)))
+    copy = pipeline.process_item(_article("2" * 32, edited(story(1), 0.1, seed=1)))
+    short = pipeline.process_item(_article("3" * 32, "Too short to judge."))
+    assert (first.near_duplicate_of, first.similarity) == (None, None)
+    assert copy.near_duplicate_of == "1" * 32 and copy.similarity >= PARAMS.threshold
+    assert (short.near_duplicate_of, short.similarity) == (None, None)
+    pipeline.index = pipeline.detector.index = FailingIndex()
+    failed = pipeline.process_item(_article("4" * 32, story(1)))
+    assert failed.near_duplicate_of is None  # written unmarked, not lost
+    stats = crawler.stats.get_stats()
+    assert (stats["neardup/first_copy"], stats["neardup/linked"]) == (1, 1)
+    assert (stats["neardup/not_judged"], stats["neardup/error"]) == (1, 1)
+    index.close()
+
+
+def test_pipeline_is_off_when_switched_off() -> None:
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    import crawler.settings as project
+    from crawler.pipelines.neardup import NearDuplicatePipeline
+
+    ours = {
+        name: getattr(project, name) for name in dir(project) if name.startswith("NEWSCRAWLER_")
+    }
+    crawler = get_crawler(settings_dict={**ours, "NEWSCRAWLER_NEAR_DUPLICATES": "false"})
+    with pytest.raises(NotConfigured):
+        NearDuplicatePipeline.from_crawler(crawler)
