@@ -15,6 +15,9 @@ server in its own process, with every page in memory), and measures in one run:
    passed with ``-s``, the defaults are not changed): articles per second from the start of the
    process to the last record written, and the peak RSS of its whole process tree (the crawler,
    the forkserver and the extraction workers, polled from /proc);
+   and the near-duplicate checks' CPU time per article (``neardup/cpu_ms``) and the bytes of
+   their index per article in the state store (the corpus pages are repeated, so most
+   articles are copies);
 3. the ratio of 2 to 1;
 4. trafilatura's own command line, for comparison: its feed mode (``trafilatura -i feeds.txt
    --feed``) on the same feeds (it refuses them: it wants a registrable domain name, and its
