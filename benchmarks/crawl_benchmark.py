@@ -14,10 +14,9 @@ server in its own process, with every page in memory), and measures in one run:
 2. ``scrapy crawl feeds`` of the site (a child process; the settings the benchmark needs are
    passed with ``-s``, the defaults are not changed): articles per second from the start of the
    process to the last record written, and the peak RSS of its whole process tree (the crawler,
-   the forkserver and the extraction workers, polled from /proc);
-   and the near-duplicate checks' CPU time per article (``neardup/cpu_ms``) and the bytes of
-   their index per article in the state store (the corpus pages are repeated, so most
-   articles are copies);
+   the forkserver and the extraction workers, polled from /proc), the near-duplicate checks'
+   CPU time per article (``neardup/cpu_ms``) and the bytes of their index per article in the
+   state store (the corpus pages are repeated, so most articles are copies);
 3. the ratio of 2 to 1;
 4. trafilatura's own command line, for comparison: its feed mode (``trafilatura -i feeds.txt
    --feed``) on the same feeds (it refuses them: it wants a registrable domain name, and its
