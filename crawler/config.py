@@ -122,8 +122,8 @@ class CrawlerConfig:
             extraction_timeout_s=_positive_number(
                 settings, "EXTRACTION_TIMEOUT_S", CrawlerConfig.extraction_timeout_s
             ),
-            near_duplicates=_flag(settings, "NEAR_DUPLICATES", CrawlerConfig.near_duplicates),
-            drop_near_duplicates=_flag(
+            near_duplicates=_bool(settings, "NEAR_DUPLICATES", CrawlerConfig.near_duplicates),
+            drop_near_duplicates=_bool(
                 settings, "DROP_NEAR_DUPLICATES", CrawlerConfig.drop_near_duplicates
             ),
         )
@@ -134,6 +134,19 @@ def _str(settings: SettingsLike, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{PREFIX}{name} must be a non-empty string, got {value!r}")
     return value.strip()
+
+
+def _bool(settings: SettingsLike, name: str, default: bool) -> bool:
+    """A switch: a bool, or as given with ``-s``: 1/0, true/false, yes/no, on/off."""
+    value = settings.get(PREFIX + name, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be true or false, got {value!r}")
 
 
 def _int(settings: SettingsLike, name: str, *, minimum: int) -> int:
@@ -155,19 +168,6 @@ def _number(
     if not minimum <= number < math.inf:  # NaN fails this too
         raise ConfigError(f"{PREFIX}{name} must be at least {minimum} and finite, got {value!r}")
     return number
-
-
-def _flag(settings: SettingsLike, name: str, default: bool) -> bool:
-    """A boolean setting: True/False, or as given with ``-s``: 1/0, true/false, yes/no, on/off."""
-    value = settings.get(PREFIX + name, default)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{PREFIX}{name} must be true or false, got {value!r}")
 
 
 def _choice(settings: SettingsLike, name: str, choices: tuple[str, ...]) -> str:
