@@ -21,7 +21,9 @@ server in its own process, with every page in memory), and measures in one run:
 2. ``scrapy crawl feeds`` of the site (a child process; the settings the benchmark needs are
    passed with ``-s``, the defaults are not changed): articles per second from the start of the
    process to the last record written, and the peak RSS of its whole process tree (the crawler,
-   the forkserver and the extraction workers, polled from /proc);
+   the forkserver and the extraction workers, polled from /proc), the near-duplicate checks'
+   CPU time per article (``neardup/cpu_ms``) and the bytes of their index per article in the
+   state store (the corpus pages are repeated, so most articles are copies);
 3. the ratio of 2 to 1;
 4. trafilatura's own command line, for comparison: its feed mode (``trafilatura -i feeds.txt
    --feed``) on the same feeds (it refuses them: it wants a registrable domain name, and its
@@ -43,11 +45,13 @@ import json
 import multiprocessing
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -235,6 +239,11 @@ class CrawlFigures:
     returncode: int
     crawler_cpu_s: float
     workers_cpu_s: float
+    # Near-duplicate checks (crawler/pipelines/neardup.py): articles judged, their CPU time,
+    # the index's bytes in the state store.
+    neardup_judged: int = 0
+    neardup_cpu_ms: int = 0
+    neardup_index_bytes: int = 0
     warc_bytes: int = 0
     jsonl_bytes: int = 0
 
@@ -306,7 +315,9 @@ def measure_crawl(
         time.sleep(POLL_S)
     written = count_records(output)
     reports = sorted(output.glob("*.report.json"))
-    totals = json.loads(reports[-1].read_text())["totals"] if reports else {}
+    report = json.loads(reports[-1].read_text()) if reports else {}
+    totals = report.get("totals", {})
+    counters = report.get("counters", {})
     if output_size(output) != size:  # the last records landed after the last poll
         last_record = time.monotonic()
     if child.returncode != 0:
@@ -325,9 +336,21 @@ def measure_crawl(
         child.returncode,
         crawler_cpu,
         sum(cpu.values()),
+        counters.get("neardup/first_copy", 0) + counters.get("neardup/linked", 0),
+        counters.get("neardup/cpu_ms", 0),
+        neardup_index_bytes(workdir / "state" / "state.sqlite3"),
         warc_bytes=sum(p.stat().st_size for p in output.glob("*.warc.gz*") if p.is_file()),
         jsonl_bytes=sum(p.stat().st_size for p in output.glob("*.jsonl") if p.is_file()),
     )
+
+
+def neardup_index_bytes(path: Path) -> int:
+    """Bytes of the near-duplicate tables (and their indexes) in the state store."""
+    if not path.exists():
+        return 0
+    with closing(sqlite3.connect(path)) as db:
+        row = db.execute("SELECT SUM(pgsize) FROM dbstat WHERE name LIKE '%neardup%'").fetchone()
+    return int(row[0] or 0)
 
 
 def run_trafilatura(workdir: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -408,6 +431,13 @@ def describe(crawl: CrawlFigures) -> str:
         f"over {crawl.peak_processes} processes, CPU {crawl.crawler_cpu_s:.1f} s in the crawler "
         f"process and {crawl.workers_cpu_s:.1f} s in its children"
         + ("" if crawl.returncode == 0 else f", EXIT STATUS {crawl.returncode}")
+        + (
+            f"; near-duplicate checks: {crawl.neardup_cpu_ms / crawl.neardup_judged:.2f} ms CPU "
+            f"per article, index {crawl.neardup_index_bytes / crawl.neardup_judged:.0f} bytes "
+            f"per article ({crawl.neardup_judged} judged)"
+            if crawl.neardup_judged
+            else ""
+        )
     )
 
 

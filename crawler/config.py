@@ -94,6 +94,9 @@ class CrawlerConfig:
     progress_interval_s: float = 30.0
     # CPU budget of one untrusted document's parse (feed, sitemap, homepage, OPML list).
     parse_timeout_s: float = 20.0
+    # Near-duplicates (crawler/pipelines/neardup.py): marked (or dropped) across sites and runs.
+    near_duplicates: bool = True
+    drop_near_duplicates: bool = False
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -145,6 +148,10 @@ class CrawlerConfig:
             else CrawlerConfig.progress_interval_s,
             parse_timeout_s=_positive_number(
                 settings, "PARSE_TIMEOUT_S", CrawlerConfig.parse_timeout_s
+            ),
+            near_duplicates=_bool(settings, "NEAR_DUPLICATES", CrawlerConfig.near_duplicates),
+            drop_near_duplicates=_bool(
+                settings, "DROP_NEAR_DUPLICATES", CrawlerConfig.drop_near_duplicates
             ),
         )
 

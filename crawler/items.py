@@ -94,6 +94,10 @@ class Article:
     # relative to the output directory and the record's WARC-Record-ID; None when not archived.
     warc_file: str | None = None
     warc_record_id: str | None = None
+    # Near-duplicates (crawler/pipelines/neardup.py): the id of the earliest article of the
+    # same story seen, and the estimated Jaccard similarity to it; None for a first copy.
+    near_duplicate_of: str | None = None
+    similarity: float | None = None
 
     def __post_init__(self) -> None:
         if not self.fingerprint:

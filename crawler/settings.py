@@ -44,6 +44,10 @@ NEWSCRAWLER_WRITE_BATCH_SIZE = 20
 # An article whose download keeps failing (5xx, timeouts) is requested again by this many runs
 # in all, then given up; a 410 or a policy refusal is given up at once.
 NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS = 10
+# Near-duplicates (docs/near-duplicates.md): copies of a story already seen (on any site, in
+# any run within NEWSCRAWLER_SEEN_TTL_DAYS) are marked with near_duplicate_of, or dropped.
+NEWSCRAWLER_NEAR_DUPLICATES = True
+NEWSCRAWLER_DROP_NEAR_DUPLICATES = False
 # Distributed mode (README, "Scaling out"): set REDIS_URL, e.g. redis://host:6379/0.
 REDIS_URL = None
 NEWSCRAWLER_WORKER_ID = "1"
@@ -125,6 +129,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.extraction.ExtractionPipeline": 100,
     "crawler.pipelines.dedupe.DedupePipeline": 200,
     "crawler.pipelines.revisions.RevisionPipeline": 700,
+    "crawler.pipelines.neardup.NearDuplicatePipeline": 750,
     "crawler.pipelines.limit.ItemLimitPipeline": 790,
     "crawler.pipelines.writer.JsonLinesPipeline": 800,
 }

@@ -52,6 +52,7 @@ COUNTED_PREFIXES = (
     "rights/",
     "warc/",
     "extraction/backstop",
+    "neardup/",
     "downloader/exception_type_count/",
 )
 

@@ -309,15 +309,20 @@ class RunState:
         keys = entry_keys(entry.link, entry.guid, entry.feed_url)
         try:
             if reason in CONTENT_DROPS:
-                outcome = settled_outcome("dropped", reason, self.config.extract_maxsize_bytes)
-                keys = (*keys, feed_key(entry.feed_url, keys[0]))  # for `forget --feed`
-                settled = settled_entry(keys, entry.updated, outcome)
-                self.require_store().remember([settled])  # ends the retries too
+                self.remember_drop(entry, reason)
             elif reason in EXTRACTION_FAILURES:
                 self.require_store().forget_retries(keys[:1])
         except Exception:
             logger.exception("Cannot remember the dropped page %s", entry.link)
             self._inc("state/error")
+
+    def remember_drop(self, entry: FeedEntry, reason: str) -> None:
+        """Remember an entry whose page was dropped for its content: it is not downloaded again
+        until the feed updates it (this ends its retries too)."""
+        keys = entry_keys(entry.link, entry.guid, entry.feed_url)
+        keys = (*keys, feed_key(entry.feed_url, keys[0]))  # for `newscrawler forget --feed`
+        outcome = settled_outcome("dropped", reason, self.config.extract_maxsize_bytes)
+        self.require_store().remember([settled_entry(keys, entry.updated, outcome)])
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         store = self.require_store()
