@@ -8,7 +8,7 @@ from typing import Any
 
 from crawler.fingerprint import text_fingerprint
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # An article's ``rights`` when no signal is known (crawler/rights.py fills it).
 NO_RIGHTS: dict[str, Any] = {
     "tdm_reserved": None,
