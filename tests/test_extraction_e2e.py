@@ -135,3 +135,41 @@ def test_record_language_is_the_declaration_unless_the_text_rules_it_out(
         for r in result.records
     }
     assert languages == {"zulu": ("zu", "detected"), "german": ("de", "feed")}
+
+
+def test_structured_body_through_scrapy_crawl(site: LocalSite, crawl) -> None:
+    """The record's body lists the blocks with their kinds (a subheading is a heading, an
+    embedded post a quote), its text is the blocks joined, and text in angle brackets stays."""
+    paragraph = (
+        "<p>The harbour theatre will stage the play &lt;Hamlet&gt; next month, and its director "
+        "said that 3 &lt; 5 rehearsals a week would not be enough for a cast this young.</p>"
+    )
+    html = (
+        "<!DOCTYPE html><html lang='en'><head><title>Hamlet at the harbour</title></head><body>"
+        "<article><h1>Hamlet at the harbour</h1>"
+        f"{paragraph}<h2>The cast</h2>"
+        "<p>Most of the actors are pupils of the harbour school, and several of them have never "
+        "been on a stage before this autumn, the director added on Tuesday.</p>"
+        "<blockquote class='twitter-tweet'><p>Tickets for our Hamlet go on sale on Monday, and "
+        "every seat in the first row costs five euros only!</p></blockquote>"
+        "<ul><li>Opening night: 4 December</li><li>Last night: 20 December</li></ul>"
+        "</article></body></html>"
+    )
+    site.add("/hamlet", html)
+    site.add(
+        "/feed.xml",
+        f"""<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour</title>
+<item><title>Hamlet at the harbour</title><link>{site.base}/hamlet</link></item>
+</channel></rss>""",
+        "application/rss+xml",
+    )
+    result = crawl("-a", f"feeds={site.url('/feed.xml')}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    [record] = result.records
+    jsonschema.validate(record, SCHEMA)
+    kinds = [block["kind"] for block in record["body"]]
+    assert kinds == ["paragraph", "heading", "paragraph", "quote", "list"]
+    assert record["text"] == "\n\n".join(block["text"] for block in record["body"])
+    assert "the play <Hamlet> next month" in record["text"]
+    assert "that 3 < 5 rehearsals" in record["text"]
+    assert record["body"][1]["text"] == "The cast"
