@@ -370,3 +370,16 @@ def test_date_marked_in_the_page_when_the_head_declares_none() -> None:
     )
     meta = extraction.metadata
     assert (meta.published, meta.provenance["published"]) == ("2025-05-13", "html")
+
+
+def test_visible_headline_trims_a_trailing_segment_of_the_declared_title() -> None:
+    page = (
+        '<html><head><meta property="og:title" content="Index Funds: How to Invest Wisely">'
+        "</head><body><h1>Index Funds</h1></body></html>"
+    )
+    meta, _ = read_page(lxml.html.fromstring(page), "https://money.example/a")
+    assert meta.title == "Index Funds"
+    # A kicker the headline lacks is kept: only a trailing segment goes.
+    page = page.replace("<h1>Index Funds</h1>", "<h1>How to Invest Wisely</h1>")
+    meta, _ = read_page(lxml.html.fromstring(page), "https://money.example/a")
+    assert meta.title == "Index Funds: How to Invest Wisely"

@@ -64,6 +64,7 @@ PARENTHETICAL = re.compile(r"\([^)]{0,60}\)")
 # "Name | Site", "Name - Site": separators before a trailing site name in a title.
 TITLE_SEPARATORS = "|-–—:·•*｜："
 MIN_TITLE_CHARS = 20
+MIN_HEADING_CHARS = 10
 TITLE_SUFFIX = re.compile(r"\s*(?:\s[|\-–—:·•*]{1,2}\s|[｜：ㅣ])\s*([^|\-–—:·•*｜：ㅣ]{2,60})$")
 LANGUAGE_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*", re.IGNORECASE)
 # ISO 639 codes that name no language: undetermined, multiple, uncoded, no linguistic content.
@@ -480,13 +481,15 @@ def strip_site_suffix(title: str | None, site_names: list[str], host: str) -> st
     return title
 
 
-def shortest_variant(title: str | None, others: list[str | None]) -> str | None:
-    """When another declared title is this one without a trailing " | Section" segment,
-    the shorter one is the headline."""
+def shortest_variant(
+    title: str | None, others: list[str | None], min_chars: int = MIN_TITLE_CHARS
+) -> str | None:
+    """When another declared title (of at least ``min_chars``) is this one without a trailing
+    " | Section" segment, the shorter one is the headline."""
     if not title:
         return title
     for other in others:
-        if other and len(other) >= MIN_TITLE_CHARS and len(other) < len(title):
+        if other and len(other) >= min_chars and len(other) < len(title):
             rest = title[len(other) :].lstrip()
             if title.startswith(other) and rest[:1] in TITLE_SEPARATORS:
                 title = other
@@ -599,6 +602,9 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     host = urlsplit(meta.canonical_url or url).hostname or ""
     declared = [first("og:title"), first("twitter:title"), tree.findtext(".//title")]
     meta.title = shortest_variant(meta.title, [clean_text(t) for t in [*ld_titles, *declared]])
+    # The visible headline trims a trailing segment too ("Index Funds: How to Invest" with an
+    # <h1> "Index Funds"): chosen on news-dev and web-dev together (docs/metadata-quality.md).
+    meta.title = shortest_variant(meta.title, headings[:1], MIN_HEADING_CHARS)
     meta.title = strip_site_suffix(meta.title, [meta.site_name or ""], host)
     meta.host = host
     meta.settle_authors()
