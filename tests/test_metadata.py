@@ -112,6 +112,7 @@ def test_shortest_variant_drops_a_section_segment_another_source_omits() -> None
         ("Marie Dupont et Luc Martin", ["Marie Dupont", "Luc Martin"]),
         ("Ana Gómez y Luis Pérez", ["Ana Gómez", "Luis Pérez"]),
         ("Anna Nowak i Piotr Kowalski", ["Anna Nowak", "Piotr Kowalski"]),
+        ("John E Smith AND Jane Y Roe", ["John E Smith", "Jane Y Roe"]),  # initials stay
         ("李明和王芳", ["李明", "王芳"]),
         ("佐藤和子", ["佐藤和子"]),  # a name holding the character is not cut
         ("Written by Rob Roe\n Edited by Bea Bo", ["Rob Roe", "Bea Bo"]),

@@ -57,8 +57,7 @@ ROLE_SUFFIX = re.compile(rf"(,|\s[|–-])\s*{_ROLE}$", re.IGNORECASE)
 # A segment after a name that holds a role word anywhere ("Sr. Director of Operations",
 # "CEO of Example"): a job title, not a second author.
 ROLE_WORD = re.compile(rf"\b{_ROLE}\b", re.IGNORECASE)
-# Degrees and certifications after a name ("MS, RD", "Ph.D.", "E-RYT 200", "CEPF®") and
-# generational suffixes: not names of their own.
+# Generational suffixes after a comma ("John Smith, Jr."): not names of their own.
 GENERATION = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 PARENTHETICAL = re.compile(r"\([^)]{0,60}\)")
 # "Name | Site", "Name - Site": separators before a trailing site name in a title.
@@ -82,11 +81,10 @@ RULED_OUT_PROBABILITY = 1e-12
 # Words that join two names in the languages of the corpus: English, German, French, Spanish,
 # Italian/Portuguese, Danish/Norwegian, Swedish, Dutch, Catalan/Polish, Turkish, Russian,
 # Indonesian, Vietnamese, Finnish, Hungarian, Czech.
-CONJUNCTIONS = "and|und|et|y|e|og|och|en|i|ve|и|dan|và|ja|és|a|oraz|sowie"
+# The one-letter ones count in lower case only: "John E Smith" holds an initial.
+CONJUNCTIONS = "(?i:and|und|et|og|och|en|ve|dan|và|ja|és|oraz|sowie)|y|e|i|a|и"
 # Strong separators: a name never holds them. Commas are handled per item (split_authors).
-AUTHOR_SPLIT = re.compile(
-    rf"\s*(?:;|\||\s/\s|\s[&+]\s|&|、|，|\n|,?\s+(?:{CONJUNCTIONS})\s+)\s*", re.IGNORECASE
-)
+AUTHOR_SPLIT = re.compile(rf"\s*(?:;|\||\s/\s|\s[&+]\s|&|、|，|\n|,?\s+(?:{CONJUNCTIONS})\s+)\s*")
 # Two CJK names joined by 和 (Chinese) or と (Japanese): each side two to four characters,
 # so a name holding the character ("王和平", "佐藤和子") is not cut.
 CJK_PAIR = re.compile(r"([\u4e00-\u9fff]{2,4})\s*[和と]\s*([\u4e00-\u9fff]{2,4})")
