@@ -81,6 +81,8 @@ class Article:
     fetched_at: str
     provenance: dict[str, str] = field(default_factory=dict)
     published_raw: str | None = None  # the feed entry's date as written (HOSTILE.md row 16)
+    # The feed list's categories for the feed (OPML outline path), apart from the page's tags.
+    feed_tags: list[str] = field(default_factory=list)
     version: int = 1
     schema_version: int = SCHEMA_VERSION
     # Revisions (crawler/pipelines/revisions.py): the text's fingerprint, and the fingerprint

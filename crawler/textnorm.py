@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 # C0/C1 controls except tab/newline, lone surrogates, U+2028/9, BOM, and the soft hyphen (an
@@ -26,7 +26,8 @@ _UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u31f0-\u31ff\u
 _WORDS = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
 
 MIN_YEAR = 1990
-MAX_FUTURE_DAYS = 2
+# A date further ahead than this is a typo or a placeholder, not a publication date.
+MAX_FUTURE = timedelta(days=1)
 
 
 def clean_text(value: object, *, keep_newlines: bool = False) -> str | None:
@@ -62,42 +63,202 @@ def count_words(text: str) -> int:
     return len(_WORDS.findall(text))
 
 
-def to_iso8601(value: object, *, now: datetime | None = None) -> str | None:
+def to_iso8601(value: object, *, now: datetime | None = None, keep_day: bool = False) -> str | None:
     """ISO 8601 with time zone, or ``None`` for a missing, unparseable or impossible date.
 
-    A naive value is taken as UTC (feeds that omit the zone mostly mean it); dates before
-    1990 or more than two days in the future are treated as errors.
+    Read: ISO 8601 (also with a space for ``T``, a basic-format offset or a trailing zone
+    name), RFC 2822, Unix times (seconds or milliseconds, as numbers or digit strings), numeric
+    day-first dates (``13.05.2026 15:44``) and dates with a month name in the languages of
+    ``MONTHS`` (``13. Mai 2026``, ``May 13, 2026``, ``13 de mayo de 2026``, ``2026年5月13日``).
+    A naive value is taken as UTC (feeds that omit the zone mostly mean it). With
+    ``keep_day``, a value that gives no time of day comes back as the day alone
+    (``2026-05-13``) instead of an invented midnight. Dates before 1990 or more than a day in
+    the future are treated as errors.
     """
-    moment = _parse_date(value)
-    if moment is None:
+    parsed = _parse_date(value)
+    if parsed is None:
         return None
+    moment, has_time = parsed
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     current = now or datetime.now(UTC)
-    if moment.year < MIN_YEAR or (moment - current).days >= MAX_FUTURE_DAYS:
+    if moment.year < MIN_YEAR or moment - current > MAX_FUTURE:
         return None
+    if keep_day and not has_time:
+        return moment.date().isoformat()
     return moment.isoformat()
 
 
-def _parse_date(value: object) -> datetime | None:
-    if value is None or value == "":
+# Month names (and their usual abbreviations) in the languages of the feeds we read; a name is
+# matched on its first letters, so "Sept.", "janv." and "März" all count.
+MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "january jan januar janvier enero janeiro gennaio januari januar stycznia styczeń "
+        "leden ledna ocak январь января tammikuu január janúar",
+        "february feb februar février fevrier febrero fevereiro febbraio februari luty lutego "
+        "únor února şubat subat февраль февраля helmikuu február febrúar",
+        "march mar märz maerz mars marzo março marco maart marts mars marca marzec březen "
+        "března mart март марта maaliskuu március mars",
+        "april apr avril abril aprile april kwietnia kwiecień duben dubna nisan апрель апреля "
+        "huhtikuu április apríl",
+        "may mai mayo maio maggio mei maj maja květen května mayıs mayis май мая toukokuu "
+        "május maí",
+        "june jun juni juin junio junho giugno juni czerwca czerwiec červen června haziran "
+        "июнь июня kesäkuu június júní",
+        "july jul juli juillet julio julho luglio juli lipca lipiec červenec července temmuz "
+        "июль июля heinäkuu július júlí",
+        "august aug august août aout agosto agosto augustus august sierpnia sierpień srpen "
+        "srpna ağustos agustos август августа elokuu augusztus ágúst",
+        "september sep sept september septembre septiembre setembro settembre september "
+        "września wrzesień září eylül eylul сентябрь сентября syyskuu szeptember september",
+        "october oct oktober octobre octubre outubro ottobre oktober października "
+        "październik říjen října ekim октябрь октября lokakuu október október",
+        "november nov november novembre noviembre novembro novembre november listopada "
+        "listopad listopadu kasım kasim ноябрь ноября marraskuu november nóvember",
+        "december dec dezember décembre decembre diciembre dezembro dicembre december "
+        "grudnia grudzień prosinec prosince aralık aralik декабрь декабря joulukuu december "
+        "desember dic dez déc",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        MONTHS.setdefault(_name, _number)
+_MONTH_WORD = r"(?P<month>[^\W\d_]{3,12})\.?"
+_TIME = (
+    r"(?:[T\s,]+(?:um|à|a\s+las|alle|às|at|kl\.?|klo|o)?\s*(?P<hour>\d{1,2})[:h.](?P<minute>\d{2})"
+    r"(?::(?P<second>\d{2}))?\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*(?:uhr|h|hrs|godz\.?))?"
+    r"\s*(?P<zone>z|utc|gmt|[+-]\d{2}:?\d{2})?)?"
+)
+_DATE_FORMS = [
+    # 13. Mai 2026, 13 May 2026, 13 de mayo de 2026, 13 mai 2026 à 15h44
+    re.compile(
+        r"(?:[^\W\d_]+\.?,?\s+)?(?P<day>\d{1,2})\.?\s*(?:de\s+)?"
+        + _MONTH_WORD
+        + r",?\s*(?:de\s+)?(?P<year>\d{4})"
+        + _TIME,
+        re.IGNORECASE,
+    ),
+    # May 13, 2026 (month first)
+    re.compile(
+        r"(?:[^\W\d_]+\.?,?\s+)?" + _MONTH_WORD + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+"
+        r"(?P<year>\d{4})" + _TIME,
+        re.IGNORECASE,
+    ),
+    # 13.05.2026, 13/05/2026 (day first, as written outside the US)
+    re.compile(r"(?P<day>\d{1,2})[./](?P<month>\d{1,2})[./](?P<year>\d{4})" + _TIME, re.I),
+    # 2026/05/13, 2026.05.13, 2026年5月13日
+    re.compile(
+        r"(?P<year>\d{4})\s*[./年]\s*(?P<month>\d{1,2})\s*[./月]\s*(?P<day>\d{1,2})\s*日?" + _TIME,
+        re.IGNORECASE,
+    ),
+]
+_ISO_SPACED_ZONE = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(.*)$")
+_TWELVE_HOUR = re.compile(r"\d\s*[ap]\.?m\b", re.IGNORECASE)
+_ZONE_NAMES = {"z": "+00:00", "utc": "+00:00", "gmt": "+00:00"}
+
+
+def _parse_date(value: object) -> tuple[datetime, bool] | None:
+    """The moment a value names, and whether it gives a time of day; ``None`` if unreadable."""
+    if value is None or value == "" or isinstance(value, bool):
         return None
     if isinstance(value, datetime):
-        return value
+        return value, True
     if isinstance(value, time.struct_time):
         try:
             # feedparser's *_parsed values are already in UTC.
-            return datetime(*value[:6], tzinfo=UTC)
+            return datetime(*value[:6], tzinfo=UTC), True
         except (ValueError, OverflowError):
             return None
+    if isinstance(value, int | float):
+        return _unix_time(float(value))
     text = str(value).strip()
-    if not text:
+    if not text or len(text) > 100:
+        return None
+    if text.isdigit() and len(text) in (10, 13):
+        return _unix_time(float(text))
+    return _parse_iso(text) or _parse_rfc2822(text) or _parse_written(text)
+
+
+def _unix_time(seconds: float) -> tuple[datetime, bool] | None:
+    if seconds > 1e11:  # milliseconds (JavaScript's Date.now())
+        seconds /= 1000
+    try:
+        return datetime.fromtimestamp(seconds, UTC), True
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _parse_iso(text: str) -> tuple[datetime, bool] | None:
+    has_time = len(text) > 10 and text[10:11] in ("T", "t", " ")
+    spaced = _ISO_SPACED_ZONE.match(text)
+    if spaced and spaced.group(2):  # "2026-05-13 15:44:00 +0200", "... UTC"
+        zone = spaced.group(2).strip().lower()
+        zone = _ZONE_NAMES.get(zone, zone)
+        text = f"{spaced.group(1)}{zone}"
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00")), has_time
+    except ValueError:
+        return None
+
+
+def _parse_rfc2822(text: str) -> tuple[datetime, bool] | None:
+    # email.utils reads "3:44 pm" as 03:44: a 12-hour clock is left to _parse_written.
+    if not any(char.isalpha() for char in text) or _TWELVE_HOUR.search(text):
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(text)
+        return parsedate_to_datetime(text), True
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+
+
+def _parse_written(text: str) -> tuple[datetime, bool] | None:
+    """Dates as people write them: a month name or a day-first numeric date, with an
+    optional time of day."""
+    for form in _DATE_FORMS:
+        match = form.match(text)
+        if match is None:
+            continue
+        month_text = match.group("month")
+        month = int(month_text) if month_text.isdigit() else _month_number(month_text)
+        if month is None:
+            continue
+        try:
+            day = datetime(int(match.group("year")), month, int(match.group("day")))
+        except ValueError:
+            continue
+        if match.group("hour") is None:
+            return day, False
+        hour = int(match.group("hour"))
+        ampm = (match.group("ampm") or "").replace(".", "").lower()
+        if ampm == "pm" and hour < 12:
+            hour += 12
+        elif ampm == "am" and hour == 12:
+            hour = 0
+        try:
+            moment = day.replace(
+                hour=hour, minute=int(match.group("minute")), second=int(match.group("second") or 0)
+            )
+        except ValueError:
+            return day, False
+        zone = (match.group("zone") or "").lower()
+        if zone:
+            zone = _ZONE_NAMES.get(zone, zone)
+            if ":" not in zone:
+                zone = f"{zone[:3]}:{zone[3:]}"
+            hours, minutes = int(zone[1:3]), int(zone[4:6])
+            offset = timedelta(hours=hours, minutes=minutes)
+            moment = moment.replace(tzinfo=timezone(-offset if zone[0] == "-" else offset))
+        return moment, True
+    return None
+
+
+def _month_number(word: str) -> int | None:
+    word = word.lower().rstrip(".")
+    if word in MONTHS:
+        return MONTHS[word]
+    if len(word) >= 3:  # an abbreviation: "Sept", "janv", "Okt"
+        found = {n for name, n in MONTHS.items() if name.startswith(word)}
+        if len(found) == 1:
+            return found.pop()
+    return None

@@ -256,17 +256,20 @@ def test_opml_feeds_file_with_nested_categories_and_json_feed(
     assert result.returncode == 0, result.stderr[-3000:]
     by_slug = {r["source_url"].rstrip("/").rsplit("/", 1)[-1]: r for r in result.records}
     assert len(result.records) == 6
-    # RSS 2.0 feed filed under News/World and under Also World: both tags on its articles.
-    assert by_slug["council-budget"]["tags"] == ["News/World", "Also World"]
-    # Atom feed under News/Science with OPML category attributes, after the entry's own tag.
-    assert by_slug["telescope"]["tags"] == ["Science", "News/Science", "Space", "Tech/Gadgets"]
+    # RSS 2.0 feed filed under News/World and under Also World: both in its articles'
+    # feed_tags, apart from the page's and the entry's own tags.
+    assert by_slug["council-budget"]["feed_tags"] == ["News/World", "Also World"]
+    assert by_slug["council-budget"]["tags"] == []
+    # Atom feed under News/Science with OPML category attributes; the entry's own tag apart.
+    assert by_slug["telescope"]["tags"] == ["Science"]
+    assert by_slug["telescope"]["feed_tags"] == ["News/Science", "Space", "Tech/Gadgets"]
     # JSON Feed: its fields on the record, its skipped items counted in the report.
     solar = by_slug["solar-farm"]
     assert solar["feed_url"] == site.url("/feed.json")
     assert solar["guid"] == "j1"
     assert solar["published"] == "2024-09-04T06:30:00+02:00"
     assert solar["authors"] == ["Ada Lovelace"]
-    assert solar["tags"] == ["Energy", "Mixed/JSON"]
+    assert (solar["tags"], solar["feed_tags"]) == (["Energy"], ["Mixed/JSON"])
     report = result.report["feeds"][site.url("/feed.json")]
     assert report == {
         "status": "ok",

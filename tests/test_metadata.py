@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import lxml.html
@@ -87,6 +88,34 @@ def test_shortest_variant_drops_a_section_segment_another_source_omits() -> None
         ("Sam Poe - Korrespondent", ["Sam Poe"]),
         ("MM-Redaktion", ["MM-Redaktion"]),
         ("https://www.facebook.com/someone", []),
+        ("Brazil, Rachel", ["Rachel Brazil"]),  # family name first: one person
+        ("Max Muster, Nachrichten", ["Max Muster"]),  # a section, not an author
+        ("Markus Haefliger, London, Beat Bumbacher", ["Markus Haefliger", "Beat Bumbacher"]),
+        ("Jong, Michiel de", ["Michiel de Jong"]),
+        ("Kaufman, Jeff T.", ["Jeff T. Kaufman"]),
+        ("Stella Kim, Jennifer Jett", ["Stella Kim", "Jennifer Jett"]),
+        ("chuck-ross", ["Chuck Ross"]),  # a URL slug
+        ("https://news.example/author/chuck-ross/", ["Chuck Ross"]),  # a profile URL
+        ("jane.roe@news.example", ["Jane Roe"]),
+        ("desk@news.example", []),  # an address that spells no name
+        ("desk@news.example (Jane Roe)", ["Jane Roe"]),
+        ("Dylan Bailey, MS, RD, FAND", ["Dylan Bailey"]),  # degrees
+        ("Genevieve Carlton, Ph.D.", ["Genevieve Carlton"]),
+        ("Mayank Gupta, CEO of Example", ["Mayank Gupta"]),  # a job title
+        ("Mike Marshall, Shipping Expert", ["Mike Marshall"]),
+        ("JESSICA HOLLY, GAIL LEVY", ["JESSICA HOLLY", "GAIL LEVY"]),  # capitals: names
+        ("Jens Jensen og Mette Frederiksen", ["Jens Jensen", "Mette Frederiksen"]),  # Danish
+        ("Anna Svensson och Per Berg", ["Anna Svensson", "Per Berg"]),
+        ("Jan Peeters en Els Maes", ["Jan Peeters", "Els Maes"]),
+        ("Ali Veli ve Ayşe Kaya", ["Ali Veli", "Ayşe Kaya"]),
+        ("Иван Петров и Анна Иванова", ["Иван Петров", "Анна Иванова"]),
+        ("Marie Dupont et Luc Martin", ["Marie Dupont", "Luc Martin"]),
+        ("Ana Gómez y Luis Pérez", ["Ana Gómez", "Luis Pérez"]),
+        ("Anna Nowak i Piotr Kowalski", ["Anna Nowak", "Piotr Kowalski"]),
+        ("John E Smith AND Jane Y Roe", ["John E Smith", "Jane Y Roe"]),  # initials stay
+        ("李明和王芳", ["李明", "王芳"]),
+        ("佐藤和子", ["佐藤和子"]),  # a name holding the character is not cut
+        ("Written by Rob Roe\n Edited by Bea Bo", ["Rob Roe", "Bea Bo"]),
         ("", []),
     ],
 )
@@ -140,7 +169,7 @@ def record_language(text: str, lang: str | None = None, feed_language: str | Non
         (GERMAN, "de-AT", None, ("de", "html")),  # a declaration the text agrees with stands
         (ZULU, "en", None, ("zu", "detected")),  # ruled out by the text: a template default
         (ZULU[:300], "en", None, ("en", "html")),  # too little text to overrule a declaration
-        (BOKMAL, "nb", None, ("nb", "html")),  # the detector does not know "nb": kept
+        (BOKMAL, "nb", None, ("no", "html")),  # Bokmål is written "no", the detector's code
         (GERMAN, None, "de-DE", ("de", "feed")),  # the feed's declaration, as a code
         (GERMAN, "english", "en-GB", ("de", "detected")),  # "english" is no tag; feed ruled out
     ],
@@ -159,6 +188,13 @@ def test_record_language_declared_checked_against_the_text(
         ((" FR ",), "fr"),
         (("english", "pt-BR"), "pt"),
         (("und", "x-default", "de-CH"), "de"),
+        (("eng",), "en"),  # ISO 639-2 becomes ISO 639-1
+        (("ger",), "de"),
+        (("nb-NO",), "no"),  # one code for Norwegian
+        (("nn",), "no"),
+        (("nor",), "no"),
+        (("iw",), "he"),  # deprecated code
+        (("fil",), "fil"),  # no ISO 639-1 code: kept
         (({"@type": "Language", "name": "English"}, None, ""), None),
     ],
 )
@@ -193,3 +229,158 @@ def test_control_characters_in_the_page_do_not_cut_the_text() -> None:
     result = extract_page(f"<html><body><article>{story}</article></body></html>", "https://x.ex/")
     assert result.error is None
     assert (result.text or "").startswith("The council met on Monday")
+
+
+def record(head: str, url: str = "https://news.example/story", entry: FeedEntry | None = None):
+    """The record ``build_article`` makes from a page with this head and a plain story."""
+    body = "<p>" + "The council met on Monday to discuss the new harbour bridge. " * 6 + "</p>"
+    html = f"<html><head>{head}</head><body><article>{body}</article></body></html>"
+    extraction = extract_page(html, url, min_text_chars=0)
+    entry = entry or FeedEntry(link=url, feed_url="https://news.example/feed")
+    return build_article(extraction, url, entry, "2024-05-01T00:00:00+00:00")
+
+
+def ld(**fields: object) -> str:
+    data = {"@type": "NewsArticle", "headline": "Bridge reopens after repairs", **fields}
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+def test_publisher_as_author_gives_way_to_a_person_named_elsewhere() -> None:
+    article = record(
+        ld(author={"@type": "Organization", "name": "STERN.de"})
+        + '<meta name="author" content="Jane Roe">'
+    )
+    assert (article.authors, article.provenance["authors"]) == (["Jane Roe"], "meta")
+    article = record(
+        ld(author=[{"name": "毎日新聞"}], publisher={"name": "毎日新聞"})
+        + '<meta name="author" content="山田太郎">'
+    )
+    assert article.authors == ["山田太郎"]
+
+
+def test_site_domain_and_job_title_are_not_authors() -> None:
+    article = record(
+        ld(author=[{"name": "Lrt.lt"}, {"name": "Jonas Jonaitis, Senior Editor"}]),
+        url="https://www.lrt.lt/naujienos/1",
+    )
+    assert article.authors == ["Jonas Jonaitis"]
+
+
+def test_publisher_kept_with_provenance_when_no_person_is_named() -> None:
+    article = record(ld(author={"name": "Harbour Times"}, publisher={"name": "Harbour Times"}))
+    assert (article.authors, article.provenance["authors"]) == (
+        ["Harbour Times"],
+        "json-ld:publisher",
+    )
+
+
+def test_feed_author_beats_a_publisher_on_the_page() -> None:
+    url = "https://news.example/story"
+    entry = FeedEntry(link=url, feed_url="https://news.example/feed", authors=("Sam Poe",))
+    article = record(
+        ld(author={"name": "Harbour Times"}, publisher={"name": "Harbour Times"}), url, entry
+    )
+    assert (article.authors, article.provenance["authors"]) == (["Sam Poe"], "feed")
+
+
+@pytest.mark.parametrize(
+    ("published", "expected"),
+    [
+        ("2026-05-13 15:44", "2026-05-13T15:44:00+00:00"),  # ISO with a space
+        ("2026-05-13", "2026-05-13"),  # the day alone: no invented midnight
+        ("13. Mai 2026", "2026-05-13"),
+        ("Wed, 13 May 2026 15:44:00 +0200", "2026-05-13T15:44:00+02:00"),
+        (1778687040, "2026-05-13T15:44:00+00:00"),  # a Unix time
+        ("2099-01-01", None),  # in the future
+    ],
+)
+def test_json_ld_dates(published: object, expected: str | None) -> None:
+    article = record(ld(datePublished=published))
+    assert article.published == expected
+
+
+def test_modified_before_published_is_dropped() -> None:
+    article = record(
+        ld(datePublished="2026-05-13T15:44:00+02:00", dateModified="2026-05-12T09:00:00+02:00")
+    )
+    assert (article.published, article.modified) == ("2026-05-13T15:44:00+02:00", None)
+    article = record(ld(datePublished="2026-05-13", dateModified="2026-05-14T09:00:00+02:00"))
+    assert (article.published, article.modified) == ("2026-05-13", "2026-05-14T09:00:00+02:00")
+
+
+def test_feed_day_without_time_stays_a_day() -> None:
+    url = "https://news.example/story"
+    entry = FeedEntry(
+        link=url,
+        feed_url="https://news.example/feed",
+        published="2026-05-13T00:00:00+00:00",
+        published_raw="2026-05-13",
+    )
+    article = record("", url, entry)
+    assert (article.published, article.provenance["published"]) == ("2026-05-13", "feed")
+
+
+def test_tags_are_keywords_only_and_feed_categories_apart() -> None:
+    keywords = [
+        "26157981-b4f7-4929-adc1-e860c6f03636",
+        "Category: News",
+        "NLP Category: Politics",
+        "splitscreenimageleftinset",
+        "news/world",
+        "Kashmir, India",  # one site's tags as one string
+        "india",
+        " Elections ",
+    ]
+    url = "https://news.example/story"
+    entry = FeedEntry(link=url, feed_url="https://news.example/feed", source_tags=("News/World",))
+    article = record(ld(keywords=keywords), url, entry)
+    assert article.tags == ["Kashmir", "India", "Elections"]
+    assert article.feed_tags == ["News/World"]
+
+
+@pytest.mark.parametrize(
+    ("head", "expected", "source"),
+    [
+        (
+            '<meta property="og:site_name" content="https://www.kleinezeitung.at">',
+            "kleinezeitung.at",
+            "url",
+        ),
+        ('<meta property="og:site_name" content="Kleine Zeitung">', "Kleine Zeitung", "opengraph"),
+    ],
+)
+def test_site_name_is_a_name_not_a_url(head: str, expected: str, source: str) -> None:
+    article = record(head, "https://www.kleinezeitung.at/politik/1")
+    assert (article.site_name, article.provenance["site_name"]) == (expected, source)
+
+
+def test_site_name_is_the_host_when_nothing_is_declared() -> None:
+    extraction = extract_page("<html><body><p>x</p></body></html>", "https://www.x.example/a")
+    extraction.text = "x"
+    entry = FeedEntry(link="https://www.x.example/a", feed_url="https://www.x.example/feed")
+    article = build_article(extraction, "https://www.x.example/a", entry, "")
+    assert (article.site_name, article.provenance["site_name"]) == ("x.example", "url")
+
+
+def test_date_marked_in_the_page_when_the_head_declares_none() -> None:
+    extraction = extract_page(
+        '<html><body><article><p class="meta">Posted <time datetime="2025-05-13">13 May</time>'
+        "</p><p>" + "The council met on Monday to discuss the bridge. " * 6 + "</p></article>",
+        "https://news.example/story",
+        min_text_chars=0,
+    )
+    meta = extraction.metadata
+    assert (meta.published, meta.provenance["published"]) == ("2025-05-13", "html")
+
+
+def test_visible_headline_trims_a_trailing_segment_of_the_declared_title() -> None:
+    page = (
+        '<html><head><meta property="og:title" content="Index Funds: How to Invest Wisely">'
+        "</head><body><h1>Index Funds</h1></body></html>"
+    )
+    meta, _ = read_page(lxml.html.fromstring(page), "https://money.example/a")
+    assert meta.title == "Index Funds"
+    # A kicker the headline lacks is kept: only a trailing segment goes.
+    page = page.replace("<h1>Index Funds</h1>", "<h1>How to Invest Wisely</h1>")
+    meta, _ = read_page(lxml.html.fromstring(page), "https://money.example/a")
+    assert meta.title == "Index Funds: How to Invest Wisely"

@@ -200,6 +200,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         lambda n: " - " * n + "|",
         1000,
     ),
+    "metadata.clean_author: long names": (metadata.clean_author, lambda n: "a" * n, 4000),
     "metadata.BYLINE_PREFIX": (pattern(metadata.BYLINE_PREFIX, "sub"), lambda n: "by " * n, 1000),
     "metadata.PARTICLE_PREFIX": (
         pattern(metadata.PARTICLE_PREFIX, "match"),

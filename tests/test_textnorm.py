@@ -43,3 +43,44 @@ def test_clean_text(raw: str | None, expected: str | None) -> None:
 )
 def test_to_iso8601(raw: object, expected: str | None) -> None:
     assert to_iso8601(raw, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2025-05-13 15:44", "2025-05-13T15:44:00+00:00"),  # ISO with a space
+        ("2025-05-13 15:44:00 +0200", "2025-05-13T15:44:00+02:00"),
+        ("2025-05-13 15:44 UTC", "2025-05-13T15:44:00+00:00"),
+        ("2025-05-13", "2025-05-13"),  # the day alone stays a day
+        ("Tue, 13 May 2025 15:44:00 +0200", "2025-05-13T15:44:00+02:00"),  # RFC 2822
+        ("13. Mai 2025", "2025-05-13"),
+        ("13. Mai 2025, 15:44 Uhr", "2025-05-13T15:44:00+00:00"),
+        ("13 mai 2025 à 15h44", "2025-05-13T15:44:00+00:00"),
+        ("13 de mayo de 2025", "2025-05-13"),
+        ("13 maggio 2025", "2025-05-13"),
+        ("13 mei 2025", "2025-05-13"),
+        ("13. maj 2025", "2025-05-13"),
+        ("13 мая 2025", "2025-05-13"),
+        ("13 Mayıs 2025", "2025-05-13"),
+        ("13 maja 2025", "2025-05-13"),
+        ("May 13, 2025 3:44 pm", "2025-05-13T15:44:00+00:00"),  # a 12-hour clock
+        ("Sept. 3, 2025", "2025-09-03"),
+        ("13.05.2025 15:44", "2025-05-13T15:44:00+00:00"),  # day first
+        ("2025年5月13日 15:44", "2025-05-13T15:44:00+00:00"),
+        ("2025.05.13", "2025-05-13"),
+        (1747151040, "2025-05-13T15:44:00+00:00"),  # Unix time
+        ("1747151040000", "2025-05-13T15:44:00+00:00"),  # milliseconds, as a string
+        ("2026-01-01T23:00:00Z", "2026-01-01T23:00:00+00:00"),  # within a day ahead
+        ("2026-01-02", "2026-01-02"),
+        ("2026-01-02T00:00:01+00:00", None),  # more than a day ahead
+        ("13 Smarch 2025", None),
+        (True, None),
+    ],
+)
+def test_record_dates_keep_the_day(raw: object, expected: str | None) -> None:
+    assert to_iso8601(raw, now=NOW, keep_day=True) == expected
+
+
+def test_day_alone_without_keep_day_is_an_instant() -> None:
+    """Feeds and sitemaps compare instants: they still get a full timestamp."""
+    assert to_iso8601("2025-05-13", now=NOW) == "2025-05-13T00:00:00+00:00"

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from crawler.extraction.metadata import language_code
+from crawler.extraction.metadata import (
+    clean_tags,
+    host_name,
+    language_code,
+    record_date,
+    settle_dates,
+    split_authors,
+)
 from crawler.extraction.page import MIN_TEXT_CHARS, PageExtraction, extract_page
 from crawler.items import Article, FeedEntry
 from crawler.rights import SiteRights, rights_record
@@ -65,19 +72,23 @@ def build_article(
     meta = extraction.metadata
     text = extraction.text or ""
     meta.set("title", entry.title, "feed")
-    meta.set("authors", list(entry.authors), "feed")
-    meta.set("published", entry.published, "feed")
+    # The feed's authors count after the page's; a person there beats a publisher on the page.
+    meta.author_candidates.append(("feed", split_authors(list(entry.authors))))
+    meta.settle_authors()
+    # A feed date written without a time of day stays a day (feedparser adds a midnight).
+    day_only = record_date(entry.published_raw)
+    published = day_only if day_only and len(day_only) == 10 else entry.published
+    meta.set("published", published, "feed")
     meta.set("modified", entry.updated if entry.updated != entry.published else None, "feed")
-    meta.set("tags", list(entry.tags), "feed")
-    # The source's tags (OPML category) are the user's own: added even when the page has tags.
-    meta.set("tags", list(entry.source_tags), "feed")
-    meta.tags += [tag for tag in entry.source_tags if tag not in meta.tags]
+    settle_dates(meta)
+    meta.set("tags", clean_tags(list(entry.tags)), "feed")
     meta.set("description", entry.summary, "feed")
     meta.set("language", language_code(entry.language), "feed")
     meta.settle_language(text)
     # URL fields are absolute http(s) URLs free of control and format characters, or null: a
     # page's og:image may hold anything (a lone surrogate would make the record unencodable).
     url = record_url(meta.canonical_url, fetched_url) or fetched_url
+    meta.set("site_name", host_name(url), "url")
     image = record_url(meta.image, url)
     if image is None:
         meta.provenance.pop("image", None)
@@ -100,6 +111,9 @@ def build_article(
         site_name=meta.site_name,
         description=meta.description,
         tags=meta.tags,
+        # The feed list's categories (OPML) are the user's own labels, kept apart from the
+        # page's keywords.
+        feed_tags=list(entry.source_tags),
         image=image,
         guid=entry.guid,
         fetched_at=fetched_at,
