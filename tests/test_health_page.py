@@ -160,6 +160,25 @@ def test_the_page_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert console_messages(taken.stderr) == []
     assert png_colours(shot) > 20  # text, status colours, chart bars: not a blank page
 
+    # The table sorts on a click: "runs" (column 7) ascending, then descending.
+    clicks = page.with_name("clicked.html")
+    probe = (
+        "<script>var th = document.querySelectorAll('th')[7];"
+        "function order() { return Array.prototype.map.call(document.querySelector('tbody')"
+        ".rows, function (r) { return r.cells[7].textContent; }).join(' '); }"
+        "th.click(); document.body.dataset.up = order();"
+        "th.click(); document.body.dataset.down = order();</script></body>"
+    )
+    clicks.write_text(text.replace("</body>", probe), encoding="utf-8")
+    sorted_dom = run_chromium(clicks, tmp_path, "--dump-dom")
+    assert console_messages(sorted_dom.stderr) == []
+    up = re.search(r'data-up="([^"]*)"', sorted_dom.stdout)
+    down = re.search(r'data-down="([^"]*)"', sorted_dom.stdout)
+    assert up and down, sorted_dom.stdout[:500]
+    counts = [int(n) for n in up.group(1).split()]
+    assert len(counts) == len(feeds) and counts == sorted(counts) and counts[0] < counts[-1]
+    assert [int(n) for n in down.group(1).split()] == sorted(counts, reverse=True)
+
 
 def test_a_script_error_would_be_seen(tmp_path: Path) -> None:
     """The console check above can fail: a page with a script error is caught."""
