@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crawler.polling import FeedRun
 from crawler.storage.feed_history import FeedHistory
 from tests.conftest import LocalSite
 from tests.newsroom import Newsroom
@@ -73,3 +74,39 @@ def test_a_failing_feed_is_recorded_and_backed_off(site: LocalSite, crawl, tmp_p
     assert site.hits("/broken.xml") == 0 and list(second.report["not_due"]) == [broken]
     # Nothing was polled, nothing failed: the run did its job.
     assert second.returncode == 0, second.stderr[-3000:]
+
+
+def test_a_run_follows_each_feeds_history(site: LocalSite, crawl, tmp_path: Path) -> None:
+    """A week of earlier runs (rows dated in the past), then a real run: the fast feed is
+    polled, the slow one and the failing one (backing off) are not, the one whose back-off is
+    over is polled and, answering again, ends its error streak."""
+    import time
+
+    room = Newsroom(site)
+    for feed in ("fast", "slow", "failing", "recovered"):
+        room.add_story(feed, f"{feed}-story")
+    now = time.time()
+    history = FeedHistory(tmp_path / "state" / "state.sqlite3")
+    rows = []
+    for i in range(96):  # a day of runs 15 minutes apart, the last one 15 minutes ago
+        at = now - (96 - i) * 900
+        rows.append(FeedRun(room.feed_url("fast"), at, "ok", None, 200, 40, 3))
+        if i % 8 == 0:  # polled every 2 hours (the last 2 hours ago), one article a day
+            rows.append(FeedRun(room.feed_url("slow"), at, "ok", None, 200, 5, int(i == 48)))
+    # Failing for 3 runs, the last one 20 minutes ago: waits 40 minutes.
+    rows += [FeedRun(room.feed_url("failing"), now - s, "failed", "http_503", 503)
+             for s in (3600, 2400, 1200)]  # fmt: skip
+    # Failed twice, last 30 minutes ago: its 20-minute back-off is over.
+    rows += [FeedRun(room.feed_url("recovered"), now - s, "failed", "http_503", 503)
+             for s in (2700, 1800)]  # fmt: skip
+    history.add(rows)
+
+    result = crawl("-a", room.feeds_arg(), settings=POLLING)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert site.hits("/fast.xml") == 1 and site.hits("/recovered.xml") == 1
+    assert site.hits("/slow.xml") == 0 and site.hits("/failing.xml") == 0
+    assert sorted(result.report["not_due"]) == [room.feed_url("failing"), room.feed_url("slow")]
+    recovered = history.runs(room.feed_url("recovered"))
+    assert [r.status for r in recovered] == ["failed", "failed", "ok"]
+    assert recovered[-1].new_articles == 1
+    history.close()
