@@ -1,6 +1,6 @@
 """The feed-health page: one static HTML file from the feed history.
 
-    python -m crawler.health [--state-dir state] [-o health.html]
+    newscrawler health [--state-dir state] [-o health.html]   (or python -m crawler.health)
         [--min-interval-s 600] [--max-interval-s 14400]
 
 Reads the ``feed_history`` table of ``<state-dir>/state.sqlite3`` (``crawler.storage.
@@ -222,10 +222,8 @@ def render(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m crawler.health", description="Write the feed-health page."
-    )
+def main(argv: Sequence[str] | None = None, prog: str = "python -m crawler.health") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description="Write the feed-health page.")
     parser.add_argument("--state-dir", type=Path, default=Path("state"))
     parser.add_argument("-o", "--output", type=Path, default=Path("health.html"))
     parser.add_argument("--min-interval-s", type=float, default=PollingRules.min_interval_s)

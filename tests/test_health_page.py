@@ -136,7 +136,7 @@ def test_the_page_renders_in_headless_chromium(tmp_path: Path) -> None:
     history.close()
     page = tmp_path / "health.html"
     done = subprocess.run(
-        [sys.executable, "-m", "crawler.health", "--state-dir", str(state), "-o", str(page)],
+        [sys.executable, "-m", "crawler.cli", "health", "--state-dir", str(state), "-o", str(page)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -191,3 +191,12 @@ def test_a_script_error_would_be_seen(tmp_path: Path) -> None:
     shot = tmp_path / "blank.png"
     run_chromium(blank, tmp_path, f"--screenshot={shot}", "--window-size=400,300")
     assert png_colours(shot) == 1
+
+
+def test_python_m_crawler_health_without_a_state_store(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler.health", "--state-dir", str(tmp_path / "none")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and "no state store at" in done.stderr
+    assert not (tmp_path / "health.html").exists() and not (tmp_path / "none").exists()
