@@ -110,3 +110,29 @@ def test_a_run_follows_each_feeds_history(site: LocalSite, crawl, tmp_path: Path
     assert [r.status for r in recovered] == ["failed", "failed", "ok"]
     assert recovered[-1].new_articles == 1
     history.close()
+
+
+def test_progress_counts_only_the_feeds_due(site: LocalSite, crawl, tmp_path: Path) -> None:
+    from tests.newsroom import BackgroundCrawl, wait_for
+
+    room = Newsroom(site)
+    room.add_story("world", "harbour-bridge")
+    first = crawl("-a", f"feeds={room.feed_url('world')}", settings=POLLING)
+    assert first.returncode == 0, first.stderr[-3000:]
+    room.add_story("science", "telescope")
+    release = room.hold("telescope")
+    run = BackgroundCrawl(
+        tmp_path / "output",
+        "-a",
+        room.feeds_arg(),
+        settings={**POLLING, "NEWSCRAWLER_PROGRESS_INTERVAL_S": "1"},
+    )
+    try:
+        # world is not due: one feed to do, not two, and the stopped-early check ignores it.
+        wait_for(lambda: "Progress: feeds 1/1 done" in run.stderr, "a progress line")
+        release.set()
+        assert run.wait() == 0, run.stderr[-3000:]
+    finally:
+        release.set()
+        run.stop()
+    assert "feeds 1/2" not in run.stderr

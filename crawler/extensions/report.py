@@ -230,7 +230,8 @@ class RunReport:
         if int(stats.get("run/requests_left", 0)) or stats.get("articles/dropped/item_limit"):
             return True
         listed = getattr(self.crawler.spider, "feed_urls", [])
-        return any(url not in self.feeds for url in listed)
+        # A feed not due (adaptive polling) was not meant to be processed in this run.
+        return any(url not in self.feeds and url not in self.not_due for url in listed)
 
     def exit_code(self, report: dict[str, Any]) -> int:
         totals = report["totals"]
