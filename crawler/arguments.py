@@ -21,6 +21,7 @@ SPIDER_ARGUMENTS: dict[str, str] = {
     "sitemaps_file": "a file of sitemap URLs, one a line",
     "discover": "1: print each site's feeds as a JSON line on stdout and crawl nothing",
     "export_opml": "at the end, write the crawled and discovered feeds to this OPML file",
+    "all_feeds": "1: poll every listed feed, also those adaptive polling would leave for later",
 }
 
 # Passed by the tools that run spiders, not by users: scrapyd gives every run its job id.

@@ -12,6 +12,7 @@ directory: the project's settings are found through ``SCRAPY_SETTINGS_MODULE``, 
   article (``crawler.storage.merge``).
 - ``newscrawler forget``: entries dropped or given up fetched again by the next run
   (``crawler.storage.forget``).
+- ``newscrawler health``: the feed-health page from the feed history (``crawler.health``).
 
 Relative paths (output, state, feed files) are relative to the working directory, as with
 ``scrapy crawl``.
@@ -35,6 +36,7 @@ COMMANDS = {
     "article": "fetch and extract one page, print its record",
     "merge": "merge run files into one dataset, the newest version of each article",
     "forget": "fetch entries dropped or given up again in the next run",
+    "health": "write the feed-health page (one HTML file) from the feed history",
 }
 
 
@@ -58,6 +60,12 @@ def extract(argv: list[str]) -> int:
     from crawler.extract import main
 
     return main(argv)
+
+
+def health(argv: list[str]) -> int:
+    from crawler.health import main
+
+    return main(argv, prog="newscrawler health")
 
 
 def _settings_option(parser: argparse.ArgumentParser) -> None:
@@ -271,6 +279,7 @@ HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "article": article,
     "merge": merge,
     "forget": forget,
+    "health": health,
 }
 
 

@@ -97,6 +97,12 @@ class CrawlerConfig:
     # Near-duplicates (crawler/pipelines/neardup.py): marked (or dropped) across sites and runs.
     near_duplicates: bool = True
     drop_near_duplicates: bool = False
+    # Feed history and adaptive polling (crawler/polling.py, docs/feed-health.md).
+    adaptive_polling: bool = True
+    poll_all_feeds: bool = False
+    poll_min_interval_s: float = 600.0
+    poll_max_interval_s: float = 4 * 3600.0
+    feed_history_days: float = 90.0
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
@@ -153,6 +159,7 @@ class CrawlerConfig:
             drop_near_duplicates=_bool(
                 settings, "DROP_NEAR_DUPLICATES", CrawlerConfig.drop_near_duplicates
             ),
+            **_polling(settings),
         )
 
 
@@ -277,6 +284,46 @@ def _distributed(settings: SettingsLike) -> dict[str, Any]:
             settings, "SITE_RATE_PER_S", CrawlerConfig.site_rate_per_s
         ),
         "heartbeat_s": _positive_number(settings, "HEARTBEAT_S", CrawlerConfig.heartbeat_s),
+    }
+
+
+class _WithDefaults:
+    """Settings where an absent value reads as its default (settings not built from
+    crawler/settings.py, e.g. in unit tests)."""
+
+    def __init__(self, settings: SettingsLike, defaults: dict[str, Any]) -> None:
+        self.settings = settings
+        self.defaults = defaults
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.settings.get(name, None)
+        return self.defaults.get(name, default) if value is None else value
+
+
+def _polling(settings: SettingsLike) -> dict[str, Any]:
+    """Settings of the feed history and adaptive polling."""
+    config = CrawlerConfig
+    values = _WithDefaults(
+        settings,
+        {
+            PREFIX + "POLL_MIN_INTERVAL_S": config.poll_min_interval_s,
+            PREFIX + "POLL_MAX_INTERVAL_S": config.poll_max_interval_s,
+            PREFIX + "FEED_HISTORY_DAYS": config.feed_history_days,
+        },
+    )
+    low = _float(values, "POLL_MIN_INTERVAL_S", minimum=0.0)
+    high = _float(values, "POLL_MAX_INTERVAL_S", minimum=1.0)
+    if high < low:
+        raise ConfigError(
+            f"{PREFIX}POLL_MAX_INTERVAL_S ({high:g}) must be at least "
+            f"{PREFIX}POLL_MIN_INTERVAL_S ({low:g})"
+        )
+    return {
+        "adaptive_polling": _bool(settings, "ADAPTIVE_POLLING", config.adaptive_polling),
+        "poll_all_feeds": _bool(settings, "POLL_ALL_FEEDS", config.poll_all_feeds),
+        "poll_min_interval_s": low,
+        "poll_max_interval_s": high,
+        "feed_history_days": _float(values, "FEED_HISTORY_DAYS", minimum=1.0),
     }
 
 

@@ -59,6 +59,13 @@ NEWSCRAWLER_EXTRACTION_WORKERS = None
 NEWSCRAWLER_EXTRACTION_TIMEOUT_S = 30.0
 # Rights (docs/rights.md): drop articles whose site or page reserves text and data mining.
 NEWSCRAWLER_SKIP_TDM_RESERVED = False
+# Feed history and adaptive polling (docs/feed-health.md): a run polls only the feeds that are
+# due, each at its own pace within these bounds; history rows older than the days are pruned.
+NEWSCRAWLER_ADAPTIVE_POLLING = True
+NEWSCRAWLER_POLL_ALL_FEEDS = False
+NEWSCRAWLER_POLL_MIN_INTERVAL_S = 600
+NEWSCRAWLER_POLL_MAX_INTERVAL_S = 4 * 3600
+NEWSCRAWLER_FEED_HISTORY_DAYS = 90
 
 # WARC capture (docs/archiving.md): off by default; files rotate at this size.
 NEWSCRAWLER_WARC = False
@@ -140,6 +147,8 @@ EXTENSIONS = {
     # A stopping crawl cancels the downloads still queued behind DOWNLOAD_DELAY.
     "crawler.extensions.stopping.PromptStop": 510,
     "crawler.extensions.progress.Progress": 520,
+    # Feed history and adaptive polling (after RunState: the state directory is locked).
+    "crawler.extensions.polling.FeedPolling": 150,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 850,

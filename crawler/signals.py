@@ -12,3 +12,8 @@ article_given_up = object()
 entries_skipped = object()
 # Records durably written to the output: ``records`` (list of record dicts).
 articles_written = object()
+# A listed feed not polled by this run (adaptive polling, crawler/extensions/polling.py):
+# ``feed_url``, ``due_at`` (POSIX seconds).
+feed_not_due = object()
+# A feed's document was downloaded: ``feed_url``, ``http_status``, ``bytes``, ``latency_s``.
+feed_fetched = object()

@@ -118,12 +118,16 @@ def test_bad_and_unreachable_feeds_do_not_stop_the_others(
     assert len(result.records) == 3
     report = result.report
     assert report["feeds"][site.url("/rss20.xml")]["status"] == "ok"
-    assert report["feeds"][site.url("/missing.xml")] == {
+    missing = report["feeds"][site.url("/missing.xml")]
+    assert missing.pop("bytes") > 0 and missing.pop("latency_s") >= 0
+    assert missing == {
         "status": "failed",
         "reason": "http_404",
         "entries": 0,
         "skipped": {},
         "written": 0,
+        "http_status": 404,
+        "failures": 0,
     }
     assert report["feeds"][site.url("/login")]["reason"] == "not_a_feed"
     assert report["feeds"][dead]["status"] == "failed"

@@ -99,8 +99,10 @@ class Progress:
         listed = len(getattr(spider, "feed_urls", [])) + len(
             getattr(getattr(spider, "sources", None), "sites", [])
         )
-        total = max(listed, len(self.feeds_done))
         assert self.crawler.stats is not None
+        # Feeds adaptive polling left for a later run (crawler.extensions.polling) are not work.
+        listed -= int(self.crawler.stats.get_value("feeds/not_due", 0))
+        total = max(listed, len(self.feeds_done))
         logger.info(
             "%s",
             progress_line(

@@ -14,6 +14,9 @@ every feed answered 304 did its job: 0). A run cut short (SIGTERM, a ``CLOSESPID
 output error) has its ``close_reason``, and ``"partial": true`` when work was left
 (``work_left``). The summary accounts for every article requested (``requests_line``) and is
 printed to stderr when ``LOG_LEVEL`` hides INFO.
+Each feed's line also has its download figures (``http_status``, ``bytes``,
+``latency_s``) and failed article downloads (``failures``); the feeds adaptive polling left for
+a later run are listed in ``not_due`` with their due time (``crawler.extensions.polling``).
 """
 
 from __future__ import annotations
@@ -69,6 +72,10 @@ class RunReport:
         self.given_up: list[dict[str, Any]] = []
         # Rights signals of the written records, and TDM-reserved skips, per feed.
         self.rights_by_feed: dict[str, Counter[str]] = {}
+        # Adaptive polling: each feed's download figures, and the feeds left for later.
+        self.fetched: dict[str, dict[str, Any]] = {}
+        self.failures_by_feed: Counter[str] = Counter()
+        self.not_due: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunReport:
@@ -80,12 +87,21 @@ class RunReport:
         crawler.signals.connect(report.article_given_up, signal=news_signals.article_given_up)
         crawler.signals.connect(report.article_failed, signal=news_signals.article_failed)
         crawler.signals.connect(report.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(report.feed_fetched, signal=news_signals.feed_fetched)
+        crawler.signals.connect(report.feed_not_due, signal=news_signals.feed_not_due)
         return report
 
     def _rights(self, feed_url: str) -> Counter[str]:
         return self.rights_by_feed.setdefault(feed_url, Counter())
 
+    def feed_fetched(self, feed_url: str, **figures: Any) -> None:
+        self.fetched[feed_url] = figures
+
+    def feed_not_due(self, feed_url: str, due_at: float) -> None:
+        self.not_due[feed_url] = datetime.fromtimestamp(due_at, UTC).isoformat(timespec="seconds")
+
     def article_failed(self, entry: FeedEntry, reason: str) -> None:
+        self.failures_by_feed[entry.feed_url] += 1
         if reason == "tdm_reserved":  # NEWSCRAWLER_SKIP_TDM_RESERVED, before the download
             self._rights(entry.feed_url)["skipped_tdm_reserved"] += 1
 
@@ -128,6 +144,13 @@ class RunReport:
             skipped = Counter(feed["skipped"])
             skipped.update(self.skipped_by_feed.get(url, Counter()))
             lines[url] = {**feed, "skipped": dict(skipped), "written": self.written_by_feed[url]}
+            fetched = self.fetched.get(url, {})
+            lines[url].update(
+                http_status=fetched.get("http_status"),
+                bytes=fetched.get("bytes", 0),
+                latency_s=fetched.get("latency_s"),
+                failures=self.failures_by_feed[url],
+            )
             rights = self.rights_by_feed.get(url)
             if rights:  # only where a signal was seen: most feeds' lines stay as they were
                 lines[url]["rights"] = dict(sorted(rights.items()))
@@ -172,11 +195,13 @@ class RunReport:
             },
             "feeds": self.feed_lines(),
             "given_up": self.given_up,
+            "not_due": dict(sorted(self.not_due.items())),
             "counters": {k: v for k, v in sorted(values.items()) if k.startswith(COUNTED_PREFIXES)},
             "totals": {
                 "feeds": len(self.feeds),
                 "feeds_failed": feeds_failed,
                 "feeds_not_modified": not_modified,
+                "feeds_not_due": len(self.not_due),
                 "articles_requested": int(values.get("articles/requested", 0)),
                 "articles_skipped": dict(skipped),
                 "articles_failed": failed,
@@ -207,7 +232,8 @@ class RunReport:
         if int(stats.get("run/requests_left", 0)) or stats.get("articles/dropped/item_limit"):
             return True
         listed = getattr(self.crawler.spider, "feed_urls", [])
-        return any(url not in self.feeds for url in listed)
+        # A feed not due (adaptive polling) was not meant to be processed in this run.
+        return any(url not in self.feeds and url not in self.not_due for url in listed)
 
     def exit_code(self, report: dict[str, Any]) -> int:
         totals = report["totals"]
@@ -281,7 +307,8 @@ def summary(report: dict[str, Any], path: Path | None, stats: dict[str, Any] | N
     lines = [
         "Run summary" + (" (PARTIAL: " + report["close_reason"] + ")" if report["partial"] else ""),
         f"  feeds: {totals['feeds']} ({totals['feeds_not_modified']} not modified, "
-        f"{totals['feeds_failed']} failed)",
+        f"{totals['feeds_failed']} failed)"
+        + (f"; not due yet: {totals['feeds_not_due']}" if totals.get("feeds_not_due") else ""),
         requests_line(totals, stats or {}),
         f"  fetch failures: {sum(totals['articles_failed'].values())} "
         f"(to retry next run: {totals['articles_retry_later']}, "

@@ -6,6 +6,8 @@ no ``-a sites``/``-a sitemaps``, see ``crawler.spiders.sources``), the bundled
 ``crawler/default_feeds.txt``. An invalid list stops the crawl before any request.
 Parsing, link policy and extraction live in pure modules; this class only wires them.
 
+``-a all_feeds=1`` polls every listed feed, due or not (``crawler.extensions.polling``).
+
 Stats: ``feeds/ok``, ``feeds/not_modified`` (a 304 answer to a conditional GET),
 ``feeds/failed/<reason>``, ``feeds/entries``,
 ``feeds/entry_skipped/<reason>``, ``feeds/guid_reused`` (entries whose GUID the feed gives to
@@ -44,6 +46,7 @@ from twisted.python.failure import Failure
 from crawler import signals as news_signals
 from crawler.arguments import check_spider_arguments
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig, placeholder_contact
+from crawler.extensions.polling import due_feeds
 from crawler.extensions.state import RunState
 from crawler.extraction.pool import ExtractionCrashed, ExtractionTimeout, WorkerPool
 from crawler.failures import known_failure_reason
@@ -194,7 +197,8 @@ class FeedsSpider(SourcesMixin):
         )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.feed_urls:
+        # Adaptive polling: feeds not due yet are left for a later run (feeds/not_due).
+        for url in due_feeds(self.crawler, self.feed_urls, self):
             yield self.feed_request(url, self.parse_feed, self.feed_failed, feed_url=url)
         for request in self.source_requests():
             yield request

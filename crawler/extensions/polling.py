@@ -1,0 +1,192 @@
+"""FeedPolling: the per-feed history of each run and the adaptive polling decision.
+
+A thin adapter over ``crawler.storage.feed_history`` (the rows) and ``crawler.polling`` (the
+decision); see docs/feed-health.md. On in embedded mode; raises ``NotConfigured`` in
+distributed mode (``REDIS_URL``), where there is no feed history yet: every feed is polled on
+every run there, as before.
+
+- At start: opens the history (the ``feed_history`` table of ``state.sqlite3`` in
+  ``NEWSCRAWLER_STATE_DIR``) and deletes rows older than ``NEWSCRAWLER_FEED_HISTORY_DAYS``.
+- ``due_feeds`` (called by the spider before its first request): the listed feeds a run
+  starting now polls. With ``NEWSCRAWLER_ADAPTIVE_POLLING`` off, ``NEWSCRAWLER_POLL_ALL_FEEDS``
+  on or ``-a all_feeds=1``, every feed. A feed left out is counted as ``feeds/not_due`` and
+  sent to the run report with its due time (signal ``feed_not_due``).
+- During the run: each feed's HTTP status, body size and latency (``response_received``; sent
+  on as ``feed_fetched`` for the report), its hints (``crawler.polling.feed_hints``), the new
+  articles written from it and its failed article downloads.
+- At close: one ``FeedRun`` row per feed processed, at the run's start time.
+
+Stats: ``feeds/not_due``, ``feeds/history_pruned``, ``feeds/history_error``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from crawler import signals as news_signals
+from crawler.config import CrawlerConfig
+from crawler.items import FeedEntry
+from crawler.polling import FeedHints, FeedRun, PollingRules, feed_hints, is_due, next_due
+from crawler.storage.feed_history import FeedHistory
+from crawler.storage.state import SQLITE_FILE
+
+logger = logging.getLogger(__name__)
+
+# Runs of a feed read for its decision: enough for the rate window and a long failure streak.
+HISTORY_RUNS = 64
+FORCE_VALUES = ("1", "true", "yes", "on")
+
+_instances: WeakKeyDictionary[Crawler, FeedPolling] = WeakKeyDictionary()
+
+
+@dataclass
+class _Fetch:
+    http_status: int | None = None
+    bytes: int = 0
+    latency_s: float | None = None
+    hints: FeedHints | None = None
+
+
+class FeedPolling:
+    def __init__(
+        self, crawler: Crawler, config: CrawlerConfig, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.crawler = crawler
+        self.config = config
+        self.rules = PollingRules(config.poll_min_interval_s, config.poll_max_interval_s)
+        self.run_at = clock()
+        self.history = FeedHistory(config.state_dir / SQLITE_FILE)
+        self.fetches: dict[str, _Fetch] = {}
+        self.outcomes: dict[str, tuple[str, str | None, int]] = {}
+        self.written: Counter[str] = Counter()
+        self.failures: Counter[str] = Counter()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FeedPolling:
+        config = CrawlerConfig.from_settings(crawler.settings)
+        if config.redis_url:
+            raise NotConfigured("no feed history in distributed mode")
+        polling = cls(crawler, config)
+        pruned = polling.history.prune(polling.run_at - config.feed_history_days * 86400)
+        if pruned and crawler.stats is not None:
+            crawler.stats.set_value("feeds/history_pruned", pruned)
+        connect = crawler.signals.connect
+        connect(polling.feed_processed, signal=news_signals.feed_processed)
+        connect(polling.response_received, signal=signals.response_received)
+        connect(polling.articles_written, signal=news_signals.articles_written)
+        connect(polling.article_failed, signal=news_signals.article_failed)
+        connect(polling.spider_closed, signal=signals.spider_closed)
+        _instances[crawler] = polling
+        return polling
+
+    # --- the decision ---
+
+    def forced(self, spider: Any) -> bool:
+        argument = str(getattr(spider, "all_feeds", "") or "").strip().lower()
+        return (
+            not self.config.adaptive_polling
+            or self.config.poll_all_feeds
+            or argument in FORCE_VALUES
+        )
+
+    def select(self, feed_urls: Sequence[str], spider: Any) -> list[str]:
+        if self.forced(spider):
+            return list(feed_urls)
+        due = []
+        for url in feed_urls:
+            runs = self.history.runs(url, limit=HISTORY_RUNS)
+            if is_due(runs, self.rules, self.run_at):
+                due.append(url)
+                continue
+            due_at = next_due(runs, self.rules)
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("feeds/not_due")
+            logger.info(
+                "Feed %s not due before %s", url, time.strftime("%FT%TZ", time.gmtime(due_at))
+            )
+            self.crawler.signals.send_catch_log(
+                news_signals.feed_not_due, feed_url=url, due_at=due_at
+            )
+        return due
+
+    # --- what the run observes ---
+
+    def response_received(self, response: Response, request: Request, spider: Any) -> None:
+        feed_url = request.cb_kwargs.get("feed_url")
+        if not isinstance(feed_url, str) or "entry" in request.cb_kwargs:
+            return
+        fetch = _Fetch(response.status, len(response.body), request.meta.get("download_latency"))
+        if response.status == 200:
+            fetch.hints = feed_hints(response.body)
+        self.fetches[feed_url] = fetch
+        self.crawler.signals.send_catch_log(
+            news_signals.feed_fetched,
+            feed_url=feed_url,
+            http_status=fetch.http_status,
+            bytes=fetch.bytes,
+            latency_s=fetch.latency_s,
+        )
+
+    def feed_processed(
+        self, feed_url: str, status: str, reason: str | None = None, entries: int = 0, **_: Any
+    ) -> None:
+        self.outcomes[feed_url] = (status, reason, entries)
+
+    def articles_written(self, records: list[dict[str, Any]]) -> None:
+        self.written.update(str(r.get("feed_url")) for r in records)
+
+    def article_failed(self, entry: FeedEntry, reason: str) -> None:
+        self.failures[entry.feed_url] += 1
+
+    def rows(self) -> list[FeedRun]:
+        """This run's history rows: one per feed processed."""
+        rows = []
+        for url, (status, reason, entries) in self.outcomes.items():
+            fetch = self.fetches.get(url, _Fetch())
+            hints = fetch.hints
+            if hints is None:  # 304 or failed: the feed's declared pace has not changed
+                previous = self.history.runs(url, limit=1)
+                hints = previous[0].hints if previous else FeedHints()
+            rows.append(
+                FeedRun(
+                    feed_url=url,
+                    run_at=self.run_at,
+                    status=status,
+                    reason=reason,
+                    http_status=fetch.http_status,
+                    entries=entries,
+                    new_articles=self.written[url],
+                    failures=self.failures[url],
+                    bytes=fetch.bytes,
+                    latency_s=fetch.latency_s,
+                    hints=hints,
+                )
+            )
+        return rows
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        try:
+            self.history.add(self.rows())
+        except Exception:
+            logger.exception("Cannot save the feed history")
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("feeds/history_error")
+        finally:
+            self.history.close()
+
+
+def due_feeds(crawler: Crawler, feed_urls: Sequence[str], spider: Any) -> list[str]:
+    """The feeds of ``feed_urls`` a run starting now polls (all without ``FeedPolling``)."""
+    polling = _instances.get(crawler)
+    return list(feed_urls) if polling is None else polling.select(feed_urls, spider)

@@ -1,0 +1,138 @@
+"""Adaptive polling and the feed history, end to end: ``scrapy crawl feeds`` runs against a
+local news site with one state directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crawler.polling import FeedRun
+from crawler.storage.feed_history import FeedHistory
+from tests.conftest import LocalSite
+from tests.newsroom import Newsroom
+
+POLLING = {"NEWSCRAWLER_ADAPTIVE_POLLING": "True", "NEWSCRAWLER_POLL_MIN_INTERVAL_S": "600"}
+
+
+def test_a_feed_not_due_is_skipped_and_all_feeds_forces_it(
+    site: LocalSite, crawl, tmp_path: Path
+) -> None:
+    room = Newsroom(site)
+    room.add_story("world", "harbour-bridge")
+    room.add_story("world", "council-budget")
+    room.add_story("science", "telescope")
+    world, science = room.feed_url("world"), room.feed_url("science")
+
+    first = crawl("-a", f"feeds={world}", settings=POLLING)
+    assert first.returncode == 0, first.stderr[-3000:]
+    line = first.report["feeds"][world]
+    assert line["status"] == "ok" and line["written"] == 2 and line["failures"] == 0
+    assert line["http_status"] == 200 and line["bytes"] > 100 and line["latency_s"] is not None
+    history = FeedHistory(tmp_path / "state" / "state.sqlite3")
+    [row] = history.runs(world)
+    assert (row.status, row.http_status, row.entries, row.new_articles) == ("ok", 200, 2, 2)
+    assert row.bytes == line["bytes"]
+
+    # Seconds later: world was polled within the minimum interval, science never was.
+    site.requests.clear()
+    second = crawl("-a", f"feeds={world},{science}", settings=POLLING)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert site.hits("/world.xml") == 0 and site.hits("/science.xml") == 1
+    report = second.report
+    assert list(report["not_due"]) == [world]
+    assert report["not_due"][world] > report["started"][:19]
+    assert report["totals"]["feeds_not_due"] == 1
+    assert report["counters"]["feeds/not_due"] == 1
+    assert list(report["feeds"]) == [science] and report["feeds"][science]["written"] == 1
+    assert "not due yet: 1" in second.stderr
+
+    # -a all_feeds=1 polls it anyway (answered 304: nothing new), and it is recorded.
+    site.requests.clear()
+    forced = crawl("-a", f"feeds={world},{science}", "-a", "all_feeds=1", settings=POLLING)
+    assert forced.returncode == 0, forced.stderr[-3000:]
+    assert site.hits("/world.xml") == 1 and site.hits("/science.xml") == 1
+    assert forced.report["not_due"] == {}
+    assert forced.report["feeds"][world]["http_status"] == 304
+    runs = history.runs(world)
+    assert [r.status for r in runs] == ["ok", "not_modified"]
+    assert runs[-1].http_status == 304 and runs[-1].new_articles == 0
+    history.close()
+
+
+def test_a_failing_feed_is_recorded_and_backed_off(site: LocalSite, crawl, tmp_path: Path) -> None:
+    site.add("/broken.xml", "down", content_type="text/plain", status=503)
+    broken = site.url("/broken.xml")
+    settings = {**POLLING, "RETRY_TIMES": "0"}
+    first = crawl("-a", f"feeds={broken}", settings=settings)
+    assert first.returncode == 1  # every feed failed
+    assert first.report["feeds"][broken]["http_status"] == 503
+    history = FeedHistory(tmp_path / "state" / "state.sqlite3")
+    [row] = history.runs(broken)
+    assert (row.status, row.reason, row.http_status) == ("failed", "http_503", 503)
+    history.close()
+    site.requests.clear()
+    second = crawl("-a", f"feeds={broken}", settings=settings)
+    assert site.hits("/broken.xml") == 0 and list(second.report["not_due"]) == [broken]
+    # Nothing was polled, nothing failed: the run did its job.
+    assert second.returncode == 0, second.stderr[-3000:]
+
+
+def test_a_run_follows_each_feeds_history(site: LocalSite, crawl, tmp_path: Path) -> None:
+    """A week of earlier runs (rows dated in the past), then a real run: the fast feed is
+    polled, the slow one and the failing one (backing off) are not, the one whose back-off is
+    over is polled and, answering again, ends its error streak."""
+    import time
+
+    room = Newsroom(site)
+    for feed in ("fast", "slow", "failing", "recovered"):
+        room.add_story(feed, f"{feed}-story")
+    now = time.time()
+    history = FeedHistory(tmp_path / "state" / "state.sqlite3")
+    rows = []
+    for i in range(96):  # a day of runs 15 minutes apart, the last one 15 minutes ago
+        at = now - (96 - i) * 900
+        rows.append(FeedRun(room.feed_url("fast"), at, "ok", None, 200, 40, 3))
+        if i % 8 == 0:  # polled every 2 hours (the last 2 hours ago), one article a day
+            rows.append(FeedRun(room.feed_url("slow"), at, "ok", None, 200, 5, int(i == 48)))
+    # Failing for 3 runs, the last one 20 minutes ago: waits 40 minutes.
+    rows += [FeedRun(room.feed_url("failing"), now - s, "failed", "http_503", 503)
+             for s in (3600, 2400, 1200)]  # fmt: skip
+    # Failed twice, last 30 minutes ago: its 20-minute back-off is over.
+    rows += [FeedRun(room.feed_url("recovered"), now - s, "failed", "http_503", 503)
+             for s in (2700, 1800)]  # fmt: skip
+    history.add(rows)
+
+    result = crawl("-a", room.feeds_arg(), settings=POLLING)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert site.hits("/fast.xml") == 1 and site.hits("/recovered.xml") == 1
+    assert site.hits("/slow.xml") == 0 and site.hits("/failing.xml") == 0
+    assert sorted(result.report["not_due"]) == [room.feed_url("failing"), room.feed_url("slow")]
+    recovered = history.runs(room.feed_url("recovered"))
+    assert [r.status for r in recovered] == ["failed", "failed", "ok"]
+    assert recovered[-1].new_articles == 1
+    history.close()
+
+
+def test_progress_counts_only_the_feeds_due(site: LocalSite, crawl, tmp_path: Path) -> None:
+    from tests.newsroom import BackgroundCrawl, wait_for
+
+    room = Newsroom(site)
+    room.add_story("world", "harbour-bridge")
+    first = crawl("-a", f"feeds={room.feed_url('world')}", settings=POLLING)
+    assert first.returncode == 0, first.stderr[-3000:]
+    room.add_story("science", "telescope")
+    release = room.hold("telescope")
+    run = BackgroundCrawl(
+        tmp_path / "output",
+        "-a",
+        room.feeds_arg(),
+        settings={**POLLING, "NEWSCRAWLER_PROGRESS_INTERVAL_S": "1"},
+    )
+    try:
+        # world is not due: one feed to do, not two, and the stopped-early check ignores it.
+        wait_for(lambda: "Progress: feeds 1/1 done" in run.stderr, "a progress line")
+        release.set()
+        assert run.wait() == 0, run.stderr[-3000:]
+    finally:
+        release.set()
+        run.stop()
+    assert "feeds 1/2" not in run.stderr
