@@ -146,6 +146,23 @@ def test_ad_labels_of_the_dev_corpus_languages(label: str) -> None:
     assert cleaning.drop_ad_labels(blocks, PageContext()) == [STORY[-1]]
 
 
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Follow us on Bluesky for the latest updates",
+        "Subscribe to our weekly podcast",
+        "Get the latest news from the harbour in your inbox",
+        "You might also like:",
+        "Comments are closed.",
+        "Table of Contents",
+        "5 min read",
+    ],
+)
+def test_newsletter_follow_and_comment_prompts(prompt: str) -> None:
+    blocks = [Block("paragraph", prompt), STORY[-1]]
+    assert cleaning.drop_promo(blocks, PageContext()) == [STORY[-1]]
+
+
 def test_witness_that_tells_another_story_is_ignored() -> None:
     blocks = [Block("paragraph", "The ferry will keep running until the bridge opens.")]
     assert body.article_body_blocks(blocks, "A completely different text about cats.") == blocks

@@ -78,7 +78,9 @@ PROMO_LINE = re.compile(
     r"^(sign up (for|to)|subscribe (to|for|now)|get (our|the) \w+ newsletter|"
     r"(share|teilen|partager)( (this|on|via))?\b|follow us on|click here|"
     r"(leave|post|add) a comment|comments? \(\d+\)|join the (conversation|discussion)|"
-    r"(read|see) (more|the full story)|newsletter\b)",
+    r"(read|see) (more|the full story)|newsletter\b|follow (us|@)|subscribe\b|"
+    r"get (the latest|our)\b|(you (might|may|will) also (like|love|enjoy))|table of contents$|"
+    r"comments are (closed|moderated)|\d+\s*min(ute)?s?\.? read$)",
     re.IGNORECASE,
 )
 # Found anywhere in a short block: a copyright notice or a paywall prompt.
