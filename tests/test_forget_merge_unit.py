@@ -18,26 +18,37 @@ def store_with_settled(path: Path) -> SqliteStateStore:
     store = SqliteStateStore(path, ttl_s=86400)
     store.remember(
         [
-            settled_entry(entry_keys("https://a.example/1", None), None, "dropped:too_large@2048"),
-            settled_entry(entry_keys("https://www.a.example/2", "g2"), None, "gave_up:http_410"),
-            settled_entry(entry_keys("https://b.example/3", None), None, "dropped:not_html"),
+            settled_entry(
+                entry_keys("https://a.example/1", None, FEED), None, "dropped:too_large@2048"
+            ),
+            settled_entry(
+                entry_keys("https://www.a.example/2", "g2", FEED), None, "gave_up:http_410"
+            ),
+            settled_entry(entry_keys("https://b.example/3", None, FEED), None, "dropped:not_html"),
         ]
     )
     store.save_feeds([FeedState("https://a.example/feed", etag='"x"', last_modified="then")])
     return store
 
 
+FEED = "https://a.example/feed"
+
+
+def keys(link: str, guid: str | None = None) -> tuple[str, ...]:
+    return entry_keys(link, guid, FEED)
+
+
 def test_forget_by_reason_by_site_or_all(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
     store = store_with_settled(path)
     assert forget_settled(path, ["too_large"], dry_run=True) == {"dropped:too_large": 1}
-    assert store.find(entry_keys("https://a.example/1", None)) is not None
+    assert store.find(entry_keys("https://a.example/1", None, FEED)) is not None
     assert forget_settled(path, site="a.example") == {
         "dropped:too_large": 1,
         "gave_up:http_410": 1,
     }
-    assert store.find(entry_keys("https://a.example/1", None)) is None
-    assert store.find(entry_keys("https://b.example/3", None)) is not None
+    assert store.find(entry_keys("https://a.example/1", None, FEED)) is None
+    assert store.find(entry_keys("https://b.example/3", None, FEED)) is not None
     feed = store.feed("https://a.example/feed")
     assert feed is not None and feed.etag is None and feed.last_modified is None
     assert forget_settled(path) == {"dropped:not_html": 1}
@@ -49,12 +60,12 @@ def test_forget_by_feed(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
     store = SqliteStateStore(path, ttl_s=86400)
     for n, feed in enumerate(["https://a.example/rss", "https://a.example/rss2"]):
-        keys = entry_keys(f"https://a.example/{n}", None)
+        keys = entry_keys(f"https://a.example/{n}", None, feed)
         keys = (*keys, feed_key(feed, keys[0]))
         store.remember([settled_entry(keys, None, "dropped:too_little_text")])
     assert forget_settled(path, feed="https://a.example/rss") == {"dropped:too_little_text": 1}
-    assert store.find(entry_keys("https://a.example/0", None)) is None
-    assert store.find(entry_keys("https://a.example/1", None)) is not None
+    assert store.find(entry_keys("https://a.example/0", None, FEED)) is None
+    assert store.find(entry_keys("https://a.example/1", None, FEED)) is not None
     store.close()
 
 

@@ -284,7 +284,8 @@ def _article(article_id: str, text: str) -> Article:
     return Article(
         id=article_id, url="http://127.0.0.1/a", source_url="http://127.0.0.1/a",
         feed_url="http://127.0.0.1/feed", title=None, authors=[], published=None,
-        modified=None, language=None, text=text, word_count=len(text.split()),
+        modified=None, language=None, text=text, body=[{"kind": "paragraph", "text": text}],
+        word_count=len(text.split()),
         site_name=None, description=None, tags=[], image=None, guid=None, fetched_at="",
     )  # fmt: skip
 

@@ -356,6 +356,7 @@ def _article_fields() -> dict[str, Any]:
         "modified": None,
         "language": None,
         "text": "text",
+        "body": [{"kind": "paragraph", "text": "text"}],
         "word_count": 1,
         "site_name": None,
         "description": None,

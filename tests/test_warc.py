@@ -376,6 +376,7 @@ def test_the_middleware_is_off_by_default() -> None:
         ("http://a.example/feed.xml", {"feed_url": "http://a.example/feed.xml"}, "feed"),
         ("http://a.example/", {"site_url": "http://a.example/"}, "feed"),
         ("http://a.example/robots.txt", {}, "robots"),
+        ("http://a.example/.well-known/tdmrep.json", {}, "rights"),
         ("http://a.example/other", {}, "other"),
     ],
 )

@@ -80,14 +80,17 @@ def crawler_version() -> str:
 def request_role(request: Request) -> str:
     """What the crawl fetched ``request`` as: ``article``, ``feed`` (feeds, sitemaps, site
     pages and discovery candidates: every request whose callback gets a ``feed_url`` or
-    ``site_url``), ``robots`` or ``other``."""
+    ``site_url``), ``robots``, ``rights`` (a site's ``tdmrep.json``) or ``other``."""
     kwargs = request.cb_kwargs
     if "entry" in kwargs:
         return "article"
     if "feed_url" in kwargs or "site_url" in kwargs:
         return "feed"
-    if urlparse_cached(request).path == "/robots.txt":
+    path = urlparse_cached(request).path
+    if path == "/robots.txt":
         return "robots"
+    if path == "/.well-known/tdmrep.json":
+        return "rights"
     return "other"
 
 

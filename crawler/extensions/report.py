@@ -219,9 +219,9 @@ class RunReport:
     def work_left(self, close_reason: str) -> bool:
         """Whether the run stopped before its work was done. A stop (a signal, a
         ``CLOSESPIDER_*`` limit) counts only when requests were left (``run/requests_left``,
-        ``crawler.extensions.stopping``), articles were held back by the item limit, or a
-        listed feed was never processed; any other close reason (an output error) always
-        does."""
+        ``crawler.extensions.stopping``), articles were held back by the item limit, a feed's
+        parse was interrupted, or a listed feed was never processed; any other close reason (an
+        output error) always does."""
         if close_reason == "finished":
             return False
         if close_reason != "shutdown" and not close_reason.startswith("closespider_"):
@@ -230,6 +230,9 @@ class RunReport:
         stats = self.crawler.stats.get_stats()
         # Requests left, or articles dropped at CLOSESPIDER_ITEMCOUNT (crawler.pipelines.limit).
         if int(stats.get("run/requests_left", 0)) or stats.get("articles/dropped/item_limit"):
+            return True
+        # A feed whose parse the stop interrupted was never read.
+        if any(line.get("reason") == "parse_interrupted" for line in self.feeds.values()):
             return True
         listed = getattr(self.crawler.spider, "feed_urls", [])
         # A feed not due (adaptive polling) was not meant to be processed in this run.
