@@ -53,6 +53,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from w3lib.url import safe_url_string
 
+from crawler.config import CrawlerConfig
 from crawler.extraction import extract_page
 from crawler.extraction.article import build_article, extract_article
 from crawler.extraction.page import MIN_TEXT_CHARS
@@ -67,7 +68,7 @@ from crawler.textnorm import to_iso8601
 
 # The crawl's page budget (NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES default), so archives and crawls
 # refuse the same pages.
-MAX_BYTES = 2 * 1024 * 1024
+MAX_BYTES = CrawlerConfig.extract_maxsize_bytes
 HTML_HEADERS = {"content-type": "text/html; charset=utf-8"}
 # Archived bodies larger than this are not read into memory (the crawl's largest download,
 # a sitemap, is capped well below).
