@@ -35,7 +35,7 @@ from crawler.neardup import (
     band_keys,
     decide,
 )
-from crawler.storage.state import SQLITE_FILE
+from crawler.storage.state import SQLITE_FILE, SqliteTransaction
 
 Clock = Callable[[], float]
 
@@ -163,35 +163,13 @@ class SqliteNearDupIndex:
         with self._lock:
             self._db.close()
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, self._lock)
+    def _transaction(self) -> SqliteTransaction:
+        return SqliteTransaction(self._db, self._lock)
 
 
 def _indexed(row: tuple[int, str, bytes, str, float]) -> Indexed:
     _, article_id, data, root, root_seen = row
     return Indexed(article_id, Signature.from_bytes(data), root, root_seen)
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error, under the lock."""
-
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
-        self.db = db
-        self.lock = lock
-
-    def __enter__(self) -> None:
-        self.lock.acquire()
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self.lock.release()
-            raise
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        try:
-            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
-        finally:
-            self.lock.release()
 
 
 class IndexConfig(Protocol):

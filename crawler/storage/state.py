@@ -427,8 +427,8 @@ class SqliteStateStore:
         with self._lock:
             self._db.close()
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, self._lock)
+    def _transaction(self) -> SqliteTransaction:
+        return SqliteTransaction(self._db, self._lock)
 
 
 def check_sqlite_header(path: Path) -> None:
@@ -446,8 +446,9 @@ def check_sqlite_header(path: Path) -> None:
         raise corrupt_state(path, "not an SQLite database")
 
 
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error."""
+class SqliteTransaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error, under the lock (every
+    SQLite store of the state directory writes this way)."""
 
     def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
         self.db = db
