@@ -220,11 +220,15 @@ class RunReport:
         """Whether the run stopped before its work was done. A stop (a signal, a
         ``CLOSESPIDER_*`` limit) counts only when requests were left (``run/requests_left``,
         ``crawler.extensions.stopping``), articles were held back by the item limit, a feed's
-        parse was interrupted, or a listed feed was never processed; any other close reason (an
-        output error) always does."""
+        parse was interrupted, or a listed feed was never processed; a distributed worker's stop
+        always does, as does any other close reason (an output error)."""
         if close_reason == "finished":
             return False
         if close_reason != "shutdown" and not close_reason.startswith("closespider_"):
+            return True
+        if close_reason == "shutdown" and self.config.redis_url:
+            # A distributed worker stopped by a signal leaves a run the others go on with (its
+            # requests are not cancelled there): it did not see the run's end.
             return True
         assert self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
