@@ -153,6 +153,35 @@ class BackgroundCrawl:
         self._stderr.close()
 
 
+def kill_at(
+    newsroom: Newsroom,
+    output_dir: Path,
+    hold: str,
+    marker: Path,
+    settings: dict[str, str],
+) -> BackgroundCrawl:
+    """A crawl of ``newsroom`` SIGKILLed at ``hold``: ``"download"`` (story-3's download held
+    open) or a test hold point of the crawler (``NEWSCRAWLER_TEST_HOLD``, reached when
+    ``marker`` appears). Returns the killed crawl, its stories released."""
+    env = {}
+    if hold == "download":
+        newsroom.hold("story-3")
+    else:
+        env = {"NEWSCRAWLER_TEST_HOLD": hold, "NEWSCRAWLER_TEST_HOLD_FILE": str(marker)}
+    run = BackgroundCrawl(output_dir, "-a", newsroom.feeds_arg(), settings=settings, env=env)
+    try:
+        if hold == "download":
+            wait_for(lambda: newsroom.site.hits("/news/story-3") == 1, "the held download")
+        else:
+            wait_for(marker.exists, f"the crawl to reach {hold}")
+        run.kill()
+    finally:
+        run.stop()
+        newsroom.release_all()
+    assert run.process.returncode == -9
+    return run
+
+
 def output_records(output_dir: Path) -> list[dict[str, Any]]:
     """Every record of every complete output file; each line must parse on its own."""
     records = []

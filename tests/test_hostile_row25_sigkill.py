@@ -16,7 +16,7 @@ import pytest
 
 from crawler.storage.journal import JOURNAL_FILE
 from tests.conftest import LocalSite, run_crawl
-from tests.newsroom import BackgroundCrawl, Newsroom, output_records, wait_for
+from tests.newsroom import Newsroom, kill_at, output_records
 
 SLUGS = [f"story-{n}" for n in range(1, 6)]
 SETTINGS = {"NEWSCRAWLER_WRITE_BATCH_SIZE": "2", "CONCURRENT_REQUESTS": "2"}
@@ -44,22 +44,7 @@ def test_row25_sigkill_then_rerun_writes_each_article_once(
         newsroom.add_story("wire", slug)
     output_dir = tmp_path / "output"
     marker = tmp_path / "held"
-    env = {}
-    if hold == "download":
-        newsroom.hold("story-3")
-    else:
-        env = {"NEWSCRAWLER_TEST_HOLD": hold, "NEWSCRAWLER_TEST_HOLD_FILE": str(marker)}
-    run = BackgroundCrawl(output_dir, "-a", newsroom.feeds_arg(), settings=SETTINGS, env=env)
-    try:
-        if hold == "download":
-            wait_for(lambda: site.hits("/news/story-3") == 1, "the held download")
-        else:
-            wait_for(marker.exists, f"the crawl to reach {hold}")
-        run.kill()
-    finally:
-        run.stop()
-        newsroom.release_all()
-    assert run.process.returncode == -9
+    kill_at(newsroom, output_dir, hold, marker, SETTINGS)
 
     site.requests.clear()
     rerun = run_crawl(output_dir, "-a", newsroom.feeds_arg(), settings=SETTINGS)

@@ -21,7 +21,7 @@ from warcio.checker import Checker
 
 from tests.conftest import ROOT, LocalSite, run_crawl
 from tests.distributed_support import RedisServer, serve_news_site, start_worker
-from tests.newsroom import BackgroundCrawl, Newsroom, output_records, wait_for
+from tests.newsroom import Newsroom, kill_at, output_records
 from tests.pages import article_html, paragraphs_for
 from tests.test_distributed import hold_feeds_until_joined
 
@@ -172,22 +172,7 @@ def test_sigkill_then_rerun_leaves_readable_warcs_and_resolvable_links(
     output = tmp_path / "output"
     marker = tmp_path / "held"
     settings = {**WARC_ON, "NEWSCRAWLER_WRITE_BATCH_SIZE": "2", "CONCURRENT_REQUESTS": "2"}
-    env = {}
-    if hold == "download":
-        newsroom.hold("story-3")
-    else:
-        env = {"NEWSCRAWLER_TEST_HOLD": hold, "NEWSCRAWLER_TEST_HOLD_FILE": str(marker)}
-    run = BackgroundCrawl(output, "-a", newsroom.feeds_arg(), settings=settings, env=env)
-    try:
-        if hold == "download":
-            wait_for(lambda: site.hits("/news/story-3") == 1, "the held download")
-        else:
-            wait_for(marker.exists, f"the crawl to reach {hold}")
-        run.kill()
-    finally:
-        run.stop()
-        newsroom.release_all()
-    assert run.process.returncode == -9
+    kill_at(newsroom, output, hold, marker, settings)
     parts = list(output.glob("*.warc.gz.part"))
     if hold != "output_renamed:1":
         assert len(parts) == 1, sorted(output.iterdir())
