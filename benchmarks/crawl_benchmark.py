@@ -40,12 +40,16 @@ Only 127.0.0.1 is contacted. Temporary files go to a temporary directory, remove
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import gzip
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -228,6 +232,59 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux ``prctl``), so that the
+    CPU time of a crawl's whole process tree reaches ``RUSAGE_CHILDREN`` even when the crawler
+    exits before its forkserver and extraction workers. False where it is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def own_children() -> set[int]:
+    pids: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids.update(int(pid) for pid in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return pids
+
+
+def wait_tree(child: subprocess.Popen[bytes], seen: set[int], keep: set[int]) -> tuple[int, float]:
+    """Wait for ``child`` to exit; returns its exit status and its own CPU seconds (read from
+    its zombie, before it is reaped, so nothing of its last moments is missed). Then reaps every
+    descendant that was orphaned to this process (see ``become_subreaper``) and waits for those
+    of ``seen`` that still run, so that ``RUSAGE_CHILDREN`` holds the whole tree's CPU."""
+    while os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is None:
+        time.sleep(0.05)
+    own_cpu = cpu_seconds(child.pid)
+    child.wait()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        orphans = own_children() - keep
+        for pid in orphans:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+        running = [pid for pid in seen if Path(f"/proc/{pid}").exists()]
+        if not orphans and not running:
+            break
+        time.sleep(0.05)
+    else:
+        print(f"processes of the crawl still running: {sorted(running)}", file=sys.stderr)
+    return child.returncode, own_cpu
+
+
 @dataclass
 class CrawlFigures:
     scraped: int  # pages extracted: written + dropped
@@ -272,6 +329,7 @@ def measure_crawl(
     workers: int | None,
     extra: Sequence[str] = (),
     label: str = "",
+    profile: Path | None = None,
 ) -> CrawlFigures:
     workdir = tmp / (run.name + label)
     output = workdir / "output"
@@ -297,35 +355,41 @@ def measure_crawl(
         command += ["-s", f"{key}={value}"]
     for setting in extra:
         command += ["-s", setting]
+    if profile is not None:  # the crawler process under cProfile (its children are not)
+        command[1:1] = ["-m", "cProfile", "-o", str(profile)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    keep = own_children()
+    tree_cpu_before = children_cpu_seconds()
     started = time.monotonic()
     child = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
     peak_rss = peak_processes = 0
     size, first_record, last_record = 0, 0.0, 0.0
-    cpu: dict[int, float] = {}
-    while child.poll() is None:
+    seen: set[int] = set()
+    while os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is None:
         pids = tree_pids(child.pid)
+        seen.update(pids)
         peak_rss = max(peak_rss, sum(rss_bytes(pid) for pid in pids))
-        cpu.update((pid, cpu_seconds(pid)) for pid in pids)
         peak_processes = max(peak_processes, len(pids))
         now_size = output_size(output)
         if now_size != size:
             size, last_record = now_size, time.monotonic()
             first_record = first_record or last_record
         time.sleep(POLL_S)
+    exited = time.monotonic()
+    returncode, crawler_cpu = wait_tree(child, seen - {child.pid}, keep)
+    tree_cpu = children_cpu_seconds() - tree_cpu_before
     written = count_records(output)
     reports = sorted(output.glob("*.report.json"))
     report = json.loads(reports[-1].read_text()) if reports else {}
     totals = report.get("totals", {})
     counters = report.get("counters", {})
     if output_size(output) != size:  # the last records landed after the last poll
-        last_record = time.monotonic()
-    if child.returncode != 0:
+        last_record = exited
+    if returncode != 0:
         log = (workdir / "crawl.log").read_text(errors="replace")
-        print(f"crawl exited {child.returncode}:\n{log[-3000:]}", file=sys.stderr)
+        print(f"crawl exited {returncode}:\n{log[-3000:]}", file=sys.stderr)
     scraped = int(totals.get("scraped", written))
     steady = (scraped - 1) / (last_record - first_record) if last_record > first_record else 0.0
-    crawler_cpu = cpu.pop(child.pid, 0.0)
     return CrawlFigures(
         scraped,
         written,
@@ -333,9 +397,9 @@ def measure_crawl(
         steady,
         peak_rss,
         peak_processes,
-        child.returncode,
+        returncode,
         crawler_cpu,
-        sum(cpu.values()),
+        max(tree_cpu - crawler_cpu, 0.0),
         counters.get("neardup/first_copy", 0) + counters.get("neardup/linked", 0),
         counters.get("neardup/cpu_ms", 0),
         neardup_index_bytes(workdir / "state" / "state.sqlite3"),
@@ -445,6 +509,112 @@ def mib(size: int) -> str:
     return f"{size / 2**20:.0f} MiB"
 
 
+def cpu_ms_a_page(crawl: CrawlFigures) -> float:
+    return (crawl.crawler_cpu_s + crawl.workers_cpu_s) / max(crawl.scraped, 1) * 1000
+
+
+def crawler_ms_a_page(crawl: CrawlFigures) -> float:
+    return crawl.crawler_cpu_s / max(crawl.scraped, 1) * 1000
+
+
+def spread(values: Sequence[float]) -> str:
+    return f"median {statistics.median(values):.3f} (from {min(values):.3f} to {max(values):.3f})"
+
+
+# Where the crawler process spends its time on WARC capture, for --profile: (label, file of
+# the function, function).
+WARC_FUNCTIONS = (
+    ("WARC middleware in all", "downloadermiddlewares/warc.py", "process_response"),
+    ("  records built and digested (warcio)", "storage/warc.py", "serialise_exchange"),
+    ("  of which compression (ISA-L)", "storage/warc.py", "_compressed"),
+    ("  written to the file", "storage/warc.py", "write"),
+    ("fsync before each batch of lines", "storage/warc.py", "sync"),
+    ("file closed and moved into place", "storage/warc.py", "close"),
+)
+
+
+def profile_lines(path: Path, pages: int) -> list[str]:
+    """Cumulative time a page of the WARC functions in a cProfile dump of the crawler."""
+    import pstats
+
+    stats: dict[tuple[str, int, str], tuple[int, int, float, float, Any]]
+    stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+    total = max((entry[3] for entry in stats.values()), default=0.0)
+    lines = [f"crawler process under cProfile: {total / pages * 1000:.2f} ms a page in all"]
+    for label, filename, function in WARC_FUNCTIONS:
+        cumulative = sum(
+            entry[3]
+            for (file, _, name), entry in stats.items()
+            if name == function and file.endswith(filename)
+        )
+        lines.append(f"{label}: {cumulative / pages * 1000:.3f} ms a page")
+    return lines
+
+
+def compare_warc(run: SiteRun, base: str, tmp: Path, args: argparse.Namespace) -> None:
+    """6: WARC off and on, interleaved (off, on, off, on, ...), so that both see the same load."""
+    pairs: list[tuple[CrawlFigures, CrawlFigures]] = []
+    for repeat in range(1, args.repeats + 1):
+        off = measure_crawl(
+            run, base, tmp, args.per_domain, args.workers, args.set, label=f"-off{repeat}"
+        )
+        on = measure_crawl(
+            run,
+            base,
+            tmp,
+            args.per_domain,
+            args.workers,
+            [*args.set, "NEWSCRAWLER_WARC=1"],
+            label=f"-on{repeat}",
+        )
+        pairs.append((off, on))
+        failed = [c.returncode for c in (off, on) if c.returncode != 0]
+        print(
+            f"   repeat {repeat}: WARC off {off.rate:.1f} articles/s, {cpu_ms_a_page(off):.1f} ms "
+            f"CPU a page ({crawler_ms_a_page(off):.2f} in the crawler process); WARC on "
+            f"{on.rate:.1f} articles/s, {cpu_ms_a_page(on):.1f} ms ({crawler_ms_a_page(on):.2f}); "
+            f"throughput on/off {on.rate / off.rate:.3f}, CPU a page on/off "
+            f"{cpu_ms_a_page(on) / cpu_ms_a_page(off):.3f}"
+            + (f"; EXIT STATUS {failed}" if failed else "")
+        )
+    throughput = [on.rate / off.rate for off, on in pairs]
+    cpu = [cpu_ms_a_page(on) / cpu_ms_a_page(off) for off, on in pairs]
+    added = [crawler_ms_a_page(on) - crawler_ms_a_page(off) for off, on in pairs]
+    off_ms = statistics.median(cpu_ms_a_page(off) for off, _ in pairs)
+    print(f"6. WARC on / off over {len(pairs)} interleaved pairs, N={run.articles}:")
+    print(f"   throughput on/off: {spread(throughput)}")
+    print(f"   CPU a page on/off: {spread(cpu)} (the throughput ratio where CPU is the only limit")
+    print(f"   is its inverse, {1 / statistics.median(cpu):.3f})")
+    print(
+        f"   crawler process CPU a page, on minus off: median {statistics.median(added):.2f} ms "
+        f"(from {min(added):.2f} to {max(added):.2f}), against {off_ms:.1f} ms a page in all "
+        f"without WARC"
+    )
+    written = sum(on.written for _, on in pairs) or 1
+    warc = sum(on.warc_bytes for _, on in pairs)
+    jsonl = sum(on.jsonl_bytes for _, on in pairs)
+    print(
+        f"   disk per article written: WARC {warc / written / 1024:.1f} KiB, JSON Lines "
+        f"{jsonl / written / 1024:.1f} KiB"
+    )
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        dump = args.profile / "warc-on.prof"
+        profiled = measure_crawl(
+            run,
+            base,
+            tmp,
+            args.per_domain,
+            args.workers,
+            [*args.set, "NEWSCRAWLER_WARC=1"],
+            label="-profiled",
+            profile=dump,
+        )
+        print(f"   profile ({dump}):")
+        for line in profile_lines(dump, max(profiled.scraped, 1)):
+            print(f"     {line}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=2000)
@@ -465,7 +635,17 @@ def main(argv: list[str] | None = None) -> None:
         help="gzip JSON Lines of pages (an 'html' field each); see docs/performance.md",
     )
     parser.add_argument(
-        "--warc", action="store_true", help="also crawl N with NEWSCRAWLER_WARC=1 (6)"
+        "--warc",
+        action="store_true",
+        help="only 6: crawls of N with WARC off and on (NEWSCRAWLER_WARC=1), interleaved",
+    )
+    parser.add_argument("--repeats", type=int, default=4, help="off/on pairs of --warc (default 4)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="with --warc: one more WARC-on crawl, its crawler process under cProfile "
+        "(DIR/warc-on.prof), and the WARC functions' time a page",
     )
     args = parser.parse_args(argv)
     if not args.corpus.is_file():
@@ -478,8 +658,11 @@ def main(argv: list[str] | None = None) -> None:
     cores = len(os.sched_getaffinity(0))
 
     pages = load_pages(args.corpus)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    become_subreaper()
     runs = [SiteRun("n", args.articles, args.feeds)]
-    if not args.no_scale:
+    if not args.no_scale and not args.warc:
         runs.append(SiteRun("scaled", args.articles * args.scale, args.feeds))
     print(f"machine: {machine()}")
     print(
@@ -495,6 +678,10 @@ def main(argv: list[str] | None = None) -> None:
     base = receive.recv()
     tmp = Path(tempfile.mkdtemp(prefix="newscrawler-bench-"))
     try:
+        if args.warc:
+            compare_warc(runs[0], base, tmp, args)
+            print(f"machine at the end: {machine()}")
+            return
         limit = None if args.no_limit else measure_limit(pages, runs[0], base, cores, server.pid)
         if limit is not None:
             print(
@@ -523,24 +710,6 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"5. peak RSS: {mib(crawl.peak_rss)} at N, {mib(scaled.peak_rss)} at "
                 f"{args.scale}N: ratio {scaled.peak_rss / crawl.peak_rss:.2f}"
-            )
-        if args.warc:
-            settings = [*args.set, "NEWSCRAWLER_WARC=1"]
-            archived = measure_crawl(
-                runs[0], base, tmp, args.per_domain, args.workers, settings, label="-warc"
-            )
-            print(f"6. scrapy crawl feeds, N={args.articles}, WARC on: {describe(archived)}")
-            written = max(archived.written, 1)
-            plain_ms = (crawl.crawler_cpu_s + crawl.workers_cpu_s) / max(crawl.scraped, 1) * 1000
-            warc_ms = (
-                (archived.crawler_cpu_s + archived.workers_cpu_s) / max(archived.scraped, 1) * 1000
-            )
-            print(
-                f"   WARC throughput / without: {archived.rate / crawl.rate:.2f} (CPU a page: "
-                f"{plain_ms:.0f} ms without, {warc_ms:.0f} ms with, so {plain_ms / warc_ms:.2f} "
-                f"where CPU is the only limit); disk per article written: WARC "
-                f"{archived.warc_bytes / written / 1024:.1f} KiB, JSON Lines "
-                f"{archived.jsonl_bytes / written / 1024:.1f} KiB"
             )
         print(f"machine at the end: {machine()}")
     finally:
