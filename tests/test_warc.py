@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.checker import Checker
+from warcio.warcwriter import WARCWriter
 
 from crawler.config import ConfigError, CrawlerConfig
 from crawler.extract import main as extract_main
@@ -28,6 +29,7 @@ from crawler.storage.warc import (
     complete_prefix,
     read_warc,
     recover_warc,
+    serialise_exchange,
 )
 from tests.conftest import project_settings
 from tests.pages import article_html, paragraphs_for
@@ -111,6 +113,39 @@ def test_writer_request_and_response_records_with_digests(
     assert request.http_headers.protocol == "GET"
     assert request.http_headers.statusline.startswith("/story-1?a=1 HTTP/1.1")
     assert request.http_headers.get_header("Host") == "news.example"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"<p>caf\xc3\xa9</p>",
+        random.Random(7).randbytes(100_000),  # several of warcio's 16 KiB slices
+    ],
+)
+def test_digests_are_those_warcio_computes_itself(body: bytes) -> None:
+    """The response's digests are computed outside warcio (one pass over the body): they must
+    be the ones warcio's writer gives the same record when left to compute them."""
+    data, record_id = serialise_exchange(exchange(1, body=body))
+    [response, request] = list(ArchiveIterator(io.BytesIO(data)))
+    ours = response.rec_headers
+    assert ours.get_header("WARC-Record-ID") == record_id
+    own = io.BytesIO()
+    writer = WARCWriter(own, gzip=False)
+    writer.write_record(
+        writer.create_warc_record(
+            ours.get_header("WARC-Target-URI"),
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),
+            http_headers=response.http_headers,
+        )
+    )
+    [theirs] = list(ArchiveIterator(io.BytesIO(own.getvalue())))
+    for name in ("WARC-Payload-Digest", "WARC-Block-Digest", "Content-Length"):
+        assert ours.get_header(name) == theirs.rec_headers.get_header(name), name
+    assert ours.headers[0] == ("WARC-Type", "response")
+    assert request.rec_headers.get_header("WARC-Concurrent-To") == record_id
 
 
 def test_content_coding_is_kept_and_read_back_decoded(tmp_path: Path) -> None:
