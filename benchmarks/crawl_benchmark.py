@@ -2,7 +2,7 @@
 
     python benchmarks/crawl_benchmark.py [--articles 2000] [--feeds 24] [--scale 4]
         [--per-domain 16] [--workers N] [--no-scale] [--no-trafilatura]
-        --corpus PAGES.jsonl.gz [--warc]
+        --corpus PAGES.jsonl.gz [--warc [--repeats 4] [--profile DIR]]
 
 ``--corpus`` is a gzip-compressed JSON Lines file with one page a line, its HTML in the
 ``html`` field (other fields are ignored). The figures in docs/performance.md were measured
@@ -30,9 +30,15 @@ server in its own process, with every page in memory), and measures in one run:
    SSRF protection refuses loopback), then its URL-list mode on the article URLs the feeds list,
    with its SSRF protection and per-host pause switched off;
 5. the crawl again at ``--scale`` times the articles, to compare its peak RSS with 2's;
-6. with ``--warc``, the crawl of 2 again with WARC capture on (``NEWSCRAWLER_WARC=1``): its
-   throughput against 2's, and the disk bytes per article written of the WARC files and of the
-   JSON Lines.
+6. with ``--warc``, instead of 1-5: the crawl of 2 with WARC capture off and on
+   (``NEWSCRAWLER_WARC=1``), interleaved (off, on, off, on, ...: ``--repeats`` pairs) so that
+   both see the same load on a shared machine. For each pair and as medians: throughput on/off,
+   CPU a page on/off (the whole process tree, exactly: this process is made the reaper of the
+   crawl's orphans, so ``RUSAGE_CHILDREN`` gets every process's CPU), the crawler process's
+   extra CPU a page (WARC's own cost: the extraction workers do the same work either way), and
+   the disk bytes per article written of the WARC files and of the JSON Lines. ``--profile
+   DIR`` adds one WARC-on crawl with its crawler process under cProfile and prints the time a
+   page of the WARC functions (wall time: the profiler's, a busy machine stretches it).
 
 Only 127.0.0.1 is contacted. Temporary files go to a temporary directory, removed at the end.
 """
