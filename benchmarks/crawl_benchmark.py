@@ -31,14 +31,15 @@ server in its own process, with every page in memory), and measures in one run:
    with its SSRF protection and per-host pause switched off;
 5. the crawl again at ``--scale`` times the articles, to compare its peak RSS with 2's;
 6. with ``--warc``, instead of 1-5: the crawl of 2 with WARC capture off and on
-   (``NEWSCRAWLER_WARC=1``), interleaved (off, on, off, on, ...: ``--repeats`` pairs) so that
-   both see the same load on a shared machine. For each pair and as medians: throughput on/off,
-   CPU a page on/off (the whole process tree, exactly: this process is made the reaper of the
-   crawl's orphans, so ``RUSAGE_CHILDREN`` gets every process's CPU), the crawler process's
-   extra CPU a page (WARC's own cost: the extraction workers do the same work either way), and
-   the disk bytes per article written of the WARC files and of the JSON Lines. ``--profile
-   DIR`` adds one WARC-on crawl with its crawler process under cProfile and prints the CPU time
-   a page of the WARC functions on the reactor thread (the profiler's own cost included).
+   (``NEWSCRAWLER_WARC=1``), interleaved (``--repeats`` pairs: off, on, then on, off, ...) so
+   that both see the same load on a shared machine, and a load that drifts favours neither.
+   For each pair and as medians: throughput on/off, CPU a page on/off (the whole process
+   tree, exactly: this process is made the reaper of the crawl's orphans, so
+   ``RUSAGE_CHILDREN`` gets every process's CPU), the crawler process's extra CPU a page
+   (WARC's own cost: the extraction workers do the same work either way), and the disk bytes
+   per article written of the WARC files and of the JSON Lines. ``--profile DIR`` adds one
+   WARC-on crawl with its crawler process under cProfile and prints the CPU time a page of the
+   WARC functions on the reactor thread (the profiler's own cost included).
 
 Only 127.0.0.1 is contacted. Temporary files go to a temporary directory, removed at the end.
 """
@@ -596,26 +597,29 @@ def profile_lines(path: Path, pages: int) -> list[str]:
 
 
 def compare_warc(run: SiteRun, base: str, tmp: Path, args: argparse.Namespace) -> None:
-    """6: WARC off and on, interleaved (off, on, off, on, ...), so that both see the same load."""
+    """6: WARC off and on, interleaved (off, on, on, off, ...), so that both see the same load."""
     pairs: list[tuple[CrawlFigures, CrawlFigures]] = []
     for repeat in range(1, args.repeats + 1):
-        off = measure_crawl(
-            run, base, tmp, args.per_domain, args.workers, args.set, label=f"-off{repeat}"
-        )
-        on = measure_crawl(
-            run,
-            base,
-            tmp,
-            args.per_domain,
-            args.workers,
-            [*args.set, "NEWSCRAWLER_WARC=1"],
-            label=f"-on{repeat}",
-        )
+        # Off first in odd pairs, on first in even ones (off, on, on, off, ...): a load that
+        # rises or falls through the run then favours neither side.
+        crawls: dict[bool, CrawlFigures] = {}
+        for archive in (False, True) if repeat % 2 else (True, False):
+            crawls[archive] = measure_crawl(
+                run,
+                base,
+                tmp,
+                args.per_domain,
+                args.workers,
+                [*args.set, "NEWSCRAWLER_WARC=1"] if archive else args.set,
+                label=f"-{'on' if archive else 'off'}{repeat}",
+            )
+        off, on = crawls[False], crawls[True]
         pairs.append((off, on))
         failed = [c.returncode for c in (off, on) if c.returncode != 0]
         print(
-            f"   repeat {repeat}: WARC off {off.rate:.1f} articles/s, {cpu_ms_a_page(off):.1f} ms "
-            f"CPU a page ({crawler_ms_a_page(off):.2f} in the crawler process); WARC on "
+            f"   repeat {repeat} ({'off' if repeat % 2 else 'on'} first): WARC off "
+            f"{off.rate:.1f} articles/s, {cpu_ms_a_page(off):.1f} ms CPU a page "
+            f"({crawler_ms_a_page(off):.2f} in the crawler process); WARC on "
             f"{on.rate:.1f} articles/s, {cpu_ms_a_page(on):.1f} ms ({crawler_ms_a_page(on):.2f}); "
             f"throughput on/off {on.rate / off.rate:.3f}, CPU a page on/off "
             f"{cpu_ms_a_page(on) / cpu_ms_a_page(off):.3f}"
