@@ -92,6 +92,8 @@ class CrawlerConfig:
     warc_max_bytes: int = 1024 * 1024 * 1024
     # Seconds between progress lines (crawler/extensions/progress.py); 0: none.
     progress_interval_s: float = 30.0
+    # The live progress line on a terminal (crawler/extensions/progress.py).
+    progress_live: bool = True
     # CPU budget of one untrusted document's parse (feed, sitemap, homepage, OPML list).
     parse_timeout_s: float = 20.0
     # Near-duplicates (crawler/pipelines/neardup.py): marked (or dropped) across sites and runs.
@@ -152,6 +154,7 @@ class CrawlerConfig:
             progress_interval_s=_float(settings, "PROGRESS_INTERVAL_S", minimum=0.0)
             if settings.get(PREFIX + "PROGRESS_INTERVAL_S") is not None
             else CrawlerConfig.progress_interval_s,
+            progress_live=_bool(settings, "PROGRESS_LIVE", CrawlerConfig.progress_live),
             parse_timeout_s=_positive_number(
                 settings, "PARSE_TIMEOUT_S", CrawlerConfig.parse_timeout_s
             ),
