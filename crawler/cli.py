@@ -114,6 +114,7 @@ def article(argv: list[str]) -> int:
 
     settings = get_project_settings()
     settings.set("LOG_LEVEL", "WARNING", priority="command")
+    settings.set("NEWSCRAWLER_PROGRESS_LIVE", False, priority="command")  # one page: no line
     settings.setdict(overrides, priority="cmdline")
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(ArticleSpider)
