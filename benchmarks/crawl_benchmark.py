@@ -117,7 +117,9 @@ class SiteRun:
         return self.large > 0 and i % max(1, self.articles // self.large) == 0
 
     def page(self, i: int, pages: list[bytes], large: list[bytes]) -> bytes:
-        return large[i % len(large)] if large and self.is_large(i) else pages[i % len(pages)]
+        if large and self.is_large(i):  # the kinds in turn
+            return large[i // max(1, self.articles // self.large) % len(large)]
+        return pages[i % len(pages)]
 
     def article_path(self, i: int) -> str:
         return f"/{self.name}/news/{i % self.feeds}/story-{i}.html"
