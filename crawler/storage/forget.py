@@ -105,13 +105,12 @@ def entry_feeds(keys: Sequence[str]) -> set[str]:
     else from its GUID key (scoped to the link's site and to the feed). Empty when neither
     is there (an entry without GUID settled before feed keys were stored)."""
     feeds = set()
+    link = _link_key(keys)
     for key in keys:
-        if key.startswith(FEED_KEY_PREFIX):
-            url = key.removeprefix(FEED_KEY_PREFIX).rsplit(" ", 1)[0]
-            feeds.add(dedupe_key(url))
+        if key.startswith(FEED_KEY_PREFIX):  # feed_key(feed_url, link)
+            feeds.add(dedupe_key(key.removeprefix(FEED_KEY_PREFIX).removesuffix(" " + link)))
     if feeds:
         return feeds
-    link = _link_key(keys)
     prefix = f"guid:{_site(link)}:"
     for key in keys:
         if key.startswith(prefix):
