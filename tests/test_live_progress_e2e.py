@@ -15,6 +15,7 @@ import threading
 import tty
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO, cast
 
 from crawler.extensions.progress import Figures, LiveLine, live_line
 from tests.conftest import ROOT, CrawlResult, LocalSite, crawl_command
@@ -170,7 +171,7 @@ class FakeTerminal:
 
 def test_a_write_blanks_the_line_and_a_finished_line_redraws_it() -> None:
     terminal = FakeTerminal()
-    line = LiveLine(terminal)  # type: ignore[arg-type]
+    line = LiveLine(cast(TextIO, terminal))
     line.show("crawling: 12345")
     line.write("partial ")  # blanks the line, which waits for the end of this one
     line.show("crawling: 6")
