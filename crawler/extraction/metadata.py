@@ -6,9 +6,10 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from babel.core import get_global
@@ -17,6 +18,9 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from crawler.textnorm import clean_text, to_iso8601
 from crawler.urls import accept_canonical
+
+if TYPE_CHECKING:
+    from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 
 ARTICLE_TYPES = {
     "article",
@@ -124,7 +128,9 @@ class PageMetadata:
     provenance: dict[str, str] = field(default_factory=dict)
     # Every source's author list, in order of trust, and the names the page gives its
     # publisher: settle_authors chooses.
-    author_candidates: list[tuple[str, list[str]]] = field(default_factory=list)
+    author_candidates: list[tuple[str, list[str] | Callable[[], list[str]]]] = field(
+        default_factory=list
+    )
     organizations: list[str] = field(default_factory=list)
     host: str = ""
 
@@ -135,43 +141,70 @@ class PageMetadata:
         setattr(self, name, value)
         self.provenance[name] = source
 
-    def fill_from_trafilatura(self, document: Any) -> None:
-        self.set("title", clean_text(document.title), "trafilatura")
-        self.author_candidates.append(("trafilatura", split_authors(document.author)))
+    def missing(self, name: str) -> bool:
+        return getattr(self, name) in (None, "", [])
+
+    def fill_from_trafilatura(self, fields: TrafilaturaMetadata) -> None:
+        """trafilatura's values for the fields the page's declarations left empty. ``fields``
+        computes a value when it is first read: only the missing fields cost anything."""
+        if self.missing("title"):
+            self.set("title", clean_text(fields.title), "trafilatura")
+        self.author_candidates.append(("trafilatura", lambda: split_authors(fields.author)))
         self.settle_authors()
-        self.set("published", record_date(document.date), "trafilatura")
-        name = site_name(document.sitename)
-        # trafilatura's own fallback is the host: left to the record's ("url") fallback.
-        if name and name.lower() != self.host.removeprefix("www."):
-            self.set("site_name", name, "trafilatura")
-        self.set("description", clean_text(document.description), "trafilatura")
-        self.set("image", document.image, "trafilatura")
-        self.set("tags", clean_tags(document.tags or []), "trafilatura")
+        if self.missing("published"):
+            self.set("published", record_date(fields.date), "trafilatura")
+        if self.missing("site_name"):
+            name = site_name(fields.sitename)
+            # trafilatura's own fallback is the host: left to the record's ("url") fallback.
+            if name and name.lower() != self.host.removeprefix("www."):
+                self.set("site_name", name, "trafilatura")
+                # The site's name can make an author named before a publisher, so that the
+                # next settling asks trafilatura: ask now, while its tree is intact.
+                self._author_candidate(len(self.author_candidates) - 1)
+        if self.missing("description"):
+            self.set("description", clean_text(fields.description), "trafilatura")
+        if self.missing("image"):
+            self.set("image", fields.image, "trafilatura")
+        if self.missing("tags"):
+            self.set("tags", clean_tags(fields.tags), "trafilatura")
+        # Not asked by now, trafilatura's authors are never asked: the page named a person
+        # before them, and only the site's name (read above) could have changed that.
+        self.author_candidates = [
+            (source, [] if callable(names) else names) for source, names in self.author_candidates
+        ]
 
     def settle_authors(self) -> None:
         """The first source that names a person gives the authors, without the site or
         publisher: a full name (two words or more, or CJK) beats a lone word ("pauls",
         "Frankfurt") from an earlier source, which still beats nothing. A page that names no
         person keeps the first source's site or publisher, with provenance
-        ``<source>:publisher``."""
+        ``<source>:publisher``. A source given as a function is asked only when the sources
+        before it name no person."""
         self.authors = []
         self.provenance.pop("authors", None)
-        people = [
-            (source, [name for name in names if not self.is_publisher(name)])
-            for source, names in self.author_candidates
-        ]
-        for source, names in people:
-            if any(_is_full_name(name) for name in names):
-                self.set("authors", names, source)
+        people = []
+        for index in range(len(self.author_candidates)):
+            source, names = self._author_candidate(index)
+            people.append((source, [name for name in names if not self.is_publisher(name)]))
+            if any(_is_full_name(name) for name in people[-1][1]):
+                self.set("authors", people[-1][1], source)
                 return
         for source, names in people:
             if names:
                 self.set("authors", names, source)
                 return
-        for source, names in self.author_candidates:
+        for index in range(len(self.author_candidates)):
+            source, names = self._author_candidate(index)
             if names:
                 self.set("authors", names, f"{source}:publisher")
                 return
+
+    def _author_candidate(self, index: int) -> tuple[str, list[str]]:
+        source, names = self.author_candidates[index]
+        if callable(names):
+            names = names()
+            self.author_candidates[index] = (source, names)
+        return source, names
 
     def is_publisher(self, name: str) -> bool:
         """Whether an author name is the site or an organization the page names: a bare
