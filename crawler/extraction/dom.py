@@ -145,8 +145,13 @@ def marker_words(element: etree._Element) -> frozenset[str]:
 
 def _words_of(value: str) -> frozenset[str]:
     words: set[str] = set()
+    has_digit = _HAS_DIGIT.search(value) is not None
     for token in _WORD_SPLIT.split(value):
-        if token and not _HAS_DIGIT.search(token):  # generated ids are not words
+        if not token or (has_digit and _HAS_DIGIT.search(token)):
+            continue  # generated ids are not words
+        if token.islower():  # the common case, no camelCase to split
+            words.add(token)
+        else:
             words.update(word.lower() for word in _CAMEL_SPLIT.split(token))
     return frozenset(words)
 
