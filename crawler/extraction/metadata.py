@@ -588,8 +588,10 @@ def _alnum(text: str) -> str:
 def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     """Metadata declared by the page, first source wins per field: JSON-LD, then OpenGraph and
     meta tags, then the first ``<h1>``; a title loses a trailing section segment another
-    source omits and a trailing site name. The hints carry every declared headline and summary
-    and the JSON-LD ``articleBody``."""
+    source omits and a trailing site name. A publication time in UTC takes the offset of another
+    declaration of the same moment; without a declared date, the dates the text shows are read
+    to check trafilatura's guess later (``settle_guessed_date``). The hints carry every declared
+    headline and summary and the JSON-LD ``articleBody``."""
     meta = PageMetadata()
     hints = PageHints()
     ld_titles: list[str] = []
