@@ -1,20 +1,24 @@
 """FeedPolling: the per-feed history of each run and the adaptive polling decision.
 
-A thin adapter over ``crawler.storage.feed_history`` (the rows) and ``crawler.polling`` (the
-decision); see docs/feed-health.md. On in embedded mode; raises ``NotConfigured`` in
-distributed mode (``REDIS_URL``), where there is no feed history yet: every feed is polled on
-every run there, as before.
+A thin adapter over ``crawler.storage.feed_history`` (the rows, ``open_feed_history``) and
+``crawler.polling`` (the decision); see docs/feed-health.md. On in both modes: the history is
+kept in the state store, ``state.sqlite3`` in ``NEWSCRAWLER_STATE_DIR`` (embedded) or Redis
+(distributed, ``REDIS_URL``: ``crawler.storage.redis_feed_history``, shared by the workers).
 
-- At start: opens the history (the ``feed_history`` table of ``state.sqlite3`` in
-  ``NEWSCRAWLER_STATE_DIR``) and deletes rows older than ``NEWSCRAWLER_FEED_HISTORY_DAYS``.
+- At start: opens the history and deletes rows older than ``NEWSCRAWLER_FEED_HISTORY_DAYS``.
 - ``due_feeds`` (called by the spider before its first request): the listed feeds a run
   starting now polls. With ``NEWSCRAWLER_ADAPTIVE_POLLING`` off, ``NEWSCRAWLER_POLL_ALL_FEEDS``
   on or ``-a all_feeds=1``, every feed. A feed left out is counted as ``feeds/not_due`` and
-  sent to the run report with its due time (signal ``feed_not_due``).
+  sent to the run report with its due time (signal ``feed_not_due``). In distributed mode only
+  the worker that creates the run queues its feeds (``RunStartMiddleware``), so it alone
+  decides, once for the run, and its report lists the feeds not due; "now" is the run's start
+  (``RedisCluster.started_at``), the time every worker's rows of the run carry.
 - During the run: each feed's HTTP status, body size and latency (``response_received``; sent
   on as ``feed_fetched`` for the report), its hints (``crawler.polling.feed_hints``), the new
   articles written from it and its failed article downloads.
-- At close: one ``FeedRun`` row per feed processed, at the run's start time.
+- At close: one ``FeedRun`` row per feed processed, at the run's start time. In distributed
+  mode, also the articles and failed downloads of feeds another worker fetched, added to
+  their rows (``RedisFeedHistory.add_counts``).
 
 Stats: ``feeds/not_due``, ``feeds/history_pruned``, ``feeds/history_error``.
 """
@@ -31,15 +35,13 @@ from weakref import WeakKeyDictionary
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 from crawler.items import FeedEntry
 from crawler.polling import FeedHints, FeedRun, PollingRules, feed_hints, is_due, next_due
-from crawler.storage.feed_history import FeedHistory
-from crawler.storage.state import SQLITE_FILE
+from crawler.storage.feed_history import FeedHistoryStore, open_feed_history
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +67,10 @@ class FeedPolling:
         self.crawler = crawler
         self.config = config
         self.rules = PollingRules(config.poll_min_interval_s, config.poll_max_interval_s)
-        self.run_at = clock()
-        self.history = FeedHistory(config.state_dir / SQLITE_FILE)
+        self.started = clock()
+        # Distributed: the run's start, known once the worker joined it (``run_at``).
+        self._run_at = None if config.redis_url else self.started
+        self.history: FeedHistoryStore = open_feed_history(config)
         self.fetches: dict[str, _Fetch] = {}
         self.outcomes: dict[str, tuple[str, str | None, int]] = {}
         self.written: Counter[str] = Counter()
@@ -75,10 +79,8 @@ class FeedPolling:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FeedPolling:
         config = CrawlerConfig.from_settings(crawler.settings)
-        if config.redis_url:
-            raise NotConfigured("no feed history in distributed mode")
         polling = cls(crawler, config)
-        pruned = polling.history.prune(polling.run_at - config.feed_history_days * 86400)
+        pruned = polling.history.prune(polling.started - config.feed_history_days * 86400)
         if pruned and crawler.stats is not None:
             crawler.stats.set_value("feeds/history_pruned", pruned)
         connect = crawler.signals.connect
@@ -89,6 +91,16 @@ class FeedPolling:
         connect(polling.spider_closed, signal=signals.spider_closed)
         _instances[crawler] = polling
         return polling
+
+    @property
+    def run_at(self) -> float:
+        """The run's start: this process's in embedded mode; in distributed mode the shared
+        run's (the same for every worker), once the scheduler has joined it."""
+        if self._run_at is None:
+            from crawler.distributed.runtime import worker_runtime
+
+            self._run_at = worker_runtime(self.crawler).cluster.started_at()
+        return self._run_at
 
     # --- the decision ---
 
@@ -104,8 +116,9 @@ class FeedPolling:
         if self.forced(spider):
             return list(feed_urls)
         due = []
+        history = self.history.recent(feed_urls, limit=HISTORY_RUNS)
         for url in feed_urls:
-            runs = self.history.runs(url, limit=HISTORY_RUNS)
+            runs = history[url]
             if is_due(runs, self.rules, self.run_at):
                 due.append(url)
                 continue
@@ -175,9 +188,21 @@ class FeedPolling:
             )
         return rows
 
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """New articles and failed downloads of the feeds this process did not process (in
+        distributed mode, feeds another worker fetched)."""
+        urls = (set(self.written) | set(self.failures)) - set(self.outcomes)
+        return {url: (self.written[url], self.failures[url]) for url in sorted(urls)}
+
     def spider_closed(self, spider: Any, reason: str) -> None:
         try:
             self.history.add(self.rows())
+            counts = self.counts()
+            if counts and self.config.redis_url:
+                from crawler.storage.redis_feed_history import RedisFeedHistory
+
+                assert isinstance(self.history, RedisFeedHistory)
+                self.history.add_counts(self.run_at, counts)
         except Exception:
             logger.exception("Cannot save the feed history")
             if self.crawler.stats is not None:
