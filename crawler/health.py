@@ -6,12 +6,12 @@
 Reads the ``feed_history`` table of ``<state-dir>/state.sqlite3`` (``crawler.storage.
 feed_history``), or with ``--redis-url`` the history a distributed crawl keeps in that Redis
 (``crawler.storage.redis_feed_history``; needs the distributed extra), and writes a page that
-needs no server and no network: a table of feeds (status, last success, articles per day,
-share of 304 answers, error streak, next due), sortable by a click on a column (a few lines
-of inline script), a small chart per feed of the new articles (bars) and failures (red) of its recent runs, and a chart of the whole crawl per
-day; dead and failing feeds first. Charts are inline SVG built from one small template. The
-interval bounds should match the crawl's ``NEWSCRAWLER_POLL_*_INTERVAL_S`` (they only change
-the "next due" column). Pure: no Scrapy.
+needs no server and no network: a table of feeds (status, last success, articles per day, share
+of 304 answers, error streak, next due), sortable by a click on a column (a few lines of inline
+script), a small chart per feed of the new articles (bars) and failures (red) of its recent
+runs, and a chart of the whole crawl per day; dead and failing feeds first. Charts are inline
+SVG built from one small template. The interval bounds should match the crawl's
+``NEWSCRAWLER_POLL_*_INTERVAL_S`` (they only change the "next due" column). Pure: no Scrapy.
 """
 
 from __future__ import annotations
