@@ -266,3 +266,52 @@ def test_health_reports_an_unreachable_redis(tmp_path: Path, capsys: Any) -> Non
     assert not (tmp_path / "h.html").exists()
     with pytest.raises(SystemExit):
         health_main(["--redis-url", "http://127.0.0.1:1/", "-o", str(tmp_path / "h.html")])
+
+
+def test_feed_polling_reads_and_writes_the_history_in_redis(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """The extension in a distributed worker: it decides from the history in Redis at the
+    run's start, writes its rows at that time, and adds the articles it wrote from a feed
+    another worker fetched to that worker's row."""
+    from scrapy.utils.test import get_crawler
+
+    import crawler.settings as project
+    from crawler.distributed.runtime import worker_runtime
+    from crawler.extensions.polling import FeedPolling
+
+    ours = {k: getattr(project, k) for k in dir(project) if k.startswith("NEWSCRAWLER_")}
+    crawler = get_crawler(
+        settings_dict={
+            **ours,
+            "REDIS_URL": redis_server.url,
+            "NEWSCRAWLER_STATE_DIR": str(tmp_path / "state"),
+        }
+    )
+    store = history(redis_server)
+    polled, fetched, elsewhere = (f"https://{n}.example/feed" for n in ("polled", "here", "other"))
+    store.add([FeedRun(polled, time.time() - 60, "ok", None, 200, 5, 5)])  # a minute ago
+    polling = FeedPolling.from_crawler(crawler)
+    runtime = worker_runtime(crawler)
+    runtime.cluster.join()  # as the scheduler does when it opens
+    try:
+        assert polling.select([polled, fetched], object()) == [fetched]
+        assert crawler.stats is not None and crawler.stats.get_value("feeds/not_due") == 1
+        assert polling.run_at == runtime.cluster.started_at()
+        polling.feed_processed(fetched, "ok", entries=2)
+        polling.articles_written([{"feed_url": fetched}, {"feed_url": elsewhere}])
+        # The worker that fetched the other feed wrote its row first.
+        store.add([FeedRun(elsewhere, polling.run_at, "ok", None, 200, 3, 2)])
+        polling.spider_closed(object(), "finished")
+    finally:
+        runtime.server.close()
+    [here] = store.runs(fetched)
+    assert (here.run_at, here.status, here.entries, here.new_articles) == (
+        polling.run_at,
+        "ok",
+        2,
+        1,
+    )
+    [other] = store.runs(elsewhere)
+    assert (other.entries, other.new_articles) == (3, 3)
+    assert not (tmp_path / "state").exists(), "nothing in the state directory"
