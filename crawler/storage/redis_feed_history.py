@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, cast
 
 import redis
@@ -206,7 +207,13 @@ def _run(feed_url: str, member: bytes, score: float) -> FeedRun | None:
             failures=int(row.get("failures") or 0),
             bytes=int(row.get("bytes") or 0),
             latency_s=float(latency) if isinstance(latency, int | float) else None,
-            hints=FeedHints.from_json(json.loads(hints)) if isinstance(hints, str) else FeedHints(),
+            hints=_hints(hints) if isinstance(hints, str) else FeedHints(),
         )
     except (ValueError, TypeError):
         return None
+
+
+@lru_cache(maxsize=4096)
+def _hints(text: str) -> FeedHints:
+    """A feed's hints, parsed once: most rows repeat their feed's (frozen, so shareable)."""
+    return FeedHints.from_json(json.loads(text))
