@@ -272,8 +272,8 @@ def test_feed_polling_reads_and_writes_the_history_in_redis(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
     """The extension in a distributed worker: it decides from the history in Redis at the
-    run's start, writes its rows at that time, and adds the articles it wrote from a feed
-    another worker fetched to that worker's row."""
+    run's start, writes a feed's row (at that time) as soon as the feed is processed, and at
+    close adds the articles it wrote, also those of a feed another worker fetched."""
     from scrapy.utils.test import get_crawler
 
     import crawler.settings as project
@@ -299,6 +299,8 @@ def test_feed_polling_reads_and_writes_the_history_in_redis(
         assert crawler.stats is not None and crawler.stats.get_value("feeds/not_due") == 1
         assert polling.run_at == runtime.cluster.started_at()
         polling.feed_processed(fetched, "ok", entries=2)
+        # Written at once: a worker killed later leaves it.
+        assert [(r.status, r.entries) for r in store.runs(fetched)] == [("ok", 2)]
         polling.articles_written([{"feed_url": fetched}, {"feed_url": elsewhere}])
         # The worker that fetched the other feed wrote its row first.
         store.add([FeedRun(elsewhere, polling.run_at, "ok", None, 200, 3, 2)])

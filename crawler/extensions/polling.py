@@ -17,8 +17,10 @@ kept in the state store, ``state.sqlite3`` in ``NEWSCRAWLER_STATE_DIR`` (embedde
   on as ``feed_fetched`` for the report), its hints (``crawler.polling.feed_hints``), the new
   articles written from it and its failed article downloads.
 - At close: one ``FeedRun`` row per feed processed, at the run's start time. In distributed
-  mode, also the articles and failed downloads of feeds another worker fetched, added to
-  their rows (``RedisFeedHistory.add_counts``).
+  mode each feed's row is written as soon as the feed is processed (it stays if the worker is
+  killed later), and at close the worker adds the articles it wrote and its failed downloads,
+  per feed, to the feeds' rows, whichever worker fetched them
+  (``RedisFeedHistory.add_counts``).
 
 Stats: ``feeds/not_due``, ``feeds/history_pruned``, ``feeds/history_error``.
 """
@@ -30,7 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from scrapy import Request, signals
@@ -42,6 +44,9 @@ from crawler.config import CrawlerConfig
 from crawler.items import FeedEntry
 from crawler.polling import FeedHints, FeedRun, PollingRules, feed_hints, is_due, next_due
 from crawler.storage.feed_history import FeedHistoryStore, open_feed_history
+
+if TYPE_CHECKING:  # the distributed extra (redis) may not be installed
+    from crawler.storage.redis_feed_history import RedisFeedHistory
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +76,13 @@ class FeedPolling:
         # Distributed: the run's start, known once the worker joined it (``run_at``).
         self._run_at = None if config.redis_url else self.started
         self.history: FeedHistoryStore = open_feed_history(config)
+        # Distributed: the same store, with what only Redis does (merging the workers' rows).
+        self.shared: RedisFeedHistory | None = None
+        if config.redis_url:
+            from crawler.storage.redis_feed_history import RedisFeedHistory
+
+            assert isinstance(self.history, RedisFeedHistory)
+            self.shared = self.history
         self.fetches: dict[str, _Fetch] = {}
         self.outcomes: dict[str, tuple[str, str | None, int]] = {}
         self.written: Counter[str] = Counter()
@@ -155,6 +167,14 @@ class FeedPolling:
         self, feed_url: str, status: str, reason: str | None = None, entries: int = 0, **_: Any
     ) -> None:
         self.outcomes[feed_url] = (status, reason, entries)
+        if self.shared is not None:
+            # Distributed: the row is written as soon as the feed is processed, so it stays
+            # if this worker is killed later; its articles are added at close (``counts``).
+            try:
+                self.shared.add([self.row(feed_url, counted=False)])
+            except Exception:
+                logger.exception("Cannot save the feed history of %s", feed_url)
+                self._inc("feeds/history_error")
 
     def articles_written(self, records: list[dict[str, Any]]) -> None:
         self.written.update(str(r.get("feed_url")) for r in records)
@@ -162,51 +182,52 @@ class FeedPolling:
     def article_failed(self, entry: FeedEntry, reason: str) -> None:
         self.failures[entry.feed_url] += 1
 
+    def row(self, url: str, *, counted: bool = True) -> FeedRun:
+        """This run's history row of a feed processed; without its articles and failed
+        downloads unless ``counted``."""
+        status, reason, entries = self.outcomes[url]
+        fetch = self.fetches.get(url, _Fetch())
+        hints = fetch.hints
+        if hints is None:  # 304 or failed: the feed's declared pace has not changed
+            previous = self.history.runs(url, limit=1)
+            hints = previous[-1].hints if previous else FeedHints()
+        return FeedRun(
+            feed_url=url,
+            run_at=self.run_at,
+            status=status,
+            reason=reason,
+            http_status=fetch.http_status,
+            entries=entries,
+            new_articles=self.written[url] if counted else 0,
+            failures=self.failures[url] if counted else 0,
+            bytes=fetch.bytes,
+            latency_s=fetch.latency_s,
+            hints=hints,
+        )
+
     def rows(self) -> list[FeedRun]:
         """This run's history rows: one per feed processed."""
-        rows = []
-        for url, (status, reason, entries) in self.outcomes.items():
-            fetch = self.fetches.get(url, _Fetch())
-            hints = fetch.hints
-            if hints is None:  # 304 or failed: the feed's declared pace has not changed
-                previous = self.history.runs(url, limit=1)
-                hints = previous[0].hints if previous else FeedHints()
-            rows.append(
-                FeedRun(
-                    feed_url=url,
-                    run_at=self.run_at,
-                    status=status,
-                    reason=reason,
-                    http_status=fetch.http_status,
-                    entries=entries,
-                    new_articles=self.written[url],
-                    failures=self.failures[url],
-                    bytes=fetch.bytes,
-                    latency_s=fetch.latency_s,
-                    hints=hints,
-                )
-            )
-        return rows
+        return [self.row(url) for url in self.outcomes]
 
     def counts(self) -> dict[str, tuple[int, int]]:
-        """New articles and failed downloads of the feeds this process did not process (in
-        distributed mode, feeds another worker fetched)."""
-        urls = (set(self.written) | set(self.failures)) - set(self.outcomes)
-        return {url: (self.written[url], self.failures[url]) for url in sorted(urls)}
+        """New articles written and failed article downloads, per feed (in distributed mode
+        also of feeds another worker fetched)."""
+        urls = sorted(set(self.written) | set(self.failures))
+        return {url: (self.written[url], self.failures[url]) for url in urls}
+
+    def _inc(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         try:
-            self.history.add(self.rows())
-            counts = self.counts()
-            if counts and self.config.redis_url:
-                from crawler.storage.redis_feed_history import RedisFeedHistory
-
-                assert isinstance(self.history, RedisFeedHistory)
-                self.history.add_counts(self.run_at, counts)
+            if self.shared is None:
+                self.history.add(self.rows())
+            elif counts := self.counts():
+                self.shared.add_counts(self.run_at, counts)
         except Exception:
             logger.exception("Cannot save the feed history")
-            if self.crawler.stats is not None:
-                self.crawler.stats.inc_value("feeds/history_error")
+            self._inc("feeds/history_error")
         finally:
             self.history.close()
 
