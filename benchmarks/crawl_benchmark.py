@@ -17,14 +17,14 @@ server in its own process, with every page in memory), and measures in one run:
 
 1. the limit: ``extract_article`` (trafilatura plus our cleaning, then the record built: what
    the crawl's extraction workers run) over the same pages in one worker process per core, no
-   crawling, in articles per second;
+   crawling, in articles per second; and plain ``trafilatura.extract`` the same way;
 2. ``scrapy crawl feeds`` of the site (a child process; the settings the benchmark needs are
    passed with ``-s``, the defaults are not changed): articles per second from the start of the
    process to the last record written, and the peak RSS of its whole process tree (the crawler,
    the forkserver and the extraction workers, polled from /proc), the near-duplicate checks'
    CPU time per article (``neardup/cpu_ms``) and the bytes of their index per article in the
    state store (the corpus pages are repeated, so most articles are copies);
-3. the ratio of 2 to 1;
+3. the ratio of 2 to 1, and of 2 to plain ``trafilatura.extract``;
 4. trafilatura's own command line, for comparison: its feed mode (``trafilatura -i feeds.txt
    --feed``) on the same feeds (it refuses them: it wants a registrable domain name, and its
    SSRF protection refuses loopback), then its URL-list mode on the article URLs the feeds list,
@@ -55,7 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -66,6 +66,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import trafilatura  # noqa: E402
 
 from crawler.config import CrawlerConfig  # noqa: E402
 from crawler.extraction.article import extract_article  # noqa: E402
@@ -225,6 +227,12 @@ def _extract(args: tuple[bytes, str]) -> bool:
     return extracted.article is not None
 
 
+def _extract_plain(args: tuple[bytes, str]) -> bool:
+    """Plain ``trafilatura.extract``: the limit a user compares the crawl with."""
+    body, url = args
+    return trafilatura.extract(body, url=url) is not None
+
+
 @dataclass
 class LimitFigures:
     rate: float  # articles per second
@@ -232,13 +240,19 @@ class LimitFigures:
 
 
 def measure_limit(
-    pages: list[bytes], run: SiteRun, base: str, workers: int, server_pid: int
+    pages: list[bytes],
+    run: SiteRun,
+    base: str,
+    workers: int,
+    server_pid: int,
+    extract: Callable[[tuple[bytes, str]], bool] = _extract,
 ) -> LimitFigures:
-    """Articles per second of extraction alone, one worker process per core."""
+    """Articles per second of extraction alone (``extract``: ours by default), one worker
+    process per core."""
     jobs = [(pages[i % len(pages)], base + run.article_path(i)) for i in range(run.articles)]
     started = time.monotonic()
     with multiprocessing.get_context("forkserver").Pool(workers) as pool:
-        done = sum(1 for _ in pool.imap_unordered(_extract, jobs, chunksize=1))
+        done = sum(1 for _ in pool.imap_unordered(extract, jobs, chunksize=1))
         elapsed = time.monotonic() - started
         # As for the crawl: all the CPU of the processes that did the work, start-up included.
         helpers = set(tree_pids(os.getpid())) - {os.getpid(), server_pid}
@@ -589,6 +603,13 @@ def main(argv: list[str] | None = None) -> None:
                 f"articles/s "
                 f"({limit.cpu_s / runs[0].articles * 1000:.0f} ms of CPU a page)"
             )
+        plain = None
+        if not args.no_limit:
+            plain = measure_limit(pages, runs[0], base, cores, server.pid, _extract_plain)
+            print(
+                f"   plain trafilatura.extract on {cores} worker processes: {plain.rate:.1f} "
+                f"articles/s ({plain.cpu_s / runs[0].articles * 1000:.0f} ms of CPU a page)"
+            )
         crawl = measure_crawl(runs[0], base, tmp, args.per_domain, args.workers, args.set)
         print(f"2. scrapy crawl feeds, N={args.articles}: {describe(crawl)}")
         if limit is not None:
@@ -600,6 +621,14 @@ def main(argv: list[str] | None = None) -> None:
                 f"3. ratio crawl / limit: {crawl.rate / limit.rate:.2f} (CPU a page: limit "
                 f"{limit_ms:.0f} ms, crawl {crawl_ms:.0f} ms, so "
                 f"{limit_ms / crawl_ms:.2f} where CPU is the only limit)"
+            )
+        if plain is not None:
+            plain_ms = plain.cpu_s / runs[0].articles * 1000
+            crawl_ms = (crawl.crawler_cpu_s + crawl.workers_cpu_s) / crawl.scraped * 1000
+            print(
+                f"   ratio crawl / plain trafilatura.extract: {crawl.rate / plain.rate:.2f} "
+                f"(CPU a page: {plain_ms:.0f} ms against the crawl's {crawl_ms:.0f} ms, so "
+                f"{plain_ms / crawl_ms:.2f} where CPU is the only limit)"
             )
         if not args.no_trafilatura:
             for number, line in enumerate(measure_trafilatura(runs[0], base, tmp, cores)):

@@ -5,6 +5,7 @@ Each rule is one function over the list of blocks; its docstring is the rule in 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -123,9 +124,14 @@ class Block:
     link_chars: int = 0  # characters of the text that are link text
 
 
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+# Several rules compare the same block texts: each is normalized once.
+@functools.lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"[\W_]+", " ", text).strip()
+    return _NOT_WORD.sub(" ", text).strip()
 
 
 def tree_blocks(body: etree._Element) -> list[Block]:

@@ -145,8 +145,13 @@ def marker_words(element: etree._Element) -> frozenset[str]:
 
 def _words_of(value: str) -> frozenset[str]:
     words: set[str] = set()
+    has_digit = _HAS_DIGIT.search(value) is not None
     for token in _WORD_SPLIT.split(value):
-        if token and not _HAS_DIGIT.search(token):  # generated ids are not words
+        if not token or (has_digit and _HAS_DIGIT.search(token)):
+            continue  # generated ids are not words
+        if token.islower():  # the common case, no camelCase to split
+            words.add(token)
+        else:
             words.update(word.lower() for word in _CAMEL_SPLIT.split(token))
     return frozenset(words)
 
@@ -352,11 +357,15 @@ class PageContext:
         alt/title, texts beside an image or in a media container) and the given metadata."""
         markers = page_markers(tree) if markers is None else markers
         found = [element_text(node) for node in tree.iter("figcaption")]
-        found.extend(
-            element_text(node)
-            for node, words in markers.items()
-            if any("caption" in word or "credit" in word for word in words)
-        )
+        captioned: dict[frozenset[str], bool] = {}  # the same word sets recur all over a page
+        for node, words in markers.items():
+            is_caption = captioned.get(words)
+            if is_caption is None:
+                is_caption = captioned[words] = any(
+                    "caption" in word or "credit" in word for word in words
+                )
+            if is_caption:
+                found.append(element_text(node))
         for image in tree.iter("img"):
             found.extend(v for v in (image.get("alt"), image.get("title")) if v)
         found.extend(media_texts(tree, markers))
