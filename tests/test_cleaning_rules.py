@@ -271,6 +271,27 @@ def test_link_share_counts_only_for_short_blocks() -> None:
     assert cleaning._is_link_teaser(Block("list", teasers, link_chars=len(teasers) - 4))
 
 
+def test_link_share_is_measured_on_the_page() -> None:
+    """trafilatura runs without link marking (marking changes what it keeps): each block's
+    link text comes from the page element whose text the block is."""
+    tree = page.parse_html(
+        '<html><body><p><a href="/a">Ferry timetable changes</a></p>'
+        '<p>The bridge <a href="/b">reopens</a> next month.</p>'
+        '<a href="/c"><h3>Council approves budget</h3><p>A card for another story.</p></a>'
+        '<ul><li><a href="/d">Library hours</a></li><li>Opening times, <b>unlinked</b></li></ul>'
+        "<p>A paragraph without links.</p></body></html>"
+    )
+    links = dom.LinkShares(tree)
+    assert links.link_chars("paragraph", "Ferry timetable changes") == 23
+    assert links.link_chars("paragraph", "The bridge reopens next month.") == 7
+    assert links.link_chars("heading", "Council approves budget") == 23
+    assert links.link_chars("paragraph", "A card for another story.") == 25
+    items = "- Library hours\n- Opening times, unlinked"
+    assert links.link_chars("list", items) == len("Library hours")
+    assert links.link_chars("paragraph", "A paragraph without links.") == 0
+    assert links.link_chars("paragraph", "Text found nowhere on the page") == 0
+
+
 def test_byline_needs_a_whole_author_name() -> None:
     context = PageContext(authors=["The Associated Press"])
     byline = Block("paragraph", "By The Associated Press")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from crawler.extraction.dom import PageContext, element_text
+from crawler.extraction.dom import LinkShares, PageContext, element_text
 from crawler.textnorm import tidy_text
 
 # trafilatura's XML block tags, and the HTML tags its fallback extractors leave behind.
@@ -128,14 +128,15 @@ def normalize(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text).strip()
 
 
-def tree_blocks(body: etree._Element) -> list[Block]:
+def tree_blocks(body: etree._Element, links: LinkShares | None = None) -> list[Block]:
     """Blocks in reading order from trafilatura's body element; wrapper elements (``div``)
-    are walked into, and loose text in them becomes a paragraph."""
+    are walked into, and loose text in them becomes a paragraph. Each block's link text is
+    measured on the page (``links``; none without it)."""
     blocks: list[Block] = []
 
-    def add(kind: str, text: str | None, link_chars: int = 0) -> None:
+    def add(kind: str, text: str | None) -> None:
         if text:
-            blocks.append(Block(kind, text, link_chars))
+            blocks.append(Block(kind, text, links.link_chars(kind, text) if links else 0))
 
     def walk(element: etree._Element) -> None:
         add("paragraph", tidy_text(element.text))
@@ -144,15 +145,11 @@ def tree_blocks(body: etree._Element) -> list[Block]:
             if kind is None:
                 walk(child)
             else:
-                add(kind, _block_text(child, kind), _link_chars(child))
+                add(kind, _block_text(child, kind))
             add("paragraph", tidy_text(child.tail))
 
     walk(body)
     return blocks
-
-
-def _link_chars(element: etree._Element) -> int:
-    return sum(len(element_text(link).strip()) for link in element.iter("ref", "a"))
 
 
 def _block_text(element: etree._Element, kind: str) -> str | None:

@@ -373,3 +373,84 @@ class PageContext:
             article_body=article_body,
             standfirst=standfirst,
         )
+
+
+# Elements that hold a block of text of their own: the nearest of them above a link is the
+# block the link's text belongs to (inline wrappers such as <span> or <b> are walked through).
+TEXT_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "li",
+        "dd",
+        "dt",
+        "td",
+        "th",
+        "tr",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "blockquote",
+        "pre",
+        "figure",
+        "form",
+        "table",
+        "ul",
+        "ol",
+        "dl",
+        "body",
+        *HEADING_TAGS,
+    }
+)
+_NON_WORD = re.compile(r"[\W_]+")
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\ufeff"))  # removed inside words by tidy_text
+
+
+def text_key(text: str) -> str:
+    """A text as a lookup key: case-folded, punctuation and spacing reduced to single spaces,
+    so a block's text finds the page element it was read from."""
+    return _NON_WORD.sub(" ", text.translate(_INVISIBLE).casefold()).strip()
+
+
+class LinkShares:
+    """The share of link text in the page's text blocks, read once from the tree that
+    trafilatura extracts from, so that trafilatura itself runs without link marking (marking
+    links changes what it keeps). A block's share is that of the page element whose text it is:
+    the element holding a link, the link itself, or a heading or paragraph inside a link. A text
+    found nowhere (trafilatura joined or split elements) has no link text."""
+
+    def __init__(self, tree: etree._Element) -> None:
+        self.shares: dict[str, float] = {}
+        blocks: dict[etree._Element, None] = {}
+        for link in tree.iter("a"):
+            link_key = text_key(element_text(link))
+            if not link_key:
+                continue
+            self.shares[link_key] = 1.0
+            for inner in link.iterdescendants(*TEXT_BLOCK_TAGS):
+                self.shares[text_key(element_text(inner))] = 1.0
+            parent = link.getparent()
+            while parent is not None and parent.tag not in TEXT_BLOCK_TAGS:
+                parent = parent.getparent()
+            if parent is not None:
+                blocks[parent] = None
+        for block in blocks:
+            key = text_key(element_text(block))
+            if not key or self.shares.get(key) == 1.0:
+                continue
+            linked = sum(len(text_key(element_text(link))) for link in block.iter("a"))
+            self.shares[key] = max(self.shares.get(key, 0.0), min(1.0, linked / len(key)))
+
+    def share(self, text: str) -> float:
+        """The link share of the element whose text ``text`` is (0 when none is)."""
+        return self.shares.get(text_key(text), 0.0)
+
+    def link_chars(self, kind: str, text: str) -> int:
+        """Characters of a block's text that are link text; a list or table counts item by
+        item (line by line)."""
+        if kind in ("list", "table"):
+            lines = [line.removeprefix("- ") for line in text.split("\n")]
+            return round(sum(self.share(line) * len(line) for line in lines))
+        return round(self.share(text) * len(text))
