@@ -271,6 +271,23 @@ def test_link_share_counts_only_for_short_blocks() -> None:
     assert cleaning._is_link_teaser(Block("list", teasers, link_chars=len(teasers) - 4))
 
 
+def test_comment_section_goes_but_a_wrapper_named_for_comments_stays() -> None:
+    """trafilatura removes the story's comment section; a section whose class merely mentions
+    comments (a forum's posts, a product's reviews) is not pruned for its name."""
+    story = "".join(f"<p>{block.text}</p>" for block in STORY if block.kind == "paragraph")
+    story += "<p>Engineers replaced the rusted gears and rebuilt the control house.</p>" * 3
+    html = (
+        f"<html><body><article><h1>Bridge</h1>{story}"
+        '<section class="course-testimonials-comments"><p>The course on bridge repair was'
+        " worth every hour: clear, practical and well paced, said one engineer.</p></section>"
+        '</article><div id="comments"><p>Reader Joe: first! I drove over it yesterday and it'
+        " felt very solid to me.</p></div></body></html>"
+    )
+    text = extract_page(html, URL, min_text_chars=0).text or ""
+    assert "worth every hour" in text
+    assert "Reader Joe" not in text
+
+
 def test_link_share_is_measured_on_the_page() -> None:
     """trafilatura runs without link marking (marking changes what it keeps): each block's
     link text comes from the page element whose text the block is."""

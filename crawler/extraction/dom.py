@@ -48,7 +48,9 @@ BOILERPLATE_WORDS = frozenset(
         "share",
         "sharing",
         "social",
-        "comments",
+        # Not "comments": trafilatura (include_comments=False) removes a page's comment
+        # section itself, while a wrapper named for comments holds a forum's posts or a
+        # product's reviews, which are the content there.
         # boxes beside the story
         "infobox",
         "factbox",
