@@ -187,6 +187,10 @@ def test_wrapper_with_a_boilerplate_class_is_kept_when_it_holds_the_story() -> N
         ({"class": "block-id-n1AuAdJlVL"}, False),  # a generated id, not the word "ad"
         ({"class": "header headline"}, False),
         ({"class": "article-body"}, False),
+        ({"class": "grid-item hide-read-more-ad"}, False),  # a flag: no ad here
+        ({"class": "page noAds"}, False),
+        ({"class": "no-padding ad-slot"}, True),  # the negation ends with its class name
+        ({"class": "comments-wrapper"}, False),  # trafilatura removes comment sections
     ],
 )
 def test_class_and_id_words(attributes: dict[str, str], boilerplate: bool) -> None:

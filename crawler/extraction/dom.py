@@ -11,6 +11,7 @@ Two jobs, both general (no rule names a site):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -75,6 +76,9 @@ _WORD_SPLIT = re.compile(r"[\s_\-]+")
 # do not yield words such as "ad".
 _CAMEL_SPLIT = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
 _HAS_DIGIT = re.compile(r"\d")
+# A class name that opens with one of these says the element is not what follows: a page flag
+# such as "no-ads" or "hide-read-more-ad" marks content without ads, not an ad.
+NEGATIONS = frozenset({"no", "hide", "without", "disable", "disabled"})
 MIN_CAPTION_CHARS = 16
 # A media container (its class or id says so) is small: its text is a caption, not a story.
 MEDIA_WORDS = frozenset({"media", "image", "img", "photo", "picture", "video", "gallery"})
@@ -147,10 +151,19 @@ def marker_words(element: etree._Element) -> frozenset[str]:
 
 def _words_of(value: str) -> frozenset[str]:
     words: set[str] = set()
-    for token in _WORD_SPLIT.split(value):
-        if token and not _HAS_DIGIT.search(token):  # generated ids are not words
-            words.update(word.lower() for word in _CAMEL_SPLIT.split(token))
+    for name in value.split():
+        # "hide-read-more-ad", "noAds": the words after a negation are negated
+        for word in _name_words(name):
+            words.add(word)
+            if word in NEGATIONS:
+                break
     return frozenset(words)
+
+
+def _name_words(name: str) -> Iterator[str]:
+    for token in _WORD_SPLIT.split(name):
+        if token and not _HAS_DIGIT.search(token):  # generated ids are not words
+            yield from (word.lower() for word in _CAMEL_SPLIT.split(token))
 
 
 def page_markers(tree: etree._Element) -> Markers:
