@@ -439,10 +439,12 @@ class LinkShares:
     def __init__(self, tree: etree._Element) -> None:
         self.shares: dict[str, float] = {}
         blocks: dict[etree._Element, None] = {}
+        link_lengths: dict[etree._Element, int] = {}
         for link in tree.iter("a"):
             link_key = text_key(element_text(link))
             if not link_key:
                 continue
+            link_lengths[link] = len(link_key)
             self.shares[link_key] = 1.0
             for inner in link.iterdescendants(*TEXT_BLOCK_TAGS):
                 self.shares[text_key(element_text(inner))] = 1.0
@@ -455,7 +457,7 @@ class LinkShares:
             key = text_key(element_text(block))
             if not key or self.shares.get(key) == 1.0:
                 continue
-            linked = sum(len(text_key(element_text(link))) for link in block.iter("a"))
+            linked = sum(link_lengths.get(link, 0) for link in block.iter("a"))
             self.shares[key] = max(self.shares.get(key, 0.0), min(1.0, linked / len(key)))
 
     def share(self, text: str) -> float:
