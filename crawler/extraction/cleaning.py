@@ -184,8 +184,9 @@ def drop_ad_labels(blocks: list[Block], context: PageContext) -> list[Block]:
 
 
 def drop_captions(blocks: list[Block], context: PageContext) -> list[Block]:
-    """A block equal or near-equal to an image caption, alt or title on the page is removed,
-    as is a block that is only a photo credit or a contributor credit."""
+    """A block equal or near-equal to an image caption on the page (caption markup, a small
+    media container's text) is removed, as is a block that is only a photo credit or a
+    contributor credit. An image's alt text is no caption: a tile's title repeats it."""
     captions = CaptionIndex(context.captions)
     return [b for b in blocks if not (CREDIT_LINE.search(b.text) or captions.matches(b.text))]
 

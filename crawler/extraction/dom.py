@@ -5,7 +5,8 @@ Two jobs, both general (no rule names a site):
 - ``prune_boilerplate`` removes, before trafilatura sees the tree, the elements whose markup says
   they are not story text: side boxes, embeds, captions, share/newsletter/related widgets.
 - ``PageContext.from_tree`` collects the page's own texts the cleaning rules compare blocks with:
-  captions and image alt texts, the declared headlines, the JSON-LD ``articleBody``.
+  captions (caption markup, media containers), the declared headlines, the JSON-LD
+  ``articleBody``.
 """
 
 from __future__ import annotations
@@ -363,8 +364,9 @@ class PageContext:
         descriptions: list[str] | None = None,
         markers: Markers | None = None,
     ) -> PageContext:
-        """The context of a page: its captions (figcaptions, caption/credit classes, image
-        alt/title, texts beside an image or in a media container) and the given metadata."""
+        """The context of a page: its captions (figcaptions, caption/credit classes, texts in
+        a small media container; not image alt texts, which a tile's or a story's own text
+        repeats) and the given metadata."""
         markers = page_markers(tree) if markers is None else markers
         found = [element_text(node) for node in tree.iter("figcaption")]
         found.extend(
@@ -372,8 +374,6 @@ class PageContext:
             for node, words in markers.items()
             if any("caption" in word or "credit" in word for word in words)
         )
-        for image in tree.iter("img"):
-            found.extend(v for v in (image.get("alt"), image.get("title")) if v)
         found.extend(media_texts(tree, markers))
         captions = [c for c in (tidy_text(text) for text in found) if c]
         # The page's summary shown as its standfirst is not a caption, even beside an image.
