@@ -31,7 +31,7 @@ def bare_body(tree: etree._Element, url: str) -> bytes | None:
         include_comments=False,
         include_tables=True,
         include_formatting=False,
-        include_links=True,
+        include_links=False,
         deduplicate=False,
     )
     if not isinstance(document, Document) or document.body is None:

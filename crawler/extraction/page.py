@@ -3,9 +3,9 @@ metadata from the page's own declarations.
 
 The page is parsed once; that tree gives the metadata (``metadata.read_page``) and the page
 context (captions, headlines, JSON-LD ``articleBody``), is pruned of boilerplate elements
-(``dom.prune_boilerplate``) and handed to trafilatura, whose XML body (with link text marked)
-becomes blocks, checked against ``articleBody`` (``body.py``) and cleaned by the rules of
-``cleaning.RULES``.
+(``dom.prune_boilerplate``) and handed to trafilatura, whose XML body becomes blocks (their link
+text measured on the pruned tree, ``dom.LinkShares``), checked against ``articleBody``
+(``body.py``) and cleaned by the rules of ``cleaning.RULES``.
 
 Contract: ``extract_page`` never raises for bad input; a page without an article comes back with
 ``text`` ``None`` and ``error`` set to a reason (a stats-key suffix).
@@ -23,7 +23,7 @@ from lxml import etree
 from crawler.encoding import decode_page
 from crawler.extraction.body import article_body_blocks, with_standfirst
 from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
-from crawler.extraction.dom import PageContext, page_markers, prune_boilerplate
+from crawler.extraction.dom import LinkShares, PageContext, page_markers, prune_boilerplate
 from crawler.extraction.metadata import PageMetadata, read_page
 from crawler.extraction.trafilatura_body import extract_body
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
@@ -114,11 +114,12 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     # trafilatura's metadata for the fields the page lacks, read before its cascade (which
     # prunes the tree in place) runs on the same tree.
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
+    link_shares = LinkShares(tree)
     extracted = extract_body(tree, url)
     if extracted is None:
         return PageExtraction(text=None, metadata=metadata, error="no_content", rights=rights)
     context.authors = context.authors or metadata.authors
-    blocks, backstop = finish_blocks(tree_blocks(extracted[0]), context)
+    blocks, backstop = finish_blocks(tree_blocks(extracted[0], link_shares), context)
     text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
         return PageExtraction(text=None, metadata=metadata, error="too_little_text", rights=rights)

@@ -1,7 +1,7 @@
 """trafilatura's extraction cascade, run once on our own tree. Pure.
 
 The body is the one ``trafilatura.bare_extraction(tree, include_comments=False,
-include_tables=True, include_links=True, include_formatting=False, deduplicate=False)`` gives
+include_tables=True, include_links=False, include_formatting=False, deduplicate=False)`` gives
 at the pinned trafilatura version (``trafilatura.core.trafilatura_sequence`` with comments
 off), with the work it does not need left out:
 
@@ -54,7 +54,7 @@ def extraction_options(url: str | None) -> Extractor:
         comments=False,
         tables=True,
         formatting=False,
-        links=True,
+        links=False,
         dedup=False,
         url=url,
     )
