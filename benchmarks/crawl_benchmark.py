@@ -2,7 +2,8 @@
 
     python benchmarks/crawl_benchmark.py [--articles 2000] [--feeds 24] [--scale 4]
         [--per-domain 16] [--workers N] [--no-scale] [--no-trafilatura]
-        --corpus PAGES.jsonl.gz [--warc [--repeats 4] [--profile DIR]]
+        [--large 20] [--large-bytes B] [--no-large] --corpus PAGES.jsonl.gz
+        [--warc [--repeats 4] [--profile DIR]]
 
 ``--corpus`` is a gzip-compressed JSON Lines file with one page a line, its HTML in the
 ``html`` field (other fields are ignored). The figures in docs/performance.md were measured
@@ -17,20 +18,20 @@ server in its own process, with every page in memory), and measures in one run:
 
 1. the limit: ``extract_article`` (trafilatura plus our cleaning, then the record built: what
    the crawl's extraction workers run) over the same pages in one worker process per core, no
-   crawling, in articles per second;
+   crawling, in articles per second; and plain ``trafilatura.extract`` the same way;
 2. ``scrapy crawl feeds`` of the site (a child process; the settings the benchmark needs are
    passed with ``-s``, the defaults are not changed): articles per second from the start of the
    process to the last record written, and the peak RSS of its whole process tree (the crawler,
    the forkserver and the extraction workers, polled from /proc), the near-duplicate checks'
    CPU time per article (``neardup/cpu_ms``) and the bytes of their index per article in the
    state store (the corpus pages are repeated, so most articles are copies);
-3. the ratio of 2 to 1;
+3. the ratio of 2 to 1, and of 2 to plain ``trafilatura.extract``;
 4. trafilatura's own command line, for comparison: its feed mode (``trafilatura -i feeds.txt
    --feed``) on the same feeds (it refuses them: it wants a registrable domain name, and its
    SSRF protection refuses loopback), then its URL-list mode on the article URLs the feeds list,
    with its SSRF protection and per-host pause switched off;
 5. the crawl again at ``--scale`` times the articles, to compare its peak RSS with 2's;
-6. with ``--warc``, instead of 1-5: the crawl of 2 with WARC capture off and on
+6. with ``--warc``, instead of the others: the crawl of 2 with WARC capture off and on
    (``NEWSCRAWLER_WARC=1``), interleaved (``--repeats`` pairs: off, on, then on, off, ...) so
    that both see the same load on a shared machine, and a load that drifts favours neither.
    For each pair and as medians: throughput on/off, CPU a page on/off (the whole process
@@ -40,6 +41,11 @@ server in its own process, with every page in memory), and measures in one run:
    per article written of the WARC files and of the JSON Lines. ``--profile DIR`` adds one
    WARC-on crawl with its crawler process under cProfile and prints the CPU time a page of the
    WARC functions on the reactor thread (the profiler's own cost included).
+7. unless ``--no-large``, the crawl of 2 again with ``--large`` of its pages replaced by pages
+   just under the extraction limit (``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES`` less 64 KiB), made
+   from corpus pages: half with a large inline JSON script, half with a long comment thread
+   (tens of thousands of elements); its peak RSS beside 2's, and the peaks (``VmHWM``) of
+   the crawler process and of the largest child of each.
 
 Only 127.0.0.1 is contacted. Temporary files go to a temporary directory, removed at the end.
 """
@@ -61,7 +67,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -73,6 +79,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import trafilatura  # noqa: E402
+
+from crawler.config import CrawlerConfig  # noqa: E402
 from crawler.extraction.article import extract_article  # noqa: E402
 from crawler.items import FeedEntry  # noqa: E402
 
@@ -115,6 +124,16 @@ class SiteRun:
     name: str
     articles: int
     feeds: int
+    # Pages near the extraction limit (``large_pages``), spread evenly among the articles.
+    large: int = 0
+
+    def is_large(self, i: int) -> bool:
+        return self.large > 0 and i % max(1, self.articles // self.large) == 0
+
+    def page(self, i: int, pages: list[bytes], large: list[bytes]) -> bytes:
+        if large and self.is_large(i):  # the kinds in turn
+            return large[i // max(1, self.articles // self.large) % len(large)]
+        return pages[i % len(pages)]
 
     def article_path(self, i: int) -> str:
         return f"/{self.name}/news/{i % self.feeds}/story-{i}.html"
@@ -122,9 +141,11 @@ class SiteRun:
     def feed_path(self, k: int) -> str:
         return f"/{self.name}/feed-{k}.xml"
 
-    def routes(self, base: str, pages: list[bytes]) -> Iterator[tuple[str, str, bytes]]:
+    def routes(
+        self, base: str, pages: list[bytes], large: list[bytes]
+    ) -> Iterator[tuple[str, str, bytes]]:
         for i in range(self.articles):
-            yield self.article_path(i), HTML, pages[i % len(pages)]
+            yield self.article_path(i), HTML, self.page(i, pages, large)
         for k in range(self.feeds):
             items = "".join(
                 f"<item><title>Story {i}</title><link>{base}{self.article_path(i)}</link>"
@@ -142,7 +163,45 @@ class SiteRun:
         return [base + self.feed_path(k) for k in range(self.feeds)]
 
 
-def serve(runs: list[SiteRun], pages: list[bytes], ready: Connection) -> None:
+def large_pages(pages: list[bytes], size: int) -> list[bytes]:
+    """Four pages of ``size`` bytes made from corpus pages, the two ways real pages grow past
+    a few MiB: two with an inline script holding a large JSON state (as single-page-app
+    frameworks embed, e.g. ``__NEXT_DATA__``: one big text node), two with a long comment
+    thread (tens of thousands of elements: what costs a parser the most memory)."""
+    made = []
+    for n in range(4):
+        base = pages[n % len(pages)].decode("utf-8", errors="replace")
+        if n % 2 == 0:
+            item = json.dumps(
+                {
+                    "id": 0,
+                    "headline": "Related story",
+                    "summary": "A teaser line. " * 8,
+                    "image": "https://img.example/x.jpg",
+                    "tags": ["world", "politics"],
+                }
+            )
+            head = '<script id="__NEXT_DATA__" type="application/json">{"items": ['
+            tail = "]}</script>"
+            spot, unit, joiner = "</head>", item, ","
+        else:
+            head, tail = '<section class="comments">', "</section>"
+            unit = (
+                '<div class="comment"><span class="author">Reader</span><p>I read this and '
+                'I have an opinion about it, at some length.</p><a href="#reply">Reply</a></div>'
+            )
+            spot, joiner = "</body>", ""
+        room = size - len(base.encode("utf-8")) - len(head) - len(tail)
+        count = max(0, room // (len(unit) + len(joiner)))
+        filler = head + joiner.join([unit] * count) + tail
+        at = base.rfind(spot)
+        at = at if at >= 0 else len(base)
+        page = (base[:at] + filler + base[at:]).encode("utf-8")
+        made.append(page + b" " * max(0, size - len(page)))
+    return made
+
+
+def serve(runs: list[SiteRun], pages: list[bytes], large: list[bytes], ready: Connection) -> None:
     """The site, in its own process so that serving never competes with the measured one for
     the GIL; pages are kept in memory and sent with keep-alive."""
     routes: dict[str, tuple[str, bytes]] = {
@@ -167,7 +226,7 @@ def serve(runs: list[SiteRun], pages: list[bytes], ready: Connection) -> None:
     server.daemon_threads = True
     base = f"http://127.0.0.1:{server.server_address[1]}"
     for run in runs:
-        for path, content_type, body in run.routes(base, pages):
+        for path, content_type, body in run.routes(base, pages, large):
             routes[path] = (content_type, body)
     ready.send(base)
     server.serve_forever()
@@ -180,6 +239,12 @@ def _extract(args: tuple[bytes, str]) -> bool:
     return extracted.article is not None
 
 
+def _extract_plain(args: tuple[bytes, str]) -> bool:
+    """Plain ``trafilatura.extract``: the limit a user compares the crawl with."""
+    body, url = args
+    return trafilatura.extract(body, url=url) is not None
+
+
 @dataclass
 class LimitFigures:
     rate: float  # articles per second
@@ -187,13 +252,19 @@ class LimitFigures:
 
 
 def measure_limit(
-    pages: list[bytes], run: SiteRun, base: str, workers: int, server_pid: int
+    pages: list[bytes],
+    run: SiteRun,
+    base: str,
+    workers: int,
+    server_pid: int,
+    extract: Callable[[tuple[bytes, str]], bool] = _extract,
 ) -> LimitFigures:
-    """Articles per second of extraction alone, one worker process per core."""
+    """Articles per second of extraction alone (``extract``: ours by default), one worker
+    process per core."""
     jobs = [(pages[i % len(pages)], base + run.article_path(i)) for i in range(run.articles)]
     started = time.monotonic()
     with multiprocessing.get_context("forkserver").Pool(workers) as pool:
-        done = sum(1 for _ in pool.imap_unordered(_extract, jobs, chunksize=1))
+        done = sum(1 for _ in pool.imap_unordered(extract, jobs, chunksize=1))
         elapsed = time.monotonic() - started
         # As for the crawl: all the CPU of the processes that did the work, start-up included.
         helpers = set(tree_pids(os.getpid())) - {os.getpid(), server_pid}
@@ -221,10 +292,11 @@ def tree_pids(root: int) -> list[int]:
     return pids
 
 
-def rss_bytes(pid: int) -> int:
+def rss_bytes(pid: int, field: str = "VmRSS") -> int:
+    """A process's resident memory now (``VmRSS``) or at its peak (``VmHWM``)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
@@ -310,6 +382,11 @@ class CrawlFigures:
     neardup_index_bytes: int = 0
     warc_bytes: int = 0
     jsonl_bytes: int = 0
+    # Peak RSS of the crawler process, and the largest of its children's (each its VmHWM:
+    # exact, not polled).
+    crawler_peak_rss: int = 0
+    child_peak_rss: int = 0
+    dropped: dict[str, int] | None = None  # pages dropped, by reason (the run report)
 
     @property
     def rate(self) -> float:
@@ -391,10 +468,12 @@ def measure_crawl(
     peak_rss = peak_processes = 0
     size, first_record, last_record = 0, 0.0, 0.0
     seen: set[int] = set()
+    hwm: dict[int, int] = {}
     while os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is None:
         pids = tree_pids(child.pid)
         seen.update(pids)
         peak_rss = max(peak_rss, sum(rss_bytes(pid) for pid in pids))
+        hwm.update((pid, max(hwm.get(pid, 0), rss_bytes(pid, "VmHWM"))) for pid in pids)
         peak_processes = max(peak_processes, len(pids))
         now_size = output_size(output)
         if now_size != size:
@@ -431,6 +510,9 @@ def measure_crawl(
         neardup_index_bytes(workdir / "state" / "state.sqlite3"),
         warc_bytes=sum(p.stat().st_size for p in output.glob("*.warc.gz*") if p.is_file()),
         jsonl_bytes=sum(p.stat().st_size for p in output.glob("*.jsonl") if p.is_file()),
+        crawler_peak_rss=hwm.pop(child.pid, 0),
+        child_peak_rss=max(hwm.values(), default=0),
+        dropped=dict(totals.get("dropped", {})),
     )
 
 
@@ -515,10 +597,13 @@ def machine() -> str:
 
 def describe(crawl: CrawlFigures) -> str:
     return (
-        f"{crawl.rate:.1f} articles/s ({crawl.scraped} pages extracted, {crawl.written} written, "
-        f"in {crawl.seconds_to_last_record:.1f} s from process start to last record; "
+        f"{crawl.rate:.1f} articles/s ({crawl.scraped} pages extracted, {crawl.written} written"
+        + "".join(f", {n} {reason}" for reason, n in sorted((crawl.dropped or {}).items()))
+        + f", in {crawl.seconds_to_last_record:.1f} s from process start to last record; "
         f"{crawl.steady_rate:.1f}/s from first to last record), peak RSS {mib(crawl.peak_rss)} "
-        f"over {crawl.peak_processes} processes, CPU {crawl.crawler_cpu_s:.1f} s in the crawler "
+        f"over {crawl.peak_processes} processes (crawler process {mib(crawl.crawler_peak_rss)}, "
+        f"largest child {mib(crawl.child_peak_rss)}), "
+        f"CPU {crawl.crawler_cpu_s:.1f} s in the crawler "
         f"process and {crawl.workers_cpu_s:.1f} s in its children"
         + ("" if crawl.returncode == 0 else f", EXIT STATUS {crawl.returncode}")
         + (
@@ -702,6 +787,20 @@ def main(argv: list[str] | None = None) -> None:
         help="with --warc: one more WARC-on crawl, its crawler process under cProfile "
         "(DIR/warc-on.prof), and the WARC functions' time a page",
     )
+    parser.add_argument(
+        "--large",
+        type=int,
+        default=20,
+        metavar="K",
+        help="7: crawl N again with K of its pages near the extraction limit (default 20)",
+    )
+    parser.add_argument(
+        "--large-bytes",
+        type=int,
+        default=CrawlerConfig.extract_maxsize_bytes - 64 * 1024,
+        help="size of those pages (default: NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES - 64 KiB)",
+    )
+    parser.add_argument("--no-large", action="store_true", help="skip 7")
     args = parser.parse_args(argv)
     if not args.corpus.is_file():
         parser.error(
@@ -719,6 +818,9 @@ def main(argv: list[str] | None = None) -> None:
     runs = [SiteRun("n", args.articles, args.feeds)]
     if not args.no_scale and not args.warc:
         runs.append(SiteRun("scaled", args.articles * args.scale, args.feeds))
+    large = [] if args.no_large or args.warc else large_pages(pages, args.large_bytes)
+    if large:
+        runs.append(SiteRun("large", args.articles, args.feeds, large=args.large))
     print(f"machine: {machine()}")
     print(
         f"site: {len(pages)} corpus pages ({sum(map(len, pages)) // len(pages) // 1024} KiB "
@@ -726,7 +828,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
     server = multiprocessing.get_context("fork").Process(
-        target=serve, args=(runs, pages, send), daemon=True
+        target=serve, args=(runs, pages, large, send), daemon=True
     )
     server.start()
     assert server.pid is not None
@@ -744,6 +846,13 @@ def main(argv: list[str] | None = None) -> None:
                 f"articles/s "
                 f"({limit.cpu_s / runs[0].articles * 1000:.0f} ms of CPU a page)"
             )
+        plain = None
+        if not args.no_limit:
+            plain = measure_limit(pages, runs[0], base, cores, server.pid, _extract_plain)
+            print(
+                f"   plain trafilatura.extract on {cores} worker processes: {plain.rate:.1f} "
+                f"articles/s ({plain.cpu_s / runs[0].articles * 1000:.0f} ms of CPU a page)"
+            )
         crawl = measure_crawl(runs[0], base, tmp, args.per_domain, args.workers, args.set)
         print(f"2. scrapy crawl feeds, N={args.articles}: {describe(crawl)}")
         if limit is not None:
@@ -756,6 +865,14 @@ def main(argv: list[str] | None = None) -> None:
                 f"{limit_ms:.0f} ms, crawl {crawl_ms:.0f} ms, so "
                 f"{limit_ms / crawl_ms:.2f} where CPU is the only limit)"
             )
+        if plain is not None:
+            plain_ms = plain.cpu_s / runs[0].articles * 1000
+            crawl_ms = (crawl.crawler_cpu_s + crawl.workers_cpu_s) / crawl.scraped * 1000
+            print(
+                f"   ratio crawl / plain trafilatura.extract: {crawl.rate / plain.rate:.2f} "
+                f"(CPU a page: {plain_ms:.0f} ms against the crawl's {crawl_ms:.0f} ms, so "
+                f"{plain_ms / crawl_ms:.2f} where CPU is the only limit)"
+            )
         if not args.no_trafilatura:
             for number, line in enumerate(measure_trafilatura(runs[0], base, tmp, cores)):
                 print(f"{'4.' if number == 0 else '  '} trafilatura CLI, {line}")
@@ -765,6 +882,21 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"5. peak RSS: {mib(crawl.peak_rss)} at N, {mib(scaled.peak_rss)} at "
                 f"{args.scale}N: ratio {scaled.peak_rss / crawl.peak_rss:.2f}"
+            )
+        if large:
+            heavy = measure_crawl(runs[-1], base, tmp, args.per_domain, args.workers, args.set)
+            count = sum(1 for i in range(runs[-1].articles) if runs[-1].is_large(i))
+            print(
+                f"7. scrapy crawl feeds, N={args.articles} of which {count} pages of "
+                f"{args.large_bytes / 2**20:.2f} MiB (half a large inline script, half a long "
+                f"comment thread): {describe(heavy)}"
+            )
+            print(
+                f"   peak RSS: {mib(crawl.peak_rss)} with normal pages (2.), "
+                f"{mib(heavy.peak_rss)} with large pages: ratio "
+                f"{heavy.peak_rss / crawl.peak_rss:.2f}; crawler process "
+                f"{mib(crawl.crawler_peak_rss)} and {mib(heavy.crawler_peak_rss)}, largest child "
+                f"process {mib(crawl.child_peak_rss)} and {mib(heavy.child_peak_rss)}"
             )
         print(f"machine at the end: {machine()}")
     finally:

@@ -18,7 +18,10 @@ article-extraction-benchmark reports it, too), the share of ``with`` snippets fo
 ``without`` snippets avoided, pages with an expected caption, a standalone ad label or a promo
 line left in the text, pages without text, and extraction CPU per page (``process_time`` in the
 worker). On ``news-dev`` it also scores our metadata (title, authors, published day, language).
-See ``scoring.py`` for the definitions.
+See ``scoring.py`` for the definitions. On every source, it scores title, authors, published
+day and language of our record beside trafilatura's own metadata
+(``bare_extraction(with_metadata=True)``, cached) and counts invented times of day, as
+``metadata_eval.py`` does (see there), on the extraction it already made.
 
 Pages run on ``--jobs`` processes (default: all cores), in chunks, with results in corpus order.
 Plain trafilatura's output (and its CPU time) is cached per page under ``benchmarks/.cache/``
@@ -61,6 +64,7 @@ sys.path.insert(0, str(ROOT))
 
 import crawler.extraction.cleaning as cleaning  # noqa: E402
 import crawler.extraction.page as page_module  # noqa: E402
+from benchmarks import metadata_eval  # noqa: E402
 from benchmarks.labels import has_ad_line, has_caption, has_promo_line  # noqa: E402
 from benchmarks.report import (  # noqa: E402
     SYSTEMS,
@@ -174,6 +178,7 @@ class PageResult:
     meta: dict[str, bool] = field(default_factory=dict)
     titles: tuple[list[str | None], str] | None = None
     diff: str | None = None
+    metadata: metadata_eval.PageResult | None = None  # per source, ours beside trafilatura
 
 
 _options = Options()
@@ -236,7 +241,9 @@ def run_ours(page: dict[str, Any]) -> tuple[page_module.PageExtraction | None, f
         # A lone surrogate (from a JSON escape) cannot be UTF-8: it becomes "?", not a crash.
         extraction = extract_page(
             page["html"].encode("utf-8", "replace"),
-            page.get("url") or "",
+            # A page without a URL gets metadata_eval's stand-in: the same text as with none,
+            # and the record's metadata as that evaluation scores it.
+            metadata_eval.page_url(page),
             HEADERS,
             min_text_chars=0,
         )
@@ -270,6 +277,7 @@ def evaluate_page(task: Task) -> PageResult:
         if extraction is not None:
             try:
                 result.meta = metadata_checks(page, extraction)
+                result.metadata = score_metadata(task.corpus, page, extraction, cpu)
             except Exception as error:  # reported like a failed extraction
                 result.errors.append(f"metadata: {type(error).__name__}: {error}")
             if _options.title_sources and "authors" in page["expected"]:
@@ -280,6 +288,22 @@ def evaluate_page(task: Task) -> PageResult:
         blocks = expected.get("body_paragraphs") or (expected.get("text") or "").split("\n\n")
         result.diff = diff_lines(page["id"], full_text, blocks)
     return result
+
+
+def score_metadata(
+    corpus: str, page: dict[str, Any], extraction: page_module.PageExtraction, cpu: float
+) -> metadata_eval.PageResult:
+    """Title, authors, published day and language of our record and of trafilatura's own
+    metadata against the page's labels, as ``metadata_eval`` scores them, on this extraction
+    (its CPU time plus the record's). trafilatura's metadata comes from metadata_eval's cache
+    unless ``--no-cache``."""
+    started = time.process_time()
+    record = metadata_eval.our_record(extraction, metadata_eval.page_url(page))
+    cpu += time.process_time() - started
+    theirs, new = metadata_eval.trafilatura_metadata(
+        Path(corpus), page, use_cache=_options.use_cache
+    )
+    return metadata_eval.score_page(page, record, theirs, cpu, new_entry=new)
 
 
 def metadata_checks(
@@ -507,6 +531,8 @@ def main() -> None:
     order: dict[str, tuple[int, int, str]] = {}  # corpus order, combined group first, name
     meta_hits: Counter[str] = Counter()
     meta_total: Counter[str] = Counter()
+    metadata = metadata_eval.MetadataReport()
+    new_metadata: dict[int, list[metadata_eval.PageResult]] = {}  # per corpus, for its cache
     changed: Counter[str] = Counter()
     title_rows: list[tuple[list[str | None], str]] = []
     counts: dict[str, CorpusCount] = {}
@@ -534,6 +560,10 @@ def main() -> None:
         for name, correct in result.meta.items():
             meta_total[name] += 1
             meta_hits[name] += correct
+        if result.metadata is not None:
+            metadata.add(result.metadata)
+            if result.metadata.traf_cache is not None:
+                new_metadata.setdefault(result.corpus_index, []).append(result.metadata)
         if result.titles is not None:
             title_rows.append(result.titles)
         if result.diff is not None:
@@ -546,6 +576,8 @@ def main() -> None:
                     f"(trafilatura {base.words.precision:.3f})  recall {ours.words.recall:.3f} "
                     f"(trafilatura {base.words.recall:.3f})"
                 )
+    for index, results in new_metadata.items():
+        metadata_eval.save_cache(args.corpus[index], results)
     groups = sorted(scores, key=order.__getitem__)
     figures = {g: {s: scores[g][s].figures() for s in systems} for g in groups}
 
@@ -579,6 +611,13 @@ def main() -> None:
                 f"{name + ' accuracy':<24}{'':>13}{share * 100:>12.2f}%  ({meta_hits[name]}"
                 f"/{meta_total[name]})"
             )
+    if metadata.pages:
+        print(
+            "\nmetadata per source: share of labelled pages right, ours / trafilatura's "
+            "bare_extraction (n labelled); invented time: our records with a midnight the page "
+            "does not write / our records with a date; CPU: ours, extraction and record"
+        )
+        print(metadata_eval.format_table(metadata))
     print_summary(groups, figures)
     if errors:
         print(f"\n{len(errors)} extractions raised (their text counts as empty):")
@@ -601,6 +640,7 @@ def main() -> None:
             "metadata": {
                 name: {"right": meta_hits[name], "scored": meta_total[name]} for name in meta_total
             },
+            "metadata_sources": metadata.figures(),
             "ablation_pages_changed": {name: changed[name] for name in args.variants},
             "notes": args.notes,
             "errors": errors,

@@ -21,7 +21,10 @@ output is cached in ``benchmarks/.cache`` (keyed by trafilatura's version and th
 rerun only pays for ours. Pages whose label is mostly absent from the static HTML are skipped.
 The CPU column is our extraction's CPU time per page (``extract_page`` plus ``build_article``).
 
-``evaluate_metadata`` and ``format_table`` are the functions the main harness calls.
+``evaluate_metadata`` runs this evaluation on its own. The main harness (``evaluate.py``)
+scores the same way on the extraction it already made: per page ``our_record``,
+``trafilatura_metadata`` and ``score_page``; then ``MetadataReport``, ``save_cache`` and
+``format_table``.
 """
 
 from __future__ import annotations
@@ -144,27 +147,51 @@ def _invented_time(published: str | None, html: str) -> bool:
     return re.search(re.escape(published[:10]) + r"[T ]00:00", html) is None
 
 
-def _evaluate_page(
-    page: dict[str, Any], cached: dict[str, Any] | None, titles: bool = False
+def page_url(page: dict[str, Any]) -> str:
+    """The page's URL. Readability's test pages come without one; the crawl always has one,
+    so such a page gets a stand-in under ``page.invalid``."""
+    return page.get("url") or f"https://page.invalid/{page['id']}"
+
+
+def our_record(extraction: Any, url: str) -> Any:
+    """Our record's metadata as the crawl makes it: ``build_article`` with an empty feed
+    entry, or the page's metadata alone when the extraction found no text."""
+    if extraction.text is None:
+        return extraction.metadata
+    return build_article(extraction, url, FeedEntry(link=url, feed_url=url), "")
+
+
+def trafilatura_metadata(
+    corpus: Path, page: dict[str, Any], *, use_cache: bool = True
+) -> tuple[dict[str, Any], bool]:
+    """trafilatura's metadata of a page, and whether it is new (not from the disk cache,
+    which each process reads once per corpus; the parent writes new entries with
+    ``save_cache``). Without ``use_cache`` it is always computed, and never new."""
+    if not use_cache:
+        return _trafilatura_metadata(page), False
+    cache = _CACHES.get(corpus.name)
+    if cache is None:
+        cache = _CACHES[corpus.name] = _load_cache(corpus)
+    cached = cache.get(_cache_key(page))
+    if cached is not None:
+        return cached, False
+    return _trafilatura_metadata(page), True
+
+
+_CACHES: dict[str, dict[str, dict[str, Any]]] = {}
+
+
+def score_page(
+    page: dict[str, Any],
+    record: Any,
+    theirs: dict[str, Any],
+    cpu_s: float,
+    *,
+    new_entry: bool = False,
+    titles: bool = False,
 ) -> PageResult:
-    # Readability's test pages come without a URL; the crawl always has one.
-    url = page["url"] or f"https://page.invalid/{page['id']}"
-    started = time.process_time()
-    extraction = extract_page(
-        page["html"].encode("utf-8"),
-        url,
-        {"content-type": "text/html; charset=utf-8"},
-        min_text_chars=0,
-    )
-    entry = FeedEntry(link=url, feed_url=url)
-    record: Any = extraction.metadata
-    if extraction.text is not None:
-        record = build_article(extraction, url, entry, "")
-    cpu = time.process_time() - started
-    new_entry = None
-    if cached is None:
-        cached = _trafilatura_metadata(page)
-        new_entry = (_cache_key(page), cached)
+    """One page's values from our ``record`` and trafilatura's metadata (``theirs``) beside
+    the page's labels; ``new_entry`` hands trafilatura's value to the parent for the cache."""
     return PageResult(
         id=page["id"],
         source=page.get("source", "news-dev"),
@@ -177,17 +204,32 @@ def _evaluate_page(
                 "language": record.language,
             },
             "trafilatura": {
-                "title": cached["title"],
-                "authors": author_set(cached["author"]),
-                "published": cached["date"],
-                "language": cached["language"],
+                "title": theirs["title"],
+                "authors": author_set(theirs["author"]),
+                "published": theirs["date"],
+                "language": theirs["language"],
             },
         },
         invented_time=_invented_time(record.published, page["html"]),
-        cpu_s=cpu,
-        traf_cache=new_entry,
-        titles=_title_sources(page["html"], url, record.site_name) if titles else {},
+        cpu_s=cpu_s,
+        traf_cache=(_cache_key(page), theirs) if new_entry else None,
+        titles=_title_sources(page["html"], page_url(page), record.site_name) if titles else {},
     )
+
+
+def _evaluate_page(corpus: Path, page: dict[str, Any], titles: bool = False) -> PageResult:
+    url = page_url(page)
+    started = time.process_time()
+    extraction = extract_page(
+        page["html"].encode("utf-8", "replace"),
+        url,
+        {"content-type": "text/html; charset=utf-8"},
+        min_text_chars=0,
+    )
+    record = our_record(extraction, url)
+    cpu = time.process_time() - started
+    theirs, new = trafilatura_metadata(corpus, page)
+    return score_page(page, record, theirs, cpu, new_entry=new, titles=titles)
 
 
 TITLE_SOURCES = ("json-ld", "og:title", "twitter:title", "<title>", "<h1>")
@@ -259,13 +301,23 @@ def _load_cache(corpus: Path) -> dict[str, dict[str, Any]]:
     return loaded
 
 
+def save_cache(corpus: Path, results: list[PageResult]) -> None:
+    """Add the results' new trafilatura values to the corpus's disk cache."""
+    new = {r.traf_cache[0]: r.traf_cache[1] for r in results if r.traf_cache}
+    if new:
+        CACHE_DIR.mkdir(exist_ok=True)
+        cache = _load_cache(corpus) | new
+        partial = _cache_path(corpus).with_suffix(".tmp")
+        partial.write_text(json.dumps(cache, ensure_ascii=False), "utf-8")
+        partial.replace(_cache_path(corpus))  # atomic: a reader never sees half a file
+
+
 def _run_shard(task: tuple[Path, int, int, Options]) -> list[PageResult]:
     corpus, shard, shards, options = task
-    cache = _load_cache(corpus)
     results = []
     for page in _pages(corpus, shard, shards, options):
         try:
-            results.append(_evaluate_page(page, cache.get(_cache_key(page)), options.titles))
+            results.append(_evaluate_page(corpus, page, options.titles))
         except Exception as error:
             raise RuntimeError(f"{page['id']}: {error!r}") from error
     return results
@@ -299,6 +351,29 @@ class MetadataReport:
             for system in SYSTEMS:
                 self.right[source, name, system] += is_right(result, name, system)
 
+    def figures(self) -> dict[str, dict[str, Any]]:
+        """Per source (and ``all``): pages, per field the labelled pages and each system's
+        right answers, our dated records and those with an invented time of day."""
+        figures: dict[str, dict[str, Any]] = {}
+        for source in [*sorted(self.pages_per_source), "all"]:
+            chosen = list(self.pages_per_source) if source == "all" else [source]
+            figures[source] = {
+                "pages": sum(self.pages_per_source[s] for s in chosen),
+                "dated": sum(self.dated[s] for s in chosen),
+                "invented_time": sum(self.invented[s] for s in chosen),
+                **{
+                    name: {
+                        "labelled": sum(self.labelled[s, name] for s in chosen),
+                        **{
+                            system: sum(self.right[s, name, system] for s in chosen)
+                            for system in SYSTEMS
+                        },
+                    }
+                    for name in FIELDS
+                },
+            }
+        return figures
+
 
 def is_right(result: PageResult, name: str, system: str) -> bool:
     """Whether ``system``'s value for field ``name`` matches the page's label."""
@@ -324,11 +399,7 @@ def evaluate_metadata(
         tasks = [(corpus, shard, workers, options) for shard in range(workers)]
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
             shards = pool.map(_run_shard, tasks)
-        new = {r.traf_cache[0]: r.traf_cache[1] for shard in shards for r in shard if r.traf_cache}
-        if new:
-            CACHE_DIR.mkdir(exist_ok=True)
-            cache = _load_cache(corpus) | new
-            _cache_path(corpus).write_text(json.dumps(cache, ensure_ascii=False), "utf-8")
+        save_cache(corpus, [r for shard in shards for r in shard])
         for result in sorted((r for shard in shards for r in shard), key=lambda r: r.id):
             report.add(result)
     return report

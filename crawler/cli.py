@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -112,6 +114,7 @@ def article(argv: list[str]) -> int:
 
     settings = get_project_settings()
     settings.set("LOG_LEVEL", "WARNING", priority="command")
+    settings.set("NEWSCRAWLER_PROGRESS_LIVE", False, priority="command")  # one page: no line
     settings.setdict(overrides, priority="cmdline")
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(ArticleSpider)
@@ -239,7 +242,11 @@ def forget(argv: list[str]) -> int:
         help="a drop or give-up reason, as in the run report (may be repeated)",
     )
     parser.add_argument("--site", help="only entries whose link is on this host")
-    parser.add_argument("--feed", help="only entries of this feed (its URL as in the report)")
+    parser.add_argument(
+        "--feed",
+        help="only entries of this feed (its URL as in the report); entries settled by an "
+        "older version without a GUID can't be told by feed: their count is printed",
+    )
     parser.add_argument("--all", action="store_true", help="every entry dropped or given up")
     parser.add_argument(
         "--state-dir",
@@ -261,16 +268,39 @@ def forget(argv: list[str]) -> int:
 
         state_dir = Path(get_project_settings().get("NEWSCRAWLER_STATE_DIR"))
     try:
-        counts = forget_settled(
+        result = forget_settled(
             state_dir / SQLITE_FILE, args.reason, args.site, dry_run=args.dry_run, feed=args.feed
         )
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, sqlite3.Error) as exc:
         print(f"newscrawler forget: {exc}", file=sys.stderr)
         return 1
+    counts = result.counts
     verb = "would forget" if args.dry_run else "forgot"
-    print(json.dumps({"dry_run": args.dry_run, "forgotten": dict(sorted(counts.items()))}))
+    report: dict[str, Any] = {"dry_run": args.dry_run, "forgotten": dict(sorted(counts.items()))}
+    if args.feed is not None:
+        report["unattributed"] = sum(result.unattributed.values())
+    print(json.dumps(report))
     print(f"newscrawler forget: {verb} {sum(counts.values())} entries", file=sys.stderr)
+    if result.unattributed:
+        print(unattributed_hint(result.unattributed), file=sys.stderr)
     return 0
+
+
+def unattributed_hint(unattributed: Counter[str]) -> str:
+    """What to do about entries ``forget --feed`` cannot attribute to a feed."""
+    hosts = ", ".join(
+        f"{host.split(':', 1)[0]} ({count})" for host, count in unattributed.most_common(5)
+    )
+    more = ", ..." if len(unattributed) > 5 else ""
+    first = unattributed.most_common(1)[0][0].split(":", 1)[0]
+    return (
+        f"newscrawler forget: {sum(unattributed.values())} entries that may be of this feed "
+        f"were settled by an older version of the crawler without a GUID, so nothing says "
+        f"which feed listed them (by host: {hosts}{more}). They were left as they are. To "
+        f"forget them too, choose them by host (--site {first}), by reason (--reason), or "
+        f"--all: the next run fetches a forgotten entry again only if a feed still lists it, "
+        f"so forgetting more than this feed's entries costs only those downloads."
+    )
 
 
 HANDLERS: dict[str, Callable[[list[str]], int]] = {

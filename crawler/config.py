@@ -92,6 +92,8 @@ class CrawlerConfig:
     warc_max_bytes: int = 1024 * 1024 * 1024
     # Seconds between progress lines (crawler/extensions/progress.py); 0: none.
     progress_interval_s: float = 30.0
+    # The live progress line on a terminal (crawler/extensions/progress.py).
+    progress_live: bool = True
     # CPU budget of one untrusted document's parse (feed, sitemap, homepage, OPML list).
     parse_timeout_s: float = 20.0
     # Near-duplicates (crawler/pipelines/neardup.py): marked (or dropped) across sites and runs.
@@ -152,6 +154,7 @@ class CrawlerConfig:
             progress_interval_s=_float(settings, "PROGRESS_INTERVAL_S", minimum=0.0)
             if settings.get(PREFIX + "PROGRESS_INTERVAL_S") is not None
             else CrawlerConfig.progress_interval_s,
+            progress_live=_bool(settings, "PROGRESS_LIVE", CrawlerConfig.progress_live),
             parse_timeout_s=_positive_number(
                 settings, "PARSE_TIMEOUT_S", CrawlerConfig.parse_timeout_s
             ),
@@ -318,9 +321,23 @@ def _polling(settings: SettingsLike) -> dict[str, Any]:
             f"{PREFIX}POLL_MAX_INTERVAL_S ({high:g}) must be at least "
             f"{PREFIX}POLL_MIN_INTERVAL_S ({low:g})"
         )
+    adaptive = _bool(settings, "ADAPTIVE_POLLING", config.adaptive_polling)
+    poll_all = _bool(settings, "POLL_ALL_FEEDS", config.poll_all_feeds)
+    # A feed's articles stay in the seen set while the feed lists them: each poll refreshes
+    # their expiry. Polled less often than the TTL (plus a schedule period and a late run),
+    # an article could expire between two polls and be written twice. 0 forgets everything
+    # on purpose (every article is written again anyway).
+    ttl_s = _float(settings, "SEEN_TTL_DAYS", minimum=0.0) * 86400
+    if adaptive and not poll_all and ttl_s and high >= ttl_s / 2:
+        raise ConfigError(
+            f"{PREFIX}POLL_MAX_INTERVAL_S ({high:g} s) must be less than half of "
+            f"{PREFIX}SEEN_TTL_DAYS ({ttl_s / 86400:g} days = {ttl_s:g} s): a feed polled that "
+            "rarely could have its articles forgotten between two polls and written twice. "
+            f"Lower the interval, raise the TTL, or set {PREFIX}ADAPTIVE_POLLING=False"
+        )
     return {
-        "adaptive_polling": _bool(settings, "ADAPTIVE_POLLING", config.adaptive_polling),
-        "poll_all_feeds": _bool(settings, "POLL_ALL_FEEDS", config.poll_all_feeds),
+        "adaptive_polling": adaptive,
+        "poll_all_feeds": poll_all,
         "poll_min_interval_s": low,
         "poll_max_interval_s": high,
         "feed_history_days": _float(values, "FEED_HISTORY_DAYS", minimum=1.0),

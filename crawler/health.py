@@ -1,22 +1,24 @@
 """The feed-health page: one static HTML file from the feed history.
 
-    newscrawler health [--state-dir state] [-o health.html]   (or python -m crawler.health)
-        [--min-interval-s 600] [--max-interval-s 14400]
+    newscrawler health [--state-dir state | --redis-url URL] [-o health.html]
+        [--min-interval-s 600] [--max-interval-s 14400]       (or python -m crawler.health)
 
 Reads the ``feed_history`` table of ``<state-dir>/state.sqlite3`` (``crawler.storage.
-feed_history``) and writes a page that needs no server and no network: a table of feeds
-(status, last success, articles per day, share of 304 answers, error streak, next due),
-sortable by a click on a column (a few lines of inline script), a small chart per feed of the
-new articles (bars) and failures (red) of its recent runs, and a chart of the whole crawl per
-day; dead and failing feeds first. Charts are inline SVG built from one small template. The
-interval bounds should match the crawl's ``NEWSCRAWLER_POLL_*_INTERVAL_S`` (they only change
-the "next due" column). Pure: no Scrapy.
+feed_history``), or with ``--redis-url`` the history a distributed crawl keeps in that Redis
+(``crawler.storage.redis_feed_history``; needs the distributed extra), and writes a page that
+needs no server and no network: a table of feeds (status, last success, articles per day, share
+of 304 answers, error streak, next due), sortable by a click on a column (a few lines of inline
+script), a small chart per feed of the new articles (bars) and failures (red) of its recent
+runs, and a chart of the whole crawl per day; dead and failing feeds first. Charts are inline
+SVG built from one small template. The interval bounds should match the crawl's
+``NEWSCRAWLER_POLL_*_INTERVAL_S`` (they only change the "next due" column). Pure: no Scrapy.
 """
 
 from __future__ import annotations
 
 import argparse
 import html
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -25,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.polling import FeedRun, PollingRules, failure_streak, next_due
-from crawler.storage.feed_history import FeedHistory
+from crawler.storage.feed_history import FeedHistory, FeedHistoryStore
 from crawler.storage.state import SQLITE_FILE
 
 DAY_S = 86400.0
@@ -225,16 +227,42 @@ def render(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> str:
 def main(argv: Sequence[str] | None = None, prog: str = "python -m crawler.health") -> int:
     parser = argparse.ArgumentParser(prog=prog, description="Write the feed-health page.")
     parser.add_argument("--state-dir", type=Path, default=Path("state"))
+    parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="read the history of a distributed crawl from this Redis (the crawl's REDIS_URL) "
+        "instead of the state directory",
+    )
     parser.add_argument("-o", "--output", type=Path, default=Path("health.html"))
     parser.add_argument("--min-interval-s", type=float, default=PollingRules.min_interval_s)
     parser.add_argument("--max-interval-s", type=float, default=PollingRules.max_interval_s)
     args = parser.parse_args(argv)
-    database = args.state_dir / SQLITE_FILE
-    if not database.exists():
-        parser.error(f"no state store at {database}")
-    history = FeedHistory(database)
+    history: FeedHistoryStore
+    if args.redis_url:
+        from crawler.config import REDIS_SCHEMES
+
+        if not args.redis_url.startswith(REDIS_SCHEMES):
+            parser.error(
+                f"--redis-url must be a redis://, rediss:// or unix:// URL: {args.redis_url!r}"
+            )
+        try:
+            from crawler.storage.redis_feed_history import RedisFeedHistory
+        except ImportError as exc:  # the distributed extra is not installed
+            parser.error(
+                "--redis-url needs the distributed extra "
+                f"(pip install 'newscrawler[distributed]'): {exc}"
+            )
+        history = RedisFeedHistory.from_url(args.redis_url, retention_s=0)
+    else:
+        database = args.state_dir / SQLITE_FILE
+        if not database.exists():
+            parser.error(f"no state store at {database}")
+        history = FeedHistory(database)
     try:
         runs = history.runs()
+    except Exception as exc:  # Redis unreachable, refused, or not a Redis
+        print(f"{prog}: cannot read the feed history: {exc}", file=sys.stderr)
+        return 1
     finally:
         history.close()
     rules = PollingRules(args.min_interval_s, args.max_interval_s)

@@ -365,12 +365,15 @@ def read_page_rights(tree: etree._Element, url: str) -> PageRights:
     return rights
 
 
+_LINKS_WITH_REL = etree.XPath("//link[@rel] | //a[@rel]")
+
+
 def _markup_license(
     tree: etree._Element, meta: Mapping[str, list[str]], url: str
 ) -> tuple[str | None, str | None]:
     """The licence URL of ``rel="license"`` links (Creative Commons' own markup), RDFa
     ``cc:license`` / ``dcterms:license``, or a ``dcterms.license`` meta element."""
-    for element in tree.iter("link", "a"):
+    for element in _LINKS_WITH_REL(tree):
         rel = (element.get("rel") or "").lower().split()
         if "license" in rel:
             found = http_url(element.get("href"), url)

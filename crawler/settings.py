@@ -74,6 +74,8 @@ NEWSCRAWLER_WARC_MAX_BYTES = 1024 * 1024 * 1024
 # A progress line (feeds done, articles written/queued/failed, rate, ETA) at INFO this often;
 # 0 switches it off.
 NEWSCRAWLER_PROGRESS_INTERVAL_S = 30.0
+# On a terminal (standard error a TTY), a live progress line redrawn in place; False: none.
+NEWSCRAWLER_PROGRESS_LIVE = True
 
 # A feed, sitemap, homepage or OPML list whose parse takes longer fails as parse_timeout (its
 # parse worker is killed and replaced).
@@ -147,6 +149,8 @@ EXTENSIONS = {
     # A stopping crawl cancels the downloads still queued behind DOWNLOAD_DELAY.
     "crawler.extensions.stopping.PromptStop": 510,
     "crawler.extensions.progress.Progress": 520,
+    # Before the run report: the live line's final figures are drawn before the summary.
+    "crawler.extensions.progress.LiveProgress": 490,
     # Feed history and adaptive polling (after RunState: the state directory is locked).
     "crawler.extensions.polling.FeedPolling": 150,
 }

@@ -253,6 +253,55 @@ def _parse_written(text: str) -> tuple[datetime, bool] | None:
     return None
 
 
+# A year in running text: where a date written in the text can be; the forms are tried only on
+# a short piece around it, so the scan stays linear on any text.
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_ISO_DAY = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?!\d)")
+_BEFORE_YEAR = 40  # "Sonntag, 13. September 2026": the longest written date before its year
+_AFTER_YEAR = 30  # "2026年5月13日", "2026-05-13 15:44"
+MAX_TEXT_DATES = 200
+# Years looked at, at most: a page is not made of thousands of dates, and a hostile one of
+# millions of years costs no more than this.
+MAX_TEXT_YEARS = 2000
+
+
+def dates_in_text(text: str) -> list[tuple[int, str]]:
+    """The dates written in running text, in the forms ``to_iso8601`` reads (and ISO days), as
+    (position of the year in ``text``, the day ``YYYY-MM-DD``), in text order; at most
+    ``MAX_TEXT_DATES``, from the first ``MAX_TEXT_YEARS`` years. A time of day written next to a
+    date is not kept: without a zone it names no moment."""
+    found: list[tuple[int, str]] = []
+    for seen, year in enumerate(_YEAR.finditer(text)):
+        if seen >= MAX_TEXT_YEARS:
+            break
+        start = max(0, year.start() - _BEFORE_YEAR)
+        piece = text[start : year.end() + _AFTER_YEAR]
+        for form in (*_DATE_FORMS, _ISO_DAY):
+            match = next(
+                (m for m in form.finditer(piece) if m.start("year") == year.start() - start),
+                None,
+            )
+            day = _written_day(match) if match else None
+            if day:
+                found.append((year.start(), day))
+                break
+        if len(found) >= MAX_TEXT_DATES:
+            break
+    return found
+
+
+def _written_day(match: re.Match[str]) -> str | None:
+    month_text = match.group("month")
+    month = int(month_text) if month_text.isdigit() else _month_number(month_text)
+    try:
+        day = datetime(int(match.group("year")), month or 0, int(match.group("day")))
+    except ValueError:
+        return None
+    if day.year < MIN_YEAR or day - datetime.now() > MAX_FUTURE:
+        return None
+    return day.date().isoformat()
+
+
 def _month_number(word: str) -> int | None:
     word = word.lower().rstrip(".")
     if word in MONTHS:

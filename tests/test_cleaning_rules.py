@@ -47,7 +47,6 @@ CASES = [
     ("ad_label", "drop_ad_labels", "Advertisement"),
     ("ad_label", "drop_ad_labels", "Publicité"),
     ("caption_repeated", "drop_captions", "Workers on the swing bridge in March"),
-    ("caption_repeated", "drop_captions", "seen from the harbour wall at dusk"),
     ("credit_line", "drop_captions", "AP Photo"),
     ("credit_line", "drop_captions", "Foto: Max Mustermann"),
     ("credit_line", "drop_captions", "With reporting by"),
@@ -187,6 +186,10 @@ def test_wrapper_with_a_boilerplate_class_is_kept_when_it_holds_the_story() -> N
         ({"class": "block-id-n1AuAdJlVL"}, False),  # a generated id, not the word "ad"
         ({"class": "header headline"}, False),
         ({"class": "article-body"}, False),
+        ({"class": "grid-item hide-read-more-ad"}, False),  # a flag: no ad here
+        ({"class": "page noAds"}, False),
+        ({"class": "no-padding ad-slot"}, True),  # the negation ends with its class name
+        ({"class": "comments-wrapper"}, False),  # trafilatura removes comment sections
     ],
 )
 def test_class_and_id_words(attributes: dict[str, str], boilerplate: bool) -> None:
@@ -244,6 +247,8 @@ KEEPERS = [
     ("link_paragraphs", "How the repairs were done"),
     ("link_paragraphs", "- Harbour Authority (2023). Condition survey"),
     ("byline_organisation", "The final stretch"),
+    # an image's alt text says what the image shows; a tile's or a story's text repeats it
+    ("caption_repeated", "The swing bridge seen from the harbour wall at dusk"),
 ]
 
 
@@ -269,6 +274,44 @@ def test_link_share_counts_only_for_short_blocks() -> None:
     assert cleaning._is_link_teaser(Block("paragraph", "Ferry timetable changes", link_chars=23))
     teasers = "- Council approves new budget\n- Library extends opening hours"
     assert cleaning._is_link_teaser(Block("list", teasers, link_chars=len(teasers) - 4))
+
+
+def test_comment_section_goes_but_a_wrapper_named_for_comments_stays() -> None:
+    """trafilatura removes the story's comment section; a section whose class merely mentions
+    comments (a forum's posts, a product's reviews) is not pruned for its name."""
+    story = "".join(f"<p>{block.text}</p>" for block in STORY if block.kind == "paragraph")
+    story += "<p>Engineers replaced the rusted gears and rebuilt the control house.</p>" * 3
+    html = (
+        f"<html><body><article><h1>Bridge</h1>{story}"
+        '<section class="course-testimonials-comments"><p>The course on bridge repair was'
+        " worth every hour: clear, practical and well paced, said one engineer.</p></section>"
+        '</article><div id="comments"><p>Reader Joe: first! I drove over it yesterday and it'
+        " felt very solid to me.</p></div></body></html>"
+    )
+    text = extract_page(html, URL, min_text_chars=0).text or ""
+    assert "worth every hour" in text
+    assert "Reader Joe" not in text
+
+
+def test_link_share_is_measured_on_the_page() -> None:
+    """trafilatura runs without link marking (marking changes what it keeps): each block's
+    link text comes from the page element whose text the block is."""
+    tree = page.parse_html(
+        '<html><body><p><a href="/a">Ferry timetable changes</a></p>'
+        '<p>The bridge <a href="/b">reopens</a> next month.</p>'
+        '<a href="/c"><h3>Council approves budget</h3><p>A card for another story.</p></a>'
+        '<ul><li><a href="/d">Library hours</a></li><li>Opening times, <b>unlinked</b></li></ul>'
+        "<p>A paragraph without links.</p></body></html>"
+    )
+    links = dom.LinkShares(tree)
+    assert links.link_chars("paragraph", "Ferry timetable changes") == 23
+    assert links.link_chars("paragraph", "The bridge reopens next month.") == 7
+    assert links.link_chars("heading", "Council approves budget") == 23
+    assert links.link_chars("paragraph", "A card for another story.") == 25
+    items = "- Library hours\n- Opening times, unlinked"
+    assert links.link_chars("list", items) == len("Library hours")
+    assert links.link_chars("paragraph", "A paragraph without links.") == 0
+    assert links.link_chars("paragraph", "Text found nowhere on the page") == 0
 
 
 def test_byline_needs_a_whole_author_name() -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +194,48 @@ def test_newscrawler_forget_brings_dropped_entries_back(site: LocalSite, tmp_pat
     assert third.returncode == 0, third.stderr[-3000:]
     assert site.hits("/news/short-note") == 2
     assert site.hits("/news/long-story") == 1
+
+
+def test_forget_by_feed_in_a_state_store_of_an_older_version(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    newsroom = Newsroom(site)
+    newsroom.add_story("wire", "wire-note")  # Atom entries: each has a GUID
+    newsroom.add_story("world", "world-note")
+    site.add("/plain/note", article_html("Plain Note", paragraphs_for("plain-note")))
+    site.add(  # an RSS item without a GUID
+        "/plain.xml",
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Plain</title><item>'
+        f"<title>Plain Note</title><link>{site.url('/plain/note')}</link></item></channel></rss>",
+        "application/rss+xml",
+    )
+    feeds = newsroom.feeds_arg() + "," + site.url("/plain.xml")
+    crawl = ["crawl", "-a", feeds, *settings_args(tmp_path)]
+    # Every page dropped as too_little_text, and remembered so.
+    first = newscrawler(tmp_path, *crawl, "-s", "NEWSCRAWLER_MIN_TEXT_CHARS=100000")
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert output_records(tmp_path / "output") == []
+    # What an older version stored: the same, without the keys naming each entry's feed.
+    state_file = tmp_path / "state" / "state.sqlite3"
+    with closing(sqlite3.connect(state_file)) as db, db:
+        assert db.execute("DELETE FROM article_keys WHERE key LIKE 'feed-entry:%'").rowcount == 3
+
+    state = ["--state-dir", str(tmp_path / "state")]
+    forgot = newscrawler(tmp_path, "forget", "--feed", newsroom.feed_url("wire"), *state)
+    assert forgot.returncode == 0, forgot.stderr
+    assert json.loads(forgot.stdout) == {
+        "dry_run": False,
+        "forgotten": {"dropped:too_little_text": 1},
+        "unattributed": 1,
+    }
+    assert "1 entries that may be of this feed were settled by an older version" in (forgot.stderr)
+    assert "(--site 127.0.0.1)" in forgot.stderr
+
+    second = newscrawler(tmp_path, *crawl)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert [r["title"] for r in output_records(tmp_path / "output")] == ["Wire Note"]
+    assert site.hits("/news/wire-note") == 2
+    assert site.hits("/news/world-note") == site.hits("/plain/note") == 1
+    # The way the message gives reaches the entry without a GUID (and the other one).
+    by_site = newscrawler(tmp_path, "forget", "--site", "127.0.0.1", "--dry-run", *state)
+    assert json.loads(by_site.stdout)["forgotten"] == {"dropped:too_little_text": 2}

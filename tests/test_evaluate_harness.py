@@ -142,6 +142,13 @@ def test_harness_scores_both_systems_per_group(tmp_path: Path) -> None:
     assert groups["trafilatura-eval"]["trafilatura"]["words_f1"] is None
     assert groups["trafilatura-eval"]["newscrawler"]["without_avoided"] == 1.0
     assert figures["metadata"]["title"] == {"right": 1, "scored": 1}
+    # Every source's metadata, ours beside trafilatura's, from the same extraction.
+    sources = figures["metadata_sources"]
+    assert sources["news-dev"]["pages"] == 1 and sources["wcxb"]["pages"] == 1
+    assert sources["news-dev"]["title"] == {"labelled": 1, "ours": 1, "trafilatura": 1}
+    assert sources["news-dev"]["authors"]["labelled"] == 0  # a null label is not scored
+    assert sources["all"]["pages"] == 3 and sources["all"]["invented_time"] == 0
+    assert "metadata per source" in run.stdout
     assert "| off | pages changed |" in run.stdout
 
 

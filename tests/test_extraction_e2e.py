@@ -11,7 +11,7 @@ import sys
 import jsonschema
 
 from tests.conftest import DATA, ROOT, LocalSite
-from tests.pages import GERMAN, ZULU
+from tests.pages import GERMAN, ZULU, article_html
 
 SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
 PATH = "/Top_News/World-News/2017/01/19/joint-bombings"
@@ -39,6 +39,37 @@ def test_harder_seed_variant_through_scrapy_crawl(site: LocalSite, crawl) -> Non
     assert record["authors"] == ["Andrew V. Pestano"]
     assert record["published"] == "2017-01-19T14:05:00-05:00"
     assert record["provenance"]["authors"] == "meta"
+
+
+def test_page_dates_checked_against_the_text_through_scrapy_crawl(site: LocalSite, crawl) -> None:
+    """Pages that declare no date, in a feed that gives none: htmldate's guess from the URL
+    loses to the date the byline shows, and its reading of a copyright year is no date."""
+    story = ["The council met on Monday to discuss the new harbour bridge and its cost. " * 3] * 4
+    html = article_html("Harbour bridge reopens after two years", story, author="Jane Roe")
+    html = html.replace("All rights reserved.", "© 2016 Local Wire. All rights reserved.")
+    site.add(
+        "/2021/06/01/bridge",
+        html.replace("By Jane Roe</p>", "By Jane Roe, 17 February 2022</p>"),
+    )
+    site.add("/copyright-only", html)
+    items = "".join(
+        f"<item><title>Story {n}</title><link>{site.base}{path}</link></item>"
+        for n, path in enumerate(("/2021/06/01/bridge", "/copyright-only"))
+    )
+    site.add(
+        "/feed.xml",
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>{items}</channel></rss>',
+        "application/rss+xml",
+    )
+    result = crawl("-a", f"feeds={site.url('/feed.xml')}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = {record["source_url"].rsplit("/", 1)[-1]: record for record in result.records}
+    for record in records.values():
+        jsonschema.validate(record, SCHEMA)
+    shown = records["bridge"]
+    assert (shown["published"], shown["provenance"]["published"]) == ("2022-02-17", "text")
+    assert records["copyright-only"]["published"] is None
+    assert "published" not in records["copyright-only"]["provenance"]
 
 
 def run_extract(stdin: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -41,9 +43,9 @@ def keys(link: str, guid: str | None = None) -> tuple[str, ...]:
 def test_forget_by_reason_by_site_or_all(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
     store = store_with_settled(path)
-    assert forget_settled(path, ["too_large"], dry_run=True) == {"dropped:too_large": 1}
+    assert forget_settled(path, ["too_large"], dry_run=True).counts == {"dropped:too_large": 1}
     assert store.find(entry_keys("https://a.example/1", None, FEED)) is not None
-    assert forget_settled(path, site="a.example") == {
+    assert forget_settled(path, site="a.example").counts == {
         "dropped:too_large": 1,
         "gave_up:http_410": 1,
     }
@@ -51,8 +53,8 @@ def test_forget_by_reason_by_site_or_all(tmp_path: Path) -> None:
     assert store.find(entry_keys("https://b.example/3", None, FEED)) is not None
     feed = store.feed("https://a.example/feed")
     assert feed is not None and feed.etag is None and feed.last_modified is None
-    assert forget_settled(path) == {"dropped:not_html": 1}
-    assert forget_settled(path) == {}
+    assert forget_settled(path).counts == {"dropped:not_html": 1}
+    assert forget_settled(path).counts == {}
     store.close()
 
 
@@ -63,10 +65,83 @@ def test_forget_by_feed(tmp_path: Path) -> None:
         keys = entry_keys(f"https://a.example/{n}", None, feed)
         keys = (*keys, feed_key(feed, keys[0]))
         store.remember([settled_entry(keys, None, "dropped:too_little_text")])
-    assert forget_settled(path, feed="https://a.example/rss") == {"dropped:too_little_text": 1}
+    forgotten = forget_settled(path, feed="https://a.example/rss")
+    assert forgotten.counts == {"dropped:too_little_text": 1}
+    assert forgotten.unattributed == {}
     assert store.find(entry_keys("https://a.example/0", None, FEED)) is None
     assert store.find(entry_keys("https://a.example/1", None, FEED)) is not None
     store.close()
+
+
+# The state store as the crawler wrote it before settled entries named their feed: the same
+# tables, no feed-entry keys.
+OLD_LAYOUT = """
+CREATE TABLE articles (id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, version INTEGER NOT NULL,
+    entry_updated TEXT, last_seen REAL NOT NULL, outcome TEXT);
+CREATE TABLE article_keys (key TEXT PRIMARY KEY, article_id TEXT NOT NULL);
+CREATE TABLE feeds (feed_url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, status TEXT,
+    reason TEXT, checked_at REAL, last_ok_at REAL, consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    validated_at REAL);
+"""
+
+
+def old_store(path: Path, entries: list[tuple[str, str | None, str, str | None]]) -> None:
+    """A state file in the old layout with these (link, guid, feed, outcome) entries."""
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executescript(OLD_LAYOUT)
+        for link, guid, feed, outcome in entries:
+            keys = entry_keys(link, guid, feed)
+            article_id = f"entry:{keys[0]}" if outcome else f"article-{link}"
+            db.execute(
+                "INSERT INTO articles VALUES (?, '', 0, NULL, 1.0, ?)", (article_id, outcome)
+            )
+            db.executemany(
+                "INSERT INTO article_keys VALUES (?, ?)", [(key, article_id) for key in keys]
+            )
+        db.execute("INSERT INTO feeds (feed_url, etag) VALUES ('http://a.example/rss', 'x')")
+
+
+def test_forget_by_feed_finds_old_entries_by_their_guid_and_counts_the_others(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.sqlite3"
+    rss, atom = "http://a.example/rss", "https://a.example:8443/atom.xml?lang=en"
+    old_store(
+        path,
+        [
+            ("https://a.example/1", "tag:a.example,2024:1", rss, "dropped:too_little_text"),
+            ("https://a.example/2", "urn:story:2", atom, "gave_up:http_410"),
+            ("https://a.example/3", None, rss, "dropped:not_html"),
+            ("https://b.example/4", None, atom, "dropped:too_large"),
+            ("https://a.example/5", "g5", rss, None),  # written: never forgotten
+        ],
+    )
+    # The feed as the user types it: scheme, www. and a trailing slash do not matter.
+    dry = forget_settled(path, feed="https://www.a.example/rss/", dry_run=True)
+    assert dry.counts == {"dropped:too_little_text": 1}
+    assert dry.unattributed == {"a.example": 1, "b.example": 1}
+    assert forget_settled(path, ["too_large"], feed=atom, dry_run=True).unattributed == {
+        "b.example": 1
+    }
+    forgotten = forget_settled(path, feed=atom)
+    assert forgotten.counts == {"gave_up:http_410": 1}
+    store = SqliteStateStore(path, ttl_s=86400)  # the crawler opens the old file as it is
+    assert store.find(entry_keys("https://a.example/2", "urn:story:2", atom)) is None
+    assert store.find(entry_keys("https://a.example/1", "tag:a.example,2024:1", rss))
+    assert store.find(entry_keys("https://a.example/5", "g5", rss))
+    feed = store.feed(rss)
+    assert feed is not None and feed.etag is None  # validators cleared: read in full
+    store.close()
+    # What the message suggests reaches the unattributed ones.
+    assert forget_settled(path, site="b.example").counts == {"dropped:too_large": 1}
+
+
+def test_a_store_older_than_settled_entries_has_none_to_forget(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE articles (id TEXT PRIMARY KEY, last_seen REAL)")
+    result = forget_settled(path, feed="http://a.example/rss")
+    assert (result.counts, result.unattributed) == ({}, {})
 
 
 def test_forget_without_a_store_says_so(tmp_path: Path) -> None:

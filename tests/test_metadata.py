@@ -373,6 +373,75 @@ def test_date_marked_in_the_page_when_the_head_declares_none() -> None:
     assert (meta.published, meta.provenance["published"]) == ("2025-05-13", "html")
 
 
+def test_a_utc_time_takes_the_local_offset_another_declaration_gives_the_same_moment() -> None:
+    # Recorded: JSON-LD in UTC, a meta tag with the publisher's offset; the local day is the 19th.
+    article = record(
+        ld(datePublished="2019-10-18T22:04:00Z")
+        + '<meta name="date" content="Sat, 19 Oct 2019 00:04:00 +0200">'
+    )
+    assert (article.published, article.provenance["published"]) == (
+        "2019-10-19T00:04:00+02:00",
+        "json-ld",
+    )
+    # Another moment is another date, not another way of writing this one.
+    article = record(
+        ld(datePublished="2019-10-18T22:04:00Z")
+        + '<meta name="date" content="Sat, 19 Oct 2019 09:00:00 +0200">'
+    )
+    assert article.published == "2019-10-18T22:04:00+00:00"
+
+
+URL = "https://news.example/story"
+STORY_WITH_BYLINE = (
+    # A date far above the headline (here a menu's) is not the story's.
+    "<nav>Archiv: 3. März 2019" + " Politik Wirtschaft Kultur Sport" * 8 + "</nav>"
+    "<h1>Die Brücke ist wieder offen</h1>"
+    "<p>Von Jana Roth, 17. Februar 2022</p><p>Der Rat tagte am Montag.</p>"
+    "<footer>Seite erstellt am 9. Februar 2022</footer>"
+)
+
+
+@pytest.mark.parametrize(
+    ("guess", "expected", "source"),
+    [
+        # A guessed day the text does not show: the date shown near the headline.
+        ("2021-06-01", "2022-02-17", "text"),
+        (None, "2022-02-17", "text"),
+        # A guessed day the text shows (here in the footer) stands.
+        ("2022-02-09", "2022-02-09", "trafilatura"),
+    ],
+)
+def test_a_guessed_date_the_text_does_not_show_gives_way_to_the_shown_one(
+    guess: str | None, expected: str, source: str
+) -> None:
+    meta, _ = read_page(lxml.html.fromstring(f"<html><body>{STORY_WITH_BYLINE}</body></html>"), URL)
+    assert (meta.shown_date, sorted(meta.shown_days)) == (
+        "2022-02-17",
+        ["2019-03-03", "2022-02-09", "2022-02-17"],
+    )
+    meta.settle_guessed_date(guess)
+    assert (meta.published, meta.provenance["published"]) == (expected, source)
+
+
+def test_a_guessed_january_first_the_text_does_not_show_is_a_year_not_a_date() -> None:
+    # htmldate turns a copyright line into January 1st of its year.
+    body = "<h1>Die Brücke ist wieder offen</h1><p>Der Rat tagte.</p><footer>© 2016</footer>"
+    meta, _ = read_page(lxml.html.fromstring(f"<html><body>{body}</body></html>"), URL)
+    meta.settle_guessed_date("2016-01-01")
+    assert (meta.published, meta.provenance.get("published")) == (None, None)
+    meta.settle_guessed_date("2016-03-01")
+    assert (meta.published, meta.provenance["published"]) == ("2016-03-01", "trafilatura")
+
+
+def test_a_declared_date_is_not_checked_against_the_text() -> None:
+    head = '<meta property="article:published_time" content="2021-06-01T10:00:00+02:00">'
+    page = f"<html><head>{head}</head><body>{STORY_WITH_BYLINE}</body></html>"
+    meta, _ = read_page(lxml.html.fromstring(page), URL)
+    assert (meta.published, meta.shown_date) == ("2021-06-01T10:00:00+02:00", None)
+    meta.settle_guessed_date("2022-02-09")
+    assert meta.provenance["published"] == "meta"
+
+
 def test_visible_headline_trims_a_trailing_segment_of_the_declared_title() -> None:
     page = (
         '<html><head><meta property="og:title" content="Index Funds: How to Invest Wisely">'

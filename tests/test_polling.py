@@ -176,24 +176,3 @@ def test_polling_settings_are_validated() -> None:
         )
     with pytest.raises(ConfigError, match="FEED_HISTORY_DAYS"):
         CrawlerConfig.from_settings(project_settings(NEWSCRAWLER_FEED_HISTORY_DAYS="-1"))
-
-
-def test_no_feed_history_in_distributed_mode(tmp_path: Path) -> None:
-    """Distributed mode has no history yet: the extension is off and every feed is polled."""
-    import pytest
-    from scrapy.exceptions import NotConfigured
-    from scrapy.utils.test import get_crawler
-
-    import crawler.settings as project
-    from crawler.extensions.polling import FeedPolling, due_feeds
-
-    ours = {name: getattr(project, name) for name in dir(project) if name.isupper()}
-    ours = {k: v for k, v in ours.items() if k.startswith("NEWSCRAWLER_")}
-    settings = {**ours, "REDIS_URL": "redis://127.0.0.1:1/0"}
-    crawler = get_crawler(
-        settings_dict={**settings, "NEWSCRAWLER_STATE_DIR": str(tmp_path / "state")}
-    )
-    with pytest.raises(NotConfigured):
-        FeedPolling.from_crawler(crawler)
-    assert due_feeds(crawler, ["a", "b"], object()) == ["a", "b"]
-    assert not (tmp_path / "state").exists()

@@ -37,8 +37,8 @@ def cpu_time(call: Callable[[], Any], loops: int) -> float:
 
 def assert_linear(run: Callable[[Any], Any], make: Callable[[int], Any], base: int) -> None:
     """time(16x) < MAX_RATIO * time(1x), each the minimum of up to REPEATS runs. A 16x run under
-    the bound ends the check (a minimum can only be lower); one over twice the bound fails it
-    at once (noise does not double a linear time, and a quadratic one is about 6 times over)."""
+    the bound ends the check (a minimum can only be lower); otherwise all REPEATS runs are
+    made, since a loaded machine can slow any single run several times over."""
     inputs = {size: make(base * size) for size in SIZES}
     # Loops per measurement: the 1x input runs for at least MIN_BASE_S.
     loops = 1
@@ -52,7 +52,7 @@ def assert_linear(run: Callable[[Any], Any], make: Callable[[int], Any], base: i
     largest = float("inf")
     for _ in range(REPEATS):
         largest = min(largest, cpu_time(lambda: run(inputs[16]), loops))
-        if largest < bound or largest > 2 * bound:
+        if largest < bound:
             break
     times[16] = largest
     ratio = times[16] / times[1]
@@ -180,6 +180,16 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         2000,
     ),
     "textnorm._WORDS": (pattern(textnorm._WORDS, "findall"), lambda n: "ab 東京 " * n, 2000),
+    "textnorm.dates_in_text: years among long words": (
+        textnorm.dates_in_text,
+        lambda n: ("Sonntagnachmittag" * 3 + " 13 2026 ") * n,
+        200,
+    ),
+    "textnorm.dates_in_text: years that are no dates": (
+        textnorm.dates_in_text,
+        lambda n: "x 2026 " * n,
+        500,
+    ),
     "metadata.AUTHOR_SPLIT: spaces": (
         pattern(metadata.AUTHOR_SPLIT, "split"),
         lambda n: "a" + " " * n + "b",

@@ -281,3 +281,22 @@ def test_a_damaged_state_file_is_an_error_never_a_fresh_start(tmp_path: Path, ho
 def test_a_missing_state_file_is_a_first_run(tmp_path: Path) -> None:
     SqliteStateStore(tmp_path / "new" / "state.sqlite3", ttl_s=100).close()
     assert (tmp_path / "new" / "state.sqlite3").stat().st_size > 0
+
+
+def test_a_store_from_before_validator_renewal_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE feeds (feed_url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, "
+        "status TEXT, reason TEXT, checked_at REAL, last_ok_at REAL, "
+        "consecutive_failures INTEGER NOT NULL DEFAULT 0);"
+        "INSERT INTO feeds VALUES ('https://x/feed', 'e1', NULL, 'ok', NULL, 1.0, 1.0, 0);"
+    )
+    old.close()
+    store = SqliteStateStore(path, ttl_s=100)
+    assert store.feed("https://x/feed") == FeedState(
+        "https://x/feed", "e1", None, "ok", None, 1.0, 1.0, 0, None
+    )
+    store.save_feeds([FeedState("https://x/feed", "e2", validated_at=2.0)])
+    assert store.feed("https://x/feed").validated_at == 2.0  # type: ignore[union-attr]
+    store.close()

@@ -1,20 +1,26 @@
 """FeedPolling: the per-feed history of each run and the adaptive polling decision.
 
-A thin adapter over ``crawler.storage.feed_history`` (the rows) and ``crawler.polling`` (the
-decision); see docs/feed-health.md. On in embedded mode; raises ``NotConfigured`` in
-distributed mode (``REDIS_URL``), where there is no feed history yet: every feed is polled on
-every run there, as before.
+A thin adapter over ``crawler.storage.feed_history`` (the rows, ``open_feed_history``) and
+``crawler.polling`` (the decision); see docs/feed-health.md. On in both modes: the history is
+kept in the state store, ``state.sqlite3`` in ``NEWSCRAWLER_STATE_DIR`` (embedded) or Redis
+(distributed, ``REDIS_URL``: ``crawler.storage.redis_feed_history``, shared by the workers).
 
-- At start: opens the history (the ``feed_history`` table of ``state.sqlite3`` in
-  ``NEWSCRAWLER_STATE_DIR``) and deletes rows older than ``NEWSCRAWLER_FEED_HISTORY_DAYS``.
+- At start: opens the history and deletes rows older than ``NEWSCRAWLER_FEED_HISTORY_DAYS``.
 - ``due_feeds`` (called by the spider before its first request): the listed feeds a run
   starting now polls. With ``NEWSCRAWLER_ADAPTIVE_POLLING`` off, ``NEWSCRAWLER_POLL_ALL_FEEDS``
   on or ``-a all_feeds=1``, every feed. A feed left out is counted as ``feeds/not_due`` and
-  sent to the run report with its due time (signal ``feed_not_due``).
+  sent to the run report with its due time (signal ``feed_not_due``). In distributed mode only
+  the worker that creates the run queues its feeds (``RunStartMiddleware``), so it alone
+  decides, once for the run, and its report lists the feeds not due; "now" is the run's start
+  (``RedisCluster.started_at``), the time every worker's rows of the run carry.
 - During the run: each feed's HTTP status, body size and latency (``response_received``; sent
   on as ``feed_fetched`` for the report), its hints (``crawler.polling.feed_hints``), the new
   articles written from it and its failed article downloads.
-- At close: one ``FeedRun`` row per feed processed, at the run's start time.
+- At close: one ``FeedRun`` row per feed processed, at the run's start time. In distributed
+  mode each feed's row is written as soon as the feed is processed (it stays if the worker is
+  killed later), and at close the worker adds the articles it wrote and its failed downloads,
+  per feed, to the feeds' rows, whichever worker fetched them
+  (``RedisFeedHistory.add_counts``).
 
 Stats: ``feeds/not_due``, ``feeds/history_pruned``, ``feeds/history_error``.
 """
@@ -26,20 +32,21 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 from crawler.items import FeedEntry
 from crawler.polling import FeedHints, FeedRun, PollingRules, feed_hints, is_due, next_due
-from crawler.storage.feed_history import FeedHistory
-from crawler.storage.state import SQLITE_FILE
+from crawler.storage.feed_history import FeedHistoryStore, open_feed_history
+
+if TYPE_CHECKING:  # the distributed extra (redis) may not be installed
+    from crawler.storage.redis_feed_history import RedisFeedHistory
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +72,17 @@ class FeedPolling:
         self.crawler = crawler
         self.config = config
         self.rules = PollingRules(config.poll_min_interval_s, config.poll_max_interval_s)
-        self.run_at = clock()
-        self.history = FeedHistory(config.state_dir / SQLITE_FILE)
+        self.started = clock()
+        # Distributed: the run's start, known once the worker joined it (``run_at``).
+        self._run_at = None if config.redis_url else self.started
+        self.history: FeedHistoryStore = open_feed_history(config)
+        # Distributed: the same store, with what only Redis does (merging the workers' rows).
+        self.shared: RedisFeedHistory | None = None
+        if config.redis_url:
+            from crawler.storage.redis_feed_history import RedisFeedHistory
+
+            assert isinstance(self.history, RedisFeedHistory)
+            self.shared = self.history
         self.fetches: dict[str, _Fetch] = {}
         self.outcomes: dict[str, tuple[str, str | None, int]] = {}
         self.written: Counter[str] = Counter()
@@ -75,10 +91,8 @@ class FeedPolling:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FeedPolling:
         config = CrawlerConfig.from_settings(crawler.settings)
-        if config.redis_url:
-            raise NotConfigured("no feed history in distributed mode")
         polling = cls(crawler, config)
-        pruned = polling.history.prune(polling.run_at - config.feed_history_days * 86400)
+        pruned = polling.history.prune(polling.started - config.feed_history_days * 86400)
         if pruned and crawler.stats is not None:
             crawler.stats.set_value("feeds/history_pruned", pruned)
         connect = crawler.signals.connect
@@ -89,6 +103,16 @@ class FeedPolling:
         connect(polling.spider_closed, signal=signals.spider_closed)
         _instances[crawler] = polling
         return polling
+
+    @property
+    def run_at(self) -> float:
+        """The run's start: this process's in embedded mode; in distributed mode the shared
+        run's (the same for every worker), once the scheduler has joined it."""
+        if self._run_at is None:
+            from crawler.distributed.runtime import worker_runtime
+
+            self._run_at = worker_runtime(self.crawler).cluster.started_at()
+        return self._run_at
 
     # --- the decision ---
 
@@ -104,8 +128,9 @@ class FeedPolling:
         if self.forced(spider):
             return list(feed_urls)
         due = []
+        history = self.history.recent(feed_urls, limit=HISTORY_RUNS)
         for url in feed_urls:
-            runs = self.history.runs(url, limit=HISTORY_RUNS)
+            runs = history[url]
             if is_due(runs, self.rules, self.run_at):
                 due.append(url)
                 continue
@@ -142,6 +167,14 @@ class FeedPolling:
         self, feed_url: str, status: str, reason: str | None = None, entries: int = 0, **_: Any
     ) -> None:
         self.outcomes[feed_url] = (status, reason, entries)
+        if self.shared is not None:
+            # Distributed: the row is written as soon as the feed is processed, so it stays
+            # if this worker is killed later; its articles are added at close (``counts``).
+            try:
+                self.shared.add([self.row(feed_url, counted=False)])
+            except Exception:
+                logger.exception("Cannot save the feed history of %s", feed_url)
+                self._inc("feeds/history_error")
 
     def articles_written(self, records: list[dict[str, Any]]) -> None:
         self.written.update(str(r.get("feed_url")) for r in records)
@@ -149,39 +182,52 @@ class FeedPolling:
     def article_failed(self, entry: FeedEntry, reason: str) -> None:
         self.failures[entry.feed_url] += 1
 
+    def row(self, url: str, *, counted: bool = True) -> FeedRun:
+        """This run's history row of a feed processed; without its articles and failed
+        downloads unless ``counted``."""
+        status, reason, entries = self.outcomes[url]
+        fetch = self.fetches.get(url, _Fetch())
+        hints = fetch.hints
+        if hints is None:  # 304 or failed: the feed's declared pace has not changed
+            previous = self.history.runs(url, limit=1)
+            hints = previous[-1].hints if previous else FeedHints()
+        return FeedRun(
+            feed_url=url,
+            run_at=self.run_at,
+            status=status,
+            reason=reason,
+            http_status=fetch.http_status,
+            entries=entries,
+            new_articles=self.written[url] if counted else 0,
+            failures=self.failures[url] if counted else 0,
+            bytes=fetch.bytes,
+            latency_s=fetch.latency_s,
+            hints=hints,
+        )
+
     def rows(self) -> list[FeedRun]:
         """This run's history rows: one per feed processed."""
-        rows = []
-        for url, (status, reason, entries) in self.outcomes.items():
-            fetch = self.fetches.get(url, _Fetch())
-            hints = fetch.hints
-            if hints is None:  # 304 or failed: the feed's declared pace has not changed
-                previous = self.history.runs(url, limit=1)
-                hints = previous[0].hints if previous else FeedHints()
-            rows.append(
-                FeedRun(
-                    feed_url=url,
-                    run_at=self.run_at,
-                    status=status,
-                    reason=reason,
-                    http_status=fetch.http_status,
-                    entries=entries,
-                    new_articles=self.written[url],
-                    failures=self.failures[url],
-                    bytes=fetch.bytes,
-                    latency_s=fetch.latency_s,
-                    hints=hints,
-                )
-            )
-        return rows
+        return [self.row(url) for url in self.outcomes]
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """New articles written and failed article downloads, per feed (in distributed mode
+        also of feeds another worker fetched)."""
+        urls = sorted(set(self.written) | set(self.failures))
+        return {url: (self.written[url], self.failures[url]) for url in urls}
+
+    def _inc(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         try:
-            self.history.add(self.rows())
+            if self.shared is None:
+                self.history.add(self.rows())
+            elif counts := self.counts():
+                self.shared.add_counts(self.run_at, counts)
         except Exception:
             logger.exception("Cannot save the feed history")
-            if self.crawler.stats is not None:
-                self.crawler.stats.inc_value("feeds/history_error")
+            self._inc("feeds/history_error")
         finally:
             self.history.close()
 

@@ -1,19 +1,32 @@
-"""Progress: one INFO line every ``NEWSCRAWLER_PROGRESS_INTERVAL_S`` seconds (default 30).
+"""Progress while the crawl runs: a log line every ``NEWSCRAWLER_PROGRESS_INTERVAL_S`` seconds
+(``Progress``) and, on an interactive terminal, a live line redrawn in place (``LiveProgress``).
 
-``Progress: feeds 12/25 done, articles 340 written, 85 queued, 7 failed, 9 dropped;
-11.3 articles/min, ETA 7m30s``: feeds done (an outcome, ok, not modified or failed) of the
-feeds listed; articles written; queued (requested, not yet fetched, skipped, failed or
+``Progress``: ``Progress: feeds 12/25 done, articles 340 written, 85 queued, 7 failed, 9
+dropped; 11.3 articles/min, ETA 7m30s``: feeds done (an outcome, ok, not modified or failed)
+of the feeds listed; articles written; queued (requested, not yet fetched, skipped, failed or
 cancelled); failed downloads and pages dropped; the rate of pages handled since the start
 and the time left at that rate for the queued ones (shown once there is a rate). ``0``
 switches the line off (``NotConfigured``). Reads only the crawl's stats and the
 ``feed_processed`` signal.
+
+``LiveProgress``: when standard error is a terminal and ``NEWSCRAWLER_PROGRESS_LIVE`` is on
+(the default), the same figures (and the entries skipped as already known or over the
+per-feed limit) on one line at the bottom of the terminal, redrawn in place (carriage return)
+every ``LIVE_INTERVAL_S``; the last redraw, when the spider closes, shows the final figures
+and stays. Log records and anything else written to standard error clear the line first and
+redraw it after (``LiveLine``), so they never mix. Off (``NotConfigured``) when standard error
+is not a terminal (cron, systemd, a pipe, a file): the periodic log line is what remains.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TextIO, cast
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -24,6 +37,10 @@ from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 
 logger = logging.getLogger(__name__)
+
+LIVE_INTERVAL_S = 0.5
+# Entries not requested because the state store or the per-feed limit settled them.
+SKIP_REASONS = ("already_written", "already_dropped", "given_up", "over_limit")
 
 
 def _sum(stats: dict[str, Any], prefix: str) -> int:
@@ -39,39 +56,98 @@ def duration(seconds: float) -> str:
     return f"{seconds}s"
 
 
+@dataclass(frozen=True)
+class Figures:
+    """The crawl's progress, from its stats; pure."""
+
+    written: int
+    queued: int  # requested, not yet fetched, skipped, failed or cancelled
+    failed: int  # downloads failed
+    dropped: int  # pages fetched and dropped
+    skipped: int  # entries not requested: already known, or over the per-feed limit
+    pages_per_min: float  # pages fetched or failed, per minute since the start
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the current rate for the queued requests; None without a rate."""
+        return self.queued / self.pages_per_min * 60 if self.pages_per_min > 0 else None
+
+    @classmethod
+    def of(cls, stats: dict[str, Any], elapsed_s: float) -> Figures:
+        requested = int(stats.get("articles/requested", 0))
+        fetched = int(stats.get("articles/pages", 0))
+        failed = _sum(stats, "articles/failed/")
+        skipped = sum(
+            int(v)
+            for k, v in stats.items()
+            if k.startswith("feeds/entry_skipped/") and k.rsplit("/", 1)[1] in SKIP_REASONS
+        )
+        cancelled = int(stats.get("articles/cancelled", 0))
+        handled = fetched + failed
+        return cls(
+            written=int(stats.get("articles/written", 0)),
+            queued=max(0, requested - fetched - failed - skipped - cancelled),
+            failed=failed,
+            dropped=_sum(stats, "articles/dropped/"),
+            skipped=skipped,
+            pages_per_min=handled / elapsed_s * 60 if elapsed_s > 0 else 0.0,
+        )
+
+
 def progress_line(
     stats: dict[str, Any], feeds_done: int, feeds_total: int, elapsed_s: float
 ) -> str:
     """The progress line for the crawl's ``stats``; pure, for the tests."""
-    requested = int(stats.get("articles/requested", 0))
-    fetched = int(stats.get("articles/pages", 0))
-    failed = _sum(stats, "articles/failed/")
-    dropped = _sum(stats, "articles/dropped/")
-    skipped = sum(
-        int(v)
-        for k, v in stats.items()
-        if k.startswith("feeds/entry_skipped/")
-        and k.rsplit("/", 1)[1] in ("already_written", "already_dropped", "given_up", "over_limit")
-    )
-    cancelled = int(stats.get("articles/cancelled", 0))
-    queued = max(0, requested - fetched - failed - skipped - cancelled)
-    handled = fetched + failed
-    rate = handled / elapsed_s * 60 if elapsed_s > 0 else 0.0
+    f = Figures.of(stats, elapsed_s)
     line = (
-        f"Progress: feeds {feeds_done}/{feeds_total} done, articles "
-        f"{int(stats.get('articles/written', 0))} written, {queued} queued, {failed} failed, "
-        f"{dropped} dropped; {rate:.1f} pages/min"
+        f"Progress: feeds {feeds_done}/{feeds_total} done, articles {f.written} written, "
+        f"{f.queued} queued, {f.failed} failed, {f.dropped} dropped; "
+        f"{f.pages_per_min:.1f} pages/min"
     )
-    if rate > 0:
-        line += f", ETA {duration(queued / rate * 60)}"
+    if f.eta_s is not None:
+        line += f", ETA {duration(f.eta_s)}"
     return line
+
+
+def live_line(f: Figures, feeds_done: int, feeds_total: int, final: bool = False) -> str:
+    """The live display's line: ``crawling:`` while the crawl runs, ``done:`` at the end."""
+    line = (
+        f"{'done' if final else 'crawling'}: feeds {feeds_done}/{feeds_total}, "
+        f"written {f.written}, skipped {f.skipped}, dropped {f.dropped}, failed {f.failed}, "
+        f"queued {f.queued}; {f.pages_per_min:.1f} pages/min"
+    )
+    if not final and f.eta_s is not None and f.queued:
+        line += f", ETA {duration(f.eta_s)}"
+    return line
+
+
+class FeedCount:
+    """Feeds done (their ``feed_processed`` signal) and feeds to do, for both displays."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.done: set[str] = set()
+        crawler.signals.connect(self.feed_processed, signal=news_signals.feed_processed)
+
+    def feed_processed(self, feed_url: str, **_: Any) -> None:
+        self.done.add(feed_url)
+
+    def total(self) -> int:
+        spider = self.crawler.spider
+        listed = len(getattr(spider, "feed_urls", [])) + len(
+            getattr(getattr(spider, "sources", None), "sites", [])
+        )
+        assert self.crawler.stats is not None
+        # Feeds adaptive polling left for a later run (crawler.extensions.polling) are not work.
+        listed -= int(self.crawler.stats.get_value("feeds/not_due", 0))
+        return max(listed, len(self.done))
 
 
 class Progress:
     def __init__(self, crawler: Crawler, interval_s: float) -> None:
         self.crawler = crawler
         self.interval_s = interval_s
-        self.feeds_done: set[str] = set()
+        self.feeds = FeedCount(crawler)
         self.started = time.monotonic()
         self.task: LoopingCall | None = None
 
@@ -83,11 +159,7 @@ class Progress:
         extension = cls(crawler, interval_s)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(extension.feed_processed, signal=news_signals.feed_processed)
         return extension
-
-    def feed_processed(self, feed_url: str, **_: Any) -> None:
-        self.feeds_done.add(feed_url)
 
     def spider_opened(self, spider: Any) -> None:
         self.started = time.monotonic()
@@ -95,20 +167,13 @@ class Progress:
         self.task.start(self.interval_s, now=False)
 
     def log(self) -> None:
-        spider = self.crawler.spider
-        listed = len(getattr(spider, "feed_urls", [])) + len(
-            getattr(getattr(spider, "sources", None), "sites", [])
-        )
         assert self.crawler.stats is not None
-        # Feeds adaptive polling left for a later run (crawler.extensions.polling) are not work.
-        listed -= int(self.crawler.stats.get_value("feeds/not_due", 0))
-        total = max(listed, len(self.feeds_done))
         logger.info(
             "%s",
             progress_line(
                 self.crawler.stats.get_stats(),
-                len(self.feeds_done),
-                total,
+                len(self.feeds.done),
+                self.feeds.total(),
                 time.monotonic() - self.started,
             ),
         )
@@ -116,3 +181,147 @@ class Progress:
     def spider_closed(self, spider: Any) -> None:
         if self.task is not None and self.task.running:
             self.task.stop()
+
+
+class LiveLine:
+    """A line kept at the bottom of a terminal, drawn with a carriage return and blanked with
+    spaces (no escape sequence, so any terminal shows it right), cut to the terminal's width
+    (a wrapped line could not be redrawn in place). Used as the stream of whatever writes to
+    the terminal (``sys.stderr``, the log handlers): each write first blanks the line, and a
+    write that ends a line draws it again below. Thread-safe."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.text = ""  # the line to show
+        self.shown = 0  # characters of it on the terminal now (0: not shown)
+        self.at_line_start = True  # the last write ended its line: the line may be drawn
+        self.active = True
+        self._lock = threading.RLock()
+
+    def _width(self) -> int:
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError):
+            columns = 0
+        return columns - 1 if columns > 1 else 10_000  # never the last column: it wraps
+
+    def _blank(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * self.shown + "\r")
+            self.shown = 0
+
+    def _draw(self) -> None:
+        if not (self.active and self.at_line_start and self.text):
+            return
+        text = self.text[: self._width()]
+        padding = " " * max(0, self.shown - len(text))
+        self.stream.write("\r" + text + padding)
+        self.shown = len(text) + len(padding)
+        self.stream.flush()
+
+    def show(self, text: str) -> None:
+        with self._lock:
+            self.text = text
+            self._draw()
+
+    def finish(self, text: str) -> None:
+        """Draw ``text`` one last time and leave it, with its line ended."""
+        with self._lock:
+            self.text = text
+            self._draw()
+            if self.shown:
+                self.stream.write("\n")
+                self.stream.flush()
+            self.shown = 0
+            self.active = False
+
+    # The text-stream methods its writers use.
+    def write(self, data: str) -> int:
+        with self._lock:
+            if data:
+                self._blank()
+                self.stream.write(data)
+                self.at_line_start = data.endswith("\n")
+                if self.at_line_start:
+                    self._draw()
+        return len(data)
+
+    def flush(self) -> None:
+        with self._lock:
+            self.stream.flush()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:  # encoding, errors, buffer...
+        return getattr(self.stream, name)
+
+
+class LiveProgress:
+    def __init__(self, crawler: Crawler, stream: TextIO) -> None:
+        self.crawler = crawler
+        self.stream = stream
+        self.feeds = FeedCount(crawler)
+        self.started = time.monotonic()
+        self.line: LiveLine | None = None
+        self.task: LoopingCall | None = None
+        self.handlers: list[logging.StreamHandler[Any]] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LiveProgress:
+        if not CrawlerConfig.from_settings(crawler.settings).progress_live:
+            raise NotConfigured
+        stream = sys.stderr
+        if not (hasattr(stream, "isatty") and stream.isatty()):
+            raise NotConfigured
+        extension = cls(crawler, stream)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.restore, signal=signals.engine_stopped)
+        return extension
+
+    def figures(self) -> str:
+        assert self.crawler.stats is not None
+        f = Figures.of(self.crawler.stats.get_stats(), time.monotonic() - self.started)
+        return live_line(f, len(self.feeds.done), self.feeds.total(), final=False)
+
+    def spider_opened(self, spider: Any) -> None:
+        self.started = time.monotonic()
+        self.line = LiveLine(self.stream)
+        # Everything that writes to the terminal goes through the line: Scrapy's log handler
+        # and direct writes to sys.stderr (the summary at LOG_LEVEL=WARNING, warnings).
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is self.stream:
+                handler.setStream(cast(TextIO, self.line))
+                self.handlers.append(handler)
+        sys.stderr = cast(TextIO, self.line)
+        self.task = LoopingCall(self.redraw)
+        self.task.start(LIVE_INTERVAL_S, now=True)
+
+    def redraw(self) -> None:
+        if self.line is not None:
+            self.line.show(self.figures())
+
+    def spider_closed(self, spider: Any) -> None:
+        """The final figures (every pipeline has closed), drawn and kept."""
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        if self.line is not None and self.line.active:
+            assert self.crawler.stats is not None
+            f = Figures.of(self.crawler.stats.get_stats(), time.monotonic() - self.started)
+            self.line.finish(live_line(f, len(self.feeds.done), self.feeds.total(), final=True))
+        self.restore()
+
+    def restore(self) -> None:
+        """The terminal's own stream back where the line was put (also after an unclean stop)."""
+        if self.line is None:
+            return
+        self.line.active = False
+        for handler in self.handlers:
+            handler.setStream(self.stream)
+        self.handlers = []
+        if sys.stderr is cast(TextIO, self.line):
+            sys.stderr = self.stream

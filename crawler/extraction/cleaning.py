@@ -5,6 +5,7 @@ Each rule is one function over the list of blocks; its docstring is the rule in 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from crawler.extraction.dom import PageContext, element_text
+from crawler.extraction.dom import LinkShares, PageContext, element_text
 from crawler.textnorm import tidy_text
 
 # trafilatura's XML block tags, and the HTML tags its fallback extractors leave behind.
@@ -123,19 +124,25 @@ class Block:
     link_chars: int = 0  # characters of the text that are link text
 
 
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+# Several rules compare the same block texts: each is normalized once.
+@functools.lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"[\W_]+", " ", text).strip()
+    return _NOT_WORD.sub(" ", text).strip()
 
 
-def tree_blocks(body: etree._Element) -> list[Block]:
+def tree_blocks(body: etree._Element, links: LinkShares | None = None) -> list[Block]:
     """Blocks in reading order from trafilatura's body element; wrapper elements (``div``)
-    are walked into, and loose text in them becomes a paragraph."""
+    are walked into, and loose text in them becomes a paragraph. Each block's link text is
+    measured on the page (``links``; none without it)."""
     blocks: list[Block] = []
 
-    def add(kind: str, text: str | None, link_chars: int = 0) -> None:
+    def add(kind: str, text: str | None) -> None:
         if text:
-            blocks.append(Block(kind, text, link_chars))
+            blocks.append(Block(kind, text, links.link_chars(kind, text) if links else 0))
 
     def walk(element: etree._Element) -> None:
         add("paragraph", tidy_text(element.text))
@@ -144,15 +151,11 @@ def tree_blocks(body: etree._Element) -> list[Block]:
             if kind is None:
                 walk(child)
             else:
-                add(kind, _block_text(child, kind), _link_chars(child))
+                add(kind, _block_text(child, kind))
             add("paragraph", tidy_text(child.tail))
 
     walk(body)
     return blocks
-
-
-def _link_chars(element: etree._Element) -> int:
-    return sum(len(element_text(link).strip()) for link in element.iter("ref", "a"))
 
 
 def _block_text(element: etree._Element, kind: str) -> str | None:
@@ -187,8 +190,9 @@ def drop_ad_labels(blocks: list[Block], context: PageContext) -> list[Block]:
 
 
 def drop_captions(blocks: list[Block], context: PageContext) -> list[Block]:
-    """A block equal or near-equal to an image caption, alt or title on the page is removed,
-    as is a block that is only a photo credit or a contributor credit."""
+    """A block equal or near-equal to an image caption on the page (caption markup, a small
+    media container's text) is removed, as is a block that is only a photo credit or a
+    contributor credit. An image's alt text is no caption: a tile's title repeats it."""
     captions = CaptionIndex(context.captions)
     return [b for b in blocks if not (CREDIT_LINE.search(b.text) or captions.matches(b.text))]
 

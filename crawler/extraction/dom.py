@@ -5,12 +5,14 @@ Two jobs, both general (no rule names a site):
 - ``prune_boilerplate`` removes, before trafilatura sees the tree, the elements whose markup says
   they are not story text: side boxes, embeds, captions, share/newsletter/related widgets.
 - ``PageContext.from_tree`` collects the page's own texts the cleaning rules compare blocks with:
-  captions and image alt texts, the declared headlines, the JSON-LD ``articleBody``.
+  captions (caption markup, media containers), the declared headlines, the JSON-LD
+  ``articleBody``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -48,7 +50,9 @@ BOILERPLATE_WORDS = frozenset(
         "share",
         "sharing",
         "social",
-        "comments",
+        # Not "comments": trafilatura (include_comments=False) removes a page's comment
+        # section itself, while a wrapper named for comments holds a forum's posts or a
+        # product's reviews, which are the content there.
         # boxes beside the story
         "infobox",
         "factbox",
@@ -73,6 +77,9 @@ _WORD_SPLIT = re.compile(r"[\s_\-]+")
 # do not yield words such as "ad".
 _CAMEL_SPLIT = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
 _HAS_DIGIT = re.compile(r"\d")
+# A class name that opens with one of these says the element is not what follows: a page flag
+# such as "no-ads" or "hide-read-more-ad" marks content without ads, not an ad.
+NEGATIONS = frozenset({"no", "hide", "without", "disable", "disabled"})
 MIN_CAPTION_CHARS = 16
 # A media container (its class or id says so) is small: its text is a caption, not a story.
 MEDIA_WORDS = frozenset({"media", "image", "img", "photo", "picture", "video", "gallery"})
@@ -145,10 +152,24 @@ def marker_words(element: etree._Element) -> frozenset[str]:
 
 def _words_of(value: str) -> frozenset[str]:
     words: set[str] = set()
-    for token in _WORD_SPLIT.split(value):
-        if token and not _HAS_DIGIT.search(token):  # generated ids are not words
-            words.update(word.lower() for word in _CAMEL_SPLIT.split(token))
+    for name in value.split():
+        # "hide-read-more-ad", "noAds": the words after a negation are negated
+        for word in _name_words(name):
+            words.add(word)
+            if word in NEGATIONS:
+                break
     return frozenset(words)
+
+
+def _name_words(name: str) -> Iterator[str]:
+    has_digit = _HAS_DIGIT.search(name) is not None
+    for token in _WORD_SPLIT.split(name):
+        if not token or (has_digit and _HAS_DIGIT.search(token)):
+            continue  # generated ids are not words
+        if token.islower():  # the common case, no camelCase to split
+            yield token
+        else:
+            yield from (word.lower() for word in _CAMEL_SPLIT.split(token))
 
 
 def page_markers(tree: etree._Element) -> Markers:
@@ -348,17 +369,20 @@ class PageContext:
         descriptions: list[str] | None = None,
         markers: Markers | None = None,
     ) -> PageContext:
-        """The context of a page: its captions (figcaptions, caption/credit classes, image
-        alt/title, texts beside an image or in a media container) and the given metadata."""
+        """The context of a page: its captions (figcaptions, caption/credit classes, texts in
+        a small media container; not image alt texts, which a tile's or a story's own text
+        repeats) and the given metadata."""
         markers = page_markers(tree) if markers is None else markers
         found = [element_text(node) for node in tree.iter("figcaption")]
-        found.extend(
-            element_text(node)
-            for node, words in markers.items()
-            if any("caption" in word or "credit" in word for word in words)
-        )
-        for image in tree.iter("img"):
-            found.extend(v for v in (image.get("alt"), image.get("title")) if v)
+        captioned: dict[frozenset[str], bool] = {}  # the same word sets recur all over a page
+        for node, words in markers.items():
+            is_caption = captioned.get(words)
+            if is_caption is None:
+                is_caption = captioned[words] = any(
+                    "caption" in word or "credit" in word for word in words
+                )
+            if is_caption:
+                found.append(element_text(node))
         found.extend(media_texts(tree, markers))
         captions = [c for c in (tidy_text(text) for text in found) if c]
         # The page's summary shown as its standfirst is not a caption, even beside an image.
@@ -373,3 +397,86 @@ class PageContext:
             article_body=article_body,
             standfirst=standfirst,
         )
+
+
+# Elements that hold a block of text of their own: the nearest of them above a link is the
+# block the link's text belongs to (inline wrappers such as <span> or <b> are walked through).
+TEXT_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "li",
+        "dd",
+        "dt",
+        "td",
+        "th",
+        "tr",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "blockquote",
+        "pre",
+        "figure",
+        "form",
+        "table",
+        "ul",
+        "ol",
+        "dl",
+        "body",
+        *HEADING_TAGS,
+    }
+)
+_NON_WORD = re.compile(r"[\W_]+")
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\ufeff"))  # removed inside words by tidy_text
+
+
+def text_key(text: str) -> str:
+    """A text as a lookup key: case-folded, punctuation and spacing reduced to single spaces,
+    so a block's text finds the page element it was read from."""
+    return _NON_WORD.sub(" ", text.translate(_INVISIBLE).casefold()).strip()
+
+
+class LinkShares:
+    """The share of link text in the page's text blocks, read once from the tree that
+    trafilatura extracts from, so that trafilatura itself runs without link marking (marking
+    links changes what it keeps). A block's share is that of the page element whose text it is:
+    the element holding a link, the link itself, or a heading or paragraph inside a link. A text
+    found nowhere (trafilatura joined or split elements) has no link text."""
+
+    def __init__(self, tree: etree._Element) -> None:
+        self.shares: dict[str, float] = {}
+        blocks: dict[etree._Element, None] = {}
+        link_lengths: dict[etree._Element, int] = {}
+        for link in tree.iter("a"):
+            link_key = text_key(element_text(link))
+            if not link_key:
+                continue
+            link_lengths[link] = len(link_key)
+            self.shares[link_key] = 1.0
+            for inner in link.iterdescendants(*TEXT_BLOCK_TAGS):
+                self.shares[text_key(element_text(inner))] = 1.0
+            parent = link.getparent()
+            while parent is not None and parent.tag not in TEXT_BLOCK_TAGS:
+                parent = parent.getparent()
+            if parent is not None:
+                blocks[parent] = None
+        for block in blocks:
+            key = text_key(element_text(block))
+            if not key or self.shares.get(key) == 1.0:
+                continue
+            linked = sum(link_lengths.get(link, 0) for link in block.iter("a"))
+            self.shares[key] = max(self.shares.get(key, 0.0), min(1.0, linked / len(key)))
+
+    def share(self, text: str) -> float:
+        """The link share of the element whose text ``text`` is (0 when none is)."""
+        return self.shares.get(text_key(text), 0.0)
+
+    def link_chars(self, kind: str, text: str) -> int:
+        """Characters of a block's text that are link text; a list or table counts item by
+        item (line by line)."""
+        if kind in ("list", "table"):
+            lines = [line.removeprefix("- ") for line in text.split("\n")]
+            return round(sum(self.share(line) * len(line) for line in lines))
+        return round(self.share(text) * len(text))

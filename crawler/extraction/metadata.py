@@ -6,17 +6,21 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from babel.core import get_global
 from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from crawler.textnorm import clean_text, to_iso8601
+from crawler.textnorm import clean_text, dates_in_text, to_iso8601
 from crawler.urls import accept_canonical
+
+if TYPE_CHECKING:
+    from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 
 ARTICLE_TYPES = {
     "article",
@@ -105,6 +109,25 @@ EMAIL = re.compile(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
 PROFILE_URL = re.compile(
     r"https?://\S*/(?:authors?|autor(?:en)?|auteur|people|profile|staff)/([\w-]+)/?$"
 )
+# The dates shown near the headline: from a little before it (a dateline above the title) to
+# the byline and the first paragraphs below it, in characters of the page's text.
+SHOWN_BEFORE_HEADLINE = 200
+SHOWN_AFTER_HEADLINE = 1000
+MIN_HEADLINE_CHARS = 5
+# The page's visible text: what a reader sees, not scripts or styles.
+VISIBLE_TEXT = etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::template)]"
+)
+# Meta tags that declare the publication date, in order of trust.
+PUBLISHED_META = (
+    "article:published_time",
+    "datePublished",
+    "pubdate",
+    "publish-date",
+    "dc.date.issued",
+    "date",
+)
 # A bare domain given as an author ("Lrt.lt", "STERN.de"): the site, not a person.
 DOMAIN_NAME = re.compile(r"(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}", re.IGNORECASE)
 
@@ -124,9 +147,15 @@ class PageMetadata:
     provenance: dict[str, str] = field(default_factory=dict)
     # Every source's author list, in order of trust, and the names the page gives its
     # publisher: settle_authors chooses.
-    author_candidates: list[tuple[str, list[str]]] = field(default_factory=list)
+    author_candidates: list[tuple[str, list[str] | Callable[[], list[str]]]] = field(
+        default_factory=list
+    )
     organizations: list[str] = field(default_factory=list)
     host: str = ""
+    # Read when the page declares no publication date, to check trafilatura's guess: the
+    # first date shown near the headline, and every day the page's text shows.
+    shown_date: str | None = None
+    shown_days: frozenset[str] = frozenset()
 
     def set(self, name: str, value: Any, source: str) -> None:
         """Set a field once: the first source to give a non-empty value wins."""
@@ -135,43 +164,86 @@ class PageMetadata:
         setattr(self, name, value)
         self.provenance[name] = source
 
-    def fill_from_trafilatura(self, document: Any) -> None:
-        self.set("title", clean_text(document.title), "trafilatura")
-        self.author_candidates.append(("trafilatura", split_authors(document.author)))
+    def missing(self, name: str) -> bool:
+        return getattr(self, name) in (None, "", [])
+
+    def fill_from_trafilatura(self, fields: TrafilaturaMetadata) -> None:
+        """trafilatura's values for the fields the page's declarations left empty. ``fields``
+        computes a value when it is first read: only the missing fields cost anything."""
+        if self.missing("title"):
+            self.set("title", clean_text(fields.title), "trafilatura")
+        self.author_candidates.append(("trafilatura", lambda: split_authors(fields.author)))
         self.settle_authors()
-        self.set("published", record_date(document.date), "trafilatura")
-        name = site_name(document.sitename)
-        # trafilatura's own fallback is the host: left to the record's ("url") fallback.
-        if name and name.lower() != self.host.removeprefix("www."):
-            self.set("site_name", name, "trafilatura")
-        self.set("description", clean_text(document.description), "trafilatura")
-        self.set("image", document.image, "trafilatura")
-        self.set("tags", clean_tags(document.tags or []), "trafilatura")
+        if self.missing("published"):
+            self.settle_guessed_date(record_date(fields.date))
+        if self.missing("site_name"):
+            name = site_name(fields.sitename)
+            # trafilatura's own fallback is the host: left to the record's ("url") fallback.
+            if name and name.lower() != self.host.removeprefix("www."):
+                self.set("site_name", name, "trafilatura")
+                # The site's name can make an author named before a publisher, so that the
+                # next settling asks trafilatura: ask now, while its tree is intact.
+                self._author_candidate(len(self.author_candidates) - 1)
+        if self.missing("description"):
+            self.set("description", clean_text(fields.description), "trafilatura")
+        if self.missing("image"):
+            self.set("image", fields.image, "trafilatura")
+        if self.missing("tags"):
+            self.set("tags", clean_tags(fields.tags), "trafilatura")
+        # Not asked by now, trafilatura's authors are never asked: the page named a person
+        # before them, and only the site's name (read above) could have changed that.
+        self.author_candidates = [
+            (source, [] if callable(names) else names) for source, names in self.author_candidates
+        ]
+
+    def settle_guessed_date(self, guess: str | None) -> None:
+        """trafilatura's date is a guess (htmldate's, from the whole page), used only when the
+        page declares none. A guessed day that the page's text does not show loses to the first
+        date shown near the headline (the day alone, provenance ``text``: a shown time has no
+        zone); a guessed January 1st that the text does not show is a year alone (a copyright
+        line), not a date, and is dropped."""
+        if self.published is not None:
+            return
+        if guess is None or guess[:10] not in self.shown_days:
+            if self.shown_date is not None:
+                self.set("published", self.shown_date, "text")
+                return
+            if guess is not None and guess[5:10] == "01-01":
+                return
+        self.set("published", guess, "trafilatura")
 
     def settle_authors(self) -> None:
         """The first source that names a person gives the authors, without the site or
         publisher: a full name (two words or more, or CJK) beats a lone word ("pauls",
         "Frankfurt") from an earlier source, which still beats nothing. A page that names no
         person keeps the first source's site or publisher, with provenance
-        ``<source>:publisher``."""
+        ``<source>:publisher``. A source given as a function is asked only when the sources
+        before it name no person."""
         self.authors = []
         self.provenance.pop("authors", None)
-        people = [
-            (source, [name for name in names if not self.is_publisher(name)])
-            for source, names in self.author_candidates
-        ]
-        for source, names in people:
-            if any(_is_full_name(name) for name in names):
-                self.set("authors", names, source)
+        people = []
+        for index in range(len(self.author_candidates)):
+            source, names = self._author_candidate(index)
+            people.append((source, [name for name in names if not self.is_publisher(name)]))
+            if any(_is_full_name(name) for name in people[-1][1]):
+                self.set("authors", people[-1][1], source)
                 return
         for source, names in people:
             if names:
                 self.set("authors", names, source)
                 return
-        for source, names in self.author_candidates:
+        for index in range(len(self.author_candidates)):
+            source, names = self._author_candidate(index)
             if names:
                 self.set("authors", names, f"{source}:publisher")
                 return
+
+    def _author_candidate(self, index: int) -> tuple[str, list[str]]:
+        source, names = self.author_candidates[index]
+        if callable(names):
+            names = names()
+            self.author_candidates[index] = (source, names)
+        return source, names
 
     def is_publisher(self, name: str) -> bool:
         """Whether an author name is the site or an organization the page names: a bare
@@ -454,6 +526,41 @@ def _marked_date(tree: etree._Element) -> str | None:
     return None
 
 
+def _shown_dates(tree: etree._Element, headings: list[str | None]) -> tuple[str | None, set[str]]:
+    """The first date the page's text shows near the headline (the first ``<h1>`` found in
+    the text), and every day the text shows."""
+    text = " ".join(" ".join(str(t) for t in VISIBLE_TEXT(tree)).split())
+    dates = dates_in_text(text)
+    days = {day for _, day in dates}
+    for heading in headings:
+        at = text.find(heading) if heading and len(heading) >= MIN_HEADLINE_CHARS else -1
+        if at >= 0:
+            near = (
+                day
+                for where, day in dates
+                if at - SHOWN_BEFORE_HEADLINE <= where <= at + SHOWN_AFTER_HEADLINE
+            )
+            return next(near, None), days
+    return None, days
+
+
+def _local_time(published: str | None, declared: list[Any]) -> str | None:
+    """A publication time in UTC written with the offset another declaration of the same
+    moment gives (the publisher's local time, so its day is the local day); else as it is."""
+    if not published or len(published) <= 10:
+        return published
+    moment = datetime.fromisoformat(published)
+    if moment.utcoffset():
+        return published
+    for value in declared:
+        other = record_date(value)
+        if other and len(other) > 10:
+            local = datetime.fromisoformat(other)
+            if local.utcoffset() and local == moment:
+                return other
+    return published
+
+
 def _image(value: Any) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
@@ -514,12 +621,16 @@ def _alnum(text: str) -> str:
 def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     """Metadata declared by the page, first source wins per field: JSON-LD, then OpenGraph and
     meta tags, then the first ``<h1>``; a title loses a trailing section segment another
-    source omits and a trailing site name. The hints carry every declared headline and summary
-    and the JSON-LD ``articleBody``."""
+    source omits and a trailing site name. A publication time in UTC takes the offset of another
+    declaration of the same moment; without a declared date, the dates the text shows are read
+    to check trafilatura's guess later (``settle_guessed_date``). The hints carry every declared
+    headline and summary and the JSON-LD ``articleBody``."""
     meta = PageMetadata()
     hints = PageHints()
     ld_titles: list[str] = []
+    declared_dates: list[Any] = []  # every declaration of a publication moment
     for obj in _json_ld_objects(tree):
+        declared_dates += [obj.get("datePublished"), obj.get("dateCreated")]
         if not _types(obj) & ARTICLE_TYPES:
             continue
         headline = clean_text(obj.get("headline"))
@@ -569,20 +680,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
             ),
         )
     )
-    meta.set(
-        "published",
-        record_date(
-            first(
-                "article:published_time",
-                "datePublished",
-                "pubdate",
-                "publish-date",
-                "dc.date.issued",
-                "date",
-            )
-        ),
-        "meta",
-    )
+    meta.set("published", record_date(first(*PUBLISHED_META)), "meta")
     meta.set(
         "modified",
         record_date(first("article:modified_time", "og:updated_time", "dateModified")),
@@ -590,6 +688,9 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     )
     if meta.published is None:
         meta.set("published", _marked_date(tree), "html")
+    declared_dates += content(*PUBLISHED_META)
+    declared_dates += tree.xpath("//time/@datetime")[:10]
+    meta.published = _local_time(meta.published, declared_dates)
     for name in content("og:site_name", "application-name"):
         meta.set("site_name", site_name(name), "opengraph")
     meta.set("description", clean_text(first("og:description", "description")), "opengraph")
@@ -610,6 +711,9 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     meta.canonical_url = accept_canonical(canonical[0] if canonical else None, url)
     headings = [clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1")[:3]]
     meta.set("title", headings[0] if headings else None, "h1")
+    if meta.published is None:  # trafilatura's guess will be checked against the text
+        shown, days = _shown_dates(tree, headings)
+        meta.shown_date, meta.shown_days = shown, frozenset(days)
     host = urlsplit(meta.canonical_url or url).hostname or ""
     declared = [first("og:title"), first("twitter:title"), tree.findtext(".//title")]
     meta.title = shortest_variant(meta.title, [clean_text(t) for t in [*ld_titles, *declared]])

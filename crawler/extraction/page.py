@@ -3,9 +3,9 @@ metadata from the page's own declarations.
 
 The page is parsed once; that tree gives the metadata (``metadata.read_page``) and the page
 context (captions, headlines, JSON-LD ``articleBody``), is pruned of boilerplate elements
-(``dom.prune_boilerplate``) and handed to trafilatura, whose XML body (with link text marked)
-becomes blocks, checked against ``articleBody`` (``body.py``) and cleaned by the rules of
-``cleaning.RULES``.
+(``dom.prune_boilerplate``) and handed to trafilatura, whose XML body becomes blocks (their link
+text measured on the pruned tree, ``dom.LinkShares``), checked against ``articleBody``
+(``body.py``) and cleaned by the rules of ``cleaning.RULES``.
 
 Contract: ``extract_page`` never raises for bad input; a page without an article comes back with
 ``text`` ``None`` and ``error`` set to a reason (a stats-key suffix).
@@ -18,15 +18,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import lxml.html
-import trafilatura
 from lxml import etree
-from trafilatura.settings import Document
 
 from crawler.encoding import decode_page
 from crawler.extraction.body import article_body_blocks, with_standfirst
 from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
-from crawler.extraction.dom import PageContext, page_markers, prune_boilerplate
+from crawler.extraction.dom import LinkShares, PageContext, page_markers, prune_boilerplate
 from crawler.extraction.metadata import PageMetadata, read_page
+from crawler.extraction.trafilatura_body import extract_body
+from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.rights import PageRights, read_page_rights
 
 MIN_TEXT_CHARS = 200
@@ -35,6 +35,16 @@ BACKSTOP_SHARE = 0.5
 # trafilatura's own parser settings: comments and processing instructions are not content.
 HTML_PARSER = lxml.html.HTMLParser(
     collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True
+)
+# Every element an ``HtmlElement``, chosen in C: lxml.html's own lookup (special classes for
+# forms and inputs, which nothing here uses) is a Python call for every element of every walk.
+HTML_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
 )
 
 
@@ -87,7 +97,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         tree = parse_html(html)
     except (etree.ParserError, ValueError):
         return PageExtraction(text=None, error="unparseable_html")
-    # One parse serves metadata, the DOM context, pruning and trafilatura (which copies it).
+    # One parse serves metadata, the DOM context, pruning and trafilatura, in that order.
     metadata, hints = read_page(tree, url)
     rights = read_page_rights(tree, url)
     markers = page_markers(tree)
@@ -101,21 +111,15 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         markers=markers,
     )
     prune_boilerplate(tree, markers)
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        include_formatting=False,
-        include_links=True,
-        deduplicate=False,
-    )
-    if not isinstance(document, Document) or document.body is None:
+    # trafilatura's metadata for the fields the page lacks, read before its cascade (which
+    # prunes the tree in place) runs on the same tree.
+    metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
+    link_shares = LinkShares(tree)
+    extracted = extract_body(tree, url)
+    if extracted is None:
         return PageExtraction(text=None, metadata=metadata, error="no_content", rights=rights)
-    metadata.fill_from_trafilatura(document)
     context.authors = context.authors or metadata.authors
-    blocks, backstop = finish_blocks(tree_blocks(document.body), context)
+    blocks, backstop = finish_blocks(tree_blocks(extracted[0], link_shares), context)
     text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
         return PageExtraction(text=None, metadata=metadata, error="too_little_text", rights=rights)

@@ -4,7 +4,8 @@ Kept in the embedded state store's SQLite file (``<NEWSCRAWLER_STATE_DIR>/state.
 table ``feed_history``) through its own connection: the rows are written once at the end of a
 run and read by the polling decision (``crawler.polling``) and the health page
 (``crawler.health``). Rows older than ``NEWSCRAWLER_FEED_HISTORY_DAYS`` are deleted by
-``prune``. Distributed mode (Redis) has no feed history yet: the feature is off there.
+``prune``. ``FeedHistoryStore`` is the interface; distributed mode keeps the same rows in Redis
+(``crawler.storage.redis_feed_history``); ``open_feed_history`` picks the store from the config.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from crawler.polling import FeedHints, FeedRun
+from crawler.storage.state import SQLITE_FILE
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feed_history (
@@ -38,6 +41,31 @@ _COLUMNS = (
     "feed_url, run_at, status, reason, http_status, entries, new_articles, failures, bytes, "
     "latency_s, hints"
 )
+
+
+class FeedHistoryStore(Protocol):
+    """Where the feed history is kept: SQLite (``FeedHistory``) or Redis
+    (``RedisFeedHistory``). Times are POSIX seconds; rows come oldest first."""
+
+    def add(self, runs: Iterable[FeedRun]) -> None:
+        """Store these rows (one per feed per run)."""
+
+    def runs(self, feed_url: str | None = None, *, limit: int | None = None) -> list[FeedRun]:
+        """Rows of one feed, or of every feed."""
+
+    def recent(
+        self, feed_urls: Sequence[str], *, limit: int | None = None
+    ) -> dict[str, list[FeedRun]]:
+        """The newest ``limit`` rows (all without it) of each of these feeds."""
+
+    def feeds(self) -> list[str]:
+        """The feeds with rows."""
+
+    def prune(self, before: float) -> int:
+        """Delete rows of runs before ``before``; returns how many."""
+
+    def close(self) -> None:
+        """Release the store's resources."""
 
 
 class FeedHistory:
@@ -91,6 +119,11 @@ class FeedHistory:
             rows = self._db.execute(query, args).fetchall()
         return [_run(row) for row in reversed(rows)]
 
+    def recent(
+        self, feed_urls: Sequence[str], *, limit: int | None = None
+    ) -> dict[str, list[FeedRun]]:
+        return {url: self.runs(url, limit=limit) for url in feed_urls}
+
     def feeds(self) -> list[str]:
         with self._lock:
             return [r[0] for r in self._db.execute("SELECT DISTINCT feed_url FROM feed_history")]
@@ -104,6 +137,29 @@ class FeedHistory:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+class HistoryConfig(Protocol):
+    """The part of ``CrawlerConfig`` ``open_feed_history`` reads."""
+
+    @property
+    def state_dir(self) -> Path: ...
+    @property
+    def redis_url(self) -> str | None: ...
+    @property
+    def feed_history_days(self) -> float: ...
+
+
+def open_feed_history(config: HistoryConfig) -> FeedHistoryStore:
+    """The history of the crawl's state store: in Redis in distributed mode (``REDIS_URL``;
+    needs the distributed extra), else in ``state.sqlite3`` of ``NEWSCRAWLER_STATE_DIR``."""
+    if config.redis_url:
+        from crawler.storage.redis_feed_history import RedisFeedHistory
+
+        return RedisFeedHistory.from_url(
+            config.redis_url, retention_s=config.feed_history_days * 86400
+        )
+    return FeedHistory(config.state_dir / SQLITE_FILE)
 
 
 def _run(row: Sequence[object]) -> FeedRun:

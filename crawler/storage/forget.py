@@ -6,16 +6,37 @@ its feed dates it newer (``crawler.storage.state``). ``forget_settled`` deletes 
 chosen by reason, by the site of the article link and/or by feed, and clears the feeds' HTTP
 validators, so the next run reads every feed in full (a 304 would hide the entries) and
 requests the forgotten entries like new ones. SQLite store only.
+
+Which feed listed an entry: an entry settled now carries a key naming its feed
+(``crawler.storage.outcomes.feed_key``). One settled before that is attributed from its GUID
+key, which names the feed that assigned the GUID (``guid:<site>:<feed>:<guid>``, see
+``crawler.storage.state.entry_keys``). An old entry without a GUID holds nothing that names
+its feed: it is counted as *unattributed* (``Forgotten.unattributed``), so the caller can say
+how to reach it (by site, by reason or all). Feeds are compared by their dedupe key
+(``crawler.urls.dedupe_key``: scheme, ``www.`` and a trailing slash do not count).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.storage.outcomes import feed_key
+from crawler.storage.outcomes import FEED_KEY_PREFIX
+from crawler.urls import dedupe_key
+
+
+@dataclass
+class Forgotten:
+    """What ``forget_settled`` did."""
+
+    # Entries forgotten (or, in a dry run, to forget), by outcome (``dropped:too_large``...).
+    counts: Counter[str] = field(default_factory=Counter)
+    # With a feed: entries that match the other criteria but hold nothing naming their feed
+    # (settled by an older version, without a GUID), by the host of their link.
+    unattributed: Counter[str] = field(default_factory=Counter)
 
 
 def forget_settled(
@@ -24,33 +45,44 @@ def forget_settled(
     site: str | None = None,
     dry_run: bool = False,
     feed: str | None = None,
-) -> Counter[str]:
+) -> Forgotten:
     """Delete the settled entries of ``reasons`` (e.g. ``too_large``, ``http_410``; all when
     empty) whose link is on ``site`` (a host name, ``www.`` ignored; any when None) and that
-    ``feed`` listed (its URL as in the report; any when None; entries settled before feeds
-    were stored with them are not found by feed). Returns the count forgotten by outcome
-    (``dropped:too_large``...)."""
+    ``feed`` listed (its URL; any when None). Entries whose feed cannot be told are left and
+    counted in ``unattributed``. A store too old to hold settled entries has none."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no state store here")
     host = site.lower().removeprefix("www.") if site else None
+    wanted_feed = dedupe_key(feed) if feed is not None else None
+    result = Forgotten()
     db = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
         db.execute("BEGIN IMMEDIATE")
+        if "outcome" not in _columns(db, "articles"):  # before settled entries were stored
+            db.execute("COMMIT")
+            return result
         rows = db.execute(
             "SELECT a.id, a.outcome, k.key FROM articles a JOIN article_keys k "
-            "ON k.article_id = a.id WHERE a.outcome IS NOT NULL"
+            "ON k.article_id = a.id WHERE a.outcome IS NOT NULL ORDER BY a.id, k.key"
         ).fetchall()
-        feed_prefix = feed_key(feed, "") if feed is not None else None
-        of_feed = {i for i, _, key in rows if feed_prefix and key.startswith(feed_prefix)}
-        chosen: dict[str, str] = {}
+        entries: dict[str, tuple[str, list[str]]] = {}
         for article_id, outcome, key in rows:
-            if feed_prefix is not None and article_id not in of_feed:
-                continue
+            entries.setdefault(article_id, (outcome, []))[1].append(key)
+        chosen: dict[str, str] = {}
+        for article_id, (outcome, keys) in entries.items():
             reason = outcome.split(":", 1)[-1].split("@", 1)[0]
             if reasons and reason not in reasons:
                 continue
-            if host is not None and not _on_site(key, host):
+            link_key = _link_key(keys)
+            if host is not None and not _on_site(link_key, host):
                 continue
+            if wanted_feed is not None:
+                feeds = entry_feeds(keys)
+                if not feeds:
+                    result.unattributed[_site(link_key)] += 1
+                    continue
+                if wanted_feed not in feeds:
+                    continue
             chosen[article_id] = outcome.split("@", 1)[0]
         if chosen and not dry_run:
             ids = [(article_id,) for article_id in chosen]
@@ -64,15 +96,46 @@ def forget_settled(
         raise
     finally:
         db.close()
-    return Counter(chosen.values())
+    result.counts = Counter(chosen.values())
+    return result
+
+
+def entry_feeds(keys: Sequence[str]) -> set[str]:
+    """The dedupe keys of the feeds a settled entry's ``keys`` name: from its feed key, or
+    else from its GUID key (scoped to the link's site and to the feed). Empty when neither
+    is there (an entry without GUID settled before feed keys were stored)."""
+    feeds = set()
+    link = _link_key(keys)
+    for key in keys:
+        if key.startswith(FEED_KEY_PREFIX):  # feed_key(feed_url, link)
+            feeds.add(dedupe_key(key.removeprefix(FEED_KEY_PREFIX).removesuffix(" " + link)))
+    if feeds:
+        return feeds
+    prefix = f"guid:{_site(link)}:"
+    for key in keys:
+        if key.startswith(prefix):
+            # <feed>:<guid>, where both may hold ':' (a port, a URN): each prefix ending
+            # before a ':' is a candidate; a feed's key has a path ('/'), a GUID's rarely.
+            rest = key.removeprefix(prefix)
+            feeds.update(rest[:i] for i, c in enumerate(rest) if c == ":" and "/" in rest[:i])
+    return feeds
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _link_key(keys: Sequence[str]) -> str:
+    """The ``url:`` key of the entry's link (a settled entry always has one)."""
+    return next((key for key in keys if key.startswith("url:")), "")
+
+
+def _site(key: str) -> str:
+    """The host (and port) of a ``url:<dedupe key>`` key."""
+    return key.removeprefix("url:").split("/", 1)[0]
 
 
 def _on_site(key: str, host: str) -> bool:
-    """Whether a store key (``url:<dedupe key>`` or ``guid:<site>:<guid>``) is on ``host``."""
-    if key.startswith("url:"):
-        site = key.removeprefix("url:").split("/", 1)[0]
-    elif key.startswith("guid:"):
-        site = key.removeprefix("guid:").split(":", 1)[0].split("/", 1)[0]
-    else:
-        return False
-    return site == host or site.split(":", 1)[0] == host
+    """Whether a ``url:<dedupe key>`` key is on ``host`` (with or without its port)."""
+    site = _site(key) if key.startswith("url:") else ""
+    return bool(site) and (site == host or site.split(":", 1)[0] == host)

@@ -35,6 +35,7 @@ import time
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis
@@ -43,6 +44,8 @@ from crawler.config import default_host
 from crawler.storage.lock import RunLocked
 
 HEARTBEATS_PER_TTL = 3
+# A run id starts with its creation time (UTC), then a random part: ``20260101T000000-1a2b3c4d``.
+RUN_ID_TIME = "%Y%m%dT%H%M%S"
 # A run outlives stalls of its workers; it only expires when all of them are gone.
 RUN_TTL_HEARTBEATS = 30
 
@@ -236,6 +239,13 @@ class RedisCluster:
         assert self.run is not None, "join() first"
         return self.run.run_id
 
+    def started_at(self) -> float:
+        """When the current run began (POSIX seconds, whole): the time in its id, on the clock
+        of the worker that created it, so the same for every worker of the run (the feed
+        history's rows of a run are keyed by it)."""
+        stamp = self.run_id.split("-", 1)[0]
+        return datetime.strptime(stamp, RUN_ID_TIME).replace(tzinfo=UTC).timestamp()
+
     @property
     def dupefilter_key(self) -> str:
         return self.key("dupefilter", self.run_id)
@@ -301,7 +311,7 @@ class RedisCluster:
     # --- run membership ---
     def join(self) -> RunMembership:
         """Join the current run, creating it when there is none (``first``)."""
-        new_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
+        new_id = time.strftime(RUN_ID_TIME, time.gmtime()) + "-" + uuid.uuid4().hex[:8]
         run, first = cast(
             list[Any],
             self._join(

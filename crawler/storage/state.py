@@ -274,6 +274,9 @@ class SqliteStateStore:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
             if "outcome" not in columns:  # a store created before settled entries existed
                 self._db.execute("ALTER TABLE articles ADD COLUMN outcome TEXT")
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(feeds)")}
+            if "validated_at" not in columns:  # a store created before validator renewal
+                self._db.execute("ALTER TABLE feeds ADD COLUMN validated_at REAL")
         except sqlite3.DatabaseError as exc:
             self._db.close()
             if isinstance(exc, sqlite3.OperationalError):  # locked, unreadable: not corrupt

@@ -1,0 +1,137 @@
+"""CPU cost of our whole extraction against plain ``trafilatura.extract``, page by page.
+
+    python benchmarks/extraction_cpu.py --corpus news-dev.jsonl.gz --corpus web-dev.jsonl.gz
+        [--repeats 5] [--sample N] [--reference FILE [--update-reference]]
+
+For every page of the corpora (news pages, and the ``article`` pages of web-dev: WCXB articles
+and Readability's pages; pages whose label is mostly absent from the HTML are left out), in one
+process and in turn: ours (``extract_article``: decoding, clean text, metadata, language, the
+finished record) and plain ``trafilatura.extract(html, url=url)``, each ``--repeats`` times,
+alternating so that a busy machine slows both alike. The CPU time (``time.process_time``) of a
+page is the median of its repeats; the script prints, per corpus and overall, the summed CPU of
+each and the ratio ours / trafilatura.
+
+``--reference FILE`` checks that the records are the same as the ones saved in FILE (one
+SHA-256 digest of each page's record), and prints the pages that differ; with
+``--update-reference`` (or when FILE does not exist) it saves them. A speed change that prints
+no difference changed no output on the corpus.
+
+Only local files are read; nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import trafilatura
+
+from crawler.extraction.article import extract_article
+from crawler.items import FeedEntry
+
+HEADERS = {"content-type": "text/html; charset=utf-8"}
+FETCHED_AT = "2026-01-01T00:00:00+00:00"
+ARTICLE_SOURCES = {"readability"}  # all their pages are articles; WCXB says per page
+
+
+def article_pages(paths: list[Path], sample: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(corpus group, page) for the article pages of the corpora, every ``sample``-th one."""
+    index = 0
+    for path in paths:
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                page = json.loads(line)
+                meta = page.get("meta") or {}
+                source = page.get("source")
+                if meta.get("label_mostly_absent_from_html"):
+                    continue
+                if source is None:
+                    group = path.name.split(".")[0]
+                elif source in ARTICLE_SOURCES or meta.get("page_type") == "article":
+                    group = f"{path.name.split('.')[0]} {source}"
+                else:
+                    continue
+                index += 1
+                if index % sample == 0:
+                    yield group, page
+
+
+def ours(page: dict[str, Any]) -> str:
+    """The page's record (or its error), as canonical JSON."""
+    url = page.get("url") or "https://example.com/"
+    body = page["html"].encode("utf-8", "replace")
+    entry = FeedEntry(url, "https://example.com/feed.xml")
+    extracted = extract_article(body, url, HEADERS, entry, FETCHED_AT)
+    record = extracted.article.to_record() if extracted.article else {"error": extracted.error}
+    return json.dumps(record, sort_keys=True, ensure_ascii=False)
+
+
+def plain(page: dict[str, Any]) -> str:
+    return trafilatura.extract(page["html"], url=page.get("url")) or ""
+
+
+def cpu_of(function: Callable[[dict[str, Any]], str], page: dict[str, Any]) -> tuple[float, str]:
+    started = time.process_time()
+    result = function(page)
+    return time.process_time() - started, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, action="append", required=True)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sample", type=int, default=1, help="every N-th page")
+    parser.add_argument("--reference", type=Path, help="digests of the records to compare with")
+    parser.add_argument("--update-reference", action="store_true")
+    args = parser.parse_args()
+
+    reference: dict[str, str] = {}
+    if args.reference and args.reference.exists() and not args.update_reference:
+        reference = json.loads(args.reference.read_text(encoding="utf-8"))
+    digests: dict[str, str] = {}
+    totals: dict[str, list[float]] = {}
+    for group, page in article_pages(args.corpus, args.sample):
+        ours_cpu, plain_cpu = [], []
+        record = ""
+        for _ in range(args.repeats):
+            spent, record = cpu_of(ours, page)
+            ours_cpu.append(spent)
+            plain_cpu.append(cpu_of(plain, page)[0])
+        key = f"{group}/{page['id']}"
+        digests[key] = hashlib.sha256(record.encode("utf-8", "replace")).hexdigest()
+        for name in (group, "all"):
+            figures = totals.setdefault(name, [0, 0.0, 0.0])
+            figures[0] += 1
+            figures[1] += statistics.median(ours_cpu)
+            figures[2] += statistics.median(plain_cpu)
+
+    print(f"{'pages':<28}{'n':>6}{'ours ms':>10}{'trafilatura ms':>16}{'ratio':>8}")
+    for name, (count, ours_s, plain_s) in sorted(totals.items(), key=lambda kv: kv[0] == "all"):
+        print(
+            f"{name:<28}{count:>6.0f}{1000 * ours_s / count:>10.1f}"
+            f"{1000 * plain_s / count:>16.1f}{ours_s / plain_s:>8.3f}"
+        )
+    if args.reference is None:
+        return
+    if not reference:
+        args.reference.write_text(json.dumps(digests, indent=0, sort_keys=True), encoding="utf-8")
+        print(f"reference saved: {len(digests)} records in {args.reference}")
+        return
+    changed = sorted(key for key, digest in digests.items() if reference.get(key) != digest)
+    print(f"records different from the reference: {len(changed)} of {len(digests)}")
+    for key in changed:
+        print("  " + key)
+
+
+if __name__ == "__main__":
+    main()

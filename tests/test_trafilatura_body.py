@@ -1,0 +1,74 @@
+"""``trafilatura_body.extract_body`` gives the body ``trafilatura.bare_extraction`` gives,
+on the pages of the identity set, which take each of its paths."""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+import pytest
+import trafilatura
+from lxml import etree
+from trafilatura.settings import Document
+
+from crawler.extraction import trafilatura_body
+from crawler.extraction.dom import page_markers, prune_boilerplate
+from crawler.extraction.page import parse_html
+from tests.test_extraction_identity import PAGE_LIST
+
+
+def pruned_tree(page: dict[str, Any]) -> etree._Element:
+    tree = parse_html(page["html"])
+    prune_boilerplate(tree, page_markers(tree))
+    return tree
+
+
+def bare_body(tree: etree._Element, url: str) -> bytes | None:
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=True,
+        include_formatting=False,
+        include_links=False,
+        deduplicate=False,
+    )
+    if not isinstance(document, Document) or document.body is None:
+        return None
+    return etree.tostring(document.body, encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", PAGE_LIST, ids=[page["id"] for page in PAGE_LIST])
+def test_same_body_as_bare_extraction(page: dict[str, Any]) -> None:
+    tree = pruned_tree(page)
+    expected = bare_body(deepcopy(tree), page["url"])
+    extracted = trafilatura_body.extract_body(tree, page["url"])
+    assert (None if extracted is None else etree.tostring(extracted[0], encoding="utf-8")) == (
+        expected
+    )
+
+
+def test_readability_is_skipped_only_where_it_cannot_win(monkeypatch: Any) -> None:
+    """The pages where trafilatura's own body is kept without consulting readability are
+    pages where readability's text, computed anyway, would not have been chosen."""
+    skipped = compared = 0
+    keeps = trafilatura_body._keeps_own_body
+
+    def checked(body: Any, text: str, tree: Any, options: Any) -> bool:
+        nonlocal skipped, compared
+        kept = keeps(body, text, tree, options)
+        if kept:
+            skipped += 1
+            chosen, _ = trafilatura.external.compare_extraction(
+                deepcopy(tree), deepcopy(tree), body, text, options
+            )
+            assert chosen is body
+        else:
+            compared += 1
+        return kept
+
+    monkeypatch.setattr(trafilatura_body, "_keeps_own_body", checked)
+    for page in PAGE_LIST:
+        trafilatura_body.extract_body(pruned_tree(page), page["url"])
+    assert skipped and compared  # the set exercises both sides of the rule
