@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +22,9 @@ NETGUARD = Path(__file__).resolve().parent / "netguard"
 
 sys.path.insert(0, str(NETGUARD))
 import sitecustomize  # noqa: E402,F401  (the guard applies to this process too)
+
+if TYPE_CHECKING:
+    from tests.distributed_support import RedisServer
 
 
 def project_settings(**overrides: Any) -> Any:
@@ -209,3 +212,13 @@ DOWNLOAD_FIGURES = ("bytes", "latency_s", "http_status", "failures")
 def feed_line(line: dict[str, Any]) -> dict[str, Any]:
     """A report feed line without its download figures."""
     return {key: value for key, value in line.items() if key not in DOWNLOAD_FIGURES}
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis server of the test's own, on a local port (tests/distributed_support.py)."""
+    from tests.distributed_support import RedisServer
+
+    server = RedisServer(tmp_path / "redis")
+    yield server
+    server.stop()

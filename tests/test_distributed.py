@@ -16,7 +16,6 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +49,6 @@ ARTICLES = 500
 FEEDS = 5
 STOP_ARTICLES = 150  # enough to stop a worker mid-crawl; smaller, to keep the suite fast
 WORKER_TIMEOUT_S = 240
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    yield server
-    server.stop()
 
 
 def finish(workers: list[Worker]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +23,6 @@ from tests.newsroom import Newsroom
 DAY_S = 86400.0
 T0 = 1_700_000_000.0
 WORKER_TIMEOUT_S = 240
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    yield server
-    server.stop()
 
 
 def history(server: RedisServer, days: float = 90) -> RedisFeedHistory:

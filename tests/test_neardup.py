@@ -7,7 +7,7 @@ import random
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -188,13 +188,6 @@ def test_sqlite_index_protocol_persistence_and_expiry(tmp_path: Path) -> None:
     other = SqliteNearDupIndex(path, NearDupParams(shingle_words=4), ttl_s=100)
     assert other.count() == 0
     other.close()
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    yield server
-    server.stop()
 
 
 def test_redis_index_protocol_and_ttl(redis_server: RedisServer) -> None:
