@@ -1,12 +1,12 @@
 """Extraction quality on the labelled corpora, plain trafilatura beside our pipeline.
 
-    python benchmarks/evaluate.py [--corpus PATH ...] [--jobs N] [--sample N] [--no-cache]
-                                  [--pages] [--diff ID ...] [--title-sources]
+    python benchmarks/evaluate.py --corpus PATH [--corpus PATH ...] [--jobs N] [--sample N]
+                                  [--no-cache] [--pages] [--diff ID ...] [--title-sources]
                                   [--ablate | --ablate-only NAME,...] [--json PATH]
 
-Corpora (``--corpus``, repeatable) default to ``news-dev.jsonl.gz`` and ``web-dev.jsonl.gz`` in
-``../shared/corpus/`` beside the repository, those that exist. Pages whose label comes from
-script-rendered content (``meta.label_mostly_absent_from_html``) are left out.
+Corpora: ``--corpus`` (repeatable, at least one), e.g. ``news-dev.jsonl.gz`` and
+``web-dev.jsonl.gz`` (docs/extraction-quality.md says where they come from). Pages whose label
+comes from script-rendered content (``meta.label_mostly_absent_from_html``) are left out.
 
 Pages are scored in groups: each corpus without a ``source`` field (``news-dev``), each
 ``source`` of ``web-dev``, each ``page_type`` of ``wcxb``, and "web-dev articles" (``wcxb``
@@ -86,8 +86,6 @@ from crawler.extraction.article import build_article  # noqa: E402
 from crawler.items import FeedEntry  # noqa: E402
 from crawler.textnorm import clean_text  # noqa: E402
 
-CORPUS_DIR = ROOT.parent / "shared" / "corpus"
-DEFAULT_CORPORA = (CORPUS_DIR / "news-dev.jsonl.gz", CORPUS_DIR / "web-dev.jsonl.gz")
 CACHE_DIR = ROOT / "benchmarks" / ".cache"
 HEADERS = {"content-type": "text/html; charset=utf-8"}
 # The issue's target group: the news-like pages of web-dev.
@@ -479,7 +477,11 @@ def print_title_sources(rows: list[tuple[list[str | None], str]]) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument(
-        "--corpus", type=Path, action="append", help="a corpus (.jsonl.gz); repeatable"
+        "--corpus",
+        type=Path,
+        action="append",
+        required=True,
+        help="a corpus (.jsonl.gz); repeatable",
     )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--sample", type=int, default=1, metavar="N", help="every N-th page")
@@ -493,12 +495,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--ablate-only", metavar="NAME,...", help="switch these off in turn")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write all figures as JSON")
     args = parser.parse_args()
-    if args.corpus is None:
-        args.corpus = [path for path in DEFAULT_CORPORA if path.is_file()]
-        if not args.corpus:
-            parser.error(
-                f"no corpus found in {CORPUS_DIR}; name one with --corpus PATH (.jsonl.gz)"
-            )
     for path in args.corpus:
         if not path.is_file():
             parser.error(f"--corpus {path}: no such file")

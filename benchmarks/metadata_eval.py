@@ -1,11 +1,11 @@
 """Metadata accuracy on the labelled corpora: our record beside trafilatura's own metadata.
 
-    python benchmarks/metadata_eval.py [--corpus PATH ...] [--source NAME ...] [--limit N]
-                                       [--errors FIELD] [--workers 2]
+    python benchmarks/metadata_eval.py --corpus PATH [--corpus PATH ...] [--source NAME ...]
+                                       [--limit N] [--errors FIELD] [--workers 2]
 
-Default corpora: ``news-dev.jsonl.gz`` and ``web-dev.jsonl.gz`` in ``../shared/corpus`` (those
-that exist). For each source (``news-dev``; ``wcxb``, ``readability``, ``trafilatura-eval`` in
-web-dev) and field, the share of labelled pages where the value is right:
+Corpora: ``--corpus`` (repeatable, at least one), e.g. ``news-dev.jsonl.gz`` and
+``web-dev.jsonl.gz``. For each source (``news-dev``; ``wcxb``, ``readability``,
+``trafilatura-eval`` in web-dev) and field, the share of labelled pages where the value is right:
 
 - title: equal after case folding and collapsing spaces;
 - authors: the same set of names after the same normalization; a label given as one string
@@ -64,8 +64,6 @@ from crawler.extraction.page import parse_html  # noqa: E402
 from crawler.items import FeedEntry  # noqa: E402
 from crawler.textnorm import clean_text  # noqa: E402
 
-CORPUS_DIR = ROOT.parent / "shared" / "corpus"
-DEFAULT_CORPORA = (CORPUS_DIR / "news-dev.jsonl.gz", CORPUS_DIR / "web-dev.jsonl.gz")
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 FIELDS = ("title", "authors", "published", "language")
 SYSTEMS = ("ours", "trafilatura")
@@ -474,7 +472,7 @@ def main() -> None:
 def main_with(argv: list[str]) -> None:
     """The command line, on the given arguments."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path, action="append", default=[])
+    parser.add_argument("--corpus", type=Path, action="append", required=True)
     parser.add_argument("--source", action="append", default=[], help="only this source")
     parser.add_argument("--id", action="append", default=[], help="only this page id")
     parser.add_argument("--limit", type=int, default=0, help="about this many pages per corpus")
@@ -484,13 +482,10 @@ def main_with(argv: list[str]) -> None:
         "--title-sources", action="store_true", help="accuracy of each declared title source"
     )
     args = parser.parse_args(argv)
-    corpora = args.corpus or [path for path in DEFAULT_CORPORA if path.exists()]
+    corpora = args.corpus
     missing = [path for path in corpora if not path.exists()]
-    if not corpora or missing:
-        parser.error(
-            f"corpus not found: {', '.join(map(str, missing or DEFAULT_CORPORA))} "
-            "(pass --corpus PATH)"
-        )
+    if missing:
+        parser.error(f"corpus not found: {', '.join(map(str, missing))} (pass --corpus PATH)")
     options = Options(frozenset(args.source), frozenset(args.id), args.limit, args.title_sources)
     report = evaluate_metadata(corpora, workers=args.workers, options=options)
     if args.errors:

@@ -1,6 +1,6 @@
 """Near-duplicate detection on a labelled set built from the dev corpora.
 
-    python benchmarks/neardup_eval.py [--corpus ../shared/corpus/news-dev.jsonl.gz ...]
+    python benchmarks/neardup_eval.py --corpus news-dev.jsonl.gz [web-dev.jsonl.gz ...]
                                       [--originals 400] [--seed 19] [--grid]
 
 The distinct articles are the expected texts of the corpora (``expected.text`` of news-dev
@@ -64,7 +64,6 @@ from crawler.neardup import (  # noqa: E402
 )
 from crawler.storage.neardup_index import SqliteNearDupIndex  # noqa: E402
 
-CORPUS_DIR = ROOT.parent / "shared" / "corpus"
 DATELINES = [
     "LONDON (Reuters) - ",
     "WASHINGTON (AP) — ",
@@ -468,24 +467,19 @@ def _order(label: str) -> float:
     return float(digits[0]) + (0.5 if label.startswith(">") else 0) if digits else -1
 
 
-def default_corpora() -> list[Path]:
-    return sorted(CORPUS_DIR.glob("*.jsonl.gz"))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, nargs="+", default=None)
+    parser.add_argument("--corpus", type=Path, nargs="+", required=True)
     parser.add_argument("--originals", type=int, default=400)
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--grid", action="store_true", help="a wider grid of parameters")
     parser.add_argument("--quick", action="store_true", help="the chosen parameters only")
     args = parser.parse_args()
-    paths = args.corpus or default_corpora()
+    paths = args.corpus
     missing = [p for p in paths if not p.exists()]
-    if not paths or missing:
+    if missing:
         print(
-            "neardup_eval: no corpus found "
-            f"({', '.join(map(str, missing)) or CORPUS_DIR / '*.jsonl.gz'}); "
+            f"neardup_eval: no corpus found ({', '.join(map(str, missing))}); "
             "give --corpus PATH ... (gzip JSON Lines with expected.text)",
             file=sys.stderr,
         )
