@@ -839,39 +839,31 @@ def main(argv: list[str] | None = None) -> None:
             compare_warc(runs[0], base, tmp, args)
             print(f"machine at the end: {machine()}")
             return
-        limit = None if args.no_limit else measure_limit(pages, runs[0], base, cores, server.pid)
-        if limit is not None:
-            print(
-                f"1. limit: extract_article on {cores} worker processes: {limit.rate:.1f} "
-                f"articles/s "
-                f"({limit.cpu_s / runs[0].articles * 1000:.0f} ms of CPU a page)"
-            )
-        plain = None
+        # Ours, then plain trafilatura.extract: the limit a user compares the crawl with.
+        limits: list[tuple[str, str, LimitFigures]] = []
         if not args.no_limit:
-            plain = measure_limit(pages, runs[0], base, cores, server.pid, _extract_plain)
-            print(
-                f"   plain trafilatura.extract on {cores} worker processes: {plain.rate:.1f} "
-                f"articles/s ({plain.cpu_s / runs[0].articles * 1000:.0f} ms of CPU a page)"
-            )
+            for number, name, extract in (
+                (1, "extract_article", _extract),
+                (0, "plain trafilatura.extract", _extract_plain),
+            ):
+                limit = measure_limit(pages, runs[0], base, cores, server.pid, extract)
+                print(
+                    f"{'1.' if number else '  '} limit: {name} on {cores} worker processes: "
+                    f"{limit.rate:.1f} articles/s "
+                    f"({limit.cpu_s / runs[0].articles * 1000:.0f} ms of CPU a page)"
+                )
+                limits.append(("3." if number else "  ", name, limit))
         crawl = measure_crawl(runs[0], base, tmp, args.per_domain, args.workers, args.set)
         print(f"2. scrapy crawl feeds, N={args.articles}: {describe(crawl)}")
-        if limit is not None:
-            # On a busy machine the rates say more about the neighbours than about us; the CPU
-            # each page costs does not depend as much on them.
+        # On a busy machine the rates say more about the neighbours than about us; the CPU each
+        # page costs does not depend as much on them.
+        crawl_ms = (crawl.crawler_cpu_s + crawl.workers_cpu_s) / crawl.scraped * 1000
+        for label, name, limit in limits:
             limit_ms = limit.cpu_s / runs[0].articles * 1000
-            crawl_ms = (crawl.crawler_cpu_s + crawl.workers_cpu_s) / crawl.scraped * 1000
             print(
-                f"3. ratio crawl / limit: {crawl.rate / limit.rate:.2f} (CPU a page: limit "
-                f"{limit_ms:.0f} ms, crawl {crawl_ms:.0f} ms, so "
+                f"{label} ratio crawl / {name}: {crawl.rate / limit.rate:.2f} (CPU a page: "
+                f"limit {limit_ms:.0f} ms, crawl {crawl_ms:.0f} ms, so "
                 f"{limit_ms / crawl_ms:.2f} where CPU is the only limit)"
-            )
-        if plain is not None:
-            plain_ms = plain.cpu_s / runs[0].articles * 1000
-            crawl_ms = (crawl.crawler_cpu_s + crawl.workers_cpu_s) / crawl.scraped * 1000
-            print(
-                f"   ratio crawl / plain trafilatura.extract: {crawl.rate / plain.rate:.2f} "
-                f"(CPU a page: {plain_ms:.0f} ms against the crawl's {crawl_ms:.0f} ms, so "
-                f"{plain_ms / crawl_ms:.2f} where CPU is the only limit)"
             )
         if not args.no_trafilatura:
             for number, line in enumerate(measure_trafilatura(runs[0], base, tmp, cores)):
