@@ -127,6 +127,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloadermiddlewares.retry.PoliteRetryMiddleware": 550,
     "crawler.downloadermiddlewares.conditional.ConditionalGetMiddleware": 560,
+    # Scrapy's meta refresh, reading the page's head instead of decoding the whole page.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.downloadermiddlewares.metarefresh.MetaRefreshMiddleware": 580,
     # Nearest the download handler (after every built-in one, up to HttpCacheMiddleware at
     # 900): archives the request as sent and the response as received, before
     # HttpCompressionMiddleware (590) decodes it or RedirectMiddleware (600) follows it.
