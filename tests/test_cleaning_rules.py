@@ -29,7 +29,7 @@ def extract(name: str) -> str | None:
 
 def without_rule(monkeypatch: pytest.MonkeyPatch, rule: str) -> None:
     if rule == "prune_boilerplate":
-        monkeypatch.setattr(page, "prune_boilerplate", lambda tree, markers=None: 0)
+        monkeypatch.setattr(page, "prune_boilerplate", lambda tree, markers=None, into=None: 0)
     elif rule == "article_body_blocks":
         monkeypatch.setattr(page, "article_body_blocks", lambda blocks, article_body: blocks)
     elif rule == "with_standfirst":

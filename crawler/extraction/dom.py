@@ -233,9 +233,14 @@ def _story_sized(element: etree._Element, page_chars: int) -> bool:
     return _paragraph_chars(element, cap) > cap
 
 
-def prune_boilerplate(tree: etree._Element, markers: Markers | None = None) -> int:
+def prune_boilerplate(
+    tree: etree._Element,
+    markers: Markers | None = None,
+    removed_into: list[etree._Element] | None = None,
+) -> int:
     """Remove teaser cards, and boilerplate elements (see ``is_boilerplate``) unless they hold
-    a story-sized share of the page's paragraph text; returns how many were removed."""
+    a story-sized share of the page's paragraph text; returns how many were removed, and
+    appends them to ``removed_into`` when given."""
     markers = page_markers(tree) if markers is None else markers
     page_chars = _paragraph_chars(tree, None)
     doomed = [
@@ -254,6 +259,8 @@ def prune_boilerplate(tree: etree._Element, markers: Markers | None = None) -> i
         _drop_keep_tail(element)
         gone.add(element)
         removed += 1
+    if removed_into is not None:
+        removed_into.extend(gone)
     return removed
 
 
