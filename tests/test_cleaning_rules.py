@@ -215,6 +215,27 @@ def test_teaser_card_is_pruned_from_the_page() -> None:
     assert extract("teaser_card") == (FRAGMENTS / "teaser_card.txt").read_text().strip()
 
 
+def test_teaser_cards_that_hold_most_of_the_page_are_its_content() -> None:
+    """On a listing (a section front, a job board) the cards are what the page shows: they
+    stay. A card of one or two words is a menu entry and does not make a page a listing."""
+    cards = "".join(
+        f'<li><a href="/news/{n}"><h3>Harbour story number {n} of the week</h3><p>What'
+        f" happened at the harbour on day {n}, told in a short summary.</p></a></li>"
+        for n in range(6)
+    )
+    listing = f"<html><body><h1>Harbour news</h1><ul>{cards}</ul><p>Page 1 of 9</p></body></html>"
+    tree = page.parse_html(listing)
+    assert dom.prune_boilerplate(tree) == 0
+    assert "Harbour story number 5 of the week" in tree.text_content()
+    menu = "".join(f'<a href="/s{n}"><p>Section {n}</p></a>' for n in range(40))
+    tree = page.parse_html(
+        f"<html><body>{menu}<p>The harbour authority said on Tuesday that the old bridge would"
+        " reopen.</p></body></html>"
+    )
+    assert dom.prune_boilerplate(tree) == 40
+    assert "Section 3" not in tree.text_content()
+
+
 def test_heading_or_link_in_a_media_container_is_not_a_caption() -> None:
     tree = page.parse_html(
         '<html><body><div class="photo-entry"><img src="/a.jpg"><h3>Live: the bridge opens to'
