@@ -190,6 +190,9 @@ def test_wrapper_with_a_boilerplate_class_is_kept_when_it_holds_the_story() -> N
         ({"class": "page noAds"}, False),
         ({"class": "no-padding ad-slot"}, True),  # the negation ends with its class name
         ({"class": "comments-wrapper"}, False),  # trafilatura removes comment sections
+        ({"class": "mdx-table_root__adKqa"}, False),  # a CSS module's hash, not the word "ad"
+        ({"class": "card__ad"}, True),  # a lowercase BEM element name is words
+        ({"id": "SQL-FOR-UPDATE-SHARE"}, False),  # a heading's anchor, named from the text
     ],
 )
 def test_class_and_id_words(attributes: dict[str, str], boilerplate: bool) -> None:

@@ -80,6 +80,9 @@ _WORD_SPLIT = re.compile(r"[\s_\-]+")
 # do not yield words such as "ad".
 _CAMEL_SPLIT = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
 _HAS_DIGIT = re.compile(r"\d")
+# The generated suffix of a CSS module's class ("mdx-table_root__adKqa"): mixed-case letters
+# after a double underscore, where a BEM element name ("card__title") is lowercase.
+_MODULE_HASH = re.compile(r"__(?=[\w-]*[a-z])(?=[\w-]*[A-Z])[\w-]+$")
 # A class name that opens with one of these says the element is not what follows: a page flag
 # such as "no-ads" or "hide-read-more-ad" marks content without ads, not an ad.
 NEGATIONS = frozenset({"no", "hide", "without", "disable", "disabled"})
@@ -165,6 +168,9 @@ def _words_of(value: str) -> frozenset[str]:
 
 
 def _name_words(name: str) -> Iterator[str]:
+    if name.isupper() and _WORD_SPLIT.search(name):
+        return  # "SQL-FOR-UPDATE-SHARE": words in capitals name a heading's anchor
+    name = _MODULE_HASH.sub("", name)
     has_digit = _HAS_DIGIT.search(name) is not None
     for token in _WORD_SPLIT.split(name):
         if not token or (has_digit and _HAS_DIGIT.search(token)):
