@@ -218,6 +218,16 @@ def test_teaser_card_is_pruned_from_the_page() -> None:
     assert extract("teaser_card") == (FRAGMENTS / "teaser_card.txt").read_text().strip()
 
 
+def test_anchor_without_a_target_is_not_a_teaser_card() -> None:
+    """``<a id=...>`` marks a place in the text; left open, it wraps a whole section."""
+    tree = page.parse_html(
+        '<html><body><p>The bridge reopens.</p><a id="repairs"><h2>Repairs</h2><p>Engineers'
+        " replaced the rusted gears.</p></a></body></html>"
+    )
+    assert dom.prune_boilerplate(tree) == 0
+    assert "replaced the rusted gears" in tree.text_content()
+
+
 def test_teaser_cards_that_hold_most_of_the_page_are_its_content() -> None:
     """On a listing (a section front, a job board) the cards are what the page shows: they
     stay. A card of one or two words is a menu entry and does not make a page a listing."""

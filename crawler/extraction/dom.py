@@ -213,8 +213,9 @@ _HAS_BLOCK = etree.XPath("boolean(.//p | .//h1 | .//h2 | .//h3 | .//h4 | .//h5 |
 
 
 def is_teaser_card(link: etree._Element) -> bool:
-    """A link that wraps a heading or a paragraph is a teaser card for another page."""
-    return bool(_HAS_BLOCK(link))
+    """A link that wraps a heading or a paragraph is a teaser card for another page; an anchor
+    without a target (``<a id=...>``, often left open around a whole section) is not a link."""
+    return link.get("href") is not None and bool(_HAS_BLOCK(link))
 
 
 def _text_length(element: etree._Element, cap: int | None = None) -> int:
