@@ -29,7 +29,7 @@ def extract(name: str) -> str | None:
 
 def without_rule(monkeypatch: pytest.MonkeyPatch, rule: str) -> None:
     if rule == "prune_boilerplate":
-        monkeypatch.setattr(page, "prune_boilerplate", lambda tree, markers=None: 0)
+        monkeypatch.setattr(page, "prune_boilerplate", lambda tree, markers=None, into=None: 0)
     elif rule == "article_body_blocks":
         monkeypatch.setattr(page, "article_body_blocks", lambda blocks, article_body: blocks)
     elif rule == "with_standfirst":
@@ -190,6 +190,9 @@ def test_wrapper_with_a_boilerplate_class_is_kept_when_it_holds_the_story() -> N
         ({"class": "page noAds"}, False),
         ({"class": "no-padding ad-slot"}, True),  # the negation ends with its class name
         ({"class": "comments-wrapper"}, False),  # trafilatura removes comment sections
+        ({"class": "mdx-table_root__adKqa"}, False),  # a CSS module's hash, not the word "ad"
+        ({"class": "card__ad"}, True),  # a lowercase BEM element name is words
+        ({"id": "SQL-FOR-UPDATE-SHARE"}, False),  # a heading's anchor, named from the text
     ],
 )
 def test_class_and_id_words(attributes: dict[str, str], boilerplate: bool) -> None:
@@ -213,6 +216,37 @@ def test_teaser_card_is_pruned_from_the_page() -> None:
     assert "more sailings" not in tree.text_content()
     assert "Engineers replaced the rusted gears" in tree.text_content()
     assert extract("teaser_card") == (FRAGMENTS / "teaser_card.txt").read_text().strip()
+
+
+def test_anchor_without_a_target_is_not_a_teaser_card() -> None:
+    """``<a id=...>`` marks a place in the text; left open, it wraps a whole section."""
+    tree = page.parse_html(
+        '<html><body><p>The bridge reopens.</p><a id="repairs"><h2>Repairs</h2><p>Engineers'
+        " replaced the rusted gears.</p></a></body></html>"
+    )
+    assert dom.prune_boilerplate(tree) == 0
+    assert "replaced the rusted gears" in tree.text_content()
+
+
+def test_teaser_cards_that_hold_most_of_the_page_are_its_content() -> None:
+    """On a listing (a section front, a job board) the cards are what the page shows: they
+    stay. A card of one or two words is a menu entry and does not make a page a listing."""
+    cards = "".join(
+        f'<li><a href="/news/{n}"><h3>Harbour story number {n} of the week</h3><p>What'
+        f" happened at the harbour on day {n}, told in a short summary.</p></a></li>"
+        for n in range(6)
+    )
+    listing = f"<html><body><h1>Harbour news</h1><ul>{cards}</ul><p>Page 1 of 9</p></body></html>"
+    tree = page.parse_html(listing)
+    assert dom.prune_boilerplate(tree) == 0
+    assert "Harbour story number 5 of the week" in tree.text_content()
+    menu = "".join(f'<a href="/s{n}"><p>Section {n}</p></a>' for n in range(40))
+    tree = page.parse_html(
+        f"<html><body>{menu}<p>The harbour authority said on Tuesday that the old bridge would"
+        " reopen.</p></body></html>"
+    )
+    assert dom.prune_boilerplate(tree) == 40
+    assert "Section 3" not in tree.text_content()
 
 
 def test_heading_or_link_in_a_media_container_is_not_a_caption() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
+import lxml.html
 import pytest
 import trafilatura
 from lxml import etree
@@ -72,3 +73,27 @@ def test_readability_is_skipped_only_where_it_cannot_win(monkeypatch: Any) -> No
     for page in PAGE_LIST:
         trafilatura_body.extract_body(pruned_tree(page), page["url"])
     assert skipped and compared  # the set exercises both sides of the rule
+
+
+def test_escalation_measures_the_page_as_served(monkeypatch: Any) -> None:
+    """A short result is retried (recall mode, jusText) when it covers little of the page: the
+    text of the elements pruned before counts as the page's, so pruning a page's navigation
+    does not stop the retry that plain trafilatura makes on the same page."""
+    story = "".join(
+        f"<p>The harbour ferry number {n} keeps running every hour until the bridge opens.</p>"
+        for n in range(8)
+    )
+    html = f"<html><body><article>{story}</article></body></html>"
+    links = "".join(f"<a href='/s{n}'>Section {n} of the site</a>" for n in range(200))
+    menu = lxml.html.fromstring(f"<nav>{links}</nav>")
+    retried: list[str] = []
+
+    def rescue(tree: Any, options: Any) -> tuple[Any, str]:
+        retried.append("justext")
+        return etree.Element("body"), ""
+
+    monkeypatch.setattr(trafilatura_body, "justext_rescue", rescue)
+    assert trafilatura_body.extract_body(parse_html(html), None) is not None
+    assert retried == []
+    assert trafilatura_body.extract_body(parse_html(html), None, [menu]) is not None
+    assert retried == ["justext"]

@@ -72,11 +72,17 @@ BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
 PROTECTED_TAGS = frozenset({"html", "body", "main", "article", "blockquote"})
 MAX_PARAGRAPH_CHARS = 400
 STORY_SHARE = 0.25
+# Teaser cards that hold half of the text a page shows are the page's content: a listing.
+LISTING_SHARE = 0.5
+MIN_TEASER_WORDS = 3
 _WORD_SPLIT = re.compile(r"[\s_\-]+")
 # camelCase words ("mediaInfo"); two lowercase letters first, so hash-like ids ("n1AuAdJlVL")
 # do not yield words such as "ad".
 _CAMEL_SPLIT = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
 _HAS_DIGIT = re.compile(r"\d")
+# The generated suffix of a CSS module's class ("mdx-table_root__adKqa"): mixed-case letters
+# after a double underscore, where a BEM element name ("card__title") is lowercase.
+_MODULE_HASH = re.compile(r"__(?=[\w-]*[a-z])(?=[\w-]*[A-Z])[\w-]+$")
 # A class name that opens with one of these says the element is not what follows: a page flag
 # such as "no-ads" or "hide-read-more-ad" marks content without ads, not an ad.
 NEGATIONS = frozenset({"no", "hide", "without", "disable", "disabled"})
@@ -162,6 +168,9 @@ def _words_of(value: str) -> frozenset[str]:
 
 
 def _name_words(name: str) -> Iterator[str]:
+    if name.isupper() and _WORD_SPLIT.search(name):
+        return  # "SQL-FOR-UPDATE-SHARE": words in capitals name a heading's anchor
+    name = _MODULE_HASH.sub("", name)
     has_digit = _HAS_DIGIT.search(name) is not None
     for token in _WORD_SPLIT.split(name):
         if not token or (has_digit and _HAS_DIGIT.search(token)):
@@ -204,8 +213,9 @@ _HAS_BLOCK = etree.XPath("boolean(.//p | .//h1 | .//h2 | .//h3 | .//h4 | .//h5 |
 
 
 def is_teaser_card(link: etree._Element) -> bool:
-    """A link that wraps a heading or a paragraph is a teaser card for another page."""
-    return bool(_HAS_BLOCK(link))
+    """A link that wraps a heading or a paragraph is a teaser card for another page; an anchor
+    without a target (``<a id=...>``, often left open around a whole section) is not a link."""
+    return link.get("href") is not None and bool(_HAS_BLOCK(link))
 
 
 def _text_length(element: etree._Element, cap: int | None = None) -> int:
@@ -233,9 +243,15 @@ def _story_sized(element: etree._Element, page_chars: int) -> bool:
     return _paragraph_chars(element, cap) > cap
 
 
-def prune_boilerplate(tree: etree._Element, markers: Markers | None = None) -> int:
-    """Remove teaser cards, and boilerplate elements (see ``is_boilerplate``) unless they hold
-    a story-sized share of the page's paragraph text; returns how many were removed."""
+def prune_boilerplate(
+    tree: etree._Element,
+    markers: Markers | None = None,
+    removed_into: list[etree._Element] | None = None,
+) -> int:
+    """Remove boilerplate elements (see ``is_boilerplate``) unless they hold a story-sized
+    share of the page's paragraph text, then teaser cards unless they are the page's content
+    (see ``cards_are_content``); returns how many were removed, and appends them to
+    ``removed_into`` when given."""
     markers = page_markers(tree) if markers is None else markers
     page_chars = _paragraph_chars(tree, None)
     doomed = [
@@ -243,18 +259,42 @@ def prune_boilerplate(tree: etree._Element, markers: Markers | None = None) -> i
         for element in tree.iter()
         if is_boilerplate(element, markers.get(element, NO_WORDS))
     ]
-    cards = {link for link in tree.iter("a") if is_teaser_card(link)}
-    removed = 0
-    gone: set[etree._Element] = set()
-    for element in dict.fromkeys([*doomed, *cards]):
-        if any(ancestor in gone for ancestor in element.iterancestors()):
+    gone: list[etree._Element] = []
+    for element in doomed:
+        if element.getparent() is None or any(a in gone for a in element.iterancestors()):
             continue
-        if element not in cards and _story_sized(element, page_chars):
-            continue
-        _drop_keep_tail(element)
-        gone.add(element)
-        removed += 1
-    return removed
+        if not _story_sized(element, page_chars):
+            _drop_keep_tail(element)
+            gone.append(element)
+    # Cards are looked for in what is left: a menu's links went with the menu.
+    cards = [link for link in tree.iter("a") if is_teaser_card(link)]
+    if not cards_are_content(tree, cards):
+        for card in cards:
+            if not any(a in gone for a in card.iterancestors()):
+                _drop_keep_tail(card)
+                gone.append(card)
+    if removed_into is not None:
+        removed_into.extend(gone)
+    return len(gone)
+
+
+def cards_are_content(tree: etree._Element, cards: list[etree._Element]) -> bool:
+    """Teaser cards that hold ``LISTING_SHARE`` of the text the page shows are its content (a
+    listing, a section front), not teasers beside a story. A card of one or two words is a
+    menu entry, not a teaser, and does not count."""
+    teasers = [card for card in cards if len(element_text(card).split()) >= MIN_TEASER_WORDS]
+    if not teasers:
+        return False
+    body = tree.find("body")
+    shown = _shown_length(tree if body is None else body)
+    return sum(_shown_length(card) for card in teasers) >= LISTING_SHARE * shown
+
+
+def _shown_length(element: etree._Element) -> int:
+    """Characters of text the element shows: scripts and styles (which CSS-in-JS puts inside
+    elements) are not shown."""
+    hidden = element.iter("script", "style", "noscript", "template")
+    return _text_length(element) - sum(_text_length(node) for node in hidden)
 
 
 def _drop_keep_tail(element: etree._Element) -> None:

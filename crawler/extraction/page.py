@@ -110,12 +110,13 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         descriptions=hints.descriptions,
         markers=markers,
     )
-    prune_boilerplate(tree, markers)
+    pruned: list[etree._Element] = []
+    prune_boilerplate(tree, markers, pruned)
     # trafilatura's metadata for the fields the page lacks, read before its cascade (which
     # prunes the tree in place) runs on the same tree.
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
     link_shares = LinkShares(tree)
-    extracted = extract_body(tree, url)
+    extracted = extract_body(tree, url, pruned)
     if extracted is None:
         return PageExtraction(text=None, metadata=metadata, error="no_content", rights=rights)
     context.authors = context.authors or metadata.authors

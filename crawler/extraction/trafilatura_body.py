@@ -8,6 +8,10 @@ off), with the work it does not need left out:
 - the tree is used in place: the caller's pruned tree is not needed afterwards, so it is not
   copied first;
 - no metadata (``trafilatura_metadata`` reads the fields the page lacks) and no text output;
+- the escalation's measure of the page (how much of it the result covers) counts the text of
+  the elements our pruning removed before (``pruned``): trafilatura escalates as it would on
+  the page as served, since pruning a page's navigation and widgets does not make a short
+  result cover more of its content;
 - readability's candidate is computed only where it can be chosen. trafilatura prefers it
   (balanced mode) when its own body is empty, has no paragraph text, holds more tables than
   paragraphs, or is less than half as long as readability's; readability's text is part of the
@@ -21,6 +25,7 @@ off), with the work it does not need left out:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import suppress
 from copy import copy
 
@@ -60,12 +65,15 @@ def extraction_options(url: str | None) -> Extractor:
     )
 
 
-def extract_body(tree: etree._Element, url: str | None) -> Body | None:
+def extract_body(
+    tree: etree._Element, url: str | None, pruned: Sequence[etree._Element] = ()
+) -> Body | None:
     """trafilatura's body element and its text, or ``None`` where ``bare_extraction`` finds
-    too little text. ``tree`` is consumed (pruned in place)."""
+    too little text. ``tree`` is consumed (pruned in place); ``pruned`` are the elements
+    removed from it before, whose text still counts as the page's."""
     options = extraction_options(url)
     try:
-        body, text = _cascade(tree, options, url)
+        body, text = _cascade(tree, options, url, pruned)
     except (TypeError, ValueError):  # bare_extraction's own guard: no content
         return None
     if len(text) < options.min_output_size:
@@ -73,8 +81,14 @@ def extract_body(tree: etree._Element, url: str | None) -> Body | None:
     return body, text
 
 
-def _cascade(tree: etree._Element, options: Extractor, url: str | None) -> Body:
-    """``trafilatura.core.trafilatura_sequence``, comments off."""
+def _cascade(
+    tree: etree._Element,
+    options: Extractor,
+    url: str | None,
+    pruned: Sequence[etree._Element] = (),
+) -> Body:
+    """``trafilatura.core.trafilatura_sequence``, comments off; the page's text that the
+    escalation compares with includes the ``pruned`` elements'."""
     is_forum = _forum_thread_page(tree)
     tree = prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
     if not is_forum:
@@ -90,8 +104,8 @@ def _cascade(tree: etree._Element, options: Extractor, url: str | None) -> Body:
 
     # Escalation: a short result covering little of the page is retried in recall mode,
     # and with jusText, and the longer one kept when clearly longer.
-    if 0 < len(text) < ESCALATION_MAX_LENGTH and len(text) < ESCALATION_PAGE_SHARE * len(
-        html2txt(tree)
+    if 0 < len(text) < ESCALATION_MAX_LENGTH and len(text) < ESCALATION_PAGE_SHARE * (
+        len(html2txt(tree)) + sum(len(html2txt(element)) for element in pruned)
     ):
         recall_options = copy(options)
         recall_options.focus = "recall"
