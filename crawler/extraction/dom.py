@@ -259,20 +259,20 @@ def prune_boilerplate(
         for element in tree.iter()
         if is_boilerplate(element, markers.get(element, NO_WORDS))
     ]
-    gone: list[etree._Element] = []
+    gone: dict[etree._Element, None] = {}  # a set that keeps the order of removal
     for element in doomed:
         if element.getparent() is None or any(a in gone for a in element.iterancestors()):
             continue
         if not _story_sized(element, page_chars):
             _drop_keep_tail(element)
-            gone.append(element)
+            gone[element] = None
     # Cards are looked for in what is left: a menu's links went with the menu.
     cards = [link for link in tree.iter("a") if is_teaser_card(link)]
     if not cards_are_content(tree, cards):
         for card in cards:
             if not any(a in gone for a in card.iterancestors()):
                 _drop_keep_tail(card)
-                gone.append(card)
+                gone[card] = None
     if removed_into is not None:
         removed_into.extend(gone)
     return len(gone)
