@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -16,7 +16,7 @@ from babel.core import get_global
 from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from crawler.textnorm import clean_text, dates_in_text, to_iso8601
+from crawler.textnorm import WrittenDate, clean_text, to_iso8601, written_dates
 from crawler.urls import accept_canonical
 
 if TYPE_CHECKING:
@@ -114,6 +114,12 @@ PROFILE_URL = re.compile(
 SHOWN_BEFORE_HEADLINE = 200
 SHOWN_AFTER_HEADLINE = 1000
 MIN_HEADLINE_CHARS = 5
+# The UTC offsets in use (the tz database's): whole hours from UTC-12 to UTC+14, and a few
+# with 30 or 45 minutes (India +05:30, Newfoundland -03:30, Nepal +05:45, ...).
+UTC_OFFSETS = frozenset(
+    [timedelta(hours=hours) for hours in range(-12, 15) if hours]
+    + [timedelta(minutes=m) for m in (-570, -210, 210, 270, 330, 345, 390, 525, 570, 630, 765)]
+)
 # The page's visible text: what a reader sees, not scripts or styles.
 VISIBLE_TEXT = etree.XPath(
     "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
@@ -517,7 +523,7 @@ def _marked_date(tree: etree._Element) -> str | None:
     with ``itemprop="datePublished"``, else the first ``<time>`` (its ``datetime``, else its
     text). Checked on the dev corpora, this beats htmldate's guess on pages without a
     declared date."""
-    for xpath in ("//*[@itemprop='datePublished']", "//time"):
+    for xpath in ("//*[@itemprop='datePublished' or @itemprop='dateCreated']", "//time"):
         for element in tree.xpath(xpath)[:10]:
             value = element.get("content") or element.get("datetime")
             date = record_date(value or clean_text(" ".join(element.itertext())))
@@ -526,22 +532,34 @@ def _marked_date(tree: etree._Element) -> str | None:
     return None
 
 
-def _shown_dates(tree: etree._Element, headings: list[str | None]) -> tuple[str | None, set[str]]:
-    """The first date the page's text shows near the headline (the first ``<h1>`` found in
-    the text), and every day the text shows."""
+def _shown_dates(
+    tree: etree._Element, headings: list[str | None]
+) -> tuple[list[WrittenDate], set[str]]:
+    """The dates the page's text shows near the headline (the first ``<h1>`` found in the
+    text), in text order, and every day the text shows."""
     text = " ".join(" ".join(str(t) for t in VISIBLE_TEXT(tree)).split())
-    dates = dates_in_text(text)
-    days = {day for _, day in dates}
+    dates = written_dates(text)
+    days = {found.day for found in dates}
     for heading in headings:
         at = text.find(heading) if heading and len(heading) >= MIN_HEADLINE_CHARS else -1
         if at >= 0:
-            near = (
-                day
-                for where, day in dates
-                if at - SHOWN_BEFORE_HEADLINE <= where <= at + SHOWN_AFTER_HEADLINE
-            )
-            return next(near, None), days
-    return None, days
+            low, high = at - SHOWN_BEFORE_HEADLINE, at + SHOWN_AFTER_HEADLINE
+            return [found for found in dates if low <= found.position <= high], days
+    return [], days
+
+
+def _shown_offset(published: str, shown: list[WrittenDate]) -> str:
+    """A publication time in UTC written in the offset of the first time of day shown near the
+    headline that reads the same moment on a clock set to a UTC offset in use
+    (``2022-05-04T00:25:56Z`` beside "3 de mayo de 2022 21:25" gives
+    ``2022-05-03T21:25:56-03:00``): the same moment, on the day the publisher shows."""
+    moment = datetime.fromisoformat(published)
+    minute = moment.replace(second=0, microsecond=0, tzinfo=None)
+    for found in shown:
+        if found.time and found.time - minute in UTC_OFFSETS:
+            offset = found.time - minute
+            return moment.astimezone(timezone(offset)).isoformat()
+    return published
 
 
 def _local_time(published: str | None, declared: list[Any]) -> str | None:
@@ -712,8 +730,10 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     headings = [clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1")[:3]]
     meta.set("title", headings[0] if headings else None, "h1")
     if meta.published is None:  # trafilatura's guess will be checked against the text
-        shown, days = _shown_dates(tree, headings)
-        meta.shown_date, meta.shown_days = shown, frozenset(days)
+        near, days = _shown_dates(tree, headings)
+        meta.shown_date, meta.shown_days = (near[0].day if near else None), frozenset(days)
+    elif len(meta.published) > 10 and not datetime.fromisoformat(meta.published).utcoffset():
+        meta.published = _shown_offset(meta.published, _shown_dates(tree, headings)[0])
     host = urlsplit(meta.canonical_url or url).hostname or ""
     declared = [first("og:title"), first("twitter:title"), tree.findtext(".//title")]
     meta.title = shortest_variant(meta.title, [clean_text(t) for t in [*ld_titles, *declared]])
