@@ -548,6 +548,19 @@ def _shown_dates(
     return [], days
 
 
+def _shown_instead(
+    declared: str | None, other: str | None, shown_days: Callable[[], set[str]]
+) -> bool:
+    """Whether another declared publication time (``other``, the meta tags' beside the
+    JSON-LD's ``declared``) is on a day the page's text shows when the first declaration's day
+    is not shown: then the text sides with it. A day without a time of day does not overrule
+    a declared time (a print edition's date beside the evening the story went online)."""
+    if not declared or not other or len(other) <= 10 or declared[:10] == other[:10]:
+        return False
+    days = shown_days()
+    return other[:10] in days and declared[:10] not in days
+
+
 def _shown_offset(published: str, shown: list[WrittenDate]) -> str:
     """A publication time in UTC written in the offset of the first time of day shown near the
     headline that reads the same moment on a clock set to a UTC offset in use
@@ -698,7 +711,8 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
             ),
         )
     )
-    meta.set("published", record_date(first(*PUBLISHED_META)), "meta")
+    meta_published = record_date(first(*PUBLISHED_META))
+    meta.set("published", meta_published, "meta")
     meta.set(
         "modified",
         record_date(first("article:modified_time", "og:updated_time", "dateModified")),
@@ -706,6 +720,10 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     )
     if meta.published is None:
         meta.set("published", _marked_date(tree), "html")
+    headings = [clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1")[:3]]
+    shown = functools.cache(functools.partial(_shown_dates, tree, headings))
+    if _shown_instead(meta.published, meta_published, lambda: shown()[1]):
+        meta.published, meta.provenance["published"] = meta_published, "meta"
     declared_dates += content(*PUBLISHED_META)
     declared_dates += tree.xpath("//time/@datetime")[:10]
     meta.published = _local_time(meta.published, declared_dates)
@@ -727,13 +745,12 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     )
     canonical = tree.xpath("//link[@rel='canonical']/@href") or content("og:url")
     meta.canonical_url = accept_canonical(canonical[0] if canonical else None, url)
-    headings = [clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1")[:3]]
     meta.set("title", headings[0] if headings else None, "h1")
     if meta.published is None:  # trafilatura's guess will be checked against the text
-        near, days = _shown_dates(tree, headings)
+        near, days = shown()
         meta.shown_date, meta.shown_days = (near[0].day if near else None), frozenset(days)
     elif len(meta.published) > 10 and not datetime.fromisoformat(meta.published).utcoffset():
-        meta.published = _shown_offset(meta.published, _shown_dates(tree, headings)[0])
+        meta.published = _shown_offset(meta.published, shown()[0])
     host = urlsplit(meta.canonical_url or url).hostname or ""
     declared = [first("og:title"), first("twitter:title"), tree.findtext(".//title")]
     meta.title = shortest_variant(meta.title, [clean_text(t) for t in [*ld_titles, *declared]])
