@@ -391,6 +391,97 @@ def test_a_utc_time_takes_the_local_offset_another_declaration_gives_the_same_mo
     assert article.published == "2019-10-18T22:04:00+00:00"
 
 
+def page_metadata(head: str, body: str) -> tuple[str | None, str | None]:
+    """The publication date ``read_page`` gives a page, and its provenance."""
+    page = f"<html><head>{head}</head><body>{body}</body></html>"
+    meta, _ = read_page(lxml.html.fromstring(page), "https://news.example/story")
+    return meta.published, meta.provenance.get("published")
+
+
+# Recorded: a headline, then the byline with the local date and time of day.
+HEADLINE = "<h1>Jugada del oficialismo para evitar que JxC avance con la boleta única</h1>"
+
+
+@pytest.mark.parametrize(
+    ("declared", "byline", "expected"),
+    [
+        # The byline's clock reads the declared moment at UTC-3: the day is the 3rd, not the 4th.
+        (
+            "Wed, 04 May 2022 00:25:56 GMT",
+            "<p>3 de mayo de 2022 21:25 LA NACION</p>",
+            "2022-05-03T21:25:56-03:00",
+        ),
+        (
+            "2020-02-25T02:25:54Z",
+            "<p>February 24, 2020 | 9:25pm</p>",
+            "2020-02-24T21:25:54-05:00",
+        ),
+        # A shown time 7 h 30 min off is another moment (no offset in use is +07:30).
+        ("2025-02-11T23:55:00Z", "<p>Uppfært 12.2.2025 7:25</p>", "2025-02-11T23:55:00+00:00"),
+        # A date without a time of day, or a time with its zone, tells no offset.
+        ("2022-05-04T00:25:56Z", "<p>3 de mayo de 2022</p>", "2022-05-04T00:25:56+00:00"),
+        (
+            "2022-05-04T00:25:56Z",
+            "<p>May 3, 2022 9:25pm UTC</p>",
+            "2022-05-04T00:25:56+00:00",
+        ),
+        # A time declared with an offset is left as declared.
+        (
+            "2022-05-04T02:25:56+02:00",
+            "<p>3 de mayo de 2022 21:25</p>",
+            "2022-05-04T02:25:56+02:00",
+        ),
+    ],
+)
+def test_a_utc_time_takes_the_offset_of_the_same_moment_shown_by_the_headline(
+    declared: str, byline: str, expected: str
+) -> None:
+    published = page_metadata(ld(datePublished=declared), HEADLINE + byline)
+    assert published == (expected, "json-ld")
+
+
+def test_the_first_date_marked_in_the_page_is_the_question_not_an_answer() -> None:
+    # Recorded (a Q&A page): the question's creation, then its answers' publication.
+    body = (
+        "<h1>How to back up my entire system?</h1>"
+        '<div class="question"><time itemprop="dateCreated" datetime="2010-10-16 21:58:06Z">'
+        "15 years ago</time><p>What is the best way?</p></div>"
+        '<div class="answer"><div itemprop="datePublished" content="2010-10-17 01:03:31 +00:00">'
+        "</div><p>Use rsync.</p></div>"
+    )
+    assert page_metadata("", body) == ("2010-10-16T21:58:06+00:00", "html")
+
+
+@pytest.mark.parametrize(
+    ("meta_date", "shown", "expected"),
+    [
+        # The text shows the meta tags' day, not the JSON-LD's: the meta tags' time.
+        (
+            "2022-01-06T08:29:34",
+            "06.01.2022",
+            ("2022-01-06T08:29:34+00:00", "meta"),
+        ),
+        # A day alone (a print edition's date) does not overrule the JSON-LD's time.
+        ("2022-01-06", "06.01.2022", ("2022-01-04T07:29:00+00:00", "json-ld")),
+        # The text shows the JSON-LD's day: it stands.
+        (
+            "2022-01-06T08:29:34",
+            "04.01.2022",
+            ("2022-01-04T07:29:00+00:00", "json-ld"),
+        ),
+    ],
+)
+def test_a_declared_day_the_text_shows_wins_over_one_it_does_not(
+    meta_date: str, shown: str, expected: tuple[str, str]
+) -> None:
+    # Recorded: the JSON-LD and article:published_time disagree on the day.
+    head = ld(datePublished="2022-01-04T07:29:00.000Z") + (
+        f'<meta property="article:published_time" content="{meta_date}">'
+    )
+    body = f"<h1>Vanlife in Schweden: Freiheit auf Rädern</h1><p>Von Jana Roth, {shown}</p>"
+    assert page_metadata(head, body) == expected
+
+
 URL = "https://news.example/story"
 STORY_WITH_BYLINE = (
     # A date far above the headline (here a menu's) is not the story's.
