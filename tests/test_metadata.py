@@ -524,6 +524,16 @@ def test_a_guessed_january_first_the_text_does_not_show_is_a_year_not_a_date() -
     assert (meta.published, meta.provenance["published"]) == ("2016-03-01", "trafilatura")
 
 
+@pytest.mark.parametrize("guess", [None, "2002-01-01"])
+def test_without_a_date_or_a_guess_the_first_date_the_text_shows(guess: str | None) -> None:
+    # Recorded: no declared date, no headline in the text, one date shown; htmldate finds
+    # nothing or a copyright year.
+    body = "<div>Les Nuls</div><p>Un documentaire de Jana Roth.</p><p>Diffusé le 23.05.2019</p>"
+    meta, _ = read_page(lxml.html.fromstring(f"<html><body>{body}</body></html>"), URL)
+    meta.settle_guessed_date(guess)
+    assert (meta.published, meta.provenance["published"]) == ("2019-05-23", "text")
+
+
 def test_a_declared_date_is_not_checked_against_the_text() -> None:
     head = '<meta property="article:published_time" content="2021-06-01T10:00:00+02:00">'
     page = f"<html><head>{head}</head><body>{STORY_WITH_BYLINE}</body></html>"

@@ -159,9 +159,10 @@ class PageMetadata:
     organizations: list[str] = field(default_factory=list)
     host: str = ""
     # Read when the page declares no publication date, to check trafilatura's guess: the
-    # first date shown near the headline, and every day the page's text shows.
+    # first date shown near the headline, every day the page's text shows, and the first.
     shown_date: str | None = None
     shown_days: frozenset[str] = frozenset()
+    first_shown_day: str | None = None
 
     def set(self, name: str, value: Any, source: str) -> None:
         """Set a field once: the first source to give a non-empty value wins."""
@@ -214,7 +215,8 @@ class PageMetadata:
             if self.shown_date is not None:
                 self.set("published", self.shown_date, "text")
                 return
-            if guess is not None and guess[5:10] == "01-01":
+            if guess is None or guess[5:10] == "01-01":
+                self.set("published", self.first_shown_day, "text")
                 return
         self.set("published", guess, "trafilatura")
 
@@ -534,18 +536,17 @@ def _marked_date(tree: etree._Element) -> str | None:
 
 def _shown_dates(
     tree: etree._Element, headings: list[str | None]
-) -> tuple[list[WrittenDate], set[str]]:
+) -> tuple[list[WrittenDate], list[WrittenDate]]:
     """The dates the page's text shows near the headline (the first ``<h1>`` found in the
-    text), in text order, and every day the text shows."""
+    text), and every date it shows, in text order."""
     text = " ".join(" ".join(str(t) for t in VISIBLE_TEXT(tree)).split())
     dates = written_dates(text)
-    days = {found.day for found in dates}
     for heading in headings:
         at = text.find(heading) if heading and len(heading) >= MIN_HEADLINE_CHARS else -1
         if at >= 0:
             low, high = at - SHOWN_BEFORE_HEADLINE, at + SHOWN_AFTER_HEADLINE
-            return [found for found in dates if low <= found.position <= high], days
-    return [], days
+            return [found for found in dates if low <= found.position <= high], dates
+    return [], dates
 
 
 def _shown_instead(
@@ -722,7 +723,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         meta.set("published", _marked_date(tree), "html")
     headings = [clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1")[:3]]
     shown = functools.cache(functools.partial(_shown_dates, tree, headings))
-    if _shown_instead(meta.published, meta_published, lambda: shown()[1]):
+    if _shown_instead(meta.published, meta_published, lambda: {d.day for d in shown()[1]}):
         meta.published, meta.provenance["published"] = meta_published, "meta"
     declared_dates += content(*PUBLISHED_META)
     declared_dates += tree.xpath("//time/@datetime")[:10]
@@ -747,8 +748,10 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     meta.canonical_url = accept_canonical(canonical[0] if canonical else None, url)
     meta.set("title", headings[0] if headings else None, "h1")
     if meta.published is None:  # trafilatura's guess will be checked against the text
-        near, days = shown()
-        meta.shown_date, meta.shown_days = (near[0].day if near else None), frozenset(days)
+        near, dates = shown()
+        meta.shown_date = near[0].day if near else None
+        meta.shown_days = frozenset(found.day for found in dates)
+        meta.first_shown_day = dates[0].day if dates else None
     elif len(meta.published) > 10 and not datetime.fromisoformat(meta.published).utcoffset():
         meta.published = _shown_offset(meta.published, shown()[0])
     host = urlsplit(meta.canonical_url or url).hostname or ""
