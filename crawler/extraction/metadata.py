@@ -120,6 +120,8 @@ UTC_OFFSETS = frozenset(
     [timedelta(hours=hours) for hours in range(-12, 15) if hours]
     + [timedelta(minutes=m) for m in (-570, -210, 210, 270, 330, 345, 390, 525, 570, 630, 765)]
 )
+# A date in a URL's path: "/2019/01/01/", "/2019-01-01-".
+URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d\d)[/-](\d\d)(?=[/-]|$)")
 # The page's visible text: what a reader sees, not scripts or styles.
 VISIBLE_TEXT = etree.XPath(
     "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
@@ -576,6 +578,25 @@ def _shown_offset(published: str, shown: list[WrittenDate]) -> str:
     return published
 
 
+def _url_day(published: str, url: str) -> str | None:
+    """The date in the page's URL (``/2019/01/01/``) when a publication time still in UTC falls
+    on the day before or after it, and a UTC offset in use puts it on the URL's day: the URL
+    gives the publisher's day, written alone since its offset is unknown."""
+    match = URL_DATE.search(urlsplit(url).path)
+    moment = datetime.fromisoformat(published)
+    if match is None or moment.utcoffset():
+        return None
+    try:
+        day = datetime(*map(int, match.groups())).date()
+    except ValueError:
+        return None
+    if day != moment.date() and day in {
+        (moment + offset).date() for offset in (min(UTC_OFFSETS), max(UTC_OFFSETS))
+    }:
+        return day.isoformat()
+    return None
+
+
 def _local_time(published: str | None, declared: list[Any]) -> str | None:
     """A publication time in UTC written with the offset another declaration of the same
     moment gives (the publisher's local time, so its day is the local day); else as it is."""
@@ -754,6 +775,9 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         meta.first_shown_day = dates[0].day if dates else None
     elif len(meta.published) > 10 and not datetime.fromisoformat(meta.published).utcoffset():
         meta.published = _shown_offset(meta.published, shown()[0])
+        url_day = _url_day(meta.published, meta.canonical_url or url)
+        if url_day:
+            meta.published, meta.provenance["published"] = url_day, "url"
     host = urlsplit(meta.canonical_url or url).hostname or ""
     declared = [first("og:title"), first("twitter:title"), tree.findtext(".//title")]
     meta.title = shortest_variant(meta.title, [clean_text(t) for t in [*ld_titles, *declared]])
