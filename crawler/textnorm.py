@@ -232,7 +232,9 @@ def _parse_written(text: str) -> tuple[datetime, bool] | None:
             return day, False
         try:
             moment = day.replace(
-                hour=_hour(match), minute=int(match.group("minute")), second=int(match.group("second") or 0)
+                hour=_hour(match),
+                minute=int(match.group("minute")),
+                second=int(match.group("second") or 0),
             )
         except ValueError:
             return day, False

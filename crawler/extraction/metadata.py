@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -210,7 +210,8 @@ class PageMetadata:
         page declares none. A guessed day that the page's text does not show loses to the first
         date shown near the headline (the day alone, provenance ``text``: a shown time has no
         zone); a guessed January 1st that the text does not show is a year alone (a copyright
-        line), not a date, and is dropped."""
+        line), not a date, and is dropped. With no guess left and no date near the headline,
+        the first date the text shows is taken (provenance ``text``)."""
         if self.published is not None:
             return
         if guess is None or guess[:10] not in self.shown_days:
@@ -523,16 +524,17 @@ def _names(value: Any) -> list[str]:
 
 
 def _marked_date(tree: etree._Element) -> str | None:
-    """The publication date the markup marks without declaring it in the head: an element
-    with ``itemprop="datePublished"``, else the first ``<time>`` (its ``datetime``, else its
-    text). Checked on the dev corpora, this beats htmldate's guess on pages without a
-    declared date."""
+    """The publication date the markup marks without declaring it in the head: the first
+    element with ``itemprop="datePublished"`` or ``"dateCreated"`` in page order (a question
+    is created before its answers are published), else the first ``<time>`` (its
+    ``datetime``, else its text). Checked on the dev corpora, this beats htmldate's guess on
+    pages without a declared date."""
     for xpath in ("//*[@itemprop='datePublished' or @itemprop='dateCreated']", "//time"):
         for element in tree.xpath(xpath)[:10]:
             value = element.get("content") or element.get("datetime")
-            date = record_date(value or clean_text(" ".join(element.itertext())))
-            if date:
-                return date
+            marked = record_date(value or clean_text(" ".join(element.itertext())))
+            if marked:
+                return marked
     return None
 
 
@@ -587,7 +589,8 @@ def _url_day(published: str, url: str) -> str | None:
     if match is None or moment.utcoffset():
         return None
     try:
-        day = datetime(*map(int, match.groups())).date()
+        year, month, day_of_month = (int(part) for part in match.groups())
+        day = date(year, month, day_of_month)
     except ValueError:
         return None
     if day != moment.date() and day in {
@@ -674,10 +677,13 @@ def _alnum(text: str) -> str:
 def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     """Metadata declared by the page, first source wins per field: JSON-LD, then OpenGraph and
     meta tags, then the first ``<h1>``; a title loses a trailing section segment another
-    source omits and a trailing site name. A publication time in UTC takes the offset of another
-    declaration of the same moment; without a declared date, the dates the text shows are read
-    to check trafilatura's guess later (``settle_guessed_date``). The hints carry every declared
-    headline and summary and the JSON-LD ``articleBody``."""
+    source omits and a trailing site name. A meta tags' publication time beats the JSON-LD's
+    when only its day is shown in the text (``_shown_instead``). A publication time in UTC
+    takes the publisher's offset: that of another declaration of the same moment, else of a
+    time shown near the headline (``_shown_offset``); one still in UTC a day off the URL's date
+    becomes the URL's day (``_url_day``). Without a declared date, the dates the text shows are
+    read to check trafilatura's guess later (``settle_guessed_date``). The hints carry every
+    declared headline and summary and the JSON-LD ``articleBody``."""
     meta = PageMetadata()
     hints = PageHints()
     ld_titles: list[str] = []
