@@ -16,6 +16,7 @@ from crawler.extraction.metadata import (
     shortest_variant,
     split_authors,
     strip_site_suffix,
+    visible_text,
 )
 from crawler.items import FeedEntry
 from tests.pages import BOKMAL, GERMAN, ZULU
@@ -389,6 +390,16 @@ def test_a_utc_time_takes_the_local_offset_another_declaration_gives_the_same_mo
         + '<meta name="date" content="Sat, 19 Oct 2019 09:00:00 +0200">'
     )
     assert article.published == "2019-10-18T22:04:00+00:00"
+
+
+def test_visible_text_is_what_a_reader_sees() -> None:
+    page = (
+        "<html><head><title>Not in the body</title></head><body>Top <p>One<script>var d ="
+        " '2020-01-01';</script> two<!-- a comment --> three</p><noscript><p>Enable"
+        " scripts</p></noscript><template><p>Later</p></template><style>p{}</style>end</body>"
+        "</html>"
+    )
+    assert visible_text(lxml.html.fromstring(page)) == "Top One two three end"
 
 
 def page_metadata(head: str, body: str) -> tuple[str | None, str | None]:
