@@ -41,6 +41,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,7 +63,7 @@ from crawler.extraction.metadata import (  # noqa: E402
 )
 from crawler.extraction.page import parse_html  # noqa: E402
 from crawler.items import FeedEntry  # noqa: E402
-from crawler.textnorm import clean_text  # noqa: E402
+from crawler.textnorm import clean_text, written_dates  # noqa: E402
 
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 FIELDS = ("title", "authors", "published", "language")
@@ -139,10 +140,14 @@ def _trafilatura_metadata(page: dict[str, Any]) -> dict[str, Any]:
 
 
 def _invented_time(published: str | None, html: str) -> bool:
-    """A midnight time of day that the page does not write next to the same date."""
+    """A midnight time of day that the page does not write next to the same date, in ISO form
+    (``2025-05-13T00:00``) or as people write it (``13/05/2025 00:00``)."""
     if not published or len(published) <= 10 or published[11:19] != "00:00:00":
         return False
-    return re.search(re.escape(published[:10]) + r"[T ]00:00", html) is None
+    if re.search(re.escape(published[:10]) + r"[T ]00:00", html):
+        return False
+    midnight = datetime.fromisoformat(published[:10])
+    return all(found.time != midnight for found in written_dates(html))
 
 
 def page_url(page: dict[str, Any]) -> str:

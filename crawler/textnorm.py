@@ -13,6 +13,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 
 # C0/C1 controls except tab/newline, lone surrogates, U+2028/9, BOM, and the soft hyphen (an
 # invisible hyphenation hint that would otherwise split words for every reader of the text).
@@ -126,7 +127,7 @@ for _number, _names in enumerate(
         MONTHS.setdefault(_name, _number)
 _MONTH_WORD = r"(?P<month>[^\W\d_]{3,12})\.?"
 _TIME = (
-    r"(?:[T\s,]+(?:um|à|a\s+las|alle|às|at|kl\.?|klo|o)?\s*(?P<hour>\d{1,2})[:h.](?P<minute>\d{2})"
+    r"(?:[T\s,|]+(?:um|à|a\s+las|alle|às|at|kl\.?|klo|o)?\s*(?P<hour>\d{1,2})[:h.](?P<minute>\d{2})"
     r"(?::(?P<second>\d{2}))?\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*(?:uhr|h|hrs|godz\.?))?"
     r"\s*(?P<zone>z|utc|gmt|[+-]\d{2}:?\d{2})?)?"
 )
@@ -229,15 +230,11 @@ def _parse_written(text: str) -> tuple[datetime, bool] | None:
             continue
         if match.group("hour") is None:
             return day, False
-        hour = int(match.group("hour"))
-        ampm = (match.group("ampm") or "").replace(".", "").lower()
-        if ampm == "pm" and hour < 12:
-            hour += 12
-        elif ampm == "am" and hour == 12:
-            hour = 0
         try:
             moment = day.replace(
-                hour=hour, minute=int(match.group("minute")), second=int(match.group("second") or 0)
+                hour=_hour(match),
+                minute=int(match.group("minute")),
+                second=int(match.group("second") or 0),
             )
         except ValueError:
             return day, False
@@ -265,12 +262,27 @@ MAX_TEXT_DATES = 200
 MAX_TEXT_YEARS = 2000
 
 
+class WrittenDate(NamedTuple):
+    """A date written in running text: where its year is, the day (``YYYY-MM-DD``), and the
+    time of day written with it (a wall clock reading, naive: the text gives no zone), if any."""
+
+    position: int
+    day: str
+    time: datetime | None
+
+
 def dates_in_text(text: str) -> list[tuple[int, str]]:
     """The dates written in running text, in the forms ``to_iso8601`` reads (and ISO days), as
     (position of the year in ``text``, the day ``YYYY-MM-DD``), in text order; at most
     ``MAX_TEXT_DATES``, from the first ``MAX_TEXT_YEARS`` years. A time of day written next to a
     date is not kept: without a zone it names no moment."""
-    found: list[tuple[int, str]] = []
+    return [(found.position, found.day) for found in written_dates(text)]
+
+
+def written_dates(text: str) -> list[WrittenDate]:
+    """``dates_in_text`` with the time of day written next to each date (``None`` when none is,
+    or when it is given with a zone: then it is not the reader's local clock)."""
+    found: list[WrittenDate] = []
     for seen, year in enumerate(_YEAR.finditer(text)):
         if seen >= MAX_TEXT_YEARS:
             break
@@ -282,12 +294,33 @@ def dates_in_text(text: str) -> list[tuple[int, str]]:
                 None,
             )
             day = _written_day(match) if match else None
-            if day:
-                found.append((year.start(), day))
+            if match and day:
+                found.append(WrittenDate(year.start(), day, _written_time(match, day)))
                 break
         if len(found) >= MAX_TEXT_DATES:
             break
     return found
+
+
+def _written_time(match: re.Match[str], day: str) -> datetime | None:
+    groups = match.groupdict()
+    if groups.get("hour") is None or groups.get("zone"):
+        return None
+    try:
+        return datetime.fromisoformat(day).replace(hour=_hour(match), minute=int(groups["minute"]))
+    except ValueError:
+        return None
+
+
+def _hour(match: re.Match[str]) -> int:
+    """The hour of a written time of day, on the 24-hour clock ("3:44 pm" gives 15)."""
+    hour = int(match.group("hour"))
+    ampm = (match.group("ampm") or "").replace(".", "").lower()
+    if ampm == "pm" and hour < 12:
+        return hour + 12
+    if ampm == "am" and hour == 12:
+        return 0
+    return hour
 
 
 def _written_day(match: re.Match[str]) -> str | None:

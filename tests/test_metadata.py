@@ -16,6 +16,7 @@ from crawler.extraction.metadata import (
     shortest_variant,
     split_authors,
     strip_site_suffix,
+    visible_text,
 )
 from crawler.items import FeedEntry
 from tests.pages import BOKMAL, GERMAN, ZULU
@@ -391,6 +392,131 @@ def test_a_utc_time_takes_the_local_offset_another_declaration_gives_the_same_mo
     assert article.published == "2019-10-18T22:04:00+00:00"
 
 
+def test_visible_text_is_what_a_reader_sees() -> None:
+    page = (
+        "<html><head><title>Not in the body</title></head><body>Top <p>One<script>var d ="
+        " '2020-01-01';</script> two<!-- a comment --> three</p><noscript><p>Enable"
+        " scripts</p></noscript><template><p>Later</p></template><style>p{}</style>end</body>"
+        "</html>"
+    )
+    assert visible_text(lxml.html.fromstring(page)) == "Top One two three end"
+
+
+def page_metadata(head: str, body: str) -> tuple[str | None, str | None]:
+    """The publication date ``read_page`` gives a page, and its provenance."""
+    page = f"<html><head>{head}</head><body>{body}</body></html>"
+    meta, _ = read_page(lxml.html.fromstring(page), "https://news.example/story")
+    return meta.published, meta.provenance.get("published")
+
+
+# Recorded: a headline, then the byline with the local date and time of day.
+HEADLINE = "<h1>Jugada del oficialismo para evitar que JxC avance con la boleta única</h1>"
+
+
+@pytest.mark.parametrize(
+    ("declared", "byline", "expected"),
+    [
+        # The byline's clock reads the declared moment at UTC-3: the day is the 3rd, not the 4th.
+        (
+            "Wed, 04 May 2022 00:25:56 GMT",
+            "<p>3 de mayo de 2022 21:25 LA NACION</p>",
+            "2022-05-03T21:25:56-03:00",
+        ),
+        (
+            "2020-02-25T02:25:54Z",
+            "<p>February 24, 2020 | 9:25pm</p>",
+            "2020-02-24T21:25:54-05:00",
+        ),
+        # A shown time 7 h 30 min off is another moment (no offset in use is +07:30).
+        ("2025-02-11T23:55:00Z", "<p>Uppfært 12.2.2025 7:25</p>", "2025-02-11T23:55:00+00:00"),
+        # A date without a time of day, or a time with its zone, tells no offset.
+        ("2022-05-04T00:25:56Z", "<p>3 de mayo de 2022</p>", "2022-05-04T00:25:56+00:00"),
+        (
+            "2022-05-04T00:25:56Z",
+            "<p>May 3, 2022 9:25pm UTC</p>",
+            "2022-05-04T00:25:56+00:00",
+        ),
+        # A time declared with an offset is left as declared.
+        (
+            "2022-05-04T02:25:56+02:00",
+            "<p>3 de mayo de 2022 21:25</p>",
+            "2022-05-04T02:25:56+02:00",
+        ),
+    ],
+)
+def test_a_utc_time_takes_the_offset_of_the_same_moment_shown_by_the_headline(
+    declared: str, byline: str, expected: str
+) -> None:
+    published = page_metadata(ld(datePublished=declared), HEADLINE + byline)
+    assert published == (expected, "json-ld")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # Recorded: a blog's New Year post declared at 23:11 UTC on December 31st.
+        ("https://blog.example/2019/01/01/ins-neue-jahr/", ("2019-01-01", "url")),
+        # The URL's day is the declared UTC day: the time stands.
+        ("https://blog.example/2018/12/31/silvester/", ("2018-12-31T23:11:59+00:00", "meta")),
+        # No offset in use puts 23:11 UTC two days later.
+        ("https://blog.example/2019/01/02/neujahr/", ("2018-12-31T23:11:59+00:00", "meta")),
+        ("https://blog.example/ins-neue-jahr/", ("2018-12-31T23:11:59+00:00", "meta")),
+    ],
+)
+def test_a_utc_time_a_day_off_the_urls_date_is_the_urls_day(
+    url: str, expected: tuple[str, str]
+) -> None:
+    page = (
+        '<html><head><meta property="article:published_time" content="2018-12-31T23:11:59Z">'
+        "</head><body><h1>Ins neue Jahr</h1><p>Silvester habe ich in Harland verbracht.</p>"
+        "</body></html>"
+    )
+    meta, _ = read_page(lxml.html.fromstring(page), url)
+    assert (meta.published, meta.provenance["published"]) == expected
+
+
+def test_the_first_date_marked_in_the_page_is_the_question_not_an_answer() -> None:
+    # Recorded (a Q&A page): the question's creation, then its answers' publication.
+    body = (
+        "<h1>How to back up my entire system?</h1>"
+        '<div class="question"><time itemprop="dateCreated" datetime="2010-10-16 21:58:06Z">'
+        "15 years ago</time><p>What is the best way?</p></div>"
+        '<div class="answer"><div itemprop="datePublished" content="2010-10-17 01:03:31 +00:00">'
+        "</div><p>Use rsync.</p></div>"
+    )
+    assert page_metadata("", body) == ("2010-10-16T21:58:06+00:00", "html")
+
+
+@pytest.mark.parametrize(
+    ("meta_date", "shown", "expected"),
+    [
+        # The text shows the meta tags' day, not the JSON-LD's: the meta tags' time.
+        (
+            "2022-01-06T08:29:34",
+            "06.01.2022",
+            ("2022-01-06T08:29:34+00:00", "meta"),
+        ),
+        # A day alone (a print edition's date) does not overrule the JSON-LD's time.
+        ("2022-01-06", "06.01.2022", ("2022-01-04T07:29:00+00:00", "json-ld")),
+        # The text shows the JSON-LD's day: it stands.
+        (
+            "2022-01-06T08:29:34",
+            "04.01.2022",
+            ("2022-01-04T07:29:00+00:00", "json-ld"),
+        ),
+    ],
+)
+def test_a_declared_day_the_text_shows_wins_over_one_it_does_not(
+    meta_date: str, shown: str, expected: tuple[str, str]
+) -> None:
+    # Recorded: the JSON-LD and article:published_time disagree on the day.
+    head = ld(datePublished="2022-01-04T07:29:00.000Z") + (
+        f'<meta property="article:published_time" content="{meta_date}">'
+    )
+    body = f"<h1>Vanlife in Schweden: Freiheit auf Rädern</h1><p>Von Jana Roth, {shown}</p>"
+    assert page_metadata(head, body) == expected
+
+
 URL = "https://news.example/story"
 STORY_WITH_BYLINE = (
     # A date far above the headline (here a menu's) is not the story's.
@@ -431,6 +557,16 @@ def test_a_guessed_january_first_the_text_does_not_show_is_a_year_not_a_date() -
     assert (meta.published, meta.provenance.get("published")) == (None, None)
     meta.settle_guessed_date("2016-03-01")
     assert (meta.published, meta.provenance["published"]) == ("2016-03-01", "trafilatura")
+
+
+@pytest.mark.parametrize("guess", [None, "2002-01-01"])
+def test_without_a_date_or_a_guess_the_first_date_the_text_shows(guess: str | None) -> None:
+    # Recorded: no declared date, no headline in the text, one date shown; htmldate finds
+    # nothing or a copyright year.
+    body = "<div>Les Nuls</div><p>Un documentaire de Jana Roth.</p><p>Diffusé le 23.05.2019</p>"
+    meta, _ = read_page(lxml.html.fromstring(f"<html><body>{body}</body></html>"), URL)
+    meta.settle_guessed_date(guess)
+    assert (meta.published, meta.provenance["published"]) == ("2019-05-23", "text")
 
 
 def test_a_declared_date_is_not_checked_against_the_text() -> None:

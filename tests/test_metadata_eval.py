@@ -87,6 +87,9 @@ def test_fields_are_scored_per_source_ours_beside_trafilatura(
     [
         ("2025-05-13T00:00:00+00:00", "<p>2025-05-13</p>", True),
         ("2025-05-13T00:00:00+00:00", '"2025-05-13T00:00:00Z"', False),
+        # Written as a reader sees it: "Creado 13/05/2025 00:00" is a midnight the page gives.
+        ("2025-05-13T00:00:00-05:00", "<time>Creado 13/05/2025 00:00</time>", False),
+        ("2025-05-13T00:00:00-05:00", "<time>Creado 13/05/2025 09:00</time>", True),
         ("2025-05-13T09:30:00+02:00", "", False),
         ("2025-05-13", "", False),
         (None, "", False),

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.textnorm import clean_text, to_iso8601
+from crawler.textnorm import clean_text, to_iso8601, written_dates
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -64,6 +64,7 @@ def test_to_iso8601(raw: object, expected: str | None) -> None:
         ("13 Mayıs 2025", "2025-05-13"),
         ("13 maja 2025", "2025-05-13"),
         ("May 13, 2025 3:44 pm", "2025-05-13T15:44:00+00:00"),  # a 12-hour clock
+        ("May 13, 2025 | 3:44 pm", "2025-05-13T15:44:00+00:00"),
         ("Sept. 3, 2025", "2025-09-03"),
         ("13.05.2025 15:44", "2025-05-13T15:44:00+00:00"),  # day first
         ("2025年5月13日 15:44", "2025-05-13T15:44:00+00:00"),
@@ -84,3 +85,23 @@ def test_record_dates_keep_the_day(raw: object, expected: str | None) -> None:
 def test_day_alone_without_keep_day_is_an_instant() -> None:
     """Feeds and sitemaps compare instants: they still get a full timestamp."""
     assert to_iso8601("2025-05-13", now=NOW) == "2025-05-13T00:00:00+00:00"
+
+
+def test_written_dates_keep_the_time_of_day_shown_with_a_date() -> None:
+    # Recorded bylines: the time of day as the reader's clock shows it, without a zone.
+    text = (
+        "Por Rodolfo Costa Brasília 03/05/2022 21:44 0 Como você se sentiu. "
+        "February 24, 2020 | 9:25pm Enlarge Image. "
+        "PUBLISHED: November 8, 2023 at 11:30 p.m. | UPDATED: November 9, 2023 at 12:21 a.m. "
+        "Updated: Dec 31, 2025 8:51pm UTC 21 comments. Filed 13 May 2024."
+    )
+    found = written_dates(text)
+    assert [(text[f.position : f.position + 4], f.day, f.time) for f in found] == [
+        ("2022", "2022-05-03", datetime(2022, 5, 3, 21, 44)),
+        ("2020", "2020-02-24", datetime(2020, 2, 24, 21, 25)),
+        ("2023", "2023-11-08", datetime(2023, 11, 8, 23, 30)),
+        ("2023", "2023-11-09", datetime(2023, 11, 9, 0, 21)),
+        # A time given with its zone is not a local clock's reading.
+        ("2025", "2025-12-31", None),
+        ("2024", "2024-05-13", None),
+    ]

@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -16,7 +16,7 @@ from babel.core import get_global
 from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from crawler.textnorm import clean_text, dates_in_text, to_iso8601
+from crawler.textnorm import WrittenDate, clean_text, to_iso8601, written_dates
 from crawler.urls import accept_canonical
 
 if TYPE_CHECKING:
@@ -114,11 +114,18 @@ PROFILE_URL = re.compile(
 SHOWN_BEFORE_HEADLINE = 200
 SHOWN_AFTER_HEADLINE = 1000
 MIN_HEADLINE_CHARS = 5
-# The page's visible text: what a reader sees, not scripts or styles.
-VISIBLE_TEXT = etree.XPath(
-    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::template)]"
+# A written date's reach on either side of its year ("Sonntag, 13. September 2026 um 15:44").
+DATE_MARGIN = 80
+# The UTC offsets in use (the tz database's): whole hours from UTC-12 to UTC+14, and a few
+# with 30 or 45 minutes (India +05:30, Newfoundland -03:30, Nepal +05:45, ...).
+UTC_OFFSETS = frozenset(
+    [timedelta(hours=hours) for hours in range(-12, 15) if hours]
+    + [timedelta(minutes=m) for m in (-570, -210, 210, 270, 330, 345, 390, 525, 570, 630, 765)]
 )
+# A date in a URL's path: "/2019/01/01/", "/2019-01-01-".
+URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d\d)[/-](\d\d)(?=[/-]|$)")
+# Elements whose text a reader does not see: scripts, styles and what a browser leaves unshown.
+HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template"})
 # Meta tags that declare the publication date, in order of trust.
 PUBLISHED_META = (
     "article:published_time",
@@ -153,9 +160,10 @@ class PageMetadata:
     organizations: list[str] = field(default_factory=list)
     host: str = ""
     # Read when the page declares no publication date, to check trafilatura's guess: the
-    # first date shown near the headline, and every day the page's text shows.
+    # first date shown near the headline, every day the page's text shows, and the first.
     shown_date: str | None = None
     shown_days: frozenset[str] = frozenset()
+    first_shown_day: str | None = None
 
     def set(self, name: str, value: Any, source: str) -> None:
         """Set a field once: the first source to give a non-empty value wins."""
@@ -201,14 +209,16 @@ class PageMetadata:
         page declares none. A guessed day that the page's text does not show loses to the first
         date shown near the headline (the day alone, provenance ``text``: a shown time has no
         zone); a guessed January 1st that the text does not show is a year alone (a copyright
-        line), not a date, and is dropped."""
+        line), not a date, and is dropped. With no guess left and no date near the headline,
+        the first date the text shows is taken (provenance ``text``)."""
         if self.published is not None:
             return
         if guess is None or guess[:10] not in self.shown_days:
             if self.shown_date is not None:
                 self.set("published", self.shown_date, "text")
                 return
-            if guess is not None and guess[5:10] == "01-01":
+            if guess is None or guess[5:10] == "01-01":
+                self.set("published", self.first_shown_day, "text")
                 return
         self.set("published", guess, "trafilatura")
 
@@ -513,35 +523,129 @@ def _names(value: Any) -> list[str]:
 
 
 def _marked_date(tree: etree._Element) -> str | None:
-    """The publication date the markup marks without declaring it in the head: an element
-    with ``itemprop="datePublished"``, else the first ``<time>`` (its ``datetime``, else its
-    text). Checked on the dev corpora, this beats htmldate's guess on pages without a
-    declared date."""
-    for xpath in ("//*[@itemprop='datePublished']", "//time"):
+    """The publication date the markup marks without declaring it in the head: the first
+    element with ``itemprop="datePublished"`` or ``"dateCreated"`` in page order (a question
+    is created before its answers are published), else the first ``<time>`` (its
+    ``datetime``, else its text). Checked on the dev corpora, this beats htmldate's guess on
+    pages without a declared date."""
+    for xpath in ("//*[@itemprop='datePublished' or @itemprop='dateCreated']", "//time"):
         for element in tree.xpath(xpath)[:10]:
             value = element.get("content") or element.get("datetime")
-            date = record_date(value or clean_text(" ".join(element.itertext())))
-            if date:
-                return date
+            marked = record_date(value or clean_text(" ".join(element.itertext())))
+            if marked:
+                return marked
     return None
 
 
-def _shown_dates(tree: etree._Element, headings: list[str | None]) -> tuple[str | None, set[str]]:
-    """The first date the page's text shows near the headline (the first ``<h1>`` found in
-    the text), and every day the text shows."""
-    text = " ".join(" ".join(str(t) for t in VISIBLE_TEXT(tree)).split())
-    dates = dates_in_text(text)
-    days = {day for _, day in dates}
-    for heading in headings:
-        at = text.find(heading) if heading and len(heading) >= MIN_HEADLINE_CHARS else -1
-        if at >= 0:
-            near = (
-                day
-                for where, day in dates
-                if at - SHOWN_BEFORE_HEADLINE <= where <= at + SHOWN_AFTER_HEADLINE
-            )
-            return next(near, None), days
-    return None, days
+def visible_text(tree: etree._Element) -> str:
+    """The text of the page's ``<body>`` a reader sees (not in scripts, styles, ``<noscript>``
+    or ``<template>``), spaces collapsed. One walk over the tree: an XPath with an ancestor
+    test per text node took twice as long."""
+    parts: list[str] = []
+    body = tree.find(".//body") if tree.tag != "body" else tree
+    if body is None:
+        return ""
+    hidden = 0
+    for event, element in etree.iterwalk(body, events=("start", "end", "comment", "pi")):
+        tag = element.tag
+        if event in ("comment", "pi"):  # their text is not shown, the text after them is
+            if not hidden and element.tail:
+                parts.append(element.tail)
+            continue
+        if event == "start":
+            if tag in HIDDEN_TAGS:
+                hidden += 1
+            elif not hidden and isinstance(tag, str) and element.text:
+                parts.append(element.text)
+            continue
+        if tag in HIDDEN_TAGS:
+            hidden -= 1
+        if not hidden and element is not body and element.tail:
+            parts.append(element.tail)
+    return " ".join(" ".join(parts).split())
+
+
+class ShownDates:
+    """The dates the page's visible text shows, each read only when first asked for: those
+    near the headline (the first of ``headings`` found in the text, from
+    ``SHOWN_BEFORE_HEADLINE`` characters before it to ``SHOWN_AFTER_HEADLINE`` after it) and
+    all of them, in text order."""
+
+    def __init__(self, tree: etree._Element, headings: list[str | None]) -> None:
+        self.tree = tree
+        self.headings = headings
+
+    @functools.cached_property
+    def text(self) -> str:
+        return visible_text(self.tree)
+
+    @functools.cached_property
+    def near(self) -> list[WrittenDate]:
+        for heading in self.headings:
+            at = self.text.find(heading) if heading and len(heading) >= MIN_HEADLINE_CHARS else -1
+            if at >= 0:
+                # Only the stretch around the headline is scanned, with room for a date that
+                # straddles its ends.
+                low, high = at - SHOWN_BEFORE_HEADLINE, at + SHOWN_AFTER_HEADLINE
+                start = max(0, low - DATE_MARGIN)
+                found = written_dates(self.text[start : high + DATE_MARGIN])
+                return [
+                    d._replace(position=d.position + start)
+                    for d in found
+                    if low <= d.position + start <= high
+                ]
+        return []
+
+    @functools.cached_property
+    def all(self) -> list[WrittenDate]:
+        return written_dates(self.text)
+
+
+def _shown_instead(
+    declared: str | None, other: str | None, shown_days: Callable[[], set[str]]
+) -> bool:
+    """Whether another declared publication time (``other``, the meta tags' beside the
+    JSON-LD's ``declared``) is on a day the page's text shows when the first declaration's day
+    is not shown: then the text sides with it. A day without a time of day does not overrule
+    a declared time (a print edition's date beside the evening the story went online)."""
+    if not declared or not other or len(other) <= 10 or declared[:10] == other[:10]:
+        return False
+    days = shown_days()
+    return other[:10] in days and declared[:10] not in days
+
+
+def _shown_offset(published: str, shown: list[WrittenDate]) -> str:
+    """A publication time in UTC written in the offset of the first time of day shown near the
+    headline that reads the same moment on a clock set to a UTC offset in use
+    (``2022-05-04T00:25:56Z`` beside "3 de mayo de 2022 21:25" gives
+    ``2022-05-03T21:25:56-03:00``): the same moment, on the day the publisher shows."""
+    moment = datetime.fromisoformat(published)
+    minute = moment.replace(second=0, microsecond=0, tzinfo=None)
+    for found in shown:
+        if found.time and found.time - minute in UTC_OFFSETS:
+            offset = found.time - minute
+            return moment.astimezone(timezone(offset)).isoformat()
+    return published
+
+
+def _url_day(published: str, url: str) -> str | None:
+    """The date in the page's URL (``/2019/01/01/``) when a publication time still in UTC falls
+    on the day before or after it, and a UTC offset in use puts it on the URL's day: the URL
+    gives the publisher's day, written alone since its offset is unknown."""
+    match = URL_DATE.search(urlsplit(url).path)
+    moment = datetime.fromisoformat(published)
+    if match is None or moment.utcoffset():
+        return None
+    try:
+        year, month, day_of_month = (int(part) for part in match.groups())
+        day = date(year, month, day_of_month)
+    except ValueError:
+        return None
+    if day != moment.date() and day in {
+        (moment + offset).date() for offset in (min(UTC_OFFSETS), max(UTC_OFFSETS))
+    }:
+        return day.isoformat()
+    return None
 
 
 def _local_time(published: str | None, declared: list[Any]) -> str | None:
@@ -621,10 +725,13 @@ def _alnum(text: str) -> str:
 def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     """Metadata declared by the page, first source wins per field: JSON-LD, then OpenGraph and
     meta tags, then the first ``<h1>``; a title loses a trailing section segment another
-    source omits and a trailing site name. A publication time in UTC takes the offset of another
-    declaration of the same moment; without a declared date, the dates the text shows are read
-    to check trafilatura's guess later (``settle_guessed_date``). The hints carry every declared
-    headline and summary and the JSON-LD ``articleBody``."""
+    source omits and a trailing site name. A meta tags' publication time beats the JSON-LD's
+    when only its day is shown in the text (``_shown_instead``). A publication time in UTC
+    takes the publisher's offset: that of another declaration of the same moment, else of a
+    time shown near the headline (``_shown_offset``); one still in UTC a day off the URL's date
+    becomes the URL's day (``_url_day``). Without a declared date, the dates the text shows are
+    read to check trafilatura's guess later (``settle_guessed_date``). The hints carry every
+    declared headline and summary and the JSON-LD ``articleBody``."""
     meta = PageMetadata()
     hints = PageHints()
     ld_titles: list[str] = []
@@ -680,7 +787,8 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
             ),
         )
     )
-    meta.set("published", record_date(first(*PUBLISHED_META)), "meta")
+    meta_published = record_date(first(*PUBLISHED_META))
+    meta.set("published", meta_published, "meta")
     meta.set(
         "modified",
         record_date(first("article:modified_time", "og:updated_time", "dateModified")),
@@ -688,6 +796,10 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     )
     if meta.published is None:
         meta.set("published", _marked_date(tree), "html")
+    headings = [clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1")[:3]]
+    shown = ShownDates(tree, headings)
+    if _shown_instead(meta.published, meta_published, lambda: {d.day for d in shown.all}):
+        meta.published, meta.provenance["published"] = meta_published, "meta"
     declared_dates += content(*PUBLISHED_META)
     declared_dates += tree.xpath("//time/@datetime")[:10]
     meta.published = _local_time(meta.published, declared_dates)
@@ -709,11 +821,16 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     )
     canonical = tree.xpath("//link[@rel='canonical']/@href") or content("og:url")
     meta.canonical_url = accept_canonical(canonical[0] if canonical else None, url)
-    headings = [clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1")[:3]]
     meta.set("title", headings[0] if headings else None, "h1")
     if meta.published is None:  # trafilatura's guess will be checked against the text
-        shown, days = _shown_dates(tree, headings)
-        meta.shown_date, meta.shown_days = shown, frozenset(days)
+        meta.shown_date = shown.near[0].day if shown.near else None
+        meta.shown_days = frozenset(found.day for found in shown.all)
+        meta.first_shown_day = shown.all[0].day if shown.all else None
+    elif len(meta.published) > 10 and not datetime.fromisoformat(meta.published).utcoffset():
+        meta.published = _shown_offset(meta.published, shown.near)
+        url_day = _url_day(meta.published, meta.canonical_url or url)
+        if url_day:
+            meta.published, meta.provenance["published"] = url_day, "url"
     host = urlsplit(meta.canonical_url or url).hostname or ""
     declared = [first("og:title"), first("twitter:title"), tree.findtext(".//title")]
     meta.title = shortest_variant(meta.title, [clean_text(t) for t in [*ld_titles, *declared]])
