@@ -451,30 +451,6 @@ def test_a_utc_time_takes_the_offset_of_the_same_moment_shown_by_the_headline(
     assert published == (expected, "json-ld")
 
 
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        # Recorded: a blog's New Year post declared at 23:11 UTC on December 31st.
-        ("https://blog.example/2019/01/01/ins-neue-jahr/", ("2019-01-01", "url")),
-        # The URL's day is the declared UTC day: the time stands.
-        ("https://blog.example/2018/12/31/silvester/", ("2018-12-31T23:11:59+00:00", "meta")),
-        # No offset in use puts 23:11 UTC two days later.
-        ("https://blog.example/2019/01/02/neujahr/", ("2018-12-31T23:11:59+00:00", "meta")),
-        ("https://blog.example/ins-neue-jahr/", ("2018-12-31T23:11:59+00:00", "meta")),
-    ],
-)
-def test_a_utc_time_a_day_off_the_urls_date_is_the_urls_day(
-    url: str, expected: tuple[str, str]
-) -> None:
-    page = (
-        '<html><head><meta property="article:published_time" content="2018-12-31T23:11:59Z">'
-        "</head><body><h1>Ins neue Jahr</h1><p>Silvester habe ich in Harland verbracht.</p>"
-        "</body></html>"
-    )
-    meta, _ = read_page(lxml.html.fromstring(page), url)
-    assert (meta.published, meta.provenance["published"]) == expected
-
-
 def test_the_first_date_marked_in_the_page_is_the_question_not_an_answer() -> None:
     # Recorded (a Q&A page): the question's creation, then its answers' publication.
     body = (

@@ -211,7 +211,6 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         1000,
     ),
     "metadata.clean_author: long names": (metadata.clean_author, lambda n: "a" * n, 4000),
-    "metadata.URL_DATE": (pattern(metadata.URL_DATE), lambda n: "/2019/01/0" * n, 2000),
     "metadata.BYLINE_PREFIX": (pattern(metadata.BYLINE_PREFIX, "sub"), lambda n: "by " * n, 1000),
     "metadata.PARTICLE_PREFIX": (
         pattern(metadata.PARTICLE_PREFIX, "match"),

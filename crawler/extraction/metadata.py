@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -122,8 +122,6 @@ UTC_OFFSETS = frozenset(
     [timedelta(hours=hours) for hours in range(-12, 15) if hours]
     + [timedelta(minutes=m) for m in (-570, -210, 210, 270, 330, 345, 390, 525, 570, 630, 765)]
 )
-# A date in a URL's path: "/2019/01/01/", "/2019-01-01-".
-URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d\d)[/-](\d\d)(?=[/-]|$)")
 # Elements whose text a reader does not see: scripts, styles and what a browser leaves unshown.
 HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template"})
 # Meta tags that declare the publication date, in order of trust.
@@ -628,26 +626,6 @@ def _shown_offset(published: str, shown: list[WrittenDate]) -> str:
     return published
 
 
-def _url_day(published: str, url: str) -> str | None:
-    """The date in the page's URL (``/2019/01/01/``) when a publication time still in UTC falls
-    on the day before or after it, and a UTC offset in use puts it on the URL's day: the URL
-    gives the publisher's day, written alone since its offset is unknown."""
-    match = URL_DATE.search(urlsplit(url).path)
-    moment = datetime.fromisoformat(published)
-    if match is None or moment.utcoffset():
-        return None
-    try:
-        year, month, day_of_month = (int(part) for part in match.groups())
-        day = date(year, month, day_of_month)
-    except ValueError:
-        return None
-    if day != moment.date() and day in {
-        (moment + offset).date() for offset in (min(UTC_OFFSETS), max(UTC_OFFSETS))
-    }:
-        return day.isoformat()
-    return None
-
-
 def _local_time(published: str | None, declared: list[Any]) -> str | None:
     """A publication time in UTC written with the offset another declaration of the same
     moment gives (the publisher's local time, so its day is the local day); else as it is."""
@@ -728,10 +706,9 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     source omits and a trailing site name. A meta tags' publication time beats the JSON-LD's
     when only its day is shown in the text (``_shown_instead``). A publication time in UTC
     takes the publisher's offset: that of another declaration of the same moment, else of a
-    time shown near the headline (``_shown_offset``); one still in UTC a day off the URL's date
-    becomes the URL's day (``_url_day``). Without a declared date, the dates the text shows are
-    read to check trafilatura's guess later (``settle_guessed_date``). The hints carry every
-    declared headline and summary and the JSON-LD ``articleBody``."""
+    time shown near the headline (``_shown_offset``). Without a declared date, the dates the
+    text shows are read to check trafilatura's guess later (``settle_guessed_date``). The hints
+    carry every declared headline and summary and the JSON-LD ``articleBody``."""
     meta = PageMetadata()
     hints = PageHints()
     ld_titles: list[str] = []
@@ -828,9 +805,6 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         meta.first_shown_day = shown.all[0].day if shown.all else None
     elif len(meta.published) > 10 and not datetime.fromisoformat(meta.published).utcoffset():
         meta.published = _shown_offset(meta.published, shown.near)
-        url_day = _url_day(meta.published, meta.canonical_url or url)
-        if url_day:
-            meta.published, meta.provenance["published"] = url_day, "url"
     host = urlsplit(meta.canonical_url or url).hostname or ""
     declared = [first("og:title"), first("twitter:title"), tree.findtext(".//title")]
     meta.title = shortest_variant(meta.title, [clean_text(t) for t in [*ld_titles, *declared]])
