@@ -56,6 +56,8 @@ CASES = [
     ("promo_lines", "drop_promo", "Sign up for our newsletter"),
     ("promo_lines", "drop_promo", "All rights reserved"),
     ("promo_heading_block", "drop_promo", "Latest Headlines"),
+    ("related_stories_es", "drop_promo", "Le puede interesar"),
+    ("related_stories_es", "drop_promo", "La biblioteca municipal"),
     ("dateline", "drop_datelines", "Updated: 12.03.2024"),
     ("dateline", "drop_datelines", "17:41 JST"),
     ("byline", "drop_bylines", "By Jane Roe"),
@@ -159,6 +161,44 @@ def test_ad_labels_of_the_dev_corpus_languages(label: str) -> None:
 )
 def test_newsletter_follow_and_comment_prompts(prompt: str) -> None:
     blocks = [Block("paragraph", prompt), STORY[-1]]
+    assert cleaning.drop_promo(blocks, PageContext()) == [STORY[-1]]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Schon gelesen?",
+        "Empfohlene Beiträge",
+        "Weitere Beiträge aus der Kolumne:",
+        "Das Thema könnte dich auch interessieren:",
+        "Zum Weiterlesen:",
+        "NOTAS RELACIONADAS",
+        "Contenido relacionado",
+        "Related content:",
+        "Recommended for you",
+        "Tags",
+    ],
+)
+def test_related_and_topic_headings_of_the_dev_corpus_languages(heading: str) -> None:
+    blocks = [Block("heading", heading), STORY[-1]]
+    assert cleaning.drop_promo(blocks, PageContext()) == []
+    assert cleaning.drop_promo([*blocks, Block("paragraph", STORY[-1].text * 3)], PageContext())[
+        0
+    ] == STORY[-1]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Le puede interesar: JEP abrirá tres nuevos macrocasos",
+        "VEA TAMBIÉN: Estrella de la educación no brilla",
+        "Mira: Madre termina detenida",
+        "Dowiedz się więcej: Kto jak głosował ws. unijnych funduszy?",
+        "Siehe auch:",
+    ],
+)
+def test_read_also_prefixes_of_the_dev_corpus_languages(line: str) -> None:
+    blocks = [Block("paragraph", line), STORY[-1]]
     assert cleaning.drop_promo(blocks, PageContext()) == [STORY[-1]]
 
 

@@ -63,8 +63,13 @@ PROMO_HEADING = re.compile(
     r"mehr zum thema|lesen sie auch|auch interessant|weitere artikel|das könnte sie auch "
     r"interessieren|à lire aussi|lire aussi|sur le même sujet|leggi anche|lee también|"
     r"te puede interesar|les også|läs också|læs også|lees ook|czytaj (więcej|też)|"
-    r"zobacz (też|także)|читайте также|leia também|關聯|関連記事|相关阅读)"
-    r"( (headlines|news|stories|articles|videos|posts|on this topic|in \w+))?[:.]?",
+    r"zobacz (też|także)|читайте также|leia também|關聯|関連記事|相关阅读|"
+    r"schon gelesen|empfohlene beiträge|weitere (themen|beiträge)|zum weiterlesen|"
+    r"lesen sie auch die folgenden beiträge|(das|dieses) thema könnte (dich|sie) auch "
+    r"interessieren|das könnte dich auch interessieren|(contenido|notas|noticias|"
+    r"art[íi]culos) relacionad[oa]s?|temas|themen|topics|tags|schlagw(orte|örter)|etiquetas)"
+    r"( (headlines|news|stories|articles|videos|posts|content|reads|links|on this topic|"
+    r"for you|aus der \w+|in \w+))?[:.?]?",
     re.IGNORECASE,
 )
 # A read-also prefix: the rest of the line is the headline of another article.
@@ -72,7 +77,8 @@ READ_ALSO = re.compile(
     r"^(also read|read (more|also|next)|more|see also|related|watch|lesen sie auch|"
     r"mehr zum thema|zum artikel|auch interessant|les også|läs också|læs også|lees ook|"
     r"lire aussi|à lire aussi|leia também|lee también|leggi anche|czytaj (więcej|też)|"
-    r"zobacz (też|także)|читайте также)\s*[:|>»]",
+    r"zobacz (też|także)|читайте также|(también te|le|te) puede interesar|vea también|"
+    r"mira|mire|dowiedz się więcej|weiterlesen|siehe auch|must read)\s*[:|>»]",
     re.IGNORECASE,
 )
 PROMO_LINE = re.compile(
