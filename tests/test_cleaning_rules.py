@@ -55,8 +55,12 @@ CASES = [
     ("promo_lines", "drop_promo", "Read more:"),
     ("promo_lines", "drop_promo", "Sign up for our newsletter"),
     ("promo_lines", "drop_promo", "All rights reserved"),
+    ("promo_lines", "drop_promo", "follow The Harbour Times on Instagram"),
     ("promo_heading_block", "drop_promo", "Latest Headlines"),
     ("related_stories_es", "drop_promo", "Le puede interesar"),
+    ("reader_prompts", "drop_promo", "unseren Newsletter"),
+    ("reader_prompts", "drop_promo", "Unterstützen Sie uns"),
+    ("reader_prompts", "drop_promo", "nicht eingeloggt"),
     ("related_stories_es", "drop_promo", "La biblioteca municipal"),
     ("dateline", "drop_datelines", "Updated: 12.03.2024"),
     ("dateline", "drop_datelines", "17:41 JST"),
@@ -200,6 +204,51 @@ def test_related_and_topic_headings_of_the_dev_corpus_languages(heading: str) ->
 def test_read_also_prefixes_of_the_dev_corpus_languages(line: str) -> None:
     blocks = [Block("paragraph", line), STORY[-1]]
     assert cleaning.drop_promo(blocks, PageContext()) == [STORY[-1]]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Lust auf mehr? Melde dich hier für unseren Newsletter an!",
+        "Siguenos en Telegram, Instagram y Twitter para recibir nuestras actualizaciones",
+        "Puede escribirnos o suscribirse aquí a nuestra newsletter.",
+        "Want more? Sign up for our newsletter, The Selection, and shop smarter.",
+        "Enjoyed the article? Get new content delivered to your inbox.",
+        "For the latest stories download the Harbour Times apps for iOS and Android.",
+        "Follow The Harbour Times on Twitter and on Facebook @harbour.",
+        "To view the full story, please subscribe to The Harbour Times.",
+        "Pour lire la suite et accéder gratuitement à 3 articles par mois, créez votre compte",
+        "Unterstütze HarbourMag bereits mit 2,50!",
+        "If you enjoyed reading this post – would you consider supporting our work?",
+        "Czytasz nowy rodzaj materiału. Wesprzyj nas darowizną.",
+        "Du musst eingeloggt sein um Kommentare zu schreiben!",
+        "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
+        "You are not logged in.",
+        "Already have an account? Log in",
+    ],
+)
+def test_reader_prompts_anywhere_in_a_short_paragraph(prompt: str) -> None:
+    blocks = [Block("paragraph", prompt), STORY[-1]]
+    assert cleaning.drop_promo(blocks, PageContext()) == [STORY[-1]]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "I also identified 28 newsletters, a small subset of the newsletters I subscribe to.",
+        "Twelve people signed up for my newsletter in the past week.",
+        "If you need help, join the Slack. You might also want to follow me on Bluesky.",
+        "Follow these steps shared on Twitter to report a groper on a train.",
+        "By the end, your agent will deliver weekly summaries to your inbox.",
+        "The demonstration, which we as a party support, starts at one.",
+        "Thank you for taking the time to read this article, I hope you found it helpful.",
+        "Already a subscriber? View your reports here.",
+        "By comparison, he often took a more moderate and pragmatic stance.",
+    ],
+)
+def test_sentences_about_newsletters_support_and_accounts_stay(line: str) -> None:
+    blocks = [Block("paragraph", line), STORY[-1]]
+    assert cleaning.drop_promo(blocks, PageContext()) == blocks
 
 
 def test_witness_that_tells_another_story_is_ignored() -> None:

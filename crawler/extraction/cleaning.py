@@ -90,6 +90,65 @@ PROMO_LINE = re.compile(
     r"comments are (closed|moderated)|\d+\s*min(ute)?s?\.? read$)",
     re.IGNORECASE,
 )
+# Found anywhere in a short paragraph or heading: the publisher asking the reader to sign up
+# for its newsletter, follow it or get its app; to pay, subscribe or give to read on; or to log
+# in to comment. Each pattern comes with words one of which every match holds, a cheap test
+# before the pattern. The newsletter must be the publisher's ("our", "unseren"), the account a
+# name or "us", the support asked for the publisher's ("us", "our work"): a story about
+# newsletters or fundraising, or a blogger's "follow me" sign-off, is content.
+SIGNUP_PROMPT = re.compile(
+    r"\b(our|unser\w*|nuestr[oa]s?|notre|nos|nostr[oa])\s+((free|daily|weekly|kostenlosen?|"
+    r"gratuit[oa]?|e-?mail)\s+)?(newsletters?|mailing list|bolet[íi]n|infolettre)|"
+    r"\bnewsletter (abonnieren|anmelden|bestellen)|zum newsletter|"
+    r"(^|[.!?] )(get|sign up|subscribe|receive|join)\b[^.!?]*\byour (e-?mail )?inbox|"
+    r"\b(deinen|ihren?) (posteingang|postfach)|"
+    r"\b(follow|folg(e|t|en sie)) (us|uns)\b|s[ií]guenos|suivez-nous|seguici|"
+    r"\bfollow (?-i:[A-Z@][\w.@]*(?: [A-Z][\w.]*){0,3}) on (facebook|twitter|instagram|tiktok|"
+    r"linkedin|youtube|telegram|whatsapp)|download (the|our) [\w ]{0,30}apps?\b|"
+    r"(canal|channel|kanal) (de|on|auf) (telegram|whatsapp|youtube)",
+    re.IGNORECASE,
+)
+SIGNUP_WORDS = (
+    "newsletter", "mailing", "bolet", "infolettre", "inbox", "posteingang", "postfach",
+    "follow", "folg", "guenos", "suivez", "seguici", "download", "canal", "channel", "kanal",
+)  # fmt: skip
+SUPPORT_PROMPT = re.compile(
+    r"unterstütze uns|unterstützen sie uns|uns (zu )?unterstützen|unterstütze (?-i:[A-Z])\w+|"
+    r"unsere arbeit (zu )?unterstützen|jetzt .{0,30}unterstützen|"
+    r"braucht (deine|ihre) unterstützung|mit (ihrer|deiner) (unterstützung|spende)|"
+    r"supporting our work|support (us|our (work|journalism|mission))\b|wesprzyj nas|"
+    r"apóyanos|soutenez-nous|(make|making) a donation|readers like you|"
+    r"to (view|read) the full (story|article)|pour lire la suite|accéder en illimité|"
+    r"para seguir leyendo|um weiterzulesen|exclusive to [\w+ ]{1,30} subscribers|"
+    r"become a (paid )?subscriber",
+    re.IGNORECASE,
+)
+SUPPORT_WORDS = (
+    "unterstütz", "support", "wesprzyj", "apóyanos", "soutenez", "donation", "readers like",
+    "full story", "full article", "lire la suite", "illimité", "seguir leyendo", "weiterzulesen",
+    "subscriber",
+)  # fmt: skip
+COMMENT_NOTICE = re.compile(
+    r"\b(you are|you're|sie sind|du bist) (currently |aktuell |derzeit )?not logged in|"
+    r"nicht (eingeloggt|angemeldet)\b|"
+    r"\b(must|need to|have to) be (logged in|signed in|registered|a (member|subscriber))\b|"
+    r"\bmusst (eingeloggt|angemeldet) sein|(eingeloggt|angemeldet) sein,? um (einen )?kommentar|"
+    r"\b(sign|log) ?in to (comment|reply|post)|create an account or sign in|"
+    r"\balready (a subscriber|have an account|a member)\b[^.!?]{0,40}[.!?]?\s*(you can )?log ?in|"
+    r"kommentare (erscheinen|werden) erst nach|comments (are|will be) (moderated|reviewed|held)",
+    re.IGNORECASE,
+)
+COMMENT_WORDS = (
+    "logged", "eingeloggt", "angemeldet", "must be", "need to be", "have to be", "musst",
+    "sign in", "signin", "log in", "login", "kommentare", "comments",
+)  # fmt: skip
+# Patterns, each with words one of which every match holds (casefolded).
+KeyedPatterns = tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
+READER_PROMPTS: KeyedPatterns = (
+    (SIGNUP_WORDS, SIGNUP_PROMPT),
+    (SUPPORT_WORDS, SUPPORT_PROMPT),
+    (COMMENT_WORDS, COMMENT_NOTICE),
+)
 # Found anywhere in a short block: a copyright notice or a paywall prompt.
 NOTICE = re.compile(
     r"(©|\bcopyright\s*(\(c\)|\d{4}|:)|all rights reserved|alle rechte vorbehalten|"
@@ -98,6 +157,12 @@ NOTICE = re.compile(
     r"for subscribers only|nur für abonnenten|会員限定|有料会員)",
     re.IGNORECASE,
 )
+NOTICE_KEYS = (
+    "©", "copyright", "rights reserved", "rechte vorbehalten", "droits réservés",
+    "derechos reservados", "diritti riservati", "aux abonnés", "subscribers only",
+    "für abonnenten", "会員限定", "有料会員",
+)  # fmt: skip
+NOTICES: KeyedPatterns = ((NOTICE_KEYS, NOTICE),)
 # Dates and times as publishers print them in datelines.
 DATE_OR_TIME = re.compile(
     r"(\d{1,2}[:.h]\d{2}\b|\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|"
@@ -108,6 +173,7 @@ SHORT_BLOCK_WORDS = 25
 # Words of a headline-like block: a teaser title, a navigation entry.
 HEADLINE_WORDS = 15
 NOTICE_WORDS = 40
+PROMPT_WORDS = 40
 NEAR_EQUAL = 0.9
 MOSTLY_LINKS = 0.8
 DATELINE_WORDS = 12
@@ -243,8 +309,10 @@ def _is_link_teaser(block: Block) -> bool:
 
 def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
     """Promo lines (read-also teasers, sign-up and share prompts, copyright and paywall notices)
-    are removed, and a promo heading is removed with the run of short blocks (links, teasers)
-    that follows it up to the end of the body."""
+    and short paragraphs in which the publisher asks the reader to sign up for its newsletter,
+    follow it, get its app, pay or give to read on, or log in to comment are removed, and a
+    promo heading is removed with the run of short blocks (links, teasers) that follows it up
+    to the end of the body."""
     kept: list[Block] = []
     for index, block in enumerate(blocks):
         words = _words(block.text)
@@ -252,7 +320,13 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
             PROMO_LINE.match(block.text) or READ_ALSO.match(block.text)
         ):
             continue
-        if words <= NOTICE_WORDS and NOTICE.search(block.text):
+        if words <= NOTICE_WORDS and _found(block.text, NOTICES):
+            continue
+        if (
+            block.kind in ("paragraph", "heading")
+            and words <= PROMPT_WORDS
+            and _found(block.text, READER_PROMPTS)
+        ):
             continue
         if PROMO_HEADING.fullmatch(block.text.strip()):
             rest = blocks[index + 1 :]
@@ -261,6 +335,16 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
             continue
         kept.append(block)
     return kept
+
+
+def _found(text: str, patterns: KeyedPatterns) -> bool:
+    """Whether one of the patterns is found in the text, each tried only when the text holds
+    one of its words."""
+    folded = text.casefold()
+    return any(
+        any(word in folded for word in words) and pattern.search(text) is not None
+        for words, pattern in patterns
+    )
 
 
 def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
