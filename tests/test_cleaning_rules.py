@@ -50,6 +50,8 @@ CASES = [
     ("credit_line", "drop_captions", "AP Photo"),
     ("credit_line", "drop_captions", "Foto: Max Mustermann"),
     ("credit_line", "drop_captions", "With reporting by"),
+    ("credit_line", "drop_captions", "Header image"),
+    ("credit_line", "drop_captions", "Crédits photos"),
     ("media_container_caption", "media_texts", "Pictured from left"),
     ("link_blocks", "drop_link_blocks", "Ferry timetable changes"),
     ("promo_lines", "drop_promo", "Read more:"),

@@ -48,7 +48,9 @@ AD_LABEL = re.compile(
 )
 CREDIT_LINE = re.compile(
     r"^(\(?\s*(photo|photos|foto|fotos|image|images|bild|bilder|picture|video|credit|"
-    r"source|quelle|copyright|©)\b\s*(courtesy of|credit|by|:|/|-|–)|"
+    r"source|quelle|copyright|©|titelbild|beitragsbild|headerbild|titelfoto|aufmacherbild|"
+    r"bildquelle|bildnachweis|fotonachweis|cr[ée]dits? (photos?|images?)|cr[ée]dito|"
+    r"featured image|header image|cover (image|photo))\b\s*(courtesy of|credit|by|:|/|-|–)|"
     r"\((ap|afp|reuters|epa|getty|dpa|xinhua|ani|pti)\b[^)]*\)\s*$|"
     r"(getty images|ap photo|afp photo|reuters photo|epa-efe|shutterstock|imago images|"
     r"picture alliance|dpa-bildfunk)\s*$|"
