@@ -66,6 +66,7 @@ CASES = [
     ("related_stories_es", "drop_promo", "La biblioteca municipal"),
     ("dateline", "drop_datelines", "Updated: 12.03.2024"),
     ("dateline", "drop_datelines", "17:41 JST"),
+    ("dateline", "drop_datelines", "Last updated on"),
     ("byline", "drop_bylines", "By Jane Roe"),
     ("repeats_and_headline", "drop_repeats", "Old swing bridge to reopen"),
     ("author_bio", "drop_author_bios", "Correspondent Jane Roe covers"),
@@ -251,6 +252,25 @@ def test_reader_prompts_anywhere_in_a_short_paragraph(prompt: str) -> None:
 def test_sentences_about_newsletters_support_and_accounts_stay(line: str) -> None:
     blocks = [Block("paragraph", line), STORY[-1]]
     assert cleaning.drop_promo(blocks, PageContext()) == blocks
+
+
+@pytest.mark.parametrize(
+    ("line", "label"),
+    [
+        ("Aktualisiert am 17.01.2021.", True),
+        ("Letzte Änderung 14.02.2019", True),
+        ("Release Date:", True),
+        ("Stand des Artikels: 26. Februar 2020, 12:30 Uhr.", True),
+        ("Mis à jour le 3 mars 2022", True),
+        ("Posted by Andrew Hayden, Software Engineer on Google Play", False),
+        ("Erstellt von Fabian am Dienstag 6. Mai 2014", False),
+        ("Updated recipe with fresh pineapple and lime", False),
+    ],
+)
+def test_publication_and_update_labels_are_datelines(line: str, label: bool) -> None:
+    blocks = [Block("paragraph", line), STORY[-1]]
+    kept = cleaning.drop_datelines(blocks, PageContext())
+    assert kept == ([STORY[-1]] if label else blocks)
 
 
 def test_witness_that_tells_another_story_is_ignored() -> None:

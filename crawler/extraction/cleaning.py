@@ -170,6 +170,17 @@ DATE_OR_TIME = re.compile(
     r"(\d{1,2}[:.h]\d{2}\b|\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|"
     r"(?<!\d)\d++\s*+[年月日時分])"
 )
+# A block that is only a publication or update label, alone or with its date (and nothing
+# naming an author: "Posted by", "Erstellt von").
+DATE_LABEL = re.compile(
+    r"\(?((zuletzt )?(aktualisiert|geändert|veröffentlicht)|letzte (änderung|aktualisierung)|"
+    r"stand( des artikels| vom)?:|(last )?(updated|modified|published|reviewed)|"
+    r"last (update|edit(ed)?|modified|reviewed)|date (published|posted|created)|"
+    r"(created|release|news|publication|publish|update) date|publié|mis à jour|actualizado|"
+    r"publicado|actualización|aggiornato|pubblicato|opublikowano|zaktualizowano)(?!\w)"
+    r"(?!.*\b(by|von|par|por|di|przez)\b)(?=\W*$|.*\d).{0,60}",
+    re.IGNORECASE,
+)
 # A trailing link block is promo when every block after its heading is this short.
 SHORT_BLOCK_WORDS = 25
 # Words of a headline-like block: a teaser title, a navigation entry.
@@ -351,17 +362,20 @@ def _found(text: str, patterns: KeyedPatterns) -> bool:
 
 def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
     """A short block made mostly of digits that holds a date or time is a dateline and is
-    removed."""
+    removed, as is a block that is only a publication or update label ("Last updated:",
+    "Aktualisiert am") with its date."""
     kept = []
     for block in blocks:
         text = block.text
-        if (
-            block.kind in ("paragraph", "heading")
-            and _words(text) <= DATELINE_WORDS
-            and DATE_OR_TIME.search(text)
-        ):
+        if block.kind in ("paragraph", "heading") and _words(text) <= DATELINE_WORDS:
+            if DATE_LABEL.fullmatch(text.strip()):
+                continue
             alnum = [char for char in text if char.isalnum()]
-            if alnum and sum(char.isdigit() for char in alnum) >= DATELINE_DIGITS * len(alnum):
+            if (
+                alnum
+                and DATE_OR_TIME.search(text)
+                and sum(char.isdigit() for char in alnum) >= DATELINE_DIGITS * len(alnum)
+            ):
                 continue
         kept.append(block)
     return kept
