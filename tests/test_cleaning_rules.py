@@ -63,6 +63,7 @@ CASES = [
     ("reader_prompts", "drop_promo", "unseren Newsletter"),
     ("reader_prompts", "drop_promo", "Unterstützen Sie uns"),
     ("reader_prompts", "drop_promo", "nicht eingeloggt"),
+    ("reader_prompts", "drop_promo", "Wir verwenden Cookies"),
     ("related_stories_es", "drop_promo", "La biblioteca municipal"),
     ("dateline", "drop_datelines", "Updated: 12.03.2024"),
     ("dateline", "drop_datelines", "17:41 JST"),
@@ -229,6 +230,9 @@ def test_read_also_prefixes_of_the_dev_corpus_languages(line: str) -> None:
         "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
         "You are not logged in.",
         "Already have an account? Log in",
+        "We use cookies to give you the best online experience.",
+        "Wir verwenden Cookies. Über den Button „Konfigurieren“ wählst du, welche du zulässt.",
+        "Do you mind if we use optional cookies to provide you personalized content?",
     ],
 )
 def test_reader_prompts_anywhere_in_a_short_paragraph(prompt: str) -> None:
@@ -248,6 +252,8 @@ def test_reader_prompts_anywhere_in_a_short_paragraph(prompt: str) -> None:
         "Thank you for taking the time to read this article, I hope you found it helpful.",
         "Already a subscriber? View your reports here.",
         "By comparison, he often took a more moderate and pragmatic stance.",
+        "Let's persist some cookies across requests:",
+        "Plausible is lightweight analytics. No cookies, just insights.",
     ],
 )
 def test_sentences_about_newsletters_support_and_accounts_stay(line: str) -> None:

@@ -253,6 +253,11 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         lambda n: "already a member " * n,
         500,
     ),
+    "cleaning.COOKIE_NOTICE": (
+        pattern(cleaning.COOKIE_NOTICE),
+        lambda n: "wir setzen " * n,
+        1000,
+    ),
     "cleaning.DATE_LABEL": (
         pattern(cleaning.DATE_LABEL, "fullmatch"),
         lambda n: "updated " + "a " * n,

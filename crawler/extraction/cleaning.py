@@ -10,6 +10,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -144,12 +145,31 @@ COMMENT_WORDS = (
     "logged", "eingeloggt", "angemeldet", "must be", "need to be", "have to be", "musst",
     "sign in", "signin", "log in", "login", "kommentare", "comments",
 )  # fmt: skip
-# Patterns, each with words one of which every match holds (casefolded).
-KeyedPatterns = tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
-READER_PROMPTS: KeyedPatterns = (
-    (SIGNUP_WORDS, SIGNUP_PROMPT),
-    (SUPPORT_WORDS, SUPPORT_PROMPT),
-    (COMMENT_WORDS, COMMENT_NOTICE),
+# A cookie-consent notice.
+COOKIE_NOTICE = re.compile(
+    r"\b((we|this (web)?site|our (web)?site|the site) (also )?uses? cookies|"
+    r"wir (verwenden|nutzen|setzen) (\w+ )?cookies|(werden|wird) cookies|"
+    r"nous utilisons des cookies|(utilizamos|usamos) cookies|utilizziamo (i )?cookie|"
+    r"używamy (plików )?cookie|accept(ing)? (\w+ )?cookies|verwendung von cookies|"
+    r"optional cookies|cookie (settings|preferences|policy|einstellungen|richtlinie))\b",
+    re.IGNORECASE,
+)
+
+
+class Cue(NamedTuple):
+    """A pattern found anywhere in a block of at most ``max_words`` words, tried only when
+    the block holds one of ``words`` (casefolded)."""
+
+    pattern: re.Pattern[str]
+    words: tuple[str, ...]
+    max_words: int
+
+
+READER_PROMPTS = (
+    Cue(SIGNUP_PROMPT, SIGNUP_WORDS, 40),
+    Cue(SUPPORT_PROMPT, SUPPORT_WORDS, 40),
+    Cue(COMMENT_NOTICE, COMMENT_WORDS, 40),
+    Cue(COOKIE_NOTICE, ("cookie",), 80),  # consent notices run longer
 )
 # Found anywhere in a short block: a copyright notice or a paywall prompt.
 NOTICE = re.compile(
@@ -164,7 +184,7 @@ NOTICE_KEYS = (
     "derechos reservados", "diritti riservati", "aux abonnés", "subscribers only",
     "für abonnenten", "会員限定", "有料会員",
 )  # fmt: skip
-NOTICES: KeyedPatterns = ((NOTICE_KEYS, NOTICE),)
+NOTICES = (Cue(NOTICE, NOTICE_KEYS, 40),)
 # Dates and times as publishers print them in datelines.
 DATE_OR_TIME = re.compile(
     r"(\d{1,2}[:.h]\d{2}\b|\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|"
@@ -185,8 +205,6 @@ DATE_LABEL = re.compile(
 SHORT_BLOCK_WORDS = 25
 # Words of a headline-like block: a teaser title, a navigation entry.
 HEADLINE_WORDS = 15
-NOTICE_WORDS = 40
-PROMPT_WORDS = 40
 NEAR_EQUAL = 0.9
 MOSTLY_LINKS = 0.8
 DATELINE_WORDS = 12
@@ -323,9 +341,9 @@ def _is_link_teaser(block: Block) -> bool:
 def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
     """Promo lines (read-also teasers, sign-up and share prompts, copyright and paywall notices)
     and short paragraphs in which the publisher asks the reader to sign up for its newsletter,
-    follow it, get its app, pay or give to read on, or log in to comment are removed, and a
-    promo heading is removed with the run of short blocks (links, teasers) that follows it up
-    to the end of the body."""
+    follow it, get its app, pay or give to read on, or log in to comment, and cookie-consent
+    notices, are removed, and a promo heading is removed with the run of short blocks (links,
+    teasers) that follows it up to the end of the body."""
     kept: list[Block] = []
     for index, block in enumerate(blocks):
         words = _words(block.text)
@@ -333,13 +351,9 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
             PROMO_LINE.match(block.text) or READ_ALSO.match(block.text)
         ):
             continue
-        if words <= NOTICE_WORDS and _found(block.text, NOTICES):
+        if _found(block.text, words, NOTICES):
             continue
-        if (
-            block.kind in ("paragraph", "heading")
-            and words <= PROMPT_WORDS
-            and _found(block.text, READER_PROMPTS)
-        ):
+        if block.kind in ("paragraph", "heading") and _found(block.text, words, READER_PROMPTS):
             continue
         if PROMO_HEADING.fullmatch(block.text.strip()):
             rest = blocks[index + 1 :]
@@ -350,13 +364,14 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
     return kept
 
 
-def _found(text: str, patterns: KeyedPatterns) -> bool:
-    """Whether one of the patterns is found in the text, each tried only when the text holds
-    one of its words."""
+def _found(text: str, words: int, cues: tuple[Cue, ...]) -> bool:
+    """Whether one of the cues is found in the text of ``words`` words."""
     folded = text.casefold()
     return any(
-        any(word in folded for word in words) and pattern.search(text) is not None
-        for words, pattern in patterns
+        words <= cue.max_words
+        and any(word in folded for word in cue.words)
+        and cue.pattern.search(text) is not None
+        for cue in cues
     )
 
 
