@@ -197,6 +197,18 @@ def test_related_and_topic_headings_of_the_dev_corpus_languages(heading: str) ->
 
 
 @pytest.mark.parametrize(
+    "heading", ["Pressekontakt:", "Ansprechpartnerin zum Thema:", "Press contact"]
+)
+def test_press_contact_heading_goes_with_the_contact_lines_after_it(heading: str) -> None:
+    contact = [
+        Block("heading", heading),
+        Block("paragraph", "Jane Roe"),
+        Block("paragraph", "Telefon: 040 123456 E-Mail: presse@harbour.example"),
+    ]
+    assert cleaning.drop_promo([STORY[-1], *contact], PageContext()) == [STORY[-1]]
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "Le puede interesar: JEP abrirá tres nuevos macrocasos",

@@ -70,7 +70,9 @@ PROMO_HEADING = re.compile(
     r"schon gelesen|empfohlene beiträge|weitere (themen|beiträge)|zum weiterlesen|"
     r"lesen sie auch die folgenden beiträge|(das|dieses) thema könnte (dich|sie) auch "
     r"interessieren|das könnte dich auch interessieren|(contenido|notas|noticias|"
-    r"art[íi]culos) relacionad[oa]s?|temas|themen|topics|tags|schlagw(orte|örter)|etiquetas)"
+    r"art[íi]culos) relacionad[oa]s?|temas|themen|topics|tags|schlagw(orte|örter)|etiquetas|"
+    r"ansprechpartner(in|\*innen)?( zum thema)?|pressekontakt|press contacts?|media contacts?|"
+    r"kontakt für (die )?medien|contact presse)"
     r"( (headlines|news|stories|articles|videos|posts|content|reads|links|on this topic|"
     r"for you|aus der \w+|in \w+))?[:.?]?",
     re.IGNORECASE,
