@@ -96,11 +96,11 @@ PROMO_LINE = re.compile(
     re.IGNORECASE,
 )
 # Found anywhere in a short paragraph or heading: the publisher asking the reader to sign up
-# for its newsletter, follow it or get its app; to pay, subscribe or give to read on; or to log
-# in to comment. Each pattern comes with words one of which every match holds, a cheap test
-# before the pattern. The newsletter must be the publisher's ("our", "unseren"), the account a
-# name or "us", the support asked for the publisher's ("us", "our work"): a story about
-# newsletters or fundraising, or a blogger's "follow me" sign-off, is content.
+# for its newsletter, follow it, get its app or write to it; to pay, subscribe or give to read
+# on; or to log in to comment. Each pattern comes with words one of which every match holds,
+# a cheap test before the pattern. The newsletter must be the publisher's ("our", "unseren"),
+# the account a name or "us", the support asked for the publisher's ("us", "our work"): a
+# story about newsletters or fundraising, or a blogger's "follow me" sign-off, is content.
 SIGNUP_PROMPT = re.compile(
     r"\b(our|unser\w*|nuestr[oa]s?|notre|nos|nostr[oa])\s+((free|daily|weekly|kostenlosen?|"
     r"gratuit[oa]?|e-?mail)\s+)?(newsletters?|mailing list|bolet[íi]n|infolettre)|"
@@ -110,12 +110,15 @@ SIGNUP_PROMPT = re.compile(
     r"\b(follow|folg(e|t|en sie)) (us|uns)\b|s[ií]guenos|suivez-nous|seguici|"
     r"\bfollow (?-i:[A-Z@][\w.@]*(?: [A-Z][\w.]*){0,3}) on (facebook|twitter|instagram|tiktok|"
     r"linkedin|youtube|telegram|whatsapp)|download (the|our) [\w ]{0,30}apps?\b|"
-    r"(canal|channel|kanal) (de|on|auf) (telegram|whatsapp|youtube)",
+    r"(canal|channel|kanal) (de|on|auf) (telegram|whatsapp|youtube)|"
+    r"sign up (here|now|today|below)\b|(rss[- ]?feed|podcast|kanal|channel|blog) abonnieren|"
+    r"zapraszamy (też )?do subskrypcji|letter to the editor",
     re.IGNORECASE,
 )
 SIGNUP_WORDS = (
     "newsletter", "mailing", "bolet", "infolettre", "inbox", "posteingang", "postfach",
     "follow", "folg", "guenos", "suivez", "seguici", "download", "canal", "channel", "kanal",
+    "sign up", "abonnieren", "subskrypcji", "letter to the editor",
 )  # fmt: skip
 SUPPORT_PROMPT = re.compile(
     r"unterstütze uns|unterstützen sie uns|uns (zu )?unterstützen|unterstütze (?-i:[A-Z])\w+|"
