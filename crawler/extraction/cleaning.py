@@ -163,18 +163,23 @@ COOKIE_NOTICE = re.compile(
 
 class Cue(NamedTuple):
     """A pattern found anywhere in a block of at most ``max_words`` words, tried only when
-    the block holds one of ``words`` (casefolded)."""
+    the casefolded block holds one of its words (``words``, one pattern of them all: a single
+    scan)."""
 
     pattern: re.Pattern[str]
-    words: tuple[str, ...]
+    words: re.Pattern[str]
     max_words: int
+
+    @classmethod
+    def of(cls, pattern: re.Pattern[str], words: tuple[str, ...], max_words: int) -> Cue:
+        return cls(pattern, re.compile("|".join(map(re.escape, words))), max_words)
 
 
 READER_PROMPTS = (
-    Cue(SIGNUP_PROMPT, SIGNUP_WORDS, 40),
-    Cue(SUPPORT_PROMPT, SUPPORT_WORDS, 40),
-    Cue(COMMENT_NOTICE, COMMENT_WORDS, 40),
-    Cue(COOKIE_NOTICE, ("cookie",), 80),  # consent notices run longer
+    Cue.of(SIGNUP_PROMPT, SIGNUP_WORDS, 40),
+    Cue.of(SUPPORT_PROMPT, SUPPORT_WORDS, 40),
+    Cue.of(COMMENT_NOTICE, COMMENT_WORDS, 40),
+    Cue.of(COOKIE_NOTICE, ("cookie",), 80),  # consent notices run longer
 )
 # Found anywhere in a short block: a copyright notice or a paywall prompt.
 NOTICE = re.compile(
@@ -189,7 +194,8 @@ NOTICE_KEYS = (
     "derechos reservados", "diritti riservati", "aux abonnés", "subscribers only",
     "für abonnenten", "会員限定", "有料会員",
 )  # fmt: skip
-NOTICES = (Cue(NOTICE, NOTICE_KEYS, 40),)
+NOTICES = (Cue.of(NOTICE, NOTICE_KEYS, 40),)
+CUE_WORDS = max(cue.max_words for cue in (*READER_PROMPTS, *NOTICES))
 # Dates and times as publishers print them in datelines.
 DATE_OR_TIME = re.compile(
     r"(\d{1,2}[:.h]\d{2}\b|\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|"
@@ -356,11 +362,15 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
             PROMO_LINE.match(block.text) or READ_ALSO.match(block.text)
         ):
             continue
-        if _found(block.text, words, NOTICES):
+        # Longer blocks hold no cue: they are not casefolded.
+        folded = block.text.casefold() if words <= CUE_WORDS else ""
+        if _found(block.text, folded, words, NOTICES):
             continue
-        if block.kind in ("paragraph", "heading") and _found(block.text, words, READER_PROMPTS):
+        if block.kind in ("paragraph", "heading") and _found(
+            block.text, folded, words, READER_PROMPTS
+        ):
             continue
-        if PROMO_HEADING.fullmatch(block.text.strip()):
+        if words <= HEADLINE_WORDS and PROMO_HEADING.fullmatch(block.text.strip()):
             rest = blocks[index + 1 :]
             if all(_words(b.text) <= SHORT_BLOCK_WORDS or b.kind == "list" for b in rest):
                 break
@@ -369,12 +379,12 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
     return kept
 
 
-def _found(text: str, words: int, cues: tuple[Cue, ...]) -> bool:
-    """Whether one of the cues is found in the text of ``words`` words."""
-    folded = text.casefold()
+def _found(text: str, folded: str, words: int, cues: tuple[Cue, ...]) -> bool:
+    """Whether one of the cues is found in the text of ``words`` words (``folded``: the text
+    casefolded)."""
     return any(
         words <= cue.max_words
-        and any(word in folded for word in cue.words)
+        and cue.words.search(folded) is not None
         and cue.pattern.search(text) is not None
         for cue in cues
     )
