@@ -50,14 +50,24 @@ CASES = [
     ("credit_line", "drop_captions", "AP Photo"),
     ("credit_line", "drop_captions", "Foto: Max Mustermann"),
     ("credit_line", "drop_captions", "With reporting by"),
+    ("credit_line", "drop_captions", "Header image"),
+    ("credit_line", "drop_captions", "Crédits photos"),
     ("media_container_caption", "media_texts", "Pictured from left"),
     ("link_blocks", "drop_link_blocks", "Ferry timetable changes"),
     ("promo_lines", "drop_promo", "Read more:"),
     ("promo_lines", "drop_promo", "Sign up for our newsletter"),
     ("promo_lines", "drop_promo", "All rights reserved"),
+    ("promo_lines", "drop_promo", "follow The Harbour Times on Instagram"),
     ("promo_heading_block", "drop_promo", "Latest Headlines"),
+    ("related_stories_es", "drop_promo", "Le puede interesar"),
+    ("reader_prompts", "drop_promo", "unseren Newsletter"),
+    ("reader_prompts", "drop_promo", "Unterstützen Sie uns"),
+    ("reader_prompts", "drop_promo", "nicht eingeloggt"),
+    ("reader_prompts", "drop_promo", "Wir verwenden Cookies"),
+    ("related_stories_es", "drop_promo", "La biblioteca municipal"),
     ("dateline", "drop_datelines", "Updated: 12.03.2024"),
     ("dateline", "drop_datelines", "17:41 JST"),
+    ("dateline", "drop_datelines", "Last updated on"),
     ("byline", "drop_bylines", "By Jane Roe"),
     ("repeats_and_headline", "drop_repeats", "Old swing bridge to reopen"),
     ("author_bio", "drop_author_bios", "Correspondent Jane Roe covers"),
@@ -160,6 +170,129 @@ def test_ad_labels_of_the_dev_corpus_languages(label: str) -> None:
 def test_newsletter_follow_and_comment_prompts(prompt: str) -> None:
     blocks = [Block("paragraph", prompt), STORY[-1]]
     assert cleaning.drop_promo(blocks, PageContext()) == [STORY[-1]]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Schon gelesen?",
+        "Empfohlene Beiträge",
+        "Weitere Beiträge aus der Kolumne:",
+        "Das Thema könnte dich auch interessieren:",
+        "Zum Weiterlesen:",
+        "NOTAS RELACIONADAS",
+        "Contenido relacionado",
+        "Related content:",
+        "Recommended for you",
+        "Tags",
+    ],
+)
+def test_related_and_topic_headings_of_the_dev_corpus_languages(heading: str) -> None:
+    # At the end of the body the heading takes the short blocks after it along; before a
+    # long block it goes alone.
+    blocks = [Block("heading", heading), STORY[-1]]
+    assert cleaning.drop_promo(blocks, PageContext()) == []
+    long_block = Block("paragraph", STORY[-1].text * 3)
+    assert cleaning.drop_promo([*blocks, long_block], PageContext()) == [STORY[-1], long_block]
+
+
+@pytest.mark.parametrize(
+    "heading", ["Pressekontakt:", "Ansprechpartnerin zum Thema:", "Press contact"]
+)
+def test_press_contact_heading_goes_with_the_contact_lines_after_it(heading: str) -> None:
+    contact = [
+        Block("heading", heading),
+        Block("paragraph", "Jane Roe"),
+        Block("paragraph", "Telefon: 040 123456 E-Mail: presse@harbour.example"),
+    ]
+    assert cleaning.drop_promo([STORY[-1], *contact], PageContext()) == [STORY[-1]]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Le puede interesar: JEP abrirá tres nuevos macrocasos",
+        "VEA TAMBIÉN: Estrella de la educación no brilla",
+        "Mira: Madre termina detenida",
+        "Dowiedz się więcej: Kto jak głosował ws. unijnych funduszy?",
+        "Siehe auch:",
+    ],
+)
+def test_read_also_prefixes_of_the_dev_corpus_languages(line: str) -> None:
+    blocks = [Block("paragraph", line), STORY[-1]]
+    assert cleaning.drop_promo(blocks, PageContext()) == [STORY[-1]]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Lust auf mehr? Melde dich hier für unseren Newsletter an!",
+        "Siguenos en Telegram, Instagram y Twitter para recibir nuestras actualizaciones",
+        "Puede escribirnos o suscribirse aquí a nuestra newsletter.",
+        "Want more? Sign up for our newsletter, The Selection, and shop smarter.",
+        "Enjoyed the article? Get new content delivered to your inbox.",
+        "For the latest stories download the Harbour Times apps for iOS and Android.",
+        "Follow The Harbour Times on Twitter and on Facebook @harbour.",
+        "Do you want to be informed of our actions? Sign up here",
+        "We want to hear what you think. Submit a letter to the editor.",
+        "Online-Pressemappe - alle Pressemitteilungen | RSS-Feed abonnieren",
+        "To view the full story, please subscribe to The Harbour Times.",
+        "Pour lire la suite et accéder gratuitement à 3 articles par mois, créez votre compte",
+        "Unterstütze HarbourMag bereits mit 2,50!",
+        "If you enjoyed reading this post – would you consider supporting our work?",
+        "Czytasz nowy rodzaj materiału. Wesprzyj nas darowizną.",
+        "Du musst eingeloggt sein um Kommentare zu schreiben!",
+        "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
+        "You are not logged in.",
+        "Already have an account? Log in",
+        "We use cookies to give you the best online experience.",
+        "Wir verwenden Cookies. Über den Button „Konfigurieren“ wählst du, welche du zulässt.",
+        "Do you mind if we use optional cookies to provide you personalized content?",
+    ],
+)
+def test_reader_prompts_anywhere_in_a_short_paragraph(prompt: str) -> None:
+    blocks = [Block("paragraph", prompt), STORY[-1]]
+    assert cleaning.drop_promo(blocks, PageContext()) == [STORY[-1]]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "I also identified 28 newsletters, a small subset of the newsletters I subscribe to.",
+        "Twelve people signed up for my newsletter in the past week.",
+        "If you need help, join the Slack. You might also want to follow me on Bluesky.",
+        "Follow these steps shared on Twitter to report a groper on a train.",
+        "By the end, your agent will deliver weekly summaries to your inbox.",
+        "The demonstration, which we as a party support, starts at one.",
+        "Thank you for taking the time to read this article, I hope you found it helpful.",
+        "Already a subscriber? View your reports here.",
+        "By comparison, he often took a more moderate and pragmatic stance.",
+        "Let's persist some cookies across requests:",
+        "Plausible is lightweight analytics. No cookies, just insights.",
+    ],
+)
+def test_sentences_about_newsletters_support_and_accounts_stay(line: str) -> None:
+    blocks = [Block("paragraph", line), STORY[-1]]
+    assert cleaning.drop_promo(blocks, PageContext()) == blocks
+
+
+@pytest.mark.parametrize(
+    ("line", "label"),
+    [
+        ("Aktualisiert am 17.01.2021.", True),
+        ("Letzte Änderung 14.02.2019", True),
+        ("Release Date:", True),
+        ("Stand des Artikels: 26. Februar 2020, 12:30 Uhr.", True),
+        ("Mis à jour le 3 mars 2022", True),
+        ("Posted by Andrew Hayden, Software Engineer on Google Play", False),
+        ("Erstellt von Fabian am Dienstag 6. Mai 2014", False),
+        ("Updated recipe with fresh pineapple and lime", False),
+    ],
+)
+def test_publication_and_update_labels_are_datelines(line: str, label: bool) -> None:
+    blocks = [Block("paragraph", line), STORY[-1]]
+    kept = cleaning.drop_datelines(blocks, PageContext())
+    assert kept == ([STORY[-1]] if label else blocks)
 
 
 def test_witness_that_tells_another_story_is_ignored() -> None:

@@ -238,6 +238,31 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
     ),
     "cleaning.NOTICE": (pattern(cleaning.NOTICE), lambda n: "copyright " * n, 1000),
     "cleaning.READ_ALSO": (pattern(cleaning.READ_ALSO, "match"), lambda n: "more" + " " * n, 2000),
+    "cleaning.SIGNUP_PROMPT": (
+        pattern(cleaning.SIGNUP_PROMPT),
+        lambda n: ". get our " * n + "follow Aa " * n,
+        500,
+    ),
+    "cleaning.SUPPORT_PROMPT": (
+        pattern(cleaning.SUPPORT_PROMPT),
+        lambda n: "jetzt exclusive to " * n,
+        500,
+    ),
+    "cleaning.COMMENT_NOTICE": (
+        pattern(cleaning.COMMENT_NOTICE),
+        lambda n: "already a member " * n,
+        500,
+    ),
+    "cleaning.COOKIE_NOTICE": (
+        pattern(cleaning.COOKIE_NOTICE),
+        lambda n: "wir setzen " * n,
+        1000,
+    ),
+    "cleaning.DATE_LABEL": (
+        pattern(cleaning.DATE_LABEL, "fullmatch"),
+        lambda n: "updated " + "a " * n,
+        1000,
+    ),
     "dom._WORD_SPLIT": (pattern(dom._WORD_SPLIT, "split"), lambda n: "a_-" * n, 2000),
     "dom._CAMEL_SPLIT": (pattern(dom._CAMEL_SPLIT, "split"), lambda n: "abC" * n, 2000),
     "dom._NOT_ALNUM": (pattern(dom._NOT_ALNUM, "sub"), lambda n: "a_ " * n, 2000),

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -48,7 +49,9 @@ AD_LABEL = re.compile(
 )
 CREDIT_LINE = re.compile(
     r"^(\(?\s*(photo|photos|foto|fotos|image|images|bild|bilder|picture|video|credit|"
-    r"source|quelle|copyright|©)\b\s*(courtesy of|credit|by|:|/|-|–)|"
+    r"source|quelle|copyright|©|titelbild|beitragsbild|headerbild|titelfoto|aufmacherbild|"
+    r"bildquelle|bildnachweis|fotonachweis|cr[ée]dits? (photos?|images?)|cr[ée]dito|"
+    r"featured image|header image|cover (image|photo))\b\s*(courtesy of|credit|by|:|/|-|–)|"
     r"\((ap|afp|reuters|epa|getty|dpa|xinhua|ani|pti)\b[^)]*\)\s*$|"
     r"(getty images|ap photo|afp photo|reuters photo|epa-efe|shutterstock|imago images|"
     r"picture alliance|dpa-bildfunk)\s*$|"
@@ -63,8 +66,15 @@ PROMO_HEADING = re.compile(
     r"mehr zum thema|lesen sie auch|auch interessant|weitere artikel|das könnte sie auch "
     r"interessieren|à lire aussi|lire aussi|sur le même sujet|leggi anche|lee también|"
     r"te puede interesar|les også|läs också|læs også|lees ook|czytaj (więcej|też)|"
-    r"zobacz (też|także)|читайте также|leia também|關聯|関連記事|相关阅读)"
-    r"( (headlines|news|stories|articles|videos|posts|on this topic|in \w+))?[:.]?",
+    r"zobacz (też|także)|читайте также|leia também|關聯|関連記事|相关阅读|"
+    r"schon gelesen|empfohlene beiträge|weitere (themen|beiträge)|zum weiterlesen|"
+    r"lesen sie auch die folgenden beiträge|(das|dieses) thema könnte (dich|sie) auch "
+    r"interessieren|das könnte dich auch interessieren|(contenido|notas|noticias|"
+    r"art[íi]culos) relacionad[oa]s?|temas|themen|topics|tags|schlagw(orte|örter)|etiquetas|"
+    r"ansprechpartner(in|\*innen)?( zum thema)?|pressekontakt|press contacts?|media contacts?|"
+    r"kontakt für (die )?medien|contact presse)"
+    r"( (headlines|news|stories|articles|videos|posts|content|reads|links|on this topic|"
+    r"for you|aus der \w+|in \w+))?[:.?]?",
     re.IGNORECASE,
 )
 # A read-also prefix: the rest of the line is the headline of another article.
@@ -72,7 +82,8 @@ READ_ALSO = re.compile(
     r"^(also read|read (more|also|next)|more|see also|related|watch|lesen sie auch|"
     r"mehr zum thema|zum artikel|auch interessant|les også|läs också|læs også|lees ook|"
     r"lire aussi|à lire aussi|leia também|lee también|leggi anche|czytaj (więcej|też)|"
-    r"zobacz (też|także)|читайте также)\s*[:|>»]",
+    r"zobacz (też|także)|читайте также|(también te|le|te) puede interesar|vea también|"
+    r"mira|mire|dowiedz się więcej|weiterlesen|siehe auch|must read)\s*[:|>»]",
     re.IGNORECASE,
 )
 PROMO_LINE = re.compile(
@@ -84,6 +95,92 @@ PROMO_LINE = re.compile(
     r"comments are (closed|moderated)|\d+\s*min(ute)?s?\.? read$)",
     re.IGNORECASE,
 )
+# Found anywhere in a short paragraph or heading: the publisher asking the reader to sign up
+# for its newsletter, follow it, get its app or write to it; to pay, subscribe or give to read
+# on; or to log in to comment. Each pattern comes with words one of which every match holds,
+# a cheap test before the pattern. The newsletter must be the publisher's ("our", "unseren"),
+# the account a name or "us", the support asked for the publisher's ("us", "our work"): a
+# story about newsletters or fundraising, or a blogger's "follow me" sign-off, is content.
+SIGNUP_PROMPT = re.compile(
+    r"\b(our|unser\w*|nuestr[oa]s?|notre|nos|nostr[oa])\s+((free|daily|weekly|kostenlosen?|"
+    r"gratuit[oa]?|e-?mail)\s+)?(newsletters?|mailing list|bolet[íi]n|infolettre)|"
+    r"\bnewsletter (abonnieren|anmelden|bestellen)|zum newsletter|"
+    r"(^|[.!?] )(get|sign up|subscribe|receive|join)\b[^.!?]*\byour (e-?mail )?inbox|"
+    r"\b(deinen|ihren?) (posteingang|postfach)|"
+    r"\b(follow|folg(e|t|en sie)) (us|uns)\b|s[ií]guenos|suivez-nous|seguici|"
+    r"\bfollow (?-i:[A-Z@][\w.@]*(?: [A-Z][\w.]*){0,3}) on (facebook|twitter|instagram|tiktok|"
+    r"linkedin|youtube|telegram|whatsapp)|download (the|our) [\w ]{0,30}apps?\b|"
+    r"(canal|channel|kanal) (de|on|auf) (telegram|whatsapp|youtube)|"
+    r"sign up (here|now|today|below)\b|(rss[- ]?feed|podcast|kanal|channel|blog) abonnieren|"
+    r"zapraszamy (też )?do subskrypcji|letter to the editor",
+    re.IGNORECASE,
+)
+SIGNUP_WORDS = (
+    "newsletter", "mailing", "bolet", "infolettre", "inbox", "posteingang", "postfach",
+    "follow", "folg", "guenos", "suivez", "seguici", "download", "canal", "channel", "kanal",
+    "sign up", "abonnieren", "subskrypcji", "letter to the editor",
+)  # fmt: skip
+SUPPORT_PROMPT = re.compile(
+    r"unterstütze uns|unterstützen sie uns|uns (zu )?unterstützen|unterstütze (?-i:[A-Z])\w+|"
+    r"unsere arbeit (zu )?unterstützen|jetzt .{0,30}unterstützen|"
+    r"braucht (deine|ihre) unterstützung|mit (ihrer|deiner) (unterstützung|spende)|"
+    r"supporting our work|support (us|our (work|journalism|mission))\b|wesprzyj nas|"
+    r"apóyanos|soutenez-nous|(make|making) a donation|readers like you|"
+    r"to (view|read) the full (story|article)|pour lire la suite|accéder en illimité|"
+    r"para seguir leyendo|um weiterzulesen|exclusive to [\w+ ]{1,30} subscribers|"
+    r"become a (paid )?subscriber",
+    re.IGNORECASE,
+)
+SUPPORT_WORDS = (
+    "unterstütz", "support", "wesprzyj", "apóyanos", "soutenez", "donation", "readers like",
+    "full story", "full article", "lire la suite", "illimité", "seguir leyendo", "weiterzulesen",
+    "subscriber",
+)  # fmt: skip
+COMMENT_NOTICE = re.compile(
+    r"\b(you are|you're|sie sind|du bist) (currently |aktuell |derzeit )?not logged in|"
+    r"nicht (eingeloggt|angemeldet)\b|"
+    r"\b(must|need to|have to) be (logged in|signed in|registered|a (member|subscriber))\b|"
+    r"\bmusst (eingeloggt|angemeldet) sein|(eingeloggt|angemeldet) sein,? um (einen )?kommentar|"
+    r"\b(sign|log) ?in to (comment|reply|post)|create an account or sign in|"
+    r"\balready (a subscriber|have an account|a member)\b[^.!?]{0,40}[.!?]?\s*(you can )?log ?in|"
+    r"kommentare (erscheinen|werden) erst nach|comments (are|will be) (moderated|reviewed|held)",
+    re.IGNORECASE,
+)
+COMMENT_WORDS = (
+    "logged", "eingeloggt", "angemeldet", "must be", "need to be", "have to be", "musst",
+    "sign in", "signin", "log in", "login", "kommentare", "comments",
+)  # fmt: skip
+# A cookie-consent notice.
+COOKIE_NOTICE = re.compile(
+    r"\b((we|this (web)?site|our (web)?site|the site) (also )?uses? cookies|"
+    r"wir (verwenden|nutzen|setzen) (\w+ )?cookies|(werden|wird) cookies|"
+    r"nous utilisons des cookies|(utilizamos|usamos) cookies|utilizziamo (i )?cookie|"
+    r"używamy (plików )?cookie|accept(ing)? (\w+ )?cookies|verwendung von cookies|"
+    r"optional cookies|cookie (settings|preferences|policy|einstellungen|richtlinie))\b",
+    re.IGNORECASE,
+)
+
+
+class Cue(NamedTuple):
+    """A pattern found anywhere in a block of at most ``max_words`` words, tried only when
+    the casefolded block holds one of its words (``words``, one pattern of them all: a single
+    scan)."""
+
+    pattern: re.Pattern[str]
+    words: re.Pattern[str]
+    max_words: int
+
+    @classmethod
+    def of(cls, pattern: re.Pattern[str], words: tuple[str, ...], max_words: int) -> Cue:
+        return cls(pattern, re.compile("|".join(map(re.escape, words))), max_words)
+
+
+READER_PROMPTS = (
+    Cue.of(SIGNUP_PROMPT, SIGNUP_WORDS, 40),
+    Cue.of(SUPPORT_PROMPT, SUPPORT_WORDS, 40),
+    Cue.of(COMMENT_NOTICE, COMMENT_WORDS, 40),
+    Cue.of(COOKIE_NOTICE, ("cookie",), 80),  # consent notices run longer
+)
 # Found anywhere in a short block: a copyright notice or a paywall prompt.
 NOTICE = re.compile(
     r"(©|\bcopyright\s*(\(c\)|\d{4}|:)|all rights reserved|alle rechte vorbehalten|"
@@ -92,16 +189,33 @@ NOTICE = re.compile(
     r"for subscribers only|nur für abonnenten|会員限定|有料会員)",
     re.IGNORECASE,
 )
+NOTICE_KEYS = (
+    "©", "copyright", "rights reserved", "rechte vorbehalten", "droits réservés",
+    "derechos reservados", "diritti riservati", "aux abonnés", "subscribers only",
+    "für abonnenten", "会員限定", "有料会員",
+)  # fmt: skip
+NOTICES = (Cue.of(NOTICE, NOTICE_KEYS, 40),)
+CUE_WORDS = max(cue.max_words for cue in (*READER_PROMPTS, *NOTICES))
 # Dates and times as publishers print them in datelines.
 DATE_OR_TIME = re.compile(
     r"(\d{1,2}[:.h]\d{2}\b|\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|"
     r"(?<!\d)\d++\s*+[年月日時分])"
 )
+# A block that is only a publication or update label, alone or with its date (and nothing
+# naming an author: "Posted by", "Erstellt von").
+DATE_LABEL = re.compile(
+    r"\(?((zuletzt )?(aktualisiert|geändert|veröffentlicht)|letzte (änderung|aktualisierung)|"
+    r"stand( des artikels| vom)?:|(last )?(updated|modified|published|reviewed)|"
+    r"last (update|edit(ed)?|modified|reviewed)|date (published|posted|created)|"
+    r"(created|release|news|publication|publish|update) date|publié|mis à jour|actualizado|"
+    r"publicado|actualización|aggiornato|pubblicato|opublikowano|zaktualizowano)(?!\w)"
+    r"(?!.*\b(by|von|par|por|di|przez)\b)(?=\W*$|.*\d).{0,60}",
+    re.IGNORECASE,
+)
 # A trailing link block is promo when every block after its heading is this short.
 SHORT_BLOCK_WORDS = 25
 # Words of a headline-like block: a teaser title, a navigation entry.
 HEADLINE_WORDS = 15
-NOTICE_WORDS = 40
 NEAR_EQUAL = 0.9
 MOSTLY_LINKS = 0.8
 DATELINE_WORDS = 12
@@ -237,8 +351,10 @@ def _is_link_teaser(block: Block) -> bool:
 
 def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
     """Promo lines (read-also teasers, sign-up and share prompts, copyright and paywall notices)
-    are removed, and a promo heading is removed with the run of short blocks (links, teasers)
-    that follows it up to the end of the body."""
+    and short paragraphs in which the publisher asks the reader to sign up for its newsletter,
+    follow it, get its app, pay or give to read on, or log in to comment, and cookie-consent
+    notices, are removed, and a promo heading is removed with the run of short blocks (links,
+    teasers) that follows it up to the end of the body."""
     kept: list[Block] = []
     for index, block in enumerate(blocks):
         words = _words(block.text)
@@ -246,9 +362,15 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
             PROMO_LINE.match(block.text) or READ_ALSO.match(block.text)
         ):
             continue
-        if words <= NOTICE_WORDS and NOTICE.search(block.text):
+        # Longer blocks hold no cue: they are not casefolded.
+        folded = block.text.casefold() if words <= CUE_WORDS else ""
+        if _found(block.text, folded, words, NOTICES):
             continue
-        if PROMO_HEADING.fullmatch(block.text.strip()):
+        if block.kind in ("paragraph", "heading") and _found(
+            block.text, folded, words, READER_PROMPTS
+        ):
+            continue
+        if words <= HEADLINE_WORDS and PROMO_HEADING.fullmatch(block.text.strip()):
             rest = blocks[index + 1 :]
             if all(_words(b.text) <= SHORT_BLOCK_WORDS or b.kind == "list" for b in rest):
                 break
@@ -257,19 +379,33 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
     return kept
 
 
+def _found(text: str, folded: str, words: int, cues: tuple[Cue, ...]) -> bool:
+    """Whether one of the cues is found in the text of ``words`` words (``folded``: the text
+    casefolded)."""
+    return any(
+        words <= cue.max_words
+        and cue.words.search(folded) is not None
+        and cue.pattern.search(text) is not None
+        for cue in cues
+    )
+
+
 def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
     """A short block made mostly of digits that holds a date or time is a dateline and is
-    removed."""
+    removed, as is a block that is only a publication or update label ("Last updated:",
+    "Aktualisiert am") with its date."""
     kept = []
     for block in blocks:
         text = block.text
-        if (
-            block.kind in ("paragraph", "heading")
-            and _words(text) <= DATELINE_WORDS
-            and DATE_OR_TIME.search(text)
-        ):
+        if block.kind in ("paragraph", "heading") and _words(text) <= DATELINE_WORDS:
+            if DATE_LABEL.fullmatch(text.strip()):
+                continue
             alnum = [char for char in text if char.isalnum()]
-            if alnum and sum(char.isdigit() for char in alnum) >= DATELINE_DIGITS * len(alnum):
+            if (
+                alnum
+                and DATE_OR_TIME.search(text)
+                and sum(char.isdigit() for char in alnum) >= DATELINE_DIGITS * len(alnum)
+            ):
                 continue
         kept.append(block)
     return kept
