@@ -286,15 +286,22 @@ def cards_are_content(tree: etree._Element, cards: list[etree._Element]) -> bool
     if not teasers:
         return False
     body = tree.find("body")
-    shown = _shown_length(tree if body is None else body)
-    return sum(_shown_length(card) for card in teasers) >= LISTING_SHARE * shown
+    page = tree if body is None else body
+    # The cards hold the share when the page shows at most this much text; the page's text is
+    # counted only until it is past that (most pages show far more than their cards).
+    limit = sum(_shown_length(card) for card in teasers) / LISTING_SHARE + _hidden_length(page)
+    return _text_length(page, cap=int(limit)) <= limit
 
 
 def _shown_length(element: etree._Element) -> int:
     """Characters of text the element shows: scripts and styles (which CSS-in-JS puts inside
     elements) are not shown."""
+    return _text_length(element) - _hidden_length(element)
+
+
+def _hidden_length(element: etree._Element) -> int:
     hidden = element.iter("script", "style", "noscript", "template")
-    return _text_length(element) - sum(_text_length(node) for node in hidden)
+    return sum(_text_length(node) for node in hidden)
 
 
 def _drop_keep_tail(element: etree._Element) -> None:
