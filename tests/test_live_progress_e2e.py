@@ -20,6 +20,7 @@ from typing import TextIO, cast
 from crawler.extensions.progress import Figures, LiveLine, live_line
 from tests.conftest import ROOT, CrawlResult, LocalSite, crawl_command
 from tests.newsroom import WAIT_S, Newsroom, wait_for
+from tests.test_progress_e2e import PROGRESS_STATS
 
 COLUMNS = 160
 LIVE = re.compile(r"\r(crawling|done): feeds \d+/\d+, written \d+[^\r\n]*")
@@ -190,15 +191,7 @@ def test_a_write_blanks_the_line_and_a_finished_line_redraws_it() -> None:
 
 
 def test_live_line_figures() -> None:
-    stats = {
-        "articles/requested": 10,
-        "articles/pages": 4,
-        "articles/written": 3,
-        "articles/dropped/too_little_text": 1,
-        "articles/failed/http_500": 1,
-        "feeds/entry_skipped/already_written": 2,
-    }
-    figures = Figures.of(stats, 60.0)
+    figures = Figures.of(PROGRESS_STATS, 60.0)
     assert live_line(figures, 1, 3) == (
         "crawling: feeds 1/3, written 3, skipped 2, dropped 1, failed 1, queued 3; "
         "5.0 pages/min, ETA 36s"

@@ -64,16 +64,20 @@ def test_the_summary_adds_up_and_is_printed_at_warning_level(
     assert "output: none (no article written)" in nothing.stderr
 
 
+# A run's stats a minute in: 10 articles requested, 4 pages fetched of which 3 written, 1
+# dropped and 1 failed; 2 entries skipped.
+PROGRESS_STATS = {
+    "articles/requested": 10,
+    "articles/pages": 4,
+    "articles/written": 3,
+    "articles/dropped/too_little_text": 1,
+    "articles/failed/http_500": 1,
+    "feeds/entry_skipped/already_written": 2,
+}
+
+
 def test_progress_line_numbers() -> None:
-    stats = {
-        "articles/requested": 10,
-        "articles/pages": 4,
-        "articles/written": 3,
-        "articles/dropped/too_little_text": 1,
-        "articles/failed/http_500": 1,
-        "feeds/entry_skipped/already_written": 2,
-    }
-    line = progress_line(stats, 1, 3, 60.0)
+    line = progress_line(PROGRESS_STATS, 1, 3, 60.0)
     assert line == (
         "Progress: feeds 1/3 done, articles 3 written, 3 queued, 1 failed, 1 dropped; "
         "5.0 pages/min, ETA 36s"

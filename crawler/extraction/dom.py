@@ -72,6 +72,8 @@ BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
 PROTECTED_TAGS = frozenset({"html", "body", "main", "article", "blockquote"})
 MAX_PARAGRAPH_CHARS = 400
 STORY_SHARE = 0.25
+# Elements whose text a reader does not see: scripts, styles and what a browser leaves unshown.
+HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template"})
 # Teaser cards that hold half of the text a page shows are the page's content: a listing.
 LISTING_SHARE = 0.5
 MIN_TEASER_WORDS = 3
@@ -300,7 +302,7 @@ def _shown_length(element: etree._Element) -> int:
 
 
 def _hidden_length(element: etree._Element) -> int:
-    hidden = element.iter("script", "style", "noscript", "template")
+    hidden = element.iter(*HIDDEN_TAGS)
     return sum(_text_length(node) for node in hidden)
 
 

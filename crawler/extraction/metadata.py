@@ -16,6 +16,7 @@ from babel.core import get_global
 from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from crawler.extraction.dom import HIDDEN_TAGS
 from crawler.textnorm import WrittenDate, clean_text, to_iso8601, written_dates
 from crawler.urls import accept_canonical
 
@@ -122,8 +123,6 @@ UTC_OFFSETS = frozenset(
     [timedelta(hours=hours) for hours in range(-12, 15) if hours]
     + [timedelta(minutes=m) for m in (-570, -210, 210, 270, 330, 345, 390, 525, 570, 630, 765)]
 )
-# Elements whose text a reader does not see: scripts, styles and what a browser leaves unshown.
-HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template"})
 # Meta tags that declare the publication date, in order of trust.
 PUBLISHED_META = (
     "article:published_time",
