@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import signal
 import subprocess
 import threading
@@ -115,7 +116,12 @@ def test_three_workers_split_the_crawl_and_a_rerun_writes_nothing(
     names = ["a", "b", "c"]
     hold_feeds_until_joined(site, redis_server, len(names))
     output = tmp_path / "output"
-    finish([start_worker(n, redis_server.url, feeds, output, tmp_path) for n in names])
+    progress = {"NEWSCRAWLER_PROGRESS_INTERVAL_S": "0.5"}
+    workers = [start_worker(n, redis_server.url, feeds, output, tmp_path, progress) for n in names]
+    finish(workers)
+    for worker in workers:  # each worker's progress line counts the feeds of the whole run
+        lines = re.findall(r"Progress: feeds (\d+)/(\d+) done", worker.stderr)
+        assert lines and lines[-1] == (str(FEEDS), str(FEEDS)), (worker.name, lines)
 
     files = records_by_file(output)
     assert len(files) <= 3
@@ -472,6 +478,13 @@ def test_cluster_hand_off_and_locks(redis_server: RedisServer) -> None:
     live = worker("w2")
     live.acquire()
     assert not live.join().first
+    # The run's feeds: counted once whichever worker is done with them, total said by the first.
+    assert live.feeds_progress() == (0, None)
+    gone.set_feeds_total(2)
+    gone.feed_done("https://a.example/feed")
+    live.feed_done("https://a.example/feed")
+    live.feed_done("https://b.example/feed")
+    assert gone.feeds_progress() == live.feeds_progress() == (2, 2)
     for n in range(3):
         redis_server.client.zadd(live.queue_key, {f"req{n}".encode(): n})
     assert gone.pop() == b"req0" and gone.pop() == b"req1"
@@ -510,6 +523,9 @@ def test_cluster_hand_off_and_locks(redis_server: RedisServer) -> None:
     redis_server.client.delete(remote.key("worker", "w3"))
     assert fresh.reclaim_dead() == {"w3": 1} and fresh.queued() == 2
     fresh.leave()
+    for member in (live, killed, remote):
+        member.leave()
+    assert not redis_server.client.keys("newscrawler:feeds:feeds-*"), "the last out ends the run"
 
 
 def test_a_dead_workers_pid_reused_by_another_process_does_not_keep_it_alive(

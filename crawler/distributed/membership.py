@@ -13,13 +13,17 @@
   heartbeat for three intervals), and keeps the spider open until the run is done: the queue
   is empty and every worker of the run is idle;
 - at the end, releases its requests (a run that did not finish puts them back on the queue)
-  and leaves the run (the last worker out ends it).
+  and leaves the run (the last worker out ends it);
+- marks each feed it is done with as done in the run, and reads at every heartbeat how many
+  of the run's feeds all the workers are done with (``WorkerRuntime.run_feeds``, shown by the
+  progress line).
 
 Scrapy asks an idle worker's scheduler for work only every 5 s; the heartbeat also wakes the
 engine when the shared queue holds requests, so idle workers take new work promptly.
 
 ``RunStartMiddleware`` (spider middleware): only the worker that created the run sends the
-feed requests of ``start()``, so a run's feeds are queued once however many workers start.
+feed requests of ``start()``, so a run's feeds are queued once however many workers start,
+and says how many feeds the run has.
 
 Stats: ``distributed/reclaimed_requests``, ``distributed/requeued_own``,
 ``distributed/heartbeat_lost``.
@@ -37,7 +41,9 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
+from crawler import signals as news_signals
 from crawler.distributed.runtime import WorkerRuntime, worker_runtime
+from crawler.extensions.progress import listed_feeds
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +68,7 @@ class WorkerMembership:
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.feed_processed, signal=news_signals.feed_processed)
         return ext
 
     def spider_opened(self, spider: Any) -> None:
@@ -71,6 +78,7 @@ class WorkerMembership:
         try:
             alive = self.cluster.heartbeat()
             queued = self.cluster.queued()
+            self.runtime.run_feeds = self.cluster.feeds_progress()
         except Exception:
             logger.exception("Heartbeat to Redis failed")
             return
@@ -88,6 +96,13 @@ class WorkerMembership:
             return
         if queued:
             self._wake_engine()
+
+    def feed_processed(self, feed_url: str, **_: Any) -> None:
+        try:
+            self.cluster.feed_done(feed_url)
+            self.runtime.run_feeds = self.cluster.feeds_progress()
+        except Exception:  # only the progress line counts on it
+            logger.exception("Could not mark feed %s done in Redis", feed_url)
 
     def _wake_engine(self) -> None:
         # The engine polls an idle scheduler on a 5 s heartbeat (ExecutionEngine.
@@ -126,12 +141,13 @@ class RunStartMiddleware:
     """Only the run's first worker sends the feed requests; the others take requests from the
     shared queue."""
 
-    def __init__(self, runtime: WorkerRuntime) -> None:
+    def __init__(self, crawler: Crawler, runtime: WorkerRuntime) -> None:
+        self.crawler = crawler
         self.runtime = runtime
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunStartMiddleware:
-        return cls(worker_runtime(crawler))
+        return cls(crawler, worker_runtime(crawler))
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         run = self.runtime.cluster.run
@@ -140,3 +156,5 @@ class RunStartMiddleware:
             return
         async for item_or_request in start:
             yield item_or_request
+        # Adaptive polling has chosen the feeds by now (feeds/not_due).
+        self.runtime.cluster.set_feeds_total(listed_feeds(self.crawler))

@@ -91,7 +91,8 @@ class InflightRequests:
 class WorkerRuntime:
     """One Redis connection, this worker's ``RedisCluster`` view, the shared state store and
     the requests it popped (``inflight``); ``finished`` is set once the cluster agreed the run
-    is done (a clean end)."""
+    is done (a clean end); ``run_feeds``: the run's feeds done by any worker and its number of
+    feeds (``None``: not known yet), as last read from Redis, for the progress line."""
 
     def __init__(self, crawler: Crawler, config: CrawlerConfig) -> None:
         assert config.redis_url is not None
@@ -108,6 +109,7 @@ class WorkerRuntime:
         self.store = RedisStateStore(self.server, ttl_s=config.seen_ttl_days * 86400)
         self.inflight = InflightRequests()
         self.finished = False
+        self.run_feeds: tuple[int, int | None] = (0, None)
 
 
 _runtimes: WeakKeyDictionary[Crawler, WorkerRuntime] = WeakKeyDictionary()

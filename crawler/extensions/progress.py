@@ -5,9 +5,10 @@
 dropped; 11.3 articles/min, ETA 7m30s``: feeds done (an outcome, ok, not modified or failed)
 of the feeds listed; articles written; queued (requested, not yet fetched, skipped, failed or
 cancelled); failed downloads and pages dropped; the rate of pages handled since the start
-and the time left at that rate for the queued ones (shown once there is a rate). ``0``
-switches the line off (``NotConfigured``). Reads only the crawl's stats and the
-``feed_processed`` signal.
+and the time left at that rate for the queued ones (shown once there is a rate). In
+distributed mode the feeds are those of the whole run (all workers), the articles this
+worker's. ``0`` switches the line off (``NotConfigured``). Reads only the crawl's stats, the
+``feed_processed`` signal and, in distributed mode, the worker's ``run_feeds``.
 
 ``LiveProgress``: when standard error is a terminal and ``NEWSCRAWLER_PROGRESS_LIVE`` is on
 (the default), the same figures (and the entries skipped as already known or over the
@@ -26,7 +27,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -35,6 +36,9 @@ from twisted.internet.task import LoopingCall
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
+
+if TYPE_CHECKING:  # the distributed extra (redis) may not be installed
+    from crawler.distributed.runtime import WorkerRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -121,26 +125,44 @@ def live_line(f: Figures, feeds_done: int, feeds_total: int, final: bool = False
     return line
 
 
+def listed_feeds(crawler: Crawler) -> int:
+    """The feeds and sites this process's run polls."""
+    spider = crawler.spider
+    listed = len(getattr(spider, "feed_urls", [])) + len(
+        getattr(getattr(spider, "sources", None), "sites", [])
+    )
+    assert crawler.stats is not None
+    # Feeds adaptive polling left for a later run (crawler.extensions.polling) are not work.
+    return listed - int(crawler.stats.get_value("feeds/not_due", 0))
+
+
 class FeedCount:
-    """Feeds done (their ``feed_processed`` signal) and feeds to do, for both displays."""
+    """Feeds done (their ``feed_processed`` signal) and feeds to do, for both displays. In
+    distributed mode (``REDIS_URL``) both count the whole run, all workers together, as the
+    worker last read them from Redis (``WorkerRuntime.run_feeds``)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.done: set[str] = set()
+        self.mine: set[str] = set()
+        self.runtime: WorkerRuntime | None = None
+        if CrawlerConfig.from_settings(crawler.settings).redis_url:
+            from crawler.distributed.runtime import worker_runtime  # needs the redis extra
+
+            self.runtime = worker_runtime(crawler)
         crawler.signals.connect(self.feed_processed, signal=news_signals.feed_processed)
 
     def feed_processed(self, feed_url: str, **_: Any) -> None:
-        self.done.add(feed_url)
+        self.mine.add(feed_url)
+
+    def done(self) -> int:
+        if self.runtime is None:
+            return len(self.mine)
+        return max(self.runtime.run_feeds[0], len(self.mine))
 
     def total(self) -> int:
-        spider = self.crawler.spider
-        listed = len(getattr(spider, "feed_urls", [])) + len(
-            getattr(getattr(spider, "sources", None), "sites", [])
-        )
-        assert self.crawler.stats is not None
-        # Feeds adaptive polling left for a later run (crawler.extensions.polling) are not work.
-        listed -= int(self.crawler.stats.get_value("feeds/not_due", 0))
-        return max(listed, len(self.done))
+        run_total = None if self.runtime is None else self.runtime.run_feeds[1]
+        listed = listed_feeds(self.crawler) if run_total is None else run_total
+        return max(listed, self.done())
 
 
 class Progress:
@@ -172,7 +194,7 @@ class Progress:
             "%s",
             progress_line(
                 self.crawler.stats.get_stats(),
-                len(self.feeds.done),
+                self.feeds.done(),
                 self.feeds.total(),
                 time.monotonic() - self.started,
             ),
@@ -286,7 +308,7 @@ class LiveProgress:
     def figures(self) -> str:
         assert self.crawler.stats is not None
         f = Figures.of(self.crawler.stats.get_stats(), time.monotonic() - self.started)
-        return live_line(f, len(self.feeds.done), self.feeds.total(), final=False)
+        return live_line(f, self.feeds.done(), self.feeds.total(), final=False)
 
     def spider_opened(self, spider: Any) -> None:
         self.started = time.monotonic()
@@ -312,7 +334,7 @@ class LiveProgress:
         if self.line is not None and self.line.active:
             assert self.crawler.stats is not None
             f = Figures.of(self.crawler.stats.get_stats(), time.monotonic() - self.started)
-            self.line.finish(live_line(f, len(self.feeds.done), self.feeds.total(), final=True))
+            self.line.finish(live_line(f, self.feeds.done(), self.feeds.total(), final=True))
         self.restore()
 
     def restore(self) -> None:

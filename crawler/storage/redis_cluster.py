@@ -26,6 +26,8 @@ them. This module holds every Redis operation they coordinate through; the Scrap
 ``worker-claims:<name>`` the article ids the worker claimed, released if it dies
 ``idle``               workers with nothing to do; the run is done when the queue is empty and
                        every member is idle
+``feeds-done:<run>``   set: the feeds of that run any worker is done with, go with the run
+``feeds-total:<run>``  the number of feeds of that run, set by the worker that queued them
 """
 
 from __future__ import annotations
@@ -154,13 +156,13 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return ARGV[2]
 """
 
-# Leaves the run; the last worker out ends it (run id, its dupefilter and claims go).
+# Leaves the run; the last worker out ends it (run id, its dupefilter, claims and feed counts go).
 _LEAVE = """
 redis.call('SREM', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[3], KEYS[4])
 if redis.call('SCARD', KEYS[1]) == 0 and redis.call('GET', KEYS[5]) == ARGV[2] then
-  redis.call('DEL', KEYS[5], KEYS[6], KEYS[7])
+  redis.call('DEL', KEYS[5], KEYS[6], KEYS[7], KEYS[9], KEYS[10])
 end
 if redis.call('GET', KEYS[8]) == ARGV[3] then redis.call('DEL', KEYS[8]) end
 return 1
@@ -250,6 +252,17 @@ class RedisCluster:
     def dupefilter_key(self) -> str:
         return self.key("dupefilter", self.run_id)
 
+    def _run_keys(self) -> list[str]:
+        """The keys that live as long as the current run."""
+        run_id = self.run_id
+        return [
+            self.key("run"),
+            self.dupefilter_key,
+            self.key("claims", run_id),
+            self.key("feeds-done", run_id),
+            self.key("feeds-total", run_id),
+        ]
+
     def _worker_keys(self, name: str) -> dict[str, str]:
         return {
             "lock": self.key("worker", name),
@@ -303,10 +316,32 @@ class RedisCluster:
         )
         if self.run is not None:
             pipe = self.server.pipeline(transaction=False)
-            for key in (self.key("run"), self.dupefilter_key, self.key("claims", self.run_id)):
+            for key in self._run_keys():
                 pipe.pexpire(key, self.run_ttl_ms)
             pipe.execute()
         return holder == self.owner
+
+    # --- the run's feeds ---
+    def set_feeds_total(self, count: int) -> None:
+        """The number of feeds the run polls (said by the worker that queues them)."""
+        self.server.set(self.key("feeds-total", self.run_id), count, px=self.run_ttl_ms)
+
+    def feed_done(self, feed_url: str) -> None:
+        """This worker is done with a feed of the run (an outcome: ok, not modified, failed)."""
+        key = self.key("feeds-done", self.run_id)
+        pipe = self.server.pipeline(transaction=False)
+        pipe.sadd(key, feed_url)
+        pipe.pexpire(key, self.run_ttl_ms)
+        pipe.execute()
+
+    def feeds_progress(self) -> tuple[int, int | None]:
+        """Feeds of the run that any worker is done with, and the run's number of feeds
+        (``None`` until the worker that queues them has said)."""
+        pipe = self.server.pipeline(transaction=False)
+        pipe.scard(self.key("feeds-done", self.run_id))
+        pipe.get(self.key("feeds-total", self.run_id))
+        done, total = pipe.execute()
+        return int(done), None if total is None else int(total)
 
     # --- run membership ---
     def join(self) -> RunMembership:
@@ -335,6 +370,8 @@ class RedisCluster:
                 self.key("dupefilter", run_id),
                 self.key("claims", run_id),
                 keys["lock"],
+                self.key("feeds-done", run_id),
+                self.key("feeds-total", run_id),
             ],
             args=[self.name, run_id, self.owner],
         )
