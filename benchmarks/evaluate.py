@@ -55,7 +55,6 @@ from dataclasses import dataclass, field
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import trafilatura
 
@@ -84,7 +83,6 @@ from benchmarks.scoring import (  # noqa: E402
 from crawler.extraction import extract_page  # noqa: E402
 from crawler.extraction.article import build_article  # noqa: E402
 from crawler.items import FeedEntry  # noqa: E402
-from crawler.textnorm import clean_text  # noqa: E402
 
 CACHE_DIR = ROOT / "benchmarks" / ".cache"
 HEADERS = {"content-type": "text/html; charset=utf-8"}
@@ -329,43 +327,11 @@ def metadata_checks(
     return checks
 
 
-TITLE_SOURCES = ("json-ld", "og:title", "twitter:title", "<title>", "<h1>")
-
-
 def title_candidates(html: str, url: str, site_name: str | None) -> list[str | None]:
-    """The page's declared titles, in TITLE_SOURCES order, with a trailing site name removed."""
-    from crawler.extraction.metadata import (
-        ARTICLE_TYPES,
-        _json_ld_objects,
-        _types,
-        strip_site_suffix,
-    )
-
-    tree = page_module.parse_html(html)
-    host = urlsplit(url).hostname or ""
-
-    def meta(key: str) -> str | None:
-        for tag in tree.iter("meta"):
-            content = tag.get("content")
-            if key in (tag.get("property"), tag.get("name")) and content:
-                return str(content)
-        return None
-
-    headlines = [
-        obj.get("headline") for obj in _json_ld_objects(tree) if _types(obj) & ARTICLE_TYPES
-    ]
-    h1s = (clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1"))
-    found = [
-        next((clean_text(h) for h in headlines if clean_text(h)), None),
-        meta("og:title"),
-        meta("twitter:title"),
-        tree.findtext(".//title"),
-        next((h for h in h1s if h), None),
-    ]
-    return [
-        norm_space(strip_site_suffix(clean_text(t), [site_name or ""], host) or "") or None
-        for t in found
-    ]
+    """The page's declared titles, in ``metadata_eval.TITLE_SOURCES`` order, with a trailing
+    site name removed."""
+    found = metadata_eval.title_sources(html, url, site_name)
+    return [norm_space(title or "") or None for title in found.values()]
 
 
 # --- corpora and the pool ----------------------------------------------------------------------
@@ -461,7 +427,7 @@ def print_title_sources(rows: list[tuple[list[str | None], str]]) -> None:
     sources agree in the same pattern get the same choice, so each pattern scores at most the
     pages of its best source."""
     print("\ntitle source accuracy (a trailing site name removed):")
-    for index, source in enumerate(TITLE_SOURCES):
+    for index, source in enumerate(metadata_eval.TITLE_SOURCES):
         hits = sum(found[index] == label for found, label in rows)
         present = sum(found[index] is not None for found, _ in rows)
         print(f"  {source:<16}{hits:>4} right, {present:>4} pages declare it")

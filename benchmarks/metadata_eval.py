@@ -216,7 +216,7 @@ def score_page(
         invented_time=_invented_time(record.published, page["html"]),
         cpu_s=cpu_s,
         traf_cache=(_cache_key(page), theirs) if new_entry else None,
-        titles=_title_sources(page["html"], page_url(page), record.site_name) if titles else {},
+        titles=title_sources(page["html"], page_url(page), record.site_name) if titles else {},
     )
 
 
@@ -238,7 +238,7 @@ def _evaluate_page(corpus: Path, page: dict[str, Any], titles: bool = False) -> 
 TITLE_SOURCES = ("json-ld", "og:title", "twitter:title", "<title>", "<h1>")
 
 
-def _title_sources(html: str, url: str, site: str | None) -> dict[str, str | None]:
+def title_sources(html: str, url: str, site: str | None) -> dict[str, str | None]:
     """Each title the page declares, by source, with a trailing site name removed."""
     tree = parse_html(html)
     host = urlsplit(url).hostname or ""
@@ -449,7 +449,7 @@ def format_errors(report: MetadataReport, name: str) -> str:
     return "\n".join(lines)
 
 
-def format_title_sources(report: MetadataReport) -> str:
+def formattitle_sources(report: MetadataReport) -> str:
     """Per source of the corpus: how often each declared title source matches the label."""
     lines = [f"{'title source':<16}" + "".join(f"{s:>18}" for s in report.pages_per_source)]
     for name in TITLE_SOURCES:
@@ -496,7 +496,7 @@ def main_with(argv: list[str]) -> None:
     if args.errors:
         print(format_errors(report, args.errors))
     if args.title_sources:
-        print(format_title_sources(report))
+        print(formattitle_sources(report))
     print(format_table(report))
 
 
