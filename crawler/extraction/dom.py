@@ -323,7 +323,8 @@ def _drop_keep_tail(element: etree._Element) -> None:
 def media_texts(tree: etree._Element, markers: Markers | None = None) -> list[str]:
     """Texts of the small elements whose class or id says they hold media (a photo, a video, a
     gallery): their captions and credits. Being near an image is no evidence (story paragraphs
-    often share a container with a photo), nor is a quote's class (embedded posts are quotes)."""
+    often share a container with a photo), nor is a quote's class (embedded posts are quotes);
+    a media container that holds a heading is a card with its own headline, not a caption."""
     markers = page_markers(tree) if markers is None else markers
     return _container_texts(
         [
@@ -332,6 +333,7 @@ def media_texts(tree: etree._Element, markers: Markers | None = None) -> list[st
             if words & MEDIA_WORDS
             and element.tag != "blockquote"
             and _text_length(element, MAX_MEDIA_TEXT_CHARS) <= MAX_MEDIA_TEXT_CHARS
+            and next(element.iter(*HEADING_TAGS), None) is None
         ]
     )
 
