@@ -22,10 +22,11 @@ from lxml import etree
 
 from crawler.encoding import decode_page
 from crawler.extraction.body import article_body_blocks, with_standfirst
+from crawler.extraction.candidates import may_be_short, prefer_recall
 from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
 from crawler.extraction.dom import LinkShares, PageContext, page_markers, prune_boilerplate
 from crawler.extraction.metadata import PageMetadata, read_page
-from crawler.extraction.trafilatura_body import extract_body
+from crawler.extraction.trafilatura_body import extract_body, page_text_length
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.rights import PageRights, read_page_rights
 
@@ -115,12 +116,18 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     # prunes the tree in place) runs on the same tree.
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
     link_shares = LinkShares(tree)
+    page_chars = page_text_length(tree)
     extracted = extract_body(tree, url)
     if extracted is None:
         return PageExtraction(text=None, metadata=metadata, error="no_content", rights=rights)
     context.authors = context.authors or metadata.authors
     blocks, backstop = finish_blocks(tree_blocks(extracted[0], link_shares), context)
     text = "\n\n".join(block.text for block in blocks)
+    if may_be_short(len(text), page_chars):
+        recall = _recall_blocks(html, url, context)
+        if recall is not None and prefer_recall(blocks, recall[0]):
+            blocks, backstop = recall
+            text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
         return PageExtraction(text=None, metadata=metadata, error="too_little_text", rights=rights)
     return PageExtraction(
@@ -130,6 +137,18 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         backstop=backstop,
         rights=rights,
     )
+
+
+def _recall_blocks(html: str, url: str, context: PageContext) -> tuple[list[Block], bool] | None:
+    """The page's blocks with trafilatura in recall focus, on the page parsed and pruned again
+    (the first tree was consumed), finished as the balanced ones are."""
+    tree = parse_html(html)
+    prune_boilerplate(tree, page_markers(tree))
+    link_shares = LinkShares(tree)
+    extracted = extract_body(tree, url, recall=True)
+    if extracted is None:
+        return None
+    return finish_blocks(tree_blocks(extracted[0], link_shares), context)
 
 
 def finish_blocks(extracted: list[Block], context: PageContext) -> tuple[list[Block], bool]:
