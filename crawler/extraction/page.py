@@ -1,11 +1,13 @@
 """Extract one article page: trafilatura for the body, our cleaning on its structured output,
 metadata from the page's own declarations.
 
-The page is parsed once; that tree gives the metadata (``metadata.read_page``) and the page
+The page is parsed once (again where the recall-mode body is tried); that tree gives the metadata (``metadata.read_page``) and the page
 context (captions, headlines, JSON-LD ``articleBody``), is pruned of boilerplate elements
 (``dom.prune_boilerplate``) and handed to trafilatura, whose XML body becomes blocks (their link
 text measured on the pruned tree, ``dom.LinkShares``), checked against ``articleBody``
-(``body.py``) and cleaned by the rules of ``cleaning.RULES``.
+(``body.py``) and cleaned by the rules of ``cleaning.RULES``. Where that text covers little of
+the page, trafilatura's recall-mode body, finished the same way, may replace it
+(``candidates.py``).
 
 Contract: ``extract_page`` never raises for bad input; a page without an article comes back with
 ``text`` ``None`` and ``error`` set to a reason (a stats-key suffix).
