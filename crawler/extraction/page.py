@@ -1,8 +1,9 @@
 """Extract one article page: trafilatura for the body, our cleaning on its structured output,
 metadata from the page's own declarations.
 
-The page is parsed once (again where the recall-mode body is tried); that tree gives the metadata (``metadata.read_page``) and the page
-context (captions, headlines, JSON-LD ``articleBody``), is pruned of boilerplate elements
+The page is parsed once (again where the recall-mode body is tried); that tree gives the
+metadata (``metadata.read_page``) and the page context (captions, headlines, JSON-LD
+``articleBody``), is pruned of boilerplate elements
 (``dom.prune_boilerplate``) and handed to trafilatura, whose XML body becomes blocks (their link
 text measured on the pruned tree, ``dom.LinkShares``), checked against ``articleBody``
 (``body.py``) and cleaned by the rules of ``cleaning.RULES``. Where that text covers little of
