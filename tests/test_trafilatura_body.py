@@ -1,5 +1,6 @@
 """``trafilatura_body.extract_body`` gives the body ``trafilatura.bare_extraction`` gives,
-on the pages of the identity set, which take each of its paths."""
+balanced and in recall mode, on the pages of the identity set, which take each of its paths;
+in recall mode, where that body is short, jusText's when it is more than twice as long."""
 
 from __future__ import annotations
 
@@ -24,11 +25,12 @@ def pruned_tree(page: dict[str, Any]) -> etree._Element:
     return tree
 
 
-def bare_body(tree: etree._Element, url: str) -> bytes | None:
+def bare_body(tree: etree._Element, url: str, recall: bool = False) -> bytes | None:
     document = trafilatura.bare_extraction(
         tree,
         url=url,
         with_metadata=False,
+        favor_recall=recall,
         include_comments=False,
         include_tables=True,
         include_formatting=False,
@@ -48,6 +50,46 @@ def test_same_body_as_bare_extraction(page: dict[str, Any]) -> None:
     assert (None if extracted is None else etree.tostring(extracted[0], encoding="utf-8")) == (
         expected
     )
+
+
+@pytest.mark.parametrize("page", PAGE_LIST, ids=[page["id"] for page in PAGE_LIST])
+def test_same_body_as_bare_extraction_in_recall_mode(
+    page: dict[str, Any], monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(trafilatura_body, "ESCALATION_MAX_LENGTH", 0)  # trafilatura's recall mode
+    tree = pruned_tree(page)
+    expected = bare_body(deepcopy(tree), page["url"], recall=True)
+    extracted = trafilatura_body.extract_body(tree, page["url"], recall=True)
+    assert (None if extracted is None else etree.tostring(extracted[0], encoding="utf-8")) == (
+        expected
+    )
+
+
+def test_short_recall_body_is_replaced_by_a_much_longer_justext_body(monkeypatch: Any) -> None:
+    """Where recall mode's body is short and covers little of the page, jusText's body is
+    taken when more than twice as long; elsewhere the body is recall mode's."""
+    justext_bodies: list[Any] = []
+    rescue = trafilatura_body.justext_rescue
+
+    def recorded(tree: Any, options: Any) -> Any:
+        justext_bodies.append(rescue(tree, options))
+        return justext_bodies[-1]
+
+    monkeypatch.setattr(trafilatura_body, "justext_rescue", recorded)
+    replaced = 0
+    for page in PAGE_LIST:
+        with monkeypatch.context() as no_escalation:
+            no_escalation.setattr(trafilatura_body, "ESCALATION_MAX_LENGTH", 0)
+            recall = trafilatura_body.extract_body(pruned_tree(page), page["url"], recall=True)
+        justext_bodies.clear()
+        extracted = trafilatura_body.extract_body(pruned_tree(page), page["url"], recall=True)
+        if extracted is None or recall is None or extracted[1] == recall[1]:
+            assert (extracted is None) == (recall is None)
+            continue
+        assert justext_bodies and extracted[0] is justext_bodies[0][0]
+        assert len(extracted[1]) > 2 * len(recall[1])
+        replaced += 1
+    assert replaced  # the set has such a page
 
 
 def test_readability_is_skipped_only_where_it_cannot_win(monkeypatch: Any) -> None:

@@ -3,7 +3,8 @@
 The body is the one ``trafilatura.bare_extraction(tree, include_comments=False,
 include_tables=True, include_links=False, include_formatting=False, deduplicate=False)`` gives
 at the pinned trafilatura version (``trafilatura.core.trafilatura_sequence`` with comments
-off), with the work it does not need left out:
+off), or with ``favor_recall=True`` when asked for recall focus, with the work it does not
+need left out:
 
 - the tree is used in place: the caller's pruned tree is not needed afterwards, so it is not
   copied first;
@@ -12,12 +13,17 @@ off), with the work it does not need left out:
   the elements our pruning removed before (``pruned``): trafilatura escalates as it would on
   the page as served, since pruning a page's navigation and widgets does not make a short
   result cover more of its content;
-- readability's candidate is computed only where it can be chosen. trafilatura prefers it
-  (balanced mode) when its own body is empty, has no paragraph text, holds more tables than
-  paragraphs, or is less than half as long as readability's; readability's text is part of the
-  page's text, so a well-formed body longer than half the page's text keeps trafilatura's own
+- readability's candidate is computed only where it can be chosen. In recall mode trafilatura
+  keeps a long body as it is; otherwise it prefers readability's when its own body is empty,
+  has no paragraph text, holds more tables than paragraphs, or is shorter than readability's
+  (balanced mode: half as long; recall mode: two thirds as long, or any shorter with
+  readability finding subheadings). Readability's text is part of the page's text, so a
+  well-formed body half as long as the page's text (recall: as long) keeps trafilatura's own
   result and readability is not run. Pages where the body is unclean or short (where jusText
   may take over) take the full comparison.
+
+In recall focus, a short result covering little of the page is still compared with jusText's
+(trafilatura's escalation, which it runs in balanced mode only).
 
 ``tests/test_extraction_identity.py`` checks the output against stored records, and
 ``tests/test_trafilatura_body.py`` against ``bare_extraction`` itself.
@@ -47,6 +53,9 @@ from trafilatura.utils import trim
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
 Body = tuple[etree._Element, str]
+# ``compare_extraction`` keeps a recall-mode body longer than this many times the minimum
+# extracted size without consulting readability or jusText.
+RECALL_BYPASS = 10
 # The page's text as readability sees it: it drops scripts and styles before anything else
 # (their content is one text node, a child of the element).
 _READABLE_TEXT = etree.XPath(
@@ -54,9 +63,11 @@ _READABLE_TEXT = etree.XPath(
 )
 
 
-def extraction_options(url: str | None) -> Extractor:
+def extraction_options(url: str | None, *, recall: bool = False) -> Extractor:
+    """trafilatura's settings for our cascade, balanced or in recall focus."""
     return Extractor(
         comments=False,
+        recall=recall,
         tables=True,
         formatting=False,
         links=False,
@@ -66,12 +77,17 @@ def extraction_options(url: str | None) -> Extractor:
 
 
 def extract_body(
-    tree: etree._Element, url: str | None, pruned: Sequence[etree._Element] = ()
+    tree: etree._Element,
+    url: str | None,
+    pruned: Sequence[etree._Element] = (),
+    *,
+    recall: bool = False,
 ) -> Body | None:
-    """trafilatura's body element and its text, or ``None`` where ``bare_extraction`` finds
-    too little text. ``tree`` is consumed (pruned in place); ``pruned`` are the elements
-    removed from it before, whose text still counts as the page's."""
-    options = extraction_options(url)
+    """trafilatura's body element and its text (in recall focus with ``recall``), or ``None``
+    where ``bare_extraction`` finds too little text. ``tree`` is consumed (pruned in place);
+    ``pruned`` are the elements removed from it before, whose text still counts as the
+    page's."""
+    options = extraction_options(url, recall=recall)
     try:
         body, text = _cascade(tree, options, url, pruned)
     except (TypeError, ValueError):  # bare_extraction's own guard: no content
@@ -79,6 +95,11 @@ def extract_body(
     if len(text) < options.min_output_size:
         return None
     return body, text
+
+
+def page_text_length(tree: etree._Element) -> int:
+    """The length of the page's text as readability sees it (scripts and styles left out)."""
+    return len(trim("".join(_READABLE_TEXT(tree))))
 
 
 def _cascade(
@@ -104,6 +125,9 @@ def _cascade(
 
     # Escalation: a short result covering little of the page is retried in recall mode,
     # and with jusText, and the longer one kept when clearly longer.
+    # (trafilatura does this in balanced mode only; in recall mode jusText still finds the
+    # story on pages whose markup hides it from both modes. The recall retry would repeat the
+    # first pass, so it is not run.)
     if 0 < len(text) < ESCALATION_MAX_LENGTH and len(text) < ESCALATION_PAGE_SHARE * (
         len(html2txt(tree)) + sum(len(html2txt(element)) for element in pruned)
     ):
@@ -111,10 +135,13 @@ def _cascade(
         recall_options.focus = "recall"
         recall: Body = (body, "")
         justext: Body = (body, "")
-        with suppress(Exception):  # trafilatura's own guard around the retry
-            recall = _extract_and_compare(
-                *_prepare_tree(tree, recall_options, url), tree, recall_options
-            )
+        if options.focus == "recall":
+            recall = (body, text)
+        else:
+            with suppress(Exception):  # trafilatura's own guard around the retry
+                recall = _extract_and_compare(
+                    *_prepare_tree(tree, recall_options, url), tree, recall_options
+                )
         with suppress(Exception):  # and around jusText
             justext = justext_rescue(copy(tree), options)
         recall_text, justext_text = recall[1], justext[1]
@@ -146,13 +173,18 @@ def _keeps_own_body(
     body: etree._Element, text: str, tree: etree._Element, options: Extractor
 ) -> bool:
     """Whether ``compare_extraction`` would return trafilatura's own body whatever readability
-    finds: balanced mode, a clean body long enough to need no jusText, with paragraph text, no
-    more tables than paragraphs, and more than half as long as the page's whole text (which
-    bounds readability's)."""
-    if options.focus != "balanced" or len(text) < options.min_extracted_size:
+    finds: in recall mode, a body longer than its bypass length; otherwise a clean body long
+    enough to need no jusText, with paragraph text, no more tables than paragraphs, and more
+    than half as long as the page's whole text in balanced mode (which bounds readability's:
+    it must be twice as long to win), as long as that text in recall mode (where longer
+    suffices)."""
+    if options.focus == "recall" and len(text) > RECALL_BYPASS * options.min_extracted_size:
+        return True
+    if options.focus not in ("balanced", "recall") or len(text) < options.min_extracted_size:
         return False
     if body.xpath(SANITIZED_XPATH) or not body.xpath(".//p//text()"):
         return False
     if len(body.findall(".//table")) > len(body.findall(".//p")):
         return False
-    return 2 * len(text) >= len(trim("".join(_READABLE_TEXT(tree))))
+    share = 2 if options.focus == "balanced" else 1
+    return share * len(text) >= page_text_length(tree)
