@@ -65,6 +65,69 @@ def test_same_body_as_bare_extraction_in_recall_mode(
     )
 
 
+def test_recall_body_after_the_balanced_one_is_the_body_of_a_fresh_tree() -> None:
+    """``PageBodies`` runs the recall-mode cascade on the tree the balanced one used, reusing
+    its work (raw-tree prunes, the page's measure, the escalation's recall retry and jusText
+    body): the body is the one a cascade on a freshly pruned tree gives."""
+
+    def bodies(page: dict[str, Any]) -> trafilatura_body.PageBodies:
+        tree = parse_html(page["html"])
+        pruned: list[etree._Element] = []
+        prune_boilerplate(tree, page_markers(tree), pruned)
+        return trafilatura_body.PageBodies(tree, page["url"], pruned)
+
+    reused = 0
+    for page in PAGE_LIST:
+        shared = bodies(page)
+        shared.extract()
+        reused += shared.recall_body is not None
+        after_balanced = shared.extract(recall=True)
+        fresh = bodies(page).extract(recall=True)
+        assert (after_balanced is None) == (fresh is None), page["id"]
+        if after_balanced is not None and fresh is not None:
+            assert after_balanced[1] == fresh[1], page["id"]
+            assert etree.tostring(after_balanced[0]) == etree.tostring(fresh[0]), page["id"]
+    assert reused  # the set has a page whose balanced escalation computed the recall body
+
+
+def test_recall_body_reuses_the_retry_of_the_balanced_escalation(monkeypatch: Any) -> None:
+    """A short balanced result covering little of the page is retried in recall mode (which
+    keeps the "teaser" block balanced mode drops); the recall-mode body asked for afterwards is
+    that retry's, not computed again, and the same as on a fresh tree."""
+    story = "".join(
+        f"<p>The harbour ferry number {n} keeps running every hour until the bridge opens.</p>"
+        for n in range(4)
+    )
+    more = "".join(
+        f"<p>Repairs to pier {n} of the old bridge will take the crews most of the winter.</p>"
+        for n in range(4)
+    )
+    html = f"<html><body><article>{story}<div class='teaser'>{more}</div></article></body></html>"
+    links = "".join(f"<a href='/s{n}'>Section {n} of the site</a>" for n in range(200))
+    prepared: list[str] = []
+    prepare = trafilatura_body._prepare_tree
+
+    def counted(tree: Any, options: Any, url: Any) -> Any:
+        prepared.append(options.focus)
+        return prepare(tree, options, url)
+
+    monkeypatch.setattr(trafilatura_body, "_prepare_tree", counted)
+
+    def bodies() -> trafilatura_body.PageBodies:
+        menu = lxml.html.fromstring(f"<nav>{links}</nav>")
+        return trafilatura_body.PageBodies(parse_html(html), None, [menu])
+
+    shared = bodies()
+    assert shared.extract() is not None
+    assert prepared == ["balanced", "recall"]
+    recall = shared.extract(recall=True)
+    assert prepared == ["balanced", "recall"]
+    fresh = bodies().extract(recall=True)
+    assert recall is not None and fresh is not None
+    assert "Repairs to pier 3" in recall[1]
+    assert etree.tostring(recall[0]) == etree.tostring(fresh[0])
+
+
 def test_short_recall_body_is_replaced_by_a_much_longer_justext_body(monkeypatch: Any) -> None:
     """Where recall mode's body is short and covers little of the page, jusText's body is
     taken when more than twice as long; elsewhere the body is recall mode's."""

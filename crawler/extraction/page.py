@@ -1,14 +1,13 @@
 """Extract one article page: trafilatura for the body, our cleaning on its structured output,
 metadata from the page's own declarations.
 
-The page is parsed once (again where the recall-mode body is tried); that tree gives the
-metadata (``metadata.read_page``) and the page context (captions, headlines, JSON-LD
-``articleBody``), is pruned of boilerplate elements
+The page is parsed once; that tree gives the metadata (``metadata.read_page``) and the page
+context (captions, headlines, JSON-LD ``articleBody``), is pruned of boilerplate elements
 (``dom.prune_boilerplate``) and handed to trafilatura, whose XML body becomes blocks (their link
 text measured on the pruned tree, ``dom.LinkShares``), checked against ``articleBody``
 (``body.py``) and cleaned by the rules of ``cleaning.RULES``. Where that text covers little of
-the page, trafilatura's recall-mode body, finished the same way, may replace it
-(``candidates.py``).
+the page, trafilatura's recall-mode body of the same tree, finished the same way, may replace
+it (``candidates.py``).
 
 Contract: ``extract_page`` never raises for bad input; a page without an article comes back with
 ``text`` ``None`` and ``error`` set to a reason (a stats-key suffix).
@@ -29,7 +28,7 @@ from crawler.extraction.candidates import may_be_short, prefer_recall
 from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
 from crawler.extraction.dom import LinkShares, PageContext, page_markers, prune_boilerplate
 from crawler.extraction.metadata import PageMetadata, read_page
-from crawler.extraction.trafilatura_body import extract_body, page_text_length
+from crawler.extraction.trafilatura_body import PageBodies, page_text_length
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.rights import PageRights, read_page_rights
 
@@ -121,14 +120,15 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
     link_shares = LinkShares(tree)
     page_chars = page_text_length(tree)
-    extracted = extract_body(tree, url, pruned)
+    bodies = PageBodies(tree, url, pruned)
+    extracted = bodies.extract()
     if extracted is None:
         return PageExtraction(text=None, metadata=metadata, error="no_content", rights=rights)
     context.authors = context.authors or metadata.authors
     blocks, backstop = finish_blocks(tree_blocks(extracted[0], link_shares), context)
     text = "\n\n".join(block.text for block in blocks)
     if may_be_short(len(text), page_chars):
-        recall = _recall_blocks(html, url, context)
+        recall = _recall_blocks(bodies, link_shares, context)
         if recall is not None and prefer_recall(blocks, recall[0]):
             blocks, backstop = recall
             text = "\n\n".join(block.text for block in blocks)
@@ -143,14 +143,12 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     )
 
 
-def _recall_blocks(html: str, url: str, context: PageContext) -> tuple[list[Block], bool] | None:
-    """The page's blocks with trafilatura in recall focus, on the page parsed and pruned again
-    (the first tree was consumed), finished as the balanced ones are."""
-    tree = parse_html(html)
-    pruned: list[etree._Element] = []
-    prune_boilerplate(tree, page_markers(tree), pruned)
-    link_shares = LinkShares(tree)
-    extracted = extract_body(tree, url, pruned, recall=True)
+def _recall_blocks(
+    bodies: PageBodies, link_shares: LinkShares, context: PageContext
+) -> tuple[list[Block], bool] | None:
+    """The page's blocks with trafilatura in recall focus (on the tree the balanced body came
+    from, whose link shares still hold), finished as the balanced ones are."""
+    extracted = bodies.extract(recall=True)
     if extracted is None:
         return None
     return finish_blocks(tree_blocks(extracted[0], link_shares), context)

@@ -25,6 +25,12 @@ need left out:
 In recall focus, a short result covering little of the page is still compared with jusText's
 (trafilatura's escalation, which it runs in balanced mode only).
 
+``PageBodies`` gives both bodies of one tree, the recall-mode one after the balanced one, with
+the work they share done once: trafilatura changes the tree itself only by its raw-tree prunes
+(every later step works on copies), so the recall-mode cascade runs on the same tree without
+pruning it again, and reuses the balanced cascade's measure of the page and, where its
+escalation computed them, its recall-mode retry and jusText's body.
+
 ``tests/test_extraction_identity.py`` checks the output against stored records, and
 ``tests/test_trafilatura_body.py`` against ``bare_extraction`` itself.
 """
@@ -34,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import suppress
 from copy import copy
+from dataclasses import dataclass
 
 from lxml import etree
 from trafilatura.baseline import baseline, html2txt
@@ -87,14 +94,47 @@ def extract_body(
     where ``bare_extraction`` finds too little text. ``tree`` is consumed (pruned in place);
     ``pruned`` are the elements removed from it before, whose text still counts as the
     page's."""
-    options = extraction_options(url, recall=recall)
-    try:
-        body, text = _cascade(tree, options, url, pruned)
-    except (TypeError, ValueError):  # bare_extraction's own guard: no content
-        return None
-    if len(text) < options.min_output_size:
-        return None
-    return body, text
+    return PageBodies(tree, url, pruned).extract(recall=recall)
+
+
+@dataclass
+class PageBodies:
+    """trafilatura's bodies of one page tree (``extract_body``), balanced and in recall focus,
+    sharing the work the two cascades have in common. ``tree`` is pruned in place by the first
+    cascade; ``pruned`` are the elements removed from it before, whose text still counts as
+    the page's."""
+
+    tree: etree._Element
+    url: str | None
+    pruned: Sequence[etree._Element] = ()
+    # Set by the first cascade: the raw-tree prunes are done (the tree is ready for another).
+    raw_pruned: bool = False
+    # The page's text length as the escalation measures it (the tree's and the pruned
+    # elements').
+    page_chars: int | None = None
+    # The recall-mode body (cascade stages 1-2) and jusText's body, where the balanced
+    # escalation computed them: the recall-mode cascade's own would be the same.
+    recall_body: Body | None = None
+    justext_body: Body | None = None
+
+    def extract(self, *, recall: bool = False) -> Body | None:
+        """The body in balanced focus, or in recall focus with ``recall`` (after the balanced
+        one, to share its work), as ``extract_body`` gives it."""
+        options = extraction_options(self.url, recall=recall)
+        try:
+            body, text = _cascade(self, options)
+        except (TypeError, ValueError):  # bare_extraction's own guard: no content
+            return None
+        if len(text) < options.min_output_size:
+            return None
+        return body, text
+
+    def escalation_page_chars(self) -> int:
+        if self.page_chars is None:
+            self.page_chars = len(html2txt(self.tree)) + sum(
+                len(html2txt(element)) for element in self.pruned
+            )
+        return self.page_chars
 
 
 def page_text_length(tree: etree._Element) -> int:
@@ -102,20 +142,22 @@ def page_text_length(tree: etree._Element) -> int:
     return len(trim("".join(_READABLE_TEXT(tree))))
 
 
-def _cascade(
-    tree: etree._Element,
-    options: Extractor,
-    url: str | None,
-    pruned: Sequence[etree._Element] = (),
-) -> Body:
+def _cascade(page: PageBodies, options: Extractor) -> Body:
     """``trafilatura.core.trafilatura_sequence``, comments off; the page's text that the
     escalation compares with includes the ``pruned`` elements'."""
-    is_forum = _forum_thread_page(tree)
-    tree = prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
-    if not is_forum:
-        tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
-    cleaned_tree, cleaned_tree_backup = _prepare_tree(tree, options, url)
-    body, text = _extract_and_compare(cleaned_tree, cleaned_tree_backup, tree, options)
+    tree, url = page.tree, page.url
+    if not page.raw_pruned:
+        is_forum = _forum_thread_page(tree)
+        tree = prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
+        if not is_forum:
+            tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
+        page.raw_pruned = True
+    recall_mode = options.focus == "recall"
+    if recall_mode and page.recall_body is not None:
+        body, text = page.recall_body
+    else:
+        cleaned_tree, cleaned_tree_backup = _prepare_tree(tree, options, url)
+        body, text = _extract_and_compare(cleaned_tree, cleaned_tree_backup, tree, options)
 
     # Rescue: the baseline on the whole tree, when the result is short and it gives more.
     if len(text) < options.min_extracted_size:
@@ -128,22 +170,25 @@ def _cascade(
     # (trafilatura does this in balanced mode only; in recall mode jusText still finds the
     # story on pages whose markup hides it from both modes. The recall retry would repeat the
     # first pass, so it is not run.)
-    if 0 < len(text) < ESCALATION_MAX_LENGTH and len(text) < ESCALATION_PAGE_SHARE * (
-        len(html2txt(tree)) + sum(len(html2txt(element)) for element in pruned)
+    if 0 < len(text) < ESCALATION_MAX_LENGTH and (
+        len(text) < ESCALATION_PAGE_SHARE * page.escalation_page_chars()
     ):
         recall_options = copy(options)
         recall_options.focus = "recall"
         recall: Body = (body, "")
-        justext: Body = (body, "")
-        if options.focus == "recall":
+        if recall_mode:
             recall = (body, text)
         else:
             with suppress(Exception):  # trafilatura's own guard around the retry
                 recall = _extract_and_compare(
                     *_prepare_tree(tree, recall_options, url), tree, recall_options
                 )
-        with suppress(Exception):  # and around jusText
-            justext = justext_rescue(copy(tree), options)
+                page.recall_body = recall
+        if page.justext_body is None:
+            page.justext_body = (body, "")
+            with suppress(Exception):  # and around jusText
+                page.justext_body = justext_rescue(copy(tree), options)
+        justext = page.justext_body
         recall_text, justext_text = recall[1], justext[1]
         length = len(text)
         if len(justext_text) > len(recall_text) and len(justext_text) > (
