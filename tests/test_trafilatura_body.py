@@ -128,6 +128,19 @@ def test_recall_body_reuses_the_retry_of_the_balanced_escalation(monkeypatch: An
     assert etree.tostring(recall[0]) == etree.tostring(fresh[0])
 
 
+@pytest.mark.parametrize("comments", ["", "<div id='disqus_thread'><p>First!</p></div>"])
+def test_text_length_of_the_page_as_given_is_kept_across_the_raw_prunes(comments: str) -> None:
+    """``served_chars`` is the page's text length before trafilatura's raw-tree prunes (here
+    of a comment thread), measured once and shared with the readability check."""
+    story = "<p>The harbour ferry keeps running every hour until the bridge opens.</p>" * 20
+    html = f"<html><body><article>{story}</article>{comments}</body></html>"
+    bodies = trafilatura_body.PageBodies(parse_html(html), None)
+    assert bodies.extract() is not None
+    assert bodies.served_chars() == trafilatura_body.page_text_length(parse_html(html))
+    assert bodies.tree_text_chars() == trafilatura_body.page_text_length(bodies.tree)
+    assert (bodies.served_chars() > bodies.tree_text_chars()) == bool(comments)
+
+
 def test_short_recall_body_is_replaced_by_a_much_longer_justext_body(monkeypatch: Any) -> None:
     """Where recall mode's body is short and covers little of the page, jusText's body is
     taken when more than twice as long; elsewhere the body is recall mode's."""
@@ -161,13 +174,13 @@ def test_readability_is_skipped_only_where_it_cannot_win(monkeypatch: Any) -> No
     skipped = compared = 0
     keeps = trafilatura_body._keeps_own_body
 
-    def checked(body: Any, text: str, tree: Any, options: Any) -> bool:
+    def checked(body: Any, text: str, page: Any, options: Any) -> bool:
         nonlocal skipped, compared
-        kept = keeps(body, text, tree, options)
+        kept = keeps(body, text, page, options)
         if kept:
             skipped += 1
             chosen, _ = trafilatura.external.compare_extraction(
-                deepcopy(tree), deepcopy(tree), body, text, options
+                deepcopy(page.tree), deepcopy(page.tree), body, text, options
             )
             assert chosen is body
         else:

@@ -28,7 +28,7 @@ from crawler.extraction.candidates import may_be_short, prefer_recall
 from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
 from crawler.extraction.dom import LinkShares, PageContext, page_markers, prune_boilerplate
 from crawler.extraction.metadata import PageMetadata, read_page
-from crawler.extraction.trafilatura_body import PageBodies, page_text_length
+from crawler.extraction.trafilatura_body import PageBodies
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.rights import PageRights, read_page_rights
 
@@ -119,7 +119,6 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     # prunes the tree in place) runs on the same tree.
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
     link_shares = LinkShares(tree)
-    page_chars = page_text_length(tree)
     bodies = PageBodies(tree, url, pruned)
     extracted = bodies.extract()
     if extracted is None:
@@ -127,7 +126,8 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     context.authors = context.authors or metadata.authors
     blocks, backstop = finish_blocks(tree_blocks(extracted[0], link_shares), context)
     text = "\n\n".join(block.text for block in blocks)
-    if may_be_short(len(text), page_chars):
+    # The page's text as served (our pruning done, trafilatura's not); the cascade measured it.
+    if may_be_short(len(text), bodies.served_chars()):
         recall = _recall_blocks(bodies, link_shares, context)
         if recall is not None and prefer_recall(blocks, recall[0]):
             blocks, backstop = recall

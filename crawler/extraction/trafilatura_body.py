@@ -29,7 +29,10 @@ In recall focus, a short result covering little of the page is still compared wi
 the work they share done once: trafilatura changes the tree itself only by its raw-tree prunes
 (every later step works on copies), so the recall-mode cascade runs on the same tree without
 pruning it again, and reuses the balanced cascade's measure of the page and, where its
-escalation computed them, its recall-mode retry and jusText's body.
+escalation computed them, its recall-mode retry and jusText's body. The page's text length as
+readability sees it, which the readability check and the caller's choice of trying the
+recall-mode body both need, is measured once (before the raw-tree prunes only where they
+remove anything, since it is the page as given that the caller compares with).
 
 ``tests/test_extraction_identity.py`` checks the output against stored records, and
 ``tests/test_trafilatura_body.py`` against ``bare_extraction`` itself.
@@ -53,10 +56,10 @@ from trafilatura.core import (
     _prepare_tree,
 )
 from trafilatura.external import SANITIZED_XPATH, compare_extraction, justext_rescue
-from trafilatura.htmlprocessing import prune_unwanted_nodes
 from trafilatura.main_extractor import extract_content
 from trafilatura.settings import Extractor
 from trafilatura.utils import trim
+from trafilatura.xml import delete_element
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
 Body = tuple[etree._Element, str]
@@ -112,6 +115,10 @@ class PageBodies:
     # The page's text length as the escalation measures it (the tree's and the pruned
     # elements').
     page_chars: int | None = None
+    # The tree's text length as readability sees it (``page_text_length``), and the one
+    # before the raw-tree prunes where they removed anything.
+    text_chars: int | None = None
+    served_text_chars: int | None = None
     # The recall-mode body (cascade stages 1-2) and jusText's body, where the balanced
     # escalation computed them: the recall-mode cascade's own would be the same.
     recall_body: Body | None = None
@@ -129,6 +136,38 @@ class PageBodies:
             return None
         return body, text
 
+    def tree_text_chars(self) -> int:
+        """``page_text_length`` of the tree as it is now."""
+        if self.text_chars is None:
+            self.text_chars = page_text_length(self.tree)
+        return self.text_chars
+
+    def served_chars(self) -> int:
+        """``page_text_length`` of the tree as it was given, before the raw-tree prunes."""
+        if self.served_text_chars is not None:
+            return self.served_text_chars
+        return self.tree_text_chars()
+
+    def raw_prune(self) -> None:
+        """trafilatura's raw-tree prunes (``trafilatura_sequence``, comments off), once. The
+        tree's text length is measured first only where they remove anything; elsewhere the
+        length measured later is the same."""
+        if self.raw_pruned:
+            return
+        self.raw_pruned = True
+        is_forum = _forum_thread_page(self.tree)
+        # prune_unwanted_nodes, each expression's matches removed before the next is evaluated
+        for expression in [
+            *RAW_TREE_PRUNE_XPATH,
+            *(() if is_forum else REMOVE_COMMENTS_AND_LISTS_XPATH),
+        ]:
+            matches = expression(self.tree)
+            if matches and self.served_text_chars is None:
+                self.served_text_chars = self.tree_text_chars()
+                self.text_chars = None
+            for element in matches:
+                delete_element(element)
+
     def escalation_page_chars(self) -> int:
         if self.page_chars is None:
             self.page_chars = len(html2txt(self.tree)) + sum(
@@ -145,19 +184,14 @@ def page_text_length(tree: etree._Element) -> int:
 def _cascade(page: PageBodies, options: Extractor) -> Body:
     """``trafilatura.core.trafilatura_sequence``, comments off; the page's text that the
     escalation compares with includes the ``pruned`` elements'."""
+    page.raw_prune()
     tree, url = page.tree, page.url
-    if not page.raw_pruned:
-        is_forum = _forum_thread_page(tree)
-        tree = prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
-        if not is_forum:
-            tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
-        page.raw_pruned = True
     recall_mode = options.focus == "recall"
     if recall_mode and page.recall_body is not None:
         body, text = page.recall_body
     else:
         cleaned_tree, cleaned_tree_backup = _prepare_tree(tree, options, url)
-        body, text = _extract_and_compare(cleaned_tree, cleaned_tree_backup, tree, options)
+        body, text = _extract_and_compare(cleaned_tree, cleaned_tree_backup, page, options)
 
     # Rescue: the baseline on the whole tree, when the result is short and it gives more.
     if len(text) < options.min_extracted_size:
@@ -181,7 +215,7 @@ def _cascade(page: PageBodies, options: Extractor) -> Body:
         else:
             with suppress(Exception):  # trafilatura's own guard around the retry
                 recall = _extract_and_compare(
-                    *_prepare_tree(tree, recall_options, url), tree, recall_options
+                    *_prepare_tree(tree, recall_options, url), page, recall_options
                 )
                 page.recall_body = recall
         if page.justext_body is None:
@@ -205,18 +239,16 @@ def _cascade(page: PageBodies, options: Extractor) -> Body:
 def _extract_and_compare(
     cleaned_tree: etree._Element,
     cleaned_tree_backup: etree._Element,
-    tree: etree._Element,
+    page: PageBodies,
     options: Extractor,
 ) -> Body:
     body, text = extract_content(cleaned_tree, options)
-    if _keeps_own_body(body, text, tree, options):
+    if _keeps_own_body(body, text, page, options):
         return body, text
-    return compare_extraction(cleaned_tree_backup, copy(tree), body, text, options)
+    return compare_extraction(cleaned_tree_backup, copy(page.tree), body, text, options)
 
 
-def _keeps_own_body(
-    body: etree._Element, text: str, tree: etree._Element, options: Extractor
-) -> bool:
+def _keeps_own_body(body: etree._Element, text: str, page: PageBodies, options: Extractor) -> bool:
     """Whether ``compare_extraction`` would return trafilatura's own body whatever readability
     finds: in recall mode, a body longer than its bypass length; otherwise a clean body long
     enough to need no jusText, with paragraph text, no more tables than paragraphs, and more
@@ -232,4 +264,4 @@ def _keeps_own_body(
     if len(body.findall(".//table")) > len(body.findall(".//p")):
         return False
     share = 2 if options.focus == "balanced" else 1
-    return share * len(text) >= page_text_length(tree)
+    return share * len(text) >= page.tree_text_chars()
