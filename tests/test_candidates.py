@@ -52,3 +52,28 @@ def test_page_whose_balanced_body_stops_short_gets_the_recall_body(monkeypatch: 
     balanced = extract_page(html, page["url"], HEADERS).text or ""
     assert len(chosen) > 1.3 * len(balanced)
     assert all(block in chosen for block in balanced.split("\n\n"))
+
+
+def test_recall_body_the_same_as_the_balanced_one_is_not_finished_again(monkeypatch: Any) -> None:
+    """Where recall mode gives the balanced body itself, its blocks would be the same: they are
+    not computed (cleaned) again; where it gives another body, they are."""
+    finished: list[int] = []
+    finish = page_module.finish_blocks
+
+    def counted(*args: Any) -> Any:
+        finished.append(1)
+        return finish(*args)
+
+    monkeypatch.setattr(page_module, "finish_blocks", counted)
+    monkeypatch.setattr(page_module, "may_be_short", lambda *args: True)
+    story = "".join(
+        f"<p>The harbour ferry number {n} keeps running every hour until the bridge opens.</p>"
+        for n in range(8)
+    )
+    html = f"<html><body><article>{story}</article></body></html>"
+    assert extract_page(html, "https://example.com/ferry").text
+    assert len(finished) == 1
+    finished.clear()
+    page = next(page for page in read_pages() if page["id"] == "wcxb/4548")
+    assert extract_page(page["html"], page["url"]).text
+    assert len(finished) == 2

@@ -28,7 +28,7 @@ from crawler.extraction.candidates import may_be_short, prefer_recall
 from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
 from crawler.extraction.dom import LinkShares, PageContext, page_markers, prune_boilerplate
 from crawler.extraction.metadata import PageMetadata, read_page
-from crawler.extraction.trafilatura_body import PageBodies
+from crawler.extraction.trafilatura_body import Body, PageBodies
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.rights import PageRights, read_page_rights
 
@@ -128,7 +128,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     text = "\n\n".join(block.text for block in blocks)
     # The page's text as served (our pruning done, trafilatura's not); the cascade measured it.
     if may_be_short(len(text), bodies.served_chars()):
-        recall = _recall_blocks(bodies, link_shares, context)
+        recall = _recall_blocks(bodies, extracted, link_shares, context)
         if recall is not None and prefer_recall(blocks, recall[0]):
             blocks, backstop = recall
             text = "\n\n".join(block.text for block in blocks)
@@ -144,14 +144,21 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
 
 
 def _recall_blocks(
-    bodies: PageBodies, link_shares: LinkShares, context: PageContext
+    bodies: PageBodies, balanced: Body, link_shares: LinkShares, context: PageContext
 ) -> tuple[list[Block], bool] | None:
     """The page's blocks with trafilatura in recall focus (on the tree the balanced body came
-    from, whose link shares still hold), finished as the balanced ones are."""
+    from, whose link shares still hold), finished as the balanced ones are; ``None`` where
+    the body is the ``balanced`` one (its blocks would be the same)."""
     extracted = bodies.extract(recall=True)
-    if extracted is None:
+    if extracted is None or _same_body(extracted, balanced):
         return None
     return finish_blocks(tree_blocks(extracted[0], link_shares), context)
+
+
+def _same_body(body: Body, other: Body) -> bool:
+    return body[0] is other[0] or (
+        body[1] == other[1] and etree.tostring(body[0]) == etree.tostring(other[0])
+    )
 
 
 def finish_blocks(extracted: list[Block], context: PageContext) -> tuple[list[Block], bool]:
