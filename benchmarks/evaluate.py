@@ -94,6 +94,7 @@ STAGE_STUBS: dict[str, Callable[..., Any]] = {
     "prune_boilerplate": lambda *args, **kwargs: 0,
     "article_body_blocks": lambda blocks, *args, **kwargs: blocks,
     "with_standfirst": lambda blocks, *args, **kwargs: blocks,
+    "may_be_short": lambda *args, **kwargs: False,  # the recall-mode body is never tried
 }
 # Zero-width and other invisible characters count as spacing when comparing titles and names.
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), " ")

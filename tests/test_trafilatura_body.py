@@ -1,5 +1,6 @@
 """``trafilatura_body.extract_body`` gives the body ``trafilatura.bare_extraction`` gives,
-on the pages of the identity set, which take each of its paths."""
+balanced and in recall mode, on the pages of the identity set, which take each of its paths;
+in recall mode, where that body is short, jusText's when it is more than twice as long."""
 
 from __future__ import annotations
 
@@ -24,11 +25,12 @@ def pruned_tree(page: dict[str, Any]) -> etree._Element:
     return tree
 
 
-def bare_body(tree: etree._Element, url: str) -> bytes | None:
+def bare_body(tree: etree._Element, url: str, recall: bool = False) -> bytes | None:
     document = trafilatura.bare_extraction(
         tree,
         url=url,
         with_metadata=False,
+        favor_recall=recall,
         include_comments=False,
         include_tables=True,
         include_formatting=False,
@@ -50,19 +52,135 @@ def test_same_body_as_bare_extraction(page: dict[str, Any]) -> None:
     )
 
 
+@pytest.mark.parametrize("page", PAGE_LIST, ids=[page["id"] for page in PAGE_LIST])
+def test_same_body_as_bare_extraction_in_recall_mode(
+    page: dict[str, Any], monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(trafilatura_body, "ESCALATION_MAX_LENGTH", 0)  # trafilatura's recall mode
+    tree = pruned_tree(page)
+    expected = bare_body(deepcopy(tree), page["url"], recall=True)
+    extracted = trafilatura_body.extract_body(tree, page["url"], recall=True)
+    assert (None if extracted is None else etree.tostring(extracted[0], encoding="utf-8")) == (
+        expected
+    )
+
+
+def test_recall_body_after_the_balanced_one_is_the_body_of_a_fresh_tree() -> None:
+    """``PageBodies`` runs the recall-mode cascade on the tree the balanced one used, reusing
+    its work (raw-tree prunes, the page's measure, the escalation's recall retry and jusText
+    body): the body is the one a cascade on a freshly pruned tree gives."""
+
+    def bodies(page: dict[str, Any]) -> trafilatura_body.PageBodies:
+        tree = parse_html(page["html"])
+        pruned: list[etree._Element] = []
+        prune_boilerplate(tree, page_markers(tree), pruned)
+        return trafilatura_body.PageBodies(tree, page["url"], pruned)
+
+    reused = 0
+    for page in PAGE_LIST:
+        shared = bodies(page)
+        shared.extract()
+        reused += shared.recall_body is not None
+        after_balanced = shared.extract(recall=True)
+        fresh = bodies(page).extract(recall=True)
+        assert (after_balanced is None) == (fresh is None), page["id"]
+        if after_balanced is not None and fresh is not None:
+            assert after_balanced[1] == fresh[1], page["id"]
+            assert etree.tostring(after_balanced[0]) == etree.tostring(fresh[0]), page["id"]
+    assert reused  # the set has a page whose balanced escalation computed the recall body
+
+
+def test_recall_body_reuses_the_retry_of_the_balanced_escalation(monkeypatch: Any) -> None:
+    """A short balanced result covering little of the page is retried in recall mode (which
+    keeps the "teaser" block balanced mode drops); the recall-mode body asked for afterwards is
+    that retry's, not computed again, and the same as on a fresh tree."""
+    story = "".join(
+        f"<p>The harbour ferry number {n} keeps running every hour until the bridge opens.</p>"
+        for n in range(4)
+    )
+    more = "".join(
+        f"<p>Repairs to pier {n} of the old bridge will take the crews most of the winter.</p>"
+        for n in range(4)
+    )
+    html = f"<html><body><article>{story}<div class='teaser'>{more}</div></article></body></html>"
+    links = "".join(f"<a href='/s{n}'>Section {n} of the site</a>" for n in range(200))
+    prepared: list[str] = []
+    prepare = trafilatura_body._prepare_tree
+
+    def counted(tree: Any, options: Any, url: Any) -> Any:
+        prepared.append(options.focus)
+        return prepare(tree, options, url)
+
+    monkeypatch.setattr(trafilatura_body, "_prepare_tree", counted)
+
+    def bodies() -> trafilatura_body.PageBodies:
+        menu = lxml.html.fromstring(f"<nav>{links}</nav>")
+        return trafilatura_body.PageBodies(parse_html(html), None, [menu])
+
+    shared = bodies()
+    assert shared.extract() is not None
+    assert prepared == ["balanced", "recall"]
+    recall = shared.extract(recall=True)
+    assert prepared == ["balanced", "recall"]
+    fresh = bodies().extract(recall=True)
+    assert recall is not None and fresh is not None
+    assert "Repairs to pier 3" in recall[1]
+    assert etree.tostring(recall[0]) == etree.tostring(fresh[0])
+
+
+@pytest.mark.parametrize("comments", ["", "<div id='disqus_thread'><p>First!</p></div>"])
+def test_text_length_of_the_page_as_given_is_kept_across_the_raw_prunes(comments: str) -> None:
+    """``served_chars`` is the page's text length before trafilatura's raw-tree prunes (here
+    of a comment thread), measured once and shared with the readability check."""
+    story = "<p>The harbour ferry keeps running every hour until the bridge opens.</p>" * 20
+    html = f"<html><body><article>{story}</article>{comments}</body></html>"
+    bodies = trafilatura_body.PageBodies(parse_html(html), None)
+    assert bodies.extract() is not None
+    assert bodies.served_chars() == trafilatura_body.page_text_length(parse_html(html))
+    assert bodies.tree_text_chars() == trafilatura_body.page_text_length(bodies.tree)
+    assert (bodies.served_chars() > bodies.tree_text_chars()) == bool(comments)
+
+
+def test_short_recall_body_is_replaced_by_a_much_longer_justext_body(monkeypatch: Any) -> None:
+    """Where recall mode's body is short and covers little of the page, jusText's body is
+    taken when more than twice as long; elsewhere the body is recall mode's."""
+    justext_bodies: list[Any] = []
+    rescue = trafilatura_body.justext_rescue
+
+    def recorded(tree: Any, options: Any) -> Any:
+        justext_bodies.append(rescue(tree, options))
+        return justext_bodies[-1]
+
+    monkeypatch.setattr(trafilatura_body, "justext_rescue", recorded)
+    replaced = 0
+    for page in PAGE_LIST:
+        with monkeypatch.context() as no_escalation:
+            no_escalation.setattr(trafilatura_body, "ESCALATION_MAX_LENGTH", 0)
+            recall = trafilatura_body.extract_body(pruned_tree(page), page["url"], recall=True)
+        justext_bodies.clear()
+        extracted = trafilatura_body.extract_body(pruned_tree(page), page["url"], recall=True)
+        if extracted is None or recall is None or extracted[1] == recall[1]:
+            assert (extracted is None) == (recall is None)
+            continue
+        assert justext_bodies and extracted[0] is justext_bodies[0][0]
+        assert len(extracted[1]) > 2 * len(recall[1])
+        replaced += 1
+    assert replaced  # the set has such a page
+
+
 def test_readability_is_skipped_only_where_it_cannot_win(monkeypatch: Any) -> None:
     """The pages where trafilatura's own body is kept without consulting readability are
     pages where readability's text, computed anyway, would not have been chosen."""
     skipped = compared = 0
     keeps = trafilatura_body._keeps_own_body
 
-    def checked(body: Any, text: str, tree: Any, options: Any) -> bool:
+    def checked(body: Any, text: str, page: Any, options: Any) -> bool:
         nonlocal skipped, compared
-        kept = keeps(body, text, tree, options)
+        kept = keeps(body, text, page, options)
         if kept:
             skipped += 1
             chosen, _ = trafilatura.external.compare_extraction(
-                deepcopy(tree), deepcopy(tree), body, text, options
+                deepcopy(page.tree), deepcopy(page.tree), body, text, options
             )
             assert chosen is body
         else:

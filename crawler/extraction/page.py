@@ -5,7 +5,9 @@ The page is parsed once; that tree gives the metadata (``metadata.read_page``) a
 context (captions, headlines, JSON-LD ``articleBody``), is pruned of boilerplate elements
 (``dom.prune_boilerplate``) and handed to trafilatura, whose XML body becomes blocks (their link
 text measured on the pruned tree, ``dom.LinkShares``), checked against ``articleBody``
-(``body.py``) and cleaned by the rules of ``cleaning.RULES``.
+(``body.py``) and cleaned by the rules of ``cleaning.RULES``. Where that text covers little of
+the page, trafilatura's recall-mode body of the same tree, finished the same way, may replace
+it (``candidates.py``).
 
 Contract: ``extract_page`` never raises for bad input; a page without an article comes back with
 ``text`` ``None`` and ``error`` set to a reason (a stats-key suffix).
@@ -22,10 +24,11 @@ from lxml import etree
 
 from crawler.encoding import decode_page
 from crawler.extraction.body import article_body_blocks, with_standfirst
+from crawler.extraction.candidates import may_be_short, prefer_recall
 from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
 from crawler.extraction.dom import LinkShares, PageContext, page_markers, prune_boilerplate
 from crawler.extraction.metadata import PageMetadata, read_page
-from crawler.extraction.trafilatura_body import extract_body
+from crawler.extraction.trafilatura_body import Body, PageBodies
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.rights import PageRights, read_page_rights
 
@@ -116,12 +119,19 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     # prunes the tree in place) runs on the same tree.
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
     link_shares = LinkShares(tree)
-    extracted = extract_body(tree, url, pruned)
+    bodies = PageBodies(tree, url, pruned)
+    extracted = bodies.extract()
     if extracted is None:
         return PageExtraction(text=None, metadata=metadata, error="no_content", rights=rights)
     context.authors = context.authors or metadata.authors
     blocks, backstop = finish_blocks(tree_blocks(extracted[0], link_shares), context)
     text = "\n\n".join(block.text for block in blocks)
+    # The page's text as served (our pruning done, trafilatura's not); the cascade measured it.
+    if may_be_short(len(text), bodies.served_chars()):
+        recall = _recall_blocks(bodies, extracted, link_shares, context)
+        if recall is not None and prefer_recall(blocks, recall[0]):
+            blocks, backstop = recall
+            text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
         return PageExtraction(text=None, metadata=metadata, error="too_little_text", rights=rights)
     return PageExtraction(
@@ -130,6 +140,24 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         metadata=metadata,
         backstop=backstop,
         rights=rights,
+    )
+
+
+def _recall_blocks(
+    bodies: PageBodies, balanced: Body, link_shares: LinkShares, context: PageContext
+) -> tuple[list[Block], bool] | None:
+    """The page's blocks with trafilatura in recall focus (on the tree the balanced body came
+    from, whose link shares still hold), finished as the balanced ones are; ``None`` where
+    the body is the ``balanced`` one (its blocks would be the same)."""
+    extracted = bodies.extract(recall=True)
+    if extracted is None or _same_body(extracted, balanced):
+        return None
+    return finish_blocks(tree_blocks(extracted[0], link_shares), context)
+
+
+def _same_body(body: Body, other: Body) -> bool:
+    return body[0] is other[0] or (
+        body[1] == other[1] and etree.tostring(body[0]) == etree.tostring(other[0])
     )
 
 

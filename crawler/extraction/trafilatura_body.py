@@ -3,7 +3,8 @@
 The body is the one ``trafilatura.bare_extraction(tree, include_comments=False,
 include_tables=True, include_links=False, include_formatting=False, deduplicate=False)`` gives
 at the pinned trafilatura version (``trafilatura.core.trafilatura_sequence`` with comments
-off), with the work it does not need left out:
+off), or with ``favor_recall=True`` when asked for recall focus, with the work it does not
+need left out:
 
 - the tree is used in place: the caller's pruned tree is not needed afterwards, so it is not
   copied first;
@@ -12,12 +13,26 @@ off), with the work it does not need left out:
   the elements our pruning removed before (``pruned``): trafilatura escalates as it would on
   the page as served, since pruning a page's navigation and widgets does not make a short
   result cover more of its content;
-- readability's candidate is computed only where it can be chosen. trafilatura prefers it
-  (balanced mode) when its own body is empty, has no paragraph text, holds more tables than
-  paragraphs, or is less than half as long as readability's; readability's text is part of the
-  page's text, so a well-formed body longer than half the page's text keeps trafilatura's own
+- readability's candidate is computed only where it can be chosen. In recall mode trafilatura
+  keeps a long body as it is; otherwise it prefers readability's when its own body is empty,
+  has no paragraph text, holds more tables than paragraphs, or is shorter than readability's
+  (balanced mode: half as long; recall mode: two thirds as long, or any shorter with
+  readability finding subheadings). Readability's text is part of the page's text, so a
+  well-formed body half as long as the page's text (recall: as long) keeps trafilatura's own
   result and readability is not run. Pages where the body is unclean or short (where jusText
   may take over) take the full comparison.
+
+In recall focus, a short result covering little of the page is still compared with jusText's
+(trafilatura's escalation, which it runs in balanced mode only).
+
+``PageBodies`` gives both bodies of one tree, the recall-mode one after the balanced one, with
+the work they share done once: trafilatura changes the tree itself only by its raw-tree prunes
+(every later step works on copies), so the recall-mode cascade runs on the same tree without
+pruning it again, and reuses the balanced cascade's measure of the page and, where its
+escalation computed them, its recall-mode retry and jusText's body. The page's text length as
+readability sees it, which the readability check and the caller's choice of trying the
+recall-mode body both need, is measured once (before the raw-tree prunes only where they
+remove anything, since it is the page as given that the caller compares with).
 
 ``tests/test_extraction_identity.py`` checks the output against stored records, and
 ``tests/test_trafilatura_body.py`` against ``bare_extraction`` itself.
@@ -28,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import suppress
 from copy import copy
+from dataclasses import dataclass
 
 from lxml import etree
 from trafilatura.baseline import baseline, html2txt
@@ -40,13 +56,16 @@ from trafilatura.core import (
     _prepare_tree,
 )
 from trafilatura.external import SANITIZED_XPATH, compare_extraction, justext_rescue
-from trafilatura.htmlprocessing import prune_unwanted_nodes
 from trafilatura.main_extractor import extract_content
 from trafilatura.settings import Extractor
 from trafilatura.utils import trim
+from trafilatura.xml import delete_element
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
 Body = tuple[etree._Element, str]
+# ``compare_extraction`` keeps a recall-mode body longer than this many times the minimum
+# extracted size without consulting readability or jusText.
+RECALL_BYPASS = 10
 # The page's text as readability sees it: it drops scripts and styles before anything else
 # (their content is one text node, a child of the element).
 _READABLE_TEXT = etree.XPath(
@@ -54,9 +73,11 @@ _READABLE_TEXT = etree.XPath(
 )
 
 
-def extraction_options(url: str | None) -> Extractor:
+def extraction_options(url: str | None, *, recall: bool = False) -> Extractor:
+    """trafilatura's settings for our cascade, balanced or in recall focus."""
     return Extractor(
         comments=False,
+        recall=recall,
         tables=True,
         formatting=False,
         links=False,
@@ -66,35 +87,111 @@ def extraction_options(url: str | None) -> Extractor:
 
 
 def extract_body(
-    tree: etree._Element, url: str | None, pruned: Sequence[etree._Element] = ()
-) -> Body | None:
-    """trafilatura's body element and its text, or ``None`` where ``bare_extraction`` finds
-    too little text. ``tree`` is consumed (pruned in place); ``pruned`` are the elements
-    removed from it before, whose text still counts as the page's."""
-    options = extraction_options(url)
-    try:
-        body, text = _cascade(tree, options, url, pruned)
-    except (TypeError, ValueError):  # bare_extraction's own guard: no content
-        return None
-    if len(text) < options.min_output_size:
-        return None
-    return body, text
-
-
-def _cascade(
     tree: etree._Element,
-    options: Extractor,
     url: str | None,
     pruned: Sequence[etree._Element] = (),
-) -> Body:
+    *,
+    recall: bool = False,
+) -> Body | None:
+    """trafilatura's body element and its text (in recall focus with ``recall``), or ``None``
+    where ``bare_extraction`` finds too little text. ``tree`` is consumed (pruned in place);
+    ``pruned`` are the elements removed from it before, whose text still counts as the
+    page's."""
+    return PageBodies(tree, url, pruned).extract(recall=recall)
+
+
+@dataclass
+class PageBodies:
+    """trafilatura's bodies of one page tree (``extract_body``), balanced and in recall focus,
+    sharing the work the two cascades have in common. ``tree`` is pruned in place by the first
+    cascade; ``pruned`` are the elements removed from it before, whose text still counts as
+    the page's."""
+
+    tree: etree._Element
+    url: str | None
+    pruned: Sequence[etree._Element] = ()
+    # Set by the first cascade: the raw-tree prunes are done (the tree is ready for another).
+    raw_pruned: bool = False
+    # The page's text length as the escalation measures it (the tree's and the pruned
+    # elements').
+    page_chars: int | None = None
+    # The tree's text length as readability sees it (``page_text_length``), and the one
+    # before the raw-tree prunes where they removed anything.
+    text_chars: int | None = None
+    served_text_chars: int | None = None
+    # The recall-mode body (cascade stages 1-2) and jusText's body, where the balanced
+    # escalation computed them: the recall-mode cascade's own would be the same.
+    recall_body: Body | None = None
+    justext_body: Body | None = None
+
+    def extract(self, *, recall: bool = False) -> Body | None:
+        """The body in balanced focus, or in recall focus with ``recall`` (after the balanced
+        one, to share its work), as ``extract_body`` gives it."""
+        options = extraction_options(self.url, recall=recall)
+        try:
+            body, text = _cascade(self, options)
+        except (TypeError, ValueError):  # bare_extraction's own guard: no content
+            return None
+        if len(text) < options.min_output_size:
+            return None
+        return body, text
+
+    def tree_text_chars(self) -> int:
+        """``page_text_length`` of the tree as it is now."""
+        if self.text_chars is None:
+            self.text_chars = page_text_length(self.tree)
+        return self.text_chars
+
+    def served_chars(self) -> int:
+        """``page_text_length`` of the tree as it was given, before the raw-tree prunes."""
+        if self.served_text_chars is not None:
+            return self.served_text_chars
+        return self.tree_text_chars()
+
+    def raw_prune(self) -> None:
+        """trafilatura's raw-tree prunes (``trafilatura_sequence``, comments off), once. The
+        tree's text length is measured first only where they remove anything; elsewhere the
+        length measured later is the same."""
+        if self.raw_pruned:
+            return
+        self.raw_pruned = True
+        is_forum = _forum_thread_page(self.tree)
+        # prune_unwanted_nodes, each expression's matches removed before the next is evaluated
+        for expression in [
+            *RAW_TREE_PRUNE_XPATH,
+            *(() if is_forum else REMOVE_COMMENTS_AND_LISTS_XPATH),
+        ]:
+            matches = expression(self.tree)
+            if matches and self.served_text_chars is None:
+                self.served_text_chars = self.tree_text_chars()
+                self.text_chars = None
+            for element in matches:
+                delete_element(element)
+
+    def escalation_page_chars(self) -> int:
+        if self.page_chars is None:
+            self.page_chars = len(html2txt(self.tree)) + sum(
+                len(html2txt(element)) for element in self.pruned
+            )
+        return self.page_chars
+
+
+def page_text_length(tree: etree._Element) -> int:
+    """The length of the page's text as readability sees it (scripts and styles left out)."""
+    return len(trim("".join(_READABLE_TEXT(tree))))
+
+
+def _cascade(page: PageBodies, options: Extractor) -> Body:
     """``trafilatura.core.trafilatura_sequence``, comments off; the page's text that the
     escalation compares with includes the ``pruned`` elements'."""
-    is_forum = _forum_thread_page(tree)
-    tree = prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
-    if not is_forum:
-        tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
-    cleaned_tree, cleaned_tree_backup = _prepare_tree(tree, options, url)
-    body, text = _extract_and_compare(cleaned_tree, cleaned_tree_backup, tree, options)
+    page.raw_prune()
+    tree, url = page.tree, page.url
+    recall_mode = options.focus == "recall"
+    if recall_mode and page.recall_body is not None:
+        body, text = page.recall_body
+    else:
+        cleaned_tree, cleaned_tree_backup = _prepare_tree(tree, options, url)
+        body, text = _extract_and_compare(cleaned_tree, cleaned_tree_backup, page, options)
 
     # Rescue: the baseline on the whole tree, when the result is short and it gives more.
     if len(text) < options.min_extracted_size:
@@ -104,19 +201,28 @@ def _cascade(
 
     # Escalation: a short result covering little of the page is retried in recall mode,
     # and with jusText, and the longer one kept when clearly longer.
-    if 0 < len(text) < ESCALATION_MAX_LENGTH and len(text) < ESCALATION_PAGE_SHARE * (
-        len(html2txt(tree)) + sum(len(html2txt(element)) for element in pruned)
+    # (trafilatura does this in balanced mode only; in recall mode jusText still finds the
+    # story on pages whose markup hides it from both modes. The recall retry would repeat the
+    # first pass, so it is not run.)
+    if 0 < len(text) < ESCALATION_MAX_LENGTH and (
+        len(text) < ESCALATION_PAGE_SHARE * page.escalation_page_chars()
     ):
         recall_options = copy(options)
         recall_options.focus = "recall"
         recall: Body = (body, "")
-        justext: Body = (body, "")
-        with suppress(Exception):  # trafilatura's own guard around the retry
-            recall = _extract_and_compare(
-                *_prepare_tree(tree, recall_options, url), tree, recall_options
-            )
-        with suppress(Exception):  # and around jusText
-            justext = justext_rescue(copy(tree), options)
+        if recall_mode:
+            recall = (body, text)
+        else:
+            with suppress(Exception):  # trafilatura's own guard around the retry
+                recall = _extract_and_compare(
+                    *_prepare_tree(tree, recall_options, url), page, recall_options
+                )
+                page.recall_body = recall
+        if page.justext_body is None:
+            page.justext_body = (body, "")
+            with suppress(Exception):  # and around jusText
+                page.justext_body = justext_rescue(copy(tree), options)
+        justext = page.justext_body
         recall_text, justext_text = recall[1], justext[1]
         length = len(text)
         if len(justext_text) > len(recall_text) and len(justext_text) > (
@@ -133,26 +239,29 @@ def _cascade(
 def _extract_and_compare(
     cleaned_tree: etree._Element,
     cleaned_tree_backup: etree._Element,
-    tree: etree._Element,
+    page: PageBodies,
     options: Extractor,
 ) -> Body:
     body, text = extract_content(cleaned_tree, options)
-    if _keeps_own_body(body, text, tree, options):
+    if _keeps_own_body(body, text, page, options):
         return body, text
-    return compare_extraction(cleaned_tree_backup, copy(tree), body, text, options)
+    return compare_extraction(cleaned_tree_backup, copy(page.tree), body, text, options)
 
 
-def _keeps_own_body(
-    body: etree._Element, text: str, tree: etree._Element, options: Extractor
-) -> bool:
+def _keeps_own_body(body: etree._Element, text: str, page: PageBodies, options: Extractor) -> bool:
     """Whether ``compare_extraction`` would return trafilatura's own body whatever readability
-    finds: balanced mode, a clean body long enough to need no jusText, with paragraph text, no
-    more tables than paragraphs, and more than half as long as the page's whole text (which
-    bounds readability's)."""
-    if options.focus != "balanced" or len(text) < options.min_extracted_size:
+    finds: in recall mode, a body longer than its bypass length; otherwise a clean body long
+    enough to need no jusText, with paragraph text, no more tables than paragraphs, and more
+    than half as long as the page's whole text in balanced mode (which bounds readability's:
+    it must be twice as long to win), as long as that text in recall mode (where longer
+    suffices)."""
+    if options.focus == "recall" and len(text) > RECALL_BYPASS * options.min_extracted_size:
+        return True
+    if options.focus not in ("balanced", "recall") or len(text) < options.min_extracted_size:
         return False
     if body.xpath(SANITIZED_XPATH) or not body.xpath(".//p//text()"):
         return False
     if len(body.findall(".//table")) > len(body.findall(".//p")):
         return False
-    return 2 * len(text) >= len(trim("".join(_READABLE_TEXT(tree))))
+    share = 2 if options.focus == "balanced" else 1
+    return share * len(text) >= page.tree_text_chars()
