@@ -134,6 +134,8 @@ _SEPARATE = frozenset(
 def element_text(element: etree._Element) -> str:
     """The element's text as a reader sees it: no space added inside a word or before
     punctuation, one between block-level parts; comments and processing instructions skipped."""
+    if not len(element):  # most links and spans: their text is all there is
+        return element.text or ""
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:
@@ -391,13 +393,7 @@ def displayed_summary(
     lengths = [len(d) for d in wanted.values()]
     low, high = int(min(lengths) * 0.8), int(max(lengths) * 1.25) + 1
     body = tree.find("body")
-    root = body if body is not None else tree
-    # An element's squashed text is a run of the squashed text of the whole: a summary found
-    # nowhere in it is shown by no element (most pages), and no element need be measured.
-    shown = _squash("".join(root.itertext()))
-    if not any(key in shown for key in wanted):
-        return None
-    for element in root.iter(*STANDFIRST_TAGS):
+    for element in (body if body is not None else tree).iter(*STANDFIRST_TAGS):
         if not low <= _text_length(element, high) <= high:
             continue
         found = wanted.get(_squash(element_text(element)))

@@ -128,9 +128,7 @@ def _cascade(
     # (trafilatura does this in balanced mode only; in recall mode jusText still finds the
     # story on pages whose markup hides it from both modes. The recall retry would repeat the
     # first pass, so it is not run.)
-    if 0 < len(text) < ESCALATION_MAX_LENGTH and len(text) < ESCALATION_PAGE_SHARE * (
-        len(html2txt(tree)) + sum(len(html2txt(element)) for element in pruned)
-    ):
+    if 0 < len(text) < ESCALATION_MAX_LENGTH and _covers_little(len(text), tree, pruned):
         recall_options = copy(options)
         recall_options.focus = "recall"
         recall: Body = (body, "")
@@ -155,6 +153,20 @@ def _cascade(
         ):
             body, text = recall
     return body, text
+
+
+def _covers_little(length: int, tree: etree._Element, pruned: Sequence[etree._Element]) -> bool:
+    """Whether a result of ``length`` characters is less than ``ESCALATION_PAGE_SHARE`` of the
+    page's text: the tree's, then the pruned elements' one by one, only until it is (the sum
+    only grows, so the answer is the one the whole sum gives)."""
+    page = len(html2txt(tree))
+    if length < ESCALATION_PAGE_SHARE * page:
+        return True
+    for element in pruned:
+        page += len(html2txt(element))
+        if length < ESCALATION_PAGE_SHARE * page:
+            return True
+    return False
 
 
 def _extract_and_compare(
