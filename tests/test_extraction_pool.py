@@ -56,20 +56,24 @@ def test_workers_share_the_forkservers_language_model_and_run_blas_single_thread
     assert os.environ.get("OPENBLAS_NUM_THREADS") == before
 
 
-def test_workers_inherit_the_date_parsers_prepared_locales() -> None:
+def test_workers_inherit_the_date_parsers_prepared_locales_frozen() -> None:
     """dateparser's data for every locale is built in the forkserver: a worker's first date
-    string costs it milliseconds, not the 1-2 s of CPU that building it takes."""
+    string costs it milliseconds, not the 1-2 s of CPU that building it takes; the
+    forkserver's objects are frozen for the garbage collector."""
 
-    async def in_pool() -> tuple[int, float]:
-        pool: WorkerPool[tuple[int, float]] = WorkerPool(1, timeout_s=60, function=first_date_parse)
+    async def in_pool() -> tuple[int, float, bool]:
+        pool: WorkerPool[tuple[int, float, bool]] = WorkerPool(
+            1, timeout_s=60, function=first_date_parse
+        )
         try:
             return await pool.run()
         finally:
             pool.close()
 
-    built, cpu_s = asyncio.run(in_pool())
+    built, cpu_s, frozen = asyncio.run(in_pool())
     assert built == 1
     assert cpu_s < 0.3
+    assert frozen
 
 
 def test_pool_gives_the_same_results_as_in_process_extraction() -> None:
