@@ -393,8 +393,13 @@ def displayed_summary(
     lengths = [len(d) for d in wanted.values()]
     low, high = int(min(lengths) * 0.8), int(max(lengths) * 1.25) + 1
     body = tree.find("body")
-    for element in (body if body is not None else tree).iter(*STANDFIRST_TAGS):
-        if not low <= _text_length(element, high) <= high:
+    walker = etree.iterwalk(body if body is not None else tree, ("start",), STANDFIRST_TAGS)
+    for _, element in walker:
+        length = _text_length(element, high)
+        if length < low:
+            walker.skip_subtree()  # the elements inside show less text still
+            continue
+        if length > high:
             continue
         found = wanted.get(_squash(element_text(element)))
         if found and not _in_media(element, markers):
