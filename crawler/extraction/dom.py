@@ -137,23 +137,27 @@ def element_text(element: etree._Element) -> str:
     if not len(element):  # most links and spans: their text is all there is
         return element.text or ""
     parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            if isinstance(child.tag, str):
-                separate = child.tag in _SEPARATE
-                if separate:
-                    parts.append(" ")
-                walk(child)
-                if separate:
-                    parts.append(" ")
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(element)
+    _walk_text(element, parts)
     return "".join(parts)
+
+
+def _walk_text(node: etree._Element, parts: list[str]) -> None:
+    if node.text:
+        parts.append(node.text)
+    for child in node:
+        tag = child.tag
+        if isinstance(tag, str):
+            separate = tag in _SEPARATE
+            if separate:
+                parts.append(" ")
+            if len(child):
+                _walk_text(child, parts)
+            elif child.text:  # a leaf (most elements): its text, without a call
+                parts.append(child.text)
+            if separate:
+                parts.append(" ")
+        if child.tail:
+            parts.append(child.tail)
 
 
 def marker_words(element: etree._Element) -> frozenset[str]:
