@@ -14,6 +14,7 @@ the process every extraction worker is forked from.
 - All of it is then frozen for the garbage collector (``gc.freeze``).
 """
 
+import contextlib
 import gc
 import os
 
@@ -26,8 +27,11 @@ from crawler.extraction.metadata import language_identifier  # noqa: E402
 
 language_identifier()
 # htmldate's own parser instance (cached by htmldate); a string that no locale reads makes
-# dateparser try, and so prepare, every one of them.
-get_external_parser().get_date_data("xx 12 yy 2020")
+# dateparser try, and so prepare, every one of them. Only a head start: should it fail, the
+# forkserver must still start (an exception here would stop it), and the workers prepare
+# dateparser themselves as before.
+with contextlib.suppress(Exception):
+    get_external_parser().get_date_data("xx 12 yy 2020")
 
 # What is loaded by now lives as long as the workers: frozen, so that their full garbage
 # collections neither walk it (about 2% of a worker's CPU) nor write to its memory pages, which
