@@ -7,12 +7,9 @@ change to the text does.
 from __future__ import annotations
 
 import hashlib
-import re
-
-_SPACE = re.compile(r"\s+")
 
 
 def text_fingerprint(text: str) -> str:
     """32 hex digits of SHA-256 over the text with runs of whitespace collapsed."""
-    normalized = _SPACE.sub(" ", text).strip()
+    normalized = " ".join(text.split())  # str.split's whitespace is the pattern's \s
     return hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()[:32]

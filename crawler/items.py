@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from crawler.fingerprint import text_fingerprint
@@ -106,4 +106,17 @@ class Article:
             self.fingerprint = text_fingerprint(self.text)
 
     def to_record(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record: ``dataclasses.asdict``'s dict, built without its generic deep copy (the
+        values are JSON-native: lists and dicts are copied, the rest is immutable)."""
+        return {name: _json_copy(getattr(self, name)) for name in _ARTICLE_FIELDS}
+
+
+def _json_copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_json_copy(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_copy(item) for key, item in value.items()}
+    return value
+
+
+_ARTICLE_FIELDS = tuple(item.name for item in fields(Article))

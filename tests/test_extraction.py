@@ -36,3 +36,15 @@ def test_writer_publishes_only_complete_file(tmp_path) -> None:
         encode_record({"c": "\ud800"})
     assert writer.close() == tmp_path / "out.jsonl"
     assert (tmp_path / "out.jsonl").read_text(encoding="utf-8") == '{"a":"é"}\n'
+
+
+def test_control_characters_are_found_on_the_bytes_as_by_the_pattern() -> None:
+    """The parser's quick check (UTF-8 bytes) finds exactly the characters its pattern removes,
+    and a page with a NUL byte keeps the text after it."""
+    from crawler.extraction.page import _CONTROL_CHARS, _has_control_chars, parse_html
+
+    for code in [*range(0x200), 0x2028, 0xFEFF, 0xD800, 0xDFFF, 0x10FFFF]:
+        text = f"a{chr(code)}b"
+        assert _has_control_chars(text) == bool(_CONTROL_CHARS.search(text)), hex(code)
+    tree = parse_html("<html><body><p>before\x00after\x1f</p></body></html>")
+    assert tree.findtext(".//p") == "beforeafter"

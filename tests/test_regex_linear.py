@@ -166,7 +166,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
     "textnorm.clean_text: unclosed tags": (textnorm.clean_text, lambda n: "<a" * n, 1000),
     "textnorm.clean_text: long tag": (textnorm.clean_text, lambda n: "<" + "a" * n, 4000),
     "textnorm.clean_text: spaces": (textnorm.clean_text, lambda n: "a" + " \t\n" * n, 1000),
-    "fingerprint._SPACE": (pattern(fingerprint._SPACE, "sub"), lambda n: "a " * n, 2000),
+    "fingerprint.text_fingerprint": (fingerprint.text_fingerprint, lambda n: "a " * n, 2000),
     # --- extraction (crawler/extraction/) ---
     "screen._JSON": (pattern(screen._JSON, "match"), lambda n: b"[" + b" " * n + b"x", 4000),
     "screen._CONTROL_BYTES": (

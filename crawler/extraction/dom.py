@@ -11,6 +11,7 @@ Two jobs, both general (no rule names a site):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -133,24 +134,30 @@ _SEPARATE = frozenset(
 def element_text(element: etree._Element) -> str:
     """The element's text as a reader sees it: no space added inside a word or before
     punctuation, one between block-level parts; comments and processing instructions skipped."""
+    if not len(element):  # most links and spans: their text is all there is
+        return element.text or ""
     parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            if isinstance(child.tag, str):
-                separate = child.tag in _SEPARATE
-                if separate:
-                    parts.append(" ")
-                walk(child)
-                if separate:
-                    parts.append(" ")
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(element)
+    _walk_text(element, parts)
     return "".join(parts)
+
+
+def _walk_text(node: etree._Element, parts: list[str]) -> None:
+    if node.text:
+        parts.append(node.text)
+    for child in node:
+        tag = child.tag
+        if isinstance(tag, str):
+            separate = tag in _SEPARATE
+            if separate:
+                parts.append(" ")
+            if len(child):
+                _walk_text(child, parts)
+            elif child.text:  # a leaf (most elements): its text, without a call
+                parts.append(child.text)
+            if separate:
+                parts.append(" ")
+        if child.tail:
+            parts.append(child.tail)
 
 
 def marker_words(element: etree._Element) -> frozenset[str]:
@@ -162,11 +169,18 @@ def _words_of(value: str) -> frozenset[str]:
     words: set[str] = set()
     for name in value.split():
         # "hide-read-more-ad", "noAds": the words after a negation are negated
-        for word in _name_words(name):
+        for word in _words_of_name(name):
             words.add(word)
             if word in NEGATIONS:
                 break
     return frozenset(words)
+
+
+# The same class names ("container", "col-md-8") recur on every page of a site and across
+# sites: each is split once per process.
+@functools.lru_cache(maxsize=16384)
+def _words_of_name(name: str) -> tuple[str, ...]:
+    return tuple(_name_words(name))
 
 
 def _name_words(name: str) -> Iterator[str]:
@@ -183,14 +197,19 @@ def _name_words(name: str) -> Iterator[str]:
             yield from (word.lower() for word in _CAMEL_SPLIT.split(token))
 
 
+# The elements with a class or an id attribute, in document order (XPath finds them in C).
+_WITH_MARKERS = etree.XPath("descendant-or-self::*[@class or @id]")
+
+
 def page_markers(tree: etree._Element) -> Markers:
     """``marker_words`` of every element that has a class or an id."""
     markers: Markers = {}
     known: dict[str, frozenset[str]] = {}  # pages repeat the same class strings many times
-    for element in tree.iter():
-        if not isinstance(element.tag, str) or not (element.get("class") or element.get("id")):
+    for element in _WITH_MARKERS(tree):
+        css, ident = element.get("class"), element.get("id")
+        if not (css or ident):
             continue
-        value = f"{element.get('class') or ''} {element.get('id') or ''}"
+        value = f"{css or ''} {ident or ''}"
         words = known.get(value)
         if words is None:
             words = known[value] = _words_of(value)
@@ -206,6 +225,10 @@ def is_boilerplate(element: etree._Element, words: frozenset[str] | None = None)
     if tag in BOILERPLATE_TAGS:
         return True
     words = marker_words(element) if words is None else words
+    return _boilerplate_words(words)
+
+
+def _boilerplate_words(words: frozenset[str]) -> bool:
     if words & BOILERPLATE_WORDS:
         return True
     return any(a in words and b in words for a, b in BOILERPLATE_PAIRS)
@@ -256,10 +279,18 @@ def prune_boilerplate(
     ``removed_into`` when given."""
     markers = page_markers(tree) if markers is None else markers
     page_chars = _paragraph_chars(tree, None)
+    # ``is_boilerplate`` of every element, with each distinct word set judged once: an element
+    # without a class or id is boilerplate by its tag alone.
+    judged: dict[frozenset[str], bool] = {}
+    marked: set[etree._Element] = set()
+    for element, words in markers.items():
+        verdict = judged.get(words)
+        if verdict is None:
+            verdict = judged[words] = _boilerplate_words(words)
+        if verdict and element.tag not in PROTECTED_TAGS:
+            marked.add(element)
     doomed = [
-        element
-        for element in tree.iter()
-        if is_boilerplate(element, markers.get(element, NO_WORDS))
+        element for element in tree.iter() if element in marked or element.tag in BOILERPLATE_TAGS
     ]
     gone: dict[etree._Element, None] = {}  # a set that keeps the order of removal
     for element in doomed:
@@ -368,8 +399,13 @@ def displayed_summary(
     lengths = [len(d) for d in wanted.values()]
     low, high = int(min(lengths) * 0.8), int(max(lengths) * 1.25) + 1
     body = tree.find("body")
-    for element in (body if body is not None else tree).iter(*STANDFIRST_TAGS):
-        if not low <= _text_length(element, high) <= high:
+    walker = etree.iterwalk(body if body is not None else tree, ("start",), STANDFIRST_TAGS)
+    for _, element in walker:
+        length = _text_length(element, high)
+        if length < low:
+            walker.skip_subtree()  # the elements inside show less text still
+            continue
+        if length > high:
             continue
         found = wanted.get(_squash(element_text(element)))
         if found and not _in_media(element, markers):
@@ -480,13 +516,16 @@ TEXT_BLOCK_TAGS = frozenset(
     }
 )
 _NON_WORD = re.compile(r"[\W_]+")
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\ufeff"))  # removed inside words by tidy_text
+_INVISIBLE = ("\u00ad", "\ufeff")  # removed inside words by tidy_text
 
 
 def text_key(text: str) -> str:
     """A text as a lookup key: case-folded, punctuation and spacing reduced to single spaces,
     so a block's text finds the page element it was read from."""
-    return _NON_WORD.sub(" ", text.translate(_INVISIBLE).casefold()).strip()
+    for invisible in _INVISIBLE:  # rare: a test is cheaper than str.translate's table lookups
+        if invisible in text:
+            text = text.replace(invisible, "")
+    return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
 class LinkShares:

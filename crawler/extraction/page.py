@@ -58,12 +58,24 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 # libxml2 ends a text at a NUL byte; control characters are never content (see textnorm).
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL_BYTES = bytes(code for code in range(0x20) if chr(code) not in "\t\n\r")
 
 
 def parse_html(html: str) -> etree._Element:
     """The page's tree, parsed once with trafilatura's parser settings."""
-    html = _CONTROL_CHARS.sub("", _XML_DECLARATION.sub("", html, count=1))
+    html = _XML_DECLARATION.sub("", html, count=1)
+    if _has_control_chars(html):
+        html = _CONTROL_CHARS.sub("", html)
     return lxml.html.fromstring(html, parser=HTML_PARSER)
+
+
+def _has_control_chars(html: str) -> bool:
+    """Whether the text holds a control character: checked on its UTF-8 bytes, where each is
+    one byte that no other character's bytes contain, by ``bytes.translate`` (a plain C loop,
+    several times faster than a regular expression's scan of the page, which most pages,
+    free of them, would not need)."""
+    encoded = html.encode("utf-8", "surrogatepass")
+    return len(encoded.translate(None, _CONTROL_BYTES)) != len(encoded)
 
 
 @dataclass

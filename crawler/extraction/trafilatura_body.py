@@ -112,9 +112,10 @@ class PageBodies:
     pruned: Sequence[etree._Element] = ()
     # Set by the first cascade: the raw-tree prunes are done (the tree is ready for another).
     raw_pruned: bool = False
-    # The page's text length as the escalation measures it (the tree's and the pruned
-    # elements').
+    # The page's text length as the escalation measures it: the tree's and the first
+    # ``pruned_measured`` pruned elements' (``covers_little``).
     page_chars: int | None = None
+    pruned_measured: int = 0
     # The tree's text length as readability sees it (``page_text_length``), and the one
     # before the raw-tree prunes where they removed anything.
     text_chars: int | None = None
@@ -168,12 +169,19 @@ class PageBodies:
             for element in matches:
                 delete_element(element)
 
-    def escalation_page_chars(self) -> int:
+    def covers_little(self, length: int) -> bool:
+        """Whether a result of ``length`` characters is less than ``ESCALATION_PAGE_SHARE`` of
+        the page's text: the tree's, then the pruned elements' one by one, measured only until
+        it is (the sum only grows, so the answer is the one the whole sum gives) and kept for
+        the next call."""
         if self.page_chars is None:
-            self.page_chars = len(html2txt(self.tree)) + sum(
-                len(html2txt(element)) for element in self.pruned
-            )
-        return self.page_chars
+            self.page_chars = len(html2txt(self.tree))
+        while length >= ESCALATION_PAGE_SHARE * self.page_chars and self.pruned_measured < len(
+            self.pruned
+        ):
+            self.page_chars += len(html2txt(self.pruned[self.pruned_measured]))
+            self.pruned_measured += 1
+        return length < ESCALATION_PAGE_SHARE * self.page_chars
 
 
 def page_text_length(tree: etree._Element) -> int:
@@ -204,9 +212,7 @@ def _cascade(page: PageBodies, options: Extractor) -> Body:
     # (trafilatura does this in balanced mode only; in recall mode jusText still finds the
     # story on pages whose markup hides it from both modes. The recall retry would repeat the
     # first pass, so it is not run.)
-    if 0 < len(text) < ESCALATION_MAX_LENGTH and (
-        len(text) < ESCALATION_PAGE_SHARE * page.escalation_page_chars()
-    ):
+    if 0 < len(text) < ESCALATION_MAX_LENGTH and page.covers_little(len(text)):
         recall_options = copy(options)
         recall_options.focus = "recall"
         recall: Body = (body, "")
