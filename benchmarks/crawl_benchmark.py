@@ -262,10 +262,10 @@ def measure_limit(
 ) -> LimitFigures:
     """Articles per second of extraction alone (``extract``: ours by default), one worker
     process per core. The workers are forked from a forkserver prepared as the crawl's
-    extraction workers' one (``worker_preload``: the language model loaded, dateparser's
-    locales built), started before the clock and shared by both limits: the CPU counted is
-    what the workers (start-up included) and the forkserver spend during the run, without
-    that one-off preparation, which the crawl's figures include."""
+    extraction workers' one (``worker_preload``: the language model loaded), started before
+    the clock and shared by both limits: the CPU counted is what the workers (start-up
+    included) and the forkserver spend during the run, without that one-off preparation,
+    which the crawl's figures include."""
     jobs = [(pages[i % len(pages)], base + run.article_path(i)) for i in range(run.articles)]
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["crawler.extraction.worker_preload", "__main__"])

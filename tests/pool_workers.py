@@ -52,18 +52,3 @@ def worker_environment() -> tuple[str | None, int, int]:
 
     info = language_identifier.cache_info()
     return os.environ.get("OPENBLAS_NUM_THREADS"), info.misses, info.hits
-
-
-def first_date_parse() -> tuple[int, float, bool]:
-    """How often htmldate's date parser was built before this call (in the forkserver: once),
-    the CPU seconds this worker's first parse of a date string takes, and whether the
-    forkserver froze its objects for the garbage collector."""
-    import gc
-    import time
-
-    from htmldate.extractors import get_external_parser
-
-    built = get_external_parser.cache_info().misses
-    started = time.process_time()
-    get_external_parser().get_date_data("3 brumaire 2019")
-    return built, time.process_time() - started, gc.get_freeze_count() > 0

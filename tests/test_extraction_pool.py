@@ -22,7 +22,6 @@ from crawler.extraction.pool import ExtractionCrashed, ExtractionTimeout, Worker
 from tests.conftest import ROOT, project_settings
 from tests.pages import article_html, paragraphs_for
 from tests.pool_workers import (
-    first_date_parse,
     misbehaving_extract,
     misbehaving_extract_article,
     worker_environment,
@@ -54,26 +53,6 @@ def test_workers_share_the_forkservers_language_model_and_run_blas_single_thread
     threads = before or "1"
     assert asyncio.run(in_pool()) == [(threads, 1, 0), (threads, 1, 0)]
     assert os.environ.get("OPENBLAS_NUM_THREADS") == before
-
-
-def test_workers_inherit_the_date_parsers_prepared_locales_frozen() -> None:
-    """dateparser's data for every locale is built in the forkserver: a worker's first date
-    string costs it milliseconds, not the 1-2 s of CPU that building it takes; the
-    forkserver's objects are frozen for the garbage collector."""
-
-    async def in_pool() -> tuple[int, float, bool]:
-        pool: WorkerPool[tuple[int, float, bool]] = WorkerPool(
-            1, timeout_s=60, function=first_date_parse
-        )
-        try:
-            return await pool.run()
-        finally:
-            pool.close()
-
-    built, cpu_s, frozen = asyncio.run(in_pool())
-    assert built == 1
-    assert cpu_s < 0.3
-    assert frozen
 
 
 def test_pool_gives_the_same_results_as_in_process_extraction() -> None:
