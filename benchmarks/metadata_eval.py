@@ -449,7 +449,7 @@ def format_errors(report: MetadataReport, name: str) -> str:
     return "\n".join(lines)
 
 
-def formattitle_sources(report: MetadataReport) -> str:
+def format_title_sources(report: MetadataReport) -> str:
     """Per source of the corpus: how often each declared title source matches the label."""
     lines = [f"{'title source':<16}" + "".join(f"{s:>18}" for s in report.pages_per_source)]
     for name in TITLE_SOURCES:
@@ -496,7 +496,7 @@ def main_with(argv: list[str]) -> None:
     if args.errors:
         print(format_errors(report, args.errors))
     if args.title_sources:
-        print(formattitle_sources(report))
+        print(format_title_sources(report))
     print(format_table(report))
 
 
