@@ -228,6 +228,8 @@ def is_boilerplate(element: etree._Element, words: frozenset[str] | None = None)
     return _boilerplate_words(words)
 
 
+# Pages repeat the same class/id word sets many times, across pages of a site too.
+@functools.lru_cache(maxsize=4096)
 def _boilerplate_words(words: frozenset[str]) -> bool:
     if words & BOILERPLATE_WORDS:
         return True
@@ -279,19 +281,12 @@ def prune_boilerplate(
     ``removed_into`` when given."""
     markers = page_markers(tree) if markers is None else markers
     page_chars = _paragraph_chars(tree, None)
-    # ``is_boilerplate`` of every element, with each distinct word set judged once: an element
-    # without a class or id is boilerplate by its tag alone.
-    judged: dict[frozenset[str], bool] = {}
-    marked: set[etree._Element] = set()
-    for element, words in markers.items():
-        verdict = judged.get(words)
-        if verdict is None:
-            verdict = judged[words] = _boilerplate_words(words)
-        if verdict and element.tag not in PROTECTED_TAGS:
-            marked.add(element)
-    doomed = [
-        element for element in tree.iter() if element in marked or element.tag in BOILERPLATE_TAGS
-    ]
+    # ``is_boilerplate`` of the elements with a class or id, and of those without one only where
+    # their tag alone can say so; then in document order.
+    unmarked = (e for e in tree.iter(*BOILERPLATE_TAGS) if e not in markers)
+    boilerplate = {e for e, words in markers.items() if is_boilerplate(e, words)}
+    boilerplate.update(e for e in unmarked if is_boilerplate(e, NO_WORDS))
+    doomed = [element for element in tree.iter() if element in boilerplate]
     gone: dict[etree._Element, None] = {}  # a set that keeps the order of removal
     for element in doomed:
         if element.getparent() is None or any(a in gone for a in element.iterancestors()):
