@@ -213,12 +213,12 @@ def _cascade(page: PageBodies, options: Extractor) -> Body:
     # story on pages whose markup hides it from both modes. The recall retry would repeat the
     # first pass, so it is not run.)
     if 0 < len(text) < ESCALATION_MAX_LENGTH and page.covers_little(len(text)):
-        recall_options = copy(options)
-        recall_options.focus = "recall"
-        recall: Body = (body, "")
         if recall_mode:
-            recall = (body, text)
+            recall: Body = (body, text)
         else:
+            recall = (body, "")
+            recall_options = copy(options)
+            recall_options.focus = "recall"
             with suppress(Exception):  # trafilatura's own guard around the retry
                 recall = _extract_and_compare(
                     *_prepare_tree(tree, recall_options, url), page, recall_options
