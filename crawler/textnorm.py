@@ -279,13 +279,16 @@ def dates_in_text(text: str) -> list[tuple[int, str]]:
     return [(found.position, found.day) for found in written_dates(text)]
 
 
-def written_dates(text: str) -> list[WrittenDate]:
+def written_dates(text: str, years: frozenset[str] = frozenset()) -> list[WrittenDate]:
     """``dates_in_text`` with the time of day written next to each date (``None`` when none is,
-    or when it is given with a zone: then it is not the reader's local clock)."""
+    or when it is given with a zone: then it is not the reader's local clock); only those of
+    ``years`` when given (read faster; ``MAX_TEXT_DATES`` then counts only theirs)."""
     found: list[WrittenDate] = []
     for seen, year in enumerate(_YEAR.finditer(text)):
         if seen >= MAX_TEXT_YEARS:
             break
+        if years and year.group() not in years:
+            continue
         start = max(0, year.start() - _BEFORE_YEAR)
         piece = text[start : year.end() + _AFTER_YEAR]
         for form in (*_DATE_FORMS, _ISO_DAY):

@@ -545,13 +545,171 @@ def test_without_a_date_or_a_guess_the_first_date_the_text_shows(guess: str | No
     assert (meta.published, meta.provenance["published"]) == ("2019-05-23", "text")
 
 
-def test_a_declared_date_is_not_checked_against_the_text() -> None:
-    head = '<meta property="article:published_time" content="2021-06-01T10:00:00+02:00">'
+def test_a_declared_date_the_text_shows_is_not_replaced_by_a_guess() -> None:
+    head = '<meta property="article:published_time" content="2022-02-17T10:00:00+01:00">'
     page = f"<html><head>{head}</head><body>{STORY_WITH_BYLINE}</body></html>"
     meta, _ = read_page(lxml.html.fromstring(page), URL)
-    assert (meta.published, meta.shown_date) == ("2021-06-01T10:00:00+02:00", None)
+    assert (meta.published, meta.shown_date) == ("2022-02-17T10:00:00+01:00", None)
     meta.settle_guessed_date("2022-02-09")
     assert meta.provenance["published"] == "meta"
+
+
+def test_a_guessed_day_shown_only_far_below_the_headline_gives_way_to_the_shown_one() -> None:
+    # Recorded (a forum thread): htmldate's day is a later post's, far below the first one.
+    filler = "<p>" + "Ich habe das gleiche Problem mit meinem Gerät. " * 110 + "</p>"
+    body = f"{STORY_WITH_BYLINE}{filler}<p>Antwort vom 25. Februar 2022</p>"
+    meta, _ = read_page(lxml.html.fromstring(f"<html><body>{body}</body></html>"), URL)
+    meta.settle_guessed_date("2022-02-25")
+    assert (meta.published, meta.provenance["published"]) == ("2022-02-17", "text")
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "expected"),
+    [
+        # Recorded: JSON-LD declares the first publication, the meta tags only the update,
+        # which the byline shows and htmldate reads: the declared time of the shown day.
+        (
+            ld(datePublished="2021-08-12T19:35:44+00:00")
+            + '<meta property="article:modified_time" content="2025-02-22T22:13:14+00:00">',
+            "<h1>Average Cost of Online College</h1><div>Last Updated: 2025-02-22</div>",
+            ("2025-02-22T22:13:14+00:00", "trafilatura"),
+        ),
+        # Recorded: a declared day without a time (the CMS's last save) gives way to the day.
+        (
+            ld(datePublished="Jun 24, 2025", dateModified="Jun 24, 2025"),
+            "<h1>How Much Should You Charge For A Yoga Class?</h1>"
+            "<div>Shauna Mitchell</div><div>August 25, 2024</div>",
+            ("2024-08-25", "trafilatura"),
+        ),
+        # Recorded: a print edition's day, shown and declared without a time of day, does not
+        # replace the declared time the story went online.
+        (
+            ld(datePublished="2026-05-17T19:30:02+02:00")
+            + '<meta name="date" content="2026-05-18">',
+            "<nav>Ausgabe vom 18.05.2026</nav><h1>Kenia: Nairobi von unten</h1><p>Text.</p>",
+            ("2026-05-17T19:30:02+02:00", "json-ld"),
+        ),
+    ],
+    ids=["declared-time", "day-alone", "day-never-replaces-a-time"],
+)
+def test_a_declared_day_the_text_does_not_show_gives_way_to_trafilaturas_shown_day(
+    head: str, body: str, expected: tuple[str, str]
+) -> None:
+    assert page_metadata(head, body) == expected
+
+
+BYLINE_HEADLINE = "<h1>Diese Wellness-Hotels versprechen einen traumhaften Kurzurlaub</h1>"
+
+
+@pytest.mark.parametrize(
+    ("byline", "expected"),
+    [
+        # Recorded: the date by the declared authors' names, not the declared day.
+        (
+            "<p>Von Fiona Bornhöft und Mariam Hofbeck</p><time>1. Januar 2023</time>",
+            ("2023-01-01", "text"),
+        ),
+        # An update the byline shows is not the publication.
+        (
+            "<p>Von Fiona Bornhöft</p><p>Aktualisiert: 1. Januar 2023</p>",
+            ("2021-11-22T18:42:22.455000+01:00", "json-ld"),
+        ),
+    ],
+    ids=["byline", "update"],
+)
+def test_a_declared_day_the_text_does_not_show_gives_way_to_the_bylines(
+    byline: str, expected: tuple[str, str]
+) -> None:
+    head = ld(
+        datePublished="2021-11-22T18:42:22.455+01:00",
+        author=[{"name": "Fiona Bornhöft"}, {"name": "Mariam Hofbeck"}],
+    )
+    assert page_metadata(head, BYLINE_HEADLINE + byline) == expected
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "expected"),
+    [
+        # Recorded: the text labels the publication; the declared day is the last change.
+        (
+            '<meta name="date" content="2021-10-15">',
+            "<h1>Neue Präsidentin für den Verband gewählt</h1><p>Erschienen am: 13.10.2021</p>"
+            "<p>Der Verband hat gewählt.</p><p>Zuletzt geändert am: 15.10.2021</p>",
+            ("2021-10-13", "text"),
+        ),
+        # Recorded: the publication labelled before the update.
+        (
+            ld(datePublished="Aug 21, 2025"),
+            "<h1>Top Electrical Construction Companies</h1>"
+            "<p>By Jane Roe, Published Apr 26, 2023 Updated Aug 21, 2025</p>",
+            ("2023-04-26", "text"),
+        ),
+        # Recorded: a time in UTC late on the 2nd is the 3rd on the publisher's clock.
+        (
+            '<meta property="article:published_time" content="2025-12-02T23:00:55+00:00">',
+            "<h1>60 Clothing Brands from the USA Making Ethical Fashion</h1>"
+            "<p>Category: Top Picks Published: 03 Dec 2025</p>",
+            ("2025-12-02T23:00:55+00:00", "meta"),
+        ),
+    ],
+    ids=["labelled", "labelled-before-update", "utc-on-another-clock"],
+)
+def test_a_date_the_text_labels_as_published_wins_over_the_declared_day(
+    head: str, body: str, expected: tuple[str, str]
+) -> None:
+    assert page_metadata(head, body) == expected
+
+
+def test_the_bylines_date_wins_over_a_declared_day_shown_only_away_from_the_headline() -> None:
+    # Recorded: the declared day (the print edition's) is shown only in a list of other stories.
+    head = '<meta name="date" content="2020-04-30"><meta name="author" content="Moritz Wichmann">'
+    body = (
+        "<h1>Mietenstreik in den USA: Einfach kein Geld mehr</h1>"
+        "<p>Von Moritz Wichmann 29.04.2020, 12:01 Uhr</p>"
+        + "<p>Viele Mieter können nicht mehr zahlen.</p>" * 30
+        + "<p>Ähnliche Artikel 30.04.2020 / Moritz Wichmann</p>"
+    )
+    assert page_metadata(head, body) == ("2020-04-29", "text")
+
+
+def test_a_numeric_date_read_month_first_shows_the_declared_day() -> None:
+    # Recorded (a US page): "09.10.2024" is September 10th, the declared day, not October 9th.
+    head = ld(datePublished="2024-09-10T16:07:00Z", author={"name": "Jane Roe"})
+    body = "<h1>An Ultimate Guide to Home Renovation Phases</h1><p>By Jane Roe 09.10.2024</p>"
+    assert page_metadata(head, body) == ("2024-09-10T16:07:00+00:00", "json-ld")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Recorded: a UTC time late on the 31st; the URL and the text say the 1st.
+        (
+            "<h1>Ins neue Jahr mit vielen Plänen</h1><p>Literaturgeflüster 2019-01-01</p>",
+            ("2019-01-01", "url"),
+        ),
+        # The declared day shown only far from the headline, the URL's beside it.
+        (
+            "<h1>Ins neue Jahr mit vielen Plänen</h1><p>2019-01-01</p>"
+            + "<p>Ein langer Text über das Jahr.</p>" * 40
+            + "<p>Kommentar vom 31.12.2018</p>",
+            ("2019-01-01", "url"),
+        ),
+        # The declared day shown by the headline: it stands.
+        (
+            "<h1>Ins neue Jahr mit vielen Plänen</h1><p>31.12.2018, 23:11</p>",
+            ("2018-12-31T23:11:59+00:00", "meta"),
+        ),
+    ],
+    ids=["not-shown", "shown-away", "shown-near"],
+)
+def test_the_urls_date_wins_over_a_declared_day_the_text_shows_away_from_the_headline(
+    body: str, expected: tuple[str, str]
+) -> None:
+    head = '<meta property="article:published_time" content="2018-12-31T23:11:59+00:00">'
+    page = f"<html><head>{head}</head><body>{body}</body></html>"
+    url = "https://blog.example/2019/01/01/ins-neue-jahr/"
+    meta, _ = read_page(lxml.html.fromstring(page), url)
+    assert (meta.published, meta.provenance["published"]) == expected
 
 
 def test_visible_headline_trims_a_trailing_segment_of_the_declared_title() -> None:

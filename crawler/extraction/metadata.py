@@ -9,19 +9,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from babel.core import get_global
+from htmldate.extractors import COMPLETE_URL
 from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from crawler.extraction.dom import HIDDEN_TAGS
+from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.textnorm import WrittenDate, clean_text, to_iso8601, written_dates
 from crawler.urls import accept_canonical
-
-if TYPE_CHECKING:
-    from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 
 ARTICLE_TYPES = {
     "article",
@@ -117,6 +116,36 @@ SHOWN_AFTER_HEADLINE = 1000
 MIN_HEADLINE_CHARS = 5
 # A written date's reach on either side of its year ("Sonntag, 13. September 2026 um 15:44").
 DATE_MARGIN = 80
+# A guessed day the text shows only this far after the headline or farther (in characters) is
+# in the lists of other posts or the comments below the story, not in its byline.
+FAR_BELOW_HEADLINE = 5000
+# A date shown at most this many characters after a declared author's name is the byline's.
+BYLINE_REACH = 100
+MIN_BYLINE_NAME_CHARS = 3
+# Words that mark a shown date as an update, not the publication: "Updated Dec 4, 2025",
+# "Aktualisiert: 11.04.2020", "Stand: 07.11.2023", "edited", "last post".
+UPDATE_WORD = re.compile(
+    r"\b(?:updated?|aktualisiert|modifi\w*|edited|stand|mis à jour|actualis[ée]e?|"
+    r"actualizado|atualizado|aggiornato|bijgewerkt|oppdatert|opdateret|uppdaterad|"
+    r"last post|joined)\W",
+    re.IGNORECASE,
+)
+# Words that mark a shown date as the publication: "Published Apr 26, 2023", "Veröffentlicht
+# am 16.08.2019", "Erschienen am: 13.10.2021", "Posted on", "Start date" (a forum thread's).
+PUBLISHED_WORD = re.compile(
+    r"\b(?:published|posted|written|start date|veröffentlicht|erschienen|erstellt|publié|"
+    r"publicado|pubblicato|gepubliceerd|geplaatst|publicerad|publiceret|publisert|"
+    r"opublikowano|julkaistu)\b(?P<rest>.{0,25})$",
+    re.IGNORECASE,
+)
+PUBLISHED_WORD_REACH = 40  # characters before a date's year
+# A numeric date read day first ("09.10.2024") whose day and month could swap.
+NUMERIC_DAY_MONTH = re.compile(r"(?<!\d)(\d{1,2})([./])(\d{1,2})\2\s*$")
+# Meta tags that declare a date of the page (published, modified, ...): matched by name.
+DATE_META = re.compile(r"date|time|publish|modif|updat|created|issued", re.IGNORECASE)
+WITH_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2}|GMT|UTC)\s*$")
+MAX_DECLARED_DATES = 100
+DATE_ITEMPROPS = ("datePublished", "dateCreated", "dateModified", "uploadDate")
 # The UTC offsets in use (the tz database's): whole hours from UTC-12 to UTC+14, and a few
 # with 30 or 45 minutes (India +05:30, Newfoundland -03:30, Nepal +05:45, ...).
 UTC_OFFSETS = frozenset(
@@ -157,9 +186,11 @@ class PageMetadata:
     organizations: list[str] = field(default_factory=list)
     host: str = ""
     # Read when the page declares no publication date, to check trafilatura's guess: the
-    # first date shown near the headline, every day the page's text shows, and the first.
+    # first date shown near the headline, every day the page's text shows, those it shows
+    # before FAR_BELOW_HEADLINE, and the first.
     shown_date: str | None = None
     shown_days: frozenset[str] = frozenset()
+    early_days: frozenset[str] = frozenset()
     first_shown_day: str | None = None
 
     def set(self, name: str, value: Any, source: str) -> None:
@@ -205,8 +236,10 @@ class PageMetadata:
         """trafilatura's date is a guess (htmldate's, from the whole page), used only when the
         page declares none. A guessed day that the page's text does not show loses to the first
         date shown near the headline (the day alone, provenance ``text``: a shown time has no
-        zone); a guessed January 1st that the text does not show is a year alone (a copyright
-        line), not a date, and is dropped. With no guess left and no date near the headline,
+        zone), and so does a guessed day the text shows only ``FAR_BELOW_HEADLINE`` characters
+        or more after the headline (in lists of other posts, in comments); a guessed January
+        1st that the text does not show is a year alone (a copyright line), not a date, and is
+        dropped. With no guess left and no date near the headline,
         the first date the text shows is taken (provenance ``text``)."""
         if self.published is not None:
             return
@@ -217,6 +250,9 @@ class PageMetadata:
             if guess is None or guess[5:10] == "01-01":
                 self.set("published", self.first_shown_day, "text")
                 return
+        elif guess[:10] not in self.early_days and self.shown_date is not None:
+            self.set("published", self.shown_date, "text")
+            return
         self.set("published", guess, "trafilatura")
 
     def settle_authors(self) -> None:
@@ -577,25 +613,95 @@ class ShownDates:
         return visible_text(self.tree)
 
     @functools.cached_property
-    def near(self) -> list[WrittenDate]:
+    def headline_at(self) -> int:
+        """Where the first of ``headings`` found in the text begins; -1 when none is."""
         for heading in self.headings:
             at = self.text.find(heading) if heading and len(heading) >= MIN_HEADLINE_CHARS else -1
             if at >= 0:
-                # Only the stretch around the headline is scanned, with room for a date that
-                # straddles its ends.
-                low, high = at - SHOWN_BEFORE_HEADLINE, at + SHOWN_AFTER_HEADLINE
-                start = max(0, low - DATE_MARGIN)
-                found = written_dates(self.text[start : high + DATE_MARGIN])
-                return [
-                    d._replace(position=d.position + start)
-                    for d in found
-                    if low <= d.position + start <= high
-                ]
-        return []
+                return at
+        return -1
+
+    @functools.cached_property
+    def near(self) -> list[WrittenDate]:
+        at = self.headline_at
+        if at < 0:
+            return []
+        # Only the stretch around the headline is scanned, with room for a date that straddles
+        # its ends.
+        low, high = at - SHOWN_BEFORE_HEADLINE, at + SHOWN_AFTER_HEADLINE
+        start = max(0, low - DATE_MARGIN)
+        found = written_dates(self.text[start : high + DATE_MARGIN])
+        return [
+            d._replace(position=d.position + start)
+            for d in found
+            if low <= d.position + start <= high
+        ]
 
     @functools.cached_property
     def all(self) -> list[WrittenDate]:
         return written_dates(self.text)
+
+    def shows(self, day: str) -> bool:
+        """Whether the text shows ``day``, a numeric date also read month first ("09.10.2024"
+        is the 9th of October or September 10th): a declared day either reading gives is
+        shown. Only the dates of the day's year are read, unless all are already."""
+        year = frozenset([day[:4]])
+        found = self.__dict__.get("all") or written_dates(self.text, year)
+        return day in self.readings(found)
+
+    def labelled_date(self) -> WrittenDate | None:
+        """The first date near the headline that the text labels as the publication
+        (``PUBLISHED_WORD`` before it, with no other year or update word between)."""
+        for found in self.near:
+            before = self.text[max(0, found.position - PUBLISHED_WORD_REACH) : found.position]
+            label = PUBLISHED_WORD.search(before)
+            if (
+                label
+                and not re.search(r"\d{4}", label["rest"])
+                and not UPDATE_WORD.search(label["rest"] + " ")
+            ):
+                return found
+        return None
+
+    def shows_near(self, day: str) -> bool:
+        """Whether the text near the headline shows ``day`` (read either way, as ``shows``)."""
+        return day in self.readings(self.near)
+
+    def readings(self, found: list[WrittenDate]) -> set[str]:
+        """The days of ``found``, a numeric date's both ways."""
+        days = {date.day for date in found}
+        for date in found:
+            numeric = NUMERIC_DAY_MONTH.search(self.text[max(0, date.position - 7) : date.position])
+            if numeric and numeric.group(1) != numeric.group(3) and int(numeric.group(1)) <= 12:
+                year, month, day = date.day.split("-")
+                days.add(f"{year}-{day}-{month}")
+        return days
+
+    def early_days(self) -> frozenset[str]:
+        """The days the text shows before ``FAR_BELOW_HEADLINE`` characters after the headline
+        (all of them when no headline is found)."""
+        if self.headline_at < 0:
+            return frozenset(found.day for found in self.all)
+        limit = self.headline_at + FAR_BELOW_HEADLINE
+        return frozenset(found.day for found in self.all if found.position <= limit)
+
+    def byline_date(self, names: list[str]) -> str | None:
+        """The first date near the headline shown within ``BYLINE_REACH`` characters after one
+        of the author ``names`` ("Von Fiona Bornhöft 1. Januar 2023"), unless a word between
+        them marks it as an update ("Jane Roe Updated Dec 4, 2025")."""
+        names = [name for name in names if len(name) >= MIN_BYLINE_NAME_CHARS]
+        for found in self.near if names else []:
+            start = max(0, found.position - BYLINE_REACH - max(map(len, names)))
+            before = self.text[start : found.position]
+            ends = [
+                at + len(name) + start
+                for name in names
+                if (at := before.rfind(name)) >= 0
+                and found.position - (at + len(name) + start) <= BYLINE_REACH
+            ]
+            if ends and not UPDATE_WORD.search(self.text[max(ends) : found.position]):
+                return found.day
+        return None
 
 
 def _shown_instead(
@@ -640,6 +746,115 @@ def _local_time(published: str | None, declared: list[Any]) -> str | None:
             if local.utcoffset() and local == moment:
                 return other
     return published
+
+
+def _publisher_time(published: str | None, declared: list[Any], shown: ShownDates) -> str | None:
+    """A publication time in UTC written in the publisher's offset: that of another
+    declaration of the same moment (``_local_time``), else of a time shown near the headline
+    (``_shown_offset``)."""
+    published = _local_time(published, declared)
+    if published and len(published) > 10 and not datetime.fromisoformat(published).utcoffset():
+        published = _shown_offset(published, shown.near)
+    return published
+
+
+def _declared_moments(
+    tree: etree._Element, ld_objects: list[dict[str, Any]], meta_tags: dict[str, list[str]]
+) -> list[str]:
+    """Every date the page declares, as the record writes dates: the JSON-LD's publication,
+    creation and modification dates, the meta tags named for a date, the ``itemprop`` dates
+    and the ``<time>`` elements' ``datetime``, in that order, those written with a UTC
+    offset first."""
+    values: list[Any] = [
+        obj.get(key)
+        for key in ("datePublished", "dateCreated", "dateModified")
+        for obj in ld_objects
+    ]
+    values += [
+        value for name, found in meta_tags.items() if DATE_META.search(name) for value in found
+    ]
+    for element in tree.xpath("//*[@itemprop]")[:200]:
+        if element.get("itemprop") in DATE_ITEMPROPS:
+            values.append(element.get("content") or element.get("datetime"))
+    values += tree.xpath("//time/@datetime")[:10]
+    values = values[:MAX_DECLARED_DATES]  # a hostile page's thousands of meta tags
+    # A time given with its offset first: one without is read as UTC, which it rarely is.
+    values.sort(key=lambda value: not (isinstance(value, str) and WITH_OFFSET.search(value)))
+    return [date for date in map(record_date, values) if date]
+
+
+def _check_declared_date(
+    meta: PageMetadata,
+    url: str,
+    trafilatura: TrafilaturaMetadata,
+    shown: ShownDates,
+    moments: Callable[[], list[str]],
+    declared: list[Any],
+) -> None:
+    """The declared publication date checked against the page's text and URL, first rule that
+    applies. A date the text near the headline labels as the publication
+    (``ShownDates.labelled_date``) wins, as the day alone (provenance ``text``), unless the
+    text shows the declared day there or before it (read either way; a time in UTC on its day
+    in any offset in use, ``_local_days``). The date in the URL (``/2019/01/01/``, as htmldate
+    reads it) wins, as the day alone (provenance ``url``), when the text does not show the
+    declared day (read either way, ``ShownDates.shows``), or shows the URL's day near the
+    headline and the declared one only away from it. A declared day the text does not show
+    gives way to trafilatura's date (htmldate's reading of the whole page) when the text shows
+    that day: as a time the page declares on that day (in the publisher's offset,
+    ``_publisher_time``), else as the day alone, which never replaces a declared time
+    (provenance ``trafilatura``). Last, a declared day the text does not show near the headline
+    gives way to the date the byline shows (``ShownDates.byline_date``), as the day alone
+    (provenance ``text``)."""
+    if not meta.published:
+        return
+    labelled = shown.labelled_date()
+    if labelled:
+        upto = [found for found in shown.near if found.position <= labelled.position]
+        if not shown.readings(upto) & _local_days(meta.published):
+            meta.published, meta.provenance["published"] = labelled.day, "text"
+            return
+    day = meta.published[:10]
+    shown_day = shown.shows(day)
+    in_url = _url_day(url)
+    if (
+        in_url
+        and in_url != day
+        and (not shown_day or (shown.shows_near(in_url) and not shown.shows_near(day)))
+    ):
+        meta.published, meta.provenance["published"] = in_url, "url"
+        return
+    guess = None if shown_day else record_date(trafilatura.date)
+    if guess and shown.shows(guess[:10]):
+        timed = next((m for m in moments() if len(m) > 10 and m[:10] == guess[:10]), None)
+        if timed or len(meta.published) == 10:
+            meta.published = _publisher_time(timed, declared, shown) if timed else guess[:10]
+            meta.provenance["published"] = "trafilatura"
+            return
+    byline = None if shown.shows_near(day) else shown.byline_date(meta.authors)
+    if byline:
+        meta.published, meta.provenance["published"] = byline, "text"
+
+
+def _local_days(published: str) -> set[str]:
+    """The days a publication date can be on the publisher's clock: its own, or for a time in
+    UTC, its day in each UTC offset in use (the publisher's offset is not given)."""
+    if len(published) <= 10:
+        return {published}
+    moment = datetime.fromisoformat(published)
+    if moment.utcoffset():
+        return {published[:10]}
+    return {(moment + offset).date().isoformat() for offset in [timedelta(0), *UTC_OFFSETS]}
+
+
+def _url_day(url: str) -> str | None:
+    """The date a URL's path spells (``/2019/01/01/``, ``/2019-1-1-``), as htmldate reads it."""
+    match = COMPLETE_URL.search(url)
+    if not match:
+        return None
+    try:
+        return datetime(int(match[1]), int(match[2]), int(match[3])).date().isoformat()
+    except ValueError:
+        return None
 
 
 def _image(value: Any) -> str | None:
@@ -705,14 +920,17 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     source omits and a trailing site name. A meta tags' publication time beats the JSON-LD's
     when only its day is shown in the text (``_shown_instead``). A publication time in UTC
     takes the publisher's offset: that of another declaration of the same moment, else of a
-    time shown near the headline (``_shown_offset``). Without a declared date, the dates the
-    text shows are read to check trafilatura's guess later (``settle_guessed_date``). The hints
-    carry every declared headline and summary and the JSON-LD ``articleBody``."""
+    time shown near the headline (``_shown_offset``). A declared day the text does not show
+    gives way to the URL's date, trafilatura's date or the byline's
+    (``_check_declared_date``). Without a declared date, the dates the text shows are read to
+    check trafilatura's guess later (``settle_guessed_date``). The hints carry every declared
+    headline and summary and the JSON-LD ``articleBody``."""
     meta = PageMetadata()
     hints = PageHints()
     ld_titles: list[str] = []
     declared_dates: list[Any] = []  # every declaration of a publication moment
-    for obj in _json_ld_objects(tree):
+    ld_objects = _json_ld_objects(tree)
+    for obj in ld_objects:
         declared_dates += [obj.get("datePublished"), obj.get("dateCreated")]
         if not _types(obj) & ARTICLE_TYPES:
             continue
@@ -778,7 +996,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         meta.published, meta.provenance["published"] = meta_published, "meta"
     declared_dates += content(*PUBLISHED_META)
     declared_dates += tree.xpath("//time/@datetime")[:10]
-    meta.published = _local_time(meta.published, declared_dates)
+    meta.published = _publisher_time(meta.published, declared_dates, shown)
     for name in content("og:site_name", "application-name"):
         meta.set("site_name", site_name(name), "opengraph")
     meta.set("description", clean_text(first("og:description", "description")), "opengraph")
@@ -801,9 +1019,8 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     if meta.published is None:  # trafilatura's guess will be checked against the text
         meta.shown_date = shown.near[0].day if shown.near else None
         meta.shown_days = frozenset(found.day for found in shown.all)
+        meta.early_days = shown.early_days()
         meta.first_shown_day = shown.all[0].day if shown.all else None
-    elif len(meta.published) > 10 and not datetime.fromisoformat(meta.published).utcoffset():
-        meta.published = _shown_offset(meta.published, shown.near)
     host = urlsplit(meta.canonical_url or url).hostname or ""
     declared = [first("og:title"), first("twitter:title"), tree.findtext(".//title")]
     meta.title = shortest_variant(meta.title, [clean_text(t) for t in [*ld_titles, *declared]])
@@ -813,6 +1030,14 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     meta.title = strip_site_suffix(meta.title, [meta.site_name or ""], host)
     meta.host = host
     meta.settle_authors()
+    if meta.published is not None:
+
+        def moments() -> list[str]:
+            return _declared_moments(tree, ld_objects, meta_tags)
+
+        _check_declared_date(
+            meta, url, TrafilaturaMetadata(tree, url), shown, moments, declared_dates
+        )
     hints.titles = [
         t for t in dict.fromkeys(clean_text(t) for t in [*ld_titles, *declared, *headings]) if t
     ]
