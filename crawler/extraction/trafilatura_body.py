@@ -9,6 +9,9 @@ need left out:
 - the tree is used in place: the caller's pruned tree is not needed afterwards, so it is not
   copied first;
 - no metadata (``trafilatura_metadata`` reads the fields the page lacks) and no text output;
+- each raw-tree prune expression is evaluated only where an element of the page holds one of
+  the substrings its regular expressions need (``RAW_PRUNE_HINTS``): elsewhere it matches
+  nothing;
 - the escalation's measure of the page (how much of it the result covers) counts the text of
   the elements our pruning removed before (``pruned``): trafilatura escalates as it would on
   the page as served, since pruning a page's navigation and widgets does not make a short
@@ -66,6 +69,30 @@ Body = tuple[etree._Element, str]
 # ``compare_extraction`` keeps a recall-mode body longer than this many times the minimum
 # extracted size without consulting readability or jusText.
 RECALL_BYPASS = 10
+# The raw-tree prunes (``trafilatura_sequence``), each with the tags it selects and the
+# substrings one of which an element's class or id must hold for it to match (its regular
+# expressions need them). Each expression is a whole-tree XPath calling back into Python for
+# its regular expressions, about 2 ms a page, where one pass over the tags in Python finds
+# that most pages hold no element any of them can match.
+# tests/test_trafilatura_body.py checks these against trafilatura's expressions.
+RAW_PRUNE_HINTS: list[tuple[etree.XPath, frozenset[str], tuple[str, ...]]] = [
+    (
+        RAW_TREE_PRUNE_XPATH[0],
+        frozenset({"div", "section", "aside"}),
+        ("mvp-post-add-", "infinite"),
+    ),
+    (
+        RAW_TREE_PRUNE_XPATH[1],
+        frozenset({"div", "section", "aside"}),
+        ("elementor-share-buttons",),
+    ),
+    (
+        REMOVE_COMMENTS_AND_LISTS_XPATH[0],
+        frozenset({"div", "list", "section", "details", "ol", "ul"}),
+        ("omment", "comol", "disqus_thread", "dsq-comments"),
+    ),
+]
+RAW_PRUNE_TAGS = sorted(set().union(*(tags for _, tags, _ in RAW_PRUNE_HINTS)))
 # The page's text as readability sees it: it drops scripts and styles before anything else
 # (their content is one text node, a child of the element).
 _READABLE_TEXT = etree.XPath(
@@ -157,11 +184,14 @@ class PageBodies:
             return
         self.raw_pruned = True
         is_forum = _forum_thread_page(self.tree)
+        unmatched = _raw_prunes_without_match(self.tree)
         # prune_unwanted_nodes, each expression's matches removed before the next is evaluated
         for expression in [
             *RAW_TREE_PRUNE_XPATH,
             *(() if is_forum else REMOVE_COMMENTS_AND_LISTS_XPATH),
         ]:
+            if expression in unmatched:
+                continue
             matches = expression(self.tree)
             if matches and self.served_text_chars is None:
                 self.served_text_chars = self.tree_text_chars()
@@ -182,6 +212,23 @@ class PageBodies:
             self.page_chars += len(html2txt(self.pruned[self.pruned_measured]))
             self.pruned_measured += 1
         return length < ESCALATION_PAGE_SHARE * self.page_chars
+
+
+def _raw_prunes_without_match(tree: etree._Element) -> list[etree.XPath]:
+    """The expressions of ``RAW_PRUNE_HINTS`` that match no element of ``tree``: no element
+    of a tag they select has one of their hints in its class or id."""
+    unmatched = list(RAW_PRUNE_HINTS)
+    for element in tree.iter(*RAW_PRUNE_TAGS):
+        values = [value for value in (element.get("class"), element.get("id")) if value]
+        if not values:
+            continue
+        for rule in list(unmatched):
+            _, tags, hints = rule
+            if element.tag in tags and any(hint in value for value in values for hint in hints):
+                unmatched.remove(rule)
+        if not unmatched:
+            break
+    return [expression for expression, _, _ in unmatched]
 
 
 def page_text_length(tree: etree._Element) -> int:
