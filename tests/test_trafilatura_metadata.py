@@ -5,12 +5,13 @@ the pages of the identity set and on fragments that take each branch."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections.abc import Callable
 from copy import deepcopy
 
 import pytest
 from lxml import etree
-from trafilatura.metadata import extract_author
+from trafilatura.metadata import extract_author, extract_catstags
 from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
 
 from crawler.extraction import trafilatura_metadata as tm
@@ -94,3 +95,33 @@ def test_author_search_finds_what_extract_author_finds() -> None:
         assert tm.author_search(tree) == expected
         found += expected is not None
     assert found > len(FRAGMENTS)
+
+
+# extract_catstags's source (SHA-256, first 16 digits), whose filter on the links' addresses
+# the tag search's shortcut repeats: a trafilatura where it differs needs it read again.
+CATSTAGS_DIGEST = "3f8fb883298aab2e"
+TAG_PAGES = [
+    "<div class='tags'><a href='/tags/ferries/'>Ferries</a><a href='/x'>X</a></div>",
+    "<p class='entry-tags'><a href='https://example.com/tag/harbour/'>Harbour</a></p>",
+    "<ul class='topics'><li><a href='/tagy/bridges/'>Bridges</a></li></ul>",
+    "<div class='tags'><a href='/topics/ferries/'>Ferries</a></div>",
+    "<div class='meta'><a href='/tag'>No slash after</a></div>",
+]
+
+
+def test_catstags_source_is_the_one_the_shortcut_was_read_from() -> None:
+    source = inspect.getsource(extract_catstags).encode()
+    assert hashlib.sha256(source).hexdigest()[:16] == CATSTAGS_DIGEST
+
+
+def test_tag_search_finds_what_extract_catstags_finds() -> None:
+    pages = [f"<html><body>{fragment}</body></html>" for fragment in TAG_PAGES]
+    found = 0
+    for html in [*pages, *(page["html"] for page in PAGE_LIST)]:
+        tree = parse_html(html)
+        tags = tm.TrafilaturaMetadata(tree, None)
+        tags._declared.tags = []  # as on a page that declares none
+        expected = extract_catstags("tag", tree)
+        assert tags.tags == expected
+        found += bool(expected)
+    assert found >= 3

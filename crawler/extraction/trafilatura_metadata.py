@@ -10,7 +10,8 @@ record never uses (categories, licence) are not computed at all.
 trafilatura's author search (``trafilatura.metadata.extract_author``) is run with its XPath
 expressions evaluated in Python (``author_search``): each of them is a walk of the whole tree
 calling back into Python for its regular expressions, several times slower than one Python
-walk that reads an element's attributes once.
+walk that reads an element's attributes once. Its tag search runs only on pages with a link
+to a tag's page, the only links it keeps.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from trafilatura.xml import delete_element
 
 MAX_VALUE_CHARS = 10000  # trafilatura's Document.clean_and_trim
 MAX_AUTHOR_CHARS = 120  # extract_author's length limit
+# The links extract_catstags("tag", ...) keeps: an address with a tag's path segment.
+_TAG_LINK = re.compile(r"/tag(?:y|ies|s)?/")
 
 # trafilatura's AUTHOR_DISCARD_XPATHS and AUTHOR_XPATHS (trafilatura.xpaths), as tests on one
 # element; tests/test_trafilatura_metadata.py checks that they select what the expressions
@@ -126,7 +129,14 @@ class TrafilaturaMetadata:
 
     @cached_property
     def tags(self) -> list[str]:
-        return list(self._declared.tags or extract_catstags("tag", self.tree))
+        if self._declared.tags:
+            return list(self._declared.tags)
+        # extract_catstags keeps only links whose address names a tag, which most pages
+        # lack: its four whole-tree XPaths run only where one is there.
+        root = self.tree.getroottree().getroot()  # its XPaths search the whole document
+        if not any(_TAG_LINK.search(link.get("href") or "") for link in root.iter("a")):
+            return []
+        return extract_catstags("tag", self.tree)
 
 
 def author_search(tree: etree._Element) -> str | None:
