@@ -43,6 +43,7 @@ remove anything, since it is the page as given that the caller compares with).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from contextlib import suppress
 from copy import copy
@@ -93,6 +94,9 @@ RAW_PRUNE_HINTS: list[tuple[etree.XPath, frozenset[str], tuple[str, ...]]] = [
     ),
 ]
 RAW_PRUNE_TAGS = sorted(set().union(*(tags for _, tags, _ in RAW_PRUNE_HINTS)))
+_ANY_RAW_PRUNE_HINT = re.compile(
+    "|".join(re.escape(hint) for _, _, hints in RAW_PRUNE_HINTS for hint in hints)
+)
 # The page's text as readability sees it: it drops scripts and styles before anything else
 # (their content is one text node, a child of the element).
 _READABLE_TEXT = etree.XPath(
@@ -219,9 +223,13 @@ def _raw_prunes_without_match(tree: etree._Element) -> list[etree.XPath]:
     of a tag they select has one of their hints in its class or id."""
     unmatched = list(RAW_PRUNE_HINTS)
     for element in tree.iter(*RAW_PRUNE_TAGS):
-        values = [value for value in (element.get("class"), element.get("id")) if value]
-        if not values:
+        css, ident = element.get("class"), element.get("id")
+        # most elements hold no hint at all: one search each rejects them
+        if (css is None or _ANY_RAW_PRUNE_HINT.search(css) is None) and (
+            ident is None or _ANY_RAW_PRUNE_HINT.search(ident) is None
+        ):
             continue
+        values = [value for value in (css, ident) if value]
         for rule in list(unmatched):
             _, tags, hints = rule
             if element.tag in tags and any(hint in value for value in values for hint in hints):
