@@ -60,11 +60,12 @@ from trafilatura.core import (
     _prepare_tree,
 )
 from trafilatura.external import SANITIZED_XPATH, compare_extraction, justext_rescue
-from trafilatura.main_extractor import extract_content
 from trafilatura.settings import Extractor
 from trafilatura.utils import trim
 from trafilatura.xml import delete_element
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
+
+from crawler.extraction.trafilatura_content import extract_content
 
 Body = tuple[etree._Element, str]
 # ``compare_extraction`` keeps a recall-mode body longer than this many times the minimum
