@@ -9,6 +9,9 @@ need left out:
 - the tree is used in place: the caller's pruned tree is not needed afterwards, so it is not
   copied first;
 - no metadata (``trafilatura_metadata`` reads the fields the page lacks) and no text output;
+- the steps that select elements with XPath expressions (the main extractor, the basic cleaning
+  before jusText, in the page's text and in the baseline) are trafilatura's functions with the
+  selections made in Python (``trafilatura_selectors``);
 - each raw-tree prune expression is evaluated only where an element of the page holds one of
   the substrings its regular expressions need (``RAW_PRUNE_HINTS``): elsewhere it matches
   nothing;
@@ -50,7 +53,6 @@ from copy import copy
 from dataclasses import dataclass
 
 from lxml import etree
-from trafilatura.baseline import baseline, html2txt
 from trafilatura.core import (
     ESCALATION_ACCEPT_RATIO,
     ESCALATION_JUSTEXT_RATIO,
@@ -59,13 +61,19 @@ from trafilatura.core import (
     _forum_thread_page,
     _prepare_tree,
 )
-from trafilatura.external import SANITIZED_XPATH, compare_extraction, justext_rescue
+from trafilatura.external import SANITIZED_XPATH
 from trafilatura.settings import Extractor
 from trafilatura.utils import trim
 from trafilatura.xml import delete_element
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
-from crawler.extraction.trafilatura_content import extract_content
+from crawler.extraction.trafilatura_selectors import (
+    baseline,
+    compare_extraction,
+    extract_content,
+    html2txt,
+    justext_rescue,
+)
 
 Body = tuple[etree._Element, str]
 # ``compare_extraction`` keeps a recall-mode body longer than this many times the minimum

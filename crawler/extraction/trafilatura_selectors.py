@@ -1,30 +1,39 @@
-"""trafilatura's main extractor, with its XPath selections made in Python. Pure.
+"""trafilatura's steps that select elements with XPath expressions, with the selections made in
+Python. Pure.
 
-``extract_content`` is ``trafilatura.main_extractor.extract_content`` at the pinned trafilatura
-version: the same code (its functions ``extract_content``, ``_extract``, ``recover_wild_text``
-and ``prune_unwanted_sections``, bound to a namespace of their own, so trafilatura's module
-and its own ``extract`` are left as they are), with the expressions they select elements with
-(``BODY_XPATH``, ``OVERALL_DISCARD_XPATH``, ``TEASER_DISCARD_XPATH``,
-``DISCARD_IMAGE_ELEMENTS``) replaced by selectors that make the same selections in one Python
-walk each. Each expression is an XPath over the whole tree whose regular expressions call back
-into Python for every element, and those expressions took about a tenth of our extraction's
-CPU; the selectors read an element's attributes once, with the same regular expressions, read
-from the expressions' own text.
+Each function here is trafilatura's own (at the pinned version), bound to a namespace of its
+own in which the expressions it selects elements with are replaced by selectors that select the
+same elements in one Python walk each; trafilatura's modules, and its own ``extract``, are left
+as they are:
 
-``tests/test_trafilatura_content.py`` checks that each selector selects what its expression
-selects, and that the body is trafilatura's.
+- ``extract_content`` (``trafilatura.main_extractor``: ``_extract``, ``recover_wild_text``,
+  ``prune_unwanted_sections``) with ``BODY_XPATH``, ``OVERALL_DISCARD_XPATH``,
+  ``TEASER_DISCARD_XPATH`` and ``DISCARD_IMAGE_ELEMENTS``;
+- ``html2txt`` and ``baseline`` (``trafilatura.baseline``), and ``justext_rescue`` and
+  ``compare_extraction`` (``trafilatura.external``), with ``basic_cleaning``'s
+  ``BASIC_CLEAN_XPATH``.
+
+Each expression is an XPath over the whole tree whose regular expressions call back into Python
+for every element; together they took about a tenth of our extraction's CPU. The selectors read
+an element's attributes once, with the same regular expressions, read from the expressions' own
+text.
+
+``tests/test_trafilatura_selectors.py`` checks that each selector selects what its expression
+selects, and that each function's result is trafilatura's.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 import types
 from collections.abc import Callable, Collection
 from typing import Any
 
+import trafilatura.external
 import trafilatura.main_extractor
 from lxml import etree
-from trafilatura.settings import Extractor
+from trafilatura.settings import BASIC_CLEAN_XPATH, Extractor
 from trafilatura.xpaths import (
     BODY_XPATH,
     DISCARD_IMAGE_ELEMENTS,
@@ -201,12 +210,31 @@ SELECTORS: dict[str, list[Any]] = {
 }
 
 
-def _bound(names: tuple[str, ...]) -> dict[str, Any]:
-    """trafilatura's functions ``names`` of its main extractor, bound to a copy of its
-    module's namespace in which the expressions are our selectors."""
-    namespace = {**vars(trafilatura.main_extractor), **SELECTORS}
+_cookie_consent = _regexes(BASIC_CLEAN_XPATH)
+_CLEANED_TAGS = frozenset({"aside", "fencedframe", "footer", "script", "style", "svg", "template"})
+
+
+def _basic_clean(element: etree._Element) -> bool:
+    return (
+        element.tag in _CLEANED_TAGS
+        or (element.tag == "div" and "footer" in _first_of(element, "class", "id"))
+        or _search(_cookie_consent["@class/i"], element.get("class"))
+        or _search(_cookie_consent["@id/i"], element.get("id"))
+    )
+
+
+# basic_cleaning's expression: a union of paths, whose elements come in document order
+BASIC_CLEAN_SELECTOR = _Selector(BASIC_CLEAN_XPATH, (), _basic_clean)
+
+
+def _bound(
+    module: types.ModuleType, names: tuple[str, ...], replaced: dict[str, Any]
+) -> dict[str, Any]:
+    """The functions ``names`` of a trafilatura module, bound to a copy of its namespace in
+    which ``replaced`` replace its names."""
+    namespace = {**vars(module), **replaced}
     for name in names:
-        function = getattr(trafilatura.main_extractor, name)
+        function = getattr(module, name)
         bound = types.FunctionType(
             function.__code__, namespace, function.__name__, function.__defaults__
         )
@@ -215,10 +243,56 @@ def _bound(names: tuple[str, ...]) -> dict[str, Any]:
     return namespace
 
 
-_NAMESPACE = _bound(("extract_content", "_extract", "recover_wild_text", "prune_unwanted_sections"))
+_MAIN = _bound(
+    trafilatura.main_extractor,
+    ("extract_content", "_extract", "recover_wild_text", "prune_unwanted_sections"),
+    SELECTORS,
+)
+_BASELINE = _bound(
+    # the module by its name: the package's attribute "baseline" is the function
+    importlib.import_module("trafilatura.baseline"),
+    ("basic_cleaning", "baseline", "html2txt"),
+    {"BASIC_CLEAN_XPATH": BASIC_CLEAN_SELECTOR},
+)
+_EXTERNAL = _bound(
+    trafilatura.external,
+    ("compare_extraction", "justext_rescue"),
+    {"basic_cleaning": _BASELINE["basic_cleaning"]},
+)
 
 
 def extract_content(cleaned_tree: etree._Element, options: Extractor) -> tuple[etree._Element, str]:
     """``trafilatura.main_extractor.extract_content``: the body element and its text."""
-    body, text = _NAMESPACE["extract_content"](cleaned_tree, options)
+    body, text = _MAIN["extract_content"](cleaned_tree, options)
     return body, text
+
+
+def html2txt(tree: etree._Element) -> str:
+    """``trafilatura.baseline.html2txt`` of an element (which it copies)."""
+    return str(_BASELINE["html2txt"](tree))
+
+
+def baseline(tree: etree._Element) -> tuple[etree._Element, str, int]:
+    """``trafilatura.baseline.baseline`` of an element (which it copies)."""
+    body, text, length = _BASELINE["baseline"](tree)
+    return body, text, length
+
+
+def justext_rescue(tree: etree._Element, options: Extractor) -> tuple[etree._Element, str]:
+    """``trafilatura.external.justext_rescue`` (which cleans ``tree`` in place)."""
+    body, text = _EXTERNAL["justext_rescue"](tree, options)
+    return body, text
+
+
+def compare_extraction(
+    cleaned_tree: etree._Element,
+    raw_tree: etree._Element,
+    body: etree._Element,
+    text: str,
+    options: Extractor,
+) -> tuple[etree._Element, str]:
+    """``trafilatura.external.compare_extraction``."""
+    chosen, chosen_text = _EXTERNAL["compare_extraction"](
+        cleaned_tree, raw_tree, body, text, options
+    )
+    return chosen, chosen_text

@@ -1,22 +1,28 @@
-"""``trafilatura_content.extract_content`` is trafilatura's ``extract_content``: each of its
-selectors selects what the expression it replaces selects (on the pages of the identity set,
-as parsed and as the cascade prepares them, and on fragments that take each branch), and the
-body and text are the same."""
+"""The functions of ``trafilatura_selectors`` are trafilatura's: each selector selects what the
+expression it replaces selects (on the pages of the identity set, as parsed and as the cascade
+prepares them, and on fragments that take each branch), and each function gives what
+trafilatura's gives."""
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 from copy import deepcopy
 
 import pytest
+import trafilatura.external
 import trafilatura.main_extractor
 from lxml import etree
 from trafilatura.core import _prepare_tree
+from trafilatura.settings import BASIC_CLEAN_XPATH
 
-from crawler.extraction import trafilatura_content
+from crawler.extraction import trafilatura_selectors
 from crawler.extraction.page import parse_html
 from crawler.extraction.trafilatura_body import extraction_options
 from tests.test_extraction_identity import PAGE_LIST
+
+# the module by its name: the package's attribute "baseline" is the function
+BASELINE = importlib.import_module("trafilatura.baseline")
 
 # The expressions the selectors were written from (whitespace collapsed, SHA-256, first 16
 # digits), by trafilatura's name and index: a trafilatura whose expressions differ needs the
@@ -31,6 +37,7 @@ EXPRESSION_DIGESTS = {
     ],
     "OVERALL_DISCARD_XPATH": ["d9e4b7d7125b4838", "9abb7217d588fd5a"],
     "TEASER_DISCARD_XPATH": ["50f9c0568a62e759"],
+    "BASIC_CLEAN_XPATH": ["db6c25acd08aef99"],
     "DISCARD_IMAGE_ELEMENTS": ["271b5ef29bbc5bf0"],
 }
 FRAGMENTS = [
@@ -54,6 +61,9 @@ FRAGMENTS = [
     "<div id='content'>a</div><div class='Main-Content'>b</div><div class='Page-content'>c</div>",
     "<section class='main-wrap'>a</section><main>b</main><div role='main'>c</div>",
     "<div><main>a</main></div><div id='main'>b</div>",
+    "<div class='site-footer' id='x'>a</div><div id='footer' class='x'>b</div><svg>c</svg>",
+    "<div id='x' class='footer'>a</div><p class='Cookie-Banner'>b</p><p id='onetrust'>c</p>",
+    "<aside>a<fencedframe>b</fencedframe></aside><footer>c</footer><template>d</template>",
 ]
 
 
@@ -61,13 +71,20 @@ def digest(expression: etree.XPath) -> str:
     return hashlib.sha256(" ".join(expression.path.split()).encode()).hexdigest()[:16]
 
 
+SELECTORS = {
+    **trafilatura_selectors.SELECTORS,
+    "BASIC_CLEAN_XPATH": [trafilatura_selectors.BASIC_CLEAN_SELECTOR],
+}
+
+
 def test_selectors_were_written_from_the_expressions_trafilatura_runs() -> None:
     digests = {
         name: [digest(selector.expression) for selector in selectors]
-        for name, selectors in trafilatura_content.SELECTORS.items()
+        for name, selectors in SELECTORS.items()
     }
     assert digests == EXPRESSION_DIGESTS
-    for name, selectors in trafilatura_content.SELECTORS.items():
+    assert BASELINE.BASIC_CLEAN_XPATH is BASIC_CLEAN_XPATH
+    for name, selectors in trafilatura_selectors.SELECTORS.items():  # _extract's
         expressions = getattr(trafilatura.main_extractor, name)
         assert [selector.expression for selector in selectors] == expressions
 
@@ -86,13 +103,13 @@ def trees() -> list[etree._Element]:
     "name",
     [
         f"{name}[{index}]"
-        for name, selectors in trafilatura_content.SELECTORS.items()
+        for name, selectors in SELECTORS.items()
         for index in range(len(selectors))
     ],
 )
 def test_selector_selects_what_the_expression_selects(name: str) -> None:
     group, index = name.rstrip("]").split("[")
-    selector = trafilatura_content.SELECTORS[group][int(index)]
+    selector = SELECTORS[group][int(index)]
     selected = 0
     for tree in trees():
         expected = selector.expression(tree)
@@ -108,7 +125,54 @@ def test_body_is_trafilaturas(recall: bool) -> None:
     for page in PAGE_LIST:
         options = extraction_options(page["url"], recall=recall)
         cleaned, _ = _prepare_tree(parse_html(page["html"]), options, page["url"])
-        body, text = trafilatura_content.extract_content(deepcopy(cleaned), options)
+        body, text = trafilatura_selectors.extract_content(deepcopy(cleaned), options)
         expected_body, expected_text = trafilatura.main_extractor.extract_content(cleaned, options)
         assert text == expected_text, page["id"]
         assert etree.tostring(body) == etree.tostring(expected_body), page["id"]
+
+
+def test_text_baseline_and_justext_are_trafilaturas() -> None:
+    options = extraction_options(None)
+    for page in PAGE_LIST:
+        tree = parse_html(page["html"])
+        assert trafilatura_selectors.html2txt(tree) == BASELINE.html2txt(tree)
+        ours, expected = trafilatura_selectors.baseline(tree), BASELINE.baseline(tree)
+        assert ours[1:] == expected[1:], page["id"]
+        assert etree.tostring(ours[0]) == etree.tostring(expected[0]), page["id"]
+        ours = trafilatura_selectors.justext_rescue(deepcopy(tree), options)
+        expected = trafilatura.external.justext_rescue(deepcopy(tree), options)
+        assert ours[1] == expected[1], page["id"]
+        assert etree.tostring(ours[0]) == etree.tostring(expected[0]), page["id"]
+
+
+def test_comparison_is_trafilaturas() -> None:
+    """With an empty body of its own, readability's or jusText's is taken, as trafilatura
+    takes it."""
+    options = extraction_options(None)
+    for page in PAGE_LIST:
+        tree = parse_html(page["html"])
+        _, backup = _prepare_tree(tree, options, None)
+        chosen = [
+            compare(deepcopy(backup), deepcopy(tree), etree.Element("body"), "", options)
+            for compare in (
+                trafilatura_selectors.compare_extraction,
+                trafilatura.external.compare_extraction,
+            )
+        ]
+        assert chosen[0][1] == chosen[1][1], page["id"]
+        assert etree.tostring(chosen[0][0]) == etree.tostring(chosen[1][0]), page["id"]
+
+
+def test_no_regular_expression_matches_an_absent_attribute() -> None:
+    """``re:test`` of an absent attribute tests the empty string: the selectors, which skip
+    absent attributes, may do so because no pattern matches it."""
+    expressions = [
+        selector.expression for selectors in SELECTORS.values() for selector in selectors
+    ]
+    patterns = [
+        pattern
+        for expression in expressions
+        for pattern in trafilatura_selectors._regexes(expression).values()
+    ]
+    assert len(patterns) == 15
+    assert not any(pattern.search("") for pattern in patterns)
