@@ -265,3 +265,25 @@ def test_raw_prunes_left_out_match_nothing(html: str) -> None:
         matched = any(expression(tree) for expression, _, _ in trafilatura_body.RAW_PRUNE_HINTS)
         assert matched == RAW_PRUNE_FRAGMENTS[html]
         assert len(skipped) == len(trafilatura_body.RAW_PRUNE_HINTS) - 1
+
+
+READABLE_TEXT = etree.XPath("//text()[not(parent::script) and not(parent::style)]")
+
+
+def test_page_text_length_is_that_of_the_readable_text_nodes() -> None:
+    """``page_text_length`` is the length of the trimmed text of the document's text nodes but
+    those of scripts and styles, on real pages and on a tree with a comment, and elements and
+    tails inside a script (which a parser does not make, but a tree may hold)."""
+    tree = lxml.html.fromstring(
+        "<html><head><title>T</title><style>p{}</style></head><body>a<p>b<script>x</script>"
+        "c<!-- d -->e</p>f<div><b>g</b>h<style>y</style></div>i</body></html>",
+        parser=lxml.html.HTMLParser(remove_comments=False),
+    )
+    script = tree.find(".//script")
+    inner = etree.SubElement(script, "b")
+    inner.text, inner.tail = "j", "k"
+    trees = [tree, *(parse_html(page["html"]) for page in PAGE_LIST)]
+    for tree in trees:
+        expected = len(" ".join("".join(READABLE_TEXT(tree)).split()))
+        assert trafilatura_body.page_text_length(tree) == expected
+    assert trafilatura_body.page_text_length(trees[0]) == len("Tabjcefghi")

@@ -108,9 +108,7 @@ _ANY_RAW_PRUNE_HINT = re.compile(
 )
 # The page's text as readability sees it: it drops scripts and styles before anything else
 # (their content is one text node, a child of the element).
-_READABLE_TEXT = etree.XPath(
-    "//text()[not(parent::script) and not(parent::style)]", smart_strings=False
-)
+UNREADABLE_TAGS = ("script", "style")
 
 
 def extraction_options(url: str | None, *, recall: bool = False) -> Extractor:
@@ -249,8 +247,38 @@ def _raw_prunes_without_match(tree: etree._Element) -> list[etree.XPath]:
 
 
 def page_text_length(tree: etree._Element) -> int:
-    """The length of the page's text as readability sees it (scripts and styles left out)."""
-    return len(trim("".join(_READABLE_TEXT(tree))))
+    """The length of the page's text as readability sees it: the text nodes of its whole
+    document (``//text()``) but those of scripts and styles, joined and trimmed. Only the
+    elements that hold a script or style are walked one by one; the text of every other
+    element is read whole, as one string, by lxml (reading each text node took about three
+    times as long)."""
+    root = tree.getroottree().getroot()
+    holding: set[etree._Element] = set()
+    for unreadable in root.iter(*UNREADABLE_TAGS):
+        for element in (unreadable, *unreadable.iterancestors()):
+            if element in holding:
+                break
+            holding.add(element)
+    parts: list[str] = []
+    _readable_parts(root, holding, parts)
+    return len(trim("".join(parts)))
+
+
+def _readable_parts(
+    element: etree._Element, holding: set[etree._Element], parts: list[str]
+) -> None:
+    """The element's text nodes, but those whose parent is a script or style: its own text
+    and its children's tails are the element's."""
+    readable = element.tag not in UNREADABLE_TAGS
+    if readable and element.text:
+        parts.append(element.text)
+    for child in element:
+        if child in holding:
+            _readable_parts(child, holding, parts)
+        elif isinstance(child.tag, str):
+            parts.append(etree.tostring(child, method="text", encoding="unicode", with_tail=False))
+        if readable and child.tail:
+            parts.append(child.tail)
 
 
 def _cascade(page: PageBodies, options: Extractor) -> Body:
