@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import pickle
+from typing import Any
 
 import lxml.html
 import pytest
+from lxml import etree
 
 from crawler.extraction import extract_page
 from crawler.extraction.article import build_article
+from crawler.extraction.dom import HIDDEN_TAGS
 from crawler.extraction.metadata import (
     language_code,
     read_page,
@@ -18,8 +21,10 @@ from crawler.extraction.metadata import (
     strip_site_suffix,
     visible_text,
 )
+from crawler.extraction.page import parse_html
 from crawler.items import FeedEntry
 from tests.pages import BOKMAL, GERMAN, ZULU
+from tests.test_extraction_identity import PAGE_LIST
 
 
 @pytest.mark.parametrize(
@@ -723,3 +728,50 @@ def test_visible_headline_trims_a_trailing_segment_of_the_declared_title() -> No
     page = page.replace("<h1>Index Funds</h1>", "<h1>How to Invest Wisely</h1>")
     meta, _ = read_page(lxml.html.fromstring(page), "https://money.example/a")
     assert meta.title == "Index Funds: How to Invest Wisely"
+
+
+def walked_visible_text(tree: Any) -> str:
+    """``visible_text`` as a walk of every element: what the faster one must give."""
+    parts: list[str] = []
+    body = tree.find(".//body") if tree.tag != "body" else tree
+    if body is None:
+        return ""
+    hidden = 0
+    for event, element in etree.iterwalk(body, events=("start", "end", "comment", "pi")):
+        if event in ("comment", "pi"):
+            if not hidden and element.tail:
+                parts.append(element.tail)
+            continue
+        if event == "start":
+            if element.tag in HIDDEN_TAGS:
+                hidden += 1
+            elif not hidden and isinstance(element.tag, str) and element.text:
+                parts.append(element.text)
+            continue
+        if element.tag in HIDDEN_TAGS:
+            hidden -= 1
+        if not hidden and element is not body and element.tail:
+            parts.append(element.tail)
+    return " ".join(" ".join(parts).split())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "a<div>b<p>c<script>x</script>d<b>e</b>f</p>g<noscript><p>h</p>i</noscript>j</div>k",
+        "<div><template><p>a<script>b</script></p>c</template>d</div><!-- e -->f<?g h?>i",
+        "<p>a<!-- b -->c<style>d</style><span>e<noscript>f</noscript></span>g</p>h",
+        "no hidden element <i>at</i> all",
+        "<p>a<!-- b -->c<?d e?>f</p>g<div><script>h</script></div>",
+    ],
+)
+def test_visible_text_is_that_of_a_walk_of_every_element(body: str) -> None:
+    parser = lxml.html.HTMLParser(remove_comments=False, remove_pis=False)
+    tree = lxml.html.fromstring(f"<html><body>{body}</body></html>", parser=parser)
+    assert visible_text(tree) == walked_visible_text(tree)
+
+
+def test_visible_text_of_real_pages_is_that_of_a_walk_of_every_element() -> None:
+    for page in PAGE_LIST:
+        tree = parse_html(page["html"])
+        assert visible_text(tree) == walked_visible_text(tree), page["id"]

@@ -4,6 +4,7 @@ in recall mode, where that body is short, jusText's when it is more than twice a
 
 from __future__ import annotations
 
+import hashlib
 from copy import deepcopy
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 import trafilatura
 from lxml import etree
 from trafilatura.settings import Document
+from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
 from crawler.extraction import trafilatura_body
 from crawler.extraction.dom import page_markers, prune_boilerplate
@@ -215,3 +217,73 @@ def test_escalation_measures_the_page_as_served(monkeypatch: Any) -> None:
     assert retried == []
     assert trafilatura_body.extract_body(parse_html(html), None, [menu]) is not None
     assert retried == ["justext"]
+
+
+# The raw-tree prune expressions the hints of ``RAW_PRUNE_HINTS`` were read from (whitespace
+# collapsed, SHA-256, first 16 digits): a trafilatura whose expressions differ needs its hints
+# read again.
+RAW_PRUNE_DIGESTS = ["77023cff86242dc8", "3c7afe92279543d5", "ec1083e558ae70c0"]
+RAW_PRUNE_FRAGMENTS = {
+    "<div class='mvp-post-add-box'><p>Next story</p></div>": True,
+    "<section id='infinite-scroll'><p>Next story</p></section>": True,
+    "<aside class='infinitescroll'><h1>Next story</h1></aside>": False,
+    "<div class='x elementor-share-buttons'><a href='/s'>Share</a></div>": True,
+    "<ul id='comments'><li>First!</li></ul>": True,
+    "<div class='Comments'><p>First!</p></div>": True,
+    "<section class='post-comments'><p>First!</p></section>": True,
+    "<details id='comol'><p>First!</p></details>": True,
+    "<div id='dsq-comments'><p>First!</p></div>": True,
+    "<div class='commentary'><p>The story.</p></div>": False,
+    "<ol class='list comment-list'><li>First!</li></ol>": False,
+}
+
+
+def test_raw_prune_hints_were_read_from_the_expressions_trafilatura_runs() -> None:
+    hinted = [expression for expression, _, _ in trafilatura_body.RAW_PRUNE_HINTS]
+    assert hinted == [*RAW_TREE_PRUNE_XPATH, *REMOVE_COMMENTS_AND_LISTS_XPATH]
+    digests = [
+        hashlib.sha256(" ".join(expression.path.split()).encode()).hexdigest()[:16]
+        for expression in hinted
+    ]
+    assert digests == RAW_PRUNE_DIGESTS
+
+
+@pytest.mark.parametrize(
+    "html",
+    [*RAW_PRUNE_FRAGMENTS, *(page["html"] for page in PAGE_LIST)],
+    ids=[*(f"fragment{n}" for n in range(len(RAW_PRUNE_FRAGMENTS))), *(p["id"] for p in PAGE_LIST)],
+)
+def test_raw_prunes_left_out_match_nothing(html: str) -> None:
+    """A raw-tree prune expression is left out only where it matches no element. Each fragment
+    holds a hint of one expression, which is evaluated whether it matches or not."""
+    tree = parse_html(f"<html><body><p>Story.</p>{html}</body></html>")
+    skipped = trafilatura_body._raw_prunes_without_match(tree)
+    for expression, _, _ in trafilatura_body.RAW_PRUNE_HINTS:
+        if expression in skipped:
+            assert not expression(tree)
+    if html in RAW_PRUNE_FRAGMENTS:
+        matched = any(expression(tree) for expression, _, _ in trafilatura_body.RAW_PRUNE_HINTS)
+        assert matched == RAW_PRUNE_FRAGMENTS[html]
+        assert len(skipped) == len(trafilatura_body.RAW_PRUNE_HINTS) - 1
+
+
+READABLE_TEXT = etree.XPath("//text()[not(parent::script) and not(parent::style)]")
+
+
+def test_page_text_length_is_that_of_the_readable_text_nodes() -> None:
+    """``page_text_length`` is the length of the trimmed text of the document's text nodes but
+    those of scripts and styles, on real pages and on a tree with a comment, and elements and
+    tails inside a script (which a parser does not make, but a tree may hold)."""
+    tree = lxml.html.fromstring(
+        "<html><head><title>T</title><style>p{}</style></head><body>a<p>b<script>x</script>"
+        "c<!-- d -->e</p>f<div><b>g</b>h<style>y</style></div>i</body></html>",
+        parser=lxml.html.HTMLParser(remove_comments=False),
+    )
+    script = tree.find(".//script")
+    inner = etree.SubElement(script, "b")
+    inner.text, inner.tail = "j", "k"
+    trees = [tree, *(parse_html(page["html"]) for page in PAGE_LIST)]
+    for tree in trees:
+        expected = len(" ".join("".join(READABLE_TEXT(tree)).split()))
+        assert trafilatura_body.page_text_length(tree) == expected
+    assert trafilatura_body.page_text_length(trees[0]) == len("Tabjcefghi")

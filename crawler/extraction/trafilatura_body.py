@@ -9,6 +9,12 @@ need left out:
 - the tree is used in place: the caller's pruned tree is not needed afterwards, so it is not
   copied first;
 - no metadata (``trafilatura_metadata`` reads the fields the page lacks) and no text output;
+- the steps that select elements with XPath expressions (the main extractor, the basic cleaning
+  before jusText, in the page's text and in the baseline) are trafilatura's functions with the
+  selections made in Python (``trafilatura_selectors``);
+- each raw-tree prune expression is evaluated only where an element of the page holds one of
+  the substrings its regular expressions need (``RAW_PRUNE_HINTS``): elsewhere it matches
+  nothing;
 - the escalation's measure of the page (how much of it the result covers) counts the text of
   the elements our pruning removed before (``pruned``): trafilatura escalates as it would on
   the page as served, since pruning a page's navigation and widgets does not make a short
@@ -40,13 +46,13 @@ remove anything, since it is the page as given that the caller compares with).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from contextlib import suppress
 from copy import copy
 from dataclasses import dataclass
 
 from lxml import etree
-from trafilatura.baseline import baseline, html2txt
 from trafilatura.core import (
     ESCALATION_ACCEPT_RATIO,
     ESCALATION_JUSTEXT_RATIO,
@@ -55,22 +61,54 @@ from trafilatura.core import (
     _forum_thread_page,
     _prepare_tree,
 )
-from trafilatura.external import SANITIZED_XPATH, compare_extraction, justext_rescue
-from trafilatura.main_extractor import extract_content
+from trafilatura.external import SANITIZED_XPATH
 from trafilatura.settings import Extractor
 from trafilatura.utils import trim
 from trafilatura.xml import delete_element
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
+from crawler.extraction.trafilatura_selectors import (
+    baseline,
+    compare_extraction,
+    extract_content,
+    html2txt,
+    justext_rescue,
+)
+
 Body = tuple[etree._Element, str]
 # ``compare_extraction`` keeps a recall-mode body longer than this many times the minimum
 # extracted size without consulting readability or jusText.
 RECALL_BYPASS = 10
+# The raw-tree prunes (``trafilatura_sequence``), each with the tags it selects and the
+# substrings one of which an element's class or id must hold for it to match (its regular
+# expressions need them). Each expression is a whole-tree XPath calling back into Python for
+# its regular expressions, about 2 ms a page, where one pass over the tags in Python finds
+# that most pages hold no element any of them can match.
+# tests/test_trafilatura_body.py checks these against trafilatura's expressions.
+RAW_PRUNE_HINTS: list[tuple[etree.XPath, frozenset[str], tuple[str, ...]]] = [
+    (
+        RAW_TREE_PRUNE_XPATH[0],
+        frozenset({"div", "section", "aside"}),
+        ("mvp-post-add-", "infinite"),
+    ),
+    (
+        RAW_TREE_PRUNE_XPATH[1],
+        frozenset({"div", "section", "aside"}),
+        ("elementor-share-buttons",),
+    ),
+    (
+        REMOVE_COMMENTS_AND_LISTS_XPATH[0],
+        frozenset({"div", "list", "section", "details", "ol", "ul"}),
+        ("omment", "comol", "disqus_thread", "dsq-comments"),
+    ),
+]
+RAW_PRUNE_TAGS = sorted(set().union(*(tags for _, tags, _ in RAW_PRUNE_HINTS)))
+_ANY_RAW_PRUNE_HINT = re.compile(
+    "|".join(re.escape(hint) for _, _, hints in RAW_PRUNE_HINTS for hint in hints)
+)
 # The page's text as readability sees it: it drops scripts and styles before anything else
 # (their content is one text node, a child of the element).
-_READABLE_TEXT = etree.XPath(
-    "//text()[not(parent::script) and not(parent::style)]", smart_strings=False
-)
+UNREADABLE_TAGS = ("script", "style")
 
 
 def extraction_options(url: str | None, *, recall: bool = False) -> Extractor:
@@ -157,11 +195,14 @@ class PageBodies:
             return
         self.raw_pruned = True
         is_forum = _forum_thread_page(self.tree)
+        unmatched = _raw_prunes_without_match(self.tree)
         # prune_unwanted_nodes, each expression's matches removed before the next is evaluated
         for expression in [
             *RAW_TREE_PRUNE_XPATH,
             *(() if is_forum else REMOVE_COMMENTS_AND_LISTS_XPATH),
         ]:
+            if expression in unmatched:
+                continue
             matches = expression(self.tree)
             if matches and self.served_text_chars is None:
                 self.served_text_chars = self.tree_text_chars()
@@ -184,9 +225,60 @@ class PageBodies:
         return length < ESCALATION_PAGE_SHARE * self.page_chars
 
 
+def _raw_prunes_without_match(tree: etree._Element) -> list[etree.XPath]:
+    """The expressions of ``RAW_PRUNE_HINTS`` that match no element of ``tree``: no element
+    of a tag they select has one of their hints in its class or id."""
+    unmatched = list(RAW_PRUNE_HINTS)
+    for element in tree.iter(*RAW_PRUNE_TAGS):
+        css, ident = element.get("class"), element.get("id")
+        # most elements hold no hint at all: one search each rejects them
+        if (css is None or _ANY_RAW_PRUNE_HINT.search(css) is None) and (
+            ident is None or _ANY_RAW_PRUNE_HINT.search(ident) is None
+        ):
+            continue
+        values = [value for value in (css, ident) if value]
+        for rule in list(unmatched):
+            _, tags, hints = rule
+            if element.tag in tags and any(hint in value for value in values for hint in hints):
+                unmatched.remove(rule)
+        if not unmatched:
+            break
+    return [expression for expression, _, _ in unmatched]
+
+
 def page_text_length(tree: etree._Element) -> int:
-    """The length of the page's text as readability sees it (scripts and styles left out)."""
-    return len(trim("".join(_READABLE_TEXT(tree))))
+    """The length of the page's text as readability sees it: the text nodes of its whole
+    document (``//text()``) but those of scripts and styles, joined and trimmed. Only the
+    elements that hold a script or style are walked one by one; the text of every other
+    element is read whole, as one string, by lxml (reading each text node took about three
+    times as long)."""
+    root = tree.getroottree().getroot()
+    holding: set[etree._Element] = set()
+    for unreadable in root.iter(*UNREADABLE_TAGS):
+        for element in (unreadable, *unreadable.iterancestors()):
+            if element in holding:
+                break
+            holding.add(element)
+    parts: list[str] = []
+    _readable_parts(root, holding, parts)
+    return len(trim("".join(parts)))
+
+
+def _readable_parts(
+    element: etree._Element, holding: set[etree._Element], parts: list[str]
+) -> None:
+    """The element's text nodes, but those whose parent is a script or style: its own text
+    and its children's tails are the element's."""
+    readable = element.tag not in UNREADABLE_TAGS
+    if readable and element.text:
+        parts.append(element.text)
+    for child in element:
+        if child in holding:
+            _readable_parts(child, holding, parts)
+        elif isinstance(child.tag, str):
+            parts.append(etree.tostring(child, method="text", encoding="unicode", with_tail=False))
+        if readable and child.tail:
+            parts.append(child.tail)
 
 
 def _cascade(page: PageBodies, options: Extractor) -> Body:

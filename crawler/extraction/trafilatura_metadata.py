@@ -6,20 +6,29 @@ field: the page's own declarations are read first, so trafilatura is consulted o
 fields they leave empty, and its costly searches (the date, with ``htmldate``; authors and tags
 in the page body) run only on the pages that need them. The fields trafilatura computes that the
 record never uses (categories, licence) are not computed at all.
+
+trafilatura's author search (``trafilatura.metadata.extract_author``) is run with its XPath
+expressions evaluated in Python (``author_search``): each of them is a walk of the whole tree
+calling back into Python for its regular expressions, several times slower than one Python
+walk that reads an element's attributes once. Its tag search runs only on pages with a link
+to a tag's page, the only links it keeps.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from contextlib import suppress
+from copy import deepcopy
 from functools import cached_property
 from html import unescape
 
 from htmldate import find_date
 from lxml import etree
+from trafilatura.json_metadata import normalize_authors
 from trafilatura.metadata import (
     META_URL,
     examine_meta,
-    extract_author,
     extract_catstags,
     extract_meta_json,
     extract_sitename,
@@ -27,9 +36,32 @@ from trafilatura.metadata import (
     extract_url,
 )
 from trafilatura.settings import Document, set_date_params
-from trafilatura.utils import line_processing
+from trafilatura.utils import line_processing, trim
+from trafilatura.xml import delete_element
 
 MAX_VALUE_CHARS = 10000  # trafilatura's Document.clean_and_trim
+MAX_AUTHOR_CHARS = 120  # extract_author's length limit
+# The links extract_catstags("tag", ...) keeps: an address with a tag's path segment.
+_TAG_LINK = re.compile(r"/tag(?:y|ies|s)?/")
+
+# trafilatura's AUTHOR_DISCARD_XPATHS and AUTHOR_XPATHS (trafilatura.xpaths), as tests on one
+# element; tests/test_trafilatura_metadata.py checks that they select what the expressions
+# select.
+_DISCARD_TAGS = frozenset({"a", "div", "section", "span"})
+_DISCARD_ID = re.compile(r"^comments|comment-?list|ProductReviews")
+_DISCARD_CLASS = re.compile(
+    r"^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram"
+    r"|article-(?:share|support)|print|category|meta-date|meta-reviewer"
+)
+_SPECIFIC_TAGS = frozenset({"a", "address", "div", "link", "p", "span", "strong"})
+_SPECIFIC_CLASS = re.compile(r"author-?name|AuthorName|authorName")
+_GENERIC_TAGS = frozenset({"a", "div", "h3", "h4", "p", "span"})
+_GENERIC_ID = re.compile(r"author|zuozhe|bianji|xiaobian")
+_GENERIC_CLASS = re.compile(
+    r"author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name"
+)
+_ANY_ID = re.compile(r"[Aa]uthor")
+_ANY_CLASS = re.compile(r"[Aa]uthor|screenname|writer|[Bb]yline")
 
 
 def _trimmed(value: str | None) -> str | None:
@@ -66,7 +98,7 @@ class TrafilaturaMetadata:
 
     @cached_property
     def author(self) -> str | None:
-        return _trimmed(self._declared.author or extract_author(self.tree))
+        return _trimmed(self._declared.author or author_search(self.tree))
 
     @cached_property
     def url(self) -> str | None:
@@ -97,4 +129,87 @@ class TrafilaturaMetadata:
 
     @cached_property
     def tags(self) -> list[str]:
-        return list(self._declared.tags or extract_catstags("tag", self.tree))
+        if self._declared.tags:
+            return list(self._declared.tags)
+        # extract_catstags keeps only links whose address names a tag, which most pages
+        # lack: its four whole-tree XPaths run only where one is there.
+        root = self.tree.getroottree().getroot()  # its XPaths search the whole document
+        if not any(_TAG_LINK.search(link.get("href") or "") for link in root.iter("a")):
+            return []
+        return extract_catstags("tag", self.tree)
+
+
+def author_search(tree: etree._Element) -> str | None:
+    """``trafilatura.metadata.extract_author``: on a copy of the tree without the elements
+    ``AUTHOR_DISCARD_XPATHS`` selects (comments, sidebars, dates, figures), the text of the
+    first element of an author's markup, specific markup first, that is 3 to 119
+    characters long."""
+    subtree = deepcopy(tree)
+    for element in [e for e in subtree.iterdescendants(*_DISCARD_TAGS) if _discarded(e)]:
+        delete_element(element)
+    for element in list(subtree.iter("time", "figure")):
+        delete_element(element)
+    for selects in (_specific_author, _generic_author, _any_author):
+        for element in _elements(subtree, selects):
+            content = trim(" ".join(element.itertext()))
+            if content and 2 < len(content) < MAX_AUTHOR_CHARS:
+                return normalize_authors(None, content)
+    return None
+
+
+def _elements(
+    tree: etree._Element, selects: Callable[[etree._Element], bool]
+) -> Iterable[etree._Element]:
+    return (element for element in tree.iter(etree.Element) if selects(element))
+
+
+def _discarded(element: etree._Element) -> bool:
+    ident, css = element.get("id"), element.get("class")
+    return (
+        ident == "comments"
+        or css in ("comments", "title", "date")
+        or (ident is not None and _DISCARD_ID.search(ident) is not None)
+        or (css is not None and _DISCARD_CLASS.search(css) is not None)
+        or "Figure" in (element.get("data-component") or "")
+    )
+
+
+def _specific_author(element: etree._Element) -> bool:
+    tag = element.tag
+    if tag == "author":
+        return True
+    if tag not in _SPECIFIC_TAGS:
+        return False
+    css = element.get("class")
+    return (
+        element.get("rel") == "author"
+        or element.get("id") == "author"
+        or css == "author"
+        or element.get("itemprop") == "author name"
+        or element.get("data-testid") in ("AuthorCard", "AuthorURL")
+        or (css is not None and _SPECIFIC_CLASS.search(css) is not None)
+        # XPath's rel='me': a child element <rel> whose text is "me"
+        or any(child.tag == "rel" and "".join(child.itertext()) == "me" for child in element)
+    )
+
+
+def _generic_author(element: etree._Element) -> bool:
+    if element.tag not in _GENERIC_TAGS:
+        return False
+    ident, css = element.get("id"), element.get("class")
+    return (
+        css in ("byline", "username", "byl", "BBL")
+        or "author" in (element.get("itemprop") or "")
+        or (ident is not None and _GENERIC_ID.search(ident) is not None)
+        or (css is not None and _GENERIC_CLASS.search(css) is not None)
+    )
+
+
+def _any_author(element: etree._Element) -> bool:
+    ident, css = element.get("id"), element.get("class")
+    return (
+        "Byline" in (element.get("data-component") or "")
+        or "author" in (element.get("itemprop") or "")
+        or (ident is not None and _ANY_ID.search(ident) is not None)
+        or (css is not None and _ANY_CLASS.search(css) is not None)
+    )

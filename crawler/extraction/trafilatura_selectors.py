@@ -1,0 +1,298 @@
+"""trafilatura's steps that select elements with XPath expressions, with the selections made in
+Python. Pure.
+
+Each function here is trafilatura's own (at the pinned version), bound to a namespace of its
+own in which the expressions it selects elements with are replaced by selectors that select the
+same elements in one Python walk each; trafilatura's modules, and its own ``extract``, are left
+as they are:
+
+- ``extract_content`` (``trafilatura.main_extractor``: ``_extract``, ``recover_wild_text``,
+  ``prune_unwanted_sections``) with ``BODY_XPATH``, ``OVERALL_DISCARD_XPATH``,
+  ``TEASER_DISCARD_XPATH`` and ``DISCARD_IMAGE_ELEMENTS``;
+- ``html2txt`` and ``baseline`` (``trafilatura.baseline``), and ``justext_rescue`` and
+  ``compare_extraction`` (``trafilatura.external``), with ``basic_cleaning``'s
+  ``BASIC_CLEAN_XPATH``.
+
+Each expression is an XPath over the whole tree whose regular expressions call back into Python
+for every element; together they took about a tenth of our extraction's CPU. The selectors read
+an element's attributes once, with the same regular expressions, read from the expressions' own
+text.
+
+``tests/test_trafilatura_selectors.py`` checks that each selector selects what its expression
+selects, and that each function's result is trafilatura's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import types
+from collections.abc import Callable, Collection
+from typing import Any
+
+import trafilatura.external
+import trafilatura.main_extractor
+from lxml import etree
+from trafilatura.settings import BASIC_CLEAN_XPATH, Extractor
+from trafilatura.xpaths import (
+    BODY_XPATH,
+    DISCARD_IMAGE_ELEMENTS,
+    OVERALL_DISCARD_XPATH,
+    TEASER_DISCARD_XPATH,
+)
+
+Test = Callable[[etree._Element], bool]
+_RE_TEST = re.compile(r"re:test\(([@\w|-]+), '([^']*)'(?:, '(\w*)')?\)")
+
+
+def _regexes(expression: etree.XPath) -> dict[str, re.Pattern[str]]:
+    """The regular expressions of an expression's ``re:test`` calls, by their first argument
+    and flags ("@class", "@class/i"), compiled as lxml compiles them."""
+    return {
+        f"{argument}/{flags}" if flags else argument: re.compile(
+            pattern, re.IGNORECASE if "i" in flags else 0
+        )
+        for argument, pattern, flags in _RE_TEST.findall(expression.path)
+    }
+
+
+def _first_of(element: etree._Element, one: str, other: str) -> str:
+    """XPath's string value of ``@one|@other``: the value of whichever of the two attributes
+    comes first on the element ("" without either)."""
+    first, second = element.get(one), element.get(other)
+    if first is None or second is None:
+        return first or second or ""
+    names = element.keys()
+    return str(first if names.index(one) < names.index(other) else second)
+
+
+def _search(pattern: re.Pattern[str], value: str | None) -> bool:
+    """``re:test`` of an attribute: an absent one is the empty string, which none of the
+    patterns here match."""
+    return value is not None and pattern.search(value) is not None
+
+
+class _Selector:
+    """The elements below a tree (``.//*``) of the given tags (any without) that pass a test,
+    in document order; only the first with ``first``."""
+
+    def __init__(
+        self, expression: etree.XPath, tags: Collection[str], test: Test, *, first: bool = False
+    ) -> None:
+        self.expression = expression
+        self.tags = tuple(tags)
+        self.test = test
+        self.first = first
+
+    def __call__(self, tree: etree._Element) -> list[etree._Element]:
+        found = []
+        for element in tree.iterdescendants(*self.tags or (etree.Element,)):
+            if self.test(element):
+                found.append(element)
+                if self.first:
+                    break
+        return found
+
+    def __str__(self) -> str:  # _extract logs the expression that found the body
+        return str(self.expression.path)
+
+
+_BLOCKS = ("div", "item", "list", "p", "section", "span")
+_CONTAINERS = ("article", "div", "main", "section")
+
+_overall, _hidden = (_regexes(expression) for expression in OVERALL_DISCARD_XPATH)
+
+
+def _overall_discard(element: etree._Element) -> bool:
+    get = element.get
+    return (
+        get("data-lp-replacement-content") is not None
+        or "nav" in (get("role") or "").replace("N", "n")
+        or "MostPopularStories" in (get("data-component") or "")
+        or _overall["@id|@class"].search(_first_of(element, "id", "class")) is not None
+        or _search(_overall["@id"], get("id"))
+        or _search(_overall["@class"], get("class"))
+    )
+
+
+def _hidden_discard(element: etree._Element) -> bool:
+    get = element.get
+    css, style = get("class"), get("style") or ""
+    return (
+        css == "comments-title"
+        or _first_of(element, "id", "class").startswith("reply-")
+        or _hidden["@id|@style"].search(_first_of(element, "id", "style")) is not None
+        or "display:none" in style
+        or "display: none" in style
+        or _search(_hidden["@id"], get("id"))
+        or _search(_hidden["@class"], css)
+        or get("aria-hidden") == "true"
+    )
+
+
+def _teaser(element: etree._Element) -> bool:
+    return "teaser" in (element.get("id") or "").replace("T", "t") or "teaser" in (
+        element.get("class") or ""
+    ).replace("T", "t")
+
+
+def _caption(element: etree._Element) -> bool:
+    return "caption" in (element.get("id") or "") or "caption" in (element.get("class") or "")
+
+
+_article = _regexes(BODY_XPATH[0])
+_story = _regexes(BODY_XPATH[2])
+_main = _regexes(BODY_XPATH[3])
+
+
+def _article_body(element: etree._Element) -> bool:
+    get = element.get
+    css, ident = get("class"), get("id")
+    return (
+        css in ("post", "entry")
+        or get("itemprop") == "articleBody"
+        or ident == "articleContent"
+        or _search(_article["@id"], ident)
+        or _search(_article["@class"], css)
+    )
+
+
+def _story_body(element: etree._Element) -> bool:
+    get = element.get
+    css, ident = get("class"), get("id")
+    return (
+        get("role") == "article"
+        or ident in ("article", "story")
+        or css in ("postarea", "art-postcontent", "text", "cell", "story")
+        or _search(_story["@id"], ident)
+        or _search(_story["@class/i"], css)
+        or _search(_story["@class"], css)
+    )
+
+
+def _main_content(element: etree._Element) -> bool:
+    get = element.get
+    css, ident = get("class"), get("id")
+    return (
+        ident == "content"
+        or css == "content"
+        or _search(_main["@id"], ident)
+        or _search(_main["@class"], css)
+        or "main-content" in (ident or "").replace("C", "c").replace("M", "m")
+        or "main-content" in (css or "").replace("C", "c").replace("M", "m")
+        or "page-content" in (css or "").replace("C", "c").replace("P", "p")
+    )
+
+
+def _main_element(element: etree._Element) -> bool:
+    if element.tag == "main":
+        return True
+    if element.tag not in ("article", "div", "section"):
+        return False
+    return any((element.get(name) or "").startswith("main") for name in ("class", "id", "role"))
+
+
+SELECTORS: dict[str, list[Any]] = {
+    # _extract takes the first element each finds, in document order
+    "BODY_XPATH": [
+        _Selector(BODY_XPATH[0], _CONTAINERS, _article_body, first=True),
+        _Selector(BODY_XPATH[1], ("article",), lambda element: True, first=True),
+        _Selector(BODY_XPATH[2], _CONTAINERS, _story_body, first=True),
+        _Selector(BODY_XPATH[3], _CONTAINERS, _main_content, first=True),
+        _Selector(BODY_XPATH[4], (), _main_element, first=True),
+    ],
+    "OVERALL_DISCARD_XPATH": [
+        _Selector(OVERALL_DISCARD_XPATH[0], _BLOCKS, _overall_discard),
+        _Selector(OVERALL_DISCARD_XPATH[1], (), _hidden_discard),
+    ],
+    "TEASER_DISCARD_XPATH": [_Selector(TEASER_DISCARD_XPATH[0], _BLOCKS, _teaser)],
+    "DISCARD_IMAGE_ELEMENTS": [_Selector(DISCARD_IMAGE_ELEMENTS[0], _BLOCKS, _caption)],
+}
+
+
+_cookie_consent = _regexes(BASIC_CLEAN_XPATH)
+_CLEANED_TAGS = frozenset({"aside", "fencedframe", "footer", "script", "style", "svg", "template"})
+
+
+def _basic_clean(element: etree._Element) -> bool:
+    return (
+        element.tag in _CLEANED_TAGS
+        or (element.tag == "div" and "footer" in _first_of(element, "class", "id"))
+        or _search(_cookie_consent["@class/i"], element.get("class"))
+        or _search(_cookie_consent["@id/i"], element.get("id"))
+    )
+
+
+# basic_cleaning's expression: a union of paths, whose elements come in document order
+BASIC_CLEAN_SELECTOR = _Selector(BASIC_CLEAN_XPATH, (), _basic_clean)
+
+
+def _bound(
+    module: types.ModuleType, names: tuple[str, ...], replaced: dict[str, Any]
+) -> dict[str, Any]:
+    """The functions ``names`` of a trafilatura module, bound to a copy of its namespace in
+    which ``replaced`` replace its names."""
+    namespace = {**vars(module), **replaced}
+    for name in names:
+        function = getattr(module, name)
+        bound = types.FunctionType(
+            function.__code__, namespace, function.__name__, function.__defaults__
+        )
+        bound.__kwdefaults__ = function.__kwdefaults__
+        namespace[name] = bound
+    return namespace
+
+
+_MAIN = _bound(
+    trafilatura.main_extractor,
+    ("extract_content", "_extract", "recover_wild_text", "prune_unwanted_sections"),
+    SELECTORS,
+)
+_BASELINE = _bound(
+    # the module by its name: the package's attribute "baseline" is the function
+    importlib.import_module("trafilatura.baseline"),
+    ("basic_cleaning", "baseline", "html2txt"),
+    {"BASIC_CLEAN_XPATH": BASIC_CLEAN_SELECTOR},
+)
+_EXTERNAL = _bound(
+    trafilatura.external,
+    ("compare_extraction", "justext_rescue"),
+    {"basic_cleaning": _BASELINE["basic_cleaning"]},
+)
+
+
+def extract_content(cleaned_tree: etree._Element, options: Extractor) -> tuple[etree._Element, str]:
+    """``trafilatura.main_extractor.extract_content``: the body element and its text."""
+    body, text = _MAIN["extract_content"](cleaned_tree, options)
+    return body, text
+
+
+def html2txt(tree: etree._Element) -> str:
+    """``trafilatura.baseline.html2txt`` of an element (which it copies)."""
+    return str(_BASELINE["html2txt"](tree))
+
+
+def baseline(tree: etree._Element) -> tuple[etree._Element, str, int]:
+    """``trafilatura.baseline.baseline`` of an element (which it copies)."""
+    body, text, length = _BASELINE["baseline"](tree)
+    return body, text, length
+
+
+def justext_rescue(tree: etree._Element, options: Extractor) -> tuple[etree._Element, str]:
+    """``trafilatura.external.justext_rescue`` (which cleans ``tree`` in place)."""
+    body, text = _EXTERNAL["justext_rescue"](tree, options)
+    return body, text
+
+
+def compare_extraction(
+    cleaned_tree: etree._Element,
+    raw_tree: etree._Element,
+    body: etree._Element,
+    text: str,
+    options: Extractor,
+) -> tuple[etree._Element, str]:
+    """``trafilatura.external.compare_extraction``."""
+    chosen, chosen_text = _EXTERNAL["compare_extraction"](
+        cleaned_tree, raw_tree, body, text, options
+    )
+    return chosen, chosen_text

@@ -1,0 +1,178 @@
+"""The functions of ``trafilatura_selectors`` are trafilatura's: each selector selects what the
+expression it replaces selects (on the pages of the identity set, as parsed and as the cascade
+prepares them, and on fragments that take each branch), and each function gives what
+trafilatura's gives."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from copy import deepcopy
+
+import pytest
+import trafilatura.external
+import trafilatura.main_extractor
+from lxml import etree
+from trafilatura.core import _prepare_tree
+from trafilatura.settings import BASIC_CLEAN_XPATH
+
+from crawler.extraction import trafilatura_selectors
+from crawler.extraction.page import parse_html
+from crawler.extraction.trafilatura_body import extraction_options
+from tests.test_extraction_identity import PAGE_LIST
+
+# the module by its name: the package's attribute "baseline" is the function
+BASELINE = importlib.import_module("trafilatura.baseline")
+
+# The expressions the selectors were written from (whitespace collapsed, SHA-256, first 16
+# digits), by trafilatura's name and index: a trafilatura whose expressions differ needs the
+# selectors written again.
+EXPRESSION_DIGESTS = {
+    "BODY_XPATH": [
+        "8cab6e6e5b503a8d",
+        "dffd8931d1ae8060",
+        "3ac5a80dac974e64",
+        "a3befe41db4d28b9",
+        "bb974cd913d2443b",
+    ],
+    "OVERALL_DISCARD_XPATH": ["d9e4b7d7125b4838", "9abb7217d588fd5a"],
+    "TEASER_DISCARD_XPATH": ["50f9c0568a62e759"],
+    "BASIC_CLEAN_XPATH": ["db6c25acd08aef99"],
+    "DISCARD_IMAGE_ELEMENTS": ["271b5ef29bbc5bf0"],
+}
+FRAGMENTS = [
+    "<div id='cookie-box' class='x'>a</div><div class='cookie' id='x'>b</div>",
+    "<div class='cookie-box' id='x'>a</div><p id='nav-1' class='Sidebar'>b</p>",
+    "<span role='Navigation'>a</span><div data-lp-replacement-content=''>b</div>",
+    "<section data-component='MostPopularStories'>a</section><div class=' ad '>b</div>",
+    "<b class='reply-to' id='x'>a</b><b id='reply-to' class='x'>b</b>",
+    "<b id='x' class='reply-'>c</b>",
+    "<i style='color: red' id='hidden-1'>a</i><i id='x' style='hidden'>b</i>",
+    "<i style='display:none'>a</i><i style='display: none'>b</i><i aria-hidden='true'>c</i>",
+    "<em class='comments-title'>a</em><em id='akismet'>b</em><em class='x hide'>c</em>",
+    "<div id='Teaser'>a</div><p class='big-TEASER'>b</p><span class='teaser'>c</span>",
+    "<div id='image-caption'>a</div><span class='caption'>b</span>",
+    "<figure class='caption'>c</figure>",
+    "<main><div class='post'>a</div><article>b</article><div class='entry'>c</div></main>",
+    "<div><section itemprop='articleBody'>a</section><div id='articleContent'>b</div></div>",
+    "<div class='x article-body'>a</div><div id='entry-content'>b</div>",
+    "<div role='article'>a</div><div class='FullText'>b</div>",
+    "<section class='story-content'>c</section>",
+    "<div id='content'>a</div><div class='Main-Content'>b</div><div class='Page-content'>c</div>",
+    "<section class='main-wrap'>a</section><main>b</main><div role='main'>c</div>",
+    "<div><main>a</main></div><div id='main'>b</div>",
+    "<div class='site-footer' id='x'>a</div><div id='footer' class='x'>b</div><svg>c</svg>",
+    "<div id='x' class='footer'>a</div><p class='Cookie-Banner'>b</p><p id='onetrust'>c</p>",
+    "<aside>a<fencedframe>b</fencedframe></aside><footer>c</footer><template>d</template>",
+]
+
+
+def digest(expression: etree.XPath) -> str:
+    return hashlib.sha256(" ".join(expression.path.split()).encode()).hexdigest()[:16]
+
+
+SELECTORS = {
+    **trafilatura_selectors.SELECTORS,
+    "BASIC_CLEAN_XPATH": [trafilatura_selectors.BASIC_CLEAN_SELECTOR],
+}
+
+
+def test_selectors_were_written_from_the_expressions_trafilatura_runs() -> None:
+    digests = {
+        name: [digest(selector.expression) for selector in selectors]
+        for name, selectors in SELECTORS.items()
+    }
+    assert digests == EXPRESSION_DIGESTS
+    assert BASELINE.BASIC_CLEAN_XPATH is BASIC_CLEAN_XPATH
+    for name, selectors in trafilatura_selectors.SELECTORS.items():  # _extract's
+        expressions = getattr(trafilatura.main_extractor, name)
+        assert [selector.expression for selector in selectors] == expressions
+
+
+def trees() -> list[etree._Element]:
+    """The trees the selectors see: pages as parsed, and as the cascade prepares them."""
+    found = []
+    fragments = [f"<html><body>{fragment}</body></html>" for fragment in FRAGMENTS]
+    for html in [*fragments, *(page["html"] for page in PAGE_LIST)]:
+        tree = parse_html(html)
+        found.extend([tree, *_prepare_tree(tree, extraction_options(None), None)])
+    return found
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"{name}[{index}]"
+        for name, selectors in SELECTORS.items()
+        for index in range(len(selectors))
+    ],
+)
+def test_selector_selects_what_the_expression_selects(name: str) -> None:
+    group, index = name.rstrip("]").split("[")
+    selector = SELECTORS[group][int(index)]
+    selected = 0
+    for tree in trees():
+        expected = selector.expression(tree)
+        if selector.first:  # _extract takes the first element the expression finds
+            expected = expected[:1]
+        assert selector(tree) == expected
+        selected += len(expected)
+    assert selected  # the trees take the branch where it selects something
+
+
+@pytest.mark.parametrize("recall", [False, True])
+def test_body_is_trafilaturas(recall: bool) -> None:
+    for page in PAGE_LIST:
+        options = extraction_options(page["url"], recall=recall)
+        cleaned, _ = _prepare_tree(parse_html(page["html"]), options, page["url"])
+        body, text = trafilatura_selectors.extract_content(deepcopy(cleaned), options)
+        expected_body, expected_text = trafilatura.main_extractor.extract_content(cleaned, options)
+        assert text == expected_text, page["id"]
+        assert etree.tostring(body) == etree.tostring(expected_body), page["id"]
+
+
+def test_text_baseline_and_justext_are_trafilaturas() -> None:
+    options = extraction_options(None)
+    for page in PAGE_LIST:
+        tree = parse_html(page["html"])
+        assert trafilatura_selectors.html2txt(tree) == BASELINE.html2txt(tree)
+        ours, expected = trafilatura_selectors.baseline(tree), BASELINE.baseline(tree)
+        assert ours[1:] == expected[1:], page["id"]
+        assert etree.tostring(ours[0]) == etree.tostring(expected[0]), page["id"]
+        ours = trafilatura_selectors.justext_rescue(deepcopy(tree), options)
+        expected = trafilatura.external.justext_rescue(deepcopy(tree), options)
+        assert ours[1] == expected[1], page["id"]
+        assert etree.tostring(ours[0]) == etree.tostring(expected[0]), page["id"]
+
+
+def test_comparison_is_trafilaturas() -> None:
+    """With an empty body of its own, readability's or jusText's is taken, as trafilatura
+    takes it."""
+    options = extraction_options(None)
+    for page in PAGE_LIST:
+        tree = parse_html(page["html"])
+        _, backup = _prepare_tree(tree, options, None)
+        chosen = [
+            compare(deepcopy(backup), deepcopy(tree), etree.Element("body"), "", options)
+            for compare in (
+                trafilatura_selectors.compare_extraction,
+                trafilatura.external.compare_extraction,
+            )
+        ]
+        assert chosen[0][1] == chosen[1][1], page["id"]
+        assert etree.tostring(chosen[0][0]) == etree.tostring(chosen[1][0]), page["id"]
+
+
+def test_no_regular_expression_matches_an_absent_attribute() -> None:
+    """``re:test`` of an absent attribute tests the empty string: the selectors, which skip
+    absent attributes, may do so because no pattern matches it."""
+    expressions = [
+        selector.expression for selectors in SELECTORS.values() for selector in selectors
+    ]
+    patterns = [
+        pattern
+        for expression in expressions
+        for pattern in trafilatura_selectors._regexes(expression).values()
+    ]
+    assert len(patterns) == 15
+    assert not any(pattern.search("") for pattern in patterns)
