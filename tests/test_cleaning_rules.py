@@ -105,6 +105,20 @@ def test_displayed_standfirst_opens_the_body(monkeypatch: pytest.MonkeyPatch) ->
     assert lead not in (extract("standfirst") or "")
 
 
+def test_description_that_copies_the_story_is_no_standfirst() -> None:
+    # The page's description is its story's text run together, and the story's container
+    # shows it: the body already tells it, so it is not added again as one long paragraph.
+    text = extract("standfirst_copy") or ""
+    assert text == (FRAGMENTS / "standfirst_copy.txt").read_text(encoding="utf-8").strip()
+    assert text.count("Engineers replaced the rusted gears") == 1
+
+
+def test_standfirst_the_body_only_touches_is_added() -> None:
+    lead = "The city's oldest bridge returns after two years of repairs, and the old town hopes."
+    story = [Block("paragraph", "The bridge returns after two years of repairs, the city said.")]
+    assert body.with_standfirst(story, lead) == [Block("paragraph", lead), *story]
+
+
 def test_text_printed_twice_is_kept_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # One copy of the story per layout: the second is a run repeating the first word for word.
     text = extract("second_copy") or ""
