@@ -36,6 +36,8 @@ def without_rule(monkeypatch: pytest.MonkeyPatch, rule: str) -> None:
         monkeypatch.setattr(page, "with_standfirst", lambda blocks, standfirst: blocks)
     elif rule == "without_second_copies":
         monkeypatch.setattr(page, "without_second_copies", lambda blocks: blocks)
+    elif rule == "separate_run_in_words":
+        monkeypatch.setattr(page, "separate_run_in_words", lambda tree: 0)
     elif rule == "media_texts":
         monkeypatch.setattr(dom, "media_texts", lambda tree, markers=None: [])
     else:
@@ -127,6 +129,18 @@ def test_text_printed_twice_is_kept_once(monkeypatch: pytest.MonkeyPatch) -> Non
     assert text.count("Two years of repairs") == 1
     without_rule(monkeypatch, "without_second_copies")
     assert (extract("second_copy") or "").count("Engineers replaced the rusted gears") == 2
+
+
+def test_run_in_heading_stays_a_word_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A heading or label in an inline element the stylesheet shows as a line of its own,
+    # written right against the next sentence: its last word must not merge with the first.
+    text = extract("run_in_words") or ""
+    assert text == (FRAGMENTS / "run_in_words.txt").read_text(encoding="utf-8").strip()
+    for joined in ("RepairedEngineers", "OwnersLocal", "CostThe"):
+        assert joined not in text
+    assert "In Harbour, on Monday, the bridge committee" in text
+    without_rule(monkeypatch, "separate_run_in_words")
+    assert "What Was RepairedEngineers" in (extract("run_in_words") or "")
 
 
 def test_second_copies_removed_whatever_their_number() -> None:

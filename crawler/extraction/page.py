@@ -27,7 +27,13 @@ from crawler.encoding import decode_page
 from crawler.extraction.body import article_body_blocks, with_standfirst
 from crawler.extraction.candidates import may_be_short, prefer_recall
 from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks, without_second_copies
-from crawler.extraction.dom import LinkShares, PageContext, page_markers, prune_boilerplate
+from crawler.extraction.dom import (
+    LinkShares,
+    PageContext,
+    page_markers,
+    prune_boilerplate,
+    separate_run_in_words,
+)
 from crawler.extraction.metadata import PageMetadata, read_page
 from crawler.extraction.trafilatura_body import Body, PageBodies
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
@@ -128,6 +134,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     )
     pruned: list[etree._Element] = []
     prune_boilerplate(tree, markers, pruned)
+    separate_run_in_words(tree)
     # trafilatura's metadata for the fields the page lacks, read before its cascade (which
     # prunes the tree in place) runs on the same tree.
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
