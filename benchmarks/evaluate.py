@@ -92,6 +92,7 @@ FULL = "full"
 # Stages called by name from crawler.extraction.page, and what stands in for each when it is off.
 STAGE_STUBS: dict[str, Callable[..., Any]] = {
     "prune_boilerplate": lambda *args, **kwargs: 0,
+    "without_second_copies": lambda blocks, *args, **kwargs: blocks,
     "article_body_blocks": lambda blocks, *args, **kwargs: blocks,
     "with_standfirst": lambda blocks, *args, **kwargs: blocks,
     "may_be_short": lambda *args, **kwargs: False,  # the recall-mode body is never tried

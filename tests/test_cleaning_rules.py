@@ -34,6 +34,10 @@ def without_rule(monkeypatch: pytest.MonkeyPatch, rule: str) -> None:
         monkeypatch.setattr(page, "article_body_blocks", lambda blocks, article_body: blocks)
     elif rule == "with_standfirst":
         monkeypatch.setattr(page, "with_standfirst", lambda blocks, standfirst: blocks)
+    elif rule == "without_second_copies":
+        monkeypatch.setattr(page, "without_second_copies", lambda blocks: blocks)
+    elif rule == "separate_run_in_words":
+        monkeypatch.setattr(page, "separate_run_in_words", lambda tree: 0)
     elif rule == "media_texts":
         monkeypatch.setattr(dom, "media_texts", lambda tree, markers=None: [])
     else:
@@ -101,6 +105,54 @@ def test_displayed_standfirst_opens_the_body(monkeypatch: pytest.MonkeyPatch) ->
     assert text.startswith(lead)
     without_rule(monkeypatch, "with_standfirst")
     assert lead not in (extract("standfirst") or "")
+
+
+def test_description_that_copies_the_story_is_no_standfirst() -> None:
+    # The page's description is its story's text run together, and the story's container
+    # shows it: the body already tells it, so it is not added again as one long paragraph.
+    text = extract("standfirst_copy") or ""
+    assert text == (FRAGMENTS / "standfirst_copy.txt").read_text(encoding="utf-8").strip()
+    assert text.count("Engineers replaced the rusted gears") == 1
+
+
+def test_standfirst_the_body_only_touches_is_added() -> None:
+    lead = "The city's oldest bridge returns after two years of repairs, and the old town hopes."
+    story = [Block("paragraph", "The bridge returns after two years of repairs, the city said.")]
+    assert body.with_standfirst(story, lead) == [Block("paragraph", lead), *story]
+
+
+def test_text_printed_twice_is_kept_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One copy of the story per layout: the second is a run repeating the first word for word.
+    text = extract("second_copy") or ""
+    assert text == (FRAGMENTS / "second_copy.txt").read_text(encoding="utf-8").strip()
+    assert text.count("Engineers replaced the rusted gears") == 1
+    assert text.count("Two years of repairs") == 1
+    without_rule(monkeypatch, "without_second_copies")
+    assert (extract("second_copy") or "").count("Engineers replaced the rusted gears") == 2
+
+
+def test_run_in_heading_stays_a_word_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A heading or label in an inline element the stylesheet shows as a line of its own,
+    # written right against the next sentence: its last word must not merge with the first.
+    text = extract("run_in_words") or ""
+    assert text == (FRAGMENTS / "run_in_words.txt").read_text(encoding="utf-8").strip()
+    for joined in ("RepairedEngineers", "OwnersLocal", "CostThe"):
+        assert joined not in text
+    assert "In Harbour, on Monday, the bridge committee" in text
+    without_rule(monkeypatch, "separate_run_in_words")
+    assert "What Was RepairedEngineers" in (extract("run_in_words") or "")
+
+
+def test_second_copies_removed_whatever_their_number() -> None:
+    story = [Block("heading", "Repairs"), *STORY[5:]]
+    assert cleaning.without_second_copies(story * 3) == story
+
+
+def test_short_repeats_are_not_a_second_copy() -> None:
+    # A repeated step or prompt holds less than a fifth of the text: story content.
+    step = Block("paragraph", "Stir and wait two minutes.")
+    story = [step, *STORY, step, Block("paragraph", "Serve warm.")]
+    assert cleaning.without_second_copies(story) == story
 
 
 def test_lead_sentence_that_repeats_the_headline_is_kept() -> None:

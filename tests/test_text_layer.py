@@ -66,7 +66,12 @@ def test_word_count_counts_each_cjk_character() -> None:
     assert count_words("東京で記事を書いた。") == 9
     assert count_words("Hello, world: 42 times") == 4
     assert count_words("한국어 기사입니다") == 2  # Korean is written with spaces
-    japanese = "東京都は二日、新しい橋の工事を始めると発表した。" * 40
+    # Forty different sentences: a text made of repeated paragraphs would be a second copy.
+    numerals = "〇一二三四五六七八九"
+    japanese = "".join(
+        f"東京都は{numerals[n // 10]}{numerals[n % 10]}日、新しい橋の工事を始めると発表した。"
+        for n in range(40)
+    )
     html = (
         "<html lang='ja'><head><title>橋</title></head><body><article>"
         + "".join(f"<p>{japanese[i : i + 200]}</p>" for i in range(0, len(japanese), 200))

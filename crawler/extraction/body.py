@@ -28,6 +28,9 @@ MIN_PARAGRAPHS = 3
 FOREIGN = 0.5
 # A block this short is too small to judge by word overlap (a subheading, a dateline).
 MIN_WORDS_TO_JUDGE = 4
+# A standfirst holding this many of the body's paragraphs whole (each of at least
+# MIN_WORDS_TO_JUDGE words) is the story's text run together.
+COPIED_BLOCKS = 2
 
 
 def _coverage(items: list[str] | list[tuple[str, str]], witness: Set[object]) -> float:
@@ -88,10 +91,20 @@ def article_body_blocks(blocks: list[Block], article_body: str | None) -> list[B
 
 def with_standfirst(blocks: list[Block], standfirst: str | None) -> list[Block]:
     """The standfirst the page displays (see ``dom.displayed_summary``) opens the body when
-    trafilatura left it out."""
+    trafilatura left it out: no block holds it, and it holds fewer than two of the body's
+    paragraphs whole (a description that is the story's own paragraphs run together, shown as
+    the story's container, is the story again, not a summary)."""
     if not standfirst or not blocks:
         return blocks
     key = normalize(standfirst)
-    if any(key in normalize(block.text) for block in blocks):
+    keys = [normalize(block.text) for block in blocks]
+    if any(key in text for text in keys):
+        return blocks
+    copied = (
+        text in key
+        for block, text in zip(blocks, keys, strict=True)
+        if block.kind != "heading" and len(text.split()) >= MIN_WORDS_TO_JUDGE
+    )
+    if sum(copied) >= COPIED_BLOCKS:
         return blocks
     return [Block("paragraph", standfirst), *blocks]

@@ -227,6 +227,9 @@ BIO_ZONE = 3  # blocks from the end
 BIO_WORDS = 80
 BIO_NAME_WINDOW = 2  # words allowed before the name ("Correspondent Jane Roe is ...")
 MIN_NAME_WORDS = 2
+# A run of blocks repeating an earlier run word for word is a second copy of the text when it
+# holds at least this share of the text's words (a repeated line or two is story content).
+SECOND_COPY_SHARE = 0.2
 
 
 @dataclass
@@ -507,6 +510,36 @@ RULES = (
     drop_author_bios,
     drop_repeats,
 )
+
+
+def without_second_copies(blocks: list[Block]) -> list[Block]:
+    """A run of consecutive blocks that repeats an earlier run word for word and holds at
+    least a fifth of the text's words is removed: the page carries its text twice (a copy per
+    layout, or the story printed again under itself), and the reader reads it once. Shorter
+    repeats (a recipe step, an interview prompt, a quoted post) stay."""
+    keys = [normalize(block.text) for block in blocks]
+    sizes = [len(key.split()) for key in keys]
+    least = SECOND_COPY_SHARE * sum(sizes)
+    first: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        first.setdefault(key, index)
+    kept = []
+    index = 0
+    while index < len(blocks):
+        start, length = first[keys[index]], 0
+        while (
+            index + length < len(blocks)
+            and start + length < index
+            and keys[index + length] == keys[start + length]
+        ):
+            length += 1
+        words = sum(sizes[index : index + length])
+        if words and words >= least:
+            index += length
+            continue
+        kept.append(blocks[index])
+        index += 1
+    return kept
 
 
 def clean_blocks(blocks: list[Block], context: PageContext) -> list[Block]:

@@ -565,3 +565,44 @@ class LinkShares:
             lines = [line.removeprefix("- ") for line in text.split("\n")]
             return round(sum(self.share(line) * len(line) for line in lines))
         return round(self.share(text) * len(text))
+
+
+# Inline tags: trafilatura (formatting off) drops them and joins their text with the text
+# around them as written.
+INLINE_TAGS = (
+    "a",
+    "abbr",
+    "b",
+    "cite",
+    "dfn",
+    "em",
+    "font",
+    "i",
+    "label",
+    "mark",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "time",
+    "u",
+)
+# The last text before an element's end tag, its own or, when it has none, the page's before it.
+_TEXT_BEFORE = etree.XPath("(descendant::text() | preceding::text())[last()]")
+
+
+def separate_run_in_words(tree: etree._Element) -> int:
+    """A capitalized word (a capital, then a small letter) right after an inline element whose
+    text ends in a letter (``<b>Our Clients</b>We serve``: a run-in heading or label the
+    stylesheet shows as a line of its own) gets a space in front: trafilatura drops inline
+    tags and would join the two words into one. Returns how many were separated."""
+    separated = 0
+    for element in tree.iter(*INLINE_TAGS):
+        tail = element.tail
+        if tail and tail[0].isupper() and tail[1:2].islower():
+            before = _TEXT_BEFORE(element)
+            if before and str(before[0])[-1:].isalpha():
+                element.tail = " " + tail
+                separated += 1
+    return separated

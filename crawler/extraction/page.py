@@ -4,7 +4,8 @@ metadata from the page's own declarations.
 The page is parsed once; that tree gives the metadata (``metadata.read_page``) and the page
 context (captions, headlines, JSON-LD ``articleBody``), is pruned of boilerplate elements
 (``dom.prune_boilerplate``) and handed to trafilatura, whose XML body becomes blocks (their link
-text measured on the pruned tree, ``dom.LinkShares``), checked against ``articleBody``
+text measured on the pruned tree, ``dom.LinkShares``) without a second copy of the text
+(``cleaning.without_second_copies``), checked against ``articleBody``
 (``body.py``) and cleaned by the rules of ``cleaning.RULES``. Where that text covers little of
 the page, trafilatura's recall-mode body of the same tree, finished the same way, may replace
 it (``candidates.py``).
@@ -25,8 +26,14 @@ from lxml import etree
 from crawler.encoding import decode_page
 from crawler.extraction.body import article_body_blocks, with_standfirst
 from crawler.extraction.candidates import may_be_short, prefer_recall
-from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks
-from crawler.extraction.dom import LinkShares, PageContext, page_markers, prune_boilerplate
+from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks, without_second_copies
+from crawler.extraction.dom import (
+    LinkShares,
+    PageContext,
+    page_markers,
+    prune_boilerplate,
+    separate_run_in_words,
+)
 from crawler.extraction.metadata import PageMetadata, read_page
 from crawler.extraction.trafilatura_body import Body, PageBodies
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
@@ -127,6 +134,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     )
     pruned: list[etree._Element] = []
     prune_boilerplate(tree, markers, pruned)
+    separate_run_in_words(tree)
     # trafilatura's metadata for the fields the page lacks, read before its cascade (which
     # prunes the tree in place) runs on the same tree.
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
@@ -174,10 +182,12 @@ def _same_body(body: Body, other: Body) -> bool:
 
 
 def finish_blocks(extracted: list[Block], context: PageContext) -> tuple[list[Block], bool]:
-    """trafilatura's blocks checked against ``articleBody``, opened by the standfirst and
-    cleaned by the rules; when that would remove more than half of trafilatura's words, a rule
-    misfired on an unusual page: trafilatura's blocks are kept instead (the backstop, ``True``
-    as the second value)."""
+    """trafilatura's blocks without a second copy of the text, checked against
+    ``articleBody``, opened by the standfirst and cleaned by the rules; when that would remove
+    more than half of those blocks' words, a rule misfired on an unusual page: they are kept
+    instead (the backstop, ``True`` as the second value)."""
+    # Before the backstop's count: a page carrying its text three times loses two thirds.
+    extracted = without_second_copies(extracted)
     blocks = article_body_blocks(extracted, context.article_body)
     blocks = with_standfirst(blocks, context.standfirst)
     blocks = clean_blocks(blocks, context)
