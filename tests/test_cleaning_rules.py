@@ -155,6 +155,33 @@ def test_short_repeats_are_not_a_second_copy() -> None:
     assert cleaning.without_second_copies(story) == story
 
 
+class _CountedKey(str):
+    """A block key that counts how often it is compared."""
+
+    comparisons = 0
+
+    def __eq__(self, other: object) -> bool:
+        _CountedKey.comparisons += 1
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+def test_second_copy_search_is_linear_on_a_page_of_equal_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without the bound, 20,000 equal one-word blocks take 4,000 comparisons at the 4,000th
+    # block alone (the run before a fifth of the words is reached), quadratic in all.
+    monkeypatch.setattr(cleaning, "normalize", lambda text: _CountedKey(text))
+    _CountedKey.comparisons = 0
+    blocks = [Block("paragraph", "Reply")] * 20_000
+    kept = cleaning.without_second_copies(blocks)
+    # the runs' comparisons, and one for each block's first occurrence and end of its run
+    limit = (cleaning.SECOND_COPY_COMPARISONS + 2) * len(blocks)
+    assert _CountedKey.comparisons <= limit
+    assert kept == blocks  # the search gave up before a run of a fifth of the words
+
+
 def test_lead_sentence_that_repeats_the_headline_is_kept() -> None:
     context = PageContext(title="Old swing bridge to reopen next month")
     lead = Block("paragraph", "Old swing bridge to reopen next month, the harbour authority said.")

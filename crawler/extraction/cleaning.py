@@ -230,6 +230,9 @@ MIN_NAME_WORDS = 2
 # A run of blocks repeating an earlier run word for word is a second copy of the text when it
 # holds at least this share of the text's words (a repeated line or two is story content).
 SECOND_COPY_SHARE = 0.2
+# The search for second copies compares at most this many blocks per block of the text: a
+# hostile page of thousands of equal blocks would otherwise cost time quadratic in their number.
+SECOND_COPY_COMPARISONS = 20
 
 
 @dataclass
@@ -516,7 +519,8 @@ def without_second_copies(blocks: list[Block]) -> list[Block]:
     """A run of consecutive blocks that repeats an earlier run word for word and holds at
     least a fifth of the text's words is removed: the page carries its text twice (a copy per
     layout, or the story printed again under itself), and the reader reads it once. Shorter
-    repeats (a recipe step, an interview prompt, a quoted post) stay."""
+    repeats (a recipe step, an interview prompt, a quoted post) stay. The search makes at most
+    ``SECOND_COPY_COMPARISONS`` comparisons per block, then keeps the rest as it is."""
     keys = [normalize(block.text) for block in blocks]
     sizes = [len(key.split()) for key in keys]
     least = SECOND_COPY_SHARE * sum(sizes)
@@ -525,14 +529,17 @@ def without_second_copies(blocks: list[Block]) -> list[Block]:
         first.setdefault(key, index)
     kept = []
     index = 0
+    budget = SECOND_COPY_COMPARISONS * len(blocks)
     while index < len(blocks):
         start, length = first[keys[index]], 0
         while (
-            index + length < len(blocks)
+            budget > 0
+            and index + length < len(blocks)
             and start + length < index
             and keys[index + length] == keys[start + length]
         ):
             length += 1
+            budget -= 1
         words = sum(sizes[index : index + length])
         if words and words >= least:
             index += length
