@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import lxml.etree
 import lxml.html
 import pytest
 
@@ -141,6 +142,33 @@ def test_run_in_heading_stays_a_word_of_its_own(monkeypatch: pytest.MonkeyPatch)
     assert "In Harbour, on Monday, the bridge committee" in text
     without_rule(monkeypatch, "separate_run_in_words")
     assert "What Was RepairedEngineers" in (extract("run_in_words") or "")
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "<div>a<b></b>Ab</div>",
+        "<div><p>x<!--c--></p><i></i>Ab</div>",
+        "<div><p>x<!--c-->y</p><i></i>Ab</div>",
+        "<div>t<span><i></i></span><b></b>Ab</div>",
+        "<ul><li>one</li><li><b></b>Ab</li></ul>",
+        "<div>q<em>r<s></s></em>Ab</div>",
+        "<div><b>Our Clients</b>We serve</div>",
+    ],
+)
+def test_text_before_an_inline_end_is_the_xpath_one(fragment: str) -> None:
+    tree = lxml.html.fromstring(f"<html><body>{fragment}</body></html>")
+    last_text = lxml.etree.XPath("(descendant::text() | preceding::text())[last()]")
+    for element in tree.iter(*dom.INLINE_TAGS):
+        found = last_text(element)
+        assert dom._text_before_end(element) == (str(found[0]) if found else None)
+
+
+def test_run_in_words_on_a_page_of_many_empty_inline_elements() -> None:
+    # Each element's text before it is its previous sibling's tail: found without reading
+    # the rest of the page (an XPath over all preceding text took a minute for 2,000).
+    html = "<html><body><div>Menu" + "<span></span>Ab" * 20_000 + "</div></body></html>"
+    assert dom.separate_run_in_words(lxml.html.fromstring(html)) == 20_000
 
 
 def test_second_copies_removed_whatever_their_number() -> None:

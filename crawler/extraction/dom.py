@@ -588,8 +588,32 @@ INLINE_TAGS = (
     "time",
     "u",
 )
-# The last text before an element's end tag, its own or, when it has none, the page's before it.
-_TEXT_BEFORE = etree.XPath("(descendant::text() | preceding::text())[last()]")
+
+
+def _text_before_end(element: etree._Element) -> str | None:
+    """The last text before an element's end tag: its own last text or, when it has none, the
+    page's before it (XPath's ``(descendant::text() | preceding::text())[last()]``, which
+    gathers every preceding text of the page on each call). Walked back sibling by sibling
+    and up to the parent, so it stops at the nearest text."""
+    own = [str(text) for text in element.itertext() if text]
+    if own:
+        return own[-1]
+    node: etree._Element | None = element
+    while node is not None:
+        previous = node.getprevious()
+        while previous is not None:
+            if previous.tail:
+                return str(previous.tail)
+            if isinstance(previous.tag, str):  # a comment's or instruction's text is not text
+                texts = [str(text) for text in previous.itertext() if text]
+                if texts:
+                    return texts[-1]
+            previous = previous.getprevious()
+        parent = node.getparent()
+        if parent is not None and parent.text:
+            return str(parent.text)
+        node = parent
+    return None
 
 
 def separate_run_in_words(tree: etree._Element) -> int:
@@ -601,8 +625,8 @@ def separate_run_in_words(tree: etree._Element) -> int:
     for element in tree.iter(*INLINE_TAGS):
         tail = element.tail
         if tail and tail[0].isupper() and tail[1:2].islower():
-            before = _TEXT_BEFORE(element)
-            if before and str(before[0])[-1:].isalpha():
+            before = _text_before_end(element)
+            if before and before[-1:].isalpha():
                 element.tail = " " + tail
                 separated += 1
     return separated
