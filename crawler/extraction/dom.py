@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -565,6 +565,19 @@ class LinkShares:
             lines = [line.removeprefix("- ") for line in text.split("\n")]
             return round(sum(self.share(line) * len(line) for line in lines))
         return round(self.share(text) * len(text))
+
+
+def elements_holding(root: etree._Element, tags: Collection[str]) -> set[etree._Element]:
+    """The elements of ``root``'s tree that are of one of ``tags`` or hold one: those a reader
+    of the text that leaves such elements out must walk one by one; the text of any other
+    element can be read whole."""
+    holding: set[etree._Element] = set()
+    for found in root.iter(*tags):
+        for element in (found, *found.iterancestors()):
+            if element in holding:
+                break
+            holding.add(element)
+    return holding
 
 
 # Inline tags: trafilatura (formatting off) drops them and joins their text with the text

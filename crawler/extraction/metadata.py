@@ -17,7 +17,7 @@ from htmldate.extractors import COMPLETE_URL
 from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from crawler.extraction.dom import HIDDEN_TAGS
+from crawler.extraction.dom import HIDDEN_TAGS, elements_holding
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.textnorm import WrittenDate, clean_text, to_iso8601, written_dates
 from crawler.urls import accept_canonical
@@ -579,29 +579,19 @@ def visible_text(tree: etree._Element) -> str:
     body = tree.find(".//body") if tree.tag != "body" else tree
     if body is None:
         return ""
-    on_the_way: set[etree._Element] = set()
-    for hidden in body.iter(*HIDDEN_TAGS):
-        for ancestor in hidden.iterancestors():
-            if ancestor in on_the_way:
-                break
-            on_the_way.add(ancestor)
-            if ancestor is body:
-                break
     parts: list[str] = []
-    _visible_parts(body, on_the_way, parts)
+    _visible_parts(body, elements_holding(body, HIDDEN_TAGS), parts)
     return " ".join(" ".join(parts).split())
 
 
-def _visible_parts(
-    element: etree._Element, on_the_way: set[etree._Element], parts: list[str]
-) -> None:
+def _visible_parts(element: etree._Element, holding: set[etree._Element], parts: list[str]) -> None:
     if element.text:
         parts.append(element.text)
     for child in element:
         if not isinstance(child.tag, str) or child.tag in HIDDEN_TAGS:
             pass  # not shown, unlike its tail (comments, processing instructions too)
-        elif child in on_the_way:
-            _visible_parts(child, on_the_way, parts)
+        elif child in holding:
+            _visible_parts(child, holding, parts)
         else:
             parts.extend(child.itertext())
         if child.tail:

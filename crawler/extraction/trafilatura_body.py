@@ -67,6 +67,7 @@ from trafilatura.utils import trim
 from trafilatura.xml import delete_element
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
+from crawler.extraction.dom import elements_holding
 from crawler.extraction.trafilatura_selectors import (
     baseline,
     compare_extraction,
@@ -253,14 +254,8 @@ def page_text_length(tree: etree._Element) -> int:
     element is read whole, as one string, by lxml (reading each text node took about three
     times as long)."""
     root = tree.getroottree().getroot()
-    holding: set[etree._Element] = set()
-    for unreadable in root.iter(*UNREADABLE_TAGS):
-        for element in (unreadable, *unreadable.iterancestors()):
-            if element in holding:
-                break
-            holding.add(element)
     parts: list[str] = []
-    _readable_parts(root, holding, parts)
+    _readable_parts(root, elements_holding(root, UNREADABLE_TAGS), parts)
     return len(trim("".join(parts)))
 
 
