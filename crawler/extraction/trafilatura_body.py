@@ -74,6 +74,7 @@ from crawler.extraction.trafilatura_selectors import (
     extract_content,
     html2txt,
     justext_rescue,
+    re_test,
 )
 
 Body = tuple[etree._Element, str]
@@ -233,9 +234,7 @@ def _raw_prunes_without_match(tree: etree._Element) -> list[etree.XPath]:
     for element in tree.iter(*RAW_PRUNE_TAGS):
         css, ident = element.get("class"), element.get("id")
         # most elements hold no hint at all: one search each rejects them
-        if (css is None or _ANY_RAW_PRUNE_HINT.search(css) is None) and (
-            ident is None or _ANY_RAW_PRUNE_HINT.search(ident) is None
-        ):
+        if not re_test(_ANY_RAW_PRUNE_HINT, css) and not re_test(_ANY_RAW_PRUNE_HINT, ident):
             continue
         values = [value for value in (css, ident) if value]
         for rule in list(unmatched):

@@ -39,6 +39,8 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing, trim
 from trafilatura.xml import delete_element
 
+from crawler.extraction.trafilatura_selectors import re_test
+
 MAX_VALUE_CHARS = 10000  # trafilatura's Document.clean_and_trim
 MAX_AUTHOR_CHARS = 120  # extract_author's length limit
 # The links extract_catstags("tag", ...) keeps: an address with a tag's path segment.
@@ -168,8 +170,8 @@ def _discarded(element: etree._Element) -> bool:
     return (
         ident == "comments"
         or css in ("comments", "title", "date")
-        or (ident is not None and _DISCARD_ID.search(ident) is not None)
-        or (css is not None and _DISCARD_CLASS.search(css) is not None)
+        or re_test(_DISCARD_ID, ident)
+        or re_test(_DISCARD_CLASS, css)
         or "Figure" in (element.get("data-component") or "")
     )
 
@@ -187,7 +189,7 @@ def _specific_author(element: etree._Element) -> bool:
         or css == "author"
         or element.get("itemprop") == "author name"
         or element.get("data-testid") in ("AuthorCard", "AuthorURL")
-        or (css is not None and _SPECIFIC_CLASS.search(css) is not None)
+        or re_test(_SPECIFIC_CLASS, css)
         # XPath's rel='me': a child element <rel> whose text is "me"
         or any(child.tag == "rel" and "".join(child.itertext()) == "me" for child in element)
     )
@@ -200,8 +202,8 @@ def _generic_author(element: etree._Element) -> bool:
     return (
         css in ("byline", "username", "byl", "BBL")
         or "author" in (element.get("itemprop") or "")
-        or (ident is not None and _GENERIC_ID.search(ident) is not None)
-        or (css is not None and _GENERIC_CLASS.search(css) is not None)
+        or re_test(_GENERIC_ID, ident)
+        or re_test(_GENERIC_CLASS, css)
     )
 
 
@@ -210,6 +212,6 @@ def _any_author(element: etree._Element) -> bool:
     return (
         "Byline" in (element.get("data-component") or "")
         or "author" in (element.get("itemprop") or "")
-        or (ident is not None and _ANY_ID.search(ident) is not None)
-        or (css is not None and _ANY_CLASS.search(css) is not None)
+        or re_test(_ANY_ID, ident)
+        or re_test(_ANY_CLASS, css)
     )

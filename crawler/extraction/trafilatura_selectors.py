@@ -66,9 +66,9 @@ def _first_of(element: etree._Element, one: str, other: str) -> str:
     return str(first if names.index(one) < names.index(other) else second)
 
 
-def _search(pattern: re.Pattern[str], value: str | None) -> bool:
-    """``re:test`` of an attribute: an absent one is the empty string, which none of the
-    patterns here match."""
+def re_test(pattern: re.Pattern[str], value: str | None) -> bool:
+    """XPath's ``re:test`` of an attribute's value: an absent attribute is the empty string,
+    which none of the patterns of trafilatura's expressions match."""
     return value is not None and pattern.search(value) is not None
 
 
@@ -110,8 +110,8 @@ def _overall_discard(element: etree._Element) -> bool:
         or "nav" in (get("role") or "").replace("N", "n")
         or "MostPopularStories" in (get("data-component") or "")
         or _overall["@id|@class"].search(_first_of(element, "id", "class")) is not None
-        or _search(_overall["@id"], get("id"))
-        or _search(_overall["@class"], get("class"))
+        or re_test(_overall["@id"], get("id"))
+        or re_test(_overall["@class"], get("class"))
     )
 
 
@@ -124,8 +124,8 @@ def _hidden_discard(element: etree._Element) -> bool:
         or _hidden["@id|@style"].search(_first_of(element, "id", "style")) is not None
         or "display:none" in style
         or "display: none" in style
-        or _search(_hidden["@id"], get("id"))
-        or _search(_hidden["@class"], css)
+        or re_test(_hidden["@id"], get("id"))
+        or re_test(_hidden["@class"], css)
         or get("aria-hidden") == "true"
     )
 
@@ -152,8 +152,8 @@ def _article_body(element: etree._Element) -> bool:
         css in ("post", "entry")
         or get("itemprop") == "articleBody"
         or ident == "articleContent"
-        or _search(_article["@id"], ident)
-        or _search(_article["@class"], css)
+        or re_test(_article["@id"], ident)
+        or re_test(_article["@class"], css)
     )
 
 
@@ -164,9 +164,9 @@ def _story_body(element: etree._Element) -> bool:
         get("role") == "article"
         or ident in ("article", "story")
         or css in ("postarea", "art-postcontent", "text", "cell", "story")
-        or _search(_story["@id"], ident)
-        or _search(_story["@class/i"], css)
-        or _search(_story["@class"], css)
+        or re_test(_story["@id"], ident)
+        or re_test(_story["@class/i"], css)
+        or re_test(_story["@class"], css)
     )
 
 
@@ -176,8 +176,8 @@ def _main_content(element: etree._Element) -> bool:
     return (
         ident == "content"
         or css == "content"
-        or _search(_main["@id"], ident)
-        or _search(_main["@class"], css)
+        or re_test(_main["@id"], ident)
+        or re_test(_main["@class"], css)
         or "main-content" in (ident or "").replace("C", "c").replace("M", "m")
         or "main-content" in (css or "").replace("C", "c").replace("M", "m")
         or "page-content" in (css or "").replace("C", "c").replace("P", "p")
@@ -218,8 +218,8 @@ def _basic_clean(element: etree._Element) -> bool:
     return (
         element.tag in _CLEANED_TAGS
         or (element.tag == "div" and "footer" in _first_of(element, "class", "id"))
-        or _search(_cookie_consent["@class/i"], element.get("class"))
-        or _search(_cookie_consent["@id/i"], element.get("id"))
+        or re_test(_cookie_consent["@class/i"], element.get("class"))
+        or re_test(_cookie_consent["@id/i"], element.get("id"))
     )
 
 
