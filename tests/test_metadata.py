@@ -530,6 +530,24 @@ def test_a_guessed_date_the_text_does_not_show_gives_way_to_the_shown_one(
     assert (meta.published, meta.provenance["published"]) == (expected, source)
 
 
+@pytest.mark.parametrize(
+    ("above", "below", "expected"),
+    [
+        # Recorded: a list of other stories above the headline, the byline's date below it.
+        ("<li>Corona-Krise macht Fresslust 19. März 2020</li>", "18. März 2020", "2020-03-18"),
+        # Without a date after the headline's start, the one before it.
+        ("<div>Redaktion, 19. März 2020</div>", "", "2020-03-19"),
+    ],
+)
+def test_the_date_shown_near_the_headline_is_the_first_after_it(
+    above: str, below: str, expected: str
+) -> None:
+    body = f"{above}<h1>Achtsam durch die Krise</h1><p>Wilfried Stadler {below}</p><p>Text.</p>"
+    meta, _ = read_page(lxml.html.fromstring(f"<html><body>{body}</body></html>"), URL)
+    meta.settle_guessed_date("2020-07-01")
+    assert (meta.published, meta.provenance["published"]) == (expected, "text")
+
+
 def test_a_guessed_january_first_the_text_does_not_show_is_a_year_not_a_date() -> None:
     # htmldate turns a copyright line into January 1st of its year.
     body = "<h1>Die Brücke ist wieder offen</h1><p>Der Rat tagte.</p><footer>© 2016</footer>"

@@ -186,7 +186,7 @@ class PageMetadata:
     organizations: list[str] = field(default_factory=list)
     host: str = ""
     # Read when the page declares no publication date, to check trafilatura's guess: the
-    # first date shown near the headline, every day the page's text shows, those it shows
+    # date shown near the headline (ShownDates.headline_date), every day the page's text shows, those it shows
     # before FAR_BELOW_HEADLINE, and the first.
     shown_date: str | None = None
     shown_days: frozenset[str] = frozenset()
@@ -234,9 +234,9 @@ class PageMetadata:
 
     def settle_guessed_date(self, guess: str | None) -> None:
         """trafilatura's date is a guess (htmldate's, from the whole page), used only when the
-        page declares none. A guessed day that the page's text does not show loses to the first
-        date shown near the headline (the day alone, provenance ``text``: a shown time has no
-        zone), and so does a guessed day the text shows only ``FAR_BELOW_HEADLINE`` characters
+        page declares none. A guessed day that the page's text does not show loses to the date
+        shown near the headline (``ShownDates.headline_date``; the day alone, provenance
+        ``text``: a shown time has no zone), and so does a guessed day the text shows only ``FAR_BELOW_HEADLINE`` characters
         or more after the headline (in lists of other posts, in comments); a guessed January
         1st that the text does not show is a year alone (a copyright line), not a date, and is
         dropped. With no guess left and no date near the headline,
@@ -641,6 +641,14 @@ class ShownDates:
     def all(self) -> list[WrittenDate]:
         return written_dates(self.text)
 
+    def headline_date(self) -> str | None:
+        """The day of the first date near the headline that is shown after its start, else of
+        the first before it: above the headline a date is more often the masthead's date of
+        the day or another story's than the story's own."""
+        after = [found for found in self.near if found.position >= self.headline_at]
+        first = next(iter(after or self.near), None)
+        return first.day if first else None
+
     def shows(self, day: str) -> bool:
         """Whether the text shows ``day``, a numeric date also read month first ("09.10.2024"
         is the 9th of October or September 10th): a declared day either reading gives is
@@ -1017,7 +1025,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     meta.canonical_url = accept_canonical(canonical[0] if canonical else None, url)
     meta.set("title", headings[0] if headings else None, "h1")
     if meta.published is None:  # trafilatura's guess will be checked against the text
-        meta.shown_date = shown.near[0].day if shown.near else None
+        meta.shown_date = shown.headline_date()
         meta.shown_days = frozenset(found.day for found in shown.all)
         meta.early_days = shown.early_days()
         meta.first_shown_day = shown.all[0].day if shown.all else None
