@@ -442,6 +442,27 @@ def test_class_and_id_words(attributes: dict[str, str], boilerplate: bool) -> No
     assert dom.is_boilerplate(element) is boilerplate
 
 
+def test_heading_id_is_an_anchor_not_a_marker() -> None:
+    """A heading's id is made from its text ("h-what-is-social-shopping"): it does not make
+    the heading boilerplate, nor a caption ("the-child-tax-credit"); its class still counts."""
+    tree = page.parse_html(
+        '<html><body><article><h2 id="h-what-is-social-shopping">What is social shopping?</h2>'
+        "<p>Social shopping lets people buy from the posts they read.</p>"
+        '<h2 id="the-child-tax-credit">The child tax credit</h2><p>It is worth $2,000.</p>'
+        '<h3 class="related-title">Related stories</h3></article></body></html>'
+    )
+    markers = dom.page_markers(tree)
+    headings = list(tree.iter("h2", "h3"))
+    assert [markers.get(h, dom.NO_WORDS) for h in headings[:2]] == [dom.NO_WORDS] * 2
+    assert dom.marker_words(headings[0]) == dom.NO_WORDS
+    assert dom.is_boilerplate(headings[2], markers[headings[2]])
+    assert PageContext.from_tree(tree, None, markers=markers).captions == []
+    dom.prune_boilerplate(tree, markers)
+    assert [h.text for h in tree.iter("h2", "h3")] == [h.text for h in headings[:2]]
+    section = lxml.html.fromstring('<section id="social-share"><p>Share</p></section>')
+    assert dom.is_boilerplate(section)  # elsewhere the id still says what the element is
+
+
 def test_camel_case_class_words() -> None:
     element = lxml.html.fromstring('<div class="mediaInfo takeoverAdContent"></div>')
     assert {"media", "info", "takeover"} <= dom.marker_words(element)
@@ -552,6 +573,23 @@ def test_link_share_counts_only_for_short_blocks() -> None:
     assert cleaning._is_link_teaser(Block("paragraph", "Ferry timetable changes", link_chars=23))
     teasers = "- Council approves new budget\n- Library extends opening hours"
     assert cleaning._is_link_teaser(Block("list", teasers, link_chars=len(teasers) - 4))
+
+
+def test_link_list_introduced_by_the_story_stays() -> None:
+    """A list of links after a paragraph that introduces it (ends in a colon) is the story's
+    own list; after a promo line, or without an introduction, it is a teaser list."""
+    items = "- Intro to SQL\n- Kotlin fundamentals\n- Build apps with Flutter"
+    links = Block("list", items, link_chars=len(items) - 6)
+    intro = Block("paragraph", "Here are some of the courses offered by Google:")
+    kept = cleaning.drop_link_blocks([STORY[-1], intro, links], PageContext())
+    assert kept == [STORY[-1], intro, links]
+    for promo in ("Read more:", "You might also like:", "See also:"):
+        before = Block("paragraph", promo)
+        kept = cleaning.drop_link_blocks([STORY[-1], before, links], PageContext())
+        assert kept == [STORY[-1], before]
+    assert cleaning.drop_link_blocks([STORY[-1], links], PageContext()) == [STORY[-1]]
+    unfinished = Block("paragraph", "Google offers many courses.")
+    assert cleaning.drop_link_blocks([unfinished, links], PageContext()) == [unfinished]
 
 
 def test_comment_section_goes_but_a_wrapper_named_for_comments_stays() -> None:

@@ -339,8 +339,28 @@ class CaptionIndex:
 def drop_link_blocks(blocks: list[Block], context: PageContext) -> list[Block]:
     """A short, headline-like paragraph (or a list of such items) whose text is mostly link
     text is a teaser or navigation and is removed; headings, long paragraphs and lists of long
-    items (references) stay even when they are links."""
-    return [block for block in blocks if not _is_link_teaser(block)]
+    items (references) stay even when they are links, and so does a list that the paragraph
+    before it introduces (see ``_introduces``)."""
+    return [
+        block
+        for index, block in enumerate(blocks)
+        if not _is_link_teaser(block)
+        or (block.kind == "list" and index > 0 and _introduces(blocks[index - 1]))
+    ]
+
+
+def _introduces(block: Block) -> bool:
+    """A paragraph ending in a colon that is no promo line ("Read more:", "You might also
+    like:") introduces the list after it as part of the story: the courses it names, the
+    patches it reports."""
+    text = block.text.strip()
+    return (
+        block.kind == "paragraph"
+        and text.endswith(":")
+        and PROMO_HEADING.fullmatch(text) is None
+        and READ_ALSO.match(text) is None
+        and PROMO_LINE.match(text) is None
+    )
 
 
 def _is_link_teaser(block: Block) -> bool:

@@ -161,8 +161,19 @@ def _walk_text(node: etree._Element, parts: list[str]) -> None:
 
 
 def marker_words(element: etree._Element) -> frozenset[str]:
-    """The lowercase words of an element's class and id attributes."""
-    return _words_of(f"{element.get('class') or ''} {element.get('id') or ''}")
+    """The lowercase words of an element's class and id attributes (a heading's class only:
+    see ``_marker_value``)."""
+    return _words_of(_marker_value(element))
+
+
+def _marker_value(element: etree._Element) -> str:
+    """The class and id that may mark the element. A heading's id is an anchor made from its
+    own text (``h-what-is-social-shopping``, ``the-child-tax-credit``), which says nothing
+    about the heading's role, so only its class counts."""
+    css = element.get("class") or ""
+    if element.tag in HEADING_TAGS:
+        return css
+    return f"{css} {element.get('id') or ''}"
 
 
 def _words_of(value: str) -> frozenset[str]:
@@ -206,10 +217,9 @@ def page_markers(tree: etree._Element) -> Markers:
     markers: Markers = {}
     known: dict[str, frozenset[str]] = {}  # pages repeat the same class strings many times
     for element in _WITH_MARKERS(tree):
-        css, ident = element.get("class"), element.get("id")
-        if not (css or ident):
+        value = _marker_value(element)
+        if not value.strip():
             continue
-        value = f"{css or ''} {ident or ''}"
         words = known.get(value)
         if words is None:
             words = known[value] = _words_of(value)
