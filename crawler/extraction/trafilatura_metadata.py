@@ -18,7 +18,7 @@ tag's page, the only links it keeps.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Set
 from contextlib import suppress
 from functools import cached_property
 from html import unescape
@@ -182,12 +182,6 @@ def _kept_texts(element: etree._Element, gone: Set[etree._Element], texts: list[
     if text:
         texts.append(text)
     return texts
-
-
-def _elements(
-    tree: etree._Element, selects: Callable[[etree._Element, Set[etree._Element]], bool]
-) -> Iterable[etree._Element]:
-    return (element for element in tree.iter(etree.Element) if selects(element, frozenset()))
 
 
 def _discarded(element: etree._Element) -> bool:
