@@ -365,7 +365,8 @@ def read_page_rights(tree: etree._Element, url: str) -> PageRights:
     return rights
 
 
-_LINKS_WITH_REL = etree.XPath("//link[@rel] | //a[@rel]")
+# The elements either kind of licence markup is read from, in one walk of the page.
+_WITH_PROPERTY_OR_REL = etree.XPath("//*[@property or @rel]")
 
 
 def _markup_license(
@@ -373,13 +374,16 @@ def _markup_license(
 ) -> tuple[str | None, str | None]:
     """The licence URL of ``rel="license"`` links (Creative Commons' own markup), RDFa
     ``cc:license`` / ``dcterms:license``, or a ``dcterms.license`` meta element."""
-    for element in _LINKS_WITH_REL(tree):
+    marked = _WITH_PROPERTY_OR_REL(tree)
+    for element in marked:
+        if element.tag not in ("link", "a"):
+            continue
         rel = (element.get("rel") or "").lower().split()
         if "license" in rel:
             found = http_url(element.get("href"), url)
             if found:
                 return found, "link" if element.tag == "link" else "html"
-    for element in tree.xpath("//*[@property or @rel]"):
+    for element in marked:
         names = f"{element.get('property') or ''} {element.get('rel') or ''}".lower().split()
         if {"cc:license", "dcterms:license", "dct:license"} & set(names):
             value = element.get("href") or element.get("resource") or element.get("content")

@@ -276,6 +276,10 @@ def test_creative_commons_markup() -> None:
         "https://creativecommons.org/licenses/by/4.0/"
     )
     assert read_page_rights(_page('<link rel="license" href="javascript:x">'), URL).license is None
+    # A rel="license" link is the licence even after RDFa markup naming another one.
+    both = rdfa + '</span><a rel="nofollow license" href="https://l.example/by">CC BY</a>'
+    rights = read_page_rights(_page(body=both), URL)
+    assert (rights.license, rights.license_source) == ("https://l.example/by", "html")
 
 
 def test_page_without_signals() -> None:

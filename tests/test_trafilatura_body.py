@@ -67,6 +67,20 @@ def test_same_body_as_bare_extraction_in_recall_mode(
     )
 
 
+@pytest.mark.parametrize("recall", [False, True])
+def test_prepared_tree_and_its_backup_are_trafilaturas(recall: bool) -> None:
+    """The converted tree is ``_prepare_tree``'s, and its backup, cleaned again where it is
+    read, is the backup ``_prepare_tree`` copies, also after the converted tree is used."""
+    for page in PAGE_LIST:
+        tree = pruned_tree(page)
+        options = trafilatura_body.extraction_options(page["url"], recall=recall)
+        expected, expected_backup = trafilatura.core._prepare_tree(tree, options, page["url"])
+        converted, backup = trafilatura_body._prepare_tree(tree, options, page["url"])
+        assert etree.tostring(converted) == etree.tostring(expected), page["id"]
+        trafilatura_body.extract_content(converted, options)
+        assert etree.tostring(backup()) == etree.tostring(expected_backup), page["id"]
+
+
 def test_recall_body_after_the_balanced_one_is_the_body_of_a_fresh_tree() -> None:
     """``PageBodies`` runs the recall-mode cascade on the tree the balanced one used, reusing
     its work (raw-tree prunes, the page's measure, the escalation's recall retry and jusText

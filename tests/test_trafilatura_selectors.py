@@ -153,11 +153,16 @@ def test_comparison_is_trafilaturas() -> None:
         tree = parse_html(page["html"])
         _, backup = _prepare_tree(tree, options, None)
         chosen = [
-            compare(deepcopy(backup), deepcopy(tree), etree.Element("body"), "", options)
-            for compare in (
-                trafilatura_selectors.compare_extraction,
-                trafilatura.external.compare_extraction,
-            )
+            trafilatura_selectors.compare_extraction(
+                lambda backup=backup: deepcopy(backup),
+                deepcopy(tree),
+                etree.Element("body"),
+                "",
+                options,
+            ),
+            trafilatura.external.compare_extraction(
+                deepcopy(backup), deepcopy(tree), etree.Element("body"), "", options
+            ),
         ]
         assert chosen[0][1] == chosen[1][1], page["id"]
         assert etree.tostring(chosen[0][0]) == etree.tostring(chosen[1][0]), page["id"]

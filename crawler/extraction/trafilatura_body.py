@@ -8,6 +8,8 @@ need left out:
 
 - the tree is used in place: the caller's pruned tree is not needed afterwards, so it is not
   copied first;
+- the cleaned tree's backup before tag conversion, which only the comparison with jusText
+  reads (on few pages), is not copied for each cascade: it is cleaned again where it is read;
 - no metadata (``trafilatura_metadata`` reads the fields the page lacks) and no text output;
 - the steps that select elements with XPath expressions (the main extractor, the basic cleaning
   before jusText, in the page's text and in the baseline) are trafilatura's functions with the
@@ -47,7 +49,7 @@ remove anything, since it is the page as given that the caller compares with).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from copy import copy
 from dataclasses import dataclass
@@ -59,9 +61,9 @@ from trafilatura.core import (
     ESCALATION_MAX_LENGTH,
     ESCALATION_PAGE_SHARE,
     _forum_thread_page,
-    _prepare_tree,
 )
 from trafilatura.external import SANITIZED_XPATH
+from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 from trafilatura.settings import Extractor
 from trafilatura.utils import trim
 from trafilatura.xml import delete_element
@@ -284,8 +286,7 @@ def _cascade(page: PageBodies, options: Extractor) -> Body:
     if recall_mode and page.recall_body is not None:
         body, text = page.recall_body
     else:
-        cleaned_tree, cleaned_tree_backup = _prepare_tree(tree, options, url)
-        body, text = _extract_and_compare(cleaned_tree, cleaned_tree_backup, page, options)
+        body, text = _extract_and_compare(*_prepare_tree(tree, options, url), page, options)
 
     # Rescue: the baseline on the whole tree, when the result is short and it gives more.
     if len(text) < options.min_extracted_size:
@@ -328,9 +329,21 @@ def _cascade(page: PageBodies, options: Extractor) -> Body:
     return body, text
 
 
+def _prepare_tree(
+    tree: etree._Element, options: Extractor, url: str | None
+) -> tuple[etree._Element, Callable[[], etree._Element]]:
+    """``trafilatura.core._prepare_tree``: a cleaned copy of ``tree`` with its tags converted,
+    and its backup, the cleaned copy before conversion (which the comparison hands to jusText
+    on few pages), as a function that cleans a copy of ``tree`` again: the tree does not change
+    before the comparison, and cleaning it again there costs less than copying every cleaned
+    tree."""
+    cleaned = convert_tags(tree_cleaning(copy(tree), options), options, url)
+    return cleaned, lambda: tree_cleaning(copy(tree), options)
+
+
 def _extract_and_compare(
     cleaned_tree: etree._Element,
-    cleaned_tree_backup: etree._Element,
+    cleaned_tree_backup: Callable[[], etree._Element],
     page: PageBodies,
     options: Extractor,
 ) -> Body:

@@ -10,16 +10,16 @@ record never uses (categories, licence) are not computed at all.
 trafilatura's author search (``trafilatura.metadata.extract_author``) is run with its XPath
 expressions evaluated in Python (``author_search``): each of them is a walk of the whole tree
 calling back into Python for its regular expressions, several times slower than one Python
-walk that reads an element's attributes once. Its tag search runs only on pages with a link
-to a tag's page, the only links it keeps.
+walk that reads an element's attributes once; the elements it leaves out are skipped on the
+tree rather than deleted from a copy of it. Its tag search runs only on pages with a link to a
+tag's page, the only links it keeps.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Set
 from contextlib import suppress
-from copy import deepcopy
 from functools import cached_property
 from html import unescape
 
@@ -37,7 +37,6 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing, trim
-from trafilatura.xml import delete_element
 
 from crawler.extraction.trafilatura_selectors import re_test
 
@@ -142,27 +141,47 @@ class TrafilaturaMetadata:
 
 
 def author_search(tree: etree._Element) -> str | None:
-    """``trafilatura.metadata.extract_author``: on a copy of the tree without the elements
+    """``trafilatura.metadata.extract_author``: leaving out the elements
     ``AUTHOR_DISCARD_XPATHS`` selects (comments, sidebars, dates, figures), the text of the
-    first element of an author's markup, specific markup first, that is 3 to 119
-    characters long."""
-    subtree = deepcopy(tree)
-    for element in [e for e in subtree.iterdescendants(*_DISCARD_TAGS) if _discarded(e)]:
-        delete_element(element)
-    for element in list(subtree.iter("time", "figure")):
-        delete_element(element)
+    first element of an author's markup, specific markup first, that is 3 to 119 characters
+    long. trafilatura deletes those elements from a copy of the tree; here they are skipped on
+    the tree itself, and their tails joined to the text before them as its deletion joins
+    them (``_kept_texts``)."""
+    gone = {e for e in tree.iterdescendants(*_DISCARD_TAGS) if _discarded(e)}
+    kept: list[etree._Element] = []
+    walker = etree.iterwalk(tree, ("start",))
+    for _, element in walker:
+        if element in gone or (element is not tree and element.tag in ("time", "figure")):
+            gone.add(element)
+            walker.skip_subtree()
+        elif isinstance(element.tag, str):
+            kept.append(element)
     for selects in (_specific_author, _generic_author, _any_author):
-        for element in _elements(subtree, selects):
-            content = trim(" ".join(element.itertext()))
-            if content and 2 < len(content) < MAX_AUTHOR_CHARS:
-                return normalize_authors(None, content)
+        for element in kept:
+            if selects(element, gone):
+                content = trim(" ".join(_kept_texts(element, gone, [])))
+                if content and 2 < len(content) < MAX_AUTHOR_CHARS:
+                    return normalize_authors(None, content)
     return None
 
 
-def _elements(
-    tree: etree._Element, selects: Callable[[etree._Element], bool]
-) -> Iterable[etree._Element]:
-    return (element for element in tree.iter(etree.Element) if selects(element))
+def _kept_texts(element: etree._Element, gone: Set[etree._Element], texts: list[str]) -> list[str]:
+    """``itertext()`` of the element as it is once the ``gone`` elements are deleted with
+    ``trafilatura.xml.delete_element``: a deleted element's tail is joined to its parent's
+    text or to the tail of the sibling kept before it."""
+    text = element.text or ""
+    for child in element:
+        if child in gone:
+            text += child.tail or ""
+            continue
+        if text:
+            texts.append(text)
+        if isinstance(child.tag, str):
+            _kept_texts(child, gone, texts)
+        text = child.tail or ""
+    if text:
+        texts.append(text)
+    return texts
 
 
 def _discarded(element: etree._Element) -> bool:
@@ -176,7 +195,7 @@ def _discarded(element: etree._Element) -> bool:
     )
 
 
-def _specific_author(element: etree._Element) -> bool:
+def _specific_author(element: etree._Element, gone: Set[etree._Element]) -> bool:
     tag = element.tag
     if tag == "author":
         return True
@@ -191,11 +210,16 @@ def _specific_author(element: etree._Element) -> bool:
         or element.get("data-testid") in ("AuthorCard", "AuthorURL")
         or re_test(_SPECIFIC_CLASS, css)
         # XPath's rel='me': a child element <rel> whose text is "me"
-        or any(child.tag == "rel" and "".join(child.itertext()) == "me" for child in element)
+        or any(
+            child.tag == "rel"
+            and child not in gone
+            and "".join(_kept_texts(child, gone, [])) == "me"
+            for child in element
+        )
     )
 
 
-def _generic_author(element: etree._Element) -> bool:
+def _generic_author(element: etree._Element, gone: Set[etree._Element]) -> bool:
     if element.tag not in _GENERIC_TAGS:
         return False
     ident, css = element.get("id"), element.get("class")
@@ -207,7 +231,7 @@ def _generic_author(element: etree._Element) -> bool:
     )
 
 
-def _any_author(element: etree._Element) -> bool:
+def _any_author(element: etree._Element, gone: Set[etree._Element]) -> bool:
     ident, css = element.get("id"), element.get("class")
     return (
         "Byline" in (element.get("data-component") or "")

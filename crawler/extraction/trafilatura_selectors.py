@@ -256,8 +256,18 @@ _BASELINE = _bound(
 )
 _EXTERNAL = _bound(
     trafilatura.external,
-    ("compare_extraction", "justext_rescue"),
+    ("justext_rescue",),
     {"basic_cleaning": _BASELINE["basic_cleaning"]},
+)
+# compare_extraction reads its cleaned tree only to hand it to jusText, where its body is
+# unclean or short: here it is given a function that makes that tree, called only then.
+_COMPARISON = _bound(
+    trafilatura.external,
+    ("compare_extraction",),
+    {
+        "basic_cleaning": _BASELINE["basic_cleaning"],
+        "justext_rescue": lambda cleaned, options: justext_rescue(cleaned(), options),
+    },
 )
 
 
@@ -285,14 +295,16 @@ def justext_rescue(tree: etree._Element, options: Extractor) -> tuple[etree._Ele
 
 
 def compare_extraction(
-    cleaned_tree: etree._Element,
+    cleaned_tree: Callable[[], etree._Element],
     raw_tree: etree._Element,
     body: etree._Element,
     text: str,
     options: Extractor,
 ) -> tuple[etree._Element, str]:
-    """``trafilatura.external.compare_extraction``."""
-    chosen, chosen_text = _EXTERNAL["compare_extraction"](
+    """``trafilatura.external.compare_extraction``, its cleaned tree (jusText's input) given
+    as a function that makes it, called only where jusText runs (on few pages), so that the
+    tree is not copied for every comparison."""
+    chosen, chosen_text = _COMPARISON["compare_extraction"](
         cleaned_tree, raw_tree, body, text, options
     )
     return chosen, chosen_text
