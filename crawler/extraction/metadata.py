@@ -186,8 +186,8 @@ class PageMetadata:
     organizations: list[str] = field(default_factory=list)
     host: str = ""
     # Read when the page declares no publication date, to check trafilatura's guess: the
-    # date shown near the headline (ShownDates.headline_date), every day the page's text shows, those it shows
-    # before FAR_BELOW_HEADLINE, and the first.
+    # date shown near the headline (ShownDates.headline_date), every day the page's text
+    # shows, those it shows before FAR_BELOW_HEADLINE, and the first.
     shown_date: str | None = None
     shown_days: frozenset[str] = frozenset()
     early_days: frozenset[str] = frozenset()
@@ -236,11 +236,11 @@ class PageMetadata:
         """trafilatura's date is a guess (htmldate's, from the whole page), used only when the
         page declares none. A guessed day that the page's text does not show loses to the date
         shown near the headline (``ShownDates.headline_date``; the day alone, provenance
-        ``text``: a shown time has no zone), and so does a guessed day the text shows only ``FAR_BELOW_HEADLINE`` characters
-        or more after the headline (in lists of other posts, in comments); a guessed January
-        1st that the text does not show is a year alone (a copyright line), not a date, and is
-        dropped. With no guess left and no date near the headline,
-        the first date the text shows is taken (provenance ``text``)."""
+        ``text``: a shown time has no zone), and so does a guessed day the text shows only
+        ``FAR_BELOW_HEADLINE`` characters or more after the headline (in lists of other posts,
+        in comments); a guessed January 1st that the text does not show is a year alone (a
+        copyright line), not a date, and is dropped. With no guess left and no date near the
+        headline, the first date the text shows is taken (provenance ``text``)."""
         if self.published is not None:
             return
         if guess is None or guess[:10] not in self.shown_days:
