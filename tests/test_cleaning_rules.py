@@ -630,6 +630,25 @@ def test_link_share_is_measured_on_the_page() -> None:
     assert links.link_chars("paragraph", "Text found nowhere on the page") == 0
 
 
+def test_link_share_of_a_long_text_is_read_before_the_tree_is_pruned() -> None:
+    """A text longer than ``LONG_TEXT_CHARS`` is keyed only when a block as long is looked up,
+    from the text read while the tree was whole, whatever was looked up before it."""
+    story = " ".join(["The river rose again overnight, - - - and the road closed."] * 60)
+    assert len(story) > dom.LONG_TEXT_CHARS
+    tree = page.parse_html(
+        f'<html><body><div>{story} <a href="/more">More flood news</a></div>'
+        f'<a href="/card"><div>{story} The card.</div></a>'
+        "<p>A short paragraph.</p></body></html>"
+    )
+    links = dom.LinkShares(tree)
+    tree.find("body").clear()  # trafilatura prunes the tree after the shares are read
+    assert links.share("A short paragraph.") == 0
+    block = f"{story} More flood news"
+    assert links.share(block) == len("more flood news") / len(dom.text_key(block))
+    assert links.share(f"{story} The card.") == 1.0
+    assert links.share(f"{story} Elsewhere") == 0
+
+
 def test_byline_needs_a_whole_author_name() -> None:
     context = PageContext(authors=["The Associated Press"])
     byline = Block("paragraph", "By The Associated Press")

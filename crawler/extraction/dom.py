@@ -533,15 +533,28 @@ def text_key(text: str) -> str:
     return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
+# A text longer than this is keyed only when a looked-up text may equal it (see ``LinkShares``).
+LONG_TEXT_CHARS = 2000
+
+
 class LinkShares:
     """The share of link text in the page's text blocks, read once from the tree that
     trafilatura extracts from, so that trafilatura itself runs without link marking (marking
     links changes what it keeps). A block's share is that of the page element whose text it is:
     the element holding a link, the link itself, or a heading or paragraph inside a link. A text
-    found nowhere (trafilatura joined or split elements) has no link text."""
+    found nowhere (trafilatura joined or split elements) has no link text.
+
+    The texts are read while the tree is whole (trafilatura prunes it afterwards); a long one
+    (a ``body`` or a wrapper ``div`` holding a link: a few such texts make most of the keying
+    work) is keyed only when a looked-up key is at least as long as the key of its first
+    ``LONG_TEXT_CHARS`` characters, which the key of the whole text begins with. A key holds
+    the highest share of the elements with that key, whatever order they were keyed in."""
 
     def __init__(self, tree: etree._Element) -> None:
         self.shares: dict[str, float] = {}
+        # (shortest length its key can have, text, its link characters or None inside a link),
+        # longest bound first: the next to key is the last.
+        self._unkeyed: list[tuple[int, str, int | None]] = []
         blocks: dict[etree._Element, None] = {}
         link_lengths: dict[etree._Element, int] = {}
         for link in tree.iter("a"):
@@ -550,23 +563,51 @@ class LinkShares:
                 continue
             link_lengths[link] = len(link_key)
             self.shares[link_key] = 1.0
-            for inner in link.iterdescendants(*TEXT_BLOCK_TAGS):
-                self.shares[text_key(element_text(inner))] = 1.0
+            if len(link):  # most links hold their text alone: no iterator to set up
+                for inner in link.iterdescendants(*TEXT_BLOCK_TAGS):
+                    self._add(element_text(inner), None)
             parent = link.getparent()
             while parent is not None and parent.tag not in TEXT_BLOCK_TAGS:
                 parent = parent.getparent()
             if parent is not None:
                 blocks[parent] = None
         for block in blocks:
-            key = text_key(element_text(block))
-            if not key or self.shares.get(key) == 1.0:
+            text = element_text(block)
+            if len(text) > LONG_TEXT_CHARS:
+                self._defer(text, _linked_chars(block, link_lengths))
                 continue
-            linked = sum(link_lengths.get(link, 0) for link in block.iter("a"))
+            key = text_key(text)
+            if key and self.shares.get(key) != 1.0:  # else its links need no counting
+                self._record(key, _linked_chars(block, link_lengths))
+        self._unkeyed.sort(key=lambda unkeyed: unkeyed[0], reverse=True)
+
+    def _add(self, text: str, linked: int | None) -> None:
+        """Records the share of an element's text, a long text's once a lookup needs it."""
+        if len(text) > LONG_TEXT_CHARS:
+            self._defer(text, linked)
+        else:
+            self._record(text_key(text), linked)
+
+    def _defer(self, text: str, linked: int | None) -> None:
+        """Keeps a long text unkeyed, with the length of its beginning's key: its key's
+        shortest length (``text_key`` of a text's beginning begins the text's key)."""
+        self._unkeyed.append((len(text_key(text[:LONG_TEXT_CHARS])), text, linked))
+
+    def _record(self, key: str, linked: int | None) -> None:
+        """Records an element's share under its text's key: 1 inside a link (``linked`` is
+        None), else ``linked`` characters of the key's; a key keeps its highest share."""
+        if linked is None:
+            self.shares[key] = 1.0
+        elif key and self.shares.get(key) != 1.0:
             self.shares[key] = max(self.shares.get(key, 0.0), min(1.0, linked / len(key)))
 
     def share(self, text: str) -> float:
         """The link share of the element whose text ``text`` is (0 when none is)."""
-        return self.shares.get(text_key(text), 0.0)
+        key = text_key(text)
+        while self._unkeyed and self._unkeyed[-1][0] <= len(key):
+            _, unkeyed, linked = self._unkeyed.pop()
+            self._record(text_key(unkeyed), linked)
+        return self.shares.get(key, 0.0)
 
     def link_chars(self, kind: str, text: str) -> int:
         """Characters of a block's text that are link text; a list or table counts item by
@@ -575,6 +616,11 @@ class LinkShares:
             lines = [line.removeprefix("- ") for line in text.split("\n")]
             return round(sum(self.share(line) * len(line) for line in lines))
         return round(self.share(text) * len(text))
+
+
+def _linked_chars(block: etree._Element, link_lengths: dict[etree._Element, int]) -> int:
+    """Characters of link text (keyed) in the block's links."""
+    return sum(link_lengths.get(link, 0) for link in block.iter("a"))
 
 
 def elements_holding(root: etree._Element, tags: Collection[str]) -> set[etree._Element]:
