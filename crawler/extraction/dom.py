@@ -664,9 +664,9 @@ def _text_before_end(element: etree._Element) -> str | None:
     page's before it (XPath's ``(descendant::text() | preceding::text())[last()]``, which
     gathers every preceding text of the page on each call). Walked back sibling by sibling
     and up to the parent, so it stops at the nearest text."""
-    own = [str(text) for text in element.itertext() if text]
-    if own:
-        return own[-1]
+    own = _last_text(element)
+    if own is not None:
+        return own
     node: etree._Element | None = element
     while node is not None:
         previous = node.getprevious()
@@ -674,15 +674,24 @@ def _text_before_end(element: etree._Element) -> str | None:
             if previous.tail:
                 return str(previous.tail)
             if isinstance(previous.tag, str):  # a comment's or instruction's text is not text
-                texts = [str(text) for text in previous.itertext() if text]
-                if texts:
-                    return texts[-1]
+                last = _last_text(previous)
+                if last is not None:
+                    return last
             previous = previous.getprevious()
         parent = node.getparent()
         if parent is not None and parent.text:
             return str(parent.text)
         node = parent
     return None
+
+
+def _last_text(element: etree._Element) -> str | None:
+    """The element's last non-empty text node (its own or a descendant's, tails included)."""
+    last = None
+    for text in element.itertext():
+        if text:
+            last = text
+    return None if last is None else str(last)
 
 
 def separate_run_in_words(tree: etree._Element) -> int:
