@@ -49,6 +49,11 @@ def tidy_text(value: str | None, *, keep_newlines: bool = False) -> str | None:
     removed, spacing collapsed; ``<`` and ``&`` are text here and stay. ``None`` when empty."""
     if value is None:
         return None
+    if value.isprintable():
+        # Most texts: no control, invisible or line-breaking character (none of them is
+        # printable) and no space but the plain one, so only runs of spaces can need collapsing.
+        text = _SPACES.sub(" ", value) if "  " in value else value
+        return text.strip() or None
     text = _CONTROL.sub("", value)
     if keep_newlines:
         lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
@@ -56,6 +61,27 @@ def tidy_text(value: str | None, *, keep_newlines: bool = False) -> str | None:
     else:
         text = _SPACES.sub(" ", text.replace("\r", " ").replace("\n", " ")).strip()
     return text or None
+
+
+_ALNUM = re.compile(r"[^\W_]+")
+# Every ASCII character that is neither a letter nor a digit, as a space.
+_ASCII_SEPARATORS = {code: " " for code in range(128) if not chr(code).isalnum()}
+
+
+def alnum_words(text: str) -> list[str]:
+    """The runs of letters and digits of ``text``, in order (what ``[\\W_]+`` separates).
+    Read without a pattern where one is not needed: spaces are never letters or digits, so
+    an ASCII text, once its other separators are spaces, splits on them, and so does any text
+    into pieces of which most are a word already."""
+    if text.isascii():
+        return text.translate(_ASCII_SEPARATORS).split()
+    words: list[str] = []
+    for piece in text.split():
+        if piece.isalnum():
+            words.append(piece)
+        else:
+            words.extend(_ALNUM.findall(piece))
+    return words
 
 
 def count_words(text: str) -> int:

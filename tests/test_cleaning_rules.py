@@ -57,6 +57,8 @@ CASES = [
     ("credit_line", "drop_captions", "With reporting by"),
     ("credit_line", "drop_captions", "Header image"),
     ("credit_line", "drop_captions", "Crédits photos"),
+    ("credit_line", "drop_captions", "contributed to this report"),
+    ("credit_line", "drop_captions", "photo courtesy of"),
     ("media_container_caption", "media_texts", "Pictured from left"),
     ("link_blocks", "drop_link_blocks", "Ferry timetable changes"),
     ("promo_lines", "drop_promo", "Read more:"),
@@ -260,6 +262,23 @@ def test_rules_keep_story_blocks(rule: Callable[..., Any]) -> None:
 def test_ad_labels_of_the_dev_corpus_languages(label: str) -> None:
     blocks = [Block("paragraph", label), STORY[-1]]
     assert cleaning.drop_ad_labels(blocks, PageContext()) == [STORY[-1]]
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        "Sam Poe contributed to this report.",
+        "The quay at dawn, photo courtesy of the Harbour Authority",
+        # A pattern that ignores case reads the dotted capital I and the dotless i as an "i",
+        # and so must the test of the lowercased block that comes before it.
+        "Sam Poe contrİbuted to this report.",
+        "The quay at dawn. İmage by Sam Poe",
+        "The quay at dawn. ımage by Sam Poe",
+    ],
+)
+def test_credit_at_the_end_of_a_line(credit: str) -> None:
+    blocks = [Block("paragraph", credit), STORY[-1]]
+    assert cleaning.drop_captions(blocks, PageContext()) == [STORY[-1]]
 
 
 @pytest.mark.parametrize(

@@ -231,6 +231,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         2000,
     ),
     "cleaning.CREDIT_LINE": (pattern(cleaning.CREDIT_LINE), lambda n: "photo by " * n, 500),
+    "cleaning.CREDIT_MENTION": (pattern(cleaning.CREDIT_MENTION), lambda n: "photo by " * n, 500),
     "cleaning.PROMO_HEADING": (
         pattern(cleaning.PROMO_HEADING, "fullmatch"),
         lambda n: "more in " + "a" * n + "!",
@@ -265,7 +266,8 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
     ),
     "dom._WORD_SPLIT": (pattern(dom._WORD_SPLIT, "split"), lambda n: "a_-" * n, 2000),
     "dom._CAMEL_SPLIT": (pattern(dom._CAMEL_SPLIT, "split"), lambda n: "abC" * n, 2000),
-    "dom._NOT_ALNUM": (pattern(dom._NOT_ALNUM, "sub"), lambda n: "a_ " * n, 2000),
+    "textnorm.alnum_words": (textnorm.alnum_words, lambda n: "a_ " * n, 2000),
+    "textnorm.alnum_words: not ASCII": (textnorm.alnum_words, lambda n: "é_ é_" * n, 2000),
     "body._MD_EMPHASIS: underscores": (
         pattern(body._MD_EMPHASIS, "sub"),
         lambda n: "__a*" * n,

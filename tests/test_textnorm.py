@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 
 import pytest
 
-from crawler.textnorm import clean_text, to_iso8601, written_dates
+from crawler.textnorm import alnum_words, clean_text, tidy_text, to_iso8601, written_dates
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -23,6 +24,38 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 )
 def test_clean_text(raw: str | None, expected: str | None) -> None:
     assert clean_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("plain words", "plain words"),
+        ("  two  spaces  ", "two spaces"),
+        ("no\u00a0break \u200b space", "no break space"),
+        ("soft\u00adhyphen\ufeff", "softhyphen"),
+        ("one\nline\r\n", "one line"),
+        ("   ", None),
+    ],
+)
+def test_tidy_text(raw: str, expected: str | None) -> None:
+    assert tidy_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello, world_42!",
+        "ascii only -- with (punctuation) and under_scores",
+        "Café «quoted» — über_alles, 2½ times",
+        "東京で記事を 書いた。",
+        "line\u2028separator\u3000ideographic space",
+        "İstanbul ıı ſ",
+        "",
+        " _ ",
+    ],
+)
+def test_alnum_words_are_the_runs_of_letters_and_digits(text: str) -> None:
+    assert alnum_words(text) == re.findall(r"[^\W_]+", text)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import re
 from copy import deepcopy
 
 import pytest
@@ -181,3 +182,13 @@ def test_no_regular_expression_matches_an_absent_attribute() -> None:
     ]
     assert len(patterns) == 15
     assert not any(pattern.search("") for pattern in patterns)
+
+
+def test_attribute_test_answers_as_the_pattern_each_time() -> None:
+    test = trafilatura_selectors.attribute_test(re.compile(r"^nav|menu"))
+    for _ in range(2):  # the second answers are the kept ones
+        assert test("navbar main-menu")
+        assert test("site-menu")
+        assert not test("content nav")
+        assert not test("")
+        assert not test(None)

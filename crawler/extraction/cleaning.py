@@ -15,7 +15,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from crawler.extraction.dom import LinkShares, PageContext, element_text
-from crawler.textnorm import tidy_text
+from crawler.textnorm import alnum_words, tidy_text
 
 # trafilatura's XML block tags, and the HTML tags its fallback extractors leave behind.
 BLOCK_TAGS = {
@@ -56,10 +56,20 @@ CREDIT_LINE = re.compile(
     r"(getty images|ap photo|afp photo|reuters photo|epa-efe|shutterstock|imago images|"
     r"picture alliance|dpa-bildfunk)\s*$|"
     r"[—–\-\s]*(with (files|reporting) (from|by)|additional reporting by|(reporting|editing|"
-    r"writing) by)\b|.{0,200}\bcontributed (reporting )?to this (report|story)\.?$|"
+    r"writing) by)\b)",
+    re.IGNORECASE,
+)
+# A credit at the end of the block's first line ("... contributed to this report", "... photo
+# by Jane Roe"). The pattern tries every position of the line, so it is tried only when the
+# lowercased block holds one of ``CREDIT_MENTION_WORDS``: its words, and what the letters a
+# pattern ignoring case also reads as an "i" lowercase to (U+0131, the dotless i, and U+0307,
+# the combining dot that U+0130, the dotted capital I, lowercases to after an "i").
+CREDIT_MENTION = re.compile(
+    r"^(.{0,200}\bcontributed (reporting )?to this (report|story)\.?$|"
     r".*\b(photos?|fotos?|images?|bild) (courtesy of|by|credit:?) [^.]{1,80}\.?$)",
     re.IGNORECASE,
 )
+CREDIT_MENTION_WORDS = ("contributed", "photo", "foto", "image", "bild", "\u0131", "\u0307")
 PROMO_HEADING = re.compile(
     r"(latest|top|more|related|recommended|popular|trending|most read|most popular|"
     r"read (more|also|next)|see also|also read|you may also like|more from|more on this|"
@@ -244,14 +254,10 @@ class Block:
     link_chars: int = 0  # characters of the text that are link text
 
 
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
 # Several rules compare the same block texts: each is normalized once.
 @functools.lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _NOT_WORD.sub(" ", text).strip()
+    return " ".join(alnum_words(unicodedata.normalize("NFKC", text).casefold()))
 
 
 def tree_blocks(body: etree._Element, links: LinkShares | None = None) -> list[Block]:
@@ -314,7 +320,18 @@ def drop_captions(blocks: list[Block], context: PageContext) -> list[Block]:
     media container's text) is removed, as is a block that is only a photo credit or a
     contributor credit. An image's alt text is no caption: a tile's title repeats it."""
     captions = CaptionIndex(context.captions)
-    return [b for b in blocks if not (CREDIT_LINE.search(b.text) or captions.matches(b.text))]
+    return [b for b in blocks if not (_is_credit(b.text) or captions.matches(b.text))]
+
+
+def _is_credit(text: str) -> bool:
+    """The block is a photo or contributor credit (``CREDIT_LINE`` or ``CREDIT_MENTION``)."""
+    if CREDIT_LINE.search(text):
+        return True
+    lowered = text.lower()
+    return (
+        any(word in lowered for word in CREDIT_MENTION_WORDS)
+        and CREDIT_MENTION.search(text) is not None
+    )
 
 
 class CaptionIndex:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from crawler.textnorm import tidy_text
+from crawler.textnorm import alnum_words, tidy_text
 
 # Class/id words that mark an element as something other than story text. Matched as whole
 # words of the class/id (split on spaces, "-", "_"), so "ad" matches "ad-slot" but not "head".
@@ -418,9 +418,6 @@ def displayed_summary(
     return None
 
 
-_NOT_ALNUM = re.compile(r"[\W_]+")
-
-
 def _headline_text(node: etree._Element) -> bool:
     """The node is, holds or sits inside a heading or a link: a headline beside an image."""
     inside = any(a.tag in HEADING_TAGS or a.tag == "a" for a in node.iterancestors())
@@ -435,7 +432,7 @@ def _in_media(element: etree._Element, markers: Markers) -> bool:
 
 
 def _squash(text: str) -> str:
-    return _NOT_ALNUM.sub("", text.casefold())
+    return "".join(alnum_words(text.casefold()))
 
 
 @dataclass
@@ -520,7 +517,6 @@ TEXT_BLOCK_TAGS = frozenset(
         *HEADING_TAGS,
     }
 )
-_NON_WORD = re.compile(r"[\W_]+")
 _INVISIBLE = ("\u00ad", "\ufeff")  # removed inside words by tidy_text
 
 
@@ -530,7 +526,7 @@ def text_key(text: str) -> str:
     for invisible in _INVISIBLE:  # rare: a test is cheaper than str.translate's table lookups
         if invisible in text:
             text = text.replace(invisible, "")
-    return _NON_WORD.sub(" ", text.casefold()).strip()
+    return " ".join(alnum_words(text.casefold()))
 
 
 # A text longer than this is keyed only when a looked-up text may equal it (see ``LinkShares``).

@@ -38,7 +38,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing, trim
 
-from crawler.extraction.trafilatura_selectors import re_test
+from crawler.extraction.trafilatura_selectors import attribute_test
 
 MAX_VALUE_CHARS = 10000  # trafilatura's Document.clean_and_trim
 MAX_AUTHOR_CHARS = 120  # extract_author's length limit
@@ -49,20 +49,22 @@ _TAG_LINK = re.compile(r"/tag(?:y|ies|s)?/")
 # element; tests/test_trafilatura_metadata.py checks that they select what the expressions
 # select.
 _DISCARD_TAGS = frozenset({"a", "div", "section", "span"})
-_DISCARD_ID = re.compile(r"^comments|comment-?list|ProductReviews")
-_DISCARD_CLASS = re.compile(
-    r"^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram"
-    r"|article-(?:share|support)|print|category|meta-date|meta-reviewer"
+_DISCARD_ID = attribute_test(re.compile(r"^comments|comment-?list|ProductReviews"))
+_DISCARD_CLASS = attribute_test(
+    re.compile(
+        r"^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram"
+        r"|article-(?:share|support)|print|category|meta-date|meta-reviewer"
+    )
 )
 _SPECIFIC_TAGS = frozenset({"a", "address", "div", "link", "p", "span", "strong"})
-_SPECIFIC_CLASS = re.compile(r"author-?name|AuthorName|authorName")
+_SPECIFIC_CLASS = attribute_test(re.compile(r"author-?name|AuthorName|authorName"))
 _GENERIC_TAGS = frozenset({"a", "div", "h3", "h4", "p", "span"})
-_GENERIC_ID = re.compile(r"author|zuozhe|bianji|xiaobian")
-_GENERIC_CLASS = re.compile(
-    r"author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name"
+_GENERIC_ID = attribute_test(re.compile(r"author|zuozhe|bianji|xiaobian"))
+_GENERIC_CLASS = attribute_test(
+    re.compile(r"author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name")
 )
-_ANY_ID = re.compile(r"[Aa]uthor")
-_ANY_CLASS = re.compile(r"[Aa]uthor|screenname|writer|[Bb]yline")
+_ANY_ID = attribute_test(re.compile(r"[Aa]uthor"))
+_ANY_CLASS = attribute_test(re.compile(r"[Aa]uthor|screenname|writer|[Bb]yline"))
 
 
 def _trimmed(value: str | None) -> str | None:
@@ -189,8 +191,8 @@ def _discarded(element: etree._Element) -> bool:
     return (
         ident == "comments"
         or css in ("comments", "title", "date")
-        or re_test(_DISCARD_ID, ident)
-        or re_test(_DISCARD_CLASS, css)
+        or _DISCARD_ID(ident)
+        or _DISCARD_CLASS(css)
         or "Figure" in (element.get("data-component") or "")
     )
 
@@ -208,7 +210,7 @@ def _specific_author(element: etree._Element, gone: Set[etree._Element]) -> bool
         or css == "author"
         or element.get("itemprop") == "author name"
         or element.get("data-testid") in ("AuthorCard", "AuthorURL")
-        or re_test(_SPECIFIC_CLASS, css)
+        or _SPECIFIC_CLASS(css)
         # XPath's rel='me': a child element <rel> whose text is "me"
         or any(
             child.tag == "rel"
@@ -226,8 +228,8 @@ def _generic_author(element: etree._Element, gone: Set[etree._Element]) -> bool:
     return (
         css in ("byline", "username", "byl", "BBL")
         or "author" in (element.get("itemprop") or "")
-        or re_test(_GENERIC_ID, ident)
-        or re_test(_GENERIC_CLASS, css)
+        or _GENERIC_ID(ident)
+        or _GENERIC_CLASS(css)
     )
 
 
@@ -236,6 +238,6 @@ def _any_author(element: etree._Element, gone: Set[etree._Element]) -> bool:
     return (
         "Byline" in (element.get("data-component") or "")
         or "author" in (element.get("itemprop") or "")
-        or re_test(_ANY_ID, ident)
-        or re_test(_ANY_CLASS, css)
+        or _ANY_ID(ident)
+        or _ANY_CLASS(css)
     )

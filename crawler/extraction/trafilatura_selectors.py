@@ -16,7 +16,7 @@ as they are:
 Each expression is an XPath over the whole tree whose regular expressions call back into Python
 for every element; together they took about a tenth of our extraction's CPU. The selectors read
 an element's attributes once, with the same regular expressions, read from the expressions' own
-text.
+text, and keep each attribute value's answer (``attribute_test``).
 
 ``tests/test_trafilatura_selectors.py`` checks that each selector selects what its expression
 selects, and that each function's result is trafilatura's.
@@ -24,6 +24,7 @@ selects, and that each function's result is trafilatura's.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import types
@@ -45,6 +46,23 @@ Test = Callable[[etree._Element], bool]
 _RE_TEST = re.compile(r"re:test\(([@\w|-]+), '([^']*)'(?:, '(\w*)')?\)")
 
 
+# Attribute values whose answer an attribute test keeps, at most (the most recently used).
+TESTED_VALUES = 1024
+
+
+def attribute_test(pattern: re.Pattern[str]) -> Callable[[str | None], bool]:
+    """``re_test`` of one pattern, with the answer for each attribute value kept: a page
+    repeats the same class and id values over and over, and the pages of a site repeat them
+    again, while the patterns, long alternations, are searched character by character. The
+    answer depends on the value alone, so it is the same."""
+
+    @functools.lru_cache(maxsize=TESTED_VALUES)
+    def test(value: str | None) -> bool:
+        return re_test(pattern, value)
+
+    return test
+
+
 def _regexes(expression: etree.XPath) -> dict[str, re.Pattern[str]]:
     """The regular expressions of an expression's ``re:test`` calls, by their first argument
     and flags ("@class", "@class/i"), compiled as lxml compiles them."""
@@ -54,6 +72,11 @@ def _regexes(expression: etree.XPath) -> dict[str, re.Pattern[str]]:
         )
         for argument, pattern, flags in _RE_TEST.findall(expression.path)
     }
+
+
+def _tests(expression: etree.XPath) -> dict[str, Callable[[str | None], bool]]:
+    """``attribute_test`` of each of ``_regexes``."""
+    return {name: attribute_test(pattern) for name, pattern in _regexes(expression).items()}
 
 
 def _first_of(element: etree._Element, one: str, other: str) -> str:
@@ -100,7 +123,7 @@ class _Selector:
 _BLOCKS = ("div", "item", "list", "p", "section", "span")
 _CONTAINERS = ("article", "div", "main", "section")
 
-_overall, _hidden = (_regexes(expression) for expression in OVERALL_DISCARD_XPATH)
+_overall, _hidden = (_tests(expression) for expression in OVERALL_DISCARD_XPATH)
 
 
 def _overall_discard(element: etree._Element) -> bool:
@@ -109,9 +132,9 @@ def _overall_discard(element: etree._Element) -> bool:
         get("data-lp-replacement-content") is not None
         or "nav" in (get("role") or "").replace("N", "n")
         or "MostPopularStories" in (get("data-component") or "")
-        or _overall["@id|@class"].search(_first_of(element, "id", "class")) is not None
-        or re_test(_overall["@id"], get("id"))
-        or re_test(_overall["@class"], get("class"))
+        or _overall["@id|@class"](_first_of(element, "id", "class"))
+        or _overall["@id"](get("id"))
+        or _overall["@class"](get("class"))
     )
 
 
@@ -121,11 +144,11 @@ def _hidden_discard(element: etree._Element) -> bool:
     return (
         css == "comments-title"
         or _first_of(element, "id", "class").startswith("reply-")
-        or _hidden["@id|@style"].search(_first_of(element, "id", "style")) is not None
+        or _hidden["@id|@style"](_first_of(element, "id", "style"))
         or "display:none" in style
         or "display: none" in style
-        or re_test(_hidden["@id"], get("id"))
-        or re_test(_hidden["@class"], css)
+        or _hidden["@id"](get("id"))
+        or _hidden["@class"](css)
         or get("aria-hidden") == "true"
     )
 
@@ -140,9 +163,9 @@ def _caption(element: etree._Element) -> bool:
     return "caption" in (element.get("id") or "") or "caption" in (element.get("class") or "")
 
 
-_article = _regexes(BODY_XPATH[0])
-_story = _regexes(BODY_XPATH[2])
-_main = _regexes(BODY_XPATH[3])
+_article = _tests(BODY_XPATH[0])
+_story = _tests(BODY_XPATH[2])
+_main = _tests(BODY_XPATH[3])
 
 
 def _article_body(element: etree._Element) -> bool:
@@ -152,8 +175,8 @@ def _article_body(element: etree._Element) -> bool:
         css in ("post", "entry")
         or get("itemprop") == "articleBody"
         or ident == "articleContent"
-        or re_test(_article["@id"], ident)
-        or re_test(_article["@class"], css)
+        or _article["@id"](ident)
+        or _article["@class"](css)
     )
 
 
@@ -164,9 +187,9 @@ def _story_body(element: etree._Element) -> bool:
         get("role") == "article"
         or ident in ("article", "story")
         or css in ("postarea", "art-postcontent", "text", "cell", "story")
-        or re_test(_story["@id"], ident)
-        or re_test(_story["@class/i"], css)
-        or re_test(_story["@class"], css)
+        or _story["@id"](ident)
+        or _story["@class/i"](css)
+        or _story["@class"](css)
     )
 
 
@@ -176,8 +199,8 @@ def _main_content(element: etree._Element) -> bool:
     return (
         ident == "content"
         or css == "content"
-        or re_test(_main["@id"], ident)
-        or re_test(_main["@class"], css)
+        or _main["@id"](ident)
+        or _main["@class"](css)
         or "main-content" in (ident or "").replace("C", "c").replace("M", "m")
         or "main-content" in (css or "").replace("C", "c").replace("M", "m")
         or "page-content" in (css or "").replace("C", "c").replace("P", "p")
@@ -210,7 +233,7 @@ SELECTORS: dict[str, list[Any]] = {
 }
 
 
-_cookie_consent = _regexes(BASIC_CLEAN_XPATH)
+_cookie_consent = _tests(BASIC_CLEAN_XPATH)
 _CLEANED_TAGS = frozenset({"aside", "fencedframe", "footer", "script", "style", "svg", "template"})
 
 
@@ -218,8 +241,8 @@ def _basic_clean(element: etree._Element) -> bool:
     return (
         element.tag in _CLEANED_TAGS
         or (element.tag == "div" and "footer" in _first_of(element, "class", "id"))
-        or re_test(_cookie_consent["@class/i"], element.get("class"))
-        or re_test(_cookie_consent["@id/i"], element.get("id"))
+        or _cookie_consent["@class/i"](element.get("class"))
+        or _cookie_consent["@id/i"](element.get("id"))
     )
 
 
