@@ -263,6 +263,11 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         lambda n: "updated " + "a " * n,
         1000,
     ),
+    "cleaning.READING_TIME": (
+        pattern(cleaning.READING_TIME, "fullmatch"),
+        lambda n: "- " * n + "5 min read" + " -" * n + "x",
+        1000,
+    ),
     "dom._WORD_SPLIT": (pattern(dom._WORD_SPLIT, "split"), lambda n: "a_-" * n, 2000),
     "dom._CAMEL_SPLIT": (pattern(dom._CAMEL_SPLIT, "split"), lambda n: "abC" * n, 2000),
     "dom._NOT_ALNUM": (pattern(dom._NOT_ALNUM, "sub"), lambda n: "a_ " * n, 2000),
