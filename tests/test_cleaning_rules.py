@@ -75,11 +75,13 @@ CASES = [
     ("dateline", "drop_datelines", "Updated: 12.03.2024"),
     ("dateline", "drop_datelines", "17:41 JST"),
     ("dateline", "drop_datelines", "Last updated on"),
+    ("dateline", "drop_datelines", "Reading time"),
     ("byline", "drop_bylines", "By Jane Roe"),
     ("repeats_and_headline", "drop_repeats", "Old swing bridge to reopen"),
     ("author_bio", "drop_author_bios", "Correspondent Jane Roe covers"),
     ("dom_boilerplate", "prune_boilerplate", "in your inbox"),
     ("dom_boilerplate", "prune_boilerplate", "built in 1893"),
+    ("dom_boilerplate", "prune_boilerplate", "ferry to the islands"),
     ("json_ld_witness", "article_body_blocks", "weekly quiz about maritime history"),
 ]
 

@@ -222,6 +222,14 @@ DATE_LABEL = re.compile(
     r"(?!.*\b(by|von|par|por|di|przez)\b)(?=\W*$|.*\d).{0,60}",
     re.IGNORECASE,
 )
+# A block that is only the story's reading time ("5 min read", "Lesezeit: 2 Minuten").
+_MINUTES = r"\d{1,3}\s*(min|mins|minutes?|minuten|minutos|minuti)\.?"
+READING_TIME = re.compile(
+    rf"\W*({_MINUTES}\s*(read|reading|de lecture|de lectura|de leitura|di lettura|lesezeit)|"
+    r"(reading time|read time|lesezeit|lesedauer|temps de lecture|tiempo de lectura|"
+    rf"tempo de leitura|tempo di lettura)\W*(ca\.?\s*)?{_MINUTES})\W*",
+    re.IGNORECASE,
+)
 # A trailing link block is promo when every block after its heading is this short.
 SHORT_BLOCK_WORDS = 25
 # Words of a headline-like block: a teaser title, a navigation entry.
@@ -436,10 +444,12 @@ def _found(text: str, folded: str, words: int, cues: tuple[Cue, ...]) -> bool:
 def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
     """A short block made mostly of digits that holds a date or time is a dateline and is
     removed, as is a block that is only a publication or update label ("Last updated:",
-    "Aktualisiert am") with its date."""
+    "Aktualisiert am") with its date, or only the story's reading time ("5 min read")."""
     kept = []
     for block in blocks:
         text = block.text
+        if block.kind in ("paragraph", "heading", "list") and READING_TIME.fullmatch(text):
+            continue
         if block.kind in ("paragraph", "heading") and _words(text) <= DATELINE_WORDS:
             if DATE_LABEL.fullmatch(text.strip()):
                 continue

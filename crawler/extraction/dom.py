@@ -66,6 +66,11 @@ BOILERPLATE_PAIRS = frozenset(
     {("fact", "box"), ("info", "box"), ("author", "bio"), ("about", "author"), ("read", "more")}
 )
 BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
+# ARIA landmark roles that say what those tags say: the site's navigation, side panels, and
+# its search. Not the footer's role (as for the footer tag, trafilatura leaves the footer out
+# itself, and the page's dates read it: "last changed on ..."), nor "banner" (a story's header
+# may carry it), nor "dialog" (pop-ups also hold a product's size guide).
+BOILERPLATE_ROLES = frozenset({"navigation", "complementary", "search"})
 # Never prune the page skeleton, nor a quote (embedded posts from social networks are
 # blockquotes: a story quotes them), nor an element holding a story-sized share of the page's
 # paragraph text: a wrapper with a misleading class ("article-ads-wrapper",
@@ -232,10 +237,24 @@ def is_boilerplate(element: etree._Element, words: frozenset[str] | None = None)
     tag = element.tag
     if not isinstance(tag, str) or tag in PROTECTED_TAGS:
         return False
-    if tag in BOILERPLATE_TAGS:
+    if tag in BOILERPLATE_TAGS or _role(element) in BOILERPLATE_ROLES:
         return True
     words = marker_words(element) if words is None else words
     return _boilerplate_words(words)
+
+
+def _role(element: etree._Element) -> str | None:
+    """The element's ARIA role: the first of the roles its ``role`` attribute lists."""
+    roles = (element.get("role") or "").split()
+    return roles[0].lower() if roles else None
+
+
+# Elements that may be boilerplate without a class or id: by their tag or their role.
+_BY_TAG_OR_ROLE = etree.XPath(
+    "descendant-or-self::*[@role or "
+    + " or ".join(f"self::{t}" for t in sorted(BOILERPLATE_TAGS))
+    + "]"
+)
 
 
 # Pages repeat the same class/id word sets many times, across pages of a site too.
@@ -292,8 +311,8 @@ def prune_boilerplate(
     markers = page_markers(tree) if markers is None else markers
     page_chars = _paragraph_chars(tree, None)
     # ``is_boilerplate`` of the elements with a class or id, and of those without one only where
-    # their tag alone can say so; then in document order.
-    unmarked = (e for e in tree.iter(*BOILERPLATE_TAGS) if e not in markers)
+    # their tag or role alone can say so; then in document order.
+    unmarked = (e for e in _BY_TAG_OR_ROLE(tree) if e not in markers)
     boilerplate = {e for e, words in markers.items() if is_boilerplate(e, words)}
     boilerplate.update(e for e in unmarked if is_boilerplate(e, NO_WORDS))
     doomed = [element for element in tree.iter() if element in boilerplate]
