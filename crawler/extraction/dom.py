@@ -245,7 +245,10 @@ def is_boilerplate(element: etree._Element, words: frozenset[str] | None = None)
 
 def _role(element: etree._Element) -> str | None:
     """The element's ARIA role: the first of the roles its ``role`` attribute lists."""
-    roles = (element.get("role") or "").split()
+    value = element.get("role")
+    if value is None:  # most elements: no role to read
+        return None
+    roles = value.split()
     return roles[0].lower() if roles else None
 
 
