@@ -489,6 +489,28 @@ def test_camel_case_class_words() -> None:
     assert {"media", "info", "takeover"} <= dom.marker_words(element)
 
 
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("sidebar", ("sidebar",)),
+        ("entry-content", ("entry", "content")),
+        ("-lead--story-", ("lead", "story")),
+        ("no-ads-here", ("no",)),  # the words after a negation are negated
+        ("hide-read-more-ad", ("hide",)),
+        ("col-md-8", ("col", "md")),  # a part with a digit is not a word
+        ("card__title", ("card", "title")),
+        ("mdx-table_root__adKqa", ("mdx", "table", "root")),  # the general split: capitals
+        ("mediaInfo", ("media", "info")),
+    ],
+)
+def test_class_name_words(name: str, words: tuple[str, ...]) -> None:
+    """A name of lowercase letters, digits, hyphens and underscores is split on its hyphens
+    and underscores without the general split's patterns, into the words that split gives (up
+    to a negation)."""
+    assert dom._words_of_name(name) == words
+    assert tuple(dom._name_words(name))[: len(words)] == words
+
+
 def test_teaser_card_is_pruned_from_the_page() -> None:
     """A link wrapping a heading and a paragraph (a card for another story) leaves the DOM;
     the story's paragraphs stay."""

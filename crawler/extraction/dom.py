@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 
 from lxml import etree
 
@@ -105,6 +106,7 @@ MAX_MEDIA_TEXT_CHARS = 400
 # or id are absent): every DOM rule reads them.
 Markers = dict[etree._Element, frozenset[str]]
 NO_WORDS: frozenset[str] = frozenset()
+_chain = chain.from_iterable
 
 
 # Elements whose text is a unit of its own: a space separates it from its neighbours, while
@@ -182,21 +184,29 @@ def _marker_value(element: etree._Element) -> str:
 
 
 def _words_of(value: str) -> frozenset[str]:
-    words: set[str] = set()
-    for name in value.split():
-        # "hide-read-more-ad", "noAds": the words after a negation are negated
-        for word in _words_of_name(name):
-            words.add(word)
-            if word in NEGATIONS:
-                break
-    return frozenset(words)
+    return frozenset(_chain(map(_words_of_name, value.split())))
 
 
 # The same class names ("container", "col-md-8") recur on every page of a site and across
 # sites: each is split once per process.
 @functools.lru_cache(maxsize=16384)
 def _words_of_name(name: str) -> tuple[str, ...]:
-    return tuple(_name_words(name))
+    """The words of one class or id name, up to its first negation: "hide-read-more-ad",
+    "noAds": the words after a negation are negated."""
+    found: Iterable[str]
+    if name.isascii() and name.islower() and name.replace("-", "").replace("_", "").isalnum():
+        # Most names: lowercase letters, digits, hyphens and underscores ("entry-content",
+        # "col-md-8"), which the patterns below would split on the hyphens and underscores
+        # alone, leaving out the parts with a digit.
+        found = [part for part in name.replace("_", "-").split("-") if part.isalpha()]
+    else:
+        found = _name_words(name)
+    words: list[str] = []
+    for word in found:
+        words.append(word)
+        if word in NEGATIONS:
+            break
+    return tuple(words)
 
 
 def _name_words(name: str) -> Iterator[str]:
