@@ -71,12 +71,12 @@ from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_X
 
 from crawler.extraction.dom import elements_holding
 from crawler.extraction.trafilatura_selectors import (
+    attribute_test,
     baseline,
     compare_extraction,
     extract_content,
     html2txt,
     justext_rescue,
-    re_test,
 )
 
 Body = tuple[etree._Element, str]
@@ -107,8 +107,10 @@ RAW_PRUNE_HINTS: list[tuple[etree.XPath, frozenset[str], tuple[str, ...]]] = [
     ),
 ]
 RAW_PRUNE_TAGS = sorted(set().union(*(tags for _, tags, _ in RAW_PRUNE_HINTS)))
-_ANY_RAW_PRUNE_HINT = re.compile(
-    "|".join(re.escape(hint) for _, _, hints in RAW_PRUNE_HINTS for hint in hints)
+# Whether a class or id value holds any of the hints (the answer kept for each value, as the
+# selectors' tests keep theirs: a page repeats its values many times).
+_HAS_RAW_PRUNE_HINT = attribute_test(
+    re.compile("|".join(re.escape(hint) for _, _, hints in RAW_PRUNE_HINTS for hint in hints))
 )
 # The page's text as readability sees it: it drops scripts and styles before anything else
 # (their content is one text node, a child of the element).
@@ -236,7 +238,7 @@ def _raw_prunes_without_match(tree: etree._Element) -> list[etree.XPath]:
     for element in tree.iter(*RAW_PRUNE_TAGS):
         css, ident = element.get("class"), element.get("id")
         # most elements hold no hint at all: one search each rejects them
-        if not re_test(_ANY_RAW_PRUNE_HINT, css) and not re_test(_ANY_RAW_PRUNE_HINT, ident):
+        if not _HAS_RAW_PRUNE_HINT(css) and not _HAS_RAW_PRUNE_HINT(ident):
             continue
         values = [value for value in (css, ident) if value]
         for rule in list(unmatched):
