@@ -511,6 +511,34 @@ def test_class_name_words(name: str, words: tuple[str, ...]) -> None:
     assert tuple(dom._name_words(name))[: len(words)] == words
 
 
+@pytest.mark.parametrize(
+    ("html", "cap", "length"),
+    [
+        ("<p>  word  </p>", None, 4),  # a leaf: its own text, stripped
+        ("<p> </p>", None, 0),
+        ("<div> ab <p> cd </p> ef <span>g</span></div>", None, 7),  # each text node stripped
+        ("<div> ab <p> cd </p> ef <span>g</span></div>", 3, 4),  # stops once past the cap
+        ("<div> ab <p> cd </p> ef <span>g</span></div>", 7, 7),
+    ],
+)
+def test_text_length(html: str, cap: int | None, length: int) -> None:
+    assert dom._text_length(lxml.html.fragment_fromstring(html), cap) == length
+
+
+@pytest.mark.parametrize(
+    ("html", "card"),
+    [
+        ('<a href="/story"><h3>Ferry timetable</h3><p>More sailings</p></a>', True),
+        ('<a href="/story"><span><p>More sailings</p></span></a>', True),
+        ('<a href="/story">More sailings</a>', False),  # a plain link
+        ('<a href="/story"><img src="ferry.jpg"></a>', False),
+        ("<a><h3>Ferry timetable</h3></a>", False),  # an anchor without a target
+    ],
+)
+def test_teaser_card(html: str, card: bool) -> None:
+    assert dom.is_teaser_card(lxml.html.fragment_fromstring(html)) is card
+
+
 def test_teaser_card_is_pruned_from_the_page() -> None:
     """A link wrapping a heading and a paragraph (a card for another story) leaves the DOM;
     the story's paragraphs stay."""

@@ -284,15 +284,23 @@ _HAS_BLOCK = etree.XPath("boolean(.//p | .//h1 | .//h2 | .//h3 | .//h4 | .//h5 |
 def is_teaser_card(link: etree._Element) -> bool:
     """A link that wraps a heading or a paragraph is a teaser card for another page; an anchor
     without a target (``<a id=...>``, often left open around a whole section) is not a link."""
-    return link.get("href") is not None and bool(_HAS_BLOCK(link))
+    # A link without child elements (most of them) holds no heading or paragraph.
+    return link.get("href") is not None and len(link) > 0 and bool(_HAS_BLOCK(link))
 
 
 def _text_length(element: etree._Element, cap: int | None = None) -> int:
     """Characters of text in the element; counting stops once past ``cap``."""
+    if not len(element):  # a leaf (most elements): its own text is all there is
+        text = element.text
+        return len(text.strip()) if text else 0
+    # the length of each text node, read in C (the standfirst search reads many)
+    lengths = map(len, map(str.strip, element.itertext()))
+    if cap is None:
+        return sum(lengths)
     total = 0
-    for text in element.itertext():
-        total += len(text.strip())
-        if cap is not None and total > cap:
+    for length in lengths:
+        total += length
+        if total > cap:
             break
     return total
 
@@ -452,8 +460,11 @@ def displayed_summary(
 
 def _headline_text(node: etree._Element) -> bool:
     """The node is, holds or sits inside a heading or a link: a headline beside an image."""
-    inside = any(a.tag in HEADING_TAGS or a.tag == "a" for a in node.iterancestors())
-    return inside or node.tag == "a" or any(True for _ in node.iter("a", *HEADING_TAGS))
+    # lxml finds them itself (the node's ancestors are many, and its tree holds few such)
+    return (
+        next(node.iterancestors("a", *HEADING_TAGS), None) is not None
+        or next(node.iter("a", *HEADING_TAGS), None) is not None
+    )
 
 
 def _in_media(element: etree._Element, markers: Markers) -> bool:
