@@ -384,8 +384,10 @@ def _markup_license(
             if found:
                 return found, "link" if element.tag == "link" else "html"
     for element in marked:
-        names = f"{element.get('property') or ''} {element.get('rel') or ''}".lower().split()
-        if {"cc:license", "dcterms:license", "dct:license"} & set(names):
+        names = f"{element.get('property') or ''} {element.get('rel') or ''}".lower()
+        if "license" not in names:  # most: Open Graph properties, rel="noopener" and the like
+            continue
+        if {"cc:license", "dcterms:license", "dct:license"} & set(names.split()):
             value = element.get("href") or element.get("resource") or element.get("content")
             found = http_url(value, url)
             if found:
