@@ -73,8 +73,11 @@ def test_feeds_to_json_lines(site: LocalSite, crawl) -> None:
     assert by_slug["telescope"]["authors"] == ["Erika Musterfrau"]
     assert by_slug["library-hours"]["source_url"] == site.url("/news/library-hours")
 
+    # Run with the placeholder contact: it is sent, pointed out at start, and stops nothing
+    # (tests/test_arguments_e2e.py runs with a contact of its own).
     user_agents = {headers.get("user-agent") for _, _, headers in site.requests}
     assert user_agents == {"newscrawler/0.1 (+https://example.com/newscrawler-contact)"}
+    assert "NEWSCRAWLER_CONTACT is still the placeholder" in result.stderr
     report = result.report
     assert report["totals"]["written"] == len(ARTICLES)
     assert report["totals"]["reconciled"] is True
@@ -132,12 +135,6 @@ def test_bad_and_unreachable_feeds_do_not_stop_the_others(
     assert report["feeds"][site.url("/login")]["reason"] == "not_a_feed"
     assert report["feeds"][dead]["status"] == "failed"
     assert "Feed " + site.url("/missing.xml") + " failed: http_404" in result.stderr
-
-
-def test_every_feed_failing_exits_non_zero(site: LocalSite, crawl) -> None:
-    result = crawl("-a", f"feeds={site.url('/missing.xml')}")
-    assert result.returncode == 1
-    assert result.report["totals"]["feeds_failed"] == 1
 
 
 @pytest.mark.parametrize(

@@ -18,11 +18,14 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from scrapy.exceptions import DontCloseSpider
 
 from crawler.config import ConfigError, CrawlerConfig, default_host
+from crawler.distributed.membership import WorkerMembership
 from crawler.distributed.politeness import SiteRateLimiter
 from crawler.distributed.runtime import InflightRequests
 from crawler.distributed.tdmrep import LEASE_S, RESULT_TTL_S, SharedTdmRep
@@ -388,13 +391,14 @@ def test_a_second_copy_of_a_worker_is_refused(
     first = start_worker("a", redis_server.url, feeds, output, tmp_path)
     try:
         assert opened.wait(WORKER_TIMEOUT_S), first.stderr[-3000:]
-        # Its own state directory, so that the worker lock in Redis is what refuses it.
+        # Its own state directory, so that the worker lock in Redis is what refuses it. The
+        # other worker starts beside it: neither waits for the other's process start.
         second = start_worker("a", redis_server.url, feeds, output, tmp_path / "second")
+        other = start_worker("b", redis_server.url, feeds, output, tmp_path / "other")
         assert second.wait(WORKER_TIMEOUT_S) == 3, "another run holds it, like the run lock"
         assert "configuration error" not in second.stderr
         assert "newscrawler: worker " in second.stderr
         assert "-a is already running (pid " in second.stderr
-        other = start_worker("b", redis_server.url, feeds, output, tmp_path / "other")
     finally:
         released.set()
     finish([first, other])
@@ -403,6 +407,39 @@ def test_a_second_copy_of_a_worker_is_refused(
 
 
 # --- the Redis stores on their own ---
+
+
+def test_a_worker_kept_open_for_the_others_is_woken_once_the_run_is_done(
+    redis_server: RedisServer,
+) -> None:
+    """An idle worker kept open (the other worker is busy) is not woken by its heartbeats while
+    the run goes on; once the other worker is idle too, its next heartbeat wakes the engine, so
+    it closes then and not at Scrapy's next 5 s poll of an idle engine."""
+    clusters = {
+        name: RedisCluster(redis_server.client, "feeds", name, heartbeat_s=10)
+        for name in ("a", "b")
+    }
+    for cluster in clusters.values():
+        cluster.acquire()
+        cluster.join()
+    wakes: list[None] = []
+    engine = SimpleNamespace(_slot=SimpleNamespace(nextcall=SimpleNamespace(
+        schedule=lambda: wakes.append(None)
+    )))  # fmt: skip
+    crawler = SimpleNamespace(engine=engine, stats=None)
+    runtime = SimpleNamespace(cluster=clusters["a"], run_feeds=None, finished=False)
+    membership = WorkerMembership(crawler, runtime)  # type: ignore[arg-type]
+
+    membership.heartbeat()
+    with pytest.raises(DontCloseSpider):
+        membership.spider_idle(None)  # b is busy
+    membership.heartbeat()
+    assert wakes == [], "nothing to do yet: left to Scrapy's own poll"
+    clusters["b"].set_idle()
+    membership.heartbeat()
+    assert wakes == [None]
+    membership.spider_idle(None)  # what the woken engine asks: the worker may close
+    assert runtime.finished
 
 
 def test_shared_tdmrep_protocol(redis_server: RedisServer) -> None:

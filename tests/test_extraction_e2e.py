@@ -1,5 +1,10 @@
-"""End to end: the hardest seed variant through the real ``scrapy crawl feeds``, and archived
-pages through the real ``python -m crawler.extract``."""
+"""End to end: extraction cases through the real ``scrapy crawl feeds`` (the hardest seed
+variant, page dates, record language, structured body), and archived pages through the real
+``python -m crawler.extract``.
+
+The crawl cases share one crawl: each serves its own feed and pages on one local site, and its
+test reads the records of its feed. A crawl costs seconds of process start; the cases are
+independent pages, so one run shows each of them as well as a run of its own would."""
 
 from __future__ import annotations
 
@@ -7,10 +12,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
 
 import jsonschema
+import pytest
 
-from tests.conftest import DATA, ROOT, LocalSite
+from tests.conftest import DATA, ROOT, CrawlResult, LocalSite, run_crawl
 from tests.pages import GERMAN, ZULU, article_html
 
 SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
@@ -18,32 +27,27 @@ PATH = "/Top_News/World-News/2017/01/19/joint-bombings"
 EXPECTED = (DATA / "seed" / "expected.txt").read_text().strip()
 
 
-def test_harder_seed_variant_through_scrapy_crawl(site: LocalSite, crawl) -> None:
+def rss(title: str, links: list[str], extra: str = "") -> str:
+    items = "".join(f"<item><title>{t}</title><link>{link}</link></item>" for t, link in links)
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>{extra}'
+        f"{items}</channel></rss>"
+    )
+
+
+def serve_seed(site: LocalSite) -> str:
     """Ad labels as body paragraphs, the caption as a body paragraph, and the headlines block
-    inside <article>: the record is still exactly the nine paragraphs."""
+    inside <article>."""
     html = (DATA / "seed" / "upi_all_harder.html").read_text().replace("{base}", site.base)
     site.add(PATH, html)
-    site.add(
-        "/feed.xml",
-        f"""<?xml version="1.0"?><rss version="2.0"><channel><title>UPI</title>
-<item><title>Russia, Turkey carry out joint bombings in Syria</title>
-<link>{site.base}{PATH}</link></item></channel></rss>""",
-        "application/rss+xml",
-    )
-    result = crawl("-a", f"feeds={site.url('/feed.xml')}")
-    assert result.returncode == 0, result.stderr[-3000:]
-    [record] = result.records
-    jsonschema.validate(record, SCHEMA)
-    assert record["text"] == EXPECTED
-    assert record["title"] == "Russia, Turkey carry out joint bombings in Syria"
-    assert record["authors"] == ["Andrew V. Pestano"]
-    assert record["published"] == "2017-01-19T14:05:00-05:00"
-    assert record["provenance"]["authors"] == "meta"
+    title = "Russia, Turkey carry out joint bombings in Syria"
+    site.add("/seed.xml", rss("UPI", [(title, site.base + PATH)]), "application/rss+xml")
+    return site.url("/seed.xml")
 
 
-def test_page_dates_checked_against_the_text_through_scrapy_crawl(site: LocalSite, crawl) -> None:
-    """Pages that declare no date, in a feed that gives none: htmldate's guess from the URL
-    loses to the date the byline shows, and its reading of a copyright year is no date."""
+def serve_dates(site: LocalSite) -> str:
+    """Pages that declare no date, in a feed that gives none: one with a date in its URL and
+    its byline, one with only a copyright year."""
     story = ["The council met on Monday to discuss the new harbour bridge and its cost. " * 3] * 4
     html = article_html("Harbour bridge reopens after two years", story, author="Jane Roe")
     html = html.replace("All rights reserved.", "© 2016 Local Wire. All rights reserved.")
@@ -52,18 +56,85 @@ def test_page_dates_checked_against_the_text_through_scrapy_crawl(site: LocalSit
         html.replace("By Jane Roe</p>", "By Jane Roe, 17 February 2022</p>"),
     )
     site.add("/copyright-only", html)
-    items = "".join(
-        f"<item><title>Story {n}</title><link>{site.base}{path}</link></item>"
+    links = [
+        (f"Story {n}", site.base + path)
         for n, path in enumerate(("/2021/06/01/bridge", "/copyright-only"))
+    ]
+    site.add("/dates.xml", rss("W", links), "application/rss+xml")
+    return site.url("/dates.xml")
+
+
+def serve_languages(site: LocalSite) -> str:
+    """A Zulu story on a page whose template declares "en"; a German page that declares
+    nothing, in a feed that declares "de-DE"."""
+    site.add("/zulu", f'<html lang="en"><body><article><h1>Udaba</h1><p>{ZULU}</p></article>')
+    site.add("/german", f"<html><body><article><h1>Video</h1><p>{GERMAN}</p></article>")
+    links = [(path, f"{site.base}/{path}") for path in ("zulu", "german")]
+    site.add("/languages.xml", rss("T", links, "<language>de-DE</language>"), "application/rss+xml")
+    return site.url("/languages.xml")
+
+
+def serve_structured(site: LocalSite) -> str:
+    """A subheading, an embedded post, a list, and text in angle brackets."""
+    paragraph = (
+        "<p>The harbour theatre will stage the play &lt;Hamlet&gt; next month, and its director "
+        "said that 3 &lt; 5 rehearsals a week would not be enough for a cast this young.</p>"
     )
-    site.add(
-        "/feed.xml",
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>{items}</channel></rss>',
-        "application/rss+xml",
+    html = (
+        "<!DOCTYPE html><html lang='en'><head><title>Hamlet at the harbour</title></head><body>"
+        "<article><h1>Hamlet at the harbour</h1>"
+        f"{paragraph}<h2>The cast</h2>"
+        "<p>Most of the actors are pupils of the harbour school, and several of them have never "
+        "been on a stage before this autumn, the director added on Tuesday.</p>"
+        "<blockquote class='twitter-tweet'><p>Tickets for our Hamlet go on sale on Monday, and "
+        "every seat in the first row costs five euros only!</p></blockquote>"
+        "<ul><li>Opening night: 4 December</li><li>Last night: 20 December</li></ul>"
+        "</article></body></html>"
     )
-    result = crawl("-a", f"feeds={site.url('/feed.xml')}")
-    assert result.returncode == 0, result.stderr[-3000:]
-    records = {record["source_url"].rsplit("/", 1)[-1]: record for record in result.records}
+    site.add("/hamlet", html)
+    links = [("Hamlet at the harbour", f"{site.base}/hamlet")]
+    site.add("/structured.xml", rss("Harbour", links), "application/rss+xml")
+    return site.url("/structured.xml")
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlResult]:
+    """One ``scrapy crawl feeds`` over the feeds of every crawl case."""
+    site = LocalSite()
+    threading.Thread(target=site.server.serve_forever, daemon=True).start()
+    try:
+        cases = (serve_seed, serve_dates, serve_languages, serve_structured)
+        feeds = [serve(site) for serve in cases]
+        out = tmp_path_factory.mktemp("extraction")
+        result = run_crawl(out / "output", "-a", "feeds=" + ",".join(feeds))
+        assert result.returncode == 0, result.stderr[-3000:]
+        yield result
+    finally:
+        site.server.shutdown()
+        site.server.server_close()
+
+
+def records_of(result: CrawlResult, feed: str) -> list[dict[str, Any]]:
+    """The records of the one feed (given by its path) that a test serves."""
+    return [r for r in result.records if r["feed_url"].endswith(feed)]
+
+
+def test_harder_seed_variant_through_scrapy_crawl(crawled: CrawlResult) -> None:
+    """Ad labels as body paragraphs, the caption as a body paragraph, and the headlines block
+    inside <article>: the record is still exactly the nine paragraphs."""
+    [record] = records_of(crawled, "/seed.xml")
+    jsonschema.validate(record, SCHEMA)
+    assert record["text"] == EXPECTED
+    assert record["title"] == "Russia, Turkey carry out joint bombings in Syria"
+    assert record["authors"] == ["Andrew V. Pestano"]
+    assert record["published"] == "2017-01-19T14:05:00-05:00"
+    assert record["provenance"]["authors"] == "meta"
+
+
+def test_page_dates_checked_against_the_text_through_scrapy_crawl(crawled: CrawlResult) -> None:
+    """Pages that declare no date, in a feed that gives none: htmldate's guess from the URL
+    loses to the date the byline shows, and its reading of a copyright year is no date."""
+    records = {r["source_url"].rsplit("/", 1)[-1]: r for r in records_of(crawled, "/dates.xml")}
     for record in records.values():
         jsonschema.validate(record, SCHEMA)
     shown = records["bridge"]
@@ -143,60 +214,21 @@ def test_reextraction_command_rejects_bad_usage() -> None:
 
 
 def test_record_language_is_the_declaration_unless_the_text_rules_it_out(
-    site: LocalSite, crawl
+    crawled: CrawlResult,
 ) -> None:
     """Through ``scrapy crawl``: a Zulu story on a page whose template declares "en" gets "zu";
     a page that declares nothing takes its feed's ``<language>``, as an ISO 639-1 code."""
-    site.add("/zulu", f'<html lang="en"><body><article><h1>Udaba</h1><p>{ZULU}</p></article>')
-    site.add("/german", f"<html><body><article><h1>Video</h1><p>{GERMAN}</p></article>")
-    items = "".join(
-        f"<item><title>{path}</title><link>{site.base}/{path}</link></item>"
-        for path in ("zulu", "german")
-    )
-    site.add(
-        "/feed.xml",
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
-        f"<language>de-DE</language>{items}</channel></rss>",
-        "application/rss+xml",
-    )
-    result = crawl("-a", f"feeds={site.url('/feed.xml')}")
-    assert result.returncode == 0, result.stderr[-3000:]
     languages = {
         r["source_url"].rsplit("/", 1)[1]: (r["language"], r["provenance"]["language"])
-        for r in result.records
+        for r in records_of(crawled, "/languages.xml")
     }
     assert languages == {"zulu": ("zu", "detected"), "german": ("de", "feed")}
 
 
-def test_structured_body_through_scrapy_crawl(site: LocalSite, crawl) -> None:
+def test_structured_body_through_scrapy_crawl(crawled: CrawlResult) -> None:
     """The record's body lists the blocks with their kinds (a subheading is a heading, an
     embedded post a quote), its text is the blocks joined, and text in angle brackets stays."""
-    paragraph = (
-        "<p>The harbour theatre will stage the play &lt;Hamlet&gt; next month, and its director "
-        "said that 3 &lt; 5 rehearsals a week would not be enough for a cast this young.</p>"
-    )
-    html = (
-        "<!DOCTYPE html><html lang='en'><head><title>Hamlet at the harbour</title></head><body>"
-        "<article><h1>Hamlet at the harbour</h1>"
-        f"{paragraph}<h2>The cast</h2>"
-        "<p>Most of the actors are pupils of the harbour school, and several of them have never "
-        "been on a stage before this autumn, the director added on Tuesday.</p>"
-        "<blockquote class='twitter-tweet'><p>Tickets for our Hamlet go on sale on Monday, and "
-        "every seat in the first row costs five euros only!</p></blockquote>"
-        "<ul><li>Opening night: 4 December</li><li>Last night: 20 December</li></ul>"
-        "</article></body></html>"
-    )
-    site.add("/hamlet", html)
-    site.add(
-        "/feed.xml",
-        f"""<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour</title>
-<item><title>Hamlet at the harbour</title><link>{site.base}/hamlet</link></item>
-</channel></rss>""",
-        "application/rss+xml",
-    )
-    result = crawl("-a", f"feeds={site.url('/feed.xml')}")
-    assert result.returncode == 0, result.stderr[-3000:]
-    [record] = result.records
+    [record] = records_of(crawled, "/structured.xml")
     jsonschema.validate(record, SCHEMA)
     kinds = [block["kind"] for block in record["body"]]
     assert kinds == ["paragraph", "heading", "paragraph", "quote", "list"]

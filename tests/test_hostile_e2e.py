@@ -778,6 +778,7 @@ def test_row30_every_feed_failing_exits_non_zero(site: LocalSite, crawl) -> None
     assert result.returncode == 1
     reasons = {url: feed["reason"] for url, feed in result.report["feeds"].items()}
     assert reasons == dict(zip(feeds, ["http_404", "not_a_feed", "empty_body"], strict=True))
+    assert result.report["totals"]["feeds_failed"] == len(feeds)
     assert "FAILED feed" in result.stderr
 
 

@@ -11,7 +11,8 @@
   (``heartbeat_lost``);
 - when idle, puts back the requests of dead workers (same host: process gone; other host: no
   heartbeat for three intervals), and keeps the spider open until the run is done: the queue
-  is empty and every worker of the run is idle;
+  is empty and every worker of the run is idle (checked again at every heartbeat, so a worker
+  that waited for the others leaves as soon as the last one is idle);
 - at the end, releases its requests (a run that did not finish puts them back on the queue)
   and leaves the run (the last worker out ends it);
 - marks each feed it is done with as done in the run, and reads at every heartbeat how many
@@ -19,7 +20,8 @@
   progress line).
 
 Scrapy asks an idle worker's scheduler for work only every 5 s; the heartbeat also wakes the
-engine when the shared queue holds requests, so idle workers take new work promptly.
+engine when the shared queue holds requests, so idle workers take new work promptly, and when
+a worker kept open for the others finds the run done, so it closes promptly.
 
 ``RunStartMiddleware`` (spider middleware): only the worker that created the run sends the
 feed requests of ``start()``, so a run's feeds are queued once however many workers start,
@@ -54,6 +56,9 @@ class WorkerMembership:
         self.runtime = runtime
         self.cluster = runtime.cluster
         self.beat = LoopingCall(self.heartbeat)
+        # Set once the worker has been kept open for the others (spider_idle): from then on
+        # each heartbeat asks whether the run is done.
+        self.waiting = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WorkerMembership:
@@ -79,6 +84,7 @@ class WorkerMembership:
             alive = self.cluster.heartbeat()
             queued = self.cluster.queued()
             self.runtime.run_feeds = self.cluster.feeds_progress()
+            done = self.waiting and not queued and self.cluster.done()
         except Exception:
             logger.exception("Heartbeat to Redis failed")
             return
@@ -94,7 +100,7 @@ class WorkerMembership:
             assert self.crawler.engine is not None
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="heartbeat_lost"))
             return
-        if queued:
+        if queued or done:  # either way, spider_idle is asked again now, not in up to 5 s
             self._wake_engine()
 
     def feed_processed(self, feed_url: str, **_: Any) -> None:
@@ -122,6 +128,7 @@ class WorkerMembership:
             self._inc("distributed/reclaimed_requests", count)
         self.cluster.set_idle()
         if not self.cluster.done():
+            self.waiting = True
             raise DontCloseSpider("other workers are still busy")
         self.runtime.finished = True
 
