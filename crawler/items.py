@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.fingerprint import text_fingerprint
 
+if TYPE_CHECKING:
+    from crawler.neardup import TextSketch
+
 SCHEMA_VERSION = 2
+# The metadata of an ``Article`` field that travels with the item but is not exported.
+NOT_RECORDED = {"recorded": False}
 # An article's ``rights`` when no signal is known (crawler/rights.py fills it).
 NO_RIGHTS: dict[str, Any] = {
     "tdm_reserved": None,
@@ -100,14 +105,20 @@ class Article:
     # same story seen, and the estimated Jaccard similarity to it; None for a first copy.
     near_duplicate_of: str | None = None
     similarity: float | None = None
+    # Not in the record (``NOT_RECORDED``): the text's near-duplicate sketch, made by the
+    # extraction worker for the near-duplicate pipeline; None when not made there.
+    neardup_sketch: TextSketch | None = field(
+        default=None, repr=False, compare=False, metadata=NOT_RECORDED
+    )
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
             self.fingerprint = text_fingerprint(self.text)
 
     def to_record(self) -> dict[str, Any]:
-        """The record: ``dataclasses.asdict``'s dict, built without its generic deep copy (the
-        values are JSON-native: lists and dicts are copied, the rest is immutable)."""
+        """The record: ``dataclasses.asdict``'s dict less the ``NOT_RECORDED`` fields, built
+        without its generic deep copy (the values are JSON-native: lists and dicts are copied,
+        the rest is immutable)."""
         return {name: _json_copy(getattr(self, name)) for name in _ARTICLE_FIELDS}
 
 
@@ -119,4 +130,6 @@ def _json_copy(value: Any) -> Any:
     return value
 
 
-_ARTICLE_FIELDS = tuple(item.name for item in fields(Article))
+_ARTICLE_FIELDS = tuple(
+    item.name for item in fields(Article) if item.metadata.get("recorded", True)
+)

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from crawler.extraction import PageExtraction, extract_page
-from crawler.extraction.article import ArticleExtraction, extract_article
+from crawler.extraction.article import extract_article
+from crawler.extraction.remote import ArticleExtraction
 from crawler.items import FeedEntry
 
 

@@ -230,7 +230,30 @@ def test_the_pipeline_drops_a_stuck_or_crashing_page_with_its_reason() -> None:
     assert isinstance(hung, ArticleDropped) and hung.reason == "extraction_timeout"
     assert isinstance(crashed, ArticleDropped) and crashed.reason == "extraction_crashed"
     assert article.title == "A good story"
+    # Sketched in the worker for the near-duplicate pipeline (on by default).
+    assert article.neardup_sketch is not None and article.neardup_sketch.signature is not None
     stats = crawler.stats.get_stats()  # type: ignore[union-attr]
     assert stats["articles/dropped/extraction_timeout"] == 1
     assert stats["articles/dropped/extraction_crashed"] == 1
     assert stats["extraction/workers"] == 2
+
+
+def test_the_crawler_process_does_not_import_the_extraction_code() -> None:
+    """Every component the crawl loads, imported as the crawler process imports them: the
+    extraction code and its libraries stay in the workers (crawler.extraction.remote)."""
+    script = """
+import importlib, sys
+import crawler.settings as s
+names = [*s.ITEM_PIPELINES, *s.EXTENSIONS, *s.SPIDER_MIDDLEWARES, *s.DOWNLOADER_MIDDLEWARES,
+         *s.DOWNLOAD_HANDLERS.values(), *s.ADDONS, s.LOG_FORMATTER,
+         "crawler.spiders.feeds.FeedsSpider", "crawler.spiders.article.ArticleSpider"]
+for name in names:
+    if isinstance(name, str) and name.startswith("crawler."):
+        importlib.import_module(name.rpartition(".")[0])
+heavy = ("crawler.extraction.page", "crawler.extraction.article", "trafilatura", "htmldate")
+print(sorted(name for name in heavy if name in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

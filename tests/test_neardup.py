@@ -19,13 +19,16 @@ from crawler.neardup import (
     FIRST_COPY,
     Indexed,
     NearDupIndex,
+    NearDuplicateDetector,
     NearDupParams,
     Signature,
+    TextSketch,
     Verdict,
     band_keys,
     decide,
     signature,
     similarity,
+    sketch,
     tokens,
 )
 from crawler.storage.neardup_index import SqliteNearDupIndex
@@ -309,6 +312,58 @@ def test_pipeline_marks_copies_counts_short_texts_and_survives_index_errors(
     assert (stats["neardup/first_copy"], stats["neardup/linked"]) == (1, 1)
     assert (stats["neardup/not_judged"], stats["neardup/error"]) == (1, 1)
     index.close()
+
+
+class RecordingIndex(FailingIndex):
+    """An index that records what it is asked to judge."""
+
+    def __init__(self) -> None:
+        self.judged: list[tuple[str, Signature, Sequence[int]]] = []
+
+    def judge(self, article_id: str, sig: Signature, keys: Sequence[int]) -> Verdict:
+        self.judged.append((article_id, sig, keys))
+        return FIRST_COPY
+
+
+def test_detector_judges_the_sketch_made_by_the_worker_and_remakes_a_foreign_one() -> None:
+    index = RecordingIndex()
+    detector = NearDuplicateDetector(index, PARAMS)
+    text = story(1)
+    other = sketch(story(2), PARAMS)  # not the text's: shows which one is judged
+    assert detector.check("a", text, other) == FIRST_COPY
+    foreign = TextSketch("another-tag", other.signature, other.keys)
+    assert detector.check("b", text, foreign) == FIRST_COPY
+    assert detector.check("c", text) == FIRST_COPY
+    assert detector.check("d", text, TextSketch(PARAMS.tag, None)) is None  # too short
+    own = signature(text, PARAMS)
+    assert own is not None
+    assert index.judged == [
+        ("a", other.signature, other.keys),
+        ("b", own, tuple(band_keys(own, PARAMS))),
+        ("c", own, tuple(band_keys(own, PARAMS))),
+    ]
+
+
+def test_extraction_worker_sketches_the_text_and_the_record_leaves_the_sketch_out() -> None:
+    import gzip
+    import json
+
+    from crawler.extraction.article import extract_article
+    from crawler.items import FeedEntry
+
+    corpus = ROOT / "tests" / "data" / "corpus" / "news-sample.jsonl.gz"
+    with gzip.open(corpus, "rt", encoding="utf-8") as lines:
+        page = json.loads(next(lines))
+    url = page["url"] or "https://example.com/page"
+    args = (page["html"].encode(), url, {}, FeedEntry(url, "https://example.com/feed.xml"), "")
+    plain = extract_article(*args).article
+    sketched = extract_article(*args, neardup=PARAMS).article
+    assert plain is not None and sketched is not None
+    assert plain.neardup_sketch is None
+    assert sketched.neardup_sketch == sketch(sketched.text, PARAMS)
+    assert sketched.neardup_sketch.signature is not None
+    assert sketched.to_record() == plain.to_record()
+    assert "neardup_sketch" not in sketched.to_record()
 
 
 def test_pipeline_is_off_when_switched_off() -> None:

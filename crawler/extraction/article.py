@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from crawler.extraction.metadata import (
     clean_tags,
@@ -14,23 +13,15 @@ from crawler.extraction.metadata import (
     split_authors,
 )
 from crawler.extraction.page import MIN_TEXT_CHARS, PageExtraction, extract_page
+from crawler.extraction.remote import ArticleExtraction
 from crawler.items import Article, FeedEntry
+from crawler.neardup import NearDupParams, sketch
 from crawler.rights import SiteRights, rights_record
 from crawler.textnorm import count_words
 from crawler.urls import article_id, record_url
 
 # The record's block kinds; code blocks (rare in news) read as paragraphs.
 BODY_KINDS = {kind: kind for kind in ("paragraph", "heading", "list", "quote", "table")}
-
-
-@dataclass
-class ArticleExtraction:
-    """What ``extract_article`` gives back: the article, or why the page has none."""
-
-    article: Article | None
-    error: str | None = None
-    replacements: int = 0  # undecodable bytes replaced by U+FFFD when decoding the page
-    backstop: bool = False  # cleaning misfired: trafilatura's own text was kept
 
 
 def extract_article(
@@ -42,15 +33,20 @@ def extract_article(
     *,
     min_text_chars: int = MIN_TEXT_CHARS,
     site_rights: SiteRights | None = None,
+    neardup: NearDupParams | None = None,
 ) -> ArticleExtraction:
     """``extract_page`` then ``build_article``: the whole of a page's CPU work, in one call for
-    the extraction workers, so the crawler process only receives the finished record."""
+    the extraction workers, so the crawler process only receives the finished record. With
+    ``neardup``, the article also carries its text's near-duplicate sketch
+    (``Article.neardup_sketch``), so the crawler process only judges it."""
     extraction = extract_page(body, url, headers, min_text_chars=min_text_chars)
     if extraction.text is None:
         return ArticleExtraction(None, extraction.error or "no_content", extraction.replacements)
     article = build_article(
         extraction, url, entry, fetched_at, headers=headers, site_rights=site_rights
     )
+    if neardup is not None:
+        article.neardup_sketch = sketch(article.text, neardup)
     return ArticleExtraction(
         article, replacements=extraction.replacements, backstop=extraction.backstop
     )

@@ -31,11 +31,9 @@ import select
 import threading
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from pebble import ProcessExpired, ProcessPool
-
-from crawler.extraction.page import extract_page
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +88,15 @@ class WorkerPool(Generic[T]):
         workers: int,
         timeout_s: float,
         *,
-        function: Callable[..., T] = extract_page,  # type: ignore[assignment]
+        function: Callable[..., T] | None = None,
         max_pending: int | None = None,
     ) -> None:
+        if function is None:
+            # Imported here, not with the module: the crawler process passes its own function
+            # and never needs the extraction code (crawler.extraction.remote).
+            from crawler.extraction.page import extract_page
+
+            function = cast(Callable[..., T], extract_page)
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers
@@ -103,8 +107,8 @@ class WorkerPool(Generic[T]):
         self.max_pending = max_pending or 2 * workers
         self._slots = asyncio.Semaphore(self.max_pending)
         context = multiprocessing.get_context("forkserver")
-        # Prepare the forkserver (worker_preload) and import the extraction code once in it;
-        # workers inherit both by fork.
+        # Prepare the forkserver (worker_preload: the extraction code, the language model) and
+        # import the function's module once in it; workers inherit both by fork.
         if function.__module__ not in _PRELOAD:
             _PRELOAD.append(function.__module__)
         context.set_forkserver_preload(list(_PRELOAD))

@@ -5,8 +5,9 @@ the process every extraction worker is forked from.
   compete with the other workers (py3langid's scoring is a small matrix product, and its
   threads spin for CPU the other workers need). Set before numpy is first imported; a value
   the user set is kept.
-- py3langid's model is loaded once, so the workers share it instead of each loading its own
-  copy (about 1 s of CPU and 90 MiB a worker).
+- The extraction code is imported once (``crawler.extraction.article``) and py3langid's model
+  loaded once, so the workers share them instead of each loading its own copy (the model
+  alone costs about 1 s of CPU and 90 MiB a worker).
 - dateparser (htmldate's parser for the strings its own patterns do not read) is not prepared
   here: building its data for every locale costs about 1.4 s of CPU, which every crawl would
   pay at start, while a worker pays it only on its first page that needs it, and many short
@@ -20,6 +21,9 @@ import os
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
+# The extraction code: the crawler process hands its workers crawler.extraction.remote's
+# extract_article, which imports it where it runs.
+import crawler.extraction.article  # noqa: E402, F401
 from crawler.extraction.metadata import language_identifier  # noqa: E402
 
 language_identifier()

@@ -28,10 +28,11 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from crawler.config import CrawlerConfig
-from crawler.extraction.article import ArticleExtraction, extract_article
 from crawler.extraction.pool import PageFailed, WorkerPool
+from crawler.extraction.remote import ArticleExtraction, extract_article
 from crawler.extraction.screen import reject_reason
 from crawler.items import ArticlePage
+from crawler.neardup import NearDupParams
 from crawler.pipelines import drop
 from crawler.rights import SiteRights
 
@@ -45,6 +46,8 @@ class ExtractionPipeline:
         self.pool: WorkerPool[ArticleExtraction] = WorkerPool(
             config.extraction_workers, config.extraction_timeout_s, function=extract_article
         )
+        # The workers sketch each text for the near-duplicate pipeline, which judges it.
+        self.neardup = NearDupParams() if config.near_duplicates else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
@@ -66,7 +69,7 @@ class ExtractionPipeline:
             raise drop(self.stats, rejected, item.url)
         try:
             # Bytes, not text: decoding, extraction and building the record (its fingerprint
-            # included) are CPU work, all done in the worker.
+            # and near-duplicate sketch included) are CPU work, all done in the worker.
             extraction = await self.pool.run(
                 item.body,
                 item.url,
@@ -75,6 +78,7 @@ class ExtractionPipeline:
                 item.fetched_at,
                 min_text_chars=self.config.min_text_chars,
                 site_rights=SiteRights.from_meta(item.site_rights),
+                neardup=self.neardup,
             )
         except PageFailed as exc:
             logger.warning("Extraction of %s failed: %s (%s)", item.url, exc.reason, exc)

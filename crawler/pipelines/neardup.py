@@ -2,20 +2,22 @@
 before (the same story from another outlet, or republished under another URL), on any site and
 in any run within ``NEWSCRAWLER_SEEN_TTL_DAYS``.
 
-Each ``Article``'s ``text`` is signed and judged against the index beside the state store
+Each ``Article``'s ``text`` is judged against the index beside the state store
 (``crawler.neardup``: MinHash + LSH; SQLite, or Redis shared by the workers in distributed
-mode). A first copy is written as it is; a near-duplicate gets ``near_duplicate_of`` (the id of
-the earliest article of its cluster) and ``similarity`` (estimated Jaccard similarity to it).
-With ``NEWSCRAWLER_DROP_NEAR_DUPLICATES`` it is dropped instead, as
-``articles/dropped/near_duplicate``, and its feed entry is remembered as settled
-(``dropped:near_duplicate``) so later runs do not download it again. A revision (same ``id``)
-is never a near-duplicate of itself. A text under ``NearDupParams.min_tokens`` tokens is not
-judged.
+mode) by its sketch (signature and band keys), which the extraction worker made
+(``Article.neardup_sketch``; made here when missing). A first copy is written as it is; a
+near-duplicate gets ``near_duplicate_of`` (the id of the earliest article of its cluster) and
+``similarity`` (estimated Jaccard similarity to it). With ``NEWSCRAWLER_DROP_NEAR_DUPLICATES``
+it is dropped instead, as ``articles/dropped/near_duplicate``, and its feed entry is
+remembered as settled (``dropped:near_duplicate``) so later runs do not download it again. A
+revision (same ``id``) is never a near-duplicate of itself. A text under
+``NearDupParams.min_tokens`` tokens is not judged.
 
 On unless ``NEWSCRAWLER_NEAR_DUPLICATES`` is false (then ``NotConfigured``). Placed after the
 revision pipeline and before the writer. An index error is logged and counted, and the article
 goes on unmarked. Stats: ``neardup/first_copy``, ``neardup/linked``, ``neardup/not_judged``,
-``neardup/error``, ``neardup/expired``, and ``neardup/cpu_ms``, the CPU time of the checks.
+``neardup/error``, ``neardup/expired``, and ``neardup/cpu_ms``, the CPU time of the checks in
+the crawler process.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class NearDuplicatePipeline:
         self.state = state
         self.index = index
         self.detector = NearDuplicateDetector(index, NearDupParams())
-        self.cpu_s = 0.0  # CPU time spent in checks (signature, query, insert)
+        self.cpu_s = 0.0  # CPU time spent in checks (query, insert; a missing sketch)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
@@ -73,7 +75,7 @@ class NearDuplicatePipeline:
             return item
         started = time.process_time()
         try:
-            verdict = self.detector.check(item.id, item.text)
+            verdict = self.detector.check(item.id, item.text, item.neardup_sketch)
         except Exception:
             logger.exception("Near-duplicate check of %s failed", item.url)
             self._inc("neardup/error")
