@@ -27,6 +27,19 @@ if TYPE_CHECKING:
     from tests.distributed_support import RedisServer
 
 
+# A script that imports every component a crawl loads, as the crawler process imports them.
+IMPORT_CRAWL_COMPONENTS = """
+import importlib, sys
+import crawler.settings as s
+names = [*s.ITEM_PIPELINES, *s.EXTENSIONS, *s.SPIDER_MIDDLEWARES, *s.DOWNLOADER_MIDDLEWARES,
+         *s.DOWNLOAD_HANDLERS.values(), *s.ADDONS, s.LOG_FORMATTER,
+         "crawler.spiders.feeds.FeedsSpider", "crawler.spiders.article.ArticleSpider"]
+for name in names:
+    if isinstance(name, str) and name.startswith("crawler."):
+        importlib.import_module(name.rpartition(".")[0])
+"""
+
+
 def project_settings(**overrides: Any) -> Any:
     """The project's Scrapy settings (crawler/settings.py) with ``overrides`` applied."""
     from scrapy.settings import Settings

@@ -9,17 +9,25 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pebble import ProcessPool
 
 from crawler.config import ConfigError, CrawlerConfig
 from crawler.extraction import PageExtraction, extract_page
-from crawler.extraction.pool import ExtractionCrashed, ExtractionTimeout, WorkerPool
-from tests.conftest import ROOT, project_settings
+from crawler.extraction import pool as pool_module
+from crawler.extraction.pool import (
+    ExtractionCrashed,
+    ExtractionTimeout,
+    WorkerPool,
+    WorkersNotStarted,
+)
+from tests.conftest import IMPORT_CRAWL_COMPONENTS, ROOT, project_settings
 from tests.pages import article_html, paragraphs_for
 from tests.pool_workers import (
     misbehaving_extract,
@@ -194,27 +202,40 @@ def test_invalid_pool_settings_name_the_setting(name: str, value: Any) -> None:
         CrawlerConfig.from_settings(Settings(BASE, **{name: value}))
 
 
-def test_the_pipeline_drops_a_stuck_or_crashing_page_with_its_reason() -> None:
+def _pipeline(workers: int, timeout_s: float) -> Any:
+    """The extraction pipeline of a test crawler (no engine), its pool running
+    ``misbehaving_extract_article``."""
     from scrapy.utils.test import get_crawler
 
     import crawler.settings as project
-    from crawler.items import ArticlePage, FeedEntry
-    from crawler.pipelines import ArticleDropped
     from crawler.pipelines.extraction import ExtractionPipeline
 
     ours = {
         name: getattr(project, name) for name in dir(project) if name.startswith("NEWSCRAWLER_")
     }
-    crawler = get_crawler(settings_dict={**ours, "NEWSCRAWLER_EXTRACTION_WORKERS": 2})
+    crawler = get_crawler(settings_dict={**ours, "NEWSCRAWLER_EXTRACTION_WORKERS": workers})
     crawler.stats.open_spider()  # type: ignore[union-attr]
     pipeline = ExtractionPipeline.from_crawler(crawler)
-    pipeline.pool = WorkerPool(2, timeout_s=3, function=misbehaving_extract_article)
+    pipeline.pool = WorkerPool(workers, timeout_s=timeout_s, function=misbehaving_extract_article)
+    return pipeline
 
-    def page(body: bytes) -> ArticlePage:
-        url = "http://127.0.0.1/news/a"
-        return ArticlePage(url, body, dict(HEADERS), FeedEntry(url, "http://127.0.0.1/feed"), "")
 
-    good = article_html("A good story", paragraphs_for("good-story")).encode()
+def _page(body: bytes) -> Any:
+    from crawler.items import ArticlePage, FeedEntry
+
+    url = "http://127.0.0.1/news/a"
+    return ArticlePage(url, body, dict(HEADERS), FeedEntry(url, "http://127.0.0.1/feed"), "")
+
+
+GOOD_PAGE = article_html("A good story", paragraphs_for("good-story")).encode()
+
+
+def test_the_pipeline_drops_a_stuck_or_crashing_page_with_its_reason() -> None:
+    from crawler.pipelines import ArticleDropped
+
+    pipeline = _pipeline(2, timeout_s=3)
+    crawler = pipeline.crawler
+    page, good = _page, GOOD_PAGE
 
     async def run() -> list[Any]:
         await pipeline.open_spider()
@@ -232,27 +253,150 @@ def test_the_pipeline_drops_a_stuck_or_crashing_page_with_its_reason() -> None:
     assert article.title == "A good story"
     # Sketched in the worker for the near-duplicate pipeline (on by default).
     assert article.neardup_sketch is not None and article.neardup_sketch.signature is not None
-    stats = crawler.stats.get_stats()  # type: ignore[union-attr]
+    stats = crawler.stats.get_stats()
     assert stats["articles/dropped/extraction_timeout"] == 1
     assert stats["articles/dropped/extraction_crashed"] == 1
     assert stats["extraction/workers"] == 2
 
 
+class _HeldStart(ProcessPool):
+    """pebble's pool, whose workers start only once ``release`` is set (``fail``: never)."""
+
+    release = threading.Event()
+    fail = False
+
+    def _start_pool(self) -> None:
+        assert self.release.wait(timeout=60)
+        if self.fail:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        super()._start_pool()  # type: ignore[no-untyped-call]
+
+
+def test_the_crawl_goes_on_while_the_workers_start_and_pages_wait_for_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Opening the pipeline does not wait for the workers (the crawl downloads meanwhile); a
+    page waits until they are up, then is extracted."""
+    monkeypatch.setattr(pool_module, "ProcessPool", _HeldStart)
+    monkeypatch.setattr(_HeldStart, "release", threading.Event())
+    pipeline = _pipeline(1, timeout_s=60)
+
+    async def run() -> tuple[bool, Any]:
+        try:
+            await asyncio.wait_for(pipeline.open_spider(), timeout=10)
+            item = asyncio.ensure_future(pipeline.process_item(_page(GOOD_PAGE)))
+            await asyncio.sleep(0.5)
+            waited = not item.done()
+            _HeldStart.release.set()
+            return waited, await item
+        finally:
+            _HeldStart.release.set()
+            await pipeline.close_spider()
+
+    waited, article = asyncio.run(run())
+    assert waited
+    assert article.title == "A good story"
+
+
+def test_workers_that_cannot_start_are_reported_and_fail_the_crawl(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The start error is logged and set for the run report (exit status 1), a page is dropped
+    as ``workers_error`` and closes the spider, and closing the pipeline does not hang."""
+    from crawler.extensions.report import RunReport
+    from crawler.pipelines import ArticleDropped
+
+    monkeypatch.setattr(pool_module, "ProcessPool", _HeldStart)
+    monkeypatch.setattr(_HeldStart, "release", threading.Event())
+    monkeypatch.setattr(_HeldStart, "fail", True)
+    pipeline = _pipeline(1, timeout_s=60)
+    closed: list[str] = []
+
+    class Engine:
+        async def close_spider_async(self, *, reason: str) -> None:
+            closed.append(reason)
+
+    pipeline.crawler.engine = Engine()
+
+    async def run() -> Any:
+        await pipeline.open_spider()
+        try:
+            item = asyncio.ensure_future(pipeline.process_item(_page(GOOD_PAGE)))
+            _HeldStart.release.set()
+            return await asyncio.gather(item, return_exceptions=True)
+        finally:
+            await asyncio.wait_for(pipeline.close_spider(), timeout=30)
+
+    [dropped] = asyncio.run(run())
+    assert isinstance(dropped, ArticleDropped) and dropped.reason == "workers_error"
+    assert isinstance(dropped.__cause__, WorkersNotStarted)
+    assert closed == ["workers_error"]
+    error = "BlockingIOError: [Errno 11] Resource temporarily unavailable"  # what fork raises
+    assert pipeline.stats.get_value("run/workers_error") == error
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        f"The extraction workers could not start: {error}"
+    ]
+    report: dict[str, Any] = {"totals": {"feeds": 1, "feeds_failed": 0}, "output_error": None}
+    report |= {"opml_export_error": None, "workers_error": error}
+    assert RunReport.exit_code(None, report) == 1  # type: ignore[arg-type]
+
+
+def test_a_call_cancelled_while_the_workers_start_leaves_the_start_to_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A feed's parse cancelled by a stop while the workers start (``in_parser``) does not
+    cancel their start: the next call runs."""
+    monkeypatch.setattr(pool_module, "ProcessPool", _HeldStart)
+    monkeypatch.setattr(_HeldStart, "release", threading.Event())
+    pool: WorkerPool[tuple[str | None, int, int]] = WorkerPool(
+        1, timeout_s=60, function=worker_environment
+    )
+
+    async def run() -> tuple[str | None, int, int]:
+        cancelled = asyncio.ensure_future(pool.run())
+        await asyncio.sleep(0.2)
+        cancelled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        _HeldStart.release.set()
+        return await pool.run()
+
+    try:
+        assert asyncio.run(run())[1] == 1  # it ran in a worker of the forkserver
+    finally:
+        _HeldStart.release.set()
+        pool.close()
+
+
+def test_a_pool_closed_while_its_workers_start_stops_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A crawl stopped (SIGTERM) before its workers were up: closing waits for the start,
+    then stops the workers; nothing is left running."""
+    monkeypatch.setattr(pool_module, "ProcessPool", _HeldStart)
+    monkeypatch.setattr(_HeldStart, "release", threading.Event())
+    pool: WorkerPool[Any] = WorkerPool(2, timeout_s=60, function=worker_environment)
+    pool.start()
+    closing = threading.Thread(target=pool.close)
+    closing.start()
+    closing.join(timeout=0.5)
+    assert closing.is_alive()  # waits for the start it cannot interrupt
+    _HeldStart.release.set()
+    closing.join(timeout=60)
+    assert not closing.is_alive()
+    assert not pool._pool.active  # stopped, not left running
+
+
 def test_the_crawler_process_does_not_import_the_extraction_code() -> None:
     """Every component the crawl loads, imported as the crawler process imports them: the
     extraction code and its libraries stay in the workers (crawler.extraction.remote)."""
-    script = """
-import importlib, sys
-import crawler.settings as s
-names = [*s.ITEM_PIPELINES, *s.EXTENSIONS, *s.SPIDER_MIDDLEWARES, *s.DOWNLOADER_MIDDLEWARES,
-         *s.DOWNLOAD_HANDLERS.values(), *s.ADDONS, s.LOG_FORMATTER,
-         "crawler.spiders.feeds.FeedsSpider", "crawler.spiders.article.ArticleSpider"]
-for name in names:
-    if isinstance(name, str) and name.startswith("crawler."):
-        importlib.import_module(name.rpartition(".")[0])
+    script = (
+        IMPORT_CRAWL_COMPONENTS
+        + """
 heavy = ("crawler.extraction.page", "crawler.extraction.article", "trafilatura", "htmldate")
 print(sorted(name for name in heavy if name in sys.modules))
 """
+    )
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )

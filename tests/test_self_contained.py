@@ -1,5 +1,6 @@
 """The repository stands on its own: the tests read their corpus sample from ``tests/data``,
-and a benchmark without its corpus says what to give it instead of crashing."""
+a benchmark without its corpus says what to give it instead of crashing, and a plain install
+(without the distributed extra) crawls."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, IMPORT_CRAWL_COMPONENTS, ROOT
 
 SAMPLE = DATA / "corpus" / "news-sample.jsonl.gz"
 
@@ -54,3 +55,10 @@ def test_the_readmes_crawl_command_fails_cleanly_without_network(tmp_path: Path)
     assert "feeds: 25 (0 not modified, 25 failed)" in done.stderr
     assert "output: none (no article written)" in done.stderr
     assert (tmp_path / "state").is_dir() and list((tmp_path / "output").glob("*.jsonl")) == []
+
+
+def test_a_crawl_needs_no_distributed_extra() -> None:
+    """README's install (``pip install -e .``) has no redis: every component of a crawl
+    imports without it (the distributed ones import it when REDIS_URL is set)."""
+    script = "import sys\nsys.modules['redis'] = None  # not installed\n" + IMPORT_CRAWL_COMPONENTS
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True)

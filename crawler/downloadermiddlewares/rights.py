@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -43,8 +44,6 @@ from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.config import CrawlerConfig
-from crawler.distributed.runtime import worker_runtime
-from crawler.distributed.tdmrep import SharedTdmRep
 from crawler.failures import known_failure_reason
 from crawler.rights import (
     SITE_RIGHTS_META,
@@ -56,6 +55,9 @@ from crawler.rights import (
     ai_crawler_rules,
     parse_tdmrep,
 )
+
+if TYPE_CHECKING:
+    from crawler.distributed.tdmrep import SharedTdmRep
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +93,11 @@ class SiteRightsMiddleware:
         self.robots: dict[str, RobotParser] = {}
         self.shared: SharedTdmRep | None = None
         if config.redis_url is not None:
+            # Imported here: they need the distributed extra (redis), which a plain install
+            # does not have, and they cost every crawl's start.
+            from crawler.distributed.runtime import worker_runtime
+            from crawler.distributed.tdmrep import SharedTdmRep
+
             runtime = worker_runtime(crawler)
             self.shared = SharedTdmRep(runtime.server, runtime.cluster, crawler.spidercls.name)
 

@@ -8,8 +8,9 @@ written, skipped entry reasons such as ``already_written``) and totals that reco
 (``given_up``: URL, feed, reason, failed runs; see ``crawler.extensions.state``); and the
 run's WARC files (``warc_files``, names in the output directory; empty without WARC capture).
 It logs a one-screen summary and sets the stats value ``run/exit_code`` read by
-``crawler.commands.crawl``: 1 when every feed failed, the output could not be written or the
-OPML export (``-a export_opml``, stats ``run/opml_export_error``) failed, else 0 (a run where
+``crawler.commands.crawl``: 1 when every feed failed, the output could not be written, the
+OPML export (``-a export_opml``, stats ``run/opml_export_error``) failed or the extraction
+workers could not start (``run/workers_error``), else 0 (a run where
 every feed answered 304 did its job: 0). A run cut short (SIGTERM, a ``CLOSESPIDER_*`` limit,
 output error) has its ``close_reason``, and ``"partial": true`` when work was left
 (``work_left``). The summary accounts for every article requested (``requests_line``) and is
@@ -189,6 +190,7 @@ class RunReport:
             "warc_files": list(values.get("run/warc_files") or []),
             "output_error": values.get("run/output_error"),
             "opml_export_error": values.get("run/opml_export_error"),
+            "workers_error": values.get("run/workers_error"),
             # Incremental state: what this run's start recovered from a killed run, and expired.
             "state": {
                 k.removeprefix("state/"): v for k, v in values.items() if k.startswith("state/")
@@ -245,8 +247,8 @@ class RunReport:
     def exit_code(self, report: dict[str, Any]) -> int:
         totals = report["totals"]
         every_feed_failed = totals["feeds"] > 0 and totals["feeds_failed"] == totals["feeds"]
-        failed_output = report["output_error"] or report["opml_export_error"]
-        return 1 if every_feed_failed or failed_output else 0
+        failed = report["output_error"] or report["opml_export_error"] or report["workers_error"]
+        return 1 if every_feed_failed or failed else 0
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         report = self.build(reason)
@@ -345,6 +347,8 @@ def summary(report: dict[str, Any], path: Path | None, stats: dict[str, Any] | N
         lines.append(f"  OUTPUT ERROR: {report['output_error']}")
     if report["opml_export_error"]:
         lines.append(f"  OPML EXPORT ERROR: {report['opml_export_error']}")
+    if report["workers_error"]:
+        lines.append(f"  EXTRACTION WORKERS ERROR: {report['workers_error']}")
     output = report["output_file"]
     written = output if output and Path(output).is_file() else "none (no article written)"
     lines.append(f"  output: {written}; report: {path or '-'}")

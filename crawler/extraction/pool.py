@@ -16,6 +16,11 @@
   and sockets. On Linux each worker also exits when the process that created the pool does,
   so no worker outlives the crawl, even when the crawler is killed with SIGKILL in the middle
   of a page.
+- Starting never blocks the caller: ``start`` forks the workers in a thread and returns at once,
+  and ``run`` waits until they are up (starting them if nobody did). When they cannot start,
+  ``ready`` and every ``run`` raise ``WorkersNotStarted`` (caused by the error).
+  ``prepare_forkserver`` lets the forkserver prepare itself even earlier, in its own process,
+  while the caller goes on.
 
 The worker processes are managed by pebble (``pebble.ProcessPool``), which can kill the one
 worker running a stuck task; ``concurrent.futures.ProcessPoolExecutor`` cannot. No Scrapy import.
@@ -26,11 +31,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import select
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.context import ForkServerContext
 from typing import Any, Generic, TypeVar, cast
 
 from pebble import ProcessExpired, ProcessPool
@@ -58,6 +66,27 @@ class ExtractionTimeout(PageFailed):
 
 class ExtractionCrashed(PageFailed):
     reason = "extraction_crashed"
+
+
+class WorkersNotStarted(RuntimeError):
+    """The pool's workers could not be started (its cause says why): no call can run."""
+
+
+def _forkserver_context() -> ForkServerContext:
+    """The forkserver context, with the preload of every pool made so far (``_PRELOAD``)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(_PRELOAD))
+    return context
+
+
+def prepare_forkserver() -> None:
+    """Start the workers' forkserver now, without waiting for it: it imports its preload (the
+    extraction code, the language model: about 1 s of CPU) in its own process while the caller
+    goes on, so a pool started later forks its workers at once. Optional (the first pool that
+    starts starts the forkserver otherwise); the modules of pools made after this call are not
+    preloaded but imported by each worker (``worker_preload`` imports the crawler's)."""
+    _forkserver_context()
+    multiprocessing.forkserver.ensure_running()
 
 
 def _exit_with(owner: int) -> None:
@@ -106,14 +135,13 @@ class WorkerPool(Generic[T]):
         # next page to be pickled, and no more than that is held for the pool.
         self.max_pending = max_pending or 2 * workers
         self._slots = asyncio.Semaphore(self.max_pending)
-        context = multiprocessing.get_context("forkserver")
         # Prepare the forkserver (worker_preload: the extraction code, the language model) and
         # import the function's module once in it; workers inherit both by fork.
         if function.__module__ not in _PRELOAD:
             _PRELOAD.append(function.__module__)
-        context.set_forkserver_preload(list(_PRELOAD))
-        self._context = context
+        self._context = _forkserver_context()
         self._pool = self._new_pool()
+        self._started: Future[None] | None = None
         self._closed = False
 
     def _new_pool(self) -> ProcessPool:
@@ -125,11 +153,38 @@ class WorkerPool(Generic[T]):
         )
 
     def start(self) -> None:
-        """Start the workers now (blocking: a thread can call it) instead of at the first page."""
-        # pebble starts its workers lazily; its status check is the public way to trigger that.
-        self._pool.active  # noqa: B018
+        """Start the workers in the background and return at once (``ready`` waits for them).
+        Idempotent; ``run`` calls it when nobody did."""
+        if self._started is not None:
+            return
+        self._started = Future()
+        # Running: a caller of ready() that is cancelled cannot cancel the start for the others.
+        self._started.set_running_or_notify_cancel()
+        threading.Thread(target=self._start_workers, name="worker-pool-start", daemon=True).start()
+
+    def _start_workers(self) -> None:
+        assert self._started is not None
+        try:
+            # Forking the workers waits for the forkserver's preload when it is not done yet.
+            # pebble starts its workers lazily; its status check is the public way to do it.
+            self._pool.active  # noqa: B018
+        except BaseException as exc:
+            error = WorkersNotStarted(f"{type(exc).__name__}: {exc}")
+            error.__cause__ = exc
+            self._started.set_exception(error)
+        else:
+            self._started.set_result(None)
+
+    async def ready(self) -> None:
+        """Wait until the workers are up, starting them if nobody did; ``WorkersNotStarted``
+        when they could not start."""
+        self.start()
+        assert self._started is not None
+        await asyncio.wrap_future(self._started)
 
     async def run(self, *args: Any, **kwargs: Any) -> T:
+        # Never on the caller's thread: pebble would start the workers there, at the first call.
+        await self.ready()
         async with self._slots:
             pool = self._pool
             try:
@@ -152,10 +207,15 @@ class WorkerPool(Generic[T]):
         if self._pool is broken:
             broken.stop()  # type: ignore[no-untyped-call]  # pebble leaves it unannotated
             self._pool = self._new_pool()
+            self._started = None  # the next run starts it, in the background as the first
 
     def close(self) -> None:
-        """Let the workers finish (at most ``CLOSE_GRACE_S``), then stop them. Idempotent."""
+        """Let the workers finish (at most ``CLOSE_GRACE_S``), then stop them; a pool still
+        starting is let start first (pebble cannot stop a pool while it starts). Blocking: a
+        thread can call it. Idempotent."""
         self._closed = True
+        if self._started is not None:
+            self._started.exception()  # waits; the error is the callers' of ready() and run()
         self._pool.close()  # type: ignore[no-untyped-call]
         try:
             self._pool.join(timeout=CLOSE_GRACE_S)

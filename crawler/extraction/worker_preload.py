@@ -22,8 +22,10 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 # The extraction code: the crawler process hands its workers crawler.extraction.remote's
-# extract_article, which imports it where it runs.
-import crawler.extraction.article  # noqa: E402, F401
+# extract_article, which imports it where it runs. Both imported here: the crawler starts the
+# forkserver (prepare_forkserver) before it makes its extraction pool.
+import crawler.extraction.article  # noqa: E402
+import crawler.extraction.remote  # noqa: E402, F401
 from crawler.extraction.metadata import language_identifier  # noqa: E402
 
 language_identifier()

@@ -17,6 +17,12 @@ workers are behind. A page whose extraction runs past ``NEWSCRAWLER_EXTRACTION_T
 dropped as ``extraction_timeout`` (its worker is killed and replaced); a page whose worker dies
 is dropped as ``extraction_crashed``. Stats: ``extraction/workers``. The workers are stopped
 when the spider closes.
+
+The workers start in the background when the spider opens: the crawl fetches its first feeds
+meanwhile, and a page waits in ``process_item`` until they are up. When they cannot
+start, the error is logged and set as ``run/workers_error`` (the run report's
+``workers_error``: the crawl exits 1), and the first page is dropped as ``workers_error`` and
+closes the spider (close reason ``workers_error``).
 """
 
 from __future__ import annotations
@@ -26,9 +32,10 @@ import logging
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.config import CrawlerConfig
-from crawler.extraction.pool import PageFailed, WorkerPool
+from crawler.extraction.pool import PageFailed, WorkerPool, WorkersNotStarted
 from crawler.extraction.remote import ArticleExtraction, extract_article
 from crawler.extraction.screen import reject_reason
 from crawler.items import ArticlePage
@@ -41,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 class ExtractionPipeline:
     def __init__(self, crawler: Crawler, config: CrawlerConfig) -> None:
+        self.crawler = crawler
         self.stats = crawler.stats
         self.config = config
         self.pool: WorkerPool[ArticleExtraction] = WorkerPool(
@@ -48,6 +56,7 @@ class ExtractionPipeline:
         )
         # The workers sketch each text for the near-duplicate pipeline, which judges it.
         self.neardup = NearDupParams() if config.near_duplicates else None
+        self.starting: asyncio.Future[None] | None = None  # open_spider: the workers' start
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
@@ -55,11 +64,23 @@ class ExtractionPipeline:
 
     async def open_spider(self) -> None:
         self.stats.set_value("extraction/workers", self.pool.workers)
-        # Forking the workers takes a moment: not on the reactor thread.
-        await asyncio.to_thread(self.pool.start)
+        # The workers start (in a thread) while the crawl goes on: its first feeds download
+        # while they wait for the forkserver's preload.
+        self.pool.start()
+        self.starting = asyncio.ensure_future(self._report_start_error())
+
+    async def _report_start_error(self) -> None:
+        """A start that failed is logged and reported as soon as it fails, pages or not."""
+        try:
+            await self.pool.ready()
+        except WorkersNotStarted as exc:
+            logger.error("The extraction workers could not start: %s", exc, exc_info=exc)
+            self.stats.set_value("run/workers_error", str(exc))
 
     async def close_spider(self) -> None:
         await asyncio.to_thread(self.pool.close)
+        if self.starting is not None:
+            await self.starting  # a start that failed after the last page is reported too
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePage):
@@ -83,6 +104,10 @@ class ExtractionPipeline:
         except PageFailed as exc:
             logger.warning("Extraction of %s failed: %s (%s)", item.url, exc.reason, exc)
             raise drop(self.stats, exc.reason, item.url) from exc
+        except WorkersNotStarted as exc:
+            # No page can be extracted: the crawl stops (the error is logged once, at start).
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="workers_error"))
+            raise drop(self.stats, "workers_error", item.url) from exc
         except Exception as exc:
             logger.exception("Extraction failed for %s", item.url)
             raise drop(self.stats, "extraction_error", type(exc).__name__) from exc

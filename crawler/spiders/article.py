@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 
 from crawler.arguments import TOOL_ARGUMENTS
 from crawler.config import ConfigError, CrawlerConfig, nearest
+from crawler.extraction.pool import prepare_forkserver
 from crawler.items import ArticlePage, FeedEntry
 from crawler.spiders.feeds import FeedsSpider, failure_reason, response_headers
 
@@ -69,6 +70,7 @@ class ArticleSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = CrawlerConfig.from_settings(crawler.settings)
+        prepare_forkserver()  # as the feeds spider does: ready by the time the page is fetched
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:

@@ -48,7 +48,12 @@ from crawler.arguments import check_spider_arguments
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig, placeholder_contact
 from crawler.extensions.polling import due_feeds
 from crawler.extensions.state import RunState
-from crawler.extraction.pool import ExtractionCrashed, ExtractionTimeout, WorkerPool
+from crawler.extraction.pool import (
+    ExtractionCrashed,
+    ExtractionTimeout,
+    WorkerPool,
+    prepare_forkserver,
+)
 from crawler.failures import known_failure_reason
 from crawler.feeds import ParsedFeed, newest_first, parse_feed
 from crawler.feeds.guids import ignore_reused_guids
@@ -166,6 +171,9 @@ class FeedsSpider(SourcesMixin):
             )
         spider.parse_pool = WorkerPool(PARSE_WORKERS, config.parse_timeout_s, function=call)
         crawler.signals.connect(spider.close_parse_pool, signal=signals.spider_closed)
+        # The workers' forkserver imports the extraction code while Scrapy builds the engine
+        # (about 1 s each): the pools then start their workers at once.
+        prepare_forkserver()
         return spider
 
     async def close_parse_pool(self) -> None:
