@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -366,6 +367,41 @@ def test_a_call_cancelled_while_the_workers_start_leaves_the_start_to_the_others
     finally:
         _HeldStart.release.set()
         pool.close()
+
+
+def test_a_stop_while_the_parse_workers_start_does_not_lose_the_feed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A crawl stopped (SIGTERM) while its parse workers start: the feed's parse waits for
+    them and runs (interrupted, the feed would be lost for the run: in distributed mode its
+    articles would be queued by no worker)."""
+    from scrapy.utils.test import get_crawler
+
+    import crawler.settings as project
+    from crawler.feeds.jobs import call
+    from crawler.spiders.feeds import FeedsSpider
+
+    ours = {
+        name: getattr(project, name) for name in dir(project) if name.startswith("NEWSCRAWLER_")
+    }
+    crawler = get_crawler(settings_dict=ours)
+    spider = FeedsSpider.from_crawler(crawler, feeds="http://news.example.org/feed.xml")
+    crawler.engine = SimpleNamespace(running=False)  # stopping
+    monkeypatch.setattr(pool_module, "ProcessPool", _HeldStart)
+    monkeypatch.setattr(_HeldStart, "release", threading.Event())
+    spider.parse_pool = WorkerPool(1, timeout_s=60, function=call)
+
+    async def run() -> int:
+        parse = asyncio.ensure_future(spider.in_parser(len, b"a feed"))
+        await asyncio.sleep(1)  # five stop checks (STOP_POLL_S) while the workers start
+        _HeldStart.release.set()
+        return await parse
+
+    try:
+        assert asyncio.run(run()) == 6
+    finally:
+        _HeldStart.release.set()
+        spider.parse_pool.close()
 
 
 def test_a_pool_closed_while_its_workers_start_stops_them(

@@ -175,6 +175,12 @@ class WorkerPool(Generic[T]):
         else:
             self._started.set_result(None)
 
+    @property
+    def starting(self) -> bool:
+        """Whether the workers are being started: ``start`` was called, and they are neither
+        up nor failed yet."""
+        return self._started is not None and not self._started.done()
+
     async def ready(self) -> None:
         """Wait until the workers are up, starting them if nobody did; ``WorkersNotStarted``
         when they could not start."""

@@ -261,12 +261,15 @@ class FeedsSpider(SourcesMixin):
         """``parse(*args, **kwargs)`` in a parse worker, within ``NEWSCRAWLER_PARSE_TIMEOUT_S``.
         Raises ``ParseFailed``: ``parse_timeout``, ``parse_crashed``, ``parse_error:<name>``
         (the parser raised), ``parse_interrupted`` (the crawl is stopping: the parse is killed
-        rather than awaited, so a SIGTERM never waits for a document's budget)."""
+        rather than awaited, so a SIGTERM never waits for a document's budget). A stop does not
+        interrupt the workers' start, which is short: the parse runs once they are up (a feed
+        whose parse had not begun would be lost for the run)."""
         task = asyncio.ensure_future(self.parse_pool.run(parse, *args, **kwargs))
         engine = self.crawler.engine
         while not task.done():
             await asyncio.wait({task}, timeout=STOP_POLL_S)
-            if not task.done() and engine is not None and not engine.running:
+            stopping = engine is not None and not engine.running
+            if not task.done() and stopping and not self.parse_pool.starting:
                 task.cancel()  # pebble kills the worker that runs it
                 with contextlib.suppress(BaseException):
                     await task
