@@ -442,6 +442,8 @@ def test_wrapper_with_a_boilerplate_class_is_kept_when_it_holds_the_story() -> N
         ({"class": "mod mediaInfo"}, False),
         ({"class": "infobox__headline"}, True),
         ({"class": "fact-box border"}, True),
+        ({"class": "about-the-author"}, True),  # a pair's words anywhere in one name
+        ({"class": "section-border-box sb-p-info"}, False),  # a pair's words in two names
         ({"class": "twitter-tweet"}, False),  # an embedded post is quoted content
         ({"id": "related-stories"}, True),
         ({"class": "block-id-n1AuAdJlVL"}, False),  # a generated id, not the word "ad"
@@ -533,6 +535,7 @@ def test_text_length(html: str, cap: int | None, length: int) -> None:
         ('<a href="/story">More sailings</a>', False),  # a plain link
         ('<a href="/story"><img src="ferry.jpg"></a>', False),
         ("<a><h3>Ferry timetable</h3></a>", False),  # an anchor without a target
+        ('<a href="#fares"><h3>Ferry fares</h3></a>', False),  # a place on the same page
     ],
 )
 def test_teaser_card(html: str, card: bool) -> None:
@@ -725,6 +728,15 @@ def test_byline_needs_a_whole_author_name() -> None:
     byline = Block("paragraph", "By The Associated Press")
     heading = Block("heading", "The final stretch")
     assert cleaning.drop_bylines([byline, heading, STORY[-1]], context) == [heading, STORY[-1]]
+
+
+def test_a_name_in_the_possessive_is_no_byline() -> None:
+    """A column's heading that names its author ("Kev's Take") is content."""
+    context = PageContext(authors=["Kev"])
+    column = Block("heading", "Kev\u2019s Take")
+    byline = Block("paragraph", "By Kev")
+    kept = cleaning.drop_bylines([byline, column, STORY[-1]], context)
+    assert kept == [column, STORY[-1]]
 
 
 def test_backstop_keeps_trafilatura_text_when_cleaning_misfires() -> None:

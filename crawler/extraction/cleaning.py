@@ -466,7 +466,8 @@ def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
 
 def drop_bylines(blocks: list[Block], context: PageContext) -> list[Block]:
     """A short block that holds an author's whole name and at most two other words ("By",
-    "and", a role) is a byline and is removed."""
+    "and", a role) is a byline and is removed; a name in the possessive ("Kev's Take", a
+    column's title) is no byline."""
     names = [tuple(normalize(author).split()) for author in context.authors]
     names = [name for name in names if name]
     if not names:
@@ -483,13 +484,15 @@ def drop_bylines(blocks: list[Block], context: PageContext) -> list[Block]:
 
 
 def _name_positions(words: list[str], names: list[tuple[str, ...]]) -> set[int]:
-    """Positions of the words that are part of a whole author name in ``words``."""
+    """Positions of the words that are part of a whole author name in ``words``, unless the
+    name is in the possessive (followed by the "s" that normalizing "Kev's" leaves)."""
     found: set[int] = set()
     for name in names:
         size = len(name)
         for start in range(len(words) - size + 1):
-            if tuple(words[start : start + size]) == name:
-                found.update(range(start, start + size))
+            end = start + size
+            if tuple(words[start:end]) == name and words[end : end + 1] != ["s"]:
+                found.update(range(start, end))
     return found
 
 

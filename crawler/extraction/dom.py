@@ -62,10 +62,15 @@ BOILERPLATE_WORDS = frozenset(
         "bio",
     }
 )
-# Two-word markers ("fact-box", "author-bio") whose words alone are too common to use.
+# Two-word markers ("fact-box", "author-bio") whose words alone are too common to use. Both
+# words must be in the same class or id name: the words of two names
+# ("section-border-box sb-p-info") say nothing together. A name holding both gets the pair's
+# marker ("fact+box"), which no split of a name yields.
 BOILERPLATE_PAIRS = frozenset(
     {("fact", "box"), ("info", "box"), ("author", "bio"), ("about", "author"), ("read", "more")}
 )
+PAIR_MARKERS = {pair: "+".join(pair) for pair in BOILERPLATE_PAIRS}
+BOILERPLATE_PAIR_MARKERS = frozenset(PAIR_MARKERS.values())
 BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
 # ARIA landmark roles that say what those tags say: the site's navigation, side panels, and
 # its search. Not the footer's role (as for the footer tag, trafilatura leaves the footer out
@@ -192,7 +197,8 @@ def _words_of(value: str) -> frozenset[str]:
 @functools.lru_cache(maxsize=16384)
 def _words_of_name(name: str) -> tuple[str, ...]:
     """The words of one class or id name, up to its first negation: "hide-read-more-ad",
-    "noAds": the words after a negation are negated."""
+    "noAds": the words after a negation are negated; and the marker of each boilerplate pair
+    whose two words are among them."""
     found: Iterable[str]
     if name.isascii() and name.islower() and name.replace("-", "").replace("_", "").isalnum():
         # Most names: lowercase letters, digits, hyphens and underscores ("entry-content",
@@ -206,7 +212,8 @@ def _words_of_name(name: str) -> tuple[str, ...]:
         words.append(word)
         if word in NEGATIONS:
             break
-    return tuple(words)
+    pairs = [marker for (a, b), marker in PAIR_MARKERS.items() if a in words and b in words]
+    return (*words, *pairs)
 
 
 def _name_words(name: str) -> Iterator[str]:
@@ -273,9 +280,7 @@ _BY_TAG_OR_ROLE = etree.XPath(
 # Pages repeat the same class/id word sets many times, across pages of a site too.
 @functools.lru_cache(maxsize=4096)
 def _boilerplate_words(words: frozenset[str]) -> bool:
-    if words & BOILERPLATE_WORDS:
-        return True
-    return any(a in words and b in words for a, b in BOILERPLATE_PAIRS)
+    return not (words.isdisjoint(BOILERPLATE_WORDS) and words.isdisjoint(BOILERPLATE_PAIR_MARKERS))
 
 
 _HAS_BLOCK = etree.XPath("boolean(.//p | .//h1 | .//h2 | .//h3 | .//h4 | .//h5 | .//h6)")
@@ -283,9 +288,14 @@ _HAS_BLOCK = etree.XPath("boolean(.//p | .//h1 | .//h2 | .//h3 | .//h4 | .//h5 |
 
 def is_teaser_card(link: etree._Element) -> bool:
     """A link that wraps a heading or a paragraph is a teaser card for another page; an anchor
-    without a target (``<a id=...>``, often left open around a whole section) is not a link."""
+    without a target (``<a id=...>``, often left open around a whole section) is not a link,
+    nor is a link to a place on the page itself (``href="#..."``: a table of contents entry,
+    the toggle of a question's answer), which leads to no other page."""
+    href = link.get("href")
     # A link without child elements (most of them) holds no heading or paragraph.
-    return link.get("href") is not None and len(link) > 0 and bool(_HAS_BLOCK(link))
+    return (
+        href is not None and not href.startswith("#") and len(link) > 0 and bool(_HAS_BLOCK(link))
+    )
 
 
 def _text_length(element: etree._Element, cap: int | None = None) -> int:
