@@ -137,6 +137,15 @@ def test_bad_and_unreachable_feeds_do_not_stop_the_others(
     assert "Feed " + site.url("/missing.xml") + " failed: http_404" in result.stderr
 
 
+def test_a_crawl_that_cannot_start_says_why(crawl) -> None:
+    """A component that cannot be built (here a pipeline that does not exist) stops the crawl
+    before any request, with its error on stderr and status 1, not in silence."""
+    result = crawl("-s", 'ITEM_PIPELINES={"crawler.pipelines.nonexistent.Pipeline": 100}')
+    assert result.returncode == 1
+    assert "newscrawler: crawl failed: ModuleNotFoundError" in result.stderr
+    assert "crawler.pipelines.nonexistent" in result.stderr
+
+
 @pytest.mark.parametrize(
     "feeds", ["ftp://example.org/feed", "not a url", "http://127.0.0.1:1/a,http://127.0.0.1:1/a"]
 )

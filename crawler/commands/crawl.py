@@ -6,7 +6,8 @@ request) is printed as one clear line and exits 2, and so does an unusable state
 holding the lock on the state directory (``RunLocked``), or in distributed mode a live
 process already running this worker (``WorkerBusy``, a ``RunLocked``), exits 3; an output or
 state directory that cannot be written (``OutputError``, checked before any request) exits 1,
-and so does a crawl stopped before it finished (a second SIGTERM forces an unclean shutdown).
+and so does a crawl stopped before it finished (a second SIGTERM forces an unclean shutdown)
+or one that failed to start for another reason (printed as one line, its traceback logged).
 After a crawl, the exit status is the ``run/exit_code`` set by the run report (1 when every
 feed failed or the output could not be written).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from pathlib import Path
 
@@ -27,6 +29,8 @@ from crawler.config import ConfigError
 from crawler.storage.durable import OutputError
 from crawler.storage.lock import RunLocked
 from crawler.storage.state import StateError
+
+logger = logging.getLogger(__name__)
 
 EXIT_CONFIG_ERROR = 2
 EXIT_OUTPUT_ERROR = 1
@@ -74,7 +78,13 @@ class Command(ScrapyCrawlCommand):
         elif isinstance(error, OutputError):
             print(f"newscrawler: output error: {error}", file=sys.stderr)
             self.exitcode = EXIT_OUTPUT_ERROR
-        elif self.crawler_process.bootstrap_failed or error is not None:
+        elif error is not None:
+            # Scrapy does not report a crawl that failed to start (a component that cannot be
+            # built or imported): without this the run would end with status 1 and no word.
+            logger.error("The crawl failed", exc_info=error)
+            print(f"newscrawler: crawl failed: {type(error).__name__}: {error}", file=sys.stderr)
+            self.exitcode = 1
+        elif self.crawler_process.bootstrap_failed:
             self.exitcode = 1
         elif isinstance(task, asyncio.Task) and not task.done():
             # A second SIGTERM/SIGINT stopped the reactor mid-crawl: nothing was closed.

@@ -176,10 +176,10 @@ class WorkerPool(Generic[T]):
             self._started.set_result(None)
 
     @property
-    def starting(self) -> bool:
-        """Whether the workers are being started: ``start`` was called, and they are neither
-        up nor failed yet."""
-        return self._started is not None and not self._started.done()
+    def up(self) -> bool:
+        """Whether the workers are up: started, and not being replaced after a crash."""
+        started = self._started
+        return started is not None and started.done() and started.exception() is None
 
     async def ready(self) -> None:
         """Wait until the workers are up, starting them if nobody did; ``WorkersNotStarted``

@@ -261,15 +261,17 @@ class FeedsSpider(SourcesMixin):
         """``parse(*args, **kwargs)`` in a parse worker, within ``NEWSCRAWLER_PARSE_TIMEOUT_S``.
         Raises ``ParseFailed``: ``parse_timeout``, ``parse_crashed``, ``parse_error:<name>``
         (the parser raised), ``parse_interrupted`` (the crawl is stopping: the parse is killed
-        rather than awaited, so a SIGTERM never waits for a document's budget). A stop does not
-        interrupt the workers' start, which is short: the parse runs once they are up (a feed
-        whose parse had not begun would be lost for the run)."""
+        rather than awaited, so a SIGTERM never waits for a document's budget). A parse that
+        has to wait for the workers to start (the crawl's first feeds) is not interrupted: it
+        runs once they are up, within its budget (a feed whose parse had not begun would be
+        lost for the run; in distributed mode, its articles queued by no worker)."""
+        interruptible = self.parse_pool.up
         task = asyncio.ensure_future(self.parse_pool.run(parse, *args, **kwargs))
         engine = self.crawler.engine
         while not task.done():
             await asyncio.wait({task}, timeout=STOP_POLL_S)
             stopping = engine is not None and not engine.running
-            if not task.done() and stopping and not self.parse_pool.starting:
+            if not task.done() and stopping and interruptible:
                 task.cancel()  # pebble kills the worker that runs it
                 with contextlib.suppress(BaseException):
                     await task
