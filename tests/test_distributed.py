@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from scrapy.exceptions import DontCloseSpider
@@ -78,7 +78,7 @@ def run_keys(server: RedisServer) -> list[bytes]:
     each worker, may stay)."""
     return sorted(
         key
-        for key in server.client.keys("newscrawler:feeds:*")
+        for key in cast(list[bytes], server.client.keys("newscrawler:feeds:*"))
         if not key.startswith((b"newscrawler:feeds:owner:", b"newscrawler:feeds:reclaimed:"))
     )
 
@@ -263,7 +263,7 @@ def test_the_in_flight_hash_holds_only_work_not_yet_durable(
         (part,) = output.glob("*.jsonl.part")
         durable = {json.loads(line)["source_url"] for line in part.read_text().splitlines()}
         assert len(durable) == articles - articles % batch  # full batches only
-        inflight = client.hgetall(f"newscrawler:feeds:inflight:{name}")
+        inflight = cast(dict[bytes, bytes], client.hgetall(f"newscrawler:feeds:inflight:{name}"))
         # Not the 105 requests it popped (5 feeds, 100 articles): the 2 in the open batch.
         assert {pickle.loads(data)["url"] for data in inflight} == {
             site.url(article_path(n)) for n in range(articles)

@@ -25,7 +25,7 @@ def spider() -> Iterator[tuple[FeedsSpider, list[dict[str, Any]]]]:
         name: getattr(project, name) for name in dir(project) if name.startswith("NEWSCRAWLER_")
     }
     crawler = get_crawler(settings_dict=ours)
-    crawler.stats.open_spider()  # type: ignore[union-attr]
+    crawler.stats.open_spider()
     spider = FeedsSpider.from_crawler(crawler, feeds=FEED)
     crawler.spider = spider
     outcomes: list[dict[str, Any]] = []

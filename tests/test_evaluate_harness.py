@@ -15,6 +15,7 @@ import pytest
 import crawler.extraction.cleaning as cleaning
 import crawler.extraction.page as page_module
 from benchmarks import evaluate
+from crawler.extraction import extract_page
 
 ROOT = Path(__file__).resolve().parent.parent
 STORY = " ".join(
@@ -175,7 +176,7 @@ def test_a_page_that_raises_is_reported_and_the_run_goes_on(
         tmp_path / "mini.jsonl.gz",
         [page(f"p{n}", expected={"text": STORY}) for n in range(3)],
     )
-    real = evaluate.extract_page
+    real = extract_page
 
     def flaky(body: bytes, url: str, *args: Any, **kwargs: Any) -> Any:
         if url.endswith("/p1"):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from crawler.extraction import extract_page
@@ -25,7 +27,7 @@ def test_page_without_article() -> None:
     assert result.error in ("no_content", "too_little_text")
 
 
-def test_writer_publishes_only_complete_file(tmp_path) -> None:
+def test_writer_publishes_only_complete_file(tmp_path: Path) -> None:
     writer = JsonLinesWriter(tmp_path / "out.jsonl")
     writer.open()
     writer.write({"a": "é"})

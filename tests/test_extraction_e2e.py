@@ -27,7 +27,7 @@ PATH = "/Top_News/World-News/2017/01/19/joint-bombings"
 EXPECTED = (DATA / "seed" / "expected.txt").read_text().strip()
 
 
-def rss(title: str, links: list[str], extra: str = "") -> str:
+def rss(title: str, links: list[tuple[str, str]], extra: str = "") -> str:
     items = "".join(f"<item><title>{t}</title><link>{link}</link></item>" for t, link in links)
     return (
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>{extra}'

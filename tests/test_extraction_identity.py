@@ -39,7 +39,7 @@ FETCHED_AT = "2026-01-01T00:00:00+00:00"
 
 
 def read_pages() -> list[dict[str, Any]]:
-    pages = []
+    pages: list[dict[str, Any]] = []
     for path in PAGE_FILES:
         with gzip.open(path, "rt", encoding="utf-8") as lines:
             pages.extend(json.loads(line) for line in lines)

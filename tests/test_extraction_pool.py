@@ -14,10 +14,11 @@ import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pebble import ProcessPool
+from scrapy.core.engine import ExecutionEngine
 
 from crawler.config import ConfigError, CrawlerConfig
 from crawler.extraction import PageExtraction, extract_page
@@ -55,7 +56,7 @@ def test_workers_share_the_forkservers_language_model_and_run_blas_single_thread
             2, timeout_s=60, function=worker_environment
         )
         try:
-            return await asyncio.gather(pool.run(), pool.run())
+            return list(await asyncio.gather(pool.run(), pool.run()))
         finally:
             pool.close()
 
@@ -215,7 +216,7 @@ def _pipeline(workers: int, timeout_s: float) -> Any:
         name: getattr(project, name) for name in dir(project) if name.startswith("NEWSCRAWLER_")
     }
     crawler = get_crawler(settings_dict={**ours, "NEWSCRAWLER_EXTRACTION_WORKERS": workers})
-    crawler.stats.open_spider()  # type: ignore[union-attr]
+    crawler.stats.open_spider()
     pipeline = ExtractionPipeline.from_crawler(crawler)
     pipeline.pool = WorkerPool(workers, timeout_s=timeout_s, function=misbehaving_extract_article)
     return pipeline
@@ -386,7 +387,7 @@ def test_a_stop_while_the_parse_workers_start_does_not_lose_the_feed(
     }
     crawler = get_crawler(settings_dict=ours)
     spider = FeedsSpider.from_crawler(crawler, feeds="http://news.example.org/feed.xml")
-    crawler.engine = SimpleNamespace(running=False)  # stopping
+    crawler.engine = cast(ExecutionEngine, SimpleNamespace(running=False))  # stopping
     monkeypatch.setattr(pool_module, "ProcessPool", _HeldStart)
     monkeypatch.setattr(_HeldStart, "release", threading.Event())
     spider.parse_pool = WorkerPool(1, timeout_s=60, function=call)

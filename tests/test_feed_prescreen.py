@@ -12,9 +12,9 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+import feedparser
 import pytest
 
-from crawler.feeds import parse as parse_module
 from crawler.feeds import parse_feed
 from crawler.feeds.prescreen import FeedLimits, prescreen
 from crawler.textnorm import clean_text, to_iso8601
@@ -154,7 +154,7 @@ def test_row10_any_parser_exception_is_a_counted_parse_error(
     def explode(*args: Any, **kwargs: Any) -> Any:
         raise RecursionError("deep")
 
-    monkeypatch.setattr(parse_module.feedparser, "parse", explode)
+    monkeypatch.setattr(feedparser, "parse", explode)
     parsed = parse_feed(rss(""), f"{BASE}/f")
     assert parsed.error == "parse_error:RecursionError"
 

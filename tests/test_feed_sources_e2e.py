@@ -9,13 +9,14 @@ import json
 import os
 import subprocess
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
 
 from crawler.feeds.opml import parse_opml
-from tests.conftest import DATA, ROOT, LocalSite, crawl_command, feed_line
+from tests.conftest import DATA, ROOT, CrawlResult, LocalSite, crawl_command, feed_line
 from tests.pages import article_html, paragraphs_for
 from tests.test_crawl_e2e import SCHEMA, serve_feeds
 
@@ -105,7 +106,9 @@ def serve_sites(site: LocalSite, other: LocalSite | None = None) -> None:
         other.add("/", HOMEPAGE.format(name="Site D", head=""))
 
 
-def test_sites_discovery_and_sitemap_fallback(site: LocalSite, crawl) -> None:
+def test_sites_discovery_and_sitemap_fallback(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     other = LocalSite()
     threading.Thread(target=other.server.serve_forever, daemon=True).start()
     try:
@@ -169,7 +172,7 @@ def test_sites_discovery_and_sitemap_fallback(site: LocalSite, crawl) -> None:
 
 
 def test_discover_mode_prints_feeds_and_exports_opml(
-    site: LocalSite, crawl, tmp_path: Path
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:
     other = LocalSite()  # bound, never served: connection refused
     dead = other.url("/")
@@ -219,7 +222,7 @@ def test_discover_mode_prints_feeds_and_exports_opml(
 
 
 def test_opml_feeds_file_with_nested_categories_and_json_feed(
-    site: LocalSite, crawl, tmp_path: Path
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:
     serve_feeds(site)
     json_feed = {
@@ -280,7 +283,9 @@ def test_opml_feeds_file_with_nested_categories_and_json_feed(
     }
 
 
-def test_sitemap_index_with_gzipped_news_sitemap(site: LocalSite, crawl) -> None:
+def test_sitemap_index_with_gzipped_news_sitemap(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     now = datetime.now(UTC)
     fresh = [(now - timedelta(hours=h)).isoformat(timespec="seconds") for h in (1, 5)]
     base = site.base
@@ -331,14 +336,18 @@ def test_sitemap_index_with_gzipped_news_sitemap(site: LocalSite, crawl) -> None
     assert feeds[site.url("/sitemaps/news.xml.gz")]["skipped"] == {"too_old": 2}
 
 
-def test_invalid_source_arguments_fail_before_any_request(site: LocalSite, crawl) -> None:
+def test_invalid_source_arguments_fail_before_any_request(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     result = crawl("-a", "sites=ftp://example.org/", "-a", f"sitemaps={site.url('/s.xml')}")
     assert result.returncode == 2
     assert "-a sites:1: not an http(s) site URL" in result.stderr
     assert site.requests == []
 
 
-def test_discovery_is_refused_in_distributed_mode(site: LocalSite, crawl) -> None:
+def test_discovery_is_refused_in_distributed_mode(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     # Refused while the spider is built: no Redis connection, no request (port 1 is closed).
     result = crawl("-a", f"sites={site.url('/')}", settings={"REDIS_URL": "redis://127.0.0.1:1"})
     assert result.returncode == 2
@@ -346,7 +355,9 @@ def test_discovery_is_refused_in_distributed_mode(site: LocalSite, crawl) -> Non
     assert site.requests == []
 
 
-def test_sitemap_recursion_and_size_are_bounded(site: LocalSite, crawl) -> None:
+def test_sitemap_recursion_and_size_are_bounded(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     def index(*paths: str) -> str:
         items = "".join(f"<sitemap><loc>{site.url(p)}</loc></sitemap>" for p in paths)
         return f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>'
@@ -374,7 +385,9 @@ def test_sitemap_recursion_and_size_are_bounded(site: LocalSite, crawl) -> None:
     assert [site.hits(p) for p in ("/deep.xml", "/s2.xml", "/s3.xml")] == [0, 0, 0]
 
 
-def test_invalid_sitemap_setting_fails_at_start(site: LocalSite, crawl) -> None:
+def test_invalid_sitemap_setting_fails_at_start(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     result = crawl(
         "-a",
         f"sitemaps={site.url('/s.xml')}",
@@ -386,7 +399,7 @@ def test_invalid_sitemap_setting_fails_at_start(site: LocalSite, crawl) -> None:
 
 
 def test_failed_opml_export_is_in_the_report_and_exit_status(
-    site: LocalSite, crawl, tmp_path: Path
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:
     site.add("/feed.xml", rss(f"{site.base}/news/harbour-bridge"), "application/rss+xml")
     add_article(site, "harbour-bridge")
@@ -416,7 +429,7 @@ def news_sitemap(site: LocalSite, *slugs: str) -> str:
 
 
 def test_sitemaps_file_lists_sitemaps_like_a_feeds_file(
-    site: LocalSite, crawl, tmp_path: Path
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:
     site.add("/one.xml", news_sitemap(site, "ferry-resumes"), "application/xml")
     site.add("/two.xml", news_sitemap(site, "museum-wing"), "application/xml")
@@ -441,7 +454,7 @@ def test_sitemaps_file_lists_sitemaps_like_a_feeds_file(
 
 
 def test_invalid_sitemaps_file_fails_before_any_request(
-    site: LocalSite, crawl, tmp_path: Path
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:
     listed = tmp_path / "sitemaps.txt"
     listed.write_text(f"{site.url('/one.xml')}\nsitemap.xml\n")
@@ -524,7 +537,9 @@ def serve_feed_sites(site: LocalSite) -> list[str]:
     return [site.url("/wire/top-stories"), site.url("/wire/feed.json"), site.url("/siteb/")]
 
 
-def test_site_url_that_is_a_feed_is_crawled_as_the_feed(site: LocalSite, crawl) -> None:
+def test_site_url_that_is_a_feed_is_crawled_as_the_feed(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     sites = serve_feed_sites(site)
     result = crawl("-a", "sites=" + ",".join(sites))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -546,7 +561,9 @@ def test_site_url_that_is_a_feed_is_crawled_as_the_feed(site: LocalSite, crawl) 
     assert feeds[site.url("/wire/top-stories")]["written"] == 1
 
 
-def test_discover_mode_lists_a_site_url_that_is_a_feed(site: LocalSite, crawl) -> None:
+def test_discover_mode_lists_a_site_url_that_is_a_feed(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     sites = serve_feed_sites(site)
     result = crawl("-a", "sites=" + ",".join(sites), "-a", "discover=1")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -576,7 +593,9 @@ def test_discover_mode_lists_a_site_url_that_is_a_feed(site: LocalSite, crawl) -
     assert not any(path.startswith("/news/") for _, path, _ in site.requests)
 
 
-def test_site_and_candidate_downloads_have_the_feed_size_cap(site: LocalSite, crawl) -> None:
+def test_site_and_candidate_downloads_have_the_feed_size_cap(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     """A site URL may be a feed and a candidate is one: both are cut at
     NEWSCRAWLER_FEED_MAXSIZE_BYTES, not at the global DOWNLOAD_MAXSIZE."""
     padding = "<!-- " + "x" * 100_000 + " -->"

@@ -80,7 +80,7 @@ def png_colours(path: Path) -> int:
     assert depth == 8 and colour in (2, 6), (depth, colour)
     bpp = 3 if colour == 2 else 4
     raw, stride = zlib.decompress(idat), width * bpp
-    previous, colours = bytearray(stride), set()
+    previous, colours = bytearray(stride), set[bytes]()
     for y in range(height):
         kind = raw[y * (stride + 1)]
         line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])

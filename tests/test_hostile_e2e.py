@@ -13,9 +13,10 @@ import gzip
 import json
 import random
 import socket
+import sys
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -30,10 +31,10 @@ from tests.conftest import DATA, ROOT, CrawlResult, LocalSite, run_crawl
 from tests.hostile_site import HostileSite, gzip_bomb
 from tests.pages import article_html, paragraphs_for
 
-try:
-    from compression import zstd  # type: ignore[import-not-found]
-except ImportError:  # Python < 3.14
-    from backports import zstd  # type: ignore[import-not-found,no-redef]
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
 HOSTILE = DATA / "hostile"
 SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
@@ -87,7 +88,7 @@ class HostileRun:
         return self.result.report
 
     def feed(self, path: str, server: LocalSite | None = None) -> dict[str, Any]:
-        feeds: dict[str, Any] = self.report["feeds"]
+        feeds: dict[str, dict[str, Any]] = self.report["feeds"]
         return feeds[(server or self.site).url(path)]
 
     def counter(self, key: str) -> int:
@@ -746,7 +747,9 @@ def test_row24_thin_pages(hostile: HostileRun) -> None:
 
 
 @pytest.mark.parametrize("allow", ["", "127.0.0.1:1", "10.0.0.0/8,intranet.example"])
-def test_row21_loopback_not_allowed_gets_zero_requests(site: LocalSite, crawl, allow: str) -> None:
+def test_row21_loopback_not_allowed_gets_zero_requests(
+    site: LocalSite, crawl: Callable[..., CrawlResult], allow: str
+) -> None:
     """With the guard on and the local server not allowed, it is never contacted at all:
     not for the feed, not for robots.txt."""
     site.add("/feed.xml", rss(site.base, ["story"]), "application/rss+xml")
@@ -760,7 +763,9 @@ def test_row21_loopback_not_allowed_gets_zero_requests(site: LocalSite, crawl, a
     assert "refused by URL policy" in result.stderr
 
 
-def test_invalid_allow_private_hosts_fails_at_start(site: LocalSite, crawl) -> None:
+def test_invalid_allow_private_hosts_fails_at_start(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     site.add("/feed.xml", rss(site.base, ["story"]), "application/rss+xml")
     result = crawl(
         "-a", f"feeds={site.url('/feed.xml')}", settings={"ALLOW_PRIVATE_HOSTS": "10.0.0.0/33"}
@@ -770,7 +775,9 @@ def test_invalid_allow_private_hosts_fails_at_start(site: LocalSite, crawl) -> N
     assert site.requests == []
 
 
-def test_row30_every_feed_failing_exits_non_zero(site: LocalSite, crawl) -> None:
+def test_row30_every_feed_failing_exits_non_zero(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     site.add("/login", sample("login.html", site.base), "text/html")
     site.add("/empty.xml", b"", "application/rss+xml")
     feeds = [site.url("/missing.xml"), site.url("/login"), site.url("/empty.xml")]
@@ -792,7 +799,7 @@ def test_row30_every_feed_failing_exits_non_zero(site: LocalSite, crawl) -> None
     ],
 )
 def test_row30_invalid_feed_list_fails_before_any_request(
-    site: LocalSite, crawl, tmp_path: Path, entries: list[str]
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path, entries: list[str]
 ) -> None:
     site.add("/a.xml", rss(site.base, ["story"]), "application/rss+xml")
     feeds_file = tmp_path / "feeds.txt"

@@ -49,7 +49,7 @@ class Round2Run:
         return self.result.report
 
     def feed(self, path: str) -> dict[str, Any]:
-        feeds: dict[str, Any] = self.report["feeds"]
+        feeds: dict[str, dict[str, Any]] = self.report["feeds"]
         return feeds[self.site.url(path)]
 
     def counter(self, key: str) -> int:

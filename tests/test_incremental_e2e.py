@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from crawler.storage.state import url_key
-from tests.conftest import ROOT, LocalSite
+from tests.conftest import ROOT, CrawlResult, LocalSite
 from tests.newsroom import Newsroom, output_records
 from tests.pages import paragraphs_for
 
@@ -28,7 +29,9 @@ def newsroom(site: LocalSite) -> Newsroom:
     return room
 
 
-def test_runs_add_only_what_is_new(newsroom: Newsroom, crawl, tmp_path: Path) -> None:
+def test_runs_add_only_what_is_new(
+    newsroom: Newsroom, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
     site = newsroom.site
     output_dir = tmp_path / "output"
     first = crawl("-a", newsroom.feeds_arg())
@@ -105,7 +108,9 @@ def test_runs_add_only_what_is_new(newsroom: Newsroom, crawl, tmp_path: Path) ->
     assert len(output_records(output_dir)) == 7
 
 
-def test_invalid_state_setting_fails_before_any_request(site: LocalSite, crawl) -> None:
+def test_invalid_state_setting_fails_before_any_request(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     result = crawl(
         "-a", f"feeds={site.url('/feed.xml')}", settings={"NEWSCRAWLER_SEEN_TTL_DAYS": "soon"}
     )
@@ -115,7 +120,7 @@ def test_invalid_state_setting_fails_before_any_request(site: LocalSite, crawl) 
 
 
 def test_feed_unchanged_for_half_the_ttl_is_read_in_full_once(
-    newsroom: Newsroom, crawl, tmp_path: Path
+    newsroom: Newsroom, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:
     """Validators older than TTL/2 are not sent: the feed is parsed, the articles it still lists
     are skipped as already written and their seen records refreshed (not expired, then written
@@ -139,7 +144,7 @@ def test_feed_unchanged_for_half_the_ttl_is_read_in_full_once(
 
 
 def test_failed_articles_are_retried_behind_a_304_then_given_up(
-    newsroom: Newsroom, crawl, tmp_path: Path
+    newsroom: Newsroom, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:
     """A feed with failing articles still stores its validators. An article that failed with a
     5xx is requested again by the next run although its feed answers 304, and written once when
@@ -219,7 +224,7 @@ def test_failed_articles_are_retried_behind_a_304_then_given_up(
 
 
 def test_a_page_dropped_for_its_content_is_not_downloaded_again_until_updated(
-    newsroom: Newsroom, crawl, tmp_path: Path
+    newsroom: Newsroom, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:
     """A page with too little text is remembered with its outcome: when its feed changes for
     another entry, it is skipped as already_dropped; when its own entry is updated, it is
@@ -251,7 +256,7 @@ def test_a_page_dropped_for_its_content_is_not_downloaded_again_until_updated(
 
 
 def test_a_backlog_over_the_entry_limit_is_drained_newest_first_over_runs(
-    site: LocalSite, crawl
+    site: LocalSite, crawl: Callable[..., CrawlResult]
 ) -> None:
     """NEWSCRAWLER_MAX_ENTRIES_PER_FEED limits downloads, not listed entries: each run takes the
     newest entries not yet written, and the feed's validators wait until none is left over."""

@@ -22,7 +22,7 @@ from crawler.extraction.metadata import (
     visible_text,
 )
 from crawler.extraction.page import parse_html
-from crawler.items import FeedEntry
+from crawler.items import Article, FeedEntry
 from tests.pages import BOKMAL, GERMAN, ZULU
 from tests.test_extraction_identity import PAGE_LIST
 
@@ -157,7 +157,9 @@ def test_first_source_wins_and_provenance_names_it() -> None:
     assert "Headline from OpenGraph" in hints.titles and "Visible headline" in hints.titles
 
 
-def record_language(text: str, lang: str | None = None, feed_language: str | None = None):
+def record_language(
+    text: str, lang: str | None = None, feed_language: str | None = None
+) -> tuple[str | None, str]:
     """The record's language and its provenance for a page with this text and declaration."""
     declared = f' lang="{lang}"' if lang else ""
     html = f"<html{declared}><head><title>T</title></head><body><article><p>{text}</p></article>"
@@ -204,7 +206,9 @@ def test_record_language_declared_checked_against_the_text(
         (({"@type": "Language", "name": "English"}, None, ""), None),
     ],
 )
-def test_language_code_takes_the_first_language_tag(values: tuple, expected: str | None) -> None:
+def test_language_code_takes_the_first_language_tag(
+    values: tuple[Any, ...], expected: str | None
+) -> None:
     assert language_code(*values) == expected
 
 
@@ -237,7 +241,9 @@ def test_control_characters_in_the_page_do_not_cut_the_text() -> None:
     assert (result.text or "").startswith("The council met on Monday")
 
 
-def record(head: str, url: str = "https://news.example/story", entry: FeedEntry | None = None):
+def record(
+    head: str, url: str = "https://news.example/story", entry: FeedEntry | None = None
+) -> Article:
     """The record ``build_article`` makes from a page with this head and a plain story."""
     body = "<p>" + "The council met on Monday to discuss the new harbour bridge. " * 6 + "</p>"
     html = f"<html><head>{head}</head><body><article>{body}</article></body></html>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ PAGE = (
 )
 
 
-def write_corpus(path: Path, records: list[dict[str, object]]) -> Path:
+def write_corpus(path: Path, records: Sequence[Mapping[str, object]]) -> Path:
     with gzip.open(path, "wt", encoding="utf-8") as handle:
         for record in records:
             handle.write(json.dumps(record) + "\n")

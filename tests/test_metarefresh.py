@@ -3,6 +3,8 @@ middleware, without decoding the rest of a large page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as ScrapyMetaRefresh
 from scrapy.http import HtmlResponse, Request
@@ -13,7 +15,7 @@ from crawler.downloadermiddlewares.metarefresh import (
     MetaRefreshMiddleware,
     head_of,
 )
-from tests.conftest import LocalSite
+from tests.conftest import CrawlResult, LocalSite
 from tests.pages import article_html, paragraphs_for
 
 REFRESH = '<meta http-equiv="refresh" content="0;url=/news/moved-here">'
@@ -80,7 +82,9 @@ def test_small_page_is_scrapys_own_path() -> None:
     assert isinstance(got, Request) and got.url == "http://127.0.0.1:9/news/moved-here"
 
 
-def test_crawl_follows_a_refresh_on_a_large_page(site: LocalSite, crawl) -> None:
+def test_crawl_follows_a_refresh_on_a_large_page(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
     title = "Harbour bridge reopens after repairs"
     site.add("/news/old-address", large_page(REFRESH))
     site.add("/news/moved-here", article_html(title, paragraphs_for("moved")))

@@ -355,7 +355,8 @@ def test_extraction_worker_sketches_the_text_and_the_record_leaves_the_sketch_ou
     with gzip.open(corpus, "rt", encoding="utf-8") as lines:
         page = json.loads(next(lines))
     url = page["url"] or "https://example.com/page"
-    args = (page["html"].encode(), url, {}, FeedEntry(url, "https://example.com/feed.xml"), "")
+    headers: dict[str, str] = {}
+    args = (page["html"].encode(), url, headers, FeedEntry(url, "https://example.com/feed.xml"), "")
     plain = extract_article(*args).article
     sketched = extract_article(*args, neardup=PARAMS).article
     assert plain is not None and sketched is not None

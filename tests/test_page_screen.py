@@ -7,16 +7,20 @@ import random
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
 
 from crawler.downloadermiddlewares.retry import retry_after_seconds
+from crawler.extensions.state import RunState
 from crawler.extraction import extract_page
 from crawler.extraction.screen import screen_page
 from crawler.items import Article
 from crawler.pipelines import ArticleDropped
 from crawler.pipelines.writer import JsonLinesPipeline
+from crawler.storage.durable import DurableOutput
 from crawler.storage.jsonl import EncodeError, encode_record
 from tests.conftest import DATA
 from tests.pages import article_html, paragraphs_for
@@ -151,10 +155,11 @@ class _Output:
 def test_row27_unencodable_records_dropped_with_reason() -> None:
     stats = _Stats()
     pipeline = JsonLinesPipeline.__new__(JsonLinesPipeline)
-    pipeline.crawler = SimpleNamespace(signals=SimpleNamespace(send_catch_log=lambda *a, **k: None))
-    pipeline.stats = stats
-    pipeline.state = SimpleNamespace(entries={})
-    pipeline.output = _Output()
+    signals = SimpleNamespace(send_catch_log=lambda *a, **k: None)
+    pipeline.crawler = cast(Crawler, SimpleNamespace(signals=signals))
+    pipeline.stats = cast(StatsCollector, stats)
+    pipeline.state = cast(RunState, SimpleNamespace(entries={}))
+    pipeline.output = cast(DurableOutput, _Output())
     bad = [
         _article(id="b1", tags=[b"bytes"]),
         _article(id="b2", text="lone \ud800 surrogate"),

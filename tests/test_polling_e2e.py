@@ -3,18 +3,19 @@ local news site with one state directory."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from crawler.polling import FeedRun
 from crawler.storage.feed_history import FeedHistory
-from tests.conftest import LocalSite
+from tests.conftest import CrawlResult, LocalSite
 from tests.newsroom import Newsroom
 
 POLLING = {"NEWSCRAWLER_ADAPTIVE_POLLING": "True", "NEWSCRAWLER_POLL_MIN_INTERVAL_S": "600"}
 
 
 def test_a_feed_not_due_is_skipped_and_all_feeds_forces_it(
-    site: LocalSite, crawl, tmp_path: Path
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:
     room = Newsroom(site)
     room.add_story("world", "harbour-bridge")
@@ -58,7 +59,9 @@ def test_a_feed_not_due_is_skipped_and_all_feeds_forces_it(
     history.close()
 
 
-def test_a_failing_feed_is_recorded_and_backed_off(site: LocalSite, crawl, tmp_path: Path) -> None:
+def test_a_failing_feed_is_recorded_and_backed_off(
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
     site.add("/broken.xml", "down", content_type="text/plain", status=503)
     broken = site.url("/broken.xml")
     settings = {**POLLING, "RETRY_TIMES": "0"}
@@ -76,7 +79,9 @@ def test_a_failing_feed_is_recorded_and_backed_off(site: LocalSite, crawl, tmp_p
     assert second.returncode == 0, second.stderr[-3000:]
 
 
-def test_a_run_follows_each_feeds_history(site: LocalSite, crawl, tmp_path: Path) -> None:
+def test_a_run_follows_each_feeds_history(
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
     """A week of earlier runs (rows dated in the past), then a real run: the fast feed is
     polled, the slow one and the failing one (backing off) are not, the one whose back-off is
     over is polled and, answering again, ends its error streak."""
@@ -112,7 +117,9 @@ def test_a_run_follows_each_feeds_history(site: LocalSite, crawl, tmp_path: Path
     history.close()
 
 
-def test_progress_counts_only_the_feeds_due(site: LocalSite, crawl, tmp_path: Path) -> None:
+def test_progress_counts_only_the_feeds_due(
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
     from tests.newsroom import BackgroundCrawl, wait_for
 
     room = Newsroom(site)

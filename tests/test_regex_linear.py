@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -45,7 +46,7 @@ def assert_linear(run: Callable[[Any], Any], make: Callable[[int], Any], base: i
     while cpu_time(lambda: run(inputs[1]), loops) < MIN_BASE_S and loops < 1 << 16:
         loops *= 2
     times = {
-        size: min(cpu_time(lambda size=size: run(inputs[size]), loops) for _ in range(REPEATS))
+        size: min(cpu_time(partial(run, inputs[size]), loops) for _ in range(REPEATS))
         for size in SIZES[:-1]
     }
     bound = MAX_RATIO * times[1]

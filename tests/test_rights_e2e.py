@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jsonschema
 import pytest
 
-from tests.conftest import ROOT, LocalSite
+from tests.conftest import ROOT, CrawlResult, LocalSite
 from tests.pages import article_html, paragraphs_for
 
 SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
@@ -119,7 +119,9 @@ def serve_publisher(site: LocalSite) -> str:
     return serve_feed(site, slugs)
 
 
-def test_rights_signals_and_their_absence(sites: list[LocalSite], crawl) -> None:
+def test_rights_signals_and_their_absence(
+    sites: list[LocalSite], crawl: Callable[..., CrawlResult]
+) -> None:
     publisher, plain = new_site(sites), new_site(sites)
     publisher_feed = serve_publisher(publisher)
     # The plain site: no robots.txt, no tdmrep.json, no signal on the page.
@@ -196,7 +198,9 @@ def test_rights_signals_and_their_absence(sites: list[LocalSite], crawl) -> None
     assert "rights signals: {" in result.stderr
 
 
-def test_skip_tdm_reserved_drops_exactly_the_reserved(sites: list[LocalSite], crawl) -> None:
+def test_skip_tdm_reserved_drops_exactly_the_reserved(
+    sites: list[LocalSite], crawl: Callable[..., CrawlResult]
+) -> None:
     publisher = new_site(sites)
     feed = serve_publisher(publisher)
     result = crawl("-a", f"feeds={feed}", settings={"NEWSCRAWLER_SKIP_TDM_RESERVED": "1"})
@@ -216,7 +220,9 @@ def test_skip_tdm_reserved_drops_exactly_the_reserved(sites: list[LocalSite], cr
     assert publisher.hits(TDMREP) == 1
 
 
-def test_hostile_tdmrep_declares_nothing(sites: list[LocalSite], crawl) -> None:
+def test_hostile_tdmrep_declares_nothing(
+    sites: list[LocalSite], crawl: Callable[..., CrawlResult]
+) -> None:
     """Malformed, huge, redirected-to-private and robots-forbidden files: counted, capped,
     refused; the articles keep tdm_reserved null (never true, never false) and are not dropped
     by the skip setting."""

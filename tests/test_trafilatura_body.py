@@ -15,7 +15,7 @@ from lxml import etree
 from trafilatura.settings import Document
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
-from crawler.extraction import trafilatura_body
+from crawler.extraction import trafilatura_body, trafilatura_selectors
 from crawler.extraction.dom import page_markers, prune_boilerplate
 from crawler.extraction.page import parse_html
 from tests.test_extraction_identity import PAGE_LIST
@@ -41,7 +41,8 @@ def bare_body(tree: etree._Element, url: str, recall: bool = False) -> bytes | N
     )
     if not isinstance(document, Document) or document.body is None:
         return None
-    return etree.tostring(document.body, encoding="utf-8")
+    body: bytes = etree.tostring(document.body, encoding="utf-8")
+    return body
 
 
 @pytest.mark.parametrize("page", PAGE_LIST, ids=[page["id"] for page in PAGE_LIST])
@@ -77,7 +78,7 @@ def test_prepared_tree_and_its_backup_are_trafilaturas(recall: bool) -> None:
         expected, expected_backup = trafilatura.core._prepare_tree(tree, options, page["url"])
         converted, backup = trafilatura_body._prepare_tree(tree, options, page["url"])
         assert etree.tostring(converted) == etree.tostring(expected), page["id"]
-        trafilatura_body.extract_content(converted, options)
+        trafilatura_selectors.extract_content(converted, options)
         assert etree.tostring(backup()) == etree.tostring(expected_backup), page["id"]
 
 
@@ -161,7 +162,7 @@ def test_short_recall_body_is_replaced_by_a_much_longer_justext_body(monkeypatch
     """Where recall mode's body is short and covers little of the page, jusText's body is
     taken when more than twice as long; elsewhere the body is recall mode's."""
     justext_bodies: list[Any] = []
-    rescue = trafilatura_body.justext_rescue
+    rescue = trafilatura_selectors.justext_rescue
 
     def recorded(tree: Any, options: Any) -> Any:
         justext_bodies.append(rescue(tree, options))

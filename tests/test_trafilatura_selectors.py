@@ -9,6 +9,7 @@ import hashlib
 import importlib
 import re
 from copy import deepcopy
+from functools import partial
 
 import pytest
 import trafilatura.external
@@ -140,10 +141,10 @@ def test_text_baseline_and_justext_are_trafilaturas() -> None:
         ours, expected = trafilatura_selectors.baseline(tree), BASELINE.baseline(tree)
         assert ours[1:] == expected[1:], page["id"]
         assert etree.tostring(ours[0]) == etree.tostring(expected[0]), page["id"]
-        ours = trafilatura_selectors.justext_rescue(deepcopy(tree), options)
-        expected = trafilatura.external.justext_rescue(deepcopy(tree), options)
-        assert ours[1] == expected[1], page["id"]
-        assert etree.tostring(ours[0]) == etree.tostring(expected[0]), page["id"]
+        ours_rescued = trafilatura_selectors.justext_rescue(deepcopy(tree), options)
+        expected_rescued = trafilatura.external.justext_rescue(deepcopy(tree), options)
+        assert ours_rescued[1] == expected_rescued[1], page["id"]
+        assert etree.tostring(ours_rescued[0]) == etree.tostring(expected_rescued[0]), page["id"]
 
 
 def test_comparison_is_trafilaturas() -> None:
@@ -155,7 +156,7 @@ def test_comparison_is_trafilaturas() -> None:
         _, backup = _prepare_tree(tree, options, None)
         chosen = [
             trafilatura_selectors.compare_extraction(
-                lambda backup=backup: deepcopy(backup),
+                partial(deepcopy, backup),
                 deepcopy(tree),
                 etree.Element("body"),
                 "",

@@ -1,15 +1,17 @@
 """Loaded by every Python process the tests start (``PYTHONPATH``): refuses any connection or
 name lookup that is not loopback, so no test can send traffic off this machine."""
 
+import _socket
 import ipaddress
 import socket
+from typing import Any
 
 _connect = socket.socket.connect
 _connect_ex = socket.socket.connect_ex
 _getaddrinfo = socket.getaddrinfo
 
 
-def _loopback(address):
+def _loopback(address: object) -> bool:
     if not isinstance(address, tuple):
         return True  # AF_UNIX paths
     try:
@@ -18,27 +20,30 @@ def _loopback(address):
         return False
 
 
-def _guarded_connect(self, address):
+def _guarded_connect(self: _socket.socket, address: Any) -> None:
     if not _loopback(address):
         raise ConnectionRefusedError(f"netguard: refused non-loopback connection to {address}")
     return _connect(self, address)
 
 
-def _guarded_connect_ex(self, address):
+def _guarded_connect_ex(self: _socket.socket, address: Any) -> int:
     if not _loopback(address):
         return 111  # ECONNREFUSED
     return _connect_ex(self, address)
 
 
-def _guarded_getaddrinfo(host, *args, **kwargs):
+def _guarded_getaddrinfo(
+    host: bytes | str | None, *args: Any, **kwargs: Any
+) -> list[tuple[Any, ...]]:
     results = [r for r in _getaddrinfo(host, *args, **kwargs) if _loopback(r[4])]
     if not results:
-        raise socket.gaierror(socket.EAI_NONAME, f"netguard: {host} is not loopback")
+        raise socket.gaierror(socket.EAI_NONAME, f"netguard: {host!s} is not loopback")
     return results
 
 
-socket.socket.connect = _guarded_connect
-socket.socket.connect_ex = _guarded_connect_ex
+# Replacing the methods on the class is the point: every socket any library makes is guarded.
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 socket.getaddrinfo = _guarded_getaddrinfo
 
 # Memory bounds in the tests are measured, not assumed: with TESTS_PEAK_RSS_FILE set, a process
@@ -50,13 +55,13 @@ import resource  # noqa: E402
 _peak_rss_file = os.environ.get("TESTS_PEAK_RSS_FILE")
 
 
-def _write_peak_rss():
-    with open(_peak_rss_file, "a") as out:
+def _write_peak_rss(path: str) -> None:
+    with open(path, "a") as out:
         out.write(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\n")
 
 
 if _peak_rss_file:
-    atexit.register(_write_peak_rss)
+    atexit.register(_write_peak_rss, _peak_rss_file)
 
 # A full disk, for the output tests: with TESTS_FULL_DISK_NAME set, a file of that name created
 # by os.open (the run's output ``.part``, created exclusively) is /dev/full, where every write
@@ -65,7 +70,13 @@ _full_disk_name = os.environ.get("TESTS_FULL_DISK_NAME")
 _os_open = os.open
 
 
-def _open_on_full_disk(path, flags, mode=0o777, *, dir_fd=None):
+def _open_on_full_disk(
+    path: str | bytes | os.PathLike[str] | os.PathLike[bytes],
+    flags: int,
+    mode: int = 0o777,
+    *,
+    dir_fd: int | None = None,
+) -> int:
     if os.path.basename(os.fsdecode(path)) == _full_disk_name:
         return _os_open("/dev/full", os.O_WRONLY)
     return _os_open(path, flags, mode, dir_fd=dir_fd)
