@@ -11,7 +11,7 @@ from crawler.fingerprint import text_fingerprint
 if TYPE_CHECKING:
     from crawler.neardup import TextSketch
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # The metadata of an ``Article`` field that travels with the item but is not exported.
 NOT_RECORDED = {"recorded": False}
 # An article's ``rights`` when no signal is known (crawler/rights.py fills it).
@@ -74,7 +74,7 @@ class Article:
     modified: str | None
     language: str | None
     text: str
-    # The text's blocks in reading order: {"kind": paragraph|heading|list|quote|table, "text"};
+    # The text's blocks in reading order: {"kind": paragraph|heading|list|quote|table|code, "text"};
     # ``text`` is their texts joined by blank lines.
     body: list[dict[str, str]]
     word_count: int

@@ -63,6 +63,18 @@ def tidy_text(value: str | None, *, keep_newlines: bool = False) -> str | None:
     return text or None
 
 
+def tidy_code(value: str | None) -> str | None:
+    """The text of a code block made record-safe as written: its line breaks and indentation
+    kept (collapsing them would run the lines of a program together), control and invisible
+    characters removed, Windows line ends made plain, the spaces that end a line and the blank
+    lines around the block dropped. ``None`` when empty."""
+    if value is None:
+        return None
+    text = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [line.rstrip() for line in text.split("\n")]
+    return "\n".join(lines).strip("\n") or None
+
+
 _ALNUM = re.compile(r"[^\W_]+")
 # Every ASCII character that is neither a letter nor a digit, as a space.
 _ASCII_SEPARATORS = {code: " " for code in range(128) if not chr(code).isalnum()}

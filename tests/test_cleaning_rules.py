@@ -766,3 +766,18 @@ def test_standfirst_is_a_summary_shown_outside_media(markup: str, standfirst: bo
     summary = "The city's oldest bridge returns after two years of repairs."
     tree = page.parse_html(f"<html><body>{markup.format(d=summary)}</body></html>")
     assert (dom.displayed_summary(tree, [summary]) == summary) is standfirst
+
+
+def test_a_code_block_keeps_its_lines() -> None:
+    """trafilatura's code element (and a line break element in it) becomes a ``code`` block
+    whose text is the program as written, not its lines run together."""
+    body = lxml.etree.fromstring(
+        "<body><p>Run this:</p><code>def f(x):\n    if x &lt; 3:\n        return 1<lb/>"
+        "    return 2\n</code><p>Use <code>ls -l</code> too.</p></body>"
+    )
+    blocks = cleaning.tree_blocks(body)
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("paragraph", "Run this:"),
+        ("code", "def f(x):\n    if x < 3:\n        return 1\n    return 2"),
+        ("paragraph", "Use ls -l too."),
+    ]

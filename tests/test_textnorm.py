@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.textnorm import alnum_words, clean_text, tidy_text, to_iso8601, written_dates
+from crawler.textnorm import (
+    alnum_words,
+    clean_text,
+    tidy_code,
+    tidy_text,
+    to_iso8601,
+    written_dates,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -39,6 +46,21 @@ def test_clean_text(raw: str | None, expected: str | None) -> None:
 )
 def test_tidy_text(raw: str, expected: str | None) -> None:
     assert tidy_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("\ndef f(x):\n    return x  \n\n", "def f(x):\n    return x"),
+        ("if a:\r\n\tb()\r\n", "if a:\n\tb()"),
+        ("x = 1\x00\ufeff\n\ny = 2", "x = 1\n\ny = 2"),
+        (" \n \n", None),
+    ],
+)
+def test_tidy_code_keeps_lines_and_indentation(raw: str, expected: str | None) -> None:
+    """A program's line breaks and indentation are its meaning: only invisible characters,
+    line-end spaces and the blank lines around it go."""
+    assert tidy_code(raw) == expected
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,8 @@ from crawler.rights import SiteRights, rights_record
 from crawler.textnorm import count_words
 from crawler.urls import article_id, record_url
 
-# The record's block kinds; code blocks (rare in news) read as paragraphs.
-BODY_KINDS = {kind: kind for kind in ("paragraph", "heading", "list", "quote", "table")}
+# The record's block kinds (any other block reads as a paragraph).
+BODY_KINDS = {kind: kind for kind in ("paragraph", "heading", "list", "quote", "table", "code")}
 
 
 def extract_article(

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from crawler.extraction.dom import LinkShares, PageContext, element_text
-from crawler.textnorm import alnum_words, tidy_text
+from crawler.textnorm import alnum_words, tidy_code, tidy_text
 
 # trafilatura's XML block tags, and the HTML tags its fallback extractors leave behind.
 BLOCK_TAGS = {
@@ -304,7 +304,18 @@ def _block_text(element: etree._Element, kind: str) -> str | None:
             for row in element.iter("row", "tr")
         ]
         return "\n".join(row for row in rows if row) or None
+    if kind == "code":
+        return tidy_code(_code_text(element))
     return tidy_text(element_text(element))
+
+
+def _code_text(element: etree._Element) -> str:
+    """A code block's text as written: a line-break element (``lb``) is a line break."""
+    parts = [element.text or ""]
+    for child in element:
+        parts.append("\n" if child.tag == "lb" else _code_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _similar(a: str, b: str) -> bool:
