@@ -376,6 +376,10 @@ def test_read_also_prefixes_of_the_dev_corpus_languages(line: str) -> None:
         "We use cookies to give you the best online experience.",
         "Wir verwenden Cookies. Über den Button „Konfigurieren“ wählst du, welche du zulässt.",
         "Do you mind if we use optional cookies to provide you personalized content?",
+        "HarbourFix uses cookies. By using our site, you agree to our cookie use.",
+        "Necessary cookies are absolutely essential for the website to function properly.",
+        "Analytical cookies are used to understand how visitors interact with the website.",
+        "Any cookies that may not be particularly necessary for the website to function.",
     ],
 )
 def test_reader_prompts_anywhere_in_a_short_paragraph(prompt: str) -> None:
@@ -397,6 +401,8 @@ def test_reader_prompts_anywhere_in_a_short_paragraph(prompt: str) -> None:
         "By comparison, he often took a more moderate and pragmatic stance.",
         "Let's persist some cookies across requests:",
         "Plausible is lightweight analytics. No cookies, just insights.",
+        "Regulators say tracking cookies are used by advertisers to follow readers across sites.",
+        "Users who agree to cookies share far more data, the study found.",
     ],
 )
 def test_sentences_about_newsletters_support_and_accounts_stay(line: str) -> None:

@@ -160,13 +160,19 @@ COMMENT_WORDS = (
     "logged", "eingeloggt", "angemeldet", "must be", "need to be", "have to be", "musst",
     "sign in", "signin", "log in", "login", "kommentare", "comments",
 )  # fmt: skip
-# A cookie-consent notice.
+# A cookie-consent notice: the site saying it uses cookies, asking the reader to accept them,
+# or describing a category of them as consent dialogs do ("Necessary cookies are absolutely
+# essential for the website to function properly").
 COOKIE_NOTICE = re.compile(
     r"\b((we|this (web)?site|our (web)?site|the site) (also )?uses? cookies|"
     r"wir (verwenden|nutzen|setzen) (\w+ )?cookies|(werden|wird) cookies|"
     r"nous utilisons des cookies|(utilizamos|usamos) cookies|utilizziamo (i )?cookie|"
     r"używamy (plików )?cookie|accept(ing)? (\w+ )?cookies|verwendung von cookies|"
-    r"optional cookies|cookie (settings|preferences|policy|einstellungen|richtlinie))\b",
+    r"optional cookies|cookie (settings|preferences|policy|einstellungen|richtlinie)|"
+    r"you (agree|consent) to (our |the )?(use of )?cookies?( use)?|"
+    r"(necessary|functional|performance|analytical|analytics|advertisement|advertising|"
+    r"marketing|uncategori[sz]ed|preference|statistics) cookies (are|help)|"
+    r"necessary for (the|this|our) (web)?site to function)\b",
     re.IGNORECASE,
 )
 
