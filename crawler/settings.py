@@ -160,8 +160,9 @@ EXTENSIONS = {
 SPIDER_MIDDLEWARES = {
     "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 850,
 }
-# Switches the scheduler, dupefilter and distributed components on when REDIS_URL is set.
-ADDONS = {"crawler.addons.DistributedAddon": 0}
+# DistributedAddon: the scheduler, dupefilter and distributed components when REDIS_URL is
+# set. RemoteControlAddon: Scrapy's remote control not even imported while it is off.
+ADDONS = {"crawler.addons.DistributedAddon": 0, "crawler.addons.RemoteControlAddon": 0}
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"
 
