@@ -380,6 +380,9 @@ def test_read_also_prefixes_of_the_dev_corpus_languages(line: str) -> None:
         "Necessary cookies are absolutely essential for the website to function properly.",
         "Analytical cookies are used to understand how visitors interact with the website.",
         "Any cookies that may not be particularly necessary for the website to function.",
+        # A Turkish dotted capital I or a dotless i, which the patterns read as "i".
+        "SİGN UP HERE",
+        "Sıgn up now and never miss a story",
     ],
 )
 def test_reader_prompts_anywhere_in_a_short_paragraph(prompt: str) -> None:

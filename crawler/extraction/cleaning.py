@@ -431,7 +431,7 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
         ):
             continue
         # Longer blocks hold no cue: they are not casefolded.
-        folded = block.text.casefold() if words <= CUE_WORDS else ""
+        folded = _cue_folded(block.text) if words <= CUE_WORDS else ""
         if _found(block.text, folded, words, NOTICES):
             continue
         if block.kind in ("paragraph", "heading") and _found(
@@ -447,9 +447,21 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
     return kept
 
 
+# What a pattern ignoring case reads as an "i" but casefolding does not make one: the dotless
+# i, and the combining dot that the dotted capital I leaves after its "i" ("SİGN UP" folds to
+# "si̇gn up").
+_DOTTED_I = str.maketrans({"\u0131": "i", "\u0307": None})
+
+
+def _cue_folded(text: str) -> str:
+    """The text as cue words are looked for in it: casefolded, every kind of "i" made one."""
+    folded = text.casefold()
+    return folded if folded.isascii() else folded.translate(_DOTTED_I)
+
+
 def _found(text: str, folded: str, words: int, cues: tuple[Cue, ...]) -> bool:
     """Whether one of the cues is found in the text of ``words`` words (``folded``: the text
-    casefolded)."""
+    as ``_cue_folded`` gives it)."""
     return any(
         words <= cue.max_words
         and cue.words.search(folded) is not None
