@@ -61,15 +61,13 @@ CREDIT_LINE = re.compile(
 )
 # A credit at the end of the block's first line ("... contributed to this report", "... photo
 # by Jane Roe"). The pattern tries every position of the line, so it is tried only when the
-# lowercased block holds one of ``CREDIT_MENTION_WORDS``: its words, and what the letters a
-# pattern ignoring case also reads as an "i" lowercase to (U+0131, the dotless i, and U+0307,
-# the combining dot that U+0130, the dotted capital I, lowercases to after an "i").
+# block (folded as ``_folded`` folds it) holds one of ``CREDIT_MENTION_WORDS``.
 CREDIT_MENTION = re.compile(
     r"^(.{0,200}\bcontributed (reporting )?to this (report|story)\.?$|"
     r".*\b(photos?|fotos?|images?|bild) (courtesy of|by|credit:?) [^.]{1,80}\.?$)",
     re.IGNORECASE,
 )
-CREDIT_MENTION_WORDS = ("contributed", "photo", "foto", "image", "bild", "\u0131", "\u0307")
+CREDIT_MENTION_WORDS = ("contributed", "photo", "foto", "image", "bild")
 PROMO_HEADING = re.compile(
     r"(latest|top|more|related|recommended|popular|trending|most read|most popular|"
     r"read (more|also|next)|see also|also read|you may also like|more from|more on this|"
@@ -348,13 +346,26 @@ def drop_captions(blocks: list[Block], context: PageContext) -> list[Block]:
     return [b for b in blocks if not (_is_credit(b.text) or captions.matches(b.text))]
 
 
+# What a pattern ignoring case reads as an "i" but casefolding does not make one: the dotless
+# i (U+0131), and the combining dot (U+0307) that the dotted capital I leaves after its "i".
+_DOTTED_I = str.maketrans({"\u0131": "i", "\u0307": None})
+
+
+def _folded(text: str) -> str:
+    """The text as the pre-checks of case-ignoring patterns look for their words in it:
+    casefolded, and every letter such a pattern reads as an "i" made one (a pattern that
+    matches "SIGN UP" written with a dotted capital I is then tried)."""
+    folded = text.casefold()
+    return folded if folded.isascii() else folded.translate(_DOTTED_I)
+
+
 def _is_credit(text: str) -> bool:
     """The block is a photo or contributor credit (``CREDIT_LINE`` or ``CREDIT_MENTION``)."""
     if CREDIT_LINE.search(text):
         return True
-    lowered = text.lower()
+    folded = _folded(text)
     return (
-        any(word in lowered for word in CREDIT_MENTION_WORDS)
+        any(word in folded for word in CREDIT_MENTION_WORDS)
         and CREDIT_MENTION.search(text) is not None
     )
 
@@ -431,7 +442,7 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
         ):
             continue
         # Longer blocks hold no cue: they are not casefolded.
-        folded = _cue_folded(block.text) if words <= CUE_WORDS else ""
+        folded = _folded(block.text) if words <= CUE_WORDS else ""
         if _found(block.text, folded, words, NOTICES):
             continue
         if block.kind in ("paragraph", "heading") and _found(
@@ -447,21 +458,9 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
     return kept
 
 
-# What a pattern ignoring case reads as an "i" but casefolding does not make one: the dotless
-# i, and the combining dot that the dotted capital I leaves after its "i" ("SİGN UP" folds to
-# "si̇gn up").
-_DOTTED_I = str.maketrans({"\u0131": "i", "\u0307": None})
-
-
-def _cue_folded(text: str) -> str:
-    """The text as cue words are looked for in it: casefolded, every kind of "i" made one."""
-    folded = text.casefold()
-    return folded if folded.isascii() else folded.translate(_DOTTED_I)
-
-
 def _found(text: str, folded: str, words: int, cues: tuple[Cue, ...]) -> bool:
     """Whether one of the cues is found in the text of ``words`` words (``folded``: the text
-    as ``_cue_folded`` gives it)."""
+    as ``_folded`` gives it)."""
     return any(
         words <= cue.max_words
         and cue.words.search(folded) is not None
