@@ -113,8 +113,9 @@ def article(argv: list[str]) -> int:
     from crawler.spiders.article import ArticleSpider
 
     settings = get_project_settings()
-    settings.set("LOG_LEVEL", "WARNING", priority="command")
-    settings.set("NEWSCRAWLER_PROGRESS_LIVE", False, priority="command")  # one page: no line
+    # At cmdline priority, as the project's settings module has a value for both; -s wins.
+    settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    settings.set("NEWSCRAWLER_PROGRESS_LIVE", False, priority="cmdline")  # one page: no line
     settings.setdict(overrides, priority="cmdline")
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(ArticleSpider)

@@ -94,6 +94,10 @@ def test_newscrawler_article_prints_one_pages_record(site: LocalSite, tmp_path: 
     assert record["title"] == "One Page" and record["authors"] == ["Jane Roe"]
     assert record["text"] == "\n\n".join(paragraphs_for("one-page"))
     assert site.hits("/robots.txt") == 1
+    # Nothing is remembered (no state store, so a crawl holding the run lock does not stop it)
+    # and nothing but warnings is logged.
+    assert not (tmp_path / "state").exists() and not (tmp_path / "output").exists()
+    assert " INFO: " not in done.stderr, done.stderr[-3000:]
 
     refused = newscrawler(tmp_path, "article", site.url("/private/two"), *allow)
     assert refused.returncode == 1, refused.stderr[-3000:]

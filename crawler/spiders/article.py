@@ -28,9 +28,14 @@ from crawler.items import ArticlePage, FeedEntry
 from crawler.spiders.feeds import FeedsSpider, failure_reason, response_headers
 
 # Components of a scheduled crawl that this one-page fetch has no use for: the state store
-# (and the conditional GET and seen-entry checks that read it), the run report, the writer.
+# (and the conditional GET and seen-entry checks that read it), the feed history, the run
+# report, the writer.
 OFF = {
-    "EXTENSIONS": ("crawler.extensions.report.RunReport", "crawler.extensions.state.RunState"),
+    "EXTENSIONS": (
+        "crawler.extensions.report.RunReport",
+        "crawler.extensions.state.RunState",
+        "crawler.extensions.polling.FeedPolling",
+    ),
     "DOWNLOADER_MIDDLEWARES": (
         "crawler.downloadermiddlewares.conditional.ConditionalGetMiddleware",
     ),
@@ -59,8 +64,11 @@ class ArticleSpider(scrapy.Spider):
         extraction worker is enough for one page."""
         FeedsSpider.update_settings(settings)
         for name, components in OFF.items():
-            for component in components:
-                settings[name][component] = None
+            # The whole list, at spider priority: a process given this crawler
+            # (``newscrawler article``) merges its own settings in again, and its project-priority
+            # list would replace one changed in place, turning the state store back on.
+            off = dict.fromkeys(components)
+            settings.set(name, {**settings.getdict(name), **off}, "spider")
         settings.set(
             "ITEM_PIPELINES", {"crawler.pipelines.extraction.ExtractionPipeline": 100}, "spider"
         )
