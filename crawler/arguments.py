@@ -27,6 +27,10 @@ SPIDER_ARGUMENTS: dict[str, str] = {
 # Passed by the tools that run spiders, not by users: scrapyd gives every run its job id.
 TOOL_ARGUMENTS = frozenset({"_job"})
 
+# The values a yes/no argument (``discover``, ``all_feeds``) takes, in any case.
+YES = frozenset({"1", "true", "yes", "on"})
+NO = frozenset({"", "0", "false", "no", "off"})
+
 
 def check_spider_arguments(names: Iterable[str]) -> None:
     """Raise ``ConfigError`` for the first argument that is not one of ``SPIDER_ARGUMENTS``,
@@ -38,6 +42,16 @@ def check_spider_arguments(names: Iterable[str]) -> None:
                 f"unknown spider argument -a {name}{nearest(name, list(SPIDER_ARGUMENTS))}; "
                 f"the arguments are: {', '.join(SPIDER_ARGUMENTS)}"
             )
+
+
+def flag_argument(name: str, value: object) -> bool:
+    """The value of the yes/no argument ``-a name=value`` (absent is no); anything but one of
+    ``YES`` or ``NO`` is a ``ConfigError``: a typo (``-a all_feeds=ture``) must not silently mean
+    no."""
+    text = str(value or "").strip().lower()
+    if text not in YES | NO:
+        raise ConfigError(f"-a {name} must be 1 or 0, got {text!r}")
+    return text in YES
 
 
 def arguments_help() -> str:

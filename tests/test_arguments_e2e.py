@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from crawler.arguments import SPIDER_ARGUMENTS, check_spider_arguments
+from crawler.arguments import SPIDER_ARGUMENTS, check_spider_arguments, flag_argument
 from crawler.config import ConfigError, CrawlerConfig
 from tests.conftest import ROOT, CrawlResult, LocalSite, project_settings
 from tests.newsroom import Newsroom
@@ -26,6 +26,31 @@ def test_a_misspelt_spider_argument_stops_the_crawl_before_any_request(
     assert "unknown spider argument -a feed (did you mean feeds?)" in result.stderr
     assert site.requests == []
     assert result.output_files == []
+
+
+def test_a_misspelt_yes_or_no_stops_the_crawl_before_any_request(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
+    newsroom = Newsroom(site)
+    newsroom.add_story("world", "a-story")
+    result = crawl("-a", f"feeds={newsroom.feed_url('world')}", "-a", "all_feeds=ture")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "-a all_feeds must be 1 or 0, got 'ture'" in result.stderr
+    assert site.requests == []
+
+
+@pytest.mark.parametrize(
+    ("value", "meaning"),
+    [(None, False), ("", False), ("0", False), (" Off ", False), ("1", True), ("YES", True)],
+)
+def test_yes_or_no_arguments_take_the_usual_words(value: str | None, meaning: bool) -> None:
+    assert flag_argument("all_feeds", value) is meaning
+
+
+@pytest.mark.parametrize("value", ["2", "ture", "y"])
+def test_yes_or_no_arguments_refuse_anything_else(value: str) -> None:
+    with pytest.raises(ConfigError, match=f"-a discover must be 1 or 0, got '{value}'"):
+        flag_argument("discover", value)
 
 
 def test_a_misspelt_setting_stops_the_crawl_naming_the_nearest_setting(

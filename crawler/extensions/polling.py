@@ -52,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 # Runs of a feed read for its decision: enough for the rate window and a long failure streak.
 HISTORY_RUNS = 64
-FORCE_VALUES = ("1", "true", "yes", "on")
 
 _instances: WeakKeyDictionary[Crawler, FeedPolling] = WeakKeyDictionary()
 
@@ -117,11 +116,10 @@ class FeedPolling:
     # --- the decision ---
 
     def forced(self, spider: Any) -> bool:
-        argument = str(getattr(spider, "all_feeds", "") or "").strip().lower()
         return (
             not self.config.adaptive_polling
             or self.config.poll_all_feeds
-            or argument in FORCE_VALUES
+            or getattr(spider, "all_feeds", False) is True
         )
 
     def select(self, feed_urls: Sequence[str], spider: Any) -> list[str]:

@@ -44,7 +44,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from twisted.python.failure import Failure
 
 from crawler import signals as news_signals
-from crawler.arguments import check_spider_arguments
+from crawler.arguments import check_spider_arguments, flag_argument
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig, placeholder_contact
 from crawler.extensions.polling import due_feeds
 from crawler.extensions.state import RunState
@@ -117,6 +117,7 @@ class FeedsSpider(SourcesMixin):
         **kwargs: Any,
     ) -> None:
         sources = SourceArguments.pop(kwargs)
+        self.all_feeds = flag_argument("all_feeds", kwargs.pop("all_feeds", None))
         check_spider_arguments(kwargs)
         super().__init__(**kwargs)
         listed: list[ListedFeed] = []

@@ -43,6 +43,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.arguments import flag_argument
 from crawler.config import ConfigError
 from crawler.feeds.discover import FoundFeed, SiteDiscovery
 from crawler.feeds.jobs import ParseFailed, read_homepage
@@ -56,9 +57,6 @@ from crawler.urls import dedupe_key
 if TYPE_CHECKING:
     from crawler.config import CrawlerConfig
     from crawler.spiders.feeds import P, T
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
@@ -77,13 +75,11 @@ class SourceArguments:
         sites, sites_file = kwargs.pop("sites", None), kwargs.pop("sites_file", None)
         sitemaps, sitemaps_file = kwargs.pop("sitemaps", None), kwargs.pop("sitemaps_file", None)
         export = kwargs.pop("export_opml", None)
-        discover = str(kwargs.pop("discover", "")).strip().lower()
+        discover = flag_argument("discover", kwargs.pop("discover", None))
         if sites and sites_file:
             raise ConfigError("give either -a sites= or -a sites_file=, not both")
         if sitemaps and sitemaps_file:
             raise ConfigError("give either -a sitemaps= or -a sitemaps_file=, not both")
-        if discover not in _TRUE | _FALSE:
-            raise ConfigError(f"-a discover must be 1 or 0, got {discover!r}")
         try:
             site_urls = (
                 feeds_from_argument(sites, "site", "sites")
@@ -106,7 +102,7 @@ class SourceArguments:
             export_path.is_dir() or not export_path.parent.resolve().is_dir()
         ):
             raise ConfigError(f"-a export_opml: {export} is not a file in an existing directory")
-        return cls(site_urls, sitemap_urls, discover in _TRUE, export_path)
+        return cls(site_urls, sitemap_urls, discover, export_path)
 
     @property
     def replaces_default_feeds(self) -> bool:
