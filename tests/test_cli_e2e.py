@@ -86,7 +86,12 @@ def test_newscrawler_article_prints_one_pages_record(site: LocalSite, tmp_path: 
     site.routes["/private/two"] = Route(
         article_html("Two", paragraphs_for("two")).encode(), headers=HTML
     )
-    site.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n")
+    site.routes["/robots.txt"] = Route(
+        b"User-agent: *\nDisallow: /private/\n\nUser-agent: GPTBot\nDisallow: /\n"
+    )
+    site.routes["/.well-known/tdmrep.json"] = Route(
+        b'[{"location": "/news/", "tdm-reservation": 1}]'
+    )
     allow = ["-s", "ALLOW_PRIVATE_HOSTS=127.0.0.1"]
     done = newscrawler(tmp_path, "article", site.url("/news/one"), *allow)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -94,6 +99,9 @@ def test_newscrawler_article_prints_one_pages_record(site: LocalSite, tmp_path: 
     assert record["title"] == "One Page" and record["authors"] == ["Jane Roe"]
     assert record["text"] == "\n\n".join(paragraphs_for("one-page"))
     assert site.hits("/robots.txt") == 1
+    # The site-level rights signals, as a crawl's record has them.
+    assert record["rights"]["ai_crawlers"]["GPTBot"] is False
+    assert record["rights"]["tdm_reserved"] is True
     # Nothing is remembered (no state store, so a crawl holding the run lock does not stop it)
     # and nothing but warnings is logged.
     assert not (tmp_path / "state").exists() and not (tmp_path / "output").exists()

@@ -25,6 +25,7 @@ from crawler.arguments import TOOL_ARGUMENTS
 from crawler.config import ConfigError, CrawlerConfig, nearest
 from crawler.extraction.pool import prepare_forkserver
 from crawler.items import ArticlePage, FeedEntry
+from crawler.rights import SITE_RIGHTS_META
 from crawler.spiders.feeds import FeedsSpider, failure_reason, response_headers
 
 # Components of a scheduled crawl that this one-page fetch has no use for: the state store
@@ -86,7 +87,9 @@ class ArticleSpider(scrapy.Spider):
             self.url,
             callback=self.parse_article,
             errback=self.article_failed,
-            meta={"download_maxsize": self.config.article_maxsize_bytes},
+            # SITE_RIGHTS_META: the site-level rights signals are looked up, as for a crawl's
+            # article (robots.txt for AI crawlers, tdmrep.json).
+            meta={"download_maxsize": self.config.article_maxsize_bytes, SITE_RIGHTS_META: None},
             dont_filter=True,
         )
 
@@ -100,4 +103,5 @@ class ArticleSpider(scrapy.Spider):
             headers=response_headers(response),
             entry=FeedEntry(link=self.url, feed_url=self.url),
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            site_rights=response.meta.get(SITE_RIGHTS_META),
         )
