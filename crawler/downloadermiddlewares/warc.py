@@ -117,7 +117,7 @@ class WarcMiddleware:
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
         config = CrawlerConfig.from_settings(crawler.settings)
         if not config.warc:
-            raise NotConfigured("NEWSCRAWLER_WARC is off")
+            raise NotConfigured  # no message: Scrapy would log it as a warning on every run
         middleware = cls(crawler, config, RunState.for_crawler(crawler))
         middleware.state.archive_syncs.append(middleware.sync)
         middleware.state.archive_closes.append(middleware.close)
