@@ -474,6 +474,28 @@ def test_class_and_id_words(attributes: dict[str, str], boilerplate: bool) -> No
     assert dom.is_boilerplate(element) is boilerplate
 
 
+def test_pruning_removes_boilerplate_by_words_tag_and_role_and_keeps_the_skeleton() -> None:
+    """The page skeleton and quotes stay whatever their class says; a boilerplate word, tag
+    or role removes any other element, with or without a class."""
+    tree = page.parse_html(
+        '<html class="share"><body class="ad"><main class="related"><article class="promo">'
+        '<blockquote class="social"><p>A quoted post.</p></blockquote><p>The story.</p>'
+        '<div class="ad-slot">Buy now</div><nav class="site">Menu</nav><aside>Box</aside>'
+        '<div role="navigation">Links</div><div class="x" role="complementary">More</div>'
+        "</article></main></body></html>"
+    )
+    assert dom.prune_boilerplate(tree) == 5
+    assert [e.tag for e in tree.iter()] == [
+        "html",
+        "body",
+        "main",
+        "article",
+        "blockquote",
+        "p",
+        "p",
+    ]
+
+
 def test_heading_id_is_an_anchor_not_a_marker() -> None:
     """A heading's id is made from its text ("h-what-is-social-shopping"): it does not make
     the heading boilerplate, nor a caption ("the-child-tax-credit"); its class still counts."""

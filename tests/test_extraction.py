@@ -43,10 +43,36 @@ def test_writer_publishes_only_complete_file(tmp_path: Path) -> None:
 def test_control_characters_are_found_on_the_bytes_as_by_the_pattern() -> None:
     """The parser's quick check (UTF-8 bytes) finds exactly the characters its pattern removes,
     and a page with a NUL byte keeps the text after it."""
-    from crawler.extraction.page import _CONTROL_CHARS, _has_control_chars, parse_html
+    from crawler.extraction.page import _CONTROL_CHARS, _has_control_bytes, parse_html
 
     for code in [*range(0x200), 0x2028, 0xFEFF, 0xD800, 0xDFFF, 0x10FFFF]:
         text = f"a{chr(code)}b"
-        assert _has_control_chars(text) == bool(_CONTROL_CHARS.search(text)), hex(code)
+        found = _has_control_bytes(text.encode("utf-8", "surrogatepass"))
+        assert found == bool(_CONTROL_CHARS.search(text)), hex(code)
     tree = parse_html("<html><body><p>before\x00after\x1f</p></body></html>")
     assert tree.findtext(".//p") == "beforeafter"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<!DOCTYPE html><html><head><meta charset='windows-1252'></head>"
+        "<body><p>café – 東京 😀</p></body></html>",
+        "\n  <html><body><p>naïve</p></body></html>",
+        "<p>one</p><p>two ü</p>",
+        # a fragment, or a document, after a space only a str reads as one: parsed as text
+        "\u00a0<p>one</p><p>two</p>",
+        "\u00a0<html><body><p>x</p></body></html>",
+        # a lone surrogate: no UTF-8 bytes
+        "<html><body><p>a\ud800b</p><p>c</p></body></html>",
+    ],
+)
+def test_the_page_is_parsed_into_the_tree_of_its_text(html: str) -> None:
+    """The page is parsed from its UTF-8 bytes, into the tree lxml makes of the text itself."""
+    import lxml.html
+    from lxml import etree
+
+    from crawler.extraction.page import HTML_PARSER, parse_html
+
+    expected = lxml.html.fromstring(html, parser=HTML_PARSER)
+    assert etree.tostring(parse_html(html)) == etree.tostring(expected)

@@ -341,11 +341,18 @@ def prune_boilerplate(
     ``removed_into`` when given."""
     markers = page_markers(tree) if markers is None else markers
     page_chars = _paragraph_chars(tree, None)
-    # ``is_boilerplate`` of the elements with a class or id, and of those without one only where
-    # their tag or role alone can say so; then in document order.
-    unmarked = (e for e in _BY_TAG_OR_ROLE(tree) if e not in markers)
-    boilerplate = {e for e, words in markers.items() if is_boilerplate(e, words)}
-    boilerplate.update(e for e in unmarked if is_boilerplate(e, NO_WORDS))
+    # ``is_boilerplate`` of every element, asked in two parts: the class/id words of the
+    # elements that have them (one cached answer per word set), and the tag or role only of
+    # the elements that have a role or a boilerplate tag (no other can be boilerplate by
+    # them); then in document order.
+    boilerplate = {
+        e
+        for e, words in markers.items()
+        if _boilerplate_words(words) and e.tag not in PROTECTED_TAGS
+    }
+    boilerplate.update(
+        e for e in _BY_TAG_OR_ROLE(tree) if is_boilerplate(e, markers.get(e, NO_WORDS))
+    )
     doomed = [element for element in tree.iter() if element in boilerplate]
     gone: dict[etree._Element, None] = {}  # a set that keeps the order of removal
     for element in doomed:

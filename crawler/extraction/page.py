@@ -42,20 +42,31 @@ from crawler.rights import PageRights, read_page_rights
 MIN_TEXT_CHARS = 200
 # Cleaning that keeps less than this share of trafilatura's words has misfired.
 BACKSTOP_SHARE = 0.5
-# trafilatura's own parser settings: comments and processing instructions are not content.
-HTML_PARSER = lxml.html.HTMLParser(
-    collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True
-)
-# Every element an ``HtmlElement``, chosen in C: lxml.html's own lookup (special classes for
-# forms and inputs, which nothing here uses) is a Python call for every element of every walk.
-HTML_PARSER.set_element_class_lookup(
-    etree.ElementDefaultClassLookup(
-        element=lxml.html.HtmlElement,
-        comment=lxml.html.HtmlComment,
-        pi=lxml.html.HtmlProcessingInstruction,
-        entity=lxml.html.HtmlEntity,
+
+
+def _html_parser(**settings: str) -> lxml.html.HTMLParser:
+    """trafilatura's own parser settings: comments and processing instructions are not
+    content. Every element an ``HtmlElement``, chosen in C: lxml.html's own lookup (special
+    classes for forms and inputs, which nothing here uses) is a Python call for every element
+    of every walk."""
+    parser = lxml.html.HTMLParser(
+        collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True, **settings
     )
-)
+    parser.set_element_class_lookup(
+        etree.ElementDefaultClassLookup(
+            element=lxml.html.HtmlElement,
+            comment=lxml.html.HtmlComment,
+            pi=lxml.html.HtmlProcessingInstruction,
+            entity=lxml.html.HtmlEntity,
+        )
+    )
+    return parser
+
+
+HTML_PARSER = _html_parser()
+# The same, for the page's text encoded as UTF-8, which libxml2 parses faster than the str
+# (that lxml hands it in the str's own internal encoding: Latin-1, UCS-2 or UCS-4).
+_UTF8_PARSER = _html_parser(encoding="utf-8")
 
 
 # lxml refuses a str that carries an XML encoding declaration (XHTML pages); the text is
@@ -66,22 +77,34 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # libxml2 ends a text at a NUL byte; control characters are never content (see textnorm).
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CONTROL_BYTES = bytes(code for code in range(0x20) if chr(code) not in "\t\n\r")
+# lxml.html.fromstring tells a whole document from a fragment by the text before its first
+# tag, whitespace as the input's type has it: a str's and bytes' agree where it is ASCII.
+_LEADING_SPACE = re.compile(r"\s*")
 
 
 def parse_html(html: str) -> etree._Element:
-    """The page's tree, parsed once with trafilatura's parser settings."""
+    """The page's tree, parsed once with trafilatura's parser settings, from the text's UTF-8
+    bytes: the same tree as from the text itself, where both are read as the same kind of
+    document (a text with a lone surrogate, which has no UTF-8 bytes, is parsed as text)."""
     html = _XML_DECLARATION.sub("", html, count=1)
-    if _has_control_chars(html):
+    try:
+        encoded = html.encode("utf-8")
+    except UnicodeEncodeError:
+        return lxml.html.fromstring(_CONTROL_CHARS.sub("", html), parser=HTML_PARSER)
+    if _has_control_bytes(encoded):
         html = _CONTROL_CHARS.sub("", html)
+        encoded = html.encode("utf-8")
+    leading = _LEADING_SPACE.match(html)
+    if leading and html[: leading.end()].isascii():
+        return lxml.html.fromstring(encoded, parser=_UTF8_PARSER)
     return lxml.html.fromstring(html, parser=HTML_PARSER)
 
 
-def _has_control_chars(html: str) -> bool:
-    """Whether the text holds a control character: checked on its UTF-8 bytes, where each is
-    one byte that no other character's bytes contain, by ``bytes.translate`` (a plain C loop,
-    several times faster than a regular expression's scan of the page, which most pages,
+def _has_control_bytes(encoded: bytes) -> bool:
+    """Whether the text whose UTF-8 bytes are ``encoded`` holds a control character: each is
+    one byte that no other character's bytes contain, found by ``bytes.translate`` (a plain C
+    loop, several times faster than a regular expression's scan of the page, which most pages,
     free of them, would not need)."""
-    encoded = html.encode("utf-8", "surrogatepass")
     return len(encoded.translate(None, _CONTROL_BYTES)) != len(encoded)
 
 
