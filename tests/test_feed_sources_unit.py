@@ -21,7 +21,7 @@ from crawler.feeds.discover import (
     looks_like_html,
 )
 from crawler.feeds.jsonfeed import load_capped
-from crawler.feeds.lists import FeedListError, read_feed_file, read_feed_list
+from crawler.feeds.lists import FeedListError, read_feed_list
 from crawler.feeds.opml import ListedFeed, OPMLError, parse_opml, render_opml
 from crawler.feeds.prescreen import FeedLimits
 from crawler.feeds.sitemap import parse_sitemap, sitemaps_from_robots
@@ -142,14 +142,15 @@ def test_opml_invalid(body: bytes, message: str) -> None:
 def test_feed_file_detects_opml_by_content(tmp_path: Path) -> None:
     opml = tmp_path / "feeds.txt"  # the name says txt; the content decides
     opml.write_bytes(load("opml", "nested.opml"))
-    assert read_feed_file(opml) == [f"{BASE}/rss20.xml", f"{BASE}/atom10.xml", f"{BASE}/rss10.xml"]
+    urls = [feed.url for feed in read_feed_list(opml)]
+    assert urls == [f"{BASE}/rss20.xml", f"{BASE}/atom10.xml", f"{BASE}/rss10.xml"]
     plain = tmp_path / "plain.opml"
     plain.write_text(f"# list\n{BASE}/a.xml\n")
     assert read_feed_list(plain) == [ListedFeed(f"{BASE}/a.xml")]
     broken = tmp_path / "broken.opml"
     broken.write_text("<opml><body></body></opml>")
     with pytest.raises(FeedListError, match="no feed URLs"):
-        read_feed_file(broken)
+        read_feed_list(broken)
 
 
 # --- sitemaps ---

@@ -74,9 +74,9 @@ def test_feed_list_parsing() -> None:
 
 def test_bundled_default_list_is_valid() -> None:
     from crawler.config import DEFAULT_FEEDS_FILE
-    from crawler.feeds.lists import read_feed_file
+    from crawler.feeds.lists import read_feed_list
 
-    urls = read_feed_file(DEFAULT_FEEDS_FILE)
+    urls = [feed.url for feed in read_feed_list(DEFAULT_FEEDS_FILE)]
     assert len(urls) >= 20
     assert any("upi.com" in url for url in urls)
 

@@ -48,10 +48,6 @@ def parse_feed_list(lines: list[str], source: str, kind: str = "feed") -> list[s
     return urls
 
 
-def read_feed_file(path: str | Path) -> list[str]:
-    return [feed.url for feed in read_feed_list(path)]
-
-
 def read_feed_list(path: str | Path, kind: str = "feed") -> list[ListedFeed]:
     """The feeds of a plain list or (feeds only) an OPML file, detected by content."""
     try:
