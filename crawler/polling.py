@@ -6,6 +6,8 @@ simulation can drive many runs with its own clock.
 Rules (``next_due``), for a feed with runs recorded in its history (``FeedRun``):
 
 - never polled: due now;
+- last run left some of the feed's work for later (``FeedRun.work_left``, see ``left_work``):
+  due again at once, whatever the rules below say;
 - last run failed: exponential back-off from that run, ``min_interval_s * 2 ** (streak - 1)``
   (``streak`` = failed runs in a row), at most ``max_interval_s``;
 - else the interval is the observed time per new article over the recent successful runs
@@ -92,6 +94,10 @@ class FeedRun:
     bytes: int = 0
     latency_s: float | None = None
     hints: FeedHints = field(default_factory=FeedHints)
+    # Why the run left some of the feed's work for a later one, else None: "over_limit" (new
+    # entries past NEWSCRAWLER_MAX_ENTRIES_PER_FEED), "partial_entry" (the document was cut
+    # off mid-item), "stopped" (the run stopped before the feed's articles were all fetched).
+    work_left: str | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -159,6 +165,19 @@ def failure_streak(history: Sequence[FeedRun]) -> int:
     return streak
 
 
+def left_work(history: Sequence[FeedRun]) -> str | None:
+    """Why the last run of ``history`` (oldest first) left work that makes the feed due again
+    at once (its ``work_left``), or ``None``. A document cut off mid-item is asked for again
+    once: cut off twice in a row, the server is what is unfinished, and the feed waits as
+    usual (its validators are held, so that poll reads it in full)."""
+    if not history or history[-1].work_left is None:
+        return None
+    twice = len(history) > 1 and history[-2].work_left == "partial_entry"
+    if history[-1].work_left == "partial_entry" and twice:
+        return None
+    return history[-1].work_left
+
+
 def interval_s(history: Sequence[FeedRun], rules: PollingRules) -> float:
     """The wait after the last run of ``history`` (oldest first, not empty), before hints'
     skip hours and days."""
@@ -191,6 +210,8 @@ def next_due(history: Sequence[FeedRun], rules: PollingRules) -> float:
     if not history:
         return 0.0
     last = history[-1]
+    if left_work(history):
+        return last.run_at
     due = last.run_at + interval_s(history, rules)
     latest = last.run_at + rules.max_interval_s
     hints = last.hints

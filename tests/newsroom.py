@@ -182,6 +182,23 @@ def kill_at(
     return run
 
 
+def stop_at_first_article(
+    newsroom: Newsroom, output_dir: Path, sig: signal.Signals, settings: dict[str, str]
+) -> BackgroundCrawl:
+    """A crawl of ``newsroom`` sent ``sig`` once its first article is downloaded, with a 3 s
+    delay between the site's requests (so the others are still queued), and waited for.
+    Returns the stopped crawl."""
+    delay = {"DOWNLOAD_DELAY": "3", "RANDOMIZE_DOWNLOAD_DELAY": "False"}
+    run = BackgroundCrawl(output_dir, "-a", newsroom.feeds_arg(), settings={**delay, **settings})
+    try:
+        wait_for(lambda: newsroom.article_hits() >= 1, "the first article download")
+        run.process.send_signal(sig)
+        assert run.wait(60) == 0, run.stderr[-3000:]
+    finally:
+        run.stop()
+    return run
+
+
 def output_records(output_dir: Path) -> list[dict[str, Any]]:
     """Every record of every complete output file; each line must parse on its own."""
     records = []

@@ -34,7 +34,7 @@ def test_rows_read_back_as_written(redis_server: RedisServer) -> None:
     hints = FeedHints(ttl_s=3600.0, skip_hours=frozenset({1, 2}), skip_days=frozenset({"sunday"}))
     a1 = FeedRun("https://a.example/feed", T0, "ok", None, 200, 12, 3, 1, 2048, 0.25, hints)
     a2 = FeedRun("https://a.example/feed", T0 + 900.5, "not_modified", None, 304, 0, 0, 0, 0, 0.01)
-    b1 = FeedRun("https://b.example/rss", T0 + 10, "failed", "http_503", 503)
+    b1 = FeedRun("https://b.example/rss", T0 + 10, "failed", "http_503", 503, work_left="stopped")
     store.add([a2, b1])
     store.add([a1])  # rows may come in any order: read back oldest first
     assert store.runs("https://a.example/feed") == [a1, a2]
@@ -85,6 +85,34 @@ def test_rows_older_than_the_retention_period_are_pruned(redis_server: RedisServ
     assert store.runs(old) == [] and old not in store.feeds()
     assert [r.run_at for r in store.runs(kept)] == [T0 + DAY_S + 60]
     assert store.prune(T0 + DAY_S) == 0
+
+
+def test_a_row_written_before_work_left_existed_reads_as_none_left(
+    redis_server: RedisServer,
+) -> None:
+    store = history(redis_server)
+    url = "https://a.example/feed"
+    legacy = {
+        "run_at": repr(T0),
+        "status": "ok",
+        "http_status": 200,
+        "entries": 3,
+        "new_articles": 2,
+        "failures": 0,
+        "bytes": 10,
+        "latency_s": 0.1,
+        "hints": "{}",
+    }
+    redis_server.client.zadd(RedisFeedHistory.key(url), {json.dumps(legacy): T0})
+    [row] = store.runs(url)
+    assert (row.status, row.new_articles, row.work_left) == ("ok", 2, None)
+    # The workers' counts merge into a row with work left, which keeps it.
+    store.add([FeedRun(url, T0 + 900, "ok", None, 200, 9, 1, work_left="over_limit")])
+    store.add_counts(T0 + 900, {url: (2, 0)})
+    assert [(r.new_articles, r.work_left) for r in store.runs(url)] == [
+        (2, None),
+        (3, "over_limit"),
+    ]
 
 
 def test_a_row_that_is_not_what_add_writes_is_ignored(redis_server: RedisServer) -> None:
@@ -290,9 +318,12 @@ def test_feed_polling_reads_and_writes_the_history_in_redis(
         assert polling.select([polled, fetched], object()) == [fetched]
         assert crawler.stats is not None and crawler.stats.get_value("feeds/not_due") == 1
         assert polling.run_at == runtime.cluster.started_at()
+        # NEWSCRAWLER_MAX_ENTRIES_PER_FEED left an entry of it for a later run.
+        polling.entries_skipped(fetched, "over_limit")
         polling.feed_processed(fetched, "ok", entries=2)
         # Written at once: a worker killed later leaves it.
         assert [(r.status, r.entries) for r in store.runs(fetched)] == [("ok", 2)]
+        assert store.runs(fetched)[0].work_left == "over_limit"
         polling.articles_written([{"feed_url": fetched}, {"feed_url": elsewhere}])
         # The worker that fetched the other feed wrote its row first.
         store.add([FeedRun(elsewhere, polling.run_at, "ok", None, 200, 3, 2)])
@@ -306,6 +337,7 @@ def test_feed_polling_reads_and_writes_the_history_in_redis(
         2,
         1,
     )
+    assert here.work_left == "over_limit"
     [other] = store.runs(elsewhere)
-    assert (other.entries, other.new_articles) == (3, 3)
+    assert (other.entries, other.new_articles, other.work_left) == (3, 3, None)
     assert not (tmp_path / "state").exists(), "nothing in the state directory"

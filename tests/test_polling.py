@@ -14,6 +14,7 @@ from crawler.polling import (
     failure_streak,
     feed_hints,
     is_due,
+    left_work,
     next_due,
 )
 from crawler.storage.feed_history import FeedHistory
@@ -137,12 +138,47 @@ def test_skip_hours_and_days_move_the_due_time() -> None:
     assert next_due(runs, RULES) == late + RULES.max_interval_s
 
 
+def test_a_run_that_left_work_makes_the_feed_due_at_once() -> None:
+    # A quiet feed polled every 4 hours: the next run after its last poll is not due...
+    quiet = [FeedRun("f", START + i * 4 * 3600, "ok") for i in range(5)]
+    last = quiet[-1].run_at
+    assert not is_due(quiet, RULES, last + PERIOD)
+    # ... unless that poll left work for later, whatever the reason, even a failed one (its
+    # parse interrupted by a stop), and a feed that declares a slow pace.
+    hints = FeedHints(ttl_s=24 * 3600.0, skip_hours=frozenset(range(23)))
+    for why, status in (("over_limit", "ok"), ("stopped", "ok"), ("stopped", "failed"),
+                        ("partial_entry", "ok")):  # fmt: skip
+        runs = [*quiet[:-1], FeedRun("f", last, status, hints=hints, work_left=why)]
+        assert left_work(runs) == why
+        assert next_due(runs, RULES) == last
+        assert is_due(runs, RULES, last + 1)
+    # A backlog drained over several runs stays due on each of them.
+    draining = [*quiet, *(FeedRun("f", last + n * PERIOD, "ok", work_left="over_limit")
+                          for n in (1, 2))]  # fmt: skip
+    assert is_due(draining, RULES, last + 2 * PERIOD + 1)
+    # Once a run finished the feed's work, its wait follows the history again.
+    done = [*draining, FeedRun("f", last + 3 * PERIOD, "ok")]
+    assert left_work(done) is None and next_due(done, RULES) > done[-1].run_at + PERIOD
+
+
+def test_a_feed_cut_off_twice_in_a_row_waits_as_usual() -> None:
+    quiet = [FeedRun("f", START + i * 4 * 3600, "ok") for i in range(5)]
+    cut = [*quiet, FeedRun("f", quiet[-1].run_at + PERIOD, "ok", work_left="partial_entry")]
+    assert left_work(cut) == "partial_entry"
+    again = [*cut, FeedRun("f", cut[-1].run_at + PERIOD, "ok", work_left="partial_entry")]
+    assert left_work(again) is None
+    assert next_due(again, RULES) >= again[-1].run_at + RULES.min_interval_s
+    # Other work left after a cut-off poll still makes it due.
+    limited = [*cut, FeedRun("f", cut[-1].run_at + PERIOD, "ok", work_left="over_limit")]
+    assert left_work(limited) == "over_limit"
+
+
 def test_feed_history_rows_round_trip_and_are_pruned(tmp_path: Path) -> None:
     history = FeedHistory(tmp_path / "state.sqlite3")
     rows = [
         FeedRun("a", START, "ok", None, 200, 10, 3, 1, 2048, 0.25, FeedHints(ttl_s=60.0)),
         FeedRun("a", START + 900, "not_modified", None, 304),
-        FeedRun("b", START + 900, "failed", "http_503", 503),
+        FeedRun("b", START + 900, "failed", "http_503", 503, work_left="stopped"),
     ]
     history.add(rows)
     history.add(rows[:1])  # idempotent
@@ -155,6 +191,35 @@ def test_feed_history_rows_round_trip_and_are_pruned(tmp_path: Path) -> None:
     history.close()
     reopened = FeedHistory(tmp_path / "state.sqlite3")
     assert len(reopened.runs()) == 2
+    reopened.close()
+
+
+def test_a_history_table_without_work_left_gets_the_column(tmp_path: Path) -> None:
+    """A state file written before ``work_left`` existed: its rows read as no work left, and
+    new rows store it."""
+    import sqlite3
+
+    path = tmp_path / "state.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """CREATE TABLE feed_history (feed_url TEXT NOT NULL, run_at REAL NOT NULL,
+        status TEXT NOT NULL, reason TEXT, http_status INTEGER, entries INTEGER NOT NULL,
+        new_articles INTEGER NOT NULL, failures INTEGER NOT NULL, bytes INTEGER NOT NULL,
+        latency_s REAL, hints TEXT, PRIMARY KEY (feed_url, run_at));
+        INSERT INTO feed_history VALUES ('a', 1700000000.0, 'ok', NULL, 200, 4, 2, 0, 99, 0.5,
+        '{"ttl_s": 60.0}');"""
+    )
+    old.close()
+    history = FeedHistory(path)
+    [before] = history.runs("a")
+    assert (before.status, before.new_articles, before.work_left) == ("ok", 2, None)
+    assert before.hints.ttl_s == 60.0
+    row = FeedRun("a", START + 900, "ok", None, 200, 4, 1, work_left="over_limit")
+    history.add([row])
+    assert history.runs("a") == [before, row]
+    history.close()
+    reopened = FeedHistory(path)  # the column is there now: opening again changes nothing
+    assert reopened.runs("a")[-1].work_left == "over_limit"
     reopened.close()
 
 

@@ -143,3 +143,99 @@ def test_progress_counts_only_the_feeds_due(
         release.set()
         run.stop()
     assert "feeds 1/2" not in run.stderr
+
+
+def test_a_feed_with_entries_left_over_the_limit_is_due_again_at_once(
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
+    """NEWSCRAWLER_MAX_ENTRIES_PER_FEED leaves new entries for later: the next runs, seconds
+    later, poll the feed again (whatever its wait) until its backlog is drained."""
+    room = Newsroom(site)
+    for n in range(5):
+        room.add_story("wire", f"wire-story-{n}")
+    wire = room.feed_url("wire")
+    settings = {**POLLING, "NEWSCRAWLER_MAX_ENTRIES_PER_FEED": "2"}
+    first = crawl("-a", f"feeds={wire}", settings=settings)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.report["feeds"][wire]["skipped"] == {"over_limit": 3}
+    history = FeedHistory(tmp_path / "state" / "state.sqlite3")
+    assert [(r.new_articles, r.work_left) for r in history.runs(wire)] == [(2, "over_limit")]
+
+    second = crawl("-a", f"feeds={wire}", settings=settings)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert second.report["not_due"] == {}
+    assert second.report["feeds"][wire]["written"] == 2
+    assert second.report["counters"]["feeds/due_work_left"] == 1
+    assert f"Feed {wire} due again: its last run left work (over_limit)" in second.stderr
+
+    third = crawl("-a", f"feeds={wire}", settings=settings)
+    assert third.report["feeds"][wire]["written"] == 1
+    assert len({r["id"] for r in third.records}) == 5
+    # The backlog is drained: the feed waits as usual.
+    site.requests.clear()
+    fourth = crawl("-a", f"feeds={wire}", settings=settings)
+    assert fourth.returncode == 0, fourth.stderr[-3000:]
+    assert site.hits("/wire.xml") == 0 and list(fourth.report["not_due"]) == [wire]
+    rows = history.runs(wire)
+    assert [(r.new_articles, r.work_left) for r in rows] == [
+        (2, "over_limit"),
+        (2, "over_limit"),
+        (1, None),
+    ]
+    history.close()
+
+
+def test_a_run_stopped_at_its_item_limit_leaves_its_feed_due(
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
+    """A run stopped before its articles were all written (here by CLOSESPIDER_ITEMCOUNT,
+    which stops it as a signal does): its feed is due in the next run, which writes the
+    rest; a feed whose work was done in that run is not."""
+    room = Newsroom(site)
+    for n in range(12):
+        room.add_story("wire", f"wire-story-{n:02d}")
+    wire = room.feed_url("wire")
+    first = crawl("-a", f"feeds={wire}", settings={**POLLING, "CLOSESPIDER_ITEMCOUNT": "3"})
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.report["partial"] is True and first.report["totals"]["written"] == 3
+    history = FeedHistory(tmp_path / "state" / "state.sqlite3")
+    assert [r.work_left for r in history.runs(wire)] == ["stopped"]
+
+    room.add_story("quiet", "quiet-story")
+    quiet = room.feed_url("quiet")
+    done = crawl("-a", f"feeds={quiet}", "-a", "all_feeds=1", settings=POLLING)
+    assert done.returncode == 0 and done.report["feeds"][quiet]["written"] == 1
+    rest = crawl("-a", f"feeds={wire},{quiet}", settings=POLLING)
+    assert rest.returncode == 0, rest.stderr[-3000:]
+    assert list(rest.report["not_due"]) == [quiet]
+    assert rest.report["feeds"][wire]["written"] == 9
+    assert len({r["id"] for r in rest.records}) == 13
+    assert f"Feed {wire} due again: its last run left work (stopped)" in rest.stderr
+    assert [r.work_left for r in history.runs(wire)] == ["stopped", None]
+    history.close()
+
+
+def test_a_feed_whose_article_requests_a_sigterm_cancelled_is_due_again(
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
+    """The stop of a scheduled run (SIGTERM) cancels the article requests queued behind the
+    download delay: an immediate rerun polls the feed again and writes the rest."""
+    import signal
+
+    from tests.newsroom import stop_at_first_article
+
+    room = Newsroom(site)
+    for n in range(8):
+        room.add_story("wire", f"wire-story-{n}")
+    wire = room.feed_url("wire")
+    stop_at_first_article(room, tmp_path / "output", signal.SIGTERM, settings=POLLING)
+    history = FeedHistory(tmp_path / "state" / "state.sqlite3")
+    [row] = history.runs(wire)
+    assert row.work_left == "stopped" and row.new_articles < 8
+
+    rest = crawl("-a", f"feeds={wire}", settings=POLLING)
+    assert rest.returncode == 0, rest.stderr[-3000:]
+    assert rest.report["not_due"] == {} and rest.report["partial"] is False
+    assert rest.report["feeds"][wire]["written"] == 8 - row.new_articles
+    assert len({r["id"] for r in rest.records}) == 8
+    history.close()

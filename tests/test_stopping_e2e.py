@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import CrawlResult, LocalSite
-from tests.newsroom import BackgroundCrawl, Newsroom, output_records, wait_for
+from tests.newsroom import Newsroom, output_records, stop_at_first_article
 
 SLUGS = [f"story-{n:02d}" for n in range(20)]
 
@@ -27,18 +27,7 @@ def test_the_first_sigint_cancels_the_queued_downloads(site: LocalSite, tmp_path
     output_dir = tmp_path / "output"
     # A 3 s delay between requests to the site: without the cancel, the 20 queued article
     # requests would still be downloaded one by one after the signal (a minute).
-    run = BackgroundCrawl(
-        output_dir,
-        "-a",
-        newsroom.feeds_arg(),
-        settings={"DOWNLOAD_DELAY": "3", "RANDOMIZE_DOWNLOAD_DELAY": "False"},
-    )
-    try:
-        wait_for(lambda: newsroom.article_hits() >= 1, "the first article download")
-        run.process.send_signal(signal.SIGINT)
-        assert run.wait(60) == 0, run.stderr[-3000:]
-    finally:
-        run.stop()
+    run = stop_at_first_article(newsroom, output_dir, signal.SIGINT, settings={})
     assert newsroom.article_hits() <= 2  # the one in flight, at most one more
     report = json.loads(next(output_dir.glob("*.report.json")).read_text(encoding="utf-8"))
     assert report["partial"] is True

@@ -13,16 +13,27 @@ kept in the state store, ``state.sqlite3`` in ``NEWSCRAWLER_STATE_DIR`` (embedde
   the worker that creates the run queues its feeds (``RunStartMiddleware``), so it alone
   decides, once for the run, and its report lists the feeds not due; "now" is the run's start
   (``RedisCluster.started_at``), the time every worker's rows of the run carry.
+  A feed whose last run left some of its work for later (``crawler.polling.left_work``) is
+  due at once: logged with the reason and counted as ``feeds/due_work_left``.
 - During the run: each feed's HTTP status, body size and latency (``response_received``; sent
   on as ``feed_fetched`` for the report), its hints (``crawler.polling.feed_hints``), the new
-  articles written from it and its failed article downloads.
+  articles written from it, its failed article downloads, and whether it left work for a
+  later run (``FeedRun.work_left``): new entries skipped as ``over_limit`` by
+  ``NEWSCRAWLER_MAX_ENTRIES_PER_FEED`` (signal ``entries_skipped``), entries cut off in a
+  truncated document (``partial_entry``), or, in a run that did not finish, ``stopped``: its
+  parse was interrupted, an article of it was dropped at ``CLOSESPIDER_ITEMCOUNT``, or some of
+  its article requests were cancelled or never started (``RunState.open_articles``); any
+  other close reason (an output error) counts every feed processed.
 - At close: one ``FeedRun`` row per feed processed, at the run's start time. In distributed
   mode each feed's row is written as soon as the feed is processed (it stays if the worker is
   killed later), and at close the worker adds the articles it wrote and its failed downloads,
   per feed, to the feeds' rows, whichever worker fetched them
-  (``RedisFeedHistory.add_counts``).
+  (``RedisFeedHistory.add_counts``). A distributed row's ``work_left`` is what is known when
+  the feed is processed (``over_limit``, ``partial_entry``, a parse interrupted): a stopped
+  worker's article requests go back to the shared queue, which the next run takes them from.
 
-Stats: ``feeds/not_due``, ``feeds/history_pruned``, ``feeds/history_error``.
+Stats: ``feeds/not_due``, ``feeds/due_work_left``, ``feeds/history_pruned``,
+``feeds/history_error``.
 """
 
 from __future__ import annotations
@@ -41,8 +52,17 @@ from scrapy.http import Response
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
-from crawler.items import FeedEntry
-from crawler.polling import FeedHints, FeedRun, PollingRules, feed_hints, is_due, next_due
+from crawler.extensions.state import RunState
+from crawler.items import ArticlePage, FeedEntry
+from crawler.polling import (
+    FeedHints,
+    FeedRun,
+    PollingRules,
+    feed_hints,
+    is_due,
+    left_work,
+    next_due,
+)
 from crawler.storage.feed_history import FeedHistoryStore, open_feed_history
 
 if TYPE_CHECKING:  # the distributed extra (redis) may not be installed
@@ -86,6 +106,8 @@ class FeedPolling:
         self.outcomes: dict[str, tuple[str, str | None, int]] = {}
         self.written: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
+        # Work left for a later run, per feed: "over_limit", "partial_entry", "stopped".
+        self.work_left: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FeedPolling:
@@ -99,6 +121,8 @@ class FeedPolling:
         connect(polling.response_received, signal=signals.response_received)
         connect(polling.articles_written, signal=news_signals.articles_written)
         connect(polling.article_failed, signal=news_signals.article_failed)
+        connect(polling.entries_skipped, signal=news_signals.entries_skipped)
+        connect(polling.item_dropped, signal=signals.item_dropped)
         connect(polling.spider_closed, signal=signals.spider_closed)
         _instances[crawler] = polling
         return polling
@@ -130,6 +154,9 @@ class FeedPolling:
         for url in feed_urls:
             runs = history[url]
             if is_due(runs, self.rules, self.run_at):
+                if left := left_work(runs):
+                    self._inc("feeds/due_work_left")
+                    logger.info("Feed %s due again: its last run left work (%s)", url, left)
                 due.append(url)
                 continue
             due_at = next_due(runs, self.rules)
@@ -162,9 +189,19 @@ class FeedPolling:
         )
 
     def feed_processed(
-        self, feed_url: str, status: str, reason: str | None = None, entries: int = 0, **_: Any
+        self,
+        feed_url: str,
+        status: str,
+        reason: str | None = None,
+        entries: int = 0,
+        skipped: Counter[str] | None = None,
+        **_: Any,
     ) -> None:
         self.outcomes[feed_url] = (status, reason, entries)
+        if reason == "parse_interrupted":  # the run is stopping: the feed was never read
+            self._leave(feed_url, "stopped")
+        elif skipped and skipped.get("partial_entry"):
+            self._leave(feed_url, "partial_entry")
         if self.shared is not None:
             # Distributed: the row is written as soon as the feed is processed, so it stays
             # if this worker is killed later; its articles are added at close (``counts``).
@@ -179,6 +216,33 @@ class FeedPolling:
 
     def article_failed(self, entry: FeedEntry, reason: str) -> None:
         self.failures[entry.feed_url] += 1
+
+    def entries_skipped(self, feed_url: str, reason: str, count: int = 1) -> None:
+        # Only NEWSCRAWLER_MAX_ENTRIES_PER_FEED sends this reason (crawler.spidermiddlewares
+        # .seen); the items past a feed document's item cap come with feed_processed, and a
+        # later poll would find them past the cap again.
+        if reason == "over_limit":
+            self._leave(feed_url, "over_limit")
+
+    def item_dropped(self, item: Any, exception: BaseException | None = None) -> None:
+        # The signal carries the item the spider yielded (the page), whatever it became.
+        if isinstance(item, ArticlePage) and getattr(exception, "reason", None) == "item_limit":
+            self._leave(item.entry.feed_url, "stopped")
+
+    def _leave(self, feed_url: str, why: str) -> None:
+        """Note work left; a stop outranks the rest (its leftovers are not only entries)."""
+        if self.work_left.get(feed_url) != "stopped":
+            self.work_left[feed_url] = why
+
+    def note_stop(self, close_reason: str) -> None:
+        """At the close of a run that did not finish (embedded mode): the feeds whose article
+        requests were cancelled or never started, or every feed processed when the run ended
+        on an error rather than a stop."""
+        stopped = close_reason == "shutdown" or close_reason.startswith("closespider_")
+        open_articles = RunState.for_crawler(self.crawler).open_articles
+        for url in self.outcomes:
+            if not stopped or open_articles[url] > 0:
+                self._leave(url, "stopped")
 
     def row(self, url: str, *, counted: bool = True) -> FeedRun:
         """This run's history row of a feed processed; without its articles and failed
@@ -201,6 +265,7 @@ class FeedPolling:
             bytes=fetch.bytes,
             latency_s=fetch.latency_s,
             hints=hints,
+            work_left=self.work_left.get(url),
         )
 
     def rows(self) -> list[FeedRun]:
@@ -220,6 +285,8 @@ class FeedPolling:
     def spider_closed(self, spider: Any, reason: str) -> None:
         try:
             if self.shared is None:
+                if reason != "finished":
+                    self.note_stop(reason)
                 self.history.add(self.rows())
             elif counts := self.counts():
                 self.shared.add_counts(self.run_at, counts)

@@ -48,6 +48,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -149,6 +150,9 @@ class RunState:
         # off in a truncated download, or new entries past NEWSCRAWLER_MAX_ENTRIES_PER_FEED
         # (crawler.spidermiddlewares.seen): a 304 next run would hide them.
         self.incomplete_feeds: set[str] = set()
+        # Article requests of each feed sent on and not yet settled (a page or a failure): at a
+        # stop, those cancelled or never started (crawler.extensions.polling: "stopped").
+        self.open_articles: Counter[str] = Counter()
         self.touched: set[str] = set()
         # Feed entry of each downloaded page, by page URL, until its article is written.
         self.entries: dict[str, FeedEntry] = {}
@@ -198,7 +202,7 @@ class RunState:
         self._set_stat("state/recovered_warc_files", len(recovery.warc_files))
         signals_ = self.crawler.signals
         signals_.connect(self.feed_processed, signal=news_signals.feed_processed)
-        signals_.connect(self.article_failed, signal=news_signals.article_failed)
+        signals_.connect(self.request_failed, signal=news_signals.article_failed)
         signals_.connect(self.spider_closed, signal=signals.spider_closed)
         signals_.connect(self.item_dropped, signal=signals.item_dropped)
 
@@ -261,6 +265,11 @@ class RunState:
         if known:
             store.forget_retries(known)
         return entries
+
+    def request_failed(self, entry: FeedEntry, reason: str) -> None:
+        """An article request failed for good in this run (signal ``article_failed``)."""
+        self.open_articles[entry.feed_url] -= 1
+        self.article_failed(entry, reason)
 
     def article_failed(self, entry: FeedEntry, reason: str) -> None:
         """Record the failure: a retry for the next run, or the entry given up."""

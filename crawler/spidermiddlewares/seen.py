@@ -20,7 +20,9 @@ limit is on entries to download, not on entries listed, so a feed with a backlog
 entries is drained over several runs (newest first). Past the limit an entry is skipped as
 ``over_limit`` and its feed's validators are held back, so the next run reads it in full.
 
-It also remembers the feed entry of each downloaded page for the revision pipeline and writer.
+It also remembers the feed entry of each downloaded page for the revision pipeline and writer,
+and counts each feed's article requests sent on and not yet answered by a page
+(``RunState.open_articles``).
 Enabled in ``SPIDER_MIDDLEWARES``.
 """
 
@@ -72,6 +74,7 @@ class SeenArticlesMiddleware(BaseSpiderMiddleware):
                 self.skipped(entry, "over_limit")
                 return None
             self.taken[entry.feed_url] += 1
+            self.state.open_articles[entry.feed_url] += 1
             if known is not None and self.stats is not None:
                 self.stats.inc_value(
                     "articles/refetch_limit_raised" if raised else "articles/refetch_updated"
@@ -92,4 +95,5 @@ class SeenArticlesMiddleware(BaseSpiderMiddleware):
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         if isinstance(item, ArticlePage):
             self.state.entries[item.url] = item.entry
+            self.state.open_articles[item.entry.feed_url] -= 1
         return item

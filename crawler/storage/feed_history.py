@@ -33,13 +33,14 @@ CREATE TABLE IF NOT EXISTS feed_history (
     bytes INTEGER NOT NULL,
     latency_s REAL,
     hints TEXT,
+    work_left TEXT,
     PRIMARY KEY (feed_url, run_at)
 );
 CREATE INDEX IF NOT EXISTS feed_history_by_time ON feed_history(run_at);
 """
 _COLUMNS = (
     "feed_url, run_at, status, reason, http_status, entries, new_articles, failures, bytes, "
-    "latency_s, hints"
+    "latency_s, hints, work_left"
 )
 
 
@@ -77,6 +78,19 @@ class FeedHistory:
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add ``work_left`` to a table written before it existed (its rows read NULL: no work
+        left)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(feed_history)")}
+        if "work_left" in columns:
+            return
+        try:
+            self._db.execute("ALTER TABLE feed_history ADD COLUMN work_left TEXT")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):  # else another process added it first
+                raise
 
     def add(self, runs: Iterable[FeedRun]) -> None:
         """Store these rows (a row for the same feed and run time replaces the old one)."""
@@ -93,6 +107,7 @@ class FeedHistory:
                 r.bytes,
                 r.latency_s,
                 json.dumps(r.hints.to_json()),
+                r.work_left,
             )
             for r in runs
         ]
@@ -101,7 +116,7 @@ class FeedHistory:
             try:
                 self._db.executemany(
                     f"INSERT OR REPLACE INTO feed_history ({_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
             except BaseException:
@@ -175,6 +190,7 @@ def _run(row: Sequence[object]) -> FeedRun:
         size,
         latency,
         hints,
+        work_left,
     ) = row
     try:
         parsed = FeedHints.from_json(json.loads(str(hints))) if hints else FeedHints()
@@ -192,4 +208,5 @@ def _run(row: Sequence[object]) -> FeedRun:
         bytes=int(size),  # type: ignore[call-overload]
         latency_s=None if latency is None else float(latency),  # type: ignore[arg-type]
         hints=parsed,
+        work_left=None if work_left is None else str(work_left),
     )

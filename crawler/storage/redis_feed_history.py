@@ -100,6 +100,7 @@ class RedisFeedHistory:
                 "bytes": run.bytes,
                 "latency_s": run.latency_s,
                 "hints": json.dumps(run.hints.to_json()),
+                "work_left": run.work_left,
             }
             self._write(pipe, run.feed_url, run.run_at, json.dumps(fetch), run.new_articles,
                         run.failures)  # fmt: skip
@@ -208,6 +209,8 @@ def _run(feed_url: str, member: bytes, score: float) -> FeedRun | None:
             bytes=int(row.get("bytes") or 0),
             latency_s=float(latency) if isinstance(latency, int | float) else None,
             hints=_hints(hints) if isinstance(hints, str) else FeedHints(),
+            # A row written before work left was recorded has none: nothing was left.
+            work_left=row.get("work_left") if isinstance(row.get("work_left"), str) else None,
         )
     except (ValueError, TypeError):
         return None
