@@ -126,6 +126,10 @@ def test_three_workers_split_the_crawl_and_a_rerun_writes_nothing(
     for worker in workers:  # each worker's progress line counts the feeds of the whole run
         lines = re.findall(r"Progress: feeds (\d+)/(\d+) done", worker.stderr)
         assert lines and lines[-1] == (str(FEEDS), str(FEEDS)), (worker.name, lines)
+        # Its downloads come from any worker's feeds: its summary gives both sides, and never
+        # takes the difference for work a finished run did not reach.
+        assert "articles requested by this worker's feeds: " in worker.stderr
+        assert "not reached" not in worker.stderr, worker.name
 
     files = records_by_file(output)
     assert len(files) <= 3
