@@ -7,7 +7,7 @@ Pure: no Scrapy import.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from crawler.config import ConfigError, nearest
 
@@ -23,6 +23,9 @@ SPIDER_ARGUMENTS: dict[str, str] = {
     "export_opml": "at the end, write the crawled and discovered feeds to this OPML file",
     "all_feeds": "1: poll every listed feed, also those adaptive polling would leave for later",
 }
+
+# The arguments that say what to crawl: without any of them the bundled feed list is crawled.
+SOURCE_ARGUMENTS = ("feeds", "feeds_file", "sites", "sites_file", "sitemaps", "sitemaps_file")
 
 # Passed by the tools that run spiders, not by users: scrapyd gives every run its job id.
 TOOL_ARGUMENTS = frozenset({"_job"})
@@ -42,6 +45,15 @@ def check_spider_arguments(names: Iterable[str]) -> None:
                 f"unknown spider argument -a {name}{nearest(name, list(SPIDER_ARGUMENTS))}; "
                 f"the arguments are: {', '.join(SPIDER_ARGUMENTS)}"
             )
+
+
+def check_sources_given(arguments: Mapping[str, object]) -> None:
+    """Raise ``ConfigError`` for a source argument given with no value (``None``: not given):
+    ``-a feeds=$FEEDS`` with an empty variable must not silently crawl the bundled feed list."""
+    for name in SOURCE_ARGUMENTS:
+        value = arguments.get(name)
+        if value is not None and not str(value).strip():
+            raise ConfigError(f"-a {name} is empty; it takes {SPIDER_ARGUMENTS[name]}")
 
 
 def flag_argument(name: str, value: object) -> bool:

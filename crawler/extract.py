@@ -88,7 +88,7 @@ def reextract_line(
     """One input line to one output record; never raises."""
     try:
         data = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays or objects nested too deep
         return _failure(None, "invalid_input")
     if not isinstance(data, dict):
         return _failure(None, "invalid_input")

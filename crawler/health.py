@@ -226,8 +226,9 @@ def render(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> str:
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m crawler.health") -> int:
     parser = argparse.ArgumentParser(prog=prog, description="Write the feed-health page.")
-    parser.add_argument("--state-dir", type=Path, default=Path("state"))
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--state-dir", type=Path, default=Path("state"))
+    source.add_argument(
         "--redis-url",
         metavar="URL",
         help="read the history of a distributed crawl from this Redis (the crawl's REDIS_URL) "
@@ -237,6 +238,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m crawler.healt
     parser.add_argument("--min-interval-s", type=float, default=PollingRules.min_interval_s)
     parser.add_argument("--max-interval-s", type=float, default=PollingRules.max_interval_s)
     args = parser.parse_args(argv)
+    # As the crawl's NEWSCRAWLER_POLL_MIN_INTERVAL_S and NEWSCRAWLER_POLL_MAX_INTERVAL_S.
+    if args.min_interval_s < 0 or args.max_interval_s < max(1.0, args.min_interval_s):
+        parser.error("--max-interval-s must be at least 1 and at least --min-interval-s (>= 0)")
     history: FeedHistoryStore
     if args.redis_url:
         from crawler.config import REDIS_SCHEMES
@@ -266,7 +270,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m crawler.healt
     finally:
         history.close()
     rules = PollingRules(args.min_interval_s, args.max_interval_s)
-    args.output.write_text(render(runs, rules, time.time()), encoding="utf-8")
+    try:
+        args.output.write_text(render(runs, rules, time.time()), encoding="utf-8")
+    except OSError as exc:
+        print(f"{prog}: cannot write {args.output}: {exc}", file=sys.stderr)
+        return 1
     print(f"{args.output}: {len({r.feed_url for r in runs})} feeds, {len(runs)} polls")
     return 0
 

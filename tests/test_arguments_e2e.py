@@ -10,7 +10,13 @@ from collections.abc import Callable
 
 import pytest
 
-from crawler.arguments import SPIDER_ARGUMENTS, check_spider_arguments, flag_argument
+from crawler.arguments import (
+    SOURCE_ARGUMENTS,
+    SPIDER_ARGUMENTS,
+    check_sources_given,
+    check_spider_arguments,
+    flag_argument,
+)
 from crawler.config import ConfigError, CrawlerConfig
 from tests.conftest import ROOT, CrawlResult, LocalSite, project_settings
 from tests.newsroom import Newsroom
@@ -37,6 +43,25 @@ def test_a_misspelt_yes_or_no_stops_the_crawl_before_any_request(
     assert result.returncode == 2, result.stderr[-3000:]
     assert "-a all_feeds must be 1 or 0, got 'ture'" in result.stderr
     assert site.requests == []
+
+
+@pytest.mark.parametrize("name", ["feeds", "sites"])
+def test_an_empty_source_argument_stops_the_crawl_before_any_request(
+    crawl: Callable[..., CrawlResult], name: str
+) -> None:
+    """``-a feeds=$FEEDS`` with an empty variable: an error, not the bundled feed list."""
+    result = crawl("-a", f"{name}=")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert f"-a {name} is empty; it takes " in result.stderr
+    assert result.output_files == [] and not list(result.output_dir.glob("*.report.json"))
+
+
+@pytest.mark.parametrize("name", SOURCE_ARGUMENTS)
+@pytest.mark.parametrize("value", ["", "  "])
+def test_every_source_argument_given_empty_is_refused(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"-a {name} is empty"):
+        check_sources_given({name: value})
+    check_sources_given({name: None})  # not given
 
 
 @pytest.mark.parametrize(

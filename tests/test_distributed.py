@@ -48,6 +48,7 @@ from tests.distributed_support import (
     start_worker,
 )
 from tests.newsroom import wait_for
+from tests.pages import article_html, paragraphs_for
 
 ARTICLES = 500
 FEEDS = 5
@@ -125,6 +126,10 @@ def test_three_workers_split_the_crawl_and_a_rerun_writes_nothing(
     for worker in workers:  # each worker's progress line counts the feeds of the whole run
         lines = re.findall(r"Progress: feeds (\d+)/(\d+) done", worker.stderr)
         assert lines and lines[-1] == (str(FEEDS), str(FEEDS)), (worker.name, lines)
+        # Its downloads come from any worker's feeds: its summary gives both sides, and never
+        # takes the difference for work a finished run did not reach.
+        assert "articles requested by this worker's feeds: " in worker.stderr
+        assert "not reached" not in worker.stderr, worker.name
 
     files = records_by_file(output)
     assert len(files) <= 3
@@ -404,6 +409,39 @@ def test_a_second_copy_of_a_worker_is_refused(
     finish([first, other])
     records = [r for rs in records_by_file(output).values() for r in rs]
     assert story_numbers(records) == Counter(range(3))
+
+
+def test_redirects_are_followed_and_a_loop_fails_as_redirect_limit(
+    site: LocalSite, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A redirect hop continues a request the run's duplicate filter already let through: an
+    article moved to a URL of the same identity (its trailing slash, https) is written, and a
+    redirect loop fails as ``redirect_limit`` in the report, as on a single machine."""
+    feeds = serve_news_site(site, articles=3, feeds=1)
+    site.add("/news/moved/", article_html("A moved story", paragraphs_for("moved", 3)))
+    site.routes["/news/moved"] = Route(b"", 301, {"Location": site.url("/news/moved/")})
+    site.routes["/news/loop-a"] = Route(b"", 302, {"Location": site.url("/news/loop-b")})
+    site.routes["/news/loop-b"] = Route(b"", 302, {"Location": site.url("/news/loop-a")})
+    items = "".join(
+        f"<item><title>{path}</title><link>{site.url(path)}</link></item>"
+        for path in ("/news/moved", "/news/loop-a")
+    )
+    site.add(
+        "/feeds/moved.xml",
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>M</title>{items}</channel></rss>',
+        "application/rss+xml",
+    )
+    output = tmp_path / "output"
+    worker = start_worker(
+        "a", redis_server.url, [*feeds, site.url("/feeds/moved.xml")], output, tmp_path
+    )
+    finish([worker])
+
+    records = [r for rs in records_by_file(output).values() for r in rs]
+    assert sorted(r["url"] for r in records if "moved" in r["url"]) == [site.url("/news/moved/")]
+    (report,) = [json.loads(path.read_text()) for path in output.glob("*.report.json")]
+    assert report["totals"]["articles_failed"] == {"redirect_limit": 1}
+    assert site.hits("/news/loop-a") == 3  # REDIRECT_MAX_TIMES = 5: six requests in the loop
 
 
 # --- the Redis stores on their own ---

@@ -164,6 +164,7 @@ def test_reextraction_command_one_record_per_line_in_order() -> None:
         json.dumps({"url": base + PATH, "html": story}),
         json.dumps({"url": base + "/short", "html": "<html><body><p>Short.</p></body></html>"}),
         "not json",
+        "[" * 100_000 + "]" * 100_000,  # nested deeper than Python's JSON parser recurses
         json.dumps({"url": "file:///etc/passwd", "html": "<p>x</p>"}),
         "",
         json.dumps({"url": base + "/empty", "html": "   "}, ensure_ascii=False),
@@ -172,8 +173,8 @@ def test_reextraction_command_one_record_per_line_in_order() -> None:
     done = run_extract(("\n".join(lines) + "\n").encode("utf-8"))
     assert done.returncode == 1, done.stderr.decode()[-2000:]  # some lines gave no article
     records = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
-    assert len(records) == 6  # one per non-blank input line
-    first, short, garbage, unsafe, empty, again = records
+    assert len(records) == 7  # one per non-blank input line
+    first, short, garbage, nested, unsafe, empty, again = records
     jsonschema.validate(first, SCHEMA)
     assert first["text"] == EXPECTED
     assert "error" not in first
@@ -182,7 +183,7 @@ def test_reextraction_command_one_record_per_line_in_order() -> None:
     assert first["url"].endswith("/Russia-Turkey-carry-out-joint-bombings-in-Syria/5421484837383/")
     assert first["authors"] == ["Andrew V. Pestano"]
     assert short == {"url": base + "/short", "text": None, "error": "too_little_text"}
-    assert garbage == {"url": None, "text": None, "error": "invalid_input"}
+    assert garbage == nested == {"url": None, "text": None, "error": "invalid_input"}
     assert unsafe == {"url": "file:///etc/passwd", "text": None, "error": "invalid_input"}
     assert empty == {"url": base + "/empty", "text": None, "error": "empty_body"}
     assert again["text"] == EXPECTED and again["fetched_at"] == "2024-05-01T10:00:00+00:00"

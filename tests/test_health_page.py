@@ -19,6 +19,7 @@ from benchmarks.polling_sim import DAY_S, realistic_mix, simulate
 from crawler.health import feed_health
 from crawler.polling import FeedRun, PollingRules
 from crawler.storage.feed_history import FeedHistory
+from crawler.storage.state import SQLITE_FILE
 from tests.conftest import ROOT
 
 RULES = PollingRules()
@@ -200,3 +201,24 @@ def test_python_m_crawler_health_without_a_state_store(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2 and "no state store at" in done.stderr
     assert not (tmp_path / "health.html").exists() and not (tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (["--state-dir", "state", "--redis-url", "redis://127.0.0.1:1/0"], 2, "not allowed with"),
+        (["--min-interval-s", "100", "--max-interval-s", "10"], 2, "at least --min-interval-s"),
+        (["-o", "missing-dir/health.html"], 1, "cannot write missing-dir/health.html"),
+    ],
+)
+def test_python_m_crawler_health_bad_usage_and_unwritable_output(
+    tmp_path: Path, args: list[str], status: int, message: str
+) -> None:
+    FeedHistory(tmp_path / "state" / SQLITE_FILE).close()
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler.health", *args],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr.count("Traceback")) == (status, 0), done.stderr
+    assert message in done.stderr
+    assert not list(tmp_path.glob("*.html"))

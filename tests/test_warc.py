@@ -9,9 +9,13 @@ import gzip
 import io
 import json
 import random
+import sys
+import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import brotli
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.checker import Checker
@@ -33,6 +37,11 @@ from crawler.storage.warc import (
 )
 from tests.conftest import project_settings
 from tests.pages import article_html, paragraphs_for
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
 MOMENT = datetime(2026, 11, 24, 22, 30, 5, tzinfo=UTC)
 
@@ -167,6 +176,37 @@ def test_content_coding_is_kept_and_read_back_decoded(tmp_path: Path) -> None:
                 assert record.raw_stream.read() == body  # as received
     [read] = [r for r in read_warc(path, max_payload_bytes=1 << 20) if r.rec_type == "response"]  # type: ignore[union-attr]
     assert isinstance(read, ArchivedRecord) and read.payload == html
+
+
+@pytest.mark.parametrize(
+    ("coding", "encode"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, as some servers send
+        ("br", brotli.compress),
+        ("zstd", zstd.compress),
+    ],
+)
+def test_every_coding_the_crawl_accepts_is_read_back_decoded_or_refused(
+    tmp_path: Path, coding: str, encode: Callable[[bytes], bytes]
+) -> None:
+    """The crawl accepts gzip, deflate, br and zstd: each is read back decoded; a body that is
+    not in the coding it declares (which the crawl fails) is ``undecodable_body``, never taken
+    as it is; a bomb stops at the cap."""
+    html = article_html("Encoded", paragraphs_for("encoded")).encode()
+    bodies = [encode(html), b"<p>plain text</p>" * 200, encode(b"\0" * (8 << 20))]
+    writer = WarcWriter(tmp_path, "run", max_bytes=1 << 30, info={})
+    for n, body in enumerate(bodies):
+        headers = [("Content-Type", "text/html"), ("Content-Encoding", coding)]
+        writer.write(exchange(n, body=body, response_headers=headers))
+    [path] = writer.close()
+    read = [r for r in read_warc(path, max_payload_bytes=1 << 20) if r.rec_type == "response"]  # type: ignore[union-attr]
+    assert [(r.payload, r.problem) for r in read] == [  # type: ignore[union-attr]
+        (html, None),
+        (None, "undecodable_body"),
+        (None, "too_large"),
+    ]
 
 
 def test_files_rotate_at_the_size_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

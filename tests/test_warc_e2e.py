@@ -88,13 +88,16 @@ def test_crawl_with_warc_then_check_and_reextract(
         gzip.compress(article_html("Zipped", paragraphs_for("zipped")).encode()),
         headers={"Content-Encoding": "gzip"},
     )
+    # Not the coding it declares: the crawl fails it, re-extraction gives no article either.
+    site.add("/news/not-gzip", b"<p>plain text</p>" * 200, headers={"Content-Encoding": "gzip"})
     # Moved: the 301 and the page are both archived; the feed entry is found through the 301.
     site.add("/news/old", b"", status=301, headers={"Location": "/news/moved"})
     site.add("/news/moved", article_html("Moved", paragraphs_for("moved")))
     site.add("/news/short", "<html><body><p>Too short.</p></body></html>")
     site.add("/news/lonely", article_html("Lonely", paragraphs_for("lonely")))
     listed = [*stories.items(), ("/news/zipped", "Zipped"), ("/news/old", "Moved")]
-    site.add("/wire.xml", rss(site, [*listed, ("/news/short", "Short")]), "application/rss+xml")
+    unlisted = [("/news/short", "Short"), ("/news/not-gzip", "Not gzip")]
+    site.add("/wire.xml", rss(site, [*listed, *unlisted]), "application/rss+xml")
     # A feed over the archiving cap (NEWSCRAWLER_ARTICLE_MAXSIZE_BYTES below): not archived.
     site.add("/big.xml", rss(site, [("/news/lonely", "Lonely")], 6000), "application/rss+xml")
     output = tmp_path / "output"
@@ -111,9 +114,10 @@ def test_crawl_with_warc_then_check_and_reextract(
     report = result.report
     assert report["warc_files"] == [warcs[0].name]
     assert report["counters"]["warc/skipped/too_large"] == 1
-    # robots.txt, one feed (the other too large), 8 article URLs (one a 301), the target, and
+    # robots.txt, one feed (the other too large), 9 article URLs (one a 301), the target, and
     # the site's tdmrep.json (rights signals).
-    assert report["counters"]["warc/records"] == 1 + 1 + 8 + 1 + 1
+    assert report["counters"]["warc/records"] == 1 + 1 + 9 + 1 + 1
+    assert report["totals"]["articles_failed"] == {"BadGzipFile": 1}
     check_warcs(warcs, capsys)
 
     records = {r["id"]: r for r in result.records}
@@ -126,8 +130,11 @@ def test_crawl_with_warc_then_check_and_reextract(
     done = run_extract(*map(str, warcs))
     assert done.returncode == 1, done.stderr.decode()[-3000:]  # the short page has no article
     lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
-    failures = [r for r in lines if "error" in r]
-    assert failures == [{"url": site.url("/news/short"), "text": None, "error": "too_little_text"}]
+    failures = sorted((r["url"], r["error"]) for r in lines if "error" in r)
+    assert failures == [
+        (site.url("/news/not-gzip"), "undecodable_body"),
+        (site.url("/news/short"), "too_little_text"),
+    ]
     again = {r["id"]: r for r in lines if "error" not in r}
     assert again.keys() == records.keys()
     lonely_url = site.url("/news/lonely")

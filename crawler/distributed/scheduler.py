@@ -7,9 +7,10 @@ the other workers put it back on the queue if the worker dies (``WorkerMembershi
 request carries a token (``INFLIGHT_TOKEN`` in its meta) that ties its articles to it.
 
 Also: the worker joins the run when the scheduler opens (the first worker to join queues the
-feeds), the dupefilter is per run (``RunDupeFilter``), the shared queue is never flushed when a
-worker closes, and stats are kept without the ``spider`` argument that Scrapy 2.19 deprecates
-(scrapy-redis 0.9.1 still passes it, as in rmax/scrapy-redis#266 for ``engine.crawl``).
+feeds), the dupefilter is per run (``RunDupeFilter``) and lets redirect hops through, the
+shared queue is never flushed when a worker closes, and stats are kept without the ``spider``
+argument that Scrapy 2.19 deprecates (scrapy-redis 0.9.1 still passes it, as in
+rmax/scrapy-redis#266 for ``engine.crawl``).
 
 Stats: ``scheduler/enqueued/redis``, ``scheduler/dequeued/redis``, ``distributed/requeued_own``.
 """
@@ -66,7 +67,11 @@ class DistributedScheduler(Scheduler):  # type: ignore[misc]
         """Nothing to flush: the queue and the run's dupefilter are shared."""
 
     def enqueue_request(self, request: Request) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
+        # A redirect hop continues a request the filter already let through: filtered, a page
+        # moved to a URL of the same identity (a trailing slash, https) would be lost
+        # silently, and a redirect loop would end without its redirect_limit failure.
+        hop = "redirect_urls" in request.meta
+        if not (request.dont_filter or hop) and self.df.request_seen(request):
             self.df.log(request, self.spider)
             return False
         self.stats.inc_value("scheduler/enqueued/redis")

@@ -265,7 +265,9 @@ class RunReport:
             except OSError as exc:
                 logger.error("Cannot write run report %s: %s", path, exc)
                 stats.set_value("run/exit_code", 1)
-        text = summary(report, path, self.crawler.stats.get_stats())
+        text = summary(
+            report, path, self.crawler.stats.get_stats(), distributed=bool(self.config.redis_url)
+        )
         if logging.getLevelName(str(self.crawler.settings.get("LOG_LEVEL"))) in (
             logging.DEBUG,
             logging.INFO,
@@ -290,35 +292,49 @@ def write_exclusive(path: Path, text: str) -> Path:
     raise FileExistsError(f"no free report name like {path}")
 
 
-def requests_line(totals: dict[str, Any], stats: dict[str, Any]) -> str:
+def requests_line(
+    totals: dict[str, Any], stats: dict[str, Any], *, distributed: bool = False
+) -> str:
     """Where every article request went: fetched, skipped (by reason), failed, cancelled, and
-    what a stopped run never reached; in-run duplicates were never requested."""
+    what a stopped run never reached; in-run duplicates were never requested. A distributed
+    worker takes its downloads from the run's shared queue, whichever worker's feeds asked for
+    them: its line gives both sides, which balance only over all the workers of the run."""
     requested = totals["articles_requested"]
     skipped = totals["articles_skipped"]
     failed = sum(totals["articles_failed"].values())
     cancelled = int(stats.get("articles/cancelled", 0))
+    duplicates = f"; in-run duplicates (not requested): {stats.get('articles/duplicate_in_run', 0)}"
+    skips = [f"{reason} {count}" for reason, count in sorted(skipped.items())]
+    taken = [f"fetched {totals['scraped']}", f"failed {failed}", f"cancelled {cancelled}"]
+    if distributed:
+        return (
+            f"  articles requested by this worker's feeds: {requested}"
+            + (f" (skipped: {', '.join(skips)})" if skips else "")
+            + "; taken from the run's queue: "
+            + ", ".join(taken)
+            + duplicates
+        )
     accounted = totals["scraped"] + sum(skipped.values()) + failed + cancelled
-    parts = [f"fetched {totals['scraped']}"]
-    parts += [f"{reason} {count}" for reason, count in sorted(skipped.items())]
-    parts += [f"failed {failed}", f"cancelled {cancelled}"]
+    parts = [taken[0], *skips, *taken[1:]]
     if requested != accounted:
         parts.append(f"not reached {requested - accounted}")
-    duplicates = int(stats.get("articles/duplicate_in_run", 0))
-    return (
-        f"  articles requested: {requested} = "
-        + " + ".join(parts)
-        + f"; in-run duplicates (not requested): {duplicates}"
-    )
+    return f"  articles requested: {requested} = " + " + ".join(parts) + duplicates
 
 
-def summary(report: dict[str, Any], path: Path | None, stats: dict[str, Any] | None = None) -> str:
+def summary(
+    report: dict[str, Any],
+    path: Path | None,
+    stats: dict[str, Any] | None = None,
+    *,
+    distributed: bool = False,
+) -> str:
     totals = report["totals"]
     lines = [
         "Run summary" + (" (PARTIAL: " + report["close_reason"] + ")" if report["partial"] else ""),
         f"  feeds: {totals['feeds']} ({totals['feeds_not_modified']} not modified, "
         f"{totals['feeds_failed']} failed)"
         + (f"; not due yet: {totals['feeds_not_due']}" if totals.get("feeds_not_due") else ""),
-        requests_line(totals, stats or {}),
+        requests_line(totals, stats or {}, distributed=distributed),
         f"  fetch failures: {sum(totals['articles_failed'].values())} "
         f"(to retry next run: {totals['articles_retry_later']}, "
         f"given up: {sum(totals['articles_given_up'].values())})",

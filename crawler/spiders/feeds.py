@@ -44,7 +44,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from twisted.python.failure import Failure
 
 from crawler import signals as news_signals
-from crawler.arguments import check_spider_arguments, flag_argument
+from crawler.arguments import check_sources_given, check_spider_arguments, flag_argument
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig, placeholder_contact
 from crawler.extensions.polling import due_feeds
 from crawler.extensions.state import RunState
@@ -116,6 +116,7 @@ class FeedsSpider(SourcesMixin):
         _parse_timeout_s: float = CrawlerConfig.parse_timeout_s,
         **kwargs: Any,
     ) -> None:
+        check_sources_given({"feeds": feeds, "feeds_file": feeds_file, **kwargs})
         sources = SourceArguments.pop(kwargs)
         self.all_feeds = flag_argument("all_feeds", kwargs.pop("all_feeds", None))
         check_spider_arguments(kwargs)

@@ -30,6 +30,7 @@ import io
 import logging
 import mmap
 import os
+import sys
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,12 +40,19 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
+import brotli
 from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import BufferedReader
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
+
+from crawler.feeds.compressed import DecompressError, gunzip_capped
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
 logger = logging.getLogger(__name__)
 
@@ -554,8 +562,11 @@ def _archived(
 def _decode_content(
     raw: bytes, headers: Sequence[tuple[str, str]], max_bytes: int
 ) -> tuple[bytes | None, str | None]:
-    """The payload with its ``Content-Encoding`` decoded (warcio's decompressors: gzip,
-    deflate, br), capped at ``max_bytes`` decoded."""
+    """The payload with its ``Content-Encoding`` decoded, capped at ``max_bytes`` decoded.
+    Every coding the crawl accepts is read (gzip, deflate, br, zstd); a body that is not in
+    the coding it declares is ``undecodable_body``, as the crawl failed it. Not warcio's
+    decoders: they pass such a body on as it is, and fail on every br body with Google's
+    ``brotli``, the one Scrapy installs (webrecorder/warcio#73)."""
     codings = [
         c.strip().lower()
         for name, value in headers
@@ -565,14 +576,69 @@ def _decode_content(
     ]
     data = raw
     for coding in reversed(codings):
-        coding = "gzip" if coding == "x-gzip" else coding
-        if coding not in BufferedReader.get_supported_decompressors():
+        decode = _DECODERS.get("gzip" if coding == "x-gzip" else coding)
+        if decode is None:
             return None, f"content_encoding_{coding}"
         try:
-            decoded = _read_capped(BufferedReader(io.BytesIO(data), decomp_type=coding), max_bytes)
-        except Exception:
+            decoded = decode(data, max_bytes)
+        except (DecompressError, zlib.error, brotli.error, zstd.ZstdError):
             return None, "undecodable_body"
         if decoded is None:
             return None, "too_large"
         data = decoded
     return data, None
+
+
+def _gunzip(body: bytes, max_bytes: int) -> bytes | None:
+    try:
+        return gunzip_capped(body, max_bytes)
+    except DecompressError as exc:
+        if exc.reason == "gzip_too_large":
+            return None
+        raise
+
+
+def _inflate(body: bytes, max_bytes: int) -> bytes | None:
+    """``deflate``: zlib data, or raw deflate as some servers send it (Scrapy reads both)."""
+    try:
+        return _inflate_with(zlib.decompressobj(), body, max_bytes)
+    except zlib.error:
+        return _inflate_with(zlib.decompressobj(-zlib.MAX_WBITS), body, max_bytes)
+
+
+def _inflate_with(inflater: Any, body: bytes, max_bytes: int) -> bytes | None:
+    out = bytearray()
+    chunk = body
+    while chunk and not inflater.eof:
+        out += inflater.decompress(chunk, _DECODE_STEP)
+        if len(out) > max_bytes:
+            return None
+        chunk = inflater.unconsumed_tail
+    out += inflater.flush()
+    return bytes(out) if len(out) <= max_bytes else None
+
+
+def _unbrotli(body: bytes, max_bytes: int) -> bytes | None:
+    decompressor = brotli.Decompressor()
+    out = bytearray(decompressor.process(body, output_buffer_limit=_DECODE_STEP))
+    while not decompressor.is_finished() and len(out) <= max_bytes:
+        chunk = decompressor.process(b"", output_buffer_limit=_DECODE_STEP)
+        if not chunk:
+            break
+        out += chunk
+    return bytes(out) if len(out) <= max_bytes else None
+
+
+def _unzstd(body: bytes, max_bytes: int) -> bytes | None:
+    out = zstd.ZstdDecompressor().decompress(body, max_length=max_bytes + 1)
+    return out if len(out) <= max_bytes else None
+
+
+# Decoded in steps of this size, so that a bomb stops at the cap.
+_DECODE_STEP = 64 * 1024
+_DECODERS: dict[str, Callable[[bytes, int], bytes | None]] = {
+    "gzip": _gunzip,
+    "deflate": _inflate,
+    "br": _unbrotli,
+    "zstd": _unzstd,
+}
