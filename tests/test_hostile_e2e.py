@@ -760,7 +760,7 @@ def test_row21_loopback_not_allowed_gets_zero_requests(
     feed = result.report["feeds"][site.url("/feed.xml")]
     assert (feed["status"], feed["reason"]) == ("failed", "urlpolicy_loopback")
     assert result.report["counters"]["urlpolicy/loopback"] == 1
-    assert "refused by URL policy" in result.stderr
+    assert "refused by URL policy: loopback 1 (see ALLOW_PRIVATE_HOSTS)" in result.stderr
 
 
 def test_invalid_allow_private_hosts_fails_at_start(

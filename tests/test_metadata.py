@@ -350,6 +350,34 @@ def test_tags_are_keywords_only_and_feed_categories_apart() -> None:
     assert article.feed_tags == ["News/World"]
 
 
+def test_a_list_written_with_an_oxford_comma_gives_its_last_item_alone() -> None:
+    url = "https://news.example/story"
+    entry = FeedEntry(link=url, feed_url="https://news.example/feed")
+    keywords = ["Business, Finance, & Economics", "Arts, Culture, and Andrew Lloyd Webber"]
+    article = record(ld(keywords=keywords), url, entry)
+    assert article.tags == [
+        "Business",
+        "Finance",
+        "Economics",
+        "Arts",
+        "Culture",
+        "Andrew Lloyd Webber",
+    ]
+
+
+def test_the_sites_own_host_name_is_no_tag() -> None:
+    url = "https://www.news.example/story"
+    entry = FeedEntry(link=url, feed_url="https://news.example/feed", tags=("From the feed",))
+    article = record(ld(keywords=["Fairmont Jasper Park", "news.example"]), url, entry)
+    assert (article.tags, article.provenance["tags"]) == (["Fairmont Jasper Park"], "json-ld")
+    # Nothing but the site's name: the feed's categories stand in, as for a page without tags.
+    alone = record(ld(keywords=["www.news.example"]), url, entry)
+    assert (alone.tags, alone.provenance["tags"]) == (["From the feed"], "feed")
+    # Another site's name may be the story's topic.
+    other = record(ld(keywords=["amazon.com"]), url, entry)
+    assert other.tags == ["amazon.com"]
+
+
 @pytest.mark.parametrize(
     ("head", "expected", "source"),
     [

@@ -195,7 +195,10 @@ def test_rights_signals_and_their_absence(
     }
     assert "rights" not in report["feeds"][plain_feed]  # no signal: no counts
     assert report["totals"]["rights"]["tdm_reserved"] == 3
-    assert "rights signals: {" in result.stderr
+    assert (
+        "rights signals: ai_crawlers_disallowed 6, tdm_not_reserved 3, tdm_reserved 3, license 1,"
+        " noai 1, noimageai 1, noindex 1, not_free 1 (per feed in the report)" in result.stderr
+    )
 
 
 def test_skip_tdm_reserved_drops_exactly_the_reserved(

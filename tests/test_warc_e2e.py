@@ -114,6 +114,7 @@ def test_crawl_with_warc_then_check_and_reextract(
     report = result.report
     assert report["warc_files"] == [warcs[0].name]
     assert report["counters"]["warc/skipped/too_large"] == 1
+    assert "exchanges archived, not archived: too_large 1)" in result.stderr
     # robots.txt, one feed (the other too large), 9 article URLs (one a 301), the target, and
     # the site's tdmrep.json (rights signals).
     assert report["counters"]["warc/records"] == 1 + 1 + 9 + 1 + 1

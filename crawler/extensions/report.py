@@ -321,6 +321,12 @@ def requests_line(
     return f"  articles requested: {requested} = " + " + ".join(parts) + duplicates
 
 
+def counts_text(counts: dict[str, int]) -> str:
+    """Counts by name for a summary line: ``tdm_reserved 3, noai 1``, largest first."""
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{name} {count}" for name, count in ordered)
+
+
 def summary(
     report: dict[str, Any],
     path: Path | None,
@@ -355,10 +361,14 @@ def summary(
         if feed["status"] == "failed"
     ][:20]
     if totals.get("rights"):
-        lines.append(f"  rights signals: {totals['rights']} (per feed in the report)")
-    refused = {k: v for k, v in report.get("counters", {}).items() if k.startswith("urlpolicy/")}
+        rights = counts_text(totals["rights"])
+        lines.append(f"  rights signals: {rights} (per feed in the report)")
+    counters = report.get("counters", {})
+    refused = {
+        k.removeprefix("urlpolicy/"): v for k, v in counters.items() if k.startswith("urlpolicy/")
+    }
     if refused:
-        lines.append(f"  refused by URL policy: {refused} (see ALLOW_PRIVATE_HOSTS)")
+        lines.append(f"  refused by URL policy: {counts_text(refused)} (see ALLOW_PRIVATE_HOSTS)")
     if report["output_error"]:
         lines.append(f"  OUTPUT ERROR: {report['output_error']}")
     if report["opml_export_error"]:
@@ -369,7 +379,6 @@ def summary(
     written = output if output and Path(output).is_file() else "none (no article written)"
     lines.append(f"  output: {written}; report: {path or '-'}")
     if report["warc_files"]:
-        counters = report.get("counters", {})
         skipped = {
             k.removeprefix("warc/skipped/"): v
             for k, v in counters.items()
@@ -377,6 +386,6 @@ def summary(
         }
         lines.append(
             f"  WARC: {', '.join(report['warc_files'])} ({counters.get('warc/records', 0)} "
-            f"exchanges archived" + (f", not archived: {skipped})" if skipped else ")")
+            f"exchanges archived" + (f", not archived: {counts_text(skipped)})" if skipped else ")")
         )
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from crawler.extraction.metadata import (
     record_date,
     settle_dates,
     split_authors,
+    without_site_names,
 )
 from crawler.extraction.page import MIN_TEXT_CHARS, PageExtraction, extract_page
 from crawler.extraction.remote import ArticleExtraction
@@ -77,6 +78,9 @@ def build_article(
     meta.set("published", published, "feed")
     meta.set("modified", entry.updated if entry.updated != entry.published else None, "feed")
     settle_dates(meta)
+    meta.tags = without_site_names(meta.tags, fetched_url)
+    if not meta.tags:
+        meta.provenance.pop("tags", None)
     meta.set("tags", clean_tags(list(entry.tags)), "feed")
     meta.set("description", entry.summary, "feed")
     meta.set("language", language_code(entry.language), "feed")

@@ -488,7 +488,9 @@ def split_authors(value: Any) -> list[str]:
     return list(dict.fromkeys(name for name in cleaned if name))
 
 
-TAG_SPLIT = re.compile(r"\s*[,;|]\s*")
+# A list's separators, with the conjunction an Oxford comma leaves before its last item
+# ("Business, Finance, & Economics").
+TAG_SPLIT = re.compile(r"\s*[,;|]\s*(?:&\s*|and\s+)?")
 MAX_TAG_CHARS = 60
 # Not a keyword: an id or hash, a UUID, a "key: value" or "key=value" CMS field, a category
 # path ("news/world", "News > World"), a snake_case or glued-together layout token
@@ -518,6 +520,14 @@ def clean_tags(values: Any) -> list[str]:
             if tag and len(tag) <= MAX_TAG_CHARS and not NOT_A_TAG.fullmatch(tag):
                 tags.setdefault(tag.casefold(), tag)
     return list(tags.values())
+
+
+def without_site_names(tags: list[str], url: str) -> list[str]:
+    """The tags without the page's own host name ("nationalpost.com", "www.example.org"),
+    which some sites add to every page's keywords: it names the site, not a topic."""
+    host = (urlsplit(url).hostname or "").casefold()
+    names = {host, host.removeprefix("www.")}
+    return [tag for tag in tags if tag.casefold() not in names]
 
 
 def _json_ld_objects(tree: etree._Element) -> list[dict[str, Any]]:
