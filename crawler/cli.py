@@ -240,9 +240,14 @@ def forget(argv: list[str]) -> int:
         "--reason",
         action="append",
         default=[],
-        help="a drop or give-up reason, as in the run report (may be repeated)",
+        help="a drop or give-up reason, as in the run report (may be repeated); one that is "
+        "neither a drop reason nor in the state store is refused",
     )
-    parser.add_argument("--site", help="only entries whose link is on this host")
+    parser.add_argument(
+        "--site",
+        help="only entries whose link is on this host (www.example.org, or the site's URL "
+        "https://www.example.org/)",
+    )
     parser.add_argument(
         "--feed",
         help="only entries of this feed (its URL as in the report); entries settled by an "
@@ -259,7 +264,7 @@ def forget(argv: list[str]) -> int:
     if not (args.reason or args.site or args.feed or args.all):
         parser.error("give --reason, --site, --feed or --all")
 
-    from crawler.storage.forget import forget_settled
+    from crawler.storage.forget import ForgetUsageError, forget_settled
     from crawler.storage.state import SQLITE_FILE
 
     state_dir = args.state_dir
@@ -272,6 +277,8 @@ def forget(argv: list[str]) -> int:
         result = forget_settled(
             state_dir / SQLITE_FILE, args.reason, args.site, dry_run=args.dry_run, feed=args.feed
         )
+    except ForgetUsageError as exc:
+        parser.error(str(exc))
     except (OSError, ValueError, sqlite3.Error) as exc:
         print(f"newscrawler forget: {exc}", file=sys.stderr)
         return 1

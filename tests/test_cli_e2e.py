@@ -198,6 +198,11 @@ def test_newscrawler_forget_brings_dropped_entries_back(site: LocalSite, tmp_pat
     assert json.loads(by_feed.stdout)["forgotten"] == {"dropped:too_little_text": 1}
     other = newscrawler(tmp_path, "forget", "--feed", feed + "?other", "--dry-run", *state)
     assert json.loads(other.stdout)["forgotten"] == {}
+    by_site = newscrawler(tmp_path, "forget", "--site", site.url("/"), "--dry-run", *state)
+    assert json.loads(by_site.stdout)["forgotten"] == {"dropped:too_little_text": 1}
+    misspelt = newscrawler(tmp_path, "forget", "--reason", "too_litle_text", *state)
+    assert misspelt.returncode == 2 and misspelt.stdout == ""
+    assert "unknown reason too_litle_text (did you mean too_little_text?)" in misspelt.stderr
     forgot = newscrawler(tmp_path, "forget", "--reason", "too_little_text", *state)
     assert forgot.returncode == 0, forgot.stderr
     assert json.loads(forgot.stdout)["forgotten"] == {"dropped:too_little_text": 1}

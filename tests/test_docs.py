@@ -14,6 +14,7 @@ import pytest
 import crawler.settings as project
 from crawler.arguments import SPIDER_ARGUMENTS
 from crawler.cli import HANDLERS
+from crawler.storage.outcomes import CONTENT_DROPS
 from tests.conftest import ROOT
 
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -59,6 +60,17 @@ def test_every_spider_argument_and_command_is_documented() -> None:
         assert f"| `{name}` |" in commands, name
     for command in HANDLERS:
         assert f"## newscrawler {command}" in commands, command
+
+
+def test_every_remembered_drop_reason_is_listed_where_users_look_for_it() -> None:
+    commands = text(ROOT / "docs" / "commands.md")
+    forget = commands[
+        commands.index("## newscrawler forget") : commands.index("## newscrawler health")
+    ]
+    remembered = text(ROOT / "docs" / "scheduling.md").split("is remembered like", 1)[0]
+    remembered = remembered[remembered.rindex("A page dropped for its content") :]
+    for reason in CONTENT_DROPS:
+        assert f"`{reason}`" in forget and f"`{reason}`" in remembered, reason
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)

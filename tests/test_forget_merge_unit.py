@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.storage.forget import forget_settled
+from crawler.storage.forget import ForgetUsageError, forget_settled, site_host
 from crawler.storage.merge import MergeError, merge_records, record_day, run_files
 from crawler.storage.outcomes import feed_key
 from crawler.storage.state import FeedState, SqliteStateStore, entry_keys, settled_entry
@@ -56,6 +56,44 @@ def test_forget_by_reason_by_site_or_all(tmp_path: Path) -> None:
     assert forget_settled(path).counts == {"dropped:not_html": 1}
     assert forget_settled(path).counts == {}
     store.close()
+
+
+def test_a_reason_neither_dropped_for_nor_in_the_store_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = store_with_settled(path)
+    with pytest.raises(ForgetUsageError, match=r"unknown reason to_large \(did you mean too_large"):
+        forget_settled(path, ["too_little_text", "to_large"])
+    with pytest.raises(ForgetUsageError, match=r"reason http_41 \(did you mean http_410\?\)"):
+        forget_settled(path, ["http_41"])
+    # Give-up reasons are open (any status, any network error): known from the store only.
+    with pytest.raises(ForgetUsageError, match=r"other reasons in this state store: http_410$"):
+        forget_settled(path, ["http_404"])
+    assert store.find(entry_keys("https://a.example/1", None, FEED)) is not None  # none deleted
+    feed = store.feed("https://a.example/feed")
+    assert feed is not None and feed.etag == '"x"'
+    # A drop reason is known though no entry in this store has it.
+    assert forget_settled(path, ["no_content"], dry_run=True).counts == {}
+    assert forget_settled(path, ["http_410"], dry_run=True).counts == {"gave_up:http_410": 1}
+    store.close()
+
+
+def test_a_site_is_a_host_or_a_site_url_without_a_path(tmp_path: Path) -> None:
+    assert site_host("www.A.example") == site_host("https://www.a.example/") == "a.example"
+    assert site_host("http://a.example:8443") == site_host("a.example:8443") == "a.example:8443"
+    assert site_host("https://a.example:443/") == "a.example"
+    for section in ("https://a.example/news/", "a.example/news", "https://a.example/?page=2"):
+        with pytest.raises(ForgetUsageError, match=r"give --site a\.example to forget"):
+            site_host(section)
+    with pytest.raises(ForgetUsageError, match="not a host name"):
+        site_host("https://[a.example/")
+    path = tmp_path / "state.sqlite3"
+    store_with_settled(path).close()
+    assert forget_settled(path, site="https://www.a.example/", dry_run=True).counts == {
+        "dropped:too_large": 1,
+        "gave_up:http_410": 1,
+    }
+    with pytest.raises(ForgetUsageError):
+        forget_settled(path, site="https://a.example/news/")
 
 
 def test_forget_by_feed(tmp_path: Path) -> None:

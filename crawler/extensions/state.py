@@ -23,12 +23,12 @@ is recorded at once in the store:
 
 A given-up entry is remembered as settled (``gave_up:<reason>``: not fetched again unless the
 feed dates it newer), counted as ``articles/given_up/<reason>`` and sent to the run report
-(signal ``article_given_up``). A page dropped for its content (``CONTENT_DROPS``: too little
-text, not HTML, ...) is remembered the same way (``dropped:<reason>``); one on which
-extraction failed is not, and ends its entry's retries, except a page whose extraction ran
-out of time or killed its worker (``extraction_timeout``, ``extraction_crashed``): that is a
-failed attempt like a failed download, retried next run and given up after
-``NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS``.
+(signal ``article_given_up``). A page dropped for its content
+(``crawler.storage.outcomes.CONTENT_DROPS``: too little text, not HTML, ...) is remembered the
+same way (``dropped:<reason>``); one on which extraction failed is not, and ends its entry's
+retries, except a page whose extraction ran out of time or killed its worker
+(``extraction_timeout``, ``extraction_crashed``): that is a failed attempt like a failed
+download, retried next run and given up after ``NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS``.
 
 At spider close it stores each feed's health and, for a feed fully processed in a run that
 finished, the new ETag / Last-Modified, so the next run asks "changed since?". Every failed
@@ -63,7 +63,7 @@ from crawler.pipelines import ArticleDropped
 from crawler.storage.durable import OutputError, check_writable, recover
 from crawler.storage.journal import Journal
 from crawler.storage.lock import RunLock
-from crawler.storage.outcomes import feed_key, settled_outcome
+from crawler.storage.outcomes import CONTENT_DROPS, feed_key, settled_outcome
 from crawler.storage.state import (
     FeedState,
     RetryEntry,
@@ -88,20 +88,6 @@ PERMANENT_REFUSALS = frozenset(
         "redirect_limit",
         "headers_too_large",
         "tdm_reserved",
-    }
-)
-# Drops of a downloaded page for its content (crawler/pipelines/extraction.py): the same page
-# would be dropped again, so its entry is remembered and not downloaded again until updated.
-CONTENT_DROPS = frozenset(
-    {
-        "too_little_text",
-        "no_content",
-        "empty_body",
-        "unparseable_html",
-        "not_html",
-        "not_html_bytes",
-        "too_large",
-        "tdm_reserved",  # NEWSCRAWLER_SKIP_TDM_RESERVED: the page reserves TDM rights
     }
 )
 # Drops where our extraction failed on the page: not remembered (another run may succeed), but

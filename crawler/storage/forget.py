@@ -14,6 +14,11 @@ key, which names the feed that assigned the GUID (``guid:<site>:<feed>:<guid>``,
 its feed: it is counted as *unattributed* (``Forgotten.unattributed``), so the caller can say
 how to reach it (by site, by reason or all). Feeds are compared by their dedupe key
 (``crawler.urls.dedupe_key``: scheme, ``www.`` and a trailing slash do not count).
+
+A choice that can match no entry, most likely a typing mistake, raises ``ForgetUsageError``
+before anything is deleted: a reason that is neither a drop reason (``CONTENT_DROPS``, a fixed
+list) nor the reason of an entry in the store (give-up reasons are open: any HTTP status, any
+network error), and a site URL naming more than a host (``site_host``).
 """
 
 from __future__ import annotations
@@ -24,8 +29,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.storage.outcomes import FEED_KEY_PREFIX
+from crawler.config import nearest
+from crawler.storage.outcomes import CONTENT_DROPS, FEED_KEY_PREFIX
 from crawler.urls import dedupe_key
+
+
+class ForgetUsageError(ValueError):
+    """A reason or site that is a mistake: it could match no entry (a usage error)."""
 
 
 @dataclass
@@ -47,30 +57,32 @@ def forget_settled(
     feed: str | None = None,
 ) -> Forgotten:
     """Delete the settled entries of ``reasons`` (e.g. ``too_large``, ``http_410``; all when
-    empty) whose link is on ``site`` (a host name, ``www.`` ignored; any when None) and that
-    ``feed`` listed (its URL; any when None). Entries whose feed cannot be told are left and
-    counted in ``unattributed``. A store too old to hold settled entries has none."""
+    empty) whose link is on ``site`` (a host or a site URL, see ``site_host``; any when None)
+    and that ``feed`` listed (its URL; any when None). Entries whose feed cannot be told are
+    left and counted in ``unattributed``. A store too old to hold settled entries has none.
+    Raises ``ForgetUsageError``, deleting nothing, for a reason that is neither a drop reason
+    nor one of an entry in the store, or a site URL with a path."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no state store here")
-    host = site.lower().removeprefix("www.") if site else None
+    host = site_host(site) if site else None
     wanted_feed = dedupe_key(feed) if feed is not None else None
     result = Forgotten()
     db = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
         db.execute("BEGIN IMMEDIATE")
-        if "outcome" not in _columns(db, "articles"):  # before settled entries were stored
-            db.execute("COMMIT")
-            return result
-        rows = db.execute(
-            "SELECT a.id, a.outcome, k.key FROM articles a JOIN article_keys k "
-            "ON k.article_id = a.id WHERE a.outcome IS NOT NULL ORDER BY a.id, k.key"
-        ).fetchall()
+        rows = []
+        if "outcome" in _columns(db, "articles"):  # else: before settled entries were stored
+            rows = db.execute(
+                "SELECT a.id, a.outcome, k.key FROM articles a JOIN article_keys k "
+                "ON k.article_id = a.id WHERE a.outcome IS NOT NULL ORDER BY a.id, k.key"
+            ).fetchall()
         entries: dict[str, tuple[str, list[str]]] = {}
         for article_id, outcome, key in rows:
             entries.setdefault(article_id, (outcome, []))[1].append(key)
+        _check_reasons(reasons, {outcome for outcome, _ in entries.values()})
         chosen: dict[str, str] = {}
         for article_id, (outcome, keys) in entries.items():
-            reason = outcome.split(":", 1)[-1].split("@", 1)[0]
+            reason = _reason(outcome)
             if reasons and reason not in reasons:
                 continue
             link_key = _link_key(keys)
@@ -98,6 +110,47 @@ def forget_settled(
         db.close()
     result.counts = Counter(chosen.values())
     return result
+
+
+def site_host(site: str) -> str:
+    """The host (with a port other than 80 and 443) that ``--site`` names, as the stored link
+    keys hold it (``crawler.urls.dedupe_key``: lower case, ``www.`` dropped): from a host name
+    (``www.Example.org``) or a site URL (``https://www.example.org/``). A URL with a path or
+    query raises ``ForgetUsageError``: entries are chosen by host only, so it would forget
+    more than it names."""
+    try:
+        key = dedupe_key(site if "//" in site else f"//{site}")
+    except ValueError:  # urlsplit: a bad IPv6 literal or port
+        key = ""
+    host, _, rest = key.partition("/")
+    if not host:
+        raise ForgetUsageError(f"--site {site}: not a host name or site URL")
+    if rest:
+        raise ForgetUsageError(
+            f"--site {site}: entries are chosen by host only, not by path; give --site {host} "
+            f"to forget the entries of every page on {host}"
+        )
+    return host
+
+
+def _check_reasons(reasons: Collection[str], outcomes: Collection[str]) -> None:
+    """Refuse a reason that is neither a drop reason (a fixed list) nor the reason of one of
+    the stored ``outcomes``: it matches no entry, most likely misspelt. (A give-up reason can be
+    any HTTP status or network error, so only those in the store are known.)"""
+    stored = {_reason(outcome) for outcome in outcomes} - CONTENT_DROPS
+    known = sorted(CONTENT_DROPS) + sorted(stored)
+    for reason in reasons:
+        if reason not in known:
+            raise ForgetUsageError(
+                f"unknown reason {reason}{nearest(reason, known)}: pages are dropped for "
+                f"{', '.join(sorted(CONTENT_DROPS))}; other reasons in this state store: "
+                f"{', '.join(sorted(stored)) or 'none'}"
+            )
+
+
+def _reason(outcome: str) -> str:
+    """The reason of a stored outcome: ``too_large`` of ``dropped:too_large@2097152``."""
+    return outcome.split(":", 1)[-1].split("@", 1)[0]
 
 
 def entry_feeds(keys: Sequence[str]) -> set[str]:

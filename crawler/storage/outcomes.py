@@ -1,4 +1,8 @@
-"""Outcomes of entries settled without a record, when they depend on a size limit. Pure.
+"""Outcomes of entries settled without a record: the drop reasons, and the size limit. Pure.
+
+A page dropped for its content is settled as ``dropped:<reason>``, the reason one of
+``CONTENT_DROPS``; an entry whose download was given up as ``gave_up:<reason>``, any download
+failure (``http_410``, ``robots_forbidden``, a network error's name...).
 
 An entry whose page was too large (``dropped:too_large``: over
 ``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES``) or whose download was (``gave_up:too_large``,
@@ -14,6 +18,21 @@ can find it.
 from __future__ import annotations
 
 SIZE_REASONS = frozenset({"too_large", "decompressed_too_large"})
+# Drops of a downloaded page for its content (crawler/pipelines/extraction.py): the same page
+# would be dropped again, so its entry is settled as ``dropped:<reason>`` and not downloaded
+# again until updated (``crawler.extensions.state``). The only drop reasons a store holds.
+CONTENT_DROPS = frozenset(
+    {
+        "too_little_text",
+        "no_content",
+        "empty_body",
+        "unparseable_html",
+        "not_html",
+        "not_html_bytes",
+        "too_large",
+        "tdm_reserved",  # NEWSCRAWLER_SKIP_TDM_RESERVED: the page reserves TDM rights
+    }
+)
 FEED_KEY_PREFIX = "feed-entry:"
 
 
