@@ -22,14 +22,19 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from scrapy import Request, Spider
 from scrapy.exceptions import DontCloseSpider
+from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.test import get_crawler
 
 from crawler.config import ConfigError, CrawlerConfig, default_host
 from crawler.distributed.membership import WorkerMembership
 from crawler.distributed.politeness import SiteRateLimiter
-from crawler.distributed.runtime import InflightRequests
+from crawler.distributed.runtime import InflightRequests, WorkerRuntime
+from crawler.distributed.scheduler import DistributedScheduler
 from crawler.distributed.tdmrep import LEASE_S, RESULT_TTL_S, SharedTdmRep
-from crawler.rights import parse_tdmrep
+from crawler.extensions.report import requests_line
+from crawler.rights import SITE_RIGHTS_META, parse_tdmrep
 from crawler.settings import NEWSCRAWLER_OUTPUT_FILE
 from crawler.storage.redis_cluster import (
     RedisCluster,
@@ -152,6 +157,11 @@ def test_three_workers_split_the_crawl_and_a_rerun_writes_nothing(
     assert sum(r["totals"]["written"] for r in reports) == ARTICLES
     assert all(r["totals"]["reconciled"] and not r["partial"] for r in reports)
     assert sum(r["totals"]["feeds"] for r in reports) == FEEDS
+    # Each feed lists 3 articles of the next one: requested once in the run, whichever
+    # workers handled the two feeds, and the other listing counted as an in-run duplicate.
+    assert sum(r["totals"]["articles_requested"] for r in reports) == ARTICLES
+    duplicates = [r["counters"].get("articles/duplicate_in_run", 0) for r in reports]
+    assert sum(duplicates) == 3 * FEEDS
     assert run_keys(redis_server) == [], "the last worker out ends the run"
 
     # A second run against unchanged feeds: nothing new is written.
@@ -478,6 +488,55 @@ def test_a_worker_kept_open_for_the_others_is_woken_once_the_run_is_done(
     assert wakes == [None]
     membership.spider_idle(None)  # what the woken engine asks: the worker may close
     assert runtime.finished
+
+
+def test_an_article_any_worker_queued_in_the_run_is_counted_as_an_in_run_duplicate(
+    redis_server: RedisServer,
+) -> None:
+    """The run's filter drops an article request another worker (or this one) queued already,
+    also under another URL of the same identity; the dropped one moves from
+    ``articles/requested`` to ``articles/duplicate_in_run``, so the workers' requested figures
+    add up to what the run queued and the summary line shows the duplicate. A redirect hop and
+    requests that are not articles are never filtered."""
+    spider = Spider(name="feeds")
+    stats: dict[str, MemoryStatsCollector] = {}
+    for name in ("a", "b"):
+        cluster = RedisCluster(redis_server.client, "feeds", name, heartbeat_s=10)
+        cluster.acquire()
+        scheduler = DistributedScheduler(
+            server=redis_server.client, persist=True, queue_key=cluster.queue_key
+        )
+        scheduler.runtime = cast(WorkerRuntime, SimpleNamespace(cluster=cluster))
+        scheduler.stats = MemoryStatsCollector(get_crawler(Spider))
+        scheduler.debug = False
+        scheduler.open(spider)
+        stats[name] = scheduler.stats
+        article = {SITE_RIGHTS_META: None}
+        # What the feeds spider counts as it makes the requests: each worker's feeds list an
+        # article of their own and story 1, under two URLs of one identity (scheme, slash).
+        scheduler.stats.set_value("articles/requested", 2)
+        assert scheduler.enqueue_request(Request(f"https://news.example/{name}-only", meta=article))
+        story = "https://news.example/story-1" if name == "a" else "http://news.example/story-1/"
+        assert scheduler.enqueue_request(Request(story, meta=article)) == (name == "a")
+        hop = Request(story, meta={**article, "redirect_urls": ["https://news.example/s1"]})
+        assert scheduler.enqueue_request(hop), "a redirect hop is never filtered"
+        # The same feed URL on both workers (not byte-identical requests: the queue would keep
+        # one copy of those whatever the filter did).
+        feed = Request("https://news.example/feed.xml", cb_kwargs={"worker": name})
+        assert scheduler.enqueue_request(feed), "only article requests are filtered"
+    assert stats["a"].get_stats()["articles/requested"] == 2
+    assert "articles/duplicate_in_run" not in stats["a"].get_stats()
+    assert stats["b"].get_stats()["articles/requested"] == 1
+    assert stats["b"].get_stats()["articles/duplicate_in_run"] == 1
+    assert sum(s.get_value("scheduler/enqueued/redis") for s in stats.values()) == 7
+    assert cluster.queued() == 7
+
+    b = stats["b"].get_stats()
+    totals = {"articles_requested": b["articles/requested"], "scraped": 0}
+    totals |= {"articles_skipped": {}, "articles_failed": {}}
+    line = requests_line(totals, b, distributed=True)
+    assert line.startswith("  articles requested by this worker's feeds: 1;"), line
+    assert line.endswith("; in-run duplicates (not requested): 1"), line
 
 
 def test_shared_tdmrep_protocol(redis_server: RedisServer) -> None:

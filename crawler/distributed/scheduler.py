@@ -7,12 +7,15 @@ the other workers put it back on the queue if the worker dies (``WorkerMembershi
 request carries a token (``INFLIGHT_TOKEN`` in its meta) that ties its articles to it.
 
 Also: the worker joins the run when the scheduler opens (the first worker to join queues the
-feeds), the dupefilter is per run (``RunDupeFilter``) and lets redirect hops through, the
-shared queue is never flushed when a worker closes, and stats are kept without the ``spider``
-argument that Scrapy 2.19 deprecates (scrapy-redis 0.9.1 still passes it, as in
-rmax/scrapy-redis#266 for ``engine.crawl``).
+feeds), the dupefilter is per run (``RunDupeFilter``), sees only article requests and lets
+redirect hops through, the shared queue is never flushed when a worker closes, and stats are
+kept without the ``spider`` argument that Scrapy 2.19 deprecates (scrapy-redis 0.9.1 still
+passes it, as in rmax/scrapy-redis#266 for ``engine.crawl``).
 
-Stats: ``scheduler/enqueued/redis``, ``scheduler/dequeued/redis``, ``distributed/requeued_own``.
+Stats: ``scheduler/enqueued/redis``, ``scheduler/dequeued/redis``, ``distributed/requeued_own``;
+an article request the run's filter drops (any worker of the run asked for it already) moves
+from ``articles/requested`` to ``articles/duplicate_in_run``, as the spider counts an in-run
+duplicate on a single machine.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from scrapy_redis.scheduler import Scheduler
 
 from crawler.distributed.dupefilter import RunDupeFilter
 from crawler.distributed.runtime import INFLIGHT_TOKEN, WorkerRuntime, worker_runtime
+from crawler.rights import SITE_RIGHTS_META
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +71,22 @@ class DistributedScheduler(Scheduler):  # type: ignore[misc]
         """Nothing to flush: the queue and the run's dupefilter are shared."""
 
     def enqueue_request(self, request: Request) -> bool:
-        # A redirect hop continues a request the filter already let through: filtered, a page
-        # moved to a URL of the same identity (a trailing slash, https) would be lost
-        # silently, and a redirect loop would end without its redirect_limit failure.
+        """Queue ``request`` unless it is an article request this run has already queued (on
+        any worker): that one is counted as an in-run duplicate and not queued."""
+        # Only article requests (the spider marks them with SITE_RIGHTS_META) are filtered,
+        # and each one dropped is counted: no other request is dropped uncounted (the spider
+        # queues its feeds, sitemaps and site pages once per run, as dont_filter). A redirect
+        # hop continues a request the filter already let through: filtered, a page moved to a
+        # URL of the same identity (a trailing slash, https) would be lost silently, and a
+        # redirect loop would end without its redirect_limit failure.
+        article = SITE_RIGHTS_META in request.meta
         hop = "redirect_urls" in request.meta
-        if not (request.dont_filter or hop) and self.df.request_seen(request):
+        if article and not (request.dont_filter or hop) and self.df.request_seen(request):
             self.df.log(request, self.spider)
+            # The spider counted it as requested when it made it, not knowing what the other
+            # workers asked for; it is an in-run duplicate, as a single machine counts it.
+            self.stats.inc_value("articles/requested", -1)
+            self.stats.inc_value("articles/duplicate_in_run")
             return False
         self.stats.inc_value("scheduler/enqueued/redis")
         self.queue.push(request)
