@@ -1,5 +1,7 @@
 """Loaded by every Python process the tests start (``PYTHONPATH``): refuses any connection or
-name lookup that is not loopback, so no test can send traffic off this machine."""
+name lookup that is not loopback, so no test can send traffic off this machine. A name is not
+even looked up unless it is an IP address or ``localhost``: a lookup of a public name would
+itself send a DNS query."""
 
 import _socket
 import ipaddress
@@ -32,9 +34,26 @@ def _guarded_connect_ex(self: _socket.socket, address: Any) -> int:
     return _connect_ex(self, address)
 
 
+def _local_name(host: bytes | str | None) -> bool:
+    """Whether looking the host up stays on this machine: no host (a server's own address),
+    an IP address, or ``localhost`` (from the hosts file)."""
+    if not host:
+        return True
+    name = (host.decode("ascii", "replace") if isinstance(host, bytes) else host).rstrip(".")
+    if name.lower() == "localhost" or name.lower().endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(name.split("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
 def _guarded_getaddrinfo(
     host: bytes | str | None, *args: Any, **kwargs: Any
 ) -> list[tuple[Any, ...]]:
+    if not _local_name(host):
+        raise socket.gaierror(socket.EAI_NONAME, f"netguard: {host!s} is not looked up")
     results = [r for r in _getaddrinfo(host, *args, **kwargs) if _loopback(r[4])]
     if not results:
         raise socket.gaierror(socket.EAI_NONAME, f"netguard: {host!s} is not loopback")
@@ -45,6 +64,30 @@ def _guarded_getaddrinfo(
 socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
 socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 socket.getaddrinfo = _guarded_getaddrinfo
+
+
+def _guarded_gethostbyname(host: str) -> str:
+    if not _local_name(host):
+        raise socket.gaierror(socket.EAI_NONAME, f"netguard: {host!s} is not looked up")
+    return _socket.gethostbyname(host)
+
+
+def _guarded_gethostbyname_ex(host: str) -> tuple[str, list[str], list[str]]:
+    if not _local_name(host):
+        raise socket.gaierror(socket.EAI_NONAME, f"netguard: {host!s} is not looked up")
+    return _socket.gethostbyname_ex(host)
+
+
+def _guarded_gethostbyaddr(address: str) -> tuple[str, list[str], list[str]]:
+    # A reverse lookup of any address but loopback's is a DNS query.
+    if address.lower() != "localhost" and not _loopback((address,)):
+        raise socket.herror(1, f"netguard: {address!s} is not looked up")
+    return _socket.gethostbyaddr(address)
+
+
+socket.gethostbyname = _guarded_gethostbyname
+socket.gethostbyname_ex = _guarded_gethostbyname_ex
+socket.gethostbyaddr = _guarded_gethostbyaddr
 
 # Memory bounds in the tests are measured, not assumed: with TESTS_PEAK_RSS_FILE set, a process
 # appends its peak resident set size (KiB) to that file when it exits.
