@@ -161,16 +161,8 @@ class RunReport:
         stats = self.crawler.stats
         assert stats is not None
         values = stats.get_stats()
-        dropped = {
-            k.removeprefix("articles/dropped/"): v
-            for k, v in values.items()
-            if k.startswith("articles/dropped/")
-        }
-        failed = {
-            k.removeprefix("articles/failed/"): v
-            for k, v in values.items()
-            if k.startswith("articles/failed/")
-        }
+        dropped = counts_under(values, "articles/dropped/")
+        failed = counts_under(values, "articles/failed/")
         scraped = int(values.get("articles/pages", 0))
         written = int(values.get("articles/written", 0))
         feeds_failed = sum(1 for f in self.feeds.values() if f["status"] == "failed")
@@ -192,9 +184,7 @@ class RunReport:
             "opml_export_error": values.get("run/opml_export_error"),
             "workers_error": values.get("run/workers_error"),
             # Incremental state: what this run's start recovered from a killed run, and expired.
-            "state": {
-                k.removeprefix("state/"): v for k, v in values.items() if k.startswith("state/")
-            },
+            "state": counts_under(values, "state/"),
             "feeds": self.feed_lines(),
             "given_up": self.given_up,
             "not_due": dict(sorted(self.not_due.items())),
@@ -321,6 +311,12 @@ def requests_line(
     return f"  articles requested: {requested} = " + " + ".join(parts) + duplicates
 
 
+def counts_under(values: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The stats under ``prefix``, by the rest of their names (``urlpolicy/loopback`` is
+    ``loopback`` under ``urlpolicy/``)."""
+    return {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+
+
 def counts_text(counts: dict[str, int]) -> str:
     """Counts by name for a summary line: ``tdm_reserved 3, noai 1``, largest first."""
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -364,9 +360,7 @@ def summary(
         rights = counts_text(totals["rights"])
         lines.append(f"  rights signals: {rights} (per feed in the report)")
     counters = report.get("counters", {})
-    refused = {
-        k.removeprefix("urlpolicy/"): v for k, v in counters.items() if k.startswith("urlpolicy/")
-    }
+    refused = counts_under(counters, "urlpolicy/")
     if refused:
         lines.append(f"  refused by URL policy: {counts_text(refused)} (see ALLOW_PRIVATE_HOSTS)")
     if report["output_error"]:
@@ -379,11 +373,7 @@ def summary(
     written = output if output and Path(output).is_file() else "none (no article written)"
     lines.append(f"  output: {written}; report: {path or '-'}")
     if report["warc_files"]:
-        skipped = {
-            k.removeprefix("warc/skipped/"): v
-            for k, v in counters.items()
-            if k.startswith("warc/skipped/")
-        }
+        skipped = counts_under(counters, "warc/skipped/")
         lines.append(
             f"  WARC: {', '.join(report['warc_files'])} ({counters.get('warc/records', 0)} "
             f"exchanges archived" + (f", not archived: {counts_text(skipped)})" if skipped else ")")
