@@ -53,6 +53,7 @@ from scrapy.http import Response
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 from crawler.extensions.state import RunState
+from crawler.extensions.stopping import is_stop
 from crawler.items import ArticlePage, FeedEntry
 from crawler.polling import (
     FeedHints,
@@ -238,7 +239,7 @@ class FeedPolling:
         """At the close of a run that did not finish (embedded mode): the feeds whose article
         requests were cancelled or never started, or every feed processed when the run ended
         on an error rather than a stop."""
-        stopped = close_reason == "shutdown" or close_reason.startswith("closespider_")
+        stopped = is_stop(close_reason)
         open_articles = RunState.for_crawler(self.crawler).open_articles
         for url in self.outcomes:
             if not stopped or open_articles[url] > 0:

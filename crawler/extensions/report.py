@@ -35,6 +35,7 @@ from scrapy.crawler import Crawler
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
+from crawler.extensions.stopping import is_stop
 from crawler.items import ArticlePage, FeedEntry
 from crawler.rights import record_signals
 from crawler.storage.jsonl import MAX_NAME_ATTEMPTS, report_path
@@ -216,7 +217,7 @@ class RunReport:
         always does, as does any other close reason (an output error)."""
         if close_reason == "finished":
             return False
-        if close_reason != "shutdown" and not close_reason.startswith("closespider_"):
+        if not is_stop(close_reason):
             return True
         if close_reason == "shutdown" and self.config.redis_url:
             # A distributed worker stopped by a signal leaves a run the others go on with (its

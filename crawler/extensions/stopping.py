@@ -32,6 +32,12 @@ from twisted.python.failure import Failure
 logger = logging.getLogger(__name__)
 
 
+def is_stop(close_reason: str) -> bool:
+    """Whether the spider closed because it was told to: a signal (``shutdown``) or a
+    ``CLOSESPIDER_*`` limit, not its work finished nor an error."""
+    return close_reason == "shutdown" or close_reason.startswith("closespider_")
+
+
 class RequestCancelled(IgnoreRequest):
     """A request still waiting in the downloader when the spider began to close."""
 
