@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from crawler.polling import FeedHints, FeedRun
-from crawler.storage.state import SQLITE_FILE
+from crawler.storage.state import SQLITE_FILE, add_column
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feed_history (
@@ -78,19 +78,8 @@ class FeedHistory:
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
-        self._migrate()
-
-    def _migrate(self) -> None:
-        """Add ``work_left`` to a table written before it existed (its rows read NULL: no work
-        left)."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(feed_history)")}
-        if "work_left" in columns:
-            return
-        try:
-            self._db.execute("ALTER TABLE feed_history ADD COLUMN work_left TEXT")
-        except sqlite3.OperationalError as exc:
-            if "duplicate column" not in str(exc):  # else another process added it first
-                raise
+        # A history written before work left was recorded: its rows read NULL, no work left.
+        add_column(self._db, "feed_history", "work_left", "TEXT")
 
     def add(self, runs: Iterable[FeedRun]) -> None:
         """Store these rows (a row for the same feed and run time replaces the old one)."""

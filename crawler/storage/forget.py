@@ -31,6 +31,7 @@ from pathlib import Path
 
 from crawler.config import nearest
 from crawler.storage.outcomes import CONTENT_DROPS, FEED_KEY_PREFIX
+from crawler.storage.state import table_columns
 from crawler.urls import dedupe_key
 
 
@@ -71,7 +72,7 @@ def forget_settled(
     try:
         db.execute("BEGIN IMMEDIATE")
         rows = []
-        if "outcome" in _columns(db, "articles"):  # else: before settled entries were stored
+        if "outcome" in table_columns(db, "articles"):  # else: before settled entries were stored
             rows = db.execute(
                 "SELECT a.id, a.outcome, k.key FROM articles a JOIN article_keys k "
                 "ON k.article_id = a.id WHERE a.outcome IS NOT NULL ORDER BY a.id, k.key"
@@ -172,10 +173,6 @@ def entry_feeds(keys: Sequence[str]) -> set[str]:
             rest = key.removeprefix(prefix)
             feeds.update(rest[:i] for i, c in enumerate(rest) if c == ":" and "/" in rest[:i])
     return feeds
-
-
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 def _link_key(keys: Sequence[str]) -> str:

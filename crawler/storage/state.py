@@ -247,6 +247,22 @@ CREATE INDEX IF NOT EXISTS retries_by_feed ON retries(feed_url);
 """
 
 
+def table_columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def add_column(db: sqlite3.Connection, table: str, column: str, declaration: str) -> None:
+    """Add ``column`` to a table written by an older version without it (its rows read NULL).
+    Another process adding it first is no error."""
+    if column in table_columns(db, table):
+        return
+    try:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc):
+            raise
+
+
 class SqliteStateStore:
     """``StateStore`` in one SQLite file. WAL journal with ``synchronous=FULL``: a committed
     ``remember`` survives a power cut, so the store never claims less than the output holds."""
@@ -271,12 +287,9 @@ class SqliteStateStore:
             if problems != ["ok"]:
                 raise corrupt_state(path, "; ".join(problems))
             self._db.executescript(_SCHEMA)
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
-            if "outcome" not in columns:  # a store created before settled entries existed
-                self._db.execute("ALTER TABLE articles ADD COLUMN outcome TEXT")
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(feeds)")}
-            if "validated_at" not in columns:  # a store created before validator renewal
-                self._db.execute("ALTER TABLE feeds ADD COLUMN validated_at REAL")
+            # Stores created before settled entries, and before validator renewal.
+            add_column(self._db, "articles", "outcome", "TEXT")
+            add_column(self._db, "feeds", "validated_at", "REAL")
         except sqlite3.DatabaseError as exc:
             self._db.close()
             if isinstance(exc, sqlite3.OperationalError):  # locked, unreadable: not corrupt
