@@ -8,6 +8,7 @@ is stopped at ``max_bytes`` of output with at most ``max_bytes`` + one step held
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 GZIP_MAGIC = b"\x1f\x8b"
 _STEP = 64 * 1024
@@ -25,23 +26,31 @@ def is_gzip(body: bytes) -> bool:
     return body[:2] == GZIP_MAGIC
 
 
+def inflate_capped(inflater: Any, data: bytes, out: bytearray, max_bytes: int) -> bool:
+    """Inflate ``data`` with ``inflater`` (a ``zlib.decompressobj``) onto ``out`` in bounded
+    steps: False as soon as ``out`` holds more than ``max_bytes``, else True once flushed.
+    Raises ``zlib.error`` for data that is not in the inflater's format."""
+    chunk = data
+    while chunk:
+        out += inflater.decompress(chunk, _STEP)
+        if len(out) > max_bytes:
+            return False
+        chunk = inflater.unconsumed_tail
+    out += inflater.flush()
+    return len(out) <= max_bytes
+
+
 def gunzip_capped(body: bytes, max_bytes: int) -> bytes:
     """Inflate every gzip member of ``body``; raise ``DecompressError`` past ``max_bytes``."""
     out = bytearray()
     data = body
     while data:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        chunk = data
         try:
-            while chunk:
-                out += inflater.decompress(chunk, _STEP)
-                if len(out) > max_bytes:
-                    raise DecompressError("gzip_too_large")
-                chunk = inflater.unconsumed_tail
-            out += inflater.flush()
+            within = inflate_capped(inflater, data, out, max_bytes)
         except zlib.error:
             raise DecompressError("gzip_error") from None
-        if len(out) > max_bytes:
+        if not within:
             raise DecompressError("gzip_too_large")
         if not inflater.eof:
             raise DecompressError("gzip_error")  # truncated member

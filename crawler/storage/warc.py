@@ -47,7 +47,7 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-from crawler.feeds.compressed import DecompressError, gunzip_capped
+from crawler.feeds.compressed import DecompressError, gunzip_capped, inflate_capped
 
 if sys.version_info >= (3, 14):
     from compression import zstd
@@ -608,14 +608,7 @@ def _inflate(body: bytes, max_bytes: int) -> bytes | None:
 
 def _inflate_with(inflater: Any, body: bytes, max_bytes: int) -> bytes | None:
     out = bytearray()
-    chunk = body
-    while chunk and not inflater.eof:
-        out += inflater.decompress(chunk, _DECODE_STEP)
-        if len(out) > max_bytes:
-            return None
-        chunk = inflater.unconsumed_tail
-    out += inflater.flush()
-    return bytes(out) if len(out) <= max_bytes else None
+    return bytes(out) if inflate_capped(inflater, body, out, max_bytes) else None
 
 
 def _unbrotli(body: bytes, max_bytes: int) -> bytes | None:
