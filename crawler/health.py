@@ -7,11 +7,13 @@ Reads the ``feed_history`` table of ``<state-dir>/state.sqlite3`` (``crawler.sto
 feed_history``), or with ``--redis-url`` the history a distributed crawl keeps in that Redis
 (``crawler.storage.redis_feed_history``; needs the distributed extra), and writes a page that
 needs no server and no network: a table of feeds (status, last success, articles per day, share
-of 304 answers, error streak, next due), sortable by a click on a column (a few lines of inline
-script), a small chart per feed of the new articles (bars) and failures (red) of its recent
-runs, and a chart of the whole crawl per day; dead and failing feeds first. Charts are inline
-SVG built from one small template. The interval bounds should match the crawl's
-``NEWSCRAWLER_POLL_*_INTERVAL_S`` (they only change the "next due" column). Pure: no Scrapy.
+of 304 answers, error streak, next due, with the work its last run left when that makes it due
+at once), sortable by a click on a column (a few lines of inline script), a small chart per
+feed of the new articles (bars) and failures (red) of its recent runs, and a chart of the whole
+crawl per day; dead and failing feeds first. A poll the crawl's stop interrupted is not counted
+as the feed's failure. Charts are inline SVG built from one small template. The interval
+bounds should match the crawl's ``NEWSCRAWLER_POLL_*_INTERVAL_S`` (they only change the "next
+due" column). Pure: no Scrapy.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.polling import FeedRun, PollingRules, failure_streak, next_due
+from crawler.polling import FeedRun, PollingRules, failure_streak, left_work, next_due
 from crawler.storage.feed_history import FeedHistory, FeedHistoryStore
 from crawler.storage.state import SQLITE_FILE
 
@@ -51,8 +53,9 @@ class FeedHealth:
     articles_per_day: float
     share_304: float
     error_streak: int
-    last_reason: str | None
+    last_reason: str | None  # of the failure that ended the error streak
     next_due: float
+    work_left: str | None  # why the last run left work, making the feed due at once
 
 
 def feed_health(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> FeedHealth:
@@ -84,9 +87,15 @@ def feed_health(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> Fee
         articles_per_day=new / span_days if len(runs) > 1 else 0.0,
         share_304=sum(r.not_modified for r in answered) / len(answered) if answered else 0.0,
         error_streak=streak,
-        last_reason=last.reason if last.failed else None,
+        last_reason=next(r.reason for r in reversed(runs) if not r.interrupted) if streak else None,
         next_due=next_due(runs, rules),
+        work_left=left_work(runs),
     )
+
+
+def _failed(run: FeedRun) -> bool:
+    """A failed poll of the feed's own (not one the run's stop interrupted)."""
+    return run.failed and not run.interrupted
 
 
 def _when(at: float | None) -> str:
@@ -127,7 +136,7 @@ def bar_chart(values: Sequence[tuple[float, float]], *, width: int, height: int,
 def feed_chart(runs: Sequence[FeedRun]) -> str:
     """New articles per run, and a failed run (or failed article downloads) in red."""
     recent = runs[-CHART_RUNS:]
-    values = [(float(r.new_articles), float(r.failures or 0) + (1.0 if r.failed else 0.0))
+    values = [(float(r.new_articles), float(r.failures or 0) + (1.0 if _failed(r) else 0.0))
               for r in recent]  # fmt: skip
     return bar_chart(values, width=180, height=28, label="articles and failures per run")
 
@@ -138,7 +147,7 @@ def crawl_chart(runs: Sequence[FeedRun]) -> str:
     for run in runs:
         day = datetime.fromtimestamp(run.run_at, UTC).strftime("%Y-%m-%d")
         days[day][0] += run.new_articles
-        days[day][1] += 1 if run.failed else 0
+        days[day][1] += 1 if _failed(run) else 0
     ordered = sorted(days)
     chart = bar_chart(
         [(days[d][0], days[d][1]) for d in ordered],
@@ -194,6 +203,8 @@ def render(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> str:
     rows = []
     for h in feeds:
         due = "now" if h.next_due <= now else _when(h.next_due)
+        if h.work_left:
+            due += f" (work left: {h.work_left})"
         reason = f" ({html.escape(h.last_reason)})" if h.last_reason else ""
         rows.append(
             "<tr>"

@@ -9,15 +9,18 @@ Rules (``next_due``), for a feed with runs recorded in its history (``FeedRun``)
 - last run left some of the feed's work for later (``FeedRun.work_left``, see ``left_work``):
   due again at once, whatever the rules below say;
 - last run failed: exponential back-off from that run, ``min_interval_s * 2 ** (streak - 1)``
-  (``streak`` = failed runs in a row), at most ``max_interval_s``;
-- else the interval is the observed time per new article over the recent successful runs
-  (``RATE_WINDOW_RUNS``; the oldest run of the window only opens it, so a first run's backlog
-  does not count), or, when none of them brought a new article, the time they span (the wait
-  doubles while a feed stays quiet). The feed's own hints (``ttl``, ``sy:updatePeriod`` /
-  ``sy:updateFrequency``) raise it: a feed that says it changes hourly is not asked every
-  ten minutes. It is then bounded by ``min_interval_s`` and ``max_interval_s``; a due time in
-  the feed's ``skipHours``/``skipDays`` moves to the next allowed hour, never past
-  ``max_interval_s`` after the last run.
+  (``streak`` = failed runs in a row; a poll the run's stop interrupted, ``FeedRun.
+  interrupted``, is not the feed's failure: it neither counts nor ends the streak), at most
+  ``max_interval_s``;
+- else the interval is the observed time per new article over the gaps between the recent
+  successful runs (``RATE_WINDOW_RUNS``; a gap counts the articles of the run that ends it, so
+  a first run's backlog does not count, nor does a gap after a run that left work: what the
+  next run finds is that backlog, not the feed's pace), or, when none of them brought a new
+  article, the time they span (the wait doubles while a feed stays quiet). The feed's own
+  hints (``ttl``, ``sy:updatePeriod`` / ``sy:updateFrequency``) raise it: a feed that says it
+  changes hourly is not asked every ten minutes. It is then bounded by ``min_interval_s`` and
+  ``max_interval_s``; a due time in the feed's ``skipHours``/``skipDays`` moves to the next
+  allowed hour, never past ``max_interval_s`` after the last run.
 
 So a feed that answers is polled at least once per ``max_interval_s``: an article it lists is
 never written more than one maximum interval (plus one schedule period) later than with polling
@@ -31,6 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 RATE_WINDOW_RUNS = 12
 DUE_SLACK = 0.1  # of the interval
@@ -107,6 +111,12 @@ class FeedRun:
     def failed(self) -> bool:
         return self.status == "failed"
 
+    @property
+    def interrupted(self) -> bool:
+        """The run's stop cut the poll short (its parse was interrupted): failed, but not the
+        feed's failure, and nothing was learnt about the feed."""
+        return self.failed and self.reason == "parse_interrupted"
+
 
 @dataclass(frozen=True)
 class PollingRules:
@@ -156,9 +166,12 @@ def feed_hints(body: bytes) -> FeedHints:
 
 
 def failure_streak(history: Sequence[FeedRun]) -> int:
-    """Failed runs in a row at the end of ``history`` (oldest first)."""
+    """Failed runs in a row at the end of ``history`` (oldest first); a poll the run's stop
+    interrupted is skipped: it tells nothing about the feed."""
     streak = 0
     for run in reversed(history):
+        if run.interrupted:
+            continue
         if not run.failed:
             break
         streak += 1
@@ -185,9 +198,12 @@ def interval_s(history: Sequence[FeedRun], rules: PollingRules) -> float:
     if streak:
         return float(min(rules.max_interval_s, rules.min_interval_s * 2 ** (streak - 1)))
     window = [run for run in history if not run.failed][-RATE_WINDOW_RUNS:]
-    span = window[-1].run_at - window[0].run_at
-    new = sum(run.new_articles for run in window[1:])
-    if len(window) < 2 or span <= 0:
+    # A gap after a run that left work is left out: the next run fetched that work, not
+    # articles the feed published in the gap.
+    gaps = [(b.run_at - a.run_at, b.new_articles) for a, b in pairwise(window) if not a.work_left]
+    span = sum(seconds for seconds, _ in gaps)
+    new = sum(articles for _, articles in gaps)
+    if span <= 0:
         wait = rules.min_interval_s
     elif new == 0:
         wait = span

@@ -9,6 +9,7 @@ per-site rate."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pickle
 import re
@@ -37,6 +38,7 @@ from crawler.extensions.report import requests_line
 from crawler.rights import SITE_RIGHTS_META, parse_tdmrep
 from crawler.settings import NEWSCRAWLER_OUTPUT_FILE
 from crawler.storage.redis_cluster import (
+    RUN_ID_TIME,
     RedisCluster,
     WorkerBusy,
     process_alive,
@@ -474,8 +476,8 @@ def test_a_worker_kept_open_for_the_others_is_woken_once_the_run_is_done(
     engine = SimpleNamespace(_slot=SimpleNamespace(nextcall=SimpleNamespace(
         schedule=lambda: wakes.append(None)
     )))  # fmt: skip
-    crawler = SimpleNamespace(engine=engine, stats=None)
-    runtime = SimpleNamespace(cluster=clusters["a"], run_feeds=None, finished=False)
+    crawler = SimpleNamespace(engine=engine, stats=MemoryStatsCollector(get_crawler(Spider)))
+    runtime = SimpleNamespace(cluster=clusters["a"], run_feeds=None, run_work=None, finished=False)
     membership = WorkerMembership(crawler, runtime)  # type: ignore[arg-type]
 
     membership.heartbeat()
@@ -488,6 +490,56 @@ def test_a_worker_kept_open_for_the_others_is_woken_once_the_run_is_done(
     assert wakes == [None]
     membership.spider_idle(None)  # what the woken engine asks: the worker may close
     assert runtime.finished
+
+
+def test_each_workers_progress_line_shows_what_the_whole_run_has_left(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker whose own requests are all done still shows the requests left on the shared
+    queue, and their ETA at the whole run's rate: the pages all workers handled since the run
+    began (here 100 minutes ago)."""
+    import crawler.settings as project
+    from crawler.distributed.runtime import worker_runtime
+    from crawler.extensions.progress import Progress
+
+    class Feeds(Spider):
+        name = "feeds"
+
+    began = time.strftime(RUN_ID_TIME, time.gmtime(time.time() - 6000))
+    redis_server.client.set("newscrawler:feeds:run", f"{began}-00000000")
+    ours = {k: getattr(project, k) for k in dir(project) if k.startswith("NEWSCRAWLER_")}
+    crawler = get_crawler(Feeds, {**ours, "REDIS_URL": redis_server.url})
+    crawler.engine = cast(Any, SimpleNamespace())  # not running: a heartbeat wakes nothing
+    runtime = worker_runtime(crawler)
+    runtime.cluster.acquire()
+    runtime.cluster.join()
+    runtime.cluster.set_feeds_total(5)
+    assert crawler.stats is not None
+    for key in ("articles/requested", "articles/pages", "articles/written"):
+        crawler.stats.set_value(key, 1000)  # all this worker requested is done
+    redis_server.client.zadd(runtime.cluster.queue_key, {f"r{n}".encode(): n for n in range(330)})
+    membership = WorkerMembership(crawler, runtime)
+    progress = Progress(crawler, interval_s=30)
+
+    def line() -> str:
+        membership.heartbeat()
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="crawler.extensions.progress"):
+            progress.log()
+        return caplog.records[-1].getMessage()
+
+    assert ", 330 queued, " in line()
+    other = RedisCluster(redis_server.client, "feeds", "b", heartbeat_s=10)
+    other.acquire()
+    other.join()
+    other.count_pages(200)
+    # 1200 pages in 100 minutes: 12 a minute, so 330 requests take 27.5 minutes.
+    assert re.search(r", 330 queued, .* 12\.0 pages/min, ETA 27m3[01]s$", line())
+    redis_server.client.delete(runtime.cluster.queue_key)
+    assert ", 0 queued, " in line()
+    runtime.cluster.leave()
+    other.leave()
+    assert run_keys(redis_server) == [], "the run's page count goes with the run"
 
 
 def test_an_article_any_worker_queued_in_the_run_is_counted_as_an_in_run_duplicate(

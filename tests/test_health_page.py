@@ -11,12 +11,13 @@ import struct
 import subprocess
 import sys
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from benchmarks.polling_sim import DAY_S, realistic_mix, simulate
-from crawler.health import feed_health
+from crawler.health import feed_chart, feed_health, render
 from crawler.polling import FeedRun, PollingRules
 from crawler.storage.feed_history import FeedHistory
 from crawler.storage.state import SQLITE_FILE
@@ -124,6 +125,36 @@ def test_health_of_a_dead_a_failing_and_a_quiet_feed() -> None:
     assert health["wire"].status == "ok" and 250 < health["wire"].articles_per_day < 350
     assert health["weekly-column"].share_304 > 0.8
     assert health["wire"].next_due <= now + RULES.min_interval_s
+
+
+def test_a_feed_due_at_once_shows_the_work_its_last_run_left() -> None:
+    """Where a user looks for why a feed is due now, the "next due" column, the page says what
+    work the last run left (``work_left``); a document cut off twice in a row is not due at
+    once, and says nothing."""
+    quiet = [FeedRun("f", START + n * 4 * 3600, "ok") for n in range(3)]
+    now = quiet[-1].run_at + PERIOD
+    for why in ("over_limit", "partial_entry", "stopped"):
+        runs = [*quiet, FeedRun("f", now - 1, "ok", work_left=why)]
+        assert f'<td data-v="{now - 1}">now (work left: {why})</td>' in render(runs, RULES, now)
+        assert feed_health(runs, RULES, now).work_left == why
+    cut = FeedRun("f", now - PERIOD, "ok", work_left="partial_entry")
+    twice = [*quiet, cut, FeedRun("f", now - 1, "ok", work_left="partial_entry")]
+    assert feed_health(twice, RULES, now).work_left is None
+    assert "work left" not in render(twice, RULES, now)
+
+
+def test_a_poll_the_runs_stop_interrupted_does_not_make_a_feed_failing() -> None:
+    """A parse a stop interrupted is not the feed's failure: the feed stays ``ok``, and a
+    failing feed keeps the reason of its own last failure; no red bar for it."""
+    now = START + DAY_S
+    answering = [FeedRun("f", START + n * PERIOD, "ok", new_articles=2) for n in range(4)]
+    cut = FeedRun("f", START + 4 * PERIOD, "failed", "parse_interrupted", work_left="stopped")
+    health = feed_health([*answering, cut], RULES, now - DAY_S / 2)
+    assert (health.status, health.error_streak, health.last_reason) == ("ok", 0, None)
+    assert "#c0392b" not in feed_chart([*answering, cut])
+    failing = [*answering, FeedRun("f", START + 4 * PERIOD, "failed", "http_503")]
+    health = feed_health([*failing, replace(cut, run_at=START + 5 * PERIOD)], RULES, now)
+    assert (health.status, health.error_streak, health.last_reason) == ("failing", 1, "http_503")
 
 
 def test_the_page_renders_in_headless_chromium(tmp_path: Path) -> None:

@@ -173,6 +173,35 @@ def test_a_feed_cut_off_twice_in_a_row_waits_as_usual() -> None:
     assert left_work(limited) == "over_limit"
 
 
+def test_a_poll_the_runs_stop_interrupted_is_not_a_failure_of_the_feed() -> None:
+    """A parse a stop interrupted (SIGTERM, CLOSESPIDER) is recorded failed with work left:
+    due again at once, and neither counted in the failure streak nor ending it."""
+    failing = [FeedRun("f", START + n * PERIOD, "failed", "http_503") for n in range(3)]
+    cut = FeedRun("f", START + 3 * PERIOD, "failed", "parse_interrupted", work_left="stopped")
+    assert failure_streak([*failing, cut]) == 3 and next_due([*failing, cut], RULES) == cut.run_at
+    again = [*failing, cut, FeedRun("f", START + 4 * PERIOD, "failed", "http_503")]
+    assert failure_streak(again) == 4
+    assert next_due(again, RULES) == again[-1].run_at + 8 * RULES.min_interval_s
+    answering = [FeedRun("f", START + n * PERIOD, "ok", new_articles=5) for n in range(3)]
+    assert failure_streak([*answering, cut]) == 0
+    after = [*answering, cut, FeedRun("f", START + 4 * PERIOD, "ok", new_articles=5)]
+    assert next_due(after, RULES) == after[-1].run_at + RULES.min_interval_s
+
+
+def test_a_backlog_drained_over_several_runs_is_not_the_feeds_pace() -> None:
+    """A quiet feed's first poll finds 200 entries, 50 a run (NEWSCRAWLER_MAX_ENTRIES_PER_FEED):
+    four runs drain them. The gaps that end with a drain run are not its pace: after two quiet
+    polls it waits the time they span, as a quiet feed does, not the minimum interval."""
+    drain = [FeedRun("f", START + n * PERIOD, "ok", new_articles=50,
+                     work_left="over_limit" if n < 3 else None) for n in range(4)]  # fmt: skip
+    assert next_due(drain, RULES) == drain[-1].run_at + RULES.min_interval_s  # no pace yet
+    quiet = [*drain, *(FeedRun("f", START + (3 + n) * PERIOD, "ok") for n in (1, 2))]
+    assert next_due(quiet, RULES) == quiet[-1].run_at + 2 * PERIOD
+    # The articles a gap after a run with no work left brings still count.
+    busy = [*quiet, FeedRun("f", START + 6 * PERIOD, "ok", new_articles=9)]
+    assert next_due(busy, RULES) == busy[-1].run_at + RULES.min_interval_s
+
+
 def test_feed_history_rows_round_trip_and_are_pruned(tmp_path: Path) -> None:
     history = FeedHistory(tmp_path / "state.sqlite3")
     rows = [

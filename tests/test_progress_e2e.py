@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from crawler.extensions.progress import progress_line
+from crawler.extensions.progress import Figures, progress_line
 from tests.conftest import CrawlResult, LocalSite
 from tests.newsroom import BackgroundCrawl, Newsroom, wait_for
 
@@ -77,7 +77,7 @@ PROGRESS_STATS = {
 
 
 def test_progress_line_numbers() -> None:
-    line = progress_line(PROGRESS_STATS, 1, 3, 60.0)
+    line = progress_line(Figures.of(PROGRESS_STATS, 60.0), 1, 3)
     assert line == (
         "Progress: feeds 1/3 done, articles 3 written, 3 queued, 1 failed, 1 dropped; "
         "5.0 pages/min, ETA 36s"

@@ -16,8 +16,10 @@
 - at the end, releases its requests (a run that did not finish puts them back on the queue)
   and leaves the run (the last worker out ends it);
 - marks each feed it is done with as done in the run, and reads at every heartbeat how many
-  of the run's feeds all the workers are done with (``WorkerRuntime.run_feeds``, shown by the
-  progress line).
+  of the run's feeds all the workers are done with (``WorkerRuntime.run_feeds``), and how
+  many requests are left on the shared queue and the run's rate (``WorkerRuntime.run_work``:
+  it adds the pages it handled since its last heartbeat to the run's count), all shown by
+  the progress line.
 
 Scrapy asks an idle worker's scheduler for work only every 5 s; the heartbeat also wakes the
 engine when the shared queue holds requests, so idle workers take new work promptly, and when
@@ -34,6 +36,7 @@ Stats: ``distributed/reclaimed_requests``, ``distributed/requeued_own``,
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -45,7 +48,7 @@ from twisted.internet.task import LoopingCall
 
 from crawler import signals as news_signals
 from crawler.distributed.runtime import WorkerRuntime, worker_runtime
-from crawler.extensions.progress import listed_feeds
+from crawler.extensions.progress import listed_feeds, pages_handled
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class WorkerMembership:
         # Set once the worker has been kept open for the others (spider_idle): from then on
         # each heartbeat asks whether the run is done.
         self.waiting = False
+        self.pages_counted = 0  # this worker's pages added to the run's count
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WorkerMembership:
@@ -84,6 +88,7 @@ class WorkerMembership:
             alive = self.cluster.heartbeat()
             queued = self.cluster.queued()
             self.runtime.run_feeds = self.cluster.feeds_progress()
+            self.runtime.run_work = (queued, self._run_pages_per_min())
             done = self.waiting and not queued and self.cluster.done()
         except Exception:
             logger.exception("Heartbeat to Redis failed")
@@ -102,6 +107,14 @@ class WorkerMembership:
             return
         if queued or done:  # either way, spider_idle is asked again now, not in up to 5 s
             self._wake_engine()
+
+    def _run_pages_per_min(self) -> float:
+        """The run's pages per minute since it began, once this worker's new pages are added."""
+        assert self.crawler.stats is not None
+        pages = pages_handled(self.crawler.stats.get_stats())
+        run_pages = self.cluster.count_pages(pages - self.pages_counted)
+        self.pages_counted = pages
+        return run_pages / max(1.0, time.time() - self.cluster.started_at()) * 60
 
     def feed_processed(self, feed_url: str, **_: Any) -> None:
         try:

@@ -92,7 +92,9 @@ class WorkerRuntime:
     """One Redis connection, this worker's ``RedisCluster`` view, the shared state store and
     the requests it popped (``inflight``); ``finished`` is set once the cluster agreed the run
     is done (a clean end); ``run_feeds``: the run's feeds done by any worker and its number of
-    feeds (``None``: not known yet), as last read from Redis, for the progress line."""
+    feeds (``None``: not known yet), and ``run_work``: the requests on the shared queue and the
+    run's pages per minute, all workers together (``None``: not read yet), as last read from
+    Redis, for the progress line."""
 
     def __init__(self, crawler: Crawler, config: CrawlerConfig) -> None:
         assert config.redis_url is not None
@@ -110,6 +112,7 @@ class WorkerRuntime:
         self.inflight = InflightRequests()
         self.finished = False
         self.run_feeds: tuple[int, int | None] = (0, None)
+        self.run_work: tuple[int, float] | None = None
 
 
 _runtimes: WeakKeyDictionary[Crawler, WorkerRuntime] = WeakKeyDictionary()

@@ -6,9 +6,10 @@ dropped; 11.3 articles/min, ETA 7m30s``: feeds done (an outcome, ok, not modifie
 of the feeds listed; articles written; queued (requested, not yet fetched, skipped, failed or
 cancelled); failed downloads and pages dropped; the rate of pages handled since the start
 and the time left at that rate for the queued ones (shown once there is a rate). In
-distributed mode the feeds are those of the whole run (all workers), the articles this
-worker's. ``0`` switches the line off (``NotConfigured``). Reads only the crawl's stats, the
-``feed_processed`` signal and, in distributed mode, the worker's ``run_feeds``.
+distributed mode the feeds, the queued requests (those on the shared queue) and the rate are
+the whole run's (all workers), the articles this worker's. ``0`` switches the line off
+(``NotConfigured``). Reads only the crawl's stats, the ``feed_processed`` signal and, in
+distributed mode, the worker's ``run_feeds`` and ``run_work``.
 
 ``LiveProgress``: when standard error is a terminal and ``NEWSCRAWLER_PROGRESS_LIVE`` is on
 (the default), the same figures (and the entries skipped as already known or over the
@@ -26,7 +27,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from scrapy import signals
@@ -49,6 +50,11 @@ SKIP_REASONS = ("already_written", "already_dropped", "given_up", "over_limit")
 
 def _sum(stats: dict[str, Any], prefix: str) -> int:
     return sum(int(v) for k, v in stats.items() if k.startswith(prefix))
+
+
+def pages_handled(stats: dict[str, Any]) -> int:
+    """Article pages downloaded or failed: the work the rate counts."""
+    return int(stats.get("articles/pages", 0)) + _sum(stats, "articles/failed/")
 
 
 def duration(seconds: float) -> str:
@@ -87,7 +93,7 @@ class Figures:
             if k.startswith("feeds/entry_skipped/") and k.rsplit("/", 1)[1] in SKIP_REASONS
         )
         cancelled = int(stats.get("articles/cancelled", 0))
-        handled = fetched + failed
+        handled = pages_handled(stats)
         return cls(
             written=int(stats.get("articles/written", 0)),
             queued=max(0, requested - fetched - failed - skipped - cancelled),
@@ -98,11 +104,8 @@ class Figures:
         )
 
 
-def progress_line(
-    stats: dict[str, Any], feeds_done: int, feeds_total: int, elapsed_s: float
-) -> str:
-    """The progress line for the crawl's ``stats``; pure, for the tests."""
-    f = Figures.of(stats, elapsed_s)
+def progress_line(f: Figures, feeds_done: int, feeds_total: int) -> str:
+    """The periodic progress line."""
     line = (
         f"Progress: feeds {feeds_done}/{feeds_total} done, articles {f.written} written, "
         f"{f.queued} queued, {f.failed} failed, {f.dropped} dropped; "
@@ -136,10 +139,12 @@ def listed_feeds(crawler: Crawler) -> int:
     return listed - int(crawler.stats.get_value("feeds/not_due", 0))
 
 
-class FeedCount:
-    """Feeds done (their ``feed_processed`` signal) and feeds to do, for both displays. In
-    distributed mode (``REDIS_URL``) both count the whole run, all workers together, as the
-    worker last read them from Redis (``WorkerRuntime.run_feeds``)."""
+class RunView:
+    """What both displays show: feeds done (their ``feed_processed`` signal) and feeds to do,
+    and the ``figures``. In distributed mode (``REDIS_URL``) the feeds, the queued requests and
+    the rate (so the ETA) are the whole run's, all workers together, as the worker last read
+    them from Redis (``WorkerRuntime.run_feeds`` and ``run_work``): a worker with nothing left
+    of its own still shows what the run has left."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -164,12 +169,21 @@ class FeedCount:
         listed = listed_feeds(self.crawler) if run_total is None else run_total
         return max(listed, self.done())
 
+    def figures(self, elapsed_s: float) -> Figures:
+        assert self.crawler.stats is not None
+        mine = Figures.of(self.crawler.stats.get_stats(), elapsed_s)
+        run_work = None if self.runtime is None else self.runtime.run_work
+        if run_work is None:
+            return mine
+        queued, pages_per_min = run_work
+        return replace(mine, queued=queued, pages_per_min=pages_per_min)
+
 
 class Progress:
     def __init__(self, crawler: Crawler, interval_s: float) -> None:
         self.crawler = crawler
         self.interval_s = interval_s
-        self.feeds = FeedCount(crawler)
+        self.run = RunView(crawler)
         self.started = time.monotonic()
         self.task: LoopingCall | None = None
 
@@ -189,16 +203,8 @@ class Progress:
         self.task.start(self.interval_s, now=False)
 
     def log(self) -> None:
-        assert self.crawler.stats is not None
-        logger.info(
-            "%s",
-            progress_line(
-                self.crawler.stats.get_stats(),
-                self.feeds.done(),
-                self.feeds.total(),
-                time.monotonic() - self.started,
-            ),
-        )
+        figures = self.run.figures(time.monotonic() - self.started)
+        logger.info("%s", progress_line(figures, self.run.done(), self.run.total()))
 
     def spider_closed(self, spider: Any) -> None:
         if self.task is not None and self.task.running:
@@ -286,7 +292,7 @@ class LiveProgress:
     def __init__(self, crawler: Crawler, stream: TextIO) -> None:
         self.crawler = crawler
         self.stream = stream
-        self.feeds = FeedCount(crawler)
+        self.run = RunView(crawler)
         self.started = time.monotonic()
         self.line: LiveLine | None = None
         self.task: LoopingCall | None = None
@@ -305,10 +311,9 @@ class LiveProgress:
         crawler.signals.connect(extension.restore, signal=signals.engine_stopped)
         return extension
 
-    def figures(self) -> str:
-        assert self.crawler.stats is not None
-        f = Figures.of(self.crawler.stats.get_stats(), time.monotonic() - self.started)
-        return live_line(f, self.feeds.done(), self.feeds.total(), final=False)
+    def line_text(self, *, final: bool) -> str:
+        figures = self.run.figures(time.monotonic() - self.started)
+        return live_line(figures, self.run.done(), self.run.total(), final=final)
 
     def spider_opened(self, spider: Any) -> None:
         self.started = time.monotonic()
@@ -325,16 +330,14 @@ class LiveProgress:
 
     def redraw(self) -> None:
         if self.line is not None:
-            self.line.show(self.figures())
+            self.line.show(self.line_text(final=False))
 
     def spider_closed(self, spider: Any) -> None:
         """The final figures (every pipeline has closed), drawn and kept."""
         if self.task is not None and self.task.running:
             self.task.stop()
         if self.line is not None and self.line.active:
-            assert self.crawler.stats is not None
-            f = Figures.of(self.crawler.stats.get_stats(), time.monotonic() - self.started)
-            self.line.finish(live_line(f, self.feeds.done(), self.feeds.total(), final=True))
+            self.line.finish(self.line_text(final=True))
         self.restore()
 
     def restore(self) -> None:

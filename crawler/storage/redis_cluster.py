@@ -28,6 +28,8 @@ them. This module holds every Redis operation they coordinate through; the Scrap
                        every member is idle
 ``feeds-done:<run>``   set: the feeds of that run any worker is done with, go with the run
 ``feeds-total:<run>``  the number of feeds of that run, set by the worker that queued them
+``pages:<run>``        the pages all workers of that run downloaded or failed (the progress
+                       line's rate)
 """
 
 from __future__ import annotations
@@ -156,13 +158,13 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return ARGV[2]
 """
 
-# Leaves the run; the last worker out ends it (run id, its dupefilter, claims and feed counts go).
+# Leaves the run; the last worker out ends it (run id, its dupefilter, claims and counts go).
 _LEAVE = """
 redis.call('SREM', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[3], KEYS[4])
 if redis.call('SCARD', KEYS[1]) == 0 and redis.call('GET', KEYS[5]) == ARGV[2] then
-  redis.call('DEL', KEYS[5], KEYS[6], KEYS[7], KEYS[9], KEYS[10])
+  redis.call('DEL', KEYS[5], KEYS[6], KEYS[7], KEYS[9], KEYS[10], KEYS[11])
 end
 if redis.call('GET', KEYS[8]) == ARGV[3] then redis.call('DEL', KEYS[8]) end
 return 1
@@ -261,6 +263,7 @@ class RedisCluster:
             self.key("claims", run_id),
             self.key("feeds-done", run_id),
             self.key("feeds-total", run_id),
+            self.key("pages", run_id),
         ]
 
     def _worker_keys(self, name: str) -> dict[str, str]:
@@ -343,6 +346,16 @@ class RedisCluster:
         done, total = pipe.execute()
         return int(done), None if total is None else int(total)
 
+    def count_pages(self, count: int) -> int:
+        """Add ``count`` pages this worker downloaded or failed to the run's; returns the
+        run's, all workers together."""
+        key = self.key("pages", self.run_id)
+        pipe = self.server.pipeline(transaction=False)
+        pipe.incrby(key, count)
+        pipe.pexpire(key, self.run_ttl_ms)
+        total, _ = pipe.execute()
+        return int(total)
+
     # --- run membership ---
     def join(self) -> RunMembership:
         """Join the current run, creating it when there is none (``first``)."""
@@ -372,6 +385,7 @@ class RedisCluster:
                 keys["lock"],
                 self.key("feeds-done", run_id),
                 self.key("feeds-total", run_id),
+                self.key("pages", run_id),
             ],
             args=[self.name, run_id, self.owner],
         )
