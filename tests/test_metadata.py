@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from crawler.extraction import extract_page
+from crawler.extraction import extract_page, trafilatura_metadata
 from crawler.extraction.article import build_article
 from crawler.extraction.dom import HIDDEN_TAGS
 from crawler.extraction.metadata import (
@@ -827,3 +827,18 @@ def test_visible_text_of_real_pages_is_that_of_a_walk_of_every_element() -> None
     for page in PAGE_LIST:
         tree = parse_html(page["html"])
         assert visible_text(tree) == walked_visible_text(tree), page["id"]
+
+
+def test_htmldate_is_not_asked_when_the_text_shows_no_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its guess counts only on a day the text shows: with no date in the text, the whole-page
+    # search would be wasted.
+    asked: list[str] = []
+    url = "https://news.example/story"
+    monkeypatch.setattr(trafilatura_metadata, "find_date", lambda *a, **k: asked.append("asked"))
+    head = '<meta property="article:published_time" content="2024-03-05T10:00:00+01:00">'
+    page = f"<html><head>{head}</head><body><h1>A headline long enough</h1>{{}}</body></html>"
+    meta, _ = read_page(lxml.html.fromstring(page.format("<p>No date here.</p>")), url)
+    assert meta.published == "2024-03-05T10:00:00+01:00" and asked == []
+    # A text that shows another day asks it, as the check needs.
+    meta, _ = read_page(lxml.html.fromstring(page.format("<p>June 2, 2024</p>")), url)
+    assert asked == ["asked"]

@@ -841,7 +841,9 @@ def _check_declared_date(
     ):
         meta.published, meta.provenance["published"] = in_url, "url"
         return
-    guess = None if shown_day else record_date(trafilatura.date)
+    # htmldate's whole-page search is the costliest step here, and its guess counts only on a
+    # day the text shows: a text that shows no date at all never needs it.
+    guess = None if shown_day or not shown.all else record_date(trafilatura.date)
     if guess and shown.shows(guess[:10]):
         timed = next((m for m in moments() if len(m) > 10 and m[:10] == guess[:10]), None)
         if timed or len(meta.published) == 10:
