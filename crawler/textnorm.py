@@ -1,9 +1,10 @@
 """Text and date normalization shared by feed parsing and extraction. Pure.
 
 Every string that reaches a record goes through ``clean_text`` (strings that may hold markup:
-feed fields, declared metadata) or ``tidy_text`` (text already parsed out of a tree, where a
-``<`` is a character, not a tag): control characters, lone surrogates, line separators and soft
-hyphens removed, so a record is always one line of valid UTF-8 JSON.
+feed fields, JSON-LD), ``page_text`` (an attribute or element text of a parsed page, where a
+``<`` is a character unless the publisher escaped markup twice) or ``tidy_text`` (extracted
+text): control characters, lone surrogates, line separators and soft hyphens removed, so a
+record is always one line of valid UTF-8 JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from typing import NamedTuple
 # invisible hyphenation hint that would otherwise split words for every reader of the text).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\ud800-\udfff\u2028\u2029\ufeff]")
 _TAG = re.compile(r"<[^<>]{0,2000}>")
+# In text read from a parsed page, an end tag or an opening paragraph tag is the mark of markup
+# its publisher escaped twice (a meta description "<p>...</p>", often cut before its end); a
+# lone "<br>" or "<table>" there is text (a title about HTML, an address in angle brackets).
+_ESCAPED_MARKUP = re.compile(r"</[A-Za-z][A-Za-z0-9]{0,15}\s*>|^\s*<p[\s>]")
 _SPACES = re.compile(r"[ \t\u00a0\u200b]+")
 
 # Scripts written without spaces between words (Han, kana): each character counts as a word,
@@ -41,6 +46,20 @@ def clean_text(value: object, *, keep_newlines: bool = False) -> str | None:
     if "<" in text:
         text = _TAG.sub(" ", text)
     text = html.unescape(text) if "&" in text else text
+    return tidy_text(text, keep_newlines=keep_newlines)
+
+
+def page_text(value: str | None, *, keep_newlines: bool = False) -> str | None:
+    """Plain text from an attribute or element text of a parsed page (a ``<meta>`` content, an
+    ``<h1>``): the parser has read its markup, so a ``<`` is a character ("30 Years of <br>
+    Tags"), unless the text holds an end tag or opens with a paragraph tag (markup escaped
+    twice, read as ``clean_text`` reads it); entities left by escaping twice (``&#8230;`` in
+    the parsed text) are unescaped."""
+    if value is None:
+        return None
+    if "<" in value and _ESCAPED_MARKUP.search(value):
+        return clean_text(value, keep_newlines=keep_newlines)
+    text = html.unescape(value) if "&" in value else value
     return tidy_text(text, keep_newlines=keep_newlines)
 
 

@@ -782,6 +782,33 @@ def test_visible_headline_trims_a_trailing_segment_of_the_declared_title() -> No
     assert meta.title == "Index Funds: How to Invest Wisely"
 
 
+def test_markup_the_parser_has_read_is_not_stripped_again_from_titles() -> None:
+    # A title about HTML: "&lt;br&gt;" is the text "<br>" once parsed, not a tag.
+    page = (
+        '<html><head><meta property="og:title" content="30 Years of &lt;br&gt; Tags">'
+        '<meta name="description" content="&lt;p&gt;A short &lt;b&gt;history&lt;/b&gt;.&lt;/p&gt;">'
+        "</head><body><h1>30 Years of &lt;br&gt; Tags</h1></body></html>"
+    )
+    meta, hints = read_page(lxml.html.fromstring(page), "https://blog.example/br")
+    assert meta.title == "30 Years of <br> Tags"
+    assert hints.titles == ["30 Years of <br> Tags"]
+    # Markup escaped twice (an end tag in the parsed text) is still read as markup.
+    assert meta.description == "A short history ."
+
+
+def test_headline_text_is_read_as_a_reader_sees_it() -> None:
+    # A styled first letter is part of its word, not a word of its own.
+    page = '<html><body><h1>Your Planning <span class="hand">C</span>ycle</h1></body></html>'
+    meta, _ = read_page(lxml.html.fromstring(page), "https://blog.example/c")
+    assert meta.title == "Your Planning Cycle"
+    # A documentation heading's permalink mark is not part of its text.
+    for mark in ["\u00b6", "\uf0c1"]:
+        link = f'<a class="headerlink" href="#quickstart">{mark}</a>'
+        page = f'<html><body><h1 id="quickstart">Quickstart {link}</h1></body></html>'
+        meta, _ = read_page(lxml.html.fromstring(page), "https://docs.example/start")
+        assert meta.title == "Quickstart"
+
+
 def walked_visible_text(tree: Any) -> str:
     """``visible_text`` as a walk of every element: what the faster one must give."""
     parts: list[str] = []

@@ -9,6 +9,7 @@ import pytest
 from crawler.textnorm import (
     alnum_words,
     clean_text,
+    page_text,
     tidy_code,
     tidy_text,
     to_iso8601,
@@ -31,6 +32,23 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 )
 def test_clean_text(raw: str | None, expected: str | None) -> None:
     assert clean_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("parsed", "expected"),
+    [
+        ("30 Years of <br> Tags", "30 Years of <br> Tags"),  # parsed text: "<" is a character
+        ("Jane Roe <jane at example dot org>", "Jane Roe <jane at example dot org>"),
+        ("<p>Escaped <b>twice</b></p>", "Escaped twice"),  # an end tag: markup escaped twice
+        ("<p>Escaped twice, cut before its end", "Escaped twice, cut before its end"),
+        ("<table>: The Table element", "<table>: The Table element"),
+        ("And finally&#8230; done", "And finally\u2026 done"),
+        ("AT&amp;T", "AT&T"),
+        (None, None),
+    ],
+)
+def test_page_text(parsed: str | None, expected: str | None) -> None:
+    assert page_text(parsed) == expected
 
 
 @pytest.mark.parametrize(

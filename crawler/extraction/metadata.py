@@ -17,9 +17,9 @@ from htmldate.extractors import COMPLETE_URL
 from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from crawler.extraction.dom import HIDDEN_TAGS, elements_holding
+from crawler.extraction.dom import HIDDEN_TAGS, element_text, elements_holding
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
-from crawler.textnorm import WrittenDate, clean_text, to_iso8601, written_dates
+from crawler.textnorm import WrittenDate, clean_text, page_text, to_iso8601, written_dates
 from crawler.urls import accept_canonical
 
 ARTICLE_TYPES = {
@@ -67,6 +67,8 @@ PARENTHETICAL = re.compile(r"\([^)]{0,60}\)")
 # "Name | Site", "Name - Site": separators before a trailing site name in a title.
 TITLE_SEPARATORS = "|-–—:·•*｜："
 MIN_TITLE_CHARS = 20
+# A heading's permalink, shown after it: a pilcrow or a private-use (icon font) character.
+PERMALINK_MARK = re.compile(r"\s*[¶\ue000-\uf8ff]+$")
 MIN_HEADING_CHARS = 10
 # No leading "\s*": searched from every space of a long run of spaces, it made the search
 # quadratic; the caller strips the spaces before the separator instead.
@@ -207,7 +209,7 @@ class PageMetadata:
         """trafilatura's values for the fields the page's declarations left empty. ``fields``
         computes a value when it is first read: only the missing fields cost anything."""
         if self.missing("title"):
-            self.set("title", clean_text(fields.title), "trafilatura")
+            self.set("title", page_text(fields.title), "trafilatura")
         self.author_candidates.append(("trafilatura", lambda: split_authors(fields.author)))
         self.settle_authors()
         if self.missing("published"):
@@ -221,7 +223,7 @@ class PageMetadata:
                 # next settling asks trafilatura: ask now, while its tree is intact.
                 self._author_candidate(len(self.author_candidates) - 1)
         if self.missing("description"):
-            self.set("description", clean_text(fields.description), "trafilatura")
+            self.set("description", page_text(fields.description), "trafilatura")
         if self.missing("image"):
             self.set("image", fields.image, "trafilatura")
         if self.missing("tags"):
@@ -934,6 +936,15 @@ def _alnum(text: str) -> str:
     return "".join(char for char in text.casefold() if char.isalnum())
 
 
+def _heading_text(heading: etree._Element) -> str | None:
+    """A heading's text as a reader sees it, without the pilcrow or icon-font character that
+    marks its permalink (documentation pages: "Quickstart¶")."""
+    text = page_text(element_text(heading))
+    if text is None:
+        return None
+    return PERMALINK_MARK.sub("", text) or None
+
+
 def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     """Metadata declared by the page, first source wins per field: JSON-LD, then OpenGraph and
     meta tags, then the first ``<h1>``; a title loses a trailing section segment another
@@ -990,7 +1001,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         return values[0] if values else None
 
     meta.set("title", ld_titles[0] if ld_titles else None, "json-ld")
-    meta.set("title", clean_text(first("og:title", "twitter:title")), "opengraph")
+    meta.set("title", page_text(first("og:title", "twitter:title")), "opengraph")
     meta.author_candidates.append(
         (
             "meta",
@@ -1010,8 +1021,10 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     )
     if meta.published is None:
         meta.set("published", _marked_date(tree), "html")
-    headings = [clean_text(" ".join(h.itertext())) for h in tree.xpath("//h1")[:3]]
-    shown = ShownDates(tree, headings)
+    h1s = tree.xpath("//h1")[:3]
+    headings = [_heading_text(h) for h in h1s]
+    # Looked for in the visible text, which joins the text nodes with spaces: read alike.
+    shown = ShownDates(tree, [page_text(" ".join(h.itertext())) for h in h1s])
     if _shown_instead(meta.published, meta_published, lambda: {d.day for d in shown.all}):
         meta.published, meta.provenance["published"] = meta_published, "meta"
     declared_dates += content(*PUBLISHED_META)
@@ -1019,8 +1032,8 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     meta.published = _publisher_time(meta.published, declared_dates, shown)
     for name in content("og:site_name", "application-name"):
         meta.set("site_name", site_name(name), "opengraph")
-    meta.set("description", clean_text(first("og:description", "description")), "opengraph")
-    hints.descriptions.extend(clean_text(v) or "" for v in content("og:description", "description"))
+    meta.set("description", page_text(first("og:description", "description")), "opengraph")
+    hints.descriptions.extend(page_text(v) or "" for v in content("og:description", "description"))
     hints.descriptions = [d for d in dict.fromkeys(hints.descriptions) if d]
     meta.set("image", first("og:image", "twitter:image"), "opengraph")
     meta.set(
@@ -1043,7 +1056,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         meta.first_shown_day = shown.all[0].day if shown.all else None
     host = urlsplit(meta.canonical_url or url).hostname or ""
     declared = [first("og:title"), first("twitter:title"), tree.findtext(".//title")]
-    meta.title = shortest_variant(meta.title, [clean_text(t) for t in [*ld_titles, *declared]])
+    meta.title = shortest_variant(meta.title, [*ld_titles, *map(page_text, declared)])
     # The visible headline trims a trailing segment too ("Index Funds: How to Invest" with an
     # <h1> "Index Funds"): chosen on news-dev and web-dev together (docs/metadata-quality.md).
     meta.title = shortest_variant(meta.title, headings[:1], MIN_HEADING_CHARS)
@@ -1059,6 +1072,6 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
             meta, url, TrafilaturaMetadata(tree, url), shown, moments, declared_dates
         )
     hints.titles = [
-        t for t in dict.fromkeys(clean_text(t) for t in [*ld_titles, *declared, *headings]) if t
+        t for t in dict.fromkeys([*ld_titles, *map(page_text, declared), *headings]) if t
     ]
     return meta, hints
