@@ -17,6 +17,9 @@ from pathlib import Path
 
 import brotli
 import pytest
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.http import Request, Response
+from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 from warcio.checker import Checker
 from warcio.warcwriter import WARCWriter
@@ -207,6 +210,69 @@ def test_every_coding_the_crawl_accepts_is_read_back_decoded_or_refused(
         (None, "undecodable_body"),
         (None, "too_large"),
     ]
+
+
+def crawl_decodes(body: bytes, coding: str) -> bytes | None:
+    """What the crawl's ``HttpCompressionMiddleware`` makes of ``body`` (``None``: it fails)."""
+    middleware = HttpCompressionMiddleware.from_crawler(get_crawler())
+    response = Response("http://news.example/", body=body, headers={"Content-Encoding": coding})
+    try:
+        return middleware.process_response(Request(response.url), response).body
+    except Exception:  # any error fails the response in the crawl
+        return None
+
+
+def flip(data: bytes, at: int) -> bytes:
+    changed = bytearray(data)
+    changed[at] ^= 0xFF
+    return bytes(changed)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # cut short
+        lambda data: data[:-1],  # cut in the trailer
+        lambda data: data[:5],  # cut in the header
+        lambda data: data + b"<html>",  # other bytes after the stream
+        lambda data: data + data,  # two members (frames)
+        lambda data: flip(data, len(data) // 2),  # corrupt data
+        lambda data: flip(data, -6),  # a wrong checksum
+    ],
+    ids=["half", "trailer", "header", "trailing", "twice", "corrupt", "checksum"],
+)
+@pytest.mark.parametrize(
+    ("coding", "encode"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("br", brotli.compress),
+        ("zstd", zstd.compress),
+    ],
+)
+def test_a_damaged_coded_body_is_read_back_as_the_crawl_read_it(
+    tmp_path: Path,
+    coding: str,
+    encode: Callable[[bytes], bytes],
+    damage: Callable[[bytes], bytes],
+) -> None:
+    """Re-extraction gives the article the crawl made of the same bytes: a body cut short
+    gives what the crawl decoded of it, one the crawl failed is ``undecodable_body``."""
+    html = b"".join(
+        article_html(f"Encoded {n}", paragraphs_for(f"encoded {n}")).encode() for n in range(20)
+    )
+    body = damage(encode(html))
+    writer = WarcWriter(tmp_path, "run", max_bytes=1 << 30, info={})
+    headers = [("Content-Type", "text/html"), ("Content-Encoding", coding)]
+    writer.write(exchange(1, body=body, response_headers=headers))
+    [path] = writer.close()
+    [read] = [r for r in read_warc(path, max_payload_bytes=1 << 20) if r.rec_type == "response"]  # type: ignore[union-attr]
+    assert isinstance(read, ArchivedRecord)
+    crawled = crawl_decodes(body, coding)
+    assert (read.payload, read.problem) == (
+        crawled,
+        None if crawled is not None else "undecodable_body",
+    )
 
 
 def test_files_rotate_at_the_size_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -434,7 +500,6 @@ def test_the_warc_is_durable_before_lines_point_into_it_and_closed_before_the_jo
 
 def test_the_middleware_is_off_by_default() -> None:
     from scrapy.exceptions import NotConfigured
-    from scrapy.utils.test import get_crawler
 
     import crawler.settings as project
     from crawler.downloadermiddlewares.warc import WarcMiddleware
@@ -456,8 +521,6 @@ def test_the_middleware_is_off_by_default() -> None:
     ],
 )
 def test_request_roles(url: str, cb_kwargs: dict[str, object], role: str) -> None:
-    from scrapy import Request
-
     from crawler.downloadermiddlewares.warc import request_role
 
     assert request_role(Request(url, cb_kwargs=cb_kwargs)) == role

@@ -26,6 +26,7 @@ over the encoded body).
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 import logging
 import mmap
@@ -47,7 +48,7 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-from crawler.feeds.compressed import DecompressError, gunzip_capped, inflate_capped
+from crawler.feeds.compressed import inflate_capped
 
 if sys.version_info >= (3, 14):
     from compression import zstd
@@ -563,8 +564,10 @@ def _decode_content(
     raw: bytes, headers: Sequence[tuple[str, str]], max_bytes: int
 ) -> tuple[bytes | None, str | None]:
     """The payload with its ``Content-Encoding`` decoded, capped at ``max_bytes`` decoded.
-    Every coding the crawl accepts is read (gzip, deflate, br, zstd); a body that is not in
-    the coding it declares is ``undecodable_body``, as the crawl failed it. Not warcio's
+    Every coding the crawl accepts is read (gzip, deflate, br, zstd) as the crawl's
+    ``HttpCompressionMiddleware`` reads it, so a page gives the article the crawl made of the
+    same bytes: a body cut short gives what it decodes to (the crawl kept it), a body that is
+    not in the coding it declares is ``undecodable_body`` (the crawl failed it). Not warcio's
     decoders: they pass such a body on as it is, and fail on every br body with Google's
     ``brotli``, the one Scrapy installs (webrecorder/warcio#73)."""
     codings = [
@@ -581,7 +584,7 @@ def _decode_content(
             return None, f"content_encoding_{coding}"
         try:
             decoded = decode(data, max_bytes)
-        except (DecompressError, zlib.error, brotli.error, zstd.ZstdError):
+        except (OSError, EOFError, zlib.error, brotli.error, zstd.ZstdError):
             return None, "undecodable_body"
         if decoded is None:
             return None, "too_large"
@@ -590,16 +593,22 @@ def _decode_content(
 
 
 def _gunzip(body: bytes, max_bytes: int) -> bytes | None:
+    """Member after member, as ``scrapy.utils.gz.gunzip``: a stream cut short, with a wrong
+    checksum or followed by other bytes gives what it decoded up to there, unless that is
+    nothing (then it raises, as it does for data that is not deflate)."""
+    reader = gzip.GzipFile(fileobj=io.BytesIO(body))
+    out = bytearray()
     try:
-        return gunzip_capped(body, max_bytes)
-    except DecompressError as exc:
-        if exc.reason == "gzip_too_large":
-            return None
-        raise
+        _read_steps(reader.read1, out, max_bytes)
+    except (OSError, EOFError):
+        if not out:
+            raise
+    return bytes(out) if len(out) <= max_bytes else None
 
 
 def _inflate(body: bytes, max_bytes: int) -> bytes | None:
-    """``deflate``: zlib data, or raw deflate as some servers send it (Scrapy reads both)."""
+    """``deflate``: zlib data, or raw deflate as some servers send it (Scrapy reads both). A
+    stream cut short gives what it decoded."""
     try:
         return _inflate_with(zlib.decompressobj(), body, max_bytes)
     except zlib.error:
@@ -612,19 +621,27 @@ def _inflate_with(inflater: Any, body: bytes, max_bytes: int) -> bytes | None:
 
 
 def _unbrotli(body: bytes, max_bytes: int) -> bytes | None:
+    """A stream cut short gives what it decoded, as Scrapy's ``_unbrotli``."""
     decompressor = brotli.Decompressor()
     out = bytearray(decompressor.process(body, output_buffer_limit=_DECODE_STEP))
-    while not decompressor.is_finished() and len(out) <= max_bytes:
-        chunk = decompressor.process(b"", output_buffer_limit=_DECODE_STEP)
-        if not chunk:
-            break
-        out += chunk
+    _read_steps(lambda size: decompressor.process(b"", output_buffer_limit=size), out, max_bytes)
     return bytes(out) if len(out) <= max_bytes else None
 
 
 def _unzstd(body: bytes, max_bytes: int) -> bytes | None:
-    out = zstd.ZstdDecompressor().decompress(body, max_length=max_bytes + 1)
-    return out if len(out) <= max_bytes else None
+    """Frame after frame, as Scrapy's ``_unzstd``: a stream cut short gives what it decoded."""
+    reader = zstd.ZstdFile(io.BytesIO(body))
+    out = bytearray()
+    with contextlib.suppress(EOFError):
+        _read_steps(reader.read, out, max_bytes)
+    return bytes(out) if len(out) <= max_bytes else None
+
+
+def _read_steps(read: Callable[[int], bytes], out: bytearray, max_bytes: int) -> None:
+    """Append ``read(step)`` onto ``out`` until it gives nothing or ``out`` holds more than
+    ``max_bytes`` (so a bomb stops at the cap)."""
+    while len(out) <= max_bytes and (chunk := read(_DECODE_STEP)):
+        out += chunk
 
 
 # Decoded in steps of this size, so that a bomb stops at the cap.
