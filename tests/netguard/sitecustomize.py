@@ -4,13 +4,19 @@ even looked up unless it is an IP address or ``localhost``: a lookup of a public
 itself send a DNS query."""
 
 import _socket
+import functools
 import ipaddress
 import socket
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 _connect = socket.socket.connect
 _connect_ex = socket.socket.connect_ex
 _getaddrinfo = socket.getaddrinfo
+_Answer = TypeVar("_Answer")
+# What a lookup that finds nothing raises: forward, and reverse (HOST_NOT_FOUND).
+_NO_NAME = functools.partial(socket.gaierror, socket.EAI_NONAME)
+_NO_HOST = functools.partial(socket.herror, 1)
 
 
 def _loopback(address: object) -> bool:
@@ -49,45 +55,40 @@ def _local_name(host: bytes | str | None) -> bool:
     return True
 
 
-def _guarded_getaddrinfo(
-    host: bytes | str | None, *args: Any, **kwargs: Any
-) -> list[tuple[Any, ...]]:
-    if not _local_name(host):
-        raise socket.gaierror(socket.EAI_NONAME, f"netguard: {host!s} is not looked up")
+def _loopback_address(address: str) -> bool:
+    """Whether a reverse lookup of ``address`` stays on this machine: of any address but
+    loopback's it is a DNS query."""
+    return address.lower() == "localhost" or _loopback((address,))
+
+
+def _guarded(
+    lookup: Callable[..., _Answer], local: Callable[[Any], bool], refusal: Callable[[str], OSError]
+) -> Callable[..., _Answer]:
+    """``lookup``, refusing a host that ``local`` does not pass before anything is sent: it
+    raises ``refusal(message)``, the error the lookup raises when it finds nothing."""
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> _Answer:
+        if not local(host):
+            raise refusal(f"netguard: {host!s} is not looked up")
+        return lookup(host, *args, **kwargs)
+
+    return guarded
+
+
+def _loopback_getaddrinfo(host: bytes | str | None, *args: Any, **kwargs: Any) -> list[Any]:
     results = [r for r in _getaddrinfo(host, *args, **kwargs) if _loopback(r[4])]
     if not results:
-        raise socket.gaierror(socket.EAI_NONAME, f"netguard: {host!s} is not loopback")
+        raise _NO_NAME(f"netguard: {host!s} is not loopback")
     return results
 
 
 # Replacing the methods on the class is the point: every socket any library makes is guarded.
 socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
 socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
-socket.getaddrinfo = _guarded_getaddrinfo
-
-
-def _guarded_gethostbyname(host: str) -> str:
-    if not _local_name(host):
-        raise socket.gaierror(socket.EAI_NONAME, f"netguard: {host!s} is not looked up")
-    return _socket.gethostbyname(host)
-
-
-def _guarded_gethostbyname_ex(host: str) -> tuple[str, list[str], list[str]]:
-    if not _local_name(host):
-        raise socket.gaierror(socket.EAI_NONAME, f"netguard: {host!s} is not looked up")
-    return _socket.gethostbyname_ex(host)
-
-
-def _guarded_gethostbyaddr(address: str) -> tuple[str, list[str], list[str]]:
-    # A reverse lookup of any address but loopback's is a DNS query.
-    if address.lower() != "localhost" and not _loopback((address,)):
-        raise socket.herror(1, f"netguard: {address!s} is not looked up")
-    return _socket.gethostbyaddr(address)
-
-
-socket.gethostbyname = _guarded_gethostbyname
-socket.gethostbyname_ex = _guarded_gethostbyname_ex
-socket.gethostbyaddr = _guarded_gethostbyaddr
+socket.getaddrinfo = _guarded(_loopback_getaddrinfo, _local_name, _NO_NAME)
+socket.gethostbyname = _guarded(_socket.gethostbyname, _local_name, _NO_NAME)
+socket.gethostbyname_ex = _guarded(_socket.gethostbyname_ex, _local_name, _NO_NAME)
+socket.gethostbyaddr = _guarded(_socket.gethostbyaddr, _loopback_address, _NO_HOST)
 
 # Memory bounds in the tests are measured, not assumed: with TESTS_PEAK_RSS_FILE set, a process
 # appends its peak resident set size (KiB) to that file when it exits.
