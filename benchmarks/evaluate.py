@@ -92,6 +92,7 @@ FULL = "full"
 # Stages called by name from crawler.extraction.page, and what stands in for each when it is off.
 STAGE_STUBS: dict[str, Callable[..., Any]] = {
     "prune_boilerplate": lambda *args, **kwargs: 0,
+    "with_preformatted_lines": lambda blocks, *args, **kwargs: blocks,
     "without_second_copies": lambda blocks, *args, **kwargs: blocks,
     "article_body_blocks": lambda blocks, *args, **kwargs: blocks,
     "with_standfirst": lambda blocks, *args, **kwargs: blocks,

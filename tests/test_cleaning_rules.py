@@ -37,6 +37,8 @@ def without_rule(monkeypatch: pytest.MonkeyPatch, rule: str) -> None:
         monkeypatch.setattr(page, "with_standfirst", lambda blocks, standfirst: blocks)
     elif rule == "without_second_copies":
         monkeypatch.setattr(page, "without_second_copies", lambda blocks: blocks)
+    elif rule == "with_preformatted_lines":
+        monkeypatch.setattr(page, "with_preformatted_lines", lambda blocks, context: blocks)
     elif rule == "separate_run_in_words":
         monkeypatch.setattr(page, "separate_run_in_words", lambda tree: 0)
     elif rule == "media_texts":
@@ -797,6 +799,64 @@ def test_standfirst_is_a_summary_shown_outside_media(markup: str, standfirst: bo
     summary = "The city's oldest bridge returns after two years of repairs."
     tree = page.parse_html(f"<html><body>{markup.format(d=summary)}</body></html>")
     assert (dom.displayed_summary(tree, [summary]) == summary) is standfirst
+
+
+def test_line_breaks_of_a_pre_and_of_br_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``<pre>`` that is not code (a poem) keeps its lines and its blank line, and ``<br>``
+    in a paragraph (an address) is a line break; a line break written in a ``<blockquote>``
+    is spacing, as a browser shows it."""
+    text = extract("line_breaks") or ""
+    assert text == (FRAGMENTS / "line_breaks.txt").read_text(encoding="utf-8").strip()
+    assert "swings shut,\nthe gulls go over, the boats go under;\n\nand the old town" in text
+    assert "authority:\nHarbour Authority\n1 Quay Street\nHarbour" in text
+    assert "The control house was rebuilt stone by stone" in text
+    without_rule(monkeypatch, "with_preformatted_lines")
+    assert "swings shut, the gulls go over" in (extract("line_breaks") or "")
+
+
+def test_a_pre_lends_its_lines_only_to_a_paragraph_or_quote_of_the_same_words() -> None:
+    tree = page.parse_html("<html><body><pre>One two\nthree</pre><pre>Run<b>#x</b>\ny</pre>")
+    context = PageContext(preformatted=dom.preformatted_lines(tree))
+    blocks = [
+        Block("quote", "One two three"),
+        Block("heading", "One two three"),
+        Block("quote", "Run #x y"),  # trafilatura spaced what the page joins
+    ]
+    shown = [b.shown for b in cleaning.with_preformatted_lines(blocks, context)]
+    assert shown == ["One two\nthree", "One two three", "Run #x y"]
+
+
+@pytest.mark.parametrize(
+    ("xml", "kind", "text", "shown"),
+    [
+        (
+            "<p>Harbour Authority<lb/>1 Quay <hi>Street</hi><lb/><lb/><lb/>Harbour</p>",
+            "paragraph",
+            "Harbour Authority 1 Quay Street Harbour",
+            "Harbour Authority\n1 Quay Street\n\nHarbour",
+        ),
+        (
+            "<quote>Rebuilt\n  stone by stone<lb/>as it stood</quote>",
+            "quote",
+            "Rebuilt stone by stone as it stood",
+            "Rebuilt stone by stone\nas it stood",
+        ),
+        (
+            "<head>Act one<lb/>Scene two</head>",
+            "heading",
+            "Act one Scene two",
+            "Act one\nScene two",
+        ),
+        ("<list><item>Bridge<lb/>Quay</item></list>", "list", "- Bridge Quay", "- Bridge Quay"),
+        ("<p>No break</p>", "paragraph", "No break", "No break"),
+    ],
+)
+def test_a_line_break_element_is_a_line_break(xml: str, kind: str, text: str, shown: str) -> None:
+    """trafilatura's line-break element (``lb``, from ``<br>``) is a line break in the text a
+    paragraph, quote or heading shows (several make one blank line; one written in the text is
+    a space), while the rules read it as a space; a list item stays one line."""
+    [block] = cleaning.tree_blocks(lxml.etree.fromstring(f"<body>{xml}</body>"))
+    assert (block.kind, block.text, block.shown) == (kind, text, shown)
 
 
 def test_a_code_block_keeps_its_lines() -> None:

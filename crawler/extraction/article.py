@@ -105,7 +105,8 @@ def build_article(
         language=meta.language,
         text=text,
         body=[
-            {"kind": BODY_KINDS.get(b.kind, "paragraph"), "text": b.text} for b in extraction.blocks
+            {"kind": BODY_KINDS.get(b.kind, "paragraph"), "text": b.shown}
+            for b in extraction.blocks
         ],
         word_count=count_words(text),
         site_name=meta.site_name,

@@ -9,12 +9,12 @@ import functools
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from lxml import etree
 
-from crawler.extraction.dom import LinkShares, PageContext, element_text
+from crawler.extraction.dom import LinkShares, PageContext, element_text, text_key
 from crawler.textnorm import alnum_words, tidy_code, tidy_text
 
 # trafilatura's XML block tags, and the HTML tags its fallback extractors leave behind.
@@ -259,11 +259,19 @@ SECOND_COPY_COMPARISONS = 20
 
 @dataclass
 class Block:
-    """One block of the body: its kind (paragraph, heading, list, quote, table, code)."""
+    """One block of the body: its kind (paragraph, heading, list, quote, table, code). The
+    rules read ``text``; a paragraph, heading or quote with line breaks of its own (``<br>``,
+    the lines of a ``<pre>``) has them in ``lines``, the same words, which the record shows."""
 
     kind: str
     text: str
     link_chars: int = 0  # characters of the text that are link text
+    lines: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The block's text in the record."""
+        return self.lines or self.text
 
 
 # Several rules compare the same block texts: each is normalized once.
@@ -278,9 +286,10 @@ def tree_blocks(body: etree._Element, links: LinkShares | None = None) -> list[B
     measured on the page (``links``; none without it)."""
     blocks: list[Block] = []
 
-    def add(kind: str, text: str | None) -> None:
+    def add(kind: str, text: str | None, lines: str | None = None) -> None:
         if text:
-            blocks.append(Block(kind, text, links.link_chars(kind, text) if links else 0))
+            linked = links.link_chars(kind, text) if links else 0
+            blocks.append(Block(kind, text, linked, _same_words(lines, text)))
 
     def walk(element: etree._Element) -> None:
         add("paragraph", tidy_text(element.text))
@@ -289,7 +298,7 @@ def tree_blocks(body: etree._Element, links: LinkShares | None = None) -> list[B
             if kind is None:
                 walk(child)
             else:
-                add(kind, _block_text(child, kind))
+                add(kind, _block_text(child, kind), _broken_lines(child, kind))
             add("paragraph", tidy_text(child.tail))
 
     walk(body)
@@ -311,6 +320,41 @@ def _block_text(element: etree._Element, kind: str) -> str | None:
     if kind == "code":
         return tidy_code(_code_text(element))
     return tidy_text(element_text(element))
+
+
+# Stands in for a line-break element while the line breaks written in the text become spaces.
+_LINE_MARK = "\u2028"
+
+
+def _broken_lines(element: etree._Element, kind: str) -> str | None:
+    """A paragraph's, heading's or quote's text with each line-break element (``lb``, from a
+    ``<br>``: an address, a verse, a list of names) a line break, where it holds one; a line
+    break written in the text is spacing in HTML, so it is a space."""
+    if kind in ("list", "table", "code") or next(element.iter("lb"), None) is None:
+        return None
+    lines = element_text(element, _LINE_MARK).replace("\n", " ").replace(_LINE_MARK, "\n")
+    return tidy_text(lines, keep_newlines=True)
+
+
+def _same_words(lines: str | None, text: str) -> str | None:
+    """``lines`` when they are ``text`` with line breaks (nothing else changed), else None."""
+    return lines if lines and lines != text and lines.split() == text.split() else None
+
+
+def with_preformatted_lines(blocks: list[Block], context: PageContext) -> list[Block]:
+    """A paragraph or quote whose text is that of a ``<pre>`` on the page shows the ``<pre>``'s
+    line breaks: trafilatura makes a ``<pre>`` that is not code a quote, as it does a
+    ``<blockquote>`` (whose written line breaks are spacing), and a poem, an address or a
+    preformatted table needs its lines."""
+    if not context.preformatted:
+        return blocks
+    shown = []
+    for block in blocks:
+        if block.kind in ("paragraph", "quote"):
+            lines = _same_words(context.preformatted.get(text_key(block.text)), block.text)
+            block = replace(block, lines=lines) if lines else block
+        shown.append(block)
+    return shown
 
 
 def _code_text(element: etree._Element) -> str:

@@ -143,17 +143,22 @@ _SEPARATE = frozenset(
 )
 
 
-def element_text(element: etree._Element) -> str:
+# Line-break elements: the page's <br>, trafilatura's <lb>.
+LINE_BREAKS = frozenset({"br", "lb"})
+
+
+def element_text(element: etree._Element, line_break: str = " ") -> str:
     """The element's text as a reader sees it: no space added inside a word or before
-    punctuation, one between block-level parts; comments and processing instructions skipped."""
+    punctuation, one between block-level parts; comments and processing instructions skipped.
+    A line-break element is ``line_break`` (then a space)."""
     if not len(element):  # most links and spans: their text is all there is
         return element.text or ""
     parts: list[str] = []
-    _walk_text(element, parts)
+    _walk_text(element, parts, line_break)
     return "".join(parts)
 
 
-def _walk_text(node: etree._Element, parts: list[str]) -> None:
+def _walk_text(node: etree._Element, parts: list[str], line_break: str) -> None:
     if node.text:
         parts.append(node.text)
     for child in node:
@@ -161,9 +166,9 @@ def _walk_text(node: etree._Element, parts: list[str]) -> None:
         if isinstance(tag, str):
             separate = tag in _SEPARATE
             if separate:
-                parts.append(" ")
+                parts.append(line_break if tag in LINE_BREAKS else " ")
             if len(child):
-                _walk_text(child, parts)
+                _walk_text(child, parts, line_break)
             elif child.text:  # a leaf (most elements): its text, without a call
                 parts.append(child.text)
             if separate:
@@ -505,6 +510,8 @@ class PageContext:
     captions: list[str] = field(default_factory=list)
     article_body: str | None = None
     standfirst: str | None = None
+    # The lines of each ``<pre>`` of more than one line, by the key of their text.
+    preformatted: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_tree(
@@ -520,7 +527,7 @@ class PageContext:
     ) -> PageContext:
         """The context of a page: its captions (figcaptions, caption/credit classes, texts in
         a small media container; not image alt texts, which a tile's or a story's own text
-        repeats) and the given metadata."""
+        repeats), its preformatted texts and the given metadata."""
         markers = page_markers(tree) if markers is None else markers
         found = [element_text(node) for node in tree.iter("figcaption")]
         captioned: dict[frozenset[str], bool] = {}  # the same word sets recur all over a page
@@ -545,7 +552,19 @@ class PageContext:
             captions=list(dict.fromkeys(captions)),
             article_body=article_body,
             standfirst=standfirst,
+            preformatted=preformatted_lines(tree),
         )
+
+
+def preformatted_lines(tree: etree._Element) -> dict[str, str]:
+    """The text of each ``<pre>`` of more than one line, its line breaks (written or ``<br>``)
+    kept and its spacing collapsed within each line, by its key (``text_key``)."""
+    found: dict[str, str] = {}
+    for pre in tree.iter("pre"):
+        lines = tidy_text(element_text(pre, "\n"), keep_newlines=True)
+        if lines and "\n" in lines:
+            found.setdefault(text_key(lines), lines)
+    return found
 
 
 # Elements that hold a block of text of their own: the nearest of them above a link is the

@@ -26,7 +26,13 @@ from lxml import etree
 from crawler.encoding import decode_page
 from crawler.extraction.body import article_body_blocks, with_standfirst
 from crawler.extraction.candidates import may_be_short, prefer_recall
-from crawler.extraction.cleaning import Block, clean_blocks, tree_blocks, without_second_copies
+from crawler.extraction.cleaning import (
+    Block,
+    clean_blocks,
+    tree_blocks,
+    with_preformatted_lines,
+    without_second_copies,
+)
 from crawler.extraction.dom import (
     LinkShares,
     PageContext,
@@ -177,8 +183,9 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
             text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
         return PageExtraction(text=None, metadata=metadata, error="too_little_text", rights=rights)
+    # The lengths above are those of the text the rules read; the record shows its lines.
     return PageExtraction(
-        text=text,
+        text="\n\n".join(block.shown for block in blocks),
         blocks=blocks,
         metadata=metadata,
         backstop=backstop,
@@ -205,12 +212,13 @@ def _same_body(body: Body, other: Body) -> bool:
 
 
 def finish_blocks(extracted: list[Block], context: PageContext) -> tuple[list[Block], bool]:
-    """trafilatura's blocks without a second copy of the text, checked against
-    ``articleBody``, opened by the standfirst and cleaned by the rules; when that would remove
-    more than half of those blocks' words, a rule misfired on an unusual page: they are kept
-    instead (the backstop, ``True`` as the second value)."""
+    """trafilatura's blocks showing the line breaks of the page's ``<pre>`` texts, without a
+    second copy of the text, checked against ``articleBody``, opened by the standfirst and
+    cleaned by the rules; when that would remove more than half of those blocks' words, a rule
+    misfired on an unusual page: they are kept instead (the backstop, ``True`` as the second
+    value)."""
     # Before the backstop's count: a page carrying its text three times loses two thirds.
-    extracted = without_second_copies(extracted)
+    extracted = without_second_copies(with_preformatted_lines(extracted, context))
     blocks = article_body_blocks(extracted, context.article_body)
     blocks = with_standfirst(blocks, context.standfirst)
     blocks = clean_blocks(blocks, context)
