@@ -473,18 +473,22 @@ def _is_link_teaser(block: Block) -> bool:
 
 
 def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
-    """Promo lines (read-also teasers, sign-up and share prompts, copyright and paywall notices)
-    and short paragraphs in which the publisher asks the reader to sign up for its newsletter,
-    follow it, get its app, pay or give to read on, or log in to comment, and cookie-consent
-    notices, are removed, and a promo heading is removed with the run of short blocks (links,
-    teasers) that follows it up to the end of the body."""
+    """Promo lines (read-also teasers, sign-up and share prompts, copyright and paywall notices,
+    also as one line of a block written in lines) and short paragraphs in which the publisher
+    asks the reader to sign up for its newsletter, follow it, get its app, pay or give to read
+    on, or log in to comment, and cookie-consent notices, are removed, and a promo heading is
+    removed with the run of short blocks (links, teasers) that follows it up to the end of the
+    body."""
     kept: list[Block] = []
     for index, block in enumerate(blocks):
         words = _words(block.text)
-        if words <= SHORT_BLOCK_WORDS and (
-            PROMO_LINE.match(block.text) or READ_ALSO.match(block.text)
-        ):
+        if _is_promo_line(block.text):
             continue
+        if block.lines and any(map(_is_promo_line, block.lines.split("\n"))):
+            trimmed = _without_promo_lines(block)
+            if trimmed is None:
+                continue
+            block, words = trimmed, _words(trimmed.text)
         # Longer blocks hold no cue: they are not casefolded.
         folded = _folded(block.text) if words <= CUE_WORDS else ""
         if _found(block.text, folded, words, NOTICES):
@@ -500,6 +504,25 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
             continue
         kept.append(block)
     return kept
+
+
+def _is_promo_line(text: str) -> bool:
+    """A short line that is a promo on its own: a read-also teaser, a sign-up or share prompt."""
+    return _words(text) <= SHORT_BLOCK_WORDS and bool(
+        PROMO_LINE.match(text) or READ_ALSO.match(text)
+    )
+
+
+def _without_promo_lines(block: Block) -> Block | None:
+    """A block of several lines (``<br>``) without its lines that are promo lines on their
+    own ("Subscribe Now!" between the paragraphs of a story written as one block)."""
+    lines = [line for line in (block.lines or "").split("\n") if not _is_promo_line(line)]
+    text = tidy_text(" ".join(lines))
+    if text is None:
+        return None
+    shown = "\n".join(lines)
+    linked = min(block.link_chars, len(text))  # a removed line may have been a link
+    return replace(block, text=text, lines=shown if "\n" in shown else None, link_chars=linked)
 
 
 def _found(text: str, folded: str, words: int, cues: tuple[Cue, ...]) -> bool:
