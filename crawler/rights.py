@@ -338,9 +338,12 @@ def _free_access(obj: dict[str, Any]) -> bool | None:
     return free
 
 
-def read_page_rights(tree: etree._Element, url: str) -> PageRights:
+def read_page_rights(
+    tree: etree._Element, url: str, json_ld: list[dict[str, Any]] | None = None
+) -> PageRights:
     """The page-level signals of a parsed page (call it before the tree is pruned): the TDMRep
-    meta elements, robots meta directives, the licence URL and free access."""
+    meta elements, robots meta directives, the licence URL and free access. ``json_ld``: the
+    page's JSON-LD objects where already read (``PageHints.json_ld``), else they are read."""
     # The metadata reader's JSON-LD walk, so both read the same objects the same way
     # (imported here: crawler.extraction imports this module).
     from crawler.extraction.metadata import ARTICLE_TYPES, _json_ld_objects, _types
@@ -352,7 +355,7 @@ def read_page_rights(tree: etree._Element, url: str) -> PageRights:
         policies = meta.get("tdm-policy", [])
         rights.tdm = tdm_declaration(reservations[0], policies[0] if policies else None)
     rights.robots = robots_directives(meta.get("robots", []))
-    for obj in _json_ld_objects(tree):
+    for obj in _json_ld_objects(tree) if json_ld is None else json_ld:
         if not _types(obj) & ARTICLE_TYPES:
             continue
         if rights.license is None:

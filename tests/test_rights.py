@@ -15,6 +15,7 @@ from scrapy.robotstxt import ProtegoRobotParser
 
 from crawler.config import ConfigError, CrawlerConfig
 from crawler.downloadermiddlewares.rights import robots_group
+from crawler.extraction.metadata import read_page
 from crawler.items import NO_RIGHTS, Article
 from crawler.rights import (
     AI_USER_AGENTS,
@@ -262,6 +263,22 @@ def test_page_rights_from_json_ld() -> None:
     # Not the article's: an Organization's flag says nothing about the story.
     org = {"@type": "Organization", "isAccessibleForFree": False, "license": "https://x/l"}
     assert read_page_rights(_page(_ld(org)), URL) == PageRights()
+
+
+def test_page_rights_from_the_json_ld_the_metadata_reader_read() -> None:
+    """The objects ``read_page`` keeps in its hints are the page's JSON-LD: given them, the
+    rights are those read from the page itself, and it is them that are read."""
+    article = {"@type": "NewsArticle", "license": "/licence", "isAccessibleForFree": True}
+    tree = _page(_ld({"@graph": [{"@type": "WebSite"}, article]}))
+    _, hints = read_page(tree, URL)
+    assert hints.json_ld == [
+        {"@graph": [{"@type": "WebSite"}, article]},
+        article,
+        {"@type": "WebSite"},
+    ]
+    assert read_page_rights(tree, URL, hints.json_ld) == read_page_rights(tree, URL)
+    assert read_page_rights(tree, URL, hints.json_ld).license == "https://news.example/licence"
+    assert read_page_rights(tree, URL, []) == PageRights()
 
 
 def test_creative_commons_markup() -> None:

@@ -533,8 +533,12 @@ def without_site_names(tags: list[str], url: str) -> list[str]:
 
 
 def _json_ld_objects(tree: etree._Element) -> list[dict[str, Any]]:
+    """The objects of the document's JSON-LD scripts (``@graph`` members too), at most 200."""
     found: list[dict[str, Any]] = []
-    for script in tree.xpath("//script[@type='application/ld+json']"):
+    # A test of each script's type finds them in half the time of an XPath (a page has few).
+    for script in tree.getroottree().getroot().iter("script"):
+        if script.get("type") != "application/ld+json":
+            continue
         try:
             data = json.loads(script.text or "")
         except (ValueError, RecursionError):
@@ -890,11 +894,13 @@ def _image(value: Any) -> str | None:
 @dataclass
 class PageHints:
     """Page texts that are not record fields but help cleaning: every declared headline and
-    summary, and the JSON-LD ``articleBody``."""
+    summary, and the JSON-LD ``articleBody``; and the page's JSON-LD objects, read once for
+    the rights signals too (``crawler.rights.read_page_rights``)."""
 
     titles: list[str] = field(default_factory=list)
     descriptions: list[str] = field(default_factory=list)
     article_body: str | None = None
+    json_ld: list[dict[str, Any]] = field(default_factory=list)
 
 
 def strip_site_suffix(title: str | None, site_names: list[str], host: str) -> str | None:
@@ -960,7 +966,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     hints = PageHints()
     ld_titles: list[str] = []
     declared_dates: list[Any] = []  # every declaration of a publication moment
-    ld_objects = _json_ld_objects(tree)
+    ld_objects = hints.json_ld = _json_ld_objects(tree)
     for obj in ld_objects:
         declared_dates += [obj.get("datePublished"), obj.get("dateCreated")]
         if not _types(obj) & ARTICLE_TYPES:
