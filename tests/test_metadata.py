@@ -809,6 +809,28 @@ def test_headline_text_is_read_as_a_reader_sees_it() -> None:
         assert meta.title == "Quickstart"
 
 
+def test_a_heading_in_the_masthead_or_navigation_is_not_the_headline() -> None:
+    story = "<article><header><h1>Paris Haute Couture: Serkan Cura</h1></header></article>"
+    for chrome in [
+        '<header class="branding"><h1>modabot</h1></header>',
+        "<nav><h1>Menu</h1></nav>",
+    ]:
+        page = f"<html><body>{chrome}{story}</body></html>"
+        meta, _ = read_page(lxml.html.fromstring(page), "https://www.modabot.de/paris")
+        assert meta.title == "Paris Haute Couture: Serkan Cura"
+    # A story's own header is where its headline is.
+    page = "<html><body><main><header><h1>The Story Headline</h1></header></main></body></html>"
+    meta, _ = read_page(lxml.html.fromstring(page), "https://news.example/story")
+    assert meta.title == "The Story Headline"
+    # Without an <h1> in an <article> or <main>, a page header may hold the headline.
+    page = (
+        '<html><body><header class="page-header"><h1>CDPATH replacements</h1></header>'
+        "<div><h1>What I use now</h1></div></body></html>"
+    )
+    meta, _ = read_page(lxml.html.fromstring(page), "https://blog.example/cdpath")
+    assert meta.title == "CDPATH replacements"
+
+
 def walked_visible_text(tree: Any) -> str:
     """``visible_text`` as a walk of every element: what the faster one must give."""
     parts: list[str] = []

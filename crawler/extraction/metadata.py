@@ -942,6 +942,23 @@ def _alnum(text: str) -> str:
     return "".join(char for char in text.casefold() if char.isalnum())
 
 
+# An <h1> in the site's navigation names a menu ("Menu", "Sections"), and one in a <header>
+# outside the story's <article> or <main> names the site ("modabot") when the story's own <h1>
+# is inside them: a page without such an <h1> may well put its headline in a page header.
+_IN_NAV = etree.XPath("boolean(ancestor::nav)")
+_IN_PAGE_HEADER = etree.XPath("boolean(ancestor::header[not(ancestor::article | ancestor::main)])")
+_IN_STORY = etree.XPath("boolean(ancestor::article | ancestor::main)")
+
+
+def _headline(h1s: list[etree._Element], headings: list[str | None]) -> str | None:
+    """The text of the first ``<h1>`` that is neither the site's menu nor its masthead."""
+    story = any(_IN_STORY(h) for h in h1s)
+    for h1, text in zip(h1s, headings, strict=True):
+        if not (_IN_NAV(h1) or (story and _IN_PAGE_HEADER(h1))):
+            return text
+    return None
+
+
 def _heading_text(heading: etree._Element) -> str | None:
     """A heading's text as a reader sees it, without the pilcrow or icon-font character that
     marks its permalink (documentation pages: "Quickstart¶")."""
@@ -1029,6 +1046,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         meta.set("published", _marked_date(tree), "html")
     h1s = tree.xpath("//h1")[:3]
     headings = [_heading_text(h) for h in h1s]
+    headline = _headline(h1s, headings)
     # Looked for in the visible text, which joins the text nodes with spaces: read alike.
     shown = ShownDates(tree, [page_text(" ".join(h.itertext())) for h in h1s])
     if _shown_instead(meta.published, meta_published, lambda: {d.day for d in shown.all}):
@@ -1054,7 +1072,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     )
     canonical = tree.xpath("//link[@rel='canonical']/@href") or content("og:url")
     meta.canonical_url = accept_canonical(canonical[0] if canonical else None, url)
-    meta.set("title", headings[0] if headings else None, "h1")
+    meta.set("title", headline, "h1")
     if meta.published is None:  # trafilatura's guess will be checked against the text
         meta.shown_date = shown.headline_date()
         meta.shown_days = frozenset(found.day for found in shown.all)
@@ -1065,7 +1083,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     meta.title = shortest_variant(meta.title, [*ld_titles, *map(page_text, declared)])
     # The visible headline trims a trailing segment too ("Index Funds: How to Invest" with an
     # <h1> "Index Funds"): chosen on news-dev and web-dev together (docs/metadata-quality.md).
-    meta.title = shortest_variant(meta.title, headings[:1], MIN_HEADING_CHARS)
+    meta.title = shortest_variant(meta.title, [headline], MIN_HEADING_CHARS)
     meta.title = strip_site_suffix(meta.title, [meta.site_name or ""], host)
     meta.host = host
     meta.settle_authors()
