@@ -3,9 +3,10 @@ a response's status line and headers (``NEWSCRAWLER_HEADERS_MAXSIZE_BYTES``).
 
 Scrapy caps bodies (``DOWNLOAD_MAXSIZE``) and Twisted caps one header line (16 KiB), but
 nothing caps their number: a server sending short header lines for ever grew the crawler to
-500 MB before the download timeout. Past the cap the connection is dropped and the request
-fails as ``headers_too_large`` (an ``IgnoreRequest``: not retried, the next attempt would get
-the same). Enabled for ``http`` and ``https`` in ``DOWNLOAD_HANDLERS``.
+500 MB before the download timeout. Past the cap, or past Twisted's cap on one line, the
+connection is dropped and the request fails as ``headers_too_large`` (an ``IgnoreRequest``:
+not retried, the next attempt would get the same). Enabled for ``http`` and ``https`` in
+``DOWNLOAD_HANDLERS``.
 
 Twisted's ``HTTP11ClientProtocol.request()`` builds its parser itself; like Scrapy's own
 ``_LenientHTTP11ClientProtocol`` (which this extends), the protocol swaps the parser's class
@@ -53,6 +54,11 @@ class _CappedParser(_LenientHTTPClientParser):
         if self.header_bytes > self.max_header_bytes:
             raise _HeaderBytesExceeded(f"over {self.max_header_bytes} bytes of headers")
         super().lineReceived(line)
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        # Twisted drops the connection after one line of 16 KiB (MAX_LENGTH): a download error
+        # that would be retried. It is the same refusal as too many header bytes.
+        raise _HeaderBytesExceeded(f"a header line over {self.MAX_LENGTH} bytes")
 
 
 class HeaderCappedDownloadHandler(HTTP11DownloadHandler):

@@ -13,6 +13,13 @@ Publishers mislabel encodings all the time. The rules, in order:
    that mix both). With nothing declared, charset-normalizer may first recognise a multi-byte
    (CJK) encoding.
 
+Only the encodings browsers read (the WHATWG Encoding Standard's) are taken from a label; any
+other label counts as none. Python looks up far more: transforms such as ``zlib`` or ``rot13``
+(``bytes.decode`` raises), ``undefined`` and ``idna`` (they raise too), UTF-7 (which turns
+``+ADw-`` into ``<``), EBCDIC code pages (which turn ASCII into garbage). A UTF-16 or UTF-32
+label in the document's own ASCII markup (``<meta charset>``, the XML declaration) is wrong by
+the fact that it could be read, and counts as none too (as the HTML standard says).
+
 Bytes that mean no character become U+FFFD; ``Decoded.replacements`` counts them so the
 caller can report them.
 """
@@ -39,6 +46,18 @@ _AS_CP1252 = frozenset({"iso8859-1", "ascii", "cp1252"})
 # Without a label, charset-normalizer is trusted only for multi-byte (CJK) encodings: on short
 # Western text it confuses windows-1252 with other single-byte code pages.
 _MULTIBYTE = ("cp932", "shift_jis", "euc", "gb", "big5", "cp949", "cp950", "iso2022", "johab")
+# The codecs (Python's names) of the WHATWG Encoding Standard's encodings, with UTF-32 (its BOM
+# is read too). Any other codec a label names is ignored.
+_WEB_CODECS = frozenset(
+    {
+        "utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be",
+        "ascii", "cp866", "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "tis-620", "cp874",
+        *(f"iso8859-{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16)),
+        *(f"cp{n}" for n in range(1250, 1259)),
+        "gbk", "gb2312", "gb18030", "big5", "big5hkscs", "cp950",
+        "euc_jp", "iso2022_jp", "shift_jis", "cp932", "euc_kr", "cp949",
+    }
+)  # fmt: skip
 _CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 
 
@@ -60,15 +79,24 @@ class Decoded:
 
 
 def codec_name(label: str | bytes | None) -> str | None:
-    """Python's codec name for an encoding label, or ``None`` if unknown."""
+    """Python's codec name for an encoding label, or ``None`` if unknown or not an encoding
+    browsers read (``_WEB_CODECS``)."""
     if not label:
         return None
     if isinstance(label, bytes):
         label = label.decode("ascii", errors="ignore")
     try:
-        return codecs.lookup(label.strip().strip("\"'")).name
+        name = codecs.lookup(label.strip().strip("\"'")).name
     except LookupError:
         return None
+    return name if name in _WEB_CODECS else None
+
+
+def markup_label(label: str | None) -> str | None:
+    """An encoding label read from the document's own ASCII markup (``<meta charset>``, the
+    XML declaration): ``None`` for UTF-16 and UTF-32, which that markup could not be in."""
+    codec = codec_name(label)
+    return None if codec is not None and codec.startswith(("utf-16", "utf-32")) else label
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
@@ -121,5 +149,6 @@ def _decoded(text: str, encoding: str) -> Decoded:
 
 def decode_page(body: bytes, content_type: str | None) -> Decoded:
     """An HTML page's text: the header charset, else the page's ``<meta>`` declaration."""
-    declared = charset_from_content_type(content_type) or html_body_declared_encoding(body)
+    header = charset_from_content_type(content_type)
+    declared = header if codec_name(header) else markup_label(html_body_declared_encoding(body))
     return decode(body, declared)

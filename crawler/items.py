@@ -110,6 +110,9 @@ class Article:
     neardup_sketch: TextSketch | None = field(
         default=None, repr=False, compare=False, metadata=NOT_RECORDED
     )
+    # Not in the record: the fields cut to their bound (crawler/extraction/bounds.py), for the
+    # crawl's ``articles/fields_cut/<field>`` counts.
+    cut_fields: tuple[str, ...] = field(default=(), repr=False, metadata=NOT_RECORDED)
 
     def __post_init__(self) -> None:
         if not self.fingerprint:

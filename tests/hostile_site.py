@@ -1,6 +1,7 @@
 """A local server that misbehaves on purpose: never-ending and dripping bodies, dropped
 connections, answers that change between attempts. Built on ``LocalSite`` (same request log and
-``hits``); ``raw`` routes write straight to the socket."""
+``hits``); ``raw`` routes write straight to the socket. ``Routes`` lists the feeds a test serves
+on it, and ``served_crawl`` runs one crawl of them (``SiteRun``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import contextlib
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
 
-from tests.conftest import LocalSite, Route
+from tests.conftest import CrawlResult, LocalSite, Route, run_crawl
+from tests.pages import page
 
 RawRoute = Callable[[BaseHTTPRequestHandler], None]
 
@@ -172,3 +177,78 @@ def gzip_bomb(size: int) -> bytes:
         for done in range(0, size, len(chunk))
     ]
     return b"".join(parts) + deflater.flush()
+
+
+@dataclass
+class Routes:
+    """The feeds and article pages a test serves on ``site``; ``paths`` lists the feeds to
+    crawl."""
+
+    site: HostileSite
+    paths: list[str] = field(default_factory=list)
+
+    def feed(
+        self, path: str, body: bytes | str, content_type: str = "application/rss+xml", **kw: Any
+    ) -> None:
+        self.site.add(path, body, content_type, **kw)
+        self.paths.append(path)
+
+    def articles(self, *slugs: str) -> None:
+        """An article page (``tests.pages.page``) at ``/news/<slug>`` for each slug."""
+        for slug in slugs:
+            self.site.add(f"/news/{slug}", page(slug))
+
+
+@dataclass
+class SiteRun:
+    """One crawl of a hostile site's feeds: its report and records by feed path and slug."""
+
+    site: HostileSite
+    result: CrawlResult
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return self.result.report
+
+    def feed(self, path: str) -> dict[str, Any]:
+        feeds: dict[str, dict[str, Any]] = self.report["feeds"]
+        return feeds[self.site.url(path)]
+
+    def counter(self, key: str) -> int:
+        return int(self.report["counters"].get(key, 0))
+
+    def records(self, slug: str) -> list[dict[str, Any]]:
+        return [r for r in self.result.records if r["source_url"].endswith(f"/news/{slug}")]
+
+    def record(self, slug: str) -> dict[str, Any] | None:
+        found = self.records(slug)
+        assert len(found) <= 1, found
+        return found[0] if found else None
+
+
+@contextlib.contextmanager
+def served_crawl(
+    serve: Callable[[HostileSite], list[str]],
+    out: Path,
+    settings: dict[str, str],
+    timeout: float,
+) -> Iterator[SiteRun]:
+    """Start a ``HostileSite``, let ``serve`` set up its routes (it returns the feed paths),
+    crawl them (the site allowed by ``ALLOW_PRIVATE_HOSTS``) into ``out``, and close the site
+    afterwards. The crawl's stderr is kept in ``out/stderr.txt`` for a human reading a
+    failure."""
+    site = HostileSite()
+    threading.Thread(target=site.server.serve_forever, daemon=True).start()
+    try:
+        paths = serve(site)
+        result = run_crawl(
+            out / "output",
+            "-a",
+            "feeds=" + ",".join(site.url(p) for p in paths),
+            settings={**settings, "ALLOW_PRIVATE_HOSTS": site.base.removeprefix("http://")},
+            timeout=timeout,
+        )
+        (out / "stderr.txt").write_text(result.stderr)
+        yield SiteRun(site, result)
+    finally:
+        site.close()

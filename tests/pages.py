@@ -84,3 +84,8 @@ def article_html(
 </article>
 <aside><h2>Most read</h2><ul><li><a href="/x">Another story</a></li></ul></aside>
 <footer>All rights reserved.</footer></body></html>"""
+
+
+def page(slug: str) -> str:
+    """The article page of ``slug``: its title and ``paragraphs_for(slug)``."""
+    return article_html(slug.replace("-", " ").title(), paragraphs_for(slug))

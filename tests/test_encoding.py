@@ -79,3 +79,49 @@ def test_row18_feeds(name: str, content_type: str | None) -> None:
     assert entry.title == "Le café « Chez Zoë » – 2 €"
     assert entry.summary == "Un “petit noir” à 2 €"
     assert not parsed.counters["encoding_replacements"]
+
+
+PLUS = "C++ for 1+1: +ADw-b+AD4- " + TEXT
+
+
+@pytest.mark.parametrize(
+    "label", ["zlib", "rot13", "base64", "undefined", "idna", "utf-7", "cp037"]
+)
+def test_labels_no_browser_reads_count_as_none(label: str) -> None:
+    """Python looks these up, but they are no web encoding: transforms and broken codecs make
+    ``bytes.decode`` raise, UTF-7 reads "+ADw-" as "<", EBCDIC turns ASCII into garbage."""
+    assert decode(PLUS.encode("utf-8"), label).text == PLUS
+    assert decode(PLUS.encode("cp1252"), label).text == PLUS
+    html = f'<html><head><meta charset="{label}"></head><body>{PLUS}</body></html>'
+    assert PLUS in decode_page(html.encode("utf-8"), f"text/html; charset={label}").text
+    assert PLUS in decode_page(html.encode("utf-8"), "text/html").text
+
+
+def test_header_label_no_browser_reads_leaves_the_meta_declaration() -> None:
+    html = '<html><head><meta charset="koi8-r"></head><body>Новости дня</body></html>'
+    assert "Новости дня" in decode_page(html.encode("koi8-r"), "text/html; charset=zlib").text
+
+
+@pytest.mark.parametrize("label", ["utf-16", "utf-16le", "utf-32"])
+def test_utf16_in_ascii_markup_is_no_declaration(label: str) -> None:
+    """A page whose ``<meta charset>`` (or a feed whose XML declaration) could be read as ASCII
+    is not in UTF-16 or UTF-32, whatever it says (HTML standard: such a meta means UTF-8)."""
+    html = f'<html><head><meta charset="{label}"></head><body>{TEXT}</body></html>'
+    assert TEXT in decode_page(html.encode("utf-8"), "text/html").text
+    feed = (
+        f'<?xml version="1.0" encoding="{label}"?><rss version="2.0"><channel><title>{TEXT}'
+        "</title><item><link>http://a.example/x</link></item></channel></rss>"
+    )
+    parsed = parse_feed(feed.encode("utf-8"), "http://a.example/feed.xml", {})
+    assert (parsed.error, parsed.title, len(parsed.entries)) == (None, TEXT, 1)
+
+
+def test_feed_header_label_no_browser_reads_leaves_the_xml_declaration() -> None:
+    title = "Новости дня"
+    feed = (
+        '<?xml version="1.0" encoding="koi8-r"?><rss version="2.0"><channel>'
+        f"<title>{title}</title><item><link>http://a.example/x</link></item></channel></rss>"
+    )
+    headers = {"content-type": "text/xml; charset=zlib"}
+    parsed = parse_feed(feed.encode("koi8-r"), "http://a.example/feed.xml", headers)
+    assert parsed.title == title

@@ -274,6 +274,14 @@ def test_find_candidates() -> None:
     ]
 
 
+@pytest.mark.parametrize("label", ["zlib", "rot13", "utf-7", "cp037"])
+def test_find_candidates_ignores_a_label_no_browser_reads(label: str) -> None:
+    """A homepage labelled ``charset=zlib`` made its decoding raise (the site was lost)."""
+    body = load("sites", "alternate.html")
+    expected = find_candidates(body, f"{BASE}/", "text/html")
+    assert find_candidates(body, f"{BASE}/", f"text/html; charset={label}") == expected
+
+
 @pytest.mark.parametrize("body", [b"", b"\x00\x01\x02", b"{}", b"<html></html>"])
 def test_find_candidates_on_junk(body: bytes) -> None:
     assert find_candidates(body, f"{BASE}/") == Candidates()

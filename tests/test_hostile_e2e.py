@@ -29,7 +29,7 @@ import pytest
 
 from tests.conftest import DATA, ROOT, CrawlResult, LocalSite, run_crawl
 from tests.hostile_site import HostileSite, gzip_bomb
-from tests.pages import article_html, paragraphs_for
+from tests.pages import article_html, page, paragraphs_for
 
 if sys.version_info >= (3, 14):
     from compression import zstd
@@ -69,10 +69,6 @@ def rss(base: str, slugs: list[str], title: str = "Feed") -> str:
     )
     channel = f"<channel><title>{title}</title>{items}</channel>"
     return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
-
-
-def page(slug: str) -> str:
-    return article_html(slug.replace("-", " ").title(), paragraphs_for(slug))
 
 
 @dataclass

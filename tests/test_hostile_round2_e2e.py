@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +18,10 @@ import pytest
 
 from crawler.feeds.opml import parse_opml
 from crawler.urls import record_url
-from tests.conftest import ROOT, CrawlResult, LocalSite, crawl_command, run_crawl
-from tests.hostile_site import HostileSite
-from tests.test_hostile_e2e import SCHEMA, page, rss
+from tests.conftest import ROOT, LocalSite, crawl_command
+from tests.hostile_site import HostileSite, SiteRun, served_crawl
+from tests.pages import page
+from tests.test_hostile_e2e import SCHEMA, rss
 from tests.test_state_store import damaged
 
 SETTINGS = {"DOWNLOAD_TIMEOUT": "4", "RETRY_TIMES": "1"}
@@ -37,31 +36,6 @@ def item(link: str, title: str = "t", guid: str | None = None) -> str:
 def rss_items(*items: str) -> str:
     channel = "<channel><title>Feed</title>" + "".join(items) + "</channel>"
     return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
-
-
-@dataclass
-class Round2Run:
-    site: HostileSite
-    result: CrawlResult
-
-    @property
-    def report(self) -> dict[str, Any]:
-        return self.result.report
-
-    def feed(self, path: str) -> dict[str, Any]:
-        feeds: dict[str, dict[str, Any]] = self.report["feeds"]
-        return feeds[self.site.url(path)]
-
-    def counter(self, key: str) -> int:
-        return int(self.report["counters"].get(key, 0))
-
-    def records(self, slug: str) -> list[dict[str, Any]]:
-        return [r for r in self.result.records if r["source_url"].endswith(f"/news/{slug}")]
-
-    def record(self, slug: str) -> dict[str, Any] | None:
-        found = self.records(slug)
-        assert len(found) <= 1, found
-        return found[0] if found else None
 
 
 def serve(site: HostileSite) -> list[str]:
@@ -172,26 +146,12 @@ def serve(site: HostileSite) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def round2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Round2Run]:
-    site = HostileSite()
-    threading.Thread(target=site.server.serve_forever, daemon=True).start()
-    try:
-        paths = serve(site)
-        out = tmp_path_factory.mktemp("round2")
-        result = run_crawl(
-            out / "output",
-            "-a",
-            "feeds=" + ",".join(site.url(p) for p in paths),
-            settings={**SETTINGS, "ALLOW_PRIVATE_HOSTS": site.base.removeprefix("http://")},
-            timeout=180,
-        )
-        (out / "stderr.txt").write_text(result.stderr)
-        yield Round2Run(site, result)
-    finally:
-        site.close()
+def round2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteRun]:
+    with served_crawl(serve, tmp_path_factory.mktemp("round2"), SETTINGS, 180) as run:
+        yield run
 
 
-def test_good_feeds_are_all_written(round2: Round2Run) -> None:
+def test_good_feeds_are_all_written(round2: SiteRun) -> None:
     assert round2.result.returncode == 0, round2.result.stderr[-3000:]
     for slug in GOOD:
         assert round2.record(slug) is not None, slug
@@ -200,7 +160,7 @@ def test_good_feeds_are_all_written(round2: Round2Run) -> None:
     assert "Traceback" not in round2.result.stderr, round2.result.stderr[-3000:]
 
 
-def test_bad_link_does_not_hide_its_feed(round2: Round2Run) -> None:
+def test_bad_link_does_not_hide_its_feed(round2: SiteRun) -> None:
     feed = round2.feed("/bad-host.xml")
     assert feed["status"] == "ok"
     assert feed["skipped"] == {"link_malformed": 3}
@@ -208,7 +168,7 @@ def test_bad_link_does_not_hide_its_feed(round2: Round2Run) -> None:
     assert round2.record("host-after-2") is not None
 
 
-def test_lone_surrogate_in_json_feed_url(round2: Round2Run) -> None:
+def test_lone_surrogate_in_json_feed_url(round2: SiteRun) -> None:
     feed = round2.feed("/surrogate.json")
     assert feed["status"] == "ok"
     assert feed["skipped"] == {"link_malformed": 1}
@@ -216,7 +176,7 @@ def test_lone_surrogate_in_json_feed_url(round2: Round2Run) -> None:
     assert json.dumps(round2.result.records, ensure_ascii=False).encode("utf-8")
 
 
-def test_one_guid_for_many_links_is_ignored(round2: Round2Run) -> None:
+def test_one_guid_for_many_links_is_ignored(round2: SiteRun) -> None:
     assert round2.feed("/same-guid.xml")["status"] == "ok"
     for n in range(50):
         assert round2.record(f"g-{n}") is not None, n
@@ -224,7 +184,7 @@ def test_one_guid_for_many_links_is_ignored(round2: Round2Run) -> None:
     assert round2.record("g-0")["guid"] is None  # type: ignore[index]
 
 
-def test_another_feed_claiming_a_guid_in_the_same_run(round2: Round2Run) -> None:
+def test_another_feed_claiming_a_guid_in_the_same_run(round2: SiteRun) -> None:
     assert round2.record("victim-story") is not None
     assert round2.record("claimer-story") is not None
 
@@ -249,7 +209,7 @@ def test_another_feed_claiming_a_guid_in_an_earlier_run(site: LocalSite, crawl: 
     assert site.hits("/news/victim-2") == 0
 
 
-def test_url_fields_are_absolute_http_urls_or_null(round2: Round2Run) -> None:
+def test_url_fields_are_absolute_http_urls_or_null(round2: SiteRun) -> None:
     for slug in ("img-surrogate", "img-rtl", "img-script", "img-userinfo"):
         record = round2.record(slug)
         assert record is not None, slug  # never dropped as unencodable for its image
@@ -271,14 +231,14 @@ def test_url_fields_are_absolute_http_urls_or_null(round2: Round2Run) -> None:
         jsonschema.validate(record, SCHEMA)
 
 
-def test_user_info_in_links_is_refused(round2: Round2Run) -> None:
+def test_user_info_in_links_is_refused(round2: SiteRun) -> None:
     feed = round2.feed("/userinfo.xml")
     assert (feed["status"], feed["skipped"]) == ("ok", {"link_userinfo": 2})
     assert round2.site.hits("/news/userinfo") == 0
     assert round2.record("userinfo-after") is not None
 
 
-def test_json_feed_items_are_capped(round2: Round2Run) -> None:
+def test_json_feed_items_are_capped(round2: SiteRun) -> None:
     feed = round2.feed("/huge.json")
     assert feed["status"] == "ok"
     assert feed["skipped"] == {"link_scheme": 999, "over_limit": 199_000}
@@ -286,14 +246,14 @@ def test_json_feed_items_are_capped(round2: Round2Run) -> None:
     assert round2.record("jcap-first") is not None
 
 
-def test_attributes_per_element_are_capped(round2: Round2Run) -> None:
+def test_attributes_per_element_are_capped(round2: SiteRun) -> None:
     feed = round2.feed("/attributes.xml")
     assert (feed["status"], feed["entries"], feed["skipped"]) == ("ok", 2, {})
     assert round2.counter("feeds/attributes_dropped") == 30_000 - 100
     assert round2.record("attr-1") is not None and round2.record("attr-2") is not None
 
 
-def test_response_headers_are_capped(round2: Round2Run) -> None:
+def test_response_headers_are_capped(round2: SiteRun) -> None:
     feed = round2.feed("/endless-headers.xml")
     assert (feed["status"], feed["reason"]) == ("failed", "headers_too_large")
     # Cut off at 256 KiB of headers, not at the download timeout; not retried (the next
@@ -301,7 +261,7 @@ def test_response_headers_are_capped(round2: Round2Run) -> None:
     assert round2.site.hits("/endless-headers.xml") == 1
 
 
-def test_304_without_validators_is_a_failed_feed(round2: Round2Run) -> None:
+def test_304_without_validators_is_a_failed_feed(round2: SiteRun) -> None:
     feed = round2.feed("/always-304.xml")
     assert (feed["status"], feed["reason"]) == ("failed", "http_304")
     assert round2.counter("feeds/not_modified") == 0

@@ -12,6 +12,7 @@ from lxml import etree
 
 from crawler.extraction import extract_page, trafilatura_metadata
 from crawler.extraction.article import build_article
+from crawler.extraction.bounds import MAX_AUTHORS, MAX_DESCRIPTION_CHARS, MAX_TAGS, MAX_TITLE_CHARS
 from crawler.extraction.dom import HIDDEN_TAGS
 from crawler.extraction.metadata import (
     language_code,
@@ -891,3 +892,39 @@ def test_htmldate_is_not_asked_when_the_text_shows_no_date(monkeypatch: pytest.M
     # A text that shows another day asks it, as the check needs.
     meta, _ = read_page(lxml.html.fromstring(page.format("<p>June 2, 2024</p>")), url)
     assert asked == ["asked"]
+
+
+def test_record_fields_are_cut_to_their_bounds_and_named() -> None:
+    """A page or feed decides how long its title, description and lists are: the record keeps
+    each within its bound (crawler/extraction/bounds.py) and names what was cut."""
+    keywords = ",".join(f"topic{chr(97 + n % 26)}{chr(97 + n // 26 % 26)}" for n in range(300))
+    authors = "; ".join(
+        f"Writer Number{chr(97 + n % 26)}{chr(97 + n // 26 % 26)}" for n in range(80)
+    )
+    html = (
+        f'<html><head><title>{"T" * 5000}</title><meta name="keywords" content="{keywords}">'
+        f'<meta name="author" content="{authors}"></head>'
+        f"<body><article><p>{GERMAN}</p></article></body></html>"
+    )
+    url = "https://news.example/long"
+    extraction = extract_page(html, url, min_text_chars=0)
+    entry = FeedEntry(link=url, feed_url="https://news.example/feed", summary="s " * 20_000)
+    article = build_article(extraction, url, entry, "2024-05-01T00:00:00+00:00")
+    assert article.title == "T" * (MAX_TITLE_CHARS - 1) + "…"
+    assert article.description is not None and len(article.description) == MAX_DESCRIPTION_CHARS
+    assert article.authors[:2] == ["Writer Numberaa", "Writer Numberba"]
+    assert len(article.authors) == MAX_AUTHORS
+    assert article.tags[:2] == ["topicaa", "topicba"] and len(article.tags) == MAX_TAGS
+    assert article.cut_fields == ("title", "description", "authors", "tags")
+    assert "cut_fields" not in article.to_record()
+
+
+def test_record_fields_within_their_bounds_are_kept_whole() -> None:
+    url = "https://news.example/short"
+    title = "T" * MAX_TITLE_CHARS
+    html = f"<html><head><title>{title}</title></head><body><p>{GERMAN}</p></body></html>"
+    extraction = extract_page(html, url, min_text_chars=0)
+    entry = FeedEntry(link=url, feed_url="https://news.example/feed")
+    article = build_article(extraction, url, entry, "2024-05-01T00:00:00+00:00")
+    assert article.title == "T" * MAX_TITLE_CHARS
+    assert article.cut_fields == ()

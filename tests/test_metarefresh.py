@@ -74,12 +74,28 @@ def test_same_decision_as_scrapy_without_decoding_the_page(head: str, charset: s
         assert got is response  # the whole page goes on, not its head
 
 
-def test_small_page_is_scrapys_own_path() -> None:
+def test_small_page_refresh_is_followed() -> None:
     ours = MetaRefreshMiddleware.from_crawler(get_crawler())
     url = "http://127.0.0.1:9/a"
     page = f"<html><head>{REFRESH}</head><body>x</body></html>".encode()
     got = ours.process_response(Request(url), HtmlResponse(url, body=page))
     assert isinstance(got, Request) and got.url == "http://127.0.0.1:9/news/moved-here"
+
+
+@pytest.mark.parametrize("label", ["zlib", "rot13", "undefined", "idna"])
+@pytest.mark.parametrize("head", [REFRESH, ""])
+def test_a_label_python_cannot_decode_with_is_ignored(label: str, head: str) -> None:
+    """Scrapy's ``response.text`` raises for these labels, which failed the page's download:
+    the page is read as unlabelled instead."""
+    ours = MetaRefreshMiddleware.from_crawler(get_crawler())
+    url = "http://127.0.0.1:9/a"
+    page = f"<html><head>{head}</head><body>x</body></html>".encode()
+    response = HtmlResponse(url, body=page, headers={"Content-Type": f"text/html; charset={label}"})
+    got = ours.process_response(Request(url), response)
+    if head:
+        assert isinstance(got, Request) and got.url == "http://127.0.0.1:9/news/moved-here"
+    else:
+        assert got is response
 
 
 def test_crawl_follows_a_refresh_on_a_large_page(

@@ -1,11 +1,14 @@
-"""MetaRefreshMiddleware: Scrapy's meta-refresh redirects, read from the head of the page only.
+"""MetaRefreshMiddleware: Scrapy's meta-refresh redirects, read from the head of the page only,
+decoded as the extraction decodes pages.
 
 Scrapy's own middleware looks for ``<meta http-equiv="refresh">`` in the first 4,096 characters
 of the page, but gets them from ``response.text``, which decodes the whole body (and guesses
 its encoding over the whole body when none is declared) and keeps that copy on the response:
-an 8 MiB page costs tens of MiB in the crawler process. This one hands Scrapy's logic a copy of
-the response holding only the first bytes that can encode those characters, so the decision
-is the same and the rest of the body is never decoded.
+an 8 MiB page costs tens of MiB in the crawler process. It also trusts any label Python knows:
+a page served as ``charset=zlib`` makes ``response.text`` raise, which fails the download. This
+one hands Scrapy's logic a copy of the response holding only the first bytes that can encode
+those characters, decoded by ``crawler.encoding.decode_page`` (labels no browser reads are
+ignored), so the rest of the body is never decoded and no label can make it raise.
 
 Replaces ``scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware`` at the same place in
 ``DOWNLOADER_MIDDLEWARES``; reads the same settings (``METAREFRESH_ENABLED``,
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as ScrapyMetaRefresh
 from scrapy.http import HtmlResponse, Request, Response
+
+from crawler.encoding import decode_page
 
 # Scrapy scans the first 4,096 characters; no encoding spends more than 4 bytes on one.
 SCAN_BYTES = 4096 * 4
@@ -40,9 +45,11 @@ class MetaRefreshMiddleware(ScrapyMetaRefresh):
     def process_response(  # type: ignore[override]
         self, request: Request, response: Response
     ) -> Request | Response:
-        if not isinstance(response, HtmlResponse) or len(response.body) <= SCAN_BYTES:
+        if not isinstance(response, HtmlResponse):
             return super().process_response(request, response)
-        head = response.replace(body=head_of(response.body))
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        text = decode_page(head_of(response.body), content_type).text
+        head = response.replace(body=text.encode("utf-8"), encoding="utf-8")
         result = super().process_response(request, head)
         # No refresh (or one not followed): the page goes on whole, not its head.
         return response if result is head else result

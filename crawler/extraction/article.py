@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from crawler.extraction.bounds import (
+    MAX_AUTHORS,
+    MAX_DESCRIPTION_CHARS,
+    MAX_TAGS,
+    MAX_TITLE_CHARS,
+    bounded_list,
+    bounded_text,
+)
 from crawler.extraction.metadata import (
     clean_tags,
     host_name,
@@ -65,7 +73,8 @@ def build_article(
     """The page's own metadata wins; the feed entry fills the fields the page lacks. The
     declared language (page, else feed) stands unless the text rules it out; without one it
     is detected from the text. ``rights`` joins the page's signals (HTML, ``headers``) and
-    the site's (``site_rights``)."""
+    the site's (``site_rights``). Title, description, authors and tags are cut to their
+    bounds (``crawler.extraction.bounds``), named in ``Article.cut_fields``."""
     meta = extraction.metadata
     text = extraction.text or ""
     meta.set("title", entry.title, "feed")
@@ -93,13 +102,24 @@ def build_article(
     if image is None:
         meta.provenance.pop("image", None)
     rights, rights_sources = rights_record(extraction.rights, headers or {}, site_rights)
+    # A page or feed decides these fields' length: each is cut to its bound, and named.
+    title, title_cut = bounded_text(meta.title, MAX_TITLE_CHARS)
+    description, description_cut = bounded_text(meta.description, MAX_DESCRIPTION_CHARS)
+    authors, authors_cut = bounded_list(meta.authors, MAX_AUTHORS)
+    tags, tags_cut = bounded_list(meta.tags, MAX_TAGS)
+    cut = {
+        "title": title_cut,
+        "description": description_cut,
+        "authors": authors_cut,
+        "tags": tags_cut,
+    }
     return Article(
         id=article_id(url),
         url=url,
         source_url=fetched_url,
         feed_url=entry.feed_url,
-        title=meta.title,
-        authors=meta.authors,
+        title=title,
+        authors=authors,
         published=meta.published,
         modified=meta.modified,
         language=meta.language,
@@ -110,8 +130,8 @@ def build_article(
         ],
         word_count=count_words(text),
         site_name=meta.site_name,
-        description=meta.description,
-        tags=meta.tags,
+        description=description,
+        tags=tags,
         # The feed list's categories (OPML) are the user's own labels, kept apart from the
         # page's keywords.
         feed_tags=list(entry.source_tags),
@@ -121,4 +141,5 @@ def build_article(
         provenance={**meta.provenance, **rights_sources},
         published_raw=entry.published_raw,
         rights=rights,
+        cut_fields=tuple(name for name, was_cut in cut.items() if was_cut),
     )

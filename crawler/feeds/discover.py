@@ -27,8 +27,8 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
-from w3lib.encoding import html_to_unicode
 
+from crawler.encoding import decode_page
 from crawler.urls import dedupe_key, resolve_link
 
 FEED_TYPES = frozenset(
@@ -107,7 +107,8 @@ def looks_like_html(body: bytes) -> bool:
 def find_candidates(body: bytes, page_url: str, content_type: str | None = None) -> Candidates:
     """Feed candidates of an HTML page; a page that does not parse gives none."""
     result = Candidates()
-    _, text = html_to_unicode(content_type, body[:MAX_HOMEPAGE_BYTES])
+    # Decoded as article pages are (an encoding label no browser reads is ignored).
+    text = decode_page(body[:MAX_HOMEPAGE_BYTES], content_type).text
     if not text.strip():
         return result
     try:

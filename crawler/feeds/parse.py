@@ -3,6 +3,9 @@
 feedparser is always given a byte stream (given a ``str`` or ``bytes`` that looks like a path
 or URL, it opens or fetches it itself). Every entry is validated on its own: a bad one is
 listed in ``ParsedFeed.skipped`` with a reason and the entries after it survive.
+
+Importing this module caps the categories feedparser keeps per entry (``MAX_TAGS_PER_ENTRY``,
+``_add_tag_capped``): its own check of each new category against the others is quadratic.
 """
 
 from __future__ import annotations
@@ -15,12 +18,33 @@ from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+import feedparser.mixin
 
 from crawler.feeds.attributes import cap_attributes
 from crawler.feeds.prescreen import DEFAULT_LIMITS, FeedLimits, prescreen
 from crawler.items import FeedEntry
 from crawler.textnorm import clean_text, to_iso8601
 from crawler.urls import resolve_link
+
+# Categories kept per entry (and for the channel). feedparser checks each new category against
+# every one the entry already has: 20,000 categories in one item held it for 10 s.
+MAX_TAGS_PER_ENTRY = 100
+_add_tag = feedparser.mixin._FeedParserMixin._add_tag
+
+
+def _add_tag_capped(parser: Any, term: Any, scheme: Any, label: Any) -> None:
+    """feedparser's ``_add_tag`` (pinned feedparser 6.0.14), past ``MAX_TAGS_PER_ENTRY``
+    categories a count of the ones left out (``tags_dropped`` on the entry) instead. Every
+    way a feed gives categories goes through it: ``<category>``, ``dc:subject``, the
+    comma-separated ``itunes:keywords`` and ``media:keywords``."""
+    context = parser._get_context()
+    if not (term or scheme or label) or len(context.get("tags", ())) < MAX_TAGS_PER_ENTRY:
+        _add_tag(parser, term, scheme, label)
+    else:
+        context["tags_dropped"] = dict.get(context, "tags_dropped", 0) + 1
+
+
+feedparser.mixin._FeedParserMixin._add_tag = _add_tag_capped
 
 
 @dataclass
@@ -98,6 +122,9 @@ def parse_feed(
         result.error = "not_a_feed"
         return result
     feed_language = parsed.feed.get("language")
+    tags_dropped = sum(dict.get(d, "tags_dropped", 0) for d in (parsed.feed, *parsed.entries))
+    if tags_dropped:
+        result.counters["tags_dropped"] += tags_dropped
     for raw in parsed.entries:
         entry, reason = _entry(raw, url, feed_language)
         if entry is None:
@@ -123,9 +150,9 @@ def _entry(
     if not any(authors) and raw.get("author"):
         authors = [clean_text(raw.get("author"))]
     tags = [clean_text(t.get("term")) for t in raw.get("tags", []) if isinstance(t, dict)]
-    published = to_iso8601(raw.get("published_parsed") or raw.get("published"))
+    published = _date(raw.get("published"), raw.get("published_parsed"))
     # dict.get, not raw.get: feedparser maps a missing updated to published, with a warning.
-    updated = to_iso8601(dict.get(raw, "updated_parsed") or dict.get(raw, "updated"))
+    updated = _date(dict.get(raw, "updated"), dict.get(raw, "updated_parsed"))
     return (
         FeedEntry(
             link=url,
@@ -143,3 +170,13 @@ def _entry(
         ),
         None,
     )
+
+
+def _date(text: object, parsed: object) -> str | None:
+    """An entry's date (as written, and as feedparser read it) in ISO 8601, or ``None``.
+    ISO 8601's truncated forms leave out the year or the century (``--03-15``, ``-24-03``,
+    ``-001`` for a day of the year) and feedparser fills in the current ones: a date the feed
+    never gave, so none."""
+    if isinstance(text, str) and text.lstrip().startswith("-"):
+        return None
+    return to_iso8601(parsed or text)

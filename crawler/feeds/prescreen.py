@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from crawler.encoding import charset_from_content_type, decode
+from crawler.encoding import charset_from_content_type, codec_name, decode, markup_label
 from crawler.feeds.compressed import DecompressError, gunzip_capped, is_gzip
 
 _XML_DECL = re.compile(r"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
@@ -61,7 +61,7 @@ class Prescreened:
 
 def _declared_encoding(body: bytes, headers: Mapping[str, str]) -> str | None:
     declared = charset_from_content_type(headers.get("content-type"))
-    if declared:
+    if codec_name(declared):  # a label no browser reads leaves the XML declaration to decide
         return declared
     # UTF-16 without a BOM still starts "<?" as two-byte units.
     if body.startswith(b"<\x00"):
@@ -69,7 +69,7 @@ def _declared_encoding(body: bytes, headers: Mapping[str, str]) -> str | None:
     if body.startswith(b"\x00<"):
         return "utf-16-be"
     match = _XML_DECL.match(body[:512].decode("latin-1"))
-    return match.group(1) if match else None
+    return markup_label(match.group(1)) if match else None
 
 
 def prescreen(

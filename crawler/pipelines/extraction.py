@@ -7,7 +7,9 @@ extraction pages that are not HTML or over ``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES``
 ``NEWSCRAWLER_SKIP_TDM_RESERVED`` articles whose page or site reserves TDM rights
 (``tdm_reserved``, see ``crawler.rights``). Bytes that decode to no
 character are counted as ``encoding/replacement_chars``; pages whose cleaning misfired and
-that keep trafilatura's own text as ``extraction/backstop``. An exception in one
+that keep trafilatura's own text as ``extraction/backstop``; a title, description, authors
+or tags cut to their bound (``crawler.extraction.bounds``) as ``articles/fields_cut/<field>``.
+An exception in one
 page is counted and dropped; the other pages go on.
 
 Extraction runs in ``NEWSCRAWLER_EXTRACTION_WORKERS`` processes (``crawler.extraction.pool``),
@@ -115,6 +117,9 @@ class ExtractionPipeline:
             self.stats.inc_value("encoding/replacement_chars", extraction.replacements)
         if extraction.backstop and self.stats is not None:
             self.stats.inc_value("extraction/backstop")
+        if extraction.article is not None and self.stats is not None:
+            for name in extraction.article.cut_fields:
+                self.stats.inc_value(f"articles/fields_cut/{name}")
         if extraction.article is None:
             raise drop(self.stats, extraction.error or "no_content")
         if self.config.skip_tdm_reserved and extraction.article.rights["tdm_reserved"]:
