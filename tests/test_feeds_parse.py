@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -174,6 +175,26 @@ def test_dates_without_their_year_are_no_dates(written: str) -> None:
     yearless, dated = parse_feed(body.encode(), "http://a.example/feed.xml").entries
     assert (yearless.published, yearless.updated, yearless.published_raw) == (None, None, written)
     assert (dated.published, dated.updated) == ("2024-09-03T10:00:00+00:00", None)
+
+
+@pytest.mark.parametrize("written", ["2024", "2024-05", "2024/05", "2024.05", " 2024-5 "])
+def test_a_year_or_a_month_alone_is_no_date(written: str) -> None:
+    """feedparser reads ``2024`` as 2024-01-01 and ``2024/05`` as 2024-12-01: a day (and a
+    midnight) the feed never gave. It stays as written and gives no date."""
+    body = (
+        '<rss version="2.0"><channel><title>F</title><item><link>http://a.example/x</link>'
+        f"<pubDate>{written}</pubDate></item></channel></rss>"
+    )
+    (entry,) = parse_feed(body.encode(), "http://a.example/feed.xml").entries
+    assert (entry.published, entry.updated, entry.published_raw) == (None, None, written.strip())
+
+
+@pytest.mark.parametrize("written", ["2024", 2024, "2024-05"])
+def test_a_year_or_a_month_alone_is_no_date_in_a_json_feed(written: object) -> None:
+    item = {"id": "1", "url": "http://a.example/x", "date_published": written}
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [item]})
+    (entry,) = parse_feed(body.encode(), "http://a.example/feed.json").entries
+    assert (entry.published, entry.updated) == (None, None)
 
 
 def test_categories_per_entry_are_capped() -> None:

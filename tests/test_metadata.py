@@ -305,6 +305,7 @@ def test_feed_author_beats_a_publisher_on_the_page() -> None:
         ("Wed, 13 May 2026 15:44:00 +0200", "2026-05-13T15:44:00+02:00"),
         (1778687040, "2026-05-13T15:44:00+00:00"),  # a Unix time
         ("2099-01-01", None),  # in the future
+        ("2024", None),  # a year alone is no publication date
     ],
 )
 def test_json_ld_dates(published: object, expected: str | None) -> None:

@@ -11,6 +11,7 @@ Importing this module caps the categories feedparser keeps per entry (``MAX_TAGS
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -175,8 +176,13 @@ def _entry(
 def _date(text: object, parsed: object) -> str | None:
     """An entry's date (as written, and as feedparser read it) in ISO 8601, or ``None``.
     ISO 8601's truncated forms leave out the year or the century (``--03-15``, ``-24-03``,
-    ``-001`` for a day of the year) and feedparser fills in the current ones: a date the feed
-    never gave, so none."""
-    if isinstance(text, str) and text.lstrip().startswith("-"):
+    ``-001`` for a day of the year) and feedparser fills in the current ones; given a year or
+    a year and month alone (``2024``, ``2024-05``), it fills in a day and a midnight. Either
+    way a date the feed never gave, so none."""
+    if isinstance(text, str) and (text.lstrip().startswith("-") or _NO_DAY.fullmatch(text)):
         return None
     return to_iso8601(parsed or text)
+
+
+# A year, or a year and month: not a publication date (feedparser reads 2024/05 as 2024-12-01).
+_NO_DAY = re.compile(r"\s*\d{4}(?:[-/.]\d{1,2})?\s*")
