@@ -14,11 +14,16 @@ Publishers mislabel encodings all the time. The rules, in order:
    (CJK) encoding.
 
 Only the encodings browsers read (the WHATWG Encoding Standard's) are taken from a label; any
-other label counts as none. Python looks up far more: transforms such as ``zlib`` or ``rot13``
-(``bytes.decode`` raises), ``undefined`` and ``idna`` (they raise too), UTF-7 (which turns
-``+ADw-`` into ``<``), EBCDIC code pages (which turn ASCII into garbage). A UTF-16 or UTF-32
-label in the document's own ASCII markup (``<meta charset>``, the XML declaration) is wrong by
-the fact that it could be read, and counts as none too (as the HTML standard says).
+other label counts as none. A label is read as browsers read it: the Standard's labels that
+Python does not know (``windows-874``, ``x-sjis``, ``x-mac-cyrillic``) or reads as a smaller code
+page than browsers do (``shift_jis`` is windows-31j, ``euc-kr`` windows-949, ``gb2312``
+GB18030, ``iso-8859-9`` windows-1254) are looked up in ``_WHATWG_LABELS``. ``x-user-defined``
+(bytes 0x80-0xFF as private-use characters, no text a reader can use) counts as no label.
+Python looks up far more: transforms such as ``zlib`` or ``rot13`` (``bytes.decode`` raises),
+``undefined`` and ``idna`` (they raise too), UTF-7 (which turns ``+ADw-`` into ``<``), EBCDIC
+code pages (which turn ASCII into garbage). A UTF-16 or UTF-32 label in the document's own ASCII
+markup (``<meta charset>``, the XML declaration) is wrong by the fact that it could be read, and
+counts as none too (as the HTML standard says).
 
 Bytes that mean no character become U+FFFD; ``Decoded.replacements`` counts them so the
 caller can report them.
@@ -58,6 +63,48 @@ _WEB_CODECS = frozenset(
         "euc_jp", "iso2022_jp", "shift_jis", "cp932", "euc_kr", "cp949",
     }
 )  # fmt: skip
+# The WHATWG Encoding Standard's labels (its encodings.json) that Python does not look up, or
+# looks up as a codec other than the one browsers decode with, by the codec that decodes them
+# as browsers do. The latin-1 and ASCII labels Python knows are left to _AS_CP1252.
+_WHATWG_LABELS = {
+    label: codec
+    for codec, labels in {
+        "utf-8": "unicode-1-1-utf-8",
+        "iso8859-2": "iso88592",
+        "iso8859-3": "iso88593",
+        "iso8859-4": "iso88594",
+        "iso8859-5": "iso88595",
+        "iso8859-6": "csiso88596e csiso88596i iso-8859-6-e iso-8859-6-i iso88596",
+        "iso8859-7": "iso88597 sun_eu_greek",
+        "iso8859-8": "csiso88598e iso-8859-8-e iso88598 visual csiso88598i iso-8859-8-i logical",
+        "iso8859-10": "iso885910",
+        "iso8859-13": "iso885913",
+        "iso8859-14": "iso885914",
+        "iso8859-15": "csisolatin9 iso885915",
+        "koi8-r": "koi koi8",
+        "mac-roman": "csmacintosh mac x-mac-roman",
+        "cp874": "dos-874 iso-8859-11 iso8859-11 iso885911 tis-620 windows-874",
+        "cp1250": "x-cp1250",
+        "cp1251": "x-cp1251",
+        "cp1252": "iso88591 x-cp1252",
+        "cp1253": "x-cp1253",
+        "cp1254": "csisolatin5 iso-8859-9 iso-ir-148 iso8859-9 iso88599 iso_8859-9 "
+        "iso_8859-9:1989 l5 latin5 x-cp1254",
+        "cp1255": "x-cp1255",
+        "cp1256": "x-cp1256",
+        "cp1257": "x-cp1257",
+        "cp1258": "x-cp1258",
+        "mac-cyrillic": "x-mac-cyrillic x-mac-ukrainian",
+        # WHATWG's gbk decoder is gb18030's.
+        "gb18030": "chinese csgb2312 csiso58gb231280 gb2312 gb_2312 gb_2312-80 gbk iso-ir-58 x-gbk",
+        "big5hkscs": "big5 cn-big5 csbig5 x-x-big5",
+        "euc_jp": "cseucpkdfmtjapanese x-euc-jp",
+        "cp932": "csshiftjis shift-jis shift_jis sjis windows-31j x-sjis",
+        "cp949": "cseuckr csksc56011987 euc-kr iso-ir-149 korean ks_c_5601-1987 ks_c_5601-1989 "
+        "ksc5601 ksc_5601 windows-949",
+    }.items()
+    for label in labels.split()
+}
 _CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 
 
@@ -79,14 +126,16 @@ class Decoded:
 
 
 def codec_name(label: str | bytes | None) -> str | None:
-    """Python's codec name for an encoding label, or ``None`` if unknown or not an encoding
-    browsers read (``_WEB_CODECS``)."""
+    """Python's codec name for an encoding label (the codec browsers decode it with, see
+    ``_WHATWG_LABELS``), or ``None`` if unknown or not an encoding browsers read
+    (``_WEB_CODECS``)."""
     if not label:
         return None
     if isinstance(label, bytes):
         label = label.decode("ascii", errors="ignore")
+    label = label.strip().strip("\"'").lower()
     try:
-        name = codecs.lookup(label.strip().strip("\"'")).name
+        name = _WHATWG_LABELS.get(label) or codecs.lookup(label).name
     except LookupError:
         return None
     return name if name in _WEB_CODECS else None
@@ -148,7 +197,9 @@ def _decoded(text: str, encoding: str) -> Decoded:
 
 
 def decode_page(body: bytes, content_type: str | None) -> Decoded:
-    """An HTML page's text: the header charset, else the page's ``<meta>`` declaration."""
+    """An HTML page's text: the header charset, else the page's ``<meta>`` declaration (read
+    by w3lib, whose own table resolves the labels it knows; one it cannot resolve, such as
+    ``x-mac-cyrillic``, counts as none)."""
     header = charset_from_content_type(content_type)
     declared = header if codec_name(header) else markup_label(html_body_declared_encoding(body))
     return decode(body, declared)

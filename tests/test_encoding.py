@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from crawler.encoding import decode, decode_page
+from crawler.encoding import codec_name, decode, decode_page
 from crawler.feeds import parse_feed
 from tests.conftest import DATA
 
@@ -125,3 +125,69 @@ def test_feed_header_label_no_browser_reads_leaves_the_xml_declaration() -> None
     headers = {"content-type": "text/xml; charset=zlib"}
     parsed = parse_feed(feed.encode("koi8-r"), "http://a.example/feed.xml", headers)
     assert parsed.title == title
+
+
+THAI = "ข่าววันนี้ “ราคาน้ำมัน” ลดลง – ตลาดหุ้นปิดบวก"
+MAC = "Café « Chez Zoë » – un “petit noir”, naïve façade"
+RUSSIAN = "Новости дня: «курс рубля» — ёлки, Їжак"
+NEC_JAPANESE = JAPANESE + "①②③ ㈱ Ⅹ"  # NEC and IBM extensions: in windows-31j, not in JIS
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "label"),
+    [
+        (THAI, "cp874", "windows-874"),
+        (THAI, "cp874", "dos-874"),
+        (THAI, "cp874", "tis-620"),  # Python's tis-620 has no curly quotes or dash
+        (THAI, "cp874", "iso-8859-11"),
+        (NEC_JAPANESE, "cp932", "x-sjis"),
+        (NEC_JAPANESE, "cp932", "windows-31j"),
+        (NEC_JAPANESE, "cp932", "shift_jis"),  # Python's shift_jis lacks the extensions
+        (MAC, "mac-roman", "x-mac-roman"),
+        (RUSSIAN, "mac-cyrillic", "x-mac-cyrillic"),
+        (RUSSIAN, "mac-cyrillic", "x-mac-ukrainian"),
+        (RUSSIAN, "cp1251", "x-cp1251"),
+        (TEXT, "cp1254", "iso-8859-9"),  # windows-1254, as browsers read it
+        ("Pogoda: śnieg", "iso8859-2", "iso88592"),
+        ("한국어 뉴스 똠방각하", "cp949", "ks_c_5601-1987"),  # 똠 is in windows-949 only
+        ("中文新闻 镕", "gb18030", "x-gbk"),
+        ("中文新闻 镕", "gb18030", "gb2312"),  # 镕 is in GBK only
+    ],
+)
+def test_whatwg_labels_decode_as_browsers_do(text: str, codec: str, label: str) -> None:
+    """Labels of the WHATWG Encoding Standard that Python does not know, or reads as a smaller
+    code page than browsers do, decode as browsers decode them."""
+    body = text.encode(codec)
+    assert decode(body, label).text == text
+    html = f"<html><body><p>{text}</p></body></html>".encode(codec)
+    assert text in decode_page(html, f"text/html; charset={label}").text
+    feed = (
+        f'<?xml version="1.0" encoding="{label}"?><rss version="2.0"><channel><title>{text}'
+        "</title><item><link>http://a.example/x</link></item></channel></rss>"
+    )
+    assert parse_feed(feed.encode(codec), "http://a.example/feed.xml", {}).title == text
+
+
+@pytest.mark.parametrize(
+    ("label", "codec"),
+    [
+        ("windows-874", "cp874"),
+        ("x-sjis", "cp932"),
+        ("Windows-31J", "cp932"),
+        ("x-mac-roman", "mac-roman"),
+        ("x-mac-ukrainian", "mac-cyrillic"),
+        ("x-user-defined", None),
+        ("iso-2022-kr", None),  # WHATWG's "replacement" encoding: no text
+    ],
+)
+def test_whatwg_label_codecs(label: str, codec: str | None) -> None:
+    """The label is read even where the bytes alone would be recognised (charset-normalizer
+    knows Japanese): a page need not be long enough for that."""
+    assert codec_name(label) == codec
+
+
+def test_x_user_defined_counts_as_no_label() -> None:
+    """WHATWG's x-user-defined maps bytes 0x80-0xFF to private-use characters: no text a
+    reader can use, so the label counts as none."""
+    assert decode(TEXT.encode("cp1252"), "x-user-defined").text == TEXT
+    assert decode(TEXT.encode("utf-8"), "x-user-defined").text == TEXT
