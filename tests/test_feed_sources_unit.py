@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.extraction.bounds import MAX_TITLE_CHARS
 from crawler.feeds import parse_feed
 from crawler.feeds.compressed import DecompressError, gunzip_capped
 from crawler.feeds.discover import (
@@ -179,6 +180,14 @@ def test_news_sitemap_entries_and_age_filter() -> None:
     assert budget.language == "de"
     assert budget.updated is None
     assert sorted(feed.skipped) == ["link_scheme", "too_old", "too_old", "undated"]
+
+
+def test_news_sitemap_publication_name_is_bounded_and_counted() -> None:
+    body = load("sitemaps", "news.xml").replace(b"Local Wire", b"Wire " * 100_000)
+    feed = sitemap(body).feed
+    assert feed.title is not None and feed.title.startswith("Wire Wire")
+    assert len(feed.title) <= MAX_TITLE_CHARS and feed.title.endswith("…")
+    assert (feed.counters["title_cut"], len(feed.entries)) == (1, 2)
 
 
 def test_sitemap_age_is_configurable() -> None:

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from crawler.extraction.bounds import MAX_TITLE_CHARS
 from crawler.feeds import parse_feed
 from crawler.feeds.attributes import MAX_ATTRIBUTES_PER_ELEMENT, cap_attributes
 from crawler.feeds.lists import FeedListError, feeds_from_argument, parse_feed_list
@@ -223,3 +224,44 @@ def test_categories_per_entry_are_capped() -> None:
         assert tags == tuple(f"{prefix}{n}" for n in range(MAX_TAGS_PER_ENTRY)), link
     assert by_link["http://a.example/few"] == ("one", "two")
     assert parsed.counters["tags_dropped"] == 3 * (many - MAX_TAGS_PER_ENTRY)
+
+
+LONG_TITLE = "Breaking " * 100_000
+
+
+@pytest.mark.parametrize(
+    ("body", "url"),
+    [
+        (
+            f'<rss version="2.0"><channel><title>{LONG_TITLE}</title><item>'
+            "<link>http://a.example/x</link></item></channel></rss>",
+            "http://a.example/feed.xml",
+        ),
+        (
+            json.dumps(
+                {
+                    "version": "https://jsonfeed.org/version/1.1",
+                    "title": LONG_TITLE,
+                    "items": [{"id": "1", "url": "http://a.example/x"}],
+                }
+            ),
+            "http://a.example/feed.json",
+        ),
+    ],
+    ids=["rss", "json_feed"],
+)
+def test_a_feed_title_is_bounded_and_counted(body: str, url: str) -> None:
+    """The feed's own title goes to the run report and the OPML export: cut as a record's
+    title is, and the cut counted."""
+    parsed = parse_feed(body.encode(), url)
+    assert parsed.title is not None
+    assert MAX_TITLE_CHARS - len("Breaking ") < len(parsed.title) <= MAX_TITLE_CHARS
+    assert parsed.title.startswith("Breaking Breaking") and parsed.title.endswith("…")
+    assert parsed.counters["title_cut"] == 1
+    assert len(parsed.entries) == 1
+
+
+def test_a_feed_title_within_bounds_is_kept_and_not_counted() -> None:
+    body = '<rss version="2.0"><channel><title>Nachrichten</title></channel></rss>'
+    parsed = parse_feed(body.encode(), "http://a.example/feed.xml")
+    assert (parsed.title, parsed.counters["title_cut"]) == ("Nachrichten", 0)

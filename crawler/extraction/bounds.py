@@ -5,7 +5,8 @@ A page or a feed decides how long its title is: a hostile one sends a 500,000-ch
 index and reader downstream pays for them. No real article comes near these bounds (the
 longest titles run to a few hundred characters): a text over its bound is cut to it, ending in
 "…"; a list keeps its first items. Each cut field is named, so the crawl can count it
-(``articles/fields_cut/<field>``).
+(``articles/fields_cut/<field>``). A feed's own title takes a record title's bound
+(``ParsedFeed.set_title``, counted as ``feeds/title_cut``).
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def parse_json_feed(body: bytes, url: str, max_items: int = DEFAULT_MAX_ITEMS) -
         result.error = "not_a_feed"
         return result
     result.format = _FORMATS.get(version.rsplit("/", 1)[-1], "jsonfeed")
-    result.title = clean_text(_string(document.get("title")))
+    result.set_title(_string(document.get("title")))
     items = document.get("items")
     if not isinstance(items, list):
         result.error = "not_a_feed"

@@ -21,6 +21,7 @@ from typing import Any
 import feedparser
 import feedparser.mixin
 
+from crawler.extraction.bounds import MAX_TITLE_CHARS, bounded_text
 from crawler.feeds.attributes import cap_attributes
 from crawler.feeds.prescreen import DEFAULT_LIMITS, FeedLimits, prescreen
 from crawler.items import FeedEntry
@@ -59,6 +60,13 @@ class ParsedFeed:
     title: str | None = None
     error: str | None = None
     counters: Counter[str] = field(default_factory=Counter)  # feed-level notes (prescreen)
+
+    def set_title(self, value: object) -> None:
+        """The feed's own title (for the run report and the OPML export), cleaned and cut to
+        a record title's bound (``MAX_TITLE_CHARS``); a cut is counted (``title_cut``)."""
+        self.title, cut = bounded_text(clean_text(value), MAX_TITLE_CHARS)
+        if cut:
+            self.counters["title_cut"] += 1
 
 
 def newest_first(entries: Iterable[FeedEntry]) -> list[FeedEntry]:
@@ -118,7 +126,7 @@ def parse_feed(
         result.error = f"parse_error:{type(exc).__name__}"
         return result
     result.format = parsed.get("version") or None
-    result.title = clean_text(parsed.feed.get("title"))
+    result.set_title(parsed.feed.get("title"))
     if not result.format and not parsed.entries:
         result.error = "not_a_feed"
         return result

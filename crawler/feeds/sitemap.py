@@ -169,7 +169,7 @@ class _Reader:
             feed.skipped.append("too_old")
             return
         if feed.title is None:
-            feed.title = clean_text(fields.get("news:name"))
+            feed.set_title(fields.get("news:name"))
         keywords = (fields.get("news:keywords") or "").split(",")
         tags = tuple(dict.fromkeys(t for t in (clean_text(k) for k in keywords) if t))
         feed.entries.append(
