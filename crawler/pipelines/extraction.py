@@ -9,8 +9,7 @@ extraction pages that are not HTML or over ``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES``
 character are counted as ``encoding/replacement_chars``; pages whose cleaning misfired and
 that keep trafilatura's own text as ``extraction/backstop``; a title, description, authors
 or tags cut to their bound (``crawler.extraction.bounds``) as ``articles/fields_cut/<field>``.
-An exception in one
-page is counted and dropped; the other pages go on.
+An exception in one page is counted and dropped; the other pages go on.
 
 Extraction runs in ``NEWSCRAWLER_EXTRACTION_WORKERS`` processes (``crawler.extraction.pool``),
 never on the reactor thread. ``process_item`` awaits its page's extraction, so the page stays in
