@@ -190,6 +190,33 @@ def test_a_year_or_a_month_alone_is_no_date(written: str) -> None:
     assert (entry.published, entry.updated, entry.published_raw) == (None, None, written.strip())
 
 
+@pytest.mark.parametrize(
+    "written",
+    ["2024-W10", "2024W103", "2024-W10-3T10:00:00Z", "2024-123", "2024-123T10:00Z", "202405"],
+)
+def test_week_ordinal_and_six_digit_dates_are_no_date(written: str) -> None:
+    """feedparser reads an ISO week (``2024-W10``) and a hyphenated day of the year
+    (``2024-123``) as 2024-12-01, and ``202405`` as 2020-08-27: a day the feed never gave."""
+    body = (
+        '<rss version="2.0"><channel><title>F</title><item><link>http://a.example/x</link>'
+        f"<pubDate>{written}</pubDate></item></channel></rss>"
+    )
+    (entry,) = parse_feed(body.encode(), "http://a.example/feed.xml").entries
+    assert (entry.published, entry.updated, entry.published_raw) == (None, None, written)
+
+
+@pytest.mark.parametrize(
+    ("written", "day"), [("20240515", "2024-05-15"), ("2024123", "2024-05-02")]
+)
+def test_compact_full_dates_are_still_read(written: str, day: str) -> None:
+    body = (
+        '<rss version="2.0"><channel><title>F</title><item><link>http://a.example/x</link>'
+        f"<pubDate>{written}</pubDate></item></channel></rss>"
+    )
+    (entry,) = parse_feed(body.encode(), "http://a.example/feed.xml").entries
+    assert entry.published is not None and entry.published.startswith(day)
+
+
 @pytest.mark.parametrize("written", ["2024", 2024, "2024-05"])
 def test_a_year_or_a_month_alone_is_no_date_in_a_json_feed(written: object) -> None:
     item = {"id": "1", "url": "http://a.example/x", "date_published": written}

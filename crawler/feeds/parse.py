@@ -185,12 +185,19 @@ def _date(text: object, parsed: object) -> str | None:
     """An entry's date (as written, and as feedparser read it) in ISO 8601, or ``None``.
     ISO 8601's truncated forms leave out the year or the century (``--03-15``, ``-24-03``,
     ``-001`` for a day of the year) and feedparser fills in the current ones; given a year or
-    a year and month alone (``2024``, ``2024-05``), it fills in a day and a midnight. Either
-    way a date the feed never gave, so none."""
-    if isinstance(text, str) and (text.lstrip().startswith("-") or _NO_DAY.fullmatch(text)):
+    a year and month alone (``2024``, ``2024-05``), it fills in a day and a midnight; an ISO
+    week (``2024-W10``), a hyphenated day of the year (``2024-123``) or six digits alone
+    (``202405``) it misreads (as 2024-12-01, 2024-12-01, 2020-08-27). Either way a date the
+    feed never gave, so none."""
+    if isinstance(text, str) and (
+        text.lstrip().startswith("-") or _NO_DAY.fullmatch(text) or _MISREAD.match(text)
+    ):
         return None
     return to_iso8601(parsed or text)
 
 
 # A year, or a year and month: not a publication date (feedparser reads 2024/05 as 2024-12-01).
 _NO_DAY = re.compile(r"\s*\d{4}(?:[-/.]\d{1,2})?\s*")
+# Starts that feedparser misreads: a week (2024-W10, 2024W103), a day of the year with a hyphen
+# (2024-123; 2024123 it reads right), six digits (202405; 20240515 it reads right).
+_MISREAD = re.compile(r"\s*\d{4}(?:-?W\d|-\d{3}(?![\d-])|\d{2}(?!\d))", re.IGNORECASE)
