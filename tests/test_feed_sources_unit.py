@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from crawler.feeds.lists import FeedListError, read_feed_list
 from crawler.feeds.opml import ListedFeed, OPMLError, parse_opml, render_opml
 from crawler.feeds.prescreen import FeedLimits
 from crawler.feeds.sitemap import parse_sitemap, sitemaps_from_robots
+from crawler.spiders.feeds import FeedsSpider
 from crawler.urls import dedupe_key
 from tests.conftest import DATA
 
@@ -423,3 +425,24 @@ def test_capped_json_refuses_what_json_refuses(text: str) -> None:
         json.loads(text)
     with pytest.raises(ValueError):
         load_capped(text, 2)
+
+
+def test_opml_titles_are_bounded_like_feed_titles(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A feed list's titles go to the OPML export as a feed's own title does: cut to a record
+    title's bound, and the cut said once at startup (a whole list is read before any request)."""
+    long = "T" * (MAX_TITLE_CHARS + 500)
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(
+        f"<opml><body><outline text='{long}' xmlUrl='{BASE}/a.xml'/>"
+        f"<outline text='Short' xmlUrl='{BASE}/b.xml'/></body></opml>"
+    )
+    first, second = read_feed_list(opml)
+    assert first.title == "T" * (MAX_TITLE_CHARS - 1) + "…" and first.title_cut
+    assert (second.title, second.title_cut) == ("Short", False)
+    with caplog.at_level(logging.WARNING):
+        FeedsSpider(feeds_file=str(opml))
+    assert [r.getMessage() for r in caplog.records if "title" in r.getMessage()] == [
+        f"{opml}: feed titles over {MAX_TITLE_CHARS} characters cut: 1"
+    ]

@@ -1,12 +1,13 @@
 """OPML feed lists, read and written. Pure.
 
 Reading: every ``<outline>`` with an ``xmlUrl`` is a feed; outlines without one are
-categories. A feed's tags are its category path (``News/World`` for a feed inside ``World``
-inside ``News``) followed by the values of its own ``category`` attribute (OPML 2.0:
-comma-separated, slash-delimited paths). A feed listed in several categories is one feed with
-all their tags. As for plain lists, an invalid document fails as a whole with ``OPMLError``
-naming the line: no feed, a feed URL that is not absolute http(s), a DOCTYPE or entity
-declaration, XML that does not parse.
+categories. A feed's title is cut to a record title's bound (``MAX_TITLE_CHARS``, marked
+``title_cut``), as a feed's own title is. A feed's tags are its category path (``News/World``
+for a feed inside ``World`` inside ``News``) followed by the values of its own ``category``
+attribute (OPML 2.0: comma-separated, slash-delimited paths). A feed listed in several
+categories is one feed with all their tags. As for plain lists, an invalid document fails as a
+whole with ``OPMLError`` naming the line: no feed, a feed URL that is not absolute http(s), a
+DOCTYPE or entity declaration, XML that does not parse.
 
 Writing: ``render_opml`` nests each feed under its first tag's path and keeps further tags in
 the ``category`` attribute, so reading the export gives back the same feeds and tags.
@@ -15,11 +16,12 @@ the ``category`` attribute, so reading the export gives back the same feeds and 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from lxml import etree
 
+from crawler.extraction.bounds import MAX_TITLE_CHARS, bounded_text
 from crawler.feeds.xmlsafe import UnsafeXML, localname, refuse_dtd, safe_parser
 from crawler.textnorm import clean_text
 
@@ -32,11 +34,13 @@ class OPMLError(ValueError):
 
 @dataclass(frozen=True)
 class ListedFeed:
-    """A feed from a feed list, with the categories the user filed it under."""
+    """A feed from a feed list, with the categories the user filed it under; ``title_cut``
+    says the list's title for it was cut to ``MAX_TITLE_CHARS``."""
 
     url: str
     title: str | None = None
     tags: tuple[str, ...] = ()
+    title_cut: bool = False
 
 
 def looks_like_opml(data: bytes) -> bool:
@@ -91,7 +95,8 @@ def _feed(
         tag = clean_text(category.strip().strip("/"))
         if tag:
             tags.append(tag)
-    return ListedFeed(url=url, title=name, tags=tuple(dict.fromkeys(tags)))
+    title, cut = bounded_text(name, MAX_TITLE_CHARS)
+    return ListedFeed(url=url, title=title, tags=tuple(dict.fromkeys(tags)), title_cut=cut)
 
 
 def _add(feeds: dict[str, ListedFeed], feed: ListedFeed) -> None:
@@ -100,7 +105,7 @@ def _add(feeds: dict[str, ListedFeed], feed: ListedFeed) -> None:
         feeds[feed.url] = feed
     else:
         tags = tuple(dict.fromkeys((*known.tags, *feed.tags)))
-        feeds[feed.url] = ListedFeed(known.url, known.title or feed.title, tags)
+        feeds[feed.url] = replace(known if known.title else feed, tags=tags)
 
 
 def xml_text(value: str) -> str:

@@ -48,6 +48,7 @@ from crawler.arguments import check_sources_given, check_spider_arguments, flag_
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig, placeholder_contact
 from crawler.extensions.polling import due_feeds
 from crawler.extensions.state import RunState
+from crawler.extraction.bounds import MAX_TITLE_CHARS
 from crawler.extraction.pool import (
     ExtractionCrashed,
     ExtractionTimeout,
@@ -128,9 +129,12 @@ class FeedsSpider(SourcesMixin):
             if feeds:
                 self.feed_urls = feeds_from_argument(feeds)
             elif feeds_file or not sources.replaces_default_feeds:
-                listed = read_feed_list_bounded(
-                    feeds_file or DEFAULT_FEEDS_FILE, "feed", _parse_timeout_s
-                )
+                path = feeds_file or DEFAULT_FEEDS_FILE
+                listed = read_feed_list_bounded(path, "feed", _parse_timeout_s)
+                if cut := sum(feed.title_cut for feed in listed):
+                    self.logger.warning(
+                        "%s: feed titles over %d characters cut: %d", path, MAX_TITLE_CHARS, cut
+                    )
                 self.feed_urls = [feed.url for feed in listed]
             else:
                 self.feed_urls = []
