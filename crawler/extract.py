@@ -20,7 +20,7 @@ Inputs (any mix; none, or ``-``, reads standard input):
 
 A page with an article gives the crawl's record (same fields, same cleaning; it validates
 against ``article.schema.json``). A page that yields none gives ``{"url": ..., "text": null,
-"error": reason}``, reason one of ``too_little_text``, ``no_content``, ``empty_body``,
+"error": reason}``, reason one of ``too_little_text``, ``no_content``, ``too_deep``, ``empty_body``,
 ``unparseable_html``, the crawl's page screen (``too_large`` over ``--max-bytes``,
 ``not_html``, ``not_html_bytes``), ``invalid_input`` (not a JSON object with an http(s)
 ``url`` and a string ``html``), ``extraction_error`` (with ``detail``, the exception type),

@@ -27,6 +27,30 @@ def test_page_without_article() -> None:
     assert result.error in ("no_content", "too_little_text")
 
 
+ARTICLE = "<p>" + "A sentence of the story, long enough to be read as text. " * 20 + "</p>"
+
+
+@pytest.mark.parametrize(
+    ("lead", "depth"),
+    [("", 300), ("", 300_000), ("<p>A short lead, then the story nested too deep.</p>", 300)],
+)
+def test_a_page_nested_past_the_parsers_depth_limit_is_too_deep(lead: str, depth: int) -> None:
+    """libxml2 stops parsing at 256 nested elements and the article inside is lost: the page is
+    dropped as ``too_deep``, not as a page without an article or with too little text."""
+    html = f"<html><body>{lead}{'<div>' * depth}{ARTICLE}{'</div>' * depth}</body></html>"
+    assert extract_page(html, "http://a.example/x").error == "too_deep"
+
+
+def test_a_page_within_the_depth_limit_keeps_its_article() -> None:
+    html = f"<html><body>{'<div>' * 200}{ARTICLE}{'</div>' * 200}</body></html>"
+    assert extract_page(html, "http://a.example/x").text
+
+
+def test_a_deep_page_whose_article_comes_first_keeps_it() -> None:
+    html = f"<html><body>{ARTICLE}{'<div>' * 300}x{'</div>' * 300}</body></html>"
+    assert extract_page(html, "http://a.example/x").text
+
+
 def test_writer_publishes_only_complete_file(tmp_path: Path) -> None:
     writer = JsonLinesWriter(tmp_path / "out.jsonl")
     writer.open()

@@ -223,7 +223,7 @@ def test_extraction_result_is_picklable() -> None:
 def test_deeply_nested_page_does_not_break_extraction() -> None:
     nested = '<div class="ad">' * 5000 + "<p>" + "word " * 100 + "</p>" + "</div>" * 5000
     result = extract_page(f"<html><body>{nested}</body></html>", "https://news.example/c")
-    assert (result.text, result.error) == (None, "no_content")  # dropped with a reason
+    assert (result.text, result.error) == (None, "too_deep")  # dropped for its depth
 
 
 def test_xhtml_page_with_xml_declaration_is_extracted() -> None:

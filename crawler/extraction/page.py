@@ -92,18 +92,35 @@ def parse_html(html: str) -> etree._Element:
     """The page's tree, parsed once with trafilatura's parser settings, from the text's UTF-8
     bytes: the same tree as from the text itself, where both are read as the same kind of
     document (a text with a lone surrogate, which has no UTF-8 bytes, is parsed as text)."""
+    return _parse_html(html)[0]
+
+
+def _parse_html(html: str) -> tuple[etree._Element, bool]:
+    """``parse_html``'s tree, and whether libxml2 stopped at its depth limit (256 elements
+    nested in one another), leaving out the rest of the page."""
     html = _XML_DECLARATION.sub("", html, count=1)
     try:
         encoded = html.encode("utf-8")
     except UnicodeEncodeError:
-        return lxml.html.fromstring(_CONTROL_CHARS.sub("", html), parser=HTML_PARSER)
+        return _parsed(_CONTROL_CHARS.sub("", html), HTML_PARSER)
     if _has_control_bytes(encoded):
         html = _CONTROL_CHARS.sub("", html)
         encoded = html.encode("utf-8")
     leading = _LEADING_SPACE.match(html)
     if leading and html[: leading.end()].isascii():
-        return lxml.html.fromstring(encoded, parser=_UTF8_PARSER)
-    return lxml.html.fromstring(html, parser=HTML_PARSER)
+        return _parsed(encoded, _UTF8_PARSER)
+    return _parsed(html, HTML_PARSER)
+
+
+def _parsed(source: str | bytes, parser: lxml.html.HTMLParser) -> tuple[etree._Element, bool]:
+    tree = lxml.html.fromstring(source, parser=parser)
+    # libxml2 logs the depth limit as a fatal error in the parser's log, which holds the
+    # errors of its last parse.
+    too_deep = any(
+        error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT and "depth" in error.message
+        for error in parser.error_log
+    )
+    return tree, too_deep
 
 
 def _has_control_bytes(encoded: bytes) -> bool:
@@ -145,7 +162,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     if not html.strip():
         return PageExtraction(text=None, error="empty_body")
     try:
-        tree = parse_html(html)
+        tree, too_deep = _parse_html(html)
     except (etree.ParserError, ValueError):
         return PageExtraction(text=None, error="unparseable_html")
     # One parse serves metadata, the DOM context, pruning and trafilatura, in that order.
@@ -170,8 +187,10 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     link_shares = LinkShares(tree)
     bodies = PageBodies(tree, url, pruned)
     extracted = bodies.extract()
+    # A page cut at the depth limit that gives no article is dropped for its depth.
     if extracted is None:
-        return PageExtraction(text=None, metadata=metadata, error="no_content", rights=rights)
+        error = "too_deep" if too_deep else "no_content"
+        return PageExtraction(text=None, metadata=metadata, error=error, rights=rights)
     context.authors = context.authors or metadata.authors
     blocks, backstop = finish_blocks(tree_blocks(extracted[0], link_shares), context)
     text = "\n\n".join(block.text for block in blocks)
@@ -182,7 +201,8 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
             blocks, backstop = recall
             text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
-        return PageExtraction(text=None, metadata=metadata, error="too_little_text", rights=rights)
+        error = "too_deep" if too_deep else "too_little_text"
+        return PageExtraction(text=None, metadata=metadata, error=error, rights=rights)
     # The lengths above are those of the text the rules read; the record shows its lines.
     return PageExtraction(
         text="\n\n".join(block.shown for block in blocks),

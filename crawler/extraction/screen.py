@@ -12,7 +12,7 @@ reason (a stats-key suffix for ``articles/dropped/<reason>``):
 
 A page that passes is decoded by ``crawler.encoding.decode_page``; ``replacements`` counts the
 bytes that meant no character. Deeply nested HTML needs no check here: libxml2 stops at depth
-256, so such a page extracts quickly (usually to ``no_content``).
+256, so such a page extracts quickly (to ``too_deep`` when it gives no article then).
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """ExtractionPipeline: turns each ``ArticlePage`` into an ``Article``.
 
 Drops pages that hold no article (``articles/dropped/<reason>``: ``too_little_text``,
-``no_content``, ``empty_body``, ``unparseable_html``, ``extraction_error``), and before
-extraction pages that are not HTML or over ``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES`` (``not_html``,
-``not_html_bytes``, ``too_large``: see ``crawler.extraction.screen``), and with
-``NEWSCRAWLER_SKIP_TDM_RESERVED`` articles whose page or site reserves TDM rights
-(``tdm_reserved``, see ``crawler.rights``). Bytes that decode to no
-character are counted as ``encoding/replacement_chars``; pages whose cleaning misfired and
+``no_content``, ``too_deep`` (nested past the HTML parser's depth limit), ``empty_body``,
+``unparseable_html``, ``extraction_error``), and before extraction pages that are not HTML or
+over ``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES`` (``not_html``, ``not_html_bytes``, ``too_large``: see
+``crawler.extraction.screen``), and with ``NEWSCRAWLER_SKIP_TDM_RESERVED`` articles whose
+page or site reserves TDM rights (``tdm_reserved``, see ``crawler.rights``). Bytes that decode
+to no character are counted as ``encoding/replacement_chars``; pages whose cleaning misfired and
 that keep trafilatura's own text as ``extraction/backstop``; a title, description, authors
 or tags cut to their bound (``crawler.extraction.bounds``) as ``articles/fields_cut/<field>``.
 An exception in one page is counted and dropped; the other pages go on.

@@ -25,6 +25,7 @@ CONTENT_DROPS = frozenset(
     {
         "too_little_text",
         "no_content",
+        "too_deep",
         "empty_body",
         "unparseable_html",
         "not_html",
