@@ -590,8 +590,28 @@ def test_a_guessed_january_first_the_text_does_not_show_is_a_year_not_a_date() -
     meta, _ = read_page(lxml.html.fromstring(f"<html><body>{body}</body></html>"), URL)
     meta.settle_guessed_date("2016-01-01")
     assert (meta.published, meta.provenance.get("published")) == (None, None)
-    meta.settle_guessed_date("2016-03-01")
-    assert (meta.published, meta.provenance["published"]) == ("2016-03-01", "trafilatura")
+    meta.settle_guessed_date("2016-03-14")
+    assert (meta.published, meta.provenance["published"]) == ("2016-03-14", "trafilatura")
+
+
+@pytest.mark.parametrize(
+    ("modified", "expected"),
+    [
+        # htmldate fills in the 1st of a declared year and month: a month, not a date.
+        ("", (None, None)),
+        # A first of the month declared in full (here as the modification day) is a day.
+        (',"dateModified":"2024-05-01T09:30:00+02:00"', ("2024-05-01", "trafilatura")),
+    ],
+)
+def test_a_guessed_first_of_the_month_the_text_does_not_show_is_a_month_not_a_date(
+    modified: str, expected: tuple[str | None, str | None]
+) -> None:
+    declared = f'{{"@type":"NewsArticle","datePublished":"2024-05"{modified}}}'
+    head = f'<script type="application/ld+json">{declared}</script>'
+    story = "<h1>Die Brücke ist wieder offen</h1><p>" + "Der Rat tagte am Montag. " * 8 + "</p>"
+    page = f"<html><head>{head}</head><body><article>{story}</article></body></html>"
+    meta = extract_page(page, URL, min_text_chars=0).metadata
+    assert (meta.published, meta.provenance.get("published")) == expected
 
 
 @pytest.mark.parametrize("guess", [None, "2002-01-01"])

@@ -240,8 +240,9 @@ class PageMetadata:
         shown near the headline (``ShownDates.headline_date``; the day alone, provenance
         ``text``: a shown time has no zone), and so does a guessed day the text shows only
         ``FAR_BELOW_HEADLINE`` characters or more after the headline (in lists of other posts,
-        in comments); a guessed January 1st that the text does not show is a year alone (a
-        copyright line), not a date, and is dropped. With no guess left and no date near the
+        in comments); a guessed first day of a month that the text does not show and no
+        declaration gives in full is a month or a year alone (a declared "2024-05", a copyright
+        line), not a date, and is dropped. With no guess left and no date near the
         headline, the first date the text shows is taken (provenance ``text``)."""
         if self.published is not None:
             return
@@ -249,13 +250,19 @@ class PageMetadata:
             if self.shown_date is not None:
                 self.set("published", self.shown_date, "text")
                 return
-            if guess is None or guess[5:10] == "01-01":
+            if guess is None or self._month_alone(guess):
                 self.set("published", self.first_shown_day, "text")
                 return
         elif guess[:10] not in self.early_days and self.shown_date is not None:
             self.set("published", self.shown_date, "text")
             return
         self.set("published", guess, "trafilatura")
+
+    def _month_alone(self, guess: str) -> bool:
+        """Whether a guessed day the text does not show is a month or a year alone: htmldate
+        reads a copyright year as January 1st and a declared "2024-05" as May 1st. A first of
+        the month the page declares in full (its modification day) is a day."""
+        return guess[8:10] == "01" and guess[:10] != (self.modified or "")[:10]
 
     def settle_authors(self) -> None:
         """The first source that names a person gives the authors, without the site or
