@@ -482,13 +482,14 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
     kept: list[Block] = []
     for index, block in enumerate(blocks):
         words = _words(block.text)
-        if _is_promo_line(block.text):
+        if _is_promo_line(block.text, words):
             continue
-        if block.lines and any(map(_is_promo_line, block.lines.split("\n"))):
+        if block.lines:
             trimmed = _without_promo_lines(block)
             if trimmed is None:
                 continue
-            block, words = trimmed, _words(trimmed.text)
+            if trimmed is not block:
+                block, words = trimmed, _words(trimmed.text)
         # Longer blocks hold no cue: they are not casefolded.
         folded = _folded(block.text) if words <= CUE_WORDS else ""
         if _found(block.text, folded, words, NOTICES):
@@ -506,17 +507,20 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
     return kept
 
 
-def _is_promo_line(text: str) -> bool:
-    """A short line that is a promo on its own: a read-also teaser, a sign-up or share prompt."""
-    return _words(text) <= SHORT_BLOCK_WORDS and bool(
-        PROMO_LINE.match(text) or READ_ALSO.match(text)
-    )
+def _is_promo_line(text: str, words: int) -> bool:
+    """A short line (of ``words`` words) that is a promo on its own: a read-also teaser, a
+    sign-up or share prompt."""
+    return words <= SHORT_BLOCK_WORDS and bool(PROMO_LINE.match(text) or READ_ALSO.match(text))
 
 
 def _without_promo_lines(block: Block) -> Block | None:
     """A block of several lines (``<br>``) without its lines that are promo lines on their
-    own ("Subscribe Now!" between the paragraphs of a story written as one block)."""
-    lines = [line for line in (block.lines or "").split("\n") if not _is_promo_line(line)]
+    own ("Subscribe Now!" between the paragraphs of a story written as one block): the block
+    itself when it has none, ``None`` when it has nothing else."""
+    all_lines = (block.lines or "").split("\n")
+    lines = [line for line in all_lines if not _is_promo_line(line, _words(line))]
+    if len(lines) == len(all_lines):
+        return block
     text = tidy_text(" ".join(lines))
     if text is None:
         return None
