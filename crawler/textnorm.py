@@ -49,7 +49,7 @@ def clean_text(value: object, *, keep_newlines: bool = False) -> str | None:
     return tidy_text(text, keep_newlines=keep_newlines)
 
 
-def page_text(value: str | None, *, keep_newlines: bool = False) -> str | None:
+def page_text(value: str | None) -> str | None:
     """Plain text from an attribute or element text of a parsed page (a ``<meta>`` content, an
     ``<h1>``): the parser has read its markup, so a ``<`` is a character ("30 Years of <br>
     Tags"), unless the text holds an end tag or opens with a paragraph tag (markup escaped
@@ -58,9 +58,8 @@ def page_text(value: str | None, *, keep_newlines: bool = False) -> str | None:
     if value is None:
         return None
     if "<" in value and _ESCAPED_MARKUP.search(value):
-        return clean_text(value, keep_newlines=keep_newlines)
-    text = html.unescape(value) if "&" in value else value
-    return tidy_text(text, keep_newlines=keep_newlines)
+        return clean_text(value)
+    return tidy_text(html.unescape(value) if "&" in value else value)
 
 
 def tidy_text(value: str | None, *, keep_newlines: bool = False) -> str | None:

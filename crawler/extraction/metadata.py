@@ -1086,8 +1086,10 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         meta.early_days = shown.early_days()
         meta.first_shown_day = shown.all[0].day if shown.all else None
     host = urlsplit(meta.canonical_url or url).hostname or ""
-    declared = [first("og:title"), first("twitter:title"), tree.findtext(".//title")]
-    meta.title = shortest_variant(meta.title, [*ld_titles, *map(page_text, declared)])
+    declared = [
+        page_text(t) for t in (first("og:title"), first("twitter:title"), tree.findtext(".//title"))
+    ]
+    meta.title = shortest_variant(meta.title, [*ld_titles, *declared])
     # The visible headline trims a trailing segment too ("Index Funds: How to Invest" with an
     # <h1> "Index Funds"): chosen on news-dev and web-dev together (docs/metadata-quality.md).
     meta.title = shortest_variant(meta.title, [headline], MIN_HEADING_CHARS)
@@ -1102,7 +1104,5 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         _check_declared_date(
             meta, url, TrafilaturaMetadata(tree, url), shown, moments, declared_dates
         )
-    hints.titles = [
-        t for t in dict.fromkeys([*ld_titles, *map(page_text, declared), *headings]) if t
-    ]
+    hints.titles = [t for t in dict.fromkeys([*ld_titles, *declared, *headings]) if t]
     return meta, hints
