@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 from crawler.polling import FeedRun, PollingRules, failure_streak, left_work, next_due
@@ -65,8 +66,9 @@ def feed_health(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> Fee
     last_success = answered[-1].run_at if answered else None
     streak = failure_streak(runs)
     span_days = max(1.0, (last.run_at - runs[0].run_at) / DAY_S)
-    # The first run's articles are the feed's backlog, not its pace.
-    new = sum(r.new_articles for r in runs[1:])
+    # The first run's articles are the feed's backlog, not its pace, and so are those of a run
+    # after one that left work: it fetched what that run left (as ``interval_s`` reads it).
+    new = sum(run.new_articles for before, run in pairwise(runs) if not before.work_left)
     with_new = [r.run_at for r in runs if r.new_articles]
     usual_gap = (with_new[-1] - with_new[0]) / (len(with_new) - 1) if len(with_new) > 1 else 0
     quiet_after = max(QUIET_AFTER_S, 3 * usual_gap)

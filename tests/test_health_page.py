@@ -143,6 +143,19 @@ def test_a_feed_due_at_once_shows_the_work_its_last_run_left() -> None:
     assert "work left" not in render(twice, RULES, now)
 
 
+def test_a_backlog_drained_over_several_runs_is_not_the_feeds_pace() -> None:
+    """A feed with 2 new articles a day whose first three runs drain a 150-article backlog 50
+    at a time (the first two leave work ``over_limit``): articles/day is its pace, not the
+    backlog."""
+    drained = [
+        FeedRun("f", START + n * PERIOD, "ok", new_articles=50, work_left=left)
+        for n, left in enumerate(("over_limit", "over_limit", None))
+    ]
+    daily = [FeedRun("f", START + n * DAY_S, "ok", new_articles=2) for n in range(1, 11)]
+    health = feed_health([*drained, *daily], RULES, START + 10 * DAY_S)
+    assert 1.9 < health.articles_per_day < 2.1
+
+
 def test_a_poll_the_runs_stop_interrupted_does_not_make_a_feed_failing() -> None:
     """A parse a stop interrupted is not the feed's failure: the feed stays ``ok``, and a
     failing feed keeps the reason of its own last failure; no red bar for it."""
