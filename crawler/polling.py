@@ -113,9 +113,14 @@ class FeedRun:
 
     @property
     def interrupted(self) -> bool:
-        """The run's stop cut the poll short (its parse was interrupted): failed, but not the
-        feed's failure, and nothing was learnt about the feed."""
-        return self.failed and self.reason == "parse_interrupted"
+        """The run's stop cut the poll short: see ``interrupted_poll``."""
+        return interrupted_poll(self.status, self.reason)
+
+
+def interrupted_poll(status: str | None, reason: str | None) -> bool:
+    """A poll the run's stop cut short (its parse was interrupted): failed, but not the feed's
+    failure, and nothing was learnt about the feed."""
+    return status == "failed" and reason == "parse_interrupted"
 
 
 @dataclass(frozen=True)

@@ -123,10 +123,11 @@ def count_words(text: str) -> int:
 def to_iso8601(value: object, *, now: datetime | None = None, keep_day: bool = False) -> str | None:
     """ISO 8601 with time zone, or ``None`` for a missing, unparseable or impossible date.
 
-    Read: ISO 8601 (also with a space for ``T``, a basic-format offset or a trailing zone
-    name), RFC 2822, Unix times (seconds or milliseconds, as numbers or digit strings), numeric
-    day-first dates (``13.05.2026 15:44``) and dates with a month name in the languages of
-    ``MONTHS`` (``13. Mai 2026``, ``May 13, 2026``, ``13 de mayo de 2026``, ``2026年5月13日``).
+    Read: ISO 8601 (also in the basic format, ``20260513T154400Z``, with a space for ``T``, a
+    basic-format offset or a trailing zone name), RFC 2822, Unix times (seconds or
+    milliseconds, as numbers or digit strings), numeric day-first dates (``13.05.2026 15:44``)
+    and dates with a month name in the languages of ``MONTHS`` (``13. Mai 2026``,
+    ``May 13, 2026``, ``13 de mayo de 2026``, ``2026年5月13日``).
     A naive value is taken as UTC (feeds that omit the zone mostly mean it). With
     ``keep_day``, a value that gives no time of day comes back as the day alone
     (``2026-05-13``) instead of an invented midnight. Dates before 1990 or more than a day in
@@ -247,7 +248,9 @@ def _unix_time(seconds: float) -> tuple[datetime, bool] | None:
 
 
 def _parse_iso(text: str) -> tuple[datetime, bool] | None:
-    has_time = len(text) > 10 and text[10:11] in ("T", "t", " ")
+    # The day takes 7 to 10 characters (2024W10, 20240515, 2024-05-15); a time follows a T or
+    # a space.
+    has_time = any(separator in text[7:11] for separator in "Tt ")
     spaced = _ISO_SPACED_ZONE.match(text)
     if spaced and spaced.group(2):  # "2026-05-13 15:44:00 +0200", "... UTC"
         zone = spaced.group(2).strip().lower()

@@ -178,6 +178,29 @@ def test_row12_truncated_atom_feed() -> None:
     assert parsed.skipped == ["partial_entry"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>one</title><link>http://127.0",
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>a</title>'
+        b'<entry><title>one</title><link href="http://127.0.0.1:9/1"/><id>1</id></en',
+    ],
+)
+def test_a_feed_cut_off_in_its_first_item_is_truncated(body: bytes) -> None:
+    """A cut inside the only item (a Content-Length shorter than the document) is a partial
+    entry of a truncated feed, not an entry without its link."""
+    parsed = parse_feed(body, f"{BASE}/f")
+    assert (parsed.error, parsed.entries, parsed.skipped) == (None, [], ["partial_entry"])
+    assert parsed.counters["truncated"] == 1
+
+
+def test_a_feed_cut_off_before_its_first_item_is_truncated() -> None:
+    parsed = parse_feed(rss("<item><title>one</title></item>")[:50], f"{BASE}/f")
+    assert (parsed.error, parsed.entries, parsed.skipped) == (None, [], [])
+    assert parsed.counters["truncated"] == 1
+
+
 def test_row13_hundred_thousand_items_bounded() -> None:
     items = "".join(f"<item><title>{i}</title><link>/a/{i}</link></item>" for i in range(100_000))
     body = rss(items)

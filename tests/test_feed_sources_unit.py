@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extraction.bounds import MAX_TITLE_CHARS
+from crawler.extraction.bounds import MAX_FEED_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS
 from crawler.feeds import parse_feed
 from crawler.feeds.compressed import DecompressError, gunzip_capped
 from crawler.feeds.discover import (
@@ -445,4 +445,38 @@ def test_opml_titles_are_bounded_like_feed_titles(
         FeedsSpider(feeds_file=str(opml))
     assert [r.getMessage() for r in caplog.records if "title" in r.getMessage()] == [
         f"{opml}: feed titles over {MAX_TITLE_CHARS} characters cut: 1"
+    ]
+
+
+def test_opml_categories_are_bounded_like_record_tags(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A feed list's categories become each record's ``feed_tags``: every tag (an outline path
+    or a ``category`` value) is cut to ``MAX_FEED_TAG_CHARS`` and a feed keeps its first
+    ``MAX_TAGS``, also when it is listed in several places; the cut said once at startup."""
+    long = "C" * (MAX_FEED_TAG_CHARS + 500)
+    many = ",".join(f"c{n}" for n in range(MAX_TAGS + 50))
+    half = ",".join(f"d{n}" for n in range(60))
+    other = ",".join(f"e{n}" for n in range(60))
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(
+        f"<opml><body><outline text='{long}'><outline text='A' xmlUrl='{BASE}/a.xml' "
+        f"category='{long}'/></outline>"
+        f"<outline text='B' xmlUrl='{BASE}/b.xml' category='{many}'/>"
+        f"<outline text='D' xmlUrl='{BASE}/d.xml' category='{half}'/>"
+        f"<outline text='D' xmlUrl='{BASE}/d.xml' category='{other}'/>"
+        f"<outline text='E' xmlUrl='{BASE}/e.xml' category='News/World,x'/></body></opml>"
+    )
+    cut_long = "C" * (MAX_FEED_TAG_CHARS - 1) + "…"
+    a, b, d, e = read_feed_list(opml)
+    assert (a.tags, a.tags_cut) == ((cut_long,), True)
+    assert (b.tags, b.tags_cut) == (tuple(f"c{n}" for n in range(MAX_TAGS)), True)
+    assert d.tags == (*(f"d{n}" for n in range(60)), *(f"e{n}" for n in range(40)))
+    assert d.tags_cut
+    assert (e.tags, e.tags_cut) == (("News/World", "x"), False)
+    with caplog.at_level(logging.WARNING):
+        FeedsSpider(feeds_file=str(opml))
+    assert [r.getMessage() for r in caplog.records if "categor" in r.getMessage()] == [
+        f"{opml}: feed categories over {MAX_FEED_TAG_CHARS} characters or past {MAX_TAGS} "
+        "per feed cut: 3 feeds"
     ]

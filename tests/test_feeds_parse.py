@@ -217,6 +217,29 @@ def test_compact_full_dates_are_still_read(written: str, day: str) -> None:
     assert entry.published is not None and entry.published.startswith(day)
 
 
+@pytest.mark.parametrize(
+    ("written", "moment"),
+    [
+        ("20240515T100000Z", "2024-05-15T10:00:00+00:00"),
+        ("20240515T1000Z", "2024-05-15T10:00:00+00:00"),
+        ("20240515t1000z", "2024-05-15T10:00:00+00:00"),
+        ("20240515T100000+0200", "2024-05-15T10:00:00+02:00"),
+        ("20240515 10:00:00", "2024-05-15T10:00:00+00:00"),
+        ("2024136T100000Z", "2024-05-15T10:00:00+00:00"),
+    ],
+)
+def test_compact_dates_keep_their_time_of_day(written: str, moment: str) -> None:
+    """feedparser reads an ISO 8601 basic-format day with a time (``20240515T100000Z``) as
+    that day's midnight; the record keeps the time written, as published and updated."""
+    body = (
+        '<rss version="2.0"><channel><title>F</title><item><link>http://a.example/x</link>'
+        f'<pubDate>{written}</pubDate><atom:updated xmlns:atom="http://www.w3.org/2005/Atom">'
+        f"{written}</atom:updated></item></channel></rss>"
+    )
+    (entry,) = parse_feed(body.encode(), "http://a.example/feed.xml").entries
+    assert (entry.published, entry.updated, entry.published_raw) == (moment, moment, written)
+
+
 @pytest.mark.parametrize("written", ["2024", 2024, "2024-05"])
 def test_a_year_or_a_month_alone_is_no_date_in_a_json_feed(written: object) -> None:
     item = {"id": "1", "url": "http://a.example/x", "date_published": written}

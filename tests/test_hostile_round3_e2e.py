@@ -148,10 +148,12 @@ def serve(site: HostileSite) -> list[str]:
             *(
                 item(f"{base}/news/yearless-{n}", f"<pubDate>{d}</pubDate>")
                 for n, d in enumerate(YEARLESS_DATES)
-            )
+            ),
+            # ISO 8601's compact form with a time, which feedparser reads as midnight.
+            item(f"{base}/news/compact-date", "<pubDate>20240515T100000+0200</pubDate>"),
         ),
     )
-    articles(*(f"yearless-{n}" for n in range(len(YEARLESS_DATES))))
+    articles(*(f"yearless-{n}" for n in range(len(YEARLESS_DATES))), "compact-date")
 
     # A header line of 4 MiB. Already handled (kept here so it stays so): nested and listed
     # codings, an unknown coding, a nested bomb, a body trickled without a length, a redirect
@@ -192,9 +194,23 @@ def serve(site: HostileSite) -> list[str]:
     def header_line(handler: BaseHTTPRequestHandler) -> None:
         handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * (4 * MIB) + b"\r\n\r\n")
 
+    # A Content-Length shorter than the document: the client reads that many bytes, so the
+    # feed arrives cut off inside its first item, before the item's link.
+    short = rss(base, ["short-length"]).encode()
+    short_length = short.index(b"<link>") + 10
+
+    def short_length_feed(handler: BaseHTTPRequestHandler) -> None:
+        handler.wfile.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+            + f"Content-Length: {short_length}\r\n\r\n".encode()
+            + short
+        )
+
     site.raw["/trickle.xml"] = trickle
     site.raw["/header-line.xml"] = header_line
-    feeds += ["/trickle.xml", "/header-line.xml"]
+    site.raw["/short-length.xml"] = short_length_feed
+    feeds += ["/trickle.xml", "/header-line.xml", "/short-length.xml"]
+    articles("short-length")
     site.redirect("/ping.xml", "/pong.html")
     site.redirect("/pong.html", "/ping.xml")
     feeds.append("/ping.xml")
@@ -301,6 +317,15 @@ def test_dates_without_a_year_are_not_dated(round3: SiteRun) -> None:
         assert (record["published"], record["published_raw"]) == (None, raw)
 
 
+def test_a_compact_date_keeps_its_time_of_day(round3: SiteRun) -> None:
+    record = round3.record("compact-date")
+    assert record is not None
+    assert (record["published"], record["published_raw"]) == (
+        "2024-05-15T10:00:00+02:00",
+        "20240515T100000+0200",
+    )
+
+
 def test_transport_and_compression_cases(round3: SiteRun) -> None:
     for path, slug in (
         ("/gzip-gzip.xml", "gzgz"),
@@ -320,6 +345,15 @@ def test_transport_and_compression_cases(round3: SiteRun) -> None:
         assert (line["status"], line["reason"]) == ("failed", reason), path
     # A header line over Twisted's 16 KiB is refused like too many header bytes: not retried.
     assert round3.site.hits("/header-line.xml") == 1
+
+
+def test_a_content_length_shorter_than_the_feed_truncates_it(round3: SiteRun) -> None:
+    """The bytes past Content-Length never reach the crawler: it sees a feed cut off inside
+    its first item, a partial entry of a truncated feed (not an entry without a link)."""
+    line = round3.feed("/short-length.xml")
+    assert (line["status"], line["entries"], line["skipped"]) == ("ok", 0, {"partial_entry": 1})
+    assert round3.counter("feeds/truncated") == 1
+    assert round3.site.hits("/news/short-length") == 0
 
 
 def test_page_cases(round3: SiteRun) -> None:

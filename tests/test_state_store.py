@@ -300,3 +300,38 @@ def test_a_store_from_before_validator_renewal_is_upgraded(tmp_path: Path) -> No
     store.save_feeds([FeedState("https://x/feed", "e2", validated_at=2.0)])
     assert store.feed("https://x/feed").validated_at == 2.0  # type: ignore[union-attr]
     store.close()
+
+
+def test_a_poll_the_run_stop_interrupted_leaves_the_failure_count(tmp_path: Path) -> None:
+    """A feed's ``consecutive_failures`` counts its own failed polls in a row, as the health
+    page and polling count them (``FeedRun.interrupted``): a poll the run's stop cut short
+    (``parse_interrupted``) neither adds to it nor resets it."""
+    from scrapy.utils.test import get_crawler
+
+    from crawler.extensions.state import RunState
+
+    config = CrawlerConfig.from_settings(
+        project_settings(
+            NEWSCRAWLER_STATE_DIR=str(tmp_path / "state"),
+            NEWSCRAWLER_OUTPUT_DIR=str(tmp_path / "output"),
+        )
+    )
+    polls = [
+        ("failed", "http_500"),
+        ("failed", "parse_interrupted"),
+        ("failed", "http_500"),
+        ("ok", None),
+        ("failed", "parse_interrupted"),
+    ]
+    counts = []
+    for status, reason in polls:
+        state = RunState(get_crawler(), config)
+        state.start()
+        state.feed_processed("http://x/feed", status, reason)
+        state.spider_closed(None, "shutdown" if reason == "parse_interrupted" else "finished")
+        store = open_state_store(config)
+        stored = store.feed("http://x/feed")
+        store.close()
+        assert stored is not None and (stored.status, stored.reason) == (status, reason)
+        counts.append(stored.consecutive_failures)
+    assert counts == [1, 1, 2, 0, 0]

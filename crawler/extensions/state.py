@@ -30,11 +30,13 @@ retries, except a page whose extraction ran out of time or killed its worker
 (``extraction_timeout``, ``extraction_crashed``): that is a failed attempt like a failed
 download, retried next run and given up after ``NEWSCRAWLER_ARTICLE_MAX_ATTEMPTS``.
 
-At spider close it stores each feed's health and, for a feed fully processed in a run that
-finished, the new ETag / Last-Modified, so the next run asks "changed since?". Every failed
-article of such a feed is in the store by then, so the 304 hides nothing; only a failure the
-store could not record (``state/error``), entries cut off in a truncated download, or new
-entries left for later runs by ``NEWSCRAWLER_MAX_ENTRIES_PER_FEED`` keep the old validators.
+At spider close it stores each feed's health (last status and reason, last success, failed
+polls in a row, which a poll the run's stop interrupted neither adds to nor resets) and, for a
+feed fully processed in a run that finished, the new ETag / Last-Modified, so the next run asks
+"changed since?". Every failed article of such a feed is in the store by then, so the 304
+hides nothing; only a failure the store could not record (``state/error``), entries cut off in
+a truncated download, or new entries left for later runs by ``NEWSCRAWLER_MAX_ENTRIES_PER_FEED``
+keep the old validators.
 Validators are never advanced on a partial run: a killed or interrupted run's feeds are fetched
 in full again and their unwritten entries are not lost behind a 304.
 
@@ -60,6 +62,7 @@ from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 from crawler.items import ArticlePage, FeedEntry
 from crawler.pipelines import ArticleDropped
+from crawler.polling import interrupted_poll
 from crawler.storage.durable import OutputError, check_writable, recover
 from crawler.storage.journal import Journal
 from crawler.storage.lock import RunLock
@@ -343,6 +346,11 @@ class RunState:
             etag, last_modified = previous.etag, previous.last_modified
             validated_at = previous.validated_at
             healthy = status in ("ok", "not_modified")
+            # A poll the run's stop cut short is not the feed's failure (as for polling and
+            # the health page): the count of failures in a row stays as it was.
+            failures = previous.consecutive_failures
+            if not interrupted_poll(status, reason):
+                failures = 0 if healthy else failures + 1
             complete = finished and feed_url not in self.incomplete_feeds
             if status == "ok" and complete and feed_url in self.new_validators:
                 etag, last_modified = self.new_validators[feed_url]
@@ -356,7 +364,7 @@ class RunState:
                     reason=reason,
                     checked_at=now,
                     last_ok_at=now if healthy else previous.last_ok_at,
-                    consecutive_failures=0 if healthy else previous.consecutive_failures + 1,
+                    consecutive_failures=failures,
                     validated_at=validated_at,
                 )
             )

@@ -6,7 +6,9 @@ index and reader downstream pays for them. No real article comes near these boun
 longest titles run to a few hundred characters): a text over its bound is cut to it, ending in
 "…"; a list keeps its first items. Each cut field is named, so the crawl can count it
 (``articles/fields_cut/<field>``). A feed's own title takes a record title's bound
-(``ParsedFeed.set_title``, counted as ``feeds/title_cut``).
+(``ParsedFeed.set_title``, counted as ``feeds/title_cut``). A feed list's categories, which
+become each record's ``feed_tags``, are cut to ``MAX_FEED_TAG_CHARS`` each and ``MAX_TAGS`` per
+feed (``crawler.feeds.opml``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ MAX_TITLE_CHARS = 1_000
 MAX_DESCRIPTION_CHARS = 10_000
 MAX_AUTHORS = 50
 MAX_TAGS = 100
+# An OPML category path (News/World/Europe) or category name: a few dozen characters in real lists.
+MAX_FEED_TAG_CHARS = 200
 
 T = TypeVar("T")
 

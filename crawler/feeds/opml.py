@@ -5,9 +5,10 @@ categories. A feed's title is cut to a record title's bound (``MAX_TITLE_CHARS``
 ``title_cut``), as a feed's own title is. A feed's tags are its category path (``News/World``
 for a feed inside ``World`` inside ``News``) followed by the values of its own ``category``
 attribute (OPML 2.0: comma-separated, slash-delimited paths). A feed listed in several
-categories is one feed with all their tags. As for plain lists, an invalid document fails as a
-whole with ``OPMLError`` naming the line: no feed, a feed URL that is not absolute http(s), a
-DOCTYPE or entity declaration, XML that does not parse.
+categories is one feed with all their tags. Tags are bounded like a record's: each cut to
+``MAX_FEED_TAG_CHARS``, the first ``MAX_TAGS`` kept (marked ``tags_cut``). As for plain lists,
+an invalid document fails as a whole with ``OPMLError`` naming the line: no feed, a feed URL
+that is not absolute http(s), a DOCTYPE or entity declaration, XML that does not parse.
 
 Writing: ``render_opml`` nests each feed under its first tag's path and keeps further tags in
 the ``category`` attribute, so reading the export gives back the same feeds and tags.
@@ -21,7 +22,13 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.extraction.bounds import MAX_TITLE_CHARS, bounded_text
+from crawler.extraction.bounds import (
+    MAX_FEED_TAG_CHARS,
+    MAX_TAGS,
+    MAX_TITLE_CHARS,
+    bounded_list,
+    bounded_text,
+)
 from crawler.feeds.xmlsafe import UnsafeXML, localname, refuse_dtd, safe_parser
 from crawler.textnorm import clean_text
 
@@ -35,12 +42,14 @@ class OPMLError(ValueError):
 @dataclass(frozen=True)
 class ListedFeed:
     """A feed from a feed list, with the categories the user filed it under; ``title_cut``
-    says the list's title for it was cut to ``MAX_TITLE_CHARS``."""
+    says the list's title for it was cut to ``MAX_TITLE_CHARS``, ``tags_cut`` that a tag was
+    cut to ``MAX_FEED_TAG_CHARS`` or tags past ``MAX_TAGS`` left out."""
 
     url: str
     title: str | None = None
     tags: tuple[str, ...] = ()
     title_cut: bool = False
+    tags_cut: bool = False
 
 
 def looks_like_opml(data: bytes) -> bool:
@@ -95,8 +104,22 @@ def _feed(
         tag = clean_text(category.strip().strip("/"))
         if tag:
             tags.append(tag)
-    title, cut = bounded_text(name, MAX_TITLE_CHARS)
-    return ListedFeed(url=url, title=title, tags=tuple(dict.fromkeys(tags)), title_cut=cut)
+    title, title_cut = bounded_text(name, MAX_TITLE_CHARS)
+    cut_tags = [bounded_text(tag, MAX_FEED_TAG_CHARS) for tag in tags]
+    kept, tags_cut = _first_tags([tag for tag, _ in cut_tags if tag])
+    return ListedFeed(
+        url=url,
+        title=title,
+        tags=kept,
+        title_cut=title_cut,
+        tags_cut=tags_cut or any(cut for _, cut in cut_tags),
+    )
+
+
+def _first_tags(tags: Iterable[str]) -> tuple[tuple[str, ...], bool]:
+    """The first ``MAX_TAGS`` distinct ``tags``, and whether any were left out."""
+    kept, cut = bounded_list(list(dict.fromkeys(tags)), MAX_TAGS)
+    return tuple(kept), cut
 
 
 def _add(feeds: dict[str, ListedFeed], feed: ListedFeed) -> None:
@@ -104,8 +127,9 @@ def _add(feeds: dict[str, ListedFeed], feed: ListedFeed) -> None:
     if known is None:
         feeds[feed.url] = feed
     else:
-        tags = tuple(dict.fromkeys((*known.tags, *feed.tags)))
-        feeds[feed.url] = replace(known if known.title else feed, tags=tags)
+        tags, cut = _first_tags((*known.tags, *feed.tags))
+        tags_cut = cut or known.tags_cut or feed.tags_cut
+        feeds[feed.url] = replace(known if known.title else feed, tags=tags, tags_cut=tags_cut)
 
 
 def xml_text(value: str) -> str:

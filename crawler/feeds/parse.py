@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import feedparser
@@ -188,12 +188,29 @@ def _date(text: object, parsed: object) -> str | None:
     a year and month alone (``2024``, ``2024-05``), it fills in a day and a midnight; an ISO
     week (``2024-W10``), a hyphenated day of the year (``2024-123``) or six digits alone
     (``202405``) it misreads (as 2024-12-01, 2024-12-01, 2020-08-27). Either way a date the
-    feed never gave, so none."""
+    feed never gave, so none. A compact day with a time of day (``20240515T100000Z``,
+    ``2024136T1000+0200``) it reads as that day's midnight: the text is read instead."""
     if isinstance(text, str) and (
         text.lstrip().startswith("-") or _NO_DAY.fullmatch(text) or _MISREAD.match(text)
     ):
         return None
+    if isinstance(text, str) and (compact := _COMPACT_WITH_TIME.fullmatch(text)):
+        day = _compact_day(compact)
+        moment = to_iso8601(day + compact.group("time")) if day else None
+        if moment:
+            return moment  # else (no such day or time) as feedparser read it, as before
     return to_iso8601(parsed or text)
+
+
+def _compact_day(match: re.Match[str]) -> str | None:
+    """The day of a ``_COMPACT_WITH_TIME`` match as ``YYYY-MM-DD`` (Python's ISO reader takes
+    a compact time after it, but not a compact day of the year), ``None`` if there is none."""
+    year = int(match.group("year"))
+    if match.group("ordinal") is None:
+        return f"{year:04d}-{match.group('month')}-{match.group('day')}"
+    number = int(match.group("ordinal"))
+    day = date(year, 1, 1) + timedelta(days=number - 1)
+    return day.isoformat() if number >= 1 and day.year == year else None
 
 
 # A year, or a year and month: not a publication date (feedparser reads 2024/05 as 2024-12-01).
@@ -201,3 +218,8 @@ _NO_DAY = re.compile(r"\s*\d{4}(?:[-/.]\d{1,2})?\s*")
 # Starts that feedparser misreads: a week (2024-W10, 2024W103), a day of the year with a hyphen
 # (2024-123; 2024123 it reads right), six digits (202405; 20240515 it reads right).
 _MISREAD = re.compile(r"\s*\d{4}(?:-?W\d|-\d{3}(?![\d-])|\d{2}(?!\d))", re.IGNORECASE)
+# ISO 8601's basic format: a day (20240515) or a day of the year (2024136), then a time of day.
+_COMPACT_WITH_TIME = re.compile(
+    r"\s*(?P<year>\d{4})(?:(?P<month>\d{2})(?P<day>\d{2})|(?P<ordinal>\d{3}))"
+    r"(?P<time>[Tt ]\d{2}.*)"
+)

@@ -17,8 +17,8 @@ feedparser's loose fallback parser expands internal entities without limit and t
   flagging the feed (feedparser#591, #599), losing every entry of the feed;
 - only the first ``max_items`` items are kept (feeds list newest first), cut at an item
   boundary and closed again;
-- a body cut off mid-item (no closing root tag) keeps its complete items; the partial one is
-  dropped and counted.
+- a body cut off (no closing root tag) is counted as ``truncated`` and keeps its complete
+  items; the partial one (also when it is the first) is dropped and counted.
 """
 
 from __future__ import annotations
@@ -167,8 +167,10 @@ def _valid_char_ref(match: re.Match[str], counters: Counter[str]) -> str:
 
 
 def _bound_items(text: str, max_items: int, result: Prescreened) -> str:
-    """Cut ``text`` after its last complete item within ``max_items``, and close the root
-    element again, when the feed is over the cap or truncated mid-item."""
+    """Cut ``text`` after its last complete item within ``max_items`` (before its first item
+    when none is complete), and close the root element again, when the feed is over the cap or
+    truncated. A truncated document is counted (``truncated``) even when it is cut before any
+    item."""
     root = _root_name(text)
     if root is None:
         return text
@@ -176,8 +178,13 @@ def _bound_items(text: str, max_items: int, result: Prescreened) -> str:
     truncated = f"</{root}" not in text[-4096:]
     if len(ends) <= max_items and not truncated:
         return text
+    if truncated:
+        result.counters["truncated"] += 1
     kept = ends[: min(len(ends), max_items)]
-    cut = kept[-1].end() if kept else None
+    first = _ITEM_START.search(text)
+    # With no complete item, a cut inside the first one would reach feedparser as an entry
+    # without its link.
+    cut = kept[-1].end() if kept else first.start() if first else None
     if cut is None:
         return text
     starts_after = len(_ITEM_START.findall(text, cut))
@@ -186,7 +193,6 @@ def _bound_items(text: str, max_items: int, result: Prescreened) -> str:
         result.counters["items_over_cap"] += result.items_over_cap
         starts_after -= result.items_over_cap
     if truncated:
-        result.counters["truncated"] += 1
         result.partial_items = max(0, starts_after)
     closing = "</channel></rss>" if root.lower() == "rss" else f"</{root}>"
     return text[:cut] + closing

@@ -48,7 +48,7 @@ from crawler.arguments import check_sources_given, check_spider_arguments, flag_
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig, placeholder_contact
 from crawler.extensions.polling import due_feeds
 from crawler.extensions.state import RunState
-from crawler.extraction.bounds import MAX_TITLE_CHARS
+from crawler.extraction.bounds import MAX_FEED_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS
 from crawler.extraction.pool import (
     ExtractionCrashed,
     ExtractionTimeout,
@@ -134,6 +134,14 @@ class FeedsSpider(SourcesMixin):
                 if cut := sum(feed.title_cut for feed in listed):
                     self.logger.warning(
                         "%s: feed titles over %d characters cut: %d", path, MAX_TITLE_CHARS, cut
+                    )
+                if cut := sum(feed.tags_cut for feed in listed):
+                    self.logger.warning(
+                        "%s: feed categories over %d characters or past %d per feed cut: %d feeds",
+                        path,
+                        MAX_FEED_TAG_CHARS,
+                        MAX_TAGS,
+                        cut,
                     )
                 self.feed_urls = [feed.url for feed in listed]
             else:
