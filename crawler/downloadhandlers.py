@@ -1,5 +1,6 @@
 """HeaderCappedDownloadHandler: Scrapy's HTTP/1.1 download handler with a cap on the bytes of
-a response's status line and headers (``NEWSCRAWLER_HEADERS_MAXSIZE_BYTES``).
+a response's status line and headers (``NEWSCRAWLER_HEADERS_MAXSIZE_BYTES``), handing a chunked
+body on once per network read.
 
 Scrapy caps bodies (``DOWNLOAD_MAXSIZE``) and Twisted caps one header line (16 KiB), but
 nothing caps their number: a server sending short header lines for ever grew the crawler to
@@ -8,9 +9,16 @@ connection is dropped and the request fails as ``headers_too_large`` (an ``Ignor
 not retried, the next attempt would get the same). Enabled for ``http`` and ``https`` in
 ``DOWNLOAD_HANDLERS``.
 
+A chunked body is handed to Scrapy once per network read, however many chunks the read holds.
+Scrapy does some work for every piece of body it is given (among it a ``bytes_received``
+signal): a page sent in 1-byte chunks (six bytes on the wire each) cost the crawl's thread about
+15 µs a chunk, 4.5 s for 300,000, and timed out. Joined, a chunk costs what Twisted's chunk
+parser spends on it, about 3 µs.
+
 Twisted's ``HTTP11ClientProtocol.request()`` builds its parser itself; like Scrapy's own
 ``_LenientHTTP11ClientProtocol`` (which this extends), the protocol swaps the parser's class
-for one that counts header bytes. This leans on Scrapy internals of the pinned version.
+for one that counts header bytes and joins chunks. This leans on Scrapy and Twisted internals
+of the pinned versions.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from scrapy.http import Request, Response
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IAddress
 from twisted.web._newclient import HTTP11ClientProtocol, ResponseFailed
+from twisted.web.http import _ChunkedTransferDecoder
 from twisted.web.iweb import IResponse
 
 from crawler.config import CrawlerConfig
@@ -44,6 +53,37 @@ class _HeaderBytesExceeded(Exception):
     """Raised inside the parser; Twisted drops the connection and fails the response."""
 
 
+class _CoalescingDecoder:
+    """Wraps a ``_ChunkedTransferDecoder``: the data of the chunks in one network read is
+    handed on at once, before the end of the body is signalled."""
+
+    def __init__(self, decoder: _ChunkedTransferDecoder) -> None:
+        self.decoder = decoder
+        self.deliver = decoder.dataCallback
+        self.pending: list[bytes] = []
+        finish = decoder.finishCallback
+        decoder.dataCallback = self.pending.append
+
+        def finished(rest: bytes) -> None:
+            self.flush()
+            finish(rest)
+
+        decoder.finishCallback = finished
+
+    def dataReceived(self, data: bytes) -> None:
+        self.decoder.dataReceived(data)
+        self.flush()
+
+    def noMoreData(self) -> None:
+        self.decoder.noMoreData()
+
+    def flush(self) -> None:
+        if self.pending:
+            data = b"".join(self.pending)
+            self.pending.clear()
+            self.deliver(data)
+
+
 class _CappedParser(_LenientHTTPClientParser):
     max_header_bytes = 256 * 1024
     header_bytes = 0
@@ -54,6 +94,11 @@ class _CappedParser(_LenientHTTPClientParser):
         if self.header_bytes > self.max_header_bytes:
             raise _HeaderBytesExceeded(f"over {self.max_header_bytes} bytes of headers")
         super().lineReceived(line)
+
+    def switchToBodyMode(self, decoder: Any) -> None:
+        if isinstance(decoder, _ChunkedTransferDecoder):
+            decoder = _CoalescingDecoder(decoder)
+        super().switchToBodyMode(decoder)  # type: ignore[no-untyped-call]
 
     def lineLengthExceeded(self, line: bytes) -> None:
         # Twisted drops the connection after one line of 16 KiB (MAX_LENGTH): a download error

@@ -127,6 +127,11 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloadermiddlewares.retry.PoliteRetryMiddleware": 550,
     "crawler.downloadermiddlewares.conditional.ConditionalGetMiddleware": 560,
+    # A 206 to a request without Range is part of a document: a failed download (http_206).
+    "crawler.downloadermiddlewares.partial.PartialContentMiddleware": 570,
+    # Scrapy's redirects, leaving unfollowed a Location no request can be made for.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.downloadermiddlewares.redirect.RedirectMiddleware": 600,
     # Scrapy's meta refresh, reading the page's head instead of decoding the whole page.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.downloadermiddlewares.metarefresh.MetaRefreshMiddleware": 580,

@@ -232,19 +232,22 @@ def served_crawl(
     out: Path,
     settings: dict[str, str],
     timeout: float,
+    sitemaps: tuple[str, ...] = (),
 ) -> Iterator[SiteRun]:
     """Start a ``HostileSite``, let ``serve`` set up its routes (it returns the feed paths),
-    crawl them (the site allowed by ``ALLOW_PRIVATE_HOSTS``) into ``out``, and close the site
-    afterwards. The crawl's stderr is kept in ``out/stderr.txt`` for a human reading a
-    failure."""
+    crawl them and the ``sitemaps`` paths (the site allowed by ``ALLOW_PRIVATE_HOSTS``) into
+    ``out``, and close the site afterwards. The crawl's stderr is kept in ``out/stderr.txt``
+    for a human reading a failure."""
     site = HostileSite()
     threading.Thread(target=site.server.serve_forever, daemon=True).start()
     try:
         paths = serve(site)
+        sources = ["-a", "sitemaps=" + ",".join(site.url(p) for p in sitemaps)] if sitemaps else []
         result = run_crawl(
             out / "output",
             "-a",
             "feeds=" + ",".join(site.url(p) for p in paths),
+            *sources,
             settings={**settings, "ALLOW_PRIVATE_HOSTS": site.base.removeprefix("http://")},
             timeout=timeout,
         )

@@ -88,11 +88,35 @@ def test_json_feed_10() -> None:
             "parse_error:JSONDecodeError",
         ),
         (b'{"items": ' + b"[" * 100_000, "parse_error:RecursionError"),
-        (b'{"a": ' + b"9" * 5000 + b"}", "parse_error:ValueError"),
+        (b'{"a": ' + b"9" * 5000 + b"}", "not_a_feed"),  # a valid JSON number, not a feed
     ],
 )
 def test_json_feed_errors(body: bytes, error: str) -> None:
     assert parse_feed(body, f"{BASE}/feed.json").error == error
+
+
+def test_json_feed_numbers_are_kept_as_written() -> None:
+    """An integer Python refuses to convert (over 4,300 digits) is one item's id, not a failed
+    feed; a number (or NaN, which is not JSON) is no link: that item is skipped, the others go
+    on."""
+    huge = "9" * 5000
+    body = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": 12, "items": ['
+        f'{{"url": "/news/a", "id": {huge}, "date_published": 1e400}},'
+        '{"url": 404}, {"url": NaN, "external_url": 1.5}, {"url": Infinity},'
+        '{"url": "/news/b", "id": 1e5, "tags": [7, -0, NaN, "x"], "title": NaN}]}'
+    ).encode()
+    parsed = parse_feed(body, f"{BASE}/feed.json")
+    assert parsed.error is None and parsed.title == "12"
+    first, second = parsed.entries
+    assert (first.link, first.guid, first.published) == (f"{BASE}/news/a", huge, None)
+    assert (second.link, second.guid, second.tags, second.title) == (
+        f"{BASE}/news/b",
+        "1e5",
+        ("7", "-0", "x"),
+        None,
+    )
+    assert parsed.skipped == ["link_missing"] * 3
 
 
 def test_json_feed_bad_bytes_and_bom() -> None:
@@ -202,6 +226,31 @@ def test_sitemap_index_children_newest_first_old_skipped() -> None:
     assert result.is_index
     assert result.children == [f"{BASE}/sitemaps/news.xml.gz", f"{BASE}/sitemaps/pages.xml"]
     assert sorted(result.feed.skipped) == ["link_scheme", "too_old"]
+
+
+def test_sitemap_entries_are_capped_newest_kept() -> None:
+    """Of a sitemap's recent entries (or an index's children), only the ``max_items`` newest
+    are kept, in document order; the others are skipped as over_limit (an urlset's counted as
+    items_over_cap too)."""
+    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    hours = [5, 1, 9, 3, 1, 7]  # age of each entry; two of the same age
+    urls = "".join(
+        f"<url><loc>{BASE}/news/{n}</loc><lastmod>{(NOW - timedelta(hours=h)).isoformat()}"
+        "</lastmod></url>"
+        for n, h in enumerate(hours)
+    )
+    feed = sitemap(f"<urlset {ns}>{urls}</urlset>".encode(), max_items=3).feed
+    assert [e.link.rsplit("/", 1)[1] for e in feed.entries] == ["1", "3", "4"]
+    assert (feed.skipped, feed.counters["items_over_cap"]) == (["over_limit"] * 3, 3)
+    children = "".join(
+        f"<sitemap><loc>{BASE}/s{n}.xml</loc>"
+        + (f"<lastmod>{(NOW - timedelta(hours=h)).isoformat()}</lastmod>" if h != 7 else "")
+        + "</sitemap>"
+        for n, h in enumerate(hours)
+    )
+    index = sitemap(f"<sitemapindex {ns}>{children}</sitemapindex>".encode(), max_items=4)
+    assert index.children == [f"{BASE}/s{n}.xml" for n in (4, 1, 3, 0)]
+    assert index.feed.skipped == ["over_limit"] * 2
 
 
 def test_gzipped_sitemap_and_caps() -> None:
@@ -402,13 +451,13 @@ def test_json_feed_items_are_capped_without_keeping_them() -> None:
         "{}",
         ' { "a" : [1, 2] , "items" : [ ] , "b": {"items": [1, 2, 3]} } ',
         '{"items": [1, 2, 3, 4], "x": 1}',
-        '{"items": 5}',
+        '{"items": 5, "n": [1.50, -0, 1e400, 123456789012345678901234567890]}',
         "[1, 2, 3]",
     ],
 )
 def test_capped_json_reads_what_json_reads(text: str) -> None:
     document, over = load_capped(text, 2)
-    expected = json.loads(text)
+    expected = json.loads(text, parse_int=str, parse_float=str)  # numbers kept as written
     if isinstance(expected, dict) and isinstance(expected.get("items"), list):
         over_expected = max(0, len(expected["items"]) - 2)
         expected["items"] = expected["items"][:2]

@@ -98,6 +98,8 @@ def test_row24_thin_pages_dropped(name: str) -> None:
         (None, None),
         ("soon", None),
         ("-5", None),
+        ("\u00b2", None),  # a Latin-1 byte that str.isdigit() takes for a digit
+        ("1\u00b9", None),
         (format_datetime(datetime(2030, 1, 1, 0, 1, tzinfo=UTC), usegmt=True), 60.0),
         (format_datetime(datetime(2020, 1, 1, tzinfo=UTC), usegmt=True), 0.0),
     ],

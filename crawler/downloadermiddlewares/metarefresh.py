@@ -10,6 +10,10 @@ one hands Scrapy's logic a copy of the response holding only the first bytes tha
 those characters, decoded by ``crawler.encoding.decode_page`` (labels no browser reads are
 ignored), so the rest of the body is never decoded and no label can make it raise.
 
+A refresh to a URL no request can be made for (``javascript:``, a port over 65535) is not
+followed (Scrapy raised ``ValueError``, which failed the page): the page goes on, as with a
+refresh to another scheme, counted as ``redirect/malformed_refresh``.
+
 Replaces ``scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware`` at the same place in
 ``DOWNLOADER_MIDDLEWARES``; reads the same settings (``METAREFRESH_ENABLED``,
 ``METAREFRESH_IGNORE_TAGS``, ``METAREFRESH_MAXDELAY``).
@@ -17,10 +21,14 @@ Replaces ``scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware`` at the 
 
 from __future__ import annotations
 
+import logging
+
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as ScrapyMetaRefresh
 from scrapy.http import HtmlResponse, Request, Response
 
 from crawler.encoding import decode_page
+
+logger = logging.getLogger(__name__)
 
 # Scrapy scans the first 4,096 characters; no encoding spends more than 4 bytes on one.
 SCAN_BYTES = 4096 * 4
@@ -50,6 +58,13 @@ class MetaRefreshMiddleware(ScrapyMetaRefresh):
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         text = decode_page(head_of(response.body), content_type).text
         head = response.replace(body=text.encode("utf-8"), encoding="utf-8")
-        result = super().process_response(request, head)
+        try:
+            result = super().process_response(request, head)
+        except ValueError as exc:
+            # A refresh to a URL no request can be made for (javascript:, a bad port) is not
+            # followed, as Scrapy leaves one to another scheme (data:, file:).
+            self.crawler.stats.inc_value("redirect/malformed_refresh")
+            logger.info("Meta refresh of %s not followed: %s", request.url, exc)
+            return response
         # No refresh (or one not followed): the page goes on whole, not its head.
         return response if result is head else result

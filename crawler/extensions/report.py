@@ -59,6 +59,8 @@ COUNTED_PREFIXES = (
     "extraction/backstop",
     "neardup/",
     "downloader/exception_type_count/",
+    "downloader/partial_content",
+    "redirect/",
 )
 
 

@@ -8,6 +8,12 @@ as RSS/Atom entries (``resolve_link`` against the feed URL) and each bad item is
 its own reason:
 ``link_*`` from the link policy, ``invalid_item`` for an item that is not an object.
 
+Numbers are kept as the text the feed wrote (``_Number``): an integer of thousands of digits,
+which Python refuses to convert, costs nothing, and a numeric ``id`` reads as written.
+``NaN`` and ``Infinity``, which are not JSON but which Python's parser takes, read as null. A
+link must be a JSON string: an item whose ``url`` (and ``external_url``) is a number or
+anything else has no link (``link_missing``).
+
 Fields used: ``url`` (else ``external_url``), ``id``, ``title``, ``summary``,
 ``date_published``, ``date_modified``, ``author`` (1.0) / ``authors`` (1.1), ``tags``,
 ``language`` (1.1, item then feed).
@@ -72,8 +78,15 @@ def parse_json_feed(body: bytes, url: str, max_items: int = DEFAULT_MAX_ITEMS) -
     return result
 
 
+class _Number(str):
+    """A JSON number as the feed wrote it. Never converted: ``int()`` refuses more than 4,300
+    digits (``ValueError``), so one such number in one item would fail the whole feed."""
+
+
 _WHITESPACE = re.compile(r"[ \t\n\r]*")  # JSON's insignificant whitespace; linear
-_DECODER = json.JSONDecoder()
+_DECODER = json.JSONDecoder(
+    parse_int=_Number, parse_float=_Number, parse_constant=lambda _name: None
+)
 
 
 def load_capped(text: str, max_items: int) -> tuple[Any, int]:
@@ -94,9 +107,9 @@ def load_capped(text: str, max_items: int) -> tuple[Any, int]:
         _expect_end(text, index + 1)
         return document, 0
     while True:
-        key, index = _DECODER.raw_decode(text, index)
-        if not isinstance(key, str):
+        if not text.startswith('"', index):
             raise json.JSONDecodeError("Expecting property name", text, index)
+        key, index = _DECODER.raw_decode(text, index)
         index = _skip(text, index)
         if not text.startswith(":", index):
             raise json.JSONDecodeError("Expecting ':' delimiter", text, index)
@@ -146,12 +159,14 @@ def _expect_end(text: str, index: int) -> None:
 
 
 def _string(value: Any) -> str | None:
-    # Numbers are accepted where strings are due: some producers emit numeric ids.
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
+    # Numbers (their text, a str) are accepted where strings are due: some producers emit
+    # numeric ids.
+    return value if isinstance(value, str) else None
+
+
+def _link(value: Any) -> str | None:
+    """A link field's value: a JSON string only (a number is no URL)."""
+    return value if isinstance(value, str) and not isinstance(value, _Number) else None
 
 
 def _authors(obj: dict[str, Any]) -> tuple[str, ...]:
@@ -165,7 +180,7 @@ def _authors(obj: dict[str, Any]) -> tuple[str, ...]:
 def _entry(
     item: dict[str, Any], feed_url: str, feed_language: str | None, feed_authors: tuple[str, ...]
 ) -> tuple[FeedEntry | None, str | None]:
-    link = _string(item.get("url")) or _string(item.get("external_url"))
+    link = _link(item.get("url")) or _link(item.get("external_url"))
     url, reason = resolve_link(link, feed_url)
     if url is None:
         return None, reason

@@ -11,6 +11,10 @@ fetch. Scrapy's own sitemap reader drops the ``news:`` extension, so we parse wi
   entries without any date as ``undated`` (a general sitemap lists a site's whole history);
 - index children whose ``lastmod`` is older than ``max_age`` are skipped as ``too_old``
   (nothing in them changed since); the rest are returned newest first;
+- of the entries (or children) left, the ``max_items`` newest are kept
+  (``NEWSCRAWLER_FEED_MAX_ITEMS``, as for a feed); the others are skipped as ``over_limit``,
+  and an urlset's are counted as ``items_over_cap``. A sitemap may list 200,000 recent URLs:
+  each kept entry becomes a request on the crawl's own thread;
 - a gzip body (by magic bytes: a ``.gz`` served without ``Content-Encoding`` arrives
   compressed) is inflated with a cap of ``max_bytes``; a larger document is refused.
 
@@ -24,15 +28,18 @@ Errors (``ParsedFeed.error``): ``gzip_too_large``, ``gzip_error``, ``too_large``
 
 from __future__ import annotations
 
+import heapq
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from lxml import etree
 from protego import Protego
 
 from crawler.feeds.compressed import DecompressError, gunzip_capped, is_gzip
 from crawler.feeds.parse import ParsedFeed
+from crawler.feeds.prescreen import DEFAULT_LIMITS
 from crawler.feeds.xmlsafe import SAFE_OPTIONS, UnsafeXML, localname, refuse_dtd
 from crawler.items import FeedEntry
 from crawler.textnorm import clean_text, to_iso8601
@@ -61,6 +68,7 @@ def parse_sitemap(
     *,
     max_bytes: int,
     max_age: timedelta,
+    max_items: int = DEFAULT_LIMITS.max_items,
     now: datetime | None = None,
 ) -> ParsedSitemap:
     feed = ParsedFeed(url=url)
@@ -75,7 +83,7 @@ def parse_sitemap(
         feed.error = str(exc)
         return result
     cutoff = (now or datetime.now(UTC)) - max_age
-    reader = _Reader(result, cutoff)
+    reader = _Reader(result, cutoff, max_items)
     try:
         for event, element in etree.iterparse(
             io.BytesIO(body), events=("start", "end"), **SAFE_OPTIONS
@@ -89,29 +97,60 @@ def parse_sitemap(
     if reader.root not in ("urlset", "sitemapindex"):
         feed.error = "not_a_sitemap"
         return result
+    over = reader.kept.left_out
+    feed.skipped += ["over_limit"] * over
     if reader.root == "sitemapindex":
         feed.format = "sitemapindex"
+        children: list[tuple[str, datetime | None]] = reader.kept.in_document_order()
         # Newest first; children without lastmod after the dated ones, in document order.
-        dated = sorted(
-            ((when, url) for url, when in reader.children if when is not None), reverse=True
-        )
+        dated = sorted(((when, url) for url, when in children if when is not None), reverse=True)
         result.children = [url for _, url in dated]
-        result.children += [url for url, when in reader.children if when is None]
+        result.children += [url for url, when in children if when is None]
     else:
         feed.format = "news-sitemap" if reader.news else "sitemap"
+        feed.entries = reader.kept.in_document_order()
+        if over:
+            feed.counters["items_over_cap"] += over
     return result
+
+
+class _Newest:
+    """The ``size`` newest of the items offered (of equal dates, the first offered), in
+    document order, holding no more than ``size`` at a time; ``left_out`` counts the others."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.heap: list[tuple[datetime, int, Any]] = []
+        self.offered = 0
+        self.left_out = 0
+
+    def offer(self, moment: datetime | None, item: Any) -> None:
+        self.offered += 1
+        # The heap's first is the oldest (of equal dates, the last offered): dropped first.
+        entry = (moment or _UNDATED, -self.offered, item)
+        if len(self.heap) < self.size:
+            heapq.heappush(self.heap, entry)
+        else:
+            heapq.heappushpop(self.heap, entry)
+            self.left_out += 1
+
+    def in_document_order(self) -> list[Any]:
+        return [item for _, _, item in sorted(self.heap, key=lambda entry: -entry[1])]
+
+
+_UNDATED = datetime.min.replace(tzinfo=UTC)
 
 
 class _Reader:
     """Turns iterparse events into entries, freeing each ``<url>``/``<sitemap>`` once read."""
 
-    def __init__(self, result: ParsedSitemap, cutoff: datetime) -> None:
+    def __init__(self, result: ParsedSitemap, cutoff: datetime, max_items: int) -> None:
         self.result = result
         self.cutoff = cutoff
         self.root: str | None = None
         self.items = 0
         self.news = False
-        self.children: list[tuple[str, datetime | None]] = []
+        self.kept = _Newest(max_items)  # entries of an urlset, (link, lastmod) of an index
 
     def event(self, event: str, element: etree._Element) -> None:
         name = localname(element)
@@ -142,7 +181,7 @@ class _Reader:
         if lastmod is not None and lastmod < self.cutoff:
             feed.skipped.append("too_old")
             return
-        self.children.append((link, lastmod))
+        self.kept.offer(lastmod, (link, lastmod))
 
     def url(self, element: etree._Element) -> None:
         feed = self.result.feed
@@ -172,7 +211,8 @@ class _Reader:
             feed.set_title(fields.get("news:name"))
         keywords = (fields.get("news:keywords") or "").split(",")
         tags = tuple(dict.fromkeys(t for t in (clean_text(k) for k in keywords) if t))
-        feed.entries.append(
+        self.kept.offer(
+            moment,
             FeedEntry(
                 link=link,
                 feed_url=feed.url,
@@ -181,7 +221,7 @@ class _Reader:
                 updated=updated,
                 tags=tags,
                 language=clean_text(fields.get("news:language")),
-            )
+            ),
         )
 
 

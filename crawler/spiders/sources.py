@@ -401,6 +401,7 @@ class SourcesMixin(scrapy.Spider):
                 response.url,
                 max_bytes=config.sitemap_max_bytes,
                 max_age=timedelta(days=config.sitemap_max_age_days),
+                max_items=config.feed_max_items,
             )
         except ParseFailed as exc:
             result = ParsedSitemap(ParsedFeed(url=response.url, error=exc.reason))
