@@ -275,6 +275,45 @@ def test_a_damaged_coded_body_is_read_back_as_the_crawl_read_it(
     )
 
 
+@pytest.mark.parametrize(
+    "codings",
+    [
+        "gzip, identity",
+        "identity, gzip",
+        "gzip,",
+        ", gzip",
+        "identity",
+        "br, gzip",
+        "gzip, identity, br",
+        "x-gzip, identity, deflate",
+    ],
+)
+def test_a_list_of_codings_is_undone_as_far_as_the_crawl_undid_it(
+    tmp_path: Path, codings: str
+) -> None:
+    """Scrapy undoes codings from the last one and stops at the first that is no compression
+    (``identity``, an empty item): the reader gives the body the crawl's page screen saw."""
+    html = article_html("Listed", paragraphs_for("listed")).encode()
+    encoders = {
+        "gzip": gzip.compress,
+        "x-gzip": gzip.compress,
+        "deflate": zlib.compress,
+        "br": brotli.compress,
+    }
+    body = html
+    for coding in (c.strip() for c in codings.split(",")):
+        body = encoders.get(coding, lambda data: data)(body)
+    writer = WarcWriter(tmp_path, "run", max_bytes=1 << 30, info={})
+    headers = [("Content-Type", "text/html"), ("Content-Encoding", codings)]
+    writer.write(exchange(1, body=body, response_headers=headers))
+    [path] = writer.close()
+    [read] = [r for r in read_warc(path, max_payload_bytes=1 << 20) if r.rec_type == "response"]  # type: ignore[union-attr]
+    assert isinstance(read, ArchivedRecord)
+    crawled = crawl_decodes(body, codings)
+    assert crawled is not None
+    assert (read.payload, read.problem) == (crawled, None)
+
+
 def test_files_rotate_at_the_size_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     writer = WarcWriter(tmp_path, "run", max_bytes=64 * 1024, info={})
     # 40 KB each that gzip cannot shrink: two exchanges pass 64 KB.
