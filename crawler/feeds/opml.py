@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.extraction.bounds import MAX_TITLE_CHARS, bounded_text
+from crawler.bounds import MAX_TITLE_CHARS, bounded_text
 from crawler.feeds.xmlsafe import UnsafeXML, localname, refuse_dtd, safe_parser
 from crawler.textnorm import clean_text
 
