@@ -110,7 +110,7 @@ class Article:
     neardup_sketch: TextSketch | None = field(
         default=None, repr=False, compare=False, metadata=NOT_RECORDED
     )
-    # Not in the record: the fields cut to their bound (crawler/extraction/bounds.py), for the
+    # Not in the record: the fields cut to their bound (crawler/bounds.py), for the
     # crawl's ``articles/fields_cut/<field>`` counts.
     cut_fields: tuple[str, ...] = field(default=(), repr=False, metadata=NOT_RECORDED)
 

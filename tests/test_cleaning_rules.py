@@ -802,12 +802,12 @@ def test_standfirst_is_a_summary_shown_outside_media(markup: str, standfirst: bo
 
 
 def test_line_breaks_of_a_pre_and_of_br_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A ``<pre>`` that is not code (a poem) keeps its lines and its blank line, and ``<br>``
-    in a paragraph (an address) is a line break; a line break written in a ``<blockquote>``
-    is spacing, as a browser shows it."""
+    """A ``<pre>`` that is not code (a poem) keeps its lines, their indentation and its blank
+    line, and ``<br>`` in a paragraph (an address) is a line break; a line break written in a
+    ``<blockquote>`` is spacing, as a browser shows it."""
     text = extract("line_breaks") or ""
     assert text == (FRAGMENTS / "line_breaks.txt").read_text(encoding="utf-8").strip()
-    assert "swings shut,\nthe gulls go over, the boats go under;\n\nand the old town" in text
+    assert "swings shut,\n  the gulls go over, the boats go under;\n\nand the old town" in text
     assert "authority:\nHarbour Authority\n1 Quay Street\nHarbour" in text
     assert "The control house was rebuilt stone by stone" in text
     without_rule(monkeypatch, "with_preformatted_lines")
@@ -824,6 +824,43 @@ def test_a_pre_lends_its_lines_only_to_a_paragraph_or_quote_of_the_same_words() 
     ]
     shown = [b.shown for b in cleaning.with_preformatted_lines(blocks, context)]
     assert shown == ["One two\nthree", "One two three", "Run #x y"]
+
+
+def test_a_promo_line_of_a_block_in_lines_is_removed_indented_or_not() -> None:
+    """A promo line between the lines of one block goes, also indented in a ``<pre>``."""
+    lines = "The ferry left at noon.\nSubscribe now!\nIt came back at six.\n    Sign up for alerts"
+    block = Block("quote", " ".join(lines.split()), lines=lines)
+    [kept] = cleaning.drop_promo([block], PageContext())
+    assert kept.shown == "The ferry left at noon.\nIt came back at six."
+    assert kept.text == "The ferry left at noon. It came back at six."
+
+
+@pytest.mark.parametrize(
+    ("pre", "lines"),
+    [
+        # a table: its columns stay aligned
+        (
+            "Team     Won  Lost  \nEagles    10     2\nHawks      7     5\n",
+            "Team     Won  Lost\nEagles    10     2\nHawks      7     5",
+        ),
+        # a poem indented by two spaces (four would make trafilatura take it for code)
+        (
+            "\nThe fog comes\n  on little cat feet.\n\n\n\nIt sits",
+            "The fog comes\n  on little cat feet.\n\n\n\nIt sits",
+        ),
+        # a <br> is a line break, no space added; an element's text is as written
+        ("Name<br>  <b>Jo</b>  Roe<!-- x --><br>\tOslo", "Name\n  Jo  Roe\n\tOslo"),
+        # an invisible character that the text reads as a space: the lines are collapsed
+        ("One\u200btwo\n  three", "One two\nthree"),
+    ],
+    ids=["table", "poem", "br", "invisible"],
+)
+def test_a_pre_keeps_its_layout(pre: str, lines: str) -> None:
+    """A ``<pre>``'s lines are shown as written: the spaces that lead and align them are its
+    layout (a table's columns, a poem's indentation); only where that would change the words
+    the text reads are they collapsed."""
+    tree = page.parse_html(f"<html><body><pre>{pre}</pre></body></html>")
+    assert list(dom.preformatted_lines(tree).values()) == [lines]
 
 
 @pytest.mark.parametrize(

@@ -714,6 +714,51 @@ def test_cluster_hand_off_and_locks(redis_server: RedisServer) -> None:
     assert not redis_server.client.keys("newscrawler:feeds:feeds-*"), "the last out ends the run"
 
 
+def test_the_last_worker_out_deletes_every_key_of_the_run(redis_server: RedisServer) -> None:
+    """When the last worker leaves, no key of the run is left (found by its id in Redis, not
+    from the cluster's own list), nor any of the workers' but the owner they were last run
+    by; a worker that never joined a run leaves without ending another's."""
+    client = redis_server.client
+
+    def keys(pattern: str) -> set[str]:
+        return {key.decode() for key in cast(list[bytes], client.keys(pattern))}
+
+    first, second = (
+        RedisCluster(client, "feeds", name, heartbeat_s=10, host="h1") for name in ("w1", "w2")
+    )
+    for member in (first, second):
+        member.acquire()
+        member.join()
+    run_id = first.run_id
+    first.set_feeds_total(1)
+    first.feed_done("https://a.example/feed")
+    first.count_pages(3)
+    client.sadd(first.dupefilter_key, b"fingerprint")
+    assert first.claim("article-1") and second.claim("article-2")
+    client.zadd(first.queue_key, {b"req": 1})
+    assert second.pop() == b"req"
+    first.heartbeat()
+    run_keys = keys(f"*{run_id}*")
+    assert {key.rsplit(":", 2)[-2] for key in run_keys} == {
+        "dupefilter",
+        "claims",
+        "feeds-done",
+        "feeds-total",
+        "pages",
+    }
+
+    never_joined = RedisCluster(client, "feeds", "w3", heartbeat_s=10, host="h1")
+    never_joined.acquire()
+    never_joined.leave()
+    first.leave()
+    assert keys(f"*{run_id}*") == run_keys, "w2 is still in"
+    second.complete([b"req"])
+    second.leave()
+    assert keys("newscrawler:*") == {
+        f"newscrawler:feeds:owner:{name}" for name in ("w1", "w2", "w3")
+    }
+
+
 def test_a_dead_workers_pid_reused_by_another_process_does_not_keep_it_alive(
     redis_server: RedisServer,
 ) -> None:

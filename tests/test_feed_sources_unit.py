@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extraction.bounds import MAX_FEED_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS
+from crawler.bounds import MAX_FEED_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS
 from crawler.feeds import parse_feed
 from crawler.feeds.compressed import DecompressError, gunzip_capped
 from crawler.feeds.discover import (

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from crawler.extraction.bounds import MAX_TITLE_CHARS
+from crawler.bounds import MAX_TITLE_CHARS
 from crawler.feeds import parse_feed
 from crawler.feeds.attributes import MAX_ATTRIBUTES_PER_ELEMENT, cap_attributes
 from crawler.feeds.lists import FeedListError, feeds_from_argument, parse_feed_list

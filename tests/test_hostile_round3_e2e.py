@@ -15,7 +15,7 @@ import brotli
 import jsonschema
 import pytest
 
-from crawler.extraction.bounds import MAX_AUTHORS, MAX_DESCRIPTION_CHARS, MAX_TAGS, MAX_TITLE_CHARS
+from crawler.bounds import MAX_AUTHORS, MAX_DESCRIPTION_CHARS, MAX_TAGS, MAX_TITLE_CHARS
 from crawler.feeds.parse import MAX_TAGS_PER_ENTRY
 from tests.hostile_site import HostileSite, Routes, SiteRun, gzip_bomb, served_crawl
 from tests.pages import article_html, page, paragraphs_for

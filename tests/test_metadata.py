@@ -10,9 +10,9 @@ import lxml.html
 import pytest
 from lxml import etree
 
+from crawler.bounds import MAX_AUTHORS, MAX_DESCRIPTION_CHARS, MAX_TAGS, MAX_TITLE_CHARS
 from crawler.extraction import extract_page, trafilatura_metadata
 from crawler.extraction.article import build_article
-from crawler.extraction.bounds import MAX_AUTHORS, MAX_DESCRIPTION_CHARS, MAX_TAGS, MAX_TITLE_CHARS
 from crawler.extraction.dom import HIDDEN_TAGS
 from crawler.extraction.metadata import (
     language_code,
@@ -917,7 +917,7 @@ def test_htmldate_is_not_asked_when_the_text_shows_no_date(monkeypatch: pytest.M
 
 def test_record_fields_are_cut_to_their_bounds_and_named() -> None:
     """A page or feed decides how long its title, description and lists are: the record keeps
-    each within its bound (crawler/extraction/bounds.py) and names what was cut."""
+    each within its bound (crawler/bounds.py) and names what was cut."""
     keywords = ",".join(f"topic{chr(97 + n % 26)}{chr(97 + n // 26 % 26)}" for n in range(300))
     authors = "; ".join(
         f"Writer Number{chr(97 + n % 26)}{chr(97 + n // 26 % 26)}" for n in range(80)

@@ -222,6 +222,17 @@ def crawl_decodes(body: bytes, coding: str) -> bytes | None:
         return None
 
 
+def read_back(tmp_path: Path, body: bytes, coding: str) -> ArchivedRecord:
+    """The response of ``body`` sent with ``Content-Encoding: coding``, written and read back."""
+    writer = WarcWriter(tmp_path, "run", max_bytes=1 << 30, info={})
+    headers = [("Content-Type", "text/html"), ("Content-Encoding", coding)]
+    writer.write(exchange(1, body=body, response_headers=headers))
+    [path] = writer.close()
+    [read] = [r for r in read_warc(path, max_payload_bytes=1 << 20) if r.rec_type == "response"]  # type: ignore[union-attr]
+    assert isinstance(read, ArchivedRecord)
+    return read
+
+
 def flip(data: bytes, at: int) -> bytes:
     changed = bytearray(data)
     changed[at] ^= 0xFF
@@ -262,17 +273,46 @@ def test_a_damaged_coded_body_is_read_back_as_the_crawl_read_it(
         article_html(f"Encoded {n}", paragraphs_for(f"encoded {n}")).encode() for n in range(20)
     )
     body = damage(encode(html))
-    writer = WarcWriter(tmp_path, "run", max_bytes=1 << 30, info={})
-    headers = [("Content-Type", "text/html"), ("Content-Encoding", coding)]
-    writer.write(exchange(1, body=body, response_headers=headers))
-    [path] = writer.close()
-    [read] = [r for r in read_warc(path, max_payload_bytes=1 << 20) if r.rec_type == "response"]  # type: ignore[union-attr]
-    assert isinstance(read, ArchivedRecord)
+    read = read_back(tmp_path, body, coding)
     crawled = crawl_decodes(body, coding)
     assert (read.payload, read.problem) == (
         crawled,
         None if crawled is not None else "undecodable_body",
     )
+
+
+@pytest.mark.parametrize(
+    "codings",
+    [
+        "gzip, identity",
+        "identity, gzip",
+        "gzip,",
+        ", gzip",
+        "identity",
+        "br, gzip",
+        "gzip, identity, br",
+        "x-gzip, identity, deflate",
+    ],
+)
+def test_a_list_of_codings_is_undone_as_far_as_the_crawl_undid_it(
+    tmp_path: Path, codings: str
+) -> None:
+    """Scrapy undoes codings from the last one and stops at the first that is no compression
+    (``identity``, an empty item): the reader gives the body the crawl's page screen saw."""
+    html = article_html("Listed", paragraphs_for("listed")).encode()
+    encoders = {
+        "gzip": gzip.compress,
+        "x-gzip": gzip.compress,
+        "deflate": zlib.compress,
+        "br": brotli.compress,
+    }
+    body = html
+    for coding in (c.strip() for c in codings.split(",")):
+        body = encoders.get(coding, lambda data: data)(body)
+    read = read_back(tmp_path, body, codings)
+    crawled = crawl_decodes(body, codings)
+    assert crawled is not None
+    assert (read.payload, read.problem) == (crawled, None)
 
 
 def test_files_rotate_at_the_size_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from crawler.extraction.bounds import (
+from crawler.bounds import (
     MAX_AUTHORS,
     MAX_DESCRIPTION_CHARS,
     MAX_TAGS,
@@ -74,7 +74,7 @@ def build_article(
     declared language (page, else feed) stands unless the text rules it out; without one it
     is detected from the text. ``rights`` joins the page's signals (HTML, ``headers``) and
     the site's (``site_rights``). Title, description, authors and tags are cut to their
-    bounds (``crawler.extraction.bounds``), named in ``Article.cut_fields``."""
+    bounds (``crawler.bounds``), named in ``Article.cut_fields``."""
     meta = extraction.metadata
     text = extraction.text or ""
     meta.set("title", entry.title, "feed")

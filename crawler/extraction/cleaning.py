@@ -14,7 +14,13 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from crawler.extraction.dom import LinkShares, PageContext, element_text, text_key
+from crawler.extraction.dom import (
+    LinkShares,
+    PageContext,
+    element_text,
+    text_key,
+    written_text,
+)
 from crawler.textnorm import alnum_words, tidy_code, tidy_text
 
 # trafilatura's XML block tags, and the HTML tags its fallback extractors leave behind.
@@ -318,7 +324,7 @@ def _block_text(element: etree._Element, kind: str) -> str | None:
         ]
         return "\n".join(row for row in rows if row) or None
     if kind == "code":
-        return tidy_code(_code_text(element))
+        return tidy_code(written_text(element, "lb"))
     return tidy_text(element_text(element))
 
 
@@ -343,9 +349,9 @@ def _same_words(lines: str | None, text: str) -> str | None:
 
 def with_preformatted_lines(blocks: list[Block], context: PageContext) -> list[Block]:
     """A paragraph or quote whose text is that of a ``<pre>`` on the page shows the ``<pre>``'s
-    line breaks: trafilatura makes a ``<pre>`` that is not code a quote, as it does a
-    ``<blockquote>`` (whose written line breaks are spacing), and a poem, an address or a
-    preformatted table needs its lines."""
+    lines as written: trafilatura makes a ``<pre>`` it does not take for code a quote, as it
+    does a ``<blockquote>`` (whose written line breaks are spacing), and a poem, an address or
+    a preformatted table needs its lines and their indentation."""
     if not context.preformatted:
         return blocks
     shown = []
@@ -355,15 +361,6 @@ def with_preformatted_lines(blocks: list[Block], context: PageContext) -> list[B
             block = replace(block, lines=lines) if lines else block
         shown.append(block)
     return shown
-
-
-def _code_text(element: etree._Element) -> str:
-    """A code block's text as written: a line-break element (``lb``) is a line break."""
-    parts = [element.text or ""]
-    for child in element:
-        parts.append("\n" if child.tag == "lb" else _code_text(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
 
 
 def _similar(a: str, b: str) -> bool:
@@ -515,10 +512,11 @@ def _is_promo_line(text: str, words: int) -> bool:
 
 def _without_promo_lines(block: Block) -> Block | None:
     """A block of several lines (``<br>``) without its lines that are promo lines on their
-    own ("Subscribe Now!" between the paragraphs of a story written as one block): the block
-    itself when it has none, ``None`` when it has nothing else."""
+    own ("Subscribe Now!" between the paragraphs of a story written as one block, indented
+    or not in a ``<pre>``): the block itself when it has none, ``None`` when it has nothing
+    else."""
     all_lines = (block.lines or "").split("\n")
-    lines = [line for line in all_lines if not _is_promo_line(line, _words(line))]
+    lines = [line for line in all_lines if not _is_promo_line(line.strip(), _words(line))]
     if len(lines) == len(all_lines):
         return block
     text = tidy_text(" ".join(lines))

@@ -19,7 +19,7 @@ from itertools import chain
 
 from lxml import etree
 
-from crawler.textnorm import alnum_words, tidy_text
+from crawler.textnorm import alnum_words, tidy_code, tidy_text
 
 # Class/id words that mark an element as something other than story text. Matched as whole
 # words of the class/id (split on spaces, "-", "_"), so "ad" matches "ad-slot" but not "head".
@@ -557,14 +557,33 @@ class PageContext:
 
 
 def preformatted_lines(tree: etree._Element) -> dict[str, str]:
-    """The text of each ``<pre>`` of more than one line, its line breaks (written or ``<br>``)
-    kept and its spacing collapsed within each line, by its key (``text_key``)."""
+    """The text of each ``<pre>`` of more than one line, by its key (``text_key``): as written
+    (``tidy_code``), since its spacing is its layout (a poem's indentation, a table's columns),
+    with each ``<br>`` a line break. Where the text read as written has other words than the
+    text the rules read (an invisible character ``tidy_text`` makes a space), its lines with
+    their spacing collapsed."""
     found: dict[str, str] = {}
     for pre in tree.iter("pre"):
         lines = tidy_text(element_text(pre, "\n"), keep_newlines=True)
         if lines and "\n" in lines:
-            found.setdefault(text_key(lines), lines)
+            written = tidy_code(written_text(pre, "br"))
+            laid_out = written if written and written.split() == lines.split() else lines
+            found.setdefault(text_key(lines), laid_out)
     return found
+
+
+def written_text(element: etree._Element, line_break: str) -> str:
+    """The element's text as written, for preformatted text and code: its own and its
+    descendants' text with nothing added, each ``line_break`` element a line break; comments
+    and processing instructions skipped."""
+    parts = [element.text or ""]
+    for child in element:
+        if child.tag == line_break:
+            parts.append("\n")
+        elif isinstance(child.tag, str):
+            parts.append(written_text(child, line_break))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 # Elements that hold a block of text of their own: the nearest of them above a link is the

@@ -232,7 +232,7 @@ def _same_body(body: Body, other: Body) -> bool:
 
 
 def finish_blocks(extracted: list[Block], context: PageContext) -> tuple[list[Block], bool]:
-    """trafilatura's blocks showing the line breaks of the page's ``<pre>`` texts, without a
+    """trafilatura's blocks showing the lines of the page's ``<pre>`` texts as written, without a
     second copy of the text, checked against ``articleBody``, opened by the standfirst and
     cleaned by the rules; when that would remove more than half of those blocks' words, a rule
     misfired on an unusual page: they are kept instead (the backstop, ``True`` as the second

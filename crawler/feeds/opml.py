@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.extraction.bounds import (
+from crawler.bounds import (
     MAX_FEED_TAG_CHARS,
     MAX_TAGS,
     MAX_TITLE_CHARS,

@@ -21,7 +21,7 @@ from typing import Any
 import feedparser
 import feedparser.mixin
 
-from crawler.extraction.bounds import MAX_TITLE_CHARS, bounded_text
+from crawler.bounds import MAX_TITLE_CHARS, bounded_text
 from crawler.feeds.attributes import cap_attributes
 from crawler.feeds.prescreen import DEFAULT_LIMITS, FeedLimits, prescreen
 from crawler.items import FeedEntry

@@ -8,7 +8,7 @@ over ``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES`` (``not_html``, ``not_html_bytes``, ``
 page or site reserves TDM rights (``tdm_reserved``, see ``crawler.rights``). Bytes that decode
 to no character are counted as ``encoding/replacement_chars``; pages whose cleaning misfired and
 that keep trafilatura's own text as ``extraction/backstop``; a title, description, authors
-or tags cut to their bound (``crawler.extraction.bounds``) as ``articles/fields_cut/<field>``.
+or tags cut to their bound (``crawler.bounds``) as ``articles/fields_cut/<field>``.
 An exception in one page is counted and dropped; the other pages go on.
 
 Extraction runs in ``NEWSCRAWLER_EXTRACTION_WORKERS`` processes (``crawler.extraction.pool``),

@@ -45,10 +45,10 @@ from twisted.python.failure import Failure
 
 from crawler import signals as news_signals
 from crawler.arguments import check_sources_given, check_spider_arguments, flag_argument
+from crawler.bounds import MAX_FEED_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS
 from crawler.config import DEFAULT_FEEDS_FILE, ConfigError, CrawlerConfig, placeholder_contact
 from crawler.extensions.polling import due_feeds
 from crawler.extensions.state import RunState
-from crawler.extraction.bounds import MAX_FEED_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS
 from crawler.extraction.pool import (
     ExtractionCrashed,
     ExtractionTimeout,

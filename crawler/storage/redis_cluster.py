@@ -158,15 +158,17 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return ARGV[2]
 """
 
-# Leaves the run; the last worker out ends it (run id, its dupefilter, claims and counts go).
+# Leaves the run; the last worker out ends it: the run's keys go (KEYS[6] on, the run id
+# first; none when the worker joined no run).
+# KEYS: workers, idle, inflight, worker-claims, lock, then the run's. ARGV: name, run, owner.
 _LEAVE = """
 redis.call('SREM', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[3], KEYS[4])
-if redis.call('SCARD', KEYS[1]) == 0 and redis.call('GET', KEYS[5]) == ARGV[2] then
-  redis.call('DEL', KEYS[5], KEYS[6], KEYS[7], KEYS[9], KEYS[10], KEYS[11])
+if redis.call('GET', KEYS[5]) == ARGV[3] then redis.call('DEL', KEYS[5]) end
+if #KEYS > 5 and redis.call('SCARD', KEYS[1]) == 0 and redis.call('GET', KEYS[6]) == ARGV[2] then
+  redis.call('DEL', unpack(KEYS, 6))
 end
-if redis.call('GET', KEYS[8]) == ARGV[3] then redis.call('DEL', KEYS[8]) end
 return 1
 """
 
@@ -255,7 +257,7 @@ class RedisCluster:
         return self.key("dupefilter", self.run_id)
 
     def _run_keys(self) -> list[str]:
-        """The keys that live as long as the current run."""
+        """The keys that live as long as the current run, its id first."""
         run_id = self.run_id
         return [
             self.key("run"),
@@ -371,23 +373,18 @@ class RedisCluster:
         return self.run
 
     def leave(self) -> None:
+        """Leave the cluster: this worker's keys go, and the run's when it is the last out."""
         keys = self._worker_keys(self.name)
-        run_id = self.run.run_id if self.run else ""
         self._leave(
             keys=[
                 self.key("workers"),
                 self.key("idle"),
                 keys["inflight"],
                 keys["claims"],
-                self.key("run"),
-                self.key("dupefilter", run_id),
-                self.key("claims", run_id),
                 keys["lock"],
-                self.key("feeds-done", run_id),
-                self.key("feeds-total", run_id),
-                self.key("pages", run_id),
+                *(self._run_keys() if self.run else ()),
             ],
-            args=[self.name, run_id, self.owner],
+            args=[self.name, self.run.run_id if self.run else "", self.owner],
         )
 
     # --- requests ---

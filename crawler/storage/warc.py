@@ -569,16 +569,22 @@ def _decode_content(
     same bytes: a body cut short gives what it decodes to (the crawl kept it), a body that is
     not in the coding it declares is ``undecodable_body`` (the crawl failed it). Not warcio's
     decoders: they pass such a body on as it is, and fail on every br body with Google's
-    ``brotli``, the one Scrapy installs (webrecorder/warcio#73)."""
+    ``brotli``, the one Scrapy installs (webrecorder/warcio#73).
+
+    Codings are undone from the last one listed, and, as in the crawl, the first one that is
+    not a compression (``identity``, an empty item as in ``gzip,``) stops decoding: the body
+    is what was decoded up to there (``gzip, identity`` stays gzipped, so the page screen
+    refuses it, as the crawl's did)."""
     codings = [
         c.strip().lower()
         for name, value in headers
         if name.lower() == "content-encoding"
         for c in value.split(",")
-        if c.strip() and c.strip().lower() != "identity"
     ]
     data = raw
     for coding in reversed(codings):
+        if coding in _NOT_COMPRESSED:
+            break
         decode = _DECODERS.get("gzip" if coding == "x-gzip" else coding)
         if decode is None:
             return None, f"content_encoding_{coding}"
@@ -644,6 +650,8 @@ def _read_steps(read: Callable[[int], bytes], out: bytearray, max_bytes: int) ->
         out += chunk
 
 
+# Content-Encoding items that name no compression: Scrapy stops decoding at them.
+_NOT_COMPRESSED = frozenset({"identity", ""})
 # Decoded in steps of this size, so that a bomb stops at the cap.
 _DECODE_STEP = 64 * 1024
 _DECODERS: dict[str, Callable[[bytes, int], bytes | None]] = {

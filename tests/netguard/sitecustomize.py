@@ -1,7 +1,8 @@
 """Loaded by every Python process the tests start (``PYTHONPATH``): refuses any connection or
 name lookup that is not loopback, so no test can send traffic off this machine. A name is not
 even looked up unless it is an IP address or ``localhost``: a lookup of a public name would
-itself send a DNS query."""
+itself send a DNS query. A name under ``.localhost`` is looked up as ``localhost``: it means
+this machine (RFC 6761, 6.3), but the system resolver would send it to the DNS server."""
 
 import _socket
 import functools
@@ -17,6 +18,7 @@ _Answer = TypeVar("_Answer")
 # What a lookup that finds nothing raises: forward, and reverse (HOST_NOT_FOUND).
 _NO_NAME = functools.partial(socket.gaierror, socket.EAI_NONAME)
 _NO_HOST = functools.partial(socket.herror, 1)
+_REFUSED = object()  # a host that is not looked up (``None`` is a host: the server's own)
 
 
 def _loopback(address: object) -> bool:
@@ -40,37 +42,40 @@ def _guarded_connect_ex(self: _socket.socket, address: Any) -> int:
     return _connect_ex(self, address)
 
 
-def _local_name(host: bytes | str | None) -> bool:
-    """Whether looking the host up stays on this machine: no host (a server's own address),
-    an IP address, or ``localhost`` (from the hosts file)."""
+def _local_name(host: Any) -> Any:
+    """What to look up for ``host`` so that the lookup stays on this machine, or ``_REFUSED``: no
+    host (a server's own address) and an IP address as they are; ``localhost`` and any name
+    under it (any case, a final dot) as ``localhost``, from the hosts file."""
     if not host:
-        return True
+        return host
     name = (host.decode("ascii", "replace") if isinstance(host, bytes) else host).rstrip(".")
     if name.lower() == "localhost" or name.lower().endswith(".localhost"):
-        return True
+        return "localhost"
     try:
         ipaddress.ip_address(name.split("%")[0])
     except ValueError:
-        return False
-    return True
+        return _REFUSED
+    return host
 
 
-def _loopback_address(address: str) -> bool:
-    """Whether a reverse lookup of ``address`` stays on this machine: of any address but
-    loopback's it is a DNS query."""
-    return address.lower() == "localhost" or _loopback((address,))
+def _loopback_address(address: str) -> object:
+    """``address`` when a reverse lookup of it stays on this machine, else ``_REFUSED``: of
+    any address but loopback's it is a DNS query."""
+    return address if address.lower() == "localhost" or _loopback((address,)) else _REFUSED
 
 
 def _guarded(
-    lookup: Callable[..., _Answer], local: Callable[[Any], bool], refusal: Callable[[str], OSError]
+    lookup: Callable[..., _Answer], local: Callable[[Any], Any], refusal: Callable[[str], OSError]
 ) -> Callable[..., _Answer]:
-    """``lookup``, refusing a host that ``local`` does not pass before anything is sent: it
-    raises ``refusal(message)``, the error the lookup raises when it finds nothing."""
+    """``lookup`` of what ``local`` gives for the host, refusing the host before anything is
+    sent when that is ``_REFUSED``: it raises ``refusal(message)``, the error the lookup raises
+    when it finds nothing."""
 
     def guarded(host: Any, *args: Any, **kwargs: Any) -> _Answer:
-        if not local(host):
+        looked_up = local(host)
+        if looked_up is _REFUSED:
             raise refusal(f"netguard: {host!s} is not looked up")
-        return lookup(host, *args, **kwargs)
+        return lookup(looked_up, *args, **kwargs)
 
     return guarded
 
