@@ -53,7 +53,7 @@ from scrapy.http import Response
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 from crawler.extensions.state import RunState
-from crawler.extensions.stopping import is_stop
+from crawler.extensions.stopping import is_stop, run_close_reason
 from crawler.items import ArticlePage, FeedEntry
 from crawler.polling import (
     FeedHints,
@@ -284,6 +284,7 @@ class FeedPolling:
             self.crawler.stats.inc_value(key)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        reason = run_close_reason(self.crawler, reason)
         try:
             if self.shared is None:
                 if reason != "finished":

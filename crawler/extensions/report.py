@@ -35,7 +35,7 @@ from scrapy.crawler import Crawler
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
-from crawler.extensions.stopping import is_stop
+from crawler.extensions.stopping import is_stop, run_close_reason
 from crawler.items import ArticlePage, FeedEntry
 from crawler.rights import record_signals
 from crawler.storage.jsonl import MAX_NAME_ATTEMPTS, report_path
@@ -244,7 +244,7 @@ class RunReport:
         return 1 if every_feed_failed or failed else 0
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        report = self.build(reason)
+        report = self.build(run_close_reason(self.crawler, reason))
         stats = self.crawler.stats
         assert stats is not None
         stats.set_value("run/exit_code", self.exit_code(report))

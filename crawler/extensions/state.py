@@ -60,6 +60,7 @@ from scrapy.crawler import Crawler
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
+from crawler.extensions.stopping import run_close_reason
 from crawler.items import ArticlePage, FeedEntry
 from crawler.pipelines import ArticleDropped
 from crawler.polling import interrupted_poll
@@ -324,8 +325,9 @@ class RunState:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         store = self.require_store()
+        finished = run_close_reason(self.crawler, reason) == "finished"
         try:
-            store.save_feeds(self._feed_states(finished=reason == "finished"))
+            store.save_feeds(self._feed_states(finished=finished))
             if self.touched:
                 store.touch(self.touched)
         except Exception:

@@ -14,9 +14,14 @@ its feeds' validators are not advanced). ``run/requests_left`` is the number of 
 cancelled plus those left in the scheduler: the run report says PARTIAL only when it is
 above zero or a listed feed was never processed.
 
-Enabled in ``EXTENSIONS``; off (``NotConfigured``) in distributed mode (``REDIS_URL``), where a
-request taken from the shared queue must be fetched or put back for another worker, not
-cancelled (``crawler.distributed.inflight``).
+A stop that comes while the spider is already closing (SIGTERM during the close of a finished
+run) waits for that close to end: Scrapy's own second ``close_spider_async`` returns once the
+downloads are done, and its engine stop would then end the process before the writer, the state
+store and the run report have closed (no report, exit status 0).
+
+Enabled in ``EXTENSIONS``. In distributed mode (``REDIS_URL``) it cancels nothing: a request
+taken from the shared queue must be fetched or put back for another worker, not cancelled
+(``crawler.distributed.inflight``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import logging
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
@@ -38,6 +43,18 @@ def is_stop(close_reason: str) -> bool:
     return close_reason == "shutdown" or close_reason.startswith("closespider_")
 
 
+def run_close_reason(crawler: Crawler, reason: str) -> str:
+    """The reason the run closed, as the state, the feed history and the report record it:
+    Scrapy's ``reason``, except ``output_error`` for a crawl that finished but whose last lines
+    could not be written (the writer commits its last batch at close, after Scrapy settled on
+    ``finished``): those articles are left for the next run, which must not get a 304 for
+    their feeds."""
+    stats = crawler.stats
+    if reason == "finished" and stats is not None and stats.get_value("run/output_error"):
+        return "output_error"
+    return reason
+
+
 class RequestCancelled(IgnoreRequest):
     """A request still waiting in the downloader when the spider began to close."""
 
@@ -47,11 +64,10 @@ class RequestCancelled(IgnoreRequest):
 class PromptStop:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.cancel = not crawler.settings.get("REDIS_URL")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PromptStop:
-        if crawler.settings.get("REDIS_URL"):
-            raise NotConfigured  # no message: Scrapy would log it as a warning
         extension = cls(crawler)
         crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
         return extension
@@ -60,14 +76,24 @@ class PromptStop:
         engine = self.crawler.engine
         assert engine is not None
         close = engine.close_spider_async
+        first: asyncio.Future[None] | None = None
 
         async def close_spider_async(*, reason: str = "cancelled") -> None:
-            closing = asyncio.ensure_future(close(reason=reason))
-            # One turn of the loop: the engine marks its slot closing (it takes no more
-            # requests from the scheduler) before the downloader's queues are emptied.
-            await asyncio.sleep(0)
-            self.cancel_queued(reason)
-            await closing
+            nonlocal first
+            if first is not None:
+                # Scrapy's own second call returns as soon as the downloads are done, and a
+                # signal during a close (engine.stop) then stops the reactor before the
+                # pipelines, the state store and the run report have closed: wait for the
+                # whole close instead.
+                await asyncio.shield(first)
+                return
+            first = asyncio.ensure_future(close(reason=reason))
+            if self.cancel:
+                # One turn of the loop: the engine marks its slot closing (it takes no more
+                # requests from the scheduler) before the downloader's queues are emptied.
+                await asyncio.sleep(0)
+                self.cancel_queued(reason)
+            await first
 
         engine.close_spider_async = close_spider_async  # type: ignore[method-assign]
 

@@ -232,7 +232,8 @@ def _free_name(path: Path) -> Path:
 
 # Test hook. tests/test_hostile_row25_sigkill.py kills a crawl at exact points of a commit:
 # with NEWSCRAWLER_TEST_HOLD=<point>:<n>, the n-th time <point> is reached the process creates
-# the file NEWSCRAWLER_TEST_HOLD_FILE and blocks until it is killed. Unset, it costs one lookup.
+# the file NEWSCRAWLER_TEST_HOLD_FILE and blocks until it is killed or the file is deleted
+# (tests/test_crash_moments_e2e.py signals it while held). Unset, it costs one lookup.
 _hold_counts: dict[str, int] = {}
 
 
@@ -246,6 +247,7 @@ def hold_point(point: str) -> None:
     _hold_counts[point] = _hold_counts.get(point, 0) + 1
     if _hold_counts[point] != int(nth or 1):
         return
-    Path(os.environ["NEWSCRAWLER_TEST_HOLD_FILE"]).write_text(point, encoding="utf-8")
-    while True:
-        time.sleep(3600)
+    marker = Path(os.environ["NEWSCRAWLER_TEST_HOLD_FILE"])
+    marker.write_text(point, encoding="utf-8")
+    while marker.exists():
+        time.sleep(0.02)
