@@ -11,7 +11,7 @@ directory: the project's settings are found through ``SCRAPY_SETTINGS_MODULE``, 
 - ``newscrawler merge``: run files into one JSON Lines file, the newest version of each
   article (``crawler.storage.merge``).
 - ``newscrawler forget``: entries dropped or given up fetched again by the next run
-  (``crawler.storage.forget``).
+  (``crawler.storage.forget``); refused (exit 3) while a run holds the state directory's lock.
 - ``newscrawler health``: the feed-health page from the feed history (``crawler.health``).
 
 Relative paths (output, state, feed files) are relative to the working directory, as with
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_USAGE = 2
+EXIT_LOCKED = 3  # as `scrapy crawl`: another run holds the state directory
 COMMANDS = {
     "crawl": "crawl feeds, sites or sitemaps (scrapy crawl feeds; newscrawler crawl -h)",
     "extract": "re-extract archived pages without crawling",
@@ -265,6 +266,7 @@ def forget(argv: list[str]) -> int:
         parser.error("give --reason, --site, --feed or --all")
 
     from crawler.storage.forget import ForgetUsageError, forget_settled
+    from crawler.storage.lock import RunLock, RunLocked
     from crawler.storage.state import SQLITE_FILE
 
     state_dir = args.state_dir
@@ -273,15 +275,29 @@ def forget(argv: list[str]) -> int:
         from scrapy.utils.project import get_project_settings
 
         state_dir = Path(get_project_settings().get("NEWSCRAWLER_STATE_DIR"))
+    # A run going on would save the validators this clears when it ends, and the next run's
+    # 304s would hide the forgotten entries again: change the store only between runs.
+    lock = RunLock(state_dir)
     try:
+        if not args.dry_run and state_dir.is_dir():
+            lock.acquire()
         result = forget_settled(
             state_dir / SQLITE_FILE, args.reason, args.site, dry_run=args.dry_run, feed=args.feed
         )
     except ForgetUsageError as exc:
         parser.error(str(exc))
+    except RunLocked as exc:
+        print(
+            f"newscrawler forget: a run (pid {exc.owner}) is using the state directory "
+            f"{state_dir}; nothing forgotten: run it again once that run has ended",
+            file=sys.stderr,
+        )
+        return EXIT_LOCKED
     except (OSError, ValueError, sqlite3.Error) as exc:
         print(f"newscrawler forget: {exc}", file=sys.stderr)
         return 1
+    finally:
+        lock.release()
     counts = result.counts
     verb = "would forget" if args.dry_run else "forgot"
     report: dict[str, Any] = {"dry_run": args.dry_run, "forgotten": dict(sorted(counts.items()))}

@@ -3,9 +3,15 @@ once, with a clear message and exit status 3, before it sends any request."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.conftest import LocalSite, run_crawl
+from crawler.storage.lock import RunLock
+from crawler.storage.state import SQLITE_FILE, SqliteStateStore, entry_keys, settled_entry
+from tests.conftest import ROOT, LocalSite, run_crawl
 from tests.newsroom import BackgroundCrawl, Newsroom, output_records, wait_for
 
 
@@ -39,3 +45,33 @@ def test_row29_second_run_is_refused_while_first_runs(site: LocalSite, tmp_path:
     # The lock went with the first run: the next one starts (and finds nothing new).
     third = run_crawl(output_dir, "-a", newsroom.feeds_arg())
     assert third.returncode == 0, third.stderr[-3000:]
+
+
+def test_forget_is_refused_while_a_run_holds_the_lock(tmp_path: Path) -> None:
+    """`newscrawler forget` clears the feeds' validators; a run going on would save them again
+    at its end and the next run's 304s would hide the forgotten entries. So it takes the run
+    lock: refused (exit 3, nothing forgotten) while a run holds it, done once it is free."""
+    state_dir = tmp_path / "state"
+    store = SqliteStateStore(state_dir / SQLITE_FILE, ttl_s=86_400)
+    keys = entry_keys("http://127.0.0.1:9/news/thin", None, "http://127.0.0.1:9/wire.xml")
+    store.remember([settled_entry(keys, None, "dropped:too_little_text")])
+    store.close()
+    forget = [sys.executable, "-m", "crawler.cli", "forget", "--all", "--state-dir", str(state_dir)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    run = RunLock(state_dir)
+    run.acquire()  # a crawl going on
+    try:
+        refused = subprocess.run(forget, env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        run.release()
+    assert refused.returncode == 3, refused.stderr
+    assert f"a run (pid {os.getpid()}) is using the state directory {state_dir}" in refused.stderr
+    assert "nothing forgotten" in refused.stderr
+    store = SqliteStateStore(state_dir / SQLITE_FILE, ttl_s=86_400)
+    assert store.find(keys) is not None
+    store.close()
+
+    done = subprocess.run(forget, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["forgotten"] == {"dropped:too_little_text": 1}

@@ -15,7 +15,11 @@ LOCK_FILE = "run.lock"
 
 
 class RunLocked(RuntimeError):
-    """Another run holds the lock on this state directory."""
+    """Another run holds the lock on this state directory (``owner``: its pid, as it wrote it)."""
+
+    def __init__(self, message: str, owner: str = "unknown") -> None:
+        super().__init__(message)
+        self.owner = owner
 
 
 class RunLock:
@@ -34,7 +38,8 @@ class RunLock:
             os.close(fd)
             raise RunLocked(
                 f"another run (pid {owner}) is using the state directory {self.path.parent}; "
-                "not starting a second one"
+                "not starting a second one",
+                owner,
             ) from None
         except OSError:
             os.close(fd)
