@@ -131,3 +131,35 @@ def test_disk_full_mid_run_then_rerun_writes_each_article_once(
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert rerun.report["state"]["recovered_records"] >= 6
     assert_each_article_once(output_dir)
+
+
+def test_a_crash_during_recovery_is_recovered_by_the_next_run(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """A run is killed with two batches durable and the third one's lines written, its store
+    not yet told; the run after it is killed in its recovery, the file just moved into place
+    and nothing yet marked written; a third run finishes the recovery from the journal."""
+    newsroom = newsroom_with_failures(site)
+    output_dir = tmp_path / "output"
+    for hold in ("batch_written:3", "recovery_moved:1"):
+        marker = tmp_path / f"held-{hold}"
+        env = {"NEWSCRAWLER_TEST_HOLD": hold, "NEWSCRAWLER_TEST_HOLD_FILE": str(marker)}
+        run = BackgroundCrawl(output_dir, "-a", newsroom.feeds_arg(), settings=SETTINGS, env=env)
+        try:
+            wait_for(marker.exists, f"the crawl to reach {hold}")
+            run.kill()
+        finally:
+            run.stop()
+    assert not list(output_dir.glob("*.part")), "the recovery had moved the file"
+    [moved] = output_dir.glob("*.jsonl")
+    assert moved.read_bytes().count(b"\n") == 9
+
+    site.requests.clear()
+    rerun = run_crawl(output_dir, "-a", newsroom.feeds_arg(), settings=SETTINGS)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert rerun.report["state"]["recovered_records"] == 9
+    # Only the articles the first run did not write are fetched, and the failing ones again
+    # (two tries each: RETRY_TIMES=1).
+    not_written = len(SLUGS) - len(FAILING) - 9
+    assert newsroom.article_hits() == not_written + 2 * len(FAILING)
+    assert_each_article_once(output_dir)

@@ -173,6 +173,7 @@ def recover(journal: Journal, store: StateStore) -> Recovery:
                 final = _free_name(output)
                 os.replace(part, final)
                 fsync_directory(final.parent)
+                hold_point("recovery_moved")
                 result.files.append(final)
                 logger.warning(
                     "Recovered %d records of an interrupted run: %s", len(present), final
