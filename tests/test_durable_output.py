@@ -97,12 +97,14 @@ def crashed_run(tmp_path: Path, journal: Journal, store: SqliteStateStore) -> Pa
 
 
 def test_recovery_keeps_complete_lines_marks_them_seen_and_cuts_the_torn_one(
-    tmp_path: Path, store: SqliteStateStore, journal: Journal
+    tmp_path: Path, store: SqliteStateStore, journal: Journal, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = crashed_run(tmp_path, journal, store)
+    torn = len(path.with_name(path.name + ".part").read_bytes().rsplit(b"\n", 1)[1])
     assert store.find(["url:x/3"]) is None
     result = recover(Journal(tmp_path / "state"), store)
     assert result.files == [path] and result.remembered == 4 and result.discarded == 1
+    assert f"Recovered 4 records of an interrupted run ({torn} bytes of a torn" in caplog.text
     lines = path.read_text().splitlines()
     assert [json.loads(line)["text"] for line in lines] == [f"story {n}" for n in (1, 2, 3, 4)]
     assert path.read_text().endswith("\n")

@@ -168,20 +168,21 @@ def recover(journal: Journal, store: StateStore) -> Recovery:
     for output in contents.outputs:
         part = output.with_name(output.name + ".part")
         if part.exists():
-            present = _complete_lines(part, truncate=True)
+            present, cut = _complete_lines(part, truncate=True)
             if present:
                 final = _free_name(output)
                 os.replace(part, final)
                 fsync_directory(final.parent)
                 hold_point("recovery_moved")
                 result.files.append(final)
+                torn = f" ({cut} bytes of a torn last line cut)" if cut else ""
                 logger.warning(
-                    "Recovered %d records of an interrupted run: %s", len(present), final
+                    "Recovered %d records of an interrupted run%s: %s", len(present), torn, final
                 )
             else:
                 part.unlink()
         elif output.exists():  # killed after the rename, before the journal was emptied
-            present = _complete_lines(output, truncate=False)
+            present, _ = _complete_lines(output, truncate=False)
         else:
             present = set()
         intents = contents.intents.get(output, [])
@@ -203,9 +204,10 @@ def recover(journal: Journal, store: StateStore) -> Recovery:
     return result
 
 
-def _complete_lines(path: Path, *, truncate: bool) -> set[tuple[str, int]]:
-    """``(id, version)`` of every complete line; with ``truncate``, a torn last line (no
-    newline: the write was cut short) is cut off so the file ends on a whole record."""
+def _complete_lines(path: Path, *, truncate: bool) -> tuple[set[tuple[str, int]], int]:
+    """``(id, version)`` of every complete line, and the bytes of a torn last line (no
+    newline: the write was cut short); with ``truncate`` that line is cut off, so the file
+    ends on a whole record."""
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
     if truncate and end < len(data):
@@ -220,7 +222,7 @@ def _complete_lines(path: Path, *, truncate: bool) -> set[tuple[str, int]]:
             present.add((str(record["id"]), int(record.get("version", 1))))
         except (ValueError, KeyError, TypeError):
             continue  # not one of our records; nothing to mark
-    return present
+    return present, len(data) - end
 
 
 def _free_name(path: Path) -> Path:
