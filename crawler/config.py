@@ -121,7 +121,7 @@ class CrawlerConfig:
         return cls(
             output_dir=Path(_str(settings, "OUTPUT_DIR")),
             output_file=output_file,
-            contact=_str(settings, "CONTACT"),
+            contact=_contact(settings),
             max_entries_per_feed=_int(settings, "MAX_ENTRIES_PER_FEED", minimum=1),
             min_text_chars=_int(settings, "MIN_TEXT_CHARS", minimum=0),
             sitemap_max_age_days=_int(settings, "SITEMAP_MAX_AGE_DAYS", minimum=1),
@@ -205,6 +205,18 @@ def _str(settings: SettingsLike, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{PREFIX}{name} must be a non-empty string, got {value!r}")
     return value.strip()
+
+
+def _contact(settings: SettingsLike) -> str:
+    """``NEWSCRAWLER_CONTACT``: sent in the User-Agent header, so one line of printable text
+    (a line break would be mangled on the wire, not sent as the user wrote it)."""
+    contact = _str(settings, "CONTACT")
+    if any(not char.isprintable() for char in contact):
+        raise ConfigError(
+            f"{PREFIX}CONTACT must be one line of printable text (it is sent in the "
+            f"User-Agent header), got {contact!r}"
+        )
+    return contact
 
 
 def _bool(settings: SettingsLike, name: str, default: bool) -> bool:

@@ -147,3 +147,18 @@ def test_unknown_project_settings_are_refused_and_declared_ones_pass() -> None:
     CrawlerConfig.from_settings(project_settings())
     with pytest.raises(ConfigError, match="did you mean NEWSCRAWLER_SEEN_TTL_DAYS"):
         CrawlerConfig.from_settings(project_settings(NEWSCRAWLER_SEEN_TTL=3))
+
+
+@pytest.mark.parametrize("contact", ["me@example.org\r\nX-Extra: 1", "line one\nline two", "a\tb"])
+def test_a_contact_that_is_not_one_printable_line_is_refused(contact: str) -> None:
+    with pytest.raises(ConfigError, match="NEWSCRAWLER_CONTACT must be one line of printable"):
+        CrawlerConfig.from_settings(project_settings(NEWSCRAWLER_CONTACT=contact))
+    CrawlerConfig.from_settings(project_settings(NEWSCRAWLER_CONTACT="Zoë <zoe@example.org>"))
+
+
+def test_a_feed_url_without_a_feeds_stops_scrapy_crawl_saying_how_to_give_it(
+    crawl: Callable[..., CrawlResult],
+) -> None:
+    result = crawl("http://127.0.0.1:9/rss.xml")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "not 'http://127.0.0.1:9/rss.xml'; give feed URLs as -a feeds=URL,URL" in (result.stderr)
