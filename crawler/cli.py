@@ -281,7 +281,10 @@ def forget(argv: list[str]) -> int:
         )
     except ForgetUsageError as exc:
         parser.error(str(exc))
-    except (OSError, ValueError, sqlite3.Error) as exc:
+    except sqlite3.Error as exc:  # not an SQLite file: corrupt, truncated
+        print(f"newscrawler forget: cannot read {state_dir / SQLITE_FILE}: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
         print(f"newscrawler forget: {exc}", file=sys.stderr)
         return 1
     counts = result.counts

@@ -412,7 +412,7 @@ def _polling(settings: SettingsLike) -> dict[str, Any]:
     }
 
 
-def _near_duplicates(settings: SettingsLike) -> dict[str, bool]:
+def _near_duplicates(settings: SettingsLike) -> dict[str, Any]:
     """Marking copies, and dropping them: dropping needs the check that finds them, else the
     copies the user asked to drop would be written, unmarked."""
     check = _bool(settings, "NEAR_DUPLICATES", CrawlerConfig.near_duplicates)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import sqlite3
 import sys
 import time
 from collections import defaultdict
@@ -297,7 +298,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m crawler.healt
         database = args.state_dir / SQLITE_FILE
         if not database.exists():
             parser.error(f"no state store at {database}")
-        history = FeedHistory(database)
+        try:
+            history = FeedHistory(database)
+        except sqlite3.Error as exc:  # not an SQLite file: corrupt, truncated
+            print(f"{prog}: cannot read the feed history in {database}: {exc}", file=sys.stderr)
+            return 1
     try:
         runs = history.runs()
     except Exception as exc:  # Redis unreachable, refused, or not a Redis

@@ -199,3 +199,14 @@ def test_scrapy_settings_the_docs_name_are_checked(name: str, value: str, messag
 def test_scrapy_settings_take_what_scrapy_takes() -> None:
     settings = {"DOWNLOAD_DELAY": "0.5", "RETRY_TIMES": "0", "ROBOTSTXT_OBEY": "true"}
     CrawlerConfig.from_settings(project_settings(CLOSESPIDER_ITEMCOUNT=10, **settings))
+
+
+def test_discover_mode_with_nothing_to_discover_or_export_stops_the_crawl(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
+    newsroom = Newsroom(site)
+    newsroom.add_story("world", "a-story")
+    result = crawl("-a", newsroom.feeds_arg(), "-a", "discover=1")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "-a discover=1 lists the feeds of sites: give -a sites=" in result.stderr
+    assert site.requests == []

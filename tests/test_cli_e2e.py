@@ -222,6 +222,15 @@ def test_newscrawler_merge_refuses_a_period_that_ends_before_it_begins(tmp_path:
     assert not (tmp_path / "m.jsonl").exists()
 
 
+def test_newscrawler_forget_names_a_corrupt_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "state.sqlite3").write_bytes(b"not a database, a stray file\n" * 10)
+    done = newscrawler(tmp_path, "forget", "--all", "--state-dir", str(state))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"cannot read {state / 'state.sqlite3'}: file is not a database" in done.stderr
+
+
 def test_newscrawler_forget_brings_dropped_entries_back(site: LocalSite, tmp_path: Path) -> None:
     newsroom = Newsroom(site)
     newsroom.add_story("world", "short-note", paragraphs=["Too short to be an article."])
