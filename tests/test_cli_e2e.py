@@ -89,6 +89,7 @@ def test_newscrawler_crawl_takes_options_only(tmp_path: Path) -> None:
         assert done.returncode == 2, done.stderr[-3000:]
         assert f"newscrawler crawl takes options only, not {extra!r}" in done.stderr
         assert "give feed URLs as -a feeds=URL,URL" in done.stderr
+        assert " INFO: " not in done.stderr  # stopped before Scrapy starts (and logs it)
     assert not (tmp_path / "output").exists()
 
 

@@ -68,9 +68,13 @@ class Command(ScrapyCrawlCommand):
             + "\n"
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        # Checked here, before Scrapy starts its crawler process (and logs its start).
         if len(args) != 1:
-            raise UsageError(_positional_error(args))
+            raise UsageError(_positional_error(args), print_help=False)
+        super().process_options(args, opts)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
         task = self.crawler_process.crawl(crawler, **opts.spargs)
