@@ -102,6 +102,12 @@ class SourceArguments:
             export_path.is_dir() or not export_path.parent.resolve().is_dir()
         ):
             raise ConfigError(f"-a export_opml: {export} is not a file in an existing directory")
+        if discover and not site_urls and export_path is None:
+            # Discover mode fetches only sites: without them (or an export) it would do nothing.
+            raise ConfigError(
+                "-a discover=1 lists the feeds of sites: give -a sites= or -a sites_file= "
+                "(or -a export_opml= to write the feed list as OPML)"
+            )
         return cls(site_urls, sitemap_urls, discover, export_path)
 
     @property
