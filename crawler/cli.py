@@ -62,7 +62,7 @@ def crawl(argv: list[str]) -> int:
 def extract(argv: list[str]) -> int:
     from crawler.extract import main
 
-    return main(argv)
+    return main(argv, prog="newscrawler extract")
 
 
 def health(argv: list[str]) -> int:
@@ -187,6 +187,8 @@ def merge(argv: list[str]) -> int:
         help="write FOLDER/YYYY-MM-DD.jsonl, one file per day of publication (else of fetch)",
     )
     args = parser.parse_args(argv)
+    if args.since and args.until and args.since > args.until:
+        parser.error(f"--since {args.since} is after --until {args.until}: no day is in between")
 
     from crawler.storage.merge import MergeError, merge_records, record_day, run_files
 
@@ -293,7 +295,10 @@ def forget(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_LOCKED
-    except (OSError, ValueError, sqlite3.Error) as exc:
+    except sqlite3.Error as exc:  # not an SQLite file: corrupt, truncated
+        print(f"newscrawler forget: cannot read {state_dir / SQLITE_FILE}: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
         print(f"newscrawler forget: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -352,8 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         from crawler.config import nearest
 
-        print(f"newscrawler: unknown command {args[0]!r}{nearest(args[0], list(HANDLERS))}")
         print(usage(), file=sys.stderr)
+        message = f"unknown command {args[0]!r}{nearest(args[0], list(HANDLERS))}"
+        print(f"newscrawler: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     return handler(args[1:])
 

@@ -29,6 +29,40 @@ INTERNAL_SETTINGS = frozenset({PREFIX + "SITE_RATE_INNER_HANDLERS"})
 
 N = TypeVar("N", int, float)
 
+# Scrapy's own settings that the documentation tells users to change with -s: Scrapy reads
+# them deep inside the crawl, where a value it cannot read fails naming no setting
+# ("could not convert string to float: '0,5'"). Checked here, before any request: the type
+# Scrapy reads each as, and that it is not negative.
+SCRAPY_FLOATS = (
+    "DOWNLOAD_DELAY",
+    "DOWNLOAD_TIMEOUT",
+    "AUTOTHROTTLE_START_DELAY",
+    "AUTOTHROTTLE_MAX_DELAY",
+    "AUTOTHROTTLE_TARGET_CONCURRENCY",
+    "CLOSESPIDER_TIMEOUT",
+)
+SCRAPY_INTS = (
+    "CONCURRENT_REQUESTS",
+    "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "CONCURRENT_ITEMS",
+    "RETRY_TIMES",
+    "REDIRECT_MAX_TIMES",
+    "DOWNLOAD_MAXSIZE",
+    "DOWNLOAD_WARNSIZE",
+    "CLOSESPIDER_ITEMCOUNT",
+    "CLOSESPIDER_PAGECOUNT",
+    "CLOSESPIDER_ERRORCOUNT",
+)
+SCRAPY_BOOLS = (
+    "ROBOTSTXT_OBEY",
+    "AUTOTHROTTLE_ENABLED",
+    "RETRY_ENABLED",
+    "COOKIES_ENABLED",
+    "RANDOMIZE_DOWNLOAD_DELAY",
+)
+# The values Scrapy's Settings.getbool accepts.
+SCRAPY_BOOL_VALUES = frozenset({"0", "1", "True", "False", "true", "false"})
+
 
 def default_host() -> str:
     """This machine's name, reduced to characters safe in a file name."""
@@ -109,6 +143,7 @@ class CrawlerConfig:
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> CrawlerConfig:
         check_setting_names(settings)
+        check_scrapy_settings(settings)
         output_file = _str(settings, "OUTPUT_FILE")
         try:
             output_file % {"name": "x", "time": "t", "worker": "w"}
@@ -121,7 +156,7 @@ class CrawlerConfig:
         return cls(
             output_dir=Path(_str(settings, "OUTPUT_DIR")),
             output_file=output_file,
-            contact=_str(settings, "CONTACT"),
+            contact=_contact(settings),
             max_entries_per_feed=_int(settings, "MAX_ENTRIES_PER_FEED", minimum=1),
             min_text_chars=_int(settings, "MIN_TEXT_CHARS", minimum=0),
             sitemap_max_age_days=_int(settings, "SITEMAP_MAX_AGE_DAYS", minimum=1),
@@ -158,10 +193,7 @@ class CrawlerConfig:
             parse_timeout_s=_positive_number(
                 settings, "PARSE_TIMEOUT_S", CrawlerConfig.parse_timeout_s
             ),
-            near_duplicates=_bool(settings, "NEAR_DUPLICATES", CrawlerConfig.near_duplicates),
-            drop_near_duplicates=_bool(
-                settings, "DROP_NEAR_DUPLICATES", CrawlerConfig.drop_near_duplicates
-            ),
+            **_near_duplicates(settings),
             **_polling(settings),
         )
 
@@ -194,6 +226,30 @@ def check_setting_names(settings: SettingsLike) -> None:
             )
 
 
+def check_scrapy_settings(settings: SettingsLike) -> None:
+    """Raise ``ConfigError`` naming the first of Scrapy's settings in ``SCRAPY_FLOATS``,
+    ``SCRAPY_INTS`` and ``SCRAPY_BOOLS`` whose value Scrapy cannot read, or that is negative."""
+    for name in (*SCRAPY_FLOATS, *SCRAPY_INTS):
+        value = settings.get(name)
+        if value is None or isinstance(value, bool):
+            continue
+        convert, kind = (float, "a number") if name in SCRAPY_FLOATS else (int, "an integer")
+        try:
+            number = convert(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(f"{name} must be {kind}, got {value!r}") from None
+        if not 0 <= number < math.inf:
+            raise ConfigError(f"{name} must be at least 0 and finite, got {value!r}")
+    for name in SCRAPY_BOOLS:
+        value = settings.get(name)
+        if (
+            value is not None
+            and not isinstance(value, bool)
+            and str(value) not in SCRAPY_BOOL_VALUES
+        ):
+            raise ConfigError(f"{name} must be True or False (or 1 or 0), got {value!r}")
+
+
 def nearest(name: str, choices: list[str]) -> str:
     """`` (did you mean X?)`` for the closest of ``choices``, or nothing when none is close."""
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
@@ -205,6 +261,18 @@ def _str(settings: SettingsLike, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{PREFIX}{name} must be a non-empty string, got {value!r}")
     return value.strip()
+
+
+def _contact(settings: SettingsLike) -> str:
+    """``NEWSCRAWLER_CONTACT``: sent in the User-Agent header, so one line of printable text
+    (a line break would be mangled on the wire, not sent as the user wrote it)."""
+    contact = _str(settings, "CONTACT")
+    if any(not char.isprintable() for char in contact):
+        raise ConfigError(
+            f"{PREFIX}CONTACT must be one line of printable text (it is sent in the "
+            f"User-Agent header), got {contact!r}"
+        )
+    return contact
 
 
 def _bool(settings: SettingsLike, name: str, default: bool) -> bool:
@@ -342,6 +410,19 @@ def _polling(settings: SettingsLike) -> dict[str, Any]:
         "poll_max_interval_s": high,
         "feed_history_days": _float(values, "FEED_HISTORY_DAYS", minimum=1.0),
     }
+
+
+def _near_duplicates(settings: SettingsLike) -> dict[str, Any]:
+    """Marking copies, and dropping them: dropping needs the check that finds them, else the
+    copies the user asked to drop would be written, unmarked."""
+    check = _bool(settings, "NEAR_DUPLICATES", CrawlerConfig.near_duplicates)
+    drop = _bool(settings, "DROP_NEAR_DUPLICATES", CrawlerConfig.drop_near_duplicates)
+    if drop and not check:
+        raise ConfigError(
+            f"{PREFIX}DROP_NEAR_DUPLICATES=true needs {PREFIX}NEAR_DUPLICATES=true: with the "
+            "check off, no copy is found, so none would be dropped"
+        )
+    return {"near_duplicates": check, "drop_near_duplicates": drop}
 
 
 def _positive_number(settings: SettingsLike, name: str, default: float) -> float:

@@ -375,9 +375,13 @@ def main(
     stdin: BinaryIO | None = None,
     stdout: BinaryIO | None = None,
     stderr: TextIO | None = None,
+    prog: str = "python -m crawler.extract",
 ) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m crawler.extract", description=(__doc__ or "").split("\n")[0]
+        prog=prog,
+        description="Re-extract archived pages without recrawling: WARC files, JSON Lines of "
+        '{"url": ..., "html": ...}, folders of .html files. Writes one JSON line per page on '
+        "standard output (docs/archiving.md).",
     )
     parser.add_argument(
         "inputs",

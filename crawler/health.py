@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import sqlite3
 import sys
 import time
 from collections import defaultdict
@@ -240,16 +241,39 @@ def render(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> str:
 def main(argv: Sequence[str] | None = None, prog: str = "python -m crawler.health") -> int:
     parser = argparse.ArgumentParser(prog=prog, description="Write the feed-health page.")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--state-dir", type=Path, default=Path("state"))
+    source.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path("state"),
+        help="the crawl's state directory (NEWSCRAWLER_STATE_DIR; default: state)",
+    )
     source.add_argument(
         "--redis-url",
         metavar="URL",
         help="read the history of a distributed crawl from this Redis (the crawl's REDIS_URL) "
         "instead of the state directory",
     )
-    parser.add_argument("-o", "--output", type=Path, default=Path("health.html"))
-    parser.add_argument("--min-interval-s", type=float, default=PollingRules.min_interval_s)
-    parser.add_argument("--max-interval-s", type=float, default=PollingRules.max_interval_s)
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("health.html"),
+        help="the HTML file to write (default: health.html)",
+    )
+    parser.add_argument(
+        "--min-interval-s",
+        type=float,
+        default=PollingRules.min_interval_s,
+        help="the crawl's NEWSCRAWLER_POLL_MIN_INTERVAL_S, for the next-due column "
+        f"(default: {PollingRules.min_interval_s:g})",
+    )
+    parser.add_argument(
+        "--max-interval-s",
+        type=float,
+        default=PollingRules.max_interval_s,
+        help="the crawl's NEWSCRAWLER_POLL_MAX_INTERVAL_S (default: "
+        f"{PollingRules.max_interval_s:g})",
+    )
     args = parser.parse_args(argv)
     # As the crawl's NEWSCRAWLER_POLL_MIN_INTERVAL_S and NEWSCRAWLER_POLL_MAX_INTERVAL_S.
     if args.min_interval_s < 0 or args.max_interval_s < max(1.0, args.min_interval_s):
@@ -274,7 +298,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m crawler.healt
         database = args.state_dir / SQLITE_FILE
         if not database.exists():
             parser.error(f"no state store at {database}")
-        history = FeedHistory(database)
+        try:
+            history = FeedHistory(database)
+        except sqlite3.Error as exc:  # not an SQLite file: corrupt, truncated
+            print(f"{prog}: cannot read the feed history in {database}: {exc}", file=sys.stderr)
+            return 1
     try:
         runs = history.runs()
     except Exception as exc:  # Redis unreachable, refused, or not a Redis

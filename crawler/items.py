@@ -122,7 +122,7 @@ class Article:
         """The record: ``dataclasses.asdict``'s dict less the ``NOT_RECORDED`` fields, built
         without its generic deep copy (the values are JSON-native: lists and dicts are copied,
         the rest is immutable)."""
-        return {name: _json_copy(getattr(self, name)) for name in _ARTICLE_FIELDS}
+        return {name: _json_copy(getattr(self, name)) for name in RECORD_FIELDS}
 
 
 def _json_copy(value: Any) -> Any:
@@ -133,6 +133,5 @@ def _json_copy(value: Any) -> Any:
     return value
 
 
-_ARTICLE_FIELDS = tuple(
-    item.name for item in fields(Article) if item.metadata.get("recorded", True)
-)
+# The record's fields, in order: every ``Article`` field but the ``NOT_RECORDED`` ones.
+RECORD_FIELDS = tuple(item.name for item in fields(Article) if item.metadata.get("recorded", True))

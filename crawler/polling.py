@@ -100,7 +100,8 @@ class FeedRun:
     hints: FeedHints = field(default_factory=FeedHints)
     # Why the run left some of the feed's work for a later one, else None: "over_limit" (new
     # entries past NEWSCRAWLER_MAX_ENTRIES_PER_FEED), "partial_entry" (the document was cut
-    # off mid-item), "stopped" (the run stopped before the feed's articles were all fetched).
+    # off mid-item), "truncated" (cut off between items or before the first), "stopped" (the
+    # run stopped before the feed's articles were all fetched).
     work_left: str | None = None
 
     @property
@@ -185,15 +186,19 @@ def failure_streak(history: Sequence[FeedRun]) -> int:
 
 def left_work(history: Sequence[FeedRun]) -> str | None:
     """Why the last run of ``history`` (oldest first) left work that makes the feed due again
-    at once (its ``work_left``), or ``None``. A document cut off mid-item is asked for again
-    once: cut off twice in a row, the server is what is unfinished, and the feed waits as
-    usual (its validators are held, so that poll reads it in full)."""
+    at once (its ``work_left``), or ``None``. A document cut off (mid-item or not) is asked
+    for again once: cut off twice in a row, the server is what is unfinished, and the feed
+    waits as usual (its validators are held, so that poll reads it in full)."""
     if not history or history[-1].work_left is None:
         return None
-    twice = len(history) > 1 and history[-2].work_left == "partial_entry"
-    if history[-1].work_left == "partial_entry" and twice:
+    twice = len(history) > 1 and history[-2].work_left in CUT_OFF
+    if history[-1].work_left in CUT_OFF and twice:
         return None
     return history[-1].work_left
+
+
+# The ``work_left`` of a run whose feed document was cut off.
+CUT_OFF = frozenset({"partial_entry", "truncated"})
 
 
 def interval_s(history: Sequence[FeedRun], rules: PollingRules) -> float:

@@ -3,6 +3,8 @@
 Project settings start with ``NEWSCRAWLER_`` and are validated in ``crawler/config.py``.
 """
 
+from crawler import items as _items
+
 BOT_NAME = "newscrawler"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -172,6 +174,9 @@ LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"
 
 FEED_EXPORT_ENCODING = "utf-8"
+# -o/-O FILE: the record's fields, as in the run's own file (Scrapy would export every field
+# of the item, the near-duplicate sketch and the cut fields that are not part of the record).
+FEED_EXPORT_FIELDS = list(_items.RECORD_FIELDS)
 # -o/-O FILE: a run that finds nothing new leaves the file as it is (Scrapy's default would
 # create it empty, and with -O empty the user's file).
 FEED_STORE_EMPTY = False

@@ -1,5 +1,6 @@
 """Project signals. ``feed_processed`` is sent once per feed with its outcome:
-``feed_url``, ``status`` (``ok`` or ``failed``), ``reason``, ``entries``, ``skipped``."""
+``feed_url``, ``status`` (``ok`` or ``failed``), ``reason``, ``entries``, ``skipped``,
+``truncated`` (the document was cut off: entries after the cut may be missing)."""
 
 feed_processed = object()
 

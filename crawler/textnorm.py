@@ -207,7 +207,8 @@ _DATE_FORMS = [
     re.compile(r"(?P<day>\d{1,2})[./](?P<month>\d{1,2})[./](?P<year>\d{4})" + _TIME, re.I),
     # 2026/05/13, 2026.05.13, 2026年5月13日
     re.compile(
-        r"(?P<year>\d{4})\s*[./年]\s*(?P<month>\d{1,2})\s*[./月]\s*(?P<day>\d{1,2})\s*日?" + _TIME,
+        r"(?P<year>\d{4})\s*[./年]\s*(?P<month>\d{1,2})\s*[./月]\s*(?P<day>\d{1,2})(?:\s*日)?"
+        + _TIME,
         re.IGNORECASE,
     ),
 ]

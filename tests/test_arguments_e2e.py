@@ -78,17 +78,27 @@ def test_yes_or_no_arguments_refuse_anything_else(value: str) -> None:
         flag_argument("discover", value)
 
 
-def test_a_misspelt_setting_stops_the_crawl_naming_the_nearest_setting(
-    site: LocalSite, crawl: Callable[..., CrawlResult]
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "NEWSCRAWLER_MAX_ENTRIES",
+            "5",
+            "unknown setting NEWSCRAWLER_MAX_ENTRIES "
+            "(did you mean NEWSCRAWLER_MAX_ENTRIES_PER_FEED?)",
+        ),
+        # One of Scrapy's own, which Scrapy would fail on mid-start without naming it.
+        ("DOWNLOAD_DELAY", "0,5", "DOWNLOAD_DELAY must be a number, got '0,5'"),
+    ],
+)
+def test_a_bad_setting_stops_the_crawl_naming_the_setting(
+    site: LocalSite, crawl: Callable[..., CrawlResult], name: str, value: str, message: str
 ) -> None:
     newsroom = Newsroom(site)
     newsroom.add_story("world", "a-story")
-    result = crawl("-a", newsroom.feeds_arg(), settings={"NEWSCRAWLER_MAX_ENTRIES": "5"})
+    result = crawl("-a", newsroom.feeds_arg(), settings={name: value})
     assert result.returncode == 2, result.stderr[-3000:]
-    assert (
-        "unknown setting NEWSCRAWLER_MAX_ENTRIES (did you mean NEWSCRAWLER_MAX_ENTRIES_PER_FEED?)"
-        in result.stderr
-    )
+    assert f"configuration error: {message}" in result.stderr
     assert site.requests == []
 
 
@@ -147,3 +157,56 @@ def test_unknown_project_settings_are_refused_and_declared_ones_pass() -> None:
     CrawlerConfig.from_settings(project_settings())
     with pytest.raises(ConfigError, match="did you mean NEWSCRAWLER_SEEN_TTL_DAYS"):
         CrawlerConfig.from_settings(project_settings(NEWSCRAWLER_SEEN_TTL=3))
+
+
+@pytest.mark.parametrize("contact", ["me@example.org\r\nX-Extra: 1", "line one\nline two", "a\tb"])
+def test_a_contact_that_is_not_one_printable_line_is_refused(contact: str) -> None:
+    with pytest.raises(ConfigError, match="NEWSCRAWLER_CONTACT must be one line of printable"):
+        CrawlerConfig.from_settings(project_settings(NEWSCRAWLER_CONTACT=contact))
+    CrawlerConfig.from_settings(project_settings(NEWSCRAWLER_CONTACT="Zoë <zoe@example.org>"))
+
+
+def test_a_feed_url_without_a_feeds_stops_scrapy_crawl_saying_how_to_give_it(
+    crawl: Callable[..., CrawlResult],
+) -> None:
+    result = crawl("http://127.0.0.1:9/rss.xml")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "not 'http://127.0.0.1:9/rss.xml'; give feed URLs as -a feeds=URL,URL" in (result.stderr)
+
+
+def test_dropping_near_duplicates_with_the_check_off_is_refused() -> None:
+    settings = {"NEWSCRAWLER_NEAR_DUPLICATES": "false", "NEWSCRAWLER_DROP_NEAR_DUPLICATES": "true"}
+    with pytest.raises(ConfigError, match=r"DROP_NEAR_DUPLICATES=true needs \S*_NEAR_DUP"):
+        CrawlerConfig.from_settings(project_settings(**settings))
+    settings["NEWSCRAWLER_NEAR_DUPLICATES"] = "true"
+    assert CrawlerConfig.from_settings(project_settings(**settings)).drop_near_duplicates
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CLOSESPIDER_ITEMCOUNT", "ten", "CLOSESPIDER_ITEMCOUNT must be an integer"),
+        ("RETRY_TIMES", "-1", "RETRY_TIMES must be at least 0"),
+        ("DOWNLOAD_TIMEOUT", "nan", "DOWNLOAD_TIMEOUT must be at least 0 and finite"),
+        ("ROBOTSTXT_OBEY", "maybe", "ROBOTSTXT_OBEY must be True or False"),
+    ],
+)
+def test_scrapy_settings_the_docs_name_are_checked(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        CrawlerConfig.from_settings(project_settings(**{name: value}))
+
+
+def test_scrapy_settings_take_what_scrapy_takes() -> None:
+    settings = {"DOWNLOAD_DELAY": "0.5", "RETRY_TIMES": "0", "ROBOTSTXT_OBEY": "true"}
+    CrawlerConfig.from_settings(project_settings(CLOSESPIDER_ITEMCOUNT=10, **settings))
+
+
+def test_discover_mode_with_nothing_to_discover_or_export_stops_the_crawl(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
+    newsroom = Newsroom(site)
+    newsroom.add_story("world", "a-story")
+    result = crawl("-a", newsroom.feeds_arg(), "-a", "discover=1")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "-a discover=1 lists the feeds of sites: give -a sites=" in result.stderr
+    assert site.requests == []

@@ -23,7 +23,9 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 def newscrawler(
     cwd: Path, *args: str, stdin: str | None = None, timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(NETGUARD)}  # the loopback-only guard; not the repo
+    # The loopback-only guard, and this checkout's code: the installed console script imports
+    # ``crawler`` from wherever the package was installed from (another git worktree, maybe).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(NETGUARD)])}
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     return subprocess.run(
         [NEWSCRAWLER, *args],
@@ -76,6 +78,40 @@ def test_newscrawler_crawl_help_lists_the_spider_arguments(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert "-a feeds_file=" in done.stdout and "-a sites=" in done.stdout
     assert "newscrawler crawl [options]" in done.stdout
+    assert "Crawl feeds, sites or sitemaps" in done.stdout  # not Scrapy's "a spider, by name"
+
+
+def test_newscrawler_crawl_takes_options_only(tmp_path: Path) -> None:
+    """A feed URL typed without ``-a feeds=`` (or the spider's name, which the command gives
+    itself) is a usage error saying how to give it, before any request."""
+    for extra in ("http://127.0.0.1:9/rss.xml", "feeds"):
+        done = newscrawler(tmp_path, "crawl", extra, *settings_args(tmp_path))
+        assert done.returncode == 2, done.stderr[-3000:]
+        assert f"newscrawler crawl takes options only, not {extra!r}" in done.stderr
+        assert "give feed URLs as -a feeds=URL,URL" in done.stderr
+        assert " INFO: " not in done.stderr  # stopped before Scrapy starts (and logs it)
+    assert not (tmp_path / "output").exists()
+
+
+def test_an_unknown_command_is_an_error_on_stderr(tmp_path: Path) -> None:
+    done = newscrawler(tmp_path, "crawlx")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "newscrawler: error: unknown command 'crawlx' (did you mean crawl?)" in done.stderr
+    assert "usage: newscrawler COMMAND" in done.stderr
+
+
+def test_every_commands_help_names_it_and_explains_each_option(tmp_path: Path) -> None:
+    for command in ("article", "extract", "merge", "forget", "health"):
+        done = newscrawler(tmp_path, command, "-h")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"usage: newscrawler {command} "), done.stdout
+        lines = done.stdout.split("options:", 1)[1].splitlines()
+        # argparse writes an option's help after it, on its line or indented on the next.
+        for line, after in zip(lines, [*lines[1:], ""], strict=True):
+            if line.startswith("  -"):
+                has_help = "  " in line.strip() or after.startswith(" " * 8)
+                assert has_help, f"newscrawler {command}: {line.strip()} has no help"
 
 
 def test_newscrawler_article_prints_one_pages_record(site: LocalSite, tmp_path: Path) -> None:
@@ -175,6 +211,25 @@ def test_newscrawler_merge_keeps_the_newest_version_of_each_article(tmp_path: Pa
         "b1",
         "a2",
     ]  # a: published on the 1st, its newest version kept
+
+
+def test_newscrawler_merge_refuses_a_period_that_ends_before_it_begins(tmp_path: Path) -> None:
+    write_run(tmp_path / "output" / "feeds_1.jsonl", [record("a", 1, "2026-11-02T08:00:00+00:00")])
+    done = newscrawler(
+        tmp_path, "merge", "--since", "2026-11-05", "--until", "2026-11-01", "-o", "m.jsonl"
+    )
+    assert done.returncode == 2
+    assert "--since 2026-11-05 is after --until 2026-11-01" in done.stderr
+    assert not (tmp_path / "m.jsonl").exists()
+
+
+def test_newscrawler_forget_names_a_corrupt_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "state.sqlite3").write_bytes(b"not a database, a stray file\n" * 10)
+    done = newscrawler(tmp_path, "forget", "--all", "--state-dir", str(state))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"cannot read {state / 'state.sqlite3'}: file is not a database" in done.stderr
 
 
 def test_newscrawler_forget_brings_dropped_entries_back(site: LocalSite, tmp_path: Path) -> None:

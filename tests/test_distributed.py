@@ -160,10 +160,13 @@ def test_three_workers_split_the_crawl_and_a_rerun_writes_nothing(
     assert all(r["totals"]["reconciled"] and not r["partial"] for r in reports)
     assert sum(r["totals"]["feeds"] for r in reports) == FEEDS
     # Each feed lists 3 articles of the next one: requested once in the run, whichever
-    # workers handled the two feeds, and the other listing counted as an in-run duplicate.
-    assert sum(r["totals"]["articles_requested"] for r in reports) == ARTICLES
+    # workers handled the two feeds. The other listing is an in-run duplicate or, when its
+    # feed is read after another worker wrote the article (a busy machine), an entry the
+    # state store skips as already written, as a later run would.
+    written_first = sum(r["totals"]["articles_skipped"].get("already_written", 0) for r in reports)
+    assert sum(r["totals"]["articles_requested"] for r in reports) == ARTICLES + written_first
     duplicates = [r["counters"].get("articles/duplicate_in_run", 0) for r in reports]
-    assert sum(duplicates) == 3 * FEEDS
+    assert sum(duplicates) + written_first == 3 * FEEDS
     assert run_keys(redis_server) == [], "the last worker out ends the run"
 
     # A second run against unchanged feeds: nothing new is written.

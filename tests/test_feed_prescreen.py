@@ -201,6 +201,48 @@ def test_a_feed_cut_off_before_its_first_item_is_truncated() -> None:
     assert parsed.counters["truncated"] == 1
 
 
+ONE = "<item><title>one</title><link>http://127.0.0.1:9/1</link></item>"
+TWO = "<item><title>two</title><link>http://127.0.0.1:9/2</link></item>"
+
+
+@pytest.mark.parametrize(
+    ("body", "titles"),
+    [
+        (rss(ONE + TWO)[: rss(ONE + TWO).index(b"<item><title>two")], ["one"]),  # between
+        (rss(ONE + TWO)[: rss(ONE + TWO).index(b"</channel>")], ["one", "two"]),  # after
+        (rss(ONE)[:40], []),  # in the channel header
+        (rss(ONE).replace(b"</channel></rss>", b"<image><url>x</url>"), ["one"]),
+    ],
+)
+def test_a_feed_cut_where_no_entry_is_cut_is_truncated(body: bytes, titles: list[str]) -> None:
+    """No entry is skipped, but the items after the cut are missing: the feed says so
+    (``truncated``), so that its validators do not stand."""
+    parsed = parse_feed(body, f"{BASE}/f")
+    assert (parsed.error, parsed.skipped) == (None, [])
+    assert [e.title for e in parsed.entries] == titles
+    assert parsed.truncated and parsed.counters["truncated"] == 1
+
+
+@pytest.mark.parametrize("end", ["</channel>", "</channel>\n\n", "</channel >  "])
+def test_a_feed_missing_only_its_closing_rss_tag_is_whole(end: str) -> None:
+    """Every item is in the channel: nothing was lost, and a feed served like this every
+    time must not be read as cut off every time."""
+    body = rss(ONE + TWO).replace(b"</channel></rss>", end.encode())
+    parsed = parse_feed(body, f"{BASE}/f")
+    assert [e.title for e in parsed.entries] == ["one", "two"]
+    assert not parsed.truncated and "truncated" not in parsed.counters
+
+
+def test_an_atom_feed_missing_its_closing_tag_is_truncated() -> None:
+    """An Atom document has no channel to end: without ``</feed>`` its end is unknown."""
+    body = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>a</title>'
+        b'<entry><title>one</title><link href="http://127.0.0.1:9/1"/><id>1</id></entry>'
+    )
+    parsed = parse_feed(body, f"{BASE}/f")
+    assert [e.title for e in parsed.entries] == ["one"] and parsed.truncated
+
+
 def test_row13_hundred_thousand_items_bounded() -> None:
     items = "".join(f"<item><title>{i}</title><link>/a/{i}</link></item>" for i in range(100_000))
     body = rss(items)

@@ -208,6 +208,24 @@ def test_news_sitemap_entries_and_age_filter() -> None:
     assert sorted(feed.skipped) == ["link_scheme", "too_old", "too_old", "undated"]
 
 
+def test_news_sitemap_keeps_its_publication_date_as_written() -> None:
+    """As for a feed: a publication day without a time of day stays a day in the record; a
+    lastmod alone is no publication date."""
+    today = NOW.date().isoformat()
+    urls = (
+        f"<url><loc>{BASE}/day</loc><news:news><news:publication_date> {today} "
+        "</news:publication_date></news:news></url>"
+        f"<url><loc>{BASE}/mod</loc><lastmod>{today}</lastmod></url>"
+    )
+    body = (
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{urls}</urlset>'
+    )
+    day, modified = sitemap(body.encode()).feed.entries
+    assert day.published_raw == today
+    assert (modified.published, modified.published_raw) == (None, None)
+
+
 def test_news_sitemap_publication_name_is_bounded_and_counted() -> None:
     body = load("sitemaps", "news.xml").replace(b"Local Wire", b"Wire " * 100_000)
     feed = sitemap(body).feed

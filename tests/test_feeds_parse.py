@@ -315,3 +315,109 @@ def test_a_feed_title_within_bounds_is_kept_and_not_counted() -> None:
     body = '<rss version="2.0"><channel><title>Nachrichten</title></channel></rss>'
     parsed = parse_feed(body.encode(), "http://a.example/feed.xml")
     assert (parsed.title, parsed.counters["title_cut"]) == ("Nachrichten", 0)
+
+
+def rss_dated(written: str) -> bytes:
+    return (
+        '<rss version="2.0"><channel><title>F</title><item><link>http://a.example/x</link>'
+        f"<pubDate>{written}</pubDate></item></channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("written", "moment"),
+    [
+        ("Tue, 03 Sep 2024 08:00:00 CEST", "2024-09-03T08:00:00+02:00"),
+        ("Tue, 03 Sep 2024 08:00:00 cet", "2024-09-03T08:00:00+01:00"),
+        ("Tue, 03 Sep 2024 08:00:00 BST", "2024-09-03T08:00:00+01:00"),
+        ("Tue, 03 Sep 2024 08:00 JST", "2024-09-03T08:00:00+09:00"),
+        ("Tue, 03 Sep 2024 08:00:00 IST", "2024-09-03T08:00:00+05:30"),
+        ("Tue, 03 Sep 2024 08:00:00 AEST", "2024-09-03T08:00:00+10:00"),
+        ("2024-09-03 08:00:00 MSK", "2024-09-03T08:00:00+03:00"),
+        ("Tue, 03 Sep 2024 08:00:00 GMT+2", "2024-09-03T08:00:00+02:00"),
+        ("Tue, 03 Sep 2024 08:00:00 UTC-05:30", "2024-09-03T08:00:00-05:30"),
+        ("Tue, 03 Sep 2024 08:00:00 GMT +10", "2024-09-03T08:00:00+10:00"),
+        # Names feedparser knows, and offsets, stay its reading.
+        ("Tue, 03 Sep 2024 08:00:00 EST", "2024-09-03T13:00:00+00:00"),
+        ("Tue, 03 Sep 2024 08:00:00 PDT", "2024-09-03T15:00:00+00:00"),
+        ("Tue, 03 Sep 2024 08:00:00 GMT", "2024-09-03T08:00:00+00:00"),
+        ("Tue, 03 Sep 2024 08:00:00 +0200", "2024-09-03T06:00:00+00:00"),
+    ],
+)
+def test_zone_names_feedparser_reads_as_utc_keep_their_offset(written: str, moment: str) -> None:
+    (entry,) = parse_feed(rss_dated(written), "http://a.example/feed.xml").entries
+    assert (entry.published, entry.published_raw) == (moment, written)
+
+
+@pytest.mark.parametrize(
+    ("written", "moment"),
+    [
+        ("2024/09/03 08:00:00 +0200", "2024-09-03T08:00:00+02:00"),
+        ("2024/9/3 08:00", "2024-09-03T08:00:00+00:00"),
+        ("2024.09.03 08:00:00 CEST", "2024-09-03T08:00:00+02:00"),
+        ("2024/09/03", "2024-09-03T00:00:00+00:00"),  # the record keeps the day alone
+    ],
+)
+def test_a_year_first_day_with_slashes_is_read_right(written: str, moment: str) -> None:
+    """feedparser reads ``2024/09/03`` as December 1st."""
+    (entry,) = parse_feed(rss_dated(written), "http://a.example/feed.xml").entries
+    assert entry.published == moment
+
+
+def test_feedburner_origlink_is_the_article_link() -> None:
+    """FeedBurner's <link> is its own redirect: the original link is the article's URL; an
+    unusable one leaves the <link>."""
+    body = b"""<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0">
+<channel><title>F</title>
+<item><link>http://feeds.example/~r/f/~3/a/</link>
+<feedburner:origLink>http://a.example/story?utm_source=feedburner</feedburner:origLink></item>
+<item><link>http://a.example/kept</link><feedburner:origLink>javascript:x</feedburner:origLink>
+</item></channel></rss>"""
+    parsed = parse_feed(body, "http://a.example/feed.xml")
+    assert [e.link for e in parsed.entries] == ["http://a.example/story", "http://a.example/kept"]
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"
+ xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><title>F</title><entry>
+<link rel="alternate" href="http://feeds.example/~r/f/~3/b/"/><id>b</id>
+<feedburner:origLink>http://a.example/atom-story</feedburner:origLink></entry></feed>"""
+    (entry,) = parse_feed(atom, "http://a.example/feed.xml").entries
+    assert entry.link == "http://a.example/atom-story"
+
+
+def test_a_json_feed_keeps_its_date_as_written() -> None:
+    """As for RSS and Atom: a day without a time of day stays a day in the record."""
+    items = [
+        {"url": "http://a.example/1", "date_published": "2024-09-03"},
+        {"url": "http://a.example/2", "date_modified": "2024-09-03T08:00:00+02:00"},
+    ]
+    document = {"version": "https://jsonfeed.org/version/1.1", "items": items}
+    day, modified = parse_feed(json.dumps(document).encode(), "http://a.example/f").entries
+    assert (day.published, day.published_raw) == ("2024-09-03T00:00:00+00:00", "2024-09-03")
+    assert modified.published_raw == "2024-09-03T08:00:00+02:00"
+
+
+def test_a_media_description_is_not_the_entry_summary() -> None:
+    """A picture's caption (``media:description``) before the item's ``<description>`` is
+    not its summary; an item described only in Media RSS (a video feed) has that one."""
+    body = b"""<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel>
+<title>M</title><item><link>http://a.example/1</link><media:content url="http://a.example/1.jpg">
+<media:description>A caption</media:description></media:content>
+<description>The story</description></item>
+<item><link>http://a.example/2</link><description>Story two</description>
+<media:content url="http://a.example/2.jpg"><media:description>Cap</media:description>
+</media:content></item>
+<item><link>http://a.example/3</link><media:group><media:description>The video</media:description>
+</media:group></item></channel></rss>"""
+    entries = parse_feed(body, "http://a.example/feed.xml").entries
+    assert [e.summary for e in entries] == ["The story", "Story two", "The video"]
+
+
+def test_a_permalink_guid_after_an_empty_link_is_the_link() -> None:
+    """feedparser takes a permalink guid for the link only when no ``<link>`` came first,
+    even an empty one; a guid that is no permalink stays no link."""
+    body = b"""<rss version="2.0"><channel><title>F</title>
+<item><link></link><guid isPermaLink="true">http://a.example/1</guid></item>
+<item><link/><guid>http://a.example/2</guid></item>
+<item><link/><guid isPermaLink="false">http://a.example/3</guid></item></channel></rss>"""
+    parsed = parse_feed(body, "http://a.example/feed.xml")
+    assert [e.link for e in parsed.entries] == ["http://a.example/1", "http://a.example/2"]
+    assert parsed.skipped == ["link_missing"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.polling_sim import DAY_S, realistic_mix, simulate
-from crawler.health import feed_chart, feed_health, render
+from crawler.health import feed_chart, feed_health, main, render
 from crawler.polling import FeedRun, PollingRules
 from crawler.storage.feed_history import FeedHistory
 from crawler.storage.state import SQLITE_FILE
@@ -266,3 +266,15 @@ def test_python_m_crawler_health_bad_usage_and_unwritable_output(
     assert (done.returncode, done.stderr.count("Traceback")) == (status, 0), done.stderr
     assert message in done.stderr
     assert not list(tmp_path.glob("*.html"))
+
+
+def test_a_corrupt_state_file_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / SQLITE_FILE).write_bytes(b"not a database, a stray file\n" * 10)
+    output = tmp_path / "health.html"
+    assert main(["--state-dir", str(tmp_path / "state"), "-o", str(output)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("python -m crawler.health: cannot read the feed history in "), err
+    assert "file is not a database" in err and not output.exists()

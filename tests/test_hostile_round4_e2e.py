@@ -33,8 +33,10 @@ JSONFEED = '"version": "https://jsonfeed.org/version/1.1"'
 # Locations and refreshes no request can be made for (Scrapy raised ValueError on them).
 MALFORMED = {"r-js": "javascript:alert(1)", "r-port": "http://127.0.0.1:99999/x"}
 SITEMAP_URLS = 5000
-# A page of about a million 1-byte chunks: about 15 s of the crawl's CPU before, 3 s now.
-CHUNKS = 1_000_000
+# A page of 200,000 1-byte chunks: read whole (about 3 s of the crawl's CPU without joining
+# the chunks of a read, 0.6 s with). Kept well under the timeout on a busy machine: that the
+# chunks are joined is pinned by test_odd_answers.py.
+CHUNKS = 200_000
 SITEMAPS = ("/sm-huge.xml", "/sm-self.xml", "/sm-a.xml", "/sm-bombs.xml")
 
 
@@ -288,8 +290,8 @@ def test_redirects_nobody_can_follow(round4: SiteRun) -> None:
 
 
 def test_transport_floods(round4: SiteRun) -> None:
-    """A page in a million 1-byte chunks is read like any other (main: it timed out, the crawl
-    spending its CPU on each chunk); 6,000 Set-Cookie lines change nothing (cookies are off)."""
+    """A page in 200,000 1-byte chunks is read like any other; 6,000 Set-Cookie lines change
+    nothing (cookies are off)."""
     assert round4.record("chunks")
     assert round4.record("cookies")
 

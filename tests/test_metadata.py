@@ -71,6 +71,12 @@ def test_shortest_variant_drops_a_section_segment_another_source_omits() -> None
         "Bubi-Bomber wieder da: Thioune fordert Geduld"
     )
     assert shortest_variant("Short title here and more", ["Short"]) == "Short title here and more"
+    # Guillemets and angle quotes separate segments too ("Post » Site").
+    for mark in "\u00bb\u203a\u2502":
+        title = f"Laufen im Winter: Von null auf zehn {mark} Nordish by Nature"
+        assert shortest_variant(title, ["Laufen im Winter: Von null auf zehn"]) == (
+            "Laufen im Winter: Von null auf zehn"
+        )
 
 
 @pytest.mark.parametrize(
@@ -949,3 +955,78 @@ def test_record_fields_within_their_bounds_are_kept_whole() -> None:
     article = build_article(extraction, url, entry, "2024-05-01T00:00:00+00:00")
     assert article.title == "T" * MAX_TITLE_CHARS
     assert article.cut_fields == ()
+
+
+def _title(page: str, url: str = "https://blog.example/2024/05/post") -> tuple[str | None, str]:
+    meta, _ = read_page(lxml.html.fromstring(page), url)
+    return meta.title, meta.provenance.get("title", "")
+
+
+def test_a_json_ld_headline_that_repeats_the_description_is_not_the_title() -> None:
+    summary = "Take a look at the top tools for data analysis and learn how to choose one."
+    ld = json.dumps({"@type": "Article", "headline": summary, "description": "Top 24 tools"})
+    page = (
+        f'<html><head><script type="application/ld+json">{ld}</script>'
+        f'<meta name="description" content="{summary}">'
+        '<meta property="og:title" content="Top 24 tools for data analysis"></head>'
+        "<body><h1>Top 24 tools for data analysis</h1></body></html>"
+    )
+    assert _title(page) == ("Top 24 tools for data analysis", "opengraph")
+    # A headline that is not the description is still the first source.
+    page = page.replace(f'content="{summary}"', 'content="Our tools, compared."')
+    assert _title(page) == (summary, "json-ld")
+
+
+def test_quotation_marks_only_one_source_puts_around_the_title_are_dropped() -> None:
+    ld = json.dumps({"@type": "Article", "headline": '"What is Git?"'})
+    page = (
+        f'<html><head><script type="application/ld+json">{ld}</script>'
+        '<meta property="og:title" content="What is Git?"></head><body></body></html>'
+    )
+    assert _title(page)[0] == "What is Git?"
+    # A headline that is a quotation is quoted in every source, and keeps its marks.
+    page = page.replace('content="What is Git?"', 'content="&quot;What is Git?&quot;"')
+    assert _title(page)[0] == '"What is Git?"'
+    ld = json.dumps({"@type": "Article", "headline": "„Wir sind tief erschüttert“"})
+    page = f'<html><head><script type="application/ld+json">{ld}</script></head></html>'
+    assert _title(page)[0] == "„Wir sind tief erschüttert“"
+
+
+def test_json_ld_text_escaped_twice_is_read_as_the_page_shows_it() -> None:
+    ld = json.dumps(
+        {
+            "@type": "NewsArticle",
+            "headline": "And finally&amp;#8230; trouble brewing",
+            "description": "1,693 views &amp;nbsp; MBA rankings &amp;amp; trends",
+        }
+    )
+    page = f'<html><head><script type="application/ld+json">{ld}</script></head></html>'
+    meta, _ = read_page(lxml.html.fromstring(page), "https://news.example/a")
+    assert meta.title == "And finally\u2026 trouble brewing"
+    assert meta.description == "1,693 views MBA rankings & trends"
+
+
+def test_a_heading_linking_to_the_home_page_is_the_sites_name() -> None:
+    site = "Liebe geht durch den Magen"
+    logo = f'<div id="header"><h1><a href="https://www.blog.example/">{site}</a></h1></div>'
+    post = "<div class='post'><h1>Rinderleber mit Apfel und Zwiebel</h1></div>"
+    head = (
+        "<head><title>Rinderleber mit Apfel und Zwiebel | Liebe geht durch den Magen</title></head>"
+    )
+    page = f"<html>{head}<body>{logo}{post}</body></html>"
+    assert _title(page) == ("Rinderleber mit Apfel und Zwiebel", "h1")
+    # With no other <h1>, the <title> is taken, less the site's name.
+    page = f"<html>{head}<body>{logo}<p>Zutaten: ...</p></body></html>"
+    assert _title(page) == ("Rinderleber mit Apfel und Zwiebel", "html")
+    # A link to the root of a domain the page's host belongs to names the site too.
+    page = f"<html>{head}<body>{logo}</body></html>".replace("www.blog.example", "blog.example")
+    assert _title(page, "https://forum.blog.example/viewtopic.php?t=1")[1] == "html"
+    # A name joined to the next word is not a segment of its own.
+    joined = page.replace("Rinderleber mit Apfel und Zwiebel | ", "").replace(
+        "Magen</t", "Magen-Rezepte</t"
+    )
+    assert _title(joined)[0] == "Liebe geht durch den Magen-Rezepte"
+    # On the home page itself, the heading is its title; a link to another page is a headline.
+    assert _title(page, "https://blog.example/") == ("Liebe geht durch den Magen", "h1")
+    page = page.replace('href="https://blog.example/"', 'href="/2024/05/post"')
+    assert _title(page) == ("Liebe geht durch den Magen", "h1")

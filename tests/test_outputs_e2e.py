@@ -1,7 +1,7 @@
 """Outputs that keep the user's data and say what went wrong: CSV cells with lists and objects
-as JSON, an ``-O`` file left alone by a run that found nothing new, feeds files with inline
-comments, a web page given as a feed, and pages too large for the limit of the day fetched
-again once the limit is raised."""
+as JSON, ``-o``/``-O`` files with the records of the run's file, an ``-O`` file left alone by a
+run that found nothing new, feeds files with inline comments, a web page given as a feed, and
+pages too large for the limit of the day fetched again once the limit is raised."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def test_csv_cells_hold_lists_and_objects_as_json(
     assert json.loads(row["tags"]) == record["tags"]
     assert json.loads(row["provenance"]) == record["provenance"]
     assert row["title"] == record["title"] and row["text"] == record["text"]
+    assert list(row) == list(record)  # the record's columns, no field of the crawl's own
 
 
 def test_an_O_target_is_not_emptied_by_a_run_with_nothing_new(
@@ -43,7 +44,13 @@ def test_an_O_target_is_not_emptied_by_a_run_with_nothing_new(
     target = tmp_path / "latest.jsonl"
     first = crawl("-a", newsroom.feeds_arg(), "-O", str(target))
     assert first.returncode == 0, first.stderr[-3000:]
-    assert len(target.read_text(encoding="utf-8").splitlines()) == 2
+    # The records of the run's own file, field for field (no field of the crawl's own).
+    copies = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    by_id = {record["id"]: record for record in output_records(first.output_dir)}
+    assert len(copies) == len(by_id) == 2
+    for copy in copies:
+        assert list(copy) == list(by_id[copy["id"]])
+        assert copy == by_id[copy["id"]]
     again = crawl("-a", newsroom.feeds_arg(), "-O", str(target))
     assert again.returncode == 0, again.stderr[-3000:]
     assert len(target.read_text(encoding="utf-8").splitlines()) == 2

@@ -168,6 +168,12 @@ def test_a_feed_cut_off_twice_in_a_row_waits_as_usual() -> None:
     again = [*cut, FeedRun("f", cut[-1].run_at + PERIOD, "ok", work_left="partial_entry")]
     assert left_work(again) is None
     assert next_due(again, RULES) >= again[-1].run_at + RULES.min_interval_s
+    # A document cut off where no entry was cut counts the same, either way round.
+    for first, second in (("truncated", "truncated"), ("partial_entry", "truncated")):
+        once = [*quiet, FeedRun("f", quiet[-1].run_at + PERIOD, "ok", work_left=first)]
+        assert left_work(once) == first
+        twice = [*once, FeedRun("f", once[-1].run_at + PERIOD, "ok", work_left=second)]
+        assert left_work(twice) is None
     # Other work left after a cut-off poll still makes it due.
     limited = [*cut, FeedRun("f", cut[-1].run_at + PERIOD, "ok", work_left="over_limit")]
     assert left_work(limited) == "over_limit"

@@ -45,12 +45,22 @@ class _HelpFormatter(ScrapyHelpFormatter):
         return "".join(indent + line for line in text.splitlines(keepends=True))
 
 
+def _as_newscrawler() -> bool:
+    """Run as ``newscrawler crawl`` (crawler.cli), which names the spider itself."""
+    return Path(sys.argv[0]).name == "newscrawler"
+
+
 class Command(ScrapyCrawlCommand):
+    def long_desc(self) -> str:
+        if _as_newscrawler():
+            return "Crawl feeds, sites or sitemaps: the feeds spider, with the project's settings"
+        return super().long_desc()
+
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         # -h lists the feeds spider's arguments too: they are what a user needs to know.
         parser.formatter_class = _HelpFormatter
-        if Path(sys.argv[0]).name == "newscrawler":  # run as `newscrawler crawl` (crawler.cli)
+        if _as_newscrawler():
             parser.usage = "newscrawler crawl [options]"
         parser.epilog = (
             "Arguments of the feeds spider (-a NAME=VALUE; docs/commands.md):\n"
@@ -58,9 +68,13 @@ class Command(ScrapyCrawlCommand):
             + "\n"
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        # Checked here, before Scrapy starts its crawler process (and logs its start).
         if len(args) != 1:
-            raise UsageError("give exactly one spider name")
+            raise UsageError(_positional_error(args), print_help=False)
+        super().process_options(args, opts)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
         task = self.crawler_process.crawl(crawler, **opts.spargs)
@@ -96,6 +110,19 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
         elif crawler.stats is not None:
             self.exitcode = int(crawler.stats.get_value("run/exit_code", 0))
+
+
+def _positional_error(args: list[str]) -> str:
+    """What is wrong with the words given besides the options: feed URLs typed without
+    ``-a feeds=`` are the usual mistake (``newscrawler crawl`` names the spider itself)."""
+    if not args:
+        return "give exactly one spider name"
+    extra = " ".join(args[1:])
+    command = "newscrawler crawl" if _as_newscrawler() else "scrapy crawl"
+    hint = f"give feed URLs as -a feeds=URL,URL ({command} -h lists the arguments)"
+    if _as_newscrawler():
+        return f"newscrawler crawl takes options only, not {extra!r}; {hint}"
+    return f"give one spider name and then options only, not {extra!r}; {hint}"
 
 
 def _task_error(task: object) -> BaseException | None:

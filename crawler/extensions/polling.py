@@ -19,17 +19,20 @@ kept in the state store, ``state.sqlite3`` in ``NEWSCRAWLER_STATE_DIR`` (embedde
   on as ``feed_fetched`` for the report), its hints (``crawler.polling.feed_hints``), the new
   articles written from it, its failed article downloads, and whether it left work for a
   later run (``FeedRun.work_left``): new entries skipped as ``over_limit`` by
-  ``NEWSCRAWLER_MAX_ENTRIES_PER_FEED`` (signal ``entries_skipped``), entries cut off in a
-  truncated document (``partial_entry``), or, in a run that did not finish, ``stopped``: its
-  parse was interrupted, an article of it was dropped at ``CLOSESPIDER_ITEMCOUNT``, or some of
-  its article requests were cancelled or never started (``RunState.open_articles``); any
-  other close reason (an output error) counts every feed processed.
+  ``NEWSCRAWLER_MAX_ENTRIES_PER_FEED`` (signal ``entries_skipped``), an entry cut off in a
+  truncated document (``partial_entry``), a document cut off between items or before the
+  first (``truncated``: the items after the cut are missing), or, in a run that did not
+  finish, ``stopped``: its parse was interrupted, an article of it was dropped at
+  ``CLOSESPIDER_ITEMCOUNT``, or some of its article requests were cancelled or never started
+  (``RunState.open_articles``); any other close reason (an output error) counts every feed
+  processed.
 - At close: one ``FeedRun`` row per feed processed, at the run's start time. In distributed
   mode each feed's row is written as soon as the feed is processed (it stays if the worker is
   killed later), and at close the worker adds the articles it wrote and its failed downloads,
   per feed, to the feeds' rows, whichever worker fetched them
   (``RedisFeedHistory.add_counts``). A distributed row's ``work_left`` is what is known when
-  the feed is processed (``over_limit``, ``partial_entry``, a parse interrupted): a stopped
+  the feed is processed (``over_limit``, ``partial_entry``, ``truncated``, a parse
+  interrupted): a stopped
   worker's article requests go back to the shared queue, which the next run takes them from.
 
 Stats: ``feeds/not_due``, ``feeds/due_work_left``, ``feeds/history_pruned``,
@@ -107,7 +110,8 @@ class FeedPolling:
         self.outcomes: dict[str, tuple[str, str | None, int]] = {}
         self.written: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
-        # Work left for a later run, per feed: "over_limit", "partial_entry", "stopped".
+        # Work left for a later run, per feed: "over_limit", "partial_entry", "truncated",
+        # "stopped".
         self.work_left: dict[str, str] = {}
 
     @classmethod
@@ -196,6 +200,7 @@ class FeedPolling:
         reason: str | None = None,
         entries: int = 0,
         skipped: Counter[str] | None = None,
+        truncated: bool = False,
         **_: Any,
     ) -> None:
         self.outcomes[feed_url] = (status, reason, entries)
@@ -203,6 +208,8 @@ class FeedPolling:
             self._leave(feed_url, "stopped")
         elif skipped and skipped.get("partial_entry"):
             self._leave(feed_url, "partial_entry")
+        elif truncated:  # cut between two items or before the first: no entry was cut
+            self._leave(feed_url, "truncated")
         if self.shared is not None:
             # Distributed: the row is written as soon as the feed is processed, so it stays
             # if this worker is killed later; its articles are added at close (``counts``).

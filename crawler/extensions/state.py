@@ -34,9 +34,9 @@ At spider close it stores each feed's health (last status and reason, last succe
 polls in a row, which a poll the run's stop interrupted neither adds to nor resets) and, for a
 feed fully processed in a run that finished, the new ETag / Last-Modified, so the next run asks
 "changed since?". Every failed article of such a feed is in the store by then, so the 304
-hides nothing; only a failure the store could not record (``state/error``), entries cut off in
-a truncated download, or new entries left for later runs by ``NEWSCRAWLER_MAX_ENTRIES_PER_FEED``
-keep the old validators.
+hides nothing; only a failure the store could not record (``state/error``), a document cut off
+(a truncated download, wherever the cut fell: the entries after it are missing), or new entries
+left for later runs by ``NEWSCRAWLER_MAX_ENTRIES_PER_FEED`` keep the old validators.
 Validators are never advanced on a partial run: a killed or interrupted run's feeds are fetched
 in full again and their unwritten entries are not lost behind a 304.
 
@@ -136,8 +136,8 @@ class RunState:
         self.store: StateStore | None = None
         self.feed_outcomes: dict[str, tuple[str, str | None]] = {}
         self.new_validators: dict[str, tuple[str | None, str | None]] = {}
-        # Feeds whose validators stay: a failed article the store could not record, entries cut
-        # off in a truncated download, or new entries past NEWSCRAWLER_MAX_ENTRIES_PER_FEED
+        # Feeds whose validators stay: a failed article the store could not record, a document
+        # cut off (a truncated download), or new entries past NEWSCRAWLER_MAX_ENTRIES_PER_FEED
         # (crawler.spidermiddlewares.seen): a 304 next run would hide them.
         self.incomplete_feeds: set[str] = set()
         # Article requests of each feed sent on and not yet settled (a page or a failure): at a
@@ -226,10 +226,13 @@ class RunState:
         status: str,
         reason: str | None = None,
         skipped: Mapping[str, int] | None = None,
+        truncated: bool = False,
         **_: Any,
     ) -> None:
         self.feed_outcomes[feed_url] = (status, reason)
-        if skipped and skipped.get("partial_entry"):
+        # A document cut off between two items or before the first skips no entry, but the
+        # entries after the cut are missing all the same.
+        if truncated or (skipped and skipped.get("partial_entry")):
             self.incomplete_feeds.add(feed_url)
 
     def _inc(self, key: str, count: int = 1) -> None:

@@ -4,13 +4,14 @@ trafilatura's guesses; each field records which source gave it (``provenance``).
 from __future__ import annotations
 
 import functools
+import html
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from babel.core import get_global
 from htmldate.extractors import COMPLETE_URL
@@ -19,7 +20,14 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from crawler.extraction.dom import HIDDEN_TAGS, element_text, elements_holding
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
-from crawler.textnorm import WrittenDate, clean_text, page_text, to_iso8601, written_dates
+from crawler.textnorm import (
+    WrittenDate,
+    clean_text,
+    page_text,
+    tidy_text,
+    to_iso8601,
+    written_dates,
+)
 from crawler.urls import accept_canonical
 
 ARTICLE_TYPES = {
@@ -64,9 +72,10 @@ ROLE_WORD = re.compile(rf"\b{_ROLE}\b", re.IGNORECASE)
 # Generational suffixes after a comma ("John Smith, Jr."): not names of their own.
 GENERATION = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 PARENTHETICAL = re.compile(r"\([^)]{0,60}\)")
-# "Name | Site", "Name - Site": separators before a trailing site name in a title.
-TITLE_SEPARATORS = "|-–—:·•*｜："
+# "Name | Site", "Name - Site", "Name » Site": separators before a trailing segment of a title.
+TITLE_SEPARATORS = "|-–—:·•*｜：›»│"
 MIN_TITLE_CHARS = 20
+QUOTE_MARKS = "\"'“”„‟«»‘’‚‹›「」"
 # A heading's permalink, shown after it: a pilcrow or a private-use (icon font) character.
 PERMALINK_MARK = re.compile(r"\s*[¶\ue000-\uf8ff]+$")
 MIN_HEADING_CHARS = 10
@@ -561,6 +570,14 @@ def _json_ld_objects(tree: etree._Element) -> list[dict[str, Any]]:
     return found
 
 
+def _ld_text(value: Any) -> str | None:
+    """A JSON-LD text as plain text. The HTML parser does not decode a script's text, so an
+    entity its publisher escaped twice ("&amp;#8230;") is still there after ``clean_text``'s one
+    unescaping: it is unescaped again, as ``page_text`` does with a meta tag's content."""
+    text = clean_text(value)
+    return tidy_text(html.unescape(text)) if text and "&" in text else text
+
+
 def _types(obj: dict[str, Any]) -> set[str]:
     kind = obj.get("@type", [])
     kinds = kind if isinstance(kind, list) else [kind]
@@ -945,6 +962,37 @@ def shortest_variant(
     return title
 
 
+def unquoted(title: str | None, others: list[str | None]) -> str | None:
+    """A title wrapped whole in quotation marks loses them when another declared title is the
+    same words without them: the marks are the markup's, not the headline's (a headline that is
+    a quotation is quoted in every source)."""
+    if title and len(title) > 2 and title[0] in QUOTE_MARKS and title[-1] in QUOTE_MARKS:
+        inner = title[1:-1].strip()
+        if inner in others:
+            return inner
+    return title
+
+
+def without_segment(title: str | None, name: str) -> str | None:
+    """``title`` without a leading or trailing segment that is ``name`` ("Site » Post",
+    "Post | Site"), compared without case; the separator has a space on its side away from the
+    name, so a name joined to a word ("GdP-Vize") is not a segment."""
+    if not title or not name or len(name) >= len(title):
+        return title
+    folded = name.casefold()
+    if title[-len(name) :].casefold() == folded:
+        head = title[: -len(name)].rstrip()
+        core = head.rstrip(TITLE_SEPARATORS)
+        if 1 <= len(head) - len(core) <= 2 and core[-1:].isspace():
+            return core.rstrip() or title
+    if title[: len(name)].casefold() == folded:
+        tail = title[len(name) :].lstrip()
+        core = tail.lstrip(TITLE_SEPARATORS)
+        if 1 <= len(tail) - len(core) <= 2 and core[:1].isspace():
+            return core.lstrip() or title
+    return title
+
+
 def _alnum(text: str) -> str:
     return "".join(char for char in text.casefold() if char.isalnum())
 
@@ -955,15 +1003,53 @@ def _alnum(text: str) -> str:
 _IN_NAV = etree.XPath("boolean(ancestor::nav)")
 _IN_PAGE_HEADER = etree.XPath("boolean(ancestor::header[not(ancestor::article | ancestor::main)])")
 _IN_STORY = etree.XPath("boolean(ancestor::article | ancestor::main)")
+_LINKS = etree.XPath("ancestor::a/@href | .//a/@href")
 
 
-def _headline(h1s: list[etree._Element], headings: list[str | None]) -> str | None:
-    """The text of the first ``<h1>`` that is neither the site's menu nor its masthead."""
+def _headline(
+    h1s: list[etree._Element], headings: list[str | None], url: str
+) -> tuple[str | None, str | None]:
+    """The text of the first ``<h1>`` that is neither the site's menu, nor its masthead, nor a
+    link to its home page with text (``_links_home``); and the text of the first such link
+    passed over (the site's name), if any."""
     story = any(_IN_STORY(h) for h in h1s)
+    site = None
     for h1, text in zip(h1s, headings, strict=True):
-        if not (_IN_NAV(h1) or (story and _IN_PAGE_HEADER(h1))):
-            return text
-    return None
+        if _IN_NAV(h1) or (story and _IN_PAGE_HEADER(h1)):
+            continue
+        if text and _links_home(h1, url):
+            site = site or text
+            continue
+        return text, site
+    return None, site
+
+
+def _links_home(heading: etree._Element, url: str) -> bool:
+    """Whether a heading is, holds or sits in a link to the site's home page (the root of the
+    page's host or of a domain it belongs to), on a page that is not that home page: such a
+    heading is the site's logo or name ("<h1><a href="/">My Blog</a></h1>")."""
+    page = urlsplit(url)
+    if page.path in ("", "/") and not page.query:
+        return False
+    host = _bare_host(page.hostname)
+    for href in _LINKS(heading):
+        try:
+            link = urlsplit(urljoin(url, href.strip()))
+        except ValueError:
+            continue
+        home = _bare_host(link.hostname)
+        if (
+            home
+            and link.path in ("", "/")
+            and not link.query
+            and (host == home or host.endswith("." + home))
+        ):
+            return True
+    return False
+
+
+def _bare_host(host: str | None) -> str:
+    return (host or "").removeprefix("www.")
 
 
 def _heading_text(heading: etree._Element) -> str | None:
@@ -977,8 +1063,11 @@ def _heading_text(heading: etree._Element) -> str | None:
 
 def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     """Metadata declared by the page, first source wins per field: JSON-LD, then OpenGraph and
-    meta tags, then the first ``<h1>``; a title loses a trailing section segment another
-    source omits and a trailing site name. A meta tags' publication time beats the JSON-LD's
+    meta tags, then the first ``<h1>`` (``_headline``); a JSON-LD headline that repeats the
+    page's description is passed over, and when the only ``<h1>`` is the site's name (a link to
+    its home page) the ``<title>`` less that name is taken. A title loses quotation marks
+    another source omits (``unquoted``), a trailing section segment another source omits and a
+    trailing site name. A meta tags' publication time beats the JSON-LD's
     when only its day is shown in the text (``_shown_instead``). A publication time in UTC
     takes the publisher's offset: that of another declaration of the same moment, else of a
     time shown near the headline (``_shown_offset``). A declared day the text does not show
@@ -995,7 +1084,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         declared_dates += [obj.get("datePublished"), obj.get("dateCreated")]
         if not _types(obj) & ARTICLE_TYPES:
             continue
-        headline = clean_text(obj.get("headline"))
+        headline = _ld_text(obj.get("headline"))
         if headline:
             ld_titles.append(headline)
         body = obj.get("articleBody")
@@ -1005,8 +1094,9 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         meta.author_candidates.append(("json-ld", _names(authors)))
         meta.set("published", record_date(obj.get("datePublished")), "json-ld")
         meta.set("modified", record_date(obj.get("dateModified")), "json-ld")
-        meta.set("description", clean_text(obj.get("description")), "json-ld")
-        hints.descriptions.append(clean_text(obj.get("description")) or "")
+        description = _ld_text(obj.get("description"))
+        meta.set("description", description, "json-ld")
+        hints.descriptions.append(description or "")
         meta.set("image", _image(obj.get("image")), "json-ld")
         meta.set("language", language_code(obj.get("inLanguage")), "json-ld")
         meta.set("tags", clean_tags(obj.get("keywords")), "json-ld")
@@ -1030,7 +1120,10 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         values = content(*names)
         return values[0] if values else None
 
-    meta.set("title", ld_titles[0] if ld_titles else None, "json-ld")
+    # A JSON-LD headline that repeats the page's description is a summary put in its place.
+    summaries = {*hints.descriptions, *map(page_text, content("og:description", "description"))}
+    headlines = [title for title in ld_titles if title not in summaries]
+    meta.set("title", headlines[0] if headlines else None, "json-ld")
     meta.set("title", page_text(first("og:title", "twitter:title")), "opengraph")
     meta.author_candidates.append(
         (
@@ -1053,7 +1146,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         meta.set("published", _marked_date(tree), "html")
     h1s = tree.xpath("//h1")[:3]
     headings = [_heading_text(h) for h in h1s]
-    headline = _headline(h1s, headings)
+    headline, site_heading = _headline(h1s, headings, url)
     # Looked for in the visible text, which joins the text nodes with spaces: read alike.
     shown = ShownDates(tree, [page_text(" ".join(h.itertext())) for h in h1s])
     if _shown_instead(meta.published, meta_published, lambda: {d.day for d in shown.all}):
@@ -1080,16 +1173,20 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     canonical = tree.xpath("//link[@rel='canonical']/@href") or content("og:url")
     meta.canonical_url = accept_canonical(canonical[0] if canonical else None, url)
     meta.set("title", headline, "h1")
+    page_title = page_text(tree.findtext(".//title"))
+    if meta.title is None and site_heading:
+        # trafilatura would take that <h1> (a page's only one) for the headline: the <title>
+        # is the better guess, less the site's name.
+        meta.set("title", without_segment(page_title, site_heading), "html")
     if meta.published is None:  # trafilatura's guess will be checked against the text
         meta.shown_date = shown.headline_date()
         meta.shown_days = frozenset(found.day for found in shown.all)
         meta.early_days = shown.early_days()
         meta.first_shown_day = shown.all[0].day if shown.all else None
     host = urlsplit(meta.canonical_url or url).hostname or ""
-    declared = [
-        page_text(t) for t in (first("og:title"), first("twitter:title"), tree.findtext(".//title"))
-    ]
-    meta.title = shortest_variant(meta.title, [*ld_titles, *declared])
+    declared = [page_text(first("og:title")), page_text(first("twitter:title")), page_title]
+    meta.title = unquoted(meta.title, [*declared, headline])
+    meta.title = shortest_variant(meta.title, [*headlines, *declared])
     # The visible headline trims a trailing segment too ("Index Funds: How to Invest" with an
     # <h1> "Index Funds"): chosen on news-dev and web-dev together (docs/metadata-quality.md).
     meta.title = shortest_variant(meta.title, [headline], MIN_HEADING_CHARS)

@@ -200,6 +200,10 @@ def _entry(
             tags=tuple(t for t in tags if t),
             summary=clean_text(_string(item.get("summary"))),
             language=clean_text(_string(item.get("language")) or feed_language),
+            # A day without a time of day stays a day in the record, as for RSS and Atom.
+            published_raw=clean_text(
+                _string(item.get("date_published")) or _string(item.get("date_modified"))
+            ),
         ),
         None,
     )

@@ -5,7 +5,9 @@ or URL, it opens or fetches it itself). Every entry is validated on its own: a b
 listed in ``ParsedFeed.skipped`` with a reason and the entries after it survive.
 
 Importing this module caps the categories feedparser keeps per entry (``MAX_TAGS_PER_ENTRY``,
-``_add_tag_capped``): its own check of each new category against the others is quadratic.
+``_add_tag_capped``): its own check of each new category against the others is quadratic; and
+keeps a ``media:description`` apart from the entry's summary (``_start_media_description``)
+and notes whether an RSS ``<guid>`` is a permalink (``_start_guid_noting_permalink``).
 """
 
 from __future__ import annotations
@@ -49,6 +51,34 @@ def _add_tag_capped(parser: Any, term: Any, scheme: Any, label: Any) -> None:
 feedparser.mixin._FeedParserMixin._add_tag = _add_tag_capped
 
 
+def _start_media_description(parser: Any, attrs_d: Any) -> None:
+    """A ``media:description`` describes a picture or a video, not the article: kept apart
+    (``media_description``), where feedparser took it for the entry's summary when it came
+    before the ``<description>`` (which then went to ``content``)."""
+    parser.push_content("media_description", attrs_d, "text/plain", 1)
+
+
+def _end_media_description(parser: Any) -> None:
+    parser.pop_content("media_description")
+
+
+feedparser.mixin._FeedParserMixin._start_media_description = _start_media_description
+feedparser.mixin._FeedParserMixin._end_media_description = _end_media_description
+_start_guid = feedparser.mixin._FeedParserMixin._start_guid
+
+
+def _start_guid_noting_permalink(parser: Any, attrs_d: Any) -> None:
+    """feedparser's ``_start_guid`` (an RSS ``<guid>``; Atom's ``<id>`` keeps the original),
+    also noting whether the guid is a permalink (``guid_permalink``): feedparser takes it for
+    the link only when no ``<link>`` came before it, even an empty one."""
+    permalink = str(attrs_d.get("ispermalink", "true")).strip().lower() == "true"
+    parser._get_context()["guid_permalink"] = permalink
+    _start_guid(parser, attrs_d)
+
+
+feedparser.mixin._FeedParserMixin._start_guid = _start_guid_noting_permalink
+
+
 @dataclass
 class ParsedFeed:
     """What one feed body yielded. ``error`` set means the body is not a usable feed."""
@@ -60,6 +90,13 @@ class ParsedFeed:
     title: str | None = None
     error: str | None = None
     counters: Counter[str] = field(default_factory=Counter)  # feed-level notes (prescreen)
+
+    @property
+    def truncated(self) -> bool:
+        """The document was cut off (counted by the feed prescreen, or skipped as
+        ``truncated`` by the sitemap reader), wherever the cut fell: entries after it may be
+        missing, so the feed's validators must not stand."""
+        return bool(self.counters.get("truncated")) or "truncated" in self.skipped
 
     def set_title(self, value: object) -> None:
         """The feed's own title (for the run report and the OPML export), cleaned and cut to
@@ -150,11 +187,14 @@ def _entry(
     if not link:
         # RSS items sometimes carry the article URL only in a permalink guid.
         guid = raw.get("id")
-        if guid and raw.get("guidislink", False):
+        if guid and (raw.get("guidislink", False) or dict.get(raw, "guid_permalink", False)):
             link = guid
-    url, reason = resolve_link(link, feed_url)
+    # FeedBurner's <link> is its own redirect; feedburner:origLink is the article's URL.
+    url, _ = resolve_link(dict.get(raw, "feedburner_origlink"), feed_url)
     if url is None:
-        return None, reason
+        url, reason = resolve_link(link, feed_url)
+        if url is None:
+            return None, reason
     authors = [clean_text(a.get("name")) for a in raw.get("authors", []) if isinstance(a, dict)]
     if not any(authors) and raw.get("author"):
         authors = [clean_text(raw.get("author"))]
@@ -173,7 +213,8 @@ def _entry(
             updated=updated,
             authors=tuple(a for a in authors if a),
             tags=tuple(t for t in tags if t),
-            summary=clean_text(raw.get("summary")),
+            # An item described only in Media RSS (a video feed) has that description.
+            summary=clean_text(raw.get("summary") or dict.get(raw, "media_description")),
             language=clean_text(feed_language),
             published_raw=clean_text(raw.get("published") or dict.get(raw, "updated")),
         ),
@@ -199,7 +240,78 @@ def _date(text: object, parsed: object) -> str | None:
         moment = to_iso8601(day + compact.group("time")) if day else None
         if moment:
             return moment  # else (no such day or time) as feedparser read it, as before
+    if isinstance(text, str) and (rewritten := _with_offset(text)):
+        return to_iso8601(rewritten)
     return to_iso8601(parsed or text)
+
+
+def _with_offset(text: str) -> str | None:
+    """``text`` rewritten where feedparser misreads it, else ``None``. feedparser knows only
+    the US zone names: any other (``CET``, ``BST``, ``JST`` ...) and an hour offset after
+    ``GMT`` (``GMT+2``) it reads as UTC, so a known name or such an offset is replaced by its
+    numeric offset. A day written ``2024/09/03`` (or with dots) it reads as December 1st: it
+    is rewritten with hyphens."""
+    if len(text) > 100:
+        return None
+    if slashed := _SLASHED_DAY.fullmatch(text):
+        year, month, day = (int(slashed.group(name)) for name in ("year", "month", "day"))
+        text = f"{year:04d}-{month:02d}-{day:02d}{slashed.group('rest')}"
+        if not (zone := _ZONE_AFTER_TIME.fullmatch(text)):
+            return text
+    elif not (zone := _ZONE_AFTER_TIME.fullmatch(text)):
+        return None
+    name, hours, minutes = zone.group("name").lower(), zone.group("hours"), zone.group("minutes")
+    if name in ZONE_OFFSETS and hours is None:
+        offset = ZONE_OFFSETS[name]
+    elif name in ("gmt", "utc", "ut") and hours is not None:
+        offset = f"{hours[0]}{int(hours[1:]):02d}{minutes or '00'}"
+    else:
+        return text if slashed else None
+    return f"{zone.group('moment')} {offset}"
+
+
+# Zone names used in feeds that feedparser does not know, as offsets. IST is India's: the
+# news feeds that write it are Indian (Ireland's and Israel's are written as offsets).
+ZONE_OFFSETS = {
+    "wet": "+0000",
+    "west": "+0100",
+    "bst": "+0100",
+    "cet": "+0100",
+    "met": "+0100",
+    "cest": "+0200",
+    "mest": "+0200",
+    "eet": "+0200",
+    "eest": "+0300",
+    "msk": "+0300",
+    "ist": "+0530",
+    "sgt": "+0800",
+    "hkt": "+0800",
+    "awst": "+0800",
+    "jst": "+0900",
+    "kst": "+0900",
+    "acst": "+0930",
+    "aest": "+1000",
+    "acdt": "+1030",
+    "aedt": "+1100",
+    "nzst": "+1200",
+    "nzdt": "+1300",
+    "hst": "-1000",
+    "akst": "-0900",
+    "akdt": "-0800",
+    "nst": "-0330",
+    "ndt": "-0230",
+    "brt": "-0300",
+}
+# A time of day, then a zone name and, after GMT or UTC, an offset in hours (GMT+2, UTC-05:00).
+_ZONE_AFTER_TIME = re.compile(
+    r"(?P<moment>.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?P<name>[A-Za-z]{2,4})"
+    r"(?:\s*(?P<hours>[+-]\d{1,2})(?::?(?P<minutes>\d\d))?)?\s*"
+)
+# A day written with slashes or dots, year first, then a time of day or nothing.
+_SLASHED_DAY = re.compile(
+    r"\s*(?P<year>\d{4})(?P<sep>[/.])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})"
+    r"(?P<rest>(?:[Tt ].*)?)"
+)
 
 
 def _compact_day(match: re.Match[str]) -> str | None:

@@ -18,7 +18,10 @@ feedparser's loose fallback parser expands internal entities without limit and t
 - only the first ``max_items`` items are kept (feeds list newest first), cut at an item
   boundary and closed again;
 - a body cut off (no closing root tag) is counted as ``truncated`` and keeps its complete
-  items; the partial one (also when it is the first) is dropped and counted.
+  items; the partial one (also when it is the first) is dropped and counted. The cut counts
+  wherever it falls (mid-item, between two items, in the channel header): items after it may be
+  missing (``ParsedFeed.truncated``). An RSS document that lacks only its ``</rss>`` after a
+  complete ``</channel>`` is whole, and not counted.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ _ROOT = re.compile(r"<([A-Za-z_][\w.:-]*)")
 _ITEM_START = re.compile(r"<(?:[\w-]+:)?(?:item|entry)[\s>/]")
 _CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 _ITEM_END = re.compile(r"</(?:[\w-]+:)?(?:item|entry)\s*>")
+# The end of a document that ends right after its channel (trailing whitespace stripped).
+_CHANNEL_END = re.compile(r"</channel\s*>\Z")
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,11 @@ def _bound_items(text: str, max_items: int, result: Prescreened) -> str:
         return text
     ends = list(_ITEM_END.finditer(text))
     truncated = f"</{root}" not in text[-4096:]
+    if truncated and root.lower() == "rss" and _CHANNEL_END.search(text[-4096:].rstrip()):
+        # Only "</rss>" is missing: every item of the channel is there, so nothing was lost
+        # (counted as truncated, the feed would never keep its validators).
+        truncated = False
+        text += f"</{root}>"
     if len(ends) <= max_items and not truncated:
         return text
     if truncated:

@@ -221,6 +221,8 @@ class _Reader:
                 updated=updated,
                 tags=tags,
                 language=clean_text(fields.get("news:language")),
+                # A day without a time of day stays a day in the record, as for a feed.
+                published_raw=clean_text(fields.get("news:publication_date")),
             ),
         )
 

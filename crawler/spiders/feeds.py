@@ -204,6 +204,7 @@ class FeedsSpider(SourcesMixin):
         reason: str | None = None,
         entries: int = 0,
         skipped: Counter[str] | None = None,
+        truncated: bool = False,
     ) -> None:
         self.reported_feeds.add(feed_url)
         self._inc(
@@ -216,6 +217,7 @@ class FeedsSpider(SourcesMixin):
             reason=reason,
             entries=entries,
             skipped=skipped or Counter(),
+            truncated=truncated,
         )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -328,7 +330,13 @@ class FeedsSpider(SourcesMixin):
         yield from self.entry_requests(entries, skipped)
         # After the feed's own entries: a listed entry is requested with its current fields.
         yield from self.retry_requests(feed_url, skipped)
-        self._feed_outcome(feed_url, "ok", entries=len(parsed.entries), skipped=skipped)
+        self._feed_outcome(
+            feed_url,
+            "ok",
+            entries=len(parsed.entries),
+            skipped=skipped,
+            truncated=parsed.truncated,
+        )
 
     def entry_requests(
         self, entries: Iterable[FeedEntry], skipped: Counter[str], retry: bool = False

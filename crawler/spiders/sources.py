@@ -102,6 +102,12 @@ class SourceArguments:
             export_path.is_dir() or not export_path.parent.resolve().is_dir()
         ):
             raise ConfigError(f"-a export_opml: {export} is not a file in an existing directory")
+        if discover and not site_urls and export_path is None:
+            # Discover mode fetches only sites: without them (or an export) it would do nothing.
+            raise ConfigError(
+                "-a discover=1 lists the feeds of sites: give -a sites= or -a sites_file= "
+                "(or -a export_opml= to write the feed list as OPML)"
+            )
         return cls(site_urls, sitemap_urls, discover, export_path)
 
     @property
@@ -130,9 +136,14 @@ class SourcesMixin(scrapy.Spider):
             reason: str | None = None,
             entries: int = 0,
             skipped: Counter[str] | None = None,
+            truncated: bool = False,
         ) -> None: ...
 
         def feed_parsed(self, parsed: ParsedFeed, feed_url: str) -> Iterator[scrapy.Request]: ...
+
+        def retry_requests(
+            self, feed_url: str, skipped: Counter[str] | None = None
+        ) -> Iterator[scrapy.Request]: ...
 
         def feed_failed(self, failure: Failure) -> None: ...
 
@@ -393,6 +404,11 @@ class SourcesMixin(scrapy.Spider):
     async def _parse_sitemap(
         self, response: Response, feed_url: str, root: str, depth: int
     ) -> AsyncIterator[scrapy.Request]:
+        if response.status == 304:  # validators of the last run: unchanged, as for a feed
+            self._feed_outcome(feed_url, "not_modified")
+            for request in self.retry_requests(feed_url):
+                yield request
+            return
         config = self.config
         try:
             result = await self.in_parser(
@@ -431,7 +447,13 @@ class SourcesMixin(scrapy.Spider):
         self._inc("sitemaps/children", len(scheduled))
         for reason, count in skipped.items():
             self._inc(f"sitemaps/children_skipped/{reason}", count)
-        self._feed_outcome(feed_url, "ok", entries=len(scheduled), skipped=skipped)
+        self._feed_outcome(
+            feed_url,
+            "ok",
+            entries=len(scheduled),
+            skipped=skipped,
+            truncated=result.feed.truncated,
+        )
         for child in scheduled:
             yield self.sitemap_request(child, root, depth + 1)
 
