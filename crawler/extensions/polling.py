@@ -63,6 +63,7 @@ from crawler.polling import (
     FeedRun,
     PollingRules,
     feed_hints,
+    interrupted_poll,
     is_due,
     left_work,
     next_due,
@@ -204,7 +205,7 @@ class FeedPolling:
         **_: Any,
     ) -> None:
         self.outcomes[feed_url] = (status, reason, entries)
-        if reason == "parse_interrupted":  # the run is stopping: the feed was never read
+        if interrupted_poll(status, reason):  # the run is stopping: the feed was never read
             self._leave(feed_url, "stopped")
         elif skipped and skipped.get("partial_entry"):
             self._leave(feed_url, "partial_entry")
