@@ -408,6 +408,44 @@ def test_an_unchanged_sitemap_is_not_modified(
     assert second.returncode == 0, second.stderr[-3000:]
 
 
+def test_a_sitemap_index_is_read_in_full_every_run(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
+    """A child sitemap changes while its index stays the same: the index keeps no validators,
+    so the next run reads it and its children instead of a 304 that schedules none."""
+    index = (
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{site.base}/child.xml</loc></sitemap></sitemapindex>"
+    ).encode()
+    asked: list[str | None] = []
+    published = (datetime.now(UTC) - timedelta(hours=1)).isoformat("T", "seconds")
+
+    def answer_index(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        asked.append(headers.get("if-none-match"))
+        if headers.get("if-none-match") == '"index"':
+            return 304, {"ETag": '"index"'}, b""
+        return 200, {"Content-Type": "application/xml", "ETag": '"index"'}, index
+
+    def answer_child(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        slugs = ["index-first"] if len(asked) == 1 else ["index-first", "index-second"]
+        urls = "".join(
+            f"<url><loc>{site.base}/news/{slug}</loc><lastmod>{published}</lastmod></url>"
+            for slug in slugs
+        )
+        body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+        return 200, {"Content-Type": "application/xml", "ETag": f'"{len(slugs)}"'}, body.encode()
+
+    site.routes["/index.xml"] = Route(answer_index)
+    site.routes["/child.xml"] = Route(answer_child)
+    for slug in ("index-first", "index-second"):
+        site.add(f"/news/{slug}", bare_article(slug))
+    for _ in range(2):
+        result = crawl("-a", "sitemaps=" + site.url("/index.xml"))
+        assert result.returncode == 0, result.stderr[-3000:]
+    assert asked == [None, None]
+    assert site.hits("/news/index-first") == site.hits("/news/index-second") == 1
+
+
 def work_left(output_dir: Path, feed_url: str) -> list[str | None]:
     with sqlite3.connect(output_dir.parent / "state" / "state.sqlite3") as db:
         rows = db.execute(

@@ -45,6 +45,7 @@ from twisted.python.failure import Failure
 
 from crawler.arguments import flag_argument
 from crawler.config import ConfigError
+from crawler.extensions.state import RunState
 from crawler.feeds.discover import FoundFeed, SiteDiscovery
 from crawler.feeds.jobs import ParseFailed, read_homepage
 from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_list
@@ -425,6 +426,9 @@ class SourcesMixin(scrapy.Spider):
             for request in self.feed_parsed(self.tag_entries(result.feed, feed_url), feed_url):
                 yield request
             return
+        # An index keeps no validators: a child sitemap changes while the index stays the same
+        # (many sites never update a child's lastmod), and a 304 would schedule no child.
+        RunState.for_crawler(self.crawler).note_validators(feed_url, None, None)
         skipped = Counter(result.feed.skipped)
         children = result.children
         if depth >= config.sitemap_max_depth:
