@@ -198,15 +198,26 @@ def merge(argv: list[str]) -> int:
     except (MergeError, OSError) as exc:
         print(f"newscrawler merge: {exc}", file=sys.stderr)
         return 1
+    from crawler.storage.jsonl import EncodeError, encode_record
+
+    # Every line is encoded before any file is written: a record that cannot be written (a
+    # lone surrogate read from an escape) leaves no file half made.
+    outputs: dict[Path, list[str]] = {}
+    for record in result.records:
+        path = args.output or args.by_day / f"{record_day(record)}.jsonl"
+        try:
+            outputs.setdefault(path, []).append(encode_record(record))
+        except EncodeError as exc:
+            print(
+                f"newscrawler merge: article {record['id']}: cannot be written ({exc})",
+                file=sys.stderr,
+            )
+            return 1
     if args.output is not None:
-        outputs = {args.output: result.records}
-    else:
-        outputs = {}
-        for record in result.records:
-            outputs.setdefault(args.by_day / f"{record_day(record)}.jsonl", []).append(record)
+        outputs.setdefault(args.output, [])
     try:
-        for path, records in outputs.items():
-            _write_jsonl(path, records)
+        for path, lines in outputs.items():
+            _write_jsonl(path, lines)
     except OSError as exc:
         print(f"newscrawler merge: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 1
@@ -219,15 +230,12 @@ def merge(argv: list[str]) -> int:
     return 0
 
 
-def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
+def _write_jsonl(path: Path, lines: list[str]) -> None:
     """Written beside and renamed into place: a reader never sees half a file."""
-    from crawler.storage.jsonl import encode_record
-
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".part")
     with temporary.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(encode_record(record) + "\n")
+        handle.writelines(line + "\n" for line in lines)
     os.replace(temporary, path)
 
 

@@ -223,6 +223,29 @@ def test_newscrawler_merge_refuses_a_period_that_ends_before_it_begins(tmp_path:
     assert not (tmp_path / "m.jsonl").exists()
 
 
+def test_newscrawler_merge_names_a_line_it_cannot_read_or_write(tmp_path: Path) -> None:
+    good = json.dumps(record("a", 1, "2026-11-02T08:00:00+00:00")) + "\n"
+    runs = tmp_path / "output"
+    runs.mkdir()
+    # Not UTF-8 (a file saved in another encoding), then JSON that no JSON Lines reader takes.
+    for name, line in [
+        ("latin-1", '{"id": "b", "title": "Caf\u00e9"}\n'.encode("latin-1")),
+        ("nan", b'{"id": "b", "similarity": NaN}\n'),
+    ]:
+        (runs / "feeds_2.jsonl").write_bytes(line)
+        (runs / "feeds_1.jsonl").write_text(good, encoding="utf-8")
+        done = newscrawler(tmp_path, "merge", "output", "-o", "m.jsonl")
+        assert done.returncode == 1, (name, done.stderr)
+        assert "Traceback" not in done.stderr
+        assert "feeds_2.jsonl:1: not a JSON line" in done.stderr, done.stderr
+    # A lone surrogate read from an escape cannot be written as UTF-8: named, no file left.
+    (runs / "feeds_2.jsonl").write_text('{"id": "b", "title": "\\ud800"}\n', encoding="utf-8")
+    done = newscrawler(tmp_path, "merge", "output", "-o", "m.jsonl")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "article b: cannot be written" in done.stderr
+    assert not list(tmp_path.glob("m.jsonl*"))
+
+
 def test_newscrawler_forget_names_a_corrupt_state_file(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir()

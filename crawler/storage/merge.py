@@ -43,17 +43,24 @@ def run_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def read_records(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+    """The records of a run file; a line that is not UTF-8 JSON (``NaN`` and ``Infinity``,
+    which no JSON Lines reader takes, included) or not an article record is a
+    ``MergeError`` naming the file and line."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
                 continue
             try:
-                record = json.loads(line)
-            except ValueError as exc:
+                record = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
+            except ValueError as exc:  # UnicodeDecodeError included
                 raise MergeError(f"{path}:{number}: not a JSON line ({exc})") from None
             if not isinstance(record, dict) or not isinstance(record.get("id"), str):
                 raise MergeError(f"{path}:{number}: not an article record (no id)")
             yield record
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def fetched_at(record: dict[str, Any]) -> datetime:
