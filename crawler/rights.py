@@ -204,6 +204,21 @@ def http_url(value: Any, base: str | None = None) -> str | None:
     return url
 
 
+def text_url(value: Any, base: str) -> str | None:
+    """A URL given as text (a JSON-LD value, a ``content`` attribute), where a licence's name
+    is as common as its URL: an absolute http(s) URL, or a reference starting with ``/`` or
+    ``.`` resolved against ``base``; ``None`` for anything else ("CC BY-SA 4.0", "CC-BY"),
+    which a resolution would turn into a URL of the page's own site."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or any(char.isspace() for char in text):
+        return None
+    if text.startswith(("/", ".")):
+        return http_url(text, base)
+    return http_url(text)
+
+
 def _normalize_escapes(path: str) -> str:
     """Percent-escapes of unreserved characters decoded (TDMRep, after RFC 3986): ``%7E`` and
     ``~`` match each other; escapes of reserved characters stay as they are."""
@@ -323,7 +338,7 @@ def _ld_license(value: Any, base: str) -> str | None:
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, dict):
             item = item.get("url") or item.get("@id")
-        url = http_url(item, base)
+        url = text_url(item, base)
         if url:
             return url
     return None
@@ -391,13 +406,13 @@ def _markup_license(
         if "license" not in names:  # most: Open Graph properties, rel="noopener" and the like
             continue
         if {"cc:license", "dcterms:license", "dct:license"} & set(names.split()):
-            value = element.get("href") or element.get("resource") or element.get("content")
-            found = http_url(value, url)
+            value = element.get("href") or element.get("resource")
+            found = http_url(value, url) if value else text_url(element.get("content"), url)
             if found:
                 return found, "html"
     for name in ("dcterms.license", "dc.rights.license"):
         for value in meta.get(name, []):
-            found = http_url(value, url)
+            found = text_url(value, url)
             if found:
                 return found, "meta"
     return None, None

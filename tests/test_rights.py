@@ -293,6 +293,17 @@ def test_creative_commons_markup() -> None:
         "https://creativecommons.org/licenses/by/4.0/"
     )
     assert read_page_rights(_page('<link rel="license" href="javascript:x">'), URL).license is None
+    # A licence named in words is no URL, in JSON-LD, RDFa content or a meta element; a
+    # reference from the site's root is one.
+    for named in ("CC BY-SA 4.0", "CC-BY-4.0", "licence.html", "mailto:x@news.example"):
+        words = _page(
+            _ld({"@type": "NewsArticle", "license": named})
+            + f'<meta name="dcterms.license" content="{named}">',
+            body=f'<span property="cc:license" content="{named}"></span>',
+        )
+        assert read_page_rights(words, URL).license is None, named
+    rooted = _page('<meta name="dcterms.license" content="/licence">')
+    assert read_page_rights(rooted, URL).license == "https://news.example/licence"
     # A rel="license" link is the licence even after RDFa markup naming another one.
     both = rdfa + '</span><a rel="nofollow license" href="https://l.example/by">CC BY</a>'
     rights = read_page_rights(_page(body=both), URL)

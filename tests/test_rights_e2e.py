@@ -124,9 +124,18 @@ def test_rights_signals_and_their_absence(
 ) -> None:
     publisher, plain = new_site(sites), new_site(sites)
     publisher_feed = serve_publisher(publisher)
-    # The plain site: no robots.txt, no tdmrep.json, no signal on the page.
+    # The plain site: no robots.txt, no tdmrep.json, no signal on the page: a licence named
+    # in words is not a URL (resolved against the page it would be one of the site's own).
     plain_feed = serve_feed(plain, ["/news/plain-story"])
-    plain.add("/news/plain-story", page("plain-story"))
+    named = {"@type": "NewsArticle", "license": "CC BY-SA 4.0"}
+    plain.add(
+        "/news/plain-story",
+        page(
+            "plain-story",
+            f'<script type="application/ld+json">{json.dumps(named)}</script>'
+            '<meta name="dcterms.license" content="Proprietary">',
+        ),
+    )
 
     result = crawl("-a", f"feeds={publisher_feed},{plain_feed}")
     assert result.returncode == 0, result.stderr[-3000:]
