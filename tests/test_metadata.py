@@ -408,6 +408,12 @@ def test_site_name_is_the_host_when_nothing_is_declared() -> None:
     entry = FeedEntry(link="https://www.x.example/a", feed_url="https://www.x.example/feed")
     article = build_article(extraction, "https://www.x.example/a", entry, "")
     assert (article.site_name, article.provenance["site_name"]) == ("x.example", "url")
+    # On a port of its own too: trafilatura's fallback (host and port) is no declared name.
+    url = "https://www.x.example:8443/a"
+    extraction = extract_page("<html><body><p>x</p></body></html>", url)
+    extraction.text = "x"
+    article = build_article(extraction, url, FeedEntry(link=url, feed_url=url), "")
+    assert (article.site_name, article.provenance["site_name"]) == ("x.example", "url")
 
 
 def test_date_marked_in_the_page_when_the_head_declares_none() -> None:

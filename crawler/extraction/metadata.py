@@ -225,8 +225,10 @@ class PageMetadata:
             self.settle_guessed_date(record_date(fields.date))
         if self.missing("site_name"):
             name = site_name(fields.sitename)
-            # trafilatura's own fallback is the host: left to the record's ("url") fallback.
-            if name and name.lower() != self.host.removeprefix("www."):
+            # trafilatura's own fallback is the host (with the URL's port, if any): left to
+            # the record's ("url") fallback.
+            host = re.escape(self.host.removeprefix("www."))
+            if name and not re.fullmatch(host + r"(:\d+)?", name.lower()):
                 self.set("site_name", name, "trafilatura")
                 # The site's name can make an author named before a publisher, so that the
                 # next settling asks trafilatura: ask now, while its tree is intact.
