@@ -105,3 +105,23 @@ def test_the_readme_is_short_and_its_record_example_is_valid() -> None:
     [example] = re.findall(r"```json\n(.*?)```", readme, flags=re.S)
     schema = json.loads((ROOT / "crawler" / "article.schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(json.loads(example), schema)
+
+
+def test_every_record_field_is_documented_and_required_by_the_schema() -> None:
+    """The fields of output.md's record table, the schema's properties, the fields it requires
+    and the fields a record has are one set: a reader checking records against the schema
+    learns every field is always there."""
+    from crawler.extraction.article import extract_article
+    from crawler.items import FeedEntry
+
+    section = text(ROOT / "docs" / "output.md").split("## Record format", 1)[1].split("\n## ")[0]
+    documented = set(re.findall(r"^\| `(\w+)` \|", section, flags=re.M))
+    schema = json.loads((ROOT / "crawler" / "article.schema.json").read_text(encoding="utf-8"))
+    url = "https://news.example/a"
+    paragraphs = "".join(f"<p>Sentence {n} of the story, told in full.</p>" for n in range(40))
+    html = f"<html><body><article>{paragraphs}</article></body></html>".encode()
+    entry = FeedEntry(link=url, feed_url=url)
+    article = extract_article(html, url, {}, entry, "2026-11-24T08:15:03+00:00").article
+    assert article is not None
+    record = article.to_record()
+    assert documented == set(schema["properties"]) == set(schema["required"]) == set(record)
