@@ -29,7 +29,8 @@ against ``article.schema.json``). A page that yields none gives ``{"url": ..., "
 
 Without a feed (JSON Lines, HTML files, an article whose feed is not archived) each page gets
 a ``FeedEntry`` built from its URL alone: ``feed_url`` is the page URL and ``guid`` is null.
-For JSON Lines, ``fetched_at`` is the input's ``fetched_at`` when given, else now.
+For JSON Lines, ``fetched_at`` is the input's ``fetched_at`` (in UTC) when given and a date,
+else the time of extraction.
 
 Progress goes to standard error every few seconds on long inputs, and a summary line at the
 end (records written, failed, damaged WARC records skipped).
@@ -82,6 +83,14 @@ HTML_SUFFIXES = (".html", ".htm")
 FEED_TYPES = ("xml", "rss", "atom", "json")
 
 
+def _fetched_at(value: Any) -> str:
+    """A JSON Lines page's ``fetched_at`` in UTC, as a crawl writes it; the time of
+    extraction (to the second) when it is not given or not a date."""
+    given = to_iso8601(value)
+    moment = datetime.fromisoformat(given) if given else datetime.now(UTC).replace(microsecond=0)
+    return moment.astimezone(UTC).isoformat()
+
+
 def reextract_line(
     line: str, *, min_text_chars: int = MIN_TEXT_CHARS, max_bytes: int = MAX_BYTES
 ) -> dict[str, Any]:
@@ -95,7 +104,7 @@ def reextract_line(
     url, html = data.get("url"), data.get("html")
     if not isinstance(url, str) or not _is_http_url(url) or not isinstance(html, str):
         return _failure(url if isinstance(url, str) else None, "invalid_input")
-    fetched_at = to_iso8601(data.get("fetched_at")) or datetime.now(UTC).isoformat()
+    fetched_at = _fetched_at(data.get("fetched_at"))
     # The crawl's screen first (binary or oversized pages), on the page as UTF-8 bytes.
     screened = screen_page(html.encode("utf-8", errors="replace"), HTML_HEADERS, max_bytes)
     if screened.html is None:

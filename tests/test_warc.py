@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import random
+import re
 import sys
 import zlib
 from collections.abc import Callable
@@ -488,6 +489,26 @@ def test_extract_json_lines_files_and_a_missing_input(tmp_path: Path) -> None:
     [record] = records
     assert record["title"] == "From a file"
     assert "cannot read" in err and "missing.jsonl" in err
+
+
+def test_extract_json_lines_fetched_at_is_utc_as_in_a_crawl(tmp_path: Path) -> None:
+    page = article_html("Dated", paragraphs_for("d"))
+    given = ["2026-11-24T10:15:03+02:00", "2026-11-24T08:15:03Z", 1795508103, None, "garbage"]
+    lines = tmp_path / "pages.jsonl"
+    lines.write_text(
+        "".join(
+            json.dumps({"url": f"https://site.example/{n}", "html": page, "fetched_at": value})
+            + "\n"
+            for n, value in enumerate(given)
+        )
+    )
+    status, records, _ = run_extract(str(lines))
+    assert status == 0
+    stamps = [str(record["fetched_at"]) for record in records]
+    assert stamps[:3] == ["2026-11-24T08:15:03+00:00"] * 3
+    # Not given, or not a date: the time of extraction, to the second, like a crawl's.
+    for stamp in stamps[3:]:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", stamp), stamp
 
 
 def test_the_warc_is_durable_before_lines_point_into_it_and_closed_before_the_journal_empties(
