@@ -148,3 +148,43 @@ def test_opml_list_over_budget_is_a_startup_error(site: LocalSite, tmp_path: Pat
     assert result.returncode == 2
     assert "NEWSCRAWLER_PARSE_TIMEOUT_S" in result.stderr, result.stderr[-3000:]
     assert not site.requests
+
+
+def test_a_run_stopped_while_its_feeds_failed_or_were_being_parsed_exits_0(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """A poll the stop interrupted (``parse_interrupted``) is not the feed's failure: a run
+    stopped by SIGTERM while it parsed a feed did not see every feed fail, though its other
+    feed failed, and exits 0 as any stopped run, its report partial."""
+    site.add("/page.html", "<html><body><p>No feed here.</p></body></html>")
+    release = threading.Event()
+
+    def heavy(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        release.wait(WAIT_S)
+        return 200, {"Content-Type": "application/rss+xml"}, MARKUP_BOMB
+
+    site.routes["/heavy.xml"] = Route(heavy)
+    output_dir = tmp_path / "output"
+    feeds = [site.url("/page.html"), site.url("/heavy.xml")]
+    run = BackgroundCrawl(
+        output_dir,
+        "-a",
+        "feeds=" + ",".join(feeds),
+        settings={"NEWSCRAWLER_PARSE_TIMEOUT_S": "300"},
+    )
+    try:
+        # The page is parsed first (its parse starts the parse workers): not a feed.
+        wait_for(lambda: "not_a_feed" in run.stderr, "the page to fail as not a feed")
+        release.set()
+        time.sleep(1.5)  # the heavy feed is downloaded and in the parse worker (about 7 s)
+        run.process.send_signal(signal.SIGTERM)
+        returncode = run.wait()
+    finally:
+        release.set()
+        run.stop()
+    [report_path] = output_dir.glob("*.report.json")
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert report["feeds"][site.url("/heavy.xml")]["reason"] == "parse_interrupted"
+    assert report["feeds"][site.url("/page.html")]["reason"] == "not_a_feed"
+    assert report["partial"] is True and report["close_reason"] == "shutdown"
+    assert returncode == 0, run.stderr[-3000:]
