@@ -88,10 +88,8 @@ def test_hostile_documents_beside_good_feeds(site: LocalSite, tmp_path: Path) ->
     assert elapsed < 90
 
 
-def test_sigterm_while_a_document_is_parsed(site: LocalSite, tmp_path: Path) -> None:
-    """The good feeds are parsed and their articles downloaded first; then the heavy feed is
-    answered, and SIGTERM comes while the parse worker is busy with it (its budget far away)."""
-    newsroom = newsroom_with_hostiles(site)
+def held_heavy_feed(site: LocalSite) -> threading.Event:
+    """``/heavy.xml`` serves the markup bomb once the returned event is set."""
     release = threading.Event()
 
     def heavy(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
@@ -99,6 +97,14 @@ def test_sigterm_while_a_document_is_parsed(site: LocalSite, tmp_path: Path) -> 
         return 200, {"Content-Type": "application/rss+xml"}, MARKUP_BOMB
 
     site.routes["/heavy.xml"] = Route(heavy)
+    return release
+
+
+def test_sigterm_while_a_document_is_parsed(site: LocalSite, tmp_path: Path) -> None:
+    """The good feeds are parsed and their articles downloaded first; then the heavy feed is
+    answered, and SIGTERM comes while the parse worker is busy with it (its budget far away)."""
+    newsroom = newsroom_with_hostiles(site)
+    release = held_heavy_feed(site)
     output_dir = tmp_path / "output"
     feeds = [newsroom.feed_url(f) for f in SLUGS] + [site.url("/heavy.xml")]
     run = BackgroundCrawl(
@@ -157,13 +163,7 @@ def test_a_run_stopped_while_its_feeds_failed_or_were_being_parsed_exits_0(
     stopped by SIGTERM while it parsed a feed did not see every feed fail, though its other
     feed failed, and exits 0 as any stopped run, its report partial."""
     site.add("/page.html", "<html><body><p>No feed here.</p></body></html>")
-    release = threading.Event()
-
-    def heavy(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        release.wait(WAIT_S)
-        return 200, {"Content-Type": "application/rss+xml"}, MARKUP_BOMB
-
-    site.routes["/heavy.xml"] = Route(heavy)
+    release = held_heavy_feed(site)
     output_dir = tmp_path / "output"
     feeds = [site.url("/page.html"), site.url("/heavy.xml")]
     run = BackgroundCrawl(
