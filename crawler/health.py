@@ -32,7 +32,7 @@ from pathlib import Path
 
 from crawler.polling import FeedRun, PollingRules, failure_streak, left_work, next_due
 from crawler.storage.feed_history import FeedHistory, FeedHistoryStore
-from crawler.storage.state import SQLITE_FILE
+from crawler.storage.state import SQLITE_FILE, sqlite_header_problem
 
 DAY_S = 86400.0
 # A feed failing this many runs in a row, or with no success for DEAD_AFTER_S, is dead.
@@ -299,8 +299,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m crawler.healt
         if not database.exists():
             parser.error(f"no state store at {database}")
         try:
+            # An empty file would become a fresh store, which the next crawl would accept.
+            if problem := sqlite_header_problem(database):
+                raise sqlite3.DatabaseError(problem)
             history = FeedHistory(database)
-        except sqlite3.Error as exc:  # not an SQLite file: corrupt, truncated
+        except sqlite3.Error as exc:  # not an SQLite file: corrupt, truncated, empty
             print(f"{prog}: cannot read the feed history in {database}: {exc}", file=sys.stderr)
             return 1
     try:

@@ -252,7 +252,38 @@ def test_newscrawler_forget_names_a_corrupt_state_file(tmp_path: Path) -> None:
     (state / "state.sqlite3").write_bytes(b"not a database, a stray file\n" * 10)
     done = newscrawler(tmp_path, "forget", "--all", "--state-dir", str(state))
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
-    assert f"cannot read {state / 'state.sqlite3'}: file is not a database" in done.stderr
+    assert f"cannot read {state / 'state.sqlite3'}: not an SQLite database" in done.stderr
+
+
+def test_an_empty_state_file_stays_refused_after_health_and_forget(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """The crawl refuses an empty state file (a truncated store: starting afresh would write
+    every article again). ``health`` and ``forget`` refuse it too, and leave it empty: opened
+    by SQLite it would become a fresh store, and the next crawl would accept it."""
+    newsroom = Newsroom(site)
+    newsroom.add_story("world", "harbour-plan")
+    crawl = ["crawl", "-a", newsroom.feeds_arg(), *settings_args(tmp_path)]
+    assert newscrawler(tmp_path, *crawl).returncode == 0
+    database = tmp_path / "state" / "state.sqlite3"
+    database.write_bytes(b"")
+    refused = newscrawler(tmp_path, *crawl)
+    assert refused.returncode == 2 and "(the file is empty)" in refused.stderr, refused.stderr
+
+    state = ["--state-dir", str(tmp_path / "state")]
+    health = newscrawler(tmp_path, "health", *state, "-o", str(tmp_path / "health.html"))
+    assert health.returncode == 1 and "Traceback" not in health.stderr, health.stderr
+    assert f"cannot read the feed history in {database}: the file is empty" in health.stderr
+    for dry_run in (["--dry-run"], []):
+        forget = newscrawler(tmp_path, "forget", "--all", *dry_run, *state)
+        assert forget.returncode == 1 and "Traceback" not in forget.stderr, forget.stderr
+        assert f"cannot read {database}: the file is empty" in forget.stderr
+    assert database.read_bytes() == b""
+
+    again = newscrawler(tmp_path, *crawl)
+    assert again.returncode == 2 and "(the file is empty)" in again.stderr, again.stderr
+    assert site.hits("/news/harbour-plan") == 1
+    assert len(output_records(tmp_path / "output")) == 1
 
 
 def test_newscrawler_forget_brings_dropped_entries_back(site: LocalSite, tmp_path: Path) -> None:

@@ -338,7 +338,8 @@ def test_workers_that_cannot_start_are_reported_and_fail_the_crawl(
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
         f"The extraction workers could not start: {error}"
     ]
-    report: dict[str, Any] = {"totals": {"feeds": 1, "feeds_failed": 0}, "output_error": None}
+    report: dict[str, Any] = {"feeds": {"f": {"status": "ok", "reason": None}}}
+    report |= {"output_error": None}
     report |= {"opml_export_error": None, "workers_error": error}
     assert RunReport.exit_code(None, report) == 1  # type: ignore[arg-type]
 

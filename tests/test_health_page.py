@@ -277,4 +277,4 @@ def test_a_corrupt_state_file_is_a_one_line_error(
     assert main(["--state-dir", str(tmp_path / "state"), "-o", str(output)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("python -m crawler.health: cannot read the feed history in "), err
-    assert "file is not a database" in err and not output.exists()
+    assert "not an SQLite database" in err and not output.exists()

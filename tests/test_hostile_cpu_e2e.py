@@ -88,10 +88,8 @@ def test_hostile_documents_beside_good_feeds(site: LocalSite, tmp_path: Path) ->
     assert elapsed < 90
 
 
-def test_sigterm_while_a_document_is_parsed(site: LocalSite, tmp_path: Path) -> None:
-    """The good feeds are parsed and their articles downloaded first; then the heavy feed is
-    answered, and SIGTERM comes while the parse worker is busy with it (its budget far away)."""
-    newsroom = newsroom_with_hostiles(site)
+def held_heavy_feed(site: LocalSite) -> threading.Event:
+    """``/heavy.xml`` serves the markup bomb once the returned event is set."""
     release = threading.Event()
 
     def heavy(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
@@ -99,6 +97,14 @@ def test_sigterm_while_a_document_is_parsed(site: LocalSite, tmp_path: Path) -> 
         return 200, {"Content-Type": "application/rss+xml"}, MARKUP_BOMB
 
     site.routes["/heavy.xml"] = Route(heavy)
+    return release
+
+
+def test_sigterm_while_a_document_is_parsed(site: LocalSite, tmp_path: Path) -> None:
+    """The good feeds are parsed and their articles downloaded first; then the heavy feed is
+    answered, and SIGTERM comes while the parse worker is busy with it (its budget far away)."""
+    newsroom = newsroom_with_hostiles(site)
+    release = held_heavy_feed(site)
     output_dir = tmp_path / "output"
     feeds = [newsroom.feed_url(f) for f in SLUGS] + [site.url("/heavy.xml")]
     run = BackgroundCrawl(
@@ -148,3 +154,37 @@ def test_opml_list_over_budget_is_a_startup_error(site: LocalSite, tmp_path: Pat
     assert result.returncode == 2
     assert "NEWSCRAWLER_PARSE_TIMEOUT_S" in result.stderr, result.stderr[-3000:]
     assert not site.requests
+
+
+def test_a_run_stopped_while_its_feeds_failed_or_were_being_parsed_exits_0(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """A poll the stop interrupted (``parse_interrupted``) is not the feed's failure: a run
+    stopped by SIGTERM while it parsed a feed did not see every feed fail, though its other
+    feed failed, and exits 0 as any stopped run, its report partial."""
+    site.add("/page.html", "<html><body><p>No feed here.</p></body></html>")
+    release = held_heavy_feed(site)
+    output_dir = tmp_path / "output"
+    feeds = [site.url("/page.html"), site.url("/heavy.xml")]
+    run = BackgroundCrawl(
+        output_dir,
+        "-a",
+        "feeds=" + ",".join(feeds),
+        settings={"NEWSCRAWLER_PARSE_TIMEOUT_S": "300"},
+    )
+    try:
+        # The page is parsed first (its parse starts the parse workers): not a feed.
+        wait_for(lambda: "not_a_feed" in run.stderr, "the page to fail as not a feed")
+        release.set()
+        time.sleep(1.5)  # the heavy feed is downloaded and in the parse worker (about 7 s)
+        run.process.send_signal(signal.SIGTERM)
+        returncode = run.wait()
+    finally:
+        release.set()
+        run.stop()
+    [report_path] = output_dir.glob("*.report.json")
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert report["feeds"][site.url("/heavy.xml")]["reason"] == "parse_interrupted"
+    assert report["feeds"][site.url("/page.html")]["reason"] == "not_a_feed"
+    assert report["partial"] is True and report["close_reason"] == "shutdown"
+    assert returncode == 0, run.stderr[-3000:]

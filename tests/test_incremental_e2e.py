@@ -11,8 +11,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from crawler.storage.feed_history import FeedHistory
 from crawler.storage.state import url_key
-from tests.conftest import ROOT, CrawlResult, LocalSite
+from tests.conftest import ROOT, CrawlResult, LocalSite, Route
 from tests.newsroom import Newsroom, output_records
 from tests.pages import paragraphs_for
 
@@ -280,3 +281,74 @@ def test_a_backlog_over_the_entry_limit_is_drained_newest_first_over_runs(
     assert run() == (["harbour-bridge"], {"already_written": 4})
     assert run() == ([], {})
     assert room.answers_304 == 1
+
+
+@pytest.mark.parametrize("status", [301, 308])
+def test_a_feed_moved_permanently_keeps_its_entries_under_the_listed_url(
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path, status: int
+) -> None:
+    """A listed feed that redirects to its new address: its entries belong to the URL as
+    listed (the report's line, the history row, left-over entries and retries), so a
+    backlog over the per-feed limit and a failed article are not lost behind its 304s."""
+    room = Newsroom(site)
+    for day, slug in enumerate(["harbour-bridge", "council-budget", "telescope"], start=1):
+        room.add_story("moved", slug, published=f"2024-09-0{day}T08:00:00Z")
+    listed = site.url("/old.xml")
+    site.routes["/old.xml"] = Route(b"", status, {"Location": room.feed_url("moved")})
+    page = site.routes["/news/council-budget"]
+    site.add("/news/council-budget", "busy", status=503)
+    settings = {"NEWSCRAWLER_MAX_ENTRIES_PER_FEED": "2"}
+
+    def run() -> tuple[list[str], dict[str, object]]:
+        site.requests.clear()
+        result = crawl("-a", f"feeds={listed}", settings=settings)
+        assert result.returncode == 0, result.stderr[-3000:]
+        fetched = [p.rsplit("/", 1)[-1] for _, p, _ in site.requests if p.startswith("/news/")]
+        return sorted(set(fetched)), result.report["feeds"][listed]
+
+    fetched, line = run()  # the newest two; council-budget fails, harbour-bridge waits
+    assert fetched == ["council-budget", "telescope"]
+    assert (line["written"], line["failures"], line["skipped"]) == (1, 1, {"over_limit": 1})
+    history = FeedHistory(tmp_path / "state" / "state.sqlite3")
+    [row] = history.runs(listed)
+    assert (row.new_articles, row.failures, row.work_left) == (1, 1, "over_limit")
+    history.close()
+
+    site.routes["/news/council-budget"] = page
+    fetched, line = run()  # read in full again: the entry left over and the failed one
+    assert fetched == ["council-budget", "harbour-bridge"]
+    assert line["written"] == 2 and line["http_status"] == 200
+    assert room.answers_304 == 0
+    records = output_records(tmp_path / "output")
+    assert sorted(r["source_url"].rsplit("/", 1)[-1] for r in records) == [
+        "council-budget",
+        "harbour-bridge",
+        "telescope",
+    ]
+    assert {r["feed_url"] for r in records} == {listed}
+
+
+def test_a_failed_article_of_a_moved_feed_is_retried_behind_its_304(
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
+    room = Newsroom(site)
+    room.add_story("moved", "harbour-bridge")
+    room.add_story("moved", "council-budget")
+    listed = site.url("/old.xml")
+    site.routes["/old.xml"] = Route(b"", 301, {"Location": room.feed_url("moved")})
+    page = site.routes["/news/council-budget"]
+    site.add("/news/council-budget", "busy", status=503)
+
+    first = crawl("-a", f"feeds={listed}")
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.report["totals"]["articles_retry_later"] == 1
+
+    site.routes["/news/council-budget"] = page
+    site.requests.clear()
+    second = crawl("-a", f"feeds={listed}")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert room.answers_304 == 1
+    assert second.report["counters"]["articles/retry_requested"] == 1
+    assert site.hits("/news/council-budget") == 1
+    assert second.report["feeds"][listed]["written"] == 1
+    assert len(output_records(tmp_path / "output")) == 2

@@ -37,6 +37,7 @@ from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
 from crawler.extensions.stopping import is_stop, run_close_reason
 from crawler.items import ArticlePage, FeedEntry
+from crawler.polling import interrupted_poll
 from crawler.rights import record_signals
 from crawler.storage.jsonl import MAX_NAME_ATTEMPTS, report_path
 
@@ -238,8 +239,13 @@ class RunReport:
         return any(url not in self.feeds and url not in self.not_due for url in listed)
 
     def exit_code(self, report: dict[str, Any]) -> int:
-        totals = report["totals"]
-        every_feed_failed = totals["feeds"] > 0 and totals["feeds_failed"] == totals["feeds"]
+        # A poll the run's stop interrupted (its parse) is not the feed's failure: a run
+        # stopped while it parsed a feed did not see every feed fail, whatever the others did.
+        lines = report["feeds"].values()
+        every_feed_failed = bool(lines) and all(
+            line["status"] == "failed" and not interrupted_poll(line["status"], line["reason"])
+            for line in lines
+        )
         failed = report["output_error"] or report["opml_export_error"] or report["workers_error"]
         return 1 if every_feed_failed or failed else 0
 

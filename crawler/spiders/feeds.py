@@ -33,6 +33,7 @@ import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -318,7 +319,14 @@ class FeedsSpider(SourcesMixin):
             self._feed_outcome(feed_url, "failed", parsed.error)
             return
         skipped = Counter(parsed.skipped)
-        trusted, reused = ignore_reused_guids(parsed.entries)
+        # Entries belong to the feed as the crawl asked for it, also when its server
+        # redirected (a feed moved with a 301): the report's line, the history, the retries
+        # and the entries left over are all kept by that URL, and a record names it.
+        listed = [
+            entry if entry.feed_url == feed_url else replace(entry, feed_url=feed_url)
+            for entry in parsed.entries
+        ]
+        trusted, reused = ignore_reused_guids(listed)
         if reused:
             self._inc("feeds/guid_reused", reused)
         # Newest first: NEWSCRAWLER_MAX_ENTRIES_PER_FEED is applied to the entries that need a

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from crawler.config import nearest
 from crawler.storage.outcomes import CONTENT_DROPS, FEED_KEY_PREFIX
-from crawler.storage.state import table_columns
+from crawler.storage.state import sqlite_header_problem, table_columns
 from crawler.urls import dedupe_key
 
 
@@ -62,9 +62,14 @@ def forget_settled(
     and that ``feed`` listed (its URL; any when None). Entries whose feed cannot be told are
     left and counted in ``unattributed``. A store too old to hold settled entries has none.
     Raises ``ForgetUsageError``, deleting nothing, for a reason that is neither a drop reason
-    nor one of an entry in the store, or a site URL with a path."""
+    nor one of an entry in the store, or a site URL with a path; ``sqlite3.DatabaseError`` for
+    a file that is not an SQLite database, an empty one too (left empty: see
+    ``sqlite_header_problem``)."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no state store here")
+    # An empty file would become a fresh store, which the next crawl would accept.
+    if problem := sqlite_header_problem(path):
+        raise sqlite3.DatabaseError(problem)
     host = site_host(site) if site else None
     wanted_feed = dedupe_key(feed) if feed is not None else None
     result = Forgotten()

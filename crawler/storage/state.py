@@ -451,15 +451,26 @@ def check_sqlite_header(path: Path) -> None:
     """``StateError`` when ``path`` exists but is not an SQLite database: empty (SQLite would
     silently start a fresh store in it) or without the SQLite header. A missing file is fine:
     the first run creates it."""
+    problem = sqlite_header_problem(path)
+    if problem is not None:
+        raise corrupt_state(path, problem)
+
+
+def sqlite_header_problem(path: Path) -> str | None:
+    """Why the file at ``path`` is not an SQLite database (``the file is empty``, ``not an
+    SQLite database``), or ``None`` (also for a missing file). Whatever opens a state file
+    asks first: SQLite would make an empty file a fresh store, which the next crawl would
+    then take for its state and write every article again."""
     try:
         with open(path, "rb") as handle:
             header = handle.read(len(SQLITE_MAGIC))
     except FileNotFoundError:
-        return
+        return None
     if not header:
-        raise corrupt_state(path, "the file is empty")
+        return "the file is empty"
     if header != SQLITE_MAGIC:
-        raise corrupt_state(path, "not an SQLite database")
+        return "not an SQLite database"
+    return None
 
 
 class SqliteTransaction:
