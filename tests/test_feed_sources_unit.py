@@ -153,6 +153,9 @@ def test_opml_round_trip() -> None:
         (b"<opml><body><outline text='x'/></body></opml>", "no feed URLs"),
         (b"<rss version='2.0'/>", "not an OPML document"),
         (b"<opml><body><outline xmlUrl='ftp://a/b'/></body></opml>", ":1: not an http(s) feed URL"),
+        # Hosts and ports Scrapy cannot request: an unclosed bracket raised ValueError.
+        (b"<opml><body><outline xmlUrl='http://[::1'/></body></opml>", ":1: not an http(s)"),
+        (b"<opml><body><outline xmlUrl='http://a:99999/'/></body></opml>", ":1: not an http(s)"),
         (b"<opml><body><outline xmlUrl='http://a/b'>", "not well-formed"),
         (
             b'<?xml version="1.0"?><!DOCTYPE o [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
