@@ -385,6 +385,38 @@ def test_sitemap_recursion_and_size_are_bounded(
     assert [site.hits(p) for p in ("/deep.xml", "/s2.xml", "/s3.xml")] == [0, 0, 0]
 
 
+def test_a_sitemap_up_to_its_own_limit_is_read_however_it_is_served(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
+    """NEWSCRAWLER_SITEMAP_MAX_BYTES is a sitemap's limit, on the wire and decompressed: a
+    sitemap sent with Content-Encoding: gzip stopped inflating at DOWNLOAD_MAXSIZE (failed
+    as decompressed_too_large), and a plain one was cut there (too_large)."""
+    add_article(site, "big-sitemap-story")
+    fresh = datetime.now(UTC).isoformat()
+    entry = f"<url><loc>{site.url('/news/big-sitemap-story')}</loc><lastmod>{fresh}</lastmod></url>"
+    body = f"<urlset>{entry}<!-- {'x' * 2 * 1024 * 1024} --></urlset>".encode()
+    site.add("/encoded.xml", gzip.compress(body), "text/xml", headers={"Content-Encoding": "gzip"})
+    site.add("/plain.xml", body, "text/xml")
+    site.add(
+        "/small-limit.xml", gzip.compress(body), "text/xml", headers={"Content-Encoding": "gzip"}
+    )
+    sitemaps = ",".join(site.url(p) for p in ("/encoded.xml", "/plain.xml"))
+    result = crawl("-a", f"sitemaps={sitemaps}", settings={"DOWNLOAD_MAXSIZE": str(1024 * 1024)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    feeds = result.report["feeds"]
+    assert feeds[site.url("/encoded.xml")]["status"] == "ok", feeds
+    assert feeds[site.url("/plain.xml")]["status"] == "ok", feeds
+    assert len(result.records) == 1
+    # The sitemap's own limit still holds, decompressed too.
+    limited = crawl(
+        "-a",
+        f"sitemaps={site.url('/small-limit.xml')}",
+        settings={"NEWSCRAWLER_SITEMAP_MAX_BYTES": str(1024 * 1024)},
+    )
+    line = limited.report["feeds"][site.url("/small-limit.xml")]
+    assert (line["status"], line["reason"]) == ("failed", "decompressed_too_large")
+
+
 def test_invalid_sitemap_setting_fails_at_start(
     site: LocalSite, crawl: Callable[..., CrawlResult]
 ) -> None:

@@ -383,12 +383,16 @@ class SourcesMixin(scrapy.Spider):
     # --- sitemaps ---
 
     def sitemap_request(self, url: str, root: str, depth: int) -> scrapy.Request:
+        """A sitemap's request: ``NEWSCRAWLER_SITEMAP_MAX_BYTES`` is its download limit, on the
+        wire and for ``Content-Encoding`` decompression (a ``.gz`` body is inflated within it
+        by ``parse_sitemap``)."""
         return scrapy.Request(
             url,
             callback=self.parse_sitemap,
             errback=self.feed_failed,
             dont_filter=True,
             cb_kwargs={"feed_url": url, "root": root, "depth": depth},
+            meta={"download_maxsize": self.config.sitemap_max_bytes},
         )
 
     async def parse_sitemap(
