@@ -1,10 +1,11 @@
 """PoliteRetryMiddleware: Scrapy's retries (``RETRY_TIMES``, ``RETRY_HTTP_CODES``) that honour
 ``Retry-After`` on 429 and 503 answers.
 
-A ``Retry-After`` up to ``NEWSCRAWLER_RETRY_AFTER_MAX_S`` delays that retry by the time asked
-(the crawl goes on meanwhile); a longer one is not retried at all in this run, counted as
-``retry/retry_after_too_long``, and the request fails with its status (``http_429``). Retries
-stay bounded by ``RETRY_TIMES`` either way.
+A ``Retry-After`` up to ``NEWSCRAWLER_RETRY_AFTER_MAX_S`` delays that retry by the time asked,
+and holds back the site's other queued requests as long (the site's download slot waits,
+after its ``DOWNLOAD_DELAY``; other sites go on meanwhile); a longer one is not retried at all
+in this run, counted as ``retry/retry_after_too_long``, and the request fails with its status
+(``http_429``). Retries stay bounded by ``RETRY_TIMES`` either way.
 
 A crawl that is told to stop (signal ``downloads_cancelled``, ``crawler.extensions.stopping``)
 sends no more retries: a retry waiting for its ``Retry-After``, or one asked for after the stop,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -75,6 +77,18 @@ class PoliteRetryMiddleware(RetryMiddleware):
             stats.inc_value("run/requests_cancelled")
             raise RequestCancelled(f"retry of {request.url} not sent: the crawl is stopping")
 
+    def hold_back_site(self, request: Request, delay: float) -> None:
+        """The site asked us to wait: its next request leaves ``delay`` seconds from now (plus
+        the slot's delay), not only this retry. Scrapy's downloader sends a slot's next request
+        once its delay has passed since ``lastseen``; with no delay it does not wait."""
+        engine = self.crawler.engine
+        if engine is None:
+            return
+        downloader = engine.downloader
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        if slot is not None:
+            slot.lastseen = max(slot.lastseen, time.monotonic() + delay)
+
     def process_exception(  # type: ignore[override]
         self, request: Request, exception: Exception
     ) -> Request | Response | None:
@@ -102,6 +116,7 @@ class PoliteRetryMiddleware(RetryMiddleware):
                 return response
             if delay:
                 self.crawler.stats.inc_value("retry/retry_after_waits")
+                self.hold_back_site(request, delay)
                 # The wait ends early when the crawl stops.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stopping.wait(), delay)
