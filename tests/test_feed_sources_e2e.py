@@ -336,6 +336,30 @@ def test_sitemap_index_with_gzipped_news_sitemap(
     assert feeds[site.url("/sitemaps/news.xml.gz")]["skipped"] == {"too_old": 2}
 
 
+def test_discovery_candidates_past_the_limit_are_counted(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
+    """A site declaring more feeds than NEWSCRAWLER_DISCOVERY_MAX_CANDIDATES: the ones past the
+    limit are not tried, and counted (they were left out without a trace)."""
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="/section-{n}.xml">'
+        for n in range(3)
+    )
+    site.add("/", f"<!DOCTYPE html><html><head>{links}</head><body>News</body></html>")
+    for n in range(3):
+        add_article(site, f"story-{n}")
+        site.add(f"/section-{n}.xml", rss(site.url(f"/news/story-{n}")), "application/rss+xml")
+    result = crawl(
+        "-a", f"sites={site.url('/')}", settings={"NEWSCRAWLER_DISCOVERY_MAX_CANDIDATES": "2"}
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    counters = result.report["counters"]
+    assert counters["discovery/found/alternate"] == 2
+    assert counters["discovery/over_limit/alternate"] == 1
+    assert "discovery/over_limit/common" not in counters  # a stage never searched
+    assert site.hits("/section-2.xml") == 0
+
+
 def test_invalid_source_arguments_fail_before_any_request(
     site: LocalSite, crawl: Callable[..., CrawlResult]
 ) -> None:

@@ -402,6 +402,8 @@ def test_site_discovery_falls_through_to_body_then_nothing() -> None:
         state.candidate_done(url, None)
     assert state.next_candidates(set()) == []
     assert state.finished and not state.found
+    # Every stage was searched: the candidates past the limit in each are counted.
+    assert state.over_limit == {"common": 6, "body": 1}
 
 
 def test_site_discovery_known_feed_is_not_fetched_again() -> None:
