@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
+
 from tests.conftest import CrawlResult, LocalSite, Route
 from tests.newsroom import Newsroom
 
@@ -63,3 +65,21 @@ def test_retry_after_holds_back_the_sites_other_requests(
     early = [moment - asked_at for moment in sent if asked_at < moment < asked_at + 2.9]
     assert early == [], early
     assert result.report["counters"]["retry/retry_after_waits"] == 1
+
+
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [("/robots.txt", "redirect_limit"), ("http://[::1]:9/robots.txt", "urlpolicy_loopback")],
+)
+def test_a_robots_txt_that_leads_nowhere_means_no_rules_and_is_counted(
+    site: LocalSite, crawl: Callable[..., CrawlResult], location: str, reason: str
+) -> None:
+    """RFC 9309: a robots.txt redirect loop (past five hops) means no rules; so does a redirect
+    the URL policy refuses (nothing is sent there). Both went uncounted."""
+    newsroom = Newsroom(site)
+    newsroom.add_story("wire", "story-00")
+    site.add("/robots.txt", b"", status=301, headers={"Location": location})
+    result = crawl("-a", newsroom.feeds_arg(), settings={"REDIRECT_MAX_TIMES": "3"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(result.records) == 1
+    assert result.report["counters"][f"robotstxt/no_rules/{reason}"] == 1
