@@ -18,3 +18,6 @@ articles_written = object()
 feed_not_due = object()
 # A feed's document was downloaded: ``feed_url``, ``http_status``, ``bytes``, ``latency_s``.
 feed_fetched = object()
+# The crawl is stopping and its queued downloads were cancelled (crawler.extensions.stopping):
+# requests held back elsewhere (a retry waiting for its Retry-After) are cancelled too.
+downloads_cancelled = object()

@@ -135,6 +135,21 @@ def _host_name_reason(host: str) -> str | None:
     return None
 
 
+def is_listed_url(url: str) -> bool:
+    """Whether a URL of a feed, site or sitemap list is an absolute http(s) URL Scrapy can
+    request: a valid host and port (``http://[::1``, ``:99999``, ``[::1]x`` are not). User
+    info is left to the list's author."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1": an unclosed bracket
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and host_reason(parts.netloc.rpartition("@")[2]) is None
+    )
+
+
 def resolve_link(link: str | None, base_url: str) -> tuple[str | None, str | None]:
     """Turn a raw feed link into an absolute, tracking-free http(s) URL that Scrapy can
     request.

@@ -158,6 +158,28 @@ def test_invalid_feed_list_fails_before_any_request(
     assert "configuration error" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1", "http://127.0.0.1:abc/f", "http://127.0.0.1:99999/f", "http://[::1]x/f"],
+)
+@pytest.mark.parametrize("name", ["feeds", "sites", "sitemaps", "feeds_file"])
+def test_a_listed_url_scrapy_cannot_request_is_a_configuration_error(
+    name: str, url: str, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
+    """An unclosed bracket or a bad port crashed the crawl at start (a traceback, exit 1);
+    text after an IPv6 literal stopped Scrapy reading the start requests (exit 0, no feed)."""
+    value, source = url, f"-a {name}:1"
+    if name == "feeds_file":
+        listed = tmp_path / "feeds.txt"
+        listed.write_text(f"# mine\n{url}\n", encoding="utf-8")
+        value, source = str(listed), f"{listed}:2"
+    result = crawl("-a", f"{name}={value}")
+    assert result.returncode == 2, result.stderr[-3000:]
+    kind = {"sites": "site", "sitemaps": "sitemap"}.get(name, "feed")
+    assert f"configuration error: {source}: not an http(s) {kind} URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_feeds_file_and_o_flag(
     site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:

@@ -336,6 +336,30 @@ def test_sitemap_index_with_gzipped_news_sitemap(
     assert feeds[site.url("/sitemaps/news.xml.gz")]["skipped"] == {"too_old": 2}
 
 
+def test_discovery_candidates_past_the_limit_are_counted(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
+    """A site declaring more feeds than NEWSCRAWLER_DISCOVERY_MAX_CANDIDATES: the ones past the
+    limit are not tried, and counted (they were left out without a trace)."""
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="/section-{n}.xml">'
+        for n in range(3)
+    )
+    site.add("/", f"<!DOCTYPE html><html><head>{links}</head><body>News</body></html>")
+    for n in range(3):
+        add_article(site, f"story-{n}")
+        site.add(f"/section-{n}.xml", rss(site.url(f"/news/story-{n}")), "application/rss+xml")
+    result = crawl(
+        "-a", f"sites={site.url('/')}", settings={"NEWSCRAWLER_DISCOVERY_MAX_CANDIDATES": "2"}
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    counters = result.report["counters"]
+    assert counters["discovery/found/alternate"] == 2
+    assert counters["discovery/over_limit/alternate"] == 1
+    assert "discovery/over_limit/common" not in counters  # a stage never searched
+    assert site.hits("/section-2.xml") == 0
+
+
 def test_invalid_source_arguments_fail_before_any_request(
     site: LocalSite, crawl: Callable[..., CrawlResult]
 ) -> None:
@@ -383,6 +407,38 @@ def test_sitemap_recursion_and_size_are_bounded(
     assert feeds[site.url("/s1.xml.gz")]["status"] == "failed"
     assert feeds[site.url("/s1.xml.gz")]["reason"] == "gzip_too_large"
     assert [site.hits(p) for p in ("/deep.xml", "/s2.xml", "/s3.xml")] == [0, 0, 0]
+
+
+def test_a_sitemap_up_to_its_own_limit_is_read_however_it_is_served(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
+    """NEWSCRAWLER_SITEMAP_MAX_BYTES is a sitemap's limit, on the wire and decompressed: a
+    sitemap sent with Content-Encoding: gzip stopped inflating at DOWNLOAD_MAXSIZE (failed
+    as decompressed_too_large), and a plain one was cut there (too_large)."""
+    add_article(site, "big-sitemap-story")
+    fresh = datetime.now(UTC).isoformat()
+    entry = f"<url><loc>{site.url('/news/big-sitemap-story')}</loc><lastmod>{fresh}</lastmod></url>"
+    body = f"<urlset>{entry}<!-- {'x' * 2 * 1024 * 1024} --></urlset>".encode()
+    site.add("/encoded.xml", gzip.compress(body), "text/xml", headers={"Content-Encoding": "gzip"})
+    site.add("/plain.xml", body, "text/xml")
+    site.add(
+        "/small-limit.xml", gzip.compress(body), "text/xml", headers={"Content-Encoding": "gzip"}
+    )
+    sitemaps = ",".join(site.url(p) for p in ("/encoded.xml", "/plain.xml"))
+    result = crawl("-a", f"sitemaps={sitemaps}", settings={"DOWNLOAD_MAXSIZE": str(1024 * 1024)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    feeds = result.report["feeds"]
+    assert feeds[site.url("/encoded.xml")]["status"] == "ok", feeds
+    assert feeds[site.url("/plain.xml")]["status"] == "ok", feeds
+    assert len(result.records) == 1
+    # The sitemap's own limit still holds, decompressed too.
+    limited = crawl(
+        "-a",
+        f"sitemaps={site.url('/small-limit.xml')}",
+        settings={"NEWSCRAWLER_SITEMAP_MAX_BYTES": str(1024 * 1024)},
+    )
+    line = limited.report["feeds"][site.url("/small-limit.xml")]
+    assert (line["status"], line["reason"]) == ("failed", "decompressed_too_large")
 
 
 def test_invalid_sitemap_setting_fails_at_start(

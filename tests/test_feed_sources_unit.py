@@ -153,6 +153,9 @@ def test_opml_round_trip() -> None:
         (b"<opml><body><outline text='x'/></body></opml>", "no feed URLs"),
         (b"<rss version='2.0'/>", "not an OPML document"),
         (b"<opml><body><outline xmlUrl='ftp://a/b'/></body></opml>", ":1: not an http(s) feed URL"),
+        # Hosts and ports Scrapy cannot request: an unclosed bracket raised ValueError.
+        (b"<opml><body><outline xmlUrl='http://[::1'/></body></opml>", ":1: not an http(s)"),
+        (b"<opml><body><outline xmlUrl='http://a:99999/'/></body></opml>", ":1: not an http(s)"),
         (b"<opml><body><outline xmlUrl='http://a/b'>", "not well-formed"),
         (
             b'<?xml version="1.0"?><!DOCTYPE o [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
@@ -399,6 +402,8 @@ def test_site_discovery_falls_through_to_body_then_nothing() -> None:
         state.candidate_done(url, None)
     assert state.next_candidates(set()) == []
     assert state.finished and not state.found
+    # Every stage was searched: the candidates past the limit in each are counted.
+    assert state.over_limit == {"common": 6, "body": 1}
 
 
 def test_site_discovery_known_feed_is_not_fetched_again() -> None:

@@ -6,11 +6,19 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import CrawlResult, LocalSite
-from tests.newsroom import Newsroom, output_records, stop_at_first_article
+from tests.conftest import CrawlResult, LocalSite, Route, run_crawl
+from tests.newsroom import (
+    BackgroundCrawl,
+    Newsroom,
+    output_records,
+    stop_at_first_article,
+    wait_for,
+)
 
 SLUGS = [f"story-{n:02d}" for n in range(20)]
 
@@ -59,3 +67,85 @@ def test_closespider_itemcount_writes_exactly_that_many(
     rest = crawl("-a", newsroom.feeds_arg())
     assert rest.returncode == 0, rest.stderr[-3000:]
     assert len({r["id"] for r in output_records(rest.output_dir)}) == len(SLUGS)
+
+
+Answer = Callable[[dict[str, str]], tuple[int, dict[str, str], bytes]]
+
+
+def two_stories(site: LocalSite, answer: Answer) -> tuple[Newsroom, Route]:
+    """A newsroom of two stories whose second page is answered by ``answer``; returns it and
+    that story's own page."""
+    newsroom = Newsroom(site)
+    newsroom.add_story("wire", "story-00")
+    newsroom.add_story("wire", "story-01")
+    page = site.routes["/news/story-01"]
+    site.routes["/news/story-01"] = Route(answer)
+    return newsroom, page
+
+
+def test_the_first_sigint_cancels_a_retry_waiting_for_retry_after(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    asked = threading.Event()
+
+    def slow_down(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        asked.set()
+        return 429, {"Retry-After": "100", "Content-Type": "text/plain"}, b"slow down"
+
+    newsroom, page = two_stories(site, slow_down)
+    output_dir = tmp_path / "output"
+    # Within NEWSCRAWLER_RETRY_AFTER_MAX_S (120 s): the retry waits 100 s for its turn.
+    run = BackgroundCrawl(output_dir, "-a", newsroom.feeds_arg())
+    try:
+        wait_for(asked.is_set, "the 429 answer")
+        time.sleep(1)  # the retry is waiting
+        started = time.monotonic()
+        run.process.send_signal(signal.SIGINT)
+        assert run.wait(60) == 0, run.stderr[-3000:]
+        assert time.monotonic() - started < 30  # not the 100 s Retry-After asked for
+    finally:
+        run.stop()
+    assert site.hits("/news/story-01") == 1  # the retry was never sent
+    report = json.loads(next(output_dir.glob("*.report.json")).read_text(encoding="utf-8"))
+    assert report["counters"]["articles/cancelled"] == 1
+    assert report["totals"]["articles_cancelled"] == 1
+    assert report["partial"] is True
+    assert report["given_up"] == [] and report["totals"]["articles_failed"] == {}
+    # The next run fetches it.
+    site.routes["/news/story-01"] = page
+    rest = run_crawl(output_dir, "-a", newsroom.feeds_arg())
+    assert rest.returncode == 0, rest.stderr[-3000:]
+    assert {r["url"] for r in output_records(output_dir)} == {
+        site.url("/news/story-00"),
+        site.url("/news/story-01"),
+    }
+
+
+def test_a_download_failing_after_the_sigint_is_not_retried(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    asked, release = threading.Event(), threading.Event()
+
+    def fail_when_released(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        asked.set()
+        release.wait(60)
+        return 500, {"Content-Type": "text/plain"}, b"down"
+
+    newsroom, _ = two_stories(site, fail_when_released)
+    output_dir = tmp_path / "output"
+    run = BackgroundCrawl(output_dir, "-a", newsroom.feeds_arg())
+    try:
+        wait_for(asked.is_set, "the held download")
+        run.process.send_signal(signal.SIGINT)
+        wait_for(lambda: "shutting down gracefully" in run.stderr, "the stop")
+        time.sleep(0.5)
+        release.set()  # the download in flight fails after the stop
+        assert run.wait(60) == 0, run.stderr[-3000:]
+    finally:
+        release.set()
+        run.stop()
+    assert site.hits("/news/story-01") == 1  # no retry sent
+    report = json.loads(next(output_dir.glob("*.report.json")).read_text(encoding="utf-8"))
+    assert report["totals"]["articles_cancelled"] == 1
+    assert report["partial"] is True
+    assert "not reached" not in run.stderr

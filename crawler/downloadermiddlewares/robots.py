@@ -13,9 +13,11 @@ and RFC 9309:
   (counted ``robotstxt/too_large`` too). This cap applies to every ``/robots.txt`` request,
   the sources spider's own included.
 - A connection error (refused, reset, unknown host): no rules. The page requests then fail
-  with their own, accurate error; nothing reaches the site either way. Scrapy logs such an
-  error with a traceback; ``QuietRobotsErrors`` makes it one warning line (a crawl without
-  network must not print a traceback per site).
+  with their own, accurate error; nothing reaches the site either way. A redirect loop (RFC
+  9309: no rules after five hops) or a redirect the URL policy refuses also means no rules,
+  counted ``robotstxt/no_rules/<reason>`` (``redirect_limit``, ``urlpolicy_loopback``).
+  Scrapy logs such an error with a traceback; ``QuietRobotsErrors`` makes it one warning line
+  (a crawl without network must not print a traceback per site).
 
 Requests refused by rules count ``robotstxt/forbidden`` and fail as ``robots_forbidden``.
 Enabled in place of ``RobotsTxtMiddleware`` with ``ROBOTSTXT_OBEY``.
@@ -32,6 +34,8 @@ from scrapy.http import Request, Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import CancelledError, Deferred
+
+from crawler.failures import known_failure_reason
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +111,10 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
         if not isinstance(exc, (DownloadTimeoutError, TimeoutError)):
             # Refused by our URL policy, or a connection error: the page requests meet the
             # same fate and report it themselves.
+            if isinstance(exc, IgnoreRequest):
+                # Scrapy counts no IgnoreRequest: a redirect loop, a refused redirect target.
+                reason = known_failure_reason(exc) or type(exc).__name__
+                self._stats.inc_value(f"robotstxt/no_rules/{reason}")
             super()._robots_error(exc, netloc)
             return
         self._stats.inc_value(f"robotstxt/exception_count/{type(exc).__name__}")

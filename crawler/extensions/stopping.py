@@ -5,7 +5,9 @@ request already handed to the downloader, and with ``DOWNLOAD_DELAY`` or AutoThr
 them are still waiting in the per-site queues: up to ``CONCURRENT_REQUESTS`` more pages, one
 delay apart, minutes after Ctrl-C. This extension wraps the engine's ``close_spider_async``:
 once the spider is closing (no new request leaves the scheduler), the requests still queued in
-the downloader are cancelled; those being transferred finish, within ``DOWNLOAD_TIMEOUT``.
+the downloader are cancelled, and signal ``downloads_cancelled`` cancels the retries waiting
+for a ``Retry-After`` (``crawler.downloadermiddlewares.retry``); those being transferred
+finish, within ``DOWNLOAD_TIMEOUT``.
 
 A cancelled request fails with ``RequestCancelled`` (reason ``cancelled``): the spider counts
 it (``articles/cancelled``, ``feeds/cancelled``) and does not record it as a failed download,
@@ -33,6 +35,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from twisted.python.failure import Failure
+
+from crawler import signals as news_signals
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +119,8 @@ class PromptStop:
                 deferred.errback(Failure(RequestCancelled(f"spider closing ({reason})")))  # type: ignore[no-untyped-call]
         stats.set_value("run/requests_left", cancelled + pending)
         stats.set_value("run/requests_cancelled", cancelled)
+        # After the counts: a waiting retry adds itself to them as it is cancelled.
+        self.crawler.signals.send_catch_log(news_signals.downloads_cancelled)
         if cancelled or pending:
             logger.info(
                 "Closing (%s): %d queued downloads cancelled, %d requests left unscheduled",

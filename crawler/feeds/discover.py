@@ -15,8 +15,9 @@ first stage that yields at least one feed ends the discovery:
 3. ``body``: links in the page that look like feeds (``.rss``, ``/feed``, ``rss.xml`` ...);
    every one that parses is crawled.
 
-At most ``max_candidates`` URLs per stage. When no stage yields a feed, the spider reads the
-site's robots.txt for ``Sitemap:`` lines (``crawler.feeds.sitemap``).
+At most ``max_candidates`` URLs per stage (the others are counted in ``over_limit``). When no
+stage yields a feed, the spider reads the site's robots.txt for ``Sitemap:`` lines
+(``crawler.feeds.sitemap``).
 """
 
 from __future__ import annotations
@@ -197,6 +198,8 @@ class SiteDiscovery:
     rejected: dict[str, str] = field(default_factory=dict)  # candidate URL -> reason
     finished: bool = False
     order: dict[str, int] = field(default_factory=dict)  # candidate URL -> position tried
+    # Candidates of each stage past ``max_candidates``: stage -> count.
+    past_limit: dict[str, int] = field(default_factory=dict)
 
     @property
     def feeds(self) -> list[FoundFeed]:
@@ -212,11 +215,24 @@ class SiteDiscovery:
         self.finished = True
 
     def homepage(self, page_url: str, candidates: Candidates) -> None:
-        self.stages = {
-            "alternate": candidates.alternates[: self.max_candidates],
-            "common": common_locations(page_url)[: self.max_candidates],
-            "body": candidates.body_links[: self.max_candidates],
+        found = {
+            "alternate": candidates.alternates,
+            "common": common_locations(page_url),
+            "body": candidates.body_links,
         }
+        self.stages = {stage: urls[: self.max_candidates] for stage, urls in found.items()}
+        self.past_limit = {
+            stage: len(urls) - self.max_candidates
+            for stage, urls in found.items()
+            if len(urls) > self.max_candidates
+        }
+
+    @property
+    def over_limit(self) -> dict[str, int]:
+        """Candidates left untried for the limit, in the stages the search reached (a stage
+        after the one that found feeds was never needed)."""
+        reached = STAGES[: self.stage_index + 1]
+        return {stage: n for stage, n in self.past_limit.items() if stage in reached}
 
     @property
     def stage(self) -> str:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from crawler.feeds.opml import ListedFeed, OPMLError, looks_like_opml, parse_opml
+from crawler.urls import is_listed_url
 
 INLINE_COMMENT = re.compile(r"(^|\s)#.*$", re.DOTALL)
 WHITESPACE = re.compile(r"\s")
@@ -34,8 +34,7 @@ def parse_feed_list(lines: list[str], source: str, kind: str = "feed") -> list[s
         line = INLINE_COMMENT.sub("", raw).strip()
         if not line:
             continue
-        parts = urlsplit(line)
-        if parts.scheme not in ("http", "https") or not parts.hostname or WHITESPACE.search(line):
+        if not is_listed_url(line) or WHITESPACE.search(line):
             raise FeedListError(f"{source}:{number}: not an http(s) {kind} URL: {line!r}")
         if line in seen:
             raise FeedListError(

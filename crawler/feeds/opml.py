@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -31,6 +30,7 @@ from crawler.bounds import (
 )
 from crawler.feeds.xmlsafe import UnsafeXML, localname, refuse_dtd, safe_parser
 from crawler.textnorm import clean_text
+from crawler.urls import is_listed_url
 
 MAX_NESTING = 32
 
@@ -96,8 +96,7 @@ def parse_opml(data: bytes, source: str) -> list[ListedFeed]:
 def _feed(
     element: etree._Element, url: str, name: str | None, path: tuple[str, ...], source: str
 ) -> ListedFeed:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not is_listed_url(url):
         raise OPMLError(f"{source}:{element.sourceline}: not an http(s) feed URL: {url!r}")
     tags = ["/".join(path)] if path else []
     for category in (element.get("category") or "").split(","):

@@ -22,6 +22,8 @@ Arguments:
 
 Stats: ``sites/requested``, ``sites/with_feeds``, ``sites/with_sitemaps``,
 ``discovery/candidates/<stage>``, ``discovery/found/<stage>``, ``discovery/rejected/<reason>``,
+``discovery/over_limit/<stage>`` (candidates past ``NEWSCRAWLER_DISCOVERY_MAX_CANDIDATES`` in
+the stages searched),
 ``sitemaps/children``, ``sitemaps/children_skipped/<reason>``, and for every sitemap the
 ``feeds/*`` keys of ``FeedsSpider``.
 """
@@ -273,6 +275,8 @@ class SourcesMixin(scrapy.Spider):
                 url, self.parse_candidate, self.candidate_failed, site_url=site_url, feed_url=url
             )
         if state.finished:
+            for stage, count in state.over_limit.items():
+                self._inc(f"discovery/over_limit/{stage}", count)
             yield from self.site_done(site_url)
 
     async def parse_candidate(
@@ -383,12 +387,16 @@ class SourcesMixin(scrapy.Spider):
     # --- sitemaps ---
 
     def sitemap_request(self, url: str, root: str, depth: int) -> scrapy.Request:
+        """A sitemap's request: ``NEWSCRAWLER_SITEMAP_MAX_BYTES`` is its download limit, on the
+        wire and for ``Content-Encoding`` decompression (a ``.gz`` body is inflated within it
+        by ``parse_sitemap``)."""
         return scrapy.Request(
             url,
             callback=self.parse_sitemap,
             errback=self.feed_failed,
             dont_filter=True,
             cb_kwargs={"feed_url": url, "root": root, "depth": depth},
+            meta={"download_maxsize": self.config.sitemap_max_bytes},
         )
 
     async def parse_sitemap(
