@@ -621,7 +621,11 @@ def test_row15_duplicates(hostile: HostileRun) -> None:
     ]
     assert len(records) == 1
     assert hostile.site.hits("/news/dup-story") + hostile.site.hits("/news/dup-story/") == 1
-    assert hostile.counter("articles/duplicate_in_run") >= 4
+    duplicates = hostile.counter("articles/duplicate_in_run")
+    assert duplicates >= 4
+    # Each is in the line of the feed whose entry it was.
+    lines = (hostile.feed("/dup-a.xml"), hostile.feed("/dup-b.xml"))
+    assert sum(line["skipped"].get("duplicate_in_run", 0) for line in lines) == duplicates
     # The feed gives its guid to another link too: the guid identifies nothing and is ignored
     # (test_hostile_round2_e2e.py), so that link is an article of its own.
     assert hostile.site.hits("/news/dup-story-amp") == 1

@@ -352,7 +352,8 @@ class FeedsSpider(SourcesMixin):
         """The article requests of ``entries``, each entry guarded on its own: one whose link
         cannot become a request (or that fails in any other way) is skipped as
         ``request_error`` (``feeds/entry_skipped/request_error``, counted in ``skipped``) and
-        the entries after it go on."""
+        the entries after it go on. An entry whose article this run already requested is
+        counted in ``skipped`` as ``duplicate_in_run``."""
         for entry in entries:
             try:
                 request = self.article_request(entry)
@@ -367,10 +368,14 @@ class FeedsSpider(SourcesMixin):
                 self._inc("feeds/entry_skipped/request_error")
                 skipped["request_error"] += 1
                 continue
-            if request is not None:
-                if retry:
-                    self._inc("articles/retry_requested")
-                yield request
+            if request is None:
+                # Shown in the feed's line: its entry is the article another feed's entry
+                # (or its own, listed twice) already requested in this run.
+                skipped["duplicate_in_run"] += 1
+                continue
+            if retry:
+                self._inc("articles/retry_requested")
+            yield request
 
     def retry_requests(
         self, feed_url: str, skipped: Counter[str] | None = None
