@@ -109,7 +109,7 @@ def article(argv: list[str]) -> int:
     from scrapy.crawler import AsyncCrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from crawler.config import ConfigError
+    from crawler.config import ConfigError, check_scrapy_settings
     from crawler.pipelines import ArticleDropped
     from crawler.spiders.article import ArticleSpider
 
@@ -118,6 +118,11 @@ def article(argv: list[str]) -> int:
     settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
     settings.set("NEWSCRAWLER_PROGRESS_LIVE", False, priority="cmdline")  # one page: no line
     settings.setdict(overrides, priority="cmdline")
+    try:
+        check_scrapy_settings(settings)  # before the process sets up logging with LOG_LEVEL
+    except ConfigError as exc:
+        print(f"newscrawler: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(ArticleSpider)
     results: list[dict[str, Any]] = []

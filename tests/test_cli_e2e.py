@@ -155,6 +155,17 @@ def test_newscrawler_article_prints_one_pages_record(site: LocalSite, tmp_path: 
     assert newscrawler(tmp_path, "article", "not-a-url").returncode == 2
 
 
+def test_newscrawler_article_refuses_an_unknown_log_level(site: LocalSite, tmp_path: Path) -> None:
+    site.routes["/page"] = Route(
+        article_html("A page", paragraphs_for("page")).encode(), headers=HTML
+    )
+    allow = ["-s", "ALLOW_PRIVATE_HOSTS=127.0.0.1", "-s", "LOG_LEVEL=FOO"]
+    done = newscrawler(tmp_path, "article", site.url("/page"), *allow)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "configuration error: LOG_LEVEL must be one of" in done.stderr
+    assert site.requests == []
+
+
 def test_newscrawler_extract_delegates_to_the_reextraction_tool(tmp_path: Path) -> None:
     page = {"url": "https://news.example/a", "html": article_html("Archived", paragraphs_for("a"))}
     done = newscrawler(tmp_path, "extract", stdin=json.dumps(page) + "\n")
