@@ -266,8 +266,9 @@ def forget(argv: list[str]) -> int:
     )
     parser.add_argument(
         "--feed",
-        help="only entries of this feed (its URL as in the report); entries settled by an "
-        "older version without a GUID can't be told by feed: their count is printed",
+        help="only entries of this feed (its URL as in the report); one the state store does "
+        "not know is refused; entries settled by an older version without a GUID can't be told "
+        "by feed: their count is printed",
     )
     parser.add_argument("--all", action="store_true", help="every entry dropped or given up")
     parser.add_argument(
