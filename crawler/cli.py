@@ -291,14 +291,17 @@ def forget(argv: list[str]) -> int:
         from scrapy.utils.project import get_project_settings
 
         state_dir = Path(get_project_settings().get("NEWSCRAWLER_STATE_DIR"))
+    database = state_dir / SQLITE_FILE
+    if not database.exists():  # as `health`: most likely the wrong --state-dir
+        parser.error(f"no state store at {database}")
     # A run going on would save the validators this clears when it ends, and the next run's
     # 304s would hide the forgotten entries again: change the store only between runs.
     lock = RunLock(state_dir)
     try:
-        if not args.dry_run and state_dir.is_dir():
+        if not args.dry_run:
             lock.acquire()
         result = forget_settled(
-            state_dir / SQLITE_FILE, args.reason, args.site, dry_run=args.dry_run, feed=args.feed
+            database, args.reason, args.site, dry_run=args.dry_run, feed=args.feed
         )
     except ForgetUsageError as exc:
         parser.error(str(exc))
@@ -310,7 +313,7 @@ def forget(argv: list[str]) -> int:
         )
         return EXIT_LOCKED
     except sqlite3.Error as exc:  # not an SQLite file: corrupt, truncated
-        print(f"newscrawler forget: cannot read {state_dir / SQLITE_FILE}: {exc}", file=sys.stderr)
+        print(f"newscrawler forget: cannot read {database}: {exc}", file=sys.stderr)
         return 1
     except (OSError, ValueError) as exc:
         print(f"newscrawler forget: {exc}", file=sys.stderr)

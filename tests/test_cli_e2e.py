@@ -266,6 +266,39 @@ def test_newscrawler_forget_names_a_corrupt_state_file(tmp_path: Path) -> None:
     assert f"cannot read {state / 'state.sqlite3'}: not an SQLite database" in done.stderr
 
 
+def test_health_and_forget_exit_alike_without_a_store_and_while_a_run_holds_the_lock(
+    tmp_path: Path,
+) -> None:
+    """No state store: both stop with a usage error (2), creating nothing. A run holding the
+    lock: ``health`` and ``forget --dry-run`` only read, and go on (0); ``forget`` would change
+    the store under the run, and exits 3."""
+    from crawler.storage.lock import RunLock
+    from crawler.storage.state import SqliteStateStore
+
+    state = tmp_path / "state"
+    health = ["health", "--state-dir", str(state), "-o", str(tmp_path / "health.html")]
+    forget = ["forget", "--all", "--state-dir", str(state)]
+    for command in (health, forget, [*forget, "--dry-run"]):
+        done = newscrawler(tmp_path, *command)
+        assert done.returncode == 2, (command, done.stderr)
+        assert f"no state store at {state / 'state.sqlite3'}" in done.stderr
+    assert not state.exists()
+    state.mkdir()
+    assert newscrawler(tmp_path, *forget).returncode == 2 and list(state.iterdir()) == []
+
+    SqliteStateStore(state / "state.sqlite3", ttl_s=86400).close()
+    lock = RunLock(state)
+    lock.acquire()
+    try:
+        assert newscrawler(tmp_path, *health).returncode == 0
+        assert newscrawler(tmp_path, *forget, "--dry-run").returncode == 0
+        locked = newscrawler(tmp_path, *forget)
+        assert locked.returncode == 3 and "nothing forgotten" in locked.stderr, locked.stderr
+    finally:
+        lock.release()
+    assert newscrawler(tmp_path, *forget).returncode == 0
+
+
 def test_an_empty_state_file_stays_refused_after_health_and_forget(
     site: LocalSite, tmp_path: Path
 ) -> None:
