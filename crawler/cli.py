@@ -109,7 +109,7 @@ def article(argv: list[str]) -> int:
     from scrapy.crawler import AsyncCrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from crawler.config import ConfigError
+    from crawler.config import ConfigError, check_scrapy_settings
     from crawler.pipelines import ArticleDropped
     from crawler.spiders.article import ArticleSpider
 
@@ -118,6 +118,11 @@ def article(argv: list[str]) -> int:
     settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
     settings.set("NEWSCRAWLER_PROGRESS_LIVE", False, priority="cmdline")  # one page: no line
     settings.setdict(overrides, priority="cmdline")
+    try:
+        check_scrapy_settings(settings)  # before the process sets up logging with LOG_LEVEL
+    except ConfigError as exc:
+        print(f"newscrawler: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(ArticleSpider)
     results: list[dict[str, Any]] = []
@@ -261,8 +266,9 @@ def forget(argv: list[str]) -> int:
     )
     parser.add_argument(
         "--feed",
-        help="only entries of this feed (its URL as in the report); entries settled by an "
-        "older version without a GUID can't be told by feed: their count is printed",
+        help="only entries of this feed (its URL as in the report); one the state store does "
+        "not know is refused; entries settled by an older version without a GUID can't be told "
+        "by feed: their count is printed",
     )
     parser.add_argument("--all", action="store_true", help="every entry dropped or given up")
     parser.add_argument(
@@ -285,14 +291,17 @@ def forget(argv: list[str]) -> int:
         from scrapy.utils.project import get_project_settings
 
         state_dir = Path(get_project_settings().get("NEWSCRAWLER_STATE_DIR"))
+    database = state_dir / SQLITE_FILE
+    if not database.exists():  # as `health`: most likely the wrong --state-dir
+        parser.error(f"no state store at {database}")
     # A run going on would save the validators this clears when it ends, and the next run's
     # 304s would hide the forgotten entries again: change the store only between runs.
     lock = RunLock(state_dir)
     try:
-        if not args.dry_run and state_dir.is_dir():
+        if not args.dry_run:
             lock.acquire()
         result = forget_settled(
-            state_dir / SQLITE_FILE, args.reason, args.site, dry_run=args.dry_run, feed=args.feed
+            database, args.reason, args.site, dry_run=args.dry_run, feed=args.feed
         )
     except ForgetUsageError as exc:
         parser.error(str(exc))
@@ -304,7 +313,7 @@ def forget(argv: list[str]) -> int:
         )
         return EXIT_LOCKED
     except sqlite3.Error as exc:  # not an SQLite file: corrupt, truncated
-        print(f"newscrawler forget: cannot read {state_dir / SQLITE_FILE}: {exc}", file=sys.stderr)
+        print(f"newscrawler forget: cannot read {database}: {exc}", file=sys.stderr)
         return 1
     except (OSError, ValueError) as exc:
         print(f"newscrawler forget: {exc}", file=sys.stderr)

@@ -7,6 +7,7 @@ naming the setting, before the first request is made.
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import os
 import re
@@ -228,7 +229,14 @@ def check_setting_names(settings: SettingsLike) -> None:
 
 def check_scrapy_settings(settings: SettingsLike) -> None:
     """Raise ``ConfigError`` naming the first of Scrapy's settings in ``SCRAPY_FLOATS``,
-    ``SCRAPY_INTS`` and ``SCRAPY_BOOLS`` whose value Scrapy cannot read, or that is negative."""
+    ``SCRAPY_INTS`` and ``SCRAPY_BOOLS`` whose value Scrapy cannot read, or that is negative,
+    or a ``LOG_LEVEL`` that is not a level name (which Scrapy fails on with a traceback while
+    it sets up logging, before the crawl: its command calls this before that)."""
+    level = settings.get("LOG_LEVEL")
+    levels = logging.getLevelNamesMapping()
+    if level is not None and not isinstance(level, int) and level not in levels:
+        names = ", ".join(name for name in levels if name not in ("NOTSET", "WARN", "FATAL"))
+        raise ConfigError(f"LOG_LEVEL must be one of {names}, got {level!r}")
     for name in (*SCRAPY_FLOATS, *SCRAPY_INTS):
         value = settings.get(name)
         if value is None or isinstance(value, bool):

@@ -30,10 +30,12 @@ against ``article.schema.json``). A page that yields none gives ``{"url": ..., "
 Without a feed (JSON Lines, HTML files, an article whose feed is not archived) each page gets
 a ``FeedEntry`` built from its URL alone: ``feed_url`` is the page URL and ``guid`` is null.
 For JSON Lines, ``fetched_at`` is the input's ``fetched_at`` (in UTC) when given and a date,
-else the time of extraction.
+else the time of extraction; one given but not a date the crawl would write (unreadable, before
+1990, more than a day ahead) is named on standard error (file and line; the first
+``MAX_DATE_WARNINGS``) and counted in the summary.
 
 Progress goes to standard error every few seconds on long inputs, and a summary line at the
-end (records written, failed, damaged WARC records skipped).
+end (records written, failed, damaged WARC records skipped, unreadable ``fetched_at`` values).
 
 Exit status: 0 when every page gave an article, 1 when some did not (or an input could not be
 read, or a WARC record was damaged), 2 on bad usage.
@@ -45,7 +47,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -81,20 +83,32 @@ SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 PROGRESS_EVERY_S = 5.0
 HTML_SUFFIXES = (".html", ".htm")
 FEED_TYPES = ("xml", "rss", "atom", "json")
+# Unreadable fetched_at values named on standard error; the rest are counted only.
+MAX_DATE_WARNINGS = 10
+# Called with a JSON Lines page's fetched_at that is given but not a date (see _fetched_at).
+BadDate = Callable[[Any], None]
 
 
-def _fetched_at(value: Any) -> str:
+def _fetched_at(value: Any, bad_date: BadDate | None = None) -> str:
     """A JSON Lines page's ``fetched_at`` in UTC, as a crawl writes it; the time of
-    extraction (to the second) when it is not given or not a date."""
+    extraction (to the second) when it is not given or not a date (unreadable, before 1990,
+    more than a day ahead: ``to_iso8601``), the latter reported to ``bad_date``."""
     given = to_iso8601(value)
+    if given is None and value not in (None, "") and bad_date is not None:
+        bad_date(value)
     moment = datetime.fromisoformat(given) if given else datetime.now(UTC).replace(microsecond=0)
     return moment.astimezone(UTC).isoformat()
 
 
 def reextract_line(
-    line: str, *, min_text_chars: int = MIN_TEXT_CHARS, max_bytes: int = MAX_BYTES
+    line: str,
+    *,
+    min_text_chars: int = MIN_TEXT_CHARS,
+    max_bytes: int = MAX_BYTES,
+    bad_date: BadDate | None = None,
 ) -> dict[str, Any]:
-    """One input line to one output record; never raises."""
+    """One input line to one output record; never raises. A ``fetched_at`` given but not a
+    date is reported to ``bad_date``."""
     try:
         data = json.loads(line)
     except (ValueError, RecursionError):  # RecursionError: arrays or objects nested too deep
@@ -104,7 +118,7 @@ def reextract_line(
     url, html = data.get("url"), data.get("html")
     if not isinstance(url, str) or not _is_http_url(url) or not isinstance(html, str):
         return _failure(url if isinstance(url, str) else None, "invalid_input")
-    fetched_at = _fetched_at(data.get("fetched_at"))
+    fetched_at = _fetched_at(data.get("fetched_at"), bad_date)
     # The crawl's screen first (binary or oversized pages), on the page as UTF-8 bytes.
     screened = screen_page(html.encode("utf-8", errors="replace"), HTML_HEADERS, max_bytes)
     if screened.html is None:
@@ -132,12 +146,20 @@ def _failure(url: str | None, reason: str, detail: str | None = None) -> dict[st
 
 
 def reextract(
-    lines: Iterable[str], *, min_text_chars: int = MIN_TEXT_CHARS, max_bytes: int = MAX_BYTES
+    lines: Iterable[str],
+    *,
+    min_text_chars: int = MIN_TEXT_CHARS,
+    max_bytes: int = MAX_BYTES,
+    bad_date: Callable[[int, Any], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Output records, one per non-blank input line, in order."""
-    for line in lines:
+    """Output records, one per non-blank input line, in order; a ``fetched_at`` given but not
+    a date is reported to ``bad_date`` with its line number (from 1)."""
+    for number, line in enumerate(lines, start=1):
         if line.strip():
-            yield reextract_line(line, min_text_chars=min_text_chars, max_bytes=max_bytes)
+            report = None if bad_date is None else lambda value, n=number: bad_date(n, value)
+            yield reextract_line(
+                line, min_text_chars=min_text_chars, max_bytes=max_bytes, bad_date=report
+            )
 
 
 @dataclass
@@ -173,6 +195,7 @@ class Progress:
     failed: int = 0
     damaged: int = 0
     unreadable: int = 0
+    bad_dates: int = 0
     records: int = 0
     last: float = field(default_factory=time.monotonic)
 
@@ -185,10 +208,32 @@ class Progress:
             self.stream.flush()
 
     def line(self) -> str:
+        dates = (
+            f", {self.bad_dates} fetched_at not a date (time of extraction used)"
+            if self.bad_dates
+            else ""
+        )
         return (
             f"{self.records} input records, {self.written} articles, {self.failed} without "
-            f"article, {self.damaged} damaged WARC records skipped"
+            f"article, {self.damaged} damaged WARC records skipped{dates}"
         )
+
+    def bad_date(self, where: str) -> Callable[[int, Any], None]:
+        """A ``reextract`` ``bad_date`` for the input ``where``: counts, and names the first
+        ``MAX_DATE_WARNINGS``."""
+
+        def report(number: int, value: Any) -> None:
+            self.bad_dates += 1
+            if self.bad_dates <= MAX_DATE_WARNINGS:
+                shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+                more = "" if self.bad_dates < MAX_DATE_WARNINGS else " (further ones counted only)"
+                self.stream.write(
+                    f"crawler.extract: {where}:{number}: fetched_at {shown} is not a date "
+                    f"(unreadable, before 1990 or in the future): the time of extraction is "
+                    f"used{more}\n"
+                )
+
+        return report
 
 
 class ArchiveExtractor:
@@ -452,7 +497,7 @@ def main(
             progress.written += 1
         sink.write(out.encode("utf-8") + b"\n")
     sink.flush()
-    if args.inputs:
+    if args.inputs or progress.bad_dates:  # standard input alone: a summary only to warn
         errors.write(f"crawler.extract: done: {progress.line()}\n")
         errors.flush()
     return 1 if progress.failed or progress.damaged or progress.unreadable else 0
@@ -470,7 +515,10 @@ def _input_records(
     if name == "-":
         # Bytes in and out: the locale's encoding must not decide how articles are read.
         lines = (raw.decode("utf-8", errors="replace") for raw in stdin)
-        for record in reextract(lines, min_text_chars=min_text_chars, max_bytes=max_bytes):
+        bad_date = progress.bad_date("stdin")
+        for record in reextract(
+            lines, min_text_chars=min_text_chars, max_bytes=max_bytes, bad_date=bad_date
+        ):
             progress.tick("stdin")
             yield record
         return
@@ -482,7 +530,10 @@ def _input_records(
     else:
         with open(path, "rb") as handle:
             lines = (raw.decode("utf-8", errors="replace") for raw in handle)
-            for record in reextract(lines, min_text_chars=min_text_chars, max_bytes=max_bytes):
+            bad_date = progress.bad_date(name)
+            for record in reextract(
+                lines, min_text_chars=min_text_chars, max_bytes=max_bytes, bad_date=bad_date
+            ):
                 progress.tick(path.name)
                 yield record
 

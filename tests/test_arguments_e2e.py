@@ -189,6 +189,7 @@ def test_dropping_near_duplicates_with_the_check_off_is_refused() -> None:
         ("RETRY_TIMES", "-1", "RETRY_TIMES must be at least 0"),
         ("DOWNLOAD_TIMEOUT", "nan", "DOWNLOAD_TIMEOUT must be at least 0 and finite"),
         ("ROBOTSTXT_OBEY", "maybe", "ROBOTSTXT_OBEY must be True or False"),
+        ("LOG_LEVEL", "debug", "LOG_LEVEL must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG"),
     ],
 )
 def test_scrapy_settings_the_docs_name_are_checked(name: str, value: str, message: str) -> None:
@@ -196,9 +197,26 @@ def test_scrapy_settings_the_docs_name_are_checked(name: str, value: str, messag
         CrawlerConfig.from_settings(project_settings(**{name: value}))
 
 
+@pytest.mark.parametrize("option", [["-s", "LOG_LEVEL=FOO"], ["-L", "FOO"]])
+def test_an_unknown_log_level_stops_the_crawl_before_any_request(
+    site: LocalSite, crawl: Callable[..., CrawlResult], option: list[str]
+) -> None:
+    """Scrapy sets up logging before the crawl starts: an unknown level was a traceback."""
+    newsroom = Newsroom(site)
+    newsroom.add_story("world", "a-story")
+    result = crawl("-a", newsroom.feeds_arg(), *option)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert "configuration error: LOG_LEVEL must be one of CRITICAL" in result.stderr
+    assert "got 'FOO'" in result.stderr
+    assert site.requests == []
+
+
 def test_scrapy_settings_take_what_scrapy_takes() -> None:
     settings = {"DOWNLOAD_DELAY": "0.5", "RETRY_TIMES": "0", "ROBOTSTXT_OBEY": "true"}
     CrawlerConfig.from_settings(project_settings(CLOSESPIDER_ITEMCOUNT=10, **settings))
+    CrawlerConfig.from_settings(project_settings(LOG_LEVEL="DEBUG"))
+    CrawlerConfig.from_settings(project_settings(LOG_LEVEL=10))
 
 
 def test_discover_mode_with_nothing_to_discover_or_export_stops_the_crawl(

@@ -155,6 +155,17 @@ def test_newscrawler_article_prints_one_pages_record(site: LocalSite, tmp_path: 
     assert newscrawler(tmp_path, "article", "not-a-url").returncode == 2
 
 
+def test_newscrawler_article_refuses_an_unknown_log_level(site: LocalSite, tmp_path: Path) -> None:
+    site.routes["/page"] = Route(
+        article_html("A page", paragraphs_for("page")).encode(), headers=HTML
+    )
+    allow = ["-s", "ALLOW_PRIVATE_HOSTS=127.0.0.1", "-s", "LOG_LEVEL=FOO"]
+    done = newscrawler(tmp_path, "article", site.url("/page"), *allow)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "configuration error: LOG_LEVEL must be one of" in done.stderr
+    assert site.requests == []
+
+
 def test_newscrawler_extract_delegates_to_the_reextraction_tool(tmp_path: Path) -> None:
     page = {"url": "https://news.example/a", "html": article_html("Archived", paragraphs_for("a"))}
     done = newscrawler(tmp_path, "extract", stdin=json.dumps(page) + "\n")
@@ -255,6 +266,39 @@ def test_newscrawler_forget_names_a_corrupt_state_file(tmp_path: Path) -> None:
     assert f"cannot read {state / 'state.sqlite3'}: not an SQLite database" in done.stderr
 
 
+def test_health_and_forget_exit_alike_without_a_store_and_while_a_run_holds_the_lock(
+    tmp_path: Path,
+) -> None:
+    """No state store: both stop with a usage error (2), creating nothing. A run holding the
+    lock: ``health`` and ``forget --dry-run`` only read, and go on (0); ``forget`` would change
+    the store under the run, and exits 3."""
+    from crawler.storage.lock import RunLock
+    from crawler.storage.state import SqliteStateStore
+
+    state = tmp_path / "state"
+    health = ["health", "--state-dir", str(state), "-o", str(tmp_path / "health.html")]
+    forget = ["forget", "--all", "--state-dir", str(state)]
+    for command in (health, forget, [*forget, "--dry-run"]):
+        done = newscrawler(tmp_path, *command)
+        assert done.returncode == 2, (command, done.stderr)
+        assert f"no state store at {state / 'state.sqlite3'}" in done.stderr
+    assert not state.exists()
+    state.mkdir()
+    assert newscrawler(tmp_path, *forget).returncode == 2 and list(state.iterdir()) == []
+
+    SqliteStateStore(state / "state.sqlite3", ttl_s=86400).close()
+    lock = RunLock(state)
+    lock.acquire()
+    try:
+        assert newscrawler(tmp_path, *health).returncode == 0
+        assert newscrawler(tmp_path, *forget, "--dry-run").returncode == 0
+        locked = newscrawler(tmp_path, *forget)
+        assert locked.returncode == 3 and "nothing forgotten" in locked.stderr, locked.stderr
+    finally:
+        lock.release()
+    assert newscrawler(tmp_path, *forget).returncode == 0
+
+
 def test_an_empty_state_file_stays_refused_after_health_and_forget(
     site: LocalSite, tmp_path: Path
 ) -> None:
@@ -305,8 +349,10 @@ def test_newscrawler_forget_brings_dropped_entries_back(site: LocalSite, tmp_pat
     feed = newsroom.feed_url("world")
     by_feed = newscrawler(tmp_path, "forget", "--feed", feed, "--dry-run", *state)
     assert json.loads(by_feed.stdout)["forgotten"] == {"dropped:too_little_text": 1}
+    # A feed the state store does not know matches nothing: a mistake, as an unknown reason.
     other = newscrawler(tmp_path, "forget", "--feed", feed + "?other", "--dry-run", *state)
-    assert json.loads(other.stdout)["forgotten"] == {}
+    assert other.returncode == 2 and other.stdout == "", other.stderr
+    assert f"unknown feed {feed}?other (did you mean {feed}?)" in other.stderr
     by_site = newscrawler(tmp_path, "forget", "--site", site.url("/"), "--dry-run", *state)
     assert json.loads(by_site.stdout)["forgotten"] == {"dropped:too_little_text": 1}
     misspelt = newscrawler(tmp_path, "forget", "--reason", "too_litle_text", *state)

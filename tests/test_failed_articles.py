@@ -24,6 +24,7 @@ from tests.conftest import project_settings
         ("robots_forbidden", True),
         ("too_large", True),
         ("redirect_limit", True),
+        ("redirect_malformed", True),
         ("http_403", False),  # often a temporary block
         ("http_429", False),
         ("http_500", False),

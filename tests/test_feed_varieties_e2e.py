@@ -96,6 +96,11 @@ ATOM10 = """<?xml version="1.0" encoding="utf-8"?>
 <summary type="html">&lt;p&gt;Links &amp;amp; more&lt;/p&gt;</summary></entry>
 <entry xml:base="{base}/news/"><title>Relative</title><link href="xml-base-story"/>
 <id>tag:example.org,2024:2</id><updated>2024-09-03T07:00:00Z</updated></entry>
+<entry><title>No alternate link</title><link rel="related" href="{base}/news/elsewhere"/>
+<link rel="enclosure" href="{base}/audio/3.mp3"/>
+<id>tag:example.org,2024:3</id><updated>2024-09-03T06:00:00Z</updated></entry>
+<entry><title>Relative id</title><id>made-up-story</id><updated>2024-09-03T05:00:00Z</updated>
+</entry>
 </feed>"""
 
 ATOM03 = """<?xml version="1.0" encoding="utf-8"?>
@@ -319,6 +324,10 @@ def test_varied_feeds_give_their_records(
     media = result.report["feeds"][site.url("/media.xml")]
     assert media["skipped"] == {"link_missing": 2}
     assert site.hits("/ep1.mp3") == site.hits("/img/1.jpg") == 0
+    # An Atom entry without an alternate link has no link: its tag: id is none, and a relative
+    # id (invalid Atom) resolved against xml:base would be a made-up URL.
+    assert result.report["feeds"][site.url("/atom10.xml")]["skipped"] == {"link_missing": 2}
+    assert site.hits("/blog/made-up-story") == site.hits("/news/elsewhere") == 0
 
 
 # --- a document cut off where no entry is cut ---

@@ -61,6 +61,43 @@ def test_bad_entries_skipped_with_reasons_others_survive() -> None:
     assert parsed.skipped == ["link_missing", "link_scheme"]
 
 
+ATOM_ENTRY = """<feed xmlns="http://www.w3.org/2005/Atom"{base}><title>t</title><id>urn:f</id>
+<entry><title>e</title>{entry}<updated>2024-09-03T07:00:00Z</updated></entry></feed>"""
+
+
+@pytest.mark.parametrize(
+    ("entry", "base", "link"),
+    [
+        # An Atom id is the link only when written as an absolute http(s) URL.
+        (f"<id>{BASE}/news/story</id>", "", f"{BASE}/news/story"),
+        (
+            f'<id>{BASE}/news/story</id><link rel="related" href="{BASE}/x"/>',
+            "",
+            f"{BASE}/news/story",
+        ),
+        (
+            f'<id>tag:x,2024:1</id><link rel="alternate" href="{BASE}/news/a"/>',
+            "",
+            f"{BASE}/news/a",
+        ),
+        ('<link rel="alternate" href="/news/a"/><id>made-up</id>', "", f"{BASE}/news/a"),
+        # No alternate link: no link, whatever the id.
+        ("<id>tag:x,2024:1</id>", "", None),
+        ('<id>urn:uuid:1</id><link rel="related" href="/news/r"/>', "", None),
+        ('<link rel="enclosure" href="/a.mp3"/><id>tag:x,2024:1</id>', "", None),
+        ("<id>made-up</id>", "", None),
+        ("<id>/2024/made-up</id>", f' xml:base="{BASE}/blog/"', None),
+        ("", "", None),
+    ],
+)
+def test_an_atom_entry_without_an_alternate_link_has_no_link(
+    entry: str, base: str, link: str | None
+) -> None:
+    parsed = parse_feed(ATOM_ENTRY.format(base=base, entry=entry).encode(), f"{BASE}/feed")
+    assert [e.link for e in parsed.entries] == ([link] if link else [])
+    assert parsed.skipped == ([] if link else ["link_missing"])
+
+
 def test_feed_list_parsing() -> None:
     assert parse_feed_list(["# c", "", " https://a.org/f ", "http://b.org/g"], "x") == [
         "https://a.org/f",

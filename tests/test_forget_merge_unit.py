@@ -111,6 +111,24 @@ def test_forget_by_feed(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_feed_no_run_read_and_no_entry_names_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = store_with_settled(path)
+    with pytest.raises(
+        ForgetUsageError, match=r"unknown feed https://a\.example/fed \(did you mean https://a"
+    ):
+        forget_settled(path, feed="https://a.example/fed")
+    feed = store.feed("https://a.example/feed")
+    assert feed is not None and feed.etag == '"x"'  # nothing changed
+    # A feed a run read is known though none of its entries is settled; the scheme, www.
+    # and a trailing slash don't matter.
+    known = forget_settled(path, feed="http://www.a.example/feed/", dry_run=True)
+    assert known.counts == {"gave_up:http_410": 1}  # the others have no GUID: unattributed
+    store.save_feeds([FeedState("https://c.example/rss")])
+    assert forget_settled(path, feed="https://c.example/rss").counts == {}
+    store.close()
+
+
 # The state store as the crawler wrote it before settled entries named their feed: the same
 # tables, no feed-entry keys.
 OLD_LAYOUT = """

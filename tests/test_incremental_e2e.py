@@ -144,6 +144,30 @@ def test_feed_unchanged_for_half_the_ttl_is_read_in_full_once(
     db.close()
 
 
+def test_a_redirect_to_a_malformed_url_fails_once_and_is_given_up(
+    newsroom: Newsroom, crawl: Callable[..., CrawlResult]
+) -> None:
+    """A Location no request can be made for: requested once (not retried in the run), failed
+    as redirect_malformed, given up at once (the next run would meet it again)."""
+    site = newsroom.site
+    locations = {"ipv6": "http://[bad", "js": "javascript:alert(1)"}
+    for slug, location in locations.items():
+        newsroom.add_story("world", slug)
+        site.routes[f"/news/{slug}"] = Route(b"", status=302, headers={"Location": location})
+    newsroom.add_story("world", "fine")
+    first = crawl("-a", newsroom.feeds_arg())
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert [site.hits(f"/news/{slug}") for slug in locations] == [1, 1]
+    assert first.report["totals"]["articles_failed"] == {"redirect_malformed": 2}
+    assert first.report["counters"]["articles/given_up/redirect_malformed"] == 2
+    assert first.report["counters"]["redirect/malformed"] == 2
+    assert [line["reason"] for line in first.report["given_up"]] == ["redirect_malformed"] * 2
+    second = crawl("-a", newsroom.feeds_arg())
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert [site.hits(f"/news/{slug}") for slug in locations] == [1, 1]
+    assert site.hits("/news/fine") == 1
+
+
 def test_failed_articles_are_retried_behind_a_304_then_given_up(
     newsroom: Newsroom, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:

@@ -11,7 +11,7 @@ from twisted.web.http import _ChunkedTransferDecoder
 
 from crawler.downloadermiddlewares.metarefresh import MetaRefreshMiddleware
 from crawler.downloadermiddlewares.partial import PartialContent, PartialContentMiddleware
-from crawler.downloadermiddlewares.redirect import RedirectMiddleware
+from crawler.downloadermiddlewares.redirect import MalformedRedirect, RedirectMiddleware
 from crawler.downloadhandlers import _CoalescingDecoder
 from crawler.failures import known_failure_reason
 
@@ -20,12 +20,14 @@ URL = "http://127.0.0.1:9/news/a"
 UNREQUESTABLE = ["javascript:alert(1)", "http://127.0.0.1:99999/x", "http://[::1]x/"]
 
 
-@pytest.mark.parametrize("location", UNREQUESTABLE)
-def test_a_location_no_request_can_be_made_for_is_not_followed(location: str) -> None:
+@pytest.mark.parametrize("location", [*UNREQUESTABLE, "http://[bad"])
+def test_a_location_no_request_can_be_made_for_fails_the_download(location: str) -> None:
     crawler = get_crawler()
     middleware = RedirectMiddleware.from_crawler(crawler)
     response = Response(URL, status=302, headers={"Location": location})
-    assert middleware.process_response(Request(URL), response) is response
+    with pytest.raises(MalformedRedirect) as raised:
+        middleware.process_response(Request(URL), response)
+    assert known_failure_reason(raised.value) == "redirect_malformed"
     assert crawler.stats.get_value("redirect/malformed") == 1
 
 

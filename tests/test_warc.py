@@ -511,6 +511,38 @@ def test_extract_json_lines_fetched_at_is_utc_as_in_a_crawl(tmp_path: Path) -> N
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", stamp), stamp
 
 
+def test_extract_names_and_counts_a_fetched_at_that_is_not_a_date(tmp_path: Path) -> None:
+    """Given but unreadable, before 1990 or in the future: the time of extraction is used,
+    as before, but not silently."""
+    page = article_html("Dated", paragraphs_for("d"))
+    given = [
+        "garbage",
+        "1985-01-01T00:00:00Z",
+        "2999-01-01T00:00:00Z",
+        None,
+        "2026-11-24T08:15:03Z",
+    ]
+    text = "".join(
+        json.dumps({"url": f"https://site.example/{n}", "html": page, "fetched_at": value}) + "\n"
+        for n, value in enumerate(given)
+    )
+    lines = tmp_path / "pages.jsonl"
+    lines.write_text("\n" + text)  # a blank first line: line numbers are the file's
+    status, records, err = run_extract(str(lines))
+    assert status == 0 and len(records) == 5
+    for number, value in [(2, "'garbage'"), (3, "'1985-01-01T00:00:00Z'"), (4, "'2999-01-01")]:
+        assert f"{lines}:{number}: fetched_at {value}" in err, err
+    assert ":5:" not in err and ":6:" not in err
+    assert "3 fetched_at not a date (time of extraction used)" in err
+    # On standard input, where no summary is written otherwise.
+    status, records, err = run_extract(stdin=text.encode())
+    assert status == 0 and len(records) == 5
+    assert "stdin:1: fetched_at 'garbage' is not a date" in err
+    assert "done: 5 input records, 5 articles" in err and "3 fetched_at not a date" in err
+    _, _, quiet = run_extract(stdin=text.splitlines(keepends=True)[-1].encode())
+    assert quiet == ""
+
+
 def test_the_warc_is_durable_before_lines_point_into_it_and_closed_before_the_journal_empties(
     tmp_path: Path,
 ) -> None:

@@ -25,7 +25,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler.arguments import arguments_help
-from crawler.config import ConfigError
+from crawler.config import ConfigError, check_scrapy_settings
 from crawler.storage.durable import OutputError
 from crawler.storage.lock import RunLocked
 from crawler.storage.state import StateError
@@ -73,6 +73,14 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             raise UsageError(_positional_error(args), print_help=False)
         super().process_options(args, opts)
+        # Scrapy sets up logging with LOG_LEVEL when it builds its crawler process, next: a
+        # level it does not know would end there in a traceback.
+        assert self.settings is not None
+        try:
+            check_scrapy_settings(self.settings)
+        except ConfigError as error:
+            print(f"newscrawler: configuration error: {error}", file=sys.stderr)
+            raise SystemExit(EXIT_CONFIG_ERROR) from None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.crawler_process

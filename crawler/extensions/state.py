@@ -90,6 +90,7 @@ PERMANENT_REFUSALS = frozenset(
         "too_large",
         "decompressed_too_large",
         "redirect_limit",
+        "redirect_malformed",
         "headers_too_large",
         "tdm_reserved",
     }

@@ -7,7 +7,8 @@ listed in ``ParsedFeed.skipped`` with a reason and the entries after it survive.
 Importing this module caps the categories feedparser keeps per entry (``MAX_TAGS_PER_ENTRY``,
 ``_add_tag_capped``): its own check of each new category against the others is quadratic; and
 keeps a ``media:description`` apart from the entry's summary (``_start_media_description``)
-and notes whether an RSS ``<guid>`` is a permalink (``_start_guid_noting_permalink``).
+and notes whether an RSS ``<guid>`` is a permalink (``_start_guid_noting_permalink``), and an
+Atom ``<id>`` as written (``_end_id_noting_text``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import feedparser.mixin
@@ -77,6 +79,22 @@ def _start_guid_noting_permalink(parser: Any, attrs_d: Any) -> None:
 
 
 feedparser.mixin._FeedParserMixin._start_guid = _start_guid_noting_permalink
+_end_id = feedparser.mixin._FeedParserMixin._end_id
+
+
+def _end_id_noting_text(parser: Any) -> None:
+    """feedparser's ``_end_id`` (an Atom ``<id>``), also noting the id as written
+    (``id_as_written``): feedparser resolves it against ``xml:base`` and, when the entry has
+    no link before it, takes it for the link; ``_entry`` decides whether it may be one."""
+    stack = parser.elementstack
+    if stack and stack[-1][0] == "id":
+        pieces = stack[-1][2]
+        text = "".join(p.decode("utf-8", "replace") if isinstance(p, bytes) else p for p in pieces)
+        parser._get_context()["id_as_written"] = text.strip()
+    _end_id(parser)
+
+
+feedparser.mixin._FeedParserMixin._end_id = _end_id_noting_text
 
 
 @dataclass
@@ -189,6 +207,13 @@ def _entry(
         guid = raw.get("id")
         if guid and (raw.get("guidislink", False) or dict.get(raw, "guid_permalink", False)):
             link = guid
+    if link and _link_is_atom_id(raw, link):
+        # An Atom id names the entry; it is no link unless written as an absolute http(s)
+        # URL: a relative one (invalid Atom) resolved against the feed's URL or xml:base, a
+        # tag: or urn: id, would be a made-up URL. An entry without an alternate link has none.
+        written = urlsplit(dict.get(raw, "id_as_written", ""))
+        if written.scheme.lower() not in ("http", "https") or not written.netloc:
+            link = None
     # FeedBurner's <link> is its own redirect; feedburner:origLink is the article's URL.
     url, _ = resolve_link(dict.get(raw, "feedburner_origlink"), feed_url)
     if url is None:
@@ -219,6 +244,18 @@ def _entry(
             published_raw=clean_text(raw.get("published") or dict.get(raw, "updated")),
         ),
         None,
+    )
+
+
+def _link_is_atom_id(raw: Any, link: str) -> bool:
+    """Whether feedparser took the entry's Atom ``<id>`` for its link (it had no link of its
+    own, or only ``related``, ``enclosure``... ones)."""
+    return (
+        dict.get(raw, "id_as_written") is not None
+        and link == raw.get("id")
+        and not any(
+            isinstance(other, dict) and other.get("href") == link for other in raw.get("links", [])
+        )
     )
 
 

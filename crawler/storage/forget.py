@@ -18,7 +18,8 @@ how to reach it (by site, by reason or all). Feeds are compared by their dedupe 
 A choice that can match no entry, most likely a typing mistake, raises ``ForgetUsageError``
 before anything is deleted: a reason that is neither a drop reason (``CONTENT_DROPS``, a fixed
 list) nor the reason of an entry in the store (give-up reasons are open: any HTTP status, any
-network error), and a site URL naming more than a host (``site_host``).
+network error), a site URL naming more than a host (``site_host``), and a feed the store does
+not know: neither read by a run (the ``feeds`` table) nor named by a settled entry.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ def forget_settled(
         for article_id, outcome, key in rows:
             entries.setdefault(article_id, (outcome, []))[1].append(key)
         _check_reasons(reasons, {outcome for outcome, _ in entries.values()})
+        if feed is not None:
+            _check_feed(db, feed, [keys for _, keys in entries.values()])
         chosen: dict[str, str] = {}
         for article_id, (outcome, keys) in entries.items():
             reason = _reason(outcome)
@@ -152,6 +155,22 @@ def _check_reasons(reasons: Collection[str], outcomes: Collection[str]) -> None:
                 f"{', '.join(sorted(CONTENT_DROPS))}; other reasons in this state store: "
                 f"{', '.join(sorted(stored)) or 'none'}"
             )
+
+
+def _check_feed(db: sqlite3.Connection, feed: str, entry_keys: Sequence[Sequence[str]]) -> None:
+    """Refuse a feed that no run read (the ``feeds`` table, where a run records every feed it
+    requests) and no settled entry names: it matches no entry, most likely mistyped. A store
+    older than the ``feeds`` table cannot tell, and is not checked."""
+    if not table_columns(db, "feeds"):
+        return
+    known = {dedupe_key(url): url for (url,) in db.execute("SELECT feed_url FROM feeds")}
+    for keys in entry_keys:
+        known.update((key, key) for key in entry_feeds(keys) if key not in known)
+    if dedupe_key(feed) not in known:
+        raise ForgetUsageError(
+            f"unknown feed {feed}{nearest(feed, sorted(known.values()))}: no run read it and no "
+            f"entry in this state store names it (give the feed's URL as in the run report)"
+        )
 
 
 def _reason(outcome: str) -> str:
