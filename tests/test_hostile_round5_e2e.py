@@ -18,6 +18,7 @@ from typing import Any
 import brotli
 import pytest
 
+from crawler.feeds.sitemap import MAX_ROBOTS_SITEMAPS
 from tests.conftest import LocalSite, run_crawl
 from tests.hostile_site import HostileSite, SiteRun, gzip_bomb
 from tests.pages import page
@@ -36,6 +37,7 @@ SETTINGS = {
 ALTERNATES = 60_000
 FOUND = 3  # of them, the first three are feeds; the next ones answer 404
 RSS = b"Content-Type: application/rss+xml\r\n"
+ROBOTS_SITEMAPS = 25  # Sitemap: lines in a robots.txt; the first MAX_ROBOTS_SITEMAPS are read
 
 
 def raw(site: HostileSite, path: str, wire: bytes) -> None:
@@ -128,12 +130,23 @@ def serve_declared_feeds(site: HostileSite) -> None:
         site.add(f"/news/declared-{n}", page(f"declared-{n}"))
 
 
+def serve_listed_sitemaps(site: HostileSite) -> None:
+    """A homepage without feeds whose robots.txt lists ROBOTS_SITEMAPS (empty) sitemaps."""
+    site.add("/", "<!DOCTYPE html><html><head><title>H</title></head><body></body></html>")
+    lines = "".join(f"Sitemap: {site.base}/sm{n}.xml\n" for n in range(ROBOTS_SITEMAPS))
+    site.add("/robots.txt", f"User-agent: *\nAllow: /\n{lines}", "text/plain")
+    empty = '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>'
+    for n in range(ROBOTS_SITEMAPS):
+        site.add(f"/sm{n}.xml", empty, "application/xml")
+
+
 @dataclass
 class Round5(SiteRun):
     """The crawl; ``site`` is the main site, beside the robots.txt bombs and the homepage."""
 
     robots: dict[str, HostileSite]
     declaring: HostileSite
+    listing: HostileSite
 
     def line(self, url: str) -> dict[str, Any]:
         feeds: dict[str, dict[str, Any]] = self.report["feeds"]
@@ -142,9 +155,9 @@ class Round5(SiteRun):
 
 @pytest.fixture(scope="module")
 def round5(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Round5]:
-    main, declaring = HostileSite(), HostileSite()
+    main, declaring, listing = HostileSite(), HostileSite(), HostileSite()
     robots = {coding: HostileSite() for coding in ("gzip", "br")}
-    servers: list[LocalSite] = [main, declaring, *robots.values()]
+    servers: list[LocalSite] = [main, declaring, listing, *robots.values()]
     for server in servers:
         threading.Thread(target=server.server.serve_forever, daemon=True).start()
     try:
@@ -152,6 +165,7 @@ def round5(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Round5]:
         for coding, site in robots.items():
             serve_robots_bomb(site, coding)
         serve_declared_feeds(declaring)
+        serve_listed_sitemaps(listing)
         feeds = [main.url(p) for p in paths] + [s.url("/feed.xml") for s in robots.values()]
         out = tmp_path_factory.mktemp("round5")
         result = run_crawl(
@@ -159,12 +173,12 @@ def round5(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Round5]:
             "-a",
             "feeds=" + ",".join(feeds),
             "-a",
-            f"sites={declaring.url('/')}",
+            f"sites={declaring.url('/')},{listing.url('/')}",
             settings=SETTINGS,
             timeout=240,
         )
         (out / "stderr.txt").write_text(result.stderr)  # for a human reading a failure
-        yield Round5(main, result, robots, declaring)
+        yield Round5(main, result, robots, declaring, listing)
     finally:
         for server in servers:
             server.server.shutdown()
@@ -235,3 +249,13 @@ def test_a_utf16_page_labelled_in_its_header_is_read(round5: Round5) -> None:
         record = round5.record(slug)
         assert record is not None and record["text"].startswith("The council met"), slug
     assert "not_html_bytes" not in round5.report["totals"]["dropped"]
+
+
+def test_sitemaps_past_the_limit_of_a_robots_txt_are_counted(round5: Round5) -> None:
+    """A site without feeds whose robots.txt lists 25 sitemaps: the first 20 are crawled, the
+    others counted (main: left out silently)."""
+    site = round5.listing
+    for n in range(ROBOTS_SITEMAPS):
+        assert site.hits(f"/sm{n}.xml") == (1 if n < MAX_ROBOTS_SITEMAPS else 0), n
+    over = ROBOTS_SITEMAPS - MAX_ROBOTS_SITEMAPS
+    assert round5.counter("discovery/over_limit/robots_sitemaps") == over
