@@ -89,6 +89,17 @@ def serve_main(site: HostileSite) -> list[str]:
     # Status lines that are no HTTP: a status that is no number, a status of 999.
     raw(site, "/status-word.xml", answer(b"HTTP/1.1 abc OK\r\n", feed))
     raw(site, "/status-999.xml", answer(b"HTTP/1.1 999 Odd\r\n", feed))
+    # A JSON Feed item nested 100,000 deep between two good ones.
+    deep = "[" * 100_000 + "]" * 100_000
+    site.add(
+        "/deep.json",
+        '{"version": "https://jsonfeed.org/version/1.1", "items": ['
+        f'{{"url": "{base}/news/json-a"}}, {{"url": "{base}/news/json-deep", "x": {deep}}},'
+        f'{{"url": "{base}/news/json-b"}}]}}',
+        "application/feed+json",
+    )
+    for slug in ("json-a", "json-b", "json-deep"):
+        site.add(f"/news/{slug}", page(slug))
     # UTF-16 pages without a BOM, labelled in the header: their NUL bytes are text.
     site.add("/wide.xml", rss(base, ["wide-be", "wide-le"]))
     site.add("/news/wide-be", page("wide-be").encode("utf-16-be"), "text/html; charset=utf-16be")
@@ -96,6 +107,7 @@ def serve_main(site: HostileSite) -> list[str]:
     return [
         *paths,
         "/wide.xml",
+        "/deep.json",
         "/continue.xml",
         "/hints.xml",
         "/hints-flood.xml",
@@ -259,3 +271,12 @@ def test_sitemaps_past_the_limit_of_a_robots_txt_are_counted(round5: Round5) -> 
         assert site.hits(f"/sm{n}.xml") == (1 if n < MAX_ROBOTS_SITEMAPS else 0), n
     over = ROBOTS_SITEMAPS - MAX_ROBOTS_SITEMAPS
     assert round5.counter("discovery/over_limit/robots_sitemaps") == over
+
+
+def test_a_json_feed_item_nested_too_deep_is_skipped(round5: Round5) -> None:
+    """The deep item is skipped as too_deep, the others are crawled (main: the feed failed as
+    parse_error:RecursionError)."""
+    line = round5.feed("/deep.json")
+    assert (line["status"], line["entries"], line["skipped"]) == ("ok", 2, {"too_deep": 1})
+    assert round5.record("json-a") and round5.record("json-b")
+    assert round5.site.hits("/news/json-deep") == 0
