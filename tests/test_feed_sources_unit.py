@@ -87,12 +87,28 @@ def test_json_feed_10() -> None:
             b'{"version": "https://jsonfeed.org/version/1.1", "items": [',
             "parse_error:JSONDecodeError",
         ),
-        (b'{"items": ' + b"[" * 100_000, "parse_error:RecursionError"),
+        (b'{"items": ' + b"[" * 100_000, "parse_error:JSONDecodeError"),  # never closed
         (b'{"a": ' + b"9" * 5000 + b"}", "not_a_feed"),  # a valid JSON number, not a feed
     ],
 )
 def test_json_feed_errors(body: bytes, error: str) -> None:
     assert parse_feed(body, f"{BASE}/feed.json").error == error
+
+
+def test_json_feed_items_nested_too_deep_are_skipped() -> None:
+    """An item (or a field) nested deeper than the JSON parser's recursion goes is stepped
+    over: that item is skipped as too_deep, the others are read (main: RecursionError, the
+    whole feed failed). Brackets inside strings do not count."""
+    deep = "[" * 100_000 + '"a]\\"}b"' + "]" * 100_000
+    body = (
+        f'{{"version": "https://jsonfeed.org/version/1.1", "x": {deep}, "items": ['
+        f'{{"url": "/news/a"}}, {{"url": "/news/b", "ext": {deep}}}, {deep},'
+        '{"url": "/news/c"}]}'
+    ).encode()
+    parsed = parse_feed(body, f"{BASE}/feed.json")
+    assert parsed.error is None
+    assert [e.link for e in parsed.entries] == [f"{BASE}/news/a", f"{BASE}/news/c"]
+    assert parsed.skipped == ["too_deep", "too_deep"]
 
 
 def test_json_feed_numbers_are_kept_as_written() -> None:

@@ -10,7 +10,10 @@ and RFC 9309:
   next run asks again.
 - Larger than ``ROBOTS_MAXSIZE_BYTES`` (500 KiB, the least RFC 9309 lets a crawler parse): the
   download is cancelled at the limit and the site is off limits for the run, as for a 5xx
-  (counted ``robotstxt/too_large`` too). This cap applies to every ``/robots.txt`` request,
+  (counted ``robotstxt/too_large`` too). The limit holds for the decoded body: a compressed
+  robots.txt (``Content-Encoding``) that decodes past it, such as a gzip bomb, is refused the
+  same way (Scrapy's decompression gives up with ``IgnoreRequest``, which Scrapy's robots.txt
+  handling takes for "no rules"). This cap applies to every ``/robots.txt`` request,
   the sources spider's own included.
 - A connection error (refused, reset, unknown host): no rules. The page requests then fail
   with their own, accurate error; nothing reaches the site either way. A redirect loop (RFC
@@ -103,8 +106,11 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
         await super()._parse_robots(response, netloc, request)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
-        if isinstance(exc, (DownloadCancelledError, CancelledError)):
-            # Cancelled at the size cap (a shutting-down engine cancels too: same verdict).
+        if isinstance(exc, (DownloadCancelledError, CancelledError)) or (
+            known_failure_reason(exc) == "decompressed_too_large"
+        ):
+            # Over the size cap, on the wire or once decoded (a shutting-down engine cancels
+            # too: same verdict).
             self._stats.inc_value("robotstxt/too_large")
             self._unavailable(netloc, f"larger than {ROBOTS_MAXSIZE_BYTES} bytes")
             return

@@ -7,7 +7,8 @@ reason (a stats-key suffix for ``articles/dropped/<reason>``):
 - ``empty_body``: nothing but whitespace;
 - ``not_html``: a declared content type that is not HTML (PDF, JSON, images, audio, ...);
 - ``not_html_bytes``: declared as HTML (or undeclared) but the bytes say otherwise: a PDF,
-  image, archive or media signature, a JSON document, or binary data (NUL and control bytes);
+  image, archive or media signature, a JSON document, or binary data (NUL and control bytes,
+  unless a BOM or the ``Content-Type`` header says UTF-16 or UTF-32, whose text holds NULs);
 - ``too_large``: more than ``max_bytes`` (``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES``).
 
 A page that passes is decoded by ``crawler.encoding.decode_page``; ``replacements`` counts the
@@ -21,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from crawler.encoding import bom_encoding, decode_page
+from crawler.encoding import bom_encoding, charset_from_content_type, codec_name, decode_page
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", ""})
 # Servers that do not know the type: judge by the bytes alone.
@@ -56,15 +57,16 @@ class ScreenedPage:
     replacements: int = 0
 
 
-def looks_binary(head: bytes) -> bool:
-    """Media signatures, JSON, or more than 1% control bytes at the start of a body."""
+def looks_binary(head: bytes, wide_text: bool = False) -> bool:
+    """Media signatures, JSON, or more than 1% control bytes at the start of a body.
+    ``wide_text``: the body is declared UTF-16 or UTF-32, so its NUL bytes are text."""
     if bom_encoding(head) is not None:
         return False  # UTF-16/32 text holds NUL bytes
     if head.startswith(_SIGNATURES) or _RIFF.match(head) or _FTYP.match(head):
         return True
     if _JSON.match(head) and b"<" not in head[:512]:
         return True
-    return len(_CONTROL_BYTES.findall(head)) > len(head) // 100
+    return not wide_text and len(_CONTROL_BYTES.findall(head)) > len(head) // 100
 
 
 def reject_reason(body: bytes, headers: Mapping[str, str], max_bytes: int) -> str | None:
@@ -73,10 +75,14 @@ def reject_reason(body: bytes, headers: Mapping[str, str], max_bytes: int) -> st
     headers = {k.lower(): v for k, v in headers.items()}
     if not body.strip():
         return "empty_body"
-    mime = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    content_type = headers.get("content-type", "")
+    mime = content_type.split(";", 1)[0].strip().lower()
     if mime not in _HTML_TYPES and mime not in _UNKNOWN_TYPES:
         return "not_html"
-    if looks_binary(body[:4096]):
+    # A UTF-16 page without a BOM, labelled in the header, is read as browsers read it
+    # (crawler.encoding trusts that label).
+    codec = codec_name(charset_from_content_type(content_type))
+    if looks_binary(body[:4096], wide_text=bool(codec and codec.startswith(("utf-16", "utf-32")))):
         return "not_html_bytes"
     if len(body) > max_bytes:
         return "too_large"

@@ -106,8 +106,12 @@ def looks_like_html(body: bytes) -> bool:
 
 
 def find_candidates(body: bytes, page_url: str, content_type: str | None = None) -> Candidates:
-    """Feed candidates of an HTML page; a page that does not parse gives none."""
+    """Feed candidates of an HTML page; a page that does not parse gives none. Linear in the
+    page: a homepage may declare tens of thousands of feeds."""
     result = Candidates()
+    # Insertion-ordered sets: page order, each URL once.
+    alternates: dict[str, None] = {}
+    body_links: dict[str, None] = {}
     # Decoded as article pages are (an encoding label no browser reads is ignored).
     text = decode_page(body[:MAX_HOMEPAGE_BYTES], content_type).text
     if not text.strip():
@@ -126,7 +130,7 @@ def find_candidates(body: bytes, page_url: str, content_type: str | None = None)
             continue
         if _COMMENTS.search(link.get("title") or "") or _COMMENTS.search(link.get("href") or ""):
             continue
-        _append(result.alternates, link.get("href"), base)
+        _append(alternates, link.get("href"), base)
     for anchor in tree.iter("a"):
         href = anchor.get("href")
         if not href or _COMMENTS.search(href):
@@ -137,8 +141,8 @@ def find_candidates(body: bytes, page_url: str, content_type: str | None = None)
             continue
         parts = urlsplit(url)
         if kind in FEED_TYPES or _feedish_path(parts.path) or _FEEDISH_QUERY.search(parts.query):
-            _append(result.body_links, url, base)
-    return result
+            _append(body_links, url, base)
+    return Candidates(list(alternates), list(body_links))
 
 
 def _feedish_path(path: str) -> bool:
@@ -161,10 +165,10 @@ def _base_url(tree: etree._Element, page_url: str) -> str:
     return page_url
 
 
-def _append(urls: list[str], href: str | None, base: str) -> None:
+def _append(urls: dict[str, None], href: str | None, base: str) -> None:
     url, _ = resolve_link(href, base)
-    if url is not None and url not in urls:
-        urls.append(url)
+    if url is not None:
+        urls.setdefault(url)
 
 
 def common_locations(page_url: str) -> list[str]:

@@ -6,7 +6,9 @@ Feed; any other JSON is ``not_a_feed``. Only the first ``NEWSCRAWLER_FEED_MAX_IT
 are read (``load_capped``: the others are counted, never kept). Items get the same link policy
 as RSS/Atom entries (``resolve_link`` against the feed URL) and each bad item is skipped with
 its own reason:
-``link_*`` from the link policy, ``invalid_item`` for an item that is not an object.
+``link_*`` from the link policy, ``invalid_item`` for an item that is not an object,
+``too_deep`` for an item nested deeper than Python's parser goes (its recursion limit): that
+item is stepped over by counting brackets, and the others are read.
 
 Numbers are kept as the text the feed wrote (``_Number``): an integer of thousands of digits,
 which Python refuses to convert, costs nothing, and a numeric ``id`` reads as written.
@@ -67,6 +69,9 @@ def parse_json_feed(body: bytes, url: str, max_items: int = DEFAULT_MAX_ITEMS) -
     feed_language = _string(document.get("language"))
     feed_authors = _authors(document)
     for item in items:
+        if item is _TOO_DEEP:
+            result.skipped.append("too_deep")
+            continue
         if not isinstance(item, dict):
             result.skipped.append("invalid_item")
             continue
@@ -84,6 +89,11 @@ class _Number(str):
 
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")  # JSON's insignificant whitespace; linear
+_BRACKET_OR_QUOTE = re.compile(r'["\[\]{}]')
+_STRING_REST = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # unrolled: linear
+# A value nested too deep to decode (RecursionError), stepped over: an item skipped as
+# too_deep, a top-level field of the wrong type.
+_TOO_DEEP = object()
 _DECODER = json.JSONDecoder(
     parse_int=_Number, parse_float=_Number, parse_constant=lambda _name: None
 )
@@ -117,7 +127,7 @@ def load_capped(text: str, max_items: int) -> tuple[Any, int]:
         if key == "items" and text.startswith("[", index):
             document[key], over_cap, index = _capped_array(text, index, max_items)
         else:
-            document[key], index = _DECODER.raw_decode(text, index)
+            document[key], index = _decode(text, index)
         index = _skip(text, index)
         if text.startswith("}", index):
             _expect_end(text, index + 1)
@@ -136,7 +146,7 @@ def _capped_array(text: str, index: int, max_items: int) -> tuple[list[Any], int
     if text.startswith("]", index):
         return kept, 0, index + 1
     while True:
-        value, index = _DECODER.raw_decode(text, index)
+        value, index = _decode(text, index)
         if len(kept) < max_items:
             kept.append(value)
         else:
@@ -147,6 +157,34 @@ def _capped_array(text: str, index: int, max_items: int) -> tuple[list[Any], int
         if not text.startswith(",", index):
             raise json.JSONDecodeError("Expecting ',' delimiter", text, index)
         index = _skip(text, index + 1)
+
+
+def _decode(text: str, index: int) -> tuple[Any, int]:
+    """The JSON value at ``index`` and the index after it; ``_TOO_DEEP`` for an array or object
+    nested deeper than the decoder's recursion allows, ended by counting brackets outside
+    strings (linear, no recursion; the brackets must balance, else ``JSONDecodeError``)."""
+    try:
+        return _DECODER.raw_decode(text, index)
+    except RecursionError:
+        pass
+    depth = 0
+    position = index
+    while True:
+        token = _BRACKET_OR_QUOTE.search(text, position)
+        if token is None:
+            raise json.JSONDecodeError("Unterminated array or object", text, index)
+        position = token.end()
+        if token.group() == '"':
+            rest = _STRING_REST.match(text, position)
+            if rest is None:
+                raise json.JSONDecodeError("Unterminated string", text, position)
+            position = rest.end()
+        elif token.group() in "[{":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return _TOO_DEEP, position
 
 
 def _skip(text: str, index: int) -> int:

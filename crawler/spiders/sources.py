@@ -23,7 +23,8 @@ Arguments:
 Stats: ``sites/requested``, ``sites/with_feeds``, ``sites/with_sitemaps``,
 ``discovery/candidates/<stage>``, ``discovery/found/<stage>``, ``discovery/rejected/<reason>``,
 ``discovery/over_limit/<stage>`` (candidates past ``NEWSCRAWLER_DISCOVERY_MAX_CANDIDATES`` in
-the stages searched),
+the stages searched; ``robots_sitemaps``: a robots.txt's ``Sitemap:`` URLs past the first
+``MAX_ROBOTS_SITEMAPS``),
 ``sitemaps/children``, ``sitemaps/children_skipped/<reason>``, and for every sitemap the
 ``feeds/*`` keys of ``FeedsSpider``.
 """
@@ -54,7 +55,12 @@ from crawler.feeds.lists import FeedListError, feeds_from_argument, read_feed_li
 from crawler.feeds.opml import ListedFeed, render_opml
 from crawler.feeds.parse import ParsedFeed
 from crawler.feeds.prescreen import FeedLimits
-from crawler.feeds.sitemap import ParsedSitemap, parse_sitemap, sitemaps_from_robots
+from crawler.feeds.sitemap import (
+    MAX_ROBOTS_SITEMAPS,
+    ParsedSitemap,
+    parse_sitemap,
+    sitemaps_from_robots,
+)
 from crawler.urls import dedupe_key
 
 if TYPE_CHECKING:
@@ -349,6 +355,9 @@ class SourcesMixin(scrapy.Spider):
         if not sitemaps:
             self.site_failed(site_url, "no_feed_found")
             return
+        if len(sitemaps) > MAX_ROBOTS_SITEMAPS:
+            self._inc("discovery/over_limit/robots_sitemaps", len(sitemaps) - MAX_ROBOTS_SITEMAPS)
+            sitemaps = sitemaps[:MAX_ROBOTS_SITEMAPS]
         self._inc("sites/with_sitemaps")
         self.logger.info("Site %s: no feed; sitemaps %s", site_url, ", ".join(sitemaps))
         self.site_report(site_url, [], sitemaps)
