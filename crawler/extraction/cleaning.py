@@ -363,6 +363,23 @@ def with_preformatted_lines(blocks: list[Block], context: PageContext) -> list[B
     return shown
 
 
+def with_heading_kinds(blocks: list[Block], context: PageContext) -> list[Block]:
+    """A paragraph whose text is a heading's on the page (``h1`` to ``h6``), and not mostly
+    link text (a teaser's headline), is a heading: the extractors trafilatura falls back on
+    where its own finds no body (jusText, and at times readability) give every block as a
+    paragraph, and a subheading must stay one."""
+    if not context.headings:
+        return blocks
+    return [
+        replace(block, kind="heading")
+        if block.kind == "paragraph"
+        and block.link_chars < MOSTLY_LINKS * len(block.text)
+        and text_key(block.text) in context.headings
+        else block
+        for block in blocks
+    ]
+
+
 def _similar(a: str, b: str) -> bool:
     if a == b:
         return True
