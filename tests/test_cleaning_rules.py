@@ -943,3 +943,24 @@ def test_a_paragraph_that_is_a_heading_on_the_page_is_a_heading() -> None:
     context.article_body = "The bridge opens in May.\nTwo years of repairs\nWork began in 2024."
     blocks, _ = page.finish_blocks([Block("paragraph", "The bridge opens in May.")], context)
     assert [b.kind for b in blocks] == ["paragraph", "heading", "paragraph"]
+
+
+def test_a_list_inside_an_item_gives_indented_lines() -> None:
+    """A list inside a list item (trafilatura keeps it there) gives its items as lines of their
+    own under the item's text, indented, not words run into the item's line; the item's text
+    after the inner list stays on its line, and the link text is counted line by line."""
+    body = lxml.etree.fromstring(
+        "<body><list><item>New deck</item><item>Two lifts<list><item>north side</item>"
+        "<item>south <hi>side</hi><list><item>by the quay</item></list></item></list>"
+        " for wheelchairs</item><item><list><item>only a list</item></list></item></list></body>"
+    )
+    [block] = cleaning.tree_blocks(body)
+    assert (block.kind, block.text) == (
+        "list",
+        "- New deck\n- Two lifts for wheelchairs\n  - north side\n  - south side\n"
+        "    - by the quay\n  - only a list",
+    )
+    # trafilatura's tree is left as it was
+    assert "Two lifts<list>" in lxml.etree.tostring(body, encoding="unicode")
+    links = dom.LinkShares(page.parse_html("<ul><li><a href='/q'>by the quay</a></li></ul>"))
+    assert links.link_chars("list", block.text) == len("by the quay")

@@ -9,10 +9,12 @@ import functools
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from lxml import etree
+from trafilatura.xml import delete_element
 
 from crawler.extraction.dom import (
     LinkShares,
@@ -313,10 +315,7 @@ def tree_blocks(body: etree._Element, links: LinkShares | None = None) -> list[B
 
 def _block_text(element: etree._Element, kind: str) -> str | None:
     if kind == "list":
-        items = [
-            tidy_text(element_text(item)) for item in element if str(item.tag) in ("item", "li")
-        ]
-        return "\n".join(f"- {item}" for item in items if item) or None
+        return "\n".join(_list_lines(element)) or None
     if kind == "table":
         rows = [
             " | ".join(filter(None, (tidy_text(element_text(cell)) for cell in row)))
@@ -326,6 +325,41 @@ def _block_text(element: etree._Element, kind: str) -> str | None:
     if kind == "code":
         return tidy_code(written_text(element, "lb"))
     return tidy_text(element_text(element))
+
+
+LIST_TAGS = ("list", "ul", "ol")
+
+
+def _list_lines(element: etree._Element, indent: str = "") -> list[str]:
+    """A list's items as ``- `` lines; the items of a list inside an item are lines of their
+    own under the item's text, indented by two more spaces, not words run into it."""
+    lines = []
+    for item in element:
+        if str(item.tag) not in ("item", "li"):
+            continue
+        nested = _outer_lists(item)
+        own = item
+        if nested:  # the item's own text is read from a copy without its lists
+            own = deepcopy(item)
+            for inner in _outer_lists(own):
+                delete_element(inner)
+        text = tidy_text(element_text(own))
+        if text:
+            lines.append(f"{indent}- {text}")
+        for inner in nested:
+            lines.extend(_list_lines(inner, indent + "  "))
+    return lines
+
+
+def _outer_lists(element: etree._Element) -> list[etree._Element]:
+    """The lists inside ``element`` that are not inside another of them."""
+    found = []
+    for child in element:
+        if child.tag in LIST_TAGS:
+            found.append(child)
+        elif isinstance(child.tag, str) and len(child):
+            found.extend(_outer_lists(child))
+    return found
 
 
 # Stands in for a line-break element while the line breaks written in the text become spaces.

@@ -711,7 +711,7 @@ class LinkShares:
         """Characters of a block's text that are link text; a list or table counts item by
         item (line by line)."""
         if kind in ("list", "table"):
-            lines = [line.removeprefix("- ") for line in text.split("\n")]
+            lines = [line.lstrip(" ").removeprefix("- ") for line in text.split("\n")]
             return round(sum(self.share(line) * len(line) for line in lines))
         return round(self.share(text) * len(text))
 
