@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from lxml import etree
-from trafilatura.xml import delete_element
 
 from crawler.extraction.dom import (
     LinkShares,
@@ -328,26 +327,36 @@ def _block_text(element: etree._Element, kind: str) -> str | None:
 
 
 LIST_TAGS = ("list", "ul", "ol")
+# Stands in for a list inside a list item while the item's own text is read.
+_LIST_MARK = "\ue000"
 
 
 def _list_lines(element: etree._Element, indent: str = "") -> list[str]:
     """A list's items as ``- `` lines; the items of a list inside an item are lines of their
-    own under the item's text, indented by two more spaces, not words run into it."""
+    own under the item's text, indented by two more spaces, not words run into it; the item's
+    text after such a list is a line of its own after them, so the words keep their order."""
     lines = []
     for item in element:
         if str(item.tag) not in ("item", "li"):
             continue
         nested = _outer_lists(item)
-        own = item
-        if nested:  # the item's own text is read from a copy without its lists
-            own = deepcopy(item)
-            for inner in _outer_lists(own):
-                delete_element(inner)
-        text = tidy_text(element_text(own))
-        if text:
-            lines.append(f"{indent}- {text}")
-        for inner in nested:
+        if not nested:
+            text = tidy_text(element_text(item))
+            if text:
+                lines.append(f"{indent}- {text}")
+            continue
+        # The item's own text is read from a copy whose lists are each one mark.
+        own = deepcopy(item)
+        for inner in _outer_lists(own):
+            inner.clear(keep_tail=True)
+            inner.text = _LIST_MARK
+        segments = [tidy_text(part) for part in element_text(own).split(_LIST_MARK)]
+        if segments[0]:
+            lines.append(f"{indent}- {segments[0]}")
+        for inner, after in zip(nested, segments[1:], strict=True):
             lines.extend(_list_lines(inner, indent + "  "))
+            if after:
+                lines.append(f"{indent}  {after}")
     return lines
 
 
