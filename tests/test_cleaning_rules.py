@@ -909,3 +909,59 @@ def test_a_code_block_keeps_its_lines() -> None:
         ("code", "def f(x):\n    if x < 3:\n        return 1\n    return 2"),
         ("paragraph", "Use ls -l too."),
     ]
+
+
+def test_a_paragraph_that_is_a_heading_on_the_page_is_a_heading() -> None:
+    """jusText, which trafilatura falls back on where its own extractor finds no body, gives
+    every block as a paragraph: the page's ``<h2>`` and ``<h4>`` are subheadings all the same.
+    A paragraph that only begins like a heading, or repeats it in a sentence, stays one, and so
+    does a heading that is a link (a teaser's headline, which the link rule removes)."""
+    tree = page.parse_html(
+        "<html><body><h1>Old swing bridge to reopen</h1><p>The bridge opens in May.</p>"
+        "<h2>Two years of repairs</h2><p>Work began in 2024.</p><h4>What it cost</h4>"
+        "<p>What it cost the city is not yet known.</p><h3></h3></body></html>"
+    )
+    context = PageContext.from_tree(tree, "Old swing bridge to reopen")
+    justext = lxml.etree.fromstring(
+        "<body><p>The bridge opens in May.</p><p>Two years of repairs</p>"
+        "<p>Work began in 2024.</p><p>What it cost</p>"
+        "<p>What it cost the city is not yet known.</p><p>…</p></body>"
+    )
+    blocks, backstop = page.finish_blocks(cleaning.tree_blocks(justext), context)
+    assert not backstop
+    teaser = Block("paragraph", "Two years of repairs", link_chars=20)
+    assert cleaning.with_heading_kinds([teaser], context) == [teaser]
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("paragraph", "The bridge opens in May."),
+        ("heading", "Two years of repairs"),
+        ("paragraph", "Work began in 2024."),
+        ("heading", "What it cost"),
+        ("paragraph", "What it cost the city is not yet known."),
+        ("paragraph", "…"),
+    ]
+    # articleBody's paragraphs, where they replace a short body, hold the subheadings too.
+    context.article_body = "The bridge opens in May.\nTwo years of repairs\nWork began in 2024."
+    blocks, _ = page.finish_blocks([Block("paragraph", "The bridge opens in May.")], context)
+    assert [b.kind for b in blocks] == ["paragraph", "heading", "paragraph"]
+
+
+def test_a_list_inside_an_item_gives_indented_lines() -> None:
+    """A list inside a list item (trafilatura keeps it there) gives its items as lines of their
+    own under the item's text, indented, not words run into the item's line; the item's text
+    after the inner list is a line after its items (the words keep their order), and the link
+    text is counted line by line."""
+    body = lxml.etree.fromstring(
+        "<body><list><item>New deck</item><item>Two lifts<list><item>north side</item>"
+        "<item>south <hi>side</hi><list><item>by the quay</item></list></item></list>"
+        " for wheelchairs</item><item><list><item>only a list</item></list></item></list></body>"
+    )
+    [block] = cleaning.tree_blocks(body)
+    assert (block.kind, block.text) == (
+        "list",
+        "- New deck\n- Two lifts\n  - north side\n  - south side\n"
+        "    - by the quay\n  for wheelchairs\n  - only a list",
+    )
+    # trafilatura's tree is left as it was
+    assert "Two lifts<list>" in lxml.etree.tostring(body, encoding="unicode")
+    links = dom.LinkShares(page.parse_html("<ul><li><a href='/q'>by the quay</a></li></ul>"))
+    assert links.link_chars("list", block.text) == len("by the quay")

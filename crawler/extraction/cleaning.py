@@ -9,6 +9,7 @@ import functools
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -313,10 +314,7 @@ def tree_blocks(body: etree._Element, links: LinkShares | None = None) -> list[B
 
 def _block_text(element: etree._Element, kind: str) -> str | None:
     if kind == "list":
-        items = [
-            tidy_text(element_text(item)) for item in element if str(item.tag) in ("item", "li")
-        ]
-        return "\n".join(f"- {item}" for item in items if item) or None
+        return "\n".join(_list_lines(element)) or None
     if kind == "table":
         rows = [
             " | ".join(filter(None, (tidy_text(element_text(cell)) for cell in row)))
@@ -326,6 +324,51 @@ def _block_text(element: etree._Element, kind: str) -> str | None:
     if kind == "code":
         return tidy_code(written_text(element, "lb"))
     return tidy_text(element_text(element))
+
+
+LIST_TAGS = ("list", "ul", "ol")
+# Stands in for a list inside a list item while the item's own text is read.
+_LIST_MARK = "\ue000"
+
+
+def _list_lines(element: etree._Element, indent: str = "") -> list[str]:
+    """A list's items as ``- `` lines; the items of a list inside an item are lines of their
+    own under the item's text, indented by two more spaces, not words run into it; the item's
+    text after such a list is a line of its own after them, so the words keep their order."""
+    lines = []
+    for item in element:
+        if str(item.tag) not in ("item", "li"):
+            continue
+        nested = _outer_lists(item)
+        if not nested:
+            text = tidy_text(element_text(item))
+            if text:
+                lines.append(f"{indent}- {text}")
+            continue
+        # The item's own text is read from a copy whose lists are each one mark.
+        own = deepcopy(item)
+        for inner in _outer_lists(own):
+            inner.clear(keep_tail=True)
+            inner.text = _LIST_MARK
+        segments = [tidy_text(part) for part in element_text(own).split(_LIST_MARK)]
+        if segments[0]:
+            lines.append(f"{indent}- {segments[0]}")
+        for inner, after in zip(nested, segments[1:], strict=True):
+            lines.extend(_list_lines(inner, indent + "  "))
+            if after:
+                lines.append(f"{indent}  {after}")
+    return lines
+
+
+def _outer_lists(element: etree._Element) -> list[etree._Element]:
+    """The lists inside ``element`` that are not inside another of them."""
+    found = []
+    for child in element:
+        if child.tag in LIST_TAGS:
+            found.append(child)
+        elif isinstance(child.tag, str) and len(child):
+            found.extend(_outer_lists(child))
+    return found
 
 
 # Stands in for a line-break element while the line breaks written in the text become spaces.
@@ -361,6 +404,23 @@ def with_preformatted_lines(blocks: list[Block], context: PageContext) -> list[B
             block = replace(block, lines=lines) if lines else block
         shown.append(block)
     return shown
+
+
+def with_heading_kinds(blocks: list[Block], context: PageContext) -> list[Block]:
+    """A paragraph whose text is a heading's on the page (``h1`` to ``h6``), and not mostly
+    link text (a teaser's headline), is a heading: the extractors trafilatura falls back on
+    where its own finds no body (jusText, and at times readability) give every block as a
+    paragraph, and a subheading must stay one."""
+    if not context.headings:
+        return blocks
+    return [
+        replace(block, kind="heading")
+        if block.kind == "paragraph"
+        and block.link_chars < MOSTLY_LINKS * len(block.text)
+        and text_key(block.text) in context.headings
+        else block
+        for block in blocks
+    ]
 
 
 def _similar(a: str, b: str) -> bool:

@@ -512,6 +512,8 @@ class PageContext:
     standfirst: str | None = None
     # The lines of each ``<pre>`` of more than one line, by the key of their text.
     preformatted: dict[str, str] = field(default_factory=dict)
+    # The keys of the page's headings' texts (``h1`` to ``h6``).
+    headings: frozenset[str] = frozenset()
 
     @classmethod
     def from_tree(
@@ -527,7 +529,7 @@ class PageContext:
     ) -> PageContext:
         """The context of a page: its captions (figcaptions, caption/credit classes, texts in
         a small media container; not image alt texts, which a tile's or a story's own text
-        repeats), its preformatted texts and the given metadata."""
+        repeats), its preformatted texts, its headings and the given metadata."""
         markers = page_markers(tree) if markers is None else markers
         found = [element_text(node) for node in tree.iter("figcaption")]
         captioned: dict[frozenset[str], bool] = {}  # the same word sets recur all over a page
@@ -553,6 +555,8 @@ class PageContext:
             article_body=article_body,
             standfirst=standfirst,
             preformatted=preformatted_lines(tree),
+            headings=frozenset(text_key(element_text(node)) for node in tree.iter(*HEADING_TAGS))
+            - {""},
         )
 
 
@@ -707,7 +711,7 @@ class LinkShares:
         """Characters of a block's text that are link text; a list or table counts item by
         item (line by line)."""
         if kind in ("list", "table"):
-            lines = [line.removeprefix("- ") for line in text.split("\n")]
+            lines = [line.lstrip(" ").removeprefix("- ") for line in text.split("\n")]
             return round(sum(self.share(line) * len(line) for line in lines))
         return round(self.share(text) * len(text))
 

@@ -30,6 +30,7 @@ from crawler.extraction.cleaning import (
     Block,
     clean_blocks,
     tree_blocks,
+    with_heading_kinds,
     with_preformatted_lines,
     without_second_copies,
 )
@@ -232,14 +233,16 @@ def _same_body(body: Body, other: Body) -> bool:
 
 
 def finish_blocks(extracted: list[Block], context: PageContext) -> tuple[list[Block], bool]:
-    """trafilatura's blocks showing the lines of the page's ``<pre>`` texts as written, without a
-    second copy of the text, checked against ``articleBody``, opened by the standfirst and
-    cleaned by the rules; when that would remove more than half of those blocks' words, a rule
-    misfired on an unusual page: they are kept instead (the backstop, ``True`` as the second
-    value)."""
+    """trafilatura's blocks showing the lines of the page's ``<pre>`` texts as written, each
+    paragraph that is a heading on the page a heading, without a second copy of the text,
+    checked against ``articleBody``, opened by the standfirst and cleaned by the rules; when
+    that would remove more than half of those blocks' words, a rule misfired on an unusual
+    page: they are kept instead (the backstop, ``True`` as the second value)."""
     # Before the backstop's count: a page carrying its text three times loses two thirds.
-    extracted = without_second_copies(with_preformatted_lines(extracted, context))
-    blocks = article_body_blocks(extracted, context.article_body)
+    extracted = with_heading_kinds(with_preformatted_lines(extracted, context), context)
+    extracted = without_second_copies(extracted)
+    # articleBody's paragraphs, where they replace the blocks, include its subheadings.
+    blocks = with_heading_kinds(article_body_blocks(extracted, context.article_body), context)
     blocks = with_standfirst(blocks, context.standfirst)
     blocks = clean_blocks(blocks, context)
     if _word_total(blocks) < BACKSTOP_SHARE * _word_total(extracted):
