@@ -108,19 +108,18 @@ def looks_like_html(body: bytes) -> bool:
 def find_candidates(body: bytes, page_url: str, content_type: str | None = None) -> Candidates:
     """Feed candidates of an HTML page; a page that does not parse gives none. Linear in the
     page: a homepage may declare tens of thousands of feeds."""
-    result = Candidates()
-    # Insertion-ordered sets: page order, each URL once.
-    alternates: dict[str, None] = {}
-    body_links: dict[str, None] = {}
     # Decoded as article pages are (an encoding label no browser reads is ignored).
     text = decode_page(body[:MAX_HOMEPAGE_BYTES], content_type).text
     if not text.strip():
-        return result
+        return Candidates()
     try:
         tree = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError):
-        return result
+        return Candidates()
     base = _base_url(tree, page_url)
+    # Insertion-ordered sets: page order, each URL once.
+    alternates: dict[str, None] = {}
+    body_links: dict[str, None] = {}
     for link in tree.iter("link"):
         rel = (link.get("rel") or "").lower().split()
         kind = (link.get("type") or "").split(";")[0].strip().lower()
@@ -130,7 +129,9 @@ def find_candidates(body: bytes, page_url: str, content_type: str | None = None)
             continue
         if _COMMENTS.search(link.get("title") or "") or _COMMENTS.search(link.get("href") or ""):
             continue
-        _append(alternates, link.get("href"), base)
+        url, _ = resolve_link(link.get("href"), base)
+        if url is not None:
+            alternates.setdefault(url)
     for anchor in tree.iter("a"):
         href = anchor.get("href")
         if not href or _COMMENTS.search(href):
@@ -141,7 +142,7 @@ def find_candidates(body: bytes, page_url: str, content_type: str | None = None)
             continue
         parts = urlsplit(url)
         if kind in FEED_TYPES or _feedish_path(parts.path) or _FEEDISH_QUERY.search(parts.query):
-            _append(body_links, url, base)
+            body_links.setdefault(url)
     return Candidates(list(alternates), list(body_links))
 
 
@@ -163,12 +164,6 @@ def _base_url(tree: etree._Element, page_url: str) -> str:
         if url is not None:
             return url
     return page_url
-
-
-def _append(urls: dict[str, None], href: str | None, base: str) -> None:
-    url, _ = resolve_link(href, base)
-    if url is not None:
-        urls.setdefault(url)
 
 
 def common_locations(page_url: str) -> list[str]:
