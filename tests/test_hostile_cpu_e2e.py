@@ -100,6 +100,17 @@ def held_heavy_feed(site: LocalSite) -> threading.Event:
     return release
 
 
+def crawl_in_background(output_dir: Path, feeds: list[str]) -> BackgroundCrawl:
+    """A crawl of ``feeds`` whose parse budget is far beyond the heavy feed's parse (about
+    7 s), so that only a signal ends that parse."""
+    return BackgroundCrawl(
+        output_dir,
+        "-a",
+        "feeds=" + ",".join(feeds),
+        settings={"NEWSCRAWLER_PARSE_TIMEOUT_S": "300"},
+    )
+
+
 def test_sigterm_while_a_document_is_parsed(site: LocalSite, tmp_path: Path) -> None:
     """The good feeds are parsed and their articles downloaded first; then the heavy feed is
     answered, and SIGTERM comes while the parse worker is busy with it (its budget far away)."""
@@ -107,12 +118,7 @@ def test_sigterm_while_a_document_is_parsed(site: LocalSite, tmp_path: Path) -> 
     release = held_heavy_feed(site)
     output_dir = tmp_path / "output"
     feeds = [newsroom.feed_url(f) for f in SLUGS] + [site.url("/heavy.xml")]
-    run = BackgroundCrawl(
-        output_dir,
-        "-a",
-        "feeds=" + ",".join(feeds),
-        settings={"NEWSCRAWLER_PARSE_TIMEOUT_S": "300"},
-    )
+    run = crawl_in_background(output_dir, feeds)
     try:
         wait_for(lambda: newsroom.article_hits() == 4, "the good feeds' articles")
         release.set()
@@ -166,12 +172,7 @@ def test_a_run_stopped_while_its_feeds_failed_or_were_being_parsed_exits_0(
     release = held_heavy_feed(site)
     output_dir = tmp_path / "output"
     feeds = [site.url("/page.html"), site.url("/heavy.xml")]
-    run = BackgroundCrawl(
-        output_dir,
-        "-a",
-        "feeds=" + ",".join(feeds),
-        settings={"NEWSCRAWLER_PARSE_TIMEOUT_S": "300"},
-    )
+    run = crawl_in_background(output_dir, feeds)
     try:
         # The page is parsed first (its parse starts the parse workers): not a feed.
         wait_for(lambda: "not_a_feed" in run.stderr, "the page to fail as not a feed")
