@@ -155,6 +155,22 @@ def test_newscrawler_article_prints_one_pages_record(site: LocalSite, tmp_path: 
     assert newscrawler(tmp_path, "article", "not-a-url").returncode == 2
 
 
+def test_newscrawler_article_writes_no_warc_even_with_warc_capture_on(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """A setup that turns WARC capture on (``NEWSCRAWLER_WARC=1``) for its crawls does not make
+    the one-page command write files or a journal: it still only prints the record."""
+    site.routes["/news/one"] = Route(
+        article_html("One Page", paragraphs_for("one-page")).encode(), headers=HTML
+    )
+    warc = ["-s", "ALLOW_PRIVATE_HOSTS=127.0.0.1", "-s", "NEWSCRAWLER_WARC=1"]
+    done = newscrawler(tmp_path, "article", site.url("/news/one"), *warc)
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads(done.stdout)
+    assert record["title"] == "One Page" and record["warc_file"] is None
+    assert not (tmp_path / "state").exists() and not (tmp_path / "output").exists()
+
+
 def test_newscrawler_article_refuses_an_unknown_log_level(site: LocalSite, tmp_path: Path) -> None:
     site.routes["/page"] = Route(
         article_html("A page", paragraphs_for("page")).encode(), headers=HTML

@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,9 @@ from warcio.checker import Checker
 
 from tests.conftest import ROOT, LocalSite, run_crawl
 from tests.distributed_support import RedisServer, serve_news_site, start_worker
+from tests.hostile_site import HostileSite, SiteRun, served_crawl
 from tests.newsroom import Newsroom, kill_at, output_records
-from tests.pages import article_html, paragraphs_for
+from tests.pages import article_html, page, paragraphs_for
 from tests.test_distributed import hold_feeds_until_joined
 
 SCHEMA = json.loads((ROOT / "crawler" / "article.schema.json").read_text())
@@ -256,3 +259,99 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
         "near_duplicate_of": None,
         "similarity": None,
     }
+
+
+def serve_wire_oddities(site: HostileSite) -> list[str]:
+    """Three article pages whose answers a WARC writer must keep as they came: header bytes
+    that are not ASCII, an HTTP/1.0 answer, and a body cut short by a dropped connection."""
+
+    def latin(handler: BaseHTTPRequestHandler) -> None:
+        body = page("latin").encode()
+        handler.wfile.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+            b"X-Note: caf\xe9 cr\xe8me\r\nLink: <http://127.0.0.1/\xc3\xa9t\xc3\xa9>; rel=x\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body) + body
+        )
+
+    def old(handler: BaseHTTPRequestHandler) -> None:
+        head = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n"
+        handler.wfile.write(head + page("old").encode())
+        handler.close_connection = True
+
+    site.raw["/news/latin"] = latin
+    site.raw["/news/old"] = old
+    site.drop_mid_body("/news/cut", page("cut").encode())
+    items = "".join(
+        f"<item><title>{slug}</title><link>{site.url(f'/news/{slug}')}</link></item>"
+        for slug in ("latin", "old", "cut")
+    )
+    site.add(
+        "/wire.xml", f'<rss version="2.0"><channel>{items}</channel></rss>', "application/rss+xml"
+    )
+    return ["/wire.xml"]
+
+
+@pytest.fixture(scope="module")
+def wire_oddities(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[SiteRun, dict[str, Any]]]:
+    """One crawl of ``serve_wire_oddities`` (a cut body kept, as ``DOWNLOAD_FAIL_ON_DATALOSS``
+    off has it), and its request and response records by ``<type>:<page slug>``: ``(WARC
+    headers, HTTP headers)``."""
+    out = tmp_path_factory.mktemp("oddities")
+    settings = {**WARC_ON, "DOWNLOAD_FAIL_ON_DATALOSS": "False", "RETRY_TIMES": "0"}
+    with served_crawl(serve_wire_oddities, out, settings, 120) as run:
+        records = {}
+        for path in sorted((out / "output").glob("*.warc.gz")):
+            with open(path, "rb") as handle:
+                for record in ArchiveIterator(handle):
+                    if record.rec_type in ("request", "response"):
+                        uri = record.rec_headers.get_header("WARC-Target-URI")
+                        slug = f"{record.rec_type}:{uri.rsplit('/', 1)[-1]}"
+                        records[slug] = (record.rec_headers, record.http_headers)
+        yield run, records
+
+
+def test_header_bytes_that_are_not_ascii_are_archived_as_received(
+    wire_oddities: tuple[SiteRun, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    run, records = wire_oddities
+    assert run.result.returncode == 0, run.result.stderr[-3000:]
+    assert run.counter("warc/skipped/unserialisable") == 0
+    record = run.record("latin")
+    assert record is not None and record["warc_record_id"], "the page is linked to its record"
+    warcs = sorted(run.result.output_dir.glob("*.warc.gz"))
+    check_warcs(warcs, capsys)
+    # The header block holds the bytes the server sent (read back as Latin-1 where they are
+    # not UTF-8), not a re-encoding of them.
+    _, http = records["response:latin"]
+    assert http.get_header("X-Note") == "caf\xe9 cr\xe8me"
+    assert http.get_header("Link") == "<http://127.0.0.1/\xe9t\xe9>; rel=x"
+    blocks = b"".join(gzip.decompress(p.read_bytes()) for p in warcs)
+    assert b"X-Note: caf\xe9 cr\xe8me\r\n" in blocks
+    assert b"Link: <http://127.0.0.1/\xc3\xa9t\xc3\xa9>; rel=x\r\n" in blocks
+
+
+def test_the_request_line_is_the_protocol_sent_whatever_the_answer(
+    wire_oddities: tuple[SiteRun, dict[str, Any]],
+) -> None:
+    _, records = wire_oddities
+    _, response = records["response:old"]
+    _, request = records["request:old"]
+    assert response.protocol == "HTTP/1.0"  # as the server answered
+    assert request.protocol == "GET" and request.statusline == "/news/old HTTP/1.1"  # as sent
+
+
+def test_a_body_cut_short_is_marked_truncated_and_every_response_names_its_ip(
+    wire_oddities: tuple[SiteRun, dict[str, Any]],
+) -> None:
+    run, records = wire_oddities
+    record = run.record("cut")
+    assert record is not None and record["warc_record_id"]
+    cut, _ = records["response:cut"]
+    assert cut.get_header("WARC-Truncated") == "disconnect"
+    whole, _ = records["response:latin"]
+    assert whole.get_header("WARC-Truncated") is None
+    for key, (headers, _) in records.items():
+        if key.startswith("response:"):
+            assert headers.get_header("WARC-IP-Address") == "127.0.0.1", key

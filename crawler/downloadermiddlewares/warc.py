@@ -188,6 +188,9 @@ class WarcMiddleware:
             date=moment,
             protocol=response.protocol or "HTTP/1.1",
             role=request_role(request),
+            ip_address=str(response.ip_address) if response.ip_address else None,
+            # Scrapy keeps a body cut short only with DOWNLOAD_FAIL_ON_DATALOSS off.
+            truncated="disconnect" if "dataloss" in response.flags else None,
         )
         try:
             if self.writer is None:

@@ -5,7 +5,7 @@ too. The request goes through the same downloader middlewares (URL policy, robot
 and the page through the same screen and extraction (``ExtractionPipeline``) under the
 project's settings; the result is an ``Article`` item, or ``self.error`` with the reason (the
 download's failure, or the drop's reason). Nothing is remembered: no state store, no run report,
-no output file of its own (Scrapy's ``-o`` works).
+no output file of its own, no WARC even with ``NEWSCRAWLER_WARC`` on (Scrapy's ``-o`` works).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from crawler.spiders.feeds import FeedsSpider, failure_reason, response_headers
 
 # Components of a scheduled crawl that this one-page fetch has no use for: the state store
 # (and the conditional GET and seen-entry checks that read it), the feed history, the run
-# report, the writer.
+# report, the writer, WARC capture (its files are a run's output, journaled in its state).
 OFF = {
     "EXTENSIONS": (
         "crawler.extensions.report.RunReport",
@@ -39,6 +39,7 @@ OFF = {
     ),
     "DOWNLOADER_MIDDLEWARES": (
         "crawler.downloadermiddlewares.conditional.ConditionalGetMiddleware",
+        "crawler.downloadermiddlewares.warc.WarcMiddleware",
     ),
     "SPIDER_MIDDLEWARES": ("crawler.spidermiddlewares.seen.SeenArticlesMiddleware",),
 }

@@ -20,7 +20,8 @@ last complete record and moves it into place (or deletes it when no exchange is 
 The response record holds the response as received: the HTTP transfer coding (chunked) is
 already removed, so its ``Transfer-Encoding`` header is dropped; a content coding (gzip, br) is
 kept, with its ``Content-Encoding`` header, as the WARC standard has it (the payload digest is
-over the encoded body).
+over the encoded body). Header bytes are written as they came, ASCII or not; a body the
+downloader kept though cut short is marked ``WARC-Truncated``.
 """
 
 from __future__ import annotations
@@ -60,11 +61,15 @@ logger = logging.getLogger(__name__)
 WARC_SUFFIX = ".warc.gz"
 PART_SUFFIX = ".part"
 # Extension header on our request and response records: what the crawl fetched the URL as
-# (``feed``, ``article``, ``robots`` or ``other``), so re-extraction knows feeds from pages.
+# (``feed``, ``article``, ``robots``, ``rights`` or ``other``), so re-extraction knows feeds
+# from pages.
 ROLE_HEADER = "WARC-Newscrawler-Role"
 # Headers that describe the transfer, not the payload: the body we archive is already
 # de-chunked, so keeping them would make readers de-chunk it again.
 TRANSFER_HEADERS = frozenset({"transfer-encoding"})
+# The request line's protocol: what Scrapy's HTTP/1.1 download handler, the crawl's, sends
+# whatever the server answers with.
+REQUEST_PROTOCOL = "HTTP/1.1"
 # ISA-L's compression level of each record (0-3, see _compressed): 2 gives zlib level-1 sizes
 # or smaller for a quarter of zlib level 1's CPU.
 GZIP_LEVEL = 2
@@ -72,7 +77,9 @@ GZIP_LEVEL = 2
 
 @dataclass(frozen=True)
 class HttpExchange:
-    """One request and the response it got, as the downloader saw them."""
+    """One request and the response it got, as the downloader saw them. Header names and
+    values are their bytes on the wire decoded as Latin-1, so that they are written back as
+    those bytes."""
 
     url: str
     method: str
@@ -81,9 +88,11 @@ class HttpExchange:
     response_headers: Sequence[tuple[str, str]]
     body: bytes  # transfer coding removed, content coding kept
     date: datetime  # when the response arrived, UTC
-    protocol: str = "HTTP/1.1"
+    protocol: str = "HTTP/1.1"  # the response's
     request_body: bytes = b""
     role: str = "other"
+    ip_address: str | None = None  # the server's, when known
+    truncated: str | None = None  # why the body is incomplete (a WARC-Truncated reason)
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,7 @@ def serialise_exchange(
         for name, value in exchange.response_headers
         if name.lower() not in TRANSFER_HEADERS
     ]
-    http_headers = StatusAndHeaders(
+    http_headers = _WireHeaders(
         f"{exchange.status} {_reason(exchange.status)}".rstrip(),
         response_headers,
         protocol=exchange.protocol,
@@ -133,21 +142,28 @@ def serialise_exchange(
     block_digest.update(http_headers.headers_buff)
     block_digest.update(exchange.body)
     record_id = StatusAndHeadersParser.make_warc_id()
+    # In this order in the record; warcio computes no digest that is given.
+    warc_headers = {
+        "WARC-Type": "response",
+        "WARC-Record-ID": record_id,
+        "WARC-Date": date,
+        "WARC-Target-URI": exchange.url,
+    }
+    if exchange.ip_address:
+        warc_headers["WARC-IP-Address"] = exchange.ip_address
+    if exchange.truncated:
+        warc_headers["WARC-Truncated"] = exchange.truncated
+    warc_headers |= {
+        ROLE_HEADER: exchange.role,
+        "WARC-Payload-Digest": str(payload_digest),
+        "WARC-Block-Digest": str(block_digest),
+    }
     response = builder.create_warc_record(
         exchange.url,
         "response",
         payload=io.BytesIO(exchange.body),
         length=len(exchange.body),
-        # In this order in the record; warcio computes no digest that is given.
-        warc_headers_dict={
-            "WARC-Type": "response",
-            "WARC-Record-ID": record_id,
-            "WARC-Date": date,
-            "WARC-Target-URI": exchange.url,
-            ROLE_HEADER: exchange.role,
-            "WARC-Payload-Digest": str(payload_digest),
-            "WARC-Block-Digest": str(block_digest),
-        },
+        warc_headers_dict=warc_headers,
         http_headers=http_headers,
     )
     parts = urlsplit(exchange.url)
@@ -166,13 +182,23 @@ def serialise_exchange(
             ROLE_HEADER: exchange.role,
             "WARC-Concurrent-To": record_id,
         },
-        http_headers=StatusAndHeaders(
-            f"{exchange.method} {target} {exchange.protocol}",
+        http_headers=_WireHeaders(
+            f"{exchange.method} {target} {REQUEST_PROTOCOL}",
             request_headers,
             is_http_request=True,
         ),
     )
     return _compressed(response, warc_version) + _compressed(request, warc_version), record_id
+
+
+class _WireHeaders(StatusAndHeaders):  # type: ignore[misc]  # warcio is untyped
+    """An HTTP header block written back as the bytes it came as (its text is those bytes
+    decoded as Latin-1). warcio's own writes ASCII, percent-encoding other characters, and
+    fails on some values (a ``Link`` with bytes that are not ASCII), so such a response could
+    not be archived."""
+
+    def compute_headers_buffer(self, header_filter: Any = None) -> None:
+        self.headers_buff = self.to_str(header_filter).encode("latin-1") + b"\r\n"
 
 
 def serialise_warcinfo(filename: str, info: Mapping[str, str]) -> bytes:
