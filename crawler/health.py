@@ -10,10 +10,11 @@ needs no server and no network: a table of feeds (status, last success, articles
 of 304 answers, error streak, next due, with the work its last run left when that makes it due
 at once), sortable by a click on a column (a few lines of inline script), a small chart per
 feed of the new articles (bars) and failures (red) of its recent runs, and a chart of the whole
-crawl per day; dead and failing feeds first. A poll the crawl's stop interrupted is not counted
+crawl per day; dead and failing feeds first, feeds the crawl no longer polls (``unpolled``)
+last. A poll the crawl's stop interrupted is not counted
 as the feed's failure. Charts are inline SVG built from one small template. The interval
 bounds should match the crawl's ``NEWSCRAWLER_POLL_*_INTERVAL_S`` (they only change the "next
-due" column). Pure: no Scrapy.
+due" column and ``unpolled``). Pure: no Scrapy.
 """
 
 from __future__ import annotations
@@ -41,14 +42,18 @@ DEAD_AFTER_S = 7 * DAY_S
 # An answering feed with no new article for this long, and for three times its usual gap
 # between new articles, has gone quiet.
 QUIET_AFTER_S = 7 * DAY_S
+# A listed feed is polled at least once per maximum interval; one the crawl has not polled for
+# twice that, while it polled others, is no longer in its feed list (or was only in a one-off
+# run's): its past status says nothing about it now.
+UNPOLLED_AFTER_MAX_INTERVALS = 2
 CHART_RUNS = 60
-STATUS_ORDER = {"dead": 0, "failing": 1, "quiet": 2, "ok": 3}
+STATUS_ORDER = {"dead": 0, "failing": 1, "quiet": 2, "ok": 3, "unpolled": 4}
 
 
 @dataclass(frozen=True)
 class FeedHealth:
     url: str
-    status: str  # dead, failing, quiet, ok
+    status: str  # dead, failing, quiet, ok, unpolled
     runs: int
     last_run: float
     last_success: float | None
@@ -60,8 +65,11 @@ class FeedHealth:
     work_left: str | None  # why the last run left work, making the feed due at once
 
 
-def feed_health(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> FeedHealth:
-    """The health of one feed from its runs (oldest first, not empty) at time ``now``."""
+def feed_health(
+    runs: Sequence[FeedRun], rules: PollingRules, now: float, crawl_last: float | None = None
+) -> FeedHealth:
+    """The health of one feed from its runs (oldest first, not empty) at time ``now``;
+    ``crawl_last``: the crawl's latest poll of any feed."""
     last = runs[-1]
     answered = [r for r in runs if not r.failed]
     last_success = answered[-1].run_at if answered else None
@@ -73,7 +81,13 @@ def feed_health(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> Fee
     with_new = [r.run_at for r in runs if r.new_articles]
     usual_gap = (with_new[-1] - with_new[0]) / (len(with_new) - 1) if len(with_new) > 1 else 0
     quiet_after = max(QUIET_AFTER_S, 3 * usual_gap)
-    if streak and (streak >= DEAD_STREAK or now - (last_success or runs[0].run_at) >= DEAD_AFTER_S):
+    if crawl_last is not None and (
+        last.run_at < crawl_last - UNPOLLED_AFTER_MAX_INTERVALS * rules.max_interval_s
+    ):
+        status = "unpolled"
+    elif streak and (
+        streak >= DEAD_STREAK or now - (last_success or runs[0].run_at) >= DEAD_AFTER_S
+    ):
         status = "dead"
     elif streak:
         status = "failing"
@@ -168,7 +182,8 @@ table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;border-bottom:1p
 text-align:left;vertical-align:middle}th{cursor:pointer;background:#f3f3f3;user-select:none}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.axis{color:#666;margin:0 0 1em}
 .dead{color:#fff;background:#7b1e1e}.failing{color:#fff;background:#c0392b}
-.quiet{background:#f4d03f}.ok{background:#b7e1b0}span.s{padding:1px 6px;border-radius:3px}
+.quiet{background:#f4d03f}.ok{background:#b7e1b0}.unpolled{background:#ddd}
+span.s{padding:1px 6px;border-radius:3px}
 """
 # Sorts the table by the clicked column: each cell's data-v (numbers) or its text.
 _SCRIPT = """
@@ -198,15 +213,18 @@ def render(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> str:
     by_feed: dict[str, list[FeedRun]] = defaultdict(list)
     for run in sorted(runs, key=lambda r: r.run_at):
         by_feed[run.feed_url].append(run)
+    crawl_last = max((run.run_at for run in runs), default=None)
     feeds = sorted(
-        (feed_health(feed_runs, rules, now) for feed_runs in by_feed.values()),
+        (feed_health(feed_runs, rules, now, crawl_last) for feed_runs in by_feed.values()),
         key=lambda h: (STATUS_ORDER[h.status], -h.error_streak, h.url),
     )
     counts = {s: sum(h.status == s for h in feeds) for s in STATUS_ORDER}
     rows = []
     for h in feeds:
         due = "now" if h.next_due <= now else _when(h.next_due)
-        if h.work_left:
+        if h.status == "unpolled":
+            due = f"not polled since {_when(h.last_run)}"
+        elif h.work_left:
             due += f" (work left: {h.work_left})"
         reason = f" ({html.escape(h.last_reason)})" if h.last_reason else ""
         rows.append(
