@@ -302,3 +302,31 @@ def test_a_feed_removed_from_the_list_is_shown_unpolled(site: LocalSite, tmp_pat
     rows = re.findall(r'<tr><td data-v="\d"><span class="s (\w+)">.*?<td>([^<]+)</td>', text)
     assert sorted(rows) == [("ok", kept), ("unpolled", gone)]
     assert "1 ok, 1 unpolled" in text and "not polled since " in text
+
+
+def test_a_long_history_of_many_feeds_is_read_one_feed_at_a_time(tmp_path: Path) -> None:
+    """100,000 polls of 500 feeds: the command holds one feed's rows at a time, so its memory
+    does not grow with the history (a month of a large crawl is millions of rows)."""
+    history = FeedHistory(tmp_path / "state" / SQLITE_FILE)
+    history.add(
+        FeedRun(f"http://127.0.0.1/feeds/{n}.xml", START + run * PERIOD, "ok", new_articles=1)
+        for n in range(500)
+        for run in range(200)
+    )
+    history.close()
+    measure = (
+        "import resource, sys; from crawler.health import main\n"
+        "def peak(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "before = peak(); code = main(sys.argv[1:]); print(peak() - before); sys.exit(code)"
+    )
+    page = tmp_path / "health.html"
+    done = subprocess.run(
+        [sys.executable, "-c", measure, "--state-dir", str(tmp_path / "state"), "-o", str(page)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary, growth_mib = done.stdout.splitlines()
+    assert summary.endswith("health.html: 500 feeds, 100000 polls")
+    assert int(growth_mib) < 25  # all the rows at once: over 60 MiB
+    text = page.read_text(encoding="utf-8")
+    assert "<p>500 feeds: " in text and text.count("<tr>") == 1 + 500
