@@ -10,10 +10,11 @@ needs no server and no network: a table of feeds (status, last success, articles
 of 304 answers, error streak, next due, with the work its last run left when that makes it due
 at once), sortable by a click on a column (a few lines of inline script), a small chart per
 feed of the new articles (bars) and failures (red) of its recent runs, and a chart of the whole
-crawl per day; dead and failing feeds first. A poll the crawl's stop interrupted is not counted
+crawl per day; dead and failing feeds first, feeds the crawl no longer polls (``unpolled``)
+last. A poll the crawl's stop interrupted is not counted
 as the feed's failure. Charts are inline SVG built from one small template. The interval
 bounds should match the crawl's ``NEWSCRAWLER_POLL_*_INTERVAL_S`` (they only change the "next
-due" column). Pure: no Scrapy.
+due" column and ``unpolled``). Pure: no Scrapy.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import sqlite3
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -41,14 +42,18 @@ DEAD_AFTER_S = 7 * DAY_S
 # An answering feed with no new article for this long, and for three times its usual gap
 # between new articles, has gone quiet.
 QUIET_AFTER_S = 7 * DAY_S
+# A listed feed is polled at least once per maximum interval; one the crawl has not polled for
+# twice that, while it polled others, is no longer in its feed list (or was only in a one-off
+# run's): its past status says nothing about it now.
+UNPOLLED_AFTER_MAX_INTERVALS = 2
 CHART_RUNS = 60
-STATUS_ORDER = {"dead": 0, "failing": 1, "quiet": 2, "ok": 3}
+STATUS_ORDER = {"dead": 0, "failing": 1, "quiet": 2, "ok": 3, "unpolled": 4}
 
 
 @dataclass(frozen=True)
 class FeedHealth:
     url: str
-    status: str  # dead, failing, quiet, ok
+    status: str  # dead, failing, quiet, ok, unpolled
     runs: int
     last_run: float
     last_success: float | None
@@ -61,7 +66,8 @@ class FeedHealth:
 
 
 def feed_health(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> FeedHealth:
-    """The health of one feed from its runs (oldest first, not empty) at time ``now``."""
+    """The health of one feed from its runs (oldest first, not empty) at time ``now``
+    (``unpolled`` is decided beside the other feeds, by ``render_feeds``)."""
     last = runs[-1]
     answered = [r for r in runs if not r.failed]
     last_success = answered[-1].run_at if answered else None
@@ -144,13 +150,18 @@ def feed_chart(runs: Sequence[FeedRun]) -> str:
     return bar_chart(values, width=180, height=28, label="articles and failures per run")
 
 
-def crawl_chart(runs: Sequence[FeedRun]) -> str:
-    """The whole crawl per day: articles written, and failed feed polls in red."""
-    days: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+def add_days(days: dict[str, list[float]], runs: Iterable[FeedRun]) -> None:
+    """Add the runs' articles written and failed feed polls to their day's totals."""
     for run in runs:
         day = datetime.fromtimestamp(run.run_at, UTC).strftime("%Y-%m-%d")
-        days[day][0] += run.new_articles
-        days[day][1] += 1 if _failed(run) else 0
+        totals = days.setdefault(day, [0.0, 0.0])
+        totals[0] += run.new_articles
+        totals[1] += 1 if _failed(run) else 0
+
+
+def crawl_chart(days: dict[str, list[float]]) -> str:
+    """The whole crawl per day (``add_days``): articles written, and failed feed polls in
+    red."""
     ordered = sorted(days)
     chart = bar_chart(
         [(days[d][0], days[d][1]) for d in ordered],
@@ -168,7 +179,8 @@ table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;border-bottom:1p
 text-align:left;vertical-align:middle}th{cursor:pointer;background:#f3f3f3;user-select:none}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.axis{color:#666;margin:0 0 1em}
 .dead{color:#fff;background:#7b1e1e}.failing{color:#fff;background:#c0392b}
-.quiet{background:#f4d03f}.ok{background:#b7e1b0}span.s{padding:1px 6px;border-radius:3px}
+.quiet{background:#f4d03f}.ok{background:#b7e1b0}.unpolled{background:#ddd}
+span.s{padding:1px 6px;border-radius:3px}
 """
 # Sorts the table by the clicked column: each cell's data-v (numbers) or its text.
 _SCRIPT = """
@@ -198,15 +210,33 @@ def render(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> str:
     by_feed: dict[str, list[FeedRun]] = defaultdict(list)
     for run in sorted(runs, key=lambda r: r.run_at):
         by_feed[run.feed_url].append(run)
+    return render_feeds(by_feed.values(), rules, now)
+
+
+def render_feeds(history: Iterable[Sequence[FeedRun]], rules: PollingRules, now: float) -> str:
+    """The page for the history of each feed (its rows oldest first) at time ``now``. Only
+    one feed's rows are held at a time: a large crawl's history does not fit in memory."""
+    found: list[tuple[FeedHealth, str]] = []
+    days: dict[str, list[float]] = {}
+    polls = 0
+    for runs in history:
+        if runs:
+            found.append((feed_health(runs, rules, now), feed_chart(runs)))
+            add_days(days, runs)
+            polls += len(runs)
+    crawl_last = max((h.last_run for h, _ in found), default=0.0)
+    since = crawl_last - UNPOLLED_AFTER_MAX_INTERVALS * rules.max_interval_s
     feeds = sorted(
-        (feed_health(feed_runs, rules, now) for feed_runs in by_feed.values()),
-        key=lambda h: (STATUS_ORDER[h.status], -h.error_streak, h.url),
+        ((replace(h, status="unpolled") if h.last_run < since else h, chart) for h, chart in found),
+        key=lambda item: (STATUS_ORDER[item[0].status], -item[0].error_streak, item[0].url),
     )
-    counts = {s: sum(h.status == s for h in feeds) for s in STATUS_ORDER}
+    counts = {s: sum(h.status == s for h, _ in feeds) for s in STATUS_ORDER}
     rows = []
-    for h in feeds:
+    for h, chart in feeds:
         due = "now" if h.next_due <= now else _when(h.next_due)
-        if h.work_left:
+        if h.status == "unpolled":
+            due = f"not polled since {_when(h.last_run)}"
+        elif h.work_left:
             due += f" (work left: {h.work_left})"
         reason = f" ({html.escape(h.last_reason)})" if h.last_reason else ""
         rows.append(
@@ -220,7 +250,7 @@ def render(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> str:
             f'<td class="n" data-v="{h.error_streak}">{h.error_streak}</td>'
             f'<td data-v="{h.next_due}">{due}</td>'
             f'<td class="n" data-v="{h.runs}">{h.runs}</td>'
-            f"<td>{feed_chart(by_feed[h.url])}</td>"
+            f"<td>{chart}</td>"
             "</tr>"
         )
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUS_ORDER)
@@ -229,13 +259,17 @@ def render(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> str:
         '<meta name="viewport" content="width=device-width">'
         f"<title>Feed health</title><style>{_STYLE}</style></head><body>"
         f"<h1>Feed health</h1><p>{len(feeds)} feeds: {summary}. "
-        f"Generated {_when(now)} UTC from {len(runs)} feed polls.</p>"
-        f"<h2>The whole crawl, per day</h2>{crawl_chart(runs)}"
+        f"Generated {_when(now)} UTC from {polls} feed polls.</p>"
+        f"<h2>The whole crawl, per day</h2>{crawl_chart(days)}"
         "<h2>Feeds</h2><table><thead><tr><th>status</th><th>feed</th><th>last success</th>"
         "<th>articles/day</th><th>304 share</th><th>error streak</th><th>next due</th>"
         "<th>runs</th><th>recent runs</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table><script>{_SCRIPT}</script></body></html>\n"
     )
+
+
+class _Unreadable(Exception):
+    """The feed history could not be read."""
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m crawler.health") -> int:
@@ -306,20 +340,34 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m crawler.healt
         except sqlite3.Error as exc:  # not an SQLite file: corrupt, truncated, empty
             print(f"{prog}: cannot read the feed history in {database}: {exc}", file=sys.stderr)
             return 1
+    rules = PollingRules(args.min_interval_s, args.max_interval_s)
+    read = {"feeds": 0, "polls": 0}
+
+    def each_feed() -> Iterator[list[FeedRun]]:
+        """Each feed's rows, read one feed at a time."""
+        try:
+            urls = history.feeds()
+            for url in urls:
+                runs = history.runs(url)
+                read["feeds"] += bool(runs)
+                read["polls"] += len(runs)
+                yield runs
+        except Exception as exc:  # Redis unreachable, refused, or not a Redis
+            raise _Unreadable(exc) from exc
+
     try:
-        runs = history.runs()
-    except Exception as exc:  # Redis unreachable, refused, or not a Redis
+        page = render_feeds(each_feed(), rules, time.time())
+    except _Unreadable as exc:
         print(f"{prog}: cannot read the feed history: {exc}", file=sys.stderr)
         return 1
     finally:
         history.close()
-    rules = PollingRules(args.min_interval_s, args.max_interval_s)
     try:
-        args.output.write_text(render(runs, rules, time.time()), encoding="utf-8")
+        args.output.write_text(page, encoding="utf-8")
     except OSError as exc:
         print(f"{prog}: cannot write {args.output}: {exc}", file=sys.stderr)
         return 1
-    print(f"{args.output}: {len({r.feed_url for r in runs})} feeds, {len(runs)} polls")
+    print(f"{args.output}: {read['feeds']} feeds, {read['polls']} polls")
     return 0
 
 

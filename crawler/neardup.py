@@ -219,6 +219,20 @@ def decide(
     return FIRST_COPY, None
 
 
+def revision_verdict(
+    known: Indexed, sig: Signature, fetch: Callable[[str], Indexed | None]
+) -> Verdict:
+    """The verdict on a revision (an article already indexed, ``known``) with the signature
+    ``sig`` of its new text: it keeps its place in its cluster, whatever the new text
+    resembles. A first copy stays one; a copy names its root, with the similarity of its new
+    text to the root (which may be under the threshold, even 0, when the text was rewritten;
+    against its own earlier text when the root has expired)."""
+    if known.root == known.article_id:
+        return FIRST_COPY
+    root = fetch(known.root) or known
+    return Verdict(known.root, round(similarity(sig, root.signature), 3))
+
+
 class NearDupIndex(Protocol):
     """Signatures of the articles seen, with the TTL of the seen-article store."""
 

@@ -10,6 +10,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 import zlib
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +22,9 @@ from crawler.health import feed_chart, feed_health, main, render
 from crawler.polling import FeedRun, PollingRules
 from crawler.storage.feed_history import FeedHistory
 from crawler.storage.state import SQLITE_FILE
-from tests.conftest import ROOT
+from tests.conftest import ROOT, LocalSite, run_crawl
+
+RSS_EMPTY = '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>'
 
 RULES = PollingRules()
 START = 1_725_000_000.0
@@ -278,3 +281,52 @@ def test_a_corrupt_state_file_is_a_one_line_error(
     err = capsys.readouterr().err
     assert err.startswith("python -m crawler.health: cannot read the feed history in "), err
     assert "not an SQLite database" in err and not output.exists()
+
+
+def test_a_feed_removed_from_the_list_is_shown_unpolled(site: LocalSite, tmp_path: Path) -> None:
+    """End to end: a crawl of two feeds (one answering, one failing), then, after more than
+    twice the maximum interval, crawls of the answering one only: the removed feed is
+    ``unpolled``, not ``failing`` (or later ``dead``) nor due ``now``; the listed one is ``ok``."""
+    site.add("/kept.xml", RSS_EMPTY, "application/rss+xml")
+    kept, gone = site.url("/kept.xml"), site.url("/gone.xml")  # /gone.xml answers 404
+    state = {"NEWSCRAWLER_STATE_DIR": str(tmp_path / "state")}
+    first = run_crawl(tmp_path / "run1", "-a", f"feeds={kept},{gone}", settings=state)
+    assert first.returncode == 0, first.stderr[-3000:]
+    time.sleep(2.5)  # more than twice the maximum interval given below
+    second = run_crawl(tmp_path / "run2", "-a", f"feeds={kept}", settings=state)
+    assert second.returncode == 0, second.stderr[-3000:]
+    page = tmp_path / "health.html"
+    bounds = ["--min-interval-s", "0", "--max-interval-s", "1"]
+    assert main(["--state-dir", str(tmp_path / "state"), "-o", str(page), *bounds]) == 0
+    text = page.read_text(encoding="utf-8")
+    rows = re.findall(r'<tr><td data-v="\d"><span class="s (\w+)">.*?<td>([^<]+)</td>', text)
+    assert sorted(rows) == [("ok", kept), ("unpolled", gone)]
+    assert "1 ok, 1 unpolled" in text and "not polled since " in text
+
+
+def test_a_long_history_of_many_feeds_is_read_one_feed_at_a_time(tmp_path: Path) -> None:
+    """100,000 polls of 500 feeds: the command holds one feed's rows at a time, so its memory
+    does not grow with the history (a month of a large crawl is millions of rows)."""
+    history = FeedHistory(tmp_path / "state" / SQLITE_FILE)
+    history.add(
+        FeedRun(f"http://127.0.0.1/feeds/{n}.xml", START + run * PERIOD, "ok", new_articles=1)
+        for n in range(500)
+        for run in range(200)
+    )
+    history.close()
+    measure = (
+        "import resource, sys; from crawler.health import main\n"
+        "def peak(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "before = peak(); code = main(sys.argv[1:]); print(peak() - before); sys.exit(code)"
+    )
+    page = tmp_path / "health.html"
+    done = subprocess.run(
+        [sys.executable, "-c", measure, "--state-dir", str(tmp_path / "state"), "-o", str(page)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary, growth_mib = done.stdout.splitlines()
+    assert summary.endswith("health.html: 500 feeds, 100000 polls")
+    assert int(growth_mib) < 25  # all the rows at once: over 60 MiB
+    text = page.read_text(encoding="utf-8")
+    assert "<p>500 feeds: " in text and text.count("<tr>") == 1 + 500

@@ -207,6 +207,31 @@ def test_redis_index_protocol_and_ttl(redis_server: RedisServer) -> None:
     assert judge(index, "g", story(1)) == (None, None)
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_a_revision_keeps_its_place_whatever_its_new_text_resembles(
+    backend: str, tmp_path: Path
+) -> None:
+    server = RedisServer(tmp_path / "redis") if backend == "redis" else None
+    index: NearDupIndex = (
+        RedisNearDupIndex(server.client, PARAMS, ttl_s=3600)
+        if server is not None
+        else SqliteNearDupIndex(tmp_path / "s.sqlite3", PARAMS, ttl_s=3600)
+    )
+    try:
+        assert judge(index, "a", story(1)) == (None, None)
+        assert judge(index, "b", edited(story(1), 0.05, seed=1))[0] == "a"
+        assert judge(index, "c", story(2)) == (None, None)
+        # The copy rewritten into another story: still a copy of "a", measured against it.
+        linked, score = judge(index, "b", story(3))
+        assert linked == "a" and score is not None and score < PARAMS.threshold
+        # The first copy rewritten into the later story "c": still a first copy.
+        assert judge(index, "a", story(2)) == (None, None)
+    finally:
+        index.close()
+        if server is not None:
+            server.stop()
+
+
 def _judge_together(
     indexes: list[NearDupIndex], ids: list[str], texts: list[str]
 ) -> list[str | None]:

@@ -234,3 +234,51 @@ def test_two_workers_see_one_cluster(sites: list[LocalSite], tmp_path: Path) -> 
     check_one_cluster_each(records, copies=3)
     # Which worker wrote which copy is up to the shared queue; the index decided them all.
     assert {r["near_duplicate_of"] is None for r in records} == {True, False}
+
+
+def serve_atom(site: LocalSite, path: str, slugs: list[str], updated: str) -> str:
+    """An Atom feed of ``/news/<slug>`` pages, every entry updated at ``updated``."""
+    entries = "".join(
+        f'<entry><title>{slug}</title><link href="{site.url("/news/" + slug)}"/>'
+        f"<id>urn:{slug}</id><published>2026-11-30T08:00:00Z</published>"
+        f"<updated>{updated}</updated></entry>"
+        for slug in slugs
+    )
+    site.add(
+        path,
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Outlet</title>'
+        f"<id>urn:{path}</id><updated>{updated}</updated>{entries}</feed>",
+        "application/atom+xml",
+    )
+    return site.url(path)
+
+
+def test_a_revision_keeps_its_place_in_its_cluster(sites: list[LocalSite], tmp_path: Path) -> None:
+    """A first copy revised into a later story's text stays a first copy; a copy revised into
+    another text still names its story's first copy."""
+    a = sites[0]
+    state = {"NEWSCRAWLER_STATE_DIR": str(tmp_path / "state")}
+    a.add("/news/first", article_html("Harbour fire", paragraphs("harbour-fire"), author="Jo"))
+    a.add("/news/copy", wire_template("Fire at the harbour", paragraphs("harbour-fire")))
+    a.add("/news/later", article_html("Budget vote", paragraphs("budget-vote"), author="Jo"))
+    main = serve_atom(a, "/feeds/main.xml", ["first", "copy"], "2026-11-30T08:00:00Z")
+    one = run_crawl(tmp_path / "run1", "-a", f"feeds={main}", settings=state)
+    by_slug = {slug_of(r): r for r in one.records}
+    assert by_slug["copy"]["near_duplicate_of"] == by_slug["first"]["id"]
+    later = serve_atom(a, "/feeds/later.xml", ["later"], "2026-11-30T08:00:00Z")
+    two = run_crawl(tmp_path / "run2", "-a", f"feeds={later}", settings=state)
+    assert [r["near_duplicate_of"] for r in two.records] == [None]
+
+    a.add("/news/first", article_html("Budget vote", paragraphs("budget-vote"), author="Jo"))
+    a.add("/news/copy", wire_template("Museum", paragraphs("museum-reopens")))
+    serve_atom(a, "/feeds/main.xml", ["first", "copy"], "2026-12-01T08:00:00Z")
+    three = run_crawl(tmp_path / "run3", "-a", f"feeds={main}", settings=state)
+    assert three.returncode == 0, three.stderr[-3000:]
+    revised = {slug_of(r): r for r in three.records}
+    assert {slug: r["version"] for slug, r in revised.items()} == {"first": 2, "copy": 2}
+    assert revised["first"]["near_duplicate_of"] is None
+    assert revised["first"]["similarity"] is None
+    assert revised["copy"]["near_duplicate_of"] == by_slug["first"]["id"]
+    assert revised["copy"]["similarity"] < 0.4
+    assert three.report["counters"]["neardup/first_copy"] == 1
+    assert three.report["counters"]["neardup/linked"] == 1

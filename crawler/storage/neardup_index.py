@@ -34,6 +34,7 @@ from crawler.neardup import (
     Verdict,
     band_keys,
     decide,
+    revision_verdict,
 )
 from crawler.storage.state import SQLITE_FILE, SqliteTransaction
 
@@ -89,28 +90,29 @@ class SqliteNearDupIndex:
     def judge(self, article_id: str, sig: Signature, keys: Sequence[int]) -> Verdict:
         now = self.clock()
         with self._transaction():
-            marks = ",".join("?" * len(keys))
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM neardup_articles WHERE ref IN "
-                f"(SELECT DISTINCT ref FROM neardup_bands WHERE key IN ({marks}))",
-                tuple(keys),
-            ).fetchall()
-            candidates = [_indexed(row) for row in rows]
-            verdict, root_seen = decide(
-                article_id, sig, candidates, self.params.threshold, self._fetch
-            )
             known = self._db.execute(
-                "SELECT ref, signature FROM neardup_articles WHERE id = ?", (article_id,)
+                f"SELECT {_COLUMNS} FROM neardup_articles WHERE id = ?", (article_id,)
             ).fetchone()
             if known is not None:
                 # A revision keeps its place in its cluster; its new text replaces the old.
+                verdict = revision_verdict(_indexed(known), sig, self._fetch)
                 ref = int(known[0])
-                self._delete_bands(ref, Signature.from_bytes(known[1]))
+                self._delete_bands(ref, Signature.from_bytes(known[2]))
                 self._db.execute(
                     "UPDATE neardup_articles SET signature = ?, last_seen = ? WHERE ref = ?",
                     (sig.to_bytes(), now, ref),
                 )
             else:
+                marks = ",".join("?" * len(keys))
+                rows = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM neardup_articles WHERE ref IN "
+                    f"(SELECT DISTINCT ref FROM neardup_bands WHERE key IN ({marks}))",
+                    tuple(keys),
+                ).fetchall()
+                candidates = [_indexed(row) for row in rows]
+                verdict, root_seen = decide(
+                    article_id, sig, candidates, self.params.threshold, self._fetch
+                )
                 root = verdict.near_duplicate_of or article_id
                 ref = int(
                     self._db.execute(

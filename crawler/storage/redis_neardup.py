@@ -40,6 +40,7 @@ from crawler.neardup import (
     Verdict,
     band_keys,
     decide,
+    revision_verdict,
 )
 from crawler.storage.redis_state import PREFIX
 
@@ -98,14 +99,19 @@ class RedisNearDupIndex:
         ids = sorted({m[6:].decode("utf-8") for band in found for m in band} - {article_id})
         fetched = self._fetch_many(ids)
         candidates = [doc for doc in fetched.values() if doc is not None]
-        verdict, root_seen = decide(article_id, sig, candidates, self.params.threshold, self._fetch)
+        known = _indexed(article_id, own_data)
+        if known is not None:
+            verdict = revision_verdict(known, sig, self._fetch)
+        else:
+            verdict, root_seen = decide(
+                article_id, sig, candidates, self.params.threshold, self._fetch
+            )
         pipe.multi()
         for (name, _), band in zip(buckets, found, strict=True):
             pipe.zremrangebyscore(name, "-inf", now - self.ttl_ms / 1000)
             gone = [m for m in band if fetched.get(m[6:].decode("utf-8"), True) is None]
             if gone:  # their doc expired
                 pipe.zrem(name, *gone)
-        known = _indexed(article_id, own_data)
         if known is not None:
             # A revision keeps its place in its cluster; its new text replaces the old.
             for key in band_keys(known.signature, self.params):
