@@ -17,7 +17,7 @@ from crawler.arguments import (
     check_spider_arguments,
     flag_argument,
 )
-from crawler.config import ConfigError, CrawlerConfig
+from crawler.config import WORKERS_PER_CORE, ConfigError, CrawlerConfig, usable_cores
 from tests.conftest import ROOT, CrawlResult, LocalSite, project_settings
 from tests.newsroom import Newsroom
 
@@ -89,6 +89,28 @@ def test_yes_or_no_arguments_refuse_anything_else(value: str) -> None:
         ),
         # One of Scrapy's own, which Scrapy would fail on mid-start without naming it.
         ("DOWNLOAD_DELAY", "0,5", "DOWNLOAD_DELAY must be a number, got '0,5'"),
+        # Scrapy takes 0 without a word: no request to the site ever started (the crawl
+        # waited forever, even after SIGTERM), no article processed (all lost, exit 0).
+        (
+            "CONCURRENT_REQUESTS_PER_DOMAIN",
+            "0",
+            "CONCURRENT_REQUESTS_PER_DOMAIN must be at least 1 and finite, got '0'",
+        ),
+        ("CONCURRENT_ITEMS", "0", "CONCURRENT_ITEMS must be at least 1 and finite, got '0'"),
+        # Names are case-sensitive: Scrapy would ignore it, the run keeping the default.
+        (
+            "newscrawler_min_text_chars",
+            "99999",
+            "unknown setting newscrawler_min_text_chars (did you mean NEWSCRAWLER_MIN_TEXT_CHARS?)",
+        ),
+        # An empty shell variable: it switched the check off.
+        ("NEWSCRAWLER_NEAR_DUPLICATES", "", "NEWSCRAWLER_NEAR_DUPLICATES must be true or false"),
+        # An extra digit: every worker process is started at once (it forked without end).
+        (
+            "NEWSCRAWLER_EXTRACTION_WORKERS",
+            str(WORKERS_PER_CORE * usable_cores() + 1),
+            f"NEWSCRAWLER_EXTRACTION_WORKERS must be at most {WORKERS_PER_CORE * usable_cores()}",
+        ),
     ],
 )
 def test_a_bad_setting_stops_the_crawl_naming_the_setting(
@@ -96,7 +118,7 @@ def test_a_bad_setting_stops_the_crawl_naming_the_setting(
 ) -> None:
     newsroom = Newsroom(site)
     newsroom.add_story("world", "a-story")
-    result = crawl("-a", newsroom.feeds_arg(), settings={name: value})
+    result = crawl("-a", newsroom.feeds_arg(), settings={name: value}, timeout=60)
     assert result.returncode == 2, result.stderr[-3000:]
     assert f"configuration error: {message}" in result.stderr
     assert site.requests == []
