@@ -29,6 +29,9 @@ INTERNAL_SETTINGS = frozenset({PREFIX + "SITE_RATE_INNER_HANDLERS"})
 
 
 N = TypeVar("N", int, float)
+# Sitemap entries older than 100 years: none. A larger age is no date the crawl can compute
+# (it failed every sitemap with an OverflowError).
+SITEMAP_MAX_AGE_DAYS = 36500
 # Extraction is CPU work: more worker processes than this per core only cost memory.
 WORKERS_PER_CORE = 4
 
@@ -165,7 +168,9 @@ class CrawlerConfig:
             contact=_contact(settings),
             max_entries_per_feed=_int(settings, "MAX_ENTRIES_PER_FEED", minimum=1),
             min_text_chars=_int(settings, "MIN_TEXT_CHARS", minimum=0),
-            sitemap_max_age_days=_int(settings, "SITEMAP_MAX_AGE_DAYS", minimum=1),
+            sitemap_max_age_days=_int(
+                settings, "SITEMAP_MAX_AGE_DAYS", minimum=1, maximum=SITEMAP_MAX_AGE_DAYS
+            ),
             sitemap_max_bytes=_int(settings, "SITEMAP_MAX_BYTES", minimum=1024),
             sitemap_max_depth=_int(settings, "SITEMAP_MAX_DEPTH", minimum=1),
             sitemap_max_children=_int(settings, "SITEMAP_MAX_CHILDREN", minimum=1),
@@ -305,8 +310,11 @@ def _bool(settings: SettingsLike, name: str, default: bool) -> bool:
     raise ConfigError(f"{PREFIX}{name} must be true or false, got {value!r}")
 
 
-def _int(settings: SettingsLike, name: str, *, minimum: int) -> int:
-    return _number(settings, name, int, "an integer", minimum)
+def _int(settings: SettingsLike, name: str, *, minimum: int, maximum: int | None = None) -> int:
+    number = _number(settings, name, int, "an integer", minimum)
+    if maximum is not None and number > maximum:
+        raise ConfigError(f"{PREFIX}{name} must be at most {maximum}, got {number}")
+    return number
 
 
 def _float(settings: SettingsLike, name: str, *, minimum: float) -> float:

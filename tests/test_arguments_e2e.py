@@ -105,6 +105,12 @@ def test_yes_or_no_arguments_refuse_anything_else(value: str) -> None:
         ),
         # An empty shell variable: it switched the check off.
         ("NEWSCRAWLER_NEAR_DUPLICATES", "", "NEWSCRAWLER_NEAR_DUPLICATES must be true or false"),
+        # No date is that old: every sitemap failed with a traceback.
+        (
+            "NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS",
+            "99999999999999999999999",
+            "NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS must be at most 36500",
+        ),
         # An extra digit: every worker process is started at once (it forked without end).
         (
             "NEWSCRAWLER_EXTRACTION_WORKERS",
