@@ -325,7 +325,12 @@ def _number(
     settings: SettingsLike, name: str, convert: Callable[[Any], N], kind: str, minimum: N
 ) -> N:
     value = settings.get(PREFIX + name)
+    # In crawler/settings.py a bool, or a fraction where a count is wanted, would be turned
+    # into a number without a word (True as 1, 1.9 as 1).
+    fraction = convert is int and isinstance(value, float) and not value.is_integer()
     try:
+        if isinstance(value, bool) or fraction:
+            raise ValueError
         number = convert(value)
     except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"{PREFIX}{name} must be {kind}, got {value!r}") from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -256,3 +257,40 @@ def test_discover_mode_with_nothing_to_discover_or_export_stops_the_crawl(
     assert result.returncode == 2, result.stderr[-3000:]
     assert "-a discover=1 lists the feeds of sites: give -a sites=" in result.stderr
     assert site.requests == []
+
+
+def test_a_fraction_or_a_bool_in_a_settings_module_is_refused_not_rounded(
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
+    """A settings module of one's own (``SCRAPY_SETTINGS_MODULE``) holds Python values, not
+    ``-s`` strings: ``1.9`` entries a feed was crawled as 1, ``True`` as 1, without a word."""
+    newsroom = Newsroom(site)
+    newsroom.add_story("world", "a-story")
+    (tmp_path / "my_settings.py").write_text(
+        "from crawler.settings import *\nNEWSCRAWLER_MAX_ENTRIES_PER_FEED = 1.9\n",
+        encoding="utf-8",
+    )
+    env = {"SCRAPY_SETTINGS_MODULE": "my_settings", "PYTHONPATH": str(tmp_path)}
+    result = crawl("-a", newsroom.feeds_arg(), env=env, timeout=60)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert (
+        "configuration error: NEWSCRAWLER_MAX_ENTRIES_PER_FEED must be an integer, got 1.9"
+        in result.stderr
+    )
+    assert site.requests == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NEWSCRAWLER_MIN_TEXT_CHARS", True),
+        ("NEWSCRAWLER_WRITE_BATCH_SIZE", 2.5),
+        ("NEWSCRAWLER_SEEN_TTL_DAYS", False),
+    ],
+)
+def test_numbers_refuse_bools_and_counts_refuse_fractions(name: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=f"{name} must be an? (integer|number), got {value}"):
+        CrawlerConfig.from_settings(project_settings(**{name: value}))
+    counts = project_settings(NEWSCRAWLER_WRITE_BATCH_SIZE=5.0, NEWSCRAWLER_SEEN_TTL_DAYS=1.5)
+    config = CrawlerConfig.from_settings(counts)
+    assert (config.write_batch_size, config.seen_ttl_days) == (5, 1.5)
