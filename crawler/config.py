@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from crawler.netpolicy import NO_PRIVATE_HOSTS, AllowList
+from crawler.polling import MAX_INTERVAL_S
 from crawler.storage.state import STATE_BACKENDS
 
 PREFIX = "NEWSCRAWLER_"
@@ -311,18 +312,22 @@ def _bool(settings: SettingsLike, name: str, default: bool) -> bool:
 
 
 def _int(settings: SettingsLike, name: str, *, minimum: int, maximum: int | None = None) -> int:
-    number = _number(settings, name, int, "an integer", minimum)
-    if maximum is not None and number > maximum:
-        raise ConfigError(f"{PREFIX}{name} must be at most {maximum}, got {number}")
-    return number
+    return _number(settings, name, int, "an integer", minimum, maximum)
 
 
-def _float(settings: SettingsLike, name: str, *, minimum: float) -> float:
-    return _number(settings, name, float, "a number", minimum)
+def _float(
+    settings: SettingsLike, name: str, *, minimum: float, maximum: float | None = None
+) -> float:
+    return _number(settings, name, float, "a number", minimum, maximum)
 
 
 def _number(
-    settings: SettingsLike, name: str, convert: Callable[[Any], N], kind: str, minimum: N
+    settings: SettingsLike,
+    name: str,
+    convert: Callable[[Any], N],
+    kind: str,
+    minimum: N,
+    maximum: N | None = None,
 ) -> N:
     value = settings.get(PREFIX + name)
     # In crawler/settings.py a bool, or a fraction where a count is wanted, would be turned
@@ -336,6 +341,8 @@ def _number(
         raise ConfigError(f"{PREFIX}{name} must be {kind}, got {value!r}") from None
     if not minimum <= number < math.inf:  # NaN fails this too
         raise ConfigError(f"{PREFIX}{name} must be at least {minimum} and finite, got {value!r}")
+    if maximum is not None and number > maximum:
+        raise ConfigError(f"{PREFIX}{name} must be at most {maximum:.15g}, got {value!r}")
     return number
 
 
@@ -412,8 +419,8 @@ def _polling(settings: SettingsLike) -> dict[str, Any]:
             PREFIX + "FEED_HISTORY_DAYS": config.feed_history_days,
         },
     )
-    low = _float(values, "POLL_MIN_INTERVAL_S", minimum=0.0)
-    high = _float(values, "POLL_MAX_INTERVAL_S", minimum=1.0)
+    low = _float(values, "POLL_MIN_INTERVAL_S", minimum=0.0, maximum=MAX_INTERVAL_S)
+    high = _float(values, "POLL_MAX_INTERVAL_S", minimum=1.0, maximum=MAX_INTERVAL_S)
     if high < low:
         raise ConfigError(
             f"{PREFIX}POLL_MAX_INTERVAL_S ({high:g}) must be at least "

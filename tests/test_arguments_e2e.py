@@ -112,6 +112,12 @@ def test_yes_or_no_arguments_refuse_anything_else(value: str) -> None:
             "99999999999999999999999",
             "NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS must be at most 36500",
         ),
+        # No date is that far: the next run failed at start, reading no feed (exit 0).
+        (
+            "NEWSCRAWLER_POLL_MAX_INTERVAL_S",
+            "1e299",
+            "NEWSCRAWLER_POLL_MAX_INTERVAL_S must be at most 31536000",
+        ),
         # An extra digit: every worker process is started at once (it forked without end).
         (
             "NEWSCRAWLER_EXTRACTION_WORKERS",
