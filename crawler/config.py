@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from crawler.netpolicy import NO_PRIVATE_HOSTS, AllowList
+from crawler.polling import MAX_INTERVAL_S
 from crawler.storage.state import STATE_BACKENDS
 
 PREFIX = "NEWSCRAWLER_"
@@ -29,6 +30,11 @@ INTERNAL_SETTINGS = frozenset({PREFIX + "SITE_RATE_INNER_HANDLERS"})
 
 
 N = TypeVar("N", int, float)
+# Sitemap entries older than 100 years: none. A larger age is no date the crawl can compute
+# (it failed every sitemap with an OverflowError).
+SITEMAP_MAX_AGE_DAYS = 36500
+# Extraction is CPU work: more worker processes than this per core only cost memory.
+WORKERS_PER_CORE = 4
 
 # Scrapy's own settings that the documentation tells users to change with -s: Scrapy reads
 # them deep inside the crawl, where a value it cannot read fails naming no setting
@@ -54,6 +60,9 @@ SCRAPY_INTS = (
     "CLOSESPIDER_PAGECOUNT",
     "CLOSESPIDER_ERRORCOUNT",
 )
+# Of those, the ones 0 does not switch off but breaks: no request per site ever starts (the
+# crawl waits forever, even after SIGTERM), or no article is processed (lost, with exit 0).
+SCRAPY_AT_LEAST_ONE = ("CONCURRENT_REQUESTS_PER_DOMAIN", "CONCURRENT_ITEMS")
 SCRAPY_BOOLS = (
     "ROBOTSTXT_OBEY",
     "AUTOTHROTTLE_ENABLED",
@@ -160,7 +169,9 @@ class CrawlerConfig:
             contact=_contact(settings),
             max_entries_per_feed=_int(settings, "MAX_ENTRIES_PER_FEED", minimum=1),
             min_text_chars=_int(settings, "MIN_TEXT_CHARS", minimum=0),
-            sitemap_max_age_days=_int(settings, "SITEMAP_MAX_AGE_DAYS", minimum=1),
+            sitemap_max_age_days=_int(
+                settings, "SITEMAP_MAX_AGE_DAYS", minimum=1, maximum=SITEMAP_MAX_AGE_DAYS
+            ),
             sitemap_max_bytes=_int(settings, "SITEMAP_MAX_BYTES", minimum=1024),
             sitemap_max_depth=_int(settings, "SITEMAP_MAX_DEPTH", minimum=1),
             sitemap_max_children=_int(settings, "SITEMAP_MAX_CHILDREN", minimum=1),
@@ -215,15 +226,17 @@ def placeholder_contact() -> str:
 
 def check_setting_names(settings: SettingsLike) -> None:
     """Raise ``ConfigError`` for a ``NEWSCRAWLER_*`` setting that ``crawler/settings.py`` does
-    not declare (a typo would otherwise be accepted and do nothing), naming the nearest one."""
+    not declare (a typo would otherwise be accepted and do nothing), naming the nearest one.
+    Setting names are case-sensitive: ``newscrawler_warc`` is refused too, not ignored."""
     keys = getattr(settings, "keys", None)
     if keys is None:
         return
     declared = declared_settings()
     for name in sorted(str(key) for key in keys()):
-        if name.startswith(PREFIX) and name not in declared | INTERNAL_SETTINGS:
+        if name.upper().startswith(PREFIX) and name not in declared | INTERNAL_SETTINGS:
             raise ConfigError(
-                f"unknown setting {name}{nearest(name, sorted(declared))}; see docs/settings.md"
+                f"unknown setting {name}{nearest(name.upper(), sorted(declared))}; "
+                "see docs/settings.md"
             )
 
 
@@ -246,8 +259,9 @@ def check_scrapy_settings(settings: SettingsLike) -> None:
             number = convert(value)
         except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"{name} must be {kind}, got {value!r}") from None
-        if not 0 <= number < math.inf:
-            raise ConfigError(f"{name} must be at least 0 and finite, got {value!r}")
+        minimum = 1 if name in SCRAPY_AT_LEAST_ONE else 0
+        if not minimum <= number < math.inf:
+            raise ConfigError(f"{name} must be at least {minimum} and finite, got {value!r}")
     for name in SCRAPY_BOOLS:
         value = settings.get(name)
         if (
@@ -284,36 +298,51 @@ def _contact(settings: SettingsLike) -> str:
 
 
 def _bool(settings: SettingsLike, name: str, default: bool) -> bool:
-    """A switch: a bool, or as given with ``-s``: 1/0, true/false, yes/no, on/off."""
+    """A switch: a bool, or as given with ``-s``: 1/0, true/false, yes/no, on/off. An empty
+    value (``-s NAME=$UNSET``) is refused: it would silently switch off a check that is on."""
     value = settings.get(PREFIX + name, default)
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
     if text in ("1", "true", "yes", "on"):
         return True
-    if text in ("0", "false", "no", "off", ""):
+    if text in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{PREFIX}{name} must be true or false, got {value!r}")
 
 
-def _int(settings: SettingsLike, name: str, *, minimum: int) -> int:
-    return _number(settings, name, int, "an integer", minimum)
+def _int(settings: SettingsLike, name: str, *, minimum: int, maximum: int | None = None) -> int:
+    return _number(settings, name, int, "an integer", minimum, maximum)
 
 
-def _float(settings: SettingsLike, name: str, *, minimum: float) -> float:
-    return _number(settings, name, float, "a number", minimum)
+def _float(
+    settings: SettingsLike, name: str, *, minimum: float, maximum: float | None = None
+) -> float:
+    return _number(settings, name, float, "a number", minimum, maximum)
 
 
 def _number(
-    settings: SettingsLike, name: str, convert: Callable[[Any], N], kind: str, minimum: N
+    settings: SettingsLike,
+    name: str,
+    convert: Callable[[Any], N],
+    kind: str,
+    minimum: N,
+    maximum: N | None = None,
 ) -> N:
     value = settings.get(PREFIX + name)
+    # In crawler/settings.py a bool, or a fraction where a count is wanted, would be turned
+    # into a number without a word (True as 1, 1.9 as 1).
+    fraction = convert is int and isinstance(value, float) and not value.is_integer()
     try:
+        if isinstance(value, bool) or fraction:
+            raise ValueError
         number = convert(value)
     except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"{PREFIX}{name} must be {kind}, got {value!r}") from None
     if not minimum <= number < math.inf:  # NaN fails this too
         raise ConfigError(f"{PREFIX}{name} must be at least {minimum} and finite, got {value!r}")
+    if maximum is not None and number > maximum:
+        raise ConfigError(f"{PREFIX}{name} must be at most {maximum:.15g}, got {value!r}")
     return number
 
 
@@ -390,8 +419,8 @@ def _polling(settings: SettingsLike) -> dict[str, Any]:
             PREFIX + "FEED_HISTORY_DAYS": config.feed_history_days,
         },
     )
-    low = _float(values, "POLL_MIN_INTERVAL_S", minimum=0.0)
-    high = _float(values, "POLL_MAX_INTERVAL_S", minimum=1.0)
+    low = _float(values, "POLL_MIN_INTERVAL_S", minimum=0.0, maximum=MAX_INTERVAL_S)
+    high = _float(values, "POLL_MAX_INTERVAL_S", minimum=1.0, maximum=MAX_INTERVAL_S)
     if high < low:
         raise ConfigError(
             f"{PREFIX}POLL_MAX_INTERVAL_S ({high:g}) must be at least "
@@ -444,11 +473,24 @@ def _positive_number(settings: SettingsLike, name: str, default: float) -> float
     return number
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a container or taskset can give fewer than exist)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _extraction_workers(settings: SettingsLike) -> int:
-    """``NEWSCRAWLER_EXTRACTION_WORKERS``: unset (``None``) means one worker per usable core."""
+    """``NEWSCRAWLER_EXTRACTION_WORKERS``: unset (``None``) means one worker per usable core;
+    at most ``WORKERS_PER_CORE`` per core: each is a process, all started at once, so a slip
+    (an extra digit) would fork until the machine runs out of processes or memory."""
     if settings.get(PREFIX + "EXTRACTION_WORKERS") is None:
-        # The cores this process may run on (a container or taskset can give fewer than exist).
-        if hasattr(os, "sched_getaffinity"):
-            return len(os.sched_getaffinity(0))
-        return os.cpu_count() or 1
-    return _int(settings, "EXTRACTION_WORKERS", minimum=1)
+        return usable_cores()
+    workers = _int(settings, "EXTRACTION_WORKERS", minimum=1)
+    most = WORKERS_PER_CORE * usable_cores()
+    if workers > most:
+        raise ConfigError(
+            f"{PREFIX}EXTRACTION_WORKERS must be at most {most} ({WORKERS_PER_CORE} per usable "
+            f"core), got {workers}"
+        )
+    return workers

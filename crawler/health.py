@@ -31,7 +31,14 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
-from crawler.polling import FeedRun, PollingRules, failure_streak, left_work, next_due
+from crawler.polling import (
+    MAX_INTERVAL_S,
+    FeedRun,
+    PollingRules,
+    failure_streak,
+    left_work,
+    next_due,
+)
 from crawler.storage.feed_history import FeedHistory, FeedHistoryStore
 from crawler.storage.state import SQLITE_FILE, sqlite_header_problem
 
@@ -310,8 +317,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m crawler.healt
     )
     args = parser.parse_args(argv)
     # As the crawl's NEWSCRAWLER_POLL_MIN_INTERVAL_S and NEWSCRAWLER_POLL_MAX_INTERVAL_S.
-    if args.min_interval_s < 0 or args.max_interval_s < max(1.0, args.min_interval_s):
-        parser.error("--max-interval-s must be at least 1 and at least --min-interval-s (>= 0)")
+    low, high = args.min_interval_s, args.max_interval_s
+    if not (0 <= low <= high <= MAX_INTERVAL_S and high >= 1):  # NaN fails this too
+        parser.error(
+            "--max-interval-s must be at least 1 and at least --min-interval-s (>= 0), "
+            f"and at most {MAX_INTERVAL_S:.15g} (a year)"
+        )
     history: FeedHistoryStore
     if args.redis_url:
         from crawler.config import REDIS_SCHEMES

@@ -130,6 +130,11 @@ class PollingRules:
     max_interval_s: float = 4 * _HOUR_S
 
 
+# The longest polling interval either bound may be: a feed's next poll must be a date (a
+# year past the next one could not be computed: the run's start failed).
+MAX_INTERVAL_S = 365 * 24 * _HOUR_S
+
+
 # The head of a feed document that is searched for hints: channel elements come first.
 HINTS_HEAD_BYTES = 64 * 1024
 _TAG = r"<(?:[A-Za-z0-9_]+:)?{name}\b[^>]{{0,200}}>\s{{0,50}}([^<]{{1,50}}?)\s{{0,50}}</"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ from crawler.arguments import (
     check_spider_arguments,
     flag_argument,
 )
-from crawler.config import ConfigError, CrawlerConfig
+from crawler.config import WORKERS_PER_CORE, ConfigError, CrawlerConfig, usable_cores
 from tests.conftest import ROOT, CrawlResult, LocalSite, project_settings
 from tests.newsroom import Newsroom
 
@@ -89,6 +90,40 @@ def test_yes_or_no_arguments_refuse_anything_else(value: str) -> None:
         ),
         # One of Scrapy's own, which Scrapy would fail on mid-start without naming it.
         ("DOWNLOAD_DELAY", "0,5", "DOWNLOAD_DELAY must be a number, got '0,5'"),
+        # Scrapy takes 0 without a word: no request to the site ever started (the crawl
+        # waited forever, even after SIGTERM), no article processed (all lost, exit 0).
+        (
+            "CONCURRENT_REQUESTS_PER_DOMAIN",
+            "0",
+            "CONCURRENT_REQUESTS_PER_DOMAIN must be at least 1 and finite, got '0'",
+        ),
+        ("CONCURRENT_ITEMS", "0", "CONCURRENT_ITEMS must be at least 1 and finite, got '0'"),
+        # Names are case-sensitive: Scrapy would ignore it, the run keeping the default.
+        (
+            "newscrawler_min_text_chars",
+            "99999",
+            "unknown setting newscrawler_min_text_chars (did you mean NEWSCRAWLER_MIN_TEXT_CHARS?)",
+        ),
+        # An empty shell variable: it switched the check off.
+        ("NEWSCRAWLER_NEAR_DUPLICATES", "", "NEWSCRAWLER_NEAR_DUPLICATES must be true or false"),
+        # No date is that old: every sitemap failed with a traceback.
+        (
+            "NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS",
+            "99999999999999999999999",
+            "NEWSCRAWLER_SITEMAP_MAX_AGE_DAYS must be at most 36500",
+        ),
+        # No date is that far: the next run failed at start, reading no feed (exit 0).
+        (
+            "NEWSCRAWLER_POLL_MAX_INTERVAL_S",
+            "1e299",
+            "NEWSCRAWLER_POLL_MAX_INTERVAL_S must be at most 31536000",
+        ),
+        # An extra digit: every worker process is started at once (it forked without end).
+        (
+            "NEWSCRAWLER_EXTRACTION_WORKERS",
+            str(WORKERS_PER_CORE * usable_cores() + 1),
+            f"NEWSCRAWLER_EXTRACTION_WORKERS must be at most {WORKERS_PER_CORE * usable_cores()}",
+        ),
     ],
 )
 def test_a_bad_setting_stops_the_crawl_naming_the_setting(
@@ -96,7 +131,7 @@ def test_a_bad_setting_stops_the_crawl_naming_the_setting(
 ) -> None:
     newsroom = Newsroom(site)
     newsroom.add_story("world", "a-story")
-    result = crawl("-a", newsroom.feeds_arg(), settings={name: value})
+    result = crawl("-a", newsroom.feeds_arg(), settings={name: value}, timeout=60)
     assert result.returncode == 2, result.stderr[-3000:]
     assert f"configuration error: {message}" in result.stderr
     assert site.requests == []
@@ -228,3 +263,40 @@ def test_discover_mode_with_nothing_to_discover_or_export_stops_the_crawl(
     assert result.returncode == 2, result.stderr[-3000:]
     assert "-a discover=1 lists the feeds of sites: give -a sites=" in result.stderr
     assert site.requests == []
+
+
+def test_a_fraction_or_a_bool_in_a_settings_module_is_refused_not_rounded(
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
+    """A settings module of one's own (``SCRAPY_SETTINGS_MODULE``) holds Python values, not
+    ``-s`` strings: ``1.9`` entries a feed was crawled as 1, ``True`` as 1, without a word."""
+    newsroom = Newsroom(site)
+    newsroom.add_story("world", "a-story")
+    (tmp_path / "my_settings.py").write_text(
+        "from crawler.settings import *\nNEWSCRAWLER_MAX_ENTRIES_PER_FEED = 1.9\n",
+        encoding="utf-8",
+    )
+    env = {"SCRAPY_SETTINGS_MODULE": "my_settings", "PYTHONPATH": str(tmp_path)}
+    result = crawl("-a", newsroom.feeds_arg(), env=env, timeout=60)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert (
+        "configuration error: NEWSCRAWLER_MAX_ENTRIES_PER_FEED must be an integer, got 1.9"
+        in result.stderr
+    )
+    assert site.requests == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NEWSCRAWLER_MIN_TEXT_CHARS", True),
+        ("NEWSCRAWLER_WRITE_BATCH_SIZE", 2.5),
+        ("NEWSCRAWLER_SEEN_TTL_DAYS", False),
+    ],
+)
+def test_numbers_refuse_bools_and_counts_refuse_fractions(name: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=f"{name} must be an? (integer|number), got {value}"):
+        CrawlerConfig.from_settings(project_settings(**{name: value}))
+    counts = project_settings(NEWSCRAWLER_WRITE_BATCH_SIZE=5.0, NEWSCRAWLER_SEEN_TTL_DAYS=1.5)
+    config = CrawlerConfig.from_settings(counts)
+    assert (config.write_batch_size, config.seen_ttl_days) == (5, 1.5)

@@ -255,6 +255,9 @@ def test_python_m_crawler_health_without_a_state_store(tmp_path: Path) -> None:
     [
         (["--state-dir", "state", "--redis-url", "redis://127.0.0.1:1/0"], 2, "not allowed with"),
         (["--min-interval-s", "100", "--max-interval-s", "10"], 2, "at least --min-interval-s"),
+        # Not a number, or no date: a traceback once a feed's next poll was computed.
+        (["--min-interval-s", "nan"], 2, "at least --min-interval-s"),
+        (["--max-interval-s", "1e299"], 2, "at most 31536000 (a year)"),
         (["-o", "missing-dir/health.html"], 1, "cannot write missing-dir/health.html"),
     ],
 )
