@@ -167,6 +167,8 @@ class RunReport:
                 latency_s=fetched.get("latency_s"),
                 failures=self.failures_by_feed[url],
             )
+            if fetched.get("moved_to"):  # reached through permanent redirects only
+                lines[url]["moved_to"] = fetched["moved_to"]
             rights = self.rights_by_feed.get(url)
             if rights:  # only where a signal was seen: most feeds' lines stay as they were
                 lines[url]["rights"] = dict(sorted(rights.items()))
@@ -381,6 +383,11 @@ def summary(
         )
         for url, feed in report["feeds"].items()
         if feed["status"] == "failed"
+    ][:20]
+    lines += [
+        f"  MOVED feed {url}: now {feed['moved_to']} (update the feed list)"
+        for url, feed in report["feeds"].items()
+        if feed.get("moved_to")
     ][:20]
     if totals.get("rights"):
         rights = counts_text(totals["rights"])
