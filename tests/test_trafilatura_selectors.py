@@ -193,3 +193,28 @@ def test_attribute_test_answers_as_the_pattern_each_time() -> None:
         assert not test("content nav")
         assert not test("")
         assert not test(None)
+
+
+def test_trafilatura_selects_paragraph_text_in_linear_time() -> None:
+    """libxml2 evaluates ``//p//text()`` in time quadratic in the number of paragraphs: the
+    functions trafilatura's cascade calls (its main extractor's check for paragraph text, its
+    comparison with readability) select with expressions that give the same answer."""
+    bound = {
+        "_extract": trafilatura_selectors._MAIN["_extract"],
+        "_prefer_readability": trafilatura_selectors._COMPARISON["_prefer_readability"],
+    }
+    for name, function in bound.items():
+        assert not {"//p//text()", ".//p//text()"} & set(function.__code__.co_consts), name
+    fragments = [
+        "<div><p>a<b>b</b>c<p>d</p></p>e<p></p><p><i></i></p><span><p><b>f</b>g</p></span></div>",
+        "<div><p></p><b>x</b></div>",
+        "<div>x</div>",
+    ]
+    for fragment in fragments:
+        tree = etree.fromstring(fragment)
+        for quadratic, linear in trafilatura_selectors.LINEAR_EXPRESSIONS.items():
+            assert bool(tree.xpath(quadratic)) == bool(tree.xpath(linear))
+        assert tree.xpath("//text()[ancestor::p]") == tree.xpath("//p//text()")
+        inner = tree.find(".//span")
+        if inner is not None:  # the text below paragraphs around the context counts too
+            assert inner.xpath("//text()[ancestor::p]") == inner.xpath("//p//text()")

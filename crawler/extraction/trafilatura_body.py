@@ -366,7 +366,7 @@ def _keeps_own_body(body: etree._Element, text: str, page: PageBodies, options: 
         return True
     if options.focus not in ("balanced", "recall") or len(text) < options.min_extracted_size:
         return False
-    if body.xpath(SANITIZED_XPATH) or not body.xpath(".//p//text()"):
+    if body.xpath(SANITIZED_XPATH) or not body.xpath(".//p[.//text()]"):  # LINEAR_EXPRESSIONS
         return False
     if len(body.findall(".//table")) > len(body.findall(".//p")):
         return False

@@ -18,6 +18,10 @@ for every element; together they took about a tenth of our extraction's CPU. The
 an element's attributes once, with the same regular expressions, read from the expressions' own
 text, and keep each attribute value's answer (``attribute_test``).
 
+Two of trafilatura's steps cost time quadratic in a page's size on some pages, and are made
+linear here with the same result: its check for paragraph text (``LINEAR_EXPRESSIONS``) and
+jusText's classification of paragraphs by their neighbours (``justext_revise``).
+
 ``tests/test_trafilatura_selectors.py`` checks that each selector selects what its expression
 selects, and that each function's result is trafilatura's.
 """
@@ -41,6 +45,8 @@ from trafilatura.xpaths import (
     OVERALL_DISCARD_XPATH,
     TEASER_DISCARD_XPATH,
 )
+
+from crawler.extraction.justext_revise import revise_paragraph_classification
 
 Test = Callable[[etree._Element], bool]
 _RE_TEST = re.compile(r"re:test\(([@\w|-]+), '([^']*)'(?:, '(\w*)')?\)")
@@ -261,16 +267,31 @@ def _basic_clean(element: etree._Element) -> bool:
 BASIC_CLEAN_SELECTOR = _Selector(BASIC_CLEAN_XPATH, (), _basic_clean)
 
 
+# libxml2 merges the text nodes ``//p//text()`` finds below each paragraph into those found
+# before, looking for each among all of them: n paragraphs cost n² steps (32,000 ``<p>x</p>``:
+# 1.7 s; 64,000: 7 s). Where trafilatura's functions select with it, they select the same text
+# nodes, in the same order, with the expression that looks from each text node up (the
+# ``<p>`` that holds text, where only whether there is any is asked).
+LINEAR_EXPRESSIONS = {
+    "//p//text()": "//text()[ancestor::p]",
+    ".//p//text()": ".//p[.//text()]",
+}
+
+
 def _bound(
     module: types.ModuleType, names: tuple[str, ...], replaced: dict[str, Any]
 ) -> dict[str, Any]:
     """The functions ``names`` of a trafilatura module, bound to a copy of its namespace in
-    which ``replaced`` replace its names."""
+    which ``replaced`` replace its names, and selecting with ``LINEAR_EXPRESSIONS``."""
     namespace = {**vars(module), **replaced}
     for name in names:
         function = getattr(module, name)
+        code = function.__code__
+        consts = tuple(
+            LINEAR_EXPRESSIONS.get(c, c) if isinstance(c, str) else c for c in code.co_consts
+        )
         bound = types.FunctionType(
-            function.__code__, namespace, function.__name__, function.__defaults__
+            code.replace(co_consts=consts), namespace, function.__name__, function.__defaults__
         )
         bound.__kwdefaults__ = function.__kwdefaults__
         namespace[name] = bound
@@ -288,16 +309,20 @@ _BASELINE = _bound(
     ("basic_cleaning", "baseline", "html2txt"),
     {"BASIC_CLEAN_XPATH": BASIC_CLEAN_SELECTOR},
 )
+# jusText's fallback with its paragraph classification in linear time (``justext_revise``).
 _EXTERNAL = _bound(
     trafilatura.external,
-    ("justext_rescue",),
-    {"basic_cleaning": _BASELINE["basic_cleaning"]},
+    ("justext_rescue", "try_justext", "jt_stoplist_init"),
+    {
+        "basic_cleaning": _BASELINE["basic_cleaning"],
+        "revise_paragraph_classification": revise_paragraph_classification,
+    },
 )
 # compare_extraction reads its cleaned tree only to hand it to jusText, where its body is
 # unclean or short: here it is given a function that makes that tree, called only then.
 _COMPARISON = _bound(
     trafilatura.external,
-    ("compare_extraction",),
+    ("compare_extraction", "_prefer_readability"),
     {
         "basic_cleaning": _BASELINE["basic_cleaning"],
         "justext_rescue": lambda cleaned, options: justext_rescue(cleaned(), options),
