@@ -245,3 +245,34 @@ def test_stripped_tags_leave_one_text_node_between_elements() -> None:
     assert all(len(p.xpath("text()")) <= len(p) + 1 for p in paragraphs)
     texts = [p.xpath("string()") for p in ours.iter("p")]
     assert [p.xpath("string()") for p in paragraphs] == texts
+
+
+def test_a_table_row_is_not_counted_at_each_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trafilatura's table handler counts the row's cells before each cell, for the columns a
+    cell above spans (lxml counts an element's children one by one: a row of n cells cost n²
+    steps); where no cell spans rows nothing is counted. The tables are trafilatura's."""
+    counted_rows: list[int] = []
+    flush = trafilatura.main_extractor._flush_rowspan_phantoms
+
+    def counting(rowspan_map: dict[int, int], newrow: etree._Element) -> None:
+        counted_rows.append(len(rowspan_map))
+        flush(rowspan_map, newrow)
+
+    monkeypatch.setattr(trafilatura.main_extractor, "_flush_rowspan_phantoms", counting)
+    options = extraction_options("http://127.0.0.1/a")
+    wide = "<tr>" + "<td>cell</td>" * 500 + "</tr>"
+    spanned = "<tr><td rowspan='2'>a</td><td colspan='2'>b</td></tr><tr><td>c</td><td>d</td></tr>"
+    page = (
+        "<html><body><article><p>"
+        + "A paragraph of the story before its tables. " * 8
+        + f"</p><table>{wide}</table><table>{spanned}</table></article></body></html>"
+    )
+    ours = trafilatura_selectors.extract_content(
+        trafilatura_body._prepare_tree(parse_html(page), options, options.url)[0], options
+    )
+    assert 0 not in counted_rows  # the row of 500 cells: none
+    assert counted_rows  # the table with a cell spanning two rows
+    theirs = trafilatura.main_extractor.extract_content(
+        _prepare_tree(parse_html(page), options, options.url)[0], options
+    )
+    assert etree.tostring(ours[0]) == etree.tostring(theirs[0])

@@ -18,9 +18,11 @@ for every element; together they took about a tenth of our extraction's CPU. The
 an element's attributes once, with the same regular expressions, read from the expressions' own
 text, and keep each attribute value's answer (``attribute_test``).
 
-Two of trafilatura's steps cost time quadratic in a page's size on some pages, and are made
-linear here with the same result: its check for paragraph text (``LINEAR_EXPRESSIONS``) and
-jusText's classification of paragraphs by their neighbours (``justext_revise``).
+Some of trafilatura's steps cost time quadratic in a page's size on some pages, and are made
+linear here with the same result: its check for paragraph text (``LINEAR_EXPRESSIONS``),
+jusText's classification of paragraphs by their neighbours (``justext_revise``), the text
+nodes its stripping of tags leaves side by side (``strip_tags``) and its table handler's count
+of a row's cells (``_flush_rowspan_phantoms``).
 
 ``tests/test_trafilatura_selectors.py`` checks that each selector selects what its expression
 selects, and that each function's result is trafilatura's.
@@ -331,10 +333,29 @@ _PROCESSING = _bound(
 )
 
 
+def _flush_rowspan_phantoms(rowspan_map: dict[int, int], newrow: etree._Element) -> None:
+    """``trafilatura.main_extractor._flush_rowspan_phantoms``, which trafilatura's table
+    handler calls before each cell: it counts the row's cells (lxml counts an element's
+    children one by one) even where no cell spans rows, and a row of n cells cost n² steps
+    (64,000 cells: 25 s)."""
+    if rowspan_map:
+        trafilatura.main_extractor._flush_rowspan_phantoms(rowspan_map, newrow)
+
+
 _MAIN = _bound(
     trafilatura.main_extractor,
-    ("extract_content", "_extract", "recover_wild_text", "prune_unwanted_sections"),
-    {**SELECTORS, "strip_tags": strip_tags},
+    (
+        "extract_content",
+        "_extract",
+        "recover_wild_text",
+        "prune_unwanted_sections",
+        # the table handler and the functions between it and the extractor
+        "handle_textelem",
+        "handle_table",
+        "_fill_cell",
+        "_finalize_row",
+    ),
+    {**SELECTORS, "strip_tags": strip_tags, "_flush_rowspan_phantoms": _flush_rowspan_phantoms},
 )
 _BASELINE = _bound(
     # the module by its name: the package's attribute "baseline" is the function
