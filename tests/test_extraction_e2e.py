@@ -124,6 +124,12 @@ def serve_odd_metadata(site: LocalSite) -> dict[str, str]:
     }
     script = f'<script type="application/ld+json">{json.dumps(graph)}</script>'
     site.add("/odd/ld-types", article_html(title, story).replace("</head>", script + "</head>"))
+    # A syndicated story: its canonical URL is on the original's site.
+    wire = article_html(title, story, canonical="https://wire.example/story/1")
+    wire = wire.replace("</head>", '<meta name="author" content="Jane Roe\nUpdated Nov 20, 2026">')
+    site.add("/odd/syndicated", wire)
+    canonical = site.url("/odd/pilots strike")
+    site.add("/odd/pilots%20strike", article_html(title, story, canonical=canonical))
 
     def feed(name: str, entries: list[tuple[str, str | None]]) -> str:
         items = "".join(
@@ -145,7 +151,15 @@ def serve_odd_metadata(site: LocalSite) -> dict[str, str]:
             ],
         ),
         "rfc": feed("odd-rfc", [("/odd/rfc", "Fri, 20 Nov 2026 10:00:00 +9900")]),
-        "pages": feed("odd-pages", [("/odd/meta-offset", None), ("/odd/ld-types", None)]),
+        "pages": feed(
+            "odd-pages",
+            [
+                ("/odd/meta-offset", None),
+                ("/odd/ld-types", None),
+                ("/odd/syndicated", None),
+                ("/odd/pilots%20strike", None),
+            ],
+        ),
     }
 
 
@@ -310,7 +324,7 @@ def test_impossible_utc_offsets_lose_no_record_through_scrapy_crawl(
     # feedparser adds the +99 hours to the time: 2026-11-16T07:00:00+00:00 before.
     assert (rfc["published"], rfc["published_raw"]) == (None, "Fri, 20 Nov 2026 10:00:00 +9900")
     pages = {r["source_url"].rsplit("/", 1)[-1]: r for r in records_of(crawled, "/odd-pages.xml")}
-    assert sorted(pages) == ["ld-types", "meta-offset"]
+    assert sorted(pages) == ["ld-types", "meta-offset", "pilots%20strike", "syndicated"]
     assert pages["meta-offset"]["published"] is None
     for record in [*written.values(), rfc, *pages.values()]:
         jsonschema.validate(record, SCHEMA)
@@ -326,3 +340,18 @@ def test_json_ld_values_of_the_wrong_type_through_scrapy_crawl(crawled: CrawlRes
     assert record["description"] is None  # not "True"
     assert (record["authors"], record["provenance"]["authors"]) == (["Jane Roe"], "json-ld")
     assert (record["site_name"], record["provenance"]["site_name"]) == ("Harbour Times", "json-ld")
+
+
+def test_canonical_url_site_name_and_byline_date_through_scrapy_crawl(
+    crawled: CrawlResult,
+) -> None:
+    """A syndicated story whose canonical URL is on another site: its site name is this
+    site's host, not the other's, and the byline's date line in its author tag is no author.
+    A canonical URL with a space keeps it, as ``%20``."""
+    records = {r["source_url"].rsplit("/", 1)[-1]: r for r in records_of(crawled, "/odd-pages.xml")}
+    wire = records["syndicated"]
+    assert wire["url"] == wire["source_url"]  # another site cannot claim the article
+    assert (wire["site_name"], wire["provenance"]["site_name"]) == ("127.0.0.1", "url")
+    assert wire["authors"] == ["Jane Roe"]  # not "Updated Nov 20" beside her
+    spaced = records["pilots%20strike"]
+    assert spaced["url"] == spaced["source_url"]  # not .../pilotsstrike

@@ -129,6 +129,10 @@ def test_shortest_variant_drops_a_section_segment_another_source_omits() -> None
         ("李明和王芳", ["李明", "王芳"]),
         ("佐藤和子", ["佐藤和子"]),  # a name holding the character is not cut
         ("Written by Rob Roe\n Edited by Bea Bo", ["Rob Roe", "Bea Bo"]),
+        # The byline's date line is no name.
+        ("Jane Roe\nUpdated Nov 20, 2026", ["Jane Roe"]),
+        ("Jane Roe, Published Apr 26, 2023", ["Jane Roe"]),
+        ("By Jane Roe | Posted 20.11.2026", ["Jane Roe"]),
         ("", []),
     ],
 )
@@ -371,6 +375,14 @@ def test_json_ld_authors_by_reference_list_or_profile(author: dict[str, object])
     graph = {"@graph": [{"@type": "NewsArticle", "headline": "Bridge", "author": author}, person]}
     article = record(f'<script type="application/ld+json">{json.dumps(graph)}</script>')
     assert (article.authors, article.provenance["authors"]) == (["Jane Roe"], "json-ld")
+
+
+def test_a_canonical_url_on_another_site_names_no_site() -> None:
+    """trafilatura's site name falls back on the host of the URL the page declares: for a
+    syndicated story's canonical URL on the original's site, another site's host."""
+    article = record('<link rel="canonical" href="https://wire.example/story/1">')
+    assert (article.url, article.site_name) == ("https://news.example/story", "news.example")
+    assert article.provenance["site_name"] == "url"
 
 
 def test_json_ld_publisher_as_a_list() -> None:

@@ -17,6 +17,7 @@ from babel.core import get_global
 from htmldate.extractors import COMPLETE_URL
 from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from trafilatura.metadata import META_URL
 
 from crawler.extraction.dom import HIDDEN_TAGS, element_text, elements_holding
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
@@ -150,6 +151,10 @@ PUBLISHED_WORD = re.compile(
     re.IGNORECASE,
 )
 PUBLISHED_WORD_REACH = 40  # characters before a date's year
+# The start of a byline's date line ("Published Nov 20, 2026"), not of a name.
+DATE_LABEL = re.compile(
+    r"(?:published|posted|veröffentlicht|erschienen|publié|publicado|pubblicato)\b", re.I
+)
 # A numeric date read day first ("09.10.2024") whose day and month could swap.
 NUMERIC_DAY_MONTH = re.compile(r"(?<!\d)(\d{1,2})([./])(\d{1,2})\2\s*$")
 # Meta tags that declare a date of the page (published, modified, ...): matched by name.
@@ -225,10 +230,16 @@ class PageMetadata:
             self.settle_guessed_date(record_date(fields.date))
         if self.missing("site_name"):
             name = site_name(fields.sitename)
-            # trafilatura's own fallback is the host (with the URL's port, if any): left to
-            # the record's ("url") fallback.
+            # trafilatura's own fallback is the host (with the URL's port, if any) of the URL
+            # the page declares, which may be another site's (a syndicated story's canonical
+            # URL): left to the record's ("url") fallback.
             host = re.escape(self.host.removeprefix("www."))
-            if name and not re.fullmatch(host + r"(:\d+)?", name.lower()):
+            declared = META_URL.match(fields.url or "")
+            if (
+                name
+                and not re.fullmatch(host + r"(:\d+)?", name.lower())
+                and not (declared and declared[1].lower() == name.lower())
+            ):
                 self.set("site_name", name, "trafilatura")
                 # The site's name can make an author named before a publisher, so that the
                 # next settling asks trafilatura: ask now, while its tree is intact.
@@ -429,6 +440,8 @@ def clean_author(name: str) -> str | None:
         return None  # an id or a date, not a name
     if re.search(r"\d", name) and not re.search(r"[^\W\d_]{2,}\s+[^\W\d_]{2,}", name):
         return None  # "user123", "a4f9e2": an id, not a name
+    if re.search(r"\d", name) and (UPDATE_WORD.match(name) or DATE_LABEL.match(name)):
+        return None  # "Updated Nov 20", "Published 3 hours ago": the byline's date line
     return name
 
 
