@@ -305,6 +305,8 @@ def _parse_written(text: str) -> tuple[datetime, bool] | None:
                 zone = f"{zone[:3]}:{zone[3:]}"
             hours, minutes = int(zone[1:3]), int(zone[4:6])
             offset = timedelta(hours=hours, minutes=minutes)
+            if offset >= timedelta(hours=24):
+                return None  # "+2500": no UTC offset, so no moment (datetime refuses it)
             moment = moment.replace(tzinfo=timezone(-offset if zone[0] == "-" else offset))
         return moment, True
     return None

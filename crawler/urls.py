@@ -236,10 +236,11 @@ def article_id(url: str) -> str:
 
 def accept_canonical(canonical: str | None, fetched_url: str) -> str | None:
     """The page's declared canonical URL, if it is trustworthy: http(s), on the same site
-    as the fetched page (``www.`` aside), and not the site's front page."""
+    as the fetched page (``www.`` aside), and not the site's front page. A space inside it
+    is ``%20``, as a browser reads it (``resolve_link`` would drop it: another address)."""
     if not canonical:
         return None
-    url, reason = resolve_link(canonical, fetched_url)
+    url, reason = resolve_link(canonical.strip().replace(" ", "%20"), fetched_url)
     if url is None or reason:
         return None
     host = (urlsplit(url).hostname or "").removeprefix("www.")

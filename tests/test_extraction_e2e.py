@@ -101,6 +101,70 @@ def serve_structured(site: LocalSite) -> str:
     return site.url("/structured.xml")
 
 
+def serve_odd_metadata(site: LocalSite) -> dict[str, str]:
+    """Feed dates with a UTC offset of a day or more, beside a good one; a page whose meta tag
+    declares such an offset; a page whose JSON-LD gives a list, a boolean, an ``@id``
+    reference and a list of publishers where texts and objects are expected."""
+    story = ["The harbour pilots met on Monday to vote on the strike and its terms. " * 3] * 4
+    title = "Harbour pilots vote to strike"
+    for path in ("/odd/written", "/odd/sibling", "/odd/rfc"):
+        site.add(path, article_html(title + " " + path[5:], story))
+    offset = article_html(title, story, published="2026-11-20T10:00:00+25:00")
+    site.add("/odd/meta-offset", offset)
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {
+                "@type": "NewsArticle",
+                "headline": [title],
+                "description": True,
+                "author": {"@id": "#jane"},
+                "publisher": [{"@type": "Organization", "name": "Harbour Times"}],
+            },
+            {"@type": "Person", "@id": "#jane", "name": "Jane Roe"},
+        ],
+    }
+    script = f'<script type="application/ld+json">{json.dumps(graph)}</script>'
+    site.add("/odd/ld-types", article_html(title, story).replace("</head>", script + "</head>"))
+    # A syndicated story: its canonical URL is on the original's site.
+    wire = article_html(title, story, canonical="https://wire.example/story/1")
+    wire = wire.replace("</head>", '<meta name="author" content="Jane Roe\nUpdated Nov 20, 2026">')
+    site.add("/odd/syndicated", wire)
+    canonical = site.url("/odd/pilots strike")
+    site.add("/odd/pilots%20strike", article_html(title, story, canonical=canonical))
+
+    def feed(name: str, entries: list[tuple[str, str | None]]) -> str:
+        items = "".join(
+            f"<item><title>{path}</title><link>{site.base}{path}</link>"
+            + (f"<pubDate>{date}</pubDate>" if date else "")
+            + "</item>"
+            for path, date in entries
+        )
+        channel = f"<channel><title>{name}</title>{items}</channel>"
+        site.add(f"/{name}.xml", f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>')
+        return site.url(f"/{name}.xml")
+
+    return {
+        "written": feed(
+            "odd-written",
+            [
+                ("/odd/written", "November 20, 2026 10:00 +2500"),
+                ("/odd/sibling", "Fri, 20 Nov 2026 10:00:00 +0000"),
+            ],
+        ),
+        "rfc": feed("odd-rfc", [("/odd/rfc", "Fri, 20 Nov 2026 10:00:00 +9900")]),
+        "pages": feed(
+            "odd-pages",
+            [
+                ("/odd/meta-offset", None),
+                ("/odd/ld-types", None),
+                ("/odd/syndicated", None),
+                ("/odd/pilots%20strike", None),
+            ],
+        ),
+    }
+
+
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlResult]:
     """One ``scrapy crawl feeds`` over the feeds of every crawl case."""
@@ -108,7 +172,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlResult]:
     threading.Thread(target=site.server.serve_forever, daemon=True).start()
     try:
         cases = (serve_seed, serve_dates, serve_languages, serve_structured)
-        feeds = [serve(site) for serve in cases]
+        feeds = [serve(site) for serve in cases] + list(serve_odd_metadata(site).values())
         out = tmp_path_factory.mktemp("extraction")
         result = run_crawl(out / "output", "-a", "feeds=" + ",".join(feeds))
         assert result.returncode == 0, result.stderr[-3000:]
@@ -245,3 +309,53 @@ def test_structured_body_through_scrapy_crawl(crawled: CrawlResult) -> None:
     assert "the play <Hamlet> next month" in record["text"]
     assert "that 3 < 5 rehearsals" in record["text"]
     assert record["body"][1]["text"] == "The cast"
+
+
+def test_impossible_utc_offsets_lose_no_record_through_scrapy_crawl(
+    crawled: CrawlResult,
+) -> None:
+    """A date with a UTC offset of a day or more (``+2500``, ``+9900``, ``+25:00``) names no
+    moment: in a feed it is no date (kept in ``published_raw``) and the feed's other entries go
+    on; in a page's meta tag it is no date either, and the record is written."""
+    written = {
+        r["source_url"].rsplit("/", 1)[-1]: r for r in records_of(crawled, "/odd-written.xml")
+    }
+    assert sorted(written) == ["sibling", "written"]
+    assert written["written"]["published"] is None
+    assert written["written"]["published_raw"] == "November 20, 2026 10:00 +2500"
+    assert written["sibling"]["published"] == "2026-11-20T10:00:00+00:00"
+    [rfc] = records_of(crawled, "/odd-rfc.xml")
+    # feedparser adds the +99 hours to the time: 2026-11-16T07:00:00+00:00 before.
+    assert (rfc["published"], rfc["published_raw"]) == (None, "Fri, 20 Nov 2026 10:00:00 +9900")
+    pages = {r["source_url"].rsplit("/", 1)[-1]: r for r in records_of(crawled, "/odd-pages.xml")}
+    assert sorted(pages) == ["ld-types", "meta-offset", "pilots%20strike", "syndicated"]
+    assert pages["meta-offset"]["published"] is None
+    for record in [*written.values(), rfc, *pages.values()]:
+        jsonschema.validate(record, SCHEMA)
+    assert "extraction_error" not in json.dumps(crawled.report)
+
+
+def test_json_ld_values_of_the_wrong_type_through_scrapy_crawl(crawled: CrawlResult) -> None:
+    """A JSON-LD headline given as a list is its first string, a boolean description is no
+    text, an author given by ``@id`` is the ``@graph`` member it names, and a list of
+    publishers gives the first one's name."""
+    [record] = [r for r in records_of(crawled, "/odd-pages.xml") if r["url"].endswith("/ld-types")]
+    assert record["title"] == "Harbour pilots vote to strike"  # not "['Harbour pilots ...']"
+    assert record["description"] is None  # not "True"
+    assert (record["authors"], record["provenance"]["authors"]) == (["Jane Roe"], "json-ld")
+    assert (record["site_name"], record["provenance"]["site_name"]) == ("Harbour Times", "json-ld")
+
+
+def test_canonical_url_site_name_and_byline_date_through_scrapy_crawl(
+    crawled: CrawlResult,
+) -> None:
+    """A syndicated story whose canonical URL is on another site: its site name is this
+    site's host, not the other's, and the byline's date line in its author tag is no author.
+    A canonical URL with a space keeps it, as ``%20``."""
+    records = {r["source_url"].rsplit("/", 1)[-1]: r for r in records_of(crawled, "/odd-pages.xml")}
+    wire = records["syndicated"]
+    assert wire["url"] == wire["source_url"]  # another site cannot claim the article
+    assert (wire["site_name"], wire["provenance"]["site_name"]) == ("127.0.0.1", "url")
+    assert wire["authors"] == ["Jane Roe"]  # not "Updated Nov 20" beside her
+    spaced = records["pilots%20strike"]
+    assert spaced["url"] == spaced["source_url"]  # not .../pilotsstrike

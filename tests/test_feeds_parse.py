@@ -229,6 +229,26 @@ def test_a_year_or_a_month_alone_is_no_date(written: str) -> None:
 
 @pytest.mark.parametrize(
     "written",
+    [
+        "Fri, 20 Nov 2026 10:00:00 +9900",
+        "2026-11-20T10:00:00+25:00",
+        "2026-11-20 10:00 GMT-2400",
+        "November 20, 2026 10:00 +2500",
+    ],
+)
+def test_a_utc_offset_of_a_day_or_more_is_no_date(written: str) -> None:
+    """No offset is a day or more: feedparser adds ``+9900`` to the time (four days), and a
+    written date with ``+2500`` made the whole feed fail. No date; the entry stays."""
+    body = (
+        '<rss version="2.0"><channel><title>F</title><item><link>http://a.example/x</link>'
+        f"<pubDate>{written}</pubDate></item></channel></rss>"
+    )
+    (entry,) = parse_feed(body.encode(), "http://a.example/feed.xml").entries
+    assert (entry.published, entry.updated, entry.published_raw) == (None, None, written)
+
+
+@pytest.mark.parametrize(
+    "written",
     ["2024-W10", "2024W103", "2024-W10-3T10:00:00Z", "2024-123", "2024-123T10:00Z", "202405"],
 )
 def test_week_ordinal_and_six_digit_dates_are_no_date(written: str) -> None:

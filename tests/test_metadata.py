@@ -129,6 +129,10 @@ def test_shortest_variant_drops_a_section_segment_another_source_omits() -> None
         ("李明和王芳", ["李明", "王芳"]),
         ("佐藤和子", ["佐藤和子"]),  # a name holding the character is not cut
         ("Written by Rob Roe\n Edited by Bea Bo", ["Rob Roe", "Bea Bo"]),
+        # The byline's date line is no name.
+        ("Jane Roe\nUpdated Nov 20, 2026", ["Jane Roe"]),
+        ("Jane Roe, Published Apr 26, 2023", ["Jane Roe"]),
+        ("By Jane Roe | Posted 20.11.2026", ["Jane Roe"]),
         ("", []),
     ],
 )
@@ -312,11 +316,78 @@ def test_feed_author_beats_a_publisher_on_the_page() -> None:
         (1778687040, "2026-05-13T15:44:00+00:00"),  # a Unix time
         ("2099-01-01", None),  # in the future
         ("2024", None),  # a year alone is no publication date
+        (["2026-05-13T15:44:00+02:00"], "2026-05-13T15:44:00+02:00"),  # given as a list
+        # No UTC offset is a day or more: no moment, htmldate's reading of the day remains.
+        ("May 13, 2026 15:44 +2500", "2026-05-13"),
+        ("2026-05-13T15:44:00+25:00", "2026-05-13"),
     ],
 )
 def test_json_ld_dates(published: object, expected: str | None) -> None:
     article = record(ld(datePublished=published))
     assert article.published == expected
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [("2026-05-13T15:44:00+25:00", None), ("May 13, 2026 15:44 +2500", "2026-05-13")],
+)
+def test_a_meta_date_with_an_offset_of_a_day_or_more_is_no_moment(
+    offset: str, expected: str | None
+) -> None:
+    """No UTC offset is a day or more. dateutil reads "+25:00" into a datetime that raises
+    when compared (dateutil#188), in htmldate's search of the meta tags: no guess then, not an
+    extraction error; the written date's day is htmldate's guess."""
+    article = record(f'<meta property="article:published_time" content="{offset}">')
+    assert article.published == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "title", "description"),
+    [
+        (
+            {"headline": ["Bridge reopens"], "description": ["It reopens."]},
+            "Bridge reopens",
+            "It reopens.",
+        ),
+        ({"headline": 2026, "description": True}, None, None),
+        ({"headline": None, "description": {"@value": "x"}}, None, None),
+    ],
+)
+def test_json_ld_texts_of_another_type(
+    fields: dict[str, object], title: str | None, description: str | None
+) -> None:
+    """A JSON-LD text given as a list is its first string; a number, a boolean, ``null`` or
+    an object is no text (not "2026", "True" or a Python list's repr)."""
+    article = record(ld(**fields))
+    assert (article.title, article.description) == (title, description)
+
+
+@pytest.mark.parametrize(
+    "author",
+    [
+        {"@id": "https://news.example/#/person/1"},  # the @graph member it refers to
+        {"@type": "Person", "name": ["Jane Roe"]},
+        {"@type": "Person", "url": "https://news.example/author/jane-roe/"},  # a profile URL
+    ],
+)
+def test_json_ld_authors_by_reference_list_or_profile(author: dict[str, object]) -> None:
+    person = {"@type": "Person", "@id": "https://news.example/#/person/1", "name": "Jane Roe"}
+    graph = {"@graph": [{"@type": "NewsArticle", "headline": "Bridge", "author": author}, person]}
+    article = record(f'<script type="application/ld+json">{json.dumps(graph)}</script>')
+    assert (article.authors, article.provenance["authors"]) == (["Jane Roe"], "json-ld")
+
+
+def test_a_canonical_url_on_another_site_names_no_site() -> None:
+    """trafilatura's site name falls back on the host of the URL the page declares: for a
+    syndicated story's canonical URL on the original's site, another site's host."""
+    article = record('<link rel="canonical" href="https://wire.example/story/1">')
+    assert (article.url, article.site_name) == ("https://news.example/story", "news.example")
+    assert article.provenance["site_name"] == "url"
+
+
+def test_json_ld_publisher_as_a_list() -> None:
+    article = record(ld(publisher=[{"@type": "Organization", "name": "Harbour Times"}]))
+    assert (article.site_name, article.provenance["site_name"]) == ("Harbour Times", "json-ld")
 
 
 def test_modified_before_published_is_dropped() -> None:

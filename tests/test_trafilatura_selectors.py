@@ -16,9 +16,9 @@ import trafilatura.external
 import trafilatura.main_extractor
 from lxml import etree
 from trafilatura.core import _prepare_tree
-from trafilatura.settings import BASIC_CLEAN_XPATH
+from trafilatura.settings import BASIC_CLEAN_XPATH, TAG_CATALOG
 
-from crawler.extraction import trafilatura_selectors
+from crawler.extraction import trafilatura_body, trafilatura_selectors
 from crawler.extraction.page import parse_html
 from crawler.extraction.trafilatura_body import extraction_options
 from tests.test_extraction_identity import PAGE_LIST
@@ -193,3 +193,86 @@ def test_attribute_test_answers_as_the_pattern_each_time() -> None:
         assert not test("content nav")
         assert not test("")
         assert not test(None)
+
+
+def test_trafilatura_selects_paragraph_text_in_linear_time() -> None:
+    """libxml2 evaluates ``//p//text()`` in time quadratic in the number of paragraphs: the
+    functions trafilatura's cascade calls (its main extractor's check for paragraph text, its
+    comparison with readability) select with expressions that give the same answer."""
+    bound = {
+        "_extract": trafilatura_selectors._MAIN["_extract"],
+        "_prefer_readability": trafilatura_selectors._COMPARISON["_prefer_readability"],
+    }
+    for name, function in bound.items():
+        assert not {"//p//text()", ".//p//text()"} & set(function.__code__.co_consts), name
+    fragments = [
+        "<div><p>a<b>b</b>c<p>d</p></p>e<p></p><p><i></i></p><span><p><b>f</b>g</p></span></div>",
+        "<div><p></p><b>x</b></div>",
+        "<div>x</div>",
+    ]
+    for fragment in fragments:
+        tree = etree.fromstring(fragment)
+        for quadratic, linear in trafilatura_selectors.LINEAR_EXPRESSIONS.items():
+            assert bool(tree.xpath(quadratic)) == bool(tree.xpath(linear))
+        assert tree.xpath("//text()[ancestor::p]") == tree.xpath("//p//text()")
+        inner = tree.find(".//span")
+        if inner is not None:  # the text below paragraphs around the context counts too
+            assert inner.xpath("//text()[ancestor::p]") == inner.xpath("//p//text()")
+
+
+def test_stripped_tags_leave_one_text_node_between_elements() -> None:
+    """libxml2 orders the text nodes a ``text()`` selection finds by walking each one's
+    siblings: a paragraph of 2,000 links (stripped, links are not kept) or bold words left
+    4,000 text nodes side by side, and each selection among them cost 16 million steps.
+    Cleaning and the extractor's pruning leave at most one between two elements, with the
+    same text as trafilatura's."""
+    count = 2000
+    page = (
+        "<html><body><article><div><p>"
+        + "".join(f"<a href='/a{i}'>link {i}</a> <b>bold</b> " for i in range(count))
+        + "</p><p><span>a</span> <span>b</span><i>c</i></p></div></article></body></html>"
+    )
+    options = extraction_options("http://127.0.0.1/a")
+    ours, _ = trafilatura_body._prepare_tree(parse_html(page), options, options.url)
+    theirs, _ = _prepare_tree(parse_html(page), options, options.url)
+    assert etree.tostring(ours) == etree.tostring(theirs)
+    assert all(len(p.xpath("text()")) <= len(p) + 1 for p in ours.iter("p"))
+
+    pruned = trafilatura_selectors._MAIN["prune_unwanted_sections"](
+        deepcopy(ours), set(TAG_CATALOG), options
+    )
+    paragraphs = list(pruned.iter("p"))
+    assert all(len(p.xpath("text()")) <= len(p) + 1 for p in paragraphs)
+    texts = [p.xpath("string()") for p in ours.iter("p")]
+    assert [p.xpath("string()") for p in paragraphs] == texts
+
+
+def test_a_table_row_is_not_counted_at_each_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trafilatura's table handler counts the row's cells before each cell, for the columns a
+    cell above spans (lxml counts an element's children one by one: a row of n cells cost n²
+    steps); where no cell spans rows nothing is counted. The tables are trafilatura's."""
+    counted_rows: list[int] = []
+    flush = trafilatura.main_extractor._flush_rowspan_phantoms
+
+    def counting(rowspan_map: dict[int, int], newrow: etree._Element) -> None:
+        counted_rows.append(len(rowspan_map))
+        flush(rowspan_map, newrow)
+
+    monkeypatch.setattr(trafilatura.main_extractor, "_flush_rowspan_phantoms", counting)
+    options = extraction_options("http://127.0.0.1/a")
+    wide = "<tr>" + "<td>cell</td>" * 500 + "</tr>"
+    spanned = "<tr><td rowspan='2'>a</td><td colspan='2'>b</td></tr><tr><td>c</td><td>d</td></tr>"
+    page = (
+        "<html><body><article><p>"
+        + "A paragraph of the story before its tables. " * 8
+        + f"</p><table>{wide}</table><table>{spanned}</table></article></body></html>"
+    )
+    ours = trafilatura_selectors.extract_content(
+        trafilatura_body._prepare_tree(parse_html(page), options, options.url)[0], options
+    )
+    assert 0 not in counted_rows  # the row of 500 cells: none
+    assert counted_rows  # the table with a cell spanning two rows
+    theirs = trafilatura.main_extractor.extract_content(
+        _prepare_tree(parse_html(page), options, options.url)[0], options
+    )
+    assert etree.tostring(ours[0]) == etree.tostring(theirs[0])

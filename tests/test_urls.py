@@ -88,6 +88,7 @@ def test_dedupe_key_distinguishes_articles() -> None:
         ("/news/story?utm_source=x", "https://example.org/news/story"),
         ("https://elsewhere.org/news/story", None),  # another site cannot claim the article
         ("https://example.org/", None),  # the front page is not the article
+        (" /news/my story ", "https://example.org/news/my%20story"),  # as a browser reads it
         (None, None),
     ],
 )

@@ -17,6 +17,7 @@ from babel.core import get_global
 from htmldate.extractors import COMPLETE_URL
 from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from trafilatura.metadata import META_URL
 
 from crawler.extraction.dom import HIDDEN_TAGS, element_text, elements_holding
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
@@ -150,6 +151,10 @@ PUBLISHED_WORD = re.compile(
     re.IGNORECASE,
 )
 PUBLISHED_WORD_REACH = 40  # characters before a date's year
+# The start of a byline's date line ("Published Nov 20, 2026"), not of a name.
+DATE_LABEL = re.compile(
+    r"(?:published|posted|veröffentlicht|erschienen|publié|publicado|pubblicato)\b", re.I
+)
 # A numeric date read day first ("09.10.2024") whose day and month could swap.
 NUMERIC_DAY_MONTH = re.compile(r"(?<!\d)(\d{1,2})([./])(\d{1,2})\2\s*$")
 # Meta tags that declare a date of the page (published, modified, ...): matched by name.
@@ -225,10 +230,16 @@ class PageMetadata:
             self.settle_guessed_date(record_date(fields.date))
         if self.missing("site_name"):
             name = site_name(fields.sitename)
-            # trafilatura's own fallback is the host (with the URL's port, if any): left to
-            # the record's ("url") fallback.
+            # trafilatura's own fallback is the host (with the URL's port, if any) of the URL
+            # the page declares, which may be another site's (a syndicated story's canonical
+            # URL): left to the record's ("url") fallback.
             host = re.escape(self.host.removeprefix("www."))
-            if name and not re.fullmatch(host + r"(:\d+)?", name.lower()):
+            declared = META_URL.match(fields.url or "")
+            if (
+                name
+                and not re.fullmatch(host + r"(:\d+)?", name.lower())
+                and not (declared and declared[1].lower() == name.lower())
+            ):
                 self.set("site_name", name, "trafilatura")
                 # The site's name can make an author named before a publisher, so that the
                 # next settling asks trafilatura: ask now, while its tree is intact.
@@ -429,6 +440,8 @@ def clean_author(name: str) -> str | None:
         return None  # an id or a date, not a name
     if re.search(r"\d", name) and not re.search(r"[^\W\d_]{2,}\s+[^\W\d_]{2,}", name):
         return None  # "user123", "a4f9e2": an id, not a name
+    if re.search(r"\d", name) and (UPDATE_WORD.match(name) or DATE_LABEL.match(name)):
+        return None  # "Updated Nov 20", "Published 3 hours ago": the byline's date line
     return name
 
 
@@ -573,11 +586,21 @@ def _json_ld_objects(tree: etree._Element) -> list[dict[str, Any]]:
 
 
 def _ld_text(value: Any) -> str | None:
-    """A JSON-LD text as plain text. The HTML parser does not decode a script's text, so an
-    entity its publisher escaped twice ("&amp;#8230;") is still there after ``clean_text``'s one
-    unescaping: it is unescaped again, as ``page_text`` does with a meta tag's content."""
-    text = clean_text(value)
+    """A JSON-LD text as plain text: a string, or the first string of a list; any other value
+    (a number, ``true``, ``null``, an object) is no text. The HTML parser does not decode a
+    script's text, so an entity its publisher escaped twice ("&amp;#8230;") is still there
+    after ``clean_text``'s one unescaping: it is unescaped again, as ``page_text`` does with a
+    meta tag's content."""
+    value = _ld_first(value)
+    text = clean_text(value) if isinstance(value, str) else None
     return tidy_text(html.unescape(text)) if text and "&" in text else text
+
+
+def _ld_first(value: Any) -> Any:
+    """A JSON-LD value given once or as a list (``"headline": ["..."]``): the first item."""
+    if isinstance(value, list):
+        return next((item for item in value if item not in (None, "")), None)
+    return value
 
 
 def _types(obj: dict[str, Any]) -> set[str]:
@@ -586,12 +609,19 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {str(k).lower() for k in kinds}
 
 
-def _names(value: Any) -> list[str]:
+def _names(value: Any, nodes: dict[str, dict[str, Any]]) -> list[str]:
+    """The names of JSON-LD authors: strings, or objects by their ``name`` (a string or a
+    list of them), else the object their ``@id`` refers to in ``nodes`` (``{"@id": "#jane"}``,
+    an ``@graph`` member's id), else their profile ``url`` (the name it spells,
+    ``clean_author``)."""
     values = value if isinstance(value, list) else [value]
     names = []
     for item in values:
         if isinstance(item, dict):
-            item = item.get("name")
+            node = item
+            if "name" not in node and isinstance(node.get("@id"), str):
+                node = nodes.get(node["@id"], node)
+            item = _ld_first(node.get("name")) or node.get("url")
         if isinstance(item, str):
             names.extend(split_authors(item))
     return list(dict.fromkeys(names))
@@ -1082,6 +1112,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     ld_titles: list[str] = []
     declared_dates: list[Any] = []  # every declaration of a publication moment
     ld_objects = hints.json_ld = _json_ld_objects(tree)
+    nodes = {obj["@id"]: obj for obj in ld_objects if isinstance(obj.get("@id"), str)}
     for obj in ld_objects:
         declared_dates += [obj.get("datePublished"), obj.get("dateCreated")]
         if not _types(obj) & ARTICLE_TYPES:
@@ -1093,19 +1124,20 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         if isinstance(body, str) and len(body) > len(hints.article_body or ""):
             hints.article_body = clean_text(body, keep_newlines=True)
         authors = obj.get("author")
-        meta.author_candidates.append(("json-ld", _names(authors)))
-        meta.set("published", record_date(obj.get("datePublished")), "json-ld")
-        meta.set("modified", record_date(obj.get("dateModified")), "json-ld")
+        meta.author_candidates.append(("json-ld", _names(authors, nodes)))
+        meta.set("published", record_date(_ld_first(obj.get("datePublished"))), "json-ld")
+        meta.set("modified", record_date(_ld_first(obj.get("dateModified"))), "json-ld")
         description = _ld_text(obj.get("description"))
         meta.set("description", description, "json-ld")
         hints.descriptions.append(description or "")
         meta.set("image", _image(obj.get("image")), "json-ld")
         meta.set("language", language_code(obj.get("inLanguage")), "json-ld")
         meta.set("tags", clean_tags(obj.get("keywords")), "json-ld")
-        publisher = obj.get("publisher")
+        publisher = _ld_first(obj.get("publisher"))
         if isinstance(publisher, dict):
-            meta.set("site_name", site_name(publisher.get("name")), "json-ld")
-            meta.organizations.append(clean_text(publisher.get("name")) or "")
+            name = _ld_text(publisher.get("name"))
+            meta.set("site_name", site_name(name), "json-ld")
+            meta.organizations.append(name or "")
 
     meta_tags: dict[str, list[str]] = {}
     for tag in tree.iter("meta"):

@@ -63,7 +63,7 @@ from trafilatura.core import (
     _forum_thread_page,
 )
 from trafilatura.external import SANITIZED_XPATH
-from trafilatura.htmlprocessing import convert_tags, tree_cleaning
+from trafilatura.htmlprocessing import tree_cleaning
 from trafilatura.settings import Extractor
 from trafilatura.utils import trim
 from trafilatura.xml import delete_element
@@ -73,6 +73,7 @@ from crawler.extraction.dom import elements_holding
 from crawler.extraction.trafilatura_selectors import (
     attribute_test,
     baseline,
+    clean_and_convert,
     compare_extraction,
     extract_content,
     html2txt,
@@ -339,7 +340,7 @@ def _prepare_tree(
     on few pages), as a function that cleans a copy of ``tree`` again: the tree does not change
     before the comparison, and cleaning it again there costs less than copying every cleaned
     tree."""
-    cleaned = convert_tags(tree_cleaning(copy(tree), options), options, url)
+    cleaned = clean_and_convert(copy(tree), options, url)
     return cleaned, lambda: tree_cleaning(copy(tree), options)
 
 
@@ -366,7 +367,7 @@ def _keeps_own_body(body: etree._Element, text: str, page: PageBodies, options: 
         return True
     if options.focus not in ("balanced", "recall") or len(text) < options.min_extracted_size:
         return False
-    if body.xpath(SANITIZED_XPATH) or not body.xpath(".//p//text()"):
+    if body.xpath(SANITIZED_XPATH) or not body.xpath(".//p[.//text()]"):  # LINEAR_EXPRESSIONS
         return False
     if len(body.findall(".//table")) > len(body.findall(".//p")):
         return False

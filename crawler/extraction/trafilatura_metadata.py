@@ -109,7 +109,13 @@ class TrafilaturaMetadata:
 
     @cached_property
     def date(self) -> str | None:
-        return _trimmed(find_date(self.tree, **{**set_date_params(True), "url": self.url}))
+        try:
+            found = find_date(self.tree, **{**set_date_params(True), "url": self.url})
+        except ValueError:
+            # A declared offset of a day or more ("+25:00"): dateutil reads it, and the
+            # datetime it makes raises when htmldate compares it (dateutil#188). No guess.
+            return None
+        return _trimmed(found)
 
     @cached_property
     def sitename(self) -> str | None:

@@ -18,12 +18,19 @@ for every element; together they took about a tenth of our extraction's CPU. The
 an element's attributes once, with the same regular expressions, read from the expressions' own
 text, and keep each attribute value's answer (``attribute_test``).
 
+Some of trafilatura's steps cost time quadratic in a page's size on some pages, and are made
+linear here with the same result: its check for paragraph text (``LINEAR_EXPRESSIONS``),
+jusText's classification of paragraphs by their neighbours (``justext_revise``), the text
+nodes its stripping of tags leaves side by side (``strip_tags``) and its table handler's count
+of a row's cells (``_flush_rowspan_phantoms``).
+
 ``tests/test_trafilatura_selectors.py`` checks that each selector selects what its expression
 selects, and that each function's result is trafilatura's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import re
@@ -32,6 +39,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 import trafilatura.external
+import trafilatura.htmlprocessing
 import trafilatura.main_extractor
 from lxml import etree
 from trafilatura.settings import BASIC_CLEAN_XPATH, Extractor
@@ -41,6 +49,8 @@ from trafilatura.xpaths import (
     OVERALL_DISCARD_XPATH,
     TEASER_DISCARD_XPATH,
 )
+
+from crawler.extraction.justext_revise import revise_paragraph_classification
 
 Test = Callable[[etree._Element], bool]
 _RE_TEST = re.compile(r"re:test\(([@\w|-]+), '([^']*)'(?:, '(\w*)')?\)")
@@ -261,26 +271,91 @@ def _basic_clean(element: etree._Element) -> bool:
 BASIC_CLEAN_SELECTOR = _Selector(BASIC_CLEAN_XPATH, (), _basic_clean)
 
 
+# libxml2 merges the text nodes ``//p//text()`` finds below each paragraph into those found
+# before, looking for each among all of them: n paragraphs cost n² steps (32,000 ``<p>x</p>``:
+# 1.7 s; 64,000: 7 s). Where trafilatura's functions select with it, they select the same text
+# nodes, in the same order, with the expression that looks from each text node up (the
+# ``<p>`` that holds text, where only whether there is any is asked).
+LINEAR_EXPRESSIONS = {
+    "//p//text()": "//text()[ancestor::p]",
+    ".//p//text()": ".//p[.//text()]",
+}
+
+
 def _bound(
     module: types.ModuleType, names: tuple[str, ...], replaced: dict[str, Any]
 ) -> dict[str, Any]:
     """The functions ``names`` of a trafilatura module, bound to a copy of its namespace in
-    which ``replaced`` replace its names."""
+    which ``replaced`` replace its names, and selecting with ``LINEAR_EXPRESSIONS``."""
     namespace = {**vars(module), **replaced}
     for name in names:
         function = getattr(module, name)
+        code = function.__code__
+        consts = tuple(
+            LINEAR_EXPRESSIONS.get(c, c) if isinstance(c, str) else c for c in code.co_consts
+        )
         bound = types.FunctionType(
-            function.__code__, namespace, function.__name__, function.__defaults__
+            code.replace(co_consts=consts), namespace, function.__name__, function.__defaults__
         )
         bound.__kwdefaults__ = function.__kwdefaults__
         namespace[name] = bound
     return namespace
 
 
+def strip_tags(tree: etree._Element, *tags: str | Collection[str]) -> None:
+    """``lxml.etree.strip_tags``, with the text nodes it leaves side by side joined into one,
+    as a parsed page has them: libxml2 orders a node set of text nodes by walking from each
+    to its siblings, so that any ``text()`` selection among n neighbouring text nodes costs
+    n² steps (a paragraph of 8,000 links, stripped because links are not kept: 8 s). Their
+    text, as lxml reads it (``.text``, ``.tail``, ``itertext``), is the same."""
+    names = {tag for item in tags for tag in ([item] if isinstance(item, str) else item)}
+    if not names:
+        return
+    holders: dict[etree._Element, None] = {}  # those that receive stripped content, in order
+    for element in tree.iterdescendants(*names):
+        holder = element.getparent()
+        while holder is not tree and holder.tag in names:
+            holder = holder.getparent()
+        holders[holder] = None
+    etree.strip_tags(tree, *tags)
+    for holder in holders:
+        with contextlib.suppress(ValueError):  # text lxml would not set: left as it is
+            holder.text = holder.text
+        for child in holder:
+            with contextlib.suppress(ValueError):
+                child.tail = child.tail
+
+
+# trafilatura's cleaning and tag conversion, for the tree its extractor reads (jusText reads
+# the cleaned tree as trafilatura's cleaning leaves it: it reads each text node on its own).
+_PROCESSING = _bound(
+    trafilatura.htmlprocessing, ("tree_cleaning", "convert_tags"), {"strip_tags": strip_tags}
+)
+
+
+def _flush_rowspan_phantoms(rowspan_map: dict[int, int], newrow: etree._Element) -> None:
+    """``trafilatura.main_extractor._flush_rowspan_phantoms``, which trafilatura's table
+    handler calls before each cell: it counts the row's cells (lxml counts an element's
+    children one by one) even where no cell spans rows, and a row of n cells cost n² steps
+    (64,000 cells: 25 s)."""
+    if rowspan_map:
+        trafilatura.main_extractor._flush_rowspan_phantoms(rowspan_map, newrow)
+
+
 _MAIN = _bound(
     trafilatura.main_extractor,
-    ("extract_content", "_extract", "recover_wild_text", "prune_unwanted_sections"),
-    SELECTORS,
+    (
+        "extract_content",
+        "_extract",
+        "recover_wild_text",
+        "prune_unwanted_sections",
+        # the table handler and the functions between it and the extractor
+        "handle_textelem",
+        "handle_table",
+        "_fill_cell",
+        "_finalize_row",
+    ),
+    {**SELECTORS, "strip_tags": strip_tags, "_flush_rowspan_phantoms": _flush_rowspan_phantoms},
 )
 _BASELINE = _bound(
     # the module by its name: the package's attribute "baseline" is the function
@@ -288,21 +363,33 @@ _BASELINE = _bound(
     ("basic_cleaning", "baseline", "html2txt"),
     {"BASIC_CLEAN_XPATH": BASIC_CLEAN_SELECTOR},
 )
+# jusText's fallback with its paragraph classification in linear time (``justext_revise``).
 _EXTERNAL = _bound(
     trafilatura.external,
-    ("justext_rescue",),
-    {"basic_cleaning": _BASELINE["basic_cleaning"]},
+    ("justext_rescue", "try_justext", "jt_stoplist_init"),
+    {
+        "basic_cleaning": _BASELINE["basic_cleaning"],
+        "revise_paragraph_classification": revise_paragraph_classification,
+    },
 )
 # compare_extraction reads its cleaned tree only to hand it to jusText, where its body is
 # unclean or short: here it is given a function that makes that tree, called only then.
 _COMPARISON = _bound(
     trafilatura.external,
-    ("compare_extraction",),
+    ("compare_extraction", "_prefer_readability"),
     {
         "basic_cleaning": _BASELINE["basic_cleaning"],
         "justext_rescue": lambda cleaned, options: justext_rescue(cleaned(), options),
     },
 )
+
+
+def clean_and_convert(tree: etree._Element, options: Extractor, url: str | None) -> etree._Element:
+    """``convert_tags(tree_cleaning(tree, options), options, url)`` (``trafilatura.core``),
+    with the text nodes they strip tags between joined (``strip_tags``)."""
+    cleaned = _PROCESSING["tree_cleaning"](tree, options)
+    converted: etree._Element = _PROCESSING["convert_tags"](cleaned, options, url)
+    return converted
 
 
 def extract_content(cleaned_tree: etree._Element, options: Extractor) -> tuple[etree._Element, str]:

@@ -265,11 +265,15 @@ def _date(text: object, parsed: object) -> str | None:
     ``-001`` for a day of the year) and feedparser fills in the current ones; given a year or
     a year and month alone (``2024``, ``2024-05``), it fills in a day and a midnight; an ISO
     week (``2024-W10``), a hyphenated day of the year (``2024-123``) or six digits alone
-    (``202405``) it misreads (as 2024-12-01, 2024-12-01, 2020-08-27). Either way a date the
-    feed never gave, so none. A compact day with a time of day (``20240515T100000Z``,
+    (``202405``) it misreads (as 2024-12-01, 2024-12-01, 2020-08-27), and a UTC offset of a
+    day or more (``+9900``) it adds to the time. Either way a date the feed never gave, so
+    none. A compact day with a time of day (``20240515T100000Z``,
     ``2024136T1000+0200``) it reads as that day's midnight: the text is read instead."""
     if isinstance(text, str) and (
-        text.lstrip().startswith("-") or _NO_DAY.fullmatch(text) or _MISREAD.match(text)
+        text.lstrip().startswith("-")
+        or _NO_DAY.fullmatch(text)
+        or _MISREAD.match(text)
+        or _NO_OFFSET.search(text)
     ):
         return None
     if isinstance(text, str) and (compact := _COMPACT_WITH_TIME.fullmatch(text)):
@@ -367,6 +371,11 @@ _NO_DAY = re.compile(r"\s*\d{4}(?:[-/.]\d{1,2})?\s*")
 # Starts that feedparser misreads: a week (2024-W10, 2024W103), a day of the year with a hyphen
 # (2024-123; 2024123 it reads right), six digits (202405; 20240515 it reads right).
 _MISREAD = re.compile(r"\s*\d{4}(?:-?W\d|-\d{3}(?![\d-])|\d{2}(?!\d))", re.IGNORECASE)
+# A UTC offset of a day or more after a time of day ("10:00:00 +9900", "10:00+25:00"): no
+# offset names it, and feedparser shifts the time by it (by four days for +9900).
+_NO_OFFSET = re.compile(
+    r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:GMT|UTC)?[+-](?:2[4-9]|[3-9]\d):?\d{2}\s*$"
+)
 # ISO 8601's basic format: a day (20240515) or a day of the year (2024136), then a time of day.
 _COMPACT_WITH_TIME = re.compile(
     r"\s*(?P<year>\d{4})(?:(?P<month>\d{2})(?P<day>\d{2})|(?P<ordinal>\d{3}))"
