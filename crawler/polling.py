@@ -263,3 +263,16 @@ def is_due(history: Sequence[FeedRun], rules: PollingRules, now: float) -> bool:
     due = next_due(history, rules)
     slack = DUE_SLACK * max(0.0, due - history[-1].run_at)
     return now >= due - slack
+
+
+# The redirects after which a client should use the new URL from now on (RFC 9110).
+PERMANENT_REDIRECTS = frozenset({301, 308})
+
+
+def permanent_redirect_target(listed: str, fetched: str, reasons: Sequence[object]) -> str | None:
+    """The URL a listed feed has moved to: where it was fetched from, when every redirect on
+    the way was permanent (``reasons``: Scrapy's ``redirect_reasons``, one per hop); else
+    ``None``."""
+    if fetched == listed or not reasons or not set(reasons) <= PERMANENT_REDIRECTS:
+        return None
+    return fetched

@@ -945,6 +945,73 @@ def test_a_paragraph_that_is_a_heading_on_the_page_is_a_heading() -> None:
     assert [b.kind for b in blocks] == ["paragraph", "heading", "paragraph"]
 
 
+def test_a_short_bold_paragraph_between_two_others_is_a_subheading() -> None:
+    """Many sites mark a subheading up as a paragraph all in bold (``<p><strong>``). It is a
+    heading when it sits between two blocks, is short and is not a sentence; a bold sentence,
+    a bold lead-in with plain text after it, a live blog's time line and a bold paragraph
+    that closes the body stay paragraphs, as do bold digits, link text and a long bold
+    paragraph. The text is the same either way."""
+    tree = page.parse_html(
+        "<html><body><h1>Old swing bridge to reopen</h1><p>The bridge opens in May.</p>"
+        "<p><strong>Two years of <b>repairs</b></strong> </p><p>Work began in 2024.</p>"
+        "<p><b>The council paid for all of it.</b></p><p><b>Cost:</b> not yet known.</p>"
+        "<p><strong>9h05 - Traffic resumes</strong></p>"
+        "<p>Cars crossed at once.</p><p><strong>Read the council's report</strong></p>"
+        "</body></html>"
+    )
+    context = PageContext.from_tree(tree, "Old swing bridge to reopen")
+    trafilatura_body = lxml.etree.fromstring(
+        "<body><p>The bridge opens in May.</p><p>Two years of repairs</p>"
+        "<p>Work began in 2024.</p><p>The council paid for all of it.</p>"
+        "<p>Cost: not yet known.</p><p>9h05 - Traffic resumes</p>"
+        "<p>Cars crossed at once.</p><p>Read the council's report</p></body>"
+    )
+    blocks, backstop = page.finish_blocks(cleaning.tree_blocks(trafilatura_body), context)
+    assert not backstop
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("paragraph", "The bridge opens in May."),
+        ("heading", "Two years of repairs"),
+        ("paragraph", "Work began in 2024."),
+        ("paragraph", "The council paid for all of it."),
+        ("paragraph", "Cost: not yet known."),
+        ("paragraph", "9h05 - Traffic resumes"),
+        ("paragraph", "Cars crossed at once."),
+        ("paragraph", "Read the council's report"),
+    ]
+    linked = Block("paragraph", "Two years of repairs", link_chars=20)
+    long = Block("paragraph", "Two years of repairs " * 4)
+    digits = Block("paragraph", "2024 - 2026")
+    plain = Block("paragraph", "Work began in 2024.")
+    context.bold_paragraphs |= {dom.text_key(digits.text), dom.text_key(long.text)}
+    for block in (linked, long, digits):
+        assert cleaning.with_bold_subheadings([plain, block, plain], context)[1] == block
+
+
+@pytest.mark.parametrize(
+    ("opening", "kind"),
+    [
+        ("Repairs took two years and cost more than planned.", "paragraph"),
+        (" ".join(["word"] * cleaning.MIN_SENTENCE_WORDS), "paragraph"),
+        ("The city's summary shown under the headline", "paragraph"),
+        ("Two years of repairs", "heading"),
+    ],
+)
+def test_an_opening_heading_that_reads_as_a_standfirst_is_a_paragraph(
+    opening: str, kind: str
+) -> None:
+    """A heading that opens the body is the standfirst (a paragraph) when it ends with a full
+    stop, is as long as a sentence, or is the summary the page shows under its headline; a
+    short heading stays one, as does a long heading further down."""
+    context = PageContext(standfirst="The city's summary shown under the headline")
+    later = Block("heading", "Repairs took two years and cost more than planned.")
+    blocks = [Block("heading", opening), Block("paragraph", "Work began in 2024."), later]
+    assert [b.kind for b in cleaning.with_standfirst_paragraph(blocks, context)] == [
+        kind,
+        "paragraph",
+        "heading",
+    ]
+
+
 def test_a_list_inside_an_item_gives_indented_lines() -> None:
     """A list inside a list item (trafilatura keeps it there) gives its items as lines of their
     own under the item's text, indented, not words run into the item's line; the item's text

@@ -75,7 +75,8 @@ def serve_languages(site: LocalSite) -> str:
 
 
 def serve_structured(site: LocalSite) -> str:
-    """A subheading, an embedded post, a list, a code block, and text in angle brackets."""
+    """A subheading, an embedded post, a list, a subheading in bold, a code block, and text in
+    angle brackets."""
     paragraph = (
         "<p>The harbour theatre will stage the play &lt;Hamlet&gt; next month, and its director "
         "said that 3 &lt; 5 rehearsals a week would not be enough for a cast this young.</p>"
@@ -89,6 +90,7 @@ def serve_structured(site: LocalSite) -> str:
         "<blockquote class='twitter-tweet'><p>Tickets for our Hamlet go on sale on Monday, and "
         "every seat in the first row costs five euros only!</p></blockquote>"
         "<ul><li>Opening night: 4 December</li><li>Last night: 20 December</li></ul>"
+        "<p><strong>Booking online</strong></p>"
         "<p>The theatre's booking page runs a small program the director wrote himself:</p>"
         "<pre><code>for seat in row:\n    if seat.free:\n        book(seat)\n</code></pre>"
         "</article></body></html>"
@@ -293,13 +295,15 @@ def test_record_language_is_the_declaration_unless_the_text_rules_it_out(
 
 
 def test_structured_body_through_scrapy_crawl(crawled: CrawlResult) -> None:
-    """The record's body lists the blocks with their kinds (a subheading is a heading, an
-    embedded post a quote, a program a code block with its lines as written), its text is the
-    blocks joined, and text in angle brackets stays."""
+    """The record's body lists the blocks with their kinds (a subheading, also one in bold, is
+    a heading, an embedded post a quote, a program a code block with its lines as written), its
+    text is the blocks joined, and text in angle brackets stays."""
     [record] = records_of(crawled, "/structured.xml")
     jsonschema.validate(record, SCHEMA)
     kinds = [block["kind"] for block in record["body"]]
-    assert kinds == ["paragraph", "heading", "paragraph", "quote", "list", "paragraph", "code"]
+    assert kinds == [
+        "paragraph", "heading", "paragraph", "quote", "list", "heading", "paragraph", "code"
+    ]  # fmt: skip
     assert record["body"][-1]["text"] == "for seat in row:\n    if seat.free:\n        book(seat)"
     assert record["text"] == "\n\n".join(block["text"] for block in record["body"])
     assert "the play <Hamlet> next month" in record["text"]

@@ -313,7 +313,8 @@ def test_a_feed_moved_permanently_keeps_its_entries_under_the_listed_url(
 ) -> None:
     """A listed feed that redirects to its new address: its entries belong to the URL as
     listed (the report's line, the history row, left-over entries and retries), so a
-    backlog over the per-feed limit and a failed article are not lost behind its 304s."""
+    backlog over the per-feed limit and a failed article are not lost behind its 304s; the
+    report's line, the summary and a warning name the new address, to update the list with."""
     room = Newsroom(site)
     for day, slug in enumerate(["harbour-bridge", "council-budget", "telescope"], start=1):
         room.add_story("moved", slug, published=f"2024-09-0{day}T08:00:00Z")
@@ -322,16 +323,21 @@ def test_a_feed_moved_permanently_keeps_its_entries_under_the_listed_url(
     page = site.routes["/news/council-budget"]
     site.add("/news/council-budget", "busy", status=503)
     settings = {"NEWSCRAWLER_MAX_ENTRIES_PER_FEED": "2"}
+    last_stderr: list[str] = []
 
     def run() -> tuple[list[str], dict[str, object]]:
         site.requests.clear()
         result = crawl("-a", f"feeds={listed}", settings=settings)
         assert result.returncode == 0, result.stderr[-3000:]
+        last_stderr[:] = [result.stderr]
         fetched = [p.rsplit("/", 1)[-1] for _, p, _ in site.requests if p.startswith("/news/")]
         return sorted(set(fetched)), result.report["feeds"][listed]
 
     fetched, line = run()  # the newest two; council-budget fails, harbour-bridge waits
     assert fetched == ["council-budget", "telescope"]
+    assert line["moved_to"] == room.feed_url("moved")
+    assert f"MOVED feed {listed}: now {room.feed_url('moved')}" in last_stderr[0]
+    assert "has moved to" in last_stderr[0]
     assert (line["written"], line["failures"], line["skipped"]) == (1, 1, {"over_limit": 1})
     history = FeedHistory(tmp_path / "state" / "state.sqlite3")
     [row] = history.runs(listed)

@@ -16,6 +16,7 @@ from crawler.polling import (
     is_due,
     left_work,
     next_due,
+    permanent_redirect_target,
 )
 from crawler.storage.feed_history import FeedHistory
 
@@ -276,3 +277,15 @@ def test_polling_settings_are_validated() -> None:
         )
     with pytest.raises(ConfigError, match="FEED_HISTORY_DAYS"):
         CrawlerConfig.from_settings(project_settings(NEWSCRAWLER_FEED_HISTORY_DAYS="-1"))
+
+
+def test_a_feed_has_moved_only_after_permanent_redirects() -> None:
+    """301 and 308 say "use the new URL from now on"; a chain with a temporary redirect (302,
+    307) or a meta refresh in it does not, nor does a redirect back to the listed URL."""
+    old, new = "https://a.example/rss", "https://b.example/feed.xml"
+    assert permanent_redirect_target(old, new, [301]) == new
+    assert permanent_redirect_target(old, new, [308, 301]) == new
+    assert permanent_redirect_target(old, new, [301, 302]) is None
+    assert permanent_redirect_target(old, new, ["meta refresh"]) is None
+    assert permanent_redirect_target(old, new, []) is None
+    assert permanent_redirect_target(old, old, [301, 301]) is None

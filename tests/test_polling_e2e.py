@@ -239,3 +239,23 @@ def test_a_feed_whose_article_requests_a_sigterm_cancelled_is_due_again(
     assert rest.report["feeds"][wire]["written"] == 8 - row.new_articles
     assert len({r["id"] for r in rest.records}) == 8
     history.close()
+
+
+def test_a_start_that_fails_exits_1_and_says_why(
+    site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
+) -> None:
+    """A run whose list of requests fails to be read (here a feed history row whose time is
+    text, as a hand edit or another program could leave it) did not do its job: it exits 1,
+    and the report and summary say why, instead of ending with exit status 0."""
+    room = Newsroom(site)
+    room.add_story("world", "harbour-bridge")
+    world = room.feed_url("world")
+    assert crawl("-a", f"feeds={world}", settings=POLLING).returncode == 0
+    history = FeedHistory(tmp_path / "state" / "state.sqlite3")
+    history._db.execute("UPDATE feed_history SET run_at = 'yesterday'")
+    history.close()
+
+    second = crawl("-a", f"feeds={world}", settings=POLLING)
+    assert second.returncode == 1, second.stderr[-3000:]
+    assert second.report["start_error"].startswith("ValueError: could not convert")
+    assert "START ERROR: ValueError" in second.stderr

@@ -16,7 +16,9 @@ kept in the state store, ``state.sqlite3`` in ``NEWSCRAWLER_STATE_DIR`` (embedde
   A feed whose last run left some of its work for later (``crawler.polling.left_work``) is
   due at once: logged with the reason and counted as ``feeds/due_work_left``.
 - During the run: each feed's HTTP status, body size and latency (``response_received``; sent
-  on as ``feed_fetched`` for the report), its hints (``crawler.polling.feed_hints``), the new
+  on as ``feed_fetched`` for the report, with ``moved_to``, the feed's new URL, when it was
+  reached through permanent redirects only, 301 or 308: logged as a warning, counted as
+  ``feeds/moved``), its hints (``crawler.polling.feed_hints``), the new
   articles written from it, its failed article downloads, and whether it left work for a
   later run (``FeedRun.work_left``): new entries skipped as ``over_limit`` by
   ``NEWSCRAWLER_MAX_ENTRIES_PER_FEED`` (signal ``entries_skipped``), an entry cut off in a
@@ -35,7 +37,7 @@ kept in the state store, ``state.sqlite3`` in ``NEWSCRAWLER_STATE_DIR`` (embedde
   interrupted): a stopped
   worker's article requests go back to the shared queue, which the next run takes them from.
 
-Stats: ``feeds/not_due``, ``feeds/due_work_left``, ``feeds/history_pruned``,
+Stats: ``feeds/not_due``, ``feeds/due_work_left``, ``feeds/moved``, ``feeds/history_pruned``,
 ``feeds/history_error``.
 """
 
@@ -67,6 +69,7 @@ from crawler.polling import (
     is_due,
     left_work,
     next_due,
+    permanent_redirect_target,
 )
 from crawler.storage.feed_history import FeedHistoryStore, open_feed_history
 
@@ -186,12 +189,19 @@ class FeedPolling:
         if response.status == 200:
             fetch.hints = feed_hints(response.body)
         self.fetches[feed_url] = fetch
+        moved_to = permanent_redirect_target(
+            feed_url, response.url, request.meta.get("redirect_reasons") or []
+        )
+        if moved_to:
+            self._inc("feeds/moved")
+            logger.warning("Feed %s has moved to %s: update the feed list", feed_url, moved_to)
         self.crawler.signals.send_catch_log(
             news_signals.feed_fetched,
             feed_url=feed_url,
             http_status=fetch.http_status,
             bytes=fetch.bytes,
             latency_s=fetch.latency_s,
+            moved_to=moved_to,
         )
 
     def feed_processed(

@@ -9,8 +9,10 @@ written, skipped entry reasons such as ``already_written``) and totals that reco
 run's WARC files (``warc_files``, names in the output directory; empty without WARC capture).
 It logs a one-screen summary and sets the stats value ``run/exit_code`` read by
 ``crawler.commands.crawl``: 1 when every feed failed, the output could not be written, the
-OPML export (``-a export_opml``, stats ``run/opml_export_error``) failed or the extraction
-workers could not start (``run/workers_error``), else 0 (a run where
+OPML export (``-a export_opml``, stats ``run/opml_export_error``) failed, the extraction
+workers could not start (``run/workers_error``) or the spider's start failed (``start_error``:
+the error Scrapy logs as "Error while reading start items and requests"; the feeds after it
+were never requested), else 0 (a run where
 every feed answered 304 did its job: 0). A run cut short (SIGTERM, a ``CLOSESPIDER_*`` limit,
 output error) has its ``close_reason``, and ``"partial": true`` when work was left
 (``work_left``). The summary accounts for every article requested (``requests_line``) and is
@@ -32,6 +34,8 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
@@ -81,12 +85,14 @@ class RunReport:
         self.fetched: dict[str, dict[str, Any]] = {}
         self.failures_by_feed: Counter[str] = Counter()
         self.not_due: dict[str, str] = {}
+        self.start_error: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunReport:
         report = cls(crawler, CrawlerConfig.from_settings(crawler.settings))
         crawler.signals.connect(report.feed_processed, signal=news_signals.feed_processed)
         crawler.signals.connect(report.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(report.spider_error, signal=signals.spider_error)
         crawler.signals.connect(report.entries_skipped, signal=news_signals.entries_skipped)
         crawler.signals.connect(report.articles_written, signal=news_signals.articles_written)
         crawler.signals.connect(report.article_given_up, signal=news_signals.article_given_up)
@@ -101,6 +107,11 @@ class RunReport:
 
     def feed_fetched(self, feed_url: str, **figures: Any) -> None:
         self.fetched[feed_url] = figures
+
+    def spider_error(self, failure: Failure, response: Response | None = None) -> None:
+        # Scrapy reports an exception of the spider's start without a response.
+        if response is None and self.start_error is None:
+            self.start_error = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
 
     def feed_not_due(self, feed_url: str, due_at: float) -> None:
         self.not_due[feed_url] = datetime.fromtimestamp(due_at, UTC).isoformat(timespec="seconds")
@@ -156,6 +167,8 @@ class RunReport:
                 latency_s=fetched.get("latency_s"),
                 failures=self.failures_by_feed[url],
             )
+            if fetched.get("moved_to"):  # reached through permanent redirects only
+                lines[url]["moved_to"] = fetched["moved_to"]
             rights = self.rights_by_feed.get(url)
             if rights:  # only where a signal was seen: most feeds' lines stay as they were
                 lines[url]["rights"] = dict(sorted(rights.items()))
@@ -187,6 +200,7 @@ class RunReport:
             "output_error": values.get("run/output_error"),
             "opml_export_error": values.get("run/opml_export_error"),
             "workers_error": values.get("run/workers_error"),
+            "start_error": self.start_error,
             # Incremental state: what this run's start recovered from a killed run, and expired.
             "state": counts_under(values, "state/"),
             "feeds": self.feed_lines(),
@@ -246,7 +260,12 @@ class RunReport:
             line["status"] == "failed" and not interrupted_poll(line["status"], line["reason"])
             for line in lines
         )
-        failed = report["output_error"] or report["opml_export_error"] or report["workers_error"]
+        failed = (
+            report["output_error"]
+            or report["opml_export_error"]
+            or report["workers_error"]
+            or report["start_error"]
+        )
         return 1 if every_feed_failed or failed else 0
 
     def spider_closed(self, spider: Any, reason: str) -> None:
@@ -365,6 +384,11 @@ def summary(
         for url, feed in report["feeds"].items()
         if feed["status"] == "failed"
     ][:20]
+    lines += [
+        f"  MOVED feed {url}: now {feed['moved_to']} (update the feed list)"
+        for url, feed in report["feeds"].items()
+        if feed.get("moved_to")
+    ][:20]
     if totals.get("rights"):
         rights = counts_text(totals["rights"])
         lines.append(f"  rights signals: {rights} (per feed in the report)")
@@ -378,6 +402,8 @@ def summary(
         lines.append(f"  OPML EXPORT ERROR: {report['opml_export_error']}")
     if report["workers_error"]:
         lines.append(f"  EXTRACTION WORKERS ERROR: {report['workers_error']}")
+    if report["start_error"]:
+        lines.append(f"  START ERROR: {report['start_error']} (requests after it never made)")
     output = report["output_file"]
     written = output if output and Path(output).is_file() else "none (no article written)"
     lines.append(f"  output: {written}; report: {path or '-'}")

@@ -423,6 +423,56 @@ def with_heading_kinds(blocks: list[Block], context: PageContext) -> list[Block]
     ]
 
 
+# A bold paragraph is a subheading only when short and not a sentence: 319 of news-dev's 324
+# labelled subheadlines have at most 15 words.
+MAX_BOLD_HEADING_WORDS = 15
+_SENTENCE_END = (".", ",", ";", ":", "!")
+# "9h05 - ...", "10:45 ...": a live blog's entry line, not a subheading.
+_TIME_OF_DAY = re.compile(r"\d{1,2}(?:[:.h]\d{2}|\s?[ap]\.?m\b)", re.IGNORECASE)
+
+
+def with_bold_subheadings(blocks: list[Block], context: PageContext) -> list[Block]:
+    """A paragraph between two others whose whole text is bold on the page (``<p><strong>``),
+    short (``MAX_BOLD_HEADING_WORDS``), with a letter, not ending as a sentence does, not
+    opening with a time of day (a live blog's entry) and not mostly link text is a subheading:
+    many sites mark their subheadings up so."""
+    if not context.bold_paragraphs:
+        return blocks
+    return [
+        replace(block, kind="heading")
+        if 0 < index < len(blocks) - 1
+        and block.kind == "paragraph"
+        and _words(block.text) <= MAX_BOLD_HEADING_WORDS
+        and not block.text.rstrip().endswith(_SENTENCE_END)
+        and any(char.isalpha() for char in block.text)
+        and not _TIME_OF_DAY.match(block.text.lstrip())
+        and block.link_chars < MOSTLY_LINKS * len(block.text)
+        and text_key(block.text) in context.bold_paragraphs
+        else block
+        for index, block in enumerate(blocks)
+    ]
+
+
+# A subheading is not this long: none of news-dev's 324 labelled subheadlines is.
+MIN_SENTENCE_WORDS = 20
+
+
+def with_standfirst_paragraph(blocks: list[Block], context: PageContext) -> list[Block]:
+    """A heading that opens the body is its standfirst, a paragraph, when it reads as a
+    sentence (ends with a full stop, or has ``MIN_SENTENCE_WORDS`` words or more) or is the
+    standfirst the page displays: some sites mark their standfirst up as a heading."""
+    if not blocks or blocks[0].kind != "heading":
+        return blocks
+    opening = blocks[0].text.rstrip()
+    if (
+        opening.endswith(".")
+        or _words(opening) >= MIN_SENTENCE_WORDS
+        or (context.standfirst and text_key(opening) == text_key(context.standfirst))
+    ):
+        return [replace(blocks[0], kind="paragraph"), *blocks[1:]]
+    return blocks
+
+
 def _similar(a: str, b: str) -> bool:
     if a == b:
         return True

@@ -514,6 +514,8 @@ class PageContext:
     preformatted: dict[str, str] = field(default_factory=dict)
     # The keys of the page's headings' texts (``h1`` to ``h6``).
     headings: frozenset[str] = frozenset()
+    # The keys of the page's paragraphs (``<p>``) all of whose text is bold.
+    bold_paragraphs: frozenset[str] = frozenset()
 
     @classmethod
     def from_tree(
@@ -557,7 +559,33 @@ class PageContext:
             preformatted=preformatted_lines(tree),
             headings=frozenset(text_key(element_text(node)) for node in tree.iter(*HEADING_TAGS))
             - {""},
+            bold_paragraphs=bold_paragraphs(tree),
         )
+
+
+BOLD_TAGS = ("b", "strong")
+
+
+def bold_paragraphs(tree: etree._Element) -> frozenset[str]:
+    """The keys of the texts of the paragraphs (``<p>``) whose whole text is bold: inside
+    ``<b>`` or ``<strong>`` elements, with nothing but spacing outside them."""
+    paragraphs = {p for bold in tree.iter(*BOLD_TAGS) for p in bold.iterancestors("p")}
+    return frozenset(
+        text_key(element_text(paragraph))
+        for paragraph in paragraphs
+        if not "".join(_text_outside_bold(paragraph, [paragraph.text or ""])).strip()
+    ) - {""}
+
+
+def _text_outside_bold(element: etree._Element, parts: list[str]) -> list[str]:
+    """``parts`` extended with the texts of ``element``'s descendants that are not inside a
+    bold element (comments' and processing instructions' own text left out)."""
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in BOLD_TAGS:
+            parts.append(child.text or "")
+            _text_outside_bold(child, parts)
+        parts.append(child.tail or "")
+    return parts
 
 
 def preformatted_lines(tree: etree._Element) -> dict[str, str]:

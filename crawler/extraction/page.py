@@ -30,8 +30,10 @@ from crawler.extraction.cleaning import (
     Block,
     clean_blocks,
     tree_blocks,
+    with_bold_subheadings,
     with_heading_kinds,
     with_preformatted_lines,
+    with_standfirst_paragraph,
     without_second_copies,
 )
 from crawler.extraction.dom import (
@@ -237,7 +239,9 @@ def finish_blocks(extracted: list[Block], context: PageContext) -> tuple[list[Bl
     paragraph that is a heading on the page a heading, without a second copy of the text,
     checked against ``articleBody``, opened by the standfirst and cleaned by the rules; when
     that would remove more than half of those blocks' words, a rule misfired on an unusual
-    page: they are kept instead (the backstop, ``True`` as the second value)."""
+    page: they are kept instead (the backstop, ``True`` as the second value). Either way, a
+    short bold paragraph is a subheading and an opening heading that reads as a standfirst a
+    paragraph."""
     # Before the backstop's count: a page carrying its text three times loses two thirds.
     extracted = with_heading_kinds(with_preformatted_lines(extracted, context), context)
     extracted = without_second_copies(extracted)
@@ -246,8 +250,13 @@ def finish_blocks(extracted: list[Block], context: PageContext) -> tuple[list[Bl
     blocks = with_standfirst(blocks, context.standfirst)
     blocks = clean_blocks(blocks, context)
     if _word_total(blocks) < BACKSTOP_SHARE * _word_total(extracted):
-        return extracted, True
-    return blocks, False
+        return _with_kinds(extracted, context), True
+    return _with_kinds(blocks, context), False
+
+
+def _with_kinds(blocks: list[Block], context: PageContext) -> list[Block]:
+    """The kinds the page's markup gives blocks without changing their text."""
+    return with_standfirst_paragraph(with_bold_subheadings(blocks, context), context)
 
 
 def _word_total(blocks: list[Block]) -> int:
