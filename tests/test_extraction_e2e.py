@@ -66,10 +66,11 @@ def serve_dates(site: LocalSite) -> str:
 
 def serve_languages(site: LocalSite) -> str:
     """A Zulu story on a page whose template declares "en"; a German page that declares
-    nothing, in a feed that declares "de-DE"."""
+    nothing, and one that declares a code no language has, in a feed that declares "de-DE"."""
     site.add("/zulu", f'<html lang="en"><body><article><h1>Udaba</h1><p>{ZULU}</p></article>')
     site.add("/german", f"<html><body><article><h1>Video</h1><p>{GERMAN}</p></article>")
-    links = [(path, f"{site.base}/{path}") for path in ("zulu", "german")]
+    site.add("/made-up", f'<html lang="zz"><body><article><h1>Film</h1><p>{GERMAN}</p></article>')
+    links = [(path, f"{site.base}/{path}") for path in ("zulu", "german", "made-up")]
     site.add("/languages.xml", rss("T", links, "<language>de-DE</language>"), "application/rss+xml")
     return site.url("/languages.xml")
 
@@ -286,12 +287,17 @@ def test_record_language_is_the_declaration_unless_the_text_rules_it_out(
     crawled: CrawlResult,
 ) -> None:
     """Through ``scrapy crawl``: a Zulu story on a page whose template declares "en" gets "zu";
-    a page that declares nothing takes its feed's ``<language>``, as an ISO 639-1 code."""
+    a page that declares nothing, or a code no language has ("zz"), takes its feed's
+    ``<language>``, as an ISO 639-1 code."""
     languages = {
         r["source_url"].rsplit("/", 1)[1]: (r["language"], r["provenance"]["language"])
         for r in records_of(crawled, "/languages.xml")
     }
-    assert languages == {"zulu": ("zu", "detected"), "german": ("de", "feed")}
+    assert languages == {
+        "zulu": ("zu", "detected"),
+        "german": ("de", "feed"),
+        "made-up": ("de", "feed"),
+    }
 
 
 def test_structured_body_through_scrapy_crawl(crawled: CrawlResult) -> None:

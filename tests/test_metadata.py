@@ -214,6 +214,8 @@ def test_record_language_declared_checked_against_the_text(
         (("nor",), "no"),
         (("iw",), "he"),  # deprecated code
         (("fil",), "fil"),  # no ISO 639-1 code: kept
+        (("jp", "xx-YY", "zz", "de"), "de"),  # two letters that are no language's code
+        (("pnb",), "pnb"),  # three letters: kept, as ISO 639-3 has more than CLDR names
         (({"@type": "Language", "name": "English"}, None, ""), None),
     ],
 )

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from babel import Locale
 from babel.core import get_global
 from htmldate.extractors import COMPLETE_URL
 from lxml import etree
@@ -354,15 +355,25 @@ def language_code(*tags: Any) -> str | None:
     """The ISO 639-1 code of the first value that is a language tag ("en-US", "de_AT", "eng"):
     a three-letter or deprecated code becomes its two-letter one where one exists, and
     Norwegian (Bokmål ``nb``, Nynorsk ``nn``) is ``no``. Values that are not language tags
-    ("english", a JSON object) or name no language ("und") are passed over."""
+    ("english", a JSON object), name no language ("und") or are two letters that are no
+    language's code (a country's, "jp" or "gb", or "zz") are passed over: the text's own
+    language is detected instead."""
     for tag in tags:
         match = LANGUAGE_TAG.fullmatch(tag.strip()) if isinstance(tag, str) else None
         if match and match.group(1).lower() not in NO_LANGUAGE:
             code = match.group(1).lower()
             alias = language_aliases().get(code, code)
             code = alias if re.fullmatch("[a-z]{2}", alias) else code
-            return NORWEGIAN.get(code, code)
+            if len(code) > 2 or code in known_languages():
+                return NORWEGIAN.get(code, code)
     return None
+
+
+@functools.cache
+def known_languages() -> frozenset[str]:
+    """The language codes Babel (CLDR) has a name for: every ISO 639-1 code, and some of the
+    three-letter codes of the languages without one."""
+    return frozenset(str(code) for code in Locale("en").languages)
 
 
 @functools.cache
