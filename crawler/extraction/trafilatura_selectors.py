@@ -11,7 +11,8 @@ as they are:
   ``TEASER_DISCARD_XPATH`` and ``DISCARD_IMAGE_ELEMENTS``;
 - ``html2txt`` and ``baseline`` (``trafilatura.baseline``), and ``justext_rescue`` and
   ``compare_extraction`` (``trafilatura.external``), with ``basic_cleaning``'s
-  ``BASIC_CLEAN_XPATH``.
+  ``BASIC_CLEAN_XPATH``; jusText is not run on a tree of more than ``JUSTEXT_MAX_BLOCKS``
+  blocks.
 
 Each expression is an XPath over the whole tree whose regular expressions call back into Python
 for every element; together they took about a tenth of our extraction's CPU. The selectors read
@@ -383,9 +384,9 @@ _COMPARISON = _bound(
 )
 # jusText is not run on a tree holding more than this many of the elements it splits the text
 # into paragraphs at (``JUSTEXT_BLOCK_TAGS``; it makes at most twice as many paragraphs, plus
-# one): about ten times the most of any page of the development corpora (9,459, a page of
-# 2,540; 99.9% hold at most 6,169), whose work (about 0.1 ms a paragraph, up to three times a
-# page) would take a page of 300,000 tiny paragraphs past the extraction's timeout.
+# one): about ten times the most that any whole page of the development corpora holds (9,459
+# of 2,540 pages; 99.9% hold at most 6,169). jusText, which trafilatura runs up to three times
+# a page, took a page of 300,000 tiny paragraphs past the extraction's time limit.
 JUSTEXT_MAX_BLOCKS = 100_000
 JUSTEXT_BLOCK_TAGS = (*sorted(PARAGRAPH_TAGS), "br")
 
