@@ -74,6 +74,8 @@ def test_the_fallback_reads_each_class_a_bounded_number_of_times(
     monkeypatch.setattr(justext.core, "Paragraph", CountedParagraph)
     count = 2000
     tree = html.fromstring("<html><body>" + "<p>x</p>" * count + "</body></html>")
-    _, text = trafilatura_selectors.justext_rescue(tree, extraction_options(None))
+    rescued = trafilatura_selectors.justext_rescue(tree, extraction_options(None))
+    assert rescued is not None
+    _, text = rescued
     assert text == ""  # short paragraphs among none good or near-good are boilerplate
     assert 0 < reads < 20 * count

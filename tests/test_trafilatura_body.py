@@ -16,8 +16,10 @@ from trafilatura.settings import Document
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
 from crawler.extraction import trafilatura_body, trafilatura_selectors
+from crawler.extraction.article import extract_article
 from crawler.extraction.dom import page_markers, prune_boilerplate
 from crawler.extraction.page import parse_html
+from crawler.items import FeedEntry
 from tests.test_extraction_identity import PAGE_LIST
 
 
@@ -302,3 +304,39 @@ def test_page_text_length_is_that_of_the_readable_text_nodes() -> None:
         expected = len(" ".join("".join(READABLE_TEXT(tree)).split()))
         assert trafilatura_body.page_text_length(tree) == expected
     assert trafilatura_body.page_text_length(trees[0]) == len("Tabjcefghi")
+
+
+def tiny_paragraphs_page(count: int) -> bytes:
+    """A one-sentence story, then ``count`` tiny paragraphs: trafilatura finds no article and
+    falls back to jusText."""
+    story = "<p>The harbour ferry keeps running every hour until the new bridge opens.</p>"
+    tiny = "<p>x</p>" * count
+    return f"<html><body><article>{story}</article><div>{tiny}</div></body></html>".encode()
+
+
+def test_justext_is_skipped_on_a_page_of_too_many_blocks(monkeypatch: Any) -> None:
+    """A page whose tree holds more blocks than ``JUSTEXT_MAX_BLOCKS`` (here 50) is not handed
+    to jusText, and its extraction says so; one under it is, as before."""
+    monkeypatch.setattr(trafilatura_selectors, "JUSTEXT_MAX_BLOCKS", 50, raising=False)
+    runs: list[str | None] = []
+    try_justext = trafilatura_selectors._EXTERNAL["try_justext"]
+
+    def counted(tree: Any, url: str | None, language: str | None) -> Any:
+        runs.append(url)
+        return try_justext(tree, url, language)
+
+    monkeypatch.setitem(trafilatura_selectors._EXTERNAL, "try_justext", counted)
+    entry = FeedEntry(link="http://127.0.0.1/a", feed_url="http://127.0.0.1/feed.xml")
+    headers = {"content-type": "text/html; charset=utf-8"}
+
+    def extract(count: int) -> Any:
+        runs.clear()
+        html = tiny_paragraphs_page(count)
+        return extract_article(html, entry.link, headers, entry, "2026-01-01T00:00:00+00:00")
+
+    under = extract(40)  # the body, the <div> and 41 paragraphs: 43 blocks
+    assert runs and not under.justext_skipped
+    over = extract(60)  # 63 blocks
+    assert runs == [] and over.justext_skipped
+    # where jusText finds no text (tiny paragraphs are boilerplate), the outcome is the same
+    assert (over.article is None, over.error) == (under.article is None, under.error)

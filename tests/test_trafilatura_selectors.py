@@ -16,7 +16,7 @@ import trafilatura.external
 import trafilatura.main_extractor
 from lxml import etree
 from trafilatura.core import _prepare_tree
-from trafilatura.settings import BASIC_CLEAN_XPATH, TAG_CATALOG
+from trafilatura.settings import BASIC_CLEAN_XPATH, TAG_CATALOG, Extractor
 
 from crawler.extraction import trafilatura_body, trafilatura_selectors
 from crawler.extraction.page import parse_html
@@ -142,6 +142,7 @@ def test_text_baseline_and_justext_are_trafilaturas() -> None:
         assert ours[1:] == expected[1:], page["id"]
         assert etree.tostring(ours[0]) == etree.tostring(expected[0]), page["id"]
         ours_rescued = trafilatura_selectors.justext_rescue(deepcopy(tree), options)
+        assert ours_rescued is not None, page["id"]  # no page has too many blocks for jusText
         expected_rescued = trafilatura.external.justext_rescue(deepcopy(tree), options)
         assert ours_rescued[1] == expected_rescued[1], page["id"]
         assert etree.tostring(ours_rescued[0]) == etree.tostring(expected_rescued[0]), page["id"]
@@ -156,7 +157,7 @@ def test_comparison_is_trafilaturas() -> None:
         _, backup = _prepare_tree(tree, options, None)
         chosen = [
             trafilatura_selectors.compare_extraction(
-                partial(deepcopy, backup),
+                partial(rescued, backup, options),
                 deepcopy(tree),
                 etree.Element("body"),
                 "",
@@ -168,6 +169,13 @@ def test_comparison_is_trafilaturas() -> None:
         ]
         assert chosen[0][1] == chosen[1][1], page["id"]
         assert etree.tostring(chosen[0][0]) == etree.tostring(chosen[1][0]), page["id"]
+
+
+def rescued(tree: etree._Element, options: Extractor) -> tuple[etree._Element, str]:
+    """jusText's body of a copy of ``tree``."""
+    body = trafilatura_selectors.justext_rescue(deepcopy(tree), options)
+    assert body is not None
+    return body
 
 
 def test_no_regular_expression_matches_an_absent_attribute() -> None:

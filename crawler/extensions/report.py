@@ -62,6 +62,7 @@ COUNTED_PREFIXES = (
     "rights/",
     "warc/",
     "extraction/backstop",
+    "extraction/justext_skipped",
     "neardup/",
     "downloader/exception_type_count/",
     "downloader/partial_content",

@@ -50,14 +50,22 @@ def extract_article(
     (``Article.neardup_sketch``), so the crawler process only judges it."""
     extraction = extract_page(body, url, headers, min_text_chars=min_text_chars)
     if extraction.text is None:
-        return ArticleExtraction(None, extraction.error or "no_content", extraction.replacements)
+        return ArticleExtraction(
+            None,
+            extraction.error or "no_content",
+            extraction.replacements,
+            justext_skipped=extraction.justext_skipped,
+        )
     article = build_article(
         extraction, url, entry, fetched_at, headers=headers, site_rights=site_rights
     )
     if neardup is not None:
         article.neardup_sketch = sketch(article.text, neardup)
     return ArticleExtraction(
-        article, replacements=extraction.replacements, backstop=extraction.backstop
+        article,
+        replacements=extraction.replacements,
+        backstop=extraction.backstop,
+        justext_skipped=extraction.justext_skipped,
     )
 
 

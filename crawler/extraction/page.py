@@ -143,6 +143,7 @@ class PageExtraction:
     replacements: int = 0  # undecodable bytes replaced by U+FFFD when decoding the page
     rights: PageRights | None = None  # crawler.rights: read before the tree is pruned
     backstop: bool = False  # cleaning misfired: trafilatura's own blocks were kept
+    justext_skipped: bool = False  # too many blocks for trafilatura's jusText fallback
 
 
 def extract_page(
@@ -190,10 +191,8 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     link_shares = LinkShares(tree)
     bodies = PageBodies(tree, url, pruned)
     extracted = bodies.extract()
-    # A page cut at the depth limit that gives no article is dropped for its depth.
     if extracted is None:
-        error = "too_deep" if too_deep else "no_content"
-        return PageExtraction(text=None, metadata=metadata, error=error, rights=rights)
+        return _no_article("no_content", too_deep, metadata, rights, bodies)
     context.authors = context.authors or metadata.authors
     blocks, backstop = finish_blocks(tree_blocks(extracted[0], link_shares), context)
     text = "\n\n".join(block.text for block in blocks)
@@ -204,8 +203,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
             blocks, backstop = recall
             text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
-        error = "too_deep" if too_deep else "too_little_text"
-        return PageExtraction(text=None, metadata=metadata, error=error, rights=rights)
+        return _no_article("too_little_text", too_deep, metadata, rights, bodies)
     # The lengths above are those of the text the rules read; the record shows its lines.
     return PageExtraction(
         text="\n\n".join(block.shown for block in blocks),
@@ -213,6 +211,25 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         metadata=metadata,
         backstop=backstop,
         rights=rights,
+        justext_skipped=bodies.justext_skipped,
+    )
+
+
+def _no_article(
+    reason: str,
+    too_deep: bool,
+    metadata: PageMetadata,
+    rights: PageRights | None,
+    bodies: PageBodies,
+) -> PageExtraction:
+    """A page that gives no article, dropped for ``reason``, or for its depth where it was cut
+    at the depth limit."""
+    return PageExtraction(
+        text=None,
+        metadata=metadata,
+        error="too_deep" if too_deep else reason,
+        rights=rights,
+        justext_skipped=bodies.justext_skipped,
     )
 
 

@@ -23,6 +23,7 @@ class ArticleExtraction:
     error: str | None = None
     replacements: int = 0  # undecodable bytes replaced by U+FFFD when decoding the page
     backstop: bool = False  # cleaning misfired: trafilatura's own text was kept
+    justext_skipped: bool = False  # too many blocks for trafilatura's jusText fallback
 
 
 def extract_article(*args: Any, **kwargs: Any) -> ArticleExtraction:

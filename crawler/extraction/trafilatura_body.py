@@ -169,6 +169,8 @@ class PageBodies:
     # escalation computed them: the recall-mode cascade's own would be the same.
     recall_body: Body | None = None
     justext_body: Body | None = None
+    # Whether jusText was skipped on a tree of too many blocks (``justext``).
+    justext_skipped: bool = False
 
     def extract(self, *, recall: bool = False) -> Body | None:
         """The body in balanced focus, or in recall focus with ``recall`` (after the balanced
@@ -193,6 +195,17 @@ class PageBodies:
         if self.served_text_chars is not None:
             return self.served_text_chars
         return self.tree_text_chars()
+
+    def justext(self, tree: etree._Element, options: Extractor) -> Body:
+        """jusText's body of ``tree`` (``trafilatura.external.justext_rescue``, which cleans
+        it in place), or, without running jusText, an empty one where the cleaned tree holds
+        too many blocks (``JUSTEXT_MAX_BLOCKS``), noted in ``justext_skipped``: trafilatura
+        then keeps the body it would keep where jusText finds no text."""
+        rescued = justext_rescue(tree, options)
+        if rescued is None:
+            self.justext_skipped = True
+            return etree.Element("body"), ""
+        return rescued
 
     def raw_prune(self) -> None:
         """trafilatura's raw-tree prunes (``trafilatura_sequence``, comments off), once. The
@@ -317,7 +330,7 @@ def _cascade(page: PageBodies, options: Extractor) -> Body:
         if page.justext_body is None:
             page.justext_body = (body, "")
             with suppress(Exception):  # and around jusText
-                page.justext_body = justext_rescue(copy(tree), options)
+                page.justext_body = page.justext(copy(tree), options)
         justext = page.justext_body
         recall_text, justext_text = recall[1], justext[1]
         length = len(text)
@@ -353,7 +366,9 @@ def _extract_and_compare(
     body, text = extract_content(cleaned_tree, options)
     if _keeps_own_body(body, text, page, options):
         return body, text
-    return compare_extraction(cleaned_tree_backup, copy(page.tree), body, text, options)
+    return compare_extraction(
+        lambda: page.justext(cleaned_tree_backup(), options), copy(page.tree), body, text, options
+    )
 
 
 def _keeps_own_body(body: etree._Element, text: str, page: PageBodies, options: Extractor) -> bool:

@@ -7,7 +7,9 @@ over ``NEWSCRAWLER_EXTRACT_MAXSIZE_BYTES`` (``not_html``, ``not_html_bytes``, ``
 ``crawler.extraction.screen``), and with ``NEWSCRAWLER_SKIP_TDM_RESERVED`` articles whose
 page or site reserves TDM rights (``tdm_reserved``, see ``crawler.rights``). Bytes that decode
 to no character are counted as ``encoding/replacement_chars``; pages whose cleaning misfired and
-that keep trafilatura's own text as ``extraction/backstop``; a title, description, authors
+that keep trafilatura's own text as ``extraction/backstop``; pages of too many blocks for
+trafilatura's jusText fallback, which is not run on them, as ``extraction/justext_skipped``
+(``crawler.extraction.trafilatura_selectors.JUSTEXT_MAX_BLOCKS``); a title, description, authors
 or tags cut to their bound (``crawler.bounds``) as ``articles/fields_cut/<field>``.
 An exception in one page is counted and dropped; the other pages go on.
 
@@ -116,6 +118,8 @@ class ExtractionPipeline:
             self.stats.inc_value("encoding/replacement_chars", extraction.replacements)
         if extraction.backstop and self.stats is not None:
             self.stats.inc_value("extraction/backstop")
+        if extraction.justext_skipped and self.stats is not None:
+            self.stats.inc_value("extraction/justext_skipped")
         if extraction.article is not None and self.stats is not None:
             for name in extraction.article.cut_fields:
                 self.stats.inc_value(f"articles/fields_cut/{name}")
