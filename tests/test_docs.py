@@ -62,6 +62,22 @@ def test_every_spider_argument_and_command_is_documented() -> None:
         assert f"## newscrawler {command}" in commands, command
 
 
+# Names the docs show misspelt on purpose, as the examples of the error they cause.
+MISSPELT = {"NEWSCRAWLER_MAX_ENTRIES", "feed"}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_setting_and_argument_the_docs_name_exists(page: Path) -> None:
+    """A recipe that gives a setting or spider argument the code does not know stops with
+    exit status 2: every ``NEWSCRAWLER_*`` and ``-a NAME`` a page names must exist."""
+    body = text(page)
+    settings = {name for name in vars(project) if name.isupper()}
+    named = set(re.findall(r"\bNEWSCRAWLER_[A-Z0-9_]*[A-Z0-9]\b", body)) - MISSPELT
+    assert named <= settings, f"{page.name}: unknown settings {sorted(named - settings)}"
+    arguments = set(re.findall(r"-a ([a-z_]+)", body)) - MISSPELT
+    assert arguments <= set(SPIDER_ARGUMENTS), f"{page.name}: {sorted(arguments)}"
+
+
 def test_every_remembered_drop_reason_is_listed_where_users_look_for_it() -> None:
     commands = text(ROOT / "docs" / "commands.md")
     forget = commands[
@@ -125,3 +141,5 @@ def test_every_record_field_is_documented_and_required_by_the_schema() -> None:
     assert article is not None
     record = article.to_record()
     assert documented == set(schema["properties"]) == set(schema["required"]) == set(record)
+    [example] = re.findall(r"```json\n(.*?)```", text(README), flags=re.S)
+    assert list(json.loads(example)) == list(record), "README's example: the fields in order"

@@ -40,6 +40,7 @@ def test_runs_add_only_what_is_new(
     assert len(first.records) == 5
     assert {r["version"] for r in first.records} == {1}
     assert all(r["previous_fingerprint"] is None for r in first.records)
+    assert Path(first.report["output_file"]).name == first.output_files[0].name
 
     # Unchanged feeds: one conditional request per feed, answered 304; nothing downloaded,
     # nothing parsed, no record, and a run where every feed is 304 is a success.
@@ -57,6 +58,9 @@ def test_runs_add_only_what_is_new(
     assert {f["status"] for f in report["feeds"].values()} == {"not_modified"}
     assert report["totals"]["written"] == 0 and report["totals"]["feeds_failed"] == 0
     assert report["partial"] is False
+    # The report names no output file when the run wrote none (docs/scheduling.md).
+    assert report["output_file"] is None
+    assert "output: none (no article written)" in second.stderr
 
     # One new entry in one feed: exactly one new record; the other feed is still 304 and the
     # entries already written are skipped without a download.

@@ -121,6 +121,25 @@ def test_the_first_sigint_cancels_a_retry_waiting_for_retry_after(
     }
 
 
+def stop_while_held(
+    newsroom: Newsroom, output_dir: Path, asked: threading.Event, release: threading.Event
+) -> BackgroundCrawl:
+    """Crawl ``newsroom``, SIGINT it once the held request was ``asked``, then ``release`` that
+    request; the run exits 0."""
+    run = BackgroundCrawl(output_dir, "-a", newsroom.feeds_arg())
+    try:
+        wait_for(asked.is_set, "the held request")
+        run.process.send_signal(signal.SIGINT)
+        wait_for(lambda: "shutting down gracefully" in run.stderr, "the stop")
+        time.sleep(0.5)
+        release.set()
+        assert run.wait(60) == 0, run.stderr[-3000:]
+    finally:
+        release.set()
+        run.stop()
+    return run
+
+
 def test_a_download_failing_after_the_sigint_is_not_retried(
     site: LocalSite, tmp_path: Path
 ) -> None:
@@ -133,19 +152,34 @@ def test_a_download_failing_after_the_sigint_is_not_retried(
 
     newsroom, _ = two_stories(site, fail_when_released)
     output_dir = tmp_path / "output"
-    run = BackgroundCrawl(output_dir, "-a", newsroom.feeds_arg())
-    try:
-        wait_for(asked.is_set, "the held download")
-        run.process.send_signal(signal.SIGINT)
-        wait_for(lambda: "shutting down gracefully" in run.stderr, "the stop")
-        time.sleep(0.5)
-        release.set()  # the download in flight fails after the stop
-        assert run.wait(60) == 0, run.stderr[-3000:]
-    finally:
-        release.set()
-        run.stop()
+    # The download in flight fails after the stop.
+    run = stop_while_held(newsroom, output_dir, asked, release)
     assert site.hits("/news/story-01") == 1  # no retry sent
     report = json.loads(next(output_dir.glob("*.report.json")).read_text(encoding="utf-8"))
     assert report["totals"]["articles_cancelled"] == 1
     assert report["partial"] is True
     assert "not reached" not in run.stderr
+
+
+def test_articles_waiting_for_the_sites_tdmrep_file_are_cancelled_by_the_sigint(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """The site's ``tdmrep.json`` is in flight when the signal comes; the article requests
+    waiting for it are not sent once it answers: they are cancelled like queued ones."""
+    asked, answer = threading.Event(), threading.Event()
+
+    def slow_tdmrep(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        asked.set()
+        answer.wait(60)
+        return 404, {"Content-Type": "text/plain"}, b"none"
+
+    newsroom, _ = two_stories(site, lambda headers: (200, {}, b""))
+    site.routes["/.well-known/tdmrep.json"] = Route(slow_tdmrep)
+    output_dir = tmp_path / "output"
+    stop_while_held(newsroom, output_dir, asked, answer)
+    assert newsroom.article_hits() == 0, "no article request is sent after the stop"
+    report = json.loads(next(output_dir.glob("*.report.json")).read_text(encoding="utf-8"))
+    assert report["counters"]["articles/cancelled"] == 2
+    assert report["totals"]["articles_cancelled"] == 2
+    assert report["partial"] is True
+    assert report["given_up"] == [] and report["totals"]["articles_failed"] == {}

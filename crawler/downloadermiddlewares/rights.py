@@ -18,6 +18,10 @@ site's ``tdmrep.json`` reserves is not downloaded: its request fails as ``tdm_re
 (``articles/failed/tdm_reserved``); reservations made by the page itself are dropped after
 extraction (``articles/dropped/tdm_reserved``).
 
+An article request still waiting for the ``tdmrep.json`` answer when the crawl is told to stop
+(signal ``downloads_cancelled``, ``crawler.extensions.stopping``) is cancelled like a queued
+download (``RequestCancelled``, counted in ``run/requests_left``), not sent after the stop.
+
 A redirect is a new request and passes here again: the signals are those of the final URL.
 In distributed mode the site's ``tdmrep.json`` is fetched by one worker of the cluster per run
 and shared through Redis (``crawler.distributed.tdmrep``; ``rights/tdmrep/from_cluster``).
@@ -43,7 +47,9 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
+from crawler.extensions.stopping import RequestCancelled
 from crawler.failures import known_failure_reason
 from crawler.rights import (
     SITE_RIGHTS_META,
@@ -91,6 +97,7 @@ class SiteRightsMiddleware:
         self.skip_reserved = config.skip_tdm_reserved
         self.tdmrep: dict[str, asyncio.Future[TdmRepFile | None]] = {}
         self.robots: dict[str, RobotParser] = {}
+        self.stopping = asyncio.Event()
         self.shared: SharedTdmRep | None = None
         if config.redis_url is not None:
             # Imported here: they need the distributed extra (redis), which a plain install
@@ -105,6 +112,7 @@ class SiteRightsMiddleware:
     def from_crawler(cls, crawler: Crawler) -> SiteRightsMiddleware:
         middleware = cls(crawler, CrawlerConfig.from_settings(crawler.settings))
         crawler.signals.connect(middleware.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(middleware.stopping.set, signal=news_signals.downloads_cancelled)
         return middleware
 
     def robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
@@ -121,6 +129,12 @@ class SiteRightsMiddleware:
             return
         parts = urlparse_cached(request)
         rules = await self.site_tdmrep(parts.scheme, parts.netloc)
+        if self.stopping.is_set():
+            # The stop cancelled the queued downloads while this one waited here: sent now, it
+            # would start after the stop, behind the download delay.
+            self._inc("run/requests_left")
+            self._inc("run/requests_cancelled")
+            raise RequestCancelled(f"{request.url} not sent: the crawl is stopping")
         declaration = rules.declaration_for(request.url) if rules is not None else None
         parser = self.robots.get(parts.netloc)
         crawlers = None

@@ -2,7 +2,7 @@
 (``Progress``) and, on an interactive terminal, a live line redrawn in place (``LiveProgress``).
 
 ``Progress``: ``Progress: feeds 12/25 done, articles 340 written, 85 queued, 7 failed, 9
-dropped; 11.3 articles/min, ETA 7m30s``: feeds done (an outcome, ok, not modified or failed)
+dropped; 41.3 pages/min, ETA 2m03s``: feeds done (an outcome, ok, not modified or failed)
 of the feeds listed; articles written; queued (requested, not yet fetched, skipped, failed or
 cancelled); failed downloads and pages dropped; the rate of pages handled since the start
 and the time left at that rate for the queued ones (shown once there is a rate). In

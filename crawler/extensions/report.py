@@ -195,7 +195,8 @@ class RunReport:
             "duration_s": round((finished - self.started).total_seconds(), 3),
             "close_reason": close_reason,
             "partial": self.work_left(close_reason),
-            "output_file": values.get("run/output_file"),
+            # None when the run wrote no article: it leaves no file (its report keeps the name).
+            "output_file": values.get("run/output_file") if written else None,
             # WARC capture (NEWSCRAWLER_WARC): the run's archive files, beside the output file.
             "warc_files": list(values.get("run/warc_files") or []),
             "output_error": values.get("run/output_error"),
@@ -274,7 +275,7 @@ class RunReport:
         stats = self.crawler.stats
         assert stats is not None
         stats.set_value("run/exit_code", self.exit_code(report))
-        output = report["output_file"]
+        output = stats.get_value("run/output_file")
         path = report_path(Path(output)) if output else None
         if path is not None:
             text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
