@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import trafilatura
 from trafilatura.settings import Document
@@ -59,7 +58,7 @@ from crawler.extraction.metadata import (  # noqa: E402
     _json_ld_objects,
     _types,
     split_authors,
-    strip_site_suffix,
+    strip_site_name,
 )
 from crawler.extraction.page import parse_html  # noqa: E402
 from crawler.items import FeedEntry  # noqa: E402
@@ -239,9 +238,8 @@ TITLE_SOURCES = ("json-ld", "og:title", "twitter:title", "<title>", "<h1>")
 
 
 def title_sources(html: str, url: str, site: str | None) -> dict[str, str | None]:
-    """Each title the page declares, by source, with a trailing site name removed."""
+    """Each title the page declares, by source, with a leading or trailing site name removed."""
     tree = parse_html(html)
-    host = urlsplit(url).hostname or ""
 
     def meta(key: str) -> str | None:
         for tag in tree.iter("meta"):
@@ -260,7 +258,7 @@ def title_sources(html: str, url: str, site: str | None) -> dict[str, str | None
         next((h for h in h1s if h), None),
     ]
     return {
-        source: strip_site_suffix(clean_text(title), [site or ""], host)
+        source: strip_site_name(clean_text(title), [site or ""], url)
         for source, title in zip(TITLE_SOURCES, found, strict=True)
     }
 

@@ -102,6 +102,17 @@ def serve_structured(site: LocalSite) -> str:
     return site.url("/structured.xml")
 
 
+def serve_titles(site: LocalSite) -> str:
+    """A headline that starts with the site's name ("Example News: ..."), as its ``og:title``,
+    ``<title>`` and ``<h1>`` all give it, on a page whose ``og:site_name`` is that name."""
+    story = ["The council approved the harbour budget on Monday after a long debate. " * 3] * 4
+    html = article_html("Example News: Council approves harbour budget", story)
+    html = html.replace("</head>", '<meta property="og:site_name" content="Example News"></head>')
+    site.add("/site-first", html)
+    site.add("/titles.xml", rss("Example News", [("T", f"{site.base}/site-first")]))
+    return site.url("/titles.xml")
+
+
 def serve_odd_metadata(site: LocalSite) -> dict[str, str]:
     """Feed dates with a UTC offset of a day or more, beside a good one; a page whose meta tag
     declares such an offset; a page whose JSON-LD gives a list, a boolean, an ``@id``
@@ -172,7 +183,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlResult]:
     site = LocalSite()
     threading.Thread(target=site.server.serve_forever, daemon=True).start()
     try:
-        cases = (serve_seed, serve_dates, serve_languages, serve_structured)
+        cases = (serve_seed, serve_dates, serve_languages, serve_structured, serve_titles)
         feeds = [serve(site) for serve in cases] + list(serve_odd_metadata(site).values())
         out = tmp_path_factory.mktemp("extraction")
         result = run_crawl(out / "output", "-a", "feeds=" + ",".join(feeds))
@@ -365,3 +376,12 @@ def test_canonical_url_site_name_and_byline_date_through_scrapy_crawl(
     assert wire["authors"] == ["Jane Roe"]  # not "Updated Nov 20" beside her
     spaced = records["pilots%20strike"]
     assert spaced["url"] == spaced["source_url"]  # not .../pilotsstrike
+
+
+def test_leading_site_name_leaves_the_title_through_scrapy_crawl(crawled: CrawlResult) -> None:
+    """A title that starts with the site's name and a separator loses them, as a title that
+    ends with them does."""
+    [record] = records_of(crawled, "/titles.xml")
+    jsonschema.validate(record, SCHEMA)
+    assert record["site_name"] == "Example News"
+    assert record["title"] == "Council approves harbour budget"

@@ -19,7 +19,7 @@ from crawler.extraction.metadata import (
     read_page,
     shortest_variant,
     split_authors,
-    strip_site_suffix,
+    strip_site_name,
     visible_text,
 )
 from crawler.extraction.page import parse_html
@@ -29,40 +29,129 @@ from tests.test_extraction_identity import PAGE_LIST
 
 
 @pytest.mark.parametrize(
-    ("title", "site", "host", "expected"),
+    ("title", "site", "url", "expected"),
     [
         (
             "Hat Quantumscape Akkus gebaut? - Golem.de",
             "",
-            "www.golem.de",
+            "https://www.golem.de/story",
             "Hat Quantumscape Akkus gebaut?",
         ),
         (
             "EU und Indien besiegeln Abkommen - Landesspiegel",
             "",
-            "landesspiegel.li",
+            "https://landesspiegel.li/story",
             "EU und Indien besiegeln Abkommen",
         ),
         (
             "宮崎県で震度5弱、津波注意報：朝日新聞デジタル",
             "朝日新聞デジタル",
-            "www.asahi.com",
+            "https://www.asahi.com/story",
             "宮崎県で震度5弱、津波注意報",
         ),
-        ("Bridge reopens | Harbour Times", "Harbour Times", "harbour.example", "Bridge reopens"),
+        (
+            "Bridge reopens | Harbour Times",
+            "Harbour Times",
+            "https://harbour.example/story",
+            "Bridge reopens",
+        ),
         # A trailing segment that does not name the site is part of the headline.
         (
             "Rückschlag im Titelkampf - Liverpool verliert",
             "Sportschau",
-            "www.sportschau.de",
+            "https://www.sportschau.de/story",
             "Rückschlag im Titelkampf - Liverpool verliert",
+        ),
+        # A leading segment naming the site, before any of the separators, goes too.
+        (
+            "Example News: Council approves harbour budget",
+            "Example News",
+            "https://127.0.0.1/story",
+            "Council approves harbour budget",
+        ),
+        (
+            "Harbour Times | Bridge reopens",
+            "Harbour Times",
+            "https://harbour.example/story",
+            "Bridge reopens",
+        ),
+        (
+            "Golem.de - Quantumscape baut Akkus",
+            "",
+            "https://www.golem.de/story",
+            "Quantumscape baut Akkus",
+        ),
+        (
+            "Landesspiegel – Abkommen besiegelt",
+            "",
+            "https://landesspiegel.li/story",
+            "Abkommen besiegelt",
+        ),
+        (
+            "Harbour Times — Bridge reopens",
+            "Harbour Times",
+            "https://harbour.example/story",
+            "Bridge reopens",
+        ),
+        (
+            "Harbour Times » Bridge reopens",
+            "Harbour Times",
+            "https://harbour.example/story",
+            "Bridge reopens",
+        ),
+        (
+            "Harbour Times · Bridge reopens",
+            "Harbour Times",
+            "https://harbour.example/story",
+            "Bridge reopens",
+        ),
+        (
+            "Harbour Times: Bridge reopens | Harbour Times",
+            "Harbour Times",
+            "https://x.example/story",
+            "Bridge reopens",
+        ),
+        # A leading segment that does not name the site is part of the headline.
+        (
+            "Ukraine war: Council approves harbour budget",
+            "Example News",
+            "https://news.example/story",
+            "Ukraine war: Council approves harbour budget",
+        ),
+        # Nor is a segment joined to a word by a hyphen one ("Covid-19: ...").
+        (
+            "Harbour-Times stays open",
+            "Harbour",
+            "https://harbour.example/story",
+            "Harbour-Times stays open",
+        ),
+        # A leading segment that holds the domain's label without being it is the subject.
+        (
+            "Docker Hardened Images: Security Validated",
+            "Docker",
+            "https://www.docker.com/blog/images",
+            "Docker Hardened Images: Security Validated",
+        ),
+        # A home page's title names the site itself, and keeps its name.
+        (
+            "Figma: The Collaborative Interface Design Tool",
+            "Figma",
+            "https://www.figma.com/",
+            "Figma: The Collaborative Interface Design Tool",
+        ),
+        # A title that would be left one word long keeps the site's name.
+        (
+            "Harbour Times: Bridge",
+            "Harbour Times",
+            "https://harbour.example/story",
+            "Harbour Times: Bridge",
         ),
     ],
 )
-def test_site_suffix_is_removed_only_when_it_names_the_site(
-    title: str, site: str, host: str, expected: str
+def test_site_name_is_removed_only_when_it_names_the_site(
+    title: str, site: str, url: str, expected: str
 ) -> None:
-    assert strip_site_suffix(title, [site], host) == expected
+    assert strip_site_name(title, [site], url) == expected
 
 
 def test_shortest_variant_drops_a_section_segment_another_source_omits() -> None:

@@ -84,6 +84,9 @@ MIN_HEADING_CHARS = 10
 # No leading "\s*": searched from every space of a long run of spaces, it made the search
 # quadratic; the caller strips the spaces before the separator instead.
 TITLE_SUFFIX = re.compile(r"(?:\s[|\-–—:·•*]{1,2}\s|[｜：ㅣ])\s*([^|\-–—:·•*｜：ㅣ]{2,60})$")
+# "Site: Headline", "Site | Headline": a leading segment, then a separator and a space; the
+# separator has a space before it too, but for a colon (so "Covid-19" is not a segment).
+TITLE_PREFIX = re.compile(r"([^|\-–—:·»]{2,60}?)(?::|\s[|\-–—»·])\s+(?=\S)")
 LANGUAGE_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*", re.IGNORECASE)
 # ISO 639 codes that name no language: undetermined, multiple, uncoded, no linguistic content.
 NO_LANGUAGE = frozenset({"und", "mul", "mis", "zxx"})
@@ -970,24 +973,43 @@ class PageHints:
     json_ld: list[dict[str, Any]] = field(default_factory=list)
 
 
-def strip_site_suffix(title: str | None, site_names: list[str], host: str) -> str | None:
-    """A trailing " | Site" segment naming the site (its name or its domain) is removed."""
+def strip_site_name(title: str | None, site_names: list[str], url: str) -> str | None:
+    """A trailing " | Site" segment naming the site (its name or its domain, or holding a
+    label of the domain) is removed. So is a leading "Site: " segment that is the site's name
+    or a label of its domain, when at least two words are left and the page is not the site's
+    home page, whose title names the site itself ("Figma: The Collaborative Interface Design
+    Tool"): a leading segment that merely holds the domain's label is the story's subject
+    ("Docker Hardened Images: ..." on docker.com)."""
     if not title:
         return title
+    page = urlsplit(url)
+    host = page.hostname or ""
     match = TITLE_SUFFIX.search(title)
-    if not match:
-        return title
-    suffix = _alnum(match.group(1))
+    if match and _names_site(match.group(1), site_names, host, holding=True):
+        title = title[: match.start()].strip() or title
+    match = TITLE_PREFIX.match(title)
+    home = page.path in ("", "/") and not page.query
+    if match and not home and _names_site(match.group(1), site_names, host, holding=False):
+        rest = title[match.end() :]
+        if len(rest.split()) >= 2:
+            return rest
+    return title
+
+
+def _names_site(segment: str, site_names: list[str], host: str, *, holding: bool) -> bool:
+    """Whether a title's segment is the site's name, a label of its host (longer than three
+    characters) or the start of its host (with or without "www."); or, with ``holding``, holds
+    one of those labels."""
+    text = _alnum(segment)
     names = {_alnum(name) for name in site_names if name}
     labels = {_alnum(label) for label in host.split(".") if len(label) > 3}
-    if suffix and (
-        suffix in names
-        or suffix in labels
-        or _alnum(host).startswith(suffix)
-        or any(label and label in suffix for label in labels)
-    ):
-        return title[: match.start()].strip() or title
-    return title
+    return bool(text) and (
+        text in names
+        or text in labels
+        or _alnum(host).startswith(text)
+        or _alnum(_bare_host(host)).startswith(text)
+        or (holding and any(label and label in text for label in labels))
+    )
 
 
 def shortest_variant(
@@ -1235,7 +1257,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     # The visible headline trims a trailing segment too ("Index Funds: How to Invest" with an
     # <h1> "Index Funds"): chosen on news-dev and web-dev together (docs/metadata-quality.md).
     meta.title = shortest_variant(meta.title, [headline], MIN_HEADING_CHARS)
-    meta.title = strip_site_suffix(meta.title, [meta.site_name or ""], host)
+    meta.title = strip_site_name(meta.title, [meta.site_name or ""], meta.canonical_url or url)
     meta.host = host
     meta.settle_authors()
     if meta.published is not None:
