@@ -30,7 +30,7 @@ from scrapy.http import Response
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
-from crawler.extensions.stopping import RequestCancelled
+from crawler.extensions.stopping import cancelled_late
 from crawler.resolver import refused_host_reason
 
 RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -71,11 +71,8 @@ class PoliteRetryMiddleware(RetryMiddleware):
         """Cancel a retry (``result`` a request) asked for while the crawl is stopping: the
         engine would only leave it in the scheduler, uncounted."""
         if isinstance(result, Request) and self.stopping.is_set():
-            stats = self.crawler.stats
-            assert stats is not None
-            stats.inc_value("run/requests_left")
-            stats.inc_value("run/requests_cancelled")
-            raise RequestCancelled(f"retry of {request.url} not sent: the crawl is stopping")
+            message = f"retry of {request.url} not sent: the crawl is stopping"
+            raise cancelled_late(self.crawler.stats, message)
 
     def hold_back_site(self, request: Request, delay: float) -> None:
         """The site asked us to wait: its next request leaves ``delay`` seconds from now (plus

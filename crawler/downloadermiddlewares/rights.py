@@ -49,7 +49,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from crawler import signals as news_signals
 from crawler.config import CrawlerConfig
-from crawler.extensions.stopping import RequestCancelled
+from crawler.extensions.stopping import cancelled_late
 from crawler.failures import known_failure_reason
 from crawler.rights import (
     SITE_RIGHTS_META,
@@ -132,9 +132,7 @@ class SiteRightsMiddleware:
         if self.stopping.is_set():
             # The stop cancelled the queued downloads while this one waited here: sent now, it
             # would start after the stop, behind the download delay.
-            self._inc("run/requests_left")
-            self._inc("run/requests_cancelled")
-            raise RequestCancelled(f"{request.url} not sent: the crawl is stopping")
+            raise cancelled_late(self.stats, f"{request.url} not sent: the crawl is stopping")
         declaration = rules.declaration_for(request.url) if rules is not None else None
         parser = self.robots.get(parts.netloc)
         crawlers = None

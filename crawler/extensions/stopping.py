@@ -34,6 +34,7 @@ import logging
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.statscollectors import StatsCollector
 from twisted.python.failure import Failure
 
 from crawler import signals as news_signals
@@ -63,6 +64,16 @@ class RequestCancelled(IgnoreRequest):
     """A request still waiting in the downloader when the spider began to close."""
 
     reason = "cancelled"
+
+
+def cancelled_late(stats: StatsCollector | None, message: str) -> RequestCancelled:
+    """The failure for a request that reached a downloader middleware after the stop had
+    cancelled the queued downloads (signal ``downloads_cancelled``), counted as they were, in
+    ``run/requests_left`` and ``run/requests_cancelled``: raise it rather than send it."""
+    if stats is not None:
+        stats.inc_value("run/requests_left")
+        stats.inc_value("run/requests_cancelled")
+    return RequestCancelled(message)
 
 
 class PromptStop:
