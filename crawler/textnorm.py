@@ -127,8 +127,10 @@ def to_iso8601(value: object, *, now: datetime | None = None, keep_day: bool = F
     basic-format offset or a trailing zone name), RFC 2822, Unix times (seconds or
     milliseconds, as numbers or digit strings), numeric day-first dates (``13.05.2026 15:44``)
     and dates with a month name in the languages of ``MONTHS`` (``13. Mai 2026``,
-    ``May 13, 2026``, ``13 de mayo de 2026``, ``2026年5月13日``).
-    A naive value is taken as UTC (feeds that omit the zone mostly mean it). With
+    ``May 13, 2026``, ``13 de mayo de 2026``, ``2026年5月13日``); a time of day may end with a
+    zone abbreviation of ``ZONE_OFFSETS`` (``9:30 PM EST``, ``21:30 Uhr MESZ``).
+    A naive value is taken as UTC (feeds that omit the zone mostly mean it), and so is one with
+    another zone name (``IST``: it names no single offset). With
     ``keep_day``, a value that gives no time of day comes back as the day alone
     (``2026-05-13``) instead of an invented midnight. Dates before 1990 or more than a day in
     the future are treated as errors.
@@ -215,6 +217,50 @@ _DATE_FORMS = [
 _ISO_SPACED_ZONE = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(.*)$")
 _TWELVE_HOUR = re.compile(r"\d\s*[ap]\.?m\b", re.IGNORECASE)
 _ZONE_NAMES = {"z": "+00:00", "utc": "+00:00", "gmt": "+00:00"}
+# Time-zone abbreviations written after a time of day that name one UTC offset wherever news is
+# written, in capitals as they are written (a lower-case "est" is a French word). Ambiguous ones
+# are left out (IST is India's, Ireland's and Israel's), so a time written with them is read as
+# if no zone were given; CST is the US Central time, as RFC 2822 reads it.
+ZONE_OFFSETS = {
+    "HST": "-1000",
+    "AKST": "-0900",
+    "AKDT": "-0800",
+    "PST": "-0800",
+    "PDT": "-0700",
+    "MST": "-0700",
+    "MDT": "-0600",
+    "CST": "-0600",
+    "CDT": "-0500",
+    "EST": "-0500",
+    "EDT": "-0400",
+    "NST": "-0330",
+    "BRT": "-0300",
+    "NDT": "-0230",
+    "WET": "+0000",
+    "WEST": "+0100",
+    "BST": "+0100",  # British Summer Time
+    "CET": "+0100",
+    "MET": "+0100",
+    "MEZ": "+0100",
+    "CEST": "+0200",
+    "MEST": "+0200",
+    "MESZ": "+0200",
+    "EET": "+0200",
+    "EEST": "+0300",
+    "MSK": "+0300",
+    "SGT": "+0800",
+    "HKT": "+0800",
+    "AWST": "+0800",
+    "JST": "+0900",
+    "KST": "+0900",
+    "ACST": "+0930",
+    "AEST": "+1000",
+    "ACDT": "+1030",
+    "AEDT": "+1100",
+    "NZST": "+1200",
+    "NZDT": "+1300",
+}
+_CLOCK = re.compile(r"\d:\d\d|\d{1,2}h\d\d")
 
 
 def _parse_date(value: object) -> tuple[datetime, bool] | None:
@@ -236,6 +282,9 @@ def _parse_date(value: object) -> tuple[datetime, bool] | None:
         return None
     if text.isdigit() and len(text) in (10, 13):
         return _unix_time(float(text))
+    head, _, name = text.rpartition(" ")
+    if name in ZONE_OFFSETS and _CLOCK.search(head):  # "9:30 PM EST": as "9:30 PM -0500"
+        text = f"{head} {ZONE_OFFSETS[name]}"
     return _parse_iso(text) or _parse_rfc2822(text) or _parse_written(text)
 
 

@@ -115,14 +115,22 @@ def serve_titles(site: LocalSite) -> str:
 
 def serve_odd_metadata(site: LocalSite) -> dict[str, str]:
     """Feed dates with a UTC offset of a day or more, beside a good one; a page whose meta tag
-    declares such an offset; a page whose JSON-LD gives a list, a boolean, an ``@id``
-    reference and a list of publishers where texts and objects are expected."""
+    declares such an offset; pages whose meta tag writes the time with a zone abbreviation
+    (known ones, and IST, which names no single offset); a page whose JSON-LD gives a list, a
+    boolean, an ``@id`` reference and a list of publishers where texts and objects are
+    expected."""
     story = ["The harbour pilots met on Monday to vote on the strike and its terms. " * 3] * 4
     title = "Harbour pilots vote to strike"
     for path in ("/odd/written", "/odd/sibling", "/odd/rfc"):
         site.add(path, article_html(title + " " + path[5:], story))
     offset = article_html(title, story, published="2026-11-20T10:00:00+25:00")
     site.add("/odd/meta-offset", offset)
+    for name, written in (
+        ("est", "November 20, 2026 9:30 PM EST"),
+        ("mesz", "20. September 2026, 21:30 Uhr MESZ"),
+        ("ist", "November 20, 2026 9:30 PM IST"),
+    ):
+        site.add(f"/odd/zone-{name}", article_html(title, story, published=written))
     graph = {
         "@context": "https://schema.org",
         "@graph": [
@@ -169,6 +177,9 @@ def serve_odd_metadata(site: LocalSite) -> dict[str, str]:
             "odd-pages",
             [
                 ("/odd/meta-offset", None),
+                ("/odd/zone-est", None),
+                ("/odd/zone-mesz", None),
+                ("/odd/zone-ist", None),
                 ("/odd/ld-types", None),
                 ("/odd/syndicated", None),
                 ("/odd/pilots%20strike", None),
@@ -345,11 +356,31 @@ def test_impossible_utc_offsets_lose_no_record_through_scrapy_crawl(
     # feedparser adds the +99 hours to the time: 2026-11-16T07:00:00+00:00 before.
     assert (rfc["published"], rfc["published_raw"]) == (None, "Fri, 20 Nov 2026 10:00:00 +9900")
     pages = {r["source_url"].rsplit("/", 1)[-1]: r for r in records_of(crawled, "/odd-pages.xml")}
-    assert sorted(pages) == ["ld-types", "meta-offset", "pilots%20strike", "syndicated"]
+    assert sorted(pages) == [
+        "ld-types",
+        "meta-offset",
+        "pilots%20strike",
+        "syndicated",
+        "zone-est",
+        "zone-ist",
+        "zone-mesz",
+    ]
     assert pages["meta-offset"]["published"] is None
     for record in [*written.values(), rfc, *pages.values()]:
         jsonschema.validate(record, SCHEMA)
     assert "extraction_error" not in json.dumps(crawled.report)
+
+
+def test_page_dates_with_a_zone_abbreviation_through_scrapy_crawl(crawled: CrawlResult) -> None:
+    """A page's date whose time ends with a zone abbreviation is read in that zone (UTC before,
+    hours off); an abbreviation that names no single offset (IST) is no zone: UTC as before."""
+    pages = {r["source_url"].rsplit("/", 1)[-1]: r for r in records_of(crawled, "/odd-pages.xml")}
+    assert pages["zone-est"]["published"] == "2026-11-20T21:30:00-05:00"
+    assert pages["zone-mesz"]["published"] == "2026-09-20T21:30:00+02:00"
+    assert pages["zone-ist"]["published"] == "2026-11-20T21:30:00+00:00"
+    for name in ("zone-est", "zone-mesz", "zone-ist"):
+        assert pages[name]["provenance"]["published"] == "meta"
+        jsonschema.validate(pages[name], SCHEMA)
 
 
 def test_json_ld_values_of_the_wrong_type_through_scrapy_crawl(crawled: CrawlResult) -> None:

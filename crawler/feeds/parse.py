@@ -29,7 +29,7 @@ from crawler.bounds import MAX_TITLE_CHARS, bounded_text
 from crawler.feeds.attributes import cap_attributes
 from crawler.feeds.prescreen import DEFAULT_LIMITS, FeedLimits, prescreen
 from crawler.items import FeedEntry
-from crawler.textnorm import clean_text, to_iso8601
+from crawler.textnorm import ZONE_OFFSETS, clean_text, to_iso8601
 from crawler.urls import resolve_link
 
 # Categories kept per entry (and for the channel). feedparser checks each new category against
@@ -288,10 +288,11 @@ def _date(text: object, parsed: object) -> str | None:
 
 def _with_offset(text: str) -> str | None:
     """``text`` rewritten where feedparser misreads it, else ``None``. feedparser knows only
-    the US zone names: any other (``CET``, ``BST``, ``JST`` ...) and an hour offset after
-    ``GMT`` (``GMT+2``) it reads as UTC, so a known name or such an offset is replaced by its
-    numeric offset. A day written ``2024/09/03`` (or with dots) it reads as December 1st: it
-    is rewritten with hyphens."""
+    the US zone names, and only in an RFC 822 date: any other name (``CET``, ``BST``, ``JST``
+    ...) and an hour offset after ``GMT`` (``GMT+2``) it reads as UTC, and a US name in another
+    form (``2024-09-03 08:00 EST``) as a midnight, so a known name or such an offset is
+    replaced by its numeric offset. A day written ``2024/09/03`` (or with dots) it reads as
+    December 1st: it is rewritten with hyphens."""
     if len(text) > 100:
         return None
     if slashed := _SLASHED_DAY.fullmatch(text):
@@ -301,48 +302,24 @@ def _with_offset(text: str) -> str | None:
             return text
     elif not (zone := _ZONE_AFTER_TIME.fullmatch(text)):
         return None
-    name, hours, minutes = zone.group("name").lower(), zone.group("hours"), zone.group("minutes")
-    if name in ZONE_OFFSETS and hours is None:
-        offset = ZONE_OFFSETS[name]
-    elif name in ("gmt", "utc", "ut") and hours is not None:
+    name, hours, minutes = zone.group("name").upper(), zone.group("hours"), zone.group("minutes")
+    if name in _US_ZONES and _RFC822_DAY.match(text):
+        return None  # feedparser reads these right
+    if name in _FEED_ZONE_OFFSETS and hours is None:
+        offset = _FEED_ZONE_OFFSETS[name]
+    elif name in ("GMT", "UTC", "UT") and hours is not None:
         offset = f"{hours[0]}{int(hours[1:]):02d}{minutes or '00'}"
     else:
         return text if slashed else None
     return f"{zone.group('moment')} {offset}"
 
 
-# Zone names used in feeds that feedparser does not know, as offsets. IST is India's: the
-# news feeds that write it are Indian (Ireland's and Israel's are written as offsets).
-ZONE_OFFSETS = {
-    "wet": "+0000",
-    "west": "+0100",
-    "bst": "+0100",
-    "cet": "+0100",
-    "met": "+0100",
-    "cest": "+0200",
-    "mest": "+0200",
-    "eet": "+0200",
-    "eest": "+0300",
-    "msk": "+0300",
-    "ist": "+0530",
-    "sgt": "+0800",
-    "hkt": "+0800",
-    "awst": "+0800",
-    "jst": "+0900",
-    "kst": "+0900",
-    "acst": "+0930",
-    "aest": "+1000",
-    "acdt": "+1030",
-    "aedt": "+1100",
-    "nzst": "+1200",
-    "nzdt": "+1300",
-    "hst": "-1000",
-    "akst": "-0900",
-    "akdt": "-0800",
-    "nst": "-0330",
-    "ndt": "-0230",
-    "brt": "-0300",
-}
+# Zone names as offsets: the abbreviations every date reader knows, and IST, India's: the news
+# feeds that write it are Indian (Ireland's and Israel's are written as offsets). feedparser
+# reads the US ones itself in an RFC 822 date (into UTC), and no other name.
+_FEED_ZONE_OFFSETS = ZONE_OFFSETS | {"IST": "+0530"}
+_US_ZONES = {"EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT"}
+_RFC822_DAY = re.compile(r"\s*(?:[A-Za-z]{3},?\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s")
 # A time of day, then a zone name and, after GMT or UTC, an offset in hours (GMT+2, UTC-05:00).
 _ZONE_AFTER_TIME = re.compile(
     r"(?P<moment>.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?P<name>[A-Za-z]{2,4})"
