@@ -235,8 +235,10 @@ def test_each_distributed_worker_writes_its_own_warc(
     assert len(reports) == 2
     listed = []
     for report in reports:
-        stem = Path(report["output_file"]).name.removesuffix(".jsonl")
-        assert all(name.startswith(stem) for name in report["warc_files"]), report
+        # A worker the other one left no article to names no output file (it wrote none).
+        if report["output_file"] is not None:
+            stem = Path(report["output_file"]).name.removesuffix(".jsonl")
+            assert all(name.startswith(stem) for name in report["warc_files"]), report
         listed += report["warc_files"]
     warcs = sorted(output.glob("*.warc.gz"))
     assert sorted(p.name for p in warcs) == sorted(listed)
