@@ -385,6 +385,17 @@ def _distributed(settings: SettingsLike) -> dict[str, Any]:
         raise ConfigError(
             f"{PREFIX}WORKER_ID must be 1-64 letters, digits, '-' or '_', got {worker_id!r}"
         )
+    # In the SQLite store, 0 forgets everything at the next start and keeps it through the
+    # run. The workers share the Redis store and join a run at different times: no worker's
+    # start may forget what the others keep, and a key can only expire after some time (0 gave
+    # every key 1 ms: copies within a run were not linked).
+    if redis_url is not None and _float(settings, "SEEN_TTL_DAYS", minimum=0.0) == 0:
+        raise ConfigError(
+            f"{PREFIX}SEEN_TTL_DAYS=0 (forget everything at each start) is not available in "
+            "distributed mode (REDIS_URL): the workers share the seen articles and start at "
+            "different times. Give a number of days (an article is forgotten that long after "
+            "a feed last listed it)"
+        )
     return {
         "redis_url": redis_url,
         "worker_id": worker_id,
