@@ -35,6 +35,8 @@ N = TypeVar("N", int, float)
 SITEMAP_MAX_AGE_DAYS = 36500
 # Extraction is CPU work: more worker processes than this per core only cost memory.
 WORKERS_PER_CORE = 4
+# The shortest interval between two progress lines (0 is none): 1e-6 logged about 1,500 a second.
+MIN_PROGRESS_INTERVAL_S = 0.1
 
 # Scrapy's own settings that the documentation tells users to change with -s: Scrapy reads
 # them deep inside the crawl, where a value it cannot read fails naming no setting
@@ -198,9 +200,7 @@ class CrawlerConfig:
             warc_max_bytes=_int_default(
                 settings, "WARC_MAX_BYTES", CrawlerConfig.warc_max_bytes, minimum=64 * 1024
             ),
-            progress_interval_s=_float(settings, "PROGRESS_INTERVAL_S", minimum=0.0)
-            if settings.get(PREFIX + "PROGRESS_INTERVAL_S") is not None
-            else CrawlerConfig.progress_interval_s,
+            progress_interval_s=_progress_interval(settings),
             progress_live=_bool(settings, "PROGRESS_LIVE", CrawlerConfig.progress_live),
             parse_timeout_s=_positive_number(
                 settings, "PARSE_TIMEOUT_S", CrawlerConfig.parse_timeout_s
@@ -385,6 +385,17 @@ def _distributed(settings: SettingsLike) -> dict[str, Any]:
         raise ConfigError(
             f"{PREFIX}WORKER_ID must be 1-64 letters, digits, '-' or '_', got {worker_id!r}"
         )
+    # In the SQLite store, 0 forgets everything at the next start and keeps it through the
+    # run. The workers share the Redis store and join a run at different times: no worker's
+    # start may forget what the others keep, and a key can only expire after some time (0 gave
+    # every key 1 ms: copies within a run were not linked).
+    if redis_url is not None and _float(settings, "SEEN_TTL_DAYS", minimum=0.0) == 0:
+        raise ConfigError(
+            f"{PREFIX}SEEN_TTL_DAYS=0 (forget everything at each start) is not available in "
+            "distributed mode (REDIS_URL): the workers share the seen articles and start at "
+            "different times. Give a number of days (an article is forgotten that long after "
+            "a feed last listed it)"
+        )
     return {
         "redis_url": redis_url,
         "worker_id": worker_id,
@@ -460,6 +471,20 @@ def _near_duplicates(settings: SettingsLike) -> dict[str, Any]:
             "check off, no copy is found, so none would be dropped"
         )
     return {"near_duplicates": check, "drop_near_duplicates": drop}
+
+
+def _progress_interval(settings: SettingsLike) -> float:
+    """``NEWSCRAWLER_PROGRESS_INTERVAL_S``: 0 switches the progress line off; any other value is
+    at least ``MIN_PROGRESS_INTERVAL_S`` (a tiny one logged thousands of lines a second)."""
+    if settings.get(PREFIX + "PROGRESS_INTERVAL_S") is None:
+        return CrawlerConfig.progress_interval_s
+    interval_s = _float(settings, "PROGRESS_INTERVAL_S", minimum=0.0)
+    if 0 < interval_s < MIN_PROGRESS_INTERVAL_S:
+        raise ConfigError(
+            f"{PREFIX}PROGRESS_INTERVAL_S must be 0 (no progress lines) or at least "
+            f"{MIN_PROGRESS_INTERVAL_S:g}, got {settings.get(PREFIX + 'PROGRESS_INTERVAL_S')!r}"
+        )
+    return interval_s
 
 
 def _positive_number(settings: SettingsLike, name: str, default: float) -> float:

@@ -113,6 +113,9 @@ class Article:
     # Not in the record: the fields cut to their bound (crawler/bounds.py), for the
     # crawl's ``articles/fields_cut/<field>`` counts.
     cut_fields: tuple[str, ...] = field(default=(), repr=False, metadata=NOT_RECORDED)
+    # Not in the record: the page's TDM declaration gave a tdm-policy that is no http(s) URL
+    # (crawler/rights.py), for the crawl's ``rights/tdm_policy_dropped`` count.
+    tdm_policy_dropped: bool = field(default=False, repr=False, metadata=NOT_RECORDED)
 
     def __post_init__(self) -> None:
         if not self.fingerprint:

@@ -11,7 +11,10 @@ Sources (``docs/rights.md`` has the user's view):
   whose pattern matches the URL's path applies; patterns use robots.txt's ``*`` and ``$``).
   The protocol reads the file first, then the header, then the HTML, each superseding the one
   before: the page's own declaration wins. Any other value is a protocol error and declares
-  nothing.
+  nothing. A relative ``tdm-policy`` is resolved against the URL it came from (the page for the
+  header and meta element, the ``tdmrep.json`` file for its rules); one that is then no http(s)
+  URL is dropped, the reservation kept (``TdmDeclaration.policy_dropped``, for the crawl's
+  count).
 - The site's robots.txt, asked for each user agent of ``AI_USER_AGENTS``.
 - ``<meta name="robots">`` and ``X-Robots-Tag``: the ``noai``, ``noimageai`` and ``noindex``
   directives addressed to every crawler.
@@ -92,10 +95,12 @@ _MAX_URL_CHARS = 2000
 @dataclass(frozen=True)
 class TdmDeclaration:
     """A TDMRep declaration: ``reserved`` is True (1) or False (0); ``policy`` is kept only
-    with a reservation (the protocol ignores it otherwise)."""
+    with a reservation (the protocol ignores it otherwise). ``policy_dropped``: a policy was
+    given with the reservation but is no http(s) URL (not part of the declaration's value)."""
 
     reserved: bool
     policy: str | None = None
+    policy_dropped: bool = field(default=False, compare=False)
 
 
 class TdmRepError(ValueError):
@@ -166,6 +171,10 @@ class TdmRepFile:
             for rule in self.rules
         ]
 
+    def policies_dropped(self) -> int:
+        """The rules whose ``tdm-policy`` was dropped (no http(s) URL)."""
+        return sum(rule.declaration.policy_dropped for rule in self.rules)
+
     def declaration_for(self, url: str) -> TdmDeclaration | None:
         """The declaration of the first rule whose location matches ``url``'s path, if any."""
         parts = urlsplit(url)
@@ -176,15 +185,20 @@ class TdmRepFile:
         return None
 
 
-def tdm_declaration(reservation: Any, policy: Any) -> TdmDeclaration | None:
+def tdm_declaration(reservation: Any, policy: Any, base: str | None) -> TdmDeclaration | None:
     """A declaration from a reservation value (``1``/``0``, a number or its text) and a policy
-    URL, or ``None`` when the value declares nothing (absent, or a protocol error)."""
+    URL (resolved against ``base``, the URL it came from), or ``None`` when the value declares
+    nothing (absent, or a protocol error)."""
     if isinstance(reservation, bool):
         return None  # JSON true/false is not one of the protocol's values
     if isinstance(reservation, str):
         reservation = reservation.strip()
     if reservation in (1, "1"):
-        return TdmDeclaration(True, http_url(policy))
+        text = policy.strip() if isinstance(policy, str) else policy
+        # Words ("see our terms") would resolve to a URL of the site's own: no URL has spaces.
+        words = isinstance(text, str) and any(char.isspace() for char in text)
+        url = None if words else http_url(text, base)
+        return TdmDeclaration(True, url, policy_dropped=text not in (None, "") and url is None)
     if reservation in (0, "0"):
         return TdmDeclaration(False)
     return None
@@ -230,10 +244,12 @@ def _normalize_escapes(path: str) -> str:
     return _UNRESERVED_ESCAPE.sub(decode, path)
 
 
-def parse_tdmrep(body: bytes) -> TdmRepFile:
-    """The rules of a ``tdmrep.json`` body. Raises ``TdmRepError("malformed")`` unless the
-    body is a JSON array of rules, each with a string ``location`` starting with ``/`` and a
-    ``tdm-reservation`` of 0 or 1, and ``TdmRepError("too_many_rules")`` past
+def parse_tdmrep(body: bytes, url: str | None = None) -> TdmRepFile:
+    """The rules of a ``tdmrep.json`` body (fetched from ``url``, which a relative
+    ``tdm-policy`` is resolved against; ``None`` for rules whose policies are absolute).
+    Raises ``TdmRepError("malformed")`` unless the body is a JSON array of rules, each with a
+    string ``location`` starting with ``/`` and a ``tdm-reservation`` of 0 or 1, and
+    ``TdmRepError("too_many_rules")`` past
     ``TDMREP_MAX_RULES``. One bad rule refuses the whole file: skipping it could let a later,
     broader rule give the wrong answer."""
     if len(body) > TDMREP_MAXSIZE_BYTES:
@@ -257,7 +273,7 @@ def parse_tdmrep(body: bytes) -> TdmRepFile:
             or len(location) > _MAX_PATTERN_CHARS
         ):
             raise TdmRepError("malformed", f"rule {index}: bad location")
-        declaration = tdm_declaration(item.get("tdm-reservation"), item.get("tdm-policy"))
+        declaration = tdm_declaration(item.get("tdm-reservation"), item.get("tdm-policy"), url)
         if declaration is None:
             raise TdmRepError("malformed", f"rule {index}: bad tdm-reservation")
         rules.append(TdmRule(location, LocationPattern.parse(location), declaration))
@@ -368,7 +384,7 @@ def read_page_rights(
     reservations = meta.get("tdm-reservation", [])
     if reservations:
         policies = meta.get("tdm-policy", [])
-        rights.tdm = tdm_declaration(reservations[0], policies[0] if policies else None)
+        rights.tdm = tdm_declaration(reservations[0], policies[0] if policies else None, url)
     rights.robots = robots_directives(meta.get("robots", []))
     for obj in _json_ld_objects(tree) if json_ld is None else json_ld:
         if not _types(obj) & ARTICLE_TYPES:
@@ -418,12 +434,13 @@ def _markup_license(
     return None, None
 
 
-def header_tdm(headers: Mapping[str, str]) -> TdmDeclaration | None:
-    """The declaration of the ``tdm-reservation`` / ``tdm-policy`` response header fields."""
+def header_tdm(headers: Mapping[str, str], url: str) -> TdmDeclaration | None:
+    """The declaration of the ``tdm-reservation`` / ``tdm-policy`` response header fields of
+    the response from ``url``."""
     lowered = {k.lower(): v for k, v in headers.items()}
     if "tdm-reservation" not in lowered:
         return None
-    return tdm_declaration(lowered["tdm-reservation"], lowered.get("tdm-policy"))
+    return tdm_declaration(lowered["tdm-reservation"], lowered.get("tdm-policy"), url)
 
 
 @dataclass(frozen=True)
@@ -458,9 +475,11 @@ class SiteRights:
 
 
 def rights_record(
-    page: PageRights | None, headers: Mapping[str, str], site: SiteRights | None
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The record's ``rights`` object and its provenance entries (``rights.<field>``).
+    page: PageRights | None, headers: Mapping[str, str], site: SiteRights | None, url: str
+) -> tuple[dict[str, Any], dict[str, str], bool]:
+    """The record's ``rights`` object, its provenance entries (``rights.<field>``) and whether
+    the page's own declaration (meta element or header of the response from ``url``) that
+    applies had its ``tdm-policy`` dropped (a site's file is counted when it is read).
 
     TDM: the page's meta element, else the header fields, else ``tdmrep.json`` (each
     supersedes the one before, as the protocol orders them)."""
@@ -468,9 +487,10 @@ def rights_record(
     site = site or SiteRights()
     provenance: dict[str, str] = {}
     tdm: TdmDeclaration | None = None
+    policy_dropped = False
     for source, declaration in (
         ("meta", page.tdm),
-        ("header", header_tdm(headers)),
+        ("header", header_tdm(headers, url)),
         ("tdmrep.json", site.tdmrep),
     ):
         if declaration is not None:
@@ -478,6 +498,7 @@ def rights_record(
             provenance["rights.tdm_reserved"] = source
             if declaration.policy:
                 provenance["rights.tdm_policy"] = source
+            policy_dropped = declaration.policy_dropped and source != "tdmrep.json"
             break
     if site.ai_crawlers is not None:
         provenance["rights.ai_crawlers"] = "robots.txt"
@@ -507,7 +528,7 @@ def rights_record(
         "license": page.license,
         "free_access": page.free_access,
     }
-    return record, provenance
+    return record, provenance, policy_dropped
 
 
 # Run report: the signals counted per feed, from written records.

@@ -118,6 +118,13 @@ def test_yes_or_no_arguments_refuse_anything_else(value: str) -> None:
             "1e299",
             "NEWSCRAWLER_POLL_MAX_INTERVAL_S must be at most 31536000",
         ),
+        # A line every microsecond: thousands of progress lines a second flooded the log.
+        (
+            "NEWSCRAWLER_PROGRESS_INTERVAL_S",
+            "0.000001",
+            "NEWSCRAWLER_PROGRESS_INTERVAL_S must be 0 (no progress lines) or at least 0.1, "
+            "got '0.000001'",
+        ),
         # An extra digit: every worker process is started at once (it forked without end).
         (
             "NEWSCRAWLER_EXTRACTION_WORKERS",

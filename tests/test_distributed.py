@@ -425,6 +425,24 @@ def test_a_second_copy_of_a_worker_is_refused(
     assert story_numbers(records) == Counter(range(3))
 
 
+def test_a_seen_ttl_of_zero_is_refused_at_start_in_distributed_mode(
+    site: LocalSite, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """With the SQLite store, 0 forgets everything at the next start and keeps it through the
+    run. Workers share one store and join a run at different times: no start may forget it.
+    Redis gave every key 1 ms, so even copies within a run were not linked."""
+    feeds = serve_news_site(site, articles=3, feeds=1)
+    settings = {"NEWSCRAWLER_SEEN_TTL_DAYS": "0"}
+    worker = start_worker("a", redis_server.url, feeds, tmp_path / "output", tmp_path, settings)
+    assert worker.wait(WORKER_TIMEOUT_S) == 2, worker.stderr[-3000:]
+    assert (
+        "configuration error: NEWSCRAWLER_SEEN_TTL_DAYS=0 (forget everything at each start) "
+        "is not available in distributed mode" in worker.stderr
+    )
+    assert site.requests == []
+    assert redis_server.client.keys("newscrawler:*") == []
+
+
 def test_redirects_are_followed_and_a_loop_fails_as_redirect_limit(
     site: LocalSite, redis_server: RedisServer, tmp_path: Path
 ) -> None:

@@ -79,6 +79,25 @@ def test_a_failing_feed_is_recorded_and_backed_off(
     assert second.returncode == 0, second.stderr[-3000:]
 
 
+def test_a_run_whose_only_due_feed_fails_exits_1_though_the_others_are_fine(
+    site: LocalSite, crawl: Callable[..., CrawlResult]
+) -> None:
+    """The exit status counts the feeds polled (docs/feed-health.md): the healthy feed not due
+    does not make the run a success, the run in which no feed is due is not a failure."""
+    room = Newsroom(site)
+    room.add_story("world", "harbour-bridge")
+    world, dead = room.feed_url("world"), site.url("/dead.xml")
+    assert crawl("-a", f"feeds={world}", settings=POLLING).returncode == 0
+    added = crawl("-a", f"feeds={world},{dead}", settings=POLLING)
+    assert added.returncode == 1, added.stderr[-3000:]
+    assert list(added.report["not_due"]) == [world]
+    assert added.report["feeds"][dead]["status"] == "failed"
+    idle = crawl("-a", f"feeds={world},{dead}", settings=POLLING)
+    assert idle.returncode == 0, idle.stderr[-3000:]
+    assert sorted(idle.report["not_due"]) == sorted([world, dead]) and idle.report["feeds"] == {}
+    assert "not due yet: 2" in idle.stderr
+
+
 def test_a_run_follows_each_feeds_history(
     site: LocalSite, crawl: Callable[..., CrawlResult], tmp_path: Path
 ) -> None:

@@ -42,30 +42,77 @@ URL = "https://news.example/world/story"
 
 
 @pytest.mark.parametrize(
-    ("reservation", "policy", "expected"),
+    ("reservation", "policy", "expected", "dropped"),
     [
-        ("1", "https://news.example/tdm", TdmDeclaration(True, "https://news.example/tdm")),
-        (1, None, TdmDeclaration(True)),
-        (" 1 ", "not a url", TdmDeclaration(True)),
-        ("0", "https://news.example/tdm", TdmDeclaration(False)),  # a policy needs a reservation
-        (0, None, TdmDeclaration(False)),
-        ("2", None, None),  # protocol error: declares nothing
-        (True, None, None),
-        (False, None, None),
-        ("yes", None, None),
-        (None, None, None),
-        ("", None, None),
+        ("1", "https://news.example/tdm", TdmDeclaration(True, "https://news.example/tdm"), False),
+        (1, None, TdmDeclaration(True), False),
+        ("1", " ", TdmDeclaration(True), False),  # no policy given
+        # Relative: resolved against the URL it came from (here URL, a page).
+        ("1", "tdm.json", TdmDeclaration(True, "https://news.example/world/tdm.json"), False),
+        ("1", "/tdm", TdmDeclaration(True, "https://news.example/tdm"), False),
+        ("1", "//rights.example/p", TdmDeclaration(True, "https://rights.example/p"), False),
+        # No http(s) URL: dropped and said so; the reservation stays.
+        (" 1 ", "not a url", TdmDeclaration(True), True),
+        ("1", "ftp://news.example/tdm", TdmDeclaration(True), True),
+        ("1", "mailto:rights@news.example", TdmDeclaration(True), True),
+        ("1", "javascript:alert(1)", TdmDeclaration(True), True),
+        (1, 42, TdmDeclaration(True), True),
+        ("0", "https://news.example/tdm", TdmDeclaration(False), False),  # needs a reservation
+        ("0", "ftp://news.example/tdm", TdmDeclaration(False), False),  # ignored, not dropped
+        (0, None, TdmDeclaration(False), False),
+        ("2", None, None, False),  # protocol error: declares nothing
+        (True, None, None, False),
+        (False, None, None, False),
+        ("yes", None, None, False),
+        (None, None, None, False),
+        ("", None, None, False),
     ],
 )
-def test_tdm_declaration(reservation: Any, policy: Any, expected: TdmDeclaration | None) -> None:
-    assert tdm_declaration(reservation, policy) == expected
+def test_tdm_declaration(
+    reservation: Any, policy: Any, expected: TdmDeclaration | None, dropped: bool
+) -> None:
+    declaration = tdm_declaration(reservation, policy, URL)
+    assert declaration == expected
+    assert (declaration is not None and declaration.policy_dropped) is dropped
 
 
 def test_header_fields_case_insensitive() -> None:
     headers = {"TDM-Reservation": "1", "TDM-Policy": "https://news.example/p.json"}
-    assert header_tdm(headers) == TdmDeclaration(True, "https://news.example/p.json")
-    assert header_tdm({"tdm-reservation": "0"}) == TdmDeclaration(False)
-    assert header_tdm({"content-type": "text/html"}) is None
+    assert header_tdm(headers, URL) == TdmDeclaration(True, "https://news.example/p.json")
+    assert header_tdm({"tdm-reservation": "0"}, URL) == TdmDeclaration(False)
+    assert header_tdm({"content-type": "text/html"}, URL) is None
+
+
+def test_a_relative_policy_is_resolved_against_the_file_or_page_it_came_from() -> None:
+    file_url = "https://news.example/.well-known/tdmrep.json"
+    rules = parse_tdmrep(
+        _rules(
+            {"location": "/a", "tdm-reservation": 1, "tdm-policy": "policy.json"},
+            {"location": "/b", "tdm-reservation": 1, "tdm-policy": "ftp://news.example/p"},
+            {"location": "/c", "tdm-reservation": 1, "tdm-policy": "data:,x"},
+        ),
+        file_url,
+    )
+    first = rules.declaration_for("https://news.example/a")
+    assert first == TdmDeclaration(True, "https://news.example/.well-known/policy.json")
+    assert rules.policies_dropped() == 2
+    # Shared with the other workers (distributed mode) as absolute URLs, the dropped left out.
+    assert parse_tdmrep(json.dumps(rules.to_json()).encode()).to_json() == rules.to_json()
+    page = _page('<meta name="tdm-reservation" content="1"><meta name="tdm-policy" content="p">')
+    assert read_page_rights(page, URL).tdm == TdmDeclaration(True, "https://news.example/world/p")
+
+
+def test_the_record_says_when_the_pages_own_policy_was_dropped() -> None:
+    bad = {"tdm-reservation": "1", "tdm-policy": "ftp://news.example/p"}
+    record, provenance, dropped = rights_record(None, bad, None, URL)
+    assert (record["tdm_reserved"], record["tdm_policy"], dropped) == (True, None, True)
+    assert "rights.tdm_policy" not in provenance
+    # The meta element supersedes the header: its policy was not needed, nothing lost.
+    page = PageRights(tdm=TdmDeclaration(True, "https://news.example/p"))
+    assert rights_record(page, bad, None, URL)[2] is False
+    # A site's file is counted once, when it is read, not with each of its articles.
+    site = SiteRights(TdmDeclaration(True, None, policy_dropped=True))
+    assert rights_record(None, {}, site, URL)[2] is False
 
 
 def _rules(*rules: dict[str, Any]) -> bytes:
@@ -316,17 +363,17 @@ def test_page_without_signals() -> None:
 
 def test_record_precedence_meta_over_header_over_tdmrep() -> None:
     site = SiteRights(TdmDeclaration(True, "https://news.example/site"), {"GPTBot": False})
-    record, provenance = rights_record(PageRights(), {}, site)
+    record, provenance, _ = rights_record(PageRights(), {}, site, URL)
     assert record["tdm_reserved"] is True and record["tdm_policy"] == "https://news.example/site"
     assert provenance["rights.tdm_reserved"] == "tdmrep.json"
     assert provenance["rights.ai_crawlers"] == "robots.txt"
 
-    record, provenance = rights_record(PageRights(), {"tdm-reservation": "0"}, site)
+    record, provenance, _ = rights_record(PageRights(), {"tdm-reservation": "0"}, site, URL)
     assert (record["tdm_reserved"], record["tdm_policy"]) == (False, None)
     assert provenance["rights.tdm_reserved"] == "header"
 
     page = PageRights(tdm=TdmDeclaration(True))
-    record, provenance = rights_record(page, {"tdm-reservation": "0"}, site)
+    record, provenance, _ = rights_record(page, {"tdm-reservation": "0"}, site, URL)
     assert record["tdm_reserved"] is True and provenance["rights.tdm_reserved"] == "meta"
     assert "rights.tdm_policy" not in provenance
 
@@ -335,7 +382,7 @@ def test_record_robots_license_free_access() -> None:
     page = PageRights(
         robots=["noai"], license="https://l/", license_source="link", free_access=False
     )
-    record, provenance = rights_record(page, {"x-robots-tag": "noimageai, noindex"}, None)
+    record, provenance, _ = rights_record(page, {"x-robots-tag": "noimageai, noindex"}, None, URL)
     assert record["robots_meta"] == ["noai", "noimageai", "noindex"]
     assert provenance["rights.robots_meta"] == "meta, header"
     assert record["license"] == "https://l/" and provenance["rights.license"] == "link"
@@ -357,12 +404,12 @@ def test_x_robots_tag_lines_each_read() -> None:
     )
     headers = response_headers(response)
     assert headers["x-robots-tag"] == "googlebot: noindex\nnoai"
-    record, _ = rights_record(None, headers, None)
+    record, _, _ = rights_record(None, headers, None, URL)
     assert record["robots_meta"] == ["noai"]  # the googlebot line is not for every crawler
 
 
 def test_no_signal_is_null() -> None:
-    record, provenance = rights_record(None, {}, None)
+    record, provenance, _ = rights_record(None, {}, None, URL)
     assert record == NO_RIGHTS and provenance == {}
     assert record_signals(record) == []
     assert Article(**_article_fields()).rights == NO_RIGHTS

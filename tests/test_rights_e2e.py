@@ -272,3 +272,64 @@ def test_hostile_tdmrep_declares_nothing(
     assert forbidden.hits(TDMREP) == 0
     for local in (malformed, huge, redirecting):
         assert local.hits(TDMREP) == 1
+
+
+def test_a_relative_tdm_policy_is_resolved_and_one_not_http_is_counted(
+    sites: list[LocalSite], crawl: Callable[..., CrawlResult]
+) -> None:
+    """A relative ``tdm-policy`` is resolved against the URL it came from: the page for the
+    header and the meta element, the tdmrep.json file for its rules. One that is no http(s)
+    URL is dropped (the reservation stays) and counted."""
+    publisher = new_site(sites)
+    publisher.add(
+        TDMREP,
+        json.dumps(
+            [
+                {"location": "/news/file-relative", "tdm-reservation": 1,
+                 "tdm-policy": "policies/tdm.json"},
+                {"location": "/news/file-ftp", "tdm-reservation": 1,
+                 "tdm-policy": "ftp://127.0.0.1/tdm.json"},
+                {"location": "/", "tdm-reservation": 0},
+            ]
+        ),
+        "application/json",
+    )  # fmt: skip
+    publisher.add("/news/file-relative", page("file-relative"))
+    publisher.add("/news/file-ftp", page("file-ftp"))
+    publisher.add(
+        "/news/header-relative",
+        page("header-relative"),
+        headers={"tdm-reservation": "1", "tdm-policy": "/tdm-policy.html"},
+    )
+    publisher.add(
+        "/news/deep/meta-relative",
+        page("meta-relative", '<meta name="tdm-reservation" content="1">'
+                              '<meta name="tdm-policy" content="../policy.html">'),
+    )  # fmt: skip
+    publisher.add(
+        "/news/meta-mailto",
+        page("meta-mailto", '<meta name="tdm-reservation" content="1">'
+                            '<meta name="tdm-policy" content="mailto:rights@127.0.0.1">'),
+    )  # fmt: skip
+    paths = [
+        "/news/file-relative",
+        "/news/file-ftp",
+        "/news/header-relative",
+        "/news/deep/meta-relative",
+        "/news/meta-mailto",
+    ]
+    result = crawl("-a", f"feeds={serve_feed(publisher, paths)}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = by_path(result.records)
+    policies = {path: record["rights"]["tdm_policy"] for path, record in records.items()}
+    assert policies == {
+        "news/file-relative": publisher.url("/.well-known/policies/tdm.json"),
+        "news/file-ftp": None,
+        "news/header-relative": publisher.url("/tdm-policy.html"),
+        "news/deep/meta-relative": publisher.url("/news/policy.html"),
+        "news/meta-mailto": None,
+    }
+    assert all(record["rights"]["tdm_reserved"] is True for record in records.values())
+    assert "rights.tdm_policy" not in records["news/meta-mailto"]["provenance"]
+    # The file's rule once (the file is read once per site), the page's meta element once.
+    assert result.report["counters"]["rights/tdm_policy_dropped"] == 2

@@ -29,7 +29,8 @@ and shared through Redis (``crawler.distributed.tdmrep``; ``rights/tdmrep/from_c
 Stats: ``rights/tdmrep/request_count``, ``rights/tdmrep/found``, ``rights/tdmrep/absent``,
 ``rights/tdmrep/malformed``, ``rights/tdmrep/too_many_rules``, ``rights/tdmrep/too_large``,
 ``rights/tdmrep/refused/<reason>`` (URL policy, robots.txt), ``rights/tdmrep/failed/<reason>``
-(5xx, timeouts, connection errors).
+(5xx, timeouts, connection errors); ``rights/tdm_policy_dropped``: the file's rules whose
+``tdm-policy`` is no http(s) URL, even resolved against the file's URL (the reservation stays).
 """
 
 from __future__ import annotations
@@ -120,9 +121,9 @@ class SiteRightsMiddleware:
         site passes it)."""
         self.robots[urlparse_cached(request).netloc] = robotparser
 
-    def _inc(self, key: str) -> None:
+    def _inc(self, key: str, count: int = 1) -> None:
         if self.stats is not None:
-            self.stats.inc_value(key)
+            self.stats.inc_value(key, count)
 
     async def process_request(self, request: Request) -> None:
         if SITE_RIGHTS_META not in request.meta:
@@ -202,11 +203,13 @@ class SiteRightsMiddleware:
             self._declares_nothing(url, f"failed/http_{response.status}")
             return None
         try:
-            rules = parse_tdmrep(response.body)
+            rules = parse_tdmrep(response.body, response.url)
         except TdmRepError as exc:
             self._declares_nothing(url, exc.reason, str(exc))
             return None
         self._inc("rights/tdmrep/found")
+        if dropped := rules.policies_dropped():
+            self._inc("rights/tdm_policy_dropped", dropped)
         return rules
 
     def _declares_nothing(self, url: str, key: str, detail: str = "") -> None:

@@ -8,7 +8,8 @@ written, skipped entry reasons such as ``already_written``) and totals that reco
 (``given_up``: URL, feed, reason, failed runs; see ``crawler.extensions.state``); and the
 run's WARC files (``warc_files``, names in the output directory; empty without WARC capture).
 It logs a one-screen summary and sets the stats value ``run/exit_code`` read by
-``crawler.commands.crawl``: 1 when every feed failed, the output could not be written, the
+``crawler.commands.crawl``: 1 when every feed the run polled failed (feeds not due do not
+count; a run in which no feed was due exits 0), the output could not be written, the
 OPML export (``-a export_opml``, stats ``run/opml_export_error``) failed, the extraction
 workers could not start (``run/workers_error``) or the spider's start failed (``start_error``:
 the error Scrapy logs as "Error while reading start items and requests"; the feeds after it

@@ -109,7 +109,9 @@ def build_article(
     image = record_url(meta.image, url)
     if image is None:
         meta.provenance.pop("image", None)
-    rights, rights_sources = rights_record(extraction.rights, headers or {}, site_rights)
+    rights, rights_sources, tdm_policy_dropped = rights_record(
+        extraction.rights, headers or {}, site_rights, fetched_url
+    )
     # A page or feed decides these fields' length: each is cut to its bound, and named.
     title, title_cut = bounded_text(meta.title, MAX_TITLE_CHARS)
     description, description_cut = bounded_text(meta.description, MAX_DESCRIPTION_CHARS)
@@ -150,4 +152,5 @@ def build_article(
         published_raw=entry.published_raw,
         rights=rights,
         cut_fields=tuple(name for name, was_cut in cut.items() if was_cut),
+        tdm_policy_dropped=tdm_policy_dropped,
     )

@@ -10,7 +10,9 @@ to no character are counted as ``encoding/replacement_chars``; pages whose clean
 that keep trafilatura's own text as ``extraction/backstop``; pages of too many blocks for
 trafilatura's jusText fallback, which is not run on them, as ``extraction/justext_skipped``
 (``crawler.extraction.trafilatura_selectors.JUSTEXT_MAX_BLOCKS``); a title, description, authors
-or tags cut to their bound (``crawler.bounds``) as ``articles/fields_cut/<field>``.
+or tags cut to their bound (``crawler.bounds``) as ``articles/fields_cut/<field>``; a page
+whose own TDM declaration (header, meta element) gives a ``tdm-policy`` that is no http(s) URL
+as ``rights/tdm_policy_dropped`` (the record keeps the reservation, its policy null).
 An exception in one page is counted and dropped; the other pages go on.
 
 Extraction runs in ``NEWSCRAWLER_EXTRACTION_WORKERS`` processes (``crawler.extraction.pool``),
@@ -123,6 +125,8 @@ class ExtractionPipeline:
         if extraction.article is not None and self.stats is not None:
             for name in extraction.article.cut_fields:
                 self.stats.inc_value(f"articles/fields_cut/{name}")
+            if extraction.article.tdm_policy_dropped:
+                self.stats.inc_value("rights/tdm_policy_dropped")
         if extraction.article is None:
             raise drop(self.stats, extraction.error or "no_content")
         if self.config.skip_tdm_reserved and extraction.article.rights["tdm_reserved"]:
