@@ -70,7 +70,7 @@ def test_feeds_to_json_lines(site: LocalSite, crawl: Callable[..., CrawlResult])
     assert telescope["tags"] == ["Science"]
     assert telescope["provenance"]["tags"] == "feed"
     assert by_slug["river-cleanup"]["authors"] == ["Max Mustermann"]
-    assert by_slug["river-cleanup"]["published"] == "2024-09-02T08:00:00+00:00"
+    assert by_slug["river-cleanup"]["published"] == "2024-09-02T10:00:00+02:00"
     assert by_slug["telescope"]["authors"] == ["Erika Musterfrau"]
     assert by_slug["library-hours"]["source_url"] == site.url("/news/library-hours")
 

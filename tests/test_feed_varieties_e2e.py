@@ -225,7 +225,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "ninety-two": {"title": "Ninety two", "tags": ["Tech"], "description": "S92"},
     "permalink-only": {
         "title": "Permalink only",
-        "published": "2024-09-03T13:00:00+00:00",
+        "published": "2024-09-03T08:00:00-05:00",
         "authors": ["Jane Roe"],
         "guid": "{base}/news/permalink-only",
     },
@@ -245,7 +245,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "listed-twice": {"title": "Listed twice"},
     "rdf-one": {
         "title": "RDF one",
-        "published": "2024-09-03T08:15:00+00:00",
+        "published": "2024-09-03T10:15:00+02:00",
         "authors": ["Hans Meier"],
         "tags": ["Politik"],
         "description": "First RDF item",
@@ -254,8 +254,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "rdf-day": {"title": "RDF day", "published": "2024-09-03"},
     "many-links": {
         "title": "Many & links",
-        "published": "2024-09-03T15:00:00+00:00",
-        "modified": "2024-09-03T16:00:00+00:00",
+        "published": "2024-09-03T08:00:00-07:00",
+        "modified": "2024-09-03T09:00:00-07:00",
         "authors": ["Ann One", "Bob Two"],
         "tags": ["science"],
         "description": "Links & more",
@@ -264,7 +264,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "xml-base-story": {"title": "Relative", "published": "2024-09-03T07:00:00+00:00"},
     "atom-03": {
         "title": "Atom zero three",
-        "published": "2024-09-03T12:00:00+00:00",
+        "published": "2024-09-03T08:00:00-04:00",
         "authors": ["Ann Old"],
         "description": "Atom 0.3 summary",
         "guid": "tag:example.org,2004:03",

@@ -399,11 +399,12 @@ def rss_dated(written: str) -> bytes:
         ("Tue, 03 Sep 2024 08:00:00 GMT+2", "2024-09-03T08:00:00+02:00"),
         ("Tue, 03 Sep 2024 08:00:00 UTC-05:30", "2024-09-03T08:00:00-05:30"),
         ("Tue, 03 Sep 2024 08:00:00 GMT +10", "2024-09-03T08:00:00+10:00"),
-        # Names feedparser knows, and offsets, stay its reading.
-        ("Tue, 03 Sep 2024 08:00:00 EST", "2024-09-03T13:00:00+00:00"),
-        ("Tue, 03 Sep 2024 08:00:00 PDT", "2024-09-03T15:00:00+00:00"),
+        # Names feedparser knows, and offsets: its moment, written at the feed's offset.
+        ("Tue, 03 Sep 2024 08:00:00 EST", "2024-09-03T08:00:00-05:00"),
+        ("Tue, 03 Sep 2024 08:00:00 PDT", "2024-09-03T08:00:00-07:00"),
         ("Tue, 03 Sep 2024 08:00:00 GMT", "2024-09-03T08:00:00+00:00"),
-        ("Tue, 03 Sep 2024 08:00:00 +0200", "2024-09-03T06:00:00+00:00"),
+        ("Tue, 03 Sep 2024 08:00:00 +0200", "2024-09-03T08:00:00+02:00"),
+        ("2024-09-03T08:00:00-04:00", "2024-09-03T08:00:00-04:00"),
     ],
 )
 def test_zone_names_feedparser_reads_as_utc_keep_their_offset(written: str, moment: str) -> None:

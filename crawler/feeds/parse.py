@@ -268,7 +268,9 @@ def _date(text: object, parsed: object) -> str | None:
     (``202405``) it misreads (as 2024-12-01, 2024-12-01, 2020-08-27), and a UTC offset of a
     day or more (``+9900``) it adds to the time. Either way a date the feed never gave, so
     none. A compact day with a time of day (``20240515T100000Z``,
-    ``2024136T1000+0200``) it reads as that day's midnight: the text is read instead."""
+    ``2024136T1000+0200``) it reads as that day's midnight: the text is read instead. feedparser
+    gives the moment in UTC: it is written at the feed's own offset where the text, read on its
+    own, gives the same moment."""
     if isinstance(text, str) and (
         text.lstrip().startswith("-")
         or _NO_DAY.fullmatch(text)
@@ -283,7 +285,13 @@ def _date(text: object, parsed: object) -> str | None:
             return moment  # else (no such day or time) as feedparser read it, as before
     if isinstance(text, str) and (rewritten := _with_offset(text)):
         return to_iso8601(rewritten)
-    return to_iso8601(parsed or text)
+    moment = to_iso8601(parsed or text)
+    if moment and parsed and isinstance(text, str):
+        # feedparser gives UTC: the same moment read from the text keeps the feed's offset.
+        written = to_iso8601(text)
+        if written and datetime.fromisoformat(written) == datetime.fromisoformat(moment):
+            return written
+    return moment
 
 
 def _with_offset(text: str) -> str | None:
