@@ -260,8 +260,8 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         lambda n: "wir setzen " * n,
         1000,
     ),
-    "cleaning.DATE_LABEL": (
-        pattern(cleaning.DATE_LABEL, "fullmatch"),
+    "cleaning.DATE_LABEL_BLOCK": (
+        pattern(cleaning.DATE_LABEL_BLOCK, "fullmatch"),
         lambda n: "updated " + "a " * n,
         1000,
     ),

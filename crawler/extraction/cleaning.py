@@ -224,7 +224,7 @@ DATE_OR_TIME = re.compile(
 )
 # A block that is only a publication or update label, alone or with its date (and nothing
 # naming an author: "Posted by", "Erstellt von").
-DATE_LABEL = re.compile(
+DATE_LABEL_BLOCK = re.compile(
     r"\(?((zuletzt )?(aktualisiert|geändert|veröffentlicht)|letzte (änderung|aktualisierung)|"
     r"stand( des artikels| vom)?:|(last )?(updated|modified|published|reviewed)|"
     r"last (update|edit(ed)?|modified|reviewed)|date (published|posted|created)|"
@@ -658,7 +658,7 @@ def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
         if block.kind in ("paragraph", "heading", "list") and READING_TIME.fullmatch(text):
             continue
         if block.kind in ("paragraph", "heading") and _words(text) <= DATELINE_WORDS:
-            if DATE_LABEL.fullmatch(text.strip()):
+            if DATE_LABEL_BLOCK.fullmatch(text.strip()):
                 continue
             alnum = [char for char in text if char.isalnum()]
             if (
