@@ -217,9 +217,12 @@ NOTICE_KEYS = (
 )  # fmt: skip
 NOTICES = (Cue.of(NOTICE, NOTICE_KEYS, 40),)
 CUE_WORDS = max(cue.max_words for cue in (*READER_PROMPTS, *NOTICES))
+# A clock time, hours and minutes: "10:45", "9.30", "9h05".
+_CLOCK = r"\d{1,2}[:.h]\d{2}"
 # Dates and times as publishers print them in datelines.
 DATE_OR_TIME = re.compile(
-    r"(\d{1,2}[:.h]\d{2}\b|\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|"
+    rf"({_CLOCK}\b|"
+    r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|"
     r"(?<!\d)\d++\s*+[年月日時分])"
 )
 # A block that is only a publication or update label, alone or with its date (and nothing
@@ -428,7 +431,7 @@ def with_heading_kinds(blocks: list[Block], context: PageContext) -> list[Block]
 MAX_BOLD_HEADING_WORDS = 15
 _SENTENCE_END = (".", ",", ";", ":", "!")
 # "9h05 - ...", "10:45 ...": a live blog's entry line, not a subheading.
-_TIME_OF_DAY = re.compile(r"\d{1,2}(?:[:.h]\d{2}|\s?[ap]\.?m\b)", re.IGNORECASE)
+_TIME_OF_DAY = re.compile(rf"{_CLOCK}|\d{{1,2}}\s?[ap]\.?m\b", re.IGNORECASE)
 
 
 def with_bold_subheadings(blocks: list[Block], context: PageContext) -> list[Block]:
