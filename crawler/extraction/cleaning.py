@@ -417,13 +417,19 @@ def with_heading_kinds(blocks: list[Block], context: PageContext) -> list[Block]
     if not context.headings:
         return blocks
     return [
-        replace(block, kind="heading")
-        if block.kind == "paragraph"
-        and block.link_chars < MOSTLY_LINKS * len(block.text)
-        and text_key(block.text) in context.headings
-        else block
+        replace(block, kind="heading") if _paragraph_of(block, context.headings) else block
         for block in blocks
     ]
+
+
+def _paragraph_of(block: Block, keys: frozenset[str]) -> bool:
+    """Whether ``block`` is a paragraph whose text key is one of ``keys`` (the page's headings,
+    its bold paragraphs), and not mostly link text (a teaser's headline)."""
+    return (
+        block.kind == "paragraph"
+        and block.link_chars < MOSTLY_LINKS * len(block.text)
+        and text_key(block.text) in keys
+    )
 
 
 # A bold paragraph is a subheading only when short and not a sentence: 319 of news-dev's 324
@@ -444,13 +450,11 @@ def with_bold_subheadings(blocks: list[Block], context: PageContext) -> list[Blo
     return [
         replace(block, kind="heading")
         if 0 < index < len(blocks) - 1
-        and block.kind == "paragraph"
+        and _paragraph_of(block, context.bold_paragraphs)
         and _words(block.text) <= MAX_BOLD_HEADING_WORDS
         and not block.text.rstrip().endswith(_SENTENCE_END)
         and any(char.isalpha() for char in block.text)
         and not _TIME_OF_DAY.match(block.text.lstrip())
-        and block.link_chars < MOSTLY_LINKS * len(block.text)
-        and text_key(block.text) in context.bold_paragraphs
         else block
         for index, block in enumerate(blocks)
     ]
