@@ -342,22 +342,24 @@ def _list_lines(element: etree._Element, indent: str = "") -> list[str]:
     for item in element:
         if str(item.tag) not in ("item", "li"):
             continue
-        nested = _outer_lists(item)
-        if not nested:
+        if next(item.iter(*LIST_TAGS), None) is None:
             text = tidy_text(element_text(item))
             if text:
                 lines.append(f"{indent}- {text}")
             continue
-        # The item's own text is read from a copy whose lists are each one mark.
+        # The item's own text is read from a copy whose lists are each one mark, once their
+        # own lines are read.
         own = deepcopy(item)
-        for inner in _outer_lists(own):
+        nested = _outer_lists(own)
+        nested_lines = [_list_lines(inner, indent + "  ") for inner in nested]
+        for inner in nested:
             inner.clear(keep_tail=True)
             inner.text = _LIST_MARK
         segments = [tidy_text(part) for part in element_text(own).split(_LIST_MARK)]
         if segments[0]:
             lines.append(f"{indent}- {segments[0]}")
-        for inner, after in zip(nested, segments[1:], strict=True):
-            lines.extend(_list_lines(inner, indent + "  "))
+        for inner_lines, after in zip(nested_lines, segments[1:], strict=True):
+            lines.extend(inner_lines)
             if after:
                 lines.append(f"{indent}  {after}")
     return lines
