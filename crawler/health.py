@@ -24,7 +24,6 @@ import html
 import sqlite3
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -210,14 +209,6 @@ document.querySelectorAll("th").forEach(function (th, col) {
   });
 });
 """
-
-
-def render(runs: Sequence[FeedRun], rules: PollingRules, now: float) -> str:
-    """The page for these history rows (any order) at time ``now``."""
-    by_feed: dict[str, list[FeedRun]] = defaultdict(list)
-    for run in sorted(runs, key=lambda r: r.run_at):
-        by_feed[run.feed_url].append(run)
-    return render_feeds(by_feed.values(), rules, now)
 
 
 def render_feeds(history: Iterable[Sequence[FeedRun]], rules: PollingRules, now: float) -> str:

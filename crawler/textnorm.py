@@ -382,18 +382,12 @@ class WrittenDate(NamedTuple):
     time: datetime | None
 
 
-def dates_in_text(text: str) -> list[tuple[int, str]]:
-    """The dates written in running text, in the forms ``to_iso8601`` reads (and ISO days), as
-    (position of the year in ``text``, the day ``YYYY-MM-DD``), in text order; at most
-    ``MAX_TEXT_DATES``, from the first ``MAX_TEXT_YEARS`` years. A time of day written next to a
-    date is not kept: without a zone it names no moment."""
-    return [(found.position, found.day) for found in written_dates(text)]
-
-
 def written_dates(text: str, years: frozenset[str] = frozenset()) -> list[WrittenDate]:
-    """``dates_in_text`` with the time of day written next to each date (``None`` when none is,
-    or when it is given with a zone: then it is not the reader's local clock); only those of
-    ``years`` when given (read faster; ``MAX_TEXT_DATES`` then counts only theirs)."""
+    """The dates written in running text, in the forms ``to_iso8601`` reads (and ISO days), in
+    text order, with the time of day written next to each (``None`` when none is, or when it
+    is given with a zone: then it is not the reader's local clock); at most ``MAX_TEXT_DATES``,
+    from the first ``MAX_TEXT_YEARS`` years; only those of ``years`` when given (read faster;
+    ``MAX_TEXT_DATES`` then counts only theirs)."""
     found: list[WrittenDate] = []
     for seen, year in enumerate(_YEAR.finditer(text)):
         if seen >= MAX_TEXT_YEARS:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.polling_sim import DAY_S, realistic_mix, simulate
-from crawler.health import feed_chart, feed_health, main, render
+from crawler.health import feed_chart, feed_health, main, render_feeds
 from crawler.polling import FeedRun, PollingRules
 from crawler.storage.feed_history import FeedHistory
 from crawler.storage.state import SQLITE_FILE
@@ -138,12 +138,13 @@ def test_a_feed_due_at_once_shows_the_work_its_last_run_left() -> None:
     now = quiet[-1].run_at + PERIOD
     for why in ("over_limit", "partial_entry", "stopped"):
         runs = [*quiet, FeedRun("f", now - 1, "ok", work_left=why)]
-        assert f'<td data-v="{now - 1}">now (work left: {why})</td>' in render(runs, RULES, now)
+        page = render_feeds([runs], RULES, now)
+        assert f'<td data-v="{now - 1}">now (work left: {why})</td>' in page
         assert feed_health(runs, RULES, now).work_left == why
     cut = FeedRun("f", now - PERIOD, "ok", work_left="partial_entry")
     twice = [*quiet, cut, FeedRun("f", now - 1, "ok", work_left="partial_entry")]
     assert feed_health(twice, RULES, now).work_left is None
-    assert "work left" not in render(twice, RULES, now)
+    assert "work left" not in render_feeds([twice], RULES, now)
 
 
 def test_a_backlog_drained_over_several_runs_is_not_the_feeds_pace() -> None:

@@ -181,13 +181,13 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         2000,
     ),
     "textnorm._WORDS": (pattern(textnorm._WORDS, "findall"), lambda n: "ab 東京 " * n, 2000),
-    "textnorm.dates_in_text: years among long words": (
-        textnorm.dates_in_text,
+    "textnorm.written_dates: years among long words": (
+        textnorm.written_dates,
         lambda n: ("Sonntagnachmittag" * 3 + " 13 2026 ") * n,
         200,
     ),
-    "textnorm.dates_in_text: years that are no dates": (
-        textnorm.dates_in_text,
+    "textnorm.written_dates: years that are no dates": (
+        textnorm.written_dates,
         lambda n: "x 2026 " * n,
         500,
     ),
@@ -260,8 +260,8 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         lambda n: "wir setzen " * n,
         1000,
     ),
-    "cleaning.DATE_LABEL": (
-        pattern(cleaning.DATE_LABEL, "fullmatch"),
+    "cleaning.DATE_LABEL_BLOCK": (
+        pattern(cleaning.DATE_LABEL_BLOCK, "fullmatch"),
         lambda n: "updated " + "a " * n,
         1000,
     ),

@@ -1,4 +1,4 @@
-"""``trafilatura_body.extract_body`` gives the body ``trafilatura.bare_extraction`` gives,
+"""``trafilatura_body.PageBodies`` gives the body ``trafilatura.bare_extraction`` gives,
 balanced and in recall mode, on the pages of the identity set, which take each of its paths;
 in recall mode, where that body is short, jusText's when it is more than twice as long."""
 
@@ -51,7 +51,7 @@ def bare_body(tree: etree._Element, url: str, recall: bool = False) -> bytes | N
 def test_same_body_as_bare_extraction(page: dict[str, Any]) -> None:
     tree = pruned_tree(page)
     expected = bare_body(deepcopy(tree), page["url"])
-    extracted = trafilatura_body.extract_body(tree, page["url"])
+    extracted = trafilatura_body.PageBodies(tree, page["url"]).extract()
     assert (None if extracted is None else etree.tostring(extracted[0], encoding="utf-8")) == (
         expected
     )
@@ -64,7 +64,7 @@ def test_same_body_as_bare_extraction_in_recall_mode(
     monkeypatch.setattr(trafilatura_body, "ESCALATION_MAX_LENGTH", 0)  # trafilatura's recall mode
     tree = pruned_tree(page)
     expected = bare_body(deepcopy(tree), page["url"], recall=True)
-    extracted = trafilatura_body.extract_body(tree, page["url"], recall=True)
+    extracted = trafilatura_body.PageBodies(tree, page["url"]).extract(recall=True)
     assert (None if extracted is None else etree.tostring(extracted[0], encoding="utf-8")) == (
         expected
     )
@@ -175,9 +175,11 @@ def test_short_recall_body_is_replaced_by_a_much_longer_justext_body(monkeypatch
     for page in PAGE_LIST:
         with monkeypatch.context() as no_escalation:
             no_escalation.setattr(trafilatura_body, "ESCALATION_MAX_LENGTH", 0)
-            recall = trafilatura_body.extract_body(pruned_tree(page), page["url"], recall=True)
+            recall = trafilatura_body.PageBodies(pruned_tree(page), page["url"]).extract(
+                recall=True
+            )
         justext_bodies.clear()
-        extracted = trafilatura_body.extract_body(pruned_tree(page), page["url"], recall=True)
+        extracted = trafilatura_body.PageBodies(pruned_tree(page), page["url"]).extract(recall=True)
         if extracted is None or recall is None or extracted[1] == recall[1]:
             assert (extracted is None) == (recall is None)
             continue
@@ -208,7 +210,7 @@ def test_readability_is_skipped_only_where_it_cannot_win(monkeypatch: Any) -> No
 
     monkeypatch.setattr(trafilatura_body, "_keeps_own_body", checked)
     for page in PAGE_LIST:
-        trafilatura_body.extract_body(pruned_tree(page), page["url"])
+        trafilatura_body.PageBodies(pruned_tree(page), page["url"]).extract()
     assert skipped and compared  # the set exercises both sides of the rule
 
 
@@ -230,9 +232,9 @@ def test_escalation_measures_the_page_as_served(monkeypatch: Any) -> None:
         return etree.Element("body"), ""
 
     monkeypatch.setattr(trafilatura_body, "justext_rescue", rescue)
-    assert trafilatura_body.extract_body(parse_html(html), None) is not None
+    assert trafilatura_body.PageBodies(parse_html(html), None).extract() is not None
     assert retried == []
-    assert trafilatura_body.extract_body(parse_html(html), None, [menu]) is not None
+    assert trafilatura_body.PageBodies(parse_html(html), None, [menu]).extract() is not None
     assert retried == ["justext"]
 
 

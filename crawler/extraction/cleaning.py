@@ -217,14 +217,17 @@ NOTICE_KEYS = (
 )  # fmt: skip
 NOTICES = (Cue.of(NOTICE, NOTICE_KEYS, 40),)
 CUE_WORDS = max(cue.max_words for cue in (*READER_PROMPTS, *NOTICES))
+# A clock time, hours and minutes: "10:45", "9.30", "9h05".
+_CLOCK = r"\d{1,2}[:.h]\d{2}"
 # Dates and times as publishers print them in datelines.
 DATE_OR_TIME = re.compile(
-    r"(\d{1,2}[:.h]\d{2}\b|\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|"
+    rf"({_CLOCK}\b|"
+    r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|"
     r"(?<!\d)\d++\s*+[年月日時分])"
 )
 # A block that is only a publication or update label, alone or with its date (and nothing
 # naming an author: "Posted by", "Erstellt von").
-DATE_LABEL = re.compile(
+DATE_LABEL_BLOCK = re.compile(
     r"\(?((zuletzt )?(aktualisiert|geändert|veröffentlicht)|letzte (änderung|aktualisierung)|"
     r"stand( des artikels| vom)?:|(last )?(updated|modified|published|reviewed)|"
     r"last (update|edit(ed)?|modified|reviewed)|date (published|posted|created)|"
@@ -339,22 +342,24 @@ def _list_lines(element: etree._Element, indent: str = "") -> list[str]:
     for item in element:
         if str(item.tag) not in ("item", "li"):
             continue
-        nested = _outer_lists(item)
-        if not nested:
+        if next(item.iter(*LIST_TAGS), None) is None:
             text = tidy_text(element_text(item))
             if text:
                 lines.append(f"{indent}- {text}")
             continue
-        # The item's own text is read from a copy whose lists are each one mark.
+        # The item's own text is read from a copy whose lists are each one mark, once their
+        # own lines are read.
         own = deepcopy(item)
-        for inner in _outer_lists(own):
+        nested = _outer_lists(own)
+        nested_lines = [_list_lines(inner, indent + "  ") for inner in nested]
+        for inner in nested:
             inner.clear(keep_tail=True)
             inner.text = _LIST_MARK
         segments = [tidy_text(part) for part in element_text(own).split(_LIST_MARK)]
         if segments[0]:
             lines.append(f"{indent}- {segments[0]}")
-        for inner, after in zip(nested, segments[1:], strict=True):
-            lines.extend(_list_lines(inner, indent + "  "))
+        for inner_lines, after in zip(nested_lines, segments[1:], strict=True):
+            lines.extend(inner_lines)
             if after:
                 lines.append(f"{indent}  {after}")
     return lines
@@ -414,13 +419,19 @@ def with_heading_kinds(blocks: list[Block], context: PageContext) -> list[Block]
     if not context.headings:
         return blocks
     return [
-        replace(block, kind="heading")
-        if block.kind == "paragraph"
-        and block.link_chars < MOSTLY_LINKS * len(block.text)
-        and text_key(block.text) in context.headings
-        else block
+        replace(block, kind="heading") if _paragraph_of(block, context.headings) else block
         for block in blocks
     ]
+
+
+def _paragraph_of(block: Block, keys: frozenset[str]) -> bool:
+    """Whether ``block`` is a paragraph whose text key is one of ``keys`` (the page's headings,
+    its bold paragraphs), and not mostly link text (a teaser's headline)."""
+    return (
+        block.kind == "paragraph"
+        and block.link_chars < MOSTLY_LINKS * len(block.text)
+        and text_key(block.text) in keys
+    )
 
 
 # A bold paragraph is a subheading only when short and not a sentence: 319 of news-dev's 324
@@ -428,7 +439,7 @@ def with_heading_kinds(blocks: list[Block], context: PageContext) -> list[Block]
 MAX_BOLD_HEADING_WORDS = 15
 _SENTENCE_END = (".", ",", ";", ":", "!")
 # "9h05 - ...", "10:45 ...": a live blog's entry line, not a subheading.
-_TIME_OF_DAY = re.compile(r"\d{1,2}(?:[:.h]\d{2}|\s?[ap]\.?m\b)", re.IGNORECASE)
+_TIME_OF_DAY = re.compile(rf"{_CLOCK}|\d{{1,2}}\s?[ap]\.?m\b", re.IGNORECASE)
 
 
 def with_bold_subheadings(blocks: list[Block], context: PageContext) -> list[Block]:
@@ -441,13 +452,11 @@ def with_bold_subheadings(blocks: list[Block], context: PageContext) -> list[Blo
     return [
         replace(block, kind="heading")
         if 0 < index < len(blocks) - 1
-        and block.kind == "paragraph"
+        and _paragraph_of(block, context.bold_paragraphs)
         and _words(block.text) <= MAX_BOLD_HEADING_WORDS
         and not block.text.rstrip().endswith(_SENTENCE_END)
         and any(char.isalpha() for char in block.text)
         and not _TIME_OF_DAY.match(block.text.lstrip())
-        and block.link_chars < MOSTLY_LINKS * len(block.text)
-        and text_key(block.text) in context.bold_paragraphs
         else block
         for index, block in enumerate(blocks)
     ]
@@ -658,7 +667,7 @@ def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
         if block.kind in ("paragraph", "heading", "list") and READING_TIME.fullmatch(text):
             continue
         if block.kind in ("paragraph", "heading") and _words(text) <= DATELINE_WORDS:
-            if DATE_LABEL.fullmatch(text.strip()):
+            if DATE_LABEL_BLOCK.fullmatch(text.strip()):
                 continue
             alnum = [char for char in text if char.isalnum()]
             if (

@@ -155,9 +155,12 @@ PUBLISHED_WORD = re.compile(
     re.IGNORECASE,
 )
 PUBLISHED_WORD_REACH = 40  # characters before a date's year
-# The start of a byline's date line ("Published Nov 20, 2026"), not of a name.
-DATE_LABEL = re.compile(
-    r"(?:published|posted|veröffentlicht|erschienen|publié|publicado|pubblicato)\b", re.I
+# The start of a byline's date line ("Updated Nov 20", "Published Nov 20, 2026"), not of a
+# name: an update word, or a publication word.
+DATE_LINE_START = re.compile(
+    rf"{UPDATE_WORD.pattern}|"
+    r"(?:published|posted|veröffentlicht|erschienen|publié|publicado|pubblicato)\b",
+    re.IGNORECASE,
 )
 # A numeric date read day first ("09.10.2024") whose day and month could swap.
 NUMERIC_DAY_MONTH = re.compile(r"(?<!\d)(\d{1,2})([./])(\d{1,2})\2\s*$")
@@ -454,7 +457,7 @@ def clean_author(name: str) -> str | None:
         return None  # an id or a date, not a name
     if re.search(r"\d", name) and not re.search(r"[^\W\d_]{2,}\s+[^\W\d_]{2,}", name):
         return None  # "user123", "a4f9e2": an id, not a name
-    if re.search(r"\d", name) and (UPDATE_WORD.match(name) or DATE_LABEL.match(name)):
+    if re.search(r"\d", name) and DATE_LINE_START.match(name):
         return None  # "Updated Nov 20", "Published 3 hours ago": the byline's date line
     return name
 

@@ -131,26 +131,12 @@ def extraction_options(url: str | None, *, recall: bool = False) -> Extractor:
     )
 
 
-def extract_body(
-    tree: etree._Element,
-    url: str | None,
-    pruned: Sequence[etree._Element] = (),
-    *,
-    recall: bool = False,
-) -> Body | None:
-    """trafilatura's body element and its text (in recall focus with ``recall``), or ``None``
-    where ``bare_extraction`` finds too little text. ``tree`` is consumed (pruned in place);
-    ``pruned`` are the elements removed from it before, whose text still counts as the
-    page's."""
-    return PageBodies(tree, url, pruned).extract(recall=recall)
-
-
 @dataclass
 class PageBodies:
-    """trafilatura's bodies of one page tree (``extract_body``), balanced and in recall focus,
-    sharing the work the two cascades have in common. ``tree`` is pruned in place by the first
-    cascade; ``pruned`` are the elements removed from it before, whose text still counts as
-    the page's."""
+    """trafilatura's bodies of one page tree, balanced and in recall focus, sharing the work
+    the two cascades have in common. ``tree`` is pruned in place by the first cascade;
+    ``pruned`` are the elements removed from it before, whose text still counts as the
+    page's."""
 
     tree: etree._Element
     url: str | None
@@ -174,7 +160,7 @@ class PageBodies:
 
     def extract(self, *, recall: bool = False) -> Body | None:
         """The body in balanced focus, or in recall focus with ``recall`` (after the balanced
-        one, to share its work), as ``extract_body`` gives it."""
+        one, to share its work), or ``None`` where ``bare_extraction`` finds too little text."""
         options = extraction_options(self.url, recall=recall)
         try:
             body, text = _cascade(self, options)
