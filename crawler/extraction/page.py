@@ -32,6 +32,7 @@ from crawler.extraction.cleaning import (
     tree_blocks,
     with_bold_subheadings,
     with_heading_kinds,
+    with_lost_headings,
     with_preformatted_lines,
     with_standfirst_paragraph,
     without_second_copies,
@@ -253,15 +254,15 @@ def _same_body(body: Body, other: Body) -> bool:
 
 def finish_blocks(extracted: list[Block], context: PageContext) -> tuple[list[Block], bool]:
     """trafilatura's blocks showing the lines of the page's ``<pre>`` texts as written, each
-    paragraph that is a heading on the page a heading, without a second copy of the text,
-    checked against ``articleBody``, opened by the standfirst and cleaned by the rules; when
-    that would remove more than half of those blocks' words, a rule misfired on an unusual
-    page: they are kept instead (the backstop, ``True`` as the second value). Either way, a
-    short bold paragraph is a subheading and an opening heading that reads as a standfirst a
-    paragraph."""
+    paragraph that is a heading on the page a heading, without a second copy of the text, with
+    the subheadings it left out between paragraphs put back, checked against ``articleBody``,
+    opened by the standfirst and cleaned by the rules; when that would remove more than half
+    of those blocks' words, a rule misfired on an unusual page: they are kept instead (the
+    backstop, ``True`` as the second value). Either way, a short bold block is a subheading
+    and an opening heading that reads as a standfirst a paragraph."""
     # Before the backstop's count: a page carrying its text three times loses two thirds.
     extracted = with_heading_kinds(with_preformatted_lines(extracted, context), context)
-    extracted = without_second_copies(extracted)
+    extracted = with_lost_headings(without_second_copies(extracted), context)
     # articleBody's paragraphs, where they replace the blocks, include its subheadings.
     blocks = with_heading_kinds(article_body_blocks(extracted, context.article_body), context)
     blocks = with_standfirst(blocks, context.standfirst)
