@@ -1026,7 +1026,8 @@ def test_a_subheading_trafilatura_leaves_out_between_paragraphs_is_put_back() ->
     stray paragraphs and leaves the headings between them out. A subheading (``h2`` to
     ``h6``) between two paragraphs that follow each other in the body is put back, past a
     script or an empty element before it; one before the first paragraph, one that opens a
-    box, one of link text and one already in the body are not."""
+    box, one with a link (a teaser's: "Related: <a>...</a>") and one already in the body are
+    not."""
     story = "of the story tells what the council decided about the old swing bridge and why."
     html = (
         "<html><head><title>Bridge</title></head><body><div class='main-header'><nav>"
@@ -1034,7 +1035,7 @@ def test_a_subheading_trafilatura_leaves_out_between_paragraphs_is_put_back() ->
         f"<h2>The council's plan</h2><p>Paragraph 1 {story}</p><p>Paragraph 2 {story}</p>"
         "<aside class='ad'></aside><script>showAd('slot-1')</script>"
         f"<h3>Two years of repairs</h3> <p>Paragraph 3 {story}</p><p>Paragraph 4 {story}</p>"
-        f"<h3><a href='/cost'>What it cost</a></h3><p>Paragraph 5 {story}</p>"
+        f"<h3>Related: <a href='/cost'>What the bridge cost</a></h3><p>Paragraph 5 {story}</p>"
         f"<h3>The vote</h3><p>Paragraph 6 {story}</p>"
         f"<div class='box'><h3>Want more like this?</h3><p>Paragraph 7 {story}</p></div>"
         "</div></body></html>"

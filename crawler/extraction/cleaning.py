@@ -435,10 +435,11 @@ def _paragraph_of(block: Block, keys: frozenset[str]) -> bool:
 
 
 def with_lost_headings(blocks: list[Block], context: PageContext) -> list[Block]:
-    """A subheading that stands on the page between two paragraphs (``h2`` to ``h6``) that
-    follow each other in the body, and is neither in the body nor mostly link text, is put
-    back between them: trafilatura, where the element it takes for the article frame holds no
-    text, gathers the page's stray paragraphs and leaves the headings between them out."""
+    """A subheading without a link (``h2`` to ``h6``) that stands on the page between two
+    paragraphs that follow each other in the body, and is not in the body, is put back
+    between them: trafilatura, where the element it takes for the article frame holds no
+    text, gathers the page's stray paragraphs and leaves the headings between them out (a
+    heading with a link is a teaser's: "Related: <a>...</a>")."""
     if not context.headings_before or not blocks:
         return blocks
     present = {text_key(block.text) for block in blocks}
@@ -452,9 +453,8 @@ def with_lost_headings(blocks: list[Block], context: PageContext) -> list[Block]
             and restored[-1].kind == "paragraph"
             and text_key(restored[-1].text) == heading.paragraph_before
             and text_key(heading.text) not in present
-            and heading.link_chars < MOSTLY_LINKS * len(heading.text)
         ):
-            restored.append(Block("heading", heading.text, heading.link_chars))
+            restored.append(Block("heading", heading.text))
             present.add(text_key(heading.text))
         restored.append(block)
     return restored

@@ -506,7 +506,6 @@ SUBHEADING_TAGS = HEADING_TAGS[1:]
 
 class Subheading(NamedTuple):
     text: str
-    link_chars: int
     paragraph_before: str  # the key of the text of the paragraph before it
 
 
@@ -577,9 +576,9 @@ class PageContext:
 
 
 def headings_between_paragraphs(tree: etree._Element) -> dict[str, Subheading]:
-    """The page's subheadings (``h2`` to ``h6``) that stand between two paragraphs (``<p>``),
-    with no text between them but that of elements a reader does not see
-    (``HIDDEN_TAGS``): by the key of the text of the paragraph after each."""
+    """The page's subheadings (``h2`` to ``h6``) without a link that stand between two
+    paragraphs (``<p>``), with no text between them but that of elements a reader does not
+    see (``HIDDEN_TAGS``): by the key of the text of the paragraph after each."""
     found: dict[str, Subheading] = {}
     for heading in tree.iter(*SUBHEADING_TAGS):
         following = heading.getnext()
@@ -588,9 +587,8 @@ def headings_between_paragraphs(tree: etree._Element) -> dict[str, Subheading]:
         before = _paragraph_before(heading)
         text = tidy_text(element_text(heading))
         key = text_key(element_text(following))
-        if before is not None and text and key:
-            linked = sum(len(tidy_text(element_text(link)) or "") for link in heading.iter("a"))
-            found.setdefault(key, Subheading(text, linked, text_key(element_text(before))))
+        if before is not None and text and key and next(heading.iter("a"), None) is None:
+            found.setdefault(key, Subheading(text, text_key(element_text(before))))
     return found
 
 
