@@ -982,9 +982,80 @@ def test_a_short_bold_paragraph_between_two_others_is_a_subheading() -> None:
     long = Block("paragraph", "Two years of repairs " * 4)
     digits = Block("paragraph", "2024 - 2026")
     plain = Block("paragraph", "Work began in 2024.")
-    context.bold_paragraphs |= {dom.text_key(digits.text), dom.text_key(long.text)}
+    context.bold_texts |= {dom.text_key(digits.text), dom.text_key(long.text)}
     for block in (linked, long, digits):
         assert cleaning.with_bold_subheadings([plain, block, plain], context)[1] == block
+
+
+def test_a_bold_run_outside_a_paragraph_is_a_subheading() -> None:
+    """A block whose whole text is bold on the page is a subheading without a ``<p>`` around
+    it: text in ``<div>`` lines, bold by a class (``<span class="strong">``) or a style, in one
+    bold element or several side by side. A bold lead-in with plain text after it in the same
+    block, a class that only holds the word in a longer name, and a light font weight stay
+    paragraphs."""
+    tree = page.parse_html(
+        "<html><body><div>The bridge opens in May.<br>"
+        '<span class="strong">Two years</span> <span class="strong">of repairs</span><br>'
+        'Work began in 2024.<br><span style="font-weight: 700">What it cost</span><br>'
+        "The city paid.<br><strong>Cost</strong> is not known.<br>"
+        '<span class="strongly-worded">The vote</span><br>It was close.<br>'
+        '<span style="font-weight:300">The next step</span><br>Cars cross in May.</div>'
+        "</body></html>"
+    )
+    context = PageContext.from_tree(tree, "Old swing bridge to reopen")
+    texts = [
+        "The bridge opens in May.",
+        "Two years of repairs",
+        "Work began in 2024.",
+        "What it cost",
+        "The city paid.",
+        "Cost is not known.",
+        "The vote",
+        "It was close.",
+        "The next step",
+        "Cars cross in May.",
+    ]
+    blocks = cleaning.with_bold_subheadings([Block("paragraph", t) for t in texts], context)
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert headings == ["Two years of repairs", "What it cost"]
+
+
+def test_a_subheading_trafilatura_leaves_out_between_paragraphs_is_put_back() -> None:
+    """trafilatura takes the first element its expressions for an article frame find (here a
+    header whose class names it the main one); where that holds no text, it gathers the page's
+    stray paragraphs and leaves the headings between them out. A subheading (``h2`` to
+    ``h6``) between two paragraphs that follow each other in the body is put back, past a
+    script or an empty element before it; one before the first paragraph, one that opens a
+    box, one with a link (a teaser's: "Related: <a>...</a>") and one already in the body are
+    not."""
+    story = "of the story tells what the council decided about the old swing bridge and why."
+    html = (
+        "<html><head><title>Bridge</title></head><body><div class='main-header'><nav>"
+        "<a href='/'>Home</a></nav></div><div class='layout'><h1>Old swing bridge to reopen</h1>"
+        f"<h2>The council's plan</h2><p>Paragraph 1 {story}</p><p>Paragraph 2 {story}</p>"
+        "<aside class='ad'></aside><script>showAd('slot-1')</script>"
+        f"<h3>Two years of repairs</h3> <p>Paragraph 3 {story}</p><p>Paragraph 4 {story}</p>"
+        f"<h3>Related: <a href='/cost'>What the bridge cost</a></h3><p>Paragraph 5 {story}</p>"
+        f"<h3>The vote</h3><p>Paragraph 6 {story}</p>"
+        f"<div class='box'><h3>Want more like this?</h3><p>Paragraph 7 {story}</p></div>"
+        "</div></body></html>"
+    )
+    blocks = extract_page(html, "http://127.0.0.1/bridge", min_text_chars=0).blocks
+    assert [(b.kind, b.text.split(" of the")[0]) for b in blocks] == [
+        ("paragraph", "Paragraph 1"),
+        ("paragraph", "Paragraph 2"),
+        ("heading", "Two years of repairs"),
+        ("paragraph", "Paragraph 3"),
+        ("paragraph", "Paragraph 4"),
+        ("paragraph", "Paragraph 5"),
+        ("heading", "The vote"),
+        ("paragraph", "Paragraph 6"),
+        ("paragraph", "Paragraph 7"),
+    ]
+    context = PageContext.from_tree(page.parse_html(html), "Bridge")
+    kept = [Block("paragraph", f"Paragraph 5 {story}"), Block("heading", "The vote")]
+    kept.append(Block("paragraph", f"Paragraph 6 {story}"))
+    assert cleaning.with_lost_headings(kept, context) == kept
 
 
 @pytest.mark.parametrize(

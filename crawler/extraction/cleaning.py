@@ -426,12 +426,38 @@ def with_heading_kinds(blocks: list[Block], context: PageContext) -> list[Block]
 
 def _paragraph_of(block: Block, keys: frozenset[str]) -> bool:
     """Whether ``block`` is a paragraph whose text key is one of ``keys`` (the page's headings,
-    its bold paragraphs), and not mostly link text (a teaser's headline)."""
+    its wholly bold texts), and not mostly link text (a teaser's headline)."""
     return (
         block.kind == "paragraph"
         and block.link_chars < MOSTLY_LINKS * len(block.text)
         and text_key(block.text) in keys
     )
+
+
+def with_lost_headings(blocks: list[Block], context: PageContext) -> list[Block]:
+    """A subheading without a link (``h2`` to ``h6``) that stands on the page between two
+    paragraphs that follow each other in the body, and is not in the body, is put back
+    between them: trafilatura, where the element it takes for the article frame holds no
+    text, gathers the page's stray paragraphs and leaves the headings between them out (a
+    heading with a link is a teaser's: "Related: <a>...</a>")."""
+    if not context.headings_before or not blocks:
+        return blocks
+    present = {text_key(block.text) for block in blocks}
+    restored = [blocks[0]]
+    for block in blocks[1:]:
+        heading = (
+            context.headings_before.get(text_key(block.text)) if block.kind == "paragraph" else None
+        )
+        if (
+            heading is not None
+            and restored[-1].kind == "paragraph"
+            and text_key(restored[-1].text) == heading.paragraph_before
+            and text_key(heading.text) not in present
+        ):
+            restored.append(Block("heading", heading.text))
+            present.add(text_key(heading.text))
+        restored.append(block)
+    return restored
 
 
 # A bold paragraph is a subheading only when short and not a sentence: 319 of news-dev's 324
@@ -443,16 +469,17 @@ _TIME_OF_DAY = re.compile(rf"{_CLOCK}|\d{{1,2}}\s?[ap]\.?m\b", re.IGNORECASE)
 
 
 def with_bold_subheadings(blocks: list[Block], context: PageContext) -> list[Block]:
-    """A paragraph between two others whose whole text is bold on the page (``<p><strong>``),
-    short (``MAX_BOLD_HEADING_WORDS``), with a letter, not ending as a sentence does, not
-    opening with a time of day (a live blog's entry) and not mostly link text is a subheading:
-    many sites mark their subheadings up so."""
-    if not context.bold_paragraphs:
+    """A paragraph between two others whose whole text is bold on the page (``<p><strong>``,
+    or bold elements side by side on a line of their own: ``dom.bold_texts``), short
+    (``MAX_BOLD_HEADING_WORDS``), with a letter, not ending as a sentence does, not opening
+    with a time of day (a live blog's entry) and not mostly link text is a subheading: many
+    sites mark their subheadings up so."""
+    if not context.bold_texts:
         return blocks
     return [
         replace(block, kind="heading")
         if 0 < index < len(blocks) - 1
-        and _paragraph_of(block, context.bold_paragraphs)
+        and _paragraph_of(block, context.bold_texts)
         and _words(block.text) <= MAX_BOLD_HEADING_WORDS
         and not block.text.rstrip().endswith(_SENTENCE_END)
         and any(char.isalpha() for char in block.text)

@@ -16,6 +16,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -500,6 +501,14 @@ def _squash(text: str) -> str:
     return "".join(alnum_words(text.casefold()))
 
 
+SUBHEADING_TAGS = HEADING_TAGS[1:]
+
+
+class Subheading(NamedTuple):
+    text: str
+    paragraph_before: str  # the key of the text of the paragraph before it
+
+
 @dataclass
 class PageContext:
     """The page's own texts the cleaning rules compare blocks with."""
@@ -514,8 +523,10 @@ class PageContext:
     preformatted: dict[str, str] = field(default_factory=dict)
     # The keys of the page's headings' texts (``h1`` to ``h6``).
     headings: frozenset[str] = frozenset()
-    # The keys of the page's paragraphs (``<p>``) all of whose text is bold.
-    bold_paragraphs: frozenset[str] = frozenset()
+    # The keys of the page's texts that are wholly bold (``bold_texts``).
+    bold_texts: frozenset[str] = frozenset()
+    # The subheadings that stand between two paragraphs, by the key of the text of the one after.
+    headings_before: dict[str, Subheading] = field(default_factory=dict)
 
     @classmethod
     def from_tree(
@@ -559,31 +570,108 @@ class PageContext:
             preformatted=preformatted_lines(tree),
             headings=frozenset(text_key(element_text(node)) for node in tree.iter(*HEADING_TAGS))
             - {""},
-            bold_paragraphs=bold_paragraphs(tree),
+            bold_texts=bold_texts(tree, markers),
+            headings_before=headings_between_paragraphs(tree),
         )
 
 
+def headings_between_paragraphs(tree: etree._Element) -> dict[str, Subheading]:
+    """The page's subheadings (``h2`` to ``h6``) without a link that stand between two
+    paragraphs (``<p>``), with no text between them but that of elements a reader does not
+    see (``HIDDEN_TAGS``): by the key of the text of the paragraph after each."""
+    found: dict[str, Subheading] = {}
+    for heading in tree.iter(*SUBHEADING_TAGS):
+        following = heading.getnext()
+        if following is None or following.tag != "p" or (heading.tail or "").strip():
+            continue
+        before = _paragraph_before(heading)
+        text = tidy_text(element_text(heading))
+        key = text_key(element_text(following))
+        if before is not None and text and key and next(heading.iter("a"), None) is None:
+            found.setdefault(key, Subheading(text, text_key(element_text(before))))
+    return found
+
+
+def _paragraph_before(element: etree._Element) -> etree._Element | None:
+    """The paragraph right before ``element``, past hidden and empty elements."""
+    before = element.getprevious()
+    while before is not None and not (before.tail or "").strip():
+        if before.tag == "p":
+            return before
+        if before.tag not in HIDDEN_TAGS and element_text(before).strip():
+            return None
+        before = before.getprevious()
+    return None
+
+
 BOLD_TAGS = ("b", "strong")
+# Class words that name bold text (``<span class="strong">``, ``font-bold``).
+BOLD_CLASS_WORDS = frozenset({"bold", "strong"})
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)\b", re.IGNORECASE)
+_STYLED_WEIGHT = etree.XPath("descendant-or-self::*[contains(@style, 'font-weight')]")
+# A bold element's text longer than this is not a subheading's: its key is not taken.
+MAX_BOLD_TEXT_CHARS = 300
 
 
-def bold_paragraphs(tree: etree._Element) -> frozenset[str]:
-    """The keys of the texts of the paragraphs (``<p>``) whose whole text is bold: inside
-    ``<b>`` or ``<strong>`` elements, with nothing but spacing outside them."""
-    paragraphs = {p for bold in tree.iter(*BOLD_TAGS) for p in bold.iterancestors("p")}
-    return frozenset(
+def bold_elements(tree: etree._Element, markers: Markers) -> set[etree._Element]:
+    """The page's bold elements: ``<b>``, ``<strong>``, and the elements whose class names
+    bold text (a word of ``BOLD_CLASS_WORDS``) or whose style sets a bold font weight."""
+    found = set(tree.iter(*BOLD_TAGS))
+    found.update(
+        element
+        for element, words in markers.items()
+        if words & BOLD_CLASS_WORDS and _words_of(element.get("class") or "") & BOLD_CLASS_WORDS
+    )
+    found.update(e for e in _STYLED_WEIGHT(tree) if _BOLD_STYLE.search(e.get("style") or ""))
+    return found
+
+
+def bold_texts(tree: etree._Element, markers: Markers) -> frozenset[str]:
+    """The keys of the page's texts that are wholly bold: the (short) text of each run of
+    bold elements side by side, with nothing but spacing between them, and that of each
+    paragraph (``<p>``) whose whole text is in bold elements, with nothing but spacing outside
+    them."""
+    bold = bold_elements(tree, markers)
+    keys = {
+        text_key(text)
+        for text in (_bold_run_text(element, bold) for element in bold)
+        if text and len(text) <= MAX_BOLD_TEXT_CHARS
+    }
+    paragraphs = {p for element in bold for p in element.iterancestors("p")}
+    keys.update(
         text_key(element_text(paragraph))
         for paragraph in paragraphs
-        if not "".join(_text_outside_bold(paragraph, [paragraph.text or ""])).strip()
-    ) - {""}
+        if not "".join(_text_outside_bold(paragraph, bold, [paragraph.text or ""])).strip()
+    )
+    return frozenset(keys) - {""}
 
 
-def _text_outside_bold(element: etree._Element, parts: list[str]) -> list[str]:
+def _bold_run_text(element: etree._Element, bold: set[etree._Element]) -> str | None:
+    """The text of the run of bold elements side by side that ``element`` starts, with the
+    spacing between them; ``None`` where a bold element ends just before it (the run starts
+    there)."""
+    before = element.getprevious()
+    if before in bold and not (before.tail or "").strip():
+        return None
+    parts = [element_text(element)]
+    while not (element.tail or "").strip():
+        following = element.getnext()
+        if following not in bold:
+            break
+        parts.extend((element.tail or "", element_text(following)))
+        element = following
+    return "".join(parts)
+
+
+def _text_outside_bold(
+    element: etree._Element, bold: set[etree._Element], parts: list[str]
+) -> list[str]:
     """``parts`` extended with the texts of ``element``'s descendants that are not inside a
-    bold element (comments' and processing instructions' own text left out)."""
+    ``bold`` element (comments' and processing instructions' own text left out)."""
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in BOLD_TAGS:
+        if isinstance(child.tag, str) and child not in bold:
             parts.append(child.text or "")
-            _text_outside_bold(child, parts)
+            _text_outside_bold(child, bold, parts)
         parts.append(child.tail or "")
     return parts
 

@@ -8,7 +8,8 @@ text measured on the pruned tree, ``dom.LinkShares``) without a second copy of t
 (``cleaning.without_second_copies``), checked against ``articleBody``
 (``body.py``) and cleaned by the rules of ``cleaning.RULES``. Where that text covers little of
 the page, trafilatura's recall-mode body of the same tree, finished the same way, may replace
-it (``candidates.py``).
+it (``candidates.py``). The subheadings trafilatura left out between two of the chosen body's
+paragraphs are then put back (``cleaning.with_lost_headings``).
 
 Contract: ``extract_page`` never raises for bad input; a page without an article comes back with
 ``text`` ``None`` and ``error`` set to a reason (a stats-key suffix).
@@ -32,6 +33,7 @@ from crawler.extraction.cleaning import (
     tree_blocks,
     with_bold_subheadings,
     with_heading_kinds,
+    with_lost_headings,
     with_preformatted_lines,
     with_standfirst_paragraph,
     without_second_copies,
@@ -201,7 +203,9 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         recall = _recall_blocks(bodies, extracted, link_shares, context)
         if recall is not None and prefer_recall(blocks, recall[0]):
             blocks, backstop = recall
-            text = "\n\n".join(block.text for block in blocks)
+    # After the choice of body, which weighs trafilatura's text: the headings it left out.
+    blocks = with_lost_headings(blocks, context)
+    text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
         return _no_article("too_little_text", too_deep, metadata, rights, bodies)
     # The lengths above are those of the text the rules read; the record shows its lines.
@@ -257,7 +261,7 @@ def finish_blocks(extracted: list[Block], context: PageContext) -> tuple[list[Bl
     checked against ``articleBody``, opened by the standfirst and cleaned by the rules; when
     that would remove more than half of those blocks' words, a rule misfired on an unusual
     page: they are kept instead (the backstop, ``True`` as the second value). Either way, a
-    short bold paragraph is a subheading and an opening heading that reads as a standfirst a
+    short bold block is a subheading and an opening heading that reads as a standfirst a
     paragraph."""
     # Before the backstop's count: a page carrying its text three times loses two thirds.
     extracted = with_heading_kinds(with_preformatted_lines(extracted, context), context)
