@@ -608,7 +608,8 @@ BOLD_TAGS = ("b", "strong")
 # Class words that name bold text (``<span class="strong">``, ``font-bold``).
 BOLD_CLASS_WORDS = frozenset({"bold", "strong"})
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)\b", re.IGNORECASE)
-_STYLED_WEIGHT = etree.XPath("descendant-or-self::*[contains(@style, 'font-weight')]")
+# From the attributes up: half the time of testing every element's style.
+_STYLED_WEIGHT = etree.XPath("//@style[contains(., 'font-weight')]/..")
 # A bold element's text longer than this is not a subheading's: its key is not taken.
 MAX_BOLD_TEXT_CHARS = 300
 
