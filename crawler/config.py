@@ -14,6 +14,7 @@ import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -23,7 +24,9 @@ from crawler.storage.state import STATE_BACKENDS
 
 PREFIX = "NEWSCRAWLER_"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-DEFAULT_FEEDS_FILE = Path(__file__).with_name("default_feeds.txt")
+# Package data, read through importlib.resources (``as_file``): in the zipped egg scrapyd runs,
+# it is a member of the archive, not a file beside this module.
+DEFAULT_FEEDS_FILE = files("crawler") / "default_feeds.txt"
 # Set by the project's own code, not by users (crawler/addons.py: the download handlers the
 # distributed mode's rate limiter wraps).
 INTERNAL_SETTINGS = frozenset({PREFIX + "SITE_RATE_INNER_HANDLERS"})

@@ -239,6 +239,29 @@ def test_scrapy_settings_the_docs_name_are_checked(name: str, value: str, messag
         CrawlerConfig.from_settings(project_settings(**{name: value}))
 
 
+@pytest.mark.parametrize(
+    ("args", "settings", "message"),
+    [
+        # Found before Scrapy sets up its log, and in the crawl.
+        ([], {"DOWNLOAD_DELAY": "0,5"}, "DOWNLOAD_DELAY must be a number, got '0,5'"),
+        (["-a", "feed=http://127.0.0.1:9/rss.xml"], {}, "unknown spider argument -a feed"),
+    ],
+)
+def test_a_configuration_error_is_in_the_log_file_too(
+    tmp_path: Path,
+    crawl: Callable[..., CrawlResult],
+    args: list[str],
+    settings: dict[str, str],
+    message: str,
+) -> None:
+    """scrapyd sends a job's log to LOG_FILE and keeps its stderr in its own log."""
+    log = tmp_path / "crawl.log"
+    result = crawl(*args, settings={**settings, "LOG_FILE": str(log)}, timeout=60)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert f"newscrawler: configuration error: {message}" in result.stderr
+    assert f"ERROR: newscrawler: configuration error: {message}" in log.read_text()
+
+
 @pytest.mark.parametrize("option", [["-s", "LOG_LEVEL=FOO"], ["-L", "FOO"]])
 def test_an_unknown_log_level_stops_the_crawl_before_any_request(
     site: LocalSite, crawl: Callable[..., CrawlResult], option: list[str]

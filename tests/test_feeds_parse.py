@@ -113,10 +113,13 @@ def test_feed_list_parsing() -> None:
 
 
 def test_bundled_default_list_is_valid() -> None:
+    from importlib.resources import as_file
+
     from crawler.config import DEFAULT_FEEDS_FILE
     from crawler.feeds.lists import read_feed_list
 
-    urls = [feed.url for feed in read_feed_list(DEFAULT_FEEDS_FILE)]
+    with as_file(DEFAULT_FEEDS_FILE) as path:
+        urls = [feed.url for feed in read_feed_list(path)]
     assert len(urls) >= 20
     assert any("upi.com" in url for url in urls)
 

@@ -9,7 +9,8 @@ state directory that cannot be written (``OutputError``, checked before any requ
 and so does a crawl stopped before it finished (a second SIGTERM forces an unclean shutdown)
 or one that failed to start for another reason (printed as one line, its traceback logged).
 After a crawl, the exit status is the ``run/exit_code`` set by the run report (1 when every
-feed failed or the output could not be written).
+feed failed or the output could not be written). The one-line errors (configuration, state,
+lock, output) go to stderr and, with ``LOG_FILE`` (scrapyd's job log), to the log too.
 """
 
 from __future__ import annotations
@@ -79,7 +80,16 @@ class Command(ScrapyCrawlCommand):
         try:
             check_scrapy_settings(self.settings)
         except ConfigError as error:
-            print(f"newscrawler: configuration error: {error}", file=sys.stderr)
+            message = f"newscrawler: configuration error: {error}"
+            print(message, file=sys.stderr)
+            if log_file := self.settings.get("LOG_FILE"):
+                # Scrapy's log is not set up yet: the line is written to its file here.
+                handler = logging.FileHandler(log_file, encoding=self.settings["LOG_ENCODING"])
+                handler.setFormatter(
+                    logging.Formatter(self.settings["LOG_FORMAT"], self.settings["LOG_DATEFORMAT"])
+                )
+                handler.handle(logger.makeRecord(__name__, logging.ERROR, "", 0, message, (), None))
+                handler.close()
             raise SystemExit(EXIT_CONFIG_ERROR) from None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -89,17 +99,13 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         error = _task_error(task)
         if isinstance(error, ConfigError):
-            print(f"newscrawler: configuration error: {error}", file=sys.stderr)
-            self.exitcode = EXIT_CONFIG_ERROR
+            self._fail(f"newscrawler: configuration error: {error}", EXIT_CONFIG_ERROR)
         elif isinstance(error, StateError):
-            print(f"newscrawler: state error: {error}", file=sys.stderr)
-            self.exitcode = EXIT_STATE_ERROR
+            self._fail(f"newscrawler: state error: {error}", EXIT_STATE_ERROR)
         elif isinstance(error, RunLocked):
-            print(f"newscrawler: {error}", file=sys.stderr)
-            self.exitcode = EXIT_LOCKED
+            self._fail(f"newscrawler: {error}", EXIT_LOCKED)
         elif isinstance(error, OutputError):
-            print(f"newscrawler: output error: {error}", file=sys.stderr)
-            self.exitcode = EXIT_OUTPUT_ERROR
+            self._fail(f"newscrawler: output error: {error}", EXIT_OUTPUT_ERROR)
         elif error is not None:
             # Scrapy does not report a crawl that failed to start (a component that cannot be
             # built or imported): without this the run would end with status 1 and no word.
@@ -118,6 +124,15 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
         elif crawler.stats is not None:
             self.exitcode = int(crawler.stats.get_value("run/exit_code", 0))
+
+    def _fail(self, message: str, exitcode: int) -> None:
+        """End with ``message`` on stderr and ``exitcode``. With ``LOG_FILE`` (scrapyd sets it
+        to the job's log) the log says it too: a scheduler keeps stderr elsewhere."""
+        print(message, file=sys.stderr)
+        assert self.settings is not None
+        if self.settings.get("LOG_FILE"):
+            logger.error(message)
+        self.exitcode = exitcode
 
 
 def _positional_error(args: list[str]) -> str:

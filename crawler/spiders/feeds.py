@@ -35,6 +35,8 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from importlib.resources import as_file
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 import scrapy
@@ -130,8 +132,8 @@ class FeedsSpider(SourcesMixin):
             if feeds:
                 self.feed_urls = feeds_from_argument(feeds)
             elif feeds_file or not sources.replaces_default_feeds:
-                path = feeds_file or DEFAULT_FEEDS_FILE
-                listed = read_feed_list_bounded(path, "feed", _parse_timeout_s)
+                with as_file(Path(feeds_file) if feeds_file else DEFAULT_FEEDS_FILE) as path:
+                    listed = read_feed_list_bounded(path, "feed", _parse_timeout_s)
                 if cut := sum(feed.title_cut for feed in listed):
                     self.logger.warning(
                         "%s: feed titles over %d characters cut: %d", path, MAX_TITLE_CHARS, cut
