@@ -63,7 +63,7 @@ def project_copy(tmp_path: Path, deploy_url: str | None = None) -> Path:
     shutil.copytree(
         ROOT / "crawler", project / "crawler", ignore=shutil.ignore_patterns("__pycache__")
     )
-    for name in ("pyproject.toml", "README.md", "setup.py", "scrapy.cfg"):
+    for name in ("pyproject.toml", "README.md", "scrapy.cfg"):
         shutil.copy(ROOT / name, project / name)
     if deploy_url:
         config = (project / "scrapy.cfg").read_text()
