@@ -1055,7 +1055,42 @@ def test_a_subheading_trafilatura_leaves_out_between_paragraphs_is_put_back() ->
     context = PageContext.from_tree(page.parse_html(html), "Bridge")
     kept = [Block("paragraph", f"Paragraph 5 {story}"), Block("heading", "The vote")]
     kept.append(Block("paragraph", f"Paragraph 6 {story}"))
-    assert cleaning.with_lost_headings(kept, context) == kept
+    assert cleaning.with_lost_blocks(kept, context) == kept
+
+
+def test_a_list_trafilatura_leaves_out_between_paragraphs_is_put_back() -> None:
+    """Where trafilatura gathers the page's stray paragraphs (the element it takes for the
+    article frame holds no text), it leaves the lists between them out too. A list (``ul``,
+    ``ol``) between two paragraphs that follow each other in the body is put back, as a list
+    block with the body's lines, past a script before it; a list that is mostly link text (a
+    teaser box), one holding a boilerplate element by its markup, one whose item is a block
+    of the body already and one longer than ``MAX_LOST_LIST_CHARS`` are not."""
+    story = "of the story tells what the council decided about the old swing bridge and why."
+    html = (
+        "<html><head><title>Bridge</title></head><body><div class='main-header'><nav>"
+        "<a href='/'>Home</a></nav></div><div class='layout'><h1>Old swing bridge to reopen</h1>"
+        f"<p>Paragraph 1 {story}</p><ul><li>New decking</li><li>Two lifts<ol><li>north</li>"
+        f"<li>south</li></ol></li></ul><p>Paragraph 2 {story}</p>"
+        "<ul><li><a href='/a'>Bridges we love</a></li><li><a href='/b'>Ferry times</a></li>"
+        f"</ul><p>Paragraph 3 {story}</p><ul class='share-buttons'><li>Facebook</li>"
+        f"<li>Email</li></ul><p>Paragraph 4 {story}</p><p>Paragraph 5 {story}</p>"
+        "<script>ad()</script><ul><li>Wider lanes</li>"
+        f"<li>A cycle path</li></ul><p>Paragraph 6 {story}</p>"
+        f"<ul><li>Paragraph 8 {story}</li></ul><p>Paragraph 7 {story}</p>"
+        f"<p>Paragraph 8 {story}</p></div></body></html>"
+    )
+    blocks = extract_page(html, "http://127.0.0.1/bridge", min_text_chars=0).blocks
+    assert [(b.kind, b.text.split(" of the")[0]) for b in blocks] == [
+        ("paragraph", "Paragraph 1"),
+        ("list", "- New decking\n- Two lifts\n  - north\n  - south"),
+        *(("paragraph", f"Paragraph {n}") for n in range(2, 6)),
+        ("list", "- Wider lanes\n- A cycle path"),
+        *(("paragraph", f"Paragraph {n}") for n in range(6, 9)),
+    ]
+    items = f"<li>{'word ' * 20}</li>" * (dom.MAX_LOST_LIST_CHARS // 150)
+    for size, found in ((1, True), (2, False)):
+        tree = page.parse_html(f"<p>Before {story}</p><ul>{items * size}</ul><p>After</p>")
+        assert bool(PageContext.from_tree(tree, "Bridge").blocks_before) is found
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ import functools
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from copy import deepcopy
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -19,6 +18,7 @@ from crawler.extraction.dom import (
     LinkShares,
     PageContext,
     element_text,
+    list_lines,
     text_key,
     written_text,
 )
@@ -317,7 +317,7 @@ def tree_blocks(body: etree._Element, links: LinkShares | None = None) -> list[B
 
 def _block_text(element: etree._Element, kind: str) -> str | None:
     if kind == "list":
-        return "\n".join(_list_lines(element)) or None
+        return "\n".join(list_lines(element)) or None
     if kind == "table":
         rows = [
             " | ".join(filter(None, (tidy_text(element_text(cell)) for cell in row)))
@@ -327,53 +327,6 @@ def _block_text(element: etree._Element, kind: str) -> str | None:
     if kind == "code":
         return tidy_code(written_text(element, "lb"))
     return tidy_text(element_text(element))
-
-
-LIST_TAGS = ("list", "ul", "ol")
-# Stands in for a list inside a list item while the item's own text is read.
-_LIST_MARK = "\ue000"
-
-
-def _list_lines(element: etree._Element, indent: str = "") -> list[str]:
-    """A list's items as ``- `` lines; the items of a list inside an item are lines of their
-    own under the item's text, indented by two more spaces, not words run into it; the item's
-    text after such a list is a line of its own after them, so the words keep their order."""
-    lines = []
-    for item in element:
-        if str(item.tag) not in ("item", "li"):
-            continue
-        if next(item.iter(*LIST_TAGS), None) is None:
-            text = tidy_text(element_text(item))
-            if text:
-                lines.append(f"{indent}- {text}")
-            continue
-        # The item's own text is read from a copy whose lists are each one mark, once their
-        # own lines are read.
-        own = deepcopy(item)
-        nested = _outer_lists(own)
-        nested_lines = [_list_lines(inner, indent + "  ") for inner in nested]
-        for inner in nested:
-            inner.clear(keep_tail=True)
-            inner.text = _LIST_MARK
-        segments = [tidy_text(part) for part in element_text(own).split(_LIST_MARK)]
-        if segments[0]:
-            lines.append(f"{indent}- {segments[0]}")
-        for inner_lines, after in zip(nested_lines, segments[1:], strict=True):
-            lines.extend(inner_lines)
-            if after:
-                lines.append(f"{indent}  {after}")
-    return lines
-
-
-def _outer_lists(element: etree._Element) -> list[etree._Element]:
-    """The lists inside ``element`` that are not inside another of them."""
-    found = []
-    for child in element:
-        if child.tag in LIST_TAGS:
-            found.append(child)
-        elif isinstance(child.tag, str) and len(child):
-            found.extend(_outer_lists(child))
-    return found
 
 
 # Stands in for a line-break element while the line breaks written in the text become spaces.
@@ -434,28 +387,28 @@ def _paragraph_of(block: Block, keys: frozenset[str]) -> bool:
     )
 
 
-def with_lost_headings(blocks: list[Block], context: PageContext) -> list[Block]:
-    """A subheading without a link (``h2`` to ``h6``) that stands on the page between two
-    paragraphs that follow each other in the body, and is not in the body, is put back
-    between them: trafilatura, where the element it takes for the article frame holds no
-    text, gathers the page's stray paragraphs and leaves the headings between them out (a
-    heading with a link is a teaser's: "Related: <a>...</a>")."""
-    if not context.headings_before or not blocks:
+def with_lost_blocks(blocks: list[Block], context: PageContext) -> list[Block]:
+    """A subheading without a link (``h2`` to ``h6``), or a list with little link text and no
+    boilerplate markup (``dom.blocks_between_paragraphs``), that stands on the page between
+    two paragraphs that follow each other in the body, and is not in the body (nor, for a
+    list, any of its items), is put back between them: trafilatura, where the element it
+    takes for the article frame holds no text, gathers the page's stray paragraphs and leaves
+    the headings and lists between them out (a heading with a link is a teaser's: "Related:
+    <a>...</a>", as is a list of links)."""
+    if not context.blocks_before or not blocks:
         return blocks
     present = {text_key(block.text) for block in blocks}
     restored = [blocks[0]]
     for block in blocks[1:]:
-        heading = (
-            context.headings_before.get(text_key(block.text)) if block.kind == "paragraph" else None
-        )
+        lost = context.blocks_before.get(text_key(block.text))
         if (
-            heading is not None
-            and restored[-1].kind == "paragraph"
-            and text_key(restored[-1].text) == heading.paragraph_before
-            and text_key(heading.text) not in present
+            lost is not None
+            and block.kind == restored[-1].kind == "paragraph"
+            and text_key(restored[-1].text) == lost.paragraph_before
+            and present.isdisjoint({text_key(lost.text), *map(text_key, lost.text.split("\n"))})
         ):
-            restored.append(Block("heading", heading.text))
-            present.add(text_key(heading.text))
+            restored.append(Block(lost.kind, lost.text, lost.link_chars))
+            present.add(text_key(lost.text))
         restored.append(block)
     return restored
 

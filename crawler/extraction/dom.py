@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Collection, Iterable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import NamedTuple
@@ -501,12 +502,67 @@ def _squash(text: str) -> str:
     return "".join(alnum_words(text.casefold()))
 
 
+LIST_TAGS = ("list", "ul", "ol")
+# Stands in for a list inside a list item while the item's own text is read.
+_LIST_MARK = "\ue000"
+
+
+def list_lines(element: etree._Element, indent: str = "") -> list[str]:
+    """A list's items as ``- `` lines; the items of a list inside an item are lines of their
+    own under the item's text, indented by two more spaces, not words run into it; the item's
+    text after such a list is a line of its own after them, so the words keep their order."""
+    lines = []
+    for item in element:
+        if str(item.tag) not in ("item", "li"):
+            continue
+        if next(item.iter(*LIST_TAGS), None) is None:
+            text = tidy_text(element_text(item))
+            if text:
+                lines.append(f"{indent}- {text}")
+            continue
+        # The item's own text is read from a copy whose lists are each one mark, once their
+        # own lines are read.
+        own = deepcopy(item)
+        nested = _outer_lists(own)
+        nested_lines = [list_lines(inner, indent + "  ") for inner in nested]
+        for inner in nested:
+            inner.clear(keep_tail=True)
+            inner.text = _LIST_MARK
+        segments = [tidy_text(part) for part in element_text(own).split(_LIST_MARK)]
+        if segments[0]:
+            lines.append(f"{indent}- {segments[0]}")
+        for inner_lines, after in zip(nested_lines, segments[1:], strict=True):
+            lines.extend(inner_lines)
+            if after:
+                lines.append(f"{indent}  {after}")
+    return lines
+
+
+def _outer_lists(element: etree._Element) -> list[etree._Element]:
+    """The lists inside ``element`` that are not inside another of them."""
+    found = []
+    for child in element:
+        if child.tag in LIST_TAGS:
+            found.append(child)
+        elif isinstance(child.tag, str) and len(child):
+            found.extend(_outer_lists(child))
+    return found
+
+
 SUBHEADING_TAGS = HEADING_TAGS[1:]
+PAGE_LIST_TAGS = ("ul", "ol")
+LOST_TAGS = (*SUBHEADING_TAGS, *PAGE_LIST_TAGS)
+# A list put back between two paragraphs: less than this share of its text is link text (a
+# list of links is a teaser box: "Related: ..."), and at most this long.
+MAX_LOST_LIST_LINKS = 0.5
+MAX_LOST_LIST_CHARS = 3000
 
 
-class Subheading(NamedTuple):
-    text: str
+class LostBlock(NamedTuple):
+    kind: str  # "heading" or "list"
+    text: str  # a list's items as ``list_lines``
     paragraph_before: str  # the key of the text of the paragraph before it
+    link_chars: int = 0
 
 
 @dataclass
@@ -525,8 +581,9 @@ class PageContext:
     headings: frozenset[str] = frozenset()
     # The keys of the page's texts that are wholly bold (``bold_texts``).
     bold_texts: frozenset[str] = frozenset()
-    # The subheadings that stand between two paragraphs, by the key of the text of the one after.
-    headings_before: dict[str, Subheading] = field(default_factory=dict)
+    # The subheadings and lists that stand between two paragraphs, by the key of the text of
+    # the one after (``blocks_between_paragraphs``).
+    blocks_before: dict[str, LostBlock] = field(default_factory=dict)
 
     @classmethod
     def from_tree(
@@ -571,24 +628,29 @@ class PageContext:
             headings=frozenset(text_key(element_text(node)) for node in tree.iter(*HEADING_TAGS))
             - {""},
             bold_texts=bold_texts(tree, markers),
-            headings_before=headings_between_paragraphs(tree),
+            blocks_before=blocks_between_paragraphs(tree, markers),
         )
 
 
-def headings_between_paragraphs(tree: etree._Element) -> dict[str, Subheading]:
-    """The page's subheadings (``h2`` to ``h6``) without a link that stand between two
-    paragraphs (``<p>``), with no text between them but that of elements a reader does not
-    see (``HIDDEN_TAGS``): by the key of the text of the paragraph after each."""
-    found: dict[str, Subheading] = {}
-    for heading in tree.iter(*SUBHEADING_TAGS):
-        following = heading.getnext()
-        if following is None or following.tag != "p" or (heading.tail or "").strip():
+def blocks_between_paragraphs(tree: etree._Element, markers: Markers) -> dict[str, LostBlock]:
+    """The page's subheadings (``h2`` to ``h6``) without a link, and its lists (``ul``,
+    ``ol``) with little link text (``MAX_LOST_LIST_LINKS``), no boilerplate element (by its
+    markup: ``is_boilerplate``) and a bounded length (``MAX_LOST_LIST_CHARS``), that stand
+    right before a paragraph (``<p>``) and after another, with nothing between that one and
+    them but elements a reader does not see (``HIDDEN_TAGS``) or that hold no text: by the
+    key of the text of the paragraph after each."""
+    found: dict[str, LostBlock] = {}
+    for paragraph in tree.iter("p"):
+        element = paragraph.getprevious()
+        if element is None or element.tag not in LOST_TAGS or (element.tail or "").strip():
+            continue  # most paragraphs: no heading or list right before them
+        key = text_key(element_text(paragraph))
+        before = _paragraph_before(element)
+        if not key or key in found or before is None:
             continue
-        before = _paragraph_before(heading)
-        text = tidy_text(element_text(heading))
-        key = text_key(element_text(following))
-        if before is not None and text and key and next(heading.iter("a"), None) is None:
-            found.setdefault(key, Subheading(text, text_key(element_text(before))))
+        lost = _lost_block(element, text_key(element_text(before)), markers)
+        if lost is not None:
+            found[key] = lost
     return found
 
 
@@ -602,6 +664,28 @@ def _paragraph_before(element: etree._Element) -> etree._Element | None:
             return None
         before = before.getprevious()
     return None
+
+
+def _lost_block(
+    element: etree._Element, paragraph_before: str, markers: Markers
+) -> LostBlock | None:
+    """A subheading without a link, or a list with little link text, no boilerplate element
+    and a bounded length, as a block; ``None`` for any other."""
+    if element.tag in SUBHEADING_TAGS:
+        text = tidy_text(element_text(element))
+        if not text or next(element.iter("a"), None) is not None:
+            return None
+        return LostBlock("heading", text, paragraph_before)
+    text = "\n".join(list_lines(element))
+    linked = sum(len(tidy_text(element_text(link)) or "") for link in element.iter("a"))
+    if (
+        not text
+        or len(text) > MAX_LOST_LIST_CHARS
+        or linked >= MAX_LOST_LIST_LINKS * len(text)
+        or any(is_boilerplate(node, markers.get(node, NO_WORDS)) for node in element.iter())
+    ):
+        return None
+    return LostBlock("list", text, paragraph_before, linked)
 
 
 BOLD_TAGS = ("b", "strong")

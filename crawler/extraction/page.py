@@ -8,8 +8,8 @@ text measured on the pruned tree, ``dom.LinkShares``) without a second copy of t
 (``cleaning.without_second_copies``), checked against ``articleBody``
 (``body.py``) and cleaned by the rules of ``cleaning.RULES``. Where that text covers little of
 the page, trafilatura's recall-mode body of the same tree, finished the same way, may replace
-it (``candidates.py``). The subheadings trafilatura left out between two of the chosen body's
-paragraphs are then put back (``cleaning.with_lost_headings``).
+it (``candidates.py``). The subheadings and lists trafilatura left out between two of the
+chosen body's paragraphs are then put back (``cleaning.with_lost_blocks``).
 
 Contract: ``extract_page`` never raises for bad input; a page without an article comes back with
 ``text`` ``None`` and ``error`` set to a reason (a stats-key suffix).
@@ -33,7 +33,7 @@ from crawler.extraction.cleaning import (
     tree_blocks,
     with_bold_subheadings,
     with_heading_kinds,
-    with_lost_headings,
+    with_lost_blocks,
     with_preformatted_lines,
     with_standfirst_paragraph,
     without_second_copies,
@@ -203,8 +203,8 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         recall = _recall_blocks(bodies, extracted, link_shares, context)
         if recall is not None and prefer_recall(blocks, recall[0]):
             blocks, backstop = recall
-    # After the choice of body, which weighs trafilatura's text: the headings it left out.
-    blocks = with_lost_headings(blocks, context)
+    # After the choice of body, which weighs trafilatura's text: the blocks it left out.
+    blocks = with_lost_blocks(blocks, context)
     text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
         return _no_article("too_little_text", too_deep, metadata, rights, bodies)
