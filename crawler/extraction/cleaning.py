@@ -397,14 +397,16 @@ def with_lost_blocks(blocks: list[Block], context: PageContext) -> list[Block]:
     <a>...</a>", as is a list of links)."""
     if not context.blocks_before or not blocks:
         return blocks
-    present = {text_key(block.text) for block in blocks}
+    keys = [text_key(block.text) for block in blocks]
+    present = set(keys)
     restored = [blocks[0]]
-    for block in blocks[1:]:
-        lost = context.blocks_before.get(text_key(block.text))
+    for index in range(1, len(blocks)):
+        block, before = blocks[index], blocks[index - 1]
+        lost = context.blocks_before.get(keys[index])
         if (
             lost is not None
-            and block.kind == restored[-1].kind == "paragraph"
-            and text_key(restored[-1].text) == lost.paragraph_before
+            and block.kind == before.kind == "paragraph"
+            and keys[index - 1] == lost.paragraph_before
             and present.isdisjoint({text_key(lost.text), *map(text_key, lost.text.split("\n"))})
         ):
             restored.append(Block(lost.kind, lost.text, lost.link_chars))
