@@ -295,12 +295,13 @@ def _date(text: object, parsed: object) -> str | None:
 
 
 def _with_offset(text: str) -> str | None:
-    """``text`` rewritten where feedparser misreads it, else ``None``. feedparser knows only
-    the US zone names, and only in an RFC 822 date: any other name (``CET``, ``BST``, ``JST``
-    ...) and an hour offset after ``GMT`` (``GMT+2``) it reads as UTC, and a US name in another
-    form (``2024-09-03 08:00 EST``) as a midnight, so a known name or such an offset is
-    replaced by its numeric offset. A day written ``2024/09/03`` (or with dots) it reads as
-    December 1st: it is rewritten with hyphens."""
+    """``text`` rewritten where feedparser misreads it or gives no offset, else ``None``.
+    feedparser knows only the US zone names, and only in an RFC 822 date: any other name
+    (``CET``, ``BST``, ``JST`` ...) and an hour offset after ``GMT`` (``GMT+2``) it reads as
+    UTC, and a US name in another form (``2024-09-03 08:00 EST``) as a midnight, so a known
+    name (the US ones too: the record keeps the feed's offset) or such an offset is replaced
+    by its numeric offset. A day written ``2024/09/03`` (or with dots) it reads as December
+    1st: it is rewritten with hyphens."""
     if len(text) > 100:
         return None
     if slashed := _SLASHED_DAY.fullmatch(text):
@@ -311,8 +312,6 @@ def _with_offset(text: str) -> str | None:
     elif not (zone := _ZONE_AFTER_TIME.fullmatch(text)):
         return None
     name, hours, minutes = zone.group("name").upper(), zone.group("hours"), zone.group("minutes")
-    if name in _US_ZONES and _RFC822_DAY.match(text):
-        return None  # feedparser reads these right
     if name in _FEED_ZONE_OFFSETS and hours is None:
         offset = _FEED_ZONE_OFFSETS[name]
     elif name in ("GMT", "UTC", "UT") and hours is not None:
@@ -323,11 +322,8 @@ def _with_offset(text: str) -> str | None:
 
 
 # Zone names as offsets: the abbreviations every date reader knows, and IST, India's: the news
-# feeds that write it are Indian (Ireland's and Israel's are written as offsets). feedparser
-# reads the US ones itself in an RFC 822 date (into UTC), and no other name.
+# feeds that write it are Indian (Ireland's and Israel's are written as offsets).
 _FEED_ZONE_OFFSETS = ZONE_OFFSETS | {"IST": "+0530"}
-_US_ZONES = {"EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT"}
-_RFC822_DAY = re.compile(r"\s*(?:[A-Za-z]{3},?\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s")
 # A time of day, then a zone name and, after GMT or UTC, an offset in hours (GMT+2, UTC-05:00).
 _ZONE_AFTER_TIME = re.compile(
     r"(?P<moment>.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?P<name>[A-Za-z]{2,4})"
