@@ -4,8 +4,10 @@ The values are those of ``trafilatura.metadata.extract_metadata`` (the function
 ``bare_extraction(with_metadata=True)`` calls, at the pinned trafilatura version), field by
 field: the page's own declarations are read first, so trafilatura is consulted only for the
 fields they leave empty, and its costly searches (the date, with ``htmldate``; authors and tags
-in the page body) run only on the pages that need them. The fields trafilatura computes that the
-record never uses (categories, licence) are not computed at all.
+in the page body) run only on the pages that need them (the date's last resort, htmldate's
+patterns over the whole page, tried only where a match can start: ``htmldate_search``). The
+fields trafilatura computes that the record never uses (categories, licence) are not computed
+at all.
 
 trafilatura's author search (``trafilatura.metadata.extract_author``) is run with its XPath
 expressions evaluated in Python (``author_search``): each of them is a walk of the whole tree
@@ -23,7 +25,6 @@ from contextlib import suppress
 from functools import cached_property
 from html import unescape
 
-from htmldate import find_date
 from lxml import etree
 from trafilatura.json_metadata import normalize_authors
 from trafilatura.metadata import (
@@ -38,6 +39,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing, trim
 
+from crawler.extraction.htmldate_search import find_date
 from crawler.extraction.trafilatura_selectors import attribute_test
 
 MAX_VALUE_CHARS = 10000  # trafilatura's Document.clean_and_trim
