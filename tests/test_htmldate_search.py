@@ -1,14 +1,16 @@
 """``htmldate_search`` is htmldate's date search: each hinted pattern finds what its pattern's
-``findall`` finds (on the pages of the identity set, on fragments that take each branch, and
-on generated texts of digits and separators), and ``find_date`` and ``search_page`` give what
-htmldate's give on those pages."""
+``findall`` finds, and ``LongTextSearch`` what ``LONG_TEXT_PATTERN.search`` finds from any
+position (on the pages of the identity set, on fragments that take each branch, and on
+generated texts of digits, letters and separators), and ``regex_parse``, ``find_date`` and
+``search_page`` give what htmldate's give on those pages."""
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 import pytest
-from htmldate import core
+from htmldate import core, extractors
 from htmldate.utils import Extractor
 from htmldate.validators import get_max_date, get_min_date
 from hypothesis import given, settings
@@ -28,6 +30,13 @@ FRAGMENTS = [
     "see 2019-07 and 07/2019, 7-2019, 2019/7, 1999.12/2020.01",
     "© 2019 w3.org/1999/xhtml 1999 2039 2040 (2020) ٢2020 2020٣ ٣01/02/2020",
     "1/1/2020/1/1/2020 11/11/2020 1.1.2020",
+]
+LONG_TEXTS = [
+    "On March 3rd, 2020 and 4 of April 2021, Mayday 2 1999 x",
+    "Xmonth 12, 2019 " + "a" * 80 + " 7 " + "b" * 50 + "zzjanuary 2020; 2020 Jan 5 2020 ",
+    "the 19 March 2020 in 2019 March 2021 (2019 5 Mai. 2030) 31st.december 1995",
+    "Décembre 1 2030 ſt 1st of JANUARY, 2001 2nd OF may. 2002 12th, 2003 Ma 2 2004",
+    "ok " * 20 + "September\n9 2019" + " 20201 20191 May 1 2039 May 1 2040 April 01 1990",
 ]
 PATTERNS = list(htmldate_search.HINTED_PATTERNS.items())
 
@@ -53,6 +62,33 @@ def test_hinted_patterns_find_what_their_patterns_find(
 def test_hinted_patterns_on_generated_texts(text: str) -> None:
     for _, hinted in PATTERNS:
         assert hinted.findall(text) == hinted.pattern.findall(text)
+
+
+def same_match(found: re.Match[str] | None, expected: re.Match[str] | None) -> bool:
+    if found is None or expected is None:
+        return found is expected
+    return found.span() == expected.span() and found.groupdict() == expected.groupdict()
+
+
+def test_long_text_search_finds_what_its_pattern_finds() -> None:
+    search = htmldate_search.LongTextSearch()
+    pattern = extractors.LONG_TEXT_PATTERN
+    assert search.pattern is pattern
+    for text in LONG_TEXTS:
+        for pos in range(len(text) + 1):
+            assert same_match(search.search(text, pos), pattern.search(text, pos)), (text, pos)
+    for text in texts():
+        for pos in range(0, len(text), max(1, len(text) // 50)):
+            assert same_match(search.search(text, pos), pattern.search(text, pos))
+        assert htmldate_search.regex_parse(text) == extractors.regex_parse(text)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.text(alphabet="0123 9 ,.ofstMarchJAN\nſé٣", max_size=80), st.integers(0, 80))
+def test_long_text_search_on_generated_texts(text: str, pos: int) -> None:
+    search = htmldate_search.LongTextSearch()
+    expected = extractors.LONG_TEXT_PATTERN.search(text, pos)
+    assert same_match(search.search(text, pos), expected)
 
 
 def test_find_date_is_htmldates() -> None:
