@@ -91,6 +91,17 @@ def test_long_text_search_on_generated_texts(text: str, pos: int) -> None:
     assert same_match(search.search(text, pos), expected)
 
 
+def test_search_page_reads_the_hinted_patterns() -> None:
+    """No pattern search_page reads, by its name or in a tuple, is one of those hinted."""
+    search_page = htmldate_search.find_date.__globals__["search_page"]
+    hinted = {id(hinted.pattern) for hinted in htmldate_search.HINTED_PATTERNS.values()}
+    namespace = search_page.__globals__
+    read = [namespace[name] for name in search_page.__code__.co_names if name in namespace]
+    values = [value for item in read for value in (item if isinstance(item, tuple) else [item])]
+    assert not hinted & {id(value) for value in values}
+    assert search_page.__globals__["regex_parse"] is htmldate_search.regex_parse
+
+
 def test_find_date_is_htmldates() -> None:
     options = Extractor(True, get_max_date(None), get_min_date(None), False, "%Y-%m-%d")
     bound_search_page = htmldate_search.find_date.__globals__["search_page"]

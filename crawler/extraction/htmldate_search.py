@@ -140,5 +140,12 @@ def _bound(module: types.ModuleType, names: tuple[str, ...], replaced: dict[str,
 
 regex_parse = _bound(extractors, ("regex_parse",), {"LONG_TEXT_PATTERN": LongTextSearch()})
 find_date = _bound(
-    core, ("search_page", "find_date"), {**HINTED_PATTERNS, "regex_parse": regex_parse}
+    core,
+    ("search_page", "find_date"),
+    {
+        **HINTED_PATTERNS,
+        # search_page reads THREE_LOOSE_PATTERN from this pair
+        "THREE_COMP_PATTERNS": (core.THREE_PATTERN, HINTED_PATTERNS["THREE_LOOSE_PATTERN"]),
+        "regex_parse": regex_parse,
+    },
 )
