@@ -35,8 +35,9 @@ import htmldate.extractors as extractors
 
 
 class _Hint:
-    """The positions where a pattern matches in a text (each match is one character wide, so
-    that none hides another), those of the last text kept: several patterns share a hint."""
+    """The positions where a pattern matches in a text (its matches cannot overlap: one
+    character wide, or a space and digits, so that ``finditer`` finds them all), those of the
+    last text kept: several patterns share a hint."""
 
     def __init__(self, pattern: str) -> None:
         self.pattern = re.compile(pattern)
