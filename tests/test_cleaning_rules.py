@@ -547,6 +547,24 @@ def test_class_name_words(name: str, words: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("fact-box", ("fact", "box", "fact+box")),
+        ("about-the-author", ("about", "the", "author", "about+author")),
+        ("readMore", ("read", "more", "read+more")),  # the general split
+        ("authorBio-box", ("author", "bio", "box", "author+bio")),
+        ("fact-no-box", ("fact", "no")),  # the pair's second word is negated
+        ("no-fact-box", ("no",)),
+        ("info", ("info",)),
+    ],
+)
+def test_class_name_pair_markers(name: str, words: tuple[str, ...]) -> None:
+    """A name holding both words of a boilerplate pair before any negation gets the pair's
+    marker after its words."""
+    assert dom._words_of_name(name) == words
+
+
+@pytest.mark.parametrize(
     ("html", "cap", "length"),
     [
         ("<p>  word  </p>", None, 4),  # a leaf: its own text, stripped

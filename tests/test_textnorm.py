@@ -98,6 +98,14 @@ def test_alnum_words_are_the_runs_of_letters_and_digits(text: str) -> None:
     assert alnum_words(text) == re.findall(r"[^\W_]+", text)
 
 
+def test_alnum_words_of_each_ascii_character() -> None:
+    """An ASCII text's separators are found by a table of its bytes: each character is read
+    as the pattern reads it, alone and between two letters."""
+    for code in range(128):
+        for text in (chr(code), f"a{chr(code)}b"):
+            assert alnum_words(text) == re.findall(r"[^\W_]+", text), code
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

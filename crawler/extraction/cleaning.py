@@ -17,6 +17,7 @@ from lxml import etree
 from crawler.extraction.dom import (
     LinkShares,
     PageContext,
+    block_key,
     element_text,
     list_lines,
     text_key,
@@ -358,7 +359,7 @@ def with_preformatted_lines(blocks: list[Block], context: PageContext) -> list[B
     shown = []
     for block in blocks:
         if block.kind in ("paragraph", "quote"):
-            lines = _same_words(context.preformatted.get(text_key(block.text)), block.text)
+            lines = _same_words(context.preformatted.get(block_key(block.text)), block.text)
             block = replace(block, lines=lines) if lines else block
         shown.append(block)
     return shown
@@ -383,7 +384,7 @@ def _paragraph_of(block: Block, keys: frozenset[str]) -> bool:
     return (
         block.kind == "paragraph"
         and block.link_chars < MOSTLY_LINKS * len(block.text)
-        and text_key(block.text) in keys
+        and block_key(block.text) in keys
     )
 
 
@@ -397,7 +398,7 @@ def with_lost_blocks(blocks: list[Block], context: PageContext) -> list[Block]:
     <a>...</a>", as is a list of links)."""
     if not context.blocks_before or not blocks:
         return blocks
-    keys = [text_key(block.text) for block in blocks]
+    keys = [block_key(block.text) for block in blocks]
     present = set(keys)
     restored = [blocks[0]]
     for index in range(1, len(blocks)):
@@ -407,10 +408,10 @@ def with_lost_blocks(blocks: list[Block], context: PageContext) -> list[Block]:
             lost is not None
             and block.kind == before.kind == "paragraph"
             and keys[index - 1] == lost.paragraph_before
-            and present.isdisjoint({text_key(lost.text), *map(text_key, lost.text.split("\n"))})
+            and present.isdisjoint({block_key(lost.text), *map(text_key, lost.text.split("\n"))})
         ):
             restored.append(Block(lost.kind, lost.text, lost.link_chars))
-            present.add(text_key(lost.text))
+            present.add(block_key(lost.text))
         restored.append(block)
     return restored
 
@@ -458,7 +459,7 @@ def with_standfirst_paragraph(blocks: list[Block], context: PageContext) -> list
     if (
         opening.endswith(".")
         or _words(opening) >= MIN_SENTENCE_WORDS
-        or (context.standfirst and text_key(opening) == text_key(context.standfirst))
+        or (context.standfirst and block_key(opening) == block_key(context.standfirst))
     ):
         return [replace(blocks[0], kind="paragraph"), *blocks[1:]]
     return blocks

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from itertools import chain
@@ -73,6 +73,7 @@ BOILERPLATE_PAIRS = frozenset(
 )
 PAIR_MARKERS = {pair: "+".join(pair) for pair in BOILERPLATE_PAIRS}
 BOILERPLATE_PAIR_MARKERS = frozenset(PAIR_MARKERS.values())
+PAIR_WORDS = frozenset(chain.from_iterable(BOILERPLATE_PAIRS))
 BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
 # ARIA landmark roles that say what those tags say: the site's navigation, side panels, and
 # its search. Not the footer's role (as for the footer tag, trafilatura leaves the footer out
@@ -206,19 +207,18 @@ def _words_of_name(name: str) -> tuple[str, ...]:
     """The words of one class or id name, up to its first negation: "hide-read-more-ad",
     "noAds": the words after a negation are negated; and the marker of each boilerplate pair
     whose two words are among them."""
-    found: Iterable[str]
     if name.isascii() and name.islower() and name.replace("-", "").replace("_", "").isalnum():
         # Most names: lowercase letters, digits, hyphens and underscores ("entry-content",
         # "col-md-8"), which the patterns below would split on the hyphens and underscores
         # alone, leaving out the parts with a digit.
-        found = [part for part in name.replace("_", "-").split("-") if part.isalpha()]
+        words = [part for part in name.replace("_", "-").split("-") if part.isalpha()]
     else:
-        found = _name_words(name)
-    words: list[str] = []
-    for word in found:
-        words.append(word)
-        if word in NEGATIONS:
-            break
+        words = list(_name_words(name))
+    if not NEGATIONS.isdisjoint(words):
+        words = words[: next(i for i, word in enumerate(words) if word in NEGATIONS) + 1]
+    # Most names (unique ids among them, each split once) hold no pair's word.
+    if PAIR_WORDS.isdisjoint(words):
+        return tuple(words)
     pairs = [marker for (a, b), marker in PAIR_MARKERS.items() if a in words and b in words]
     return (*words, *pairs)
 
@@ -832,6 +832,14 @@ def text_key(text: str) -> str:
     return " ".join(alnum_words(text.casefold()))
 
 
+# A block's text is keyed by several steps (its link share, the heading and bold tests, the
+# places of the lost blocks): a paragraph up to five times, each time the same key.
+@functools.lru_cache(maxsize=1024)
+def block_key(text: str) -> str:
+    """``text_key`` of a block's text, computed once for the steps that follow."""
+    return text_key(text)
+
+
 # A text longer than this is keyed only when a looked-up text may equal it (see ``LinkShares``).
 LONG_TEXT_CHARS = 2000
 
@@ -902,7 +910,7 @@ class LinkShares:
 
     def share(self, text: str) -> float:
         """The link share of the element whose text ``text`` is (0 when none is)."""
-        key = text_key(text)
+        key = block_key(text)
         while self._unkeyed and self._unkeyed[-1][0] <= len(key):
             _, unkeyed, linked = self._unkeyed.pop()
             self._record(text_key(unkeyed), linked)
