@@ -468,6 +468,23 @@ def test_story_in_a_wrapper_trafilatura_prunes_by_its_class_name_is_kept() -> No
     assert text == (FRAGMENTS / "story_in_boilerplate_named_wrapper.txt").read_text().strip()
 
 
+def test_side_column_that_holds_most_of_the_text_is_still_pruned() -> None:
+    # beside a short story, a sidebar can hold half of the page's text: its name says where
+    # it stands, not what it wraps
+    links = " ".join(f"<li>Archive entry number {n} of the ferry blog</li>" for n in range(12))
+    html = (
+        "<html><body><div><p>The night boat leaves at nine and reaches the fishing village "
+        "forty minutes later, when the harbour master rings his bell.</p>"
+        f'<div class="giz-sidebar1"><ul>{links}</ul></div></div></body></html>'
+    )
+    tree = page.parse_html(html).find(".//body/div")
+    assert tree is not None
+    selectors = trafilatura_selectors.SELECTORS["OVERALL_DISCARD_XPATH"]
+    text = dom.element_text(trafilatura_selectors.prune_unwanted_nodes(tree, selectors, True))
+    assert "Archive entry" not in text
+    assert "The night boat" in text
+
+
 @pytest.mark.parametrize(
     ("attributes", "boilerplate"),
     [

@@ -354,9 +354,10 @@ def _flush_rowspan_phantoms(rowspan_map: dict[int, int], newrow: etree._Element)
 
 # An element holding more than this share of the text trafilatura prunes is the story there.
 WRAPPER_SHARE = 0.5
-# A dialog's markup (a cookie or consent banner, a modal) says what the element is, not what
-# its wrapper is named: such an element is never the story, whatever its size.
-_DIALOG_WORDS = re.compile(r"cookie|consent|modal|onetrust", re.IGNORECASE)
+# Names that say what an element is, not what its wrapper is called: a side column beside the
+# story, a dialog (a cookie or consent banner, a modal). Such an element is never the story,
+# whatever its size (beside a short story, a sidebar can hold half of the page's text).
+_SIDE_OR_DIALOG = re.compile(r"sidebar|cookie|consent|modal|onetrust", re.IGNORECASE)
 
 
 def prune_unwanted_nodes(
@@ -366,7 +367,7 @@ def prune_unwanted_nodes(
     elements ``OVERALL_DISCARD_XPATH`` selects (``with_backup``), an element its first
     expression selects by a word of its class or id is kept when it holds more than half of
     the pruned tree's text (``WRAPPER_SHARE``, and more than ``dom.MAX_PARAGRAPH_CHARS``) and
-    is no dialog (``_DIALOG_WORDS``): a wrapper whose name sounds like boilerplate
+    is no side column or dialog (``_SIDE_OR_DIALOG``): a wrapper whose name sounds like boilerplate
     (``page-footer``, ``w-embed``, ``listicle-slides``) that holds most of the text is the
     story, as for our own pruning.
     Elements selected inside a kept one are still pruned; trafilatura's guard (prune nothing
@@ -386,7 +387,7 @@ def prune_unwanted_nodes(
         elem
         for elem in by_words
         if text_length(elem, cap) > cap
-        and not _DIALOG_WORDS.search(f"{elem.get('class', '')} {elem.get('id', '')}")
+        and not _SIDE_OR_DIALOG.search(f"{elem.get('class', '')} {elem.get('id', '')}")
     }
     doomed = {elem: None for elem in matches if elem not in kept}
     for elem in doomed:
