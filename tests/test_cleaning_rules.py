@@ -13,8 +13,9 @@ from typing import Any
 import lxml.etree
 import lxml.html
 import pytest
+import trafilatura.htmlprocessing
 
-from crawler.extraction import body, cleaning, dom, extract_page, page
+from crawler.extraction import body, cleaning, dom, extract_page, page, trafilatura_selectors
 from crawler.extraction.cleaning import Block
 from crawler.extraction.dom import PageContext
 from tests.conftest import DATA
@@ -443,6 +444,45 @@ def test_wrapper_with_a_boilerplate_class_is_kept_when_it_holds_the_story() -> N
     text = extract("wrapper_with_boilerplate_class")
     assert text == (FRAGMENTS / "wrapper_with_boilerplate_class.txt").read_text().strip()
     assert len((text or "").split("\n\n")) == 4
+
+
+def test_story_in_a_wrapper_trafilatura_prunes_by_its_class_name_is_kept() -> None:
+    # trafilatura discards a "listicle-slides" wrapper for the word "slide" in its class;
+    # holding more than half of the text it prunes, it is the story. A small element it
+    # selects (a "slide-meta" line inside) and a dialog ("modal-content") still go.
+    html = (FRAGMENTS / "story_in_boilerplate_named_wrapper.html").read_text(encoding="utf-8")
+    selectors = trafilatura_selectors.SELECTORS["OVERALL_DISCARD_XPATH"]
+
+    def pruned(prune: Callable[..., Any]) -> str:
+        article = page.parse_html(html).find(".//article")
+        assert article is not None
+        return dom.element_text(prune(article, selectors, with_backup=True))
+
+    theirs = pruned(trafilatura.htmlprocessing.prune_unwanted_nodes)
+    ours = pruned(trafilatura_selectors.prune_unwanted_nodes)
+    assert "The night boat" not in theirs
+    assert "The night boat" in ours
+    assert "Updated in June" not in ours
+    assert "Accept all" not in ours
+    text = extract("story_in_boilerplate_named_wrapper")
+    assert text == (FRAGMENTS / "story_in_boilerplate_named_wrapper.txt").read_text().strip()
+
+
+def test_side_column_that_holds_most_of_the_text_is_still_pruned() -> None:
+    # beside a short story, a sidebar can hold half of the page's text: its name says where
+    # it stands, not what it wraps
+    links = " ".join(f"<li>Archive entry number {n} of the ferry blog</li>" for n in range(12))
+    html = (
+        "<html><body><div><p>The night boat leaves at nine and reaches the fishing village "
+        "forty minutes later, when the harbour master rings his bell.</p>"
+        f'<div class="giz-sidebar1"><ul>{links}</ul></div></div></body></html>'
+    )
+    tree = page.parse_html(html).find(".//body/div")
+    assert tree is not None
+    selectors = trafilatura_selectors.SELECTORS["OVERALL_DISCARD_XPATH"]
+    text = dom.element_text(trafilatura_selectors.prune_unwanted_nodes(tree, selectors, True))
+    assert "Archive entry" not in text
+    assert "The night boat" in text
 
 
 @pytest.mark.parametrize(

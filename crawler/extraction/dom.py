@@ -331,6 +331,12 @@ def _paragraph_chars(element: etree._Element, cap: int | None) -> int:
     return total
 
 
+def text_length(element: etree._Element, cap: int | None = None) -> int:
+    """Characters of text in the element (each text node stripped); counting stops once past
+    ``cap``."""
+    return _text_length(element, cap)
+
+
 def _story_sized(element: etree._Element, page_chars: int) -> bool:
     """More than ``MAX_PARAGRAPH_CHARS`` and ``STORY_SHARE`` of the page's paragraph text."""
     cap = max(MAX_PARAGRAPH_CHARS, int(STORY_SHARE * page_chars))

@@ -27,6 +27,11 @@ of a row's cells (``_flush_rowspan_phantoms``).
 
 ``tests/test_trafilatura_selectors.py`` checks that each selector selects what its expression
 selects, and that each function's result is trafilatura's.
+
+One step differs from trafilatura's on purpose: where its extractor prunes the elements of
+``OVERALL_DISCARD_XPATH``, a wrapper selected for a word of its class or id that holds more
+than half of the text being pruned is kept (``prune_unwanted_nodes``): a name is no evidence
+about the text the element holds.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from justext.core import PARAGRAPH_TAGS
 from lxml import etree
 from trafilatura.settings import BASIC_CLEAN_XPATH, Extractor
 from trafilatura.utils import trim
+from trafilatura.xml import delete_element
 from trafilatura.xpaths import (
     BODY_XPATH,
     DISCARD_IMAGE_ELEMENTS,
@@ -53,6 +59,7 @@ from trafilatura.xpaths import (
     TEASER_DISCARD_XPATH,
 )
 
+from crawler.extraction.dom import MAX_PARAGRAPH_CHARS, text_length
 from crawler.extraction.justext_revise import revise_paragraph_classification
 
 Test = Callable[[etree._Element], bool]
@@ -345,6 +352,50 @@ def _flush_rowspan_phantoms(rowspan_map: dict[int, int], newrow: etree._Element)
         trafilatura.main_extractor._flush_rowspan_phantoms(rowspan_map, newrow)
 
 
+# An element holding more than this share of the text trafilatura prunes is the story there.
+WRAPPER_SHARE = 0.5
+# Names that say what an element is, not what its wrapper is called: a side column beside the
+# story, a dialog (a cookie or consent banner, a modal). Such an element is never the story,
+# whatever its size (beside a short story, a sidebar can hold half of the page's text).
+_SIDE_OR_DIALOG = re.compile(r"sidebar|cookie|consent|modal|onetrust", re.IGNORECASE)
+
+
+def prune_unwanted_nodes(
+    tree: etree._Element, nodelist: list[Any], with_backup: bool = False
+) -> etree._Element:
+    """``trafilatura.htmlprocessing.prune_unwanted_nodes``, except that where it prunes the
+    elements ``OVERALL_DISCARD_XPATH`` selects (``with_backup``), an element its first
+    expression selects by a word of its class or id is kept when it holds more than half of
+    the pruned tree's text (``WRAPPER_SHARE``, and more than ``dom.MAX_PARAGRAPH_CHARS``) and
+    is no side column or dialog (``_SIDE_OR_DIALOG``): a wrapper whose name sounds like boilerplate
+    (``page-footer``, ``w-embed``, ``listicle-slides``) that holds most of the text is the
+    story, as for our own pruning.
+    Elements selected inside a kept one are still pruned; trafilatura's guard (prune nothing
+    when that would leave less than a seventh of the text) reads what it always read."""
+    if not with_backup:
+        return trafilatura.htmlprocessing.prune_unwanted_nodes(tree, nodelist)
+    by_words = nodelist[0](tree)
+    others = (elem for expression in nodelist[1:] for elem in expression(tree))
+    matches = dict.fromkeys([*by_words, *others])
+    outer = [elem for elem in matches if not any(a in matches for a in elem.iterancestors())]
+    old_len = len(tree.text_content())
+    if old_len - sum(len(elem.text_content()) for elem in outer) <= old_len / 7:
+        return tree
+    # the tree's text is measured only where an element was selected by a name
+    cap = max(MAX_PARAGRAPH_CHARS, int(WRAPPER_SHARE * text_length(tree))) if by_words else 0
+    kept = {
+        elem
+        for elem in by_words
+        if text_length(elem, cap) > cap
+        and not _SIDE_OR_DIALOG.search(f"{elem.get('class', '')} {elem.get('id', '')}")
+    }
+    doomed = {elem: None for elem in matches if elem not in kept}
+    for elem in doomed:
+        if not any(a in doomed for a in elem.iterancestors()):
+            delete_element(elem)
+    return tree
+
+
 _MAIN = _bound(
     trafilatura.main_extractor,
     (
@@ -358,7 +409,12 @@ _MAIN = _bound(
         "_fill_cell",
         "_finalize_row",
     ),
-    {**SELECTORS, "strip_tags": strip_tags, "_flush_rowspan_phantoms": _flush_rowspan_phantoms},
+    {
+        **SELECTORS,
+        "prune_unwanted_nodes": prune_unwanted_nodes,
+        "strip_tags": strip_tags,
+        "_flush_rowspan_phantoms": _flush_rowspan_phantoms,
+    },
 )
 _BASELINE = _bound(
     # the module by its name: the package's attribute "baseline" is the function
