@@ -22,6 +22,8 @@ from crawler.extraction.page import parse_html
 from crawler.items import FeedEntry
 from tests.test_extraction_identity import PAGE_LIST
 
+TEASER = "<div class='teaser'><p>Repairs to the old bridge will take most of the winter.</p></div>"
+
 
 def pruned_tree(page: dict[str, Any]) -> etree._Element:
     tree = parse_html(page["html"])
@@ -78,10 +80,11 @@ def test_prepared_tree_and_its_backup_are_trafilaturas(recall: bool) -> None:
         tree = pruned_tree(page)
         options = trafilatura_body.extraction_options(page["url"], recall=recall)
         expected, expected_backup = trafilatura.core._prepare_tree(tree, options, page["url"])
-        converted, backup = trafilatura_body._prepare_tree(tree, options, page["url"])
+        converted = trafilatura_selectors.clean_and_convert(deepcopy(tree), options, page["url"])
         assert etree.tostring(converted) == etree.tostring(expected), page["id"]
         trafilatura_selectors.extract_content(converted, options)
-        assert etree.tostring(backup()) == etree.tostring(expected_backup), page["id"]
+        backup = trafilatura_body.cleaned_tree(tree, options)
+        assert etree.tostring(backup) == etree.tostring(expected_backup), page["id"]
 
 
 def test_recall_body_after_the_balanced_one_is_the_body_of_a_fresh_tree() -> None:
@@ -109,6 +112,19 @@ def test_recall_body_after_the_balanced_one_is_the_body_of_a_fresh_tree() -> Non
     assert reused  # the set has a page whose balanced escalation computed the recall body
 
 
+def counted_main_content(monkeypatch: Any) -> list[str]:
+    """The focus of each run of trafilatura's cleaning and main extractor from now on."""
+    runs: list[str] = []
+    main_content = trafilatura_selectors.main_content
+
+    def counted(tree: Any, options: Any, url: Any) -> Any:
+        runs.append(options.focus)
+        return main_content(tree, options, url)
+
+    monkeypatch.setattr(trafilatura_body, "main_content", counted)
+    return runs
+
+
 def test_recall_body_reuses_the_retry_of_the_balanced_escalation(monkeypatch: Any) -> None:
     """A short balanced result covering little of the page is retried in recall mode (which
     keeps the "teaser" block balanced mode drops); the recall-mode body asked for afterwards is
@@ -123,14 +139,7 @@ def test_recall_body_reuses_the_retry_of_the_balanced_escalation(monkeypatch: An
     )
     html = f"<html><body><article>{story}<div class='teaser'>{more}</div></article></body></html>"
     links = "".join(f"<a href='/s{n}'>Section {n} of the site</a>" for n in range(200))
-    prepared: list[str] = []
-    prepare = trafilatura_body._prepare_tree
-
-    def counted(tree: Any, options: Any, url: Any) -> Any:
-        prepared.append(options.focus)
-        return prepare(tree, options, url)
-
-    monkeypatch.setattr(trafilatura_body, "_prepare_tree", counted)
+    prepared = counted_main_content(monkeypatch)
 
     def bodies() -> trafilatura_body.PageBodies:
         menu = lxml.html.fromstring(f"<nav>{links}</nav>")
@@ -144,6 +153,29 @@ def test_recall_body_reuses_the_retry_of_the_balanced_escalation(monkeypatch: An
     fresh = bodies().extract(recall=True)
     assert recall is not None and fresh is not None
     assert "Repairs to pier 3" in recall[1]
+    assert etree.tostring(recall[0]) == etree.tostring(fresh[0])
+
+
+@pytest.mark.parametrize(("teaser", "runs"), [("", ["balanced"]), (TEASER, ["balanced", "recall"])])
+def test_recall_body_reuses_the_balanced_main_extractor_where_recall_focus_is_the_same(
+    teaser: str, runs: list[str], monkeypatch: Any
+) -> None:
+    """The recall-mode body asked for after the balanced one runs the main extractor again
+    only where the balanced run took a step recall focus takes otherwise (here pruning a
+    "teaser" block); either way it is the body of a fresh tree."""
+    story = "".join(
+        f"<p>The harbour ferry number {n} keeps running every hour until the bridge opens.</p>"
+        for n in range(8)
+    )
+    html = f"<html><body><article>{story}{teaser}</article><p>Elsewhere.</p></body></html>"
+    extracted = counted_main_content(monkeypatch)
+    shared = trafilatura_body.PageBodies(parse_html(html), None)
+    assert shared.extract() is not None
+    recall = shared.extract(recall=True)
+    assert extracted == runs
+    fresh = trafilatura_body.PageBodies(parse_html(html), None).extract(recall=True)
+    assert recall is not None and fresh is not None
+    assert recall[1] == fresh[1]
     assert etree.tostring(recall[0]) == etree.tostring(fresh[0])
 
 

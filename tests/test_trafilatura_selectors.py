@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
 import re
 from copy import deepcopy
 from functools import partial
@@ -18,7 +19,7 @@ from lxml import etree
 from trafilatura.core import _prepare_tree
 from trafilatura.settings import BASIC_CLEAN_XPATH, TAG_CATALOG, Extractor
 
-from crawler.extraction import trafilatura_body, trafilatura_selectors
+from crawler.extraction import trafilatura_selectors
 from crawler.extraction.page import parse_html
 from crawler.extraction.trafilatura_body import extraction_options
 from tests.test_extraction_identity import PAGE_LIST
@@ -241,7 +242,7 @@ def test_stripped_tags_leave_one_text_node_between_elements() -> None:
         + "</p><p><span>a</span> <span>b</span><i>c</i></p></div></article></body></html>"
     )
     options = extraction_options("http://127.0.0.1/a")
-    ours, _ = trafilatura_body._prepare_tree(parse_html(page), options, options.url)
+    ours = trafilatura_selectors.clean_and_convert(parse_html(page), options, options.url)
     theirs, _ = _prepare_tree(parse_html(page), options, options.url)
     assert etree.tostring(ours) == etree.tostring(theirs)
     assert all(len(p.xpath("text()")) <= len(p) + 1 for p in ours.iter("p"))
@@ -276,7 +277,7 @@ def test_a_table_row_is_not_counted_at_each_cell(monkeypatch: pytest.MonkeyPatch
         + f"</p><table>{wide}</table><table>{spanned}</table></article></body></html>"
     )
     ours = trafilatura_selectors.extract_content(
-        trafilatura_body._prepare_tree(parse_html(page), options, options.url)[0], options
+        trafilatura_selectors.clean_and_convert(parse_html(page), options, options.url), options
     )
     assert 0 not in counted_rows  # the row of 500 cells: none
     assert counted_rows  # the table with a cell spanning two rows
@@ -284,3 +285,67 @@ def test_a_table_row_is_not_counted_at_each_cell(monkeypatch: pytest.MonkeyPatch
         _prepare_tree(parse_html(page), options, options.url)[0], options
     )
     assert etree.tostring(ours[0]) == etree.tostring(theirs[0])
+
+
+def test_recall_steps_are_all_the_reads_of_the_focus() -> None:
+    """``RECALL_STEPS`` lists every line of trafilatura's cleaning and main extractor, and of
+    the modules they call, that reads the focus: its notes cover every way a run in recall
+    focus can go otherwise."""
+    modules = ["htmlprocessing", "main_extractor", "deduplication", "utils", "xml", "xpaths"]
+    reads = {
+        line.strip()
+        for name in modules
+        for line in inspect.getsource(importlib.import_module(f"trafilatura.{name}")).splitlines()
+        if "focus" in line.split("#")[0]
+    }
+    assert reads == set(trafilatura_selectors.RECALL_STEPS)
+
+
+# A story long enough for the main extractor to take its container without recovering text.
+STORY = "".join(
+    f"<p>The harbour ferry number {n} keeps running every hour until the old bridge opens.</p>"
+    for n in range(6)
+)
+# Pages on which a run in balanced focus takes each step of ``RECALL_STEPS``, and whose
+# result in recall focus differs.
+RECALL_STEP_PAGES = {
+    "teaser": f"<article>{STORY}<div class='teaser'><p>Read the next story.</p></div></article>",
+    "list in a table cell": (
+        f"<article>{STORY}<table><tr><td>Fares<ul><li>Adult 3</li><li>Child 1</li></ul>"
+        "</td></tr></table></article>"
+    ),
+    "wild text": "<article><p>A short note.</p></article><div>More of the note is here.</div>",
+    "no paragraph": (
+        "<div>The ferry runs every hour until the bridge opens, the council said.</div>"
+        f"<aside>{STORY}</aside>"
+    ),
+}
+
+
+def main_content(html: str, recall: bool = False) -> tuple[bytes, str, bool, list[str]]:
+    """The body, its text, whether recall focus gives the same, and the steps noted."""
+    options = extraction_options("http://127.0.0.1/a", recall=recall)
+    tree = parse_html(f"<html><body>{html}</body></html>")
+    body, text, same = trafilatura_selectors.main_content(tree, options, options.url)
+    return etree.tostring(body), text, same, list(trafilatura_selectors._recall_steps)
+
+
+@pytest.mark.parametrize("step", RECALL_STEP_PAGES)
+def test_main_content_notes_each_step_recall_focus_takes_otherwise(step: str) -> None:
+    body, text, same, steps = main_content(RECALL_STEP_PAGES[step])
+    recall_body, recall_text, _, _ = main_content(RECALL_STEP_PAGES[step], recall=True)
+    assert step in steps
+    assert not same
+    assert (recall_body, recall_text) != (body, text)
+
+
+def test_main_content_is_the_recall_focus_result_where_it_says_so() -> None:
+    """Where a run in balanced focus takes none of the steps, recall focus gives the same
+    result on the same tree: on the pages of the identity set and the story alone."""
+    same_pages = 0
+    for html in [STORY, *(page["html"] for page in PAGE_LIST)]:
+        body, text, same, _ = main_content(html)
+        if same:
+            assert main_content(html, recall=True)[:2] == (body, text)
+            same_pages += 1
+    assert same_pages > 1

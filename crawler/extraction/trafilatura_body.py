@@ -33,6 +33,11 @@ need left out:
 In recall focus, a short result covering little of the page is still compared with jusText's
 (trafilatura's escalation, which it runs in balanced mode only).
 
+The main extractor's result in recall focus (on the recall-mode body, and on the balanced
+escalation's retry) is the balanced cascade's, not computed again, where the balanced run took
+none of the steps that recall focus takes otherwise (``trafilatura_selectors.RECALL_STEPS``):
+the two runs read the same tree with options that differ only in the focus.
+
 ``PageBodies`` gives both bodies of one tree, the recall-mode one after the balanced one, with
 the work they share done once: trafilatura changes the tree itself only by its raw-tree prunes
 (every later step works on copies), so the recall-mode cascade runs on the same tree without
@@ -49,7 +54,7 @@ remove anything, since it is the page as given that the caller compares with).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from copy import copy
 from dataclasses import dataclass
@@ -73,11 +78,10 @@ from crawler.extraction.dom import elements_holding
 from crawler.extraction.trafilatura_selectors import (
     attribute_test,
     baseline,
-    clean_and_convert,
     compare_extraction,
-    extract_content,
     html2txt,
     justext_rescue,
+    main_content,
 )
 
 Body = tuple[etree._Element, str]
@@ -157,6 +161,10 @@ class PageBodies:
     justext_body: Body | None = None
     # Whether jusText was skipped on a tree of too many blocks (``justext``).
     justext_skipped: bool = False
+    # The balanced cascade's main extractor result (stage 1), where recall focus gives the
+    # same: the run took none of the steps recall focus takes otherwise (``RECALL_STEPS``)
+    # on the same tree.
+    main_body: Body | None = None
 
     def extract(self, *, recall: bool = False) -> Body | None:
         """The body in balanced focus, or in recall focus with ``recall`` (after the balanced
@@ -283,12 +291,12 @@ def _cascade(page: PageBodies, options: Extractor) -> Body:
     """``trafilatura.core.trafilatura_sequence``, comments off; the page's text that the
     escalation compares with includes the ``pruned`` elements'."""
     page.raw_prune()
-    tree, url = page.tree, page.url
+    tree = page.tree
     recall_mode = options.focus == "recall"
     if recall_mode and page.recall_body is not None:
         body, text = page.recall_body
     else:
-        body, text = _extract_and_compare(*_prepare_tree(tree, options, url), page, options)
+        body, text = _extract_and_compare(page, options)
 
     # Rescue: the baseline on the whole tree, when the result is short and it gives more.
     if len(text) < options.min_extracted_size:
@@ -309,9 +317,7 @@ def _cascade(page: PageBodies, options: Extractor) -> Body:
             recall_options = copy(options)
             recall_options.focus = "recall"
             with suppress(Exception):  # trafilatura's own guard around the retry
-                recall = _extract_and_compare(
-                    *_prepare_tree(tree, recall_options, url), page, recall_options
-                )
+                recall = _extract_and_compare(page, recall_options)
                 page.recall_body = recall
         if page.justext_body is None:
             page.justext_body = (body, "")
@@ -331,30 +337,33 @@ def _cascade(page: PageBodies, options: Extractor) -> Body:
     return body, text
 
 
-def _prepare_tree(
-    tree: etree._Element, options: Extractor, url: str | None
-) -> tuple[etree._Element, Callable[[], etree._Element]]:
-    """``trafilatura.core._prepare_tree``: a cleaned copy of ``tree`` with its tags converted,
-    and its backup, the cleaned copy before conversion (which the comparison hands to jusText
-    on few pages), as a function that cleans a copy of ``tree`` again: the tree does not change
-    before the comparison, and cleaning it again there costs less than copying every cleaned
-    tree."""
-    cleaned = clean_and_convert(copy(tree), options, url)
-    return cleaned, lambda: tree_cleaning(copy(tree), options)
-
-
-def _extract_and_compare(
-    cleaned_tree: etree._Element,
-    cleaned_tree_backup: Callable[[], etree._Element],
-    page: PageBodies,
-    options: Extractor,
-) -> Body:
-    body, text = extract_content(cleaned_tree, options)
+def _extract_and_compare(page: PageBodies, options: Extractor) -> Body:
+    """Cascade stages 1-2 (``trafilatura.core._extract_and_compare`` of ``_prepare_tree``):
+    trafilatura's main extractor on a cleaned copy of the tree with its tags converted, then
+    its comparison with readability and jusText. The cleaned tree before conversion, which
+    only jusText reads (on few pages), is cleaned again where it is read: the tree does not
+    change before, and cleaning it again there costs less than copying every cleaned tree. In
+    recall focus, the main extractor's result is the balanced cascade's where that run took
+    none of the steps recall focus takes otherwise (``PageBodies.main_body``)."""
+    tree = page.tree
+    if options.focus == "recall" and page.main_body is not None:
+        body, text = page.main_body
+    else:
+        body, text, same_in_recall = main_content(copy(tree), options, page.url)
+        if same_in_recall and options.focus == "balanced":
+            page.main_body = body, text
     if _keeps_own_body(body, text, page, options):
         return body, text
     return compare_extraction(
-        lambda: page.justext(cleaned_tree_backup(), options), copy(page.tree), body, text, options
+        lambda: page.justext(cleaned_tree(tree, options), options), copy(tree), body, text, options
     )
+
+
+def cleaned_tree(tree: etree._Element, options: Extractor) -> etree._Element:
+    """The cleaned copy of ``tree`` before its tags are converted, which
+    ``trafilatura.core._prepare_tree`` keeps as its backup."""
+    cleaned: etree._Element = tree_cleaning(copy(tree), options)
+    return cleaned
 
 
 def _keeps_own_body(body: etree._Element, text: str, page: PageBodies, options: Extractor) -> bool:

@@ -28,6 +28,10 @@ of a row's cells (``_flush_rowspan_phantoms``).
 ``tests/test_trafilatura_selectors.py`` checks that each selector selects what its expression
 selects, and that each function's result is trafilatura's.
 
+``main_content`` (cleaning, tag conversion and the main extractor) also tells whether its
+result is the one recall focus gives: the steps that read the focus note where a run goes
+another way than recall focus would (``RECALL_STEPS``).
+
 One step differs from trafilatura's on purpose: where its extractor prunes the elements of
 ``OVERALL_DISCARD_XPATH``, a wrapper selected for a word of its class or id that holds more
 than half of the text being pruned is kept (``prune_unwanted_nodes``): a name is no evidence
@@ -141,6 +145,34 @@ class _Selector:
 
 
 _BLOCKS = ("div", "item", "list", "p", "section", "span")
+
+# The lines of trafilatura's cleaning and main extractor (``trafilatura.htmlprocessing``,
+# ``trafilatura.main_extractor``) that read the focus, each with the step noted where a run
+# in balanced focus goes another way than recall focus would (``None``: the two go the same
+# way, the line tells precision focus from the others, or only passes the focus on). The
+# options differ in nothing else. tests/test_trafilatura_selectors.py checks that these are
+# all the lines of those modules and of those they call that read it.
+RECALL_STEPS: dict[str, str | None] = {
+    # tree_cleaning: in recall focus, the tree as it was where the deletions left no paragraph
+    'options.focus == "recall"': "no paragraph",
+    "return prune_html(tree, options.focus)": None,
+    'def prune_html(tree: HtmlElement, focus: str = "balanced") -> HtmlElement:': None,
+    'tails = focus != "precision"': None,
+    # _fill_cell: a list in a table cell kept in recall focus only
+    '_append_block(new_child_elem, processed_list if options.focus == "recall" else None, child)': (
+        "list in a table cell"
+    ),
+    # recover_wild_text: more elements searched in recall focus
+    'if options.focus == "recall":': "wild text",
+    # prune_unwanted_sections: teasers pruned except in recall focus
+    'favor_precision = options.focus == "precision"': None,
+    'if options.focus != "recall":': "teaser",
+    # _extract
+    'factor = 1 if options.focus == "precision" else 3': None,
+}
+# The steps of ``RECALL_STEPS`` that the cleaning and the main extractor took since
+# ``main_content`` began.
+_recall_steps: list[str] = []
 _CONTAINERS = ("article", "div", "main", "section")
 
 _overall, _hidden = (_tests(expression) for expression in OVERALL_DISCARD_XPATH)
@@ -185,9 +217,12 @@ def _hidden_discard(element: etree._Element) -> bool:
 
 
 def _teaser(element: etree._Element) -> bool:
-    return "teaser" in (element.get("id") or "").replace("T", "t") or "teaser" in (
+    found = "teaser" in (element.get("id") or "").replace("T", "t") or "teaser" in (
         element.get("class") or ""
     ).replace("T", "t")
+    if found:  # pruned in balanced focus only
+        _recall_steps.append("teaser")
+    return found
 
 
 def _caption(element: etree._Element) -> bool:
@@ -338,8 +373,21 @@ def strip_tags(tree: etree._Element, *tags: str | Collection[str]) -> None:
 
 # trafilatura's cleaning and tag conversion, for the tree its extractor reads (jusText reads
 # the cleaned tree as trafilatura's cleaning leaves it: it reads each text node on its own).
+def _prune_html(tree: etree._Element, focus: str = "balanced") -> etree._Element:
+    """``trafilatura.htmlprocessing.prune_html``, which ``tree_cleaning`` calls last, noting a
+    tree left without a paragraph: in recall focus, cleaning gives the tree back as it was
+    before its deletions where they leave none (what it does in between, to forms, only
+    removes elements)."""
+    if tree.find(".//p") is None:
+        _recall_steps.append("no paragraph")
+    pruned: etree._Element = trafilatura.htmlprocessing.prune_html(tree, focus)
+    return pruned
+
+
 _PROCESSING = _bound(
-    trafilatura.htmlprocessing, ("tree_cleaning", "convert_tags"), {"strip_tags": strip_tags}
+    trafilatura.htmlprocessing,
+    ("tree_cleaning", "convert_tags"),
+    {"strip_tags": strip_tags, "prune_html": _prune_html},
 )
 
 
@@ -416,6 +464,31 @@ _MAIN = _bound(
         "_flush_rowspan_phantoms": _flush_rowspan_phantoms,
     },
 )
+
+
+def _fill_cell(
+    new_child_elem: etree._Element,
+    cell: etree._Element,
+    nested_elems: set[etree._Element],
+    ptags_with_div: set[str],
+    options: Extractor,
+) -> None:
+    """trafilatura's ``_fill_cell``, noting a table cell holding a list: it keeps the list in
+    recall focus only."""
+    if next(cell.iter("list"), None) is not None:
+        _recall_steps.append("list in a table cell")
+    _FILL_CELL(new_child_elem, cell, nested_elems, ptags_with_div, options)
+
+
+def _recover_wild_text(*args: Any, **kwargs: Any) -> etree._Element:
+    """trafilatura's ``recover_wild_text``, noted: it searches more elements in recall focus."""
+    _recall_steps.append("wild text")
+    recovered: etree._Element = _RECOVER_WILD_TEXT(*args, **kwargs)
+    return recovered
+
+
+_FILL_CELL, _RECOVER_WILD_TEXT = _MAIN["_fill_cell"], _MAIN["recover_wild_text"]
+_MAIN.update(_fill_cell=_fill_cell, recover_wild_text=_recover_wild_text)
 _BASELINE = _bound(
     # the module by its name: the package's attribute "baseline" is the function
     importlib.import_module("trafilatura.baseline"),
@@ -459,6 +532,17 @@ def extract_content(cleaned_tree: etree._Element, options: Extractor) -> tuple[e
     """``trafilatura.main_extractor.extract_content``: the body element and its text."""
     body, text = _MAIN["extract_content"](cleaned_tree, options)
     return body, text
+
+
+def main_content(
+    tree: etree._Element, options: Extractor, url: str | None
+) -> tuple[etree._Element, str, bool]:
+    """``extract_content(clean_and_convert(tree, options, url), options)``, and whether it is
+    the result of the same options in recall focus, which are read only by the steps of
+    ``RECALL_STEPS``: it is where the run took none of them."""
+    _recall_steps.clear()
+    body, text = extract_content(clean_and_convert(tree, options, url), options)
+    return body, text, not _recall_steps
 
 
 def html2txt(tree: etree._Element) -> str:
