@@ -179,6 +179,35 @@ def test_recall_body_reuses_the_balanced_main_extractor_where_recall_focus_is_th
     assert etree.tostring(recall[0]) == etree.tostring(fresh[0])
 
 
+def test_readability_runs_once_for_both_cascades(monkeypatch: Any) -> None:
+    """readability's body of the tree, which the balanced and the recall-mode cascades (and
+    the balanced escalation's retry) may each compare with, is computed once a page; the
+    recall-mode body is the same as on a fresh tree (above)."""
+    runs: list[str] = []
+    readability = trafilatura.external.try_readability
+    handed = trafilatura_body.PageBodies.readability
+
+    def counted(tree: etree._Element) -> etree._Element:
+        runs.append("run")
+        return readability(tree)
+
+    def asked(bodies: trafilatura_body.PageBodies) -> etree._Element:
+        runs.append("asked")
+        return handed(bodies)
+
+    monkeypatch.setattr(trafilatura_body, "try_readability", counted)
+    monkeypatch.setattr(trafilatura_body.PageBodies, "readability", asked)
+    asked_twice = 0
+    for page in PAGE_LIST:
+        runs.clear()
+        bodies = trafilatura_body.PageBodies(pruned_tree(page), page["url"])
+        bodies.extract()
+        bodies.extract(recall=True)
+        assert runs.count("run") == min(runs.count("asked"), 1), page["id"]
+        asked_twice += runs.count("asked") > 1
+    assert asked_twice  # the set has a page whose cascades both compare with readability
+
+
 @pytest.mark.parametrize("comments", ["", "<div id='disqus_thread'><p>First!</p></div>"])
 def test_text_length_of_the_page_as_given_is_kept_across_the_raw_prunes(comments: str) -> None:
     """``served_chars`` is the page's text length before trafilatura's raw-tree prunes (here

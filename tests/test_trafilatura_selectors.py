@@ -159,7 +159,7 @@ def test_comparison_is_trafilaturas() -> None:
         chosen = [
             trafilatura_selectors.compare_extraction(
                 partial(rescued, backup, options),
-                deepcopy(tree),
+                partial(trafilatura.external.try_readability, deepcopy(tree)),
                 etree.Element("body"),
                 "",
                 options,

@@ -42,7 +42,8 @@ the two runs read the same tree with options that differ only in the focus.
 the work they share done once: trafilatura changes the tree itself only by its raw-tree prunes
 (every later step works on copies), so the recall-mode cascade runs on the same tree without
 pruning it again, and reuses the balanced cascade's measure of the page and, where its
-escalation computed them, its recall-mode retry and jusText's body. The page's text length as
+escalation computed them, its recall-mode retry and jusText's body, and readability's body
+(which does not depend on the focus) where one of them computed it. The page's text length as
 readability sees it, which the readability check and the caller's choice of trying the
 recall-mode body both need, is measured once (before the raw-tree prunes only where they
 remove anything, since it is the page as given that the caller compares with).
@@ -67,7 +68,7 @@ from trafilatura.core import (
     ESCALATION_PAGE_SHARE,
     _forum_thread_page,
 )
-from trafilatura.external import SANITIZED_XPATH
+from trafilatura.external import SANITIZED_XPATH, try_readability
 from trafilatura.htmlprocessing import tree_cleaning
 from trafilatura.settings import Extractor
 from trafilatura.utils import trim
@@ -165,6 +166,8 @@ class PageBodies:
     # same: the run took none of the steps recall focus takes otherwise (``RECALL_STEPS``)
     # on the same tree.
     main_body: Body | None = None
+    # readability's body of the tree (``readability``), once computed.
+    readability_body: etree._Element | None = None
 
     def extract(self, *, recall: bool = False) -> Body | None:
         """The body in balanced focus, or in recall focus with ``recall`` (after the balanced
@@ -200,6 +203,15 @@ class PageBodies:
             self.justext_skipped = True
             return etree.Element("body"), ""
         return rescued
+
+    def readability(self) -> etree._Element:
+        """readability's body of the tree (``trafilatura.external.try_readability`` of a
+        copy), computed once for the cascades, which share the tree and differ in nothing
+        readability reads: a copy of it each time, since the comparison cleans in place the
+        body it takes."""
+        if self.readability_body is None:
+            self.readability_body = try_readability(copy(self.tree))
+        return copy(self.readability_body)
 
     def raw_prune(self) -> None:
         """trafilatura's raw-tree prunes (``trafilatura_sequence``, comments off), once. The
@@ -355,7 +367,11 @@ def _extract_and_compare(page: PageBodies, options: Extractor) -> Body:
     if _keeps_own_body(body, text, page, options):
         return body, text
     return compare_extraction(
-        lambda: page.justext(cleaned_tree(tree, options), options), copy(tree), body, text, options
+        lambda: page.justext(cleaned_tree(tree, options), options),
+        page.readability,
+        body,
+        text,
+        options,
     )
 
 

@@ -502,13 +502,15 @@ _EXTERNAL = _bound(
     {"revise_paragraph_classification": revise_paragraph_classification},
 )
 # compare_extraction reads its cleaned tree only to hand it to jusText, where its body is
-# unclean or short: here it is given a function that gives jusText's body, called only then.
+# unclean or short, and its raw tree only to hand it to readability (outside precision focus):
+# here it is given functions that give their bodies, called only then.
 _COMPARISON = _bound(
     trafilatura.external,
     ("compare_extraction", "_prefer_readability"),
     {
         "basic_cleaning": _BASELINE["basic_cleaning"],
         "justext_rescue": lambda rescue, options: rescue(),
+        "try_readability": lambda readability: readability(),
     },
 )
 # jusText is not run on a tree holding more than this many of the elements it splits the text
@@ -569,13 +571,18 @@ def justext_rescue(tree: etree._Element, options: Extractor) -> tuple[etree._Ele
 
 def compare_extraction(
     justext: Callable[[], tuple[etree._Element, str]],
-    raw_tree: etree._Element,
+    readability: Callable[[], etree._Element],
     body: etree._Element,
     text: str,
     options: Extractor,
 ) -> tuple[etree._Element, str]:
-    """``trafilatura.external.compare_extraction``, jusText's body (of its cleaned tree) given
-    as a function that gives it, called only where jusText runs (on few pages), so that the
-    tree is not copied for every comparison."""
-    chosen, chosen_text = _COMPARISON["compare_extraction"](justext, raw_tree, body, text, options)
+    """``trafilatura.external.compare_extraction`` outside precision focus, jusText's body (of
+    its cleaned tree) given as a function that gives it, called only where jusText runs (on
+    few pages), so that the tree is not copied for every comparison, and readability's body
+    (``try_readability`` of its raw tree) as a function that gives it."""
+    if options.focus == "precision":
+        raise ValueError("compare_extraction prunes the raw tree in precision focus")
+    chosen, chosen_text = _COMPARISON["compare_extraction"](
+        justext, readability, body, text, options
+    )
     return chosen, chosen_text
