@@ -485,6 +485,57 @@ def test_side_column_that_holds_most_of_the_text_is_still_pruned() -> None:
     assert "The night boat" in text
 
 
+def test_answers_hidden_in_an_accordion_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    # trafilatura prunes hidden elements; an FAQ answer whose id a button names in
+    # aria-controls is the story, shown when the reader opens it (alone inside a hidden
+    # wrapper too). Another tab's content, a dialog's and the header's menu stay out.
+    text = extract("disclosure_panels")
+    assert text == (FRAGMENTS / "disclosure_panels.txt").read_text().strip()
+    for answer in ("Bicycles travel free", "Electric bicycles are welcome"):
+        assert answer in text
+    for hidden in ("In winter the timetable", "Leave your address", "Weather, tides"):
+        assert hidden not in text
+    monkeypatch.setattr(trafilatura_selectors, "mark_disclosure_panels", lambda tree: None)
+    without = extract("disclosure_panels") or ""
+    assert "Bicycles travel free" not in without
+    assert "Electric bicycles are welcome" not in without
+
+
+def test_only_the_panels_of_disclosure_buttons_are_marked() -> None:
+    tree = page.parse_html((FRAGMENTS / "disclosure_panels.html").read_text(encoding="utf-8"))
+    trafilatura_selectors.mark_disclosure_panels(tree)
+    marked = [
+        element.get("id") or element.get("class")
+        for element in tree.iter()
+        if trafilatura_selectors.PANEL_MARK in element.attrib
+    ]
+    # not "site-links" (in the header), "winter" (a tab's), "signup" (a dialog's)
+    assert marked == ["answer-1", "faq-answer-wrap", "answer-2"]
+
+
+def test_a_marked_panel_is_kept_only_from_the_pruning_of_hidden_elements() -> None:
+    # a panel also selected for a boilerplate word of its name still goes, and so does a
+    # hidden element inside it
+    html = (
+        "<html><body><div><p>The night boat leaves at nine and reaches the fishing village "
+        "forty minutes later, when the harbour master rings his bell.</p>"
+        '<button aria-controls="a b">More</button>'
+        '<div id="a" hidden><p>The bell is older than the harbour itself.</p>'
+        '<p aria-hidden="true">Icon</p></div>'
+        '<div id="b" class="share-box" style="display:none"><p>Share this story</p></div>'
+        "</div></body></html>"
+    )
+    tree = page.parse_html(html)
+    trafilatura_selectors.mark_disclosure_panels(tree)
+    story = tree.find(".//body/div")
+    assert story is not None
+    selectors = trafilatura_selectors.SELECTORS["OVERALL_DISCARD_XPATH"]
+    text = dom.element_text(trafilatura_selectors.prune_unwanted_nodes(story, selectors, True))
+    assert "The bell is older" in text
+    assert "Icon" not in text
+    assert "Share this story" not in text
+
+
 @pytest.mark.parametrize(
     ("attributes", "boilerplate"),
     [

@@ -35,7 +35,9 @@ another way than recall focus would (``RECALL_STEPS``).
 One step differs from trafilatura's on purpose: where its extractor prunes the elements of
 ``OVERALL_DISCARD_XPATH``, a wrapper selected for a word of its class or id that holds more
 than half of the text being pruned is kept (``prune_unwanted_nodes``): a name is no evidence
-about the text the element holds.
+about the text the element holds; and a hidden element that a button names as the panel it
+opens (``mark_disclosure_panels``, before the cleaning removes the buttons) is not pruned for
+being hidden: an FAQ answer or an accordion's section is story text the reader opens.
 """
 
 from __future__ import annotations
@@ -408,6 +410,56 @@ WRAPPER_SHARE = 0.5
 _SIDE_OR_DIALOG = re.compile(r"sidebar|cookie|consent|modal|onetrust", re.IGNORECASE)
 
 
+# The attribute that marks a disclosure panel (``mark_disclosure_panels``) for the pruning.
+PANEL_MARK = "data-disclosure-panel"
+# A panel is a block of text: a container that holds a paragraph.
+_PANEL_TAGS = ("div", "section")
+# Where a panel is page chrome (a drop-down menu, a search box), whatever it holds.
+_CHROME_TAGS = ("header", "nav")
+# The roles of a panel that is no story text: a menu, a dialog, a tooltip, a tab's content.
+_NOT_STORY_ROLES = frozenset(
+    {"alertdialog", "dialog", "listbox", "menu", "menubar", "navigation", "tabpanel", "tooltip"}
+)
+
+
+def _disclosure_button(element: etree._Element) -> bool:
+    """A button that shows or hides content in place (a ``<button>``, or ``role="button"``),
+    not one that opens a menu or a dialog (``aria-haspopup``) or picks a tab (``role="tab"``)."""
+    role = element.get("role")
+    return (role == "button" or (element.tag == "button" and role is None)) and element.get(
+        "aria-haspopup", "false"
+    ) == "false"
+
+
+def mark_disclosure_panels(tree: etree._Element) -> None:
+    """Mark (``PANEL_MARK``) the panels of the page's disclosure buttons (an FAQ answer, an
+    accordion's section, a "read more" text), before trafilatura's cleaning removes the
+    buttons: an element whose id a button names in ``aria-controls``, and the elements that
+    wrap it alone, where it is a block holding a paragraph (``_PANEL_TAGS``) outside the
+    page's header and navigation, and no menu, dialog or tab by its role."""
+    ids: dict[str, list[etree._Element]] = {}
+    for button in tree.xpath("//*[@aria-controls]"):
+        if not _disclosure_button(button):
+            continue
+        if not ids:
+            for element in tree.xpath("//*[@id]"):
+                ids.setdefault(element.get("id"), []).append(element)
+        for name in button.get("aria-controls").split():
+            for panel in ids.get(name, ()):
+                if (
+                    panel.tag not in _PANEL_TAGS
+                    or panel.get("role") in _NOT_STORY_ROLES
+                    or panel.find(".//p") is None
+                    or next(panel.iterancestors(*_CHROME_TAGS), None) is not None
+                ):
+                    continue
+                panel.set(PANEL_MARK, "")
+                wrapper = panel.getparent()
+                while wrapper is not None and len(wrapper) == 1:
+                    wrapper.set(PANEL_MARK, "")
+                    wrapper = wrapper.getparent()
+
+
 def prune_unwanted_nodes(
     tree: etree._Element, nodelist: list[Any], with_backup: bool = False
 ) -> etree._Element:
@@ -417,7 +469,8 @@ def prune_unwanted_nodes(
     the pruned tree's text (``WRAPPER_SHARE``, and more than ``dom.MAX_PARAGRAPH_CHARS``) and
     is no side column or dialog (``_SIDE_OR_DIALOG``): a wrapper whose name sounds like boilerplate
     (``page-footer``, ``w-embed``, ``listicle-slides``) that holds most of the text is the
-    story, as for our own pruning.
+    story, as for our own pruning; and a disclosure panel (``PANEL_MARK``) selected only for
+    being hidden is kept.
     Elements selected inside a kept one are still pruned; trafilatura's guard (prune nothing
     when that would leave less than a seventh of the text) reads what it always read."""
     if not with_backup:
@@ -437,6 +490,9 @@ def prune_unwanted_nodes(
         if text_length(elem, cap) > cap
         and not _SIDE_OR_DIALOG.search(f"{elem.get('class', '')} {elem.get('id', '')}")
     }
+    # a disclosure panel selected only for being hidden
+    by_name = set(by_words)
+    kept.update(elem for elem in matches if PANEL_MARK in elem.attrib and elem not in by_name)
     doomed = {elem: None for elem in matches if elem not in kept}
     for elem in doomed:
         if not any(a in doomed for a in elem.iterancestors()):
@@ -524,7 +580,9 @@ JUSTEXT_BLOCK_TAGS = (*sorted(PARAGRAPH_TAGS), "br")
 
 def clean_and_convert(tree: etree._Element, options: Extractor, url: str | None) -> etree._Element:
     """``convert_tags(tree_cleaning(tree, options), options, url)`` (``trafilatura.core``),
-    with the text nodes they strip tags between joined (``strip_tags``)."""
+    with the text nodes they strip tags between joined (``strip_tags``), and the disclosure
+    panels marked first (``mark_disclosure_panels``)."""
+    mark_disclosure_panels(tree)
     cleaned = _PROCESSING["tree_cleaning"](tree, options)
     converted: etree._Element = _PROCESSING["convert_tags"](cleaned, options, url)
     return converted
