@@ -191,7 +191,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     # prunes the tree in place) runs on the same tree.
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
     link_shares = LinkShares(tree)
-    bodies = PageBodies(tree, url, pruned)
+    bodies = PageBodies(tree, url, pruned, disclosures="aria-controls" in html)
     extracted = bodies.extract()
     if extracted is None:
         return _no_article("no_content", too_deep, metadata, rights, bodies)

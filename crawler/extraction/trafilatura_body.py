@@ -75,6 +75,7 @@ from trafilatura.utils import trim
 from trafilatura.xml import delete_element
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
+from crawler.extraction import trafilatura_selectors
 from crawler.extraction.dom import elements_holding
 from crawler.extraction.trafilatura_selectors import (
     attribute_test,
@@ -168,6 +169,9 @@ class PageBodies:
     main_body: Body | None = None
     # readability's body of the tree (``readability``), once computed.
     readability_body: etree._Element | None = None
+    # Whether the page may hold disclosure buttons: False where its HTML never names
+    # ``aria-controls``, so that no panel can be marked (``mark_disclosure_panels``).
+    disclosures: bool = True
 
     def extract(self, *, recall: bool = False) -> Body | None:
         """The body in balanced focus, or in recall focus with ``recall`` (after the balanced
@@ -214,9 +218,10 @@ class PageBodies:
         return copy(self.readability_body)
 
     def raw_prune(self) -> None:
-        """trafilatura's raw-tree prunes (``trafilatura_sequence``, comments off), once. The
-        tree's text length is measured first only where they remove anything; elsewhere the
-        length measured later is the same."""
+        """trafilatura's raw-tree prunes (``trafilatura_sequence``, comments off), once, and
+        then the panels of disclosure buttons marked (``mark_disclosure_panels``: the marks
+        hold in the copies each cascade cleans). The tree's text length is measured first only
+        where the prunes remove anything; elsewhere the length measured later is the same."""
         if self.raw_pruned:
             return
         self.raw_pruned = True
@@ -235,6 +240,8 @@ class PageBodies:
                 self.text_chars = None
             for element in matches:
                 delete_element(element)
+        if self.disclosures:
+            trafilatura_selectors.mark_disclosure_panels(self.tree)
 
     def covers_little(self, length: int) -> bool:
         """Whether a result of ``length`` characters is less than ``ESCALATION_PAGE_SHARE`` of

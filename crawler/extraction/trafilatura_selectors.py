@@ -580,9 +580,7 @@ JUSTEXT_BLOCK_TAGS = (*sorted(PARAGRAPH_TAGS), "br")
 
 def clean_and_convert(tree: etree._Element, options: Extractor, url: str | None) -> etree._Element:
     """``convert_tags(tree_cleaning(tree, options), options, url)`` (``trafilatura.core``),
-    with the text nodes they strip tags between joined (``strip_tags``), and the disclosure
-    panels marked first (``mark_disclosure_panels``)."""
-    mark_disclosure_panels(tree)
+    with the text nodes they strip tags between joined (``strip_tags``)."""
     cleaned = _PROCESSING["tree_cleaning"](tree, options)
     converted: etree._Element = _PROCESSING["convert_tags"](cleaned, options, url)
     return converted
