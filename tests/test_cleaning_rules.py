@@ -15,7 +15,15 @@ import lxml.html
 import pytest
 import trafilatura.htmlprocessing
 
-from crawler.extraction import body, cleaning, dom, extract_page, page, trafilatura_selectors
+from crawler.extraction import (
+    body,
+    cleaning,
+    dom,
+    extract_page,
+    page,
+    trafilatura_body,
+    trafilatura_selectors,
+)
 from crawler.extraction.cleaning import Block
 from crawler.extraction.dom import PageContext
 from tests.conftest import DATA
@@ -466,6 +474,17 @@ def test_story_in_a_wrapper_trafilatura_prunes_by_its_class_name_is_kept() -> No
     assert "Accept all" not in ours
     text = extract("story_in_boilerplate_named_wrapper")
     assert text == (FRAGMENTS / "story_in_boilerplate_named_wrapper.txt").read_text().strip()
+
+
+def test_story_that_broken_markup_nests_in_the_page_header_is_extracted() -> None:
+    # An unclosed pop-up nests the page, the story inside its <header>: trafilatura's balanced
+    # cleaning removes the header and leaves no paragraph, so it finds no body; recall focus
+    # keeps what its cleaning would remove where that leaves no paragraph.
+    html = (FRAGMENTS / "story_nested_in_header.html").read_text(encoding="utf-8")
+    assert trafilatura_body.PageBodies(page.parse_html(html), URL).extract() is None
+    text = extract("story_nested_in_header")
+    assert text == (FRAGMENTS / "story_nested_in_header.txt").read_text().strip()
+    assert "Home" not in (text or "")
 
 
 def test_side_column_that_holds_most_of_the_text_is_still_pruned() -> None:

@@ -192,7 +192,10 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
     link_shares = LinkShares(tree)
     bodies = PageBodies(tree, url, pruned, disclosures="aria-controls" in html)
-    extracted = bodies.extract()
+    # Where the balanced cascade finds no body, recall focus is tried before giving up: its
+    # cleaning keeps the tags it would remove where removing them leaves no paragraph (a
+    # story that broken markup nests inside a <header> or an <aside>).
+    extracted = bodies.extract() or bodies.extract(recall=True)
     if extracted is None:
         return _no_article("no_content", too_deep, metadata, rights, bodies)
     context.authors = context.authors or metadata.authors
