@@ -110,10 +110,44 @@ HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 MAX_MEDIA_TEXT_CHARS = 400
 
 
-# The class/id words of the page's elements, computed once per page (elements without class
-# or id are absent): every DOM rule reads them.
-Markers = dict[etree._Element, frozenset[str]]
 NO_WORDS: frozenset[str] = frozenset()
+
+
+class Markers(dict[etree._Element, frozenset[str]]):
+    """The class/id words of the page's elements (``page_markers``), computed once per page
+    (elements without class or id are absent): every DOM rule reads them. Beside them, in
+    document order, the elements whose words make them candidates of a rule: a caption or
+    credit (a word holding "caption" or "credit"), a media container (``MEDIA_WORDS``), bold
+    text (``BOLD_CLASS_WORDS``), boilerplate (``BOILERPLATE_WORDS``, a pair's marker). Each
+    distinct word set is judged once, so the rules do not each test every element's words."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.captions: list[etree._Element] = []
+        self.media: list[etree._Element] = []
+        self.bold: list[etree._Element] = []
+        self.boilerplate: list[etree._Element] = []
+
+
+# Pages repeat the same word sets many times, across pages of a site too.
+@functools.lru_cache(maxsize=4096)
+def _candidate_kinds(words: frozenset[str]) -> tuple[int, ...]:
+    """The rules whose candidate an element with these class/id words is, by their place in
+    ``Markers``' lists: caption, media, bold, boilerplate."""
+    return tuple(
+        kind
+        for kind, holds in enumerate(
+            (
+                any("caption" in word or "credit" in word for word in words),
+                not words.isdisjoint(MEDIA_WORDS),
+                not words.isdisjoint(BOLD_CLASS_WORDS),
+                _boilerplate_words(words),
+            )
+        )
+        if holds
+    )
+
+
 _chain = chain.from_iterable
 
 
@@ -237,22 +271,30 @@ def _name_words(name: str) -> Iterator[str]:
             yield from (word.lower() for word in _CAMEL_SPLIT.split(token))
 
 
-# The elements with a class or an id attribute, in document order (XPath finds them in C).
-_WITH_MARKERS = etree.XPath("descendant-or-self::*[@class or @id]")
-
-
 def page_markers(tree: etree._Element) -> Markers:
     """``marker_words`` of every element that has a class or an id."""
-    markers: Markers = {}
-    known: dict[str, frozenset[str]] = {}  # pages repeat the same class strings many times
-    for element in _WITH_MARKERS(tree):
-        value = _marker_value(element)
+    markers = Markers()
+    candidates = (markers.captions, markers.media, markers.bold, markers.boilerplate)
+    # Pages repeat the same class strings many times: each is read once.
+    known: dict[str, tuple[frozenset[str], tuple[int, ...]]] = {}
+    # Each element's attributes read in Python: faster than an XPath that tests each element
+    # for them, whose elements would have them read again.
+    for element in tree.iter(etree.Element):
+        css = element.get("class")
+        ident = element.get("id")
+        if css is None and ident is None:
+            continue  # most elements
+        # as ``_marker_value``
+        value = (css or "") if element.tag in HEADING_TAGS else f"{css or ''} {ident or ''}"
         if not value.strip():
             continue
-        words = known.get(value)
-        if words is None:
-            words = known[value] = _words_of(value)
-        markers[element] = words
+        found = known.get(value)
+        if found is None:
+            words = _words_of(value)
+            found = known[value] = (words, _candidate_kinds(words))
+        markers[element], kinds = found
+        for kind in kinds:  # most elements: none
+            candidates[kind].append(element)
     return markers
 
 
@@ -276,12 +318,10 @@ def _role(element: etree._Element) -> str | None:
     return roles[0].lower() if roles else None
 
 
-# Elements that may be boilerplate without a class or id: by their tag or their role.
-_BY_TAG_OR_ROLE = etree.XPath(
-    "descendant-or-self::*[@role or "
-    + " or ".join(f"self::{t}" for t in sorted(BOILERPLATE_TAGS))
-    + "]"
-)
+# Elements that may be boilerplate without a class or id, by their role: found from the
+# attributes up, a third of the time of an XPath that tests each element for a role or a tag
+# (lxml's search by tag finds the others).
+_WITH_ROLE = etree.XPath("descendant-or-self::*/@role/..")
 
 
 # Pages repeat the same class/id word sets many times, across pages of a site too.
@@ -354,17 +394,15 @@ def prune_boilerplate(
     ``removed_into`` when given."""
     markers = page_markers(tree) if markers is None else markers
     page_chars = _paragraph_chars(tree, None)
-    # ``is_boilerplate`` of every element, asked in two parts: the class/id words of the
-    # elements that have them (one cached answer per word set), and the tag or role only of
-    # the elements that have a role or a boilerplate tag (no other can be boilerplate by
-    # them); then in document order.
-    boilerplate = {
-        e
-        for e, words in markers.items()
-        if _boilerplate_words(words) and e.tag not in PROTECTED_TAGS
-    }
+    # ``is_boilerplate`` of every element, asked in two parts: the elements whose class/id
+    # words say boilerplate (``Markers.boilerplate``), and the tag or role only of the
+    # elements that have a role or a boilerplate tag (no other can be boilerplate by them);
+    # then in document order.
+    boilerplate = {e for e in markers.boilerplate if e.tag not in PROTECTED_TAGS}
     boilerplate.update(
-        e for e in _BY_TAG_OR_ROLE(tree) if is_boilerplate(e, markers.get(e, NO_WORDS))
+        e
+        for e in chain(tree.iter(*BOILERPLATE_TAGS), _WITH_ROLE(tree))
+        if is_boilerplate(e, markers.get(e, NO_WORDS))
     )
     doomed = [element for element in tree.iter() if element in boilerplate]
     gone: dict[etree._Element, None] = {}  # a set that keeps the order of removal
@@ -435,9 +473,8 @@ def media_texts(tree: etree._Element, markers: Markers | None = None) -> list[st
     return _container_texts(
         [
             element
-            for element, words in markers.items()
-            if words & MEDIA_WORDS
-            and element.tag != "blockquote"
+            for element in markers.media
+            if element.tag != "blockquote"
             and _text_length(element, MAX_MEDIA_TEXT_CHARS) <= MAX_MEDIA_TEXT_CHARS
             and next(element.iter(*HEADING_TAGS), None) is None
         ]
@@ -482,7 +519,9 @@ def displayed_summary(
             continue
         if length > high:
             continue
-        found = wanted.get(_squash(element_text(element)))
+        # The squashed text keeps only letters and digits, so the spaces ``element_text``
+        # puts between blocks change nothing: the text nodes are joined as lxml reads them.
+        found = wanted.get(_squash("".join(element.itertext())))
         if found and not _in_media(element, markers):
             return found
     return None
@@ -608,15 +647,7 @@ class PageContext:
         repeats), its preformatted texts, its headings and the given metadata."""
         markers = page_markers(tree) if markers is None else markers
         found = [element_text(node) for node in tree.iter("figcaption")]
-        captioned: dict[frozenset[str], bool] = {}  # the same word sets recur all over a page
-        for node, words in markers.items():
-            is_caption = captioned.get(words)
-            if is_caption is None:
-                is_caption = captioned[words] = any(
-                    "caption" in word or "credit" in word for word in words
-                )
-            if is_caption:
-                found.append(element_text(node))
+        found.extend(element_text(node) for node in markers.captions)
         found.extend(media_texts(tree, markers))
         captions = [c for c in (tidy_text(text) for text in found) if c]
         # The page's summary shown as its standfirst is not a caption, even beside an image.
@@ -710,8 +741,8 @@ def bold_elements(tree: etree._Element, markers: Markers) -> set[etree._Element]
     found = set(tree.iter(*BOLD_TAGS))
     found.update(
         element
-        for element, words in markers.items()
-        if words & BOLD_CLASS_WORDS and _words_of(element.get("class") or "") & BOLD_CLASS_WORDS
+        for element in markers.bold
+        if _words_of(element.get("class") or "") & BOLD_CLASS_WORDS
     )
     found.update(e for e in _STYLED_WEIGHT(tree) if _BOLD_STYLE.search(e.get("style") or ""))
     return found
