@@ -130,22 +130,22 @@ class Markers(dict[etree._Element, frozenset[str]]):
 
 
 # Pages repeat the same word sets many times, across pages of a site too.
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)
 def _candidate_kinds(words: frozenset[str]) -> tuple[int, ...]:
     """The rules whose candidate an element with these class/id words is, by their place in
     ``Markers``' lists: caption, media, bold, boilerplate."""
-    return tuple(
-        kind
-        for kind, holds in enumerate(
-            (
-                any("caption" in word or "credit" in word for word in words),
-                not words.isdisjoint(MEDIA_WORDS),
-                not words.isdisjoint(BOLD_CLASS_WORDS),
-                _boilerplate_words(words),
-            )
-        )
-        if holds
-    )
+    # A word holds "caption" or "credit" where their text joined does: no word holds a space.
+    joined = " ".join(words)
+    kinds: tuple[int, ...] = (0,) if "caption" in joined or "credit" in joined else ()
+    if words.isdisjoint(_CANDIDATE_WORDS):  # most word sets
+        return kinds
+    if not words.isdisjoint(MEDIA_WORDS):
+        kinds += (1,)
+    if not words.isdisjoint(BOLD_CLASS_WORDS):
+        kinds += (2,)
+    if _boilerplate_words(words):
+        kinds += (3,)
+    return kinds
 
 
 _chain = chain.from_iterable
@@ -485,12 +485,14 @@ def _container_texts(containers: list[etree._Element]) -> list[str]:
     texts: list[str] = []
     for container in dict.fromkeys(containers):
         # A heading or a link beside an image is a headline (a teaser's or a live-blog
-        # entry's), not a caption: only text outside headings and links counts.
-        texts.extend(
-            element_text(node)
-            for node in (container, *container.iter("p", "span", "div"))
-            if not _headline_text(node)
-        )
+        # entry's), not a caption: only text outside headings and links counts. Most
+        # containers neither hold one nor sit inside one, and then none of their nodes is in
+        # a headline: they are not asked one by one.
+        nodes = (container, *container.iter("p", "span", "div"))
+        if _headline_text(container):
+            texts.extend(element_text(node) for node in nodes if not _headline_text(node))
+        else:
+            texts.extend(map(element_text, nodes))
     return texts
 
 
@@ -728,6 +730,8 @@ def _lost_block(
 BOLD_TAGS = ("b", "strong")
 # Class words that name bold text (``<span class="strong">``, ``font-bold``).
 BOLD_CLASS_WORDS = frozenset({"bold", "strong"})
+# The words that make an element a candidate of the media, bold or boilerplate rules.
+_CANDIDATE_WORDS = MEDIA_WORDS | BOLD_CLASS_WORDS | BOILERPLATE_WORDS | BOILERPLATE_PAIR_MARKERS
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)\b", re.IGNORECASE)
 # From the attributes up: half the time of testing every element's style.
 _STYLED_WEIGHT = etree.XPath("//@style[contains(., 'font-weight')]/..")
@@ -911,6 +915,14 @@ class LinkShares:
                 for inner in link.iterdescendants(*TEXT_BLOCK_TAGS):
                     self._add(element_text(inner), None)
             parent = link.getparent()
+            if (
+                parent is not None
+                and len(parent) == 1
+                and parent.tag in TEXT_BLOCK_TAGS
+                and not (parent.text or "").strip()
+                and not (link.tail or "").strip()
+            ):
+                continue  # a block holding the link alone (a menu's item): the link's key
             while parent is not None and parent.tag not in TEXT_BLOCK_TAGS:
                 parent = parent.getparent()
             if parent is not None:
