@@ -271,19 +271,19 @@ def _name_words(name: str) -> Iterator[str]:
             yield from (word.lower() for word in _CAMEL_SPLIT.split(token))
 
 
+# The elements with a class or an id attribute, in document order (XPath finds them in C).
+_WITH_MARKERS = etree.XPath("descendant-or-self::*[@class or @id]")
+
+
 def page_markers(tree: etree._Element) -> Markers:
     """``marker_words`` of every element that has a class or an id."""
     markers = Markers()
     candidates = (markers.captions, markers.media, markers.bold, markers.boilerplate)
     # Pages repeat the same class strings many times: each is read once.
     known: dict[str, tuple[frozenset[str], tuple[int, ...]]] = {}
-    # Each element's attributes read in Python: faster than an XPath that tests each element
-    # for them, whose elements would have them read again.
-    for element in tree.iter(etree.Element):
+    for element in _WITH_MARKERS(tree):
         css = element.get("class")
         ident = element.get("id")
-        if css is None and ident is None:
-            continue  # most elements
         # as ``_marker_value``
         value = (css or "") if element.tag in HEADING_TAGS else f"{css or ''} {ident or ''}"
         if not value.strip():
