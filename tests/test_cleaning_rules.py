@@ -7,6 +7,8 @@ have reached the text: so each rule is shown to be the one doing the work.
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -672,6 +674,58 @@ def test_class_name_pair_markers(name: str, words: tuple[str, ...]) -> None:
     """A name holding both words of a boilerplate pair before any negation gets the pair's
     marker after its words."""
     assert dom._words_of_name(name) == words
+
+
+def test_page_markers_list_the_candidates_of_each_rule_in_document_order() -> None:
+    """Beside each element's class/id words, ``page_markers`` lists in document order the
+    elements those words make a candidate of a rule: a caption or credit, a media container,
+    bold text, boilerplate (one element may be several; a heading's id is not read)."""
+    tree = page.parse_html(
+        '<html><body><div class="photo-credit">A</div><div class="media ad">B</div>'
+        '<span class="font-bold">C</span><div id="main-content">D</div>'
+        '<figure class="image"><figcaption class="caption">E</figcaption></figure>'
+        '<h2 id="photo-captions">F</h2><p class="Bold">G</p></body></html>'
+    )
+    markers = dom.page_markers(tree)
+
+    def names(elements: list[lxml.etree._Element]) -> list[str]:
+        return [e.get("class") or e.get("id") or "" for e in elements]
+
+    assert names(markers.captions) == ["photo-credit", "caption"]
+    assert names(markers.media) == ["photo-credit", "media ad", "image"]
+    assert names(markers.bold) == ["font-bold", "Bold"]
+    assert names(markers.boilerplate) == ["photo-credit", "media ad", "caption"]
+    assert names(list(markers)) == [
+        "photo-credit",
+        "media ad",
+        "font-bold",
+        "main-content",
+        "image",
+        "caption",
+        "Bold",
+    ]
+
+
+def test_page_markers_candidates_are_the_elements_whose_words_pass_each_rule() -> None:
+    """On real pages, each list of candidates holds exactly the marked elements whose words
+    pass that rule's test, in the order of the markers."""
+    htmls: list[str] = []
+    for path in (
+        DATA / "corpus" / "news-sample.jsonl.gz",
+        DATA / "identity" / "web-sample.jsonl.gz",
+    ):
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            htmls.extend(json.loads(line)["html"] for line in lines)
+    assert len(htmls) > 10
+    for html in htmls:
+        markers = dom.page_markers(page.parse_html(html))
+        items = list(markers.items())
+        assert markers.captions == [
+            e for e, words in items if any("caption" in w or "credit" in w for w in words)
+        ]
+        assert markers.media == [e for e, words in items if words & dom.MEDIA_WORDS]
+        assert markers.bold == [e for e, words in items if words & dom.BOLD_CLASS_WORDS]
+        assert markers.boilerplate == [e for e, words in items if dom._boilerplate_words(words)]
 
 
 @pytest.mark.parametrize(

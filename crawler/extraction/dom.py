@@ -110,10 +110,44 @@ HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 MAX_MEDIA_TEXT_CHARS = 400
 
 
-# The class/id words of the page's elements, computed once per page (elements without class
-# or id are absent): every DOM rule reads them.
-Markers = dict[etree._Element, frozenset[str]]
 NO_WORDS: frozenset[str] = frozenset()
+
+
+class Markers(dict[etree._Element, frozenset[str]]):
+    """The class/id words of the page's elements (``page_markers``), computed once per page
+    (elements without class or id are absent): every DOM rule reads them. Beside them, in
+    document order, the elements whose words make them candidates of a rule: a caption or
+    credit (a word holding "caption" or "credit"), a media container (``MEDIA_WORDS``), bold
+    text (``BOLD_CLASS_WORDS``), boilerplate (``BOILERPLATE_WORDS``, a pair's marker). Each
+    distinct word set is judged once, so the rules do not each test every element's words."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.captions: list[etree._Element] = []
+        self.media: list[etree._Element] = []
+        self.bold: list[etree._Element] = []
+        self.boilerplate: list[etree._Element] = []
+
+
+# Pages repeat the same word sets many times, across pages of a site too.
+@functools.lru_cache(maxsize=16384)
+def _candidate_kinds(words: frozenset[str]) -> tuple[int, ...]:
+    """The rules whose candidate an element with these class/id words is, by their place in
+    ``Markers``' lists: caption, media, bold, boilerplate."""
+    # A word holds "caption" or "credit" where their text joined does: no word holds a space.
+    joined = " ".join(words)
+    kinds: tuple[int, ...] = (0,) if "caption" in joined or "credit" in joined else ()
+    if words.isdisjoint(_CANDIDATE_WORDS):  # most word sets
+        return kinds
+    if not words.isdisjoint(MEDIA_WORDS):
+        kinds += (1,)
+    if not words.isdisjoint(BOLD_CLASS_WORDS):
+        kinds += (2,)
+    if _boilerplate_words(words):
+        kinds += (3,)
+    return kinds
+
+
 _chain = chain.from_iterable
 
 
@@ -243,16 +277,24 @@ _WITH_MARKERS = etree.XPath("descendant-or-self::*[@class or @id]")
 
 def page_markers(tree: etree._Element) -> Markers:
     """``marker_words`` of every element that has a class or an id."""
-    markers: Markers = {}
-    known: dict[str, frozenset[str]] = {}  # pages repeat the same class strings many times
+    markers = Markers()
+    candidates = (markers.captions, markers.media, markers.bold, markers.boilerplate)
+    # Pages repeat the same class strings many times: each is read once.
+    known: dict[str, tuple[frozenset[str], tuple[int, ...]]] = {}
     for element in _WITH_MARKERS(tree):
-        value = _marker_value(element)
+        css = element.get("class")
+        ident = element.get("id")
+        # as ``_marker_value``
+        value = (css or "") if element.tag in HEADING_TAGS else f"{css or ''} {ident or ''}"
         if not value.strip():
             continue
-        words = known.get(value)
-        if words is None:
-            words = known[value] = _words_of(value)
-        markers[element] = words
+        found = known.get(value)
+        if found is None:
+            words = _words_of(value)
+            found = known[value] = (words, _candidate_kinds(words))
+        markers[element], kinds = found
+        for kind in kinds:  # most elements: none
+            candidates[kind].append(element)
     return markers
 
 
@@ -276,12 +318,10 @@ def _role(element: etree._Element) -> str | None:
     return roles[0].lower() if roles else None
 
 
-# Elements that may be boilerplate without a class or id: by their tag or their role.
-_BY_TAG_OR_ROLE = etree.XPath(
-    "descendant-or-self::*[@role or "
-    + " or ".join(f"self::{t}" for t in sorted(BOILERPLATE_TAGS))
-    + "]"
-)
+# Elements that may be boilerplate without a class or id, by their role: found from the
+# attributes up, a third of the time of an XPath that tests each element for a role or a tag
+# (lxml's search by tag finds the others).
+_WITH_ROLE = etree.XPath("descendant-or-self::*/@role/..")
 
 
 # Pages repeat the same class/id word sets many times, across pages of a site too.
@@ -354,17 +394,15 @@ def prune_boilerplate(
     ``removed_into`` when given."""
     markers = page_markers(tree) if markers is None else markers
     page_chars = _paragraph_chars(tree, None)
-    # ``is_boilerplate`` of every element, asked in two parts: the class/id words of the
-    # elements that have them (one cached answer per word set), and the tag or role only of
-    # the elements that have a role or a boilerplate tag (no other can be boilerplate by
-    # them); then in document order.
-    boilerplate = {
-        e
-        for e, words in markers.items()
-        if _boilerplate_words(words) and e.tag not in PROTECTED_TAGS
-    }
+    # ``is_boilerplate`` of every element, asked in two parts: the elements whose class/id
+    # words say boilerplate (``Markers.boilerplate``), and the tag or role only of the
+    # elements that have a role or a boilerplate tag (no other can be boilerplate by them);
+    # then in document order.
+    boilerplate = {e for e in markers.boilerplate if e.tag not in PROTECTED_TAGS}
     boilerplate.update(
-        e for e in _BY_TAG_OR_ROLE(tree) if is_boilerplate(e, markers.get(e, NO_WORDS))
+        e
+        for e in chain(tree.iter(*BOILERPLATE_TAGS), _WITH_ROLE(tree))
+        if is_boilerplate(e, markers.get(e, NO_WORDS))
     )
     doomed = [element for element in tree.iter() if element in boilerplate]
     gone: dict[etree._Element, None] = {}  # a set that keeps the order of removal
@@ -435,9 +473,8 @@ def media_texts(tree: etree._Element, markers: Markers | None = None) -> list[st
     return _container_texts(
         [
             element
-            for element, words in markers.items()
-            if words & MEDIA_WORDS
-            and element.tag != "blockquote"
+            for element in markers.media
+            if element.tag != "blockquote"
             and _text_length(element, MAX_MEDIA_TEXT_CHARS) <= MAX_MEDIA_TEXT_CHARS
             and next(element.iter(*HEADING_TAGS), None) is None
         ]
@@ -448,12 +485,14 @@ def _container_texts(containers: list[etree._Element]) -> list[str]:
     texts: list[str] = []
     for container in dict.fromkeys(containers):
         # A heading or a link beside an image is a headline (a teaser's or a live-blog
-        # entry's), not a caption: only text outside headings and links counts.
-        texts.extend(
-            element_text(node)
-            for node in (container, *container.iter("p", "span", "div"))
-            if not _headline_text(node)
-        )
+        # entry's), not a caption: only text outside headings and links counts. Most
+        # containers neither hold one nor sit inside one, and then none of their nodes is in
+        # a headline: they are not asked one by one.
+        nodes = (container, *container.iter("p", "span", "div"))
+        if _headline_text(container):
+            texts.extend(element_text(node) for node in nodes if not _headline_text(node))
+        else:
+            texts.extend(map(element_text, nodes))
     return texts
 
 
@@ -482,7 +521,9 @@ def displayed_summary(
             continue
         if length > high:
             continue
-        found = wanted.get(_squash(element_text(element)))
+        # The squashed text keeps only letters and digits, so the spaces ``element_text``
+        # puts between blocks change nothing: the text nodes are joined as lxml reads them.
+        found = wanted.get(_squash("".join(element.itertext())))
         if found and not _in_media(element, markers):
             return found
     return None
@@ -608,15 +649,7 @@ class PageContext:
         repeats), its preformatted texts, its headings and the given metadata."""
         markers = page_markers(tree) if markers is None else markers
         found = [element_text(node) for node in tree.iter("figcaption")]
-        captioned: dict[frozenset[str], bool] = {}  # the same word sets recur all over a page
-        for node, words in markers.items():
-            is_caption = captioned.get(words)
-            if is_caption is None:
-                is_caption = captioned[words] = any(
-                    "caption" in word or "credit" in word for word in words
-                )
-            if is_caption:
-                found.append(element_text(node))
+        found.extend(element_text(node) for node in markers.captions)
         found.extend(media_texts(tree, markers))
         captions = [c for c in (tidy_text(text) for text in found) if c]
         # The page's summary shown as its standfirst is not a caption, even beside an image.
@@ -697,6 +730,8 @@ def _lost_block(
 BOLD_TAGS = ("b", "strong")
 # Class words that name bold text (``<span class="strong">``, ``font-bold``).
 BOLD_CLASS_WORDS = frozenset({"bold", "strong"})
+# The words that make an element a candidate of the media, bold or boilerplate rules.
+_CANDIDATE_WORDS = MEDIA_WORDS | BOLD_CLASS_WORDS | BOILERPLATE_WORDS | BOILERPLATE_PAIR_MARKERS
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)\b", re.IGNORECASE)
 # From the attributes up: half the time of testing every element's style.
 _STYLED_WEIGHT = etree.XPath("//@style[contains(., 'font-weight')]/..")
@@ -710,8 +745,8 @@ def bold_elements(tree: etree._Element, markers: Markers) -> set[etree._Element]
     found = set(tree.iter(*BOLD_TAGS))
     found.update(
         element
-        for element, words in markers.items()
-        if words & BOLD_CLASS_WORDS and _words_of(element.get("class") or "") & BOLD_CLASS_WORDS
+        for element in markers.bold
+        if _words_of(element.get("class") or "") & BOLD_CLASS_WORDS
     )
     found.update(e for e in _STYLED_WEIGHT(tree) if _BOLD_STYLE.search(e.get("style") or ""))
     return found
@@ -880,6 +915,14 @@ class LinkShares:
                 for inner in link.iterdescendants(*TEXT_BLOCK_TAGS):
                     self._add(element_text(inner), None)
             parent = link.getparent()
+            if (
+                parent is not None
+                and len(parent) == 1
+                and parent.tag in TEXT_BLOCK_TAGS
+                and not (parent.text or "").strip()
+                and not (link.tail or "").strip()
+            ):
+                continue  # a block holding the link alone (a menu's item): the link's key
             while parent is not None and parent.tag not in TEXT_BLOCK_TAGS:
                 parent = parent.getparent()
             if parent is not None:
