@@ -478,6 +478,43 @@ def test_story_in_a_wrapper_trafilatura_prunes_by_its_class_name_is_kept() -> No
     assert text == (FRAGMENTS / "story_in_boilerplate_named_wrapper.txt").read_text().strip()
 
 
+def test_story_split_among_slides_trafilatura_prunes_by_their_class_name_is_kept() -> None:
+    # Each "listicle-slides" element holds less than half of the text trafilatura prunes by
+    # the word "slide"; sharing one class value and each holding a paragraph, together they
+    # hold most of it: they are the story. Related links sharing a class value, which hold
+    # no paragraph, still go.
+    slides = "".join(
+        f'<div class="listicle-slides"><h2>Stop {n}</h2><p>The night boat calls at the '
+        f"harbour of stop number {n}, where the fishermen unload the catch of the day and the "
+        "harbour master rings his bell before it leaves again.</p></div>"
+        for n in range(1, 5)
+    )
+    related = "".join(
+        f'<div class="related-slide"><a href="/r/{n}">Ferry timetable changes for the '
+        f"summer, part {n}</a></div>"
+        for n in range(1, 4)
+    )
+    intro = (
+        "<p>The island's ferry calls at four harbours on its night crossing. Here is what the "
+        "traveller finds at each of them, from the fish market to the lighthouse, and where to "
+        "wait for the boat when the weather turns and the last bus has left.</p>"
+    )
+    html = f"<html><body><article>{intro}{slides}{related}</article></body></html>"
+    selectors = trafilatura_selectors.SELECTORS["OVERALL_DISCARD_XPATH"]
+
+    def pruned(prune: Callable[..., Any]) -> str:
+        article = page.parse_html(html).find(".//article")
+        assert article is not None
+        return dom.element_text(prune(article, selectors, with_backup=True))
+
+    theirs = pruned(trafilatura.htmlprocessing.prune_unwanted_nodes)
+    ours = pruned(trafilatura_selectors.prune_unwanted_nodes)
+    assert "stop number 1" not in theirs
+    for n in range(1, 5):
+        assert f"stop number {n}," in ours
+    assert "Ferry timetable" not in ours
+
+
 def test_story_that_broken_markup_nests_in_the_page_header_is_extracted() -> None:
     # An unclosed pop-up nests the page, the story inside its <header>: trafilatura's balanced
     # cleaning removes the header and leaves no paragraph, so it finds no body; recall focus

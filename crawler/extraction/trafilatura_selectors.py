@@ -469,8 +469,10 @@ def prune_unwanted_nodes(
     the pruned tree's text (``WRAPPER_SHARE``, and more than ``dom.MAX_PARAGRAPH_CHARS``) and
     is no side column or dialog (``_SIDE_OR_DIALOG``): a wrapper whose name sounds like boilerplate
     (``page-footer``, ``w-embed``, ``listicle-slides``) that holds most of the text is the
-    story, as for our own pruning; and a disclosure panel (``PANEL_MARK``) selected only for
-    being hidden is kept.
+    story, as for our own pruning; so are such elements that share one class value and each
+    hold a paragraph, where together they hold more than half of that text (the slides of a
+    listicle, named ``listicle-slides``; a page's ``expandable`` sections); and a disclosure
+    panel (``PANEL_MARK``) selected only for being hidden is kept.
     Elements selected inside a kept one are still pruned; trafilatura's guard (prune nothing
     when that would leave less than a seventh of the text) reads what it always read."""
     if not with_backup:
@@ -484,12 +486,25 @@ def prune_unwanted_nodes(
         return tree
     # the tree's text is measured only where an element was selected by a name
     cap = max(MAX_PARAGRAPH_CHARS, int(WRAPPER_SHARE * text_length(tree))) if by_words else 0
-    kept = {
+    named = [
         elem
         for elem in by_words
-        if text_length(elem, cap) > cap
-        and not _SIDE_OR_DIALOG.search(f"{elem.get('class', '')} {elem.get('id', '')}")
-    }
+        if not _SIDE_OR_DIALOG.search(f"{elem.get('class', '')} {elem.get('id', '')}")
+    ]
+    kept = {elem for elem in named if text_length(elem, cap) > cap}
+    # Outermost elements that share one class value and each hold a paragraph (a listicle's
+    # slides, a page's expandable sections) count together: the story may be split among them.
+    tops = set(outer)
+    groups: dict[str, list[etree._Element]] = {}
+    for elem in named:
+        if elem in tops and elem.find(".//p") is not None:
+            groups.setdefault(elem.get("class") or f"#{elem.get('id')}", []).append(elem)
+    kept.update(
+        elem
+        for group in groups.values()
+        if len(group) > 1 and sum(text_length(elem, cap) for elem in group) > cap
+        for elem in group
+    )
     # a disclosure panel selected only for being hidden
     by_name = set(by_words)
     kept.update(elem for elem in matches if PANEL_MARK in elem.attrib and elem not in by_name)
