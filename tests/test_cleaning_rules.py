@@ -456,11 +456,9 @@ def test_wrapper_with_a_boilerplate_class_is_kept_when_it_holds_the_story() -> N
     assert len((text or "").split("\n\n")) == 4
 
 
-def test_story_in_a_wrapper_trafilatura_prunes_by_its_class_name_is_kept() -> None:
-    # trafilatura discards a "listicle-slides" wrapper for the word "slide" in its class;
-    # holding more than half of the text it prunes, it is the story. A small element it
-    # selects (a "slide-meta" line inside) and a dialog ("modal-content") still go.
-    html = (FRAGMENTS / "story_in_boilerplate_named_wrapper.html").read_text(encoding="utf-8")
+def pruned_articles(html: str) -> tuple[str, str]:
+    """The text of the page's ``<article>`` once trafilatura's pruning of the elements
+    ``OVERALL_DISCARD_XPATH`` selects is done, by trafilatura and by ours."""
     selectors = trafilatura_selectors.SELECTORS["OVERALL_DISCARD_XPATH"]
 
     def pruned(prune: Callable[..., Any]) -> str:
@@ -468,8 +466,18 @@ def test_story_in_a_wrapper_trafilatura_prunes_by_its_class_name_is_kept() -> No
         assert article is not None
         return dom.element_text(prune(article, selectors, with_backup=True))
 
-    theirs = pruned(trafilatura.htmlprocessing.prune_unwanted_nodes)
-    ours = pruned(trafilatura_selectors.prune_unwanted_nodes)
+    return (
+        pruned(trafilatura.htmlprocessing.prune_unwanted_nodes),
+        pruned(trafilatura_selectors.prune_unwanted_nodes),
+    )
+
+
+def test_story_in_a_wrapper_trafilatura_prunes_by_its_class_name_is_kept() -> None:
+    # trafilatura discards a "listicle-slides" wrapper for the word "slide" in its class;
+    # holding more than half of the text it prunes, it is the story. A small element it
+    # selects (a "slide-meta" line inside) and a dialog ("modal-content") still go.
+    html = (FRAGMENTS / "story_in_boilerplate_named_wrapper.html").read_text(encoding="utf-8")
+    theirs, ours = pruned_articles(html)
     assert "The night boat" not in theirs
     assert "The night boat" in ours
     assert "Updated in June" not in ours
@@ -500,15 +508,7 @@ def test_story_split_among_slides_trafilatura_prunes_by_their_class_name_is_kept
         "wait for the boat when the weather turns and the last bus has left.</p>"
     )
     html = f"<html><body><article>{intro}{slides}{related}</article></body></html>"
-    selectors = trafilatura_selectors.SELECTORS["OVERALL_DISCARD_XPATH"]
-
-    def pruned(prune: Callable[..., Any]) -> str:
-        article = page.parse_html(html).find(".//article")
-        assert article is not None
-        return dom.element_text(prune(article, selectors, with_backup=True))
-
-    theirs = pruned(trafilatura.htmlprocessing.prune_unwanted_nodes)
-    ours = pruned(trafilatura_selectors.prune_unwanted_nodes)
+    theirs, ours = pruned_articles(html)
     assert "stop number 1" not in theirs
     for n in range(1, 5):
         assert f"stop number {n}," in ours
