@@ -553,7 +553,7 @@ def test_answers_hidden_in_an_accordion_are_kept(monkeypatch: pytest.MonkeyPatch
         assert answer in text
     for hidden in ("In winter the timetable", "Leave your address", "Weather, tides"):
         assert hidden not in text
-    monkeypatch.setattr(trafilatura_selectors, "mark_disclosure_panels", lambda tree: None)
+    monkeypatch.setattr(trafilatura_body, "mark_disclosure_panels", lambda tree: None)
     without = extract("disclosure_panels") or ""
     assert "Bicycles travel free" not in without
     assert "Electric bicycles are welcome" not in without
@@ -776,7 +776,7 @@ def test_page_markers_candidates_are_the_elements_whose_words_pass_each_rule() -
     ],
 )
 def test_text_length(html: str, cap: int | None, length: int) -> None:
-    assert dom._text_length(lxml.html.fragment_fromstring(html), cap) == length
+    assert dom.text_length(lxml.html.fragment_fromstring(html), cap) == length
 
 
 @pytest.mark.parametrize(

@@ -282,10 +282,7 @@ def page_markers(tree: etree._Element) -> Markers:
     # Pages repeat the same class strings many times: each is read once.
     known: dict[str, tuple[frozenset[str], tuple[int, ...]]] = {}
     for element in _WITH_MARKERS(tree):
-        css = element.get("class")
-        ident = element.get("id")
-        # as ``_marker_value``
-        value = (css or "") if element.tag in HEADING_TAGS else f"{css or ''} {ident or ''}"
+        value = _marker_value(element)
         if not value.strip():
             continue
         found = known.get(value)
@@ -345,8 +342,9 @@ def is_teaser_card(link: etree._Element) -> bool:
     )
 
 
-def _text_length(element: etree._Element, cap: int | None = None) -> int:
-    """Characters of text in the element; counting stops once past ``cap``."""
+def text_length(element: etree._Element, cap: int | None = None) -> int:
+    """Characters of text in the element (each text node stripped); counting stops once past
+    ``cap``."""
     if not len(element):  # a leaf (most elements): its own text is all there is
         text = element.text
         return len(text.strip()) if text else 0
@@ -365,16 +363,10 @@ def _text_length(element: etree._Element, cap: int | None = None) -> int:
 def _paragraph_chars(element: etree._Element, cap: int | None) -> int:
     total = 0
     for paragraph in element.iter("p"):
-        total += _text_length(paragraph, cap)
+        total += text_length(paragraph, cap)
         if cap is not None and total > cap:
             break
     return total
-
-
-def text_length(element: etree._Element, cap: int | None = None) -> int:
-    """Characters of text in the element (each text node stripped); counting stops once past
-    ``cap``."""
-    return _text_length(element, cap)
 
 
 def _story_sized(element: etree._Element, page_chars: int) -> bool:
@@ -436,18 +428,18 @@ def cards_are_content(tree: etree._Element, cards: list[etree._Element]) -> bool
     # The cards hold the share when the page shows at most this much text; the page's text is
     # counted only until it is past that (most pages show far more than their cards).
     limit = sum(_shown_length(card) for card in teasers) / LISTING_SHARE + _hidden_length(page)
-    return _text_length(page, cap=int(limit)) <= limit
+    return text_length(page, cap=int(limit)) <= limit
 
 
 def _shown_length(element: etree._Element) -> int:
     """Characters of text the element shows: scripts and styles (which CSS-in-JS puts inside
     elements) are not shown."""
-    return _text_length(element) - _hidden_length(element)
+    return text_length(element) - _hidden_length(element)
 
 
 def _hidden_length(element: etree._Element) -> int:
     hidden = element.iter(*HIDDEN_TAGS)
-    return sum(_text_length(node) for node in hidden)
+    return sum(text_length(node) for node in hidden)
 
 
 def _drop_keep_tail(element: etree._Element) -> None:
@@ -475,7 +467,7 @@ def media_texts(tree: etree._Element, markers: Markers | None = None) -> list[st
             element
             for element in markers.media
             if element.tag != "blockquote"
-            and _text_length(element, MAX_MEDIA_TEXT_CHARS) <= MAX_MEDIA_TEXT_CHARS
+            and text_length(element, MAX_MEDIA_TEXT_CHARS) <= MAX_MEDIA_TEXT_CHARS
             and next(element.iter(*HEADING_TAGS), None) is None
         ]
     )
@@ -515,7 +507,7 @@ def displayed_summary(
     body = tree.find("body")
     walker = etree.iterwalk(body if body is not None else tree, ("start",), STANDFIRST_TAGS)
     for _, element in walker:
-        length = _text_length(element, high)
+        length = text_length(element, high)
         if length < low:
             walker.skip_subtree()  # the elements inside show less text still
             continue

@@ -75,7 +75,6 @@ from trafilatura.utils import trim
 from trafilatura.xml import delete_element
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
-from crawler.extraction import trafilatura_selectors
 from crawler.extraction.dom import elements_holding
 from crawler.extraction.trafilatura_selectors import (
     attribute_test,
@@ -84,6 +83,7 @@ from crawler.extraction.trafilatura_selectors import (
     html2txt,
     justext_rescue,
     main_content,
+    mark_disclosure_panels,
 )
 
 Body = tuple[etree._Element, str]
@@ -241,7 +241,7 @@ class PageBodies:
             for element in matches:
                 delete_element(element)
         if self.disclosures:
-            trafilatura_selectors.mark_disclosure_panels(self.tree)
+            mark_disclosure_panels(self.tree)
 
     def covers_little(self, length: int) -> bool:
         """Whether a result of ``length`` characters is less than ``ESCALATION_PAGE_SHARE`` of

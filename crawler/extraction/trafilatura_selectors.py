@@ -486,12 +486,13 @@ def prune_unwanted_nodes(
         return tree
     # the tree's text is measured only where an element was selected by a name
     cap = max(MAX_PARAGRAPH_CHARS, int(WRAPPER_SHARE * text_length(tree))) if by_words else 0
-    named = [
-        elem
+    # the text length (up to ``cap``) of each element selected by a name, but side columns
+    named = {
+        elem: text_length(elem, cap)
         for elem in by_words
         if not _SIDE_OR_DIALOG.search(f"{elem.get('class', '')} {elem.get('id', '')}")
-    ]
-    kept = {elem for elem in named if text_length(elem, cap) > cap}
+    }
+    kept = {elem for elem, length in named.items() if length > cap}
     # Outermost elements that share one class value and each hold a paragraph (a listicle's
     # slides, a page's expandable sections) count together: the story may be split among them.
     tops = set(outer)
@@ -502,7 +503,7 @@ def prune_unwanted_nodes(
     kept.update(
         elem
         for group in groups.values()
-        if len(group) > 1 and sum(text_length(elem, cap) for elem in group) > cap
+        if len(group) > 1 and sum(named[elem] for elem in group) > cap
         for elem in group
     )
     # a disclosure panel selected only for being hidden
