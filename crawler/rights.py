@@ -399,8 +399,15 @@ def read_page_rights(
     return rights
 
 
-# The elements either kind of licence markup is read from, in one walk of the page.
-_WITH_PROPERTY_OR_REL = etree.XPath("//*[@property or @rel]")
+# The elements either kind of licence markup is read from, in one walk of the page: those
+# with a ``property`` or a ``rel`` attribute that holds "license" in any case (both tests
+# below need it), kept in C by the XPath: most pages mark hundreds of elements with Open
+# Graph properties or links' ``rel="noopener"``, none of which the tests take. Only ASCII
+# capitals lower to the letters of "license" (``str.lower`` makes "İ" two characters).
+_WITH_LICENSE_MARKUP = etree.XPath(
+    "//*[@property or @rel]"
+    "[contains(translate(concat(@property, ' ', @rel), 'LICENSE', 'license'), 'license')]"
+)
 
 
 def _markup_license(
@@ -408,7 +415,7 @@ def _markup_license(
 ) -> tuple[str | None, str | None]:
     """The licence URL of ``rel="license"`` links (Creative Commons' own markup), RDFa
     ``cc:license`` / ``dcterms:license``, or a ``dcterms.license`` meta element."""
-    marked = _WITH_PROPERTY_OR_REL(tree)
+    marked = _WITH_LICENSE_MARKUP(tree)
     for element in marked:
         if element.tag not in ("link", "a"):
             continue
@@ -419,8 +426,6 @@ def _markup_license(
                 return found, "link" if element.tag == "link" else "html"
     for element in marked:
         names = f"{element.get('property') or ''} {element.get('rel') or ''}".lower()
-        if "license" not in names:  # most: Open Graph properties, rel="noopener" and the like
-            continue
         if {"cc:license", "dcterms:license", "dct:license"} & set(names.split()):
             value = element.get("href") or element.get("resource")
             found = http_url(value, url) if value else text_url(element.get("content"), url)
