@@ -644,14 +644,15 @@ def _names(value: Any, nodes: dict[str, dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _marked_date(tree: etree._Element) -> str | None:
+def _marked_date(tree: etree._Element, times: list[etree._Element]) -> str | None:
     """The publication date the markup marks without declaring it in the head: the first
     element with ``itemprop="datePublished"`` or ``"dateCreated"`` in page order (a question
     is created before its answers are published), else the first ``<time>`` (its
-    ``datetime``, else its text). Checked on the dev corpora, this beats htmldate's guess on
-    pages without a declared date."""
-    for xpath in ("//*[@itemprop='datePublished' or @itemprop='dateCreated']", "//time"):
-        for element in tree.xpath(xpath)[:10]:
+    ``datetime``, else its text; ``times``: the page's ``<time>`` elements). Checked on the
+    dev corpora, this beats htmldate's guess on pages without a declared date."""
+    marked = tree.xpath("//*[@itemprop='datePublished' or @itemprop='dateCreated']")
+    for elements in (marked, times):
+        for element in elements[:10]:
             value = element.get("content") or element.get("datetime")
             marked = record_date(value or clean_text(" ".join(element.itertext())))
             if marked:
@@ -856,12 +857,15 @@ def _publisher_time(published: str | None, declared: list[Any], shown: ShownDate
 
 
 def _declared_moments(
-    tree: etree._Element, ld_objects: list[dict[str, Any]], meta_tags: dict[str, list[str]]
+    tree: etree._Element,
+    ld_objects: list[dict[str, Any]],
+    meta_tags: dict[str, list[str]],
+    time_values: list[str],
 ) -> list[str]:
     """Every date the page declares, as the record writes dates: the JSON-LD's publication,
     creation and modification dates, the meta tags named for a date, the ``itemprop`` dates
-    and the ``<time>`` elements' ``datetime``, in that order, those written with a UTC
-    offset first."""
+    and the ``<time>`` elements' ``datetime`` (``time_values``), in that order, those written
+    with a UTC offset first."""
     values: list[Any] = [
         obj.get(key)
         for key in ("datePublished", "dateCreated", "dateModified")
@@ -873,7 +877,7 @@ def _declared_moments(
     for element in tree.xpath("//*[@itemprop]")[:200]:
         if element.get("itemprop") in DATE_ITEMPROPS:
             values.append(element.get("content") or element.get("datetime"))
-    values += tree.xpath("//time/@datetime")[:10]
+    values += time_values
     values = values[:MAX_DECLARED_DATES]  # a hostile page's thousands of meta tags
     # A time given with its offset first: one without is read as UTC, which it rarely is.
     values.sort(key=lambda value: not (isinstance(value, str) and WITH_OFFSET.search(value)))
@@ -1129,6 +1133,26 @@ def _heading_text(heading: etree._Element) -> str | None:
     return PERMALINK_MARK.sub("", text) or None
 
 
+# The elements read_page reads by their tag alone.
+_TAGS_READ = ("meta", "title", "link", "h1", "time")
+
+
+def _elements_by_tag(tree: etree._Element) -> dict[str, list[etree._Element]]:
+    """The page's elements of ``_TAGS_READ``, by tag, in document order, found in one walk of
+    the document (a search by tag or an XPath for each was a walk each): those of the whole
+    document, as an XPath from its root finds them, but for the ``meta`` and ``title``
+    elements, which are those inside ``tree`` (a part of the document where lxml parsed a
+    fragment; the title one of its descendants, as ``tree.find(".//title")``)."""
+    root = tree.getroottree().getroot()
+    found: dict[str, list[etree._Element]] = {tag: [] for tag in _TAGS_READ}
+    for element in root.iter(*_TAGS_READ):
+        found[element.tag].append(element)
+    if tree is not root:
+        found["meta"] = list(tree.iter("meta"))
+        found["title"] = list(tree.iterdescendants("title"))
+    return found
+
+
 def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     """Metadata declared by the page, first source wins per field: JSON-LD, then OpenGraph and
     meta tags, then the first ``<h1>`` (``_headline``); a JSON-LD headline that repeats the
@@ -1175,8 +1199,9 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
             meta.set("site_name", site_name(name), "json-ld")
             meta.organizations.append(name or "")
 
+    elements = _elements_by_tag(tree)
     meta_tags: dict[str, list[str]] = {}
-    for tag in tree.iter("meta"):
+    for tag in elements["meta"]:
         value = tag.get("content")
         if value and value.strip():
             for key in dict.fromkeys((tag.get("property"), tag.get("name"))):
@@ -1213,8 +1238,8 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         "meta",
     )
     if meta.published is None:
-        meta.set("published", _marked_date(tree), "html")
-    h1s = tree.xpath("//h1")[:3]
+        meta.set("published", _marked_date(tree, elements["time"]), "html")
+    h1s = elements["h1"][:3]
     headings = [_heading_text(h) for h in h1s]
     headline, site_heading = _headline(h1s, headings, url)
     # Looked for in the visible text, which joins the text nodes with spaces: read alike.
@@ -1222,7 +1247,8 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     if _shown_instead(meta.published, meta_published, lambda: {d.day for d in shown.all}):
         meta.published, meta.provenance["published"] = meta_published, "meta"
     declared_dates += content(*PUBLISHED_META)
-    declared_dates += tree.xpath("//time/@datetime")[:10]
+    time_values = [v for t in elements["time"] if (v := t.get("datetime")) is not None][:10]
+    declared_dates += time_values
     meta.published = _publisher_time(meta.published, declared_dates, shown)
     for name in content("og:site_name", "application-name"):
         meta.set("site_name", site_name(name), "opengraph")
@@ -1240,10 +1266,15 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
         language_code(tree.get("lang"), first("og:locale"), first("content-language")),
         "html",
     )
-    canonical = tree.xpath("//link[@rel='canonical']/@href") or content("og:url")
+    canonical = [
+        href
+        for link in elements["link"]
+        if link.get("rel") == "canonical" and (href := link.get("href")) is not None
+    ] or content("og:url")
     meta.canonical_url = accept_canonical(canonical[0] if canonical else None, url)
     meta.set("title", headline, "h1")
-    page_title = page_text(tree.findtext(".//title"))
+    titles = elements["title"]
+    page_title = page_text((titles[0].text or "") if titles else None)
     if meta.title is None and site_heading:
         # trafilatura would take that <h1> (a page's only one) for the headline: the <title>
         # is the better guess, less the site's name.
@@ -1266,7 +1297,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
     if meta.published is not None:
 
         def moments() -> list[str]:
-            return _declared_moments(tree, ld_objects, meta_tags)
+            return _declared_moments(tree, ld_objects, meta_tags, time_values)
 
         _check_declared_date(
             meta, url, TrafilaturaMetadata(tree, url), shown, moments, declared_dates
