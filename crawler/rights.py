@@ -332,9 +332,9 @@ class PageRights:
     free_access: bool | None = None
 
 
-def _meta_contents(tree: etree._Element) -> dict[str, list[str]]:
+def _meta_contents(elements: Iterable[etree._Element]) -> dict[str, list[str]]:
     contents: dict[str, list[str]] = {}
-    for tag in tree.iter("meta"):
+    for tag in elements:
         name = tag.get("name") or tag.get("property")
         value = tag.get("content")
         if name and value is not None:
@@ -370,17 +370,21 @@ def _free_access(obj: dict[str, Any]) -> bool | None:
 
 
 def read_page_rights(
-    tree: etree._Element, url: str, json_ld: list[dict[str, Any]] | None = None
+    tree: etree._Element,
+    url: str,
+    json_ld: list[dict[str, Any]] | None = None,
+    meta_elements: list[etree._Element] | None = None,
 ) -> PageRights:
     """The page-level signals of a parsed page (call it before the tree is pruned): the TDMRep
-    meta elements, robots meta directives, the licence URL and free access. ``json_ld``: the
-    page's JSON-LD objects where already read (``PageHints.json_ld``), else they are read."""
+    meta elements, robots meta directives, the licence URL and free access. ``json_ld`` and
+    ``meta_elements``: the page's JSON-LD objects and ``meta`` elements where already read
+    (``PageHints``), else they are read."""
     # The metadata reader's JSON-LD walk, so both read the same objects the same way
     # (imported here: crawler.extraction imports this module).
     from crawler.extraction.metadata import ARTICLE_TYPES, _json_ld_objects, _types
 
     rights = PageRights()
-    meta = _meta_contents(tree)
+    meta = _meta_contents(tree.iter("meta") if meta_elements is None else meta_elements)
     reservations = meta.get("tdm-reservation", [])
     if reservations:
         policies = meta.get("tdm-policy", [])

@@ -328,6 +328,20 @@ def test_page_rights_from_the_json_ld_the_metadata_reader_read() -> None:
     assert read_page_rights(tree, URL, []) == PageRights()
 
 
+def test_page_rights_from_the_meta_elements_the_metadata_reader_found() -> None:
+    """The ``meta`` elements ``read_page`` keeps in its hints are the page's: given them, the
+    signals are those read from the page itself, and it is them that are read."""
+    tree = _page(
+        '<meta name="tdm-reservation" content="1"><meta name="robots" content="noai">'
+        '<meta name="dcterms.license" content="https://news.example/licence">'
+    )
+    _, hints = read_page(tree, URL)
+    rights = read_page_rights(tree, URL, hints.json_ld, hints.meta_elements)
+    assert rights == read_page_rights(tree, URL)
+    assert rights.tdm is not None and rights.license == "https://news.example/licence"
+    assert read_page_rights(tree, URL, [], []) == PageRights()
+
+
 def test_creative_commons_markup() -> None:
     chooser = (
         '<p><a rel="license" href="http://creativecommons.org/licenses/by-sa/4.0/">'

@@ -971,13 +971,14 @@ def _image(value: Any) -> str | None:
 @dataclass
 class PageHints:
     """Page texts that are not record fields but help cleaning: every declared headline and
-    summary, and the JSON-LD ``articleBody``; and the page's JSON-LD objects, read once for
-    the rights signals too (``crawler.rights.read_page_rights``)."""
+    summary, and the JSON-LD ``articleBody``; and the page's JSON-LD objects and ``meta``
+    elements, read once for the rights signals too (``crawler.rights.read_page_rights``)."""
 
     titles: list[str] = field(default_factory=list)
     descriptions: list[str] = field(default_factory=list)
     article_body: str | None = None
     json_ld: list[dict[str, Any]] = field(default_factory=list)
+    meta_elements: list[etree._Element] = field(default_factory=list)
 
 
 def strip_site_name(title: str | None, site_names: list[str], url: str) -> str | None:
@@ -1200,6 +1201,7 @@ def read_page(tree: etree._Element, url: str) -> tuple[PageMetadata, PageHints]:
             meta.organizations.append(name or "")
 
     elements = _elements_by_tag(tree)
+    hints.meta_elements = elements["meta"]
     meta_tags: dict[str, list[str]] = {}
     for tag in elements["meta"]:
         value = tag.get("content")

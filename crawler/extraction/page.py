@@ -173,7 +173,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         return PageExtraction(text=None, error="unparseable_html")
     # One parse serves metadata, the DOM context, pruning and trafilatura, in that order.
     metadata, hints = read_page(tree, url)
-    rights = read_page_rights(tree, url, hints.json_ld)
+    rights = read_page_rights(tree, url, hints.json_ld, hints.meta_elements)
     markers = page_markers(tree)
     context = PageContext.from_tree(
         tree,
