@@ -561,10 +561,11 @@ _LOWER_ASCII = bytes.maketrans(string.ascii_uppercase.encode(), string.ascii_low
 _NOT_ASCII_ALNUM = bytes(code for code in range(256) if not chr(code).isalnum() or code > 127)
 # The characters other than ASCII whose case folding holds an ASCII letter ("ß", "ﬁ"; the
 # test of this module checks the list against every character), in UTF-8.
-FOLDS_TO_ASCII = tuple(
-    char.encode() for char in "\xdf\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a"
+_FOLDING = (
+    "\xdf\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a"
     "\u1e9e\u212a\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"
 )
+FOLDS_TO_ASCII = tuple(char.encode() for char in _FOLDING)
 
 
 def _may_show(root: etree._Element, keys: Collection[str]) -> bool:
