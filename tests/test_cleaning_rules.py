@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -1013,46 +1012,6 @@ def test_standfirst_is_a_summary_shown_outside_media(markup: str, standfirst: bo
     summary = "The city's oldest bridge returns after two years of repairs."
     tree = page.parse_html(f"<html><body>{markup.format(d=summary)}</body></html>")
     assert (dom.displayed_summary(tree, [summary]) == summary) is standfirst
-
-
-@pytest.mark.parametrize(
-    ("shown", "summary"),
-    [
-        # the summary's words split by markup, spacing and punctuation, in other cases
-        ("<p>The CITY\u2019s old-est <b>bri</b>dge returns after two years of repairs</p>", True),
-        ("<p>Die Stra\u00dfe der Stadt ist nach zwei Jahren wieder offen.</p>", True),
-        ("<p>Die STRASSE der Stadt ist nach zwei Jahren wieder offen.</p>", True),
-        # "\ufb01" (a ligature) folds into "fi"
-        ("<p>The \ufb01nal bridge of the city returns after two years.</p>", True),
-        ("<p>The city's newest bridge stays closed for two more years.</p>", False),
-    ],
-)
-def test_standfirst_is_found_whatever_the_markup_spacing_and_case(
-    shown: str, summary: bool
-) -> None:
-    """A summary is found where an element shows its letters and digits case-folded, however
-    the page splits, spaces or writes them (``_may_show`` only rules out pages that cannot
-    show it)."""
-    descriptions = [
-        "The city's oldest bridge returns after two years of repairs.",
-        "Die Strasse der Stadt ist nach zwei Jahren wieder offen.",
-        "The final bridge of the city returns after two years.",
-    ]
-    tree = page.parse_html(f"<html><body><div>Menu</div>{shown}</body></html>")
-    found = dom.displayed_summary(tree, descriptions)
-    assert (found is not None) is summary
-
-
-def test_characters_folding_into_ascii_letters_are_all_listed() -> None:
-    """``_may_show`` reads ASCII letters only where no character of the page's text folds
-    into one: the list of those characters is whole."""
-    folding = {
-        char.encode()
-        for char in map(chr, range(128, sys.maxunicode + 1))
-        if not (0xD800 <= ord(char) <= 0xDFFF)
-        and any(c.isascii() and c.isalnum() for c in char.casefold())
-    }
-    assert folding == set(dom.FOLDS_TO_ASCII)
 
 
 def test_line_breaks_of_a_pre_and_of_br_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:

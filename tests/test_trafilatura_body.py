@@ -12,7 +12,6 @@ import lxml.html
 import pytest
 import trafilatura
 from lxml import etree
-from trafilatura.external import SANITIZED_XPATH
 from trafilatura.settings import Document
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
@@ -404,14 +403,3 @@ def test_justext_is_skipped_on_a_page_of_too_many_blocks(monkeypatch: Any) -> No
     assert runs == [] and over.justext_skipped
     # where jusText finds no text (tiny paragraphs are boilerplate), the outcome is the same
     assert (over.article is None, over.error) == (under.article is None, under.error)
-
-
-def test_unclean_body_tags_are_the_sanitized_expressions() -> None:
-    """The tags searched for where trafilatura asks ``SANITIZED_XPATH`` whether its body is
-    unclean are that expression's, and find a descendant where it does."""
-    assert "|".join(f".//{tag}" for tag in trafilatura_body.SANITIZED_TAGS) == SANITIZED_XPATH
-    for page in PAGE_LIST:
-        tree = parse_html(page["html"])
-        for element in tree.iter("body", "div", "article", "p"):
-            found = next(element.iterdescendants(*trafilatura_body.SANITIZED_TAGS), None)
-            assert bool(element.xpath(SANITIZED_XPATH)) == (found is not None)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import re
-import string
 from collections.abc import Collection, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -537,10 +536,7 @@ def displayed_summary(
     lengths = [len(d) for d in wanted.values()]
     low, high = int(min(lengths) * 0.8), int(max(lengths) * 1.25) + 1
     body = tree.find("body")
-    root = body if body is not None else tree
-    if not _may_show(root, wanted):  # most pages that declare a summary do not show it
-        return None
-    walker = etree.iterwalk(root, ("start",), STANDFIRST_TAGS)
+    walker = etree.iterwalk(body if body is not None else tree, ("start",), STANDFIRST_TAGS)
     for _, element in walker:
         length = text_length(element, high)
         if length < low:
@@ -554,33 +550,6 @@ def displayed_summary(
         if found and not _in_media(element, markers):
             return found
     return None
-
-
-# The ASCII letters and digits of UTF-8 bytes, lowercase: every other byte is removed.
-_LOWER_ASCII = bytes.maketrans(string.ascii_uppercase.encode(), string.ascii_lowercase.encode())
-_NOT_ASCII_ALNUM = bytes(code for code in range(256) if not chr(code).isalnum() or code > 127)
-# The characters other than ASCII whose case folding holds an ASCII letter ("ß", "ﬁ"; the
-# test of this module checks the list against every character), in UTF-8.
-_FOLDING = (
-    "\xdf\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a"
-    "\u1e9e\u212a\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"
-)
-FOLDS_TO_ASCII = tuple(char.encode() for char in _FOLDING)
-
-
-def _may_show(root: etree._Element, keys: Collection[str]) -> bool:
-    """Whether an element of ``root`` may show a text whose ``_squash`` is one of ``keys``.
-    ``_squash`` keeps a text's letters and digits, case-folded, so an element's is a part of
-    ``root``'s (its text nodes are among root's, side by side); so are their ASCII letters
-    and digits, which, where no character of root's text folds into ASCII letters
-    (``FOLDS_TO_ASCII``), are root's own ASCII letters and digits made lowercase, read from
-    its UTF-8 bytes by one ``bytes.translate`` (case-folding the whole text took several
-    times as long as the search)."""
-    text = etree.tostring(root, method="text", encoding="utf-8", with_tail=False)
-    if not text.isascii() and any(char in text for char in FOLDS_TO_ASCII):
-        return True
-    letters = text.translate(_LOWER_ASCII, _NOT_ASCII_ALNUM)
-    return any(key.encode("ascii", "ignore") in letters for key in keys)
 
 
 def _headline_text(node: etree._Element) -> bool:

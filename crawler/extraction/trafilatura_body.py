@@ -119,11 +119,6 @@ RAW_PRUNE_TAGS = sorted(set().union(*(tags for _, tags, _ in RAW_PRUNE_HINTS)))
 _HAS_RAW_PRUNE_HINT = attribute_test(
     re.compile("|".join(re.escape(hint) for _, _, hints in RAW_PRUNE_HINTS for hint in hints))
 )
-# ``SANITIZED_XPATH`` (descendants of these tags: the body is unclean) is a union of twenty
-# paths, each a walk of the body: lxml's search by tag finds whether there is one in one walk.
-SANITIZED_TAGS = tuple(path.removeprefix(".//") for path in SANITIZED_XPATH.split("|"))
-# The check for paragraph text (``LINEAR_EXPRESSIONS``), compiled once.
-_PARAGRAPH_TEXT = etree.XPath(".//p[.//text()]")
 # The page's text as readability sees it: it drops scripts and styles before anything else
 # (their content is one text node, a child of the element).
 UNREADABLE_TAGS = ("script", "style")
@@ -405,9 +400,7 @@ def _keeps_own_body(body: etree._Element, text: str, page: PageBodies, options: 
         return True
     if options.focus not in ("balanced", "recall") or len(text) < options.min_extracted_size:
         return False
-    if next(body.iterdescendants(*SANITIZED_TAGS), None) is not None:
-        return False
-    if not _PARAGRAPH_TEXT(body):
+    if body.xpath(SANITIZED_XPATH) or not body.xpath(".//p[.//text()]"):  # LINEAR_EXPRESSIONS
         return False
     if len(body.findall(".//table")) > len(body.findall(".//p")):
         return False
