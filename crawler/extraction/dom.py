@@ -113,24 +113,31 @@ MAX_MEDIA_TEXT_CHARS = 400
 NO_WORDS: frozenset[str] = frozenset()
 
 
-class Markers(dict[etree._Element, frozenset[str]]):
-    """The class/id words of the page's elements (``page_markers``), computed once per page
-    (elements without class or id are absent): every DOM rule reads them. Beside them, in
-    document order, the elements whose words make them candidates of a rule: a caption or
-    credit (a word holding "caption" or "credit"), a media container (``MEDIA_WORDS``), bold
-    text (``BOLD_CLASS_WORDS``), boilerplate (``BOILERPLATE_WORDS``, a pair's marker). Each
-    distinct word set is judged once, so the rules do not each test every element's words."""
+class Markers:
+    """The page's elements whose class/id words (``marker_words``) make them candidates of a
+    rule, each list in document order (``page_markers``): a caption or credit (a word holding
+    "caption" or "credit"), a media container (``MEDIA_WORDS``), bold text
+    (``BOLD_CLASS_WORDS``), boilerplate (``BOILERPLATE_WORDS``, a pair's marker), so the rules
+    do not each test every element's words; and the words of any element (``words``), read
+    when a rule asks for them (for few elements: most of the page's are never asked about),
+    each distinct class and id value once a page."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.captions: list[etree._Element] = []
         self.media: list[etree._Element] = []
         self.bold: list[etree._Element] = []
         self.boilerplate: list[etree._Element] = []
+        self._words: dict[str, frozenset[str]] = {}
+
+    def words(self, element: etree._Element) -> frozenset[str]:
+        """``marker_words`` of the element."""
+        value = _marker_value(element)
+        words = self._words.get(value)
+        if words is None:
+            words = self._words[value] = _words_of(value)
+        return words
 
 
-# Pages repeat the same word sets many times, across pages of a site too.
-@functools.lru_cache(maxsize=16384)
 def _candidate_kinds(words: frozenset[str]) -> tuple[int, ...]:
     """The rules whose candidate an element with these class/id words is, by their place in
     ``Markers``' lists: caption, media, bold, boilerplate."""
@@ -145,6 +152,28 @@ def _candidate_kinds(words: frozenset[str]) -> tuple[int, ...]:
         kinds += (2,)
     if _boilerplate_words(words):
         kinds += (3,)
+    return kinds
+
+
+NO_KINDS: frozenset[int] = frozenset()
+
+
+# The kinds of a value are those of its names together: each kind asks whether one of the
+# value's words passes a test, and a value's words are its names' (``_words_of``).
+# The same class names recur on every page of a site and across sites: each is judged once.
+@functools.lru_cache(maxsize=16384)
+def _name_kinds(name: str) -> frozenset[int]:
+    """``_candidate_kinds`` of the words of one class or id name."""
+    return frozenset(_candidate_kinds(frozenset(_words_of_name(name))))
+
+
+def _value_kinds(value: str) -> frozenset[int]:
+    """``_candidate_kinds`` of the words of a class or id value, from its names'."""
+    kinds = NO_KINDS
+    for name in value.split():
+        found = _name_kinds(name)
+        if found:  # most names: none
+            kinds = kinds | found
     return kinds
 
 
@@ -276,21 +305,23 @@ _WITH_MARKERS = etree.XPath("descendant-or-self::*[@class or @id]")
 
 
 def page_markers(tree: etree._Element) -> Markers:
-    """``marker_words`` of every element that has a class or an id."""
+    """The candidates of each rule among the elements that have a class or an id."""
     markers = Markers()
     candidates = (markers.captions, markers.media, markers.bold, markers.boilerplate)
-    # Pages repeat the same class strings many times: each is read once.
-    known: dict[str, tuple[frozenset[str], tuple[int, ...]]] = {}
+    # Pages repeat the same class and id values many times: each pair is judged once. Only
+    # the candidates (few) are asked their tag: a heading's kinds are its class's alone
+    # (``_marker_value``), which are among those of its class and id together.
+    known: dict[tuple[str | None, str | None], frozenset[int]] = {}
     for element in _WITH_MARKERS(tree):
-        value = _marker_value(element)
-        if not value.strip():
+        css, ident = key = element.get("class"), element.get("id")
+        kinds = known.get(key)
+        if kinds is None:
+            kinds = known[key] = _value_kinds(f"{css or ''} {ident or ''}")
+        if not kinds:  # most elements
             continue
-        found = known.get(value)
-        if found is None:
-            words = _words_of(value)
-            found = known[value] = (words, _candidate_kinds(words))
-        markers[element], kinds = found
-        for kind in kinds:  # most elements: none
+        if ident is not None and element.tag in HEADING_TAGS:
+            kinds = _value_kinds(css or "")
+        for kind in kinds:
             candidates[kind].append(element)
     return markers
 
@@ -394,7 +425,7 @@ def prune_boilerplate(
     boilerplate.update(
         e
         for e in chain(tree.iter(*BOILERPLATE_TAGS), _WITH_ROLE(tree))
-        if is_boilerplate(e, markers.get(e, NO_WORDS))
+        if is_boilerplate(e, markers.words(e))
     )
     doomed = [element for element in tree.iter() if element in boilerplate]
     gone: dict[etree._Element, None] = {}  # a set that keeps the order of removal
@@ -532,7 +563,7 @@ def _headline_text(node: etree._Element) -> bool:
 
 def _in_media(element: etree._Element, markers: Markers) -> bool:
     return any(
-        node.tag in ("figure", "figcaption") or markers.get(node, NO_WORDS) & MEDIA_WORDS
+        node.tag in ("figure", "figcaption") or markers.words(node) & MEDIA_WORDS
         for node in (element, *element.iterancestors())
     )
 
@@ -713,7 +744,7 @@ def _lost_block(
         not text
         or len(text) > MAX_LOST_LIST_CHARS
         or linked >= MAX_LOST_LIST_LINKS * len(text)
-        or any(is_boilerplate(node, markers.get(node, NO_WORDS)) for node in element.iter())
+        or any(is_boilerplate(node, markers.words(node)) for node in element.iter())
     ):
         return None
     return LostBlock("list", text, paragraph_before, linked)
