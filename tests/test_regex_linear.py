@@ -260,6 +260,11 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         lambda n: "wir setzen " * n,
         1000,
     ),
+    "cleaning.AFFILIATE_NOTICE": (
+        pattern(cleaning.AFFILIATE_NOTICE),
+        lambda n: "we earn this post " * n,
+        500,
+    ),
     "cleaning.DATE_LABEL_BLOCK": (
         pattern(cleaning.DATE_LABEL_BLOCK, "fullmatch"),
         lambda n: "updated " + "a " * n,

@@ -183,6 +183,21 @@ COOKIE_NOTICE = re.compile(
 )
 
 
+# An affiliate disclosure: the publisher ("we", "I", "our links") saying that it earns a
+# commission on what readers buy through the page's links, or that the post holds affiliate
+# links. A story about commissions names someone else as the earner ("agents get a commission").
+AFFILIATE_NOTICE = re.compile(
+    r"\b(we|i|us|our|my)\b[^.!?]{0,60}\b(earns?|receives?|makes?|gets?)\b[^.!?]{0,25}"
+    r"\b(commissions?|kick ?backs?)\b|"
+    r"\b(earn|earns|receive|make|get)s? (us|me) (an? )?([\w-]+ ){0,2}(commissions?|kick ?backs?)\b|"
+    r"\b(this|the|our|my) (post|article|page|blog|site|website|guide|review|story)\b[^.!?]{0,30}"
+    r"\b(contains?|uses?|includes?|has) (some )?affiliate links\b|"
+    r"\baffiliate links? (are|is) used\b|\bearn from qualifying purchases\b",
+    re.IGNORECASE,
+)
+AFFILIATE_WORDS = ("commission", "kick", "affiliate", "qualifying purchases")
+
+
 class Cue(NamedTuple):
     """A pattern found anywhere in a block of at most ``max_words`` words, tried only when
     the casefolded block holds one of its words (``words``, one pattern of them all: a single
@@ -202,6 +217,7 @@ READER_PROMPTS = (
     Cue.of(SUPPORT_PROMPT, SUPPORT_WORDS, 40),
     Cue.of(COMMENT_NOTICE, COMMENT_WORDS, 40),
     Cue.of(COOKIE_NOTICE, ("cookie",), 80),  # consent notices run longer
+    Cue.of(AFFILIATE_NOTICE, AFFILIATE_WORDS, 50),  # as do disclosures
 )
 # Found anywhere in a short block: a copyright notice or a paywall prompt.
 NOTICE = re.compile(
@@ -575,7 +591,8 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
     """Promo lines (read-also teasers, sign-up and share prompts, copyright and paywall notices,
     also as one line of a block written in lines) and short paragraphs in which the publisher
     asks the reader to sign up for its newsletter, follow it, get its app, pay or give to read
-    on, or log in to comment, and cookie-consent notices, are removed, and a promo heading is
+    on, or log in to comment, cookie-consent notices and affiliate disclosures (the publisher
+    earns a commission on what readers buy through its links), are removed, and a promo heading is
     removed with the run of short blocks (links, teasers) that follows it up to the end of the
     body."""
     kept: list[Block] = []
@@ -762,6 +779,37 @@ RULES = (
     drop_author_bios,
     drop_repeats,
 )
+
+
+# A slide counter opening a gallery caption: "3/50 ", "3 of 50 ".
+SLIDE_COUNTER = re.compile(r"(\d{1,3}) ?(?:/|of) ?(\d{1,3})\s")
+MIN_SLIDES = 3
+
+
+def _is_gallery(block: Block) -> bool:
+    """The block is a list of at least ``MIN_SLIDES`` items each of which opens with a slide
+    counter of the same gallery, counting up ("1/50 ...", "2/50 ...": one total, no number
+    above it): a slideshow's captions written out as a list. Ratings ("4/5 Battery") do not
+    count up, dates ("10/24: ...") share no total."""
+    if block.kind != "list":
+        return False
+    items = [line.lstrip(" -") for line in block.text.split("\n") if line.lstrip().startswith("-")]
+    if len(items) < MIN_SLIDES:
+        return False
+    last, totals = 0, set()
+    for item in items:
+        counter = SLIDE_COUNTER.match(item)
+        if counter is None or not last < int(counter[1]) <= int(counter[2]):
+            return False
+        last = int(counter[1])
+        totals.add(counter[2])
+    return len(totals) == 1
+
+
+def without_galleries(blocks: list[Block]) -> list[Block]:
+    """A list of a photo gallery's captions (``_is_gallery``) is removed: the slideshow beside
+    a story is no part of it, and it can be longer than the story."""
+    return [block for block in blocks if not _is_gallery(block)]
 
 
 def without_second_copies(blocks: list[Block]) -> list[Block]:
