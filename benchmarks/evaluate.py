@@ -94,7 +94,6 @@ STAGE_STUBS: dict[str, Callable[..., Any]] = {
     "prune_boilerplate": lambda *args, **kwargs: 0,
     "with_preformatted_lines": lambda blocks, *args, **kwargs: blocks,
     "without_second_copies": lambda blocks, *args, **kwargs: blocks,
-    "without_galleries": lambda blocks, *args, **kwargs: blocks,
     "article_body_blocks": lambda blocks, *args, **kwargs: blocks,
     "with_standfirst": lambda blocks, *args, **kwargs: blocks,
     "may_be_short": lambda *args, **kwargs: False,  # the recall-mode body is never tried

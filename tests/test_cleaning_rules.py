@@ -48,8 +48,6 @@ def without_rule(monkeypatch: pytest.MonkeyPatch, rule: str) -> None:
         monkeypatch.setattr(page, "with_standfirst", lambda blocks, standfirst: blocks)
     elif rule == "without_second_copies":
         monkeypatch.setattr(page, "without_second_copies", lambda blocks: blocks)
-    elif rule == "without_galleries":
-        monkeypatch.setattr(page, "without_galleries", lambda blocks: blocks)
     elif rule == "with_preformatted_lines":
         monkeypatch.setattr(page, "with_preformatted_lines", lambda blocks, context: blocks)
     elif rule == "separate_run_in_words":
@@ -88,7 +86,6 @@ CASES = [
     ("reader_prompts", "drop_promo", "Wir verwenden Cookies"),
     ("related_stories_es", "drop_promo", "La biblioteca municipal"),
     ("affiliate_disclosure", "drop_promo", "we may earn a small commission"),
-    ("gallery_captions", "without_galleries", "2/4 Shipyard hires again"),
     ("dateline", "drop_datelines", "Updated: 12.03.2024"),
     ("dateline", "drop_datelines", "17:41 JST"),
     ("dateline", "drop_datelines", "Last updated on"),
@@ -435,22 +432,6 @@ def test_affiliate_disclosures_are_removed(disclosure: str) -> None:
 def test_sentences_about_commissions_and_affiliates_stay(line: str) -> None:
     blocks = [Block("paragraph", line), STORY[-1]]
     assert cleaning.drop_promo(blocks, PageContext()) == blocks
-
-
-@pytest.mark.parametrize(
-    ("items", "gallery"),
-    [
-        (["1/50 United goin down", "2/50 Star Wars boosts economy", "3/50 City for sale"], True),
-        (["1 of 12 The old quay", "2 of 12 The new bridge", "5 of 12 The market"], True),
-        (["4/5 Battery life", "5/5 Display", "3/5 Price"], False),  # ratings do not count up
-        (["9/25: Pset 1 is out", "10/2: Pset 2 is out", "10/10: Pset 3 is out"], False),
-        (["1/4 cup of flour", "2/4 cups of sugar"], False),  # fewer than three items
-        (["1/3 Intro", "2/3 Setup", "Wrap-up"], False),  # an item without a counter
-    ],
-)
-def test_a_list_of_gallery_captions_is_removed(items: list[str], gallery: bool) -> None:
-    blocks = [Block("list", "\n".join(f"- {item}" for item in items)), STORY[-1]]
-    assert cleaning.without_galleries(blocks) == ([STORY[-1]] if gallery else blocks)
 
 
 @pytest.mark.parametrize(

@@ -781,37 +781,6 @@ RULES = (
 )
 
 
-# A slide counter opening a gallery caption: "3/50 ", "3 of 50 ".
-SLIDE_COUNTER = re.compile(r"(\d{1,3}) ?(?:/|of) ?(\d{1,3})\s")
-MIN_SLIDES = 3
-
-
-def _is_gallery(block: Block) -> bool:
-    """The block is a list of at least ``MIN_SLIDES`` items each of which opens with a slide
-    counter of the same gallery, counting up ("1/50 ...", "2/50 ...": one total, no number
-    above it): a slideshow's captions written out as a list. Ratings ("4/5 Battery") do not
-    count up, dates ("10/24: ...") share no total."""
-    if block.kind != "list":
-        return False
-    items = [line.lstrip(" -") for line in block.text.split("\n") if line.lstrip().startswith("-")]
-    if len(items) < MIN_SLIDES:
-        return False
-    last, totals = 0, set()
-    for item in items:
-        counter = SLIDE_COUNTER.match(item)
-        if counter is None or not last < int(counter[1]) <= int(counter[2]):
-            return False
-        last = int(counter[1])
-        totals.add(counter[2])
-    return len(totals) == 1
-
-
-def without_galleries(blocks: list[Block]) -> list[Block]:
-    """A list of a photo gallery's captions (``_is_gallery``) is removed: the slideshow beside
-    a story is no part of it, and it can be longer than the story."""
-    return [block for block in blocks if not _is_gallery(block)]
-
-
 def without_second_copies(blocks: list[Block]) -> list[Block]:
     """A run of consecutive blocks that repeats an earlier run word for word and holds at
     least a fifth of the text's words is removed: the page carries its text twice (a copy per

@@ -5,8 +5,7 @@ The page is parsed once; that tree gives the metadata (``metadata.read_page``) a
 context (captions, headlines, JSON-LD ``articleBody``), is pruned of boilerplate elements
 (``dom.prune_boilerplate``) and handed to trafilatura, whose XML body becomes blocks (their link
 text measured on the pruned tree, ``dom.LinkShares``) without a second copy of the text
-(``cleaning.without_second_copies``) nor a photo gallery's captions
-(``cleaning.without_galleries``), checked against ``articleBody``
+(``cleaning.without_second_copies``), checked against ``articleBody``
 (``body.py``) and cleaned by the rules of ``cleaning.RULES``. Where that text covers little of
 the page, trafilatura's recall-mode body of the same tree, finished the same way, may replace
 it (``candidates.py``). The subheadings and lists trafilatura left out between two of the
@@ -37,7 +36,6 @@ from crawler.extraction.cleaning import (
     with_lost_blocks,
     with_preformatted_lines,
     with_standfirst_paragraph,
-    without_galleries,
     without_second_copies,
 )
 from crawler.extraction.dom import (
@@ -262,16 +260,15 @@ def _same_body(body: Body, other: Body) -> bool:
 
 def finish_blocks(extracted: list[Block], context: PageContext) -> tuple[list[Block], bool]:
     """trafilatura's blocks showing the lines of the page's ``<pre>`` texts as written, each
-    paragraph that is a heading on the page a heading, without a second copy of the text nor
-    a photo gallery's captions, checked against ``articleBody``, opened by the standfirst and
-    cleaned by the rules; when that would remove more than half of those blocks' words, a
-    rule misfired on an unusual page: they are kept instead (the backstop, ``True`` as the
-    second value). Either way, a short bold block is a subheading and an opening heading that
-    reads as a standfirst a paragraph."""
-    # Before the backstop's count: a page carrying its text three times loses two thirds,
-    # and a gallery's captions can outweigh the story beside them.
+    paragraph that is a heading on the page a heading, without a second copy of the text,
+    checked against ``articleBody``, opened by the standfirst and cleaned by the rules; when
+    that would remove more than half of those blocks' words, a rule misfired on an unusual
+    page: they are kept instead (the backstop, ``True`` as the second value). Either way, a
+    short bold block is a subheading and an opening heading that reads as a standfirst a
+    paragraph."""
+    # Before the backstop's count: a page carrying its text three times loses two thirds.
     extracted = with_heading_kinds(with_preformatted_lines(extracted, context), context)
-    extracted = without_galleries(without_second_copies(extracted))
+    extracted = without_second_copies(extracted)
     # articleBody's paragraphs, where they replace the blocks, include its subheadings.
     blocks = with_heading_kinds(article_body_blocks(extracted, context.article_body), context)
     blocks = with_standfirst(blocks, context.standfirst)
