@@ -654,9 +654,9 @@ def _marked_date(tree: etree._Element, times: list[etree._Element]) -> str | Non
     for elements in (marked, times):
         for element in elements[:10]:
             value = element.get("content") or element.get("datetime")
-            marked = record_date(value or clean_text(" ".join(element.itertext())))
-            if marked:
-                return marked
+            date = record_date(value or clean_text(" ".join(element.itertext())))
+            if date:
+                return date
     return None
 
 
