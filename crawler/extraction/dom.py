@@ -110,9 +110,6 @@ HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 MAX_MEDIA_TEXT_CHARS = 400
 
 
-NO_WORDS: frozenset[str] = frozenset()
-
-
 class Markers:
     """The page's elements whose class/id words (``marker_words``) make them candidates of a
     rule, each list in document order (``page_markers``): a caption or credit (a word holding
@@ -309,8 +306,8 @@ def page_markers(tree: etree._Element) -> Markers:
     markers = Markers()
     candidates = (markers.captions, markers.media, markers.bold, markers.boilerplate)
     # Pages repeat the same class and id values many times: each pair is judged once. Only
-    # the candidates (few) are asked their tag: a heading's kinds are its class's alone
-    # (``_marker_value``), which are among those of its class and id together.
+    # the candidates (few) with an id are judged on their marker value (a heading's id does
+    # not count, ``_marker_value``), whose kinds are among those of its class and id together.
     known: dict[tuple[str | None, str | None], frozenset[int]] = {}
     for element in _WITH_MARKERS(tree):
         css, ident = key = element.get("class"), element.get("id")
@@ -319,8 +316,8 @@ def page_markers(tree: etree._Element) -> Markers:
             kinds = known[key] = _value_kinds(f"{css or ''} {ident or ''}")
         if not kinds:  # most elements
             continue
-        if ident is not None and element.tag in HEADING_TAGS:
-            kinds = _value_kinds(css or "")
+        if ident is not None:
+            kinds = _value_kinds(_marker_value(element))
         for kind in kinds:
             candidates[kind].append(element)
     return markers
