@@ -108,7 +108,9 @@ PROMO_LINE = re.compile(
     r"(leave|post|add) a comment|comments? \(\d+\)|join the (conversation|discussion)|"
     r"(read|see) (more|the full story)|newsletter\b|follow (us|@)|subscribe\b|"
     r"get (the latest|our)\b|(you (might|may|will) also (like|love|enjoy))|table of contents$|"
-    r"comments are (closed|moderated)|\d+\s*min(ute)?s?\.? read$)",
+    r"comments are (closed|moderated)|\d+\s*min(ute)?s?\.? read$|"
+    r"(thank you|thanks)[!.,]? your submission has been received|"
+    r"(oops[!.,]? )?something went wrong while submitting the form)",
     re.IGNORECASE,
 )
 # Found anywhere in a short paragraph or heading: the publisher asking the reader to sign up
@@ -259,6 +261,16 @@ READING_TIME = re.compile(
     rf"\W*({_MINUTES}\s*(read|reading|de lecture|de lectura|de leitura|di lettura|lesezeit)|"
     r"(reading time|read time|lesezeit|lesedauer|temps de lecture|tiempo de lectura|"
     rf"tempo de leitura|tempo di lettura)\W*(ca\.?\s*)?{_MINUTES})\W*",
+    re.IGNORECASE,
+)
+# A reading time inside a line of the story's meta ("Jane Roe · Sep 26, 2022 · 5 min read"):
+# the minutes and "read" (or a reading-time label and its minutes). Only "min" takes a dot, so
+# that "in 2 minutes. Read on" is no reading time.
+_LINE_MINUTES = r"\d{1,3}\s*(min\.|(mins?|minutes?|minuten|minutos|minuti)\b)"
+READING_TIME_IN_LINE = re.compile(
+    rf"\b({_LINE_MINUTES}\s*(read|reading|de lecture|de lectura|de leitura|di lettura)\b|"
+    r"(reading time|read time|lesezeit|lesedauer|temps de lecture|tiempo de lectura|"
+    rf"tempo de leitura|tempo di lettura)\W{{0,3}}(ca\.?\s*)?{_LINE_MINUTES})",
     re.IGNORECASE,
 )
 # A trailing link block is promo when every block after its heading is this short.
@@ -660,11 +672,20 @@ def _found(text: str, folded: str, words: int, cues: tuple[Cue, ...]) -> bool:
 def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
     """A short block made mostly of digits that holds a date or time is a dateline and is
     removed, as is a block that is only a publication or update label ("Last updated:",
-    "Aktualisiert am") with its date, or only the story's reading time ("5 min read")."""
+    "Aktualisiert am") with its date, or only the story's reading time ("5 min read"), and a
+    short block at the top of the body that holds a reading time: the story's meta line
+    (author, date and reading time, "Jane Roe · Sep 26, 2022 · 5 min read")."""
     kept = []
-    for block in blocks:
+    for index, block in enumerate(blocks):
         text = block.text
-        if block.kind in ("paragraph", "heading", "list") and READING_TIME.fullmatch(text):
+        if block.kind in ("paragraph", "heading", "list") and (
+            READING_TIME.fullmatch(text)
+            or (
+                index < HEADLINE_ZONE
+                and _words(text) <= DATELINE_WORDS
+                and READING_TIME_IN_LINE.search(text) is not None
+            )
+        ):
             continue
         if block.kind in ("paragraph", "heading") and _words(text) <= DATELINE_WORDS:
             if DATE_LABEL_BLOCK.fullmatch(text.strip()):
