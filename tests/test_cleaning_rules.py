@@ -78,6 +78,8 @@ CASES = [
     ("promo_lines", "drop_promo", "Sign up for our newsletter"),
     ("promo_lines", "drop_promo", "All rights reserved"),
     ("promo_lines", "drop_promo", "follow The Harbour Times on Instagram"),
+    ("promo_lines", "drop_promo", "Your submission has been received"),
+    ("promo_lines", "drop_promo", "Something went wrong while submitting"),
     ("promo_heading_block", "drop_promo", "Latest Headlines"),
     ("related_stories_es", "drop_promo", "Le puede interesar"),
     ("reader_prompts", "drop_promo", "unseren Newsletter"),
@@ -90,6 +92,7 @@ CASES = [
     ("dateline", "drop_datelines", "17:41 JST"),
     ("dateline", "drop_datelines", "Last updated on"),
     ("dateline", "drop_datelines", "Reading time"),
+    ("dateline", "drop_datelines", "5 min read"),
     ("byline", "drop_bylines", "By Jane Roe"),
     ("repeats_and_headline", "drop_repeats", "Old swing bridge to reopen"),
     ("author_bio", "drop_author_bios", "Correspondent Jane Roe covers"),
@@ -455,6 +458,30 @@ def test_publication_and_update_labels_are_datelines(line: str, label: bool) -> 
     blocks = [Block("paragraph", line), STORY[-1]]
     kept = cleaning.drop_datelines(blocks, PageContext())
     assert kept == ([STORY[-1]] if label else blocks)
+
+
+@pytest.mark.parametrize(
+    ("line", "meta"),
+    [
+        ("- Jane Roe\n- Sep 26, 2022\n- 5 min read", True),
+        ("Jun 08, 2023 • 11 Minute Read", True),
+        ("by Jane Roe—10 min. read", True),
+        ("Lesezeit: ca. 3 Minuten", True),
+        ("The ferry now crosses in 12 minutes. Read on for the timetable.", False),
+        ("The council met for 90 minutes before the vote.", False),
+    ],
+)
+def test_a_short_line_with_a_reading_time_at_the_top_is_the_meta_line(
+    line: str, meta: bool
+) -> None:
+    # Below the top of the body, the same line is left to the other rules: on a listing,
+    # each teaser's date and reading time are part of the list.
+    blocks = [Block("list" if line.startswith("- ") else "paragraph", line), *STORY[-2:]]
+    kept = cleaning.drop_datelines(blocks, PageContext())
+    assert kept == (STORY[-2:] if meta else blocks)
+    lower = [*STORY[-3:], blocks[0]]
+    if not cleaning.READING_TIME.fullmatch(line):
+        assert cleaning.drop_datelines(lower, PageContext()) == lower
 
 
 def test_witness_that_tells_another_story_is_ignored() -> None:

@@ -275,6 +275,11 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         lambda n: "- " * n + "5 min read" + " -" * n + "x",
         1000,
     ),
+    "cleaning.READING_TIME_IN_LINE": (
+        pattern(cleaning.READING_TIME_IN_LINE),
+        lambda n: "1 min " * n + "reading time " * n,
+        1000,
+    ),
     "dom._WORD_SPLIT": (pattern(dom._WORD_SPLIT, "split"), lambda n: "a_-" * n, 2000),
     "dom._CAMEL_SPLIT": (pattern(dom._CAMEL_SPLIT, "split"), lambda n: "abC" * n, 2000),
     "textnorm.alnum_words": (textnorm.alnum_words, lambda n: "a_ " * n, 2000),
