@@ -984,6 +984,25 @@ def test_link_list_introduced_by_the_story_stays() -> None:
     assert cleaning.drop_link_blocks([unfinished, links], PageContext()) == [unfinished]
 
 
+def test_link_list_between_two_paragraphs_of_the_story_stays() -> None:
+    """A list of links that the story goes on after is the story's own list; one that closes
+    a section (a heading or nothing after it), follows a promo line or stands beside link
+    paragraphs is a teaser list."""
+    items = "- Intro to SQL\n- Kotlin fundamentals\n- Build apps with Flutter"
+    links = Block("list", items, link_chars=len(items) - 6)
+    before = Block("paragraph", "Below, you can find a selection of the free courses.")
+    after = Block("paragraph", "A certificate is available once you complete a course.")
+    kept = cleaning.drop_link_blocks([before, links, after], PageContext())
+    assert kept == [before, links, after]
+    heading = Block("heading", "University courses")
+    kept = cleaning.drop_link_blocks([before, links, heading, after], PageContext())
+    assert kept == [before, heading, after]
+    promo = Block("paragraph", "You might also like:")
+    assert cleaning.drop_link_blocks([promo, links, after], PageContext()) == [promo, after]
+    teaser = Block("paragraph", "Ferry timetable changes", link_chars=23)
+    assert cleaning.drop_link_blocks([teaser, links, after], PageContext()) == [after]
+
+
 def test_comment_section_goes_but_a_wrapper_named_for_comments_stays() -> None:
     """trafilatura removes the story's comment section; a section whose class merely mentions
     comments (a forum's posts, a product's reviews) is not pruned for its name."""

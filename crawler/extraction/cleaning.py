@@ -567,27 +567,39 @@ class CaptionIndex:
 def drop_link_blocks(blocks: list[Block], context: PageContext) -> list[Block]:
     """A short, headline-like paragraph (or a list of such items) whose text is mostly link
     text is a teaser or navigation and is removed; headings, long paragraphs and lists of long
-    items (references) stay even when they are links, and so does a list that the paragraph
-    before it introduces (see ``_introduces``)."""
+    items (references) stay even when they are links, and so does a list of the story's (see
+    ``_story_list``)."""
     return [
         block
         for index, block in enumerate(blocks)
-        if not _is_link_teaser(block)
-        or (block.kind == "list" and index > 0 and _introduces(blocks[index - 1]))
+        if not _is_link_teaser(block) or (block.kind == "list" and _story_list(blocks, index))
     ]
 
 
-def _introduces(block: Block) -> bool:
-    """A paragraph ending in a colon that is no promo line ("Read more:", "You might also
-    like:") introduces the list after it as part of the story: the courses it names, the
-    patches it reports."""
-    text = block.text.strip()
+def _story_list(blocks: list[Block], index: int) -> bool:
+    """The list at ``index`` is part of the story (the courses it names, the patches it
+    reports) when the paragraph before it, no promo line ("Read more:", "You might also
+    like:"), introduces it (ends in a colon), or when it stands between that paragraph and
+    another, neither of them link text: a list of related stories closes a section."""
+    before = blocks[index - 1] if index > 0 else None
+    if before is None or before.kind != "paragraph" or _is_promo_intro(before.text.strip()):
+        return False
+    if before.text.strip().endswith(":"):
+        return True
+    after = blocks[index + 1] if index + 1 < len(blocks) else None
     return (
-        block.kind == "paragraph"
-        and text.endswith(":")
-        and PROMO_HEADING.fullmatch(text) is None
-        and READ_ALSO.match(text) is None
-        and PROMO_LINE.match(text) is None
+        after is not None
+        and after.kind == "paragraph"
+        and not _is_link_teaser(before)
+        and not _is_link_teaser(after)
+    )
+
+
+def _is_promo_intro(text: str) -> bool:
+    return (
+        PROMO_HEADING.fullmatch(text) is not None
+        or READ_ALSO.match(text) is not None
+        or PROMO_LINE.match(text) is not None
     )
 
 
