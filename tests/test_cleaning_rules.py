@@ -41,7 +41,9 @@ def extract(name: str) -> str | None:
 
 def without_rule(monkeypatch: pytest.MonkeyPatch, rule: str) -> None:
     if rule == "prune_boilerplate":
-        monkeypatch.setattr(page, "prune_boilerplate", lambda tree, markers=None, into=None: 0)
+        monkeypatch.setattr(
+            page, "prune_boilerplate", lambda tree, markers=None, into=None, page_url=None: 0
+        )
     elif rule == "article_body_blocks":
         monkeypatch.setattr(page, "article_body_blocks", lambda blocks, article_body: blocks)
     elif rule == "with_standfirst":
@@ -484,6 +486,46 @@ def test_a_short_line_with_a_reading_time_at_the_top_is_the_meta_line(
         assert cleaning.drop_datelines(lower, PageContext()) == lower
 
 
+@pytest.mark.parametrize(
+    ("line", "dateline"),
+    [
+        ("08.04.2015 12:46", True),
+        ("2/26/2015 7:11 AM PST", True),
+        ("Dec 19, 2025", True),
+        ("2025-12-12", True),
+        # An event's days: a story is published on one day.
+        ("Date: June 8-11, 2026", False),
+        ("Date: 16-19 March 2026", False),
+        ("London, U.K.: June 10–11, 2026", False),
+        ("16.-19. März 2026", False),
+        ("2025-12-12 - 2025-12-17", False),
+    ],
+)
+def test_a_range_of_days_is_no_dateline(line: str, dateline: bool) -> None:
+    blocks = [Block("paragraph", line), STORY[-1]]
+    kept = cleaning.drop_datelines(blocks, PageContext())
+    assert kept == ([STORY[-1]] if dateline else blocks)
+
+
+def test_a_credit_is_a_line() -> None:
+    """A block that opens with a credit's label and goes on as a paragraph is the paragraph;
+    a contributor credit may name many people."""
+    credit = Block("paragraph", "Photos by Sam Poe and Jo Roe (Harbour Authority)")
+    contributors = Block(
+        "paragraph",
+        "Poe reported from Portsmouth and Roe from Dover. Harbour Times writers Ann Lee in"
+        " Hull, Newcastle and Sunderland, and Bill Barrow in Leith contributed to this report.",
+    )
+    notice = Block(
+        "paragraph",
+        "(Copyright: Parts of this guide are reproduced from the Harbour Authority's own"
+        " handbook for bridge keepers. The rights to those parts are owned by the Harbour"
+        " Authority and are used here with its permission.)",
+    )
+    blocks = [credit, notice, STORY[-1], contributors]
+    assert cleaning.drop_captions(blocks, PageContext()) == [notice, STORY[-1]]
+
+
 def test_witness_that_tells_another_story_is_ignored() -> None:
     blocks = [Block("paragraph", "The ferry will keep running until the bridge opens.")]
     assert body.article_body_blocks(blocks, "A completely different text about cats.") == blocks
@@ -821,10 +863,17 @@ def test_text_length(html: str, cap: int | None, length: int) -> None:
         ('<a href="/story"><img src="ferry.jpg"></a>', False),
         ("<a><h3>Ferry timetable</h3></a>", False),  # an anchor without a target
         ('<a href="#fares"><h3>Ferry fares</h3></a>', False),  # a place on the same page
+        # The page's own address with a place on it: a section heading linking to itself.
+        ('<a href="/ferry/guide#fares"><h2>Ferry fares</h2></a>', False),
+        ('<a href="https://example.com/ferry/guide#fares"><h2>Ferry fares</h2></a>', False),
+        ('<a href="/ferry/other-guide#fares"><h2>Ferry fares</h2></a>', True),
+        # Without a place, the page's own address may be its card in a list of stories.
+        ('<a href="/ferry/guide"><h2>Ferry guide</h2></a>', True),
     ],
 )
 def test_teaser_card(html: str, card: bool) -> None:
-    assert dom.is_teaser_card(lxml.html.fragment_fromstring(html)) is card
+    link = lxml.html.fragment_fromstring(html)
+    assert dom.is_teaser_card(link, "https://example.com/ferry/guide") is card
 
 
 def test_teaser_card_is_pruned_from_the_page() -> None:
@@ -883,6 +932,17 @@ def test_a_media_container_with_a_heading_or_a_link_is_no_caption() -> None:
         " bridge deck at dawn today</span></div></body></html>"
     )
     assert set(dom.media_texts(tree)) == {"Photo of the bridge deck at dawn today"}
+
+
+def test_a_players_fallback_text_is_no_caption() -> None:
+    """The text inside a ``<video>`` is shown where it cannot play, as an image's alt text:
+    the story may repeat it."""
+    tree = page.parse_html(
+        '<html><body><video class="img-fluid" src="/v.mp4"><p>A model of the bridge deck'
+        " lifting for a tall ship.</p></video><p>A model of the bridge deck lifting for a"
+        " tall ship.</p></body></html>"
+    )
+    assert dom.media_texts(tree) == []
 
 
 def test_text_beside_an_image_is_not_a_caption_for_being_there() -> None:
@@ -949,6 +1009,25 @@ def test_link_list_introduced_by_the_story_stays() -> None:
     assert cleaning.drop_link_blocks([STORY[-1], links], PageContext()) == [STORY[-1]]
     unfinished = Block("paragraph", "Google offers many courses.")
     assert cleaning.drop_link_blocks([unfinished, links], PageContext()) == [unfinished]
+
+
+def test_link_list_between_two_paragraphs_of_the_story_stays() -> None:
+    """A list of links that the story goes on after is the story's own list; one that closes
+    a section (a heading or nothing after it), follows a promo line or stands beside link
+    paragraphs is a teaser list."""
+    items = "- Intro to SQL\n- Kotlin fundamentals\n- Build apps with Flutter"
+    links = Block("list", items, link_chars=len(items) - 6)
+    before = Block("paragraph", "Below, you can find a selection of the free courses.")
+    after = Block("paragraph", "A certificate is available once you complete a course.")
+    kept = cleaning.drop_link_blocks([before, links, after], PageContext())
+    assert kept == [before, links, after]
+    heading = Block("heading", "University courses")
+    kept = cleaning.drop_link_blocks([before, links, heading, after], PageContext())
+    assert kept == [before, heading, after]
+    promo = Block("paragraph", "You might also like:")
+    assert cleaning.drop_link_blocks([promo, links, after], PageContext()) == [promo, after]
+    teaser = Block("paragraph", "Ferry timetable changes", link_chars=23)
+    assert cleaning.drop_link_blocks([teaser, links, after], PageContext()) == [after]
 
 
 def test_comment_section_goes_but_a_wrapper_named_for_comments_stays() -> None:

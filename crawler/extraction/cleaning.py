@@ -56,7 +56,7 @@ AD_LABEL = re.compile(
     re.IGNORECASE,
 )
 CREDIT_LINE = re.compile(
-    r"^(\(?\s*(photo|photos|foto|fotos|image|images|bild|bilder|picture|video|credit|"
+    r"^(\(?\s*(?P<label>photo|photos|foto|fotos|image|images|bild|bilder|picture|video|credit|"
     r"source|quelle|copyright|©|titelbild|beitragsbild|headerbild|titelfoto|aufmacherbild|"
     r"bildquelle|bildnachweis|fotonachweis|cr[ée]dits? (photos?|images?)|cr[ée]dito|"
     r"featured image|header image|cover (image|photo))\b\s*(courtesy of|credit|by|:|/|-|–)|"
@@ -238,11 +238,17 @@ NOTICES = (Cue.of(NOTICE, NOTICE_KEYS, 40),)
 CUE_WORDS = max(cue.max_words for cue in (*READER_PROMPTS, *NOTICES))
 # A clock time, hours and minutes: "10:45", "9.30", "9h05".
 _CLOCK = r"\d{1,2}[:.h]\d{2}"
+_NUMERIC_DATE = r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}"
 # Dates and times as publishers print them in datelines.
 DATE_OR_TIME = re.compile(
-    rf"({_CLOCK}\b|"
-    r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\b(19|20)\d{2}\b|"
-    r"(?<!\d)\d++\s*+[年月日時分])"
+    rf"({_CLOCK}\b|{_NUMERIC_DATE}|\b(19|20)\d{{2}}\b|(?<!\d)\d++\s*+[年月日時分])"
+)
+# A range of days, as an event's dates are given ("June 8-11", "16.-19. März",
+# "2025-12-12 - 2025-12-17"): two days or two dates joined by a dash, neither part of a
+# longer number, date or time.
+DAY_RANGE = re.compile(
+    rf"(?<![\w./:-])(\d{{1,2}}\.?|{_NUMERIC_DATE})\s*[-–—]\s*(\d{{1,2}}\.?|{_NUMERIC_DATE})"
+    r"(?![\w/:-]|[.,]\d)"
 )
 # A block that is only a publication or update label, alone or with its date (and nothing
 # naming an author: "Posted by", "Erstellt von").
@@ -275,6 +281,9 @@ READING_TIME_IN_LINE = re.compile(
 )
 # A trailing link block is promo when every block after its heading is this short.
 SHORT_BLOCK_WORDS = 25
+# Words of a credit that opens with its label ("Photos by ..."): a line, which may name
+# several photographers.
+CREDIT_WORDS = 25
 # Words of a headline-like block: a teaser title, a navigation entry.
 HEADLINE_WORDS = 15
 NEAR_EQUAL = 0.9
@@ -512,7 +521,8 @@ def drop_ad_labels(blocks: list[Block], context: PageContext) -> list[Block]:
 def drop_captions(blocks: list[Block], context: PageContext) -> list[Block]:
     """A block equal or near-equal to an image caption on the page (caption markup, a small
     media container's text) is removed, as is a block that is only a photo credit or a
-    contributor credit. An image's alt text is no caption: a tile's title repeats it."""
+    contributor credit (see ``_is_credit``). An image's alt text is no caption: a tile's title
+    repeats it."""
     captions = CaptionIndex(context.captions)
     return [b for b in blocks if not (_is_credit(b.text) or captions.matches(b.text))]
 
@@ -531,8 +541,14 @@ def _folded(text: str) -> str:
 
 
 def _is_credit(text: str) -> bool:
-    """The block is a photo or contributor credit (``CREDIT_LINE`` or ``CREDIT_MENTION``)."""
-    if CREDIT_LINE.search(text):
+    """The block is a photo or contributor credit (``CREDIT_LINE`` or ``CREDIT_MENTION``). A
+    block that opens with a credit's label ("Photo:", "Source:", "Copyright:") is one only
+    when it is a line of at most ``CREDIT_WORDS`` words: a longer one goes on as a paragraph
+    ("Image by ... This post contains ...", "(Copyright: Parts of this paper are reproduced
+    from ..."). The other credits (an agency's name closing the block, "Reporting by", "...
+    contributed to this report") may name many people."""
+    credit = CREDIT_LINE.search(text)
+    if credit and (credit["label"] is None or _words(text) <= CREDIT_WORDS):
         return True
     folded = _folded(text)
     return (
@@ -563,27 +579,39 @@ class CaptionIndex:
 def drop_link_blocks(blocks: list[Block], context: PageContext) -> list[Block]:
     """A short, headline-like paragraph (or a list of such items) whose text is mostly link
     text is a teaser or navigation and is removed; headings, long paragraphs and lists of long
-    items (references) stay even when they are links, and so does a list that the paragraph
-    before it introduces (see ``_introduces``)."""
+    items (references) stay even when they are links, and so does a list of the story's (see
+    ``_story_list``)."""
     return [
         block
         for index, block in enumerate(blocks)
-        if not _is_link_teaser(block)
-        or (block.kind == "list" and index > 0 and _introduces(blocks[index - 1]))
+        if not _is_link_teaser(block) or (block.kind == "list" and _story_list(blocks, index))
     ]
 
 
-def _introduces(block: Block) -> bool:
-    """A paragraph ending in a colon that is no promo line ("Read more:", "You might also
-    like:") introduces the list after it as part of the story: the courses it names, the
-    patches it reports."""
-    text = block.text.strip()
+def _story_list(blocks: list[Block], index: int) -> bool:
+    """The list at ``index`` is part of the story (the courses it names, the patches it
+    reports) when the paragraph before it, no promo line ("Read more:", "You might also
+    like:"), introduces it (ends in a colon), or when it stands between that paragraph and
+    another, neither of them link text: a list of related stories closes a section."""
+    before = blocks[index - 1] if index > 0 else None
+    if before is None or before.kind != "paragraph" or _is_promo_intro(before.text.strip()):
+        return False
+    if before.text.strip().endswith(":"):
+        return True
+    after = blocks[index + 1] if index + 1 < len(blocks) else None
     return (
-        block.kind == "paragraph"
-        and text.endswith(":")
-        and PROMO_HEADING.fullmatch(text) is None
-        and READ_ALSO.match(text) is None
-        and PROMO_LINE.match(text) is None
+        after is not None
+        and after.kind == "paragraph"
+        and not _is_link_teaser(before)
+        and not _is_link_teaser(after)
+    )
+
+
+def _is_promo_intro(text: str) -> bool:
+    return (
+        PROMO_HEADING.fullmatch(text) is not None
+        or READ_ALSO.match(text) is not None
+        or PROMO_LINE.match(text) is not None
     )
 
 
@@ -671,10 +699,11 @@ def _found(text: str, folded: str, words: int, cues: tuple[Cue, ...]) -> bool:
 
 def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
     """A short block made mostly of digits that holds a date or time is a dateline and is
-    removed, as is a block that is only a publication or update label ("Last updated:",
-    "Aktualisiert am") with its date, or only the story's reading time ("5 min read"), and a
-    short block at the top of the body that holds a reading time: the story's meta line
-    (author, date and reading time, "Jane Roe · Sep 26, 2022 · 5 min read")."""
+    removed, unless it gives a range of days (an event's dates, "Date: June 8-11, 2026": a
+    story is published on one day), as is a block that is only a publication or update label
+    ("Last updated:", "Aktualisiert am") with its date, or only the story's reading time
+    ("5 min read"), and a short block at the top of the body that holds a reading time: the
+    story's meta line (author, date and reading time, "Jane Roe · Sep 26, 2022 · 5 min read")."""
     kept = []
     for index, block in enumerate(blocks):
         text = block.text
@@ -695,6 +724,7 @@ def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
                 alnum
                 and DATE_OR_TIME.search(text)
                 and sum(char.isdigit() for char in alnum) >= DATELINE_DIGITS * len(alnum)
+                and not DAY_RANGE.search(text)
             ):
                 continue
         kept.append(block)

@@ -18,6 +18,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import NamedTuple
+from urllib.parse import urldefrag, urljoin
 
 from lxml import etree
 
@@ -107,6 +108,9 @@ MIN_CAPTION_CHARS = 16
 # A media container (its class or id says so) is small: its text is a caption, not a story.
 MEDIA_WORDS = frozenset({"media", "image", "img", "photo", "picture", "video", "gallery"})
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# Media containers whose text is no caption: a quote (an embedded post) and a player's
+# fallback text.
+NO_CAPTION_MEDIA_TAGS = frozenset({"blockquote", "video", "audio"})
 MAX_MEDIA_TEXT_CHARS = 400
 
 
@@ -358,16 +362,35 @@ def _boilerplate_words(words: frozenset[str]) -> bool:
 _HAS_BLOCK = etree.XPath("boolean(.//p | .//h1 | .//h2 | .//h3 | .//h4 | .//h5 | .//h6)")
 
 
-def is_teaser_card(link: etree._Element) -> bool:
+def is_teaser_card(link: etree._Element, page_url: str | None = None) -> bool:
     """A link that wraps a heading or a paragraph is a teaser card for another page; an anchor
     without a target (``<a id=...>``, often left open around a whole section) is not a link,
-    nor is a link to a place on the page itself (``href="#..."``: a table of contents entry,
-    the toggle of a question's answer), which leads to no other page."""
+    nor is a link to a place on the page itself (``href="#..."``, or the page's own address,
+    ``page_url``, with a ``#...`` after it: a table of contents entry, a section heading that
+    links to itself, the toggle of a question's answer), which leads to no other page."""
     href = link.get("href")
     # A link without child elements (most of them) holds no heading or paragraph.
     return (
-        href is not None and not href.startswith("#") and len(link) > 0 and bool(_HAS_BLOCK(link))
+        href is not None
+        and len(link) > 0
+        and not _on_this_page(href, page_url)
+        and bool(_HAS_BLOCK(link))
     )
+
+
+def _on_this_page(href: str, page_url: str | None) -> bool:
+    """Whether ``href`` names a place on the page at ``page_url``: a fragment alone, or the
+    page's own address with a fragment (a link without one may be the page's own card in a
+    list of stories, or a menu's link to the page it is on)."""
+    if href.startswith("#"):
+        return True
+    if page_url is None or "#" not in href:
+        return False
+    try:
+        target = urldefrag(urljoin(page_url, href.strip())).url
+    except ValueError:  # an address urllib cannot read (a broken IPv6 host) is no place here
+        return False
+    return target == urldefrag(page_url).url
 
 
 def text_length(element: etree._Element, cap: int | None = None) -> int:
@@ -407,11 +430,12 @@ def prune_boilerplate(
     tree: etree._Element,
     markers: Markers | None = None,
     removed_into: list[etree._Element] | None = None,
+    page_url: str | None = None,
 ) -> int:
     """Remove boilerplate elements (see ``is_boilerplate``) unless they hold a story-sized
-    share of the page's paragraph text, then teaser cards unless they are the page's content
-    (see ``cards_are_content``); returns how many were removed, and appends them to
-    ``removed_into`` when given."""
+    share of the page's paragraph text, then teaser cards (links to pages other than
+    ``page_url``) unless they are the page's content (see ``cards_are_content``); returns how
+    many were removed, and appends them to ``removed_into`` when given."""
     markers = page_markers(tree) if markers is None else markers
     page_chars = _paragraph_chars(tree, None)
     # ``is_boilerplate`` of every element, asked in two parts: the elements whose class/id
@@ -433,7 +457,7 @@ def prune_boilerplate(
             _drop_keep_tail(element)
             gone[element] = None
     # Cards are looked for in what is left: a menu's links went with the menu.
-    cards = [link for link in tree.iter("a") if is_teaser_card(link)]
+    cards = [link for link in tree.iter("a") if is_teaser_card(link, page_url)]
     if not cards_are_content(tree, cards):
         for card in cards:
             if not any(a in gone for a in card.iterancestors()):
@@ -488,13 +512,15 @@ def media_texts(tree: etree._Element, markers: Markers | None = None) -> list[st
     """Texts of the small elements whose class or id says they hold media (a photo, a video, a
     gallery): their captions and credits. Being near an image is no evidence (story paragraphs
     often share a container with a photo), nor is a quote's class (embedded posts are quotes);
-    a media container that holds a heading is a card with its own headline, not a caption."""
+    a media container that holds a heading is a card with its own headline, not a caption,
+    and the text inside a ``<video>`` or ``<audio>`` is what a browser that cannot play it
+    shows in its place, as an image's alt text: a description the story may repeat."""
     markers = page_markers(tree) if markers is None else markers
     return _container_texts(
         [
             element
             for element in markers.media
-            if element.tag != "blockquote"
+            if element.tag not in NO_CAPTION_MEDIA_TAGS
             and text_length(element, MAX_MEDIA_TEXT_CHARS) <= MAX_MEDIA_TEXT_CHARS
             and next(element.iter(*HEADING_TAGS), None) is None
         ]

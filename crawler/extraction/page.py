@@ -185,7 +185,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         markers=markers,
     )
     pruned: list[etree._Element] = []
-    prune_boilerplate(tree, markers, pruned)
+    prune_boilerplate(tree, markers, pruned, page_url=url)
     separate_run_in_words(tree)
     # trafilatura's metadata for the fields the page lacks, read before its cascade (which
     # prunes the tree in place) runs on the same tree.
