@@ -644,13 +644,19 @@ def _names(value: Any, nodes: dict[str, dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+# Elements found from their attributes up, in document order: an XPath that tests every
+# element of the page for the attribute (``//*[@itemprop]``) takes several times as long.
+_MARKED_DATES = etree.XPath("//@itemprop[. = 'datePublished' or . = 'dateCreated']/..")
+_WITH_ITEMPROP = etree.XPath("//@itemprop/..")
+
+
 def _marked_date(tree: etree._Element, times: list[etree._Element]) -> str | None:
     """The publication date the markup marks without declaring it in the head: the first
     element with ``itemprop="datePublished"`` or ``"dateCreated"`` in page order (a question
     is created before its answers are published), else the first ``<time>`` (its
     ``datetime``, else its text; ``times``: the page's ``<time>`` elements). Checked on the
     dev corpora, this beats htmldate's guess on pages without a declared date."""
-    marked = tree.xpath("//*[@itemprop='datePublished' or @itemprop='dateCreated']")
+    marked = _MARKED_DATES(tree)
     for elements in (marked, times):
         for element in elements[:10]:
             value = element.get("content") or element.get("datetime")
@@ -874,7 +880,7 @@ def _declared_moments(
     values += [
         value for name, found in meta_tags.items() if DATE_META.search(name) for value in found
     ]
-    for element in tree.xpath("//*[@itemprop]")[:200]:
+    for element in _WITH_ITEMPROP(tree)[:200]:
         if element.get("itemprop") in DATE_ITEMPROPS:
             values.append(element.get("content") or element.get("datetime"))
     values += time_values
