@@ -97,8 +97,11 @@ _ALNUM = re.compile(r"[^\W_]+")
 # The bytes of an ASCII text, each that is neither a letter nor a digit as a space: a plain C
 # table lookup (``bytes.translate``), two to four times as fast as ``str.translate``'s mapping.
 _ASCII_SEPARATORS = bytes(code if chr(code).isalnum() else 32 for code in range(256))
-# The same with "_", a word character for ``_WORDS`` (``\w``), kept.
-_ASCII_NON_WORD = bytes(code if chr(code).isalnum() or code == 95 else 32 for code in range(256))
+# The UTF-8 bytes of a text, each ASCII one that is neither a letter, a digit nor "_" (a word
+# character for ``_WORDS``: ``\w``) as a space; the bytes of other characters kept.
+_UTF8_NON_WORD = bytes(
+    code if code >= 128 or chr(code).isalnum() or code == 95 else 32 for code in range(256)
+)
 
 
 def alnum_words(text: str) -> list[str]:
@@ -120,11 +123,18 @@ def alnum_words(text: str) -> list[str]:
 def count_words(text: str) -> int:
     """Words in ``text``: runs of letters and digits, and each character of scripts written
     without spaces (Chinese, Japanese)."""
+    # ``_WORDS``' runs, counted without a match for each: split at the ASCII characters that
+    # are no word characters (which no match holds), a text is pieces of which those of ASCII
+    # alone (most: an ASCII text holds no unspaced script) are one run each; only the others
+    # (“quoted”, accented, unspaced words) are read by the pattern, joined by spaces.
+    try:
+        pieces = text.encode("utf-8").translate(_UTF8_NON_WORD).split()
+    except UnicodeEncodeError:  # a lone surrogate has no UTF-8 bytes
+        return len(_WORDS.findall(text))
     if text.isascii():
-        # ``_WORDS``' runs, counted without a match object for each (most texts): an ASCII
-        # text holds no unspaced script, and its word characters are letters, digits and "_".
-        return len(text.encode("ascii").translate(_ASCII_NON_WORD).split())
-    return len(_WORDS.findall(text))
+        return len(pieces)
+    others = [piece for piece in pieces if not piece.isascii()]
+    return len(pieces) - len(others) + len(_WORDS.findall(b" ".join(others).decode("utf-8")))
 
 
 def to_iso8601(value: object, *, now: datetime | None = None, keep_day: bool = False) -> str | None:
