@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
@@ -405,7 +406,12 @@ def written_dates(text: str, years: frozenset[str] = frozenset()) -> list[Writte
     is given with a zone: then it is not the reader's local clock); at most ``MAX_TEXT_DATES``,
     from the first ``MAX_TEXT_YEARS`` years; only those of ``years`` when given (read faster;
     ``MAX_TEXT_DATES`` then counts only theirs)."""
-    found: list[WrittenDate] = []
+    return list(iter_written_dates(text, years))
+
+
+def iter_written_dates(text: str, years: frozenset[str] = frozenset()) -> Iterator[WrittenDate]:
+    """``written_dates``, each read when asked for: a search for one date stops there."""
+    found = 0
     for seen, year in enumerate(_YEAR.finditer(text)):
         if seen >= MAX_TEXT_YEARS:
             break
@@ -420,11 +426,11 @@ def written_dates(text: str, years: frozenset[str] = frozenset()) -> list[Writte
             )
             day = _written_day(match) if match else None
             if match and day:
-                found.append(WrittenDate(year.start(), day, _written_time(match, day)))
+                yield WrittenDate(year.start(), day, _written_time(match, day))
+                found += 1
                 break
-        if len(found) >= MAX_TEXT_DATES:
+        if found >= MAX_TEXT_DATES:
             break
-    return found
 
 
 def _written_time(match: re.Match[str], day: str) -> datetime | None:

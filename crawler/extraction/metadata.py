@@ -25,6 +25,7 @@ from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.textnorm import (
     WrittenDate,
     clean_text,
+    iter_written_dates,
     page_text,
     tidy_text,
     to_iso8601,
@@ -756,10 +757,12 @@ class ShownDates:
     def shows(self, day: str) -> bool:
         """Whether the text shows ``day``, a numeric date also read month first ("09.10.2024"
         is the 9th of October or September 10th): a declared day either reading gives is
-        shown. Only the dates of the day's year are read, unless all are already."""
+        shown. Only the dates of the day's year are read, unless all are already, and only
+        until one shows the day (most declared days the text shows are among its first
+        dates)."""
         year = frozenset([day[:4]])
-        found = self.__dict__.get("all") or written_dates(self.text, year)
-        return day in self.readings(found)
+        found = self.__dict__.get("all") or iter_written_dates(self.text, year)
+        return any(day in self.readings([date]) for date in found)
 
     def labelled_date(self) -> WrittenDate | None:
         """The first date near the headline that the text labels as the publication
