@@ -403,15 +403,15 @@ def read_page_rights(
     return rights
 
 
-# The elements either kind of licence markup is read from, in one walk of the page: those
-# with a ``property`` or a ``rel`` attribute that holds "license" in any case (both tests
-# below need it), kept in C by the XPath: most pages mark hundreds of elements with Open
-# Graph properties or links' ``rel="noopener"``, none of which the tests take. Only ASCII
-# capitals lower to the letters of "license" (``str.lower`` makes "İ" two characters).
-_WITH_LICENSE_MARKUP = etree.XPath(
-    "//*[@property or @rel]"
-    "[contains(translate(concat(@property, ' ', @rel), 'LICENSE', 'license'), 'license')]"
-)
+# The elements either kind of licence markup is read from, in document order: those with a
+# ``property`` or a ``rel`` attribute that holds "license" in any case (both tests below need
+# it), kept in C by the XPath: most pages mark hundreds of elements with Open Graph
+# properties or links' ``rel="noopener"``, none of which the tests take. Only ASCII capitals
+# lower to the letters of "license" (``str.lower`` makes "İ" two characters). The XPath goes
+# from the attributes to their elements: a third of the time of testing every element for
+# them (``//*[@property or @rel]``).
+_LICENSE_IN = "contains(translate(., 'LICENSE', 'license'), 'license')"
+_WITH_LICENSE_MARKUP = etree.XPath(f"//@property[{_LICENSE_IN}]/.. | //@rel[{_LICENSE_IN}]/..")
 
 
 def _markup_license(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
@@ -97,8 +98,11 @@ _ALNUM = re.compile(r"[^\W_]+")
 # The bytes of an ASCII text, each that is neither a letter nor a digit as a space: a plain C
 # table lookup (``bytes.translate``), two to four times as fast as ``str.translate``'s mapping.
 _ASCII_SEPARATORS = bytes(code if chr(code).isalnum() else 32 for code in range(256))
-# The same with "_", a word character for ``_WORDS`` (``\w``), kept.
-_ASCII_NON_WORD = bytes(code if chr(code).isalnum() or code == 95 else 32 for code in range(256))
+# The UTF-8 bytes of a text, each ASCII one that is neither a letter, a digit nor "_" (a word
+# character for ``_WORDS``: ``\w``) as a space; the bytes of other characters kept.
+_UTF8_NON_WORD = bytes(
+    code if code >= 128 or chr(code).isalnum() or code == 95 else 32 for code in range(256)
+)
 
 
 def alnum_words(text: str) -> list[str]:
@@ -120,11 +124,18 @@ def alnum_words(text: str) -> list[str]:
 def count_words(text: str) -> int:
     """Words in ``text``: runs of letters and digits, and each character of scripts written
     without spaces (Chinese, Japanese)."""
+    # ``_WORDS``' runs, counted without a match for each: split at the ASCII characters that
+    # are no word characters (which no match holds), a text is pieces of which those of ASCII
+    # alone (most: an ASCII text holds no unspaced script) are one run each; only the others
+    # (“quoted”, accented, unspaced words) are read by the pattern, joined by spaces.
+    try:
+        pieces = text.encode("utf-8").translate(_UTF8_NON_WORD).split()
+    except UnicodeEncodeError:  # a lone surrogate has no UTF-8 bytes
+        return len(_WORDS.findall(text))
     if text.isascii():
-        # ``_WORDS``' runs, counted without a match object for each (most texts): an ASCII
-        # text holds no unspaced script, and its word characters are letters, digits and "_".
-        return len(text.encode("ascii").translate(_ASCII_NON_WORD).split())
-    return len(_WORDS.findall(text))
+        return len(pieces)
+    others = [piece for piece in pieces if not piece.isascii()]
+    return len(pieces) - len(others) + len(_WORDS.findall(b" ".join(others).decode("utf-8")))
 
 
 def to_iso8601(value: object, *, now: datetime | None = None, keep_day: bool = False) -> str | None:
@@ -395,7 +406,12 @@ def written_dates(text: str, years: frozenset[str] = frozenset()) -> list[Writte
     is given with a zone: then it is not the reader's local clock); at most ``MAX_TEXT_DATES``,
     from the first ``MAX_TEXT_YEARS`` years; only those of ``years`` when given (read faster;
     ``MAX_TEXT_DATES`` then counts only theirs)."""
-    found: list[WrittenDate] = []
+    return list(iter_written_dates(text, years))
+
+
+def iter_written_dates(text: str, years: frozenset[str] = frozenset()) -> Iterator[WrittenDate]:
+    """``written_dates``, each read when asked for: a search for one date stops there."""
+    found = 0
     for seen, year in enumerate(_YEAR.finditer(text)):
         if seen >= MAX_TEXT_YEARS:
             break
@@ -410,11 +426,11 @@ def written_dates(text: str, years: frozenset[str] = frozenset()) -> list[Writte
             )
             day = _written_day(match) if match else None
             if match and day:
-                found.append(WrittenDate(year.start(), day, _written_time(match, day)))
+                yield WrittenDate(year.start(), day, _written_time(match, day))
+                found += 1
                 break
-        if len(found) >= MAX_TEXT_DATES:
+        if found >= MAX_TEXT_DATES:
             break
-    return found
 
 
 def _written_time(match: re.Match[str], day: str) -> datetime | None:

@@ -66,6 +66,10 @@ def test_word_count_counts_each_cjk_character() -> None:
     assert count_words("東京で記事を書いた。") == 9
     assert count_words("Hello, world: 42 times") == 4
     assert count_words("한국어 기사입니다") == 2  # Korean is written with spaces
+    # Read from the UTF-8 bytes, the pattern's runs: none holds an ASCII non-word character,
+    # each may hold other letters, and a word character need not be ASCII.
+    assert count_words("“Quoted” café—naïve snake_case 3\u00a0km 東京") == 8
+    assert count_words("x\ud800y") == 2  # a lone surrogate, which has no UTF-8 bytes
     # Forty different sentences: a text made of repeated paragraphs would be a second copy.
     numerals = "〇一二三四五六七八九"
     japanese = "".join(

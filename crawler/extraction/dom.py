@@ -168,6 +168,9 @@ def _name_kinds(name: str) -> frozenset[int]:
     return frozenset(_candidate_kinds(frozenset(_words_of_name(name))))
 
 
+# Whole class and id values recur too (a site's pages share their layout's): a value seen
+# again is not split into its names.
+@functools.lru_cache(maxsize=16384)
 def _value_kinds(value: str) -> frozenset[int]:
     """``_candidate_kinds`` of the words of a class or id value, from its names'."""
     kinds = NO_KINDS

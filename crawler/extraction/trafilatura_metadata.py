@@ -4,7 +4,8 @@ The values are those of ``trafilatura.metadata.extract_metadata`` (the function
 ``bare_extraction(with_metadata=True)`` calls, at the pinned trafilatura version), field by
 field: the page's own declarations are read first, so trafilatura is consulted only for the
 fields they leave empty, and its costly searches (the date, with ``htmldate``; authors and tags
-in the page body) run only on the pages that need them (the date's last resort, htmldate's
+in the page body) run only on the pages that need them, as does its JSON-LD reading (only the
+title, author and site name come from it) (the date's last resort, htmldate's
 patterns over the whole page, tried only where a match can start: ``htmldate_search``). The
 fields trafilatura computes that the record never uses (categories, licence) are not computed
 at all.
@@ -87,11 +88,21 @@ class TrafilaturaMetadata:
         self.default_url = url
 
     @cached_property
-    def _declared(self) -> Document:
-        """Meta elements, then JSON-LD, as trafilatura reads them first."""
+    def _meta(self) -> Document:
+        """The meta elements, as trafilatura reads them first: all it reads of the URL,
+        description, image and tags, which its JSON-LD reader never sets."""
         declared = examine_meta(self.tree)
         if declared.author and " " not in declared.author:
             declared.author = None  # trafilatura ignores a one-word meta author
+        return declared
+
+    @cached_property
+    def _declared(self) -> Document:
+        """The meta elements, then JSON-LD (which sets the title, author and site name), as
+        trafilatura reads them first. Read only for those fields: the JSON-LD reader (it
+        minifies and normalises each script's text before parsing it) costs several times
+        what the meta elements do."""
+        declared = self._meta  # completed in place, as trafilatura does
         # trafilatura's own guard: its JSON-LD reader fails on some odd input.
         with suppress(Exception):
             declared = extract_meta_json(self.tree, declared)
@@ -107,7 +118,7 @@ class TrafilaturaMetadata:
 
     @cached_property
     def url(self) -> str | None:
-        return self._declared.url or extract_url(self.tree, self.default_url)
+        return self._meta.url or extract_url(self.tree, self.default_url)
 
     @cached_property
     def date(self) -> str | None:
@@ -132,16 +143,16 @@ class TrafilaturaMetadata:
 
     @cached_property
     def description(self) -> str | None:
-        return _trimmed(self._declared.description)
+        return _trimmed(self._meta.description)
 
     @cached_property
     def image(self) -> str | None:
-        return _trimmed(self._declared.image)
+        return _trimmed(self._meta.image)
 
     @cached_property
     def tags(self) -> list[str]:
-        if self._declared.tags:
-            return list(self._declared.tags)
+        if self._meta.tags:
+            return list(self._meta.tags)
         # extract_catstags keeps only links whose address names a tag, which most pages
         # lack: its four whole-tree XPaths run only where one is there.
         root = self.tree.getroottree().getroot()  # its XPaths search the whole document

@@ -431,6 +431,12 @@ def _disclosure_button(element: etree._Element) -> bool:
     ) == "false"
 
 
+# Found from the attributes up, in document order: several times faster than an XPath that
+# tests every element for the attribute (``//*[@id]``).
+_WITH_ARIA_CONTROLS = etree.XPath("//@aria-controls/..")
+_WITH_ID = etree.XPath("//@id/..")
+
+
 def mark_disclosure_panels(tree: etree._Element) -> None:
     """Mark (``PANEL_MARK``) the panels of the page's disclosure buttons (an FAQ answer, an
     accordion's section, a "read more" text), before trafilatura's cleaning removes the
@@ -438,11 +444,11 @@ def mark_disclosure_panels(tree: etree._Element) -> None:
     wrap it alone, where it is a block holding a paragraph (``_PANEL_TAGS``) outside the
     page's header and navigation, and no menu, dialog or tab by its role."""
     ids: dict[str, list[etree._Element]] = {}
-    for button in tree.xpath("//*[@aria-controls]"):
+    for button in _WITH_ARIA_CONTROLS(tree):
         if not _disclosure_button(button):
             continue
         if not ids:
-            for element in tree.xpath("//*[@id]"):
+            for element in _WITH_ID(tree):
                 ids.setdefault(element.get("id"), []).append(element)
         for name in button.get("aria-controls").split():
             for panel in ids.get(name, ()):
