@@ -4,11 +4,10 @@ The values are those of ``trafilatura.metadata.extract_metadata`` (the function
 ``bare_extraction(with_metadata=True)`` calls, at the pinned trafilatura version), field by
 field: the page's own declarations are read first, so trafilatura is consulted only for the
 fields they leave empty, and its costly searches (the date, with ``htmldate``; authors and tags
-in the page body) run only on the pages that need them, as does its JSON-LD reading (only the
-title, author and site name come from it) (the date's last resort, htmldate's
-patterns over the whole page, tried only where a match can start: ``htmldate_search``). The
-fields trafilatura computes that the record never uses (categories, licence) are not computed
-at all.
+in the page body; the date's last resort, htmldate's patterns over the whole page, tried only
+where a match can start: ``htmldate_search``) run only on the pages that need them, as does its
+JSON-LD reading (only the title, author and site name come from it). The fields trafilatura
+computes that the record never uses (categories, licence) are not computed at all.
 
 trafilatura's author search (``trafilatura.metadata.extract_author``) is run with its XPath
 expressions evaluated in Python (``author_search``): each of them is a walk of the whole tree
