@@ -575,6 +575,24 @@ def test_embed_or_icon_style_named_block_holding_text_is_kept() -> None:
         assert gone not in ours
 
 
+def test_quotation_in_a_figure_is_kept() -> None:
+    # trafilatura's cleaning removes every <figure> but those holding a table; a figure
+    # holding a blockquote is a quotation (HTML's markup for one with its attribution), not
+    # an image: it is kept as a figure holding a table is. A figure of an image still goes.
+    html = (
+        f"<html><body><article>{STORY_PARAGRAPHS}"
+        "<figure><blockquote><p>The bell is older than the harbour itself, and it has never "
+        "once been late for the night boat.</p></blockquote><figcaption>Harbour master"
+        "</figcaption></figure>"
+        '<figure><img src="/boat.jpg" alt=""><p>The night boat at the quay.</p></figure>'
+        "</article></body></html>"
+    )
+    assert "The bell is older" not in (trafilatura.extract(html, include_comments=False) or "")
+    text = extract_page(html, URL, min_text_chars=0).text or ""
+    assert "The bell is older than the harbour itself" in text
+    assert "at the quay" not in text
+
+
 def test_story_that_broken_markup_nests_in_the_page_header_is_extracted() -> None:
     # An unclosed pop-up nests the page, the story inside its <header>: trafilatura's balanced
     # cleaning removes the header and leaves no paragraph, so it finds no body; recall focus

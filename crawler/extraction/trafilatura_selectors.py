@@ -39,7 +39,8 @@ about the text the element holds; an element selected only for a word that says 
 shown (``SHOWN_WORDS``: ``embed``, ``-icon``) and holding text outside a quote is kept too; a
 hidden element that a button names as the panel it opens (``mark_disclosure_panels``, before
 the cleaning removes the buttons) is not pruned for being hidden: an FAQ answer or an
-accordion's section is story text the reader opens.
+accordion's section is story text the reader opens. And a ``<figure>`` holding a quote is made
+a ``<div>`` before trafilatura's cleaning, which removes figures (``quotes_out_of_figures``).
 """
 
 from __future__ import annotations
@@ -670,9 +671,20 @@ JUSTEXT_MAX_BLOCKS = 100_000
 JUSTEXT_BLOCK_TAGS = (*sorted(PARAGRAPH_TAGS), "br")
 
 
+def quotes_out_of_figures(tree: etree._Element) -> None:
+    """Make each ``<figure>`` that holds a ``<blockquote>`` a ``<div>``: a quotation with its
+    attribution, as HTML marks one up, not an image, which trafilatura's cleaning removes with
+    every figure but those holding a table."""
+    for figure in tree.iter("figure"):
+        if figure.find(".//blockquote") is not None:
+            figure.tag = "div"
+
+
 def clean_and_convert(tree: etree._Element, options: Extractor, url: str | None) -> etree._Element:
     """``convert_tags(tree_cleaning(tree, options), options, url)`` (``trafilatura.core``),
-    with the text nodes they strip tags between joined (``strip_tags``)."""
+    with the text nodes they strip tags between joined (``strip_tags``), on the tree with its
+    quotations taken out of figures (``quotes_out_of_figures``)."""
+    quotes_out_of_figures(tree)
     cleaned = _PROCESSING["tree_cleaning"](tree, options)
     converted: etree._Element = _PROCESSING["convert_tags"](cleaned, options, url)
     return converted
