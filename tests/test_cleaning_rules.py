@@ -596,6 +596,72 @@ def test_story_split_among_slides_trafilatura_prunes_by_their_class_name_is_kept
     assert "Ferry timetable" not in ours
 
 
+STORY_PARAGRAPHS = "".join(
+    f"<p>The night boat leaves the harbour at nine, stop {n} on its way, and reaches the "
+    "fishing village forty minutes later, when the harbour master rings his bell and the "
+    "fishermen carry the catch of the day up the quay.</p>"
+    for n in range(1, 5)
+)
+
+
+def test_embed_or_icon_style_named_block_holding_text_is_kept() -> None:
+    # trafilatura prunes an element with "embed" or "-icon" anywhere in its class: the words
+    # say how a block is shown (a block of the site's own HTML, an accordion's icon style),
+    # not that it is boilerplate. Holding text, it stays; an embed holding no block of text,
+    # an embedded post (a quote), a list of links, an embedded chart ("embedded") and an
+    # element also named for another word still go.
+    html = (
+        f"<html><body><article>{STORY_PARAGRAPHS}"
+        '<div class="w-embed"><table><tr><td>Ferry</td><td>Nine o\'clock, every night'
+        "</td></tr></table></div>"
+        '<div class="accordion accordion-icon-style-arrow"><div><button>Tides</button>'
+        "<p>The crossing waits for the tide when the moon is full.</p></div></div>"
+        '<div class="video-embed"><a href="/v">Watch</a></div>'
+        '<section class="interactive-embedded"><p>Interest payments, in billions</p></section>'
+        '<div class="share-embed"><p>Share this story with a friend today.</p></div>'
+        '<div class="most-read embed-container"><h2>Most read</h2><ul><li>'
+        '<a href="/a">The lighthouse keeper retires after forty years</a></li><li>'
+        '<a href="/b">New timetable for the winter crossings</a></li></ul></div>'
+        '<div class="oembed"><blockquote><p>Boarding the night boat now!</p></blockquote></div>'
+        "</article></body></html>"
+    )
+    # on the tree as trafilatura's extractor reads it: cleaned, links and quotes converted
+    options = trafilatura_body.extraction_options(URL)
+
+    def pruned(prune: Callable[..., Any]) -> str:
+        tree = trafilatura_selectors.clean_and_convert(page.parse_html(html), options, URL)
+        article = tree.find(".//article")
+        assert article is not None
+        selectors = trafilatura_selectors.SELECTORS["OVERALL_DISCARD_XPATH"]
+        return dom.element_text(prune(article, selectors, with_backup=True))
+
+    theirs = pruned(trafilatura.htmlprocessing.prune_unwanted_nodes)
+    ours = pruned(trafilatura_selectors.prune_unwanted_nodes)
+    for kept in ("Nine o'clock", "waits for the tide"):
+        assert kept not in theirs
+        assert kept in ours
+    for gone in ("Watch", "Interest payments", "Share this story", "lighthouse", "Boarding"):
+        assert gone not in ours
+
+
+def test_quotation_in_a_figure_is_kept() -> None:
+    # trafilatura's cleaning removes every <figure> but those holding a table; a figure
+    # holding a blockquote is a quotation (HTML's markup for one with its attribution), not
+    # an image: it is kept as a figure holding a table is. A figure of an image still goes.
+    html = (
+        f"<html><body><article>{STORY_PARAGRAPHS}"
+        "<figure><blockquote><p>The bell is older than the harbour itself, and it has never "
+        "once been late for the night boat.</p></blockquote><figcaption>Harbour master"
+        "</figcaption></figure>"
+        '<figure><img src="/boat.jpg" alt=""><p>The night boat at the quay.</p></figure>'
+        "</article></body></html>"
+    )
+    assert "The bell is older" not in (trafilatura.extract(html, include_comments=False) or "")
+    text = extract_page(html, URL, min_text_chars=0).text or ""
+    assert "The bell is older than the harbour itself" in text
+    assert "at the quay" not in text
+
+
 def test_story_that_broken_markup_nests_in_the_page_header_is_extracted() -> None:
     # An unclosed pop-up nests the page, the story inside its <header>: trafilatura's balanced
     # cleaning removes the header and leaves no paragraph, so it finds no body; recall focus

@@ -35,9 +35,12 @@ another way than recall focus would (``RECALL_STEPS``).
 One step differs from trafilatura's on purpose: where its extractor prunes the elements of
 ``OVERALL_DISCARD_XPATH``, a wrapper selected for a word of its class or id that holds more
 than half of the text being pruned is kept (``prune_unwanted_nodes``): a name is no evidence
-about the text the element holds; and a hidden element that a button names as the panel it
-opens (``mark_disclosure_panels``, before the cleaning removes the buttons) is not pruned for
-being hidden: an FAQ answer or an accordion's section is story text the reader opens.
+about the text the element holds; an element selected only for a word that says how it is
+shown (``SHOWN_WORDS``: ``embed``, ``-icon``) and holding text outside a quote is kept too; a
+hidden element that a button names as the panel it opens (``mark_disclosure_panels``, before
+the cleaning removes the buttons) is not pruned for being hidden: an FAQ answer or an
+accordion's section is story text the reader opens. And a ``<figure>`` holding a quote is made
+a ``<div>`` before trafilatura's cleaning, which removes figures (``quotes_out_of_figures``).
 """
 
 from __future__ import annotations
@@ -185,6 +188,24 @@ _OVERALL_ATTRIBUTES = frozenset(
     {"data-lp-replacement-content", "role", "data-component", "id", "class"}
 )
 _HIDDEN_ATTRIBUTES = frozenset({"class", "style", "id", "aria-hidden"})
+# Words of trafilatura's class pattern that say how a block is shown, not that it is
+# boilerplate: an embed (a block of the site's own HTML, a table, a profile card) and
+# an icon style (``accordion-icon-style``, ``icon-list``: an icon itself holds no text).
+SHOWN_WORDS = ("embed", "-icon")
+
+
+def _without_alternatives(pattern: re.Pattern[str], words: Collection[str]) -> re.Pattern[str]:
+    """The pattern, an alternation, without the alternatives ``words``."""
+    alternatives = pattern.pattern.split("|")
+    kept = [alternative for alternative in alternatives if alternative not in words]
+    if len(kept) != len(alternatives) - len(words):
+        raise RuntimeError(f"trafilatura's class pattern no longer holds each of {words}")
+    return re.compile("|".join(kept), pattern.flags)
+
+
+_named_class = attribute_test(
+    _without_alternatives(_regexes(OVERALL_DISCARD_XPATH[0])["@class"], SHOWN_WORDS)
+)
 
 
 def _overall_discard(element: etree._Element) -> bool:
@@ -198,6 +219,21 @@ def _overall_discard(element: etree._Element) -> bool:
         or _overall["@id|@class"](_first_of(element, "id", "class"))
         or _overall["@id"](get("id"))
         or _overall["@class"](get("class"))
+    )
+
+
+def _named_for_how_shown(element: etree._Element) -> bool:
+    """Whether ``_overall_discard`` selects the element only for one of ``SHOWN_WORDS`` in
+    its class."""
+    get = element.get
+    return (
+        _overall["@class"](get("class"))
+        and not _named_class(get("class"))
+        and get("data-lp-replacement-content") is None
+        and "nav" not in (get("role") or "").replace("N", "n")
+        and "MostPopularStories" not in (get("data-component") or "")
+        and not _overall["@id|@class"](_first_of(element, "id", "class"))
+        and not _overall["@id"](get("id"))
     )
 
 
@@ -402,6 +438,9 @@ def _flush_rowspan_phantoms(rowspan_map: dict[int, int], newrow: etree._Element)
         trafilatura.main_extractor._flush_rowspan_phantoms(rowspan_map, newrow)
 
 
+# The blocks of text of trafilatura's converted tree: an embed or an icon holding none of
+# them, outside a quote, shows no text of its own (an embedded post is a quote).
+_TEXT_BLOCKS = ("p", "list", "table")
 # An element holding more than this share of the text trafilatura prunes is the story there.
 WRAPPER_SHARE = 0.5
 # Names that say what an element is, not what its wrapper is called: a side column beside the
@@ -466,6 +505,30 @@ def mark_disclosure_panels(tree: etree._Element) -> None:
                     wrapper = wrapper.getparent()
 
 
+def _shows_text(element: etree._Element) -> bool:
+    """Whether the element holds a block of text (``_TEXT_BLOCKS``, itself among them) that
+    no quote inside it (nor itself) holds: an embedded post, a quote, is left out as before."""
+    for block in element.iter(*_TEXT_BLOCKS):
+        holder: etree._Element | None = block
+        while holder is not None and holder.tag != "quote" and holder is not element:
+            holder = holder.getparent()
+        if holder is not None and holder.tag != "quote":
+            return True
+    return False
+
+
+def _mostly_links(element: etree._Element) -> bool:
+    """Whether at least half of the element's text is link text (``ref``, as trafilatura's
+    conversion names links): a list of teasers (most read, more stories)."""
+    text = _letters(element)
+    return 2 * sum(_letters(ref) for ref in element.iter("ref")) >= text
+
+
+def _letters(element: etree._Element) -> int:
+    """The length of the element's text without its whitespace (a page's indentation)."""
+    return sum(len(part) for text in element.itertext() for part in text.split())
+
+
 def prune_unwanted_nodes(
     tree: etree._Element, nodelist: list[Any], with_backup: bool = False
 ) -> etree._Element:
@@ -477,14 +540,18 @@ def prune_unwanted_nodes(
     (``page-footer``, ``w-embed``, ``listicle-slides``) that holds most of the text is the
     story, as for our own pruning; so are such elements that share one class value and each
     hold a paragraph, where together they hold more than half of that text (the slides of a
-    listicle, named ``listicle-slides``; a page's ``expandable`` sections); and a disclosure
+    listicle, named ``listicle-slides``; a page's ``expandable`` sections); an element
+    selected only for one of ``SHOWN_WORDS`` in its class (``w-embed``,
+    ``kt-accodion-icon-style-arrow``), not hidden, that holds a paragraph, list or table
+    outside a quote (``_shows_text``: an embedded post stays out, as before) and is not
+    mostly link text (``_mostly_links``: a list of teasers); and a disclosure
     panel (``PANEL_MARK``) selected only for being hidden is kept.
     Elements selected inside a kept one are still pruned; trafilatura's guard (prune nothing
     when that would leave less than a seventh of the text) reads what it always read."""
     if not with_backup:
         return trafilatura.htmlprocessing.prune_unwanted_nodes(tree, nodelist)
     by_words = nodelist[0](tree)
-    others = (elem for expression in nodelist[1:] for elem in expression(tree))
+    others = [elem for expression in nodelist[1:] for elem in expression(tree)]
     matches = dict.fromkeys([*by_words, *others])
     outer = [elem for elem in matches if not any(a in matches for a in elem.iterancestors())]
     old_len = len(tree.text_content())
@@ -511,6 +578,16 @@ def prune_unwanted_nodes(
         for group in groups.values()
         if len(group) > 1 and sum(named[elem] for elem in group) > cap
         for elem in group
+    )
+    # an element named only for how it is shown, holding text, and not hidden
+    hidden = set(others)
+    kept.update(
+        elem
+        for elem in by_words
+        if elem not in hidden
+        and _named_for_how_shown(elem)
+        and _shows_text(elem)
+        and not _mostly_links(elem)
     )
     # a disclosure panel selected only for being hidden
     by_name = set(by_words)
@@ -600,9 +677,20 @@ JUSTEXT_MAX_BLOCKS = 100_000
 JUSTEXT_BLOCK_TAGS = (*sorted(PARAGRAPH_TAGS), "br")
 
 
+def quotes_out_of_figures(tree: etree._Element) -> None:
+    """Make each ``<figure>`` that holds a ``<blockquote>`` a ``<div>``: a quotation with its
+    attribution, as HTML marks one up, not an image, which trafilatura's cleaning removes with
+    every figure but those holding a table."""
+    for figure in tree.iter("figure"):
+        if figure.find(".//blockquote") is not None:
+            figure.tag = "div"
+
+
 def clean_and_convert(tree: etree._Element, options: Extractor, url: str | None) -> etree._Element:
     """``convert_tags(tree_cleaning(tree, options), options, url)`` (``trafilatura.core``),
-    with the text nodes they strip tags between joined (``strip_tags``)."""
+    with the text nodes they strip tags between joined (``strip_tags``), on the tree with its
+    quotations taken out of figures (``quotes_out_of_figures``)."""
+    quotes_out_of_figures(tree)
     cleaned = _PROCESSING["tree_cleaning"](tree, options)
     converted: etree._Element = _PROCESSING["convert_tags"](cleaned, options, url)
     return converted
