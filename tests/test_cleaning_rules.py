@@ -416,6 +416,19 @@ def test_reader_prompts_anywhere_in_a_short_paragraph(prompt: str) -> None:
     assert cleaning.drop_promo(blocks, PageContext()) == [STORY[-1]]
 
 
+def test_affiliate_disclosure_styled_as_a_quote_goes_other_prompts_in_quotes_stay() -> None:
+    # A pull-quote disclosure speaks for the publisher; an embedded post asking its own
+    # readers for support is a quotation, and stays.
+    disclosure = Block(
+        "quote", "If you buy something using links in our stories, we may earn a commission."
+    )
+    embedded = Block(
+        "quote", "If you enjoyed reading this post – would you consider supporting our work?"
+    )
+    blocks = [disclosure, embedded, STORY[-1]]
+    assert cleaning.drop_promo(blocks, PageContext()) == [embedded, STORY[-1]]
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -642,6 +655,33 @@ def test_embed_or_icon_style_named_block_holding_text_is_kept() -> None:
         assert kept in ours
     for gone in ("Watch", "Interest payments", "Share this story", "lighthouse", "Boarding"):
         assert gone not in ours
+
+
+def test_section_pruned_for_an_id_made_from_its_heading_is_kept() -> None:
+    # trafilatura prunes an element whose id holds "menu"; an id made of the first words of
+    # the section's own heading is a table of contents' anchor, not a menu. An id that is no
+    # slug of the heading, and a too-short slug, still go.
+    html = (
+        f"<html><body><article>{STORY_PARAGRAPHS}"
+        '<div id="menu-ideas-for-the-night-crossing"><h2>Menu ideas for the night crossing</h2>'
+        "<p>Bring soup in a flask: the galley closes at ten.</p></div>"
+        '<div id="site-menu-links"><h2>Timetables and fares</h2>'
+        "<p>Fares go up on the first of May for every crossing.</p></div>"
+        '<div id="menu-tips"><h2>Menu tips for families</h2>'
+        "<p>Children eat free on the morning boats all summer.</p></div>"
+        "</article></body></html>"
+    )
+    options = trafilatura_body.extraction_options(URL)
+    tree = trafilatura_selectors.clean_and_convert(page.parse_html(html), options, URL)
+    article = tree.find(".//article")
+    assert article is not None
+    selectors = trafilatura_selectors.SELECTORS["OVERALL_DISCARD_XPATH"]
+    ours = dom.element_text(
+        trafilatura_selectors.prune_unwanted_nodes(article, selectors, with_backup=True)
+    )
+    assert "galley closes" in ours
+    assert "Fares go up" not in ours
+    assert "Children eat free" not in ours
 
 
 def test_quotation_in_a_figure_is_kept() -> None:

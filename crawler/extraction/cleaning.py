@@ -214,12 +214,13 @@ class Cue(NamedTuple):
         return cls(pattern, re.compile("|".join(map(re.escape, words))), max_words)
 
 
+AFFILIATE_DISCLOSURE = Cue.of(AFFILIATE_NOTICE, AFFILIATE_WORDS, 50)  # disclosures run longer
 READER_PROMPTS = (
     Cue.of(SIGNUP_PROMPT, SIGNUP_WORDS, 40),
     Cue.of(SUPPORT_PROMPT, SUPPORT_WORDS, 40),
     Cue.of(COMMENT_NOTICE, COMMENT_WORDS, 40),
     Cue.of(COOKIE_NOTICE, ("cookie",), 80),  # consent notices run longer
-    Cue.of(AFFILIATE_NOTICE, AFFILIATE_WORDS, 50),  # as do disclosures
+    AFFILIATE_DISCLOSURE,
 )
 # Found anywhere in a short block: a copyright notice or a paywall prompt.
 NOTICE = re.compile(
@@ -657,6 +658,10 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
         if block.kind in ("paragraph", "heading") and _found(
             block.text, folded, words, READER_PROMPTS
         ):
+            continue
+        # A disclosure styled as a pull quote still speaks for the publisher; the other
+        # prompts stay in quotes, where an embedded post may ask its readers to follow it.
+        if block.kind == "quote" and _found(block.text, folded, words, (AFFILIATE_DISCLOSURE,)):
             continue
         if words <= HEADLINE_WORDS and PROMO_HEADING.fullmatch(block.text.strip()):
             rest = blocks[index + 1 :]

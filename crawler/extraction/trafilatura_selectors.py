@@ -36,7 +36,8 @@ One step differs from trafilatura's on purpose: where its extractor prunes the e
 ``OVERALL_DISCARD_XPATH``, a wrapper selected for a word of its class or id that holds more
 than half of the text being pruned is kept (``prune_unwanted_nodes``): a name is no evidence
 about the text the element holds; an element selected only for a word that says how it is
-shown (``SHOWN_WORDS``: ``embed``, ``-icon``) and holding text outside a quote is kept too; a
+shown (``SHOWN_WORDS``: ``embed``, ``-icon``), or only for an id made from its heading's
+words (an anchor for a table of contents), and holding text outside a quote is kept too; a
 hidden element that a button names as the panel it opens (``mark_disclosure_panels``, before
 the cleaning removes the buttons) is not pruned for being hidden: an FAQ answer or an
 accordion's section is story text the reader opens. And a ``<figure>`` holding a quote is made
@@ -235,6 +236,30 @@ def _named_for_how_shown(element: etree._Element) -> bool:
         and not _overall["@id|@class"](_first_of(element, "id", "class"))
         and not _overall["@id"](get("id"))
     )
+
+
+def _named_by_its_heading(element: etree._Element) -> bool:
+    """Whether ``_overall_discard`` selects the element only for its id, and the id is an
+    anchor made of the first words (at least three) of the first heading it holds
+    ("menu-ideas-for-small-kitchens" on a section headed "Menu ideas for small kitchens"):
+    such an id is there for a table of contents to link to and says nothing of the section's
+    role."""
+    get = element.get
+    slug = _SLUG_WORDS.findall((get("id") or "").lower())
+    heading = next(element.iter("head"), None)
+    if len(slug) < 3 or heading is None:
+        return False
+    return (
+        _SLUG_WORDS.findall("".join(heading.itertext()).lower())[: len(slug)] == slug
+        and not _overall["@class"](get("class"))
+        and not _overall["@id|@class"](get("class"))
+        and get("data-lp-replacement-content") is None
+        and "nav" not in (get("role") or "").replace("N", "n")
+        and "MostPopularStories" not in (get("data-component") or "")
+    )
+
+
+_SLUG_WORDS = re.compile(r"[^\W_]+")
 
 
 def _hidden_discard(element: etree._Element) -> bool:
@@ -579,13 +604,13 @@ def prune_unwanted_nodes(
         if len(group) > 1 and sum(named[elem] for elem in group) > cap
         for elem in group
     )
-    # an element named only for how it is shown, holding text, and not hidden
+    # an element named only for how it is shown or by its heading, holding text, not hidden
     hidden = set(others)
     kept.update(
         elem
         for elem in by_words
         if elem not in hidden
-        and _named_for_how_shown(elem)
+        and (_named_for_how_shown(elem) or _named_by_its_heading(elem))
         and _shows_text(elem)
         and not _mostly_links(elem)
     )
