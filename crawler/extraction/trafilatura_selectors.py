@@ -230,9 +230,7 @@ def _named_for_how_shown(element: etree._Element) -> bool:
     return (
         _overall["@class"](get("class"))
         and not _named_class(get("class"))
-        and get("data-lp-replacement-content") is None
-        and "nav" not in (get("role") or "").replace("N", "n")
-        and "MostPopularStories" not in (get("data-component") or "")
+        and not _marked_for_discard(element)
         and not _overall["@id|@class"](_first_of(element, "id", "class"))
         and not _overall["@id"](get("id"))
     )
@@ -253,9 +251,18 @@ def _named_by_its_heading(element: etree._Element) -> bool:
         _SLUG_WORDS.findall("".join(heading.itertext()).lower())[: len(slug)] == slug
         and not _overall["@class"](get("class"))
         and not _overall["@id|@class"](get("class"))
-        and get("data-lp-replacement-content") is None
-        and "nav" not in (get("role") or "").replace("N", "n")
-        and "MostPopularStories" not in (get("data-component") or "")
+        and not _marked_for_discard(element)
+    )
+
+
+def _marked_for_discard(element: etree._Element) -> bool:
+    """Whether ``_overall_discard`` selects the element for an attribute other than its
+    class and id (the same tests, written out there: it runs on most elements)."""
+    get = element.get
+    return (
+        get("data-lp-replacement-content") is not None
+        or "nav" in (get("role") or "").replace("N", "n")
+        or "MostPopularStories" in (get("data-component") or "")
     )
 
 
