@@ -280,6 +280,11 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[int], Any], int]] = {
         lambda n: "1 min " * n + "reading time " * n,
         1000,
     ),
+    "cleaning.DAY_RANGE: digits and dashes": (
+        pattern(cleaning.DAY_RANGE),
+        lambda n: "1-" * n + "1.1.1" * n,
+        1000,
+    ),
     "dom._WORD_SPLIT": (pattern(dom._WORD_SPLIT, "split"), lambda n: "a_-" * n, 2000),
     "dom._CAMEL_SPLIT": (pattern(dom._CAMEL_SPLIT, "split"), lambda n: "abC" * n, 2000),
     "textnorm.alnum_words": (textnorm.alnum_words, lambda n: "a_ " * n, 2000),

@@ -574,7 +574,8 @@ def prune_unwanted_nodes(
     hold a paragraph, where together they hold more than half of that text (the slides of a
     listicle, named ``listicle-slides``; a page's ``expandable`` sections); an element
     selected only for one of ``SHOWN_WORDS`` in its class (``w-embed``,
-    ``kt-accodion-icon-style-arrow``), not hidden, that holds a paragraph, list or table
+    ``kt-accodion-icon-style-arrow``) or only for an id made of its heading's first words
+    (``_named_by_its_heading``), not hidden, that holds a paragraph, list or table
     outside a quote (``_shows_text``: an embedded post stays out, as before) and is not
     mostly link text (``_mostly_links``: a list of teasers); and a disclosure
     panel (``PANEL_MARK``) selected only for being hidden is kept.
