@@ -457,7 +457,7 @@ def test_sentences_about_newsletters_support_accounts_and_commissions_stay(line:
 
 
 @pytest.mark.parametrize(
-    ("line", "label"),
+    ("line", "dateline"),
     [
         ("Aktualisiert am 17.01.2021.", True),
         ("Letzte Änderung 14.02.2019", True),
@@ -467,12 +467,24 @@ def test_sentences_about_newsletters_support_accounts_and_commissions_stay(line:
         ("Posted by Andrew Hayden, Software Engineer on Google Play", False),
         ("Erstellt von Fabian am Dienstag 6. Mai 2014", False),
         ("Updated recipe with fresh pineapple and lime", False),
+        ("08.04.2015 12:46", True),
+        ("2/26/2015 7:11 AM PST", True),
+        ("Dec 19, 2025", True),
+        ("2025-12-12", True),
+        # An event's days, no dateline: a story is published on one day.
+        ("Date: June 8-11, 2026", False),
+        ("Date: 16-19 March 2026", False),
+        ("London, U.K.: June 10–11, 2026", False),
+        ("16.-19. März 2026", False),
+        ("2025-12-12 - 2025-12-17", False),
     ],
 )
-def test_publication_and_update_labels_are_datelines(line: str, label: bool) -> None:
+def test_dates_and_publication_labels_are_datelines_ranges_of_days_are_not(
+    line: str, dateline: bool
+) -> None:
     blocks = [Block("paragraph", line), STORY[-1]]
     kept = cleaning.drop_datelines(blocks, PageContext())
-    assert kept == ([STORY[-1]] if label else blocks)
+    assert kept == ([STORY[-1]] if dateline else blocks)
 
 
 @pytest.mark.parametrize(
@@ -497,27 +509,6 @@ def test_a_short_line_with_a_reading_time_at_the_top_is_the_meta_line(
     lower = [*STORY[-3:], blocks[0]]
     if not cleaning.READING_TIME.fullmatch(line):
         assert cleaning.drop_datelines(lower, PageContext()) == lower
-
-
-@pytest.mark.parametrize(
-    ("line", "dateline"),
-    [
-        ("08.04.2015 12:46", True),
-        ("2/26/2015 7:11 AM PST", True),
-        ("Dec 19, 2025", True),
-        ("2025-12-12", True),
-        # An event's days: a story is published on one day.
-        ("Date: June 8-11, 2026", False),
-        ("Date: 16-19 March 2026", False),
-        ("London, U.K.: June 10–11, 2026", False),
-        ("16.-19. März 2026", False),
-        ("2025-12-12 - 2025-12-17", False),
-    ],
-)
-def test_a_range_of_days_is_no_dateline(line: str, dateline: bool) -> None:
-    blocks = [Block("paragraph", line), STORY[-1]]
-    kept = cleaning.drop_datelines(blocks, PageContext())
-    assert kept == ([STORY[-1]] if dateline else blocks)
 
 
 def test_a_credit_is_a_line() -> None:

@@ -71,6 +71,7 @@ from trafilatura.xpaths import (
 
 from crawler.extraction.dom import MAX_PARAGRAPH_CHARS, text_length
 from crawler.extraction.justext_revise import revise_paragraph_classification
+from crawler.textnorm import alnum_words
 
 Test = Callable[[etree._Element], bool]
 _RE_TEST = re.compile(r"re:test\(([@\w|-]+), '([^']*)'(?:, '(\w*)')?\)")
@@ -243,12 +244,12 @@ def _named_by_its_heading(element: etree._Element) -> bool:
     such an id is there for a table of contents to link to and says nothing of the section's
     role."""
     get = element.get
-    slug = _SLUG_WORDS.findall((get("id") or "").lower())
+    slug = alnum_words((get("id") or "").lower())
     heading = next(element.iter("head"), None)
     if len(slug) < 3 or heading is None:
         return False
     return (
-        _SLUG_WORDS.findall("".join(heading.itertext()).lower())[: len(slug)] == slug
+        alnum_words("".join(heading.itertext()).lower())[: len(slug)] == slug
         and not _overall["@class"](get("class"))
         and not _overall["@id|@class"](get("class"))
         and not _marked_for_discard(element)
@@ -264,9 +265,6 @@ def _marked_for_discard(element: etree._Element) -> bool:
         or "nav" in (get("role") or "").replace("N", "n")
         or "MostPopularStories" in (get("data-component") or "")
     )
-
-
-_SLUG_WORDS = re.compile(r"[^\W_]+")
 
 
 def _hidden_discard(element: etree._Element) -> bool:
