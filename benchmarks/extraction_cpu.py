@@ -8,8 +8,13 @@ and Readability's pages; pages whose label is mostly absent from the HTML are le
 process and in turn: ours (``extract_article``: decoding, clean text, metadata, language, the
 finished record) and plain ``trafilatura.extract(html, url=url)``, each ``--repeats`` times,
 alternating so that a busy machine slows both alike. The CPU time (``time.process_time``) of a
-page is the median of its repeats; the script prints, per corpus and overall, the summed CPU of
-each and the ratio ours / trafilatura.
+page is the median of its repeats; the script prints, per corpus (and for web-dev's article
+pages together) and overall, the summed CPU of each and the ratio ours / trafilatura.
+
+The process is prepared as the crawl's extraction workers are (``worker_preload``: the
+extraction code imported, the language model loaded, then all of it frozen for the garbage
+collector), so both extractions run as they would in the crawl and in the crawl benchmark's
+limits; ``--no-freeze`` leaves the garbage collector as a plain Python process has it.
 
 ``--reference FILE`` checks that the records are the same as the ones saved in FILE (one
 SHA-256 digest of each page's record), and prints the pages that differ; with
@@ -34,8 +39,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import gc
+
 import trafilatura
 
+# Prepares this process as the crawl's extraction workers are (see the docstring).
+import crawler.extraction.worker_preload  # noqa: F401
 from crawler.extraction.article import extract_article
 from crawler.items import FeedEntry
 
@@ -93,7 +102,12 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=1, help="every N-th page")
     parser.add_argument("--reference", type=Path, help="digests of the records to compare with")
     parser.add_argument("--update-reference", action="store_true")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="do not freeze what is loaded for the collector"
+    )
     args = parser.parse_args()
+    if args.no_freeze:
+        gc.unfreeze()
 
     reference: dict[str, str] = {}
     if args.reference and args.reference.exists() and not args.update_reference:
@@ -109,7 +123,9 @@ def main() -> None:
             plain_cpu.append(cpu_of(plain, page)[0])
         key = f"{group}/{page['id']}"
         digests[key] = hashlib.sha256(record.encode("utf-8", "replace")).hexdigest()
-        for name in (group, "all"):
+        # web-dev's article pages together: the "web-dev articles"
+        together = ("web-dev articles",) if group.startswith("web-dev ") else ()
+        for name in (group, *together, "all"):
             figures = totals.setdefault(name, [0, 0.0, 0.0])
             figures[0] += 1
             figures[1] += statistics.median(ours_cpu)
