@@ -69,7 +69,7 @@ from trafilatura.xpaths import (
     TEASER_DISCARD_XPATH,
 )
 
-from crawler.extraction.dom import MAX_PARAGRAPH_CHARS, text_length
+from crawler.extraction.dom import INLINE_TAGS, MAX_PARAGRAPH_CHARS, text_length
 from crawler.extraction.justext_revise import revise_paragraph_classification
 from crawler.textnorm import alnum_words
 
@@ -675,6 +675,7 @@ def _recover_wild_text(*args: Any, **kwargs: Any) -> etree._Element:
 
 _FILL_CELL, _RECOVER_WILD_TEXT = _MAIN["_fill_cell"], _MAIN["recover_wild_text"]
 _MAIN.update(_fill_cell=_fill_cell, recover_wild_text=_recover_wild_text)
+_HANDLE_TEXTELEM = _MAIN["handle_textelem"]
 _BASELINE = _bound(
     # the module by its name: the package's attribute "baseline" is the function
     importlib.import_module("trafilatura.baseline"),
@@ -715,6 +716,69 @@ def quotes_out_of_figures(tree: etree._Element) -> None:
     for figure in tree.iter("figure"):
         if figure.find(".//blockquote") is not None:
             figure.tag = "div"
+
+
+# A text run marked (``mark_text_runs``) is at least this long, and holds at least this many
+# sentences: a one-line teaser, a credit or a call to action is not a paragraph of the story.
+MIN_TEXT_RUN_CHARS = 100
+MIN_TEXT_RUN_SENTENCES = 2
+TEXT_RUN_MARK = "data-text-run"
+# The elements a paragraph's text holds (trafilatura strips or converts them inside one).
+_RUN_TAGS = frozenset((*INLINE_TAGS, "br", "code", "sub", "sup"))
+# A sentence's end: a word's last letter, terminal punctuation and closing quotes, then the
+# text's end or a space before a word that does not open in a small letter ("e.g. the").
+_SENTENCE_END = re.compile(
+    r"\w[.!?\u2026][\"'\u201d\u2019\u00bb)]*(?:\s+(?!\W*[a-z])|$)|[\u3002\uff01\uff1f]"
+)
+_ENDS_AS_SENTENCE = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019\u00bb)]*$")
+
+
+def mark_text_runs(tree: etree._Element) -> None:
+    """Mark (``TEXT_RUN_MARK``) each ``<div>`` that is a paragraph written without ``<p>``: it
+    holds only text and inline elements (``_RUN_TAGS``), at least ``MIN_TEXT_RUN_CHARS``
+    characters and ``MIN_TEXT_RUN_SENTENCES`` sentences, ending as a sentence ends, less than
+    half of it link text, and a paragraph (a ``<p>`` with text) shares its parent.
+    trafilatura reads a div's own text only where its frame holds little paragraph text, and
+    leaves out such a div standing among the story's paragraphs: an update box, a note, an
+    FAQ's answer. Marked before trafilatura's cleaning; its extractor reads the marked divs
+    as paragraphs (``_handle_textelem``)."""
+    for div in tree.iter("div"):
+        if any(node.tag not in _RUN_TAGS for node in div.iterdescendants()):
+            continue
+        text = " ".join("".join(div.itertext()).split())
+        if (
+            len(text) < MIN_TEXT_RUN_CHARS
+            or not _ENDS_AS_SENTENCE.search(text)
+            or len(_SENTENCE_END.findall(text)) < MIN_TEXT_RUN_SENTENCES
+            or 2 * sum(len("".join(link.itertext()).strip()) for link in div.iter("a")) >= len(text)
+            or not _beside_a_paragraph(div)
+        ):
+            continue
+        div.set(TEXT_RUN_MARK, "")
+
+
+def _beside_a_paragraph(element: etree._Element) -> bool:
+    """Whether a ``<p>`` holding text shares the element's parent."""
+    parent = element.getparent()
+    return parent is not None and any(
+        "".join(sibling.itertext()).strip() for sibling in parent.iterchildren("p")
+    )
+
+
+def _handle_textelem(
+    element: etree._Element, potential_tags: set[str], options: Extractor
+) -> etree._Element | None:
+    """trafilatura's ``handle_textelem``, with a marked text run (``mark_text_runs``) read as
+    a paragraph where the extractor reads no divs (where its frame holds little paragraph
+    text, it reads every div's text as a paragraph). The run is made a paragraph only here,
+    after the extractor has measured the frame's paragraph text, which decides that."""
+    if element.tag == "div" and "div" not in potential_tags and TEXT_RUN_MARK in element.attrib:
+        element.tag = "p"
+    handled: etree._Element | None = _HANDLE_TEXTELEM(element, potential_tags, options)
+    return handled
+
+
+_MAIN["handle_textelem"] = _handle_textelem
 
 
 def clean_and_convert(tree: etree._Element, options: Extractor, url: str | None) -> etree._Element:
