@@ -40,8 +40,10 @@ shown (``SHOWN_WORDS``: ``embed``, ``-icon``), or only for an id made from its h
 words (an anchor for a table of contents), and holding text outside a quote is kept too; a
 hidden element that a button names as the panel it opens (``mark_disclosure_panels``, before
 the cleaning removes the buttons) is not pruned for being hidden: an FAQ answer or an
-accordion's section is story text the reader opens. And a ``<figure>`` holding a quote is made
+accordion's section is story text the reader opens. A ``<figure>`` holding a quote is made
 a ``<div>`` before trafilatura's cleaning, which removes figures (``quotes_out_of_figures``).
+And a ``<div>`` that is a paragraph written without ``<p>`` beside the story's paragraphs
+(``mark_text_runs``) is read as one where the extractor reads no divs (``_handle_textelem``).
 """
 
 from __future__ import annotations
