@@ -744,26 +744,29 @@ def mark_text_runs(tree: etree._Element) -> None:
     leaves out such a div standing among the story's paragraphs: an update box, a note, an
     FAQ's answer. Marked before trafilatura's cleaning; its extractor reads the marked divs
     as paragraphs (``_handle_textelem``)."""
-    for div in tree.iter("div"):
-        if any(node.tag not in _RUN_TAGS for node in div.iterdescendants()):
-            continue
-        text = " ".join("".join(div.itertext()).split())
-        if (
-            len(text) < MIN_TEXT_RUN_CHARS
-            or not _ENDS_AS_SENTENCE.search(text)
-            or len(_SENTENCE_END.findall(text)) < MIN_TEXT_RUN_SENTENCES
-            or 2 * sum(len("".join(link.itertext()).strip()) for link in div.iter("a")) >= len(text)
-            or not _beside_a_paragraph(div)
+    # From the paragraphs up: few elements hold one, and only their child divs are read.
+    for parent in dict.fromkeys(paragraph.getparent() for paragraph in tree.iter("p")):
+        divs = [] if parent is None else list(parent.iterchildren("div"))
+        if not divs or not any(
+            "".join(paragraph.itertext()).strip() for paragraph in parent.iterchildren("p")
         ):
             continue
-        div.set(TEXT_RUN_MARK, "")
+        for div in divs:
+            if _text_run(div):
+                div.set(TEXT_RUN_MARK, "")
 
 
-def _beside_a_paragraph(element: etree._Element) -> bool:
-    """Whether a ``<p>`` holding text shares the element's parent."""
-    parent = element.getparent()
-    return parent is not None and any(
-        "".join(sibling.itertext()).strip() for sibling in parent.iterchildren("p")
+def _text_run(div: etree._Element) -> bool:
+    """Whether the div holds only text and inline elements, reading as a paragraph (the
+    length, sentences and link text of ``mark_text_runs``)."""
+    if any(node.tag not in _RUN_TAGS for node in div.iterdescendants()):
+        return False
+    text = " ".join("".join(div.itertext()).split())
+    return (
+        len(text) >= MIN_TEXT_RUN_CHARS
+        and _ENDS_AS_SENTENCE.search(text) is not None
+        and len(_SENTENCE_END.findall(text)) >= MIN_TEXT_RUN_SENTENCES
+        and 2 * sum(len("".join(link.itertext()).strip()) for link in div.iter("a")) < len(text)
     )
 
 
