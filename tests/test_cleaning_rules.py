@@ -693,6 +693,38 @@ def test_quotation_in_a_figure_is_kept() -> None:
     assert "at the quay" not in text
 
 
+def test_paragraph_written_as_a_div_among_paragraphs_is_kept() -> None:
+    # trafilatura reads a div's own text only where its frame holds little paragraph text: an
+    # update box written as a <div> among the story's <p>s is left out. A div holding only
+    # text, of two sentences or more and ending as a sentence does, beside a paragraph, is
+    # read as one; a one-sentence teaser, a div of link text, one that ends without a
+    # sentence's end and one beside no paragraph still go.
+    update = (
+        "<strong>Update:</strong> The harbour master moved the last crossing to ten. "
+        "The night boat now waits for the train from the city."
+    )
+    html = (
+        f"<html><body><article>{STORY_PARAGRAPHS}"
+        f'<div class="special-container">{update}</div>'
+        "<div>Read how the old ferry company became the island's biggest employer.</div>"
+        '<div><a href="/a">The ferry company and its boats</a>. <a href="/b">Its staff and '
+        "its history over a hundred years</a>. Read more.</div>"
+        "<div>Timetables for the night boat in winter and in summer, the fares for "
+        "children, cars and bicycles, and the quay where it stops</div>"
+        f"{STORY_PARAGRAPHS}"
+        "<div><div>The ferry company thanks its readers. It answers every letter within "
+        "a week, and every call within a day.</div></div>"
+        "</article></body></html>"
+    )
+    assert "moved the last crossing" not in (
+        trafilatura.extract(html, include_comments=False) or ""
+    )
+    text = extract_page(html, URL, min_text_chars=0).text or ""
+    assert "Update: The harbour master moved the last crossing to ten." in text
+    for gone in ("biggest employer", "Its staff", "Timetables", "thanks its readers"):
+        assert gone not in text
+
+
 def test_story_that_broken_markup_nests_in_the_page_header_is_extracted() -> None:
     # An unclosed pop-up nests the page, the story inside its <header>: trafilatura's balanced
     # cleaning removes the header and leaves no paragraph, so it finds no body; recall focus
@@ -1519,6 +1551,31 @@ def test_a_list_trafilatura_leaves_out_between_paragraphs_is_put_back() -> None:
     for size, found in ((1, True), (2, False)):
         tree = page.parse_html(f"<p>Before {story}</p><ul>{items * size}</ul><p>After</p>")
         assert bool(PageContext.from_tree(tree, "Bridge").blocks_before) is found
+
+
+def test_a_run_of_subheadings_and_lists_between_paragraphs_is_put_back() -> None:
+    """Where trafilatura gathers the page's stray paragraphs, a subheading and a list that
+    stand one after the other between two paragraphs are left out together: the whole run is
+    put back, past a spacer paragraph (a ``<p>`` of a zero-width joiner, as page builders
+    write them) before it; a run holding a list of links is not, nor any block of it."""
+    story = "of the story tells what the council decided about the old swing bridge and why."
+    html = (
+        "<html><head><title>Bridge</title></head><body><div class='main-header'><nav>"
+        "<a href='/'>Home</a></nav></div><div class='layout'><h1>Old swing bridge to reopen</h1>"
+        f"<p>Paragraph 1 {story}</p><p>\u200d</p><ul><li>New decking</li><li>Two lifts</li>"
+        f"</ul><h2>The vote</h2><p>Paragraph 2 {story}</p><p>Paragraph 3 {story}</p>"
+        "<h2>More bridges</h2><ul><li><a href='/a'>Bridges we love</a></li>"
+        f"<li><a href='/b'>Ferry times</a></li></ul><p>Paragraph 4 {story}</p>"
+        f"<p>Paragraph 5 {story}</p></div></body></html>"
+    )
+    blocks = extract_page(html, "http://127.0.0.1/bridge", min_text_chars=0).blocks
+    shown = [b for b in blocks if dom.block_key(b.text)]  # the spacer is trafilatura's
+    assert [(b.kind, b.text.split(" of the")[0]) for b in shown] == [
+        ("paragraph", "Paragraph 1"),
+        ("list", "- New decking\n- Two lifts"),
+        ("heading", "The vote"),
+        *(("paragraph", f"Paragraph {n}") for n in range(2, 6)),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -439,18 +439,23 @@ def with_lost_blocks(blocks: list[Block], context: PageContext) -> list[Block]:
     keys = [block_key(block.text) for block in blocks]
     present = set(keys)
     restored = [blocks[0]]
+    back = 0  # the last block before this one with a letter or digit (past a spacer)
     for index in range(1, len(blocks)):
-        block, before = blocks[index], blocks[index - 1]
-        lost = context.blocks_before.get(keys[index])
+        block = blocks[index]
+        run = context.blocks_before.get(keys[index], ())
         if (
-            lost is not None
-            and block.kind == before.kind == "paragraph"
-            and keys[index - 1] == lost.paragraph_before
-            and present.isdisjoint({block_key(lost.text), *map(text_key, lost.text.split("\n"))})
+            run
+            and block.kind == blocks[back].kind == "paragraph"
+            and keys[back] == run[0].paragraph_before
         ):
-            restored.append(Block(lost.kind, lost.text, lost.link_chars))
-            present.add(block_key(lost.text))
+            for lost in run:
+                if present.isdisjoint(
+                    {block_key(lost.text), *map(text_key, lost.text.split("\n"))}
+                ):
+                    restored.append(Block(lost.kind, lost.text, lost.link_chars))
+                    present.add(block_key(lost.text))
         restored.append(block)
+        back = index if keys[index] else back
     return restored
 
 

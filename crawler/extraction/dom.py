@@ -679,7 +679,7 @@ class PageContext:
     bold_texts: frozenset[str] = frozenset()
     # The subheadings and lists that stand between two paragraphs, by the key of the text of
     # the one after (``blocks_between_paragraphs``).
-    blocks_before: dict[str, LostBlock] = field(default_factory=dict)
+    blocks_before: dict[str, tuple[LostBlock, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_tree(
@@ -720,36 +720,50 @@ class PageContext:
         )
 
 
-def blocks_between_paragraphs(tree: etree._Element, markers: Markers) -> dict[str, LostBlock]:
+def blocks_between_paragraphs(
+    tree: etree._Element, markers: Markers
+) -> dict[str, tuple[LostBlock, ...]]:
     """The page's subheadings (``h2`` to ``h6``) without a link, and its lists (``ul``,
     ``ol``) with little link text (``MAX_LOST_LIST_LINKS``), no boilerplate element (by its
-    markup: ``is_boilerplate``) and a bounded length (``MAX_LOST_LIST_CHARS``), that stand
-    right before a paragraph (``<p>``) and after another, with nothing between that one and
-    them but elements a reader does not see (``HIDDEN_TAGS``) or that hold no text: by the
-    key of the text of the paragraph after each."""
-    found: dict[str, LostBlock] = {}
+    markup: ``is_boilerplate``) and a bounded length (``MAX_LOST_LIST_CHARS``), that stand,
+    alone or one after another, right before a paragraph (``<p>``) and after another, with
+    nothing else between them but elements a reader does not see (``HIDDEN_TAGS``) or that
+    hold no text: by the key of the text of the paragraph after them."""
+    found: dict[str, tuple[LostBlock, ...]] = {}
     for paragraph in tree.iter("p"):
         element = paragraph.getprevious()
         if element is None or element.tag not in LOST_TAGS or (element.tail or "").strip():
             continue  # most paragraphs: no heading or list right before them
         key = text_key(element_text(paragraph))
-        before = _paragraph_before(element)
-        if not key or key in found or before is None:
+        if not key or key in found:
             continue
-        lost = _lost_block(element, text_key(element_text(before)), markers)
-        if lost is not None:
-            found[key] = lost
+        run = _run_after_paragraph(element)
+        if run is None:
+            continue
+        before, elements = run
+        paragraph_before = text_key(element_text(before))
+        lost = [_lost_block(node, paragraph_before, markers) for node in elements]
+        if lost and all(block is not None for block in lost):
+            found[key] = tuple(block for block in lost if block is not None)
     return found
 
 
-def _paragraph_before(element: etree._Element) -> etree._Element | None:
-    """The paragraph right before ``element``, past hidden and empty elements."""
+def _run_after_paragraph(
+    element: etree._Element,
+) -> tuple[etree._Element, list[etree._Element]] | None:
+    """The paragraph before ``element`` (one with text) and the subheadings and lists from it
+    to ``element``, in page order, past hidden elements and those without text (a spacer
+    paragraph); ``None`` where anything else stands between."""
+    run = [element]
     before = element.getprevious()
     while before is not None and not (before.tail or "").strip():
         if before.tag == "p":
-            return before
-        if before.tag not in HIDDEN_TAGS and element_text(before).strip():
-            return None
+            if text_key(element_text(before)):
+                return before, run[::-1]
+        elif before.tag not in HIDDEN_TAGS and element_text(before).strip():
+            if before.tag not in LOST_TAGS:
+                return None
+            run.append(before)
         before = before.getprevious()
     return None
 

@@ -84,6 +84,7 @@ from crawler.extraction.trafilatura_selectors import (
     justext_rescue,
     main_content,
     mark_disclosure_panels,
+    mark_text_runs,
 )
 
 Body = tuple[etree._Element, str]
@@ -219,7 +220,8 @@ class PageBodies:
 
     def raw_prune(self) -> None:
         """trafilatura's raw-tree prunes (``trafilatura_sequence``, comments off), once, and
-        then the panels of disclosure buttons marked (``mark_disclosure_panels``: the marks
+        then the panels of disclosure buttons and the paragraphs written as divs marked
+        (``mark_disclosure_panels``, ``mark_text_runs``: the marks
         hold in the copies each cascade cleans). The tree's text length is measured first only
         where the prunes remove anything; elsewhere the length measured later is the same."""
         if self.raw_pruned:
@@ -242,6 +244,7 @@ class PageBodies:
                 delete_element(element)
         if self.disclosures:
             mark_disclosure_panels(self.tree)
+        mark_text_runs(self.tree)
 
     def covers_little(self, length: int) -> bool:
         """Whether a result of ``length`` characters is less than ``ESCALATION_PAGE_SHARE`` of

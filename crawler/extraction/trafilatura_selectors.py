@@ -40,8 +40,10 @@ shown (``SHOWN_WORDS``: ``embed``, ``-icon``), or only for an id made from its h
 words (an anchor for a table of contents), and holding text outside a quote is kept too; a
 hidden element that a button names as the panel it opens (``mark_disclosure_panels``, before
 the cleaning removes the buttons) is not pruned for being hidden: an FAQ answer or an
-accordion's section is story text the reader opens. And a ``<figure>`` holding a quote is made
+accordion's section is story text the reader opens. A ``<figure>`` holding a quote is made
 a ``<div>`` before trafilatura's cleaning, which removes figures (``quotes_out_of_figures``).
+And a ``<div>`` that is a paragraph written without ``<p>`` beside the story's paragraphs
+(``mark_text_runs``) is read as one where the extractor reads no divs (``_handle_textelem``).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ from trafilatura.xpaths import (
     TEASER_DISCARD_XPATH,
 )
 
-from crawler.extraction.dom import MAX_PARAGRAPH_CHARS, text_length
+from crawler.extraction.dom import INLINE_TAGS, MAX_PARAGRAPH_CHARS, text_length
 from crawler.extraction.justext_revise import revise_paragraph_classification
 from crawler.textnorm import alnum_words
 
@@ -675,6 +677,7 @@ def _recover_wild_text(*args: Any, **kwargs: Any) -> etree._Element:
 
 _FILL_CELL, _RECOVER_WILD_TEXT = _MAIN["_fill_cell"], _MAIN["recover_wild_text"]
 _MAIN.update(_fill_cell=_fill_cell, recover_wild_text=_recover_wild_text)
+_HANDLE_TEXTELEM = _MAIN["handle_textelem"]
 _BASELINE = _bound(
     # the module by its name: the package's attribute "baseline" is the function
     importlib.import_module("trafilatura.baseline"),
@@ -715,6 +718,72 @@ def quotes_out_of_figures(tree: etree._Element) -> None:
     for figure in tree.iter("figure"):
         if figure.find(".//blockquote") is not None:
             figure.tag = "div"
+
+
+# A text run marked (``mark_text_runs``) is at least this long, and holds at least this many
+# sentences: a one-line teaser, a credit or a call to action is not a paragraph of the story.
+MIN_TEXT_RUN_CHARS = 100
+MIN_TEXT_RUN_SENTENCES = 2
+TEXT_RUN_MARK = "data-text-run"
+# The elements a paragraph's text holds (trafilatura strips or converts them inside one).
+_RUN_TAGS = frozenset((*INLINE_TAGS, "br", "code", "sub", "sup"))
+# A sentence's end: a word's last letter, terminal punctuation and closing quotes, then the
+# text's end or a space before a word that does not open in a small letter ("e.g. the").
+_SENTENCE_END = re.compile(
+    r"\w[.!?\u2026][\"'\u201d\u2019\u00bb)]*(?:\s+(?!\W*[a-z])|$)|[\u3002\uff01\uff1f]"
+)
+_ENDS_AS_SENTENCE = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019\u00bb)]*$")
+
+
+def mark_text_runs(tree: etree._Element) -> None:
+    """Mark (``TEXT_RUN_MARK``) each ``<div>`` that is a paragraph written without ``<p>``: it
+    holds only text and inline elements (``_RUN_TAGS``), at least ``MIN_TEXT_RUN_CHARS``
+    characters and ``MIN_TEXT_RUN_SENTENCES`` sentences, ending as a sentence ends, less than
+    half of it link text, and a paragraph (a ``<p>`` with text) shares its parent.
+    trafilatura reads a div's own text only where its frame holds little paragraph text, and
+    leaves out such a div standing among the story's paragraphs: an update box, a note, an
+    FAQ's answer. Marked before trafilatura's cleaning; its extractor reads the marked divs
+    as paragraphs (``_handle_textelem``)."""
+    # From the paragraphs up: few elements hold one, and only their child divs are read.
+    for parent in dict.fromkeys(paragraph.getparent() for paragraph in tree.iter("p")):
+        divs = [] if parent is None else list(parent.iterchildren("div"))
+        if not divs or not any(
+            "".join(paragraph.itertext()).strip() for paragraph in parent.iterchildren("p")
+        ):
+            continue
+        for div in divs:
+            if _text_run(div):
+                div.set(TEXT_RUN_MARK, "")
+
+
+def _text_run(div: etree._Element) -> bool:
+    """Whether the div holds only text and inline elements, reading as a paragraph (the
+    length, sentences and link text of ``mark_text_runs``)."""
+    if any(node.tag not in _RUN_TAGS for node in div.iterdescendants()):
+        return False
+    text = " ".join("".join(div.itertext()).split())
+    return (
+        len(text) >= MIN_TEXT_RUN_CHARS
+        and _ENDS_AS_SENTENCE.search(text) is not None
+        and len(_SENTENCE_END.findall(text)) >= MIN_TEXT_RUN_SENTENCES
+        and 2 * sum(len("".join(link.itertext()).strip()) for link in div.iter("a")) < len(text)
+    )
+
+
+def _handle_textelem(
+    element: etree._Element, potential_tags: set[str], options: Extractor
+) -> etree._Element | None:
+    """trafilatura's ``handle_textelem``, with a marked text run (``mark_text_runs``) read as
+    a paragraph where the extractor reads no divs (where its frame holds little paragraph
+    text, it reads every div's text as a paragraph). The run is made a paragraph only here,
+    after the extractor has measured the frame's paragraph text, which decides that."""
+    if element.tag == "div" and "div" not in potential_tags and TEXT_RUN_MARK in element.attrib:
+        element.tag = "p"
+    handled: etree._Element | None = _HANDLE_TEXTELEM(element, potential_tags, options)
+    return handled
+
+
+_MAIN["handle_textelem"] = _handle_textelem
 
 
 def clean_and_convert(tree: etree._Element, options: Extractor, url: str | None) -> etree._Element:
