@@ -39,6 +39,7 @@ from crawler.extraction.cleaning import (
     without_second_copies,
 )
 from crawler.extraction.dom import (
+    BlockPlaces,
     LinkShares,
     PageContext,
     page_markers,
@@ -191,6 +192,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     # prunes the tree in place) runs on the same tree.
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
     link_shares = LinkShares(tree)
+    context.places = BlockPlaces(tree)
     bodies = PageBodies(tree, url, pruned, disclosures="aria-controls" in html)
     # Where the balanced cascade finds no body, recall focus is tried before giving up: its
     # cleaning keeps the tags it would remove where removing them leaves no paragraph (a
