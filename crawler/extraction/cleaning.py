@@ -863,10 +863,22 @@ def drop_after_story(blocks: list[Block], context: PageContext) -> list[Block]:
     if not after or any(
         places[index] is None
         or (blocks[index].kind == "paragraph" and sizes[index] > AFTER_STORY_WORDS)
+        or _twin_of(frame, places[index], depth[frame])
         for index in after
     ):
         return blocks
     return blocks[: last + 1]
+
+
+def _twin_of(
+    frame: etree._Element, place: tuple[etree._Element, ...] | None, level: int
+) -> bool:
+    """Whether a block at ``place`` stands in an element beside ``frame`` of the same tag and
+    class: the story goes on in the next of its sections."""
+    if place is None or len(place) <= level or place[level - 1] is not frame.getparent():
+        return False
+    twin = place[level]
+    return twin.tag == frame.tag and twin.get("class") == frame.get("class")
 
 
 RULES = (
