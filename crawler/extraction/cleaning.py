@@ -837,10 +837,12 @@ AFTER_STORY_WORDS = 40
 
 
 def drop_after_story(blocks: list[Block], context: PageContext) -> list[Block]:
-    """The deepest page element that holds most of the text (``FRAME_SHARE`` of its words) is
-    the story's frame; the run of blocks that ends the text outside it, each found on the page
-    and none a paragraph longer than ``AFTER_STORY_WORDS`` words, is what the page puts after
-    the story (an author box, calls to action, a contact card, related links) and is removed."""
+    """On a page that declares a story (``context.places`` is read only there), the deepest
+    page element that holds most of the text (``FRAME_SHARE`` of its words) is the story's
+    frame, and the run of blocks that ends the text outside it, each found on the page, none a
+    paragraph longer than ``AFTER_STORY_WORDS`` words and none in a twin of the frame (the
+    story's next section), is what the page puts after the story (an author box, calls to
+    action, a contact card, related links) and is removed."""
     if context.places is None or len(blocks) < 2:
         return blocks
     places = [context.places.of(block.text) for block in blocks]
@@ -870,15 +872,18 @@ def drop_after_story(blocks: list[Block], context: PageContext) -> list[Block]:
     return blocks[: last + 1]
 
 
-def _twin_of(
-    frame: etree._Element, place: tuple[etree._Element, ...] | None, level: int
-) -> bool:
+def _twin_of(frame: etree._Element, place: tuple[etree._Element, ...] | None, level: int) -> bool:
     """Whether a block at ``place`` stands in an element beside ``frame`` of the same tag and
     class: the story goes on in the next of its sections."""
-    if place is None or len(place) <= level or place[level - 1] is not frame.getparent():
+    if (
+        level == 0
+        or place is None
+        or len(place) <= level
+        or place[level - 1] is not frame.getparent()
+    ):
         return False
     twin = place[level]
-    return twin.tag == frame.tag and twin.get("class") == frame.get("class")
+    return bool(twin.tag == frame.tag and twin.get("class") == frame.get("class"))
 
 
 RULES = (

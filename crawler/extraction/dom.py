@@ -1041,21 +1041,36 @@ class BlockPlaces:
     trafilatura extracts from, before trafilatura moves its elements into its body."""
 
     def __init__(self, tree: etree._Element) -> None:
-        self.places: dict[str, tuple[etree._Element, ...]] = {}
+        self.elements: dict[str, etree._Element] = {}
+        # Each element's parent, for the elements keyed and those above them: walking up stops
+        # at an element already met, so each is asked once (blocks share their wrappers).
+        self.parents: dict[etree._Element, etree._Element | None] = {}
         for element in tree.iter(*PLACE_TAGS):
             key = text_key(element_text(element))
-            if key and key not in self.places:
-                self.places[key] = (*reversed(list(element.iterancestors())), element)
+            if not key or key in self.elements:
+                continue
+            self.elements[key] = element
+            node: etree._Element | None = element
+            while node is not None and node not in self.parents:
+                self.parents[node] = parent = node.getparent()
+                node = parent
 
     def of(self, text: str) -> tuple[etree._Element, ...] | None:
         """The elements holding a block of ``text`` (a list's or a table's by its first line:
         an item, a row), outermost first; None where no element of the page has that text
         (trafilatura joined or split elements)."""
-        place = self.places.get(block_key(text))
-        if place is None and "\n" in text:
+        element = self.elements.get(block_key(text))
+        if element is None and "\n" in text:
             first = text.split("\n", 1)[0].lstrip(" ").removeprefix("- ")
-            place = self.places.get(text_key(first))
-        return place
+            element = self.elements.get(text_key(first))
+        if element is None:
+            return None
+        chain = []
+        node: etree._Element | None = element
+        while node is not None:
+            chain.append(node)
+            node = self.parents[node]
+        return tuple(reversed(chain))
 
 
 def elements_holding(root: etree._Element, tags: Collection[str]) -> set[etree._Element]:
