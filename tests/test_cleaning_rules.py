@@ -129,6 +129,19 @@ def test_story_going_on_after_its_frame_is_kept() -> None:
     assert long in text
 
 
+def test_run_after_the_frame_stays_in_a_twin_section_or_on_a_page_declaring_no_story() -> None:
+    html = (FRAGMENTS / "after_story.html").read_text(encoding="utf-8")
+    # The story's next section: an element beside the frame of the same tag and class.
+    twin = html.replace('class="story-text"', 'class="part"').replace(
+        'class="visit"', 'class="part"'
+    )
+    assert "Book a guided harbour walk" in (extract_page(twin, URL, min_text_chars=0).text or "")
+    # A page that declares no story (a service's landing page): its closing section stays.
+    page_html = html.replace('"NewsArticle"', '"WebPage"')
+    text = extract_page(page_html, URL, min_text_chars=0).text or ""
+    assert "Book a guided harbour walk" in text
+
+
 def test_paragraph_printed_twice_in_a_row_is_kept_once() -> None:
     # trafilatura's own duplicate check: our rules no longer deduplicate story text.
     text = extract("repeats_and_headline") or ""
