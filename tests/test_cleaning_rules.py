@@ -97,6 +97,8 @@ CASES = [
     ("dateline", "drop_datelines", "5 min read"),
     ("byline", "drop_bylines", "By Jane Roe"),
     ("repeats_and_headline", "drop_repeats", "Old swing bridge to reopen"),
+    ("after_story", "drop_after_story", "Book a guided harbour walk"),
+    ("after_story", "drop_after_story", "Planning a visit"),
     ("author_bio", "drop_author_bios", "Correspondent Jane Roe covers"),
     ("dom_boilerplate", "prune_boilerplate", "in your inbox"),
     ("dom_boilerplate", "prune_boilerplate", "built in 1893"),
@@ -114,6 +116,30 @@ def test_rule_removes_boilerplate(
     assert junk not in text
     without_rule(monkeypatch, rule)
     assert junk in (extract(name) or ""), f"{rule} is not what removes {junk!r}"
+
+
+def test_story_going_on_after_its_frame_is_kept() -> None:
+    # The run after the frame holds a paragraph of more than AFTER_STORY_WORDS words: the
+    # story goes on in a second container (a section of its own, an FAQ), and it stays.
+    html = (FRAGMENTS / "after_story.html").read_text(encoding="utf-8")
+    long = " ".join(["The swing bridge was built in 1893 and turned by hand until 1950."] * 4)
+    html = html.replace("Call 0123 456 789 today.", long)
+    text = extract_page(html, URL, min_text_chars=0).text or ""
+    assert "Book a guided harbour walk" in text
+    assert long in text
+
+
+def test_run_after_the_frame_stays_in_a_twin_section_or_on_a_page_declaring_no_story() -> None:
+    html = (FRAGMENTS / "after_story.html").read_text(encoding="utf-8")
+    # The story's next section: an element beside the frame of the same tag and class.
+    twin = html.replace('class="story-text"', 'class="part"').replace(
+        'class="visit"', 'class="part"'
+    )
+    assert "Book a guided harbour walk" in (extract_page(twin, URL, min_text_chars=0).text or "")
+    # A page that declares no story (a service's landing page): its closing section stays.
+    page_html = html.replace('"NewsArticle"', '"WebPage"')
+    text = extract_page(page_html, URL, min_text_chars=0).text or ""
+    assert "Book a guided harbour walk" in text
 
 
 def test_paragraph_printed_twice_in_a_row_is_kept_once() -> None:

@@ -834,6 +834,63 @@ def _is_headline(key: str, titles: list[str], *, sentence: bool) -> bool:
     return False
 
 
+# The story's frame holds at least this share of the text's words, in at least two blocks.
+FRAME_SHARE = 0.8
+FRAME_BLOCKS = 2
+# A run after the frame holding a paragraph longer than this goes on with the story.
+AFTER_STORY_WORDS = 40
+
+
+def drop_after_story(blocks: list[Block], context: PageContext) -> list[Block]:
+    """On a page that declares a story (``context.places`` is read only there), the deepest
+    page element that holds most of the text (``FRAME_SHARE`` of its words) is the story's
+    frame, and the run of blocks that ends the text outside it, each found on the page, none a
+    paragraph longer than ``AFTER_STORY_WORDS`` words and none in a twin of the frame (the
+    story's next section), is what the page puts after the story (an author box, calls to
+    action, a contact card, related links) and is removed."""
+    if context.places is None or len(blocks) < 2:
+        return blocks
+    places = [context.places.of(block.text) for block in blocks]
+    sizes = [_words(block.text) for block in blocks]
+    words: dict[etree._Element, int] = {}
+    held: dict[etree._Element, int] = {}
+    depth: dict[etree._Element, int] = {}
+    for place, size in zip(places, sizes, strict=True):
+        for level, element in enumerate(place or ()):
+            words[element] = words.get(element, 0) + size
+            held[element] = held.get(element, 0) + 1
+            depth[element] = level
+    least = FRAME_SHARE * sum(sizes)
+    frames = [e for e in words if words[e] >= least and held[e] >= FRAME_BLOCKS]
+    if not frames:
+        return blocks
+    frame = max(frames, key=depth.__getitem__)
+    last = max(index for index, place in enumerate(places) if place and frame in place)
+    after = range(last + 1, len(blocks))
+    if not after or any(
+        places[index] is None
+        or (blocks[index].kind == "paragraph" and sizes[index] > AFTER_STORY_WORDS)
+        or _twin_of(frame, places[index], depth[frame])
+        for index in after
+    ):
+        return blocks
+    return blocks[: last + 1]
+
+
+def _twin_of(frame: etree._Element, place: tuple[etree._Element, ...] | None, level: int) -> bool:
+    """Whether a block at ``place`` stands in an element beside ``frame`` of the same tag and
+    class: the story goes on in the next of its sections."""
+    if (
+        level == 0
+        or place is None
+        or len(place) <= level
+        or place[level - 1] is not frame.getparent()
+    ):
+        return False
+    twin = place[level]
+    return bool(twin.tag == frame.tag and twin.get("class") == frame.get("class"))
+
+
 RULES = (
     drop_ad_labels,
     drop_captions,
@@ -843,6 +900,7 @@ RULES = (
     drop_bylines,
     drop_author_bios,
     drop_repeats,
+    drop_after_story,
 )
 
 

@@ -680,6 +680,8 @@ class PageContext:
     # The subheadings and lists that stand between two paragraphs, by the key of the text of
     # the one after (``blocks_between_paragraphs``).
     blocks_before: dict[str, tuple[LostBlock, ...]] = field(default_factory=dict)
+    # Where the page's text blocks stand in its tree (``BlockPlaces``), to find the story's frame.
+    places: BlockPlaces | None = None
 
     @classmethod
     def from_tree(
@@ -1040,6 +1042,49 @@ class LinkShares:
 def _linked_chars(block: etree._Element, link_lengths: dict[etree._Element, int]) -> int:
     """Characters of link text (keyed) in the block's links."""
     return sum(link_lengths.get(link, 0) for link in block.iter("a"))
+
+
+# The elements a block of trafilatura's text is read from: a paragraph, a heading, a list's
+# item, a table's row or cell, a quote, preformatted text.
+PLACE_TAGS = ("p", *HEADING_TAGS, "li", "dd", "dt", "tr", "td", "th", "blockquote", "pre")
+
+
+class BlockPlaces:
+    """Where each text block of the page stands: the elements that hold it, outermost first,
+    by the key of its text (the first element with that text), read once from the tree that
+    trafilatura extracts from, before trafilatura moves its elements into its body."""
+
+    def __init__(self, tree: etree._Element) -> None:
+        self.elements: dict[str, etree._Element] = {}
+        # Each element's parent, for the elements keyed and those above them: walking up stops
+        # at an element already met, so each is asked once (blocks share their wrappers).
+        self.parents: dict[etree._Element, etree._Element | None] = {}
+        for element in tree.iter(*PLACE_TAGS):
+            key = text_key(element_text(element))
+            if not key or key in self.elements:
+                continue
+            self.elements[key] = element
+            node: etree._Element | None = element
+            while node is not None and node not in self.parents:
+                self.parents[node] = parent = node.getparent()
+                node = parent
+
+    def of(self, text: str) -> tuple[etree._Element, ...] | None:
+        """The elements holding a block of ``text`` (a list's or a table's by its first line:
+        an item, a row), outermost first; None where no element of the page has that text
+        (trafilatura joined or split elements)."""
+        element = self.elements.get(block_key(text))
+        if element is None and "\n" in text:
+            first = text.split("\n", 1)[0].lstrip(" ").removeprefix("- ")
+            element = self.elements.get(text_key(first))
+        if element is None:
+            return None
+        chain = []
+        node: etree._Element | None = element
+        while node is not None:
+            chain.append(node)
+            node = self.parents[node]
+        return tuple(reversed(chain))
 
 
 def elements_holding(root: etree._Element, tags: Collection[str]) -> set[etree._Element]:

@@ -46,6 +46,12 @@ ARTICLE_TYPES = {
     "liveblogposting",
     "socialmediaposting",
 }
+# The JSON-LD types of a page that is one story, with an end: not a web page of any kind,
+# nor a forum's post (its replies follow it).
+STORY_TYPES = (ARTICLE_TYPES - {"webpage", "socialmediaposting"}) | {
+    "techarticle",
+    "scholarlyarticle",
+}
 BYLINE_PREFIX = re.compile(
     r"^(((written|edited|reported|posted|compiled|produced)\s+by|by|par|por|door|av|text|texto|autor|autorin|author|reporter|"
     r"redakteur|redakteurin|journalist)\b[:\s]*)+",
@@ -619,6 +625,12 @@ def _ld_first(value: Any) -> Any:
     if isinstance(value, list):
         return next((item for item in value if item not in (None, "")), None)
     return value
+
+
+def declares_story(json_ld: list[dict[str, Any]]) -> bool:
+    """Whether one of the page's JSON-LD objects says the page is a story (``STORY_TYPES``:
+    an article, a news article, a blog post, a report)."""
+    return any(_types(obj) & STORY_TYPES for obj in json_ld)
 
 
 def _types(obj: dict[str, Any]) -> set[str]:

@@ -39,13 +39,14 @@ from crawler.extraction.cleaning import (
     without_second_copies,
 )
 from crawler.extraction.dom import (
+    BlockPlaces,
     LinkShares,
     PageContext,
     page_markers,
     prune_boilerplate,
     separate_run_in_words,
 )
-from crawler.extraction.metadata import PageMetadata, read_page
+from crawler.extraction.metadata import PageMetadata, declares_story, read_page
 from crawler.extraction.trafilatura_body import Body, PageBodies
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.rights import PageRights, read_page_rights
@@ -191,6 +192,8 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     # prunes the tree in place) runs on the same tree.
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
     link_shares = LinkShares(tree)
+    # Only a page that declares a story has an end of the story (``drop_after_story``).
+    context.places = BlockPlaces(tree) if declares_story(hints.json_ld) else None
     bodies = PageBodies(tree, url, pruned, disclosures="aria-controls" in html)
     # Where the balanced cascade finds no body, recall focus is tried before giving up: its
     # cleaning keeps the tags it would remove where removing them leaves no paragraph (a
