@@ -15,6 +15,14 @@ signal): a page sent in 1-byte chunks (six bytes on the wire each) cost the craw
 15 µs a chunk, 4.5 s for 300,000, and timed out. Joined, a chunk costs what Twisted's chunk
 parser spends on it, about 3 µs.
 
+Idle keep-alive connections are kept for as many requests as the crawl may have in flight
+(``CONCURRENT_REQUESTS``), not only ``CONCURRENT_REQUESTS_PER_DOMAIN`` (Scrapy's size for the
+pool): with no download delay, Scrapy's downloader starts every queued request of a site at
+once, so more connections to one host than that are open at times, and a pool of the per-site
+size closed each one that came back past it while the next request opened a new one (see
+docs/performance.md, "The crawler process"). Only connections already open are kept: none is
+opened for it.
+
 Twisted's ``HTTP11ClientProtocol.request()`` builds its parser itself; like Scrapy's own
 ``_LenientHTTP11ClientProtocol`` (which this extends), the protocol swaps the parser's class
 for one that counts header bytes and joins chunks. This leans on Scrapy and Twisted internals
@@ -125,6 +133,10 @@ class HeaderCappedDownloadHandler(HTTP11DownloadHandler):
                 return Protocol(self._quiescentCallback)  # type: ignore[no-untyped-call]
 
         self._pool._factory = Factory
+        # Scrapy sizes the pool by CONCURRENT_REQUESTS_PER_DOMAIN; see the module docstring.
+        self._pool.maxPersistentPerHost = max(
+            self._pool.maxPersistentPerHost, crawler.settings.getint("CONCURRENT_REQUESTS")
+        )
 
     async def download_request(self, request: Request) -> Response:
         try:
