@@ -10,7 +10,8 @@ from crawler.downloadhandlers import idle_connections_per_host
 
 @pytest.mark.parametrize(
     ("per_domain", "total", "kept"),
-    [(4, 32, 32), (16, 32, 32), (16, 8, 16)],
+    # CONCURRENT_REQUESTS 0: no limit (Scrapy 2.19), Scrapy's own size then.
+    [(4, 32, 32), (16, 32, 32), (16, 8, 16), (4, 0, 4)],
 )
 def test_idle_connections_are_kept_for_every_request_in_flight(
     per_domain: int, total: int, kept: int
