@@ -15,6 +15,14 @@ signal): a page sent in 1-byte chunks (six bytes on the wire each) cost the craw
 15 µs a chunk, 4.5 s for 300,000, and timed out. Joined, a chunk costs what Twisted's chunk
 parser spends on it, about 3 µs.
 
+Idle keep-alive connections are kept for as many requests as the crawl may have in flight
+(``CONCURRENT_REQUESTS``), not only ``CONCURRENT_REQUESTS_PER_DOMAIN`` (Scrapy's size for the
+pool): with no download delay, Scrapy's downloader counts a request against its site's limit
+only once the task downloading it has started, so more requests to one host than that are in
+flight at times, and a pool of the per-site size closed each connection that came back past
+it while the next request opened a new one (see docs/performance.md, "The crawler process").
+Only connections already open are kept: none is opened for it.
+
 Twisted's ``HTTP11ClientProtocol.request()`` builds its parser itself; like Scrapy's own
 ``_LenientHTTP11ClientProtocol`` (which this extends), the protocol swaps the parser's class
 for one that counts header bytes and joins chunks. This leans on Scrapy and Twisted internals
@@ -34,6 +42,7 @@ from scrapy.core.downloader.handlers.http11 import (
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadFailedError, IgnoreRequest
 from scrapy.http import Request, Response
+from scrapy.settings import BaseSettings
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IAddress
 from twisted.web._newclient import HTTP11ClientProtocol, ResponseFailed
@@ -106,6 +115,14 @@ class _CappedParser(_LenientHTTPClientParser):
         raise _HeaderBytesExceeded(f"a header line over {self.MAX_LENGTH} bytes")
 
 
+def idle_connections_per_host(settings: BaseSettings) -> int:
+    """How many idle keep-alive connections to one host the pool keeps: one for every request
+    the crawl may have in flight (see the module docstring), at least Scrapy's own size."""
+    return max(
+        settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), settings.getint("CONCURRENT_REQUESTS")
+    )
+
+
 class HeaderCappedDownloadHandler(HTTP11DownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -125,6 +142,7 @@ class HeaderCappedDownloadHandler(HTTP11DownloadHandler):
                 return Protocol(self._quiescentCallback)  # type: ignore[no-untyped-call]
 
         self._pool._factory = Factory
+        self._pool.maxPersistentPerHost = idle_connections_per_host(crawler.settings)
 
     async def download_request(self, request: Request) -> Response:
         try:

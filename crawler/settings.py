@@ -137,6 +137,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's meta refresh, reading the page's head instead of decoding the whole page.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.downloadermiddlewares.metarefresh.MetaRefreshMiddleware": 580,
+    # Scrapy's offsite filter lets every request through when the spider has no
+    # allowed_domains, which ours never have (spider arguments are validated; which URLs are
+    # fetched is decided by the URL policy above): run twice a request for nothing.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     # Nearest the download handler (after every built-in one, up to HttpCacheMiddleware at
     # 900): archives the request as sent and the response as received, before
     # HttpCompressionMiddleware (590) decodes it or RedirectMiddleware (600) follows it.
@@ -166,6 +170,10 @@ EXTENSIONS = {
 }
 SPIDER_MIDDLEWARES = {
     "crawler.spidermiddlewares.seen.SeenArticlesMiddleware": 850,
+    # Scrapy's check for requests whose meta was copied from a response's: a warning for spider
+    # authors, and ours build every request's meta afresh. A layer every callback's output
+    # passes through, for nothing.
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
 # DistributedAddon: the scheduler, dupefilter and distributed components when REDIS_URL is
 # set. RemoteControlAddon: Scrapy's remote control not even imported while it is off.
