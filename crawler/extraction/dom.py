@@ -165,7 +165,10 @@ NO_KINDS: frozenset[int] = frozenset()
 @functools.lru_cache(maxsize=16384)
 def _name_kinds(name: str) -> frozenset[int]:
     """``_candidate_kinds`` of the words of one class or id name."""
-    return frozenset(_candidate_kinds(frozenset(_words_of_name(name))))
+    kinds = _candidate_kinds(frozenset(_words_of_name(name)))
+    # Most names: none, the one shared set (each ``frozenset()`` is a new object, which the
+    # cache would keep for the collector to walk).
+    return frozenset(kinds) if kinds else NO_KINDS
 
 
 # Whole class and id values recur too (a site's pages share their layout's): a value seen
