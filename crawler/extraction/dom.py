@@ -454,7 +454,10 @@ def prune_boilerplate(
         for e in chain(tree.iter(*BOILERPLATE_TAGS), _WITH_ROLE(tree))
         if is_boilerplate(e, markers.words(e))
     )
-    doomed = [element for element in tree.iter() if element in boilerplate]
+    # In document order: lxml's walk of their tags alone (most of the page's elements have
+    # other tags, and are not made Python objects for the test).
+    tags = {element.tag for element in boilerplate}
+    doomed = [element for element in tree.iter(*tags) if element in boilerplate] if tags else []
     gone: dict[etree._Element, None] = {}  # a set that keeps the order of removal
     for element in doomed:
         if element.getparent() is None or any(a in gone for a in element.iterancestors()):
