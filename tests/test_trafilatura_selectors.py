@@ -14,6 +14,7 @@ from functools import partial
 
 import pytest
 import trafilatura.external
+import trafilatura.htmlprocessing
 import trafilatura.main_extractor
 from lxml import etree
 from trafilatura.core import _prepare_tree
@@ -285,6 +286,42 @@ def test_a_table_row_is_not_counted_at_each_cell(monkeypatch: pytest.MonkeyPatch
         _prepare_tree(parse_html(page), options, options.url)[0], options
     )
     assert etree.tostring(ours[0]) == etree.tostring(theirs[0])
+
+
+LINK_DENSITY_PASSES = [("div", True), ("list", False), ("p", False)] * 2
+
+
+def test_link_density_pruning_is_trafilaturas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trafilatura's six link-density passes (``prune_unwanted_sections``) delete the same
+    elements with ours, which test only the elements holding a link and keep each answer until
+    a deletion can change it, on the converted pages of the identity set and on a body where
+    the first passes' deletions change what the second ones delete."""
+    retested = "<p>" + "<ref>a link of its own</ref>" + "x" * 90 + "</p>"
+    fragment = (
+        "<html><body><div><div><p>Some words and <ref>a link</ref></p></div>"
+        f"<div>{retested}<p><ref>more</ref> and <ref>links</ref></p></div>"
+        "<list><item><ref>one</ref></item><item><ref>two</ref></item></list>"
+        "<p>A paragraph of plain story text, long enough to stay whatever happens.</p>"
+        "</div></body></html>"
+    )
+    options = extraction_options(None)
+    converted = [parse_html(fragment)]
+    converted.extend(
+        _prepare_tree(parse_html(page["html"]), options, None)[0] for page in PAGE_LIST
+    )
+    deleted = kept_answers = 0
+    for tree in converted:
+        theirs, ours = deepcopy(tree), deepcopy(tree)
+        tests: dict[tuple[etree._Element, bool], tuple[bool, bool]] = {}
+        monkeypatch.setattr(trafilatura_selectors, "_link_tests", tests)
+        for tag, backtracking in LINK_DENSITY_PASSES:
+            trafilatura.htmlprocessing.delete_by_link_density(theirs, tag, backtracking)
+            answers = dict(tests)
+            trafilatura_selectors.delete_by_link_density(ours, tag, backtracking)
+            kept_answers += len(answers.keys() & tests.keys())
+        assert etree.tostring(ours) == etree.tostring(theirs)
+        deleted += len(list(tree.iter())) - len(list(ours.iter()))
+    assert deleted and kept_answers
 
 
 def test_recall_steps_are_all_the_reads_of_the_focus() -> None:

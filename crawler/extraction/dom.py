@@ -165,7 +165,10 @@ NO_KINDS: frozenset[int] = frozenset()
 @functools.lru_cache(maxsize=16384)
 def _name_kinds(name: str) -> frozenset[int]:
     """``_candidate_kinds`` of the words of one class or id name."""
-    return frozenset(_candidate_kinds(frozenset(_words_of_name(name))))
+    kinds = _candidate_kinds(frozenset(_words_of_name(name)))
+    # Most names: none, the one shared set (each ``frozenset()`` is a new object, which the
+    # cache would keep for the collector to walk).
+    return frozenset(kinds) if kinds else NO_KINDS
 
 
 # Whole class and id values recur too (a site's pages share their layout's): a value seen
@@ -451,7 +454,10 @@ def prune_boilerplate(
         for e in chain(tree.iter(*BOILERPLATE_TAGS), _WITH_ROLE(tree))
         if is_boilerplate(e, markers.words(e))
     )
-    doomed = [element for element in tree.iter() if element in boilerplate]
+    # In document order: lxml's walk of their tags alone (most of the page's elements have
+    # other tags, and are not made Python objects for the test).
+    tags = {element.tag for element in boilerplate}
+    doomed = [element for element in tree.iter(*tags) if element in boilerplate] if tags else []
     gone: dict[etree._Element, None] = {}  # a set that keeps the order of removal
     for element in doomed:
         if element.getparent() is None or any(a in gone for a in element.iterancestors()):
