@@ -1051,8 +1051,9 @@ def _linked_chars(block: etree._Element, link_lengths: dict[etree._Element, int]
 
 
 # The elements a block of trafilatura's text is read from: a paragraph, a heading, a list's
-# item, a table's row or cell, a quote, preformatted text.
-PLACE_TAGS = ("p", *HEADING_TAGS, "li", "dd", "dt", "tr", "td", "th", "blockquote", "pre")
+# item, a quote, preformatted text, a table's row (a table block is found by its first row;
+# its cells are never blocks of their own, and keying them took half of the work).
+PLACE_TAGS = ("p", *HEADING_TAGS, "li", "dd", "dt", "tr", "blockquote", "pre")
 
 
 class BlockPlaces:
