@@ -748,8 +748,7 @@ def blocks_between_paragraphs(
         run = _run_after_paragraph(element)
         if run is None:
             continue
-        before, elements = run
-        paragraph_before = text_key(element_text(before))
+        paragraph_before, elements = run
         lost = [_lost_block(node, paragraph_before, markers) for node in elements]
         if lost and all(block is not None for block in lost):
             found[key] = tuple(block for block in lost if block is not None)
@@ -758,16 +757,17 @@ def blocks_between_paragraphs(
 
 def _run_after_paragraph(
     element: etree._Element,
-) -> tuple[etree._Element, list[etree._Element]] | None:
-    """The paragraph before ``element`` (one with text) and the subheadings and lists from it
-    to ``element``, in page order, past hidden elements and those without text (a spacer
-    paragraph); ``None`` where anything else stands between."""
+) -> tuple[str, list[etree._Element]] | None:
+    """The key of the text of the paragraph before ``element`` (one with text) and the
+    subheadings and lists from it to ``element``, in page order, past hidden elements and
+    those without text (a spacer paragraph); ``None`` where anything else stands between."""
     run = [element]
     before = element.getprevious()
     while before is not None and not (before.tail or "").strip():
         if before.tag == "p":
-            if text_key(element_text(before)):
-                return before, run[::-1]
+            key = text_key(element_text(before))
+            if key:
+                return key, run[::-1]
         elif before.tag not in HIDDEN_TAGS and element_text(before).strip():
             if before.tag not in LOST_TAGS:
                 return None
@@ -1040,9 +1040,15 @@ class LinkShares:
         """Characters of a block's text that are link text; a list or table counts item by
         item (line by line)."""
         if kind in ("list", "table"):
-            lines = [line.lstrip(" ").removeprefix("- ") for line in text.split("\n")]
+            lines = [_item_text(line) for line in text.split("\n")]
             return round(sum(self.share(line) * len(line) for line in lines))
         return round(self.share(text) * len(text))
+
+
+def _item_text(line: str) -> str:
+    """A line of a list or table block as its item's (or row's) own text: without the
+    indentation and the "- " a list block writes before each item."""
+    return line.lstrip(" ").removeprefix("- ")
 
 
 def _linked_chars(block: etree._Element, link_lengths: dict[etree._Element, int]) -> int:
@@ -1082,8 +1088,7 @@ class BlockPlaces:
         (trafilatura joined or split elements)."""
         element = self.elements.get(block_key(text))
         if element is None and "\n" in text:
-            first = text.split("\n", 1)[0].lstrip(" ").removeprefix("- ")
-            element = self.elements.get(text_key(first))
+            element = self.elements.get(text_key(_item_text(text.split("\n", 1)[0])))
         if element is None:
             return None
         chain = []

@@ -838,9 +838,7 @@ def mark_text_runs(tree: etree._Element) -> None:
     # From the paragraphs up: few elements hold one, and only their child divs are read.
     for parent in dict.fromkeys(paragraph.getparent() for paragraph in tree.iter("p")):
         divs = [] if parent is None else list(parent.iterchildren("div"))
-        if not divs or not any(
-            "".join(paragraph.itertext()).strip() for paragraph in parent.iterchildren("p")
-        ):
+        if not divs or not any(text_length(p) for p in parent.iterchildren("p")):
             continue
         for div in divs:
             if _text_run(div):
