@@ -40,6 +40,13 @@ for name in names:
 """
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _language_model_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The unpacked language model (crawler/extraction/language_model.py) is cached in a
+    directory of the test session, for every crawl the tests start, not in the user's home."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 def project_settings(**overrides: Any) -> Any:
     """The project's Scrapy settings (crawler/settings.py) with ``overrides`` applied."""
     from scrapy.settings import Settings

@@ -27,6 +27,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.arguments import arguments_help
 from crawler.config import ConfigError, check_scrapy_settings
+from crawler.extraction.pool import prepare_forkserver
 from crawler.storage.durable import OutputError
 from crawler.storage.lock import RunLocked
 from crawler.storage.state import StateError
@@ -91,6 +92,10 @@ class Command(ScrapyCrawlCommand):
                 handler.handle(logger.makeRecord(__name__, logging.ERROR, "", 0, message, (), None))
                 handler.close()
             raise SystemExit(EXIT_CONFIG_ERROR) from None
+        # The workers' forkserver prepares (the extraction code, the language model) while
+        # Scrapy imports and builds the crawler: the first feeds are parsed as soon as they
+        # arrive (the spiders start it too, when run without this command).
+        prepare_forkserver()
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.crawler_process

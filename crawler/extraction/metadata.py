@@ -17,10 +17,11 @@ from babel import Locale
 from babel.core import get_global
 from htmldate.extractors import COMPLETE_URL
 from lxml import etree
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from py3langid.langid import LanguageIdentifier
 from trafilatura.metadata import META_URL
 
 from crawler.extraction.dom import HIDDEN_TAGS, element_text, elements_holding
+from crawler.extraction.language_model import load_identifier
 from crawler.extraction.trafilatura_metadata import TrafilaturaMetadata
 from crawler.textnorm import (
     WrittenDate,
@@ -360,8 +361,9 @@ class PageMetadata:
 
 @functools.cache
 def language_identifier() -> LanguageIdentifier:
-    """py3langid's model, with probabilities that sum to 1; loaded once per process."""
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    """py3langid's model, with probabilities that sum to 1; loaded once per process (from the
+    user's cache: ``language_model``)."""
+    return load_identifier()
 
 
 def language_code(*tags: Any) -> str | None:

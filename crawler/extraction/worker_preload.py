@@ -5,9 +5,10 @@ the process every extraction worker is forked from.
   compete with the other workers (py3langid's scoring is a small matrix product, and its
   threads spin for CPU the other workers need). Set before numpy is first imported; a value
   the user set is kept.
-- The extraction code is imported once (``crawler.extraction.article``) and py3langid's model
-  loaded once, so the workers share them instead of each loading its own copy (the model
-  alone costs about 1 s of CPU and 90 MiB a worker).
+- The extraction code (``crawler.extraction.article``) and the feed parse workers' code
+  (``crawler.feeds.jobs``) are imported once and py3langid's model loaded once, so the
+  workers share them instead of each loading its own copy (the model alone takes 90 MiB a
+  worker; it is read from the user's cache, ``language_model``).
 - dateparser (htmldate's parser for the strings its own patterns do not read) is not prepared
   here: building its data for every locale costs about 1.4 s of CPU, which every crawl would
   pay at start, while a worker pays it only on its first page that needs it, and many short
@@ -25,7 +26,11 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 # extract_article, which imports it where it runs. Both imported here: the crawler starts the
 # forkserver (prepare_forkserver) before it makes its extraction pool.
 import crawler.extraction.article  # noqa: E402
-import crawler.extraction.remote  # noqa: E402, F401
+import crawler.extraction.remote  # noqa: E402
+
+# The feed parse pool's function (crawler.feeds.jobs.call): the crawl command starts the
+# forkserver before that pool is made, and its worker would import it at its first feed.
+import crawler.feeds.jobs  # noqa: E402, F401
 from crawler.extraction.metadata import language_identifier  # noqa: E402
 
 language_identifier()
