@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections.abc import Mapping
@@ -44,6 +45,11 @@ def misbehaving_extract_article(
     """``extract_article`` (what the extraction pipeline runs) after ``misbehave``."""
     misbehave(body)
     return extract_article(body, url, headers, entry, fetched_at, **options)
+
+
+def worker_gc_threshold() -> tuple[int, int, int]:
+    """The garbage collector's thresholds in a worker."""
+    return gc.get_threshold()
 
 
 def worker_environment() -> tuple[str | None, int, int]:

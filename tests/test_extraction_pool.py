@@ -4,6 +4,7 @@ costs only its own page; the pool's setting is validated."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import json
 import os
@@ -35,6 +36,7 @@ from tests.pool_workers import (
     misbehaving_extract,
     misbehaving_extract_article,
     worker_environment,
+    worker_gc_threshold,
 )
 
 # A small labelled sample of real news pages, kept in the repository (see its NOTICE).
@@ -63,6 +65,21 @@ def test_workers_share_the_forkservers_language_model_and_run_blas_single_thread
     threads = before or "1"
     assert asyncio.run(in_pool()) == [(threads, 1, 0), (threads, 1, 0)]
     assert os.environ.get("OPENBLAS_NUM_THREADS") == before
+
+
+def test_workers_collect_garbage_less_often_than_the_crawler_process() -> None:
+    async def in_pool() -> tuple[int, int, int]:
+        pool: WorkerPool[tuple[int, int, int]] = WorkerPool(
+            1, timeout_s=60, function=worker_gc_threshold
+        )
+        try:
+            return await pool.run()
+        finally:
+            pool.close()
+
+    here = gc.get_threshold()
+    assert asyncio.run(in_pool()) == (pool_module.WORKER_GC_THRESHOLD, *here[1:])
+    assert gc.get_threshold() == here
 
 
 def test_pool_gives_the_same_results_as_in_process_extraction() -> None:
