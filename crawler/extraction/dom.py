@@ -75,13 +75,16 @@ BOILERPLATE_PAIRS = frozenset(
 PAIR_MARKERS = {pair: "+".join(pair) for pair in BOILERPLATE_PAIRS}
 BOILERPLATE_PAIR_MARKERS = frozenset(PAIR_MARKERS.values())
 PAIR_WORDS = frozenset(chain.from_iterable(BOILERPLATE_PAIRS))
-# Class/id words that mark boilerplate beside a story only (a page that declares one): an
-# advertiser's, affiliate's or editor's disclosure ("advertiser-disclosure", "cinet-disclosure")
-# is no part of a story, while on a service or shop page the terms of the offer are its text.
+# Class/id words that mark boilerplate beside a story only (a page that declares one): a call
+# to action ("post-cta", "BlogStickyCta": the site's offer, a demo or a trial, a donation
+# appeal) and an advertiser's, affiliate's or editor's disclosure ("advertiser-disclosure") are
+# no part of a story, while on a service or shop page the offer and its terms are its text.
+# Only block elements: a link or a span so named inside a paragraph is part of its sentence.
 # "Disclosure" also names the show/hide widget (WAI-ARIA's disclosure pattern: a button and the
 # panel it opens, an FAQ's answer among them): a name that holds one of ``WIDGET_PARTS`` with
 # it is the widget's ("headlessui-disclosure-panel").
-STORY_BOILERPLATE_WORDS = frozenset({"disclosure"})
+STORY_BOILERPLATE_WORDS = frozenset({"cta", "disclosure"})
+INLINE_TAGS = frozenset({"a", "span", "b", "strong", "em", "i", "u", "small", "mark", "sup", "sub"})
 WIDGET_PARTS = frozenset({"panel", "button", "btn", "toggle", "trigger"})
 BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
 # ARIA landmark roles that say what those tags say: the site's navigation, side panels, and
@@ -472,7 +475,11 @@ def prune_boilerplate(
     # then in document order.
     boilerplate = {e for e in markers.boilerplate if e.tag not in PROTECTED_TAGS}
     if story:
-        boilerplate.update(e for e in markers.beside_story if e.tag not in PROTECTED_TAGS)
+        boilerplate.update(
+            e
+            for e in markers.beside_story
+            if e.tag not in PROTECTED_TAGS and e.tag not in INLINE_TAGS
+        )
     boilerplate.update(
         e
         for e in chain(tree.iter(*BOILERPLATE_TAGS), _WITH_ROLE(tree))
