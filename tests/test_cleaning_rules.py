@@ -106,6 +106,8 @@ CASES = [
     ("dom_boilerplate", "prune_boilerplate", "built in 1893"),
     ("dom_boilerplate", "prune_boilerplate", "ferry to the islands"),
     ("disclosure_notice", "prune_boilerplate", "receives compensation"),
+    ("disclosure_notice", "prune_boilerplate", "Book a guided harbour walk"),
+    ("disclosure_notice", "prune_boilerplate", "views expressed in guest columns"),
     ("json_ld_witness", "article_body_blocks", "weekly quiz about maritime history"),
 ]
 
@@ -145,13 +147,19 @@ def test_run_after_the_frame_stays_in_a_twin_section_or_on_a_page_declaring_no_s
     assert "Book a guided harbour walk" in text
 
 
-def test_disclosure_stays_on_a_page_declaring_no_story_and_a_disclosure_widget_stays() -> None:
-    """A disclosure (class or id word) goes beside a story only: on a page that declares
-    none (a service's offer, a shop) its terms are the page's text. A name that holds a part
-    of a show/hide widget with the word ("faq-disclosure-panel") is the widget's."""
+def test_call_to_action_and_disclosure_stay_on_a_page_declaring_no_story() -> None:
+    """A call to action, a disclaimer or a disclosure (class or id words) goes beside a story
+    only: on a page that declares none (a service's offer, a shop) they are the page's text.
+    A name that holds a part of a show/hide widget with "disclosure" ("faq-disclosure-panel")
+    is the widget's; a link named for a call to action is part of its sentence."""
     html = (FRAGMENTS / "disclosure_notice.html").read_text(encoding="utf-8")
     text = extract_page(html.replace('"NewsArticle"', '"WebPage"'), URL, min_text_chars=0).text
-    assert "receives compensation" in (text or "")
+    for junk in ("receives compensation", "Book a guided harbour walk", "views expressed"):
+        assert junk in (text or "")
+    linked = html.replace(
+        "next week.</p>", 'next week, <a class="cta-link" href="/timetable">here</a>.</p>'
+    )
+    assert "website next week, here." in (extract_page(linked, URL, min_text_chars=0).text or "")
     assert "Pedestrians may cross" in (extract("disclosure_notice") or "")
     assert dom._words_of_name("faq-disclosure-panel") == ("faq", "panel")
     assert dom._words_of_name("advertiser-disclosure") == ("advertiser", "disclosure")

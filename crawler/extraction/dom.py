@@ -83,7 +83,7 @@ PAIR_WORDS = frozenset(chain.from_iterable(BOILERPLATE_PAIRS))
 # "Disclosure" also names the show/hide widget (WAI-ARIA's disclosure pattern: a button and the
 # panel it opens, an FAQ's answer among them): a name that holds one of ``WIDGET_PARTS`` with
 # it is the widget's ("headlessui-disclosure-panel").
-STORY_BOILERPLATE_WORDS = frozenset({"cta", "disclosure"})
+STORY_BOILERPLATE_WORDS = frozenset({"cta", "disclaimer", "disclosure"})
 INLINE_TAGS = frozenset({"a", "span", "b", "strong", "em", "i", "u", "small", "mark", "sup", "sub"})
 WIDGET_PARTS = frozenset({"panel", "button", "btn", "toggle", "trigger"})
 BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
