@@ -79,12 +79,12 @@ PAIR_WORDS = frozenset(chain.from_iterable(BOILERPLATE_PAIRS))
 # to action ("post-cta", "BlogStickyCta": the site's offer, a demo or a trial, a donation
 # appeal) and an advertiser's, affiliate's or editor's disclosure ("advertiser-disclosure") are
 # no part of a story, while on a service or shop page the offer and its terms are its text.
-# Only block elements: a link or a span so named inside a paragraph is part of its sentence.
+# Not inline elements (``INLINE_TAGS``): a link so named inside a paragraph is part of its
+# sentence.
 # "Disclosure" also names the show/hide widget (WAI-ARIA's disclosure pattern: a button and the
 # panel it opens, an FAQ's answer among them): a name that holds one of ``WIDGET_PARTS`` with
 # it is the widget's ("headlessui-disclosure-panel").
 STORY_BOILERPLATE_WORDS = frozenset({"cta", "disclaimer", "disclosure"})
-INLINE_TAGS = frozenset({"a", "span", "b", "strong", "em", "i", "u", "small", "mark", "sup", "sub"})
 WIDGET_PARTS = frozenset({"panel", "button", "btn", "toggle", "trigger"})
 BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
 # ARIA landmark roles that say what those tags say: the site's navigation, side panels, and
