@@ -42,7 +42,9 @@ def extract(name: str) -> str | None:
 def without_rule(monkeypatch: pytest.MonkeyPatch, rule: str) -> None:
     if rule == "prune_boilerplate":
         monkeypatch.setattr(
-            page, "prune_boilerplate", lambda tree, markers=None, into=None, page_url=None: 0
+            page,
+            "prune_boilerplate",
+            lambda tree, markers=None, into=None, page_url=None, story=False: 0,
         )
     elif rule == "article_body_blocks":
         monkeypatch.setattr(page, "article_body_blocks", lambda blocks, article_body: blocks)
@@ -103,6 +105,9 @@ CASES = [
     ("dom_boilerplate", "prune_boilerplate", "in your inbox"),
     ("dom_boilerplate", "prune_boilerplate", "built in 1893"),
     ("dom_boilerplate", "prune_boilerplate", "ferry to the islands"),
+    ("disclosure_notice", "prune_boilerplate", "receives compensation"),
+    ("disclosure_notice", "prune_boilerplate", "Book a guided harbour walk"),
+    ("disclosure_notice", "prune_boilerplate", "views expressed in guest columns"),
     ("json_ld_witness", "article_body_blocks", "weekly quiz about maritime history"),
 ]
 
@@ -140,6 +145,24 @@ def test_run_after_the_frame_stays_in_a_twin_section_or_on_a_page_declaring_no_s
     page_html = html.replace('"NewsArticle"', '"WebPage"')
     text = extract_page(page_html, URL, min_text_chars=0).text or ""
     assert "Book a guided harbour walk" in text
+
+
+def test_call_to_action_and_disclosure_stay_on_a_page_declaring_no_story() -> None:
+    """A call to action, a disclaimer or a disclosure (class or id words) goes beside a story
+    only: on a page that declares none (a service's offer, a shop) they are the page's text.
+    A name that holds a part of a show/hide widget with "disclosure" ("faq-disclosure-panel")
+    is the widget's; a link named for a call to action is part of its sentence."""
+    html = (FRAGMENTS / "disclosure_notice.html").read_text(encoding="utf-8")
+    text = extract_page(html.replace('"NewsArticle"', '"WebPage"'), URL, min_text_chars=0).text
+    for junk in ("receives compensation", "Book a guided harbour walk", "views expressed"):
+        assert junk in (text or "")
+    linked = html.replace(
+        "next week.</p>", 'next week, <a class="cta-link" href="/timetable">here</a>.</p>'
+    )
+    assert "website next week, here." in (extract_page(linked, URL, min_text_chars=0).text or "")
+    assert "Pedestrians may cross" in (extract("disclosure_notice") or "")
+    assert dom._words_of_name("faq-disclosure-panel") == ("faq", "panel")
+    assert dom._words_of_name("advertiser-disclosure") == ("advertiser", "disclosure")
 
 
 def test_paragraph_printed_twice_in_a_row_is_kept_once() -> None:

@@ -75,6 +75,17 @@ BOILERPLATE_PAIRS = frozenset(
 PAIR_MARKERS = {pair: "+".join(pair) for pair in BOILERPLATE_PAIRS}
 BOILERPLATE_PAIR_MARKERS = frozenset(PAIR_MARKERS.values())
 PAIR_WORDS = frozenset(chain.from_iterable(BOILERPLATE_PAIRS))
+# Class/id words that mark boilerplate beside a story only (a page that declares one): a call
+# to action ("post-cta", "BlogStickyCta": the site's offer, a demo or a trial, a donation
+# appeal) and an advertiser's, affiliate's or editor's disclosure ("advertiser-disclosure") are
+# no part of a story, while on a service or shop page the offer and its terms are its text.
+# Not inline elements (``INLINE_TAGS``): a link so named inside a paragraph is part of its
+# sentence.
+# "Disclosure" also names the show/hide widget (WAI-ARIA's disclosure pattern: a button and the
+# panel it opens, an FAQ's answer among them): a name that holds one of ``WIDGET_PARTS`` with
+# it is the widget's ("headlessui-disclosure-panel").
+STORY_BOILERPLATE_WORDS = frozenset({"cta", "disclaimer", "disclosure"})
+WIDGET_PARTS = frozenset({"panel", "button", "btn", "toggle", "trigger"})
 BOILERPLATE_TAGS = frozenset({"aside", "figcaption", "nav"})
 # ARIA landmark roles that say what those tags say: the site's navigation, side panels, and
 # its search. Not the footer's role (as for the footer tag, trafilatura leaves the footer out
@@ -118,7 +129,8 @@ class Markers:
     """The page's elements whose class/id words (``marker_words``) make them candidates of a
     rule, each list in document order (``page_markers``): a caption or credit (a word holding
     "caption" or "credit"), a media container (``MEDIA_WORDS``), bold text
-    (``BOLD_CLASS_WORDS``), boilerplate (``BOILERPLATE_WORDS``, a pair's marker), so the rules
+    (``BOLD_CLASS_WORDS``), boilerplate (``BOILERPLATE_WORDS``, a pair's marker), boilerplate
+    beside a story (``STORY_BOILERPLATE_WORDS``), so the rules
     do not each test every element's words; and the words of any element (``words``), read
     when a rule asks for them (for few elements: most of the page's are never asked about),
     each distinct class and id value once a page."""
@@ -128,6 +140,7 @@ class Markers:
         self.media: list[etree._Element] = []
         self.bold: list[etree._Element] = []
         self.boilerplate: list[etree._Element] = []
+        self.beside_story: list[etree._Element] = []
         self._words: dict[str, frozenset[str]] = {}
 
     def words(self, element: etree._Element) -> frozenset[str]:
@@ -141,7 +154,7 @@ class Markers:
 
 def _candidate_kinds(words: frozenset[str]) -> tuple[int, ...]:
     """The rules whose candidate an element with these class/id words is, by their place in
-    ``Markers``' lists: caption, media, bold, boilerplate."""
+    ``Markers``' lists: caption, media, bold, boilerplate, boilerplate beside a story."""
     # A word holds "caption" or "credit" where their text joined does: no word holds a space.
     joined = " ".join(words)
     kinds: tuple[int, ...] = (0,) if "caption" in joined or "credit" in joined else ()
@@ -153,6 +166,8 @@ def _candidate_kinds(words: frozenset[str]) -> tuple[int, ...]:
         kinds += (2,)
     if _boilerplate_words(words):
         kinds += (3,)
+    if not words.isdisjoint(STORY_BOILERPLATE_WORDS):
+        kinds += (4,)
     return kinds
 
 
@@ -286,6 +301,8 @@ def _words_of_name(name: str) -> tuple[str, ...]:
         words = list(_name_words(name))
     if not NEGATIONS.isdisjoint(words):
         words = words[: next(i for i, word in enumerate(words) if word in NEGATIONS) + 1]
+    if "disclosure" in words and not WIDGET_PARTS.isdisjoint(words):
+        words = [word for word in words if word != "disclosure"]  # a show/hide widget
     # Most names (unique ids among them, each split once) hold no pair's word.
     if PAIR_WORDS.isdisjoint(words):
         return tuple(words)
@@ -314,7 +331,13 @@ _WITH_MARKERS = etree.XPath("descendant-or-self::*[@class or @id]")
 def page_markers(tree: etree._Element) -> Markers:
     """The candidates of each rule among the elements that have a class or an id."""
     markers = Markers()
-    candidates = (markers.captions, markers.media, markers.bold, markers.boilerplate)
+    candidates = (
+        markers.captions,
+        markers.media,
+        markers.bold,
+        markers.boilerplate,
+        markers.beside_story,
+    )
     # Pages repeat the same class and id values many times: each pair is judged once. Only
     # the candidates (few) with an id are judged on their marker value (a heading's id does
     # not count, ``_marker_value``), whose kinds are among those of its class and id together.
@@ -437,8 +460,10 @@ def prune_boilerplate(
     markers: Markers | None = None,
     removed_into: list[etree._Element] | None = None,
     page_url: str | None = None,
+    story: bool = False,
 ) -> int:
-    """Remove boilerplate elements (see ``is_boilerplate``) unless they hold a story-sized
+    """Remove boilerplate elements (see ``is_boilerplate``; on a page that declares a story,
+    ``story``, also those ``STORY_BOILERPLATE_WORDS`` mark) unless they hold a story-sized
     share of the page's paragraph text, then teaser cards (links to pages other than
     ``page_url``) unless they are the page's content (see ``cards_are_content``); returns how
     many were removed, and appends them to ``removed_into`` when given."""
@@ -449,6 +474,12 @@ def prune_boilerplate(
     # elements that have a role or a boilerplate tag (no other can be boilerplate by them);
     # then in document order.
     boilerplate = {e for e in markers.boilerplate if e.tag not in PROTECTED_TAGS}
+    if story:
+        boilerplate.update(
+            e
+            for e in markers.beside_story
+            if e.tag not in PROTECTED_TAGS and e.tag not in INLINE_TAGS
+        )
     boilerplate.update(
         e
         for e in chain(tree.iter(*BOILERPLATE_TAGS), _WITH_ROLE(tree))
@@ -802,7 +833,13 @@ BOLD_TAGS = ("b", "strong")
 # Class words that name bold text (``<span class="strong">``, ``font-bold``).
 BOLD_CLASS_WORDS = frozenset({"bold", "strong"})
 # The words that make an element a candidate of the media, bold or boilerplate rules.
-_CANDIDATE_WORDS = MEDIA_WORDS | BOLD_CLASS_WORDS | BOILERPLATE_WORDS | BOILERPLATE_PAIR_MARKERS
+_CANDIDATE_WORDS = (
+    MEDIA_WORDS
+    | BOLD_CLASS_WORDS
+    | BOILERPLATE_WORDS
+    | BOILERPLATE_PAIR_MARKERS
+    | STORY_BOILERPLATE_WORDS
+)
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)\b", re.IGNORECASE)
 # From the attributes up: half the time of testing every element's style.
 _STYLED_WEIGHT = etree.XPath("//@style[contains(., 'font-weight')]/..")

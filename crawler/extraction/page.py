@@ -185,15 +185,17 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         descriptions=hints.descriptions,
         markers=markers,
     )
+    # Only a page that declares a story has an end of the story (``drop_after_story``) and
+    # disclosures beside it.
+    story = declares_story(hints.json_ld)
     pruned: list[etree._Element] = []
-    prune_boilerplate(tree, markers, pruned, page_url=url)
+    prune_boilerplate(tree, markers, pruned, page_url=url, story=story)
     separate_run_in_words(tree)
     # trafilatura's metadata for the fields the page lacks, read before its cascade (which
     # prunes the tree in place) runs on the same tree.
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
     link_shares = LinkShares(tree)
-    # Only a page that declares a story has an end of the story (``drop_after_story``).
-    context.places = BlockPlaces(tree) if declares_story(hints.json_ld) else None
+    context.places = BlockPlaces(tree) if story else None
     bodies = PageBodies(tree, url, pruned, disclosures="aria-controls" in html)
     # Where the balanced cascade finds no body, recall focus is tried before giving up: its
     # cleaning keeps the tags it would remove where removing them leaves no paragraph (a
