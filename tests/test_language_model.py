@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import lzma
+import os
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +85,18 @@ def test_a_damaged_cache_is_removed_and_written_again(
     assert cached_files(cache) == []
     language_model.load_identifier()
     assert [path.stat().st_size for path in cached_files(cache)] == [size]
+
+
+def test_the_cache_lives_under_xdg_cache_home_or_the_home_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert language_model.cache_dir() == tmp_path / "newscrawler"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # not absolute: ignored
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert language_model.cache_dir() == tmp_path / "home" / ".cache" / "newscrawler"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", "")  # no home: no cache, never a path relative to the work dir
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)
+    assert language_model.cache_dir() is None
+    assert language_model.load_identifier().classify(TEXTS[0])[0] == "en"

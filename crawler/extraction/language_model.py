@@ -31,18 +31,24 @@ logger = logging.getLogger(__name__)
 _ARRAY_TYPES = {2: "H", 4: "I", 8: "L"}
 
 
-def cache_dir() -> Path:
+def cache_dir() -> Path | None:
     """Where the unpacked model is kept: ``$XDG_CACHE_HOME/newscrawler``, else
-    ``~/.cache/newscrawler``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "newscrawler"
+    ``~/.cache/newscrawler``; ``None`` without a home directory (and no absolute
+    ``XDG_CACHE_HOME``, as the XDG specification wants it)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME", ""))
+    if not base.is_absolute():
+        base = Path(os.path.expanduser("~")) / ".cache"
+    return base / "newscrawler" if base.is_absolute() else None
 
 
 def load_identifier() -> LanguageIdentifier:
     """py3langid's identifier (probabilities normalised to sum to 1), read from the cached
     unpacked model, which is made first when missing."""
     packed = MODEL_DIR / MODEL_FILE
-    cached = cache_dir() / (
+    directory = cache_dir()
+    if directory is None:
+        return LanguageIdentifier.from_model_file(packed, norm_probs=True)
+    cached = directory / (
         f"py3langid-{importlib.metadata.version('py3langid')}-{packed.stat().st_size}.npz"
     )
     if not cached.exists():
