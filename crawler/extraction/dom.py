@@ -688,6 +688,9 @@ class PageContext:
     blocks_before: dict[str, tuple[LostBlock, ...]] = field(default_factory=dict)
     # Where the page's text blocks stand in its tree (``BlockPlaces``), to find the story's frame.
     places: BlockPlaces | None = None
+    # The text of each button that opens a panel (an FAQ's question, an accordion section's
+    # title), by the key of the text of the panel's first paragraph (``toggle_titles``).
+    toggle_titles: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_tree(
@@ -725,6 +728,7 @@ class PageContext:
             - {""},
             bold_texts=bold_texts(tree, markers),
             blocks_before=blocks_between_paragraphs(tree, markers),
+            toggle_titles=toggle_titles(tree),
         )
 
 
@@ -796,6 +800,86 @@ def _lost_block(
     ):
         return None
     return LostBlock("list", text, paragraph_before, linked)
+
+
+# A button's text that titles the panel after it: an FAQ's question, an accordion section's
+# title ("Fit and feel"), not a one-word control ("Close", "Menu").
+MIN_TOGGLE_WORDS = 2
+MAX_TOGGLE_WORDS = 25
+# An FAQ or an accordion has several items, whose buttons share a class; a lone button before
+# a paragraph is a control ("Expand all", "Copy link", "Reader preferences").
+MIN_TOGGLES = 2
+# Class names of text that only screen readers read (``sr-only``, ``visually-hidden``).
+SCREEN_READER_ONLY = re.compile(r"sr-only|screen-reader|visually-?hidden", re.IGNORECASE)
+# How far up from a button its panel may follow: the button in a heading in its title row.
+TOGGLE_LEVELS = 3
+# Where a button opens the site's own menus, forms and dialogs, not the story's panels.
+_CHROME_TAGS = frozenset({"header", "nav", "form", "dialog"})
+
+
+def toggle_titles(tree: etree._Element) -> dict[str, str]:
+    """The text of each button (``<button>``) of ``MIN_TOGGLE_WORDS`` to ``MAX_TOGGLE_WORDS``
+    words that stands right before an element holding a paragraph (``<p>``), or whose title
+    row (the elements holding it, up to ``TOGGLE_LEVELS`` levels) does, outside the page's
+    header, navigation, forms and dialogs and opening no menu (``aria-haspopup``): by the key
+    of the text of that element's first paragraph. Such a button is an FAQ's question or an
+    accordion section's title above its panel; trafilatura removes every button."""
+    by_class: dict[str, list[tuple[str, str]]] = {}
+    for button in tree.iter("button"):
+        if button.get("aria-haspopup") not in (None, "false"):
+            continue
+        text = tidy_text(element_text(button))
+        if not text or not MIN_TOGGLE_WORDS <= len(text.split()) <= MAX_TOGGLE_WORDS:
+            continue
+        paragraph = _panel_paragraph(button)
+        if (
+            paragraph is None
+            or any(a.tag in _CHROME_TAGS for a in button.iterancestors())
+            or _read_aloud_only(button, text_key(text))
+        ):
+            continue
+        key = text_key(element_text(paragraph))
+        if key:
+            by_class.setdefault(button.get("class") or "", []).append((key, text))
+    found: dict[str, str] = {}
+    for toggles in by_class.values():
+        if len(toggles) >= MIN_TOGGLES:
+            for key, text in toggles:
+                found.setdefault(key, text)
+    return found
+
+
+def _read_aloud_only(button: etree._Element, key: str) -> bool:
+    """Whether the button's text is all in an element shown to screen readers only
+    (``SCREEN_READER_ONLY``): an icon button ("Listing review by ..." behind an ellipsis),
+    not a title the page shows."""
+    return any(
+        SCREEN_READER_ONLY.search(element.get("class") or "")
+        and text_key(element_text(element)) == key
+        for element in button.iter()
+    )
+
+
+def _panel_paragraph(button: etree._Element) -> etree._Element | None:
+    """The first paragraph with text of the element right after the button, or after its
+    title row: the lowest element holding it and no other text (up to ``TOGGLE_LEVELS``
+    levels) that has an element after it, with no text between them."""
+    title = text_key(element_text(button))
+    element: etree._Element | None = button
+    for _ in range(TOGGLE_LEVELS):
+        if element is None or text_key(element_text(element)) != title:
+            return None
+        after = element.getnext()
+        while after is not None and not isinstance(after.tag, str):
+            after = after.getnext()
+        if after is not None:
+            if (element.tail or "").strip():
+                return None
+            if after.tag == "p":
+                return after if element_text(after).strip() else None
+            return next((p for p in after.iter("p") if element_text(p).strip()), None)
+        element = element.getparent()
+    return None
 
 
 BOLD_TAGS = ("b", "strong")
