@@ -1548,7 +1548,7 @@ def test_the_question_of_a_button_that_opens_an_answer_is_put_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """trafilatura removes every button, and with it an FAQ's questions, the buttons that
-    open the answers. A button's text (two words or more) that stands right before a panel
+    open the answers. A button's text (three words or more) that stands right before a panel
     holding a paragraph, or whose title row (a heading holding only the button) does, is put
     back as a subheading before that paragraph where the body holds it, when several buttons
     of one class do so (an FAQ has several items); a lone button before a paragraph (a
