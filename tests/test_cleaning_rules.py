@@ -1567,6 +1567,52 @@ def test_a_subheading_trafilatura_leaves_out_between_paragraphs_is_put_back() ->
     assert cleaning.with_lost_blocks(kept, context) == kept
 
 
+def test_the_question_of_a_button_that_opens_an_answer_is_put_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """trafilatura removes every button, and with it an FAQ's questions, the buttons that
+    open the answers. A button's text (three words or more) that stands right before a panel
+    holding a paragraph, or whose title row (a heading holding only the button) does, is put
+    back as a subheading before that paragraph where the body holds it, when several buttons
+    of one class do so (an FAQ has several items); a lone button before a paragraph (a
+    control: "Copy link"), a button in a row with other text and a question already in the
+    body are not."""
+    answer = "is the answer, which tells readers what the council decided about the bridge."
+    story = "of the story tells what the council decided about the old swing bridge and why."
+    html = (
+        "<html><head><title>Bridge</title></head><body><article>"
+        "<h1>Old swing bridge to reopen</h1>"
+        f"<p>Paragraph 1 {story}</p><button class='copy'>Copy the link</button>"
+        f"<p>Paragraph 2 {story}</p><h2>Questions</h2>"
+        "<div class='faq'><button class='toggle' aria-expanded='true'>When does it open?"
+        f"</button><div class='panel'><p>Answer 1 {answer}</p></div></div>"
+        "<div class='faq'><h3><button class='toggle' aria-expanded='false'>Who pays for the "
+        f"repairs?</button></h3><div class='panel'><p>Answer 2 {answer}</p></div></div>"
+        "<div class='faq'><div>Asked often: <button class='toggle'>Can I walk across it?"
+        f"</button></div><div class='panel'><p>Answer 3 {answer}</p></div></div>"
+        "</article></body></html>"
+    )
+    blocks = extract_page(html, "http://127.0.0.1/bridge", min_text_chars=0).blocks
+    shown = [(b.kind, b.text.split(" is the")[0].split(" of the")[0]) for b in blocks]
+    assert shown == [
+        ("paragraph", "Paragraph 1"),
+        ("paragraph", "Paragraph 2"),
+        ("heading", "Questions"),
+        ("heading", "When does it open?"),
+        ("paragraph", "Answer 1"),
+        ("heading", "Who pays for the repairs?"),
+        ("paragraph", "Answer 2"),
+        ("paragraph", "Asked often:"),
+        ("paragraph", "Answer 3"),
+    ]
+    monkeypatch.setattr(page, "with_toggle_titles", lambda blocks, context: blocks)
+    blocks = extract_page(html, "http://127.0.0.1/bridge", min_text_chars=0).blocks
+    assert "When does it open?" not in [b.text for b in blocks]
+    context = PageContext.from_tree(page.parse_html(html), "Bridge")
+    kept = [Block("heading", "Who pays for the repairs?"), Block("paragraph", f"Answer 2 {answer}")]
+    assert cleaning.with_toggle_titles(kept, context) == kept
+
+
 def test_a_list_trafilatura_leaves_out_between_paragraphs_is_put_back() -> None:
     """Where trafilatura gathers the page's stray paragraphs (the element it takes for the
     article frame holds no text), it leaves the lists between them out too. A list (``ul``,

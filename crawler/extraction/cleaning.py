@@ -459,6 +459,25 @@ def with_lost_blocks(blocks: list[Block], context: PageContext) -> list[Block]:
     return restored
 
 
+def with_toggle_titles(blocks: list[Block], context: PageContext) -> list[Block]:
+    """The text of a button that opens a panel (``dom.toggle_titles``: an FAQ's question, an
+    accordion section's title), not in the body, is put back as a subheading before the
+    panel's first paragraph where the body holds that paragraph: trafilatura removes every
+    button, and with it the question an answer replies to."""
+    if not context.toggle_titles or not blocks:
+        return blocks
+    keys = [block_key(block.text) for block in blocks]
+    present = set(keys)
+    restored = []
+    for block, key in zip(blocks, keys, strict=True):
+        title = context.toggle_titles.get(key) if block.kind == "paragraph" else None
+        if title is not None and block_key(title) not in present:
+            restored.append(Block("heading", title))
+            present.add(block_key(title))
+        restored.append(block)
+    return restored
+
+
 # A bold paragraph is a subheading only when short and not a sentence: 319 of news-dev's 324
 # labelled subheadlines have at most 15 words.
 MAX_BOLD_HEADING_WORDS = 15

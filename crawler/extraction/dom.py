@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from itertools import chain
@@ -719,6 +719,9 @@ class PageContext:
     blocks_before: dict[str, tuple[LostBlock, ...]] = field(default_factory=dict)
     # Where the page's text blocks stand in its tree (``BlockPlaces``), to find the story's frame.
     places: BlockPlaces | None = None
+    # The text of each button that opens a panel (an FAQ's question, an accordion section's
+    # title), by the key of the text of the panel's first paragraph (``toggle_titles``).
+    toggle_titles: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_tree(
@@ -736,7 +739,14 @@ class PageContext:
         a small media container; not image alt texts, which a tile's or a story's own text
         repeats), its preformatted texts, its headings and the given metadata."""
         markers = page_markers(tree) if markers is None else markers
-        found = [element_text(node) for node in tree.iter("figcaption")]
+        # One walk finds the figcaptions and the buttons (``toggle_titles``).
+        buttons = []
+        found = []
+        for node in tree.iter("figcaption", "button"):
+            if node.tag == "button":
+                buttons.append(node)
+            else:
+                found.append(element_text(node))
         found.extend(element_text(node) for node in markers.captions)
         found.extend(media_texts(tree, markers))
         captions = [c for c in (tidy_text(text) for text in found) if c]
@@ -756,6 +766,7 @@ class PageContext:
             - {""},
             bold_texts=bold_texts(tree, markers),
             blocks_before=blocks_between_paragraphs(tree, markers),
+            toggle_titles=toggle_titles(buttons),
         )
 
 
@@ -827,6 +838,102 @@ def _lost_block(
     ):
         return None
     return LostBlock("list", text, paragraph_before, linked)
+
+
+# A button's text that titles the panel after it: an FAQ's question, an accordion section's
+# title ("Fit and feel"), not a control ("Close", "Menu", "Select plan") nor a product page's
+# section name ("Item details", which the labels leave out as they leave out its headings).
+MIN_TOGGLE_WORDS = 3
+MAX_TOGGLE_WORDS = 25
+# An FAQ or an accordion has several items, whose buttons share a class; a lone button before
+# a paragraph is a control ("Expand all", "Copy link", "Reader preferences").
+MIN_TOGGLES = 2
+# Class names of text that only screen readers read (``sr-only``, ``visually-hidden``).
+SCREEN_READER_ONLY = re.compile(r"sr-only|screen-reader|visually-?hidden", re.IGNORECASE)
+# How far up from a button its panel may follow: the button in a heading in its title row.
+TOGGLE_LEVELS = 3
+# Where a button opens the site's own menus, forms and dialogs, not the story's panels.
+_CHROME_TAGS = frozenset({"header", "nav", "form", "dialog"})
+
+
+def toggle_titles(buttons: Iterable[etree._Element]) -> dict[str, str]:
+    """The text of each of the page's ``buttons`` of ``MIN_TOGGLE_WORDS`` to ``MAX_TOGGLE_WORDS``
+    words that stands right before an element holding a paragraph (``<p>``), or whose title
+    row (the elements holding it and no other text, up to ``TOGGLE_LEVELS`` levels) does,
+    where at least ``MIN_TOGGLES`` buttons of its class do so, outside the page's header,
+    navigation, forms and dialogs, opening no menu (``aria-haspopup``) and not written for
+    screen readers only: by the key of the text of that element's first paragraph. Such a
+    button is an FAQ's question or an accordion section's title above its panel;
+    trafilatura removes every button."""
+    by_class: dict[str, list[etree._Element]] = {}
+    for button in buttons:
+        by_class.setdefault(button.get("class") or "", []).append(button)
+    found: dict[str, str] = {}
+    for buttons in by_class.values():
+        if len(buttons) < MIN_TOGGLES:
+            continue  # most buttons: a page's one search, menu or close button of its kind
+        toggles = [toggle for toggle in map(_toggle, buttons) if toggle is not None]
+        if len(toggles) >= MIN_TOGGLES:
+            for key, text in toggles:
+                found.setdefault(key, text)
+    return found
+
+
+def _toggle(button: etree._Element) -> tuple[str, str] | None:
+    """The key of the text of the first paragraph of the panel right after the button (see
+    ``toggle_titles``) and the button's text; ``None`` for a button that opens no panel."""
+    if button.get("aria-haspopup") not in (None, "false"):
+        return None
+    found = _panel_after(button)
+    if found is None:
+        return None
+    row, paragraph = found
+    text = tidy_text(element_text(button))
+    if not text:
+        return None
+    key = text_key(text)
+    if (
+        not MIN_TOGGLE_WORDS <= len(text.split()) <= MAX_TOGGLE_WORDS
+        or text_key(element_text(row)) != key
+        or any(a.tag in _CHROME_TAGS for a in button.iterancestors())
+        or _read_aloud_only(button, key)
+    ):
+        return None
+    panel_key = text_key(element_text(paragraph))
+    return (panel_key, text) if panel_key else None
+
+
+def _read_aloud_only(button: etree._Element, key: str) -> bool:
+    """Whether the button's text is all in an element shown to screen readers only
+    (``SCREEN_READER_ONLY``): an icon button ("Listing review by ..." behind an ellipsis),
+    not a title the page shows."""
+    return any(
+        SCREEN_READER_ONLY.search(element.get("class") or "")
+        and text_key(element_text(element)) == key
+        for element in button.iter()
+    )
+
+
+def _panel_after(button: etree._Element) -> tuple[etree._Element, etree._Element] | None:
+    """The button's row (the button, or the lowest element holding it, up to
+    ``TOGGLE_LEVELS`` levels, that has an element after it, with no text between them) and
+    the first paragraph with text of the element after the row; ``None`` where that element
+    holds none."""
+    element: etree._Element | None = button
+    for _ in range(TOGGLE_LEVELS):
+        if element is None:
+            return None
+        after = element.getnext()
+        while after is not None and not isinstance(after.tag, str):
+            after = after.getnext()
+        if after is not None:
+            if (element.tail or "").strip():
+                return None
+            candidates = [after] if after.tag == "p" else after.iter("p")
+            paragraph = next((p for p in candidates if element_text(p).strip()), None)
+            return None if paragraph is None else (element, paragraph)
+        element = element.getparent()
+    return None
 
 
 BOLD_TAGS = ("b", "strong")

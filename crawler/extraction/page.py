@@ -36,6 +36,7 @@ from crawler.extraction.cleaning import (
     with_lost_blocks,
     with_preformatted_lines,
     with_standfirst_paragraph,
+    with_toggle_titles,
     without_second_copies,
 )
 from crawler.extraction.dom import (
@@ -212,7 +213,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         if recall is not None and prefer_recall(blocks, recall[0]):
             blocks, backstop = recall
     # After the choice of body, which weighs trafilatura's text: the blocks it left out.
-    blocks = with_lost_blocks(blocks, context)
+    blocks = with_toggle_titles(with_lost_blocks(blocks, context), context)
     text = "\n\n".join(block.text for block in blocks)
     if len(text) < min_text_chars:
         return _no_article("too_little_text", too_deep, metadata, rights, bodies)
