@@ -97,6 +97,8 @@ STAGE_STUBS: dict[str, Callable[..., Any]] = {
     "article_body_blocks": lambda blocks, *args, **kwargs: blocks,
     "with_standfirst": lambda blocks, *args, **kwargs: blocks,
     "may_be_short": lambda *args, **kwargs: False,  # the recall-mode body is never tried
+    "with_lost_blocks": lambda blocks, *args, **kwargs: blocks,
+    "with_toggle_titles": lambda blocks, *args, **kwargs: blocks,
 }
 # Zero-width and other invisible characters count as spacing when comparing titles and names.
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), " ")
