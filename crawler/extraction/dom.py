@@ -869,10 +869,10 @@ def toggle_titles(buttons: Iterable[etree._Element]) -> dict[str, str]:
     for button in buttons:
         by_class.setdefault(button.get("class") or "", []).append(button)
     found: dict[str, str] = {}
-    for buttons in by_class.values():
-        if len(buttons) < MIN_TOGGLES:
+    for group in by_class.values():
+        if len(group) < MIN_TOGGLES:
             continue  # most buttons: a page's one search, menu or close button of its kind
-        toggles = [toggle for toggle in map(_toggle, buttons) if toggle is not None]
+        toggles = [toggle for toggle in map(_toggle, group) if toggle is not None]
         if len(toggles) >= MIN_TOGGLES:
             for key, text in toggles:
                 found.setdefault(key, text)
