@@ -601,6 +601,9 @@ def _in_media(element: etree._Element, markers: Markers) -> bool:
 
 
 def _squash(text: str) -> str:
+    """The text's letters (case-folded) and digits alone."""
+    if text.isascii():  # as ``text_key``
+        return "".join(text.encode("ascii").translate(_ASCII_KEY).decode("ascii").split())
     return "".join(alnum_words(text.casefold()))
 
 
@@ -935,11 +938,19 @@ TEXT_BLOCK_TAGS = frozenset(
     }
 )
 _INVISIBLE = ("\u00ad", "\ufeff")  # removed inside words by tidy_text
+# The bytes of an ASCII text as its key's: a letter lowercase (an ASCII text's case folding),
+# a digit as it is, any other a space; one C table lookup for the case folding and the
+# separators together.
+_ASCII_KEY = bytes(
+    ord(chr(code).lower()) if chr(code).isalnum() else 32 for code in range(128)
+) + bytes(range(128, 256))
 
 
 def text_key(text: str) -> str:
     """A text as a lookup key: case-folded, punctuation and spacing reduced to single spaces,
     so a block's text finds the page element it was read from."""
+    if text.isascii():  # most texts: no invisible character, nor a letter folded otherwise
+        return " ".join(text.encode("ascii").translate(_ASCII_KEY).decode("ascii").split())
     for invisible in _INVISIBLE:  # rare: a test is cheaper than str.translate's table lookups
         if invisible in text:
             text = text.replace(invisible, "")
