@@ -28,6 +28,7 @@ from crawler.extraction import (
 )
 from crawler.extraction.cleaning import Block
 from crawler.extraction.dom import PageContext
+from crawler.textnorm import alnum_words
 from tests.conftest import DATA
 
 FRAGMENTS = DATA / "fragments"
@@ -1263,6 +1264,27 @@ def test_link_share_of_a_long_text_is_read_before_the_tree_is_pruned() -> None:
     assert links.share(block) == len("more flood news") / len(dom.text_key(block))
     assert links.share(f"{story} The card.") == 1.0
     assert links.share(f"{story} Elsewhere") == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "  ", "Héllo, World!", "MORE_flood-news 2026", "a\u00adb \ufeffC", "Straße", "x_Y-z\t9\n"],
+)
+def test_text_key_of_an_ascii_text_is_the_key_of_any_text(text: str) -> None:
+    """``text_key`` and the squashed text read an ASCII text by one table lookup: the same key
+    as case folding and the letter and digit runs give (an ASCII text has no invisible
+    character), in both spellings of a text."""
+    for variant in (text, text.encode("ascii", "ignore").decode("ascii")):
+        folded = variant.replace("\u00ad", "").replace("\ufeff", "").casefold()
+        assert dom.text_key(variant) == " ".join(alnum_words(folded))
+        assert dom._squash(variant) == "".join(alnum_words(variant.casefold()))
+
+
+def test_text_keys_key_each_text_once() -> None:
+    """``TextKeys`` gives ``text_key`` of a text, computed on its first lookup."""
+    keys = dom.TextKeys()
+    assert keys["  More, flood NEWS "] == dom.text_key("  More, flood NEWS ") == "more flood news"
+    assert list(keys) == ["  More, flood NEWS "]
 
 
 def test_byline_needs_a_whole_author_name() -> None:

@@ -632,6 +632,9 @@ def _in_media(element: etree._Element, markers: Markers) -> bool:
 
 
 def _squash(text: str) -> str:
+    """The text's letters (case-folded) and digits alone."""
+    if text.isascii():  # as ``text_key``
+        return "".join(text.encode("ascii").translate(_ASCII_KEY).decode("ascii").split())
     return "".join(alnum_words(text.casefold()))
 
 
@@ -734,11 +737,13 @@ class PageContext:
         article_body: str | None = None,
         descriptions: list[str] | None = None,
         markers: Markers | None = None,
+        keys: TextKeys | None = None,
     ) -> PageContext:
         """The context of a page: its captions (figcaptions, caption/credit classes, texts in
         a small media container; not image alt texts, which a tile's or a story's own text
         repeats), its preformatted texts, its headings and the given metadata."""
         markers = page_markers(tree) if markers is None else markers
+        keys = TextKeys() if keys is None else keys
         # One walk finds the figcaptions and the buttons (``toggle_titles``).
         buttons = []
         found = []
@@ -762,16 +767,16 @@ class PageContext:
             article_body=article_body,
             standfirst=standfirst,
             preformatted=preformatted_lines(tree),
-            headings=frozenset(text_key(element_text(node)) for node in tree.iter(*HEADING_TAGS))
+            headings=frozenset(keys[element_text(node)] for node in tree.iter(*HEADING_TAGS))
             - {""},
-            bold_texts=bold_texts(tree, markers),
-            blocks_before=blocks_between_paragraphs(tree, markers),
+            bold_texts=bold_texts(tree, markers, keys),
+            blocks_before=blocks_between_paragraphs(tree, markers, keys),
             toggle_titles=toggle_titles(buttons),
         )
 
 
 def blocks_between_paragraphs(
-    tree: etree._Element, markers: Markers
+    tree: etree._Element, markers: Markers, keys: TextKeys
 ) -> dict[str, tuple[LostBlock, ...]]:
     """The page's subheadings (``h2`` to ``h6``) without a link, and its lists (``ul``,
     ``ol``) with little link text (``MAX_LOST_LIST_LINKS``), no boilerplate element (by its
@@ -784,10 +789,10 @@ def blocks_between_paragraphs(
         element = paragraph.getprevious()
         if element is None or element.tag not in LOST_TAGS or (element.tail or "").strip():
             continue  # most paragraphs: no heading or list right before them
-        key = text_key(element_text(paragraph))
+        key = keys[element_text(paragraph)]
         if not key or key in found:
             continue
-        run = _run_after_paragraph(element)
+        run = _run_after_paragraph(element, keys)
         if run is None:
             continue
         paragraph_before, elements = run
@@ -798,7 +803,7 @@ def blocks_between_paragraphs(
 
 
 def _run_after_paragraph(
-    element: etree._Element,
+    element: etree._Element, keys: TextKeys
 ) -> tuple[str, list[etree._Element]] | None:
     """The key of the text of the paragraph before ``element`` (one with text) and the
     subheadings and lists from it to ``element``, in page order, past hidden elements and
@@ -807,7 +812,7 @@ def _run_after_paragraph(
     before = element.getprevious()
     while before is not None and not (before.tail or "").strip():
         if before.tag == "p":
-            key = text_key(element_text(before))
+            key = keys[element_text(before)]
             if key:
                 return key, run[::-1]
         elif before.tag not in HIDDEN_TAGS and element_text(before).strip():
@@ -967,24 +972,24 @@ def bold_elements(tree: etree._Element, markers: Markers) -> set[etree._Element]
     return found
 
 
-def bold_texts(tree: etree._Element, markers: Markers) -> frozenset[str]:
+def bold_texts(tree: etree._Element, markers: Markers, keys: TextKeys) -> frozenset[str]:
     """The keys of the page's texts that are wholly bold: the (short) text of each run of
     bold elements side by side, with nothing but spacing between them, and that of each
     paragraph (``<p>``) whose whole text is in bold elements, with nothing but spacing outside
     them."""
     bold = bold_elements(tree, markers)
-    keys = {
-        text_key(text)
+    found = {
+        keys[text]
         for text in (_bold_run_text(element, bold) for element in bold)
         if text and len(text) <= MAX_BOLD_TEXT_CHARS
     }
     paragraphs = {p for element in bold for p in element.iterancestors("p")}
-    keys.update(
-        text_key(element_text(paragraph))
+    found.update(
+        keys[element_text(paragraph)]
         for paragraph in paragraphs
         if not "".join(_text_outside_bold(paragraph, bold, [paragraph.text or ""])).strip()
     )
-    return frozenset(keys) - {""}
+    return frozenset(found) - {""}
 
 
 def _bold_run_text(element: etree._Element, bold: set[etree._Element]) -> str | None:
@@ -1077,11 +1082,19 @@ TEXT_BLOCK_TAGS = frozenset(
     }
 )
 _INVISIBLE = ("\u00ad", "\ufeff")  # removed inside words by tidy_text
+# The bytes of an ASCII text as its key's: a letter lowercase (an ASCII text's case folding),
+# a digit as it is, any other a space; one C table lookup for the case folding and the
+# separators together.
+_ASCII_KEY = bytes(
+    ord(chr(code).lower()) if chr(code).isalnum() else 32 for code in range(128)
+) + bytes(range(128, 256))
 
 
 def text_key(text: str) -> str:
     """A text as a lookup key: case-folded, punctuation and spacing reduced to single spaces,
     so a block's text finds the page element it was read from."""
+    if text.isascii():  # most texts: no invisible character, nor a letter folded otherwise
+        return " ".join(text.encode("ascii").translate(_ASCII_KEY).decode("ascii").split())
     for invisible in _INVISIBLE:  # rare: a test is cheaper than str.translate's table lookups
         if invisible in text:
             text = text.replace(invisible, "")
@@ -1094,6 +1107,17 @@ def text_key(text: str) -> str:
 def block_key(text: str) -> str:
     """``text_key`` of a block's text, computed once for the steps that follow."""
     return text_key(text)
+
+
+class TextKeys(dict[str, str]):
+    """``text_key`` of the texts of one page, each text keyed once: the context, the link
+    shares and the block places key many of the same element texts (a paragraph, a heading,
+    a block holding a link), about a third of their keys a page. ``keys[text]`` is
+    ``text_key(text)``."""
+
+    def __missing__(self, text: str) -> str:
+        key = self[text] = text_key(text)
+        return key
 
 
 # A text longer than this is keyed only when a looked-up text may equal it (see ``LinkShares``).
@@ -1113,7 +1137,8 @@ class LinkShares:
     ``LONG_TEXT_CHARS`` characters, which the key of the whole text begins with. A key holds
     the highest share of the elements with that key, whatever order they were keyed in."""
 
-    def __init__(self, tree: etree._Element) -> None:
+    def __init__(self, tree: etree._Element, keys: TextKeys | None = None) -> None:
+        keys = TextKeys() if keys is None else keys
         self.shares: dict[str, float] = {}
         # (shortest length its key can have, text, its link characters or None inside a link),
         # longest bound first: the next to key is the last.
@@ -1121,14 +1146,14 @@ class LinkShares:
         blocks: dict[etree._Element, None] = {}
         link_lengths: dict[etree._Element, int] = {}
         for link in tree.iter("a"):
-            link_key = text_key(element_text(link))
+            link_key = keys[element_text(link)]
             if not link_key:
                 continue
             link_lengths[link] = len(link_key)
             self.shares[link_key] = 1.0
             if len(link):  # most links hold their text alone: no iterator to set up
                 for inner in link.iterdescendants(*TEXT_BLOCK_TAGS):
-                    self._add(element_text(inner), None)
+                    self._add(element_text(inner), None, keys)
             parent = link.getparent()
             if (
                 parent is not None
@@ -1147,17 +1172,17 @@ class LinkShares:
             if len(text) > LONG_TEXT_CHARS:
                 self._defer(text, _linked_chars(block, link_lengths))
                 continue
-            key = text_key(text)
+            key = keys[text]
             if key and self.shares.get(key) != 1.0:  # else its links need no counting
                 self._record(key, _linked_chars(block, link_lengths))
         self._unkeyed.sort(key=lambda unkeyed: unkeyed[0], reverse=True)
 
-    def _add(self, text: str, linked: int | None) -> None:
+    def _add(self, text: str, linked: int | None, keys: TextKeys) -> None:
         """Records the share of an element's text, a long text's once a lookup needs it."""
         if len(text) > LONG_TEXT_CHARS:
             self._defer(text, linked)
         else:
-            self._record(text_key(text), linked)
+            self._record(keys[text], linked)
 
     def _defer(self, text: str, linked: int | None) -> None:
         """Keeps a long text unkeyed, with the length of its beginning's key: its key's
@@ -1211,13 +1236,14 @@ class BlockPlaces:
     by the key of its text (the first element with that text), read once from the tree that
     trafilatura extracts from, before trafilatura moves its elements into its body."""
 
-    def __init__(self, tree: etree._Element) -> None:
+    def __init__(self, tree: etree._Element, keys: TextKeys | None = None) -> None:
+        keys = TextKeys() if keys is None else keys
         self.elements: dict[str, etree._Element] = {}
         # Each element's parent, for the elements keyed and those above them: walking up stops
         # at an element already met, so each is asked once (blocks share their wrappers).
         self.parents: dict[etree._Element, etree._Element | None] = {}
         for element in tree.iter(*PLACE_TAGS):
-            key = text_key(element_text(element))
+            key = keys[element_text(element)]
             if not key or key in self.elements:
                 continue
             self.elements[key] = element

@@ -43,6 +43,7 @@ from crawler.extraction.dom import (
     BlockPlaces,
     LinkShares,
     PageContext,
+    TextKeys,
     page_markers,
     prune_boilerplate,
     separate_run_in_words,
@@ -177,6 +178,8 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     metadata, hints = read_page(tree, url)
     rights = read_page_rights(tree, url, hints.json_ld, hints.meta_elements)
     markers = page_markers(tree)
+    # The context, the link shares and the block places key many of the same texts.
+    keys = TextKeys()
     context = PageContext.from_tree(
         tree,
         title=metadata.title,
@@ -185,6 +188,7 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
         article_body=hints.article_body,
         descriptions=hints.descriptions,
         markers=markers,
+        keys=keys,
     )
     # Only a page that declares a story has an end of the story (``drop_after_story``) and
     # disclosures beside it.
@@ -195,8 +199,8 @@ def _extract_html(html: str, url: str, min_text_chars: int) -> PageExtraction:
     # trafilatura's metadata for the fields the page lacks, read before its cascade (which
     # prunes the tree in place) runs on the same tree.
     metadata.fill_from_trafilatura(TrafilaturaMetadata(tree, url))
-    link_shares = LinkShares(tree)
-    context.places = BlockPlaces(tree) if story else None
+    link_shares = LinkShares(tree, keys)
+    context.places = BlockPlaces(tree, keys) if story else None
     bodies = PageBodies(tree, url, pruned, disclosures="aria-controls" in html)
     # Where the balanced cascade finds no body, recall focus is tried before giving up: its
     # cleaning keeps the tags it would remove where removing them leaves no paragraph (a
