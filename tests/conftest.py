@@ -64,6 +64,15 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _SiteServer(ThreadingHTTPServer):
+    """A listen backlog a real site's server has: with the standard library's 5, a crawl's
+    first connections overflowed it, and the kernel's retry of a dropped one (after 1 s)
+    held the crawl for a second."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
 class LocalSite:
     """Serves ``routes`` (path -> Route); records every request as ``(method, path, headers)``."""
 
@@ -97,8 +106,7 @@ class LocalSite:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _SiteServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def url(self, path: str) -> str:
