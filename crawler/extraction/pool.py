@@ -105,8 +105,8 @@ def _prepare_worker(owner: int) -> None:
 
 
 def _exit_with(owner: int) -> None:
-    """End this worker as soon as the process that owns the pool (the
-    crawler) has ended, however it ended, even while the worker is busy with a page.
+    """End this worker as soon as the process that owns the pool (the crawler) has ended,
+    however it ended, even while the worker is busy with a page.
 
     Parent-death signals cannot do this: a worker's parent is the forkserver, and the
     forkserver stays up as long as any of its children does. A pidfd of the owner becomes
