@@ -771,7 +771,7 @@ class PageContext:
             - {""},
             bold_texts=bold_texts(tree, markers, keys),
             blocks_before=blocks_between_paragraphs(tree, markers, keys),
-            toggle_titles=toggle_titles(buttons),
+            toggle_titles=toggle_titles(buttons, keys),
         )
 
 
@@ -861,7 +861,7 @@ TOGGLE_LEVELS = 3
 _CHROME_TAGS = frozenset({"header", "nav", "form", "dialog"})
 
 
-def toggle_titles(buttons: Iterable[etree._Element]) -> dict[str, str]:
+def toggle_titles(buttons: Iterable[etree._Element], keys: TextKeys) -> dict[str, str]:
     """The text of each of the page's ``buttons`` of ``MIN_TOGGLE_WORDS`` to ``MAX_TOGGLE_WORDS``
     words that stands right before an element holding a paragraph (``<p>``), or whose title
     row (the elements holding it and no other text, up to ``TOGGLE_LEVELS`` levels) does,
@@ -877,14 +877,14 @@ def toggle_titles(buttons: Iterable[etree._Element]) -> dict[str, str]:
     for group in by_class.values():
         if len(group) < MIN_TOGGLES:
             continue  # most buttons: a page's one search, menu or close button of its kind
-        toggles = [toggle for toggle in map(_toggle, group) if toggle is not None]
+        toggles = [toggle for toggle in (_toggle(b, keys) for b in group) if toggle is not None]
         if len(toggles) >= MIN_TOGGLES:
             for key, text in toggles:
                 found.setdefault(key, text)
     return found
 
 
-def _toggle(button: etree._Element) -> tuple[str, str] | None:
+def _toggle(button: etree._Element, keys: TextKeys) -> tuple[str, str] | None:
     """The key of the text of the first paragraph of the panel right after the button (see
     ``toggle_titles``) and the button's text; ``None`` for a button that opens no panel."""
     if button.get("aria-haspopup") not in (None, "false"):
@@ -896,25 +896,24 @@ def _toggle(button: etree._Element) -> tuple[str, str] | None:
     text = tidy_text(element_text(button))
     if not text:
         return None
-    key = text_key(text)
+    key = keys[text]
     if (
         not MIN_TOGGLE_WORDS <= len(text.split()) <= MAX_TOGGLE_WORDS
-        or text_key(element_text(row)) != key
+        or keys[element_text(row)] != key
         or any(a.tag in _CHROME_TAGS for a in button.iterancestors())
-        or _read_aloud_only(button, key)
+        or _read_aloud_only(button, key, keys)
     ):
         return None
-    panel_key = text_key(element_text(paragraph))
+    panel_key = keys[element_text(paragraph)]
     return (panel_key, text) if panel_key else None
 
 
-def _read_aloud_only(button: etree._Element, key: str) -> bool:
+def _read_aloud_only(button: etree._Element, key: str, keys: TextKeys) -> bool:
     """Whether the button's text is all in an element shown to screen readers only
     (``SCREEN_READER_ONLY``): an icon button ("Listing review by ..." behind an ellipsis),
     not a title the page shows."""
     return any(
-        SCREEN_READER_ONLY.search(element.get("class") or "")
-        and text_key(element_text(element)) == key
+        SCREEN_READER_ONLY.search(element.get("class") or "") and keys[element_text(element)] == key
         for element in button.iter()
     )
 
@@ -1110,10 +1109,10 @@ def block_key(text: str) -> str:
 
 
 class TextKeys(dict[str, str]):
-    """``text_key`` of the texts of one page, each text keyed once: the context, the link
-    shares and the block places key many of the same element texts (a paragraph, a heading,
-    a block holding a link), about a third of their keys a page. ``keys[text]`` is
-    ``text_key(text)``."""
+    """``text_key`` of the texts of one page, each text keyed once: the context (its toggle
+    titles among them), the link shares and the block places key many of the same element
+    texts (a paragraph, a heading, a block holding a link), about a third of their keys a page.
+    ``keys[text]`` is ``text_key(text)``."""
 
     def __missing__(self, text: str) -> str:
         key = self[text] = text_key(text)
