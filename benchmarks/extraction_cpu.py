@@ -12,7 +12,7 @@ second finds in trafilatura's text caches what the first put there: our extracti
 trafilatura's steps too). The pages are run ``--repeats`` times, as passes over all of them: a
 crawl extracts each page once, and a page run again at once finds its own texts in both
 extractions' caches (runs repeated page by page put ours at 1.01-1.03 of trafilatura's CPU on
-the web-dev articles, where passes put it at about 1.2). The CPU time (``time.process_time``)
+the web-dev articles, where passes put it at 1.08-1.09). The CPU time (``time.process_time``)
 of a page is the median of its runs; the script prints, per corpus (and for web-dev's article
 pages together) and overall, the summed CPU of each and the ratio ours / trafilatura.
 
@@ -129,11 +129,12 @@ def main() -> None:
     records = [""] * len(pages)
     for repeat in range(args.repeats):
         for index, (_, page) in enumerate(pages):
-            if (index + repeat) % 2:
+            plain_first = (index + repeat) % 2 == 1
+            if plain_first:
                 plain_cpu[index].append(cpu_of(plain, page)[0])
             spent, records[index] = cpu_of(ours, page)
             ours_cpu[index].append(spent)
-            if not (index + repeat) % 2:
+            if not plain_first:
                 plain_cpu[index].append(cpu_of(plain, page)[0])
     for index, (group, page) in enumerate(pages):
         key = f"{group}/{page['id']}"
