@@ -380,8 +380,11 @@ def _parse_written(text: str) -> tuple[datetime, bool] | None:
 
 
 # A year in running text: where a date written in the text can be; the forms are tried only on
-# a short piece around it, so the scan stays linear on any text.
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+# a short piece around it, so the scan stays linear on any text. It is "(?<!\d)(?:19|20)\d\d(?!\d)"
+# with the test of the character before moved after the "19" or "20" (that character, then
+# the two): a pattern that begins with literals is searched for them first, one that begins
+# with a lookbehind is tried at every character, four times slower.
+_YEAR = re.compile(r"(?:19|20)(?<!\d..)\d\d(?!\d)")
 _ISO_DAY = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?!\d)")
 _BEFORE_YEAR = 40  # "Sonntag, 13. September 2026": the longest written date before its year
 _AFTER_YEAR = 30  # "2026年5月13日", "2026-05-13 15:44"

@@ -5,8 +5,11 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.textnorm import (
+    _YEAR,
     alnum_words,
     clean_text,
     page_text,
@@ -206,3 +209,11 @@ def test_written_dates_keep_the_time_of_day_shown_with_a_date() -> None:
         ("2025", "2025-12-31", None),
         ("2024", "2024-05-13", None),
     ]
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.text(alphabet="0129 \na٣", max_size=40))
+def test_year_pattern_finds_what_the_plain_one_finds(text: str) -> None:
+    # _YEAR tests the character before the year after its first two digits: the same years.
+    plain = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+    assert [m.span() for m in _YEAR.finditer(text)] == [m.span() for m in plain.finditer(text)]
