@@ -5,10 +5,22 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from crawler.textnorm import (
+    _AFTER_YEAR,
+    _BEFORE_YEAR,
+    _DATE_FORMS,
+    _ISO_DAY,
+    _YEAR,
+    MAX_TEXT_DATES,
+    WrittenDate,
+    _written_day,
+    _written_time,
     alnum_words,
     clean_text,
+    iter_written_dates,
     page_text,
     tidy_code,
     tidy_text,
@@ -206,3 +218,60 @@ def test_written_dates_keep_the_time_of_day_shown_with_a_date() -> None:
         ("2025", "2025-12-31", None),
         ("2024", "2024-05-13", None),
     ]
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.text(alphabet="0129 \na٣", max_size=40))
+def test_year_pattern_finds_what_the_plain_one_finds(text: str) -> None:
+    # _YEAR tests the character before the year after its first two digits: the same years.
+    plain = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+    assert [m.span() for m in _YEAR.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def _plain_written_dates(text: str, years: frozenset[str]) -> list[WrittenDate]:
+    """iter_written_dates tries every form at every year (MAX_TEXT_YEARS left out)."""
+    dates = []
+    for year in re.finditer(r"(?<!\d)(?:19|20)\d\d(?!\d)", text):
+        if years and year.group() not in years:
+            continue
+        start = max(0, year.start() - _BEFORE_YEAR)
+        piece = text[start : year.end() + _AFTER_YEAR]
+        for form in (*_DATE_FORMS, _ISO_DAY):
+            match = next(
+                (m for m in form.finditer(piece) if m.start("year") == year.start() - start),
+                None,
+            )
+            day = _written_day(match) if match else None
+            if match and day:
+                dates.append(WrittenDate(year.start(), day, _written_time(match, day)))
+                break
+        if len(dates) >= MAX_TEXT_DATES:
+            break
+    return dates
+
+
+_SOME = st.sampled_from
+# Pieces of text: a word or sign, or the parts of a date, in any of the forms or nearly.
+_DATE_PARTS = st.one_of(
+    _SOME(["in", "x", "(", " ", "\n", "2020", "ſt", "12:30 pm", "\xa0"]),
+    st.tuples(
+        _SOME(["", "May ", "Mon, ", "de "]),
+        _SOME(["", "13", "5", "31"]),
+        _SOME(["", ".", "/", " ", "-", "  ", ". ", " de ", "st ", "th, ", "ſt ", "\n"]),
+        _SOME(["", "5", "05", "12", "May", "mars", "Sept.", "in", "März", "мая"]),
+        _SOME(["", ".", "/", " ", ", ", " de ", ",\xa0", "-"]),
+        _SOME(["2020", "1999", "2026", "1899"]),
+        _SOME(["", "-05-13", "/5/13", " . 5.1", "年5月13日", " 12:30 pm", "x", " 13 May"]),
+    ).map("".join),
+)
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True, database=None)
+@example("in May 5, 2020 x", "")
+@example("May 5ſt 2020 (Mon, 13. März 2020) 13/5/2020", "2020")
+@example("13 de mayo de 2020, 2020年5月13日 2020-05-13 2020 . 5.13", "")
+@given(st.lists(_DATE_PARTS, max_size=12).map("".join), st.sampled_from(["", "2020", "1999"]))
+def test_written_dates_skip_only_years_no_form_matches(text: str, year: str) -> None:
+    # A year is passed over when nothing before or after it can be part of a form's match.
+    years = frozenset([year] if year else [])
+    assert list(iter_written_dates(text, years)) == _plain_written_dates(text, years)
