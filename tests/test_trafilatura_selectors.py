@@ -369,7 +369,7 @@ def test_link_density_test_is_trafilaturas(element: etree._Element, precision: b
     [
         # a farm of links, its text spaced out past the beginning that is read first
         "<div><p>"
-        + (" " * 40).join(f"<ref>{'link words ' * 6}{n}</ref>" for n in range(12))
+        + (" " * 120).join(f"<ref>{'link words ' * 6}{n}</ref>" for n in range(12))
         + "</p></div>",
         # a short paragraph behind a long indentation
         "<div><p>" + " " * 1500 + "Some <ref>link</ref> and <ref>more</ref></p><p/></div>",

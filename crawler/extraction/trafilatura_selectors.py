@@ -633,11 +633,6 @@ def prune_unwanted_nodes(
     return tree
 
 
-# ``link_density_test`` reads this many characters of an element's text, then reads it whole
-# only where that beginning is too short to settle the test.
-LINK_TEXT_PREFIX = 1000
-
-
 def link_density_test(element: etree._Element, favor_precision: bool = False) -> tuple[bool, bool]:
     """``trafilatura.htmlprocessing.link_density_test``, without trimming a long element's
     whole text: every test it makes of the trimmed text's length (shorter than ``limitlen``,
@@ -660,21 +655,22 @@ def link_density_test(element: etree._Element, favor_precision: bool = False) ->
         limitlen = 100
     link_text = trim(links[0].text_content()) if len(links) == 1 else ""
     farm = collect_link_info(links) if len(links) > 4 else None
-    if len(content) > LINK_TEXT_PREFIX:
-        least = len(trim(content[:LINK_TEXT_PREFIX]))
+    # twice the longest trimmed length a test can hold for, in characters of the text
+    prefix = 2 * int(max(limitlen, len(link_text) / 0.9, farm[0] / LINK_FARM_RATIO if farm else 0))
+    if len(content) > prefix:
+        least = _trimmed_length(content[:prefix])
         if (
             least >= limitlen
             and len(link_text) <= least * 0.9
             and (farm is None or farm[0] <= least * LINK_FARM_RATIO)
         ):
             return False, False
-    text = trim(content)
+    elemlen = _trimmed_length(content)
     # trafilatura's tests from here, with the link texts read above
     if len(links) == 1:
         len_threshold = 10 if favor_precision else 100
-        if len(link_text) > len_threshold and len(link_text) > len(text) * 0.9:
+        if len(link_text) > len_threshold and len(link_text) > elemlen * 0.9:
             return True, False
-    elemlen = len(text)
     if elemlen < limitlen:
         linklen, elemnum, shortelems, _ = farm or collect_link_info(links)
         if elemnum == 0:
@@ -683,12 +679,17 @@ def link_density_test(element: etree._Element, favor_precision: bool = False) ->
     if farm is not None:
         linklen, elemnum, _, _ = farm
         if (
-            linklen > len(text) * LINK_FARM_RATIO
+            linklen > elemlen * LINK_FARM_RATIO
             and linklen < 100 * elemnum
             and not is_paragraph_listing(links)
         ):
             return True, False
     return False, False
+
+
+def _trimmed_length(text: str) -> int:
+    """``len(trim(text))``, without keeping the text in ``trim``'s cache."""
+    return len(" ".join(text.split()))
 
 
 # The answers of ``link_density_test`` while trafilatura's extractor prunes one body
