@@ -23,7 +23,8 @@ Some of trafilatura's steps cost time quadratic in a page's size on some pages, 
 linear here with the same result: its check for paragraph text (``LINEAR_EXPRESSIONS``),
 jusText's classification of paragraphs by their neighbours (``justext_revise``), the text
 nodes its stripping of tags leaves side by side (``strip_tags``) and its table handler's count
-of a row's cells (``_flush_rowspan_phantoms``).
+of a row's cells (``_flush_rowspan_phantoms``). Its link-density test trims only the beginning
+of a long element's text where that settles the answer (``link_density_test``).
 
 ``tests/test_trafilatura_selectors.py`` checks that each selector selects what its expression
 selects, and that each function's result is trafilatura's.
