@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,8 @@ import lxml.etree
 import lxml.html
 import pytest
 import trafilatura.htmlprocessing
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.extraction import (
     body,
@@ -1740,3 +1743,28 @@ def test_a_list_inside_an_item_gives_indented_lines() -> None:
     assert "Two lifts<list>" in lxml.etree.tostring(body, encoding="unicode")
     links = dom.LinkShares(page.parse_html("<ul><li><a href='/q'>by the quay</a></li></ul>"))
     assert links.link_chars("list", block.text) == len("by the quay")
+
+
+# Characters on which NFKC, casefolding and splitting into words disagree most: ligatures,
+# full-width and superscript forms, the invisible characters text keys remove, letters whose
+# case folds to several, combining marks, punctuation and spaces of other scripts.
+_KEY_TEXT = st.lists(
+    st.sampled_from(
+        [
+            *"aZ9 _-.\u2019\u201c\u00ab\u00a0\u2003\u00ad\ufeff\ufb01\uff21\uff11\u00b2",
+            *"\u00df\u0130\u0131\u03a3\u03c2\u0301\u00e9\u65e5\u672c",
+            "e\u0301",
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_KEY_TEXT)
+def test_normalize_is_nfkc_casefolded_words(text: str) -> None:
+    """``normalize``, which takes a text's ``block_key`` where NFKC leaves the text as it is,
+    is the text's NFKC form casefolded, its words joined by spaces."""
+    plain = " ".join(alnum_words(unicodedata.normalize("NFKC", text).casefold()))
+    assert cleaning.normalize(text) == plain
+    assert cleaning.word_count(text) == len(text.split())

@@ -40,6 +40,27 @@ FRAGMENTS = [
     "<figure><span class='author'>Photo: Ann Lee</span></figure><p class='writer'>Bob Ray</p>",
     "<div class='comments-list'><a class='authorName'>Bob</a></div><span class='x'>No one</span>",
     "<span class='author'>A</span><span class='author'>" + "long " * 30 + "</span>",
+    # each word of an author's markup alone (an element without one is not tested)
+    *(
+        f"<span class='x'>No one</span><{tag} {name}='a {word} b'>Ann Lee</{tag}>"
+        for tag, name, word in [
+            ("i", "class", "screenname"),
+            ("p", "class", "username"),
+            ("div", "class", "byl"),
+            ("span", "class", "BBL"),
+            ("h4", "class", "channel-name"),
+            ("p", "class", "submitted-by"),
+            ("p", "class", "posted-by"),
+            ("a", "class", "journalist-name"),
+            ("b", "class", "writer"),
+            ("h3", "id", "bianji"),
+            ("span", "id", "xiaobian"),
+            ("em", "id", "Author"),
+            ("em", "itemprop", "author"),
+        ]
+    ),
+    "<span class='byline'>Ann Lee</span>",
+    "<p rel='author'>Ann Lee</p>",
     # the tails of deleted elements join the text before them
     "<p class='author'>Ann<a class='print'>P</a>Lee<time>9</time>Ray<figure>f</figure></p>",
     "<p class='author'><b>Ann</b><span class='sidebar'>x</span>Lee<a class='print'>y</a>Ray</p>",

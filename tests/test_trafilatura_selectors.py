@@ -12,10 +12,13 @@ import re
 from copy import deepcopy
 from functools import partial
 
+import lxml.html
 import pytest
 import trafilatura.external
 import trafilatura.htmlprocessing
 import trafilatura.main_extractor
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from trafilatura.core import _prepare_tree
 from trafilatura.settings import BASIC_CLEAN_XPATH, TAG_CATALOG, Extractor
@@ -322,6 +325,65 @@ def test_link_density_pruning_is_trafilaturas(monkeypatch: pytest.MonkeyPatch) -
         assert etree.tostring(ours) == etree.tostring(theirs)
         deleted += len(list(tree.iter())) - len(list(ours.iter()))
     assert deleted and kept_answers
+
+
+# Pieces of a text under test: words, links' words, spacing of every kind split() reads.
+_LINK_TEST_WORDS = st.sampled_from(["word", "x", "a-longer-word", "Wörter", "日本語"])
+_LINK_TEST_SPACES = st.sampled_from(
+    [" ", "  ", "\n\t", "\u00a0", "\u2003", "", "\n" + " " * 120]  # and indentation
+)
+
+
+@st.composite
+def _link_test_elements(draw: st.DrawFn) -> etree._Element:
+    """A converted body's element holding text and links (``ref``), long or short, as the
+    element ``link_density_test`` reads (its parent gives it a next sibling or none)."""
+
+    def text(most: int) -> str:
+        pieces = draw(st.lists(st.tuples(_LINK_TEST_SPACES, _LINK_TEST_WORDS), max_size=most))
+        return "".join(space + word for space, word in pieces) * draw(st.sampled_from([1, 60]))
+
+    parent = lxml.html.Element("div")
+    element = etree.SubElement(parent, draw(st.sampled_from(["p", "div", "list", "item"])))
+    element.text = draw(st.sampled_from(["", "\n" + " " * 1200])) + text(6)  # a long indent
+    for _ in range(draw(st.integers(0, 7))):
+        child = etree.SubElement(element, draw(st.sampled_from(["ref", "ref", "hi", "graphic"])))
+        child.text, child.tail = text(4), text(6)
+    if draw(st.booleans()):
+        etree.SubElement(parent, "p")
+    return element
+
+
+@settings(max_examples=400, deadline=None)
+@given(_link_test_elements(), st.booleans())
+def test_link_density_test_is_trafilaturas(element: etree._Element, precision: bool) -> None:
+    """Our ``link_density_test``, which trims only the beginning of a long text where that
+    settles the answer, answers as trafilatura's."""
+    assert trafilatura_selectors.link_density_test(
+        element, precision
+    ) == trafilatura.htmlprocessing.link_density_test(element, precision)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # a farm of links, its text spaced out past the beginning that is read first
+        "<div><p>"
+        + (" " * 120).join(f"<ref>{'link words ' * 6}{n}</ref>" for n in range(12))
+        + "</p></div>",
+        # a short paragraph behind a long indentation
+        "<div><p>" + " " * 1500 + "Some <ref>link</ref> and <ref>more</ref></p><p/></div>",
+        # one long link making most of a long text
+        "<div><div>" + "<ref>" + "linked words " * 100 + "</ref> and a tail</div></div>",
+    ],
+)
+def test_link_density_test_is_trafilaturas_past_the_beginning(html: str) -> None:
+    """The answers that need more than the beginning of a long text are trafilatura's."""
+    element = lxml.html.fragment_fromstring(html)[0]
+    for precision in (False, True):
+        assert trafilatura_selectors.link_density_test(
+            element, precision
+        ) == trafilatura.htmlprocessing.link_density_test(element, precision)
 
 
 def test_recall_steps_are_all_the_reads_of_the_focus() -> None:

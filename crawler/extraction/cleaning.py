@@ -15,6 +15,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from crawler.extraction.dom import (
+    KEY_REMOVED,
     LinkShares,
     PageContext,
     block_key,
@@ -326,6 +327,13 @@ class Block:
 # Several rules compare the same block texts: each is normalized once.
 @functools.lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
+    # A text that NFKC leaves as it is, without a character ``text_key`` removes, has its
+    # ``block_key`` (both casefold it and split it at every character but a letter or digit),
+    # which the link shares of most blocks computed already.
+    if text.isascii() or (
+        unicodedata.is_normalized("NFKC", text) and not any(c in text for c in KEY_REMOVED)
+    ):
+        return block_key(text)
     return " ".join(alnum_words(unicodedata.normalize("NFKC", text).casefold()))
 
 
@@ -498,7 +506,7 @@ def with_bold_subheadings(blocks: list[Block], context: PageContext) -> list[Blo
         replace(block, kind="heading")
         if 0 < index < len(blocks) - 1
         and _paragraph_of(block, context.bold_texts)
-        and _words(block.text) <= MAX_BOLD_HEADING_WORDS
+        and word_count(block.text) <= MAX_BOLD_HEADING_WORDS
         and not block.text.rstrip().endswith(_SENTENCE_END)
         and any(char.isalpha() for char in block.text)
         and not _TIME_OF_DAY.match(block.text.lstrip())
@@ -520,7 +528,7 @@ def with_standfirst_paragraph(blocks: list[Block], context: PageContext) -> list
     opening = blocks[0].text.rstrip()
     if (
         opening.endswith(".")
-        or _words(opening) >= MIN_SENTENCE_WORDS
+        or word_count(opening) >= MIN_SENTENCE_WORDS
         or (context.standfirst and block_key(opening) == block_key(context.standfirst))
     ):
         return [replace(blocks[0], kind="paragraph"), *blocks[1:]]
@@ -534,7 +542,9 @@ def _similar(a: str, b: str) -> bool:
     return len(shorter) >= 30 and shorter in longer and len(shorter) / len(longer) >= NEAR_EQUAL
 
 
-def _words(text: str) -> int:
+# The rules count the words of the same block texts again and again.
+@functools.lru_cache(maxsize=4096)
+def word_count(text: str) -> int:
     return len(text.split())
 
 
@@ -577,7 +587,7 @@ def _is_credit(text: str) -> bool:
     from ..."). The other credits (an agency's name closing the block, "Reporting by", "...
     contributed to this report") may name many people."""
     credit = CREDIT_LINE.search(text)
-    if credit and (credit["label"] is None or _words(text) <= CREDIT_WORDS):
+    if credit and (credit["label"] is None or word_count(text) <= CREDIT_WORDS):
         return True
     folded = _folded(text)
     return (
@@ -652,8 +662,8 @@ def _is_link_teaser(block: Block) -> bool:
         return False
     if block.kind == "list":
         items = block.text.split("\n")
-        return _words(block.text) <= HEADLINE_WORDS * len(items)
-    return _words(block.text) <= HEADLINE_WORDS
+        return word_count(block.text) <= HEADLINE_WORDS * len(items)
+    return word_count(block.text) <= HEADLINE_WORDS
 
 
 def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
@@ -666,7 +676,7 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
     body."""
     kept: list[Block] = []
     for index, block in enumerate(blocks):
-        words = _words(block.text)
+        words = word_count(block.text)
         if _is_promo_line(block.text, words):
             continue
         if block.lines:
@@ -674,7 +684,7 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
             if trimmed is None:
                 continue
             if trimmed is not block:
-                block, words = trimmed, _words(trimmed.text)
+                block, words = trimmed, word_count(trimmed.text)
         # Longer blocks hold no cue: they are not casefolded.
         folded = _folded(block.text) if words <= CUE_WORDS else ""
         if _found(block.text, folded, words, NOTICES):
@@ -689,7 +699,7 @@ def drop_promo(blocks: list[Block], context: PageContext) -> list[Block]:
             continue
         if words <= HEADLINE_WORDS and PROMO_HEADING.fullmatch(block.text.strip()):
             rest = blocks[index + 1 :]
-            if all(_words(b.text) <= SHORT_BLOCK_WORDS or b.kind == "list" for b in rest):
+            if all(word_count(b.text) <= SHORT_BLOCK_WORDS or b.kind == "list" for b in rest):
                 break
             continue
         kept.append(block)
@@ -708,7 +718,7 @@ def _without_promo_lines(block: Block) -> Block | None:
     or not in a ``<pre>``): the block itself when it has none, ``None`` when it has nothing
     else."""
     all_lines = (block.lines or "").split("\n")
-    lines = [line for line in all_lines if not _is_promo_line(line.strip(), _words(line))]
+    lines = [line for line in all_lines if not _is_promo_line(line.strip(), word_count(line))]
     if len(lines) == len(all_lines):
         return block
     text = tidy_text(" ".join(lines))
@@ -744,12 +754,12 @@ def drop_datelines(blocks: list[Block], context: PageContext) -> list[Block]:
             READING_TIME.fullmatch(text)
             or (
                 index < HEADLINE_ZONE
-                and _words(text) <= DATELINE_WORDS
+                and word_count(text) <= DATELINE_WORDS
                 and READING_TIME_IN_LINE.search(text) is not None
             )
         ):
             continue
-        if block.kind in ("paragraph", "heading") and _words(text) <= DATELINE_WORDS:
+        if block.kind in ("paragraph", "heading") and word_count(text) <= DATELINE_WORDS:
             if DATE_LABEL_BLOCK.fullmatch(text.strip()):
                 continue
             alnum = [char for char in text if char.isalnum()]
@@ -810,7 +820,7 @@ def drop_author_bios(blocks: list[Block], context: PageContext) -> list[Block]:
         if (
             index >= tail_start
             and index > 0
-            and _words(block.text) <= BIO_WORDS
+            and word_count(block.text) <= BIO_WORDS
             and any(f" {name} " in f" {opening} " for name in names)
         ):
             continue
@@ -870,7 +880,7 @@ def drop_after_story(blocks: list[Block], context: PageContext) -> list[Block]:
     if context.places is None or len(blocks) < 2:
         return blocks
     places = [context.places.of(block.text) for block in blocks]
-    sizes = [_words(block.text) for block in blocks]
+    sizes = [word_count(block.text) for block in blocks]
     words: dict[etree._Element, int] = {}
     held: dict[etree._Element, int] = {}
     depth: dict[etree._Element, int] = {}

@@ -1080,7 +1080,7 @@ TEXT_BLOCK_TAGS = frozenset(
         *HEADING_TAGS,
     }
 )
-_INVISIBLE = ("\u00ad", "\ufeff")  # removed inside words by tidy_text
+KEY_REMOVED = ("\u00ad", "\ufeff")  # removed inside words by tidy_text, and by text_key
 # The bytes of an ASCII text as its key's: a letter lowercase (an ASCII text's case folding),
 # a digit as it is, any other a space; one C table lookup for the case folding and the
 # separators together.
@@ -1094,7 +1094,7 @@ def text_key(text: str) -> str:
     so a block's text finds the page element it was read from."""
     if text.isascii():  # most texts: no invisible character, nor a letter folded otherwise
         return " ".join(text.encode("ascii").translate(_ASCII_KEY).decode("ascii").split())
-    for invisible in _INVISIBLE:  # rare: a test is cheaper than str.translate's table lookups
+    for invisible in KEY_REMOVED:  # rare: a test is cheaper than str.translate's table lookups
         if invisible in text:
             text = text.replace(invisible, "")
     return " ".join(alnum_words(text.casefold()))

@@ -38,6 +38,7 @@ from crawler.extraction.cleaning import (
     with_standfirst_paragraph,
     with_toggle_titles,
     without_second_copies,
+    word_count,
 )
 from crawler.extraction.dom import (
     BlockPlaces,
@@ -294,4 +295,4 @@ def _with_kinds(blocks: list[Block], context: PageContext) -> list[Block]:
 
 
 def _word_total(blocks: list[Block]) -> int:
-    return sum(len(block.text.split()) for block in blocks)
+    return sum(word_count(block.text) for block in blocks)

@@ -68,6 +68,16 @@ _GENERIC_CLASS = attribute_test(
 _ANY_ID = attribute_test(re.compile(r"[Aa]uthor"))
 _ANY_CLASS = attribute_test(re.compile(r"[Aa]uthor|screenname|writer|[Bb]yline"))
 
+# The tests select an element that is no <author> and holds no <rel> only for a class or id
+# that holds one of these, or for one of the rarer attributes they read.
+_RARE_AUTHOR_ATTRIBUTES = frozenset({"rel", "itemprop", "data-testid", "data-component"})
+_AUTHOR_HINT = attribute_test(
+    re.compile(
+        r"[Aa]uthor|[Bb]yl|BBL|username|zuozhe|bianji|xiaobian|channel-name|submitted-by"
+        r"|posted-by|journalist-name|screenname|writer"
+    )
+)
+
 
 def _trimmed(value: str | None) -> str | None:
     """A text field as trafilatura's ``Document.clean_and_trim`` leaves it."""
@@ -166,15 +176,36 @@ def author_search(tree: etree._Element) -> str | None:
     first element of an author's markup, specific markup first, that is 3 to 119 characters
     long. trafilatura deletes those elements from a copy of the tree; here they are skipped on
     the tree itself, and their tails joined to the text before them as its deletion joins
-    them (``_kept_texts``)."""
-    gone = {e for e in tree.iterdescendants(*_DISCARD_TAGS) if _discarded(e)}
+    them (``_kept_texts``). The element tests run only on the elements they can select
+    (``_AUTHOR_HINT``), found by the walk that skips the others."""
+    # The elements skipped (``gone``) are those met by the walk, outside others skipped: the
+    # texts are read from the other elements and their children only.
+    gone: set[etree._Element] = set()
     kept: list[etree._Element] = []
+    holding_rel = {rel.getparent() for rel in tree.iter("rel")}
     walker = etree.iterwalk(tree, ("start",))
     for _, element in walker:
-        if element in gone or (element is not tree and element.tag in ("time", "figure")):
+        tag = element.tag
+        if not isinstance(tag, str):
+            continue
+        names = element.keys()  # without attributes (many elements), no test but the tag's
+        if element is not tree and (
+            tag in ("time", "figure") or (names and tag in _DISCARD_TAGS and _discarded(element))
+        ):
             gone.add(element)
             walker.skip_subtree()
-        elif isinstance(element.tag, str):
+        elif (
+            tag == "author"
+            or element in holding_rel
+            or (
+                names
+                and (
+                    _AUTHOR_HINT(element.get("class"))
+                    or _AUTHOR_HINT(element.get("id"))
+                    or not _RARE_AUTHOR_ATTRIBUTES.isdisjoint(names)
+                )
+            )
+        ):
             kept.append(element)
     for selects in (_specific_author, _generic_author, _any_author):
         for element in kept:

@@ -23,7 +23,8 @@ Some of trafilatura's steps cost time quadratic in a page's size on some pages, 
 linear here with the same result: its check for paragraph text (``LINEAR_EXPRESSIONS``),
 jusText's classification of paragraphs by their neighbours (``justext_revise``), the text
 nodes its stripping of tags leaves side by side (``strip_tags``) and its table handler's count
-of a row's cells (``_flush_rowspan_phantoms``).
+of a row's cells (``_flush_rowspan_phantoms``). Its link-density test trims only the beginning
+of a long element's text where that settles the answer (``link_density_test``).
 
 ``tests/test_trafilatura_selectors.py`` checks that each selector selects what its expression
 selects, and that each function's result is trafilatura's.
@@ -61,9 +62,9 @@ import trafilatura.htmlprocessing
 import trafilatura.main_extractor
 from justext.core import PARAGRAPH_TAGS
 from lxml import etree
-from trafilatura.htmlprocessing import link_density_test
+from trafilatura.htmlprocessing import collect_link_info, is_paragraph_listing
 from trafilatura.settings import BASIC_CLEAN_XPATH, Extractor
-from trafilatura.utils import trim
+from trafilatura.utils import LINK_FARM_RATIO, trim
 from trafilatura.xml import delete_element
 from trafilatura.xpaths import (
     BODY_XPATH,
@@ -631,6 +632,65 @@ def prune_unwanted_nodes(
         if not any(a in doomed for a in elem.iterancestors()):
             delete_element(elem)
     return tree
+
+
+def link_density_test(element: etree._Element, favor_precision: bool = False) -> tuple[bool, bool]:
+    """``trafilatura.htmlprocessing.link_density_test``, without trimming a long element's
+    whole text: every test it makes of the trimmed text's length (shorter than ``limitlen``,
+    shorter than its single link's text over 0.9, than its links' text over
+    ``LINK_FARM_RATIO``) holds only for short texts, and the trimmed beginning of a text is
+    never longer than the trimmed text (it is its beginning), so a beginning past every bound
+    answers as the whole text would. Most of the text it trimmed was that of a body's
+    wrappers, each holding a link."""
+    links = element.findall(".//ref")
+    if not links:
+        return False, False
+    if element.find(".//graphic") is not None:
+        return False, False
+    content = element.text_content()
+    if element.tag == "p":
+        limitlen = 60 if element.getnext() is None else 30
+    elif element.getnext() is None:
+        limitlen = 300
+    else:
+        limitlen = 100
+    link_text = trim(links[0].text_content()) if len(links) == 1 else ""
+    farm = collect_link_info(links) if len(links) > 4 else None
+    # twice the longest trimmed length a test can hold for, in characters of the text
+    prefix = 2 * int(max(limitlen, len(link_text) / 0.9, farm[0] / LINK_FARM_RATIO if farm else 0))
+    if len(content) > prefix:
+        least = _trimmed_length(content[:prefix])
+        if (
+            least >= limitlen
+            and len(link_text) <= least * 0.9
+            and (farm is None or farm[0] <= least * LINK_FARM_RATIO)
+        ):
+            return False, False
+    elemlen = _trimmed_length(content)
+    # trafilatura's tests from here, with the link texts read above
+    if len(links) == 1:
+        len_threshold = 10 if favor_precision else 100
+        if len(link_text) > len_threshold and len(link_text) > elemlen * 0.9:
+            return True, False
+    if elemlen < limitlen:
+        linklen, elemnum, shortelems, _ = farm or collect_link_info(links)
+        if elemnum == 0:
+            return True, False
+        return linklen > elemlen * 0.8 or (elemnum > 1 and shortelems / elemnum > 0.8), True
+    if farm is not None:
+        linklen, elemnum, _, _ = farm
+        if (
+            linklen > elemlen * LINK_FARM_RATIO
+            and linklen < 100 * elemnum
+            and not is_paragraph_listing(links)
+        ):
+            return True, False
+    return False, False
+
+
+def _trimmed_length(text: str) -> int:
+    """``len(trim(text))``, without keeping the text in ``trim``'s cache."""
+    return len(" ".join(text.split()))
 
 
 # The answers of ``link_density_test`` while trafilatura's extractor prunes one body
