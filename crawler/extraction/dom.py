@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 from collections.abc import Collection, Iterable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import accumulate, chain
 from typing import NamedTuple
 from urllib.parse import urldefrag, urljoin
 
@@ -338,22 +339,48 @@ def page_markers(tree: etree._Element) -> Markers:
         markers.boilerplate,
         markers.beside_story,
     )
-    # Pages repeat the same class and id values many times: each pair is judged once. Only
-    # the candidates (few) with an id are judged on their marker value (a heading's id does
-    # not count, ``_marker_value``), whose kinds are among those of its class and id together.
+    elements = _WITH_MARKERS(tree)
+    keys = [(element.get("class"), element.get("id")) for element in elements]
+    # Pages repeat the same class and id values many times: each pair is judged once, and only
+    # where its value holds a word of ``MARKING_SUBSTRINGS`` (most do not). Only the
+    # candidates (few) with an id are judged on their marker value (a heading's id does not
+    # count, ``_marker_value``), whose kinds are among those of its class and id together.
+    pairs = list(dict.fromkeys(keys))
+    values = [f"{css or ''} {ident or ''}" for css, ident in pairs]
     known: dict[tuple[str | None, str | None], frozenset[int]] = {}
-    for element in _WITH_MARKERS(tree):
-        css, ident = key = element.get("class"), element.get("id")
+    for index in values_holding(values, MARKING_SUBSTRINGS):
+        kinds = _value_kinds(values[index])
+        if kinds:
+            known[pairs[index]] = kinds
+    if not known:
+        return markers
+    for element, key in zip(elements, keys, strict=True):
         kinds = known.get(key)
-        if kinds is None:
-            kinds = known[key] = _value_kinds(f"{css or ''} {ident or ''}")
-        if not kinds:  # most elements
+        if kinds is None:  # most elements
             continue
-        if ident is not None:
+        if key[1] is not None:
             kinds = _value_kinds(_marker_value(element))
         for kind in kinds:
             candidates[kind].append(element)
     return markers
+
+
+def values_holding(values: list[str], substrings: Iterable[str]) -> set[int]:
+    """The indexes of the ``values`` whose lowercase form holds one of the (lowercase)
+    ``substrings``."""
+    # The values searched as one text, by ``str.find`` in C (a pattern of the substrings, or
+    # a search of each value, took as long as judging the values): no value holds a NUL,
+    # which lxml's strings cannot hold, and each lowercase value is a line of the text.
+    text = "\0".join(values).lower()
+    ends = list(accumulate(len(line) + 1 for line in text.split("\0")))
+    found: set[int] = set()
+    for substring in substrings:
+        at = text.find(substring)
+        while at >= 0:
+            index = bisect_left(ends, at + 1)
+            found.add(index)
+            at = text.find(substring, ends[index])  # the next value's
+    return found
 
 
 def is_boilerplate(element: etree._Element, words: frozenset[str] | None = None) -> bool:
@@ -951,6 +978,20 @@ _CANDIDATE_WORDS = (
     | BOILERPLATE_PAIR_MARKERS
     | STORY_BOILERPLATE_WORDS
 )
+
+
+def _marking_substrings() -> tuple[str, ...]:
+    """What the lowercase class/id value of any candidate of a rule holds: a word of
+    ``_CANDIDATE_WORDS`` (a pair's marker needs the pair's first word), or "caption" or
+    "credit" inside a word; each is a piece of a class or id name, lowercased (``_words_of``),
+    and so is in the lowercase value (``str.lower`` maps each character of ASCII words alone).
+    A substring that holds another is left out: a value that holds it holds the other."""
+    found = {word for word in _CANDIDATE_WORDS if word not in BOILERPLATE_PAIR_MARKERS}
+    found |= {first for first, _ in BOILERPLATE_PAIRS} | {"caption", "credit"}
+    return tuple(sorted(word for word in found if not any(o != word and o in word for o in found)))
+
+
+MARKING_SUBSTRINGS = _marking_substrings()
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)\b", re.IGNORECASE)
 # From the attributes up: half the time of testing every element's style.
 _STYLED_WEIGHT = etree.XPath("//@style[contains(., 'font-weight')]/..")
