@@ -636,9 +636,15 @@ def displayed_summary(
             continue
         # The squashed text keeps only letters and digits, so the spaces ``element_text``
         # puts between blocks change nothing: the text nodes are joined as lxml reads them.
-        found = wanted.get(_squash("".join(element.itertext())))
+        squashed = _squash("".join(element.itertext()))
+        found = wanted.get(squashed)
         if found and not _in_media(element, markers):
             return found
+        # The text of an element inside is a run of this one's, and ``_squash`` keeps or
+        # drops each character alone: where no summary is in this squashed text, none is
+        # the whole of theirs.
+        if not any(key in squashed for key in wanted):
+            walker.skip_subtree()
     return None
 
 
