@@ -355,11 +355,9 @@ def page_markers(tree: etree._Element) -> Markers:
     if not known:
         return markers
     for element, key in zip(elements, keys, strict=True):
-        kinds = known.get(key)
-        if kinds is None:  # most elements
+        if key not in known:  # most elements
             continue
-        if key[1] is not None:
-            kinds = _value_kinds(_marker_value(element))
+        kinds = known[key] if key[1] is None else _value_kinds(_marker_value(element))
         for kind in kinds:
             candidates[kind].append(element)
     return markers
