@@ -1,6 +1,7 @@
-"""The shortcuts of ``dom``'s page-wide passes give what the plain way gives: on generated
-class and id values (words the rules look for, in every case and split, with digits, negations
-and characters whose lowercase form is longer or ASCII)."""
+"""The shortcuts of ``dom``'s page-wide passes give what the plain way gives: ``page_markers``
+on generated class and id values (words the rules look for, in every case and split, with
+digits, negations and characters whose lowercase form is longer or ASCII), and
+``displayed_summary`` on generated nested elements holding pieces of the summaries."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def test_page_markers_are_the_elements_whose_words_pass_each_rule(
 @given(st.lists(NAMES, max_size=5).map(" ".join))
 def test_values_with_candidate_kinds_hold_a_marking_substring(value: str) -> None:
     if dom._value_kinds(value):
-        assert dom.values_holding([value], dom.MARKING_SUBSTRINGS) == {0}
+        assert dom._values_holding([value], dom.MARKING_SUBSTRINGS) == {0}
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
@@ -86,7 +87,7 @@ def test_values_holding_finds_each_value_holding_a_substring(
 ) -> None:
     substrings = [s for s in substrings if s]
     expected = {i for i, value in enumerate(values) if any(s in value.lower() for s in substrings)}
-    assert dom.values_holding(values, substrings) == expected
+    assert dom._values_holding(values, substrings) == expected
 
 
 def test_page_markers_on_a_parsed_page() -> None:

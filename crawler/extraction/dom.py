@@ -341,17 +341,18 @@ def page_markers(tree: etree._Element) -> Markers:
     )
     elements = _WITH_MARKERS(tree)
     keys = [(element.get("class"), element.get("id")) for element in elements]
-    # Pages repeat the same class and id values many times: each pair is judged once, and only
-    # where its value holds a word of ``MARKING_SUBSTRINGS`` (most do not). Only the
-    # candidates (few) with an id are judged on their marker value (a heading's id does not
-    # count, ``_marker_value``), whose kinds are among those of its class and id together.
-    pairs = list(dict.fromkeys(keys))
-    values = [f"{css or ''} {ident or ''}" for css, ident in pairs]
+    # Pages repeat the same class and id values many times: each (class, id) is judged once,
+    # and only where its value holds one of ``MARKING_SUBSTRINGS`` (most values hold none, and
+    # a value that holds none has no kinds). Only the candidates (few) with an id are judged
+    # on their marker value (a heading's id does not count, ``_marker_value``), whose kinds
+    # are among those of its class and id together.
+    distinct = list(dict.fromkeys(keys))
+    values = [f"{css or ''} {ident or ''}" for css, ident in distinct]
     known: dict[tuple[str | None, str | None], frozenset[int]] = {}
-    for index in values_holding(values, MARKING_SUBSTRINGS):
+    for index in _values_holding(values, MARKING_SUBSTRINGS):
         kinds = _value_kinds(values[index])
         if kinds:
-            known[pairs[index]] = kinds
+            known[distinct[index]] = kinds
     if not known:
         return markers
     for element, key in zip(elements, keys, strict=True):
@@ -363,12 +364,13 @@ def page_markers(tree: etree._Element) -> Markers:
     return markers
 
 
-def values_holding(values: list[str], substrings: Iterable[str]) -> set[int]:
-    """The indexes of the ``values`` whose lowercase form holds one of the (lowercase)
-    ``substrings``."""
-    # The values searched as one text, by ``str.find`` in C (a pattern of the substrings, or
-    # a search of each value, took as long as judging the values): no value holds a NUL,
-    # which lxml's strings cannot hold, and each lowercase value is a line of the text.
+def _values_holding(values: list[str], substrings: Iterable[str]) -> set[int]:
+    """The indexes of the ``values`` (none holding a NUL, as no string lxml reads does) whose
+    lowercase form holds one of the (lowercase) ``substrings``."""
+    # The values searched as one text, one ``str.find`` in C a substring and a value that
+    # holds it (a pattern of the substrings, or a search of each value, took as long as
+    # judging every value): each lowercase value is a line of the text, ending before
+    # ``ends[index] - 1``.
     text = "\0".join(values).lower()
     ends = list(accumulate(len(line) + 1 for line in text.split("\0")))
     found: set[int] = set()
@@ -985,17 +987,19 @@ _CANDIDATE_WORDS = (
 
 
 def _marking_substrings() -> tuple[str, ...]:
-    """What the lowercase class/id value of any candidate of a rule holds: a word of
-    ``_CANDIDATE_WORDS`` (a pair's marker needs the pair's first word), or "caption" or
-    "credit" inside a word; each is a piece of a class or id name, lowercased (``_words_of``),
-    and so is in the lowercase value (``str.lower`` maps each character of ASCII words alone).
-    A substring that holds another is left out: a value that holds it holds the other."""
+    """Substrings one of which the lowercase class/id value of every candidate of a rule
+    holds: a word of ``_CANDIDATE_WORDS`` (or the first word of a pair, whose marker needs
+    it), or "caption" or "credit" inside a word. A value's words (``_words_of``) are pieces of
+    its names, lowercased, so each is in the lowercase value: ``str.lower`` maps each
+    character alone but the Greek capital sigma, whose forms are not ASCII. A substring that
+    holds another is left out (a value that holds it holds the other)."""
     found = {word for word in _CANDIDATE_WORDS if word not in BOILERPLATE_PAIR_MARKERS}
     found |= {first for first, _ in BOILERPLATE_PAIRS} | {"caption", "credit"}
     return tuple(sorted(word for word in found if not any(o != word and o in word for o in found)))
 
 
 MARKING_SUBSTRINGS = _marking_substrings()
+
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)\b", re.IGNORECASE)
 # From the attributes up: half the time of testing every element's style.
 _STYLED_WEIGHT = etree.XPath("//@style[contains(., 'font-weight')]/..")
