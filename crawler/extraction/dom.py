@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 from collections.abc import Collection, Iterable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import accumulate, chain
 from typing import NamedTuple
 from urllib.parse import urldefrag, urljoin
 
@@ -338,22 +339,48 @@ def page_markers(tree: etree._Element) -> Markers:
         markers.boilerplate,
         markers.beside_story,
     )
-    # Pages repeat the same class and id values many times: each pair is judged once. Only
-    # the candidates (few) with an id are judged on their marker value (a heading's id does
-    # not count, ``_marker_value``), whose kinds are among those of its class and id together.
+    elements = _WITH_MARKERS(tree)
+    keys = [(element.get("class"), element.get("id")) for element in elements]
+    # Pages repeat the same class and id values many times: each (class, id) is judged once,
+    # and only where its value holds one of ``MARKING_SUBSTRINGS`` (most values hold none, and
+    # a value that holds none has no kinds). Only the candidates (few) with an id are judged
+    # on their marker value (a heading's id does not count, ``_marker_value``), whose kinds
+    # are among those of its class and id together.
+    distinct = list(dict.fromkeys(keys))
+    values = [f"{css or ''} {ident or ''}" for css, ident in distinct]
     known: dict[tuple[str | None, str | None], frozenset[int]] = {}
-    for element in _WITH_MARKERS(tree):
-        css, ident = key = element.get("class"), element.get("id")
-        kinds = known.get(key)
-        if kinds is None:
-            kinds = known[key] = _value_kinds(f"{css or ''} {ident or ''}")
-        if not kinds:  # most elements
+    for index in _values_holding(values, MARKING_SUBSTRINGS):
+        kinds = _value_kinds(values[index])
+        if kinds:
+            known[distinct[index]] = kinds
+    if not known:
+        return markers
+    for element, key in zip(elements, keys, strict=True):
+        if key not in known:  # most elements
             continue
-        if ident is not None:
-            kinds = _value_kinds(_marker_value(element))
+        kinds = known[key] if key[1] is None else _value_kinds(_marker_value(element))
         for kind in kinds:
             candidates[kind].append(element)
     return markers
+
+
+def _values_holding(values: list[str], substrings: Iterable[str]) -> set[int]:
+    """The indexes of the ``values`` (none holding a NUL, as no string lxml reads does) whose
+    lowercase form holds one of the (lowercase) ``substrings``."""
+    # The values searched as one text, one ``str.find`` in C a substring and a value that
+    # holds it (a pattern of the substrings, or a search of each value, took as long as
+    # judging every value): each lowercase value is a line of the text, ending before
+    # ``ends[index] - 1``.
+    text = "\0".join(values).lower()
+    ends = list(accumulate(len(line) + 1 for line in text.split("\0")))
+    found: set[int] = set()
+    for substring in substrings:
+        at = text.find(substring)
+        while at >= 0:
+            index = bisect_left(ends, at + 1)
+            found.add(index)
+            at = text.find(substring, ends[index])  # the next value's
+    return found
 
 
 def is_boilerplate(element: etree._Element, words: frozenset[str] | None = None) -> bool:
@@ -609,9 +636,15 @@ def displayed_summary(
             continue
         # The squashed text keeps only letters and digits, so the spaces ``element_text``
         # puts between blocks change nothing: the text nodes are joined as lxml reads them.
-        found = wanted.get(_squash("".join(element.itertext())))
+        squashed = _squash("".join(element.itertext()))
+        found = wanted.get(squashed)
         if found and not _in_media(element, markers):
             return found
+        # The text of an element inside is a run of this one's, and ``_squash`` keeps or
+        # drops each character alone: where no summary is in this squashed text, none is
+        # the whole of theirs.
+        if not any(key in squashed for key in wanted):
+            walker.skip_subtree()
     return None
 
 
@@ -951,6 +984,22 @@ _CANDIDATE_WORDS = (
     | BOILERPLATE_PAIR_MARKERS
     | STORY_BOILERPLATE_WORDS
 )
+
+
+def _marking_substrings() -> tuple[str, ...]:
+    """Substrings one of which the lowercase class/id value of every candidate of a rule
+    holds: a word of ``_CANDIDATE_WORDS`` (or the first word of a pair, whose marker needs
+    it), or "caption" or "credit" inside a word. A value's words (``_words_of``) are pieces of
+    its names, lowercased, so each is in the lowercase value: ``str.lower`` maps each
+    character alone but the Greek capital sigma, whose forms are not ASCII. A substring that
+    holds another is left out (a value that holds it holds the other)."""
+    found = {word for word in _CANDIDATE_WORDS if word not in BOILERPLATE_PAIR_MARKERS}
+    found |= {first for first, _ in BOILERPLATE_PAIRS} | {"caption", "credit"}
+    return tuple(sorted(word for word in found if not any(o != word and o in word for o in found)))
+
+
+MARKING_SUBSTRINGS = _marking_substrings()
+
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)\b", re.IGNORECASE)
 # From the attributes up: half the time of testing every element's style.
 _STYLED_WEIGHT = etree.XPath("//@style[contains(., 'font-weight')]/..")
