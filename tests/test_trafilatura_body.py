@@ -12,6 +12,7 @@ import lxml.html
 import pytest
 import trafilatura
 from lxml import etree
+from trafilatura.core import ESCALATION_PAGE_SHARE
 from trafilatura.settings import Document
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
@@ -316,6 +317,32 @@ RAW_PRUNE_FRAGMENTS = {
     "<div class='commentary'><p>The story.</p></div>": False,
     "<ol class='list comment-list'><li>First!</li></ol>": False,
 }
+
+
+def test_covers_little_answers_as_the_whole_page_text_does() -> None:
+    """``covers_little`` (settled by bounds where they can) answers as the comparison with the
+    whole text that ``html2txt`` gives of the tree and of each pruned element, for lengths
+    on both sides of each page's threshold, called in turn on one page as the cascades do."""
+    share = ESCALATION_PAGE_SHARE
+    settled = 0
+    for page in PAGE_LIST:
+        tree = parse_html(page["html"])
+        pruned = [element for element in tree.iter("nav", "aside", "section") if len(element)][:6]
+        for element in pruned:
+            element.getparent().remove(element)
+        total = len(trafilatura_selectors.html2txt(tree)) + sum(
+            len(trafilatura_selectors.html2txt(element)) for element in pruned
+        )
+        cut = int(share * total)
+        lengths = [1, cut // 2, cut - 1, cut, cut + 1, cut * 3 // 2 + 1, 5 * cut]
+        bodies = trafilatura_body.PageBodies(tree, None, pruned)
+        for length in lengths:
+            assert bodies.covers_little(length) == (length < share * total), page["id"]
+        for length in lengths[::-1]:  # a fresh page each, so that only bounds answer
+            fresh = trafilatura_body.PageBodies(tree, None, pruned)
+            assert fresh.covers_little(length) == (length < share * total), page["id"]
+            settled += fresh.page_chars is None
+    assert settled  # the bounds settle some
 
 
 def test_raw_prune_hints_were_read_from_the_expressions_trafilatura_runs() -> None:

@@ -448,3 +448,97 @@ def test_main_content_is_the_recall_focus_result_where_it_says_so() -> None:
             assert main_content(html, recall=True)[:2] == (body, text)
             same_pages += 1
     assert same_pages > 1
+
+
+_BOUND_TAGS = st.sampled_from(
+    [
+        *("div", "p", "span", "a", "b", "li", "ul", "br", "td", "h2", "section", "em"),
+        *("aside", "footer", "script", "style", "svg", "template", "fencedframe", "nav"),
+    ]
+)
+_BOUND_ATTRIBUTES = st.sampled_from(
+    [
+        *("", ' class="footer-x"', ' id="site-footer"', ' class="CookieBanner"'),
+        *(' id="cookie-notice"', ' class="x" id="footer"', ' id="x" class="footer"'),
+        *(' class="ONETRUST"', ' class="wrap"'),
+    ]
+)
+_BOUND_TEXTS = st.lists(
+    st.sampled_from(["word", "Wörter", " ", "\n  ", "\xa0", "\u200b", "x\u200by", "&amp;", "."]),
+    max_size=4,
+).map("".join)
+
+
+@st.composite
+def _bound_html(draw: st.DrawFn, depth: int = 0) -> str:
+    """A fragment of HTML: elements of block, inline and cleaned tags, with class and id
+    values that basic_cleaning reads, texts with spaces and non-printable characters."""
+    parts = [draw(_BOUND_TEXTS)]
+    for _ in range(draw(st.integers(0, 3 if depth < 3 else 0))):
+        tag = draw(_BOUND_TAGS)
+        inner = draw(_bound_html(depth + 1)) if tag != "br" else ""
+        comment = draw(st.sampled_from(["", "<!-- note -->"]))
+        parts.append(f"<{tag}{draw(_BOUND_ATTRIBUTES)}>{comment}{inner}</{tag}>")
+        parts.append(draw(_BOUND_TEXTS))
+    return "".join(parts)
+
+
+def _assert_bounds_hold(tree: lxml.html.HtmlElement) -> None:
+    bounds = trafilatura_selectors.Html2txtBounds(tree)
+    assert bounds.lower <= len(trafilatura_selectors.html2txt(tree)) <= bounds.upper
+
+
+@settings(max_examples=400, deadline=None)
+@given(_bound_html(), st.booleans())
+def test_html2txt_bounds_hold(fragment: str, whole: bool) -> None:
+    """The bounds hold on a page and on an element (a pruned one) as ``html2txt`` reads them:
+    the element is its own text's root where it holds no body."""
+    tree = lxml.html.document_fromstring(f"<html><body>{fragment}<p>end</p></body></html>")
+    if not whole:
+        tree = tree.find(".//body")[0]
+        tree.getparent().remove(tree)
+    _assert_bounds_hold(tree)
+
+
+def test_html2txt_bounds_hold_on_pages() -> None:
+    for page in PAGE_LIST:
+        tree = parse_html(page["html"])
+        _assert_bounds_hold(tree)
+        for element in tree.iter("div", "aside", "section"):
+            _assert_bounds_hold(element)
+
+
+def test_cookie_patterns_match_no_line_break() -> None:
+    """A match in the class or id values joined by line breaks is one in a value."""
+    for pattern in trafilatura_selectors._COOKIE_PATTERNS.values():
+        assert re.fullmatch(r"[a-z\[\]\-_?{}0-9,|():]*", pattern.pattern), pattern.pattern
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(list(trafilatura_selectors._COOKIE_PATTERNS.values())), st.data())
+def test_each_cookie_match_holds_a_word(pattern: re.Pattern[str], data: st.DataObject) -> None:
+    text = data.draw(
+        st.from_regex(pattern, fullmatch=True, alphabet=st.characters(max_codepoint=127))
+    )
+    assert any(word in text.lower() for word in trafilatura_selectors.COOKIE_WORDS)
+
+
+_COOKIE_VALUES = st.lists(
+    st.lists(
+        st.sampled_from(
+            [
+                *("cookie", "COOKIE", "Cook\u0130e", "coo\u212aie", "-", "_", "banner", "Notice"),
+                *("consent", "con\u017fent", "sdk", "onetrust", "borlabs", "cmplz", "moove"),
+                *("gdpr", "x", " ", "bar", "policy"),
+            ]
+        ),
+        max_size=5,
+    ).map("".join),
+    max_size=4,
+)
+
+
+@given(_COOKIE_VALUES, st.sampled_from(["@class/i", "@id/i"]))
+def test_names_cookie_banner_is_the_patterns_test(values: list[str], name: str) -> None:
+    expected = any(trafilatura_selectors._cookie_consent[name](value) for value in values)
+    assert trafilatura_selectors._names_cookie_banner(values, name) == expected

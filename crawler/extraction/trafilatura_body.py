@@ -20,7 +20,8 @@ need left out:
 - the escalation's measure of the page (how much of it the result covers) counts the text of
   the elements our pruning removed before (``pruned``): trafilatura escalates as it would on
   the page as served, since pruning a page's navigation and widgets does not make a short
-  result cover more of its content;
+  result cover more of its content; the comparison is settled, where they can, by bounds on
+  that text's length (``Html2txtBounds``), which cost about a third of measuring it;
 - readability's candidate is computed only where it can be chosen. In recall mode trafilatura
   keeps a long body as it is; otherwise it prefers readability's when its own body is empty,
   has no paragraph text, holds more tables than paragraphs, or is shorter than readability's
@@ -54,6 +55,7 @@ remove anything, since it is the page as given that the caller compares with).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from contextlib import suppress
@@ -61,6 +63,7 @@ from copy import copy
 from dataclasses import dataclass
 
 from lxml import etree
+from lxml.html import HtmlElement
 from trafilatura.core import (
     ESCALATION_ACCEPT_RATIO,
     ESCALATION_JUSTEXT_RATIO,
@@ -77,6 +80,7 @@ from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_X
 
 from crawler.extraction.dom import elements_holding
 from crawler.extraction.trafilatura_selectors import (
+    Html2txtBounds,
     attribute_test,
     baseline,
     compare_extraction,
@@ -154,6 +158,9 @@ class PageBodies:
     # ``pruned_measured`` pruned elements' (``covers_little``).
     page_chars: int | None = None
     pruned_measured: int = 0
+    # The bounds on the text length of the tree and of each pruned element, once computed
+    # (``_page_chars_bound``).
+    page_chars_bounds: list[Html2txtBounds] | None = None
     # The tree's text length as readability sees it (``page_text_length``), and the one
     # before the raw-tree prunes where they removed anything.
     text_chars: int | None = None
@@ -246,12 +253,29 @@ class PageBodies:
             mark_disclosure_panels(self.tree)
         mark_text_runs(self.tree)
 
+    def _page_chars_bound(self, *, lower: bool) -> float:
+        """A lower bound (``lower``) or an upper bound on the page's text length as
+        ``covers_little`` measures it: the sum of the elements' ``Html2txtBounds``, or 0 or
+        infinity where one is not an HTML element (``html2txt`` fails on it: no bound may
+        answer before it would)."""
+        if self.page_chars_bounds is None:
+            elements = (self.tree, *self.pruned)
+            if not all(isinstance(element, HtmlElement) for element in elements):
+                return 0 if lower else math.inf
+            self.page_chars_bounds = [Html2txtBounds(element) for element in elements]
+        return sum(bounds.lower if lower else bounds.upper for bounds in self.page_chars_bounds)
+
     def covers_little(self, length: int) -> bool:
         """Whether a result of ``length`` characters is less than ``ESCALATION_PAGE_SHARE`` of
         the page's text: the tree's, then the pruned elements' one by one, measured only until
         it is (the sum only grows, so the answer is the one the whole sum gives) and kept for
         the next call."""
         if self.page_chars is None:
+            # most pages are settled by a bound on the whole sum, cheaper than html2txt
+            if length >= ESCALATION_PAGE_SHARE * self._page_chars_bound(lower=False):
+                return False
+            if length < ESCALATION_PAGE_SHARE * self._page_chars_bound(lower=True):
+                return True
             self.page_chars = len(html2txt(self.tree))
         while length >= ESCALATION_PAGE_SHARE * self.page_chars and self.pruned_measured < len(
             self.pruned

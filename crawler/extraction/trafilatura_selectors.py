@@ -19,6 +19,10 @@ for every element; together they took about a tenth of our extraction's CPU. The
 an element's attributes once, with the same regular expressions, read from the expressions' own
 text, and keep each attribute value's answer (``attribute_test``).
 
+``Html2txtBounds`` bounds the length of ``html2txt``'s text from the tree's text nodes, without
+the copy and the cleaning and spacing walks ``html2txt`` makes: where a bound settles a
+comparison, the text is not made.
+
 Some of trafilatura's steps cost time quadratic in a page's size on some pages, and are made
 linear here with the same result: its check for paragraph text (``LINEAR_EXPRESSIONS``),
 jusText's classification of paragraphs by their neighbours (``justext_revise``), the text
@@ -57,6 +61,7 @@ import types
 from collections.abc import Callable, Collection
 from typing import Any
 
+import lxml.html
 import trafilatura.external
 import trafilatura.htmlprocessing
 import trafilatura.main_extractor
@@ -965,6 +970,92 @@ def main_content(
 def html2txt(tree: etree._Element) -> str:
     """``trafilatura.baseline.html2txt`` of an element (which it copies)."""
     return str(_BASELINE["html2txt"](tree))
+
+
+# The bounds on ``html2txt``'s length (``Html2txtBounds``) read an element's text nodes but
+# those of its scripts and styles (which hold their text alone), and those of them inside the
+# descendants ``basic_cleaning`` removes whatever their attributes (``_CLEANED_TAGS``), or
+# inside those and the divs whose class or id holds a ``footer`` (those it may remove, where
+# no class or id holds a cookie banner's name). Each is a node-set: a node appears once.
+_UNSCRIPTED = "descendant::text()[not(parent::script or parent::style)]"
+_TEXT_NODES = etree.XPath(_UNSCRIPTED, smart_strings=False)
+_CLEANED_BY_TAG = [f"descendant::{tag}/{_UNSCRIPTED}" for tag in sorted(_CLEANED_TAGS)]
+_CLEANED_TEXT_NODES = etree.XPath("|".join(_CLEANED_BY_TAG), smart_strings=False)
+_MAY_CLEAN_TEXT_NODES = etree.XPath(
+    "|".join(
+        [
+            *_CLEANED_BY_TAG,
+            "descendant::div[contains(@class, 'footer') or contains(@id, 'footer')]/" + _UNSCRIPTED,
+        ]
+    ),
+    smart_strings=False,
+)
+# The classes and the ids of an element's descendants, and basic_cleaning's patterns for
+# them, which match no line break: a match in the values joined by line breaks is one in a
+# value.
+_CLASSES = etree.XPath("descendant::*/@class", smart_strings=False)
+_IDS = etree.XPath("descendant::*/@id", smart_strings=False)
+_COOKIE_PATTERNS = _regexes(BASIC_CLEAN_XPATH)
+# A word each of their matches holds, in any case: in ASCII text, where their matching
+# ignores ASCII case alone, one holds a match only where its lowercase holds one of them (a
+# quick test: the patterns, long alternations, are searched character by character).
+COOKIE_WORDS = ("cookie", "consent", "borlabs", "cmplz", "onetrust", "moove")
+
+
+def _names_cookie_banner(values: list[str], name: str) -> bool:
+    """Whether one of the values (of the attribute ``name``) matches basic_cleaning's
+    pattern for it."""
+    text = "\n".join(values)
+    if text.isascii() and not any(word in text.lower() for word in COOKIE_WORDS):
+        return False
+    return _COOKIE_PATTERNS[name].search(text) is not None
+
+
+class Html2txtBounds:
+    """Bounds on ``len(html2txt(tree))`` of an HTML element, without copying or cleaning the
+    tree.
+
+    ``html2txt`` reads the text nodes of the body (of ``tree`` where it holds none) but those
+    of the descendants ``basic_cleaning`` removes, in order (a removed element's tail is
+    joined to its neighbour's), with a space added at some element boundaries, the
+    non-printable characters of some dropped, and the whole split into words joined by single
+    spaces. The result holds each printable character of those nodes that is not a space, and
+    at least those of the nodes outside the elements it may remove: the lower bound. Dropping
+    characters, or a node, never lengthens the result, and a space at every boundary between
+    nodes splits at least the words those added spaces split: the words of the nodes outside
+    the elements it surely removes, each node split on its own and joined by single spaces,
+    are at least as long: the upper bound."""
+
+    def __init__(self, tree: lxml.html.HtmlElement) -> None:
+        body = tree.find(".//body")
+        self.root = tree if body is None else body
+        # its text is read, where a script's or a style's below it is not
+        self.exact = len(html2txt(tree)) if self.root.tag in ("script", "style") else None
+        self.words = " ".join(_TEXT_NODES(self.root)).split()
+
+    @functools.cached_property
+    def upper(self) -> int:
+        if self.exact is not None:
+            return self.exact
+        removed = " ".join(_CLEANED_TEXT_NODES(self.root)).split()
+        length = len("".join(self.words)) - len("".join(removed))
+        return max(length + len(self.words) - len(removed) - 1, 0)
+
+    @functools.cached_property
+    def lower(self) -> int:
+        if self.exact is not None:
+            return self.exact
+        if _names_cookie_banner(_CLASSES(self.root), "@class/i") or _names_cookie_banner(
+            _IDS(self.root), "@id/i"
+        ):
+            return 0  # the elements it may remove are not read here
+        removed = " ".join(_MAY_CLEAN_TEXT_NODES(self.root)).split()
+        return _printable_chars(self.words) - _printable_chars(removed)
+
+
+def _printable_chars(words: list[str]) -> int:
+    text = "".join(words)
+    return len(text) if text.isprintable() else sum(map(str.isprintable, text))
 
 
 def baseline(tree: etree._Element) -> tuple[etree._Element, str, int]:
