@@ -165,13 +165,13 @@ def main() -> None:
     print(
         f"{'pages':<28}{'n':>6}{'ours ms':>10}{'trafilatura ms':>16}{'ratio':>8}{'first pass':>12}"
     )
-    for name, (count, ours_s, plain_s, ours_first, plain_first) in sorted(
+    for name, (count, ours_s, plain_s, first_ours, first_plain) in sorted(
         totals.items(), key=lambda kv: kv[0] == "all"
     ):
         print(
             f"{name:<28}{count:>6.0f}{1000 * ours_s / count:>10.1f}"
             f"{1000 * plain_s / count:>16.1f}{ours_s / plain_s:>8.3f}"
-            f"{ours_first / plain_first:>12.3f}"
+            f"{first_ours / first_plain:>12.3f}"
         )
     if args.reference is None:
         return

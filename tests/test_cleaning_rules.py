@@ -1250,6 +1250,23 @@ def test_link_share_is_measured_on_the_page() -> None:
     assert links.link_chars("paragraph", "Text found nowhere on the page") == 0
 
 
+def test_link_share_of_the_links_of_one_long_block() -> None:
+    """Thousands of links in one block (an index page's list of works, each link followed by
+    its tail) are read once each: the block's link characters, and each link's share."""
+    count = 3000
+    items = "".join(f'<a href="/w/{n}">Work {n}</a>, ' for n in range(count))
+    tree = page.parse_html(
+        f"<html><body><div>Works: {items}end.</div>"
+        '<p><!-- a comment beside the link --><a href="/alone">Alone here</a></p></body></html>'
+    )
+    links = dom.LinkShares(tree)
+    assert links.share("Work 2999") == 1.0
+    block = dom.element_text(tree.find("body/div"))
+    linked = sum(len(dom.text_key(f"Work {n}")) for n in range(count))
+    assert links.share(block) == linked / len(dom.text_key(block))
+    assert links.link_chars("paragraph", "Alone here") == len("Alone here")
+
+
 def test_link_share_of_a_long_text_is_read_before_the_tree_is_pruned() -> None:
     """A text longer than ``LONG_TEXT_CHARS`` is keyed only when a block as long is looked up,
     from the text read while the tree was whole, whatever was looked up before it."""

@@ -1205,7 +1205,10 @@ class LinkShares:
             parent = link.getparent()
             if (
                 parent is not None
-                and len(parent) == 1
+                # the parent's only child (``len(parent)`` counts all its children, for each
+                # of a long list's links)
+                and link.getprevious() is None
+                and link.getnext() is None
                 and parent.tag in TEXT_BLOCK_TAGS
                 and not (parent.text or "").strip()
                 and not (link.tail or "").strip()
