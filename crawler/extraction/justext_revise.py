@@ -7,7 +7,11 @@ steps (jusText#52): a page of 8,000 ``<p>x</p>`` took 17 s, one of 300,000 never
 ``revise_paragraph_classification`` here gives every paragraph the class jusText's gives it,
 with the neighbours read from one pass over the paragraphs in each direction.
 
-``tests/test_justext_revise.py`` checks it against jusText's function.
+``ParagraphMaker`` is jusText's, with paragraphs whose text is made once: jusText's paragraph
+joins its text nodes and normalises their whitespace (a pattern with a Python callback for
+each run of spaces) each time its text is read, about seven times a paragraph.
+
+``tests/test_justext_revise.py`` checks both against jusText's own.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import justext.core
 from justext.core import GOOD_OR_BAD, MAX_HEADING_DISTANCE_DEFAULT
+from justext.paragraph import Paragraph
 
 
 def revise_paragraph_classification(
@@ -93,3 +99,31 @@ def _revise_heading(
             paragraphs[i].class_type = new_class
             return
         distance += len(paragraphs[j].text)
+
+
+class _Paragraph(Paragraph):  # type: ignore[misc]
+    """jusText's paragraph, its text made once for each number of text nodes it holds (text
+    nodes are only ever appended)."""
+
+    def __init__(self, path: Any) -> None:
+        super().__init__(path)
+        self._text: tuple[int, str] = (-1, "")
+
+    @property
+    def text(self) -> str:
+        count = len(self.text_nodes)
+        if self._text[0] != count:
+            self._text = (count, Paragraph.text.fget(self))
+        return self._text[1]
+
+
+class ParagraphMaker(justext.core.ParagraphMaker):  # type: ignore[misc]
+    """``justext.core.ParagraphMaker``, making ``_Paragraph``s."""
+
+    paragraph: Any
+
+    def _start_new_pragraph(self) -> None:
+        # jusText's own, but for the paragraph's class
+        if self.paragraph and self.paragraph.contains_text():
+            self.paragraphs.append(self.paragraph)
+        self.paragraph = _Paragraph(self.path)
