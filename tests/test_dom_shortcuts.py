@@ -1,7 +1,9 @@
 """The shortcuts of ``dom``'s page-wide passes give what the plain way gives: ``page_markers``
 on generated class and id values (words the rules look for, in every case and split, with
-digits, negations and characters whose lowercase form is longer or ASCII), and
-``displayed_summary`` on generated nested elements holding pieces of the summaries."""
+digits, negations and characters whose lowercase form is longer or ASCII),
+``displayed_summary`` on generated nested elements holding pieces of the summaries, the texts
+of nested blocks read once (``_block_texts``), and the long texts that ``LinkShares`` and
+``BlockPlaces`` key only where a lookup can be theirs."""
 
 from __future__ import annotations
 
@@ -188,3 +190,130 @@ def test_displayed_summary_is_the_plain_walks(html: str, descriptions: list[str]
     tree = page.parse_html(html)
     found = dom.displayed_summary(tree, descriptions)
     assert found == plain_displayed_summary(tree, descriptions)
+
+
+# Pieces of block texts: words, spaces, punctuation, a soft hyphen, letters whose case
+# folding is longer.
+TEXT_PIECES = st.sampled_from(["Ferry", " news", "", " ", "rises.", "Straße", "a\u00adb", "—", "7"])
+
+
+@st.composite
+def nested_blocks(draw: st.DrawFn) -> str:
+    """A body of elements of block, line-break and inline tags nested in one another, with
+    texts, tails and comments."""
+
+    def element(depth: int) -> str:
+        tag = draw(st.sampled_from(["li", "ul", "div", "p", "span", "a", "br", "td", "tr"]))
+        if tag == "br":
+            return f"<br>{draw(TEXT_PIECES)}"
+        children = [element(depth + 1) for _ in range(draw(st.integers(0, 3 if depth < 4 else 0)))]
+        comment = draw(st.sampled_from(["", "<!-- note -->"]))
+        inner = draw(TEXT_PIECES) + comment + "".join(children)
+        return f"<{tag}>{inner}</{tag}>{draw(TEXT_PIECES)}"
+
+    return "<html><body>" + "".join(element(0) for _ in range(draw(st.integers(1, 3))))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(nested_blocks(), st.sampled_from([("li", "div", "td", "tr"), ("ul", "p", "a"), ("div",)]))
+def test_block_texts_are_element_texts(html: str, tags: tuple[str, ...]) -> None:
+    """The texts of nested blocks, each read once, are their ``element_text``."""
+    tree = page.parse_html(html)
+    blocks = dict.fromkeys(tree.iter(*tags))
+    texts = dom._block_texts(blocks)
+    assert texts == {block: dom.element_text(block) for block in blocks}
+
+
+def test_block_texts_of_thousands_of_nested_items() -> None:
+    """Menu items nested in one another by broken markup (each item's text holds all the
+    items inside it; thousands of links): each text as ``element_text`` reads it, and each
+    share as the links' characters give it."""
+    html = (
+        "<html><body><ul>" + ("<li>" + "<a href='/x'>Item, one</a> of many, " * 20 + "<div>") * 120
+    )
+    tree = page.parse_html(html)
+    items = dict.fromkeys(tree.iter("li", "div"))
+    assert len(items) == 240
+    texts = dom._block_texts(items)
+    assert texts == {item: dom.element_text(item) for item in items}
+    links = dom.LinkShares(tree)
+    for item in list(items)[::37]:
+        text = dom.element_text(item)
+        assert links.share(text) == len(dom.text_key("Item, one")) * text.count("Item") / len(
+            dom.text_key(text)
+        )
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(1, 40), st.booleans()), min_size=1, max_size=6
+    ),
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(1, 40), st.sampled_from(["", "x"])), max_size=6
+    ),
+)
+def test_long_texts_are_keyed_where_a_lookup_can_be_theirs(
+    blocks: list[tuple[int, int, bool]], lookups: list[tuple[int, int, str]]
+) -> None:
+    """Long texts keyed only where a looked-up key begins with their beginning's key give
+    the shares that keying all of them gives, whatever the order of the lookups."""
+    # long texts sharing beginnings, and whose beginnings end inside a word or between two
+    stems = [
+        "Ferry news " * 300,
+        "Ferry news " * 200 + "Straße " * 100,
+        "x" * 2001 + " y",
+        "Á. " * 700,
+    ]
+    body = "".join(
+        f"<div>{stems[stem]}{' more' * extra} <a href='/l'>link</a></div>"
+        if linked
+        else f"<a href='/c'><div>{stems[stem]}{' more' * extra}</div></a>"
+        for stem, extra, linked in blocks
+    )
+    tree = page.parse_html(f"<html><body>{body}<p>short</p></body></html>")
+    links = dom.LinkShares(tree)
+    # the plain way: every long text keyed at once, before any lookup
+    plain = dom.LinkShares(tree)
+    for beginning, text, linked in plain._unkeyed:
+        assert dom.text_key(text).startswith(beginning)
+        plain._record(dom.text_key(text), linked)
+    plain._unkeyed.clear()
+    for stem, extra, tail in lookups:
+        text = f"{stems[stem]}{' more' * extra} {'link' if tail == '' else tail}"
+        assert links.share(text) == plain.share(text)
+        assert links.share(text.removesuffix(" link")) == plain.share(text.removesuffix(" link"))
+
+
+def plain_places(tree: lxml.etree._Element, text: str) -> lxml.etree._Element | None:
+    """The first element of ``PLACE_TAGS`` whose text has the key of ``text``, each keyed."""
+    key = dom.text_key(text)
+    for element in tree.iter(*dom.PLACE_TAGS):
+        if dom.text_key(dom.element_text(element)) == key:
+            return element
+    return None
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.booleans()), max_size=6),
+    st.lists(st.integers(0, 20), max_size=8),
+)
+def test_block_places_of_long_texts_are_the_first_elements_with_them(
+    items: list[tuple[int, int, bool]], lookups: list[int]
+) -> None:
+    """Long texts keyed only where a looked-up key begins with their beginning's key give the
+    first element with the looked-up text, as keying every element's text gives: items nested
+    in items or beside them, long or short, some with the same texts."""
+    stems = ["Ferry news " * 200, "Ferry news " * 190 + "Straße " * 30, "Bridge"]
+    html = "".join(
+        f"<li>{stems[stem]}{' more' * extra}" + ("<ul>" if nest else "</li>")
+        for stem, extra, nest in items
+    )
+    tree = page.parse_html(f"<html><body><ul>{html}<p>Bridge</p></ul></body></html>")
+    places = dom.BlockPlaces(tree)
+    texts = [dom.element_text(element) for element in tree.iter(*dom.PLACE_TAGS)]
+    for index in lookups:
+        text = texts[index % len(texts)] if index < 18 else "Ferry news " * 200
+        found = places.of(text)
+        assert (found[-1] if found else None) is plain_places(tree, text)

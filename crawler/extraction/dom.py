@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_left
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from itertools import accumulate, chain
@@ -1181,16 +1181,16 @@ class LinkShares:
 
     The texts are read while the tree is whole (trafilatura prunes it afterwards); a long one
     (a ``body`` or a wrapper ``div`` holding a link: a few such texts make most of the keying
-    work) is keyed only when a looked-up key is at least as long as the key of its first
-    ``LONG_TEXT_CHARS`` characters, which the key of the whole text begins with. A key holds
+    work) is keyed only when a looked-up key begins with the key of its first
+    ``LONG_TEXT_CHARS`` characters, as the key of the whole text does. A key holds
     the highest share of the elements with that key, whatever order they were keyed in."""
 
     def __init__(self, tree: etree._Element, keys: TextKeys | None = None) -> None:
         keys = TextKeys() if keys is None else keys
         self.shares: dict[str, float] = {}
-        # (shortest length its key can have, text, its link characters or None inside a link),
-        # longest bound first: the next to key is the last.
-        self._unkeyed: list[tuple[int, str, int | None]] = []
+        # (the key of its beginning, text, its link characters or None inside a link), the
+        # longest beginning first: those a key may begin with are the last.
+        self._unkeyed: list[tuple[str, str, int | None]] = []
         blocks: dict[etree._Element, None] = {}
         link_lengths: dict[etree._Element, int] = {}
         for link in tree.iter("a"):
@@ -1218,15 +1218,16 @@ class LinkShares:
                 parent = parent.getparent()
             if parent is not None:
                 blocks[parent] = None
+        texts = _block_texts(blocks)
         for block in blocks:
-            text = element_text(block)
+            text = texts[block]
             if len(text) > LONG_TEXT_CHARS:
                 self._defer(text, _linked_chars(block, link_lengths))
                 continue
             key = keys[text]
             if key and self.shares.get(key) != 1.0:  # else its links need no counting
                 self._record(key, _linked_chars(block, link_lengths))
-        self._unkeyed.sort(key=lambda unkeyed: unkeyed[0], reverse=True)
+        self._unkeyed.sort(key=lambda unkeyed: len(unkeyed[0]), reverse=True)
 
     def _add(self, text: str, linked: int | None, keys: TextKeys) -> None:
         """Records the share of an element's text, a long text's once a lookup needs it."""
@@ -1236,9 +1237,10 @@ class LinkShares:
             self._record(keys[text], linked)
 
     def _defer(self, text: str, linked: int | None) -> None:
-        """Keeps a long text unkeyed, with the length of its beginning's key: its key's
-        shortest length (``text_key`` of a text's beginning begins the text's key)."""
-        self._unkeyed.append((len(text_key(text[:LONG_TEXT_CHARS])), text, linked))
+        """Keeps a long text unkeyed, with the key of its beginning, which begins the text's
+        key (``text_key`` reads each character alone, and a word cut at the end is the
+        beginning of the whole word)."""
+        self._unkeyed.append((text_key(text[:LONG_TEXT_CHARS]), text, linked))
 
     def _record(self, key: str, linked: int | None) -> None:
         """Records an element's share under its text's key: 1 inside a link (``linked`` is
@@ -1251,9 +1253,20 @@ class LinkShares:
     def share(self, text: str) -> float:
         """The link share of the element whose text ``text`` is (0 when none is)."""
         key = block_key(text)
-        while self._unkeyed and self._unkeyed[-1][0] <= len(key):
-            _, unkeyed, linked = self._unkeyed.pop()
-            self._record(text_key(unkeyed), linked)
+        # Only a text whose beginning's key begins the key can have it: the others (a menu's
+        # text, where the key is a story's long paragraph) stay unkeyed.
+        first = len(self._unkeyed)
+        while first and len(self._unkeyed[first - 1][0]) <= len(key):
+            first -= 1
+        if first < len(self._unkeyed):
+            unkeyed = []
+            for deferred in self._unkeyed[first:]:
+                beginning, long_text, linked = deferred
+                if key.startswith(beginning):
+                    self._record(text_key(long_text), linked)
+                else:
+                    unkeyed.append(deferred)
+            self._unkeyed[first:] = unkeyed
         return self.shares.get(key, 0.0)
 
     def link_chars(self, kind: str, text: str) -> int:
@@ -1271,6 +1284,59 @@ def _item_text(line: str) -> str:
     return line.lstrip(" ").removeprefix("- ")
 
 
+def _block_texts(blocks: dict[etree._Element, None]) -> dict[etree._Element, str]:
+    """``element_text`` of each of ``blocks``, each element walked once: a block holding
+    another takes that one's text as it is (the parts of an element's walk are those of its
+    own, between the spaces its tag adds), not walked again. Blocks nested in one another
+    (menus that broken markup nests, item in item) made reading their texts quadratic."""
+    texts: dict[etree._Element, str] = {}
+
+    def text_of(element: etree._Element) -> str:
+        text = texts.get(element)
+        if text is None:
+            if len(element):
+                parts: list[str] = []
+                _walk_blocks(element, parts, blocks, text_of)
+                text = "".join(parts)
+            else:
+                text = element.text or ""
+            texts[element] = text
+        return text
+
+    for block in blocks:
+        text_of(block)
+    return texts
+
+
+def _walk_blocks(
+    node: etree._Element,
+    parts: list[str],
+    blocks: dict[etree._Element, None],
+    text_of: Callable[[etree._Element], str],
+) -> None:
+    """``_walk_text`` (a line break read as a space), taking the text of an element of
+    ``blocks`` from ``text_of``."""
+    if node.text:
+        parts.append(node.text)
+    for child in node:
+        tag = child.tag
+        if isinstance(tag, str):
+            separate = tag in _SEPARATE
+            if separate:
+                parts.append(" ")
+            if len(child):
+                if child in blocks:
+                    parts.append(text_of(child))
+                else:
+                    _walk_blocks(child, parts, blocks, text_of)
+            elif child.text:
+                parts.append(child.text)
+            if separate:
+                parts.append(" ")
+        if child.tail:
+            parts.append(child.tail)
+
+
 def _linked_chars(block: etree._Element, link_lengths: dict[etree._Element, int]) -> int:
     """Characters of link text (keyed) in the block's links."""
     return sum(link_lengths.get(link, 0) for link in block.iter("a"))
@@ -1285,31 +1351,63 @@ PLACE_TAGS = ("p", *HEADING_TAGS, "li", "dd", "dt", "tr", "blockquote", "pre")
 class BlockPlaces:
     """Where each text block of the page stands: the elements that hold it, outermost first,
     by the key of its text (the first element with that text), read once from the tree that
-    trafilatura extracts from, before trafilatura moves its elements into its body."""
+    trafilatura extracts from, before trafilatura moves its elements into its body. A long
+    text (menu items nested in one another by broken markup, each holding the whole menu) is
+    keyed only when a looked-up key begins with its beginning's key, as ``LinkShares`` keys
+    them, and then holds its key where it comes before the element found with it."""
 
     def __init__(self, tree: etree._Element, keys: TextKeys | None = None) -> None:
         keys = TextKeys() if keys is None else keys
         self.elements: dict[str, etree._Element] = {}
+        # The place in the page's order of the element of each key, and the long texts not
+        # yet keyed: (the key of the beginning, the text, its place, its element).
+        self._order: dict[str, int] = {}
+        self._unkeyed: list[tuple[str, str, int, etree._Element]] = []
         # Each element's parent, for the elements keyed and those above them: walking up stops
         # at an element already met, so each is asked once (blocks share their wrappers).
         self.parents: dict[etree._Element, etree._Element | None] = {}
-        for element in tree.iter(*PLACE_TAGS):
-            key = keys[element_text(element)]
-            if not key or key in self.elements:
-                continue
-            self.elements[key] = element
+        # items nested in items, rows in rows: each read once (``_block_texts``)
+        places = dict.fromkeys(tree.iter(*PLACE_TAGS))
+        texts = _block_texts(places)
+        # in the page's order (in ``texts``, an inner text comes before the one holding it)
+        for order, element in enumerate(places):
+            text = texts[element]
+            if len(text) > LONG_TEXT_CHARS:
+                self._unkeyed.append((text_key(text[:LONG_TEXT_CHARS]), text, order, element))
+            else:
+                key = keys[text]
+                if not key or key in self.elements:
+                    continue
+                self.elements[key] = element
+                self._order[key] = order
             node: etree._Element | None = element
             while node is not None and node not in self.parents:
                 self.parents[node] = parent = node.getparent()
                 node = parent
 
+    def _element(self, key: str) -> etree._Element | None:
+        """The first element of the page whose text has ``key``: the long texts that may
+        have it (their beginning's key begins it) keyed first."""
+        unkeyed = []
+        for deferred in self._unkeyed:
+            beginning, text, order, element = deferred
+            if not key.startswith(beginning):
+                unkeyed.append(deferred)
+                continue
+            long_key = text_key(text)
+            if long_key and self._order.get(long_key, order + 1) > order:
+                self.elements[long_key] = element
+                self._order[long_key] = order
+        self._unkeyed = unkeyed
+        return self.elements.get(key)
+
     def of(self, text: str) -> tuple[etree._Element, ...] | None:
         """The elements holding a block of ``text`` (a list's or a table's by its first line:
         an item, a row), outermost first; None where no element of the page has that text
         (trafilatura joined or split elements)."""
-        element = self.elements.get(block_key(text))
+        element = self._element(block_key(text))
         if element is None and "\n" in text:
-            element = self.elements.get(text_key(_item_text(text.split("\n", 1)[0])))
+            element = self._element(text_key(_item_text(text.split("\n", 1)[0])))
         if element is None:
             return None
         chain = []
