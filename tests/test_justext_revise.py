@@ -153,3 +153,13 @@ def test_the_stoplist_is_trafilaturas_lowercased_alike() -> None:
     theirs = trafilatura.external.jt_stoplist_init()
     assert justext.core.define_stoplist(ours) == justext.core.define_stoplist(theirs)
     assert trafilatura_selectors._EXTERNAL["JT_STOPLIST"] is ours  # kept for the next pages
+
+
+def test_the_paragraphs_of_a_deep_page_of_thousands_of_blocks_are_justexts() -> None:
+    """Blocks nested 200 deep, thousands of them (most paragraphs jusText makes there are
+    left empty): the same paragraphs, paths and names as jusText's."""
+    page = "<div><p>Deep <b>text</b></p><span>x</span>" * 200 + "<p>a</p><p></p>" * 2000
+    tree = html.fromstring(f"<html><body>{page}</body></html>")
+    ours = ParagraphMaker.make_paragraphs(tree)
+    assert len(ours) > 2000
+    assert _described(ours) == _described(justext.core.ParagraphMaker.make_paragraphs(tree))

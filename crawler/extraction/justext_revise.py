@@ -9,7 +9,9 @@ with the neighbours read from one pass over the paragraphs in each direction.
 
 ``ParagraphMaker`` is jusText's, with paragraphs whose text is made once: jusText's paragraph
 joins its text nodes and normalises their whitespace (a pattern with a Python callback for
-each run of spaces) each time its text is read, about seven times a paragraph.
+each run of spaces) each time its text is read, about seven times a paragraph. Their path's
+names are written only when read: jusText wrote them for every paragraph it made, most of
+them left empty, each as long as the path (paragraphs times depth in deeply nested markup).
 
 ``tests/test_justext_revise.py`` checks both against jusText's own.
 """
@@ -17,6 +19,7 @@ each run of spaces) each time its text is read, about seven times a paragraph.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import justext.core
@@ -103,11 +106,27 @@ def _revise_heading(
 
 class _Paragraph(Paragraph):  # type: ignore[misc]
     """jusText's paragraph, its text made once for each number of text nodes it holds (text
-    nodes are only ever appended)."""
+    nodes are only ever appended), and its path's names (``dom_path``, ``xpath``) written
+    only when read, from the path's elements as they were when it was made (jusText's path
+    replaces its last element, never changes one): jusText makes a paragraph at every block
+    tag's start and end, most of them left empty, and wrote both names of the whole path for
+    each, deep in nested markup."""
 
-    def __init__(self, path: Any) -> None:
-        super().__init__(path)
+    def __init__(self, path: Any) -> None:  # Paragraph's, but the path's names
+        self._path: list[tuple[str, int, dict[str, int]]] = list(path._elements)
+        self.text_nodes: list[str] = []
+        self.chars_count_in_links = 0
+        self.tags_count = 0
+        self.class_type = ""  # short | neargood | good | bad
         self._text: tuple[int, str] = (-1, "")
+
+    @cached_property
+    def dom_path(self) -> str:
+        return ".".join(element[0] for element in self._path)
+
+    @cached_property
+    def xpath(self) -> str:
+        return "/" + "/".join(f"{tag}[{order}]" for tag, order, _ in self._path)
 
     @property
     def text(self) -> str:
