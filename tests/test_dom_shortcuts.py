@@ -7,6 +7,8 @@ of nested blocks read once (``_block_texts``), and the long texts that ``LinkSha
 
 from __future__ import annotations
 
+import gc
+
 import lxml.etree
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -317,3 +319,19 @@ def test_block_places_of_long_texts_are_the_first_elements_with_them(
         text = texts[index % len(texts)] if index < 18 else "Ferry news " * 200
         found = places.of(text)
         assert (found[-1] if found else None) is plain_places(tree, text)
+
+
+def test_block_texts_leave_no_garbage_for_the_collector() -> None:
+    """Reading a page's nested block texts makes no reference cycle: the texts (a menu's,
+    each holding the whole menu) are freed with the page, not at the collector's next full
+    collection, which the extraction workers run rarely."""
+    items = "".join(f'<li><a href="/m/{n}">Menu item {n}</a><ul>' for n in range(40))
+    tree = page.parse_html(f"<html><body><ul>{items}</ul><p>A story.</p></body></html>")
+    gc.collect()
+    gc.disable()
+    try:
+        dom.LinkShares(tree).share("A story.")
+        dom.BlockPlaces(tree).of("A story.")
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

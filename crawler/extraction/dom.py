@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from itertools import accumulate, chain
@@ -1290,32 +1290,36 @@ def _block_texts(blocks: dict[etree._Element, None]) -> dict[etree._Element, str
     own, between the spaces its tag adds), not walked again. Blocks nested in one another
     (menus that broken markup nests, item in item) made reading their texts quadratic."""
     texts: dict[etree._Element, str] = {}
-
-    def text_of(element: etree._Element) -> str:
-        text = texts.get(element)
-        if text is None:
-            if len(element):
-                parts: list[str] = []
-                _walk_blocks(element, parts, blocks, text_of)
-                text = "".join(parts)
-            else:
-                text = element.text or ""
-            texts[element] = text
-        return text
-
     for block in blocks:
-        text_of(block)
+        _block_text(block, blocks, texts)
     return texts
+
+
+# Module functions, not a closure: a closure calling itself is a reference cycle, which
+# would keep a page's texts until the garbage collector's next full collection.
+def _block_text(
+    element: etree._Element, blocks: dict[etree._Element, None], texts: dict[etree._Element, str]
+) -> str:
+    text = texts.get(element)
+    if text is None:
+        if len(element):
+            parts: list[str] = []
+            _walk_blocks(element, parts, blocks, texts)
+            text = "".join(parts)
+        else:
+            text = element.text or ""
+        texts[element] = text
+    return text
 
 
 def _walk_blocks(
     node: etree._Element,
     parts: list[str],
     blocks: dict[etree._Element, None],
-    text_of: Callable[[etree._Element], str],
+    texts: dict[etree._Element, str],
 ) -> None:
     """``_walk_text`` (a line break read as a space), taking the text of an element of
-    ``blocks`` from ``text_of``."""
+    ``blocks`` from ``_block_text``."""
     if node.text:
         parts.append(node.text)
     for child in node:
@@ -1326,9 +1330,9 @@ def _walk_blocks(
                 parts.append(" ")
             if len(child):
                 if child in blocks:
-                    parts.append(text_of(child))
+                    parts.append(_block_text(child, blocks, texts))
                 else:
-                    _walk_blocks(child, parts, blocks, text_of)
+                    _walk_blocks(child, parts, blocks, texts)
             elif child.text:
                 parts.append(child.text)
             if separate:
