@@ -247,7 +247,15 @@ def element_text(element: etree._Element, line_break: str = " ") -> str:
     return "".join(parts)
 
 
-def _walk_text(node: etree._Element, parts: list[str], line_break: str) -> None:
+def _walk_text(
+    node: etree._Element,
+    parts: list[str],
+    line_break: str,
+    blocks: dict[etree._Element, None] | None = None,
+    texts: dict[etree._Element, str] | None = None,
+) -> None:
+    """The parts of ``element_text``; the text of an element of ``blocks`` is taken from
+    ``_block_text`` (kept in ``texts``), not walked again."""
     if node.text:
         parts.append(node.text)
     for child in node:
@@ -257,7 +265,10 @@ def _walk_text(node: etree._Element, parts: list[str], line_break: str) -> None:
             if separate:
                 parts.append(line_break if tag in LINE_BREAKS else " ")
             if len(child):
-                _walk_text(child, parts, line_break)
+                if blocks is not None and texts is not None and child in blocks:
+                    parts.append(_block_text(child, blocks, texts))
+                else:
+                    _walk_text(child, parts, line_break, blocks, texts)
             elif child.text:  # a leaf (most elements): its text, without a call
                 parts.append(child.text)
             if separate:
@@ -1304,41 +1315,12 @@ def _block_text(
     if text is None:
         if len(element):
             parts: list[str] = []
-            _walk_blocks(element, parts, blocks, texts)
+            _walk_text(element, parts, " ", blocks, texts)
             text = "".join(parts)
         else:
             text = element.text or ""
         texts[element] = text
     return text
-
-
-def _walk_blocks(
-    node: etree._Element,
-    parts: list[str],
-    blocks: dict[etree._Element, None],
-    texts: dict[etree._Element, str],
-) -> None:
-    """``_walk_text`` (a line break read as a space), taking the text of an element of
-    ``blocks`` from ``_block_text``."""
-    if node.text:
-        parts.append(node.text)
-    for child in node:
-        tag = child.tag
-        if isinstance(tag, str):
-            separate = tag in _SEPARATE
-            if separate:
-                parts.append(" ")
-            if len(child):
-                if child in blocks:
-                    parts.append(_block_text(child, blocks, texts))
-                else:
-                    _walk_blocks(child, parts, blocks, texts)
-            elif child.text:
-                parts.append(child.text)
-            if separate:
-                parts.append(" ")
-        if child.tail:
-            parts.append(child.tail)
 
 
 def _linked_chars(block: etree._Element, link_lengths: dict[etree._Element, int]) -> int:
