@@ -434,19 +434,28 @@ def iter_written_dates(text: str, years: frozenset[str] = frozenset()) -> Iterat
             _AFTER_DATES_YEAR.match(text, year.end())
         ):
             continue  # no form can match with its year here (half the years of a page)
-        piece = text[start : year.end() + _AFTER_YEAR]
-        for form in (*_DATE_FORMS, _ISO_DAY):
-            match = next(
-                (m for m in form.finditer(piece) if m.start("year") == year.start() - start),
-                None,
-            )
-            day = _written_day(match) if match else None
-            if match and day:
-                yield WrittenDate(year.start(), day, _written_time(match, day))
-                found += 1
+        date = _date_at_year(text, year)
+        if date:
+            yield date
+            found += 1
+            if found >= MAX_TEXT_DATES:
                 break
-        if found >= MAX_TEXT_DATES:
-            break
+
+
+def _date_at_year(text: str, year: re.Match[str]) -> WrittenDate | None:
+    """The date the first of the forms that matches with ``year`` (a match in ``text``) as
+    its year writes, tried on the piece of text around the year."""
+    start = max(0, year.start() - _BEFORE_YEAR)
+    piece = text[start : year.end() + _AFTER_YEAR]
+    for form in (*_DATE_FORMS, _ISO_DAY):
+        match = next(
+            (m for m in form.finditer(piece) if m.start("year") == year.start() - start),
+            None,
+        )
+        day = _written_day(match) if match else None
+        if match and day:
+            return WrittenDate(year.start(), day, _written_time(match, day))
+    return None
 
 
 def _written_time(match: re.Match[str], day: str) -> datetime | None:

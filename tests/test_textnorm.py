@@ -9,15 +9,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crawler.textnorm import (
-    _AFTER_YEAR,
-    _BEFORE_YEAR,
-    _DATE_FORMS,
-    _ISO_DAY,
     _YEAR,
     MAX_TEXT_DATES,
     WrittenDate,
-    _written_day,
-    _written_time,
+    _date_at_year,
     alnum_words,
     clean_text,
     iter_written_dates,
@@ -234,17 +229,9 @@ def _plain_written_dates(text: str, years: frozenset[str]) -> list[WrittenDate]:
     for year in re.finditer(r"(?<!\d)(?:19|20)\d\d(?!\d)", text):
         if years and year.group() not in years:
             continue
-        start = max(0, year.start() - _BEFORE_YEAR)
-        piece = text[start : year.end() + _AFTER_YEAR]
-        for form in (*_DATE_FORMS, _ISO_DAY):
-            match = next(
-                (m for m in form.finditer(piece) if m.start("year") == year.start() - start),
-                None,
-            )
-            day = _written_day(match) if match else None
-            if match and day:
-                dates.append(WrittenDate(year.start(), day, _written_time(match, day)))
-                break
+        date = _date_at_year(text, year)
+        if date:
+            dates.append(date)
         if len(dates) >= MAX_TEXT_DATES:
             break
     return dates

@@ -545,6 +545,8 @@ def _similar(a: str, b: str) -> bool:
 # The rules count the words of the same block texts again and again.
 @functools.lru_cache(maxsize=4096)
 def word_count(text: str) -> int:
+    """The pieces of ``text`` between spaces (not ``textnorm.count_words``' runs of letters
+    and digits, which the record counts)."""
     return len(text.split())
 
 
