@@ -13,7 +13,7 @@ from crawler.extensions.report import write_exclusive
 from crawler.items import FeedEntry
 from crawler.storage.durable import DurableOutput, OutputError, check_writable, recover
 from crawler.storage.journal import Journal
-from crawler.storage.jsonl import JsonLinesWriter
+from crawler.storage.jsonl import JsonLinesWriter, run_stem
 from crawler.storage.lock import RunLock, RunLocked
 from crawler.storage.state import (
     ArticleState,
@@ -216,6 +216,20 @@ def test_output_files_are_created_exclusively(tmp_path: Path) -> None:
     third.open()
     assert third.path.name == "run-4.jsonl"
     third.abandon()
+
+
+def test_a_name_whose_warc_file_exists_is_taken(tmp_path: Path) -> None:
+    """A run killed in the same second as the next one starts leaves its WARC file (put in
+    place by recovery, or still a .part): the next run, whose WARC files are named after its
+    output, takes another name."""
+    wanted = tmp_path / "run.jsonl"
+    (tmp_path / "run.warc.gz").write_bytes(b"")
+    (tmp_path / "run-1.warc.gz.part").write_bytes(b"")
+    writer = JsonLinesWriter(wanted)
+    writer.open()
+    assert writer.path.name == "run-2.jsonl"
+    assert run_stem(writer.path) == "run-2"
+    writer.abandon()
 
 
 def test_run_reports_are_created_exclusively(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from crawler.config import CrawlerConfig
 from crawler.extensions.state import RunState
 from crawler.storage.durable import hold_point
+from crawler.storage.jsonl import run_stem
 from crawler.storage.warc import HttpExchange, WarcWriter
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ class WarcMiddleware:
         output = self.stats.get_value("run/output_file") if self.stats is not None else None
         if isinstance(output, str) and output:
             path = Path(output)
-            directory, stem = path.parent, path.name.removesuffix(".jsonl")
+            directory, stem = path.parent, run_stem(path)
         else:  # no JSON Lines writer in this crawl: the writer's default name
             assert self.crawler.spider is not None
             directory = self.config.output_dir

@@ -6,10 +6,10 @@ whole (``EncodeError``) and never leaves a partial line. The file is written as
 directory never sees a file that is still being written.
 
 Output files are never shared: ``open()`` creates ``<name>.part`` exclusively (``O_EXCL``)
-under the first name whose output file, ``.part`` and run report are all free (``<name>``,
-then ``<stem>-1<suffix>``, ``<stem>-2<suffix>`` ...), so two runs started in the same second
-with the same output directory write two files. Only the run holding a ``.part`` moves it
-into place, so the final name cannot be taken in between.
+under the first name whose output file, ``.part``, run report and first WARC file are all free
+(``<name>``, then ``<stem>-1<suffix>``, ``<stem>-2<suffix>`` ...), so two runs started in the
+same second with the same output directory write two files. Only the run holding a ``.part``
+moves it into place, so the final name cannot be taken in between.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import json
 import os
 from pathlib import Path
 from typing import Any, TextIO
+
+from crawler.storage.warc import PART_SUFFIX, warc_name
 
 # Give up looking for a free output name after this many taken ones: something is wrong.
 MAX_NAME_ATTEMPTS = 10_000
@@ -48,8 +50,21 @@ def report_path(output: Path) -> Path:
     return output.with_suffix(".report.json")
 
 
+def run_stem(output: Path) -> str:
+    """The name a run's other files are named after: its output's, less ``.jsonl``."""
+    return output.name.removesuffix(".jsonl")
+
+
 def _taken(path: Path) -> bool:
-    return path.exists() or report_path(path).exists()
+    """Whether a run has a file of this name: its output, its report, or its first WARC file
+    (a run killed in the same second as this one starts leaves one, which recovery puts in
+    place under the run's name)."""
+    stem = run_stem(path)
+    return (
+        path.exists()
+        or report_path(path).exists()
+        or any(path.with_name(warc_name(stem, 0) + suffix).exists() for suffix in ("", PART_SUFFIX))
+    )
 
 
 def create_exclusive(path: Path) -> tuple[Path, int]:
